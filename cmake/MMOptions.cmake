@@ -1,0 +1,16 @@
+# Compiler flags shared by every mmc target.
+add_compile_options(-Wall -Wextra -Wno-unused-parameter -fno-omit-frame-pointer)
+
+if(MM_SANITIZE)
+  # vptr is off: libMLIR.so is not instrumented and the check reports false positives on
+  # its classes.
+  set(MM_SANITIZER_FLAGS -fsanitize=address,undefined -fno-sanitize=vptr -fno-sanitize-recover=all)
+  add_compile_options(${MM_SANITIZER_FLAGS})
+  add_link_options(${MM_SANITIZER_FLAGS})
+endif()
+
+# Targets of the compiler side (anything that includes MLIR headers) link the shared
+# libMLIR/libLLVM: static MLIR would cost minutes of linking per tool on two cores.
+function(mm_link_mlir target)
+  target_link_libraries(${target} PUBLIC MLIR LLVM)
+endfunction()

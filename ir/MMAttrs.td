@@ -1,0 +1,37 @@
+//===- MMAttrs.td - enum attributes of the mm dialect ---------*- tablegen -*-===//
+
+#ifndef MM_ATTRS_TD
+#define MM_ATTRS_TD
+
+include "mlir/IR/EnumAttr.td"
+
+def MM_ReduceKind : I32EnumAttr<"ReduceKind", "reduction applied over the reduced dims", [
+    I32EnumAttrCase<"Sum", 0, "sum">,
+    I32EnumAttrCase<"Mean", 1, "mean">,
+    I32EnumAttrCase<"Max", 2, "max">,
+    I32EnumAttrCase<"Min", 3, "min">,
+    I32EnumAttrCase<"Prod", 4, "prod">]> {
+  let cppNamespace = "::mm";
+}
+
+def MM_PoolKind : I32EnumAttr<"PoolKind", "masked pooling over a sequence", [
+    I32EnumAttrCase<"Sum", 0, "sum">,
+    I32EnumAttrCase<"Mean", 1, "mean">,
+    I32EnumAttrCase<"Max", 2, "max">]> {
+  let cppNamespace = "::mm";
+}
+
+def MM_LossReduction : I32EnumAttr<"LossReduction", "how per-element losses are combined", [
+    I32EnumAttrCase<"None", 0, "none">,
+    I32EnumAttrCase<"Sum", 1, "sum">,
+    I32EnumAttrCase<"Mean", 2, "mean">]> {
+  let cppNamespace = "::mm";
+}
+
+def MM_PolicyLossKind : I32EnumAttr<"PolicyLossKind", "policy-gradient objective", [
+    I32EnumAttrCase<"CISPO", 0, "cispo">,
+    I32EnumAttrCase<"PPOClip", 1, "ppo_clip">]> {
+  let cppNamespace = "::mm";
+}
+
+#endif // MM_ATTRS_TD

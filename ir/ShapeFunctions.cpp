@@ -1,0 +1,104 @@
+//===- ShapeFunctions.cpp - helpers for mm shape functions ----------------===//
+#include "ir/ShapeFunctions.h"
+
+#include "llvm/Support/MathExtras.h"
+
+using namespace mlir;
+
+namespace mm::shape {
+
+FailureOr<RankedTensorType> OpDiag::ranked(Type type, StringRef what) const {
+  if (auto t = llvm::dyn_cast_or_null<RankedTensorType>(type))
+    return t;
+  return error(what, " must be a ranked tensor, got ", type);
+}
+
+LogicalResult OpDiag::expectRank(RankedTensorType type, int64_t rank,
+                                 StringRef what) const {
+  if (type.getRank() == rank)
+    return success();
+  return error(what, " must have rank ", rank, ", got ", type);
+}
+
+LogicalResult OpDiag::expectDim(int64_t actual, int64_t expected,
+                                StringRef what) const {
+  if (compatible(actual, expected))
+    return success();
+  return error(what, " must be ", expected, ", got ", actual);
+}
+
+LogicalResult OpDiag::expectSameElementType(RankedTensorType a,
+                                            RankedTensorType b, StringRef whatA,
+                                            StringRef whatB) const {
+  if (a.getElementType() == b.getElementType())
+    return success();
+  return error(whatA, " and ", whatB, " must have the same element type, got ",
+               a.getElementType(), " and ", b.getElementType());
+}
+
+std::optional<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
+                                                    ArrayRef<int64_t> b) {
+  size_t rank = std::max(a.size(), b.size());
+  SmallVector<int64_t> out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da == 1)
+      out[i] = db;
+    else if (db == 1)
+      out[i] = da;
+    else if (!compatible(da, db))
+      return std::nullopt;
+    else
+      out[i] = refine(da, db);
+  }
+  return out;
+}
+
+std::optional<int64_t> normalizeDim(int64_t dim, int64_t rank) {
+  if (dim < -rank || dim >= rank)
+    return std::nullopt;
+  return dim < 0 ? dim + rank : dim;
+}
+
+std::optional<int64_t> mulSizes(int64_t a, int64_t b) {
+  if (a == kDynamic || b == kDynamic)
+    return kDynamic;
+  int64_t r;
+  if (llvm::MulOverflow(a, b, r))
+    return std::nullopt;
+  return r;
+}
+
+std::optional<int64_t> numElements(ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  bool dynamic = false;
+  for (int64_t d : shape) {
+    if (d == kDynamic) {
+      dynamic = true;
+      continue;
+    }
+    auto m = mulSizes(n, d);
+    if (!m)
+      return std::nullopt;
+    n = *m;
+  }
+  return dynamic ? kDynamic : n;
+}
+
+std::string formatShape(ArrayRef<int64_t> shape) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  llvm::interleave(
+      shape, os,
+      [&](int64_t d) {
+        if (d == kDynamic)
+          os << "?";
+        else
+          os << d;
+      },
+      "x");
+  return s;
+}
+
+} // namespace mm::shape

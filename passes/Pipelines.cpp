@@ -1,0 +1,74 @@
+//===- Pipelines.cpp - the named mm pass pipelines, in one place ----------===//
+//
+// Every pipeline mmc runs is built here, phase by phase, so the whole path
+// from graph to kernels reads top to bottom in one file.
+//
+//   mm-inference-pipeline
+//     cleanup:  canonicalize (mm folds and patterns), cse
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Pipelines.h"
+#include "passes/Passes.h"
+
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/StringSwitch.h"
+
+using namespace mlir;
+
+namespace mm {
+
+static std::optional<InferencePhase> parsePhase(StringRef name) {
+  return llvm::StringSwitch<std::optional<InferencePhase>>(name)
+      .Case("cleanup", InferencePhase::Cleanup)
+      .Default(std::nullopt);
+}
+
+LogicalResult buildInferencePipeline(
+    OpPassManager &pm, const InferencePipelineOptions &options,
+    function_ref<LogicalResult(const Twine &)> errorHandler) {
+  std::optional<InferencePhase> last = parsePhase(options.stopAfter);
+  if (!last)
+    return errorHandler("mm-inference-pipeline: unknown phase '" +
+                        options.stopAfter + "' (phases: cleanup)");
+  // Phase: cleanup.
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  if (*last == InferencePhase::Cleanup)
+    return success();
+  return success();
+}
+
+/// Registers a pipeline whose builder can reject its options with a message.
+template <typename Options>
+static void registerCheckedPipeline(
+    StringRef name, StringRef description,
+    LogicalResult (*build)(OpPassManager &, const Options &,
+                           function_ref<LogicalResult(const Twine &)>)) {
+  registerPassPipeline(
+      name, description,
+      [build](OpPassManager &pm, StringRef text,
+              function_ref<LogicalResult(const Twine &)> errorHandler) {
+        Options options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        return build(pm, options, errorHandler);
+      },
+      [](function_ref<void(const detail::PassOptions &)> optHandler) {
+        optHandler(Options());
+      });
+}
+
+void registerPipelines() {
+  registerCheckedPipeline<InferencePipelineOptions>(
+      "mm-inference-pipeline",
+      "Compile an mm inference graph: cleanup (canonicalize, cse)",
+      buildInferencePipeline);
+}
+
+void registerAllPassesAndPipelines() {
+  registerMMPasses();
+  registerPipelines();
+}
+
+} // namespace mm

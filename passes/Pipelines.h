@@ -1,0 +1,31 @@
+//===- Pipelines.h - named mm pass pipelines --------------------*- C++ -*-===//
+#ifndef MM_PASSES_PIPELINES_H
+#define MM_PASSES_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace mm {
+
+/// Phases of the inference pipeline, in order. `stop-after` ends the pipeline
+/// after the named phase; `--mlir-print-ir-after-all` dumps each pass.
+enum class InferencePhase { Cleanup };
+
+struct InferencePipelineOptions
+    : mlir::PassPipelineOptions<InferencePipelineOptions> {
+  Option<std::string> stopAfter{
+      *this, "stop-after",
+      llvm::cl::desc("last phase to run: cleanup"),
+      llvm::cl::init("cleanup")};
+};
+
+/// Adds the inference pipeline to `pm`; reports bad options to `errorHandler`.
+llvm::LogicalResult buildInferencePipeline(
+    mlir::OpPassManager &pm, const InferencePipelineOptions &options,
+    llvm::function_ref<llvm::LogicalResult(const llvm::Twine &)> errorHandler);
+
+void registerPipelines();
+
+} // namespace mm
+
+#endif // MM_PASSES_PIPELINES_H
