@@ -8,15 +8,15 @@ include "ir/MMBase.td"
 def MM_MoeRouterOp : MM_InferOp<"moe_router"> {
   let summary = "softmax router with top-k selection";
   let description = [{
-    From router logits `[tokens, experts]`: `p = softmax(logits)` in float32,
-    the `top_k` largest (ties to the lower expert index), and with
-    `renormalize` (the default) weights `p_i / sum of the chosen p`. Results:
-    float32 weights `[tokens, top_k]` and i64 expert indices `[tokens, top_k]`,
-    in descending weight order.
+    From router logits `[..., experts]` (any leading token dims):
+    `p = softmax(logits)` in float32, the `top_k` largest (ties to the lower
+    expert index), and with `renormalize` (the default) weights
+    `p_i / sum of the chosen p`. Results: float32 weights `[..., top_k]` and
+    i64 expert indices `[..., top_k]`, in descending weight order.
 
     ```mlir
     %w, %e = mm.moe_router %logits {top_k = 2 : i64}
-        : (tensor<?x32xf32>) -> (tensor<?x2xf32>, tensor<?x2xi64>)
+        : (tensor<?x?x32xf32>) -> (tensor<?x?x2xf32>, tensor<?x?x2xi64>)
     ```
   }];
   let arguments = (ins MM_FloatTensor:$logits, I64Attr:$top_k,
@@ -28,8 +28,9 @@ def MM_MoeRouterOp : MM_InferOp<"moe_router"> {
 def MM_MoeDispatchOp : MM_InferOp<"moe_dispatch"> {
   let summary = "group token copies by expert";
   let description = [{
-    `input` is `[tokens, dim]` and `expert_indices` `[tokens, k]`. Every
-    (token, slot) pair becomes one row of `dispatched` (`[tokens * k, dim]`),
+    `input` is `[..., dim]` and `expert_indices` `[..., k]` with the same
+    leading token dims (flattened row-major into `tokens`). Every (token, slot)
+    pair becomes one row of `dispatched` (`[tokens * k, dim]`),
     rows sorted by expert, stable in token order. `group_offsets`
     (`[num_experts + 1]`, i64) delimits expert `e`'s rows as
     `[offsets[e], offsets[e + 1])`; `token_order[r]` (`[tokens * k]`, i64) is
@@ -38,7 +39,7 @@ def MM_MoeDispatchOp : MM_InferOp<"moe_dispatch"> {
 
     ```mlir
     %x2, %off, %ord = mm.moe_dispatch %x, %e {num_experts = 32 : i64}
-        : (tensor<?x6144xbf16>, tensor<?x2xi64>) -> (tensor<?x6144xbf16>, tensor<33xi64>, tensor<?xi64>)
+        : (tensor<?x?x6144xbf16>, tensor<?x?x2xi64>) -> (tensor<?x6144xbf16>, tensor<33xi64>, tensor<?xi64>)
     ```
   }];
   let arguments = (ins MM_FloatTensor:$input, MM_IndexTensor:$expert_indices, I64Attr:$num_experts);
@@ -70,12 +71,12 @@ def MM_MoeCombineOp : MM_InferOp<"moe_combine"> {
   let description = [{
     Inverse of `moe_dispatch`: with `expert_output` `[tokens * k, dim]` in
     dispatched order, `token_order` from the dispatch and routing `weights`
-    `[tokens, k]`, `y[t] = sum_j weights[t, j] * expert_output[row of slot
-    t * k + j]`. The result is `[tokens, dim]`.
+    `[..., k]`, `y[t] = sum_j weights[t, j] * expert_output[row of slot
+    t * k + j]`. The result is `[..., dim]`: the token dims of `weights`.
 
     ```mlir
     %y = mm.moe_combine %h, %ord, %w
-        : (tensor<?x6144xbf16>, tensor<?xi64>, tensor<?x2xf32>) -> tensor<?x6144xbf16>
+        : (tensor<?x6144xbf16>, tensor<?xi64>, tensor<?x?x2xf32>) -> tensor<?x?x6144xbf16>
     ```
   }];
   let arguments = (ins MM_FloatTensor:$expert_output, MM_IndexTensor:$token_order,

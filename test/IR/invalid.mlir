@@ -421,16 +421,16 @@ func.func @router_zero_k(%l: tensor<?x4xf32>) {
 
 // -----
 
-func.func @router_rank(%l: tensor<?x?x4xf32>) {
-  // expected-error @+1 {{logits must have rank 2}}
-  %0:2 = mm.moe_router %l {top_k = 2 : i64} : (tensor<?x?x4xf32>) -> (tensor<?x2xf32>, tensor<?x2xi64>)
+func.func @router_rank(%l: tensor<f32>) {
+  // expected-error @+1 {{logits must have an expert dimension}}
+  %0:2 = mm.moe_router %l {top_k = 2 : i64} : (tensor<f32>) -> (tensor<2xf32>, tensor<2xi64>)
   return
 }
 
 // -----
 
 func.func @dispatch_tokens(%x: tensor<4x8xf32>, %e: tensor<5x2xi64>) {
-  // expected-error @+1 {{input has 4 tokens but expert_indices has 5}}
+  // expected-error @+1 {{input tokens 4 differ from expert_indices tokens 5}}
   %0:3 = mm.moe_dispatch %x, %e {num_experts = 4 : i64} : (tensor<4x8xf32>, tensor<5x2xi64>) -> (tensor<8x8xf32>, tensor<5xi64>, tensor<8xi64>)
   return
 }
@@ -440,6 +440,14 @@ func.func @dispatch_tokens(%x: tensor<4x8xf32>, %e: tensor<5x2xi64>) {
 func.func @dispatch_experts(%x: tensor<4x8xf32>, %e: tensor<4x2xi64>) {
   // expected-error @+1 {{num_experts must be positive, got 0}}
   %0:3 = mm.moe_dispatch %x, %e {num_experts = 0 : i64} : (tensor<4x8xf32>, tensor<4x2xi64>) -> (tensor<8x8xf32>, tensor<1xi64>, tensor<8xi64>)
+  return
+}
+
+// -----
+
+func.func @dispatch_rank(%x: tensor<4x8xf32>, %e: tensor<4x1x2xi64>) {
+  // expected-error @+1 {{input [..., dim] and expert_indices [..., k] must have the same rank >= 1}}
+  %0:3 = mm.moe_dispatch %x, %e {num_experts = 4 : i64} : (tensor<4x8xf32>, tensor<4x1x2xi64>) -> (tensor<8x8xf32>, tensor<5xi64>, tensor<8xi64>)
   return
 }
 

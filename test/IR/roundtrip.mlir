@@ -104,7 +104,8 @@ func.func @attention(%q: tensor<?x?x8x16xf32>, %k: tensor<?x?x2x16xf32>, %v: ten
 // -----
 
 // CHECK-LABEL: func @moe
-func.func @moe(%x: tensor<?x64xbf16>, %logits: tensor<?x8xf32>, %w: tensor<8x32x64xbf16>) {
+func.func @moe(%x: tensor<?x64xbf16>, %logits: tensor<?x8xf32>, %w: tensor<8x32x64xbf16>,
+               %x3: tensor<?x?x64xbf16>, %logits3: tensor<?x?x8xf32>) {
   // CHECK: mm.moe_router %{{.*}} {top_k = 2 : i64} : (tensor<?x8xf32>) -> (tensor<?x2xf32>, tensor<?x2xi64>)
   %rw, %re = mm.moe_router %logits {top_k = 2 : i64} : (tensor<?x8xf32>) -> (tensor<?x2xf32>, tensor<?x2xi64>)
   // CHECK: mm.moe_router %{{.*}} {renormalize = false, top_k = 2 : i64}
@@ -115,6 +116,13 @@ func.func @moe(%x: tensor<?x64xbf16>, %logits: tensor<?x8xf32>, %w: tensor<8x32x
   %h = mm.grouped_matmul %d, %w, %off : (tensor<?x64xbf16>, tensor<8x32x64xbf16>, tensor<9xi64>) -> tensor<?x32xbf16>
   // CHECK: mm.moe_combine %{{.*}}, %{{.*}}, %{{.*}} : (tensor<?x32xbf16>, tensor<?xi64>, tensor<?x2xf32>) -> tensor<?x32xbf16>
   %y = mm.moe_combine %h, %ord, %rw : (tensor<?x32xbf16>, tensor<?xi64>, tensor<?x2xf32>) -> tensor<?x32xbf16>
+  // Token dims other than one flat dim pass through.
+  // CHECK: mm.moe_router %{{.*}} {top_k = 2 : i64} : (tensor<?x?x8xf32>) -> (tensor<?x?x2xf32>, tensor<?x?x2xi64>)
+  %bw, %be = mm.moe_router %logits3 {top_k = 2 : i64} : (tensor<?x?x8xf32>) -> (tensor<?x?x2xf32>, tensor<?x?x2xi64>)
+  // CHECK: mm.moe_dispatch %{{.*}}, %{{.*}} {num_experts = 8 : i64} : (tensor<?x?x64xbf16>, tensor<?x?x2xi64>) -> (tensor<?x64xbf16>, tensor<9xi64>, tensor<?xi64>)
+  %bd, %boff, %bord = mm.moe_dispatch %x3, %be {num_experts = 8 : i64} : (tensor<?x?x64xbf16>, tensor<?x?x2xi64>) -> (tensor<?x64xbf16>, tensor<9xi64>, tensor<?xi64>)
+  // CHECK: mm.moe_combine %{{.*}}, %{{.*}}, %{{.*}} : (tensor<?x64xbf16>, tensor<?xi64>, tensor<?x?x2xf32>) -> tensor<?x?x64xbf16>
+  %by = mm.moe_combine %bd, %bord, %bw : (tensor<?x64xbf16>, tensor<?xi64>, tensor<?x?x2xf32>) -> tensor<?x?x64xbf16>
   return
 }
 

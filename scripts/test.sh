@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds mmc and runs every test: the lit suite (check-mm) and the GoogleTest
+# unit tests, both through ctest. Installs its dependencies first (idempotent).
+#
+#   scripts/test.sh              Release build in build/, all tests
+#   scripts/test.sh --sanitize   clang-22 AddressSanitizer + UBSan build in
+#                                build-asan/: lit + unit tests under the
+#                                sanitizers, then the parse fuzzer for
+#                                FUZZ_SECONDS (default 60) seconds
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=release
+for arg in "$@"; do
+  case "$arg" in
+    --sanitize) mode=sanitize ;;
+    *) echo "test.sh: unknown argument '$arg'" >&2; exit 2 ;;
+  esac
+done
+
+bash scripts/setup.sh
+jobs=${JOBS:-2}
+
+if [ "$mode" = release ]; then
+  cmake -S . -B build -G Ninja
+  cmake --build build -j "$jobs"
+  ctest --test-dir build --output-on-failure -j "$jobs"
+  exit 0
+fi
+
+# Sanitizer run. Sanitizer reports abort (a crash), so `not mm-opt` in lit tests
+# cannot mistake one for an expected failure.
+export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:detect_stack_use_after_return=0
+export UBSAN_OPTIONS=abort_on_error=1:halt_on_error=1:print_stacktrace=1
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
+  -DMM_SANITIZE=ON -DMM_ENABLE_FUZZERS=ON
+cmake --build build-asan -j "$jobs"
+ctest --test-dir build-asan --output-on-failure -j "$jobs"
+bash scripts/fuzz.sh build-asan "${FUZZ_SECONDS:-60}"
