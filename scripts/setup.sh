@@ -11,6 +11,7 @@ APT_PACKAGES=(
   libprotobuf-dev protobuf-compiler
   libopenmpi-dev openmpi-bin
   nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
+  libonig-dev pkg-config
   python3-numpy
 )
 

@@ -1,0 +1,39 @@
+//===- Checkpoint.h - a Hugging Face checkpoint folder ----------*- C++ -*-===//
+//
+// A model folder holds `model.safetensors`, or shards listed by
+// `model.safetensors.index.json` ({"weight_map": {tensor: file}}). Every file
+// is mapped and validated when the folder is opened.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MM_FRONTENDS_CHECKPOINT_H
+#define MM_FRONTENDS_CHECKPOINT_H
+
+#include "frontends/Safetensors.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mm {
+
+class Checkpoint {
+public:
+  /// Opens the safetensors of `dir`; throws mm::Error naming the file.
+  static Checkpoint open(const std::string &dir);
+
+  const StTensor *find(const std::string &name) const;
+  /// The tensor, or an error naming it and the folder.
+  const StTensor &get(const std::string &name) const;
+  std::vector<std::string> names() const;
+  const std::string &dir() const { return dir_; }
+
+private:
+  std::string dir_;
+  std::vector<std::shared_ptr<SafetensorsFile>> files_;
+  std::map<std::string, const StTensor *> tensors_;
+};
+
+} // namespace mm
+
+#endif // MM_FRONTENDS_CHECKPOINT_H

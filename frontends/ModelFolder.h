@@ -1,0 +1,31 @@
+//===- ModelFolder.h - a Hugging Face model folder, opened ------*- C++ -*-===//
+#ifndef MM_FRONTENDS_MODELFOLDER_H
+#define MM_FRONTENDS_MODELFOLDER_H
+
+#include "frontends/Checkpoint.h"
+#include "frontends/MiniMaxWeights.h"
+#include "frontends/ModelConfig.h"
+#include "frontends/tokenizer/Tokenizer.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace mm {
+
+/// config.json, the safetensors checkpoint (validated against the config) and,
+/// when present, tokenizer.json of one folder.
+struct ModelFolder {
+  std::string dir;
+  MiniMaxConfig config;
+  Checkpoint checkpoint;
+  std::unique_ptr<minimax::WeightLoader> weights;
+  std::optional<Tokenizer> tokenizer;
+
+  /// Throws mm::Error naming the file and field or tensor that is wrong.
+  static std::unique_ptr<ModelFolder> open(const std::string &dir);
+};
+
+} // namespace mm
+
+#endif // MM_FRONTENDS_MODELFOLDER_H

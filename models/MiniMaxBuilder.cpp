@@ -1,0 +1,240 @@
+//===- MiniMaxBuilder.cpp -------------------------------------------------===//
+#include "models/MiniMaxBuilder.h"
+#include "frontends/MiniMaxWeights.h"
+#include "ir/MMOps.h"
+#include "runtime/Error.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Verifier.h"
+
+#include <map>
+
+using namespace mlir;
+
+namespace mm {
+namespace {
+
+constexpr int64_t kDyn = ShapedType::kDynamic;
+
+class Builder {
+public:
+  Builder(MLIRContext &ctx, const MiniMaxConfig &config, const MiniMaxGraphOptions &options)
+      : b(&ctx), c(config), opts(options) {
+    elt = options.elementType == MiniMaxGraphOptions::ElementType::BF16
+              ? Type(b.getBF16Type())
+              : Type(b.getF32Type());
+    for (const auto &spec : minimax::parameterSpecs(config))
+      paramShapes[spec.name] = spec.shape;
+  }
+
+  OwningOpRef<ModuleOp> build();
+
+private:
+  RankedTensorType tensor(ArrayRef<int64_t> shape, Type t = {}) {
+    return RankedTensorType::get(shape, t ? t : elt);
+  }
+  Location at(const std::string &what) { return NameLoc::get(b.getStringAttr(what)); }
+
+  Value param(const std::string &name) {
+    auto it = paramShapes.find(name);
+    if (it == paramShapes.end())
+      throw makeError("MiniMax builder: no weight spec for '", name, "'");
+    return ParamOp::create(b, at(name), tensor(it->second), b.getStringAttr(name));
+  }
+  /// A scalar constant of the activation type, for the residual scaling.
+  Value scalar(double v, Location loc) {
+    auto type = tensor({});
+    return arith::ConstantOp::create(b, loc, type,
+                                     DenseElementsAttr::get(type, b.getFloatAttr(elt, v)));
+  }
+  Value rmsNorm(Value x, const std::string &weight, double eps, Location loc) {
+    return RmsNormOp::create(b, loc, x, param(weight), b.getF64FloatAttr(eps));
+  }
+  Value linear(Value x, const std::string &weight, Location loc) {
+    return LinearOp::create(b, loc, x, param(weight), Value());
+  }
+  Value reshape(Value x, ArrayRef<int64_t> spec, Location loc) {
+    return ReshapeOp::create(b, loc, x, b.getDenseI64ArrayAttr(spec));
+  }
+  /// alpha * residual + beta * branch
+  Value scaledResidual(Value residual, Value branch, double alpha, double beta, Location loc) {
+    Value r = MulOp::create(b, loc, residual, scalar(alpha, loc));
+    Value y = MulOp::create(b, loc, branch, scalar(beta, loc));
+    return AddOp::create(b, loc, r, y);
+  }
+
+  Value softmaxAttention(int64_t layer, Value u, Value &kCache, Value &vCache);
+  Value lightningAttention(int64_t layer, Value u, Value &state);
+  Value moe(int64_t layer, Value w);
+
+  OpBuilder b;
+  const MiniMaxConfig &c;
+  MiniMaxGraphOptions opts;
+  Type elt;
+  std::map<std::string, Shape> paramShapes;
+  Value positions, cachePositions, lengths;
+};
+
+Value Builder::softmaxAttention(int64_t l, Value u, Value &kCache, Value &vCache) {
+  Location loc = at("layers." + std::to_string(l) + ".self_attn");
+  int64_t H = c.numHeads, KV = c.numKvHeads, D = c.headDim;
+  Value q = reshape(linear(u, minimax::qProj(l), loc), {0, 0, H, D}, loc);
+  Value k = reshape(linear(u, minimax::kProj(l), loc), {0, 0, KV, D}, loc);
+  Value v = reshape(linear(u, minimax::vProj(l), loc), {0, 0, KV, D}, loc);
+  auto ropeAttrs = [&](Value x) {
+    return RopeOp::create(b, loc, x, positions, b.getI64IntegerAttr(c.rotaryDim),
+                          b.getF64FloatAttr(c.ropeTheta));
+  };
+  q = ropeAttrs(q);
+  k = ropeAttrs(k);
+  auto attn = AttentionOp::create(b, loc, q, k, v, kCache, vCache, cachePositions,
+                                  /*causal=*/b.getUnitAttr(), /*scale=*/FloatAttr());
+  kCache = attn.getUpdatedCache()[0];
+  vCache = attn.getUpdatedCache()[1];
+  Value o = reshape(attn.getOutput(), {0, 0, c.attentionWidth()}, loc);
+  return linear(o, minimax::oProj(l), loc);
+}
+
+Value Builder::lightningAttention(int64_t l, Value u, Value &state) {
+  Location loc = at("layers." + std::to_string(l) + ".self_attn");
+  int64_t H = c.numHeads, D = c.headDim;
+  // qkv_proj rows are per-head interleaved [q | k | v], and SiLU applies to all three.
+  Value qkv = SiluOp::create(b, loc, linear(u, minimax::qkvProj(l), loc));
+  qkv = reshape(qkv, {0, 0, H, 3 * D}, loc);
+  auto part = [&](int64_t i) -> Value {
+    return SliceOp::create(b, loc, qkv, b.getI64IntegerAttr(3), b.getI64IntegerAttr(i * D),
+                           b.getI64IntegerAttr((i + 1) * D), b.getI64IntegerAttr(1));
+  };
+  auto la = LightningAttentionOp::create(
+      b, loc, part(0), part(1), part(2), state, lengths, b.getI64IntegerAttr(l),
+      b.getI64IntegerAttr(c.numLayers), b.getI64IntegerAttr(c.blockSize));
+  state = la.getFinalState();
+  Value o = reshape(la.getOutput(), {0, 0, c.attentionWidth()}, loc);
+  o = rmsNorm(o, minimax::lightningNorm(l), c.lightningNormEps, loc);
+  Value gate = SigmoidOp::create(b, loc, linear(u, minimax::outputGate(l), loc));
+  return linear(MulOp::create(b, loc, gate, o), minimax::outProj(l), loc);
+}
+
+Value Builder::moe(int64_t l, Value w) {
+  Location loc = at("layers." + std::to_string(l) + ".block_sparse_moe");
+  Value logits = linear(w, minimax::router(l), loc);
+  auto route = MoeRouterOp::create(b, loc, logits, b.getI64IntegerAttr(c.topK),
+                                   b.getBoolAttr(true));
+  auto dispatch = MoeDispatchOp::create(b, loc, w, route.getIndices(),
+                                        b.getI64IntegerAttr(c.numExperts));
+  Value rows = dispatch.getDispatched(), offsets = dispatch.getGroupOffsets();
+  Value gate = GroupedMatmulOp::create(b, loc, rows, param(minimax::expertsW1(l)), offsets);
+  Value up = GroupedMatmulOp::create(b, loc, rows, param(minimax::expertsW3(l)), offsets);
+  Value act = SwigluOp::create(b, loc, gate, up);
+  Value down = GroupedMatmulOp::create(b, loc, act, param(minimax::expertsW2(l)), offsets);
+  Value weights = route.getWeights();
+  if (weights.getType() != tensor({kDyn, kDyn, c.topK}))
+    weights = CastOp::create(b, loc, tensor({kDyn, kDyn, c.topK}), weights);
+  return MoeCombineOp::create(b, loc, down, dispatch.getTokenOrder(), weights);
+}
+
+OwningOpRef<ModuleOp> Builder::build() {
+  Location loc = at(c.source.empty() ? "minimax" : c.source);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  b.setInsertionPointToEnd(module->getBody());
+
+  auto i64 = b.getI64Type();
+  int64_t KV = c.numKvHeads, D = c.headDim, H = c.numHeads;
+  SmallVector<Type> inputs{tensor({kDyn, kDyn}, i64), tensor({kDyn, kDyn}, i64),
+                           tensor({kDyn}, i64), tensor({kDyn}, i64)};
+  SmallVector<std::string> names{"ids", "positions", "cache_positions", "lengths"};
+  SmallVector<int64_t> softmaxLayers, lightningLayers;
+  for (int64_t l = 0; l < c.numLayers; ++l)
+    (c.layerKinds[l] == LayerKind::Softmax ? softmaxLayers : lightningLayers).push_back(l);
+  for (int64_t l : softmaxLayers) {
+    inputs.push_back(tensor({kDyn, kDyn, KV, D}));
+    inputs.push_back(tensor({kDyn, kDyn, KV, D}));
+    names.push_back("k_cache." + std::to_string(l));
+    names.push_back("v_cache." + std::to_string(l));
+  }
+  for (int64_t l : lightningLayers) {
+    inputs.push_back(tensor({kDyn, H, D, D}, b.getF32Type()));
+    names.push_back("state." + std::to_string(l));
+  }
+  auto logitsType = opts.allLogits ? tensor({kDyn, kDyn, c.vocabSize}) : tensor({kDyn, c.vocabSize});
+  SmallVector<Type> results{logitsType};
+  results.append(inputs.begin() + 4, inputs.end());
+  auto fn = func::FuncOp::create(b, loc, kForwardFunction, b.getFunctionType(inputs, results));
+  for (auto [i, name] : llvm::enumerate(names))
+    fn.setArgAttr(i, "mm.name", b.getStringAttr(name));
+  Block *entry = fn.addEntryBlock();
+  b.setInsertionPointToEnd(entry);
+  Value ids = entry->getArgument(0);
+  positions = entry->getArgument(1);
+  cachePositions = entry->getArgument(2);
+  lengths = entry->getArgument(3);
+  std::map<int64_t, std::pair<Value, Value>> caches;
+  std::map<int64_t, Value> states;
+  unsigned arg = 4;
+  for (int64_t l : softmaxLayers) {
+    caches[l].first = entry->getArgument(arg++);
+    caches[l].second = entry->getArgument(arg++);
+  }
+  for (int64_t l : lightningLayers)
+    states[l] = entry->getArgument(arg++);
+
+  Value h = EmbeddingOp::create(b, at("embed_tokens"), param(minimax::embedTokens()), ids);
+  for (int64_t l = 0; l < c.numLayers; ++l) {
+    std::string prefix = "layers." + std::to_string(l);
+    Location lloc = at(prefix);
+    bool softmax = c.layerKinds[l] == LayerKind::Softmax;
+    Value u = rmsNorm(h, minimax::inputNorm(l), c.rmsNormEps, lloc);
+    Value attn = softmax ? softmaxAttention(l, u, caches[l].first, caches[l].second)
+                         : lightningAttention(l, u, states[l]);
+    Value residual = c.postnorm ? u : h;
+    h = softmax ? scaledResidual(residual, attn, c.fullAlpha, c.fullBeta, lloc)
+                : scaledResidual(residual, attn, c.linearAlpha, c.linearBeta, lloc);
+    Value w = rmsNorm(h, minimax::postAttentionNorm(l), c.rmsNormEps, lloc);
+    Value m = moe(l, w);
+    h = scaledResidual(c.postnorm ? w : h, m, c.mlpAlpha, c.mlpBeta, lloc);
+  }
+  Location head = at("lm_head");
+  if (!opts.allLogits) {
+    // The last real token of each right-padded sequence: h[b, lengths[b] - 1].
+    auto idxType = tensor({}, i64);
+    Value one = arith::ConstantOp::create(b, head, idxType,
+                                          DenseElementsAttr::get(idxType, b.getI64IntegerAttr(1)));
+    Value last = SubOp::create(b, head, lengths, one);
+    h = GatherOp::create(b, head, h, last, b.getI64IntegerAttr(1), b.getI64IntegerAttr(1));
+  }
+  h = rmsNorm(h, minimax::finalNorm(), c.rmsNormEps, head);
+  SmallVector<Value> outs{linear(h, minimax::lmHead(), head)};
+  for (int64_t l : softmaxLayers) {
+    outs.push_back(caches[l].first);
+    outs.push_back(caches[l].second);
+  }
+  for (int64_t l : lightningLayers)
+    outs.push_back(states[l]);
+  func::ReturnOp::create(b, head, outs);
+  return module;
+}
+
+} // namespace
+
+OwningOpRef<ModuleOp> buildMiniMaxModule(MLIRContext &context, const MiniMaxConfig &config,
+                                         const MiniMaxGraphOptions &options) {
+  context.getOrLoadDialect<MMDialect>();
+  context.getOrLoadDialect<func::FuncDialect>();
+  context.getOrLoadDialect<arith::ArithDialect>();
+  OwningOpRef<ModuleOp> module = Builder(context, config, options).build();
+  std::string diagnostics;
+  {
+    ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {
+      diagnostics += d.str() + "\n";
+      return success();
+    });
+    if (failed(verify(*module)))
+      throw makeError("MiniMax builder produced invalid IR for ", config.source, ":\n",
+                      diagnostics);
+  }
+  return module;
+}
+
+} // namespace mm

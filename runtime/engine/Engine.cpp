@@ -1,0 +1,158 @@
+//===- Engine.cpp ---------------------------------------------------------===//
+#include "runtime/engine/Engine.h"
+#include "runtime/Error.h"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+namespace mm {
+
+InferenceEngine::InferenceEngine(const MiniMaxConfig &config, ForwardBackend &backend)
+    : config_(config), backend_(backend) {
+  for (int64_t l = 0; l < config.numLayers; ++l)
+    (config.layerKinds[l] == LayerKind::Softmax ? layout_.softmaxLayers
+                                                : layout_.lightningLayers)
+        .push_back(l);
+}
+
+void InferenceEngine::checkIds(const std::vector<int64_t> &ids, size_t prompt) const {
+  if (ids.empty())
+    throw makeError("prompt ", prompt, " is empty");
+  for (size_t i = 0; i < ids.size(); ++i)
+    if (ids[i] < 0 || ids[i] >= config_.vocabSize)
+      throw makeError("prompt ", prompt, ": token id ", ids[i], " at position ", i,
+                      " is outside the vocabulary [0, ", config_.vocabSize, ") of ",
+                      config_.source);
+}
+
+std::vector<Tensor> InferenceEngine::emptyCaches(int64_t batch, int64_t capacity) const {
+  std::vector<Tensor> caches;
+  DType p = backend_.precision();
+  for (size_t i = 0; i < layout_.softmaxLayers.size(); ++i) {
+    caches.push_back(Tensor::zeros(p, {batch, capacity, config_.numKvHeads, config_.headDim}));
+    caches.push_back(Tensor::zeros(p, {batch, capacity, config_.numKvHeads, config_.headDim}));
+  }
+  for (size_t i = 0; i < layout_.lightningLayers.size(); ++i)
+    caches.push_back(
+        Tensor::zeros(p, {batch, config_.numHeads, config_.headDim, config_.headDim}));
+  return caches;
+}
+
+/// Logits of sequence b as doubles, from [B, V] (F32 or F64).
+static std::vector<double> rowOf(const Tensor &logits, int64_t b) {
+  int64_t V = logits.dim(-1);
+  std::vector<double> row(V);
+  if (logits.dtype() == DType::F32)
+    std::copy(logits.data<float>() + b * V, logits.data<float>() + (b + 1) * V, row.begin());
+  else
+    std::copy(logits.data<double>() + b * V, logits.data<double>() + (b + 1) * V, row.begin());
+  return row;
+}
+
+GenerationResult InferenceEngine::generate(const std::vector<std::vector<int64_t>> &prompts,
+                                           const GenerationOptions &options) {
+  using Clock = std::chrono::steady_clock;
+  if (backend_.allLogits())
+    throw makeError("generate needs a backend built for last-token logits");
+  if (prompts.empty())
+    throw makeError("generate: no prompts");
+  if (options.maxNewTokens < 1)
+    throw makeError("max new tokens must be at least 1, got ", options.maxNewTokens);
+  options.sampling.validate();
+  for (size_t p = 0; p < prompts.size(); ++p)
+    checkIds(prompts[p], p);
+  for (int64_t s : options.stopTokens)
+    if (s < 0 || s >= config_.vocabSize)
+      throw makeError("stop token ", s, " is outside the vocabulary");
+
+  int64_t B = static_cast<int64_t>(prompts.size()), T = 0;
+  for (const auto &p : prompts)
+    T = std::max<int64_t>(T, p.size());
+  int64_t capacity = T + options.maxNewTokens;
+
+  GenerationResult result;
+  result.tokens.resize(B);
+  std::vector<Sampler> samplers;
+  for (int64_t b = 0; b < B; ++b)
+    samplers.emplace_back(options.sampling, b);
+  std::set<int64_t> stops(options.stopTokens.begin(), options.stopTokens.end());
+  std::vector<bool> finished(B, false);
+  std::vector<int64_t> cacheLen(B);
+
+  // Prefill: right-padded prompts, each sequence's logits at its last real token.
+  Tensor ids = Tensor::zeros(DType::I64, {B, T}), positions = Tensor::zeros(DType::I64, {B, T});
+  Tensor cachePositions = Tensor::zeros(DType::I64, {B}), lengths = Tensor::zeros(DType::I64, {B});
+  for (int64_t b = 0; b < B; ++b) {
+    const auto &p = prompts[b];
+    std::copy(p.begin(), p.end(), ids.data<int64_t>() + b * T);
+    for (int64_t t = 0; t < T; ++t)
+      positions.data<int64_t>()[b * T + t] = t;
+    lengths.data<int64_t>()[b] = cacheLen[b] = p.size();
+    result.promptTokens += p.size();
+  }
+  std::vector<Tensor> inputs{ids, positions, cachePositions, lengths};
+  for (Tensor &c : emptyCaches(B, capacity))
+    inputs.push_back(std::move(c));
+
+  auto start = Clock::now();
+  std::vector<Tensor> out = backend_.forward(std::move(inputs));
+  result.prefillSeconds = std::chrono::duration<double>(Clock::now() - start).count();
+
+  std::vector<int64_t> next(B);
+  auto pick = [&](const Tensor &logits) {
+    for (int64_t b = 0; b < B; ++b) {
+      if (finished[b])
+        continue;
+      std::vector<double> row = rowOf(logits, b);
+      next[b] = samplers[b].sample(row.data(), config_.vocabSize);
+      result.tokens[b].push_back(next[b]);
+      ++result.generatedTokens;
+      if (stops.count(next[b]))
+        finished[b] = true;
+    }
+  };
+  pick(out[0]);
+
+  start = Clock::now();
+  for (int64_t step = 1; step < options.maxNewTokens; ++step) {
+    if (std::all_of(finished.begin(), finished.end(), [](bool f) { return f; }))
+      break;
+    Tensor stepIds = Tensor::empty(DType::I64, {B, 1}), stepPos = Tensor::empty(DType::I64, {B, 1});
+    Tensor stepCache = Tensor::empty(DType::I64, {B}), stepLen = Tensor::empty(DType::I64, {B});
+    for (int64_t b = 0; b < B; ++b) {
+      // A finished sequence keeps stepping with its last token; its output is dropped.
+      stepIds.data<int64_t>()[b] = next[b];
+      stepPos.data<int64_t>()[b] = stepCache.data<int64_t>()[b] = cacheLen[b]++;
+      stepLen.data<int64_t>()[b] = 1;
+    }
+    std::vector<Tensor> stepInputs{stepIds, stepPos, stepCache, stepLen};
+    for (size_t i = 1; i < out.size(); ++i)
+      stepInputs.push_back(std::move(out[i]));
+    out = backend_.forward(std::move(stepInputs));
+    ++result.decodeSteps;
+    pick(out[0]);
+  }
+  result.decodeSeconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return result;
+}
+
+Tensor InferenceEngine::scoreAll(const std::vector<int64_t> &sequence) {
+  if (!backend_.allLogits())
+    throw makeError("scoring needs a backend built for all-position logits");
+  checkIds(sequence, 0);
+  int64_t T = static_cast<int64_t>(sequence.size());
+  Tensor ids = Tensor::fromVector<int64_t>({1, T}, sequence);
+  std::vector<int64_t> pos(T);
+  for (int64_t t = 0; t < T; ++t)
+    pos[t] = t;
+  std::vector<Tensor> inputs{ids, Tensor::fromVector<int64_t>({1, T}, pos),
+                             Tensor::zeros(DType::I64, {1}),
+                             Tensor::fromVector<int64_t>({1}, {T})};
+  for (Tensor &c : emptyCaches(1, T))
+    inputs.push_back(std::move(c));
+  std::vector<Tensor> out = backend_.forward(std::move(inputs));
+  return out[0].reshaped({T, config_.vocabSize});
+}
+
+} // namespace mm

@@ -1,0 +1,63 @@
+//===- Engine.h - prefill and decode with KV and lightning caches -*- C++ -*-===//
+//
+// Generation for a batch of prompts of different lengths: one prefill of the
+// right-padded batch, then one decode step per new token. Softmax layers keep
+// a KV cache of capacity (longest prompt + max new tokens); lightning layers
+// keep their constant-size [heads, d, d] state.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MM_RUNTIME_ENGINE_ENGINE_H
+#define MM_RUNTIME_ENGINE_ENGINE_H
+
+#include "frontends/ModelConfig.h"
+#include "runtime/engine/ForwardBackend.h"
+#include "runtime/engine/Sampler.h"
+
+#include <vector>
+
+namespace mm {
+
+struct GenerationOptions {
+  int64_t maxNewTokens = 16;
+  SamplingParams sampling;
+  /// A sequence ends after emitting one of these (it is kept in the output).
+  std::vector<int64_t> stopTokens;
+};
+
+struct GenerationResult {
+  std::vector<std::vector<int64_t>> tokens; // generated ids per prompt
+  int64_t promptTokens = 0;
+  int64_t generatedTokens = 0;
+  double prefillSeconds = 0, decodeSeconds = 0;
+  int64_t decodeSteps = 0;
+};
+
+class InferenceEngine {
+public:
+  InferenceEngine(const MiniMaxConfig &config, ForwardBackend &backend);
+
+  GenerationResult generate(const std::vector<std::vector<int64_t>> &prompts,
+                            const GenerationOptions &options);
+
+  /// Logits [T, vocab] of every position of one sequence, in one prefill
+  /// (the backend must be built with all logits).
+  Tensor scoreAll(const std::vector<int64_t> &ids);
+
+  /// The layers that carry state, in @forward's argument order.
+  struct CacheLayout {
+    std::vector<int64_t> softmaxLayers, lightningLayers;
+  };
+  const CacheLayout &cacheLayout() const { return layout_; }
+
+private:
+  void checkIds(const std::vector<int64_t> &ids, size_t prompt) const;
+  std::vector<Tensor> emptyCaches(int64_t batch, int64_t capacity) const;
+
+  const MiniMaxConfig &config_;
+  ForwardBackend &backend_;
+  CacheLayout layout_;
+};
+
+} // namespace mm
+
+#endif // MM_RUNTIME_ENGINE_ENGINE_H
