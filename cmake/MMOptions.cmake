@@ -1,5 +1,5 @@
 # Compiler flags shared by every mmc target.
-add_compile_options(-Wall -Wextra -Wno-unused-parameter -fno-omit-frame-pointer)
+add_compile_options(-Wall -Wextra -Wno-unused-parameter -Wno-unknown-pragmas -fno-omit-frame-pointer)
 
 if(MM_SANITIZE)
   # vptr is off: libMLIR.so is not instrumented and the check reports false positives on

@@ -21,7 +21,7 @@ static json readJsonFile(const fs::path &path) {
   buffer << in.rdbuf();
   try {
     return json::parse(buffer.str());
-  } catch (const json::parse_error &e) {
+  } catch (const json::exception &e) { // parse_error, or out_of_range for 1e999
     throw makeError(path.string(), ": invalid JSON: ", e.what());
   }
 }

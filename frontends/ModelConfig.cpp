@@ -193,7 +193,7 @@ MiniMaxConfig parseMiniMaxConfig(const std::string &text, const std::string &sou
   json root;
   try {
     root = json::parse(text);
-  } catch (const json::parse_error &e) {
+  } catch (const json::exception &e) { // parse_error, or out_of_range for 1e999
     throw makeError(source, ": invalid JSON: ", e.what());
   }
   if (!root.is_object())

@@ -129,7 +129,7 @@ void SafetensorsFile::parse(const uint8_t *bytes, size_t size) {
   json header;
   try {
     header = json::parse(bytes + 8, bytes + 8 + headerLen);
-  } catch (const json::parse_error &e) {
+  } catch (const json::exception &e) { // parse_error, or out_of_range for 1e999
     throw makeError(path_, ": header is not valid JSON: ", e.what());
   }
   if (!header.is_object())

@@ -455,7 +455,10 @@ std::vector<Tensor> ReferenceExecutor::Impl::run(std::vector<Tensor> inputs) {
 
 ReferenceExecutor::ReferenceExecutor(func::FuncOp function, ParamBinder binder,
                                      ExecutorOptions options)
-    : impl(new Impl{function, std::move(binder), options, {}, {}, {}}) {
+    : impl(new Impl) {
+  impl->fn = function;
+  impl->binder = std::move(binder);
+  impl->options = options;
   if (options.precision == DType::I64)
     throw makeError("reference executor: precision must be f32 or f64");
   impl->planLiveness();

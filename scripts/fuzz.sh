@@ -1,19 +1,38 @@
 #!/usr/bin/env bash
-# Runs the parse + verify fuzzer for a bounded time, seeded with every case of
-# the lit suite. Usage: scripts/fuzz.sh BUILD_DIR SECONDS
+# Runs every fuzzer for a bounded time, seeded from the test suite:
+#   mm-parse-fuzzer        parse + verify + canonicalize + print of mm IR
+#   mm-safetensors-fuzzer  the safetensors reader
+#   mm-config-fuzzer       config.json parsing
+# Usage: scripts/fuzz.sh BUILD_DIR SECONDS   (the parse fuzzer gets SECONDS,
+# the two reader fuzzers SECONDS / 2 each)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:?build dir with -DMM_ENABLE_FUZZERS=ON}
 seconds=${2:-60}
-corpus=$(mktemp -d)
-trap 'rm -rf "$corpus"' EXIT
-# One seed per `// -----` case of the lit tests.
-n=0
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/ir" "$work/st" "$work/cfg"
+# One IR seed per `// -----` case of the lit tests.
 for f in test/IR/*.mlir test/Passes/*.mlir test/BadInput/*.mlir; do
-  awk -v dir="$corpus" -v base="$(basename "$f")" '
+  awk -v dir="$work/ir" -v base="$(basename "$f")" '
     /^\/\/ -----/ { i++; next } { print > (dir "/" base "." i) }' "$f"
 done
-echo "fuzz.sh: $(ls "$corpus" | wc -l) seeds, ${seconds}s"
-# -timeout flags any single input taking over 10 s as a hang.
-"$build/bin/mm-parse-fuzzer" "$corpus" -max_total_time="$seconds" -timeout=10 \
-  -dict=test/fuzz/mm.dict -max_len=16384 -rss_limit_mb=4096 -print_final_stats=1
+i=0
+for f in test/fuzz/corpus/safetensors/*; do cp "$f" "$work/st/seed$((i++))"; done
+for f in test/data/minimax/*/config.json test/data/configs/*.json test/fuzz/regressions/config-*; do cp "$f" "$work/cfg/seed$((i++))"; done
+
+run() { # fuzzer corpus seconds [extra flags]
+  local bin=$1 corpus=$2 secs=$3; shift 3
+  echo "fuzz.sh: $bin, $(ls "$corpus" | wc -l) seeds, ${secs}s"
+  # -timeout flags any single input taking over 10 s as a hang.
+  if ! "$build/bin/$bin" "$corpus" -max_total_time="$secs" -timeout=10 -rss_limit_mb=4096 \
+      -print_final_stats=1 "$@" > "$work/log" 2>&1; then
+    cat "$work/log"
+    echo "fuzz.sh: $bin found a failure (input saved as ./crash-* / ./timeout-*)" >&2
+    return 1
+  fi
+  tail -n 6 "$work/log"
+}
+run mm-parse-fuzzer "$work/ir" "$seconds" -dict=test/fuzz/mm.dict -max_len=16384
+run mm-safetensors-fuzzer "$work/st" $((seconds / 2)) -max_len=65536
+run mm-config-fuzzer "$work/cfg" $((seconds / 2)) -max_len=16384

@@ -6,7 +6,7 @@ from lit.llvm import llvm_config
 
 config.name = "MM"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir"]
+config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.mm_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "fuzz", "data", "numeric"]
@@ -18,4 +18,5 @@ for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
-llvm_config.add_tool_substitutions(["mm-opt"], [config.mm_tools_dir])
+llvm_config.add_tool_substitutions(["mm-opt", "mm-run"], [config.mm_tools_dir])
+config.substitutions.append(("%data", os.path.join(config.mm_src_root, "test", "data")))

@@ -151,6 +151,13 @@ TEST(Config, NotAConfigAtAll) {
     EXPECT_NE(std::string(e.what()).find("broken.json: invalid JSON:"), std::string::npos);
   }
   EXPECT_THROW(loadMiniMaxConfig("/nonexistent/config.json"), Error);
+  // Found by the config fuzzer: a number too large for a double.
+  try {
+    parseMiniMaxConfig("{\"rms_norm_eps\": 1e706}", "big.json");
+    FAIL();
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("big.json: invalid JSON: "), std::string::npos);
+  }
 }
 
 TEST(Config, TransformersRopeParameters) {

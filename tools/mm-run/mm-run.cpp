@@ -3,6 +3,7 @@
 //   mm-run logits   --model DIR --ids 1,2,3 --out logits.npy
 //   mm-run generate --model DIR (--ids 1,2,3 | --prompt TEXT)... --max-new-tokens N
 //                   [--greedy | --temperature T --top-k K --top-p P --seed S] [--json]
+//   mm-run emit-ir  (--model DIR | --config FILE) [--all-logits] [--bf16]
 //
 // Runs on the reference executor. `--ids` / `--prompt` may repeat: the
 // prompts then form one batch. With --json the last line of stdout is one JSON
@@ -10,14 +11,22 @@
 //
 //===----------------------------------------------------------------------===//
 #include "frontends/ModelFolder.h"
+#include "ir/InitDialects.h"
+#include "models/MiniMaxBuilder.h"
 #include "reference/ReferenceBackend.h"
 #include "runtime/Npy.h"
 #include "runtime/engine/Engine.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#ifdef _OPENMP
 #include <omp.h>
+#endif
 
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <filesystem>
 #include <iostream>
 
 using namespace mm;
@@ -63,8 +72,10 @@ struct Common {
     cmd->add_option("--threads", threads, "OpenMP threads (default: all)");
   }
   ExecutorOptions executorOptions() const {
+#ifdef _OPENMP
     if (threads > 0)
       omp_set_num_threads(threads);
+#endif
     return {precision == "f64" ? DType::F64 : DType::F32,
             lightning == "recurrence" ? ref::LightningMode::Recurrence
                                       : ref::LightningMode::Blockwise};
@@ -78,6 +89,24 @@ int runLogits(const Common &common, const std::string &idsText, const std::strin
   Tensor logits = engine.scoreAll(parseIds(idsText)).to(DType::F32);
   writeNpy(out, logits);
   std::cout << "wrote " << out << " [" << logits.dim(0) << ", " << logits.dim(1) << "]\n";
+  return 0;
+}
+
+int runEmitIr(const std::string &source, bool allLogits, bool bf16) {
+  if (source.empty())
+    throw makeError("emit-ir needs --model DIR or --config FILE");
+  std::string configPath = std::filesystem::is_directory(source)
+                               ? (std::filesystem::path(source) / "config.json").string()
+                               : source;
+  MiniMaxConfig config = loadMiniMaxConfig(configPath);
+  mlir::MLIRContext context;
+  MiniMaxGraphOptions options;
+  options.allLogits = allLogits;
+  if (bf16)
+    options.elementType = MiniMaxGraphOptions::ElementType::BF16;
+  auto module = buildMiniMaxModule(context, config, options);
+  module->print(llvm::outs());
+  llvm::outs() << "\n";
   return 0;
 }
 
@@ -190,10 +219,21 @@ int main(int argc, char **argv) {
   generate->add_flag("--json", gen.json, "print one JSON object as the last line");
   generate->add_flag("--ignore-eos", gen.ignoreEos, "do not stop at the config's eos tokens");
 
+  std::string irSource;
+  bool irAllLogits = false, irBf16 = false;
+  CLI::App *emit = app.add_subcommand("emit-ir", "print the model's mm IR (for mm-opt)");
+  auto *emitModel = emit->add_option("--model", irSource, "model folder");
+  auto *emitConfig = emit->add_option("--config", irSource, "config.json (no weights needed)");
+  emitModel->excludes(emitConfig);
+  emit->add_flag("--all-logits", irAllLogits, "logits of every position");
+  emit->add_flag("--bf16", irBf16, "bf16 weights and activations");
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (logits->parsed())
       return runLogits(logitsCommon, idsText, out);
+    if (emit->parsed())
+      return runEmitIr(irSource, irAllLogits, irBf16);
     return runGenerate(generateCommon, gen);
   } catch (const Error &e) {
     std::cerr << "mm-run: error: " << e.what() << "\n";
