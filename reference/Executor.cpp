@@ -470,6 +470,18 @@ std::vector<Tensor> ReferenceExecutor::run(std::vector<Tensor> inputs) {
   return impl->run(std::move(inputs));
 }
 
+void ReferenceExecutor::bindAllParams() {
+  // A plain loop over the body (no walk callback): binding may throw.
+  for (Operation &op : impl->fn.getBody().front())
+    if (auto p = llvm::dyn_cast<ParamOp>(op)) {
+      try {
+        impl->param(p);
+      } catch (const Error &e) {
+        throw makeError(describe(&op), ": ", e.what());
+      }
+    }
+}
+
 const ExecutorOptions &ReferenceExecutor::options() const { return impl->options; }
 
 } // namespace mm

@@ -46,6 +46,10 @@ public:
   /// mm::Error naming the op on bad values (ids out of range, full caches...).
   std::vector<Tensor> run(std::vector<Tensor> inputs);
 
+  /// Binds every weight now instead of on first use (so timings of the first
+  /// run do not include checkpoint conversion).
+  void bindAllParams();
+
   const ExecutorOptions &options() const;
 
 private:

@@ -33,6 +33,7 @@ ReferenceBackend::ReferenceBackend(const MiniMaxConfig &config,
         return loader.load(name, dtype);
       },
       options);
+  graph_->executor->bindAllParams();
 }
 
 ReferenceBackend::~ReferenceBackend() = default;

@@ -83,17 +83,22 @@ def spec_semantics():
     hf.apply_rotary_pos_emb = _apply_partial_rotary
 
 
-def to_float64(model):
-    """Casts to float64 and recomputes the lightning decay buffers in float64."""
-    model = model.to(torch.float64)
+def to_dtype(model, dtype):
+    """Casts the model and recomputes the lightning decay buffers (computed in
+    float64, then rounded once) and the RoPE frequencies."""
+    model = model.to(dtype)
     for module in model.modules():
         if isinstance(module, hf.MiniMaxLightningAttention):
             rate = module.get_slope_rate().to(torch.float64)
             q, k, d = module.decay_factors(rate)
-            module.slope_rate.copy_(rate)
-            module.query_decay.copy_(q)
-            module.key_decay.copy_(k)
-            module.diagonal_decay.copy_(d)
+            module.slope_rate = rate.to(dtype)
+            module.query_decay = q.to(dtype)
+            module.key_decay = k.to(dtype)
+            module.diagonal_decay = d.to(dtype)
     inv_freq, _ = _spec_rope_parameters(model.config)
     model.model.rotary_emb.inv_freq = inv_freq
     return model
+
+
+def to_float64(model):
+    return to_dtype(model, torch.float64)
