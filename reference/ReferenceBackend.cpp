@@ -2,6 +2,7 @@
 #include "reference/ReferenceBackend.h"
 #include "ir/InitDialects.h"
 #include "models/MiniMaxBuilder.h"
+#include "runtime/engine/MiniMaxAbi.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -18,7 +19,7 @@ struct ReferenceBackend::Graph {
 ReferenceBackend::ReferenceBackend(const MiniMaxConfig &config,
                                    const minimax::WeightLoader &loader,
                                    ExecutorOptions options, bool allLogits)
-    : graph_(new Graph), allLogits_(allLogits) {
+    : graph_(new Graph), config_(config), allLogits_(allLogits) {
   mlir::DialectRegistry registry;
   registerDialects(registry);
   graph_->context.appendDialectRegistry(registry);
@@ -42,6 +43,22 @@ std::vector<Tensor> ReferenceBackend::forward(std::vector<Tensor> inputs) {
   return graph_->executor->run(std::move(inputs));
 }
 
-DType ReferenceBackend::precision() const { return graph_->executor->options().precision; }
+void ReferenceBackend::reset(int64_t batch, int64_t capacity) {
+  state_.clear();
+  for (const Shape &shape : minimaxStateShapes(config_, batch, capacity))
+    state_.push_back(Tensor::zeros(graph_->executor->options().precision, shape));
+}
+
+Tensor ReferenceBackend::step(const Tensor &ids, const Tensor &positions,
+                              const Tensor &cachePositions, const Tensor &lengths) {
+  if (state_.empty() && !minimaxStateShapes(config_, 1, 1).empty())
+    throw makeError("ReferenceBackend::step before reset");
+  std::vector<Tensor> inputs{ids, positions, cachePositions, lengths};
+  for (Tensor &t : state_)
+    inputs.push_back(std::move(t)); // handed over: updated in place
+  std::vector<Tensor> out = graph_->executor->run(std::move(inputs));
+  state_.assign(out.begin() + 1, out.end());
+  return out[0];
+}
 
 } // namespace mm

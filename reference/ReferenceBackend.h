@@ -18,14 +18,21 @@ public:
                    ExecutorOptions options, bool allLogits);
   ~ReferenceBackend() override;
 
-  std::vector<Tensor> forward(std::vector<Tensor> inputs) override;
-  DType precision() const override;
+  void reset(int64_t batch, int64_t capacity) override;
+  Tensor step(const Tensor &ids, const Tensor &positions, const Tensor &cachePositions,
+              const Tensor &lengths) override;
   bool allLogits() const override { return allLogits_; }
+  const char *name() const override { return "reference"; }
+
+  /// Runs @forward on explicit inputs (tests of the graph's state semantics).
+  std::vector<Tensor> forward(std::vector<Tensor> inputs);
 
 private:
   struct Graph;
   std::unique_ptr<Graph> graph_;
+  const MiniMaxConfig &config_;
   bool allLogits_;
+  std::vector<Tensor> state_;
 };
 
 } // namespace mm

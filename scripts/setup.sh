@@ -37,11 +37,12 @@ else
 fi
 
 if ((want_python)); then
-  # The oracle scripts (test data generation, benches) use CPU-only torch and transformers.
+  # The oracle scripts (test data generation) and benches use torch, transformers,
+  # tokenizers and safetensors from PyPI (the versions the committed data was made
+  # with are in docs/design.md; newer ones should agree).
   PY=${PYTHON:-python3}
   if ! "$PY" -c 'import torch, transformers, tokenizers, safetensors, numpy' 2>/dev/null; then
-    "$PY" -m pip install -q --index-url https://download.pytorch.org/whl/cpu torch
-    "$PY" -m pip install -q transformers tokenizers safetensors numpy
+    "$PY" -m pip install -q torch transformers tokenizers safetensors numpy
   else
     echo "setup.sh: python packages already installed"
   fi

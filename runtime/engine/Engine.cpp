@@ -9,12 +9,7 @@
 namespace mm {
 
 InferenceEngine::InferenceEngine(const MiniMaxConfig &config, ForwardBackend &backend)
-    : config_(config), backend_(backend) {
-  for (int64_t l = 0; l < config.numLayers; ++l)
-    (config.layerKinds[l] == LayerKind::Softmax ? layout_.softmaxLayers
-                                                : layout_.lightningLayers)
-        .push_back(l);
-}
+    : config_(config), backend_(backend) {}
 
 void InferenceEngine::checkIds(const std::vector<int64_t> &ids, size_t prompt) const {
   if (ids.empty())
@@ -24,19 +19,6 @@ void InferenceEngine::checkIds(const std::vector<int64_t> &ids, size_t prompt) c
       throw makeError("prompt ", prompt, ": token id ", ids[i], " at position ", i,
                       " is outside the vocabulary [0, ", config_.vocabSize, ") of ",
                       config_.source);
-}
-
-std::vector<Tensor> InferenceEngine::emptyCaches(int64_t batch, int64_t capacity) const {
-  std::vector<Tensor> caches;
-  DType p = backend_.precision();
-  for (size_t i = 0; i < layout_.softmaxLayers.size(); ++i) {
-    caches.push_back(Tensor::zeros(p, {batch, capacity, config_.numKvHeads, config_.headDim}));
-    caches.push_back(Tensor::zeros(p, {batch, capacity, config_.numKvHeads, config_.headDim}));
-  }
-  for (size_t i = 0; i < layout_.lightningLayers.size(); ++i)
-    caches.push_back(
-        Tensor::zeros(p, {batch, config_.numHeads, config_.headDim, config_.headDim}));
-  return caches;
 }
 
 /// Logits of sequence b as doubles, from [B, V] (F32 or F64).
@@ -91,12 +73,9 @@ GenerationResult InferenceEngine::generate(const std::vector<std::vector<int64_t
     lengths.data<int64_t>()[b] = cacheLen[b] = p.size();
     result.promptTokens += p.size();
   }
-  std::vector<Tensor> inputs{ids, positions, cachePositions, lengths};
-  for (Tensor &c : emptyCaches(B, capacity))
-    inputs.push_back(std::move(c));
-
+  backend_.reset(B, capacity);
   auto start = Clock::now();
-  std::vector<Tensor> out = backend_.forward(std::move(inputs));
+  Tensor logits = backend_.step(ids, positions, cachePositions, lengths);
   result.prefillSeconds = std::chrono::duration<double>(Clock::now() - start).count();
 
   std::vector<int64_t> next(B);
@@ -112,7 +91,7 @@ GenerationResult InferenceEngine::generate(const std::vector<std::vector<int64_t
         finished[b] = true;
     }
   };
-  pick(out[0]);
+  pick(logits);
 
   start = Clock::now();
   for (int64_t step = 1; step < options.maxNewTokens; ++step) {
@@ -126,12 +105,9 @@ GenerationResult InferenceEngine::generate(const std::vector<std::vector<int64_t
       stepPos.data<int64_t>()[b] = stepCache.data<int64_t>()[b] = cacheLen[b]++;
       stepLen.data<int64_t>()[b] = 1;
     }
-    std::vector<Tensor> stepInputs{stepIds, stepPos, stepCache, stepLen};
-    for (size_t i = 1; i < out.size(); ++i)
-      stepInputs.push_back(std::move(out[i]));
-    out = backend_.forward(std::move(stepInputs));
+    logits = backend_.step(stepIds, stepPos, stepCache, stepLen);
     ++result.decodeSteps;
-    pick(out[0]);
+    pick(logits);
   }
   result.decodeSeconds = std::chrono::duration<double>(Clock::now() - start).count();
   return result;
@@ -146,13 +122,10 @@ Tensor InferenceEngine::scoreAll(const std::vector<int64_t> &sequence) {
   std::vector<int64_t> pos(T);
   for (int64_t t = 0; t < T; ++t)
     pos[t] = t;
-  std::vector<Tensor> inputs{ids, Tensor::fromVector<int64_t>({1, T}, pos),
-                             Tensor::zeros(DType::I64, {1}),
-                             Tensor::fromVector<int64_t>({1}, {T})};
-  for (Tensor &c : emptyCaches(1, T))
-    inputs.push_back(std::move(c));
-  std::vector<Tensor> out = backend_.forward(std::move(inputs));
-  return out[0].reshaped({T, config_.vocabSize});
+  backend_.reset(1, T);
+  Tensor logits = backend_.step(ids, Tensor::fromVector<int64_t>({1, T}, pos),
+                                Tensor::zeros(DType::I64, {1}), Tensor::fromVector<int64_t>({1}, {T}));
+  return logits.reshaped({T, config_.vocabSize});
 }
 
 } // namespace mm

@@ -43,19 +43,11 @@ public:
   /// (the backend must be built with all logits).
   Tensor scoreAll(const std::vector<int64_t> &ids);
 
-  /// The layers that carry state, in @forward's argument order.
-  struct CacheLayout {
-    std::vector<int64_t> softmaxLayers, lightningLayers;
-  };
-  const CacheLayout &cacheLayout() const { return layout_; }
-
 private:
   void checkIds(const std::vector<int64_t> &ids, size_t prompt) const;
-  std::vector<Tensor> emptyCaches(int64_t batch, int64_t capacity) const;
 
   const MiniMaxConfig &config_;
   ForwardBackend &backend_;
-  CacheLayout layout_;
 };
 
 } // namespace mm

@@ -4,22 +4,27 @@
 
 #include "runtime/Tensor.h"
 
-#include <vector>
-
 namespace mm {
 
-/// Something that runs the `@forward` function of models/MiniMaxBuilder.h:
-/// the reference executor today, compiled host or CUDA code later.
+/// Runs the model's `@forward` (models/MiniMaxBuilder.h) one step at a time.
+/// The backend owns the KV caches and lightning states, wherever they live
+/// (host memory for the reference and host backends, device memory for CUDA),
+/// so the engine never copies them.
 class ForwardBackend {
 public:
   virtual ~ForwardBackend() = default;
-  /// Inputs and results in the order of MiniMaxBuilder.h. Callers hand the
-  /// caches over (move them in) so a backend may update them in place.
-  virtual std::vector<Tensor> forward(std::vector<Tensor> inputs) = 0;
-  /// Float type of activations, caches and states.
-  virtual DType precision() const = 0;
-  /// True if the logits cover every position ([B, T, vocab]).
+  /// Starts a batch: empty caches for `batch` sequences of up to `capacity`
+  /// tokens each.
+  virtual void reset(int64_t batch, int64_t capacity) = 0;
+  /// One prefill or decode step on the current caches. `ids` and `positions`
+  /// are [B, T]; `cachePositions` and `lengths` are [B]. Returns host logits,
+  /// [B, vocab] (last real token) or [B, T, vocab] with allLogits().
+  virtual Tensor step(const Tensor &ids, const Tensor &positions,
+                      const Tensor &cachePositions, const Tensor &lengths) = 0;
+  /// True if the logits cover every position.
   virtual bool allLogits() const = 0;
+  /// A short name for reports ("reference", "cpu", "cuda").
+  virtual const char *name() const = 0;
 };
 
 } // namespace mm

@@ -24,50 +24,33 @@ protected:
     prompt = nlohmann::json::parse(in)["prompt"].get<std::vector<int64_t>>();
     backend = std::make_unique<ReferenceBackend>(folder->config, *folder->weights,
                                                  ExecutorOptions{DType::F64}, false);
-    InferenceEngine engine(folder->config, *backend);
-    layout = engine.cacheLayout();
   }
 
-  std::vector<Tensor> caches(int64_t capacity) {
-    const MiniMaxConfig &c = folder->config;
-    std::vector<Tensor> out;
-    for (size_t i = 0; i < layout.softmaxLayers.size(); ++i) {
-      out.push_back(Tensor::zeros(DType::F64, {1, capacity, c.numKvHeads, c.headDim}));
-      out.push_back(Tensor::zeros(DType::F64, {1, capacity, c.numKvHeads, c.headDim}));
-    }
-    for (size_t i = 0; i < layout.lightningLayers.size(); ++i)
-      out.push_back(Tensor::zeros(DType::F64, {1, c.numHeads, c.headDim, c.headDim}));
-    return out;
-  }
-
-  /// Runs tokens [start, end) of the prompt with the given caches.
-  std::vector<Tensor> step(int64_t start, int64_t end, std::vector<Tensor> state) {
+  /// Runs tokens [start, end) of the prompt on the backend's current caches.
+  Tensor step(int64_t start, int64_t end) {
     std::vector<int64_t> ids(prompt.begin() + start, prompt.begin() + end), pos;
     for (int64_t t = start; t < end; ++t)
       pos.push_back(t);
     int64_t n = end - start;
-    std::vector<Tensor> in{Tensor::fromVector<int64_t>({1, n}, ids),
-                           Tensor::fromVector<int64_t>({1, n}, pos),
-                           Tensor::fromVector<int64_t>({1}, {start}),
-                           Tensor::fromVector<int64_t>({1}, {n})};
-    for (Tensor &t : state)
-      in.push_back(std::move(t));
-    return backend->forward(std::move(in));
+    return backend->step(Tensor::fromVector<int64_t>({1, n}, ids),
+                         Tensor::fromVector<int64_t>({1, n}, pos),
+                         Tensor::fromVector<int64_t>({1}, {start}),
+                         Tensor::fromVector<int64_t>({1}, {n}));
   }
 
   std::unique_ptr<ModelFolder> folder;
   std::unique_ptr<ReferenceBackend> backend;
-  InferenceEngine::CacheLayout layout;
   std::vector<int64_t> prompt;
 };
 } // namespace
 
 TEST_F(EngineInvariant, PrefillThenDecodeEqualsLongerPrefill) {
   for (int64_t n : {1, 7, 15, 16, 17, 32, 39}) {
-    std::vector<Tensor> prefill = step(0, n, caches(n + 1));
-    std::vector<Tensor> carried(prefill.begin() + 1, prefill.end());
-    Tensor decoded = step(n, n + 1, std::move(carried))[0];
-    Tensor whole = step(0, n + 1, caches(n + 1))[0];
+    backend->reset(1, n + 1);
+    step(0, n);
+    Tensor decoded = step(n, n + 1);
+    backend->reset(1, n + 1);
+    Tensor whole = step(0, n + 1);
     EXPECT_LT(test::relError(decoded, whole), 1e-10) << "n = " << n;
   }
 }
@@ -76,9 +59,10 @@ TEST_F(EngineInvariant, PrefillThenDecodeEqualsLongerPrefill) {
 // full) equals one prefill.
 TEST_F(EngineInvariant, ChunkedPrefillEqualsOnePrefill) {
   int64_t n = static_cast<int64_t>(prompt.size());
-  std::vector<Tensor> first = step(0, 23, caches(n));
-  std::vector<Tensor> carried(first.begin() + 1, first.end());
-  Tensor chunked = step(23, n, std::move(carried))[0];
-  Tensor whole = step(0, n, caches(n))[0];
+  backend->reset(1, n);
+  step(0, 23);
+  Tensor chunked = step(23, n);
+  backend->reset(1, n);
+  Tensor whole = step(0, n);
   EXPECT_LT(test::relError(chunked, whole), 1e-10);
 }

@@ -1,0 +1,39 @@
+//===- MiniMaxAbi.h - the state arguments of @forward -----------*- C++ -*-===//
+//
+// After (ids, positions, cache_positions, lengths), @forward takes and returns
+// the model's state: a key and a value cache per softmax layer, then a
+// lightning state per lightning layer, each in layer order
+// (models/MiniMaxBuilder.h builds exactly this).
+//
+//===----------------------------------------------------------------------===//
+#ifndef MM_RUNTIME_ENGINE_MINIMAXABI_H
+#define MM_RUNTIME_ENGINE_MINIMAXABI_H
+
+#include "frontends/ModelConfig.h"
+#include "runtime/Tensor.h"
+
+#include <vector>
+
+namespace mm {
+
+/// Shapes of the state tensors for `batch` sequences of `capacity` tokens.
+inline std::vector<Shape> minimaxStateShapes(const MiniMaxConfig &c, int64_t batch,
+                                             int64_t capacity) {
+  std::vector<Shape> shapes;
+  for (LayerKind k : c.layerKinds)
+    if (k == LayerKind::Softmax) {
+      shapes.push_back({batch, capacity, c.numKvHeads, c.headDim});
+      shapes.push_back({batch, capacity, c.numKvHeads, c.headDim});
+    }
+  for (LayerKind k : c.layerKinds)
+    if (k == LayerKind::Lightning)
+      shapes.push_back({batch, c.numHeads, c.headDim, c.headDim});
+  return shapes;
+}
+
+/// Number of inputs before the state in @forward's signature.
+constexpr size_t kMiniMaxStepInputs = 4;
+
+} // namespace mm
+
+#endif // MM_RUNTIME_ENGINE_MINIMAXABI_H
