@@ -18,7 +18,7 @@ class MM_Op<string mnemonic, list<Trait> traits = []>
 // compares inferred and declared result types, so an invalid op gets one
 // precise error instead of a generic "failed to infer returned types".
 def MM_ShapeChecked : NativeOpTrait<"ShapeChecked"> {
-  let cppNamespace = "::mm::OpTrait";
+  let cppNamespace = "::mm::trait";
 }
 
 // An op whose result types follow from its operands and attributes. Its C++

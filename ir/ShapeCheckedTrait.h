@@ -4,7 +4,7 @@
 
 #include "mlir/IR/OpDefinition.h"
 
-namespace mm::OpTrait {
+namespace mm::trait {
 
 /// Verifies an op by running its `inferReturnTypes` with the op's location, so
 /// that the shape function's own diagnostics are the verifier's. Listed before
@@ -21,6 +21,6 @@ public:
   }
 };
 
-} // namespace mm::OpTrait
+} // namespace mm::trait
 
 #endif // MM_IR_SHAPECHECKEDTRAIT_H

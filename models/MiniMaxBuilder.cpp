@@ -145,6 +145,9 @@ OwningOpRef<ModuleOp> Builder::build() {
   SmallVector<Type> inputs{tensor({kDyn, kDyn}, i64), tensor({kDyn, kDyn}, i64),
                            tensor({kDyn}, i64), tensor({kDyn}, i64)};
   SmallVector<std::string> names{"ids", "positions", "cache_positions", "lengths"};
+  // The run-time sizes behind each dynamic dim: batch B, tokens per step T,
+  // cache capacity S (SymbolicShapes and memory planning read these).
+  SmallVector<SmallVector<StringRef>> dims{{"B", "T"}, {"B", "T"}, {"B"}, {"B"}};
   SmallVector<int64_t> softmaxLayers, lightningLayers;
   for (int64_t l = 0; l < c.numLayers; ++l)
     (c.layerKinds[l] == LayerKind::Softmax ? softmaxLayers : lightningLayers).push_back(l);
@@ -153,17 +156,22 @@ OwningOpRef<ModuleOp> Builder::build() {
     inputs.push_back(tensor({kDyn, kDyn, KV, D}));
     names.push_back("k_cache." + std::to_string(l));
     names.push_back("v_cache." + std::to_string(l));
+    dims.push_back({"B", "S", "", ""});
+    dims.push_back({"B", "S", "", ""});
   }
   for (int64_t l : lightningLayers) {
     inputs.push_back(tensor({kDyn, H, D, D}, b.getF32Type()));
     names.push_back("state." + std::to_string(l));
+    dims.push_back({"B", "", "", ""});
   }
   auto logitsType = opts.allLogits ? tensor({kDyn, kDyn, c.vocabSize}) : tensor({kDyn, c.vocabSize});
   SmallVector<Type> results{logitsType};
   results.append(inputs.begin() + 4, inputs.end());
   auto fn = func::FuncOp::create(b, loc, kForwardFunction, b.getFunctionType(inputs, results));
-  for (auto [i, name] : llvm::enumerate(names))
+  for (auto [i, name] : llvm::enumerate(names)) {
     fn.setArgAttr(i, "mm.name", b.getStringAttr(name));
+    fn.setArgAttr(i, "mm.dims", b.getStrArrayAttr(dims[i]));
+  }
   Block *entry = fn.addEntryBlock();
   b.setInsertionPointToEnd(entry);
   Value ids = entry->getArgument(0);

@@ -3,6 +3,7 @@
 #define MM_PASSES_PASSES_H
 
 #include "ir/MMDialect.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 

@@ -38,3 +38,136 @@ def SpecializeChoices : Pass<"mm-specialize-choices", "mlir::ModuleOp"> {
 }
 
 #endif // MM_PASSES_TD
+
+//===----------------------------------------------------------------------===//
+// Fusion: graph ops to kernels (mm-inference-pipeline, phase "fusion")
+//===----------------------------------------------------------------------===//
+
+def FuseAttention : Pass<"mm-fuse-attention", "mlir::func::FuncOp"> {
+  let summary = "fuse RoPE + softmax attention, and q/k/v slicing + lightning attention";
+  let description = [{
+    Forms `attention` kernels from `mm.attention` together with the `mm.rope`
+    of its query and key (applied as they are loaded and as keys are written
+    to the cache), and `lightning` kernels from `mm.lightning_attention`
+    together with the `mm.slice`s that cut q, k and v out of the interleaved
+    qkv projection (the kernel reads them in place with a row stride). KV
+    caches and lightning states are marked to update in place.
+
+    ```mlir
+    %q2 = mm.rope %q, %pos {rotary_dim = 8 : i64, theta = 1.0e4 : f64} : ...
+    %k2 = mm.rope %k, %pos {rotary_dim = 8 : i64, theta = 1.0e4 : f64} : ...
+    %o, %kc2, %vc2 = mm.attention %q2, %k2, %v cache(%kc, %vc) at %cp {causal} : ...
+    // becomes
+    %o, %kc2, %vc2 = mm.kernel "attention" (%q, %pos, %k, %v, %kc, %vc, %cp) {in_place = array<i64: -1, 4, 5>} : ... {
+      ... the same three ops on block arguments ...
+    }
+    ```
+  }];
+  let dependentDialects = ["::mm::MMDialect"];
+}
+
+def FuseMoE : Pass<"mm-fuse-moe", "mlir::func::FuncOp"> {
+  let summary = "MoE as router, dispatch, grouped GEMMs and combine kernels";
+  let description = [{
+    Forms a `moe_router` kernel (softmax, top-k and renormalisation in one
+    pass over each token's logits), a `moe_dispatch` kernel, and a
+    `grouped_gemm_swiglu` kernel from the two grouped matmuls of W1 and W3 and
+    the `mm.swiglu` joining them: every expert in one launch, no per-expert
+    loop. The W2 grouped matmul and the combine become kernels in
+    `mm-fuse-epilogues`, where they take their elementwise epilogues.
+
+    ```mlir
+    %a = mm.grouped_matmul %x, %w1, %off : ...
+    %b = mm.grouped_matmul %x, %w3, %off : ...
+    %h = mm.swiglu %a, %b : tensor<?x32xf32>
+    // becomes
+    %h = mm.kernel "grouped_gemm_swiglu" (%x, %w1, %off, %w3) : ... { ... }
+    ```
+  }];
+  let dependentDialects = ["::mm::MMDialect"];
+}
+
+def FuseEpilogues : Pass<"mm-fuse-epilogues", "mlir::func::FuncOp"> {
+  let summary = "fuse elementwise epilogues into GEMMs, grouped GEMMs, MoE combine and RMSNorm";
+  let description = [{
+    Each `mm.linear`, `mm.grouped_matmul`, `mm.moe_combine` and `mm.rms_norm`
+    becomes a kernel (`gemm`, `grouped_gemm`, `moe_combine`, `norm`) together
+    with the chain of elementwise ops that consumes its result alone, and the
+    single-use elementwise producers of their other operands. That covers the
+    post-norm residual `alpha * u + beta * (x W^T)`, the lightning output gate
+    `sigmoid(x W^T) * norm(o)`, `SiLU` on the qkv projection and the residual
+    after the MoE combine. An RMSNorm also takes an elementwise prologue whose
+    result nothing else reads.
+
+    ```mlir
+    %0 = mm.linear %o, %wo : ...
+    %1 = mm.mul %u, %alpha : ...
+    %2 = mm.add %1, %0 : ...
+    // becomes
+    %2 = mm.kernel "gemm" (%o, %wo, %u) : ... {
+    ^bb0(%a: ..., %b: ..., %c: ...):
+      %alpha = arith.constant dense<3.5> : tensor<f32>
+      %0 = mm.linear %a, %b : ...
+      %1 = mm.mul %c, %alpha : ...
+      %2 = mm.add %1, %0 : ...
+      mm.yield %2 : ...
+    }
+    ```
+  }];
+  let dependentDialects = ["::mm::MMDialect"];
+}
+
+def FuseElementwise : Pass<"mm-fuse-elementwise", "mlir::func::FuncOp"> {
+  let summary = "fuse the remaining chains of elementwise ops";
+  let description = [{
+    Groups each connected set of elementwise ops whose intermediate results
+    are not read elsewhere into one `elementwise` kernel (one pass over
+    memory).
+
+    ```mlir
+    %0 = mm.silu %x : tensor<?x8xf32>
+    %1 = mm.mul %0, %y : (tensor<?x8xf32>, tensor<?x8xf32>) -> tensor<?x8xf32>
+    // becomes
+    %1 = mm.kernel "elementwise" (%x, %y) : ... { ... }
+    ```
+  }];
+  let dependentDialects = ["::mm::MMDialect"];
+}
+
+def FormKernels : Pass<"mm-form-kernels", "mlir::func::FuncOp"> {
+  let summary = "wrap every remaining compute op into a kernel of its own";
+  let description = [{
+    After fusion, the ops still outside kernels (embedding lookups, gathers,
+    the odd unfused linear) each become a one-op kernel, so the function is
+    only kernels, views (`mm.reshape`), weights and constants: exactly what
+    code generation consumes. An op no kernel template covers is an error
+    naming it.
+  }];
+  let dependentDialects = ["::mm::MMDialect"];
+}
+
+def PlanMemory : Pass<"mm-plan-memory", "mlir::func::FuncOp"> {
+  let summary = "assign kernel results to arena offsets by liveness";
+  let description = [{
+    Sizes every buffer for the largest run-time sizes the executable accepts
+    (`max-batch`, `max-tokens` per step, `max-context` for the KV cache) from
+    the symbols that the function arguments' `mm.dims` attributes name, then
+    places buffers in one arena so that buffers whose lifetimes do not overlap
+    share memory (greedy by size, first fit). Views (`mm.reshape`) alias their
+    input; results marked `in_place` alias that input. Each kernel gets an
+    `mm.offsets` attribute (byte offset per result, -1 where it aliases an
+    input or argument), the function gets `mm.arena_bytes`, and a remark
+    reports the peak against the sum of all buffers.
+
+    ```mlir
+    // mm-opt -mm-plan-memory='max-batch=1 max-tokens=16 max-context=32'
+    // remark: arena 12288 bytes for 7 buffers (49152 without reuse)
+    ```
+  }];
+  let options = [
+    Option<"maxBatch", "max-batch", "int64_t", /*default=*/"1", "largest batch">,
+    Option<"maxTokens", "max-tokens", "int64_t", /*default=*/"512", "largest step in tokens">,
+    Option<"maxContext", "max-context", "int64_t", /*default=*/"4096", "largest KV-cache capacity">
+  ];
+  let dependentDialects = ["::mm::MMDialect"];
+}

@@ -4,12 +4,17 @@
 // from graph to kernels reads top to bottom in one file.
 //
 //   mm-inference-pipeline
-//     cleanup:  canonicalize (mm folds and patterns), cse
+//     cleanup:      canonicalize (mm folds and patterns), cse
+//     fusion:       mm-fuse-attention, mm-fuse-moe, mm-fuse-epilogues,
+//                   mm-fuse-elementwise, mm-form-kernels, canonicalize
+//     memory-plan:  mm-plan-memory
+//   Code generation (codegen/) consumes the result: kernels, views, weights.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Pipelines.h"
 #include "passes/Passes.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringSwitch.h"
@@ -21,6 +26,8 @@ namespace mm {
 static std::optional<InferencePhase> parsePhase(StringRef name) {
   return llvm::StringSwitch<std::optional<InferencePhase>>(name)
       .Case("cleanup", InferencePhase::Cleanup)
+      .Case("fusion", InferencePhase::Fusion)
+      .Case("memory-plan", InferencePhase::MemoryPlan)
       .Default(std::nullopt);
 }
 
@@ -30,12 +37,28 @@ LogicalResult buildInferencePipeline(
   std::optional<InferencePhase> last = parsePhase(options.stopAfter);
   if (!last)
     return errorHandler("mm-inference-pipeline: unknown phase '" +
-                        options.stopAfter + "' (phases: cleanup)");
+                        options.stopAfter + "' (phases: cleanup, fusion, memory-plan)");
   // Phase: cleanup.
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   if (*last == InferencePhase::Cleanup)
     return success();
+
+  // Phase: fusion. Specific patterns first, so that the generic ones only
+  // see what is left.
+  OpPassManager &fn = pm.nest<func::FuncOp>();
+  fn.addPass(createFuseAttention());
+  fn.addPass(createFuseMoE());
+  fn.addPass(createFuseEpilogues());
+  fn.addPass(createFuseElementwise());
+  fn.addPass(createFormKernels());
+  pm.addPass(createCanonicalizerPass());
+  if (*last == InferencePhase::Fusion)
+    return success();
+
+  // Phase: memory-plan.
+  pm.nest<func::FuncOp>().addPass(
+      createPlanMemory({options.maxBatch, options.maxTokens, options.maxContext}));
   return success();
 }
 
@@ -62,7 +85,7 @@ static void registerCheckedPipeline(
 void registerPipelines() {
   registerCheckedPipeline<InferencePipelineOptions>(
       "mm-inference-pipeline",
-      "Compile an mm inference graph: cleanup (canonicalize, cse)",
+      "Compile an mm inference graph: cleanup, fusion into kernels, memory planning",
       buildInferencePipeline);
 }
 

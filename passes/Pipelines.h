@@ -9,14 +9,21 @@ namespace mm {
 
 /// Phases of the inference pipeline, in order. `stop-after` ends the pipeline
 /// after the named phase; `--mlir-print-ir-after-all` dumps each pass.
-enum class InferencePhase { Cleanup };
+enum class InferencePhase { Cleanup, Fusion, MemoryPlan };
 
 struct InferencePipelineOptions
     : mlir::PassPipelineOptions<InferencePipelineOptions> {
   Option<std::string> stopAfter{
       *this, "stop-after",
-      llvm::cl::desc("last phase to run: cleanup"),
-      llvm::cl::init("cleanup")};
+      llvm::cl::desc("last phase to run: cleanup, fusion or memory-plan"),
+      llvm::cl::init("memory-plan")};
+  Option<int64_t> maxBatch{*this, "max-batch", llvm::cl::desc("largest batch"),
+                           llvm::cl::init(1)};
+  Option<int64_t> maxTokens{*this, "max-tokens",
+                            llvm::cl::desc("largest step in tokens"), llvm::cl::init(512)};
+  Option<int64_t> maxContext{*this, "max-context",
+                             llvm::cl::desc("largest KV-cache capacity"),
+                             llvm::cl::init(4096)};
 };
 
 /// Adds the inference pipeline to `pm`; reports bad options to `errorHandler`.

@@ -54,16 +54,20 @@ struct ReferenceExecutor::Impl {
   ParamBinder binder;
   ExecutorOptions options;
   std::map<std::string, Tensor> params;
-  /// Values whose last use at the top level is each op (freed after it).
-  llvm::DenseMap<Operation *, SmallVector<Value>> deadAfter;
-  llvm::DenseMap<Value, Operation *> lastUser;
+  /// Per block: the last user of each value defined in it, and the values to
+  /// free after each op.
+  struct BlockPlan {
+    llvm::DenseMap<Operation *, SmallVector<Value>> deadAfter;
+    llvm::DenseMap<Value, Operation *> lastUser;
+  };
+  llvm::DenseMap<Block *, BlockPlan> plans;
 
   using Env = llvm::DenseMap<Value, Tensor>;
 
-  void planLiveness();
+  BlockPlan &planFor(Block &block);
   std::vector<Tensor> run(std::vector<Tensor> inputs);
-  SmallVector<Tensor> runBlock(Block &block, Env &env, bool topLevel);
-  void execute(Operation &op, Env &env, bool topLevel);
+  SmallVector<Tensor> runBlock(Block &block, Env &env);
+  void execute(Operation &op, Env &env);
 
   Tensor get(Env &env, Value v) {
     auto it = env.find(v);
@@ -75,8 +79,9 @@ struct ReferenceExecutor::Impl {
   /// kernel may update it in place.
   Tensor take(Env &env, Value v, Operation *user) {
     Tensor t = get(env, v);
-    auto it = lastUser.find(v);
-    if (it != lastUser.end() && it->second == user)
+    BlockPlan &plan = planFor(*user->getBlock());
+    auto it = plan.lastUser.find(v);
+    if (it != plan.lastUser.end() && it->second == user)
       env.erase(v);
     return t;
   }
@@ -85,14 +90,18 @@ struct ReferenceExecutor::Impl {
   void checkResult(Operation *op, Value result, const Tensor &t);
 };
 
-void ReferenceExecutor::Impl::planLiveness() {
-  Block &body = fn.getBody().front();
-  for (Operation &op : body) {
-    if (op.hasTrait<mlir::OpTrait::IsTerminator>())
-      continue; // returned values stay alive
+ReferenceExecutor::Impl::BlockPlan &ReferenceExecutor::Impl::planFor(Block &block) {
+  auto found = plans.find(&block);
+  if (found != plans.end())
+    return found->second;
+  BlockPlan &plan = plans[&block];
+  for (Operation &op : block) {
+    if (op.hasTrait<OpTrait::IsTerminator>())
+      continue; // yielded and returned values stay alive
     auto note = [&](Value v) {
-      if (v.getParentBlock() == &body)
-        lastUser[v] = &op;
+      // Values of this block, and block arguments of an isolated body.
+      if (v.getParentBlock() == &block)
+        plan.lastUser[v] = &op;
     };
     for (Value v : op.getOperands())
       note(v);
@@ -102,12 +111,11 @@ void ReferenceExecutor::Impl::planLiveness() {
           note(v);
     });
   }
-  for (Operation &ret : body)
-    if (ret.hasTrait<mlir::OpTrait::IsTerminator>())
-      for (Value v : ret.getOperands())
-        lastUser.erase(v);
-  for (auto &[v, op] : lastUser)
-    deadAfter[op].push_back(v);
+  for (Value v : block.getTerminator()->getOperands())
+    plan.lastUser.erase(v);
+  for (auto &[v, op] : plan.lastUser)
+    plan.deadAfter[op].push_back(v);
+  return plan;
 }
 
 Tensor ReferenceExecutor::Impl::constant(arith::ConstantOp op) {
@@ -163,7 +171,7 @@ void ReferenceExecutor::Impl::checkResult(Operation *op, Value result, const Ten
     throw makeError("result element type does not match the IR type");
 }
 
-void ReferenceExecutor::Impl::execute(Operation &op, Env &env, bool topLevel) {
+void ReferenceExecutor::Impl::execute(Operation &op, Env &env) {
   auto in = [&](Value v) { return get(env, v); };
   auto opt = [&](Value v) -> std::optional<Tensor> {
     return v ? std::optional<Tensor>(get(env, v)) : std::nullopt;
@@ -390,7 +398,17 @@ void ReferenceExecutor::Impl::execute(Operation &op, Env &env, bool topLevel) {
         if (index < 0 || index >= static_cast<int64_t>(c.getCandidates().size()))
           throw makeError("selector ", index, " is outside the ", c.getCandidates().size(),
                           " candidates");
-        for (Tensor &t : runBlock(c.getCandidates()[index].front(), env, false))
+        for (Tensor &t : runBlock(c.getCandidates()[index].front(), env))
+          results.push_back(t);
+      })
+      .Case([&](KernelOp k) {
+        // An isolated body: its arguments take the inputs (handed over when
+        // this is their last use, so caches still update in place).
+        Block &body = k.getBodyBlock();
+        Env inner;
+        for (auto [arg, input] : llvm::zip(body.getArguments(), k.getInputs()))
+          inner[arg] = take(env, input, &op);
+        for (Tensor &t : runBlock(body, inner))
           results.push_back(t);
       })
       .Default([&](Operation *) {
@@ -403,24 +421,23 @@ void ReferenceExecutor::Impl::execute(Operation &op, Env &env, bool topLevel) {
     checkResult(&op, v, t);
     env[v] = t;
   }
-  if (topLevel) {
-    auto it = deadAfter.find(&op);
-    if (it != deadAfter.end())
-      for (Value v : it->second)
-        env.erase(v);
-  }
+  BlockPlan &plan = planFor(*op.getBlock());
+  auto it = plan.deadAfter.find(&op);
+  if (it != plan.deadAfter.end())
+    for (Value v : it->second)
+      env.erase(v);
 }
 
-SmallVector<Tensor> ReferenceExecutor::Impl::runBlock(Block &block, Env &env, bool topLevel) {
+SmallVector<Tensor> ReferenceExecutor::Impl::runBlock(Block &block, Env &env) {
   for (Operation &op : block) {
-    if (op.hasTrait<mlir::OpTrait::IsTerminator>()) {
+    if (op.hasTrait<OpTrait::IsTerminator>()) {
       SmallVector<Tensor> out;
       for (Value v : op.getOperands())
         out.push_back(get(env, v));
       return out;
     }
     try {
-      execute(op, env, topLevel);
+      execute(op, env);
     } catch (const Error &e) {
       throw makeError(describe(&op), ": ", e.what());
     }
@@ -449,7 +466,7 @@ std::vector<Tensor> ReferenceExecutor::Impl::run(std::vector<Tensor> inputs) {
     }
   }
   inputs.clear(); // hand the caches over: kernels may then update them in place
-  SmallVector<Tensor> out = runBlock(body, env, true);
+  SmallVector<Tensor> out = runBlock(body, env);
   return {out.begin(), out.end()};
 }
 
@@ -461,7 +478,6 @@ ReferenceExecutor::ReferenceExecutor(func::FuncOp function, ParamBinder binder,
   impl->options = options;
   if (options.precision == DType::I64)
     throw makeError("reference executor: precision must be f32 or f64");
-  impl->planLiveness();
 }
 ReferenceExecutor::~ReferenceExecutor() = default;
 ReferenceExecutor::ReferenceExecutor(ReferenceExecutor &&) noexcept = default;

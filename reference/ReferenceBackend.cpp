@@ -7,6 +7,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "passes/Pipelines.h"
 
 namespace mm {
 
@@ -18,7 +20,7 @@ struct ReferenceBackend::Graph {
 
 ReferenceBackend::ReferenceBackend(const MiniMaxConfig &config,
                                    const minimax::WeightLoader &loader,
-                                   ExecutorOptions options, bool allLogits)
+                                   ExecutorOptions options, bool allLogits, bool fused)
     : graph_(new Graph), config_(config), allLogits_(allLogits) {
   mlir::DialectRegistry registry;
   registerDialects(registry);
@@ -27,6 +29,23 @@ ReferenceBackend::ReferenceBackend(const MiniMaxConfig &config,
   MiniMaxGraphOptions graphOptions;
   graphOptions.allLogits = allLogits;
   graph_->module = buildMiniMaxModule(graph_->context, config, graphOptions);
+  if (fused) {
+    mlir::PassManager pm(&graph_->context);
+    InferencePipelineOptions pipeline;
+    std::string errors;
+    llvm::raw_string_ostream os(errors);
+    mlir::ScopedDiagnosticHandler handler(&graph_->context, [&](mlir::Diagnostic &d) {
+      if (d.getSeverity() == mlir::DiagnosticSeverity::Error)
+        os << d << "\n";
+      return mlir::success();
+    });
+    if (failed(buildInferencePipeline(pm, pipeline, [&](const llvm::Twine &msg) {
+          os << msg << "\n";
+          return mlir::failure();
+        })) ||
+        failed(pm.run(*graph_->module)))
+      throw makeError("compiling the MiniMax graph failed:\n", errors);
+  }
   auto fn = graph_->module->lookupSymbol<mlir::func::FuncOp>(kForwardFunction);
   graph_->executor = std::make_unique<ReferenceExecutor>(
       fn,

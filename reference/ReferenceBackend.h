@@ -11,11 +11,13 @@
 namespace mm {
 
 /// Builds the MiniMax graph for `config` and runs it with the reference
-/// executor, binding weights from `loader` on first use.
+/// executor. With `fused`, the graph first goes through the compiler's
+/// mm-inference-pipeline (fusion into mm.kernel ops, memory planning), so the
+/// executor checks that compilation preserves the model's numbers.
 class ReferenceBackend : public ForwardBackend {
 public:
   ReferenceBackend(const MiniMaxConfig &config, const minimax::WeightLoader &loader,
-                   ExecutorOptions options, bool allLogits);
+                   ExecutorOptions options, bool allLogits, bool fused = false);
   ~ReferenceBackend() override;
 
   void reset(int64_t batch, int64_t capacity) override;

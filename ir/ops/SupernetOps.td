@@ -41,10 +41,11 @@ def MM_ChoiceOp : MM_Op<"choice", [RecursiveMemoryEffects, NoRegionArguments,
   }];
 }
 
-def MM_YieldOp : MM_Op<"yield", [Pure, Terminator, ReturnLike, HasParent<"ChoiceOp">]> {
+def MM_YieldOp : MM_Op<"yield", [Pure, Terminator, ReturnLike, ParentOneOf<["ChoiceOp", "KernelOp"]>]> {
   let summary = "result of a choice candidate";
   let description = [{
-    Ends a candidate region of `mm.choice` with the values it produces.
+    Ends a candidate region of `mm.choice`, or the body of `mm.kernel`, with
+    the values it produces.
 
     ```mlir
     mm.yield %a : tensor<?x50x64xf32>

@@ -62,6 +62,16 @@ TEST_P(MiniMaxOracle, RecurrenceFormMatchesToo) {
   EXPECT_LT(test::relError(logits(DType::F64, ref::LightningMode::Recurrence), ref), 1e-6);
 }
 
+// The compiler's fusion and memory planning change no number: the fused graph
+// (mm.kernel ops) computes the same ops in the same order, bit for bit.
+TEST_P(MiniMaxOracle, FusedGraphIsBitIdentical) {
+  Tensor plain = logits(DType::F32);
+  ReferenceBackend backend(folder->config, *folder->weights, {DType::F32}, true, /*fused=*/true);
+  InferenceEngine engine(folder->config, backend);
+  Tensor fused = engine.scoreAll(want["prompt"].get<std::vector<int64_t>>());
+  EXPECT_EQ(test::relError(fused, plain), 0.0);
+}
+
 TEST_P(MiniMaxOracle, GreedyContinuationMatches) {
   ReferenceBackend backend(folder->config, *folder->weights, {DType::F32}, false);
   InferenceEngine engine(folder->config, backend);
