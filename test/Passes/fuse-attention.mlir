@@ -25,7 +25,7 @@ func.func @attention_with_rope(%q: tensor<?x?x4x8xf32>, %pos: tensor<?x?xi64>, %
 // A rotated query that something else also reads stays outside.
 // CHECK-LABEL: func @shared_rope
 // CHECK: %[[Q:.*]] = mm.rope
-// CHECK: mm.kernel "attention" (%[[Q]],
+// CHECK: mm.kernel "attention" (%[[Q]]) :
 // CHECK-NOT: mm.rope
 // CHECK: return
 func.func @shared_rope(%q: tensor<1x4x4x8xf32>, %pos: tensor<1x4xi64>) -> (tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>) {
@@ -57,7 +57,7 @@ func.func @lightning(%qkv: tensor<?x?x4x48xf32>, %s: tensor<?x4x16x16xf32>, %len
 
 // Separate q, k, v tensors: only the attention op moves.
 // CHECK-LABEL: func @lightning_separate
-// CHECK: mm.kernel "lightning" (%arg0, %arg1, %arg2) {
+// CHECK: mm.kernel "lightning" (%arg0, %arg1, %arg2) :
 // CHECK-NOT: mm.slice
 func.func @lightning_separate(%q: tensor<1x8x2x4xf32>, %k: tensor<1x8x2x4xf32>, %v: tensor<1x8x2x4xf32>) -> tensor<1x8x2x4xf32> {
   %o, %s = mm.lightning_attention %q, %k, %v {layer_index = 1 : i64, num_layers = 2 : i64}
