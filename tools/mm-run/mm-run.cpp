@@ -10,7 +10,9 @@
 // object: {"ids", "tokens_per_second", ...}.
 //
 //===----------------------------------------------------------------------===//
+#include "codegen/Compile.h"
 #include "frontends/ModelFolder.h"
+#include "runtime/compiled/HostBackend.h"
 #include "ir/InitDialects.h"
 #include "models/MiniMaxBuilder.h"
 #include "reference/ReferenceBackend.h"
@@ -27,7 +29,9 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 using namespace mm;
 
@@ -60,6 +64,7 @@ struct Common {
   std::string model;
   std::string precision = "f32";
   std::string lightning = "blockwise";
+  std::string backend = "reference";
   int threads = 0;
 
   void add(CLI::App *cmd) {
@@ -70,6 +75,31 @@ struct Common {
     cmd->add_option("--lightning", lightning, "lightning attention form")
         ->check(CLI::IsMember({"blockwise", "recurrence"}));
     cmd->add_option("--threads", threads, "OpenMP threads (default: all)");
+    cmd->add_option("--backend", backend,
+                    "reference (the oracle executor) or cpu (compile, then run the generated code)")
+        ->check(CLI::IsMember({"reference", "cpu"}));
+  }
+
+  /// The backend asked for; `batch`, `tokens` and `context` size a compiled
+  /// executable's arena.
+  std::unique_ptr<ForwardBackend> makeBackend(ModelFolder &folder, bool allLogits, int64_t batch,
+                                              int64_t tokens, int64_t context) const {
+    ExecutorOptions options = executorOptions();
+    if (backend == "reference")
+      return std::make_unique<ReferenceBackend>(folder.config, *folder.weights, options, allLogits);
+    if (precision != "f32")
+      throw makeError("--backend cpu computes in f32; --precision f64 is for the reference");
+    CompileOptions compile;
+    compile.maxBatch = batch;
+    compile.maxTokens = tokens;
+    compile.maxContext = context;
+    compile.allLogits = allLogits;
+    std::ifstream in(std::filesystem::path(folder.dir) / "config.json");
+    std::stringstream json;
+    json << in.rdbuf();
+    CompileResult compiled =
+        compileMiniMax(folder.config, json.str(), folder.dir, &folder.checkpoint, compile);
+    return std::make_unique<HostBackend>(std::move(compiled.executable), *folder.weights);
   }
   ExecutorOptions executorOptions() const {
 #ifdef _OPENMP
@@ -84,9 +114,11 @@ struct Common {
 
 int runLogits(const Common &common, const std::string &idsText, const std::string &out) {
   auto folder = ModelFolder::open(common.model);
-  ReferenceBackend backend(folder->config, *folder->weights, common.executorOptions(), true);
-  InferenceEngine engine(folder->config, backend);
-  Tensor logits = engine.scoreAll(parseIds(idsText)).to(DType::F32);
+  std::vector<int64_t> ids = parseIds(idsText);
+  int64_t n = static_cast<int64_t>(ids.size());
+  auto backend = common.makeBackend(*folder, true, 1, n, n);
+  InferenceEngine engine(folder->config, *backend);
+  Tensor logits = engine.scoreAll(ids).to(DType::F32);
   writeNpy(out, logits);
   std::cout << "wrote " << out << " [" << logits.dim(0) << ", " << logits.dim(1) << "]\n";
   return 0;
@@ -143,8 +175,12 @@ int runGenerate(const Common &common, const GenerateArgs &args) {
   if (!args.ignoreEos)
     options.stopTokens = folder->config.eosTokenIds;
 
-  ReferenceBackend backend(folder->config, *folder->weights, common.executorOptions(), false);
-  InferenceEngine engine(folder->config, backend);
+  int64_t longest = 0;
+  for (const auto &p : prompts)
+    longest = std::max<int64_t>(longest, p.size());
+  auto backend = common.makeBackend(*folder, false, static_cast<int64_t>(prompts.size()), longest,
+                                    longest + args.maxNewTokens);
+  InferenceEngine engine(folder->config, *backend);
   GenerationResult r = engine.generate(prompts, options);
 
   double total = r.prefillSeconds + r.decodeSeconds;
@@ -162,7 +198,7 @@ int runGenerate(const Common &common, const GenerateArgs &args) {
   report["prefill_tokens_per_second"] = r.prefillSeconds > 0 ? r.promptTokens / r.prefillSeconds : 0.0;
   report["decode_tokens_per_second"] =
       r.decodeSeconds > 0 ? (r.generatedTokens - int64_t(prompts.size())) / r.decodeSeconds : 0.0;
-  report["backend"] = "reference";
+  report["backend"] = backend->name();
   report["precision"] = common.precision;
 
   if (!args.json) {

@@ -1,0 +1,664 @@
+//===- HostCodegen.cpp ----------------------------------------------------===//
+#include "codegen/host/HostCodegen.h"
+#include "ir/MMOps.h"
+#include "runtime/LightningDecay.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdio>
+
+using namespace mlir;
+
+namespace mm {
+
+std::string HostProgram::source() const {
+  std::string s = std::string(kHostKernelsHeader) + "\n// ---- generated kernels ----\n";
+  for (const GeneratedKernel &k : kernels)
+    s += "\n" + k.code;
+  return s;
+}
+
+std::string HostProgram::kernelSource(size_t i) const {
+  return std::string(kHostKernelsHeader) + "\n// ---- generated kernel ----\n\n" + kernels[i].code;
+}
+
+namespace {
+
+std::string locationOf(Operation *op) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  op->getLoc().print(os);
+  return s;
+}
+
+/// A float literal that round-trips exactly (hexadecimal).
+std::string floatLiteral(double v) {
+  if (std::isinf(v))
+    return v > 0 ? "INFINITY" : "-INFINITY";
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%af", double(float(v)));
+  return buffer;
+}
+
+bool isInteger(Value v) {
+  return llvm::isa<IntegerType>(llvm::cast<RankedTensorType>(v.getType()).getElementType());
+}
+
+/// Emits one kernel function.
+class KernelEmitter {
+public:
+  KernelEmitter(KernelOp kernel, size_t index, const SymbolicShapes &shapes,
+                const WeightTypes &weightTypes)
+      : kernel(kernel), shapes(shapes), weightTypes(weightTypes),
+        name("mm_kernel_" + std::to_string(index)) {}
+
+  FailureOr<GeneratedKernel> emit();
+
+private:
+  // Operand `i` of the kernel (inputs, then results) as a typed pointer.
+  std::string inputName(unsigned i) const { return "in" + std::to_string(i); }
+  std::string outputName(unsigned i) const { return "out" + std::to_string(i); }
+  std::string elementType(Value v) const { return isInteger(v) ? "int64_t" : "float"; }
+  /// The weight storage type if input `i` is a weight, else "".
+  std::string weightType(unsigned i) const;
+
+  /// C++ expression of the product of dims [begin, end) of top-level `v`.
+  std::string dims(Value v, int64_t begin, int64_t end) const;
+  std::string numel(Value v) const {
+    return dims(v, 0, llvm::cast<RankedTensorType>(v.getType()).getRank());
+  }
+  int64_t staticDim(Value v, int64_t d) const {
+    return llvm::cast<RankedTensorType>(v.getType()).getDimSize(d);
+  }
+
+  LogicalResult fail(const Twine &why) {
+    kernel.emitError("cannot generate host code for this '")
+        << kernel.getKind() << "' kernel: " << why;
+    return failure();
+  }
+
+  /// Straight-line code for the elementwise ops `ops` of the body: every
+  /// value gets a name in `names`; body arguments load at `index` with the
+  /// broadcast their shape needs against `iteration` (a top-level value).
+  /// `lastIndex` is the index within the last dim (row-vector broadcast).
+  LogicalResult emitElementwise(ArrayRef<Operation *> ops, Value iteration,
+                                StringRef index, StringRef lastIndex, std::string &code);
+  FailureOr<std::string> operand(Value v, Value iteration, StringRef index,
+                                 StringRef lastIndex, std::string &code);
+  /// Stores every yielded value computed in the lambda at `index`.
+  LogicalResult storeResults(std::string &code, StringRef index);
+
+  LogicalResult emitElementwiseKernel();
+  LogicalResult emitGemm();
+  LogicalResult emitNorm();
+  LogicalResult emitAttention();
+  LogicalResult emitLightning();
+  LogicalResult emitRouter();
+  LogicalResult emitDispatch();
+  LogicalResult emitGroupedGemm();
+  LogicalResult emitGroupedSwiglu();
+  LogicalResult emitCombine();
+  LogicalResult emitEmbedding();
+  LogicalResult emitGather();
+
+  /// The top-level operand a body value comes from (a block argument).
+  Value topLevel(Value bodyValue) const {
+    auto arg = llvm::dyn_cast<BlockArgument>(bodyValue);
+    return arg ? kernel.getInputs()[arg.getArgNumber()] : Value();
+  }
+  /// The pointer name of a body block argument.
+  std::string pointer(Value bodyValue) const {
+    return inputName(llvm::cast<BlockArgument>(bodyValue).getArgNumber());
+  }
+  std::optional<unsigned> resultIndexOf(Value bodyValue) const {
+    for (auto [i, v] : llvm::enumerate(kernel.getBodyBlock().getTerminator()->getOperands()))
+      if (v == bodyValue)
+        return i;
+    return std::nullopt;
+  }
+
+  mutable KernelOp kernel;
+  const SymbolicShapes &shapes;
+  const WeightTypes &weightTypes;
+  std::string name;
+  std::string body; // the statements after the operand declarations
+  llvm::DenseMap<Value, std::string> names;
+  int temps = 0;
+};
+
+std::string KernelEmitter::weightType(unsigned i) const {
+  auto param = kernel.getInputs()[i].getDefiningOp<ParamOp>();
+  if (!param)
+    return "";
+  auto it = weightTypes.find(param.getName());
+  return it == weightTypes.end() ? "float" : it->second == "bf16" ? "mmh::bf16" : "float";
+}
+
+std::string KernelEmitter::dims(Value v, int64_t begin, int64_t end) const {
+  ArrayRef<SymbolicDim> d = shapes.dims(v);
+  std::string s;
+  int64_t constant = 1;
+  for (int64_t i = begin; i < end; ++i) {
+    constant *= d[i].coefficient;
+    for (auto [e, sym] : llvm::zip(d[i].exponents, shapes.symbols()))
+      for (unsigned k = 0; k < e; ++k)
+        s += sym + " * ";
+  }
+  return "(" + s + std::to_string(constant) + ")";
+}
+
+FailureOr<std::string> KernelEmitter::operand(Value v, Value iteration, StringRef index,
+                                              StringRef lastIndex, std::string &code) {
+  auto it = names.find(v);
+  if (it != names.end())
+    return it->second;
+  if (auto c = v.getDefiningOp<arith::ConstantOp>()) {
+    auto dense = llvm::dyn_cast<DenseElementsAttr>(c.getValue());
+    if (!dense || !dense.isSplat())
+      return fail("only splat constants can be fused"), FailureOr<std::string>();
+    std::string lit = isInteger(v)
+                          ? "int64_t(" + std::to_string(dense.getSplatValue<APInt>().getSExtValue()) + ")"
+                          : floatLiteral(dense.getSplatValue<APFloat>().convertToDouble());
+    return names[v] = lit;
+  }
+  Value top = topLevel(v);
+  if (!top)
+    return fail("a fused value is used before it is computed"), FailureOr<std::string>();
+  auto t = llvm::cast<RankedTensorType>(top.getType());
+  auto out = llvm::cast<RankedTensorType>(iteration.getType());
+  std::string load;
+  auto symbolic = [&](Value x) {
+    std::string s;
+    for (const SymbolicDim &d : shapes.dims(x))
+      s += d.format(shapes.symbols()) + ",";
+    return s;
+  };
+  if (t.getShape() == out.getShape() && symbolic(top) == symbolic(iteration))
+    load = pointer(v) + "[" + index.str() + "]";
+  else if (t.hasStaticShape() && t.getNumElements() == 1)
+    load = pointer(v) + "[0]";
+  else if (t.getRank() == 1 && !t.isDynamicDim(0) && out.getRank() >= 1 &&
+           t.getDimSize(0) == out.getShape().back())
+    load = pointer(v) + "[" + lastIndex.str() + "]";
+  else
+    return fail("an operand broadcasts in a way kernels do not read"), FailureOr<std::string>();
+  std::string var = "v" + std::to_string(temps++);
+  std::string type = weightType(llvm::cast<BlockArgument>(v).getArgNumber());
+  code += "      const " + elementType(v) + " " + var + " = " +
+          (type == "mmh::bf16" ? "mmh::load(" + pointer(v) + ", " +
+                                     load.substr(load.find('[') + 1, load.size() - load.find('[') - 2) + ")"
+                               : load) +
+          ";\n";
+  return names[v] = var;
+}
+
+LogicalResult KernelEmitter::emitElementwise(ArrayRef<Operation *> ops, Value iteration,
+                                             StringRef index, StringRef lastIndex,
+                                             std::string &code) {
+  for (Operation *op : ops) {
+    SmallVector<std::string> in;
+    for (Value v : op->getOperands()) {
+      auto e = operand(v, iteration, index, lastIndex, code);
+      if (failed(e))
+        return failure();
+      in.push_back(*e);
+    }
+    Value result = op->getResult(0);
+    bool ints = isInteger(result);
+    std::string expr = llvm::TypeSwitch<Operation *, std::string>(op)
+        .Case([&](SiluOp) { return "mmh::silu(" + in[0] + ")"; })
+        .Case([&](SigmoidOp) { return "mmh::sigmoid(" + in[0] + ")"; })
+        .Case([&](ReluOp) { return "std::max(" + in[0] + ", 0.0f)"; })
+        .Case([&](TanhOp) { return "std::tanh(" + in[0] + ")"; })
+        .Case([&](ExpOp) { return "std::exp(" + in[0] + ")"; })
+        .Case([&](LogOp) { return "std::log(" + in[0] + ")"; })
+        .Case([&](SqrtOp) { return "std::sqrt(" + in[0] + ")"; })
+        .Case([&](RsqrtOp) { return "(1.0f / std::sqrt(" + in[0] + "))"; })
+        .Case([&](NegOp) { return "(-" + in[0] + ")"; })
+        .Case([&](GeluOp g) {
+          return (g.getTanhApproximation() ? "mmh::gelu_tanh(" : "mmh::gelu(") + in[0] + ")";
+        })
+        .Case([&](AddOp) { return "(" + in[0] + " + " + in[1] + ")"; })
+        .Case([&](SubOp) { return "(" + in[0] + " - " + in[1] + ")"; })
+        .Case([&](MulOp) { return "(" + in[0] + " * " + in[1] + ")"; })
+        .Case([&](DivOp) { return "(" + in[0] + " / " + in[1] + ")"; })
+        .Case([&](MaxOp) { return "std::max(" + in[0] + ", " + in[1] + ")"; })
+        .Case([&](MinOp) { return "std::min(" + in[0] + ", " + in[1] + ")"; })
+        .Case([&](SwigluOp) { return "(mmh::silu(" + in[0] + ") * " + in[1] + ")"; })
+        .Case([&](CastOp) {
+          return std::string(ints ? "int64_t(" : "float(") + in[0] + ")";
+        })
+        .Default([](Operation *) { return std::string(); });
+    if (expr.empty())
+      return fail(Twine("'") + op->getName().getStringRef() + "' is not elementwise");
+    if (ints && isa<DivOp>(op))
+      return fail("integer division is not generated (it needs a zero check)");
+    std::string var = "v" + std::to_string(temps++);
+    code += "      const " + elementType(result) + " " + var + " = " + expr + ";\n";
+    names[result] = var;
+  }
+  return success();
+}
+
+LogicalResult KernelEmitter::storeResults(std::string &code, StringRef index) {
+  for (auto [i, v] : llvm::enumerate(kernel.getBodyBlock().getTerminator()->getOperands())) {
+    auto it = names.find(v);
+    if (it == names.end())
+      return fail("a result is not computed by the fused code");
+    code += "      " + outputName(i) + "[" + index.str() + "] = " + it->second + ";\n";
+  }
+  return success();
+}
+
+/// The body ops other than the terminator.
+SmallVector<Operation *> bodyOps(KernelOp k) {
+  SmallVector<Operation *> ops;
+  for (Operation &op : k.getBodyBlock().without_terminator())
+    if (!isa<arith::ConstantOp>(op))
+      ops.push_back(&op);
+  return ops;
+}
+
+LogicalResult KernelEmitter::emitElementwiseKernel() {
+  Value out = kernel.getResult(0);
+  for (Value r : kernel.getResults())
+    if (llvm::cast<RankedTensorType>(r.getType()).getShape() !=
+        llvm::cast<RankedTensorType>(out.getType()).getShape())
+      return fail("results of different shapes");
+  int64_t last = llvm::cast<RankedTensorType>(out.getType()).getRank() > 0
+                     ? staticDim(out, llvm::cast<RankedTensorType>(out.getType()).getRank() - 1)
+                     : 1;
+  std::string code;
+  if (failed(emitElementwise(bodyOps(kernel), out, "i",
+                             last > 0 ? "i % " + std::to_string(last) : "0", code)) ||
+      failed(storeResults(code, "i")))
+    return failure();
+  body += "  const int64_t n = " + numel(out) + ";\n";
+  body += "#pragma omp parallel for schedule(static) if (n > 65536)\n";
+  body += "  for (int64_t i = 0; i < n; ++i) {\n" + code + "  }\n";
+  return success();
+}
+
+LogicalResult KernelEmitter::emitGemm() {
+  SmallVector<Operation *> ops = bodyOps(kernel);
+  auto linear = llvm::dyn_cast<LinearOp>(ops.front());
+  if (!linear)
+    return fail("expected a linear layer first");
+  Value x = topLevel(linear.getInput()), w = topLevel(linear.getWeight());
+  if (!x || !w)
+    return fail("the linear layer must read kernel inputs");
+  auto outType = llvm::cast<RankedTensorType>(linear.getType());
+  int64_t K = staticDim(w, 1), N = staticDim(w, 0);
+  // The linear result inside the epilogue: acc (+ bias[n]).
+  std::string acc = "acc";
+  if (Value bias = linear.getBias())
+    acc = "(acc + " + pointer(bias) + "[n])";
+  names[linear.getResult()] = acc;
+  std::string code = "      const int64_t i = m * " + std::to_string(N) + " + n;\n";
+  Value iteration = kernel.getResult(0);
+  if (llvm::cast<RankedTensorType>(iteration.getType()).getShape() != outType.getShape())
+    return fail("the epilogue changes the shape");
+  if (failed(emitElementwise(ArrayRef(ops).drop_front(), iteration, "i", "n", code)) ||
+      failed(storeResults(code, "i")))
+    return failure();
+  body += "  const int64_t M = " + dims(x, 0, llvm::cast<RankedTensorType>(x.getType()).getRank() - 1) + ";\n";
+  body += llvm::formatv("  mmh::gemm({0}, M, {1}, {2}, {3}, [&](int64_t m, int64_t n, float acc) {{\n",
+                        pointer(linear.getInput()), K, pointer(linear.getWeight()), N)
+              .str();
+  body += code + "  });\n";
+  return success();
+}
+
+LogicalResult KernelEmitter::emitNorm() {
+  SmallVector<Operation *> ops = bodyOps(kernel);
+  auto normIt = llvm::find_if(ops, [](Operation *op) { return isa<RmsNormOp>(op); });
+  if (normIt == ops.end())
+    return fail("expected an RMSNorm");
+  auto norm = llvm::cast<RmsNormOp>(*normIt);
+  if (!topLevel(norm.getWeight()))
+    return fail("the norm weight must be a kernel input");
+  Value iteration = kernel.getResult(0);
+  auto type = llvm::cast<RankedTensorType>(norm.getType());
+  int64_t N = type.getShape().back();
+  // The rows: every dim of the output but the last.
+  std::string rows = dims(iteration, 0, type.getRank() - 1);
+  std::string prologue = "      const int64_t i = r * " + std::to_string(N) + " + c;\n";
+  SmallVector<Operation *> before(ops.begin(), normIt), after(normIt + 1, ops.end());
+  if (failed(emitElementwise(before, iteration, "i", "c", prologue)))
+    return failure();
+  auto x = operand(norm.getInput(), iteration, "i", "c", prologue);
+  if (failed(x))
+    return failure();
+  names.clear(); // the epilogue lambda has its own scope
+  names[norm.getResult()] = "normed";
+  std::string epilogue = "      const int64_t i = r * " + std::to_string(N) + " + c;\n";
+  if (failed(emitElementwise(after, iteration, "i", "c", epilogue)) ||
+      failed(storeResults(epilogue, "i")))
+    return failure();
+  body += "  const int64_t rows = " + rows + ";\n";
+  body += llvm::formatv("  mmh::rms_norm(rows, {0}, {1}, {2},\n", N,
+                        floatLiteral(norm.getEpsilon().convertToDouble()), pointer(norm.getWeight()))
+              .str();
+  body += "    [&](int64_t r, int64_t c) -> float {\n" + prologue + "      return " + *x + ";\n    },\n";
+  body += "    [&](int64_t r, int64_t c, float normed) {\n" + epilogue + "    });\n";
+  return success();
+}
+
+LogicalResult KernelEmitter::emitAttention() {
+  AttentionOp att;
+  SmallVector<RopeOp> ropes;
+  for (Operation *op : bodyOps(kernel)) {
+    if (auto a = dyn_cast<AttentionOp>(op))
+      att = a;
+    else if (auto r = dyn_cast<RopeOp>(op))
+      ropes.push_back(r);
+    else
+      return fail("unexpected op in an attention kernel");
+  }
+  if (!att || !att.hasCache())
+    return fail("the host template needs mm.attention with a KV cache");
+  auto unrope = [&](Value v, RopeOp &rope) -> Value {
+    if (auto r = v.getDefiningOp<RopeOp>()) {
+      rope = r;
+      return r.getInput();
+    }
+    return v;
+  };
+  RopeOp qRope, kRope;
+  Value q = unrope(att.getQuery(), qRope), k = unrope(att.getKey(), kRope);
+  if (bool(qRope) != bool(kRope) ||
+      (qRope && (qRope.getRotaryDim() != kRope.getRotaryDim() ||
+                 qRope.getTheta() != kRope.getTheta() ||
+                 qRope.getPositions() != kRope.getPositions())))
+    return fail("query and key must take the same RoPE");
+  for (Value v : SmallVector<Value>{q, k, att.getValue(), att.getKeyCache(),
+                                    att.getValueCache(), att.getCachePositions()})
+    if (!topLevel(v))
+      return fail("attention operands must be kernel inputs");
+  // The caches are written in place: both updated caches must be results
+  // that overwrite the cache inputs.
+  auto inPlace = kernel.getInPlace();
+  auto kcIn = llvm::cast<BlockArgument>(att.getKeyCache()).getArgNumber();
+  auto vcIn = llvm::cast<BlockArgument>(att.getValueCache()).getArgNumber();
+  auto kcOut = resultIndexOf(att.getUpdatedCache()[0]);
+  auto vcOut = resultIndexOf(att.getUpdatedCache()[1]);
+  if (!inPlace || !kcOut || !vcOut || (*inPlace)[*kcOut] != int64_t(kcIn) ||
+      (*inPlace)[*vcOut] != int64_t(vcIn))
+    return fail("the updated KV caches must be results written in place");
+  auto outIndex = resultIndexOf(att.getOutput());
+  if (!outIndex)
+    return fail("the attention output must be a result");
+  Value qTop = topLevel(q), kcTop = topLevel(att.getKeyCache());
+  int64_t Hq = staticDim(qTop, 2), Hkv = staticDim(topLevel(k), 2), D = staticDim(qTop, 3);
+  double scale = att.getScale() ? att.getScale()->convertToDouble() : 1.0 / std::sqrt(double(D));
+  std::string positions = qRope ? pointer(qRope.getPositions()) : "nullptr";
+  int64_t rotary = qRope ? static_cast<int64_t>(qRope.getRotaryDim()) : 0;
+  double theta = qRope ? qRope.getTheta().convertToDouble() : 0.0;
+  body += "  const int64_t b = " + dims(qTop, 0, 1) + ", t = " + dims(qTop, 1, 2) +
+          ", s = " + dims(kcTop, 1, 2) + ";\n";
+  body += llvm::formatv("  return mmh::attention(ctx, {0}, {1}, {2}, {3}, {4}, {5}, {6}, b, t, s, "
+                        "{7}, {8}, {9}, {10}, {11:e}, {12}, {13}, {14});\n",
+                        pointer(q), pointer(k), pointer(att.getValue()), positions,
+                        pointer(att.getKeyCache()), pointer(att.getValueCache()),
+                        pointer(att.getCachePositions()), Hq, Hkv, D, rotary, theta,
+                        floatLiteral(scale), att.getCausal() ? "true" : "false",
+                        outputName(*outIndex))
+              .str();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitLightning() {
+  LightningAttentionOp la;
+  for (Operation *op : bodyOps(kernel))
+    if (auto l = dyn_cast<LightningAttentionOp>(op))
+      la = l;
+    else if (!isa<SliceOp>(op))
+      return fail("unexpected op in a lightning kernel");
+  if (!la || !la.getInitialState())
+    return fail("the host template needs lightning attention with a carried state");
+  auto qType = llvm::cast<RankedTensorType>(la.getQuery().getType());
+  int64_t H = qType.getDimSize(2), D = qType.getDimSize(3);
+  // q, k, v: three slices of one input's last dim (the interleaved qkv
+  // projection, read in place), or three inputs of their own.
+  SmallVector<Value> qkv{la.getQuery(), la.getKey(), la.getValue()};
+  std::string base[3];
+  int64_t width = D;
+  auto first = qkv[0].getDefiningOp<SliceOp>();
+  for (auto [i, v] : llvm::enumerate(qkv)) {
+    auto slice = v.getDefiningOp<SliceOp>();
+    if (bool(slice) != bool(first))
+      return fail("q, k and v must all be slices of one input, or all inputs");
+    Value from = slice ? slice.getInput() : v;
+    if (!topLevel(from))
+      return fail("q/k/v must come from kernel inputs");
+    if (slice) {
+      auto in = llvm::cast<RankedTensorType>(from.getType());
+      if (from != first.getInput() || static_cast<int64_t>(slice.getDim()) != in.getRank() - 1 ||
+          slice.getStep() != 1)
+        return fail("q/k/v slices must be contiguous ranges of one input's last dim");
+      width = in.getShape().back();
+    }
+    base[i] = pointer(from) + " + " + std::to_string(slice ? static_cast<int64_t>(slice.getStart()) : 0);
+  }
+  auto inPlace = kernel.getInPlace();
+  auto stateIn = llvm::cast<BlockArgument>(la.getInitialState()).getArgNumber();
+  auto stateOut = resultIndexOf(la.getFinalState());
+  auto outIndex = resultIndexOf(la.getOutput());
+  if (!inPlace || !stateOut || (*inPlace)[*stateOut] != int64_t(stateIn) || !outIndex)
+    return fail("the final state must be a result written in place");
+  std::vector<double> slopes = lightningDecaySlopes(H, static_cast<int64_t>(la.getLayerIndex()),
+                                                    static_cast<int64_t>(la.getNumLayers()));
+  std::string slopeList;
+  for (double s : slopes)
+    slopeList += llvm::formatv("{0:e17}, ", s).str();
+  Value qTop = kernel.getResult(*outIndex);
+  body += "  static const double slopes[] = {" + slopeList + "};\n";
+  body += "  const int64_t b = " + dims(qTop, 0, 1) + ", t = " + dims(qTop, 1, 2) + ";\n";
+  body += llvm::formatv("  return mmh::lightning(ctx, {0}, {1}, {2}, {3}, {4}, {5}, {6}, b, t, {7}, "
+                        "{8}, {9}, slopes, {10});\n",
+                        base[0], base[1], base[2], H * width, width, pointer(la.getInitialState()),
+                        la.getLengths() ? pointer(la.getLengths()) : "nullptr", H, D,
+                        la.getBlockSize(), outputName(*outIndex))
+              .str();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitRouter() {
+  auto ops = bodyOps(kernel);
+  auto r = llvm::dyn_cast<MoeRouterOp>(ops.front());
+  if (ops.size() != 1 || !r || resultIndexOf(r.getWeights()) != 0u ||
+      resultIndexOf(r.getIndices()) != 1u)
+    return fail("expected one mm.moe_router");
+  Value logits = topLevel(r.getLogits());
+  int64_t E = staticDim(logits, llvm::cast<RankedTensorType>(logits.getType()).getRank() - 1);
+  body += "  const int64_t n = " + numel(logits) + " / " + std::to_string(E) + ";\n";
+  body += llvm::formatv("  mmh::moe_router({0}, n, {1}, {2}, {3}, out0, out1);\n  return 0;\n",
+                        pointer(r.getLogits()), E, r.getTopK(), r.getRenormalize() ? "true" : "false")
+              .str();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitDispatch() {
+  auto ops = bodyOps(kernel);
+  auto d = llvm::dyn_cast<MoeDispatchOp>(ops.front());
+  if (ops.size() != 1 || !d || kernel.getNumResults() != 3)
+    return fail("expected one mm.moe_dispatch with all three results");
+  Value x = topLevel(d.getInput()), idx = topLevel(d.getExpertIndices());
+  int64_t D = llvm::cast<RankedTensorType>(x.getType()).getShape().back();
+  int64_t k = llvm::cast<RankedTensorType>(idx.getType()).getShape().back();
+  body += "  const int64_t n = " + numel(x) + " / " + std::to_string(D) + ";\n";
+  body += llvm::formatv("  return mmh::moe_dispatch(ctx, {0}, n, {1}, {2}, {3}, {4}, out0, out1, "
+                        "out2);\n",
+                        pointer(d.getInput()), D, pointer(d.getExpertIndices()), k,
+                        d.getNumExperts())
+              .str();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitGroupedGemm() {
+  SmallVector<Operation *> ops = bodyOps(kernel);
+  auto g = llvm::dyn_cast<GroupedMatmulOp>(ops.front());
+  if (!g || !topLevel(g.getInput()) || !topLevel(g.getWeight()) || !topLevel(g.getGroupOffsets()))
+    return fail("expected a grouped matmul of kernel inputs first");
+  Value w = topLevel(g.getWeight());
+  int64_t E = staticDim(w, 0), N = staticDim(w, 1), K = staticDim(w, 2);
+  names[g.getResult()] = "acc";
+  std::string code = "      const int64_t i = r * " + std::to_string(N) + " + n;\n";
+  if (failed(emitElementwise(ArrayRef(ops).drop_front(), kernel.getResult(0), "i", "n", code)) ||
+      failed(storeResults(code, "i")))
+    return failure();
+  body += llvm::formatv("  mmh::grouped_gemm({0}, {1}, {2}, {3}, {4}, {5}, [&](int64_t r, int64_t n, "
+                        "float acc) {{\n",
+                        pointer(g.getInput()), K, pointer(g.getWeight()), N,
+                        pointer(g.getGroupOffsets()), E)
+              .str();
+  body += code + "  });\n  return 0;\n";
+  return success();
+}
+
+LogicalResult KernelEmitter::emitGroupedSwiglu() {
+  SwigluOp s;
+  for (Operation *op : bodyOps(kernel))
+    if (auto sw = dyn_cast<SwigluOp>(op))
+      s = sw;
+  auto gate = s ? s.getGate().getDefiningOp<GroupedMatmulOp>() : GroupedMatmulOp();
+  auto up = s ? s.getUp().getDefiningOp<GroupedMatmulOp>() : GroupedMatmulOp();
+  if (!gate || !up || bodyOps(kernel).size() != 3)
+    return fail("expected swiglu of two grouped matmuls");
+  Value w = topLevel(gate.getWeight());
+  int64_t E = staticDim(w, 0), N = staticDim(w, 1), K = staticDim(w, 2);
+  body += llvm::formatv("  mmh::grouped_gemm_swiglu({0}, {1}, {2}, {3}, {4}, {5}, {6}, out0);\n"
+                        "  return 0;\n",
+                        pointer(gate.getInput()), K, pointer(gate.getWeight()),
+                        pointer(up.getWeight()), N, pointer(gate.getGroupOffsets()), E)
+              .str();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitCombine() {
+  SmallVector<Operation *> ops = bodyOps(kernel);
+  auto c = llvm::dyn_cast<MoeCombineOp>(ops.front());
+  if (!c || !topLevel(c.getExpertOutput()) || !topLevel(c.getTokenOrder()) ||
+      !topLevel(c.getWeights()))
+    return fail("expected mm.moe_combine of kernel inputs first");
+  Value weights = topLevel(c.getWeights());
+  int64_t k = llvm::cast<RankedTensorType>(weights.getType()).getShape().back();
+  int64_t D = llvm::cast<RankedTensorType>(c.getType()).getShape().back();
+  names[c.getResult()] = "acc";
+  std::string code = "      const int64_t i = t * " + std::to_string(D) + " + d;\n";
+  if (failed(emitElementwise(ArrayRef(ops).drop_front(), kernel.getResult(0), "i", "d", code)) ||
+      failed(storeResults(code, "i")))
+    return failure();
+  body += "  const int64_t n = " + numel(weights) + " / " + std::to_string(k) + ";\n";
+  body += llvm::formatv("  return mmh::moe_combine(ctx, {0}, {1}, {2}, n, {3}, {4}, [&](int64_t t, "
+                        "int64_t d, float acc) {{\n",
+                        pointer(c.getExpertOutput()), pointer(c.getTokenOrder()),
+                        pointer(c.getWeights()), k, D)
+              .str();
+  body += code + "  });\n";
+  return success();
+}
+
+LogicalResult KernelEmitter::emitEmbedding() {
+  auto ops = bodyOps(kernel);
+  auto e = llvm::dyn_cast<EmbeddingOp>(ops.front());
+  if (ops.size() != 1 || !e)
+    return fail("expected one mm.embedding");
+  Value table = topLevel(e.getTable());
+  body += "  const int64_t n = " + numel(topLevel(e.getIds())) + ";\n";
+  body += llvm::formatv("  return mmh::embedding(ctx, {0}, {1}, {2}, {3}, n, out0);\n",
+                        pointer(e.getTable()), staticDim(table, 0), staticDim(table, 1),
+                        pointer(e.getIds()))
+              .str();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitGather() {
+  auto ops = bodyOps(kernel);
+  auto g = llvm::dyn_cast<GatherOp>(ops.front());
+  if (ops.size() != 1 || !g || g.getDim() != 1 || g.getBatchDims() != 1 ||
+      llvm::cast<RankedTensorType>(g.getInput().getType()).getRank() != 3 ||
+      llvm::cast<RankedTensorType>(g.getIndices().getType()).getRank() != 1)
+    return fail("only the per-sequence row gather ([B, T, D] by [B]) has a template");
+  Value x = topLevel(g.getInput());
+  body += "  const int64_t b = " + dims(x, 0, 1) + ", t = " + dims(x, 1, 2) + ";\n";
+  body += llvm::formatv("  return mmh::gather_rows(ctx, {0}, b, t, {1}, {2}, out0);\n",
+                        pointer(g.getInput()), staticDim(x, 2), pointer(g.getIndices()))
+              .str();
+  return success();
+}
+
+FailureOr<GeneratedKernel> KernelEmitter::emit() {
+  StringRef kind = kernel.getKind();
+  LogicalResult ok =
+      kind == "elementwise"           ? emitElementwiseKernel()
+      : kind == "gemm"                ? emitGemm()
+      : kind == "norm"                ? emitNorm()
+      : kind == "attention"           ? emitAttention()
+      : kind == "lightning"           ? emitLightning()
+      : kind == "moe_router"          ? emitRouter()
+      : kind == "moe_dispatch"        ? emitDispatch()
+      : kind == "grouped_gemm"        ? emitGroupedGemm()
+      : kind == "grouped_gemm_swiglu" ? emitGroupedSwiglu()
+      : kind == "moe_combine"         ? emitCombine()
+      : kind == "embedding"           ? emitEmbedding()
+      : kind == "gather"              ? emitGather()
+                                      : fail("no host template");
+  if (failed(ok))
+    return failure();
+  // Typed operand pointers: inputs const, results writable (in-place results
+  // use the input's pointer).
+  std::string decls;
+  for (auto [i, v] : llvm::enumerate(kernel.getInputs())) {
+    std::string type = weightType(i);
+    if (type.empty())
+      type = elementType(v);
+    bool written = false;
+    if (auto inPlace = kernel.getInPlace())
+      written = llvm::is_contained(*inPlace, int64_t(i));
+    decls += llvm::formatv("  {0}{1} *{2} = static_cast<{0}{1} *>(ctx->operands[{3}]);\n",
+                           written ? "" : "const ", type, inputName(i), i)
+                 .str();
+  }
+  for (auto [i, v] : llvm::enumerate(kernel.getResults()))
+    decls += llvm::formatv("  {0} *{1} = static_cast<{0} *>(ctx->operands[{2}]);\n",
+                           elementType(v), outputName(i), kernel.getInputs().size() + i)
+                 .str();
+  std::string symbols;
+  for (auto [i, s] : llvm::enumerate(shapes.symbols()))
+    symbols += llvm::formatv("  [[maybe_unused]] const int64_t {0} = ctx->symbols[{1}];\n", s, i).str();
+  GeneratedKernel g;
+  g.name = name;
+  g.kind = kind.str();
+  g.location = locationOf(kernel);
+  g.code = "// " + g.kind + " at " + g.location + "\nextern \"C\" int " + name +
+           "(const mm_kernel_ctx *ctx) {\n" + symbols + decls + body;
+  // Every template call that can fail is returned; the others fall through.
+  if (llvm::StringRef(body).rtrim().rsplit('\n').second.ltrim().starts_with("return ") == false)
+    g.code += "  return 0;\n";
+  g.code += "}\n";
+  return g;
+}
+
+} // namespace
+
+FailureOr<HostProgram> generateHostProgram(func::FuncOp fn, const SymbolicShapes &shapes,
+                                           const WeightTypes &weightTypes) {
+  HostProgram program;
+  size_t index = 0;
+  for (Operation &op : fn.getBody().front()) {
+    auto kernel = dyn_cast<KernelOp>(op);
+    if (!kernel)
+      continue;
+    auto g = KernelEmitter(kernel, index++, shapes, weightTypes).emit();
+    if (failed(g))
+      return failure();
+    program.kernels.push_back(std::move(*g));
+  }
+  return program;
+}
+
+} // namespace mm

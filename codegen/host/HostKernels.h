@@ -1,0 +1,416 @@
+//===- HostKernels.h - building blocks of generated host kernels -*- C++ -*-===//
+//
+// Generated host code (codegen/host/HostCodegen.cpp) is one C++ file per model:
+// this header, verbatim, then one `extern "C"` function per mm.kernel that
+// instantiates these templates with the kernel's constants and with lambdas
+// holding its fused elementwise prologue / epilogue. Everything here mirrors a
+// reference kernel (runtime/kernels/Reference.h) and is tested against it
+// through the generated code. Float data is f32; weights are f32 or bf16.
+//
+// Self-contained on purpose (standard headers only): the generated file is
+// compiled by the system compiler when a model is compiled, not with mmc.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MM_HOST_KERNELS_H
+#define MM_HOST_KERNELS_H
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+extern "C" {
+/// What the runtime passes every kernel: the run-time sizes (B, T, S) and one
+/// pointer per operand, inputs then results. A kernel returns 0, or non-zero
+/// with a message in `error`.
+struct mm_kernel_ctx {
+  const int64_t *symbols;
+  void *const *operands;
+  char *error;
+  int64_t error_size;
+};
+}
+
+namespace mmh {
+
+using bf16 = uint16_t;
+
+inline float load(const float *p, int64_t i) { return p[i]; }
+inline float load(const bf16 *p, int64_t i) {
+  uint32_t bits = uint32_t(p[i]) << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+inline float silu(float x) { return x / (1.0f + std::exp(-x)); }
+inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+inline float gelu(float x) { return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f)); }
+inline float gelu_tanh(float x) {
+  return 0.5f * x * (1.0f + std::tanh(0.79788456080286536f * (x + 0.044715f * x * x * x)));
+}
+
+inline int fail(const mm_kernel_ctx *c, const char *message) {
+  std::snprintf(c->error, static_cast<size_t>(c->error_size), "%s", message);
+  return 1;
+}
+
+//===--- dot products -----------------------------------------------------===//
+
+/// sum_k a[k] * b[k] in float, vectorised.
+template <typename W>
+inline float dot(const float *a, const W *b, int64_t n) {
+#if defined(__AVX512F__)
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  int64_t k = 0;
+  for (; k + 32 <= n; k += 32) {
+    __m512 b0, b1;
+    if constexpr (sizeof(W) == 4) {
+      b0 = _mm512_loadu_ps(reinterpret_cast<const float *>(b) + k);
+      b1 = _mm512_loadu_ps(reinterpret_cast<const float *>(b) + k + 16);
+    } else {
+      __m256i h0 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b + k));
+      __m256i h1 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b + k + 16));
+      b0 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h0), 16));
+      b1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h1), 16));
+    }
+    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + k), b0, acc0);
+    acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + k + 16), b1, acc1);
+  }
+  float s = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+  for (; k < n; ++k)
+    s += a[k] * load(b, k);
+  return s;
+#else
+  float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  int64_t k = 0;
+  for (; k + 4 <= n; k += 4) {
+    s0 += a[k] * load(b, k);
+    s1 += a[k + 1] * load(b, k + 1);
+    s2 += a[k + 2] * load(b, k + 2);
+    s3 += a[k + 3] * load(b, k + 3);
+  }
+  for (; k < n; ++k)
+    s0 += a[k] * load(b, k);
+  return (s0 + s1) + (s2 + s3);
+#endif
+}
+
+//===--- GEMM with a fused epilogue ---------------------------------------===//
+
+/// For every (m, n): epilogue(m, n, sum_k x[m, k] * w[n, k]). x is [M, K]
+/// row-major, w is [N, K] (a linear layer's weight). Rows of w are the outer
+/// loop so each weight row streams from memory once per 4 rows of x; the
+/// work splits over n across threads (decode has M = 1).
+template <typename W, typename Epilogue>
+inline void gemm(const float *x, int64_t M, int64_t K, const W *w, int64_t N, Epilogue epilogue) {
+#pragma omp parallel for schedule(static) if (M * N * K > (1 << 15))
+  for (int64_t n = 0; n < N; ++n) {
+    const W *wn = w + n * K;
+    for (int64_t m = 0; m < M; ++m)
+      epilogue(m, n, dot(x + m * K, wn, K));
+  }
+}
+
+//===--- RMSNorm with prologue and epilogue -------------------------------===//
+
+/// For each of `rows` rows of width N: v_i = prologue(row, i); then
+/// epilogue(row, i, g_i * v_i / sqrt(mean(v^2) + eps)).
+template <typename W, typename Prologue, typename Epilogue>
+inline void rms_norm(int64_t rows, int64_t N, float eps, const W *g, Prologue prologue,
+                     Epilogue epilogue) {
+#pragma omp parallel if (rows * N > (1 << 15))
+  {
+    std::vector<float> v(N);
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t i = 0; i < N; ++i)
+        v[i] = prologue(r, i);
+      float inv = 1.0f / std::sqrt(dot(v.data(), v.data(), N) / float(N) + eps);
+      for (int64_t i = 0; i < N; ++i)
+        epilogue(r, i, load(g, i) * (v[i] * inv));
+    }
+  }
+}
+
+//===--- lookups ----------------------------------------------------------===//
+
+template <typename W>
+inline int embedding(const mm_kernel_ctx *c, const W *table, int64_t vocab, int64_t D,
+                     const int64_t *ids, int64_t n, float *out) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (ids[i] < 0 || ids[i] >= vocab) {
+      std::snprintf(c->error, size_t(c->error_size),
+                    "mm.embedding: token id %lld is outside the vocabulary [0, %lld)",
+                    (long long)ids[i], (long long)vocab);
+      return 1;
+    }
+    for (int64_t d = 0; d < D; ++d)
+      out[i * D + d] = load(table, ids[i] * D + d);
+  }
+  return 0;
+}
+
+/// out[b, :] = x[b, index[b], :] for x [B, T, D] (gather dim 1, batch_dims 1).
+inline int gather_rows(const mm_kernel_ctx *c, const float *x, int64_t B, int64_t T, int64_t D,
+                       const int64_t *index, float *out) {
+  for (int64_t b = 0; b < B; ++b) {
+    if (index[b] < 0 || index[b] >= T)
+      return fail(c, "mm.gather: index outside the sequence");
+    std::memcpy(out + b * D, x + (b * T + index[b]) * D, size_t(D) * 4);
+  }
+  return 0;
+}
+
+//===--- attention --------------------------------------------------------===//
+
+/// Rotate-half RoPE of the first `rotary` dims of one head vector, in place.
+inline void rope(float *x, int64_t rotary, double theta, int64_t position) {
+  int64_t half = rotary / 2;
+  for (int64_t i = 0; i < half; ++i) {
+    double a = double(position) * std::pow(theta, -2.0 * double(i) / double(rotary));
+    float c = float(std::cos(a)), s = float(std::sin(a));
+    float x1 = x[i], x2 = x[i + half];
+    x[i] = x1 * c - x2 * s;
+    x[i + half] = x2 * c + x1 * s;
+  }
+}
+
+/// Grouped-query attention against a KV cache [B, S, Hkv, D]: writes the T new
+/// keys (RoPE'd when rotary > 0) and values at cache_pos[b], then attends
+/// query i (absolute position cache_pos[b] + i) to every cached key up to it.
+/// q, k, v are [B, T, H*, D]; positions [B, T] feed RoPE.
+inline int attention(const mm_kernel_ctx *c, const float *q, const float *k, const float *v,
+                     const int64_t *positions, float *kc, float *vc, const int64_t *cache_pos,
+                     int64_t B, int64_t T, int64_t S, int64_t Hq, int64_t Hkv, int64_t D,
+                     int64_t rotary, double theta, float scale, bool causal, float *out) {
+  for (int64_t b = 0; b < B; ++b)
+    if (cache_pos[b] < 0 || cache_pos[b] + T > S) {
+      std::snprintf(c->error, size_t(c->error_size),
+                    "mm.attention: writing %lld tokens at position %lld overflows the cache "
+                    "capacity %lld",
+                    (long long)T, (long long)cache_pos[b], (long long)S);
+      return 1;
+    }
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t h = 0; h < Hkv; ++h) {
+        float *kd = kc + ((b * S + cache_pos[b] + t) * Hkv + h) * D;
+        std::memcpy(kd, k + ((b * T + t) * Hkv + h) * D, size_t(D) * 4);
+        if (rotary > 0)
+          rope(kd, rotary, theta, positions[b * T + t]);
+        std::memcpy(vc + ((b * S + cache_pos[b] + t) * Hkv + h) * D,
+                    v + ((b * T + t) * Hkv + h) * D, size_t(D) * 4);
+      }
+  int64_t group = Hq / Hkv;
+#pragma omp parallel if (B * T * Hq > 4)
+  {
+    std::vector<float> qv(D), scores(S), acc(D);
+#pragma omp for collapse(3) schedule(static)
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t t = 0; t < T; ++t)
+        for (int64_t h = 0; h < Hq; ++h) {
+          std::memcpy(qv.data(), q + ((b * T + t) * Hq + h) * D, size_t(D) * 4);
+          if (rotary > 0)
+            rope(qv.data(), rotary, theta, positions[b * T + t]);
+          int64_t visible = causal ? cache_pos[b] + t + 1 : cache_pos[b] + T;
+          int64_t kvh = h / group;
+          float mx = -INFINITY;
+          for (int64_t j = 0; j < visible; ++j) {
+            scores[j] = dot(qv.data(), kc + ((b * S + j) * Hkv + kvh) * D, D) * scale;
+            mx = std::max(mx, scores[j]);
+          }
+          float denom = 0;
+          for (int64_t j = 0; j < visible; ++j)
+            denom += scores[j] = std::exp(scores[j] - mx);
+          std::fill(acc.begin(), acc.end(), 0.0f);
+          for (int64_t j = 0; j < visible; ++j) {
+            const float *vj = vc + ((b * S + j) * Hkv + kvh) * D;
+            float wj = scores[j] / denom;
+            for (int64_t d = 0; d < D; ++d)
+              acc[d] += wj * vj[d];
+          }
+          std::memcpy(out + ((b * T + t) * Hq + h) * D, acc.data(), size_t(D) * 4);
+        }
+  }
+  return 0;
+}
+
+//===--- lightning attention ----------------------------------------------===//
+
+/// MiniMax lightning attention, block-wise (see runtime/kernels/Lightning.cpp):
+/// q/k/v rows of (b, t, h) start at base + (b * T + t) * tokenStride + h *
+/// headStride (so q, k and v can be read straight out of the interleaved qkv
+/// projection); state [B, H, D, D] is updated in place; out is [B, T, H, D].
+/// Tokens at or past lengths[b] are skipped (their outputs are zero).
+inline int lightning(const mm_kernel_ctx *c, const float *q, const float *k, const float *v,
+                     int64_t tokenStride, int64_t headStride, float *state,
+                     const int64_t *lengths, int64_t B, int64_t T, int64_t H, int64_t D,
+                     int64_t block, const double *slopes, float *out) {
+  for (int64_t b = 0; b < B; ++b)
+    if (lengths && (lengths[b] < 0 || lengths[b] > T))
+      return fail(c, "mm.lightning_attention: a sequence length is outside [0, T]");
+#pragma omp parallel if (B * H > 1)
+  {
+    std::vector<float> decay(block + 1), qk(block), kv(D * D);
+#pragma omp for collapse(2) schedule(static)
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t h = 0; h < H; ++h) {
+        int64_t len = lengths ? lengths[b] : T;
+        for (int64_t n = 0; n <= block; ++n)
+          decay[n] = float(std::exp(-slopes[h] * double(n)));
+        float *S = state + (b * H + h) * D * D;
+        auto row = [&](const float *base, int64_t t) {
+          return base + (b * T + t) * tokenStride + h * headStride;
+        };
+        float *o = out + (b * T * H + h) * D;
+        for (int64_t t = len; t < T; ++t)
+          std::fill(o + t * H * D, o + t * H * D + D, 0.0f);
+        for (int64_t start = 0; start < len; start += block) {
+          int64_t m = std::min(block, len - start);
+          for (int64_t i = 0; i < m; ++i) {
+            const float *qi = row(q, start + i);
+            float *oi = o + (start + i) * H * D;
+            for (int64_t e = 0; e < D; ++e)
+              oi[e] = 0;
+            for (int64_t d = 0; d < D; ++d) { // inter: lambda^(i+1) q_i^T S
+              float qd = qi[d] * decay[i + 1];
+              const float *Sd = S + d * D;
+              for (int64_t e = 0; e < D; ++e)
+                oi[e] += qd * Sd[e];
+            }
+            for (int64_t j = 0; j <= i; ++j) // intra: lambda^(i-j) (q_i . k_j) v_j
+              qk[j] = decay[i - j] * dot(qi, row(k, start + j), D);
+            for (int64_t j = 0; j <= i; ++j) {
+              const float *vj = row(v, start + j);
+              for (int64_t e = 0; e < D; ++e)
+                oi[e] += qk[j] * vj[e];
+            }
+          }
+          // S <- lambda^m S + sum_j lambda^(m-1-j) k_j v_j^T
+          std::fill(kv.begin(), kv.end(), 0.0f);
+          for (int64_t j = 0; j < m; ++j) {
+            const float *kj = row(k, start + j), *vj = row(v, start + j);
+            float w = decay[m - 1 - j];
+            for (int64_t d = 0; d < D; ++d) {
+              float kd = w * kj[d];
+              for (int64_t e = 0; e < D; ++e)
+                kv[d * D + e] += kd * vj[e];
+            }
+          }
+          for (int64_t x = 0; x < D * D; ++x)
+            S[x] = decay[m] * S[x] + kv[x];
+        }
+      }
+  }
+  return 0;
+}
+
+//===--- mixture of experts -----------------------------------------------===//
+
+/// Softmax over E experts (in float), top-k (ties: lower index), renormalise.
+inline void moe_router(const float *logits, int64_t N, int64_t E, int64_t topk,
+                       bool renormalize, float *weights, int64_t *indices) {
+  std::vector<float> p(E);
+  std::vector<int64_t> order(E);
+  for (int64_t t = 0; t < N; ++t) {
+    const float *row = logits + t * E;
+    float mx = *std::max_element(row, row + E), sum = 0;
+    for (int64_t e = 0; e < E; ++e)
+      sum += p[e] = std::exp(row[e] - mx);
+    for (int64_t e = 0; e < E; ++e)
+      p[e] /= sum;
+    for (int64_t e = 0; e < E; ++e)
+      order[e] = e;
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return p[a] > p[b]; });
+    float chosen = 0;
+    for (int64_t j = 0; j < topk; ++j)
+      chosen += p[order[j]];
+    for (int64_t j = 0; j < topk; ++j) {
+      indices[t * topk + j] = order[j];
+      weights[t * topk + j] = renormalize ? p[order[j]] / chosen : p[order[j]];
+    }
+  }
+}
+
+/// Rows of x copied per (token, slot), sorted by expert (stable).
+inline int moe_dispatch(const mm_kernel_ctx *c, const float *x, int64_t N, int64_t D,
+                        const int64_t *indices, int64_t topk, int64_t E, float *rows,
+                        int64_t *offsets, int64_t *order) {
+  std::vector<int64_t> count(E, 0);
+  for (int64_t s = 0; s < N * topk; ++s) {
+    if (indices[s] < 0 || indices[s] >= E)
+      return fail(c, "mm.moe_dispatch: an expert index is out of range");
+    ++count[indices[s]];
+  }
+  offsets[0] = 0;
+  for (int64_t e = 0; e < E; ++e)
+    offsets[e + 1] = offsets[e] + count[e];
+  std::vector<int64_t> next(offsets, offsets + E);
+  for (int64_t s = 0; s < N * topk; ++s)
+    order[next[indices[s]]++] = s;
+  for (int64_t r = 0; r < N * topk; ++r)
+    std::memcpy(rows + r * D, x + (order[r] / topk) * D, size_t(D) * 4);
+  return 0;
+}
+
+/// For rows r of expert e: epilogue(r, n, x[r] . w[e, n]).
+template <typename W, typename Epilogue>
+inline void grouped_gemm(const float *x, int64_t K, const W *w, int64_t N, const int64_t *offsets,
+                         int64_t E, Epilogue epilogue) {
+  for (int64_t e = 0; e < E; ++e) {
+    const W *we = w + e * N * K;
+    int64_t begin = offsets[e], end = offsets[e + 1];
+#pragma omp parallel for schedule(static) if ((end - begin) * N * K > (1 << 15))
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t r = begin; r < end; ++r)
+        epilogue(r, n, dot(x + r * K, we + n * K, K));
+  }
+}
+
+/// silu(x W1_e^T) * (x W3_e^T) for every dispatched row, both GEMMs in one pass.
+template <typename W>
+inline void grouped_gemm_swiglu(const float *x, int64_t K, const W *w1, const W *w3, int64_t N,
+                                const int64_t *offsets, int64_t E, float *out) {
+  for (int64_t e = 0; e < E; ++e) {
+    const W *g = w1 + e * N * K, *u = w3 + e * N * K;
+    int64_t begin = offsets[e], end = offsets[e + 1];
+#pragma omp parallel for schedule(static) if ((end - begin) * N * K > (1 << 14))
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t r = begin; r < end; ++r) {
+        const float *xr = x + r * K;
+        out[r * N + n] = silu(dot(xr, g + n * K, K)) * dot(xr, u + n * K, K);
+      }
+  }
+}
+
+/// epilogue(t, d, sum_j weights[t, j] * y[row of slot t * k + j, d]), in slot order.
+template <typename Epilogue>
+inline int moe_combine(const mm_kernel_ctx *c, const float *y, const int64_t *order,
+                       const float *weights, int64_t N, int64_t topk, int64_t D,
+                       Epilogue epilogue) {
+  std::vector<int64_t> rowOf(N * topk, -1);
+  for (int64_t r = 0; r < N * topk; ++r) {
+    if (order[r] < 0 || order[r] >= N * topk || rowOf[order[r]] != -1)
+      return fail(c, "mm.moe_combine: token_order is not a permutation");
+    rowOf[order[r]] = r;
+  }
+#pragma omp parallel for schedule(static) if (N * D > (1 << 14))
+  for (int64_t t = 0; t < N; ++t)
+    for (int64_t d = 0; d < D; ++d) {
+      float acc = 0;
+      for (int64_t j = 0; j < topk; ++j)
+        acc += weights[t * topk + j] * y[rowOf[t * topk + j] * D + d];
+      epilogue(t, d, acc);
+    }
+  return 0;
+}
+
+} // namespace mmh
+
+#endif // MM_HOST_KERNELS_H

@@ -1,0 +1,240 @@
+//===- HostBackend.cpp ----------------------------------------------------===//
+#include "runtime/compiled/HostBackend.h"
+#include "runtime/Error.h"
+
+#include <cstring>
+#include <dlfcn.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+namespace mm {
+
+namespace {
+extern "C" {
+struct mm_kernel_ctx {
+  const int64_t *symbols;
+  void *const *operands;
+  char *error;
+  int64_t error_size;
+};
+typedef int (*KernelFn)(const mm_kernel_ctx *);
+}
+
+/// 64-byte aligned bytes.
+struct Bytes {
+  std::shared_ptr<uint8_t> data;
+  uint64_t size = 0;
+  static Bytes allocate(uint64_t n) {
+    Bytes b;
+    b.size = n;
+    void *p = std::aligned_alloc(64, std::max<uint64_t>(64, (n + 63) / 64 * 64));
+    if (!p)
+      throw makeError("out of memory allocating ", n, " bytes");
+    std::memset(p, 0, n);
+    b.data = std::shared_ptr<uint8_t>(static_cast<uint8_t *>(p), std::free);
+    return b;
+  }
+};
+
+uint16_t toBF16(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  if ((bits & 0x7f800000u) == 0x7f800000u && (bits & 0x7fffffu)) // NaN stays NaN
+    return static_cast<uint16_t>((bits >> 16) | 0x40);
+  bits += 0x7fffu + ((bits >> 16) & 1); // round to nearest even
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+size_t dtypeBytes(exe::DType d) {
+  return d == exe::DTYPE_BF16 ? 2 : d == exe::DTYPE_I64 ? 8 : 4;
+}
+} // namespace
+
+struct HostBackend::Impl {
+  exe::Executable exe;
+  void *library = nullptr;
+  int memfd = -1;
+  std::vector<KernelFn> kernels;
+  std::vector<Bytes> weights;
+  Bytes arena;
+  std::vector<Bytes> state;
+  std::vector<int64_t> maxima;
+  int64_t batch = 0, capacity = 0;
+  uint64_t weightBytes = 0;
+
+  int symbolIndex(const std::string &name) const {
+    for (int i = 0; i < exe.symbols_size(); ++i)
+      if (exe.symbols(i).name() == name)
+        return i;
+    return -1;
+  }
+  uint64_t bytes(const exe::Buffer &b, const std::vector<int64_t> &symbols) const {
+    uint64_t n = dtypeBytes(b.dtype());
+    for (const exe::Dim &d : b.shape()) {
+      int64_t v = d.coefficient();
+      for (int i = 0; i < d.exponents_size(); ++i)
+        for (uint32_t k = 0; k < d.exponents(i); ++k)
+          v *= symbols[i];
+      n *= static_cast<uint64_t>(v);
+    }
+    return n;
+  }
+  void loadLibrary();
+  void bindWeights(const minimax::WeightLoader &loader);
+};
+
+void HostBackend::Impl::loadLibrary() {
+  if (exe.target() != exe::TARGET_CPU)
+    throw makeError("this executable targets CUDA, not the CPU");
+  // The shared object lives in memory: hand it to dlopen through a memfd.
+  memfd = memfd_create("mm-kernels", MFD_CLOEXEC);
+  if (memfd < 0)
+    throw makeError("memfd_create failed: ", std::strerror(errno));
+  const std::string &so = exe.host_object();
+  if (write(memfd, so.data(), so.size()) != static_cast<ssize_t>(so.size()))
+    throw makeError("writing the kernel library failed");
+  std::string path = "/proc/self/fd/" + std::to_string(memfd);
+  library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!library)
+    throw makeError("loading the generated kernels failed: ", dlerror());
+  for (const exe::Kernel &k : exe.kernels()) {
+    auto fn = reinterpret_cast<KernelFn>(dlsym(library, k.name().c_str()));
+    if (!fn)
+      throw makeError("the generated kernels have no '", k.name(), "'");
+    kernels.push_back(fn);
+  }
+}
+
+void HostBackend::Impl::bindWeights(const minimax::WeightLoader &loader) {
+  for (const exe::Weight &w : exe.weights()) {
+    Tensor t = loader.load(w.name(), DType::F32);
+    Shape want(w.shape().begin(), w.shape().end());
+    if (t.shape() != want)
+      throw makeError("weight '", w.name(), "' has shape ", formatShape(t.shape()),
+                      " but the executable was compiled for ", formatShape(want));
+    Bytes b;
+    if (w.dtype() == exe::DTYPE_BF16) {
+      b = Bytes::allocate(t.numel() * 2);
+      auto *out = reinterpret_cast<uint16_t *>(b.data.get());
+      const float *in = t.data<float>();
+      for (int64_t i = 0; i < t.numel(); ++i)
+        out[i] = toBF16(in[i]);
+    } else {
+      b = Bytes::allocate(t.nbytes());
+      std::memcpy(b.data.get(), t.raw(), t.nbytes());
+    }
+    weightBytes += b.size;
+    weights.push_back(std::move(b));
+  }
+}
+
+HostBackend::HostBackend(exe::Executable executable, const minimax::WeightLoader &loader)
+    : impl(new Impl) {
+  impl->exe = std::move(executable);
+  for (const exe::Symbol &s : impl->exe.symbols())
+    impl->maxima.push_back(s.max());
+  impl->loadLibrary();
+  impl->bindWeights(loader);
+  impl->arena = Bytes::allocate(impl->exe.arena_bytes());
+}
+
+HostBackend::~HostBackend() {
+  if (impl->library)
+    dlclose(impl->library);
+  if (impl->memfd >= 0)
+    close(impl->memfd);
+}
+
+bool HostBackend::allLogits() const { return impl->exe.all_logits(); }
+uint64_t HostBackend::arenaBytes() const { return impl->exe.arena_bytes(); }
+uint64_t HostBackend::weightBytes() const { return impl->weightBytes; }
+
+void HostBackend::reset(int64_t batch, int64_t capacity) {
+  int b = impl->symbolIndex("B"), s = impl->symbolIndex("S");
+  if (b >= 0 && batch > impl->maxima[b])
+    throw makeError("batch ", batch, " exceeds the compiled maximum ", impl->maxima[b],
+                    " (mm-compile --max-batch)");
+  if (s >= 0 && capacity > impl->maxima[s])
+    throw makeError("context ", capacity, " tokens exceeds the compiled maximum ",
+                    impl->maxima[s], " (mm-compile --max-context)");
+  impl->batch = batch;
+  impl->capacity = capacity;
+  std::vector<int64_t> symbols = impl->maxima;
+  if (b >= 0)
+    symbols[b] = batch;
+  if (s >= 0)
+    symbols[s] = capacity;
+  impl->state.clear();
+  for (uint32_t id : impl->exe.state_buffers())
+    impl->state.push_back(Bytes::allocate(impl->bytes(impl->exe.buffers(id), symbols)));
+}
+
+Tensor HostBackend::step(const Tensor &ids, const Tensor &positions, const Tensor &cachePositions,
+                         const Tensor &lengths) {
+  Impl &m = *impl;
+  if (m.batch == 0)
+    throw makeError("HostBackend::step before reset");
+  if (ids.rank() != 2 || ids.dim(0) != m.batch)
+    throw makeError("step: ids must be [", m.batch, ", T]");
+  std::vector<int64_t> symbols(m.maxima.size());
+  for (int i = 0; i < m.exe.symbols_size(); ++i) {
+    const std::string &name = m.exe.symbols(i).name();
+    symbols[i] = name == "B" ? m.batch : name == "T" ? ids.dim(1) : m.capacity;
+    if (symbols[i] > m.maxima[i])
+      throw makeError("a step of ", symbols[i], " for ", name, " exceeds the compiled maximum ",
+                      m.maxima[i], name == "T" ? " (mm-compile --max-tokens)" : "");
+  }
+  const Tensor *inputs[] = {&ids, &positions, &cachePositions, &lengths};
+  if (m.exe.input_buffers_size() != 4)
+    throw makeError("the executable does not take (ids, positions, cache_positions, lengths)");
+
+  auto pointerOf = [&](uint32_t id) -> void * {
+    const exe::Buffer &b = m.exe.buffers(id);
+    switch (b.storage()) {
+    case exe::Buffer::STORAGE_ARENA:
+      return m.arena.data.get() + b.offset();
+    case exe::Buffer::STORAGE_WEIGHT:
+      return m.weights[b.offset()].data.get();
+    case exe::Buffer::STORAGE_STATE:
+      for (int i = 0; i < m.exe.state_buffers_size(); ++i)
+        if (m.exe.state_buffers(i) == id)
+          return m.state[i].data.get();
+      break;
+    case exe::Buffer::STORAGE_INPUT:
+      for (int i = 0; i < 4; ++i)
+        if (m.exe.input_buffers(i) == id)
+          return const_cast<void *>(inputs[i]->raw());
+      break;
+    default:
+      break;
+    }
+    throw makeError("buffer '", b.name(), "' has no storage");
+  };
+
+  char error[1024] = {0};
+  std::vector<void *> operands;
+  for (const exe::Launch &l : m.exe.schedule()) {
+    operands.clear();
+    for (uint32_t id : l.operands())
+      operands.push_back(pointerOf(id));
+    mm_kernel_ctx ctx{symbols.data(), operands.data(), error, sizeof error};
+    if (m.kernels[l.kernel()](&ctx) != 0) {
+      const exe::Kernel &k = m.exe.kernels(l.kernel());
+      throw makeError(k.location(), ": ", error);
+    }
+  }
+  const exe::Buffer &out = m.exe.buffers(m.exe.logits_buffer());
+  Shape shape;
+  for (const exe::Dim &d : out.shape()) {
+    int64_t v = d.coefficient();
+    for (int i = 0; i < d.exponents_size(); ++i)
+      for (uint32_t k = 0; k < d.exponents(i); ++k)
+        v *= symbols[i];
+    shape.push_back(v);
+  }
+  Tensor logits = Tensor::empty(DType::F32, shape);
+  std::memcpy(logits.raw(), pointerOf(m.exe.logits_buffer()), logits.nbytes());
+  return logits;
+}
+
+} // namespace mm

@@ -1,0 +1,122 @@
+//===- ExecutableFile.cpp -------------------------------------------------===//
+#include "runtime/executable/ExecutableFile.h"
+#include "runtime/Error.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+
+namespace mm {
+
+namespace {
+constexpr char kTrailerMagic[8] = {'M', 'M', 'C', 'E', 'X', 'E', '0', '1'};
+
+std::string readFile(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw makeError(path, ": cannot open");
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void writeFileAtomically(const std::string &path, const std::string &bytes) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), bytes.size());
+    if (!out)
+      throw makeError(tmp, ": write failed");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    throw makeError(path, ": cannot move the written file into place");
+}
+
+/// Every reference inside the executable points at something that exists.
+void validate(const exe::Executable &e, const std::string &source) {
+  auto bad = [&](const std::string &what) { return makeError(source, ": ", what); };
+  if (e.format_version() != kExecutableFormatVersion)
+    throw bad("format version " + std::to_string(e.format_version()) +
+              ", this runtime reads version " + std::to_string(kExecutableFormatVersion));
+  if (e.target() != exe::TARGET_CPU && e.target() != exe::TARGET_CUDA)
+    throw bad("unknown target");
+  for (int i = 0; i < e.buffers_size(); ++i) {
+    const exe::Buffer &b = e.buffers(i);
+    if (b.id() != uint32_t(i))
+      throw bad("buffer " + std::to_string(i) + " has id " + std::to_string(b.id()));
+    for (const exe::Dim &d : b.shape())
+      if (d.exponents_size() != e.symbols_size() || d.coefficient() < 0)
+        throw bad("buffer '" + b.name() + "' has a malformed dim");
+    if (b.storage() == exe::Buffer::STORAGE_WEIGHT && b.offset() >= uint64_t(e.weights_size()))
+      throw bad("buffer '" + b.name() + "' names weight " + std::to_string(b.offset()));
+    if (b.storage() == exe::Buffer::STORAGE_UNSPECIFIED)
+      throw bad("buffer '" + b.name() + "' has no storage");
+  }
+  auto checkBuffer = [&](uint32_t id, const char *what) {
+    if (id >= uint32_t(e.buffers_size()))
+      throw bad(std::string(what) + " refers to buffer " + std::to_string(id) + " of " +
+                std::to_string(e.buffers_size()));
+  };
+  for (const exe::Launch &l : e.schedule()) {
+    if (l.kernel() >= uint32_t(e.kernels_size()))
+      throw bad("a launch refers to kernel " + std::to_string(l.kernel()));
+    for (uint32_t op : l.operands())
+      checkBuffer(op, "a launch");
+  }
+  for (uint32_t id : e.input_buffers())
+    checkBuffer(id, "an input");
+  for (uint32_t id : e.state_buffers())
+    checkBuffer(id, "a state");
+  checkBuffer(e.logits_buffer(), "the logits");
+}
+} // namespace
+
+exe::Executable parseExecutable(const std::string &bytes, const std::string &source) {
+  exe::Executable e;
+  if (!e.ParseFromString(bytes))
+    throw makeError(source, ": not an mmc executable (protobuf parse failed)");
+  validate(e, source);
+  return e;
+}
+
+exe::Executable readExecutable(const std::string &path) {
+  return parseExecutable(readFile(path), path);
+}
+
+void writeExecutable(const exe::Executable &executable, const std::string &path) {
+  std::string bytes;
+  if (!executable.SerializeToString(&bytes))
+    throw makeError(path, ": cannot serialise the executable");
+  writeFileAtomically(path, bytes);
+}
+
+void writeAotBinary(const exe::Executable &executable, const std::string &runner,
+                    const std::string &path) {
+  std::string bytes = readFile(runner), payload;
+  if (!executable.SerializeToString(&payload))
+    throw makeError(path, ": cannot serialise the executable");
+  uint64_t size = payload.size();
+  bytes += payload;
+  for (int i = 0; i < 8; ++i)
+    bytes.push_back(static_cast<char>((size >> (8 * i)) & 0xff));
+  bytes.append(kTrailerMagic, sizeof kTrailerMagic);
+  writeFileAtomically(path, bytes);
+  if (chmod(path.c_str(), 0755) != 0)
+    throw makeError(path, ": cannot make it executable");
+}
+
+std::optional<exe::Executable> readEmbeddedExecutable() {
+  std::string self = readFile("/proc/self/exe");
+  if (self.size() < 16 || self.compare(self.size() - 8, 8, kTrailerMagic, 8) != 0)
+    return std::nullopt;
+  uint64_t size = 0;
+  for (int i = 7; i >= 0; --i)
+    size = size << 8 | static_cast<uint8_t>(self[self.size() - 16 + i]);
+  if (size > self.size() - 16)
+    throw makeError("/proc/self/exe: the embedded executable's size is corrupt");
+  return parseExecutable(self.substr(self.size() - 16 - size, size), "the embedded executable");
+}
+
+} // namespace mm
