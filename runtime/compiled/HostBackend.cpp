@@ -2,6 +2,8 @@
 #include "runtime/compiled/HostBackend.h"
 #include "runtime/Error.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
 #include <sys/mman.h>
@@ -94,7 +96,9 @@ void HostBackend::Impl::loadLibrary() {
   if (write(memfd, so.data(), so.size()) != static_cast<ssize_t>(so.size()))
     throw makeError("writing the kernel library failed");
   std::string path = "/proc/self/fd/" + std::to_string(memfd);
-  library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  // RTLD_NODELETE: OpenMP worker threads created by the kernels outlive this
+  // backend and may still touch the library's code at exit; never unmap it.
+  library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   if (!library)
     throw makeError("loading the generated kernels failed: ", dlerror());
   for (const exe::Kernel &k : exe.kernels()) {
@@ -213,7 +217,14 @@ Tensor HostBackend::step(const Tensor &ids, const Tensor &positions, const Tenso
 
   char error[1024] = {0};
   std::vector<void *> operands;
+  // MM_TRACE_KERNELS=1 names each kernel on stderr before it runs (to find
+  // the one that crashes).
+  static const bool trace = std::getenv("MM_TRACE_KERNELS") != nullptr;
   for (const exe::Launch &l : m.exe.schedule()) {
+    if (trace)
+      std::fprintf(stderr, "mm: %s %s at %s\n", m.exe.kernels(l.kernel()).name().c_str(),
+                   m.exe.kernels(l.kernel()).kind().c_str(),
+                   m.exe.kernels(l.kernel()).location().c_str());
     operands.clear();
     for (uint32_t id : l.operands())
       operands.push_back(pointerOf(id));

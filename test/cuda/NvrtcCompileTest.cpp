@@ -235,10 +235,10 @@ TEST(Nvrtc, ParsesPtxasReports) {
 TEST(CudaDriver, ReportsWhyThereIsNoGpu) {
   std::string why;
   CudaDriver *driver = CudaDriver::get(&why);
-  if (driver) {
+  if (driver) { // on a GPU machine: the driver loads and names the device
     EXPECT_FALSE(driver->deviceName().empty());
     EXPECT_EQ(driver->arch().rfind("sm_", 0), 0u);
-    GTEST_SKIP() << "a GPU is present: " << driver->deviceName();
+    return;
   }
   EXPECT_FALSE(why.empty());
   EXPECT_TRUE(why.find("libcuda.so.1") != std::string::npos || why.find("cuInit") != std::string::npos ||

@@ -18,6 +18,7 @@
 #include "reference/ReferenceBackend.h"
 #include "runtime/Npy.h"
 #include "runtime/engine/Engine.h"
+#include "tools/common/GenerateCommand.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -36,30 +37,6 @@
 using namespace mm;
 
 namespace {
-std::vector<int64_t> parseIds(const std::string &text) {
-  std::vector<int64_t> ids;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos
-                                                                     : comma - start);
-    size_t used = 0;
-    long long v = 0;
-    try {
-      v = std::stoll(item, &used);
-    } catch (const std::exception &) {
-      used = 0;
-    }
-    if (item.empty() || used != item.size())
-      throw makeError("--ids: '", item, "' is not an integer token id (expected e.g. 1,2,3)");
-    ids.push_back(v);
-    if (comma == std::string::npos)
-      break;
-    start = comma + 1;
-  }
-  return ids;
-}
-
 struct Common {
   std::string model;
   std::string precision = "f32";
@@ -142,87 +119,6 @@ int runEmitIr(const std::string &source, bool allLogits, bool bf16) {
   return 0;
 }
 
-struct GenerateArgs {
-  std::vector<std::string> ids, prompts;
-  int64_t maxNewTokens = 16;
-  bool greedy = false, json = false, ignoreEos = false;
-  double temperature = 1.0, topP = 1.0;
-  int64_t topK = 0;
-  uint64_t seed = 0;
-};
-
-int runGenerate(const Common &common, const GenerateArgs &args) {
-  auto folder = ModelFolder::open(common.model);
-  std::vector<std::vector<int64_t>> prompts;
-  for (const std::string &s : args.ids)
-    prompts.push_back(parseIds(s));
-  for (const std::string &p : args.prompts) {
-    if (!folder->tokenizer)
-      throw makeError("--prompt needs a tokenizer.json in ", common.model,
-                      "; pass token ids with --ids instead");
-    prompts.push_back(folder->tokenizer->encode(p));
-  }
-  if (prompts.empty())
-    throw makeError("give a prompt with --ids or --prompt");
-
-  GenerationOptions options;
-  options.maxNewTokens = args.maxNewTokens;
-  options.sampling.greedy = args.greedy;
-  options.sampling.temperature = args.temperature;
-  options.sampling.topK = args.topK;
-  options.sampling.topP = args.topP;
-  options.sampling.seed = args.seed;
-  if (!args.ignoreEos)
-    options.stopTokens = folder->config.eosTokenIds;
-
-  int64_t longest = 0;
-  for (const auto &p : prompts)
-    longest = std::max<int64_t>(longest, p.size());
-  auto backend = common.makeBackend(*folder, false, static_cast<int64_t>(prompts.size()), longest,
-                                    longest + args.maxNewTokens);
-  InferenceEngine engine(folder->config, *backend);
-  GenerationResult r = engine.generate(prompts, options);
-
-  double total = r.prefillSeconds + r.decodeSeconds;
-  nlohmann::json report;
-  report["ids"] = prompts.size() == 1 ? nlohmann::json(r.tokens[0]) : nlohmann::json(r.tokens);
-  if (folder->tokenizer) {
-    std::vector<std::string> texts;
-    for (const auto &t : r.tokens)
-      texts.push_back(folder->tokenizer->decode(t));
-    report["text"] = prompts.size() == 1 ? nlohmann::json(texts[0]) : nlohmann::json(texts);
-  }
-  report["prompt_tokens"] = r.promptTokens;
-  report["generated_tokens"] = r.generatedTokens;
-  report["tokens_per_second"] = total > 0 ? r.generatedTokens / total : 0.0;
-  report["prefill_tokens_per_second"] = r.prefillSeconds > 0 ? r.promptTokens / r.prefillSeconds : 0.0;
-  report["decode_tokens_per_second"] =
-      r.decodeSeconds > 0 ? (r.generatedTokens - int64_t(prompts.size())) / r.decodeSeconds : 0.0;
-  report["backend"] = backend->name();
-  report["precision"] = common.precision;
-
-  if (!args.json) {
-    for (size_t b = 0; b < r.tokens.size(); ++b) {
-      if (folder->tokenizer)
-        std::cout << folder->tokenizer->decode(prompts[b]) << "\u2502"
-                  << folder->tokenizer->decode(r.tokens[b]) << "\n";
-      std::cout << "ids:";
-      for (int64_t id : r.tokens[b])
-        std::cout << " " << id;
-      std::cout << "\n";
-    }
-    std::cout << r.generatedTokens << " tokens in " << total << " s ("
-              << report["tokens_per_second"].get<double>() << " tokens/s; prefill "
-              << report["prefill_tokens_per_second"].get<double>() << " tokens/s, decode "
-              << report["decode_tokens_per_second"].get<double>() << " tokens/s)\n";
-  } else {
-    if (folder->tokenizer)
-      for (const auto &t : r.tokens)
-        std::cout << folder->tokenizer->decode(t) << "\n";
-    std::cout << report.dump() << "\n";
-  }
-  return 0;
-}
 } // namespace
 
 int main(int argc, char **argv) {
@@ -239,21 +135,7 @@ int main(int argc, char **argv) {
   GenerateArgs gen;
   CLI::App *generate = app.add_subcommand("generate", "prefill + decode with sampling");
   generateCommon.add(generate);
-  generate->add_option("--ids", gen.ids, "prompt token ids, e.g. 1,2,3 (repeat for a batch)");
-  generate->add_option("--prompt", gen.prompts, "prompt text (needs tokenizer.json; repeatable)");
-  generate->add_option("--max-new-tokens", gen.maxNewTokens, "tokens to generate")
-      ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
-  auto *greedy = generate->add_flag("--greedy", gen.greedy, "argmax decoding");
-  auto *temp = generate->add_option("--temperature", gen.temperature, "sampling temperature")
-                   ->check(CLI::PositiveNumber);
-  auto *topk = generate->add_option("--top-k", gen.topK, "keep the k most likely tokens")
-                   ->check(CLI::NonNegativeNumber);
-  auto *topp = generate->add_option("--top-p", gen.topP, "nucleus sampling mass")
-                   ->check(CLI::Range(0.0, 1.0));
-  generate->add_option("--seed", gen.seed, "sampling seed");
-  greedy->excludes(temp)->excludes(topk)->excludes(topp);
-  generate->add_flag("--json", gen.json, "print one JSON object as the last line");
-  generate->add_flag("--ignore-eos", gen.ignoreEos, "do not stop at the config's eos tokens");
+  addGenerateOptions(*generate, gen);
 
   std::string irSource;
   bool irAllLogits = false, irBf16 = false;
@@ -270,7 +152,13 @@ int main(int argc, char **argv) {
       return runLogits(logitsCommon, idsText, out);
     if (emit->parsed())
       return runEmitIr(irSource, irAllLogits, irBf16);
-    return runGenerate(generateCommon, gen);
+    auto folder = ModelFolder::open(generateCommon.model);
+    return runGenerate(
+        *folder, gen,
+        [&](ModelFolder &f, int64_t batch, int64_t tokens, int64_t context) {
+          return generateCommon.makeBackend(f, false, batch, tokens, context);
+        },
+        {{"precision", generateCommon.precision}});
   } catch (const Error &e) {
     std::cerr << "mm-run: error: " << e.what() << "\n";
     return 1;

@@ -188,6 +188,7 @@ mm_lightning_block_output_kernel(const float *q, const float *k, const float *v,
   float *Qs = mm_dynamic_smem();
   float *Bs = Qs + RT * LD; // K tile, V tile or a slice of the state
   float *Ps = Bs + RT * LD;
+  __shared__ float decay[BS + 1]; // decay[n] = lambda^n = expf(-s n), like the reference's table
 
   const mm_i64 blocksTotal = mmk::lightningNumBlocks(tokens, BS);
   // Tiles with the most intra work (last rows of a block) are scheduled first.
@@ -215,6 +216,8 @@ mm_lightning_block_output_kernel(const float *q, const float *k, const float *v,
   const mm_i64 rowOffset = (b * tokens + start) * tokenStride + h * headStride;
   const float *qb = q + rowOffset, *kb = k + rowOffset, *vb = v + rowOffset;
 
+  for (int n = threadIdx.x; n <= BS; n += THREADS) // read after the barriers below
+    decay[n] = expf(-s * (float)n);
   mm_tile_load<RT, D, THREADS>(Qs, LD, qb + r0 * tokenStride, tokenStride, m - r0);
   float acc[OutGemm::RM][OutGemm::RN];
   OutGemm::zero(acc);
@@ -231,10 +234,10 @@ mm_lightning_block_output_kernel(const float *q, const float *k, const float *v,
   if (OutGemm::active()) {
 #pragma unroll
     for (int i = 0; i < OutGemm::RM; ++i) {
-      float decay = expf(-s * (float)(r0 + OutGemm::row(i) + 1));
+      const float rowDecay = decay[r0 + OutGemm::row(i) + 1];
 #pragma unroll
       for (int j = 0; j < OutGemm::RN; ++j)
-        acc[i][j] *= decay;
+        acc[i][j] *= rowDecay;
     }
   }
 
@@ -253,8 +256,7 @@ mm_lightning_block_output_kernel(const float *q, const float *k, const float *v,
 #pragma unroll
         for (int j = 0; j < QkGemm::RN; ++j) {
           const int jj = j0 + QkGemm::col(j);
-          Ps[QkGemm::row(i) * LDP + QkGemm::col(j)] =
-              jj <= c ? p[i][j] * expf(-s * (float)(c - jj)) : 0.f;
+          Ps[QkGemm::row(i) * LDP + QkGemm::col(j)] = jj <= c ? p[i][j] * decay[c - jj] : 0.f;
         }
       }
     }

@@ -9,7 +9,8 @@
 // names (cuMemAlloc_v2, cuEventElapsedTime_v2, ...) are NVIDIA's, and a
 // misspelt or wrongly versioned symbol in runtime/cuda fails to resolve here.
 // Like the driver, a launch with more than 48 KiB of dynamic shared memory
-// fails unless cuFuncSetAttribute raised the kernel's limit first.
+// fails unless cuFuncSetAttribute raised the kernel's limit first. NVRTC
+// also finds this library while compiling (see cuGetExportTable).
 //
 //===----------------------------------------------------------------------===//
 #include <cuda.h>
@@ -209,6 +210,13 @@ CUresult CUDAAPI cuEventDestroy(CUevent event) {
   return CUDA_SUCCESS;
 }
 
+// NVRTC itself looks for a loaded driver while compiling (cuInit, then this
+// internal entry point); declining every table is what a driver may do.
+CUresult CUDAAPI cuGetExportTable(const void **table, const CUuuid *) {
+  *table = nullptr;
+  return CUDA_ERROR_NOT_SUPPORTED;
+}
+
 CUresult CUDAAPI cuGetErrorName(CUresult error, const char **name) {
   switch (error) {
   case CUDA_SUCCESS: *name = "CUDA_SUCCESS"; break;
@@ -216,6 +224,7 @@ CUresult CUDAAPI cuGetErrorName(CUresult error, const char **name) {
   case CUDA_ERROR_OUT_OF_MEMORY: *name = "CUDA_ERROR_OUT_OF_MEMORY"; break;
   case CUDA_ERROR_NOT_FOUND: *name = "CUDA_ERROR_NOT_FOUND"; break;
   case CUDA_ERROR_INVALID_IMAGE: *name = "CUDA_ERROR_INVALID_IMAGE"; break;
+  case CUDA_ERROR_NOT_SUPPORTED: *name = "CUDA_ERROR_NOT_SUPPORTED"; break;
   default: *name = "CUDA_ERROR_UNKNOWN"; break;
   }
   return CUDA_SUCCESS;

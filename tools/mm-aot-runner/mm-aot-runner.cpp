@@ -1,0 +1,76 @@
+//===- mm-aot-runner.cpp - the runtime of AOT binaries --------------------===//
+//
+// mm-compile copies this program and appends a compiled executable to it. At
+// start it reads the executable back from its own file, opens the model folder
+// (the one it was compiled from, or --model DIR), checks that the folder's
+// config is the compiled one, and generates like `mm-run generate`. It links
+// no MLIR or LLVM.
+//
+//===----------------------------------------------------------------------===//
+#include "frontends/ModelFolder.h"
+#include "runtime/Error.h"
+#include "runtime/compiled/HostBackend.h"
+#include "runtime/executable/ExecutableFile.h"
+#include "tools/common/GenerateCommand.h"
+
+#include <iostream>
+
+using namespace mm;
+
+/// The folder must hold the model the executable was compiled for.
+static void checkSameModel(const MiniMaxConfig &compiled, const MiniMaxConfig &found) {
+  auto same = [&](const char *field, int64_t a, int64_t b) {
+    if (a != b)
+      throw makeError(found.source, ": ", field, " is ", b, " but the binary was compiled for ", a);
+  };
+  same("vocab_size", compiled.vocabSize, found.vocabSize);
+  same("hidden_size", compiled.hiddenSize, found.hiddenSize);
+  same("num_hidden_layers", compiled.numLayers, found.numLayers);
+  same("num_attention_heads", compiled.numHeads, found.numHeads);
+  same("num_key_value_heads", compiled.numKvHeads, found.numKvHeads);
+  same("head_dim", compiled.headDim, found.headDim);
+  same("intermediate_size", compiled.intermediateSize, found.intermediateSize);
+  same("num_local_experts", compiled.numExperts, found.numExperts);
+  same("num_experts_per_tok", compiled.topK, found.topK);
+  same("rotary_dim", compiled.rotaryDim, found.rotaryDim);
+  if (compiled.layerKinds != found.layerKinds)
+    throw makeError(found.source, ": the layer kinds differ from the compiled model's");
+}
+
+int main(int argc, char **argv) {
+  CLI::App app{"mmc ahead-of-time inference binary (MiniMax-Text-01 family)"};
+  std::string model;
+  bool info = false;
+  GenerateArgs args;
+  app.add_option("--model", model, "model folder (default: the one compiled from)");
+  app.add_flag("--info", info, "print what this binary holds and exit");
+  addGenerateOptions(app, args);
+  CLI11_PARSE(app, argc, argv);
+  try {
+    std::optional<exe::Executable> executable = readEmbeddedExecutable();
+    if (!executable)
+      throw makeError("this runner has no executable appended; build one with mm-compile");
+    MiniMaxConfig compiled = parseMiniMaxConfig(executable->config_json(), "the compiled config");
+    if (info) {
+      std::cout << "target " << (executable->target() == exe::TARGET_CPU ? "cpu" : "cuda")
+                << ", " << executable->kernels_size() << " kernels, arena "
+                << executable->arena_bytes() << " bytes, " << executable->weights_size()
+                << " weights, model " << executable->model_dir() << "\n";
+      for (const exe::Symbol &s : executable->symbols())
+        std::cout << "  max " << s.name() << " = " << s.max() << "\n";
+      return 0;
+    }
+    auto folder = ModelFolder::open(model.empty() ? executable->model_dir() : model);
+    checkSameModel(compiled, folder->config);
+    if (executable->target() != exe::TARGET_CPU)
+      throw makeError("this binary targets CUDA, which this runner build does not include");
+    return runGenerate(*folder, args,
+                       [&](ModelFolder &f, int64_t, int64_t, int64_t) {
+                         return std::make_unique<HostBackend>(*executable, *f.weights);
+                       },
+                       {{"precision", "f32"}});
+  } catch (const std::exception &e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+}
