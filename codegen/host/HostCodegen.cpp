@@ -1,5 +1,6 @@
 //===- HostCodegen.cpp ----------------------------------------------------===//
 #include "codegen/host/HostCodegen.h"
+#include "codegen/ElementwiseExpr.h"
 #include "ir/MMOps.h"
 #include "runtime/LightningDecay.h"
 
@@ -32,15 +33,6 @@ std::string locationOf(Operation *op) {
   llvm::raw_string_ostream os(s);
   op->getLoc().print(os);
   return s;
-}
-
-/// A float literal that round-trips exactly (hexadecimal).
-std::string floatLiteral(double v) {
-  if (std::isinf(v))
-    return v > 0 ? "INFINITY" : "-INFINITY";
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%af", double(float(v)));
-  return buffer;
 }
 
 bool isInteger(Value v) {
@@ -208,34 +200,10 @@ LogicalResult KernelEmitter::emitElementwise(ArrayRef<Operation *> ops, Value it
     }
     Value result = op->getResult(0);
     bool ints = isInteger(result);
-    std::string expr = llvm::TypeSwitch<Operation *, std::string>(op)
-        .Case([&](SiluOp) { return "mmh::silu(" + in[0] + ")"; })
-        .Case([&](SigmoidOp) { return "mmh::sigmoid(" + in[0] + ")"; })
-        .Case([&](ReluOp) { return "std::max(" + in[0] + ", 0.0f)"; })
-        .Case([&](TanhOp) { return "std::tanh(" + in[0] + ")"; })
-        .Case([&](ExpOp) { return "std::exp(" + in[0] + ")"; })
-        .Case([&](LogOp) { return "std::log(" + in[0] + ")"; })
-        .Case([&](SqrtOp) { return "std::sqrt(" + in[0] + ")"; })
-        .Case([&](RsqrtOp) { return "(1.0f / std::sqrt(" + in[0] + "))"; })
-        .Case([&](NegOp) { return "(-" + in[0] + ")"; })
-        .Case([&](GeluOp g) {
-          return (g.getTanhApproximation() ? "mmh::gelu_tanh(" : "mmh::gelu(") + in[0] + ")";
-        })
-        .Case([&](AddOp) { return "(" + in[0] + " + " + in[1] + ")"; })
-        .Case([&](SubOp) { return "(" + in[0] + " - " + in[1] + ")"; })
-        .Case([&](MulOp) { return "(" + in[0] + " * " + in[1] + ")"; })
-        .Case([&](DivOp) { return "(" + in[0] + " / " + in[1] + ")"; })
-        .Case([&](MaxOp) { return "std::max(" + in[0] + ", " + in[1] + ")"; })
-        .Case([&](MinOp) { return "std::min(" + in[0] + ", " + in[1] + ")"; })
-        .Case([&](SwigluOp) { return "(mmh::silu(" + in[0] + ") * " + in[1] + ")"; })
-        .Case([&](CastOp) {
-          return std::string(ints ? "int64_t(" : "float(") + in[0] + ")";
-        })
-        .Default([](Operation *) { return std::string(); });
+    std::string expr = elementwiseExpr(op, in, CodeTarget::Host);
     if (expr.empty())
-      return fail(Twine("'") + op->getName().getStringRef() + "' is not elementwise");
-    if (ints && isa<DivOp>(op))
-      return fail("integer division is not generated (it needs a zero check)");
+      return fail(Twine("'") + op->getName().getStringRef() +
+                  "' has no elementwise generator (integer division needs a zero check)");
     std::string var = "v" + std::to_string(temps++);
     code += "      const " + elementType(result) + " " + var + " = " + expr + ";\n";
     names[result] = var;

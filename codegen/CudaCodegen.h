@@ -1,0 +1,47 @@
+//===- CudaCodegen.h - CUDA C++ from kernel-granularity mm IR ---*- C++ -*-===//
+//
+// Each mm.kernel becomes one or more `extern "C" __global__` wrappers,
+// mm_k<i>_<step>, that instantiate the CUDA kernel library
+// (codegen/cuda/kernels/*.cuh) with the kernel's constants and with its fused
+// elementwise prologue / epilogue as generated device functors. A wrapper
+// takes every operand pointer of its mm.kernel (inputs, then results) and then
+// the step's own arguments; the runtime (runtime/compiled/CudaBackend.cpp)
+// decides per step which wrappers run (prefill or decode) and with which grid,
+// from the plan recorded with each kernel. Dense GEMMs are cuBLAS calls whose
+// epilogue runs as a generated kernel over the result in place.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MM_CODEGEN_CUDACODEGEN_H
+#define MM_CODEGEN_CUDACODEGEN_H
+
+#include "passes/SymbolicShapes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <string>
+#include <vector>
+
+namespace mm {
+
+struct CudaKernelPlan {
+  std::string kind;
+  std::string location;
+  std::string prefix;   // mm_k<i>: its wrappers are <prefix>_<step>
+  std::string planJson; // what the runtime needs to launch it
+  std::string code;     // its generated wrappers and functors
+};
+
+struct CudaProgram {
+  std::vector<CudaKernelPlan> kernels;
+  /// The CUDA source: the kernel library, the generated prelude, every kernel.
+  std::string source() const;
+  /// One kernel as a self-contained .cu file.
+  std::string kernelSource(size_t index) const;
+};
+
+mlir::FailureOr<CudaProgram> generateCudaProgram(mlir::func::FuncOp fn,
+                                                 const SymbolicShapes &shapes);
+
+} // namespace mm
+
+#endif // MM_CODEGEN_CUDACODEGEN_H

@@ -1,0 +1,57 @@
+//===- ElementwiseExpr.cpp ------------------------------------------------===//
+#include "codegen/ElementwiseExpr.h"
+#include "ir/MMOps.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cmath>
+#include <cstdio>
+
+using namespace mlir;
+
+namespace mm {
+
+std::string floatLiteral(double v) {
+  if (std::isinf(v))
+    return v > 0 ? "(1.0f / 0.0f)" : "(-1.0f / 0.0f)";
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%af", double(float(v)));
+  return buffer;
+}
+
+std::string elementwiseExpr(Operation *op, ArrayRef<std::string> in, CodeTarget target) {
+  bool host = target == CodeTarget::Host;
+  // Library helpers: HostKernels.h (mmh::) or the CUDA prelude (mmg_).
+  auto lib = [&](const char *name) { return std::string(host ? "mmh::" : "mmg_") + name; };
+  auto math = [&](const char *f) { return std::string(host ? "std::" : "") + f + (host ? "" : "f"); };
+  bool ints = llvm::isa<IntegerType>(
+      llvm::cast<RankedTensorType>(op->getResult(0).getType()).getElementType());
+  std::string maxFn = host ? "std::max" : (ints ? "max" : "fmaxf");
+  std::string minFn = host ? "std::min" : (ints ? "min" : "fminf");
+  return llvm::TypeSwitch<Operation *, std::string>(op)
+      .Case([&](SiluOp) { return lib("silu") + "(" + in[0] + ")"; })
+      .Case([&](SigmoidOp) { return lib("sigmoid") + "(" + in[0] + ")"; })
+      .Case([&](ReluOp) { return maxFn + "(" + in[0] + ", 0.0f)"; })
+      .Case([&](TanhOp) { return math("tanh") + "(" + in[0] + ")"; })
+      .Case([&](ExpOp) { return math("exp") + "(" + in[0] + ")"; })
+      .Case([&](LogOp) { return math("log") + "(" + in[0] + ")"; })
+      .Case([&](SqrtOp) { return math("sqrt") + "(" + in[0] + ")"; })
+      .Case([&](RsqrtOp) { return "(1.0f / " + math("sqrt") + "(" + in[0] + "))"; })
+      .Case([&](NegOp) { return "(-" + in[0] + ")"; })
+      .Case([&](GeluOp g) {
+        return lib(g.getTanhApproximation() ? "gelu_tanh" : "gelu") + "(" + in[0] + ")";
+      })
+      .Case([&](AddOp) { return "(" + in[0] + " + " + in[1] + ")"; })
+      .Case([&](SubOp) { return "(" + in[0] + " - " + in[1] + ")"; })
+      .Case([&](MulOp) { return "(" + in[0] + " * " + in[1] + ")"; })
+      .Case([&](DivOp) { return ints ? std::string() : "(" + in[0] + " / " + in[1] + ")"; })
+      .Case([&](MaxOp) { return maxFn + "(" + in[0] + ", " + in[1] + ")"; })
+      .Case([&](MinOp) { return minFn + "(" + in[0] + ", " + in[1] + ")"; })
+      .Case([&](SwigluOp) { return "(" + lib("silu") + "(" + in[0] + ") * " + in[1] + ")"; })
+      .Case([&](CastOp) {
+        return std::string(ints ? (host ? "int64_t(" : "(long long)(") : "float(") + in[0] + ")";
+      })
+      .Default([](Operation *) { return std::string(); });
+}
+
+} // namespace mm
