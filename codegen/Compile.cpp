@@ -1,5 +1,6 @@
 //===- Compile.cpp --------------------------------------------------------===//
 #include "codegen/Compile.h"
+#include "codegen/CudaCodegen.h"
 #include "codegen/host/HostCodegen.h"
 #include "codegen/host/HostCompiler.h"
 #include "ir/InitDialects.h"
@@ -8,6 +9,7 @@
 #include "passes/Pipelines.h"
 #include "passes/SymbolicShapes.h"
 #include "runtime/Error.h"
+#include "runtime/cuda/Nvrtc.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -49,13 +51,38 @@ bool checkpointIsBF16(const Checkpoint *checkpoint) {
   }
   return true;
 }
+/// NVRTC-compiles the whole program for `arch` ("jit": leave it to the
+/// runtime) and records each kernel's registers and spills.
+void compileCudaObject(exe::Executable &e, const std::string &source, const std::string &arch) {
+  e.set_cuda_source(source);
+  if (arch == "jit")
+    return;
+  if (arch.rfind("sm_", 0) != 0)
+    throw makeError("--cuda-arch '", arch, "': expected sm_XX (e.g. sm_90) or jit");
+  std::string whyNot;
+  auto nvrtc = cuda::Nvrtc::load(&whyNot);
+  if (!nvrtc)
+    throw makeError("the CUDA target compiles with NVRTC, which is not available: ", whyNot,
+                    " (or compile with --cuda-arch jit to compile on the GPU machine)");
+  cuda::CompiledKernel image = nvrtc->compile(source, "mm-model.cu", arch);
+  e.set_cuda_arch(arch);
+  e.set_code_object(std::string(image.image.begin(), image.image.end()));
+  for (exe::Kernel &k : *e.mutable_kernels()) {
+    int registers = 0, spills = 0;
+    for (const auto &[name, r] : image.resources)
+      if (name.rfind(k.name() + "_", 0) == 0) {
+        registers = std::max(registers, r.registers);
+        spills += r.spillStoreBytes + r.spillLoadBytes;
+      }
+    k.set_registers(registers);
+    k.set_spill_bytes(spills);
+  }
+}
 } // namespace
 
 CompileResult compileMiniMax(const MiniMaxConfig &config, const std::string &configJson,
                              const std::string &modelDir, const Checkpoint *checkpoint,
                              const CompileOptions &options) {
-  if (options.target != CompileOptions::Target::CPU)
-    throw makeError("compileMiniMax: use compileMiniMaxCuda for the CUDA target");
   DialectRegistry registry;
   registerDialects(registry);
   MLIRContext context(registry);
@@ -92,21 +119,51 @@ CompileResult compileMiniMax(const MiniMaxConfig &config, const std::string &con
   if (failed(shapes))
     throw fail("shape analysis");
 
-  bool bf16 = options.weightDType == "bf16" ||
-              (options.weightDType == "auto" && checkpointIsBF16(checkpoint));
+  bool cuda = options.target == CompileOptions::Target::CUDA;
   if (options.weightDType != "auto" && options.weightDType != "f32" &&
       options.weightDType != "bf16")
     throw makeError("unknown weight type '", options.weightDType, "' (auto, f32 or bf16)");
-  WeightTypes weightTypes;
-  fn.walk([&](ParamOp p) { weightTypes[p.getName()] = bf16 ? "bf16" : "f32"; });
-  auto program = generateHostProgram(fn, *shapes, weightTypes);
-  if (failed(program))
-    throw fail("code generation");
+  if (cuda && options.weightDType == "bf16")
+    throw makeError("--weight-dtype bf16: the CUDA target keeps weights in float32 (bf16 "
+                    "checkpoints are widened when loaded)");
+  bool bf16 = !cuda && (options.weightDType == "bf16" ||
+                        (options.weightDType == "auto" && checkpointIsBF16(checkpoint)));
+
+  // What each target generates, in the order of the mm.kernel ops.
+  struct Generated {
+    std::string name, kind, location, code, plan;
+  };
+  std::vector<Generated> generated;
+  std::vector<std::string> kernelFiles;
+  std::string programSource;
+  if (cuda) {
+    auto program = generateCudaProgram(fn, *shapes);
+    if (failed(program))
+      throw fail("CUDA code generation");
+    for (size_t i = 0; i < program->kernels.size(); ++i) {
+      const CudaKernelPlan &k = program->kernels[i];
+      generated.push_back({k.symbol, k.kind, k.location, k.code, k.planJson});
+      kernelFiles.push_back(program->kernelSource(i));
+    }
+    programSource = program->source();
+  } else {
+    WeightTypes weightTypes;
+    fn.walk([&](ParamOp p) { weightTypes[p.getName()] = bf16 ? "bf16" : "f32"; });
+    auto program = generateHostProgram(fn, *shapes, weightTypes);
+    if (failed(program))
+      throw fail("code generation");
+    for (size_t i = 0; i < program->kernels.size(); ++i) {
+      const GeneratedKernel &k = program->kernels[i];
+      generated.push_back({k.name, k.kind, k.location, k.code, ""});
+      kernelFiles.push_back(program->kernelSource(i));
+    }
+    programSource = program->source();
+  }
 
   CompileResult result;
   exe::Executable &e = result.executable;
   e.set_format_version(kExecutableFormatVersion);
-  e.set_target(exe::TARGET_CPU);
+  e.set_target(cuda ? exe::TARGET_CUDA : exe::TARGET_CPU);
   e.set_config_json(configJson);
   e.set_model_dir(modelDir);
   e.set_all_logits(options.allLogits);
@@ -170,15 +227,16 @@ CompileResult compileMiniMax(const MiniMaxConfig &config, const std::string &con
         bufferOf[result] = id;
         launch->add_operands(id);
       }
-      const GeneratedKernel &g = program->kernels[kernelIndex];
+      const Generated &g = generated[kernelIndex];
       exe::Kernel *kernel = e.add_kernels();
       kernel->set_name(g.name);
       kernel->set_kind(g.kind);
       kernel->set_location(g.location);
       kernel->set_source(g.code);
+      kernel->set_launch_plan(g.plan);
       result.kernelSources.push_back(
-          {llvm::formatv("k{0:3}_{1}.cpp", kernelIndex, g.kind).str(),
-           program->kernelSource(kernelIndex)});
+          {llvm::formatv("k{0:3}_{1}.{2}", kernelIndex, g.kind, cuda ? "cu" : "cpp").str(),
+           kernelFiles[kernelIndex]});
       ++kernelIndex;
     }
   }
@@ -190,11 +248,14 @@ CompileResult compileMiniMax(const MiniMaxConfig &config, const std::string &con
                       "model's state in place");
   if (auto arena = fn->getAttrOfType<IntegerAttr>("mm.arena_bytes"))
     e.set_arena_bytes(arena.getInt());
-  if (const char *dump = std::getenv("MM_DUMP_HOST_SOURCE"))
-    std::ofstream(dump) << program->source();
+  if (const char *dump = std::getenv("MM_DUMP_SOURCE"))
+    std::ofstream(dump) << programSource;
   if (const char *dump = std::getenv("MM_DUMP_EXE"))
     writeExecutable(e, dump);
-  e.set_host_object(compileHostObject(program->source()));
+  if (cuda)
+    compileCudaObject(e, programSource, options.cudaArch);
+  else
+    e.set_code_object(compileHostObject(programSource));
   llvm::raw_string_ostream ir(result.finalIR);
   module->print(ir);
   return result;

@@ -26,10 +26,13 @@ struct CompileOptions {
   /// "f32" or "bf16".
   std::string weightDType = "auto";
   bool allLogits = false;
+  /// CUDA: the architecture NVRTC compiles for ahead of time ("sm_90"), or
+  /// "jit" to leave compilation to the runtime on the GPU it finds.
+  std::string cudaArch = "sm_90";
 };
 
 struct CompiledKernelSource {
-  std::string fileName; // e.g. "k012_gemm.cpp"
+  std::string fileName; // e.g. "k012_gemm.cpp" or "k012_gemm.cu"
   std::string source;   // self-contained
 };
 

@@ -6,6 +6,7 @@
 #include "runtime/LightningDecay.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
@@ -150,14 +151,14 @@ FailureOr<std::string> CudaEmitter::operand(Value v, Value iteration, StringRef 
   if (auto c = v.getDefiningOp<arith::ConstantOp>()) {
     auto dense = llvm::dyn_cast<DenseElementsAttr>(c.getValue());
     if (!dense || !dense.isSplat())
-      return fail("only splat constants can be fused"), FailureOr<std::string>();
+      return (void)fail("only splat constants can be fused"), FailureOr<std::string>();
     return names[v] = isInteger(v) ? "(mm_i64)" + std::to_string(
                                                       dense.getSplatValue<APInt>().getSExtValue())
                                    : floatLiteral(dense.getSplatValue<APFloat>().convertToDouble());
   }
   Value top = topLevel(v);
   if (!top)
-    return fail("a fused value is used before it is computed"), FailureOr<std::string>();
+    return (void)fail("a fused value is used before it is computed"), FailureOr<std::string>();
   auto t = llvm::cast<RankedTensorType>(top.getType());
   auto o = llvm::cast<RankedTensorType>(iteration.getType());
   auto symbolic = [&](Value x) {
@@ -175,7 +176,7 @@ FailureOr<std::string> CudaEmitter::operand(Value v, Value iteration, StringRef 
            t.getDimSize(0) == o.getShape().back())
     load = pointer(v) + "[" + lastIndex.str() + "]";
   else
-    return fail("an operand broadcasts in a way kernels do not read"), FailureOr<std::string>();
+    return (void)fail("an operand broadcasts in a way kernels do not read"), FailureOr<std::string>();
   std::string var = "v" + std::to_string(temps++);
   out += indent.str() + "const " + elementType(v) + " " + var + " = " + load + ";\n";
   return names[v] = var;
@@ -361,6 +362,7 @@ LogicalResult CudaEmitter::emitRouter() {
   Value logits = topLevel(r.getLogits());
   int64_t E = llvm::cast<RankedTensorType>(logits.getType()).getShape().back();
   plan["E"] = E;
+  plan["logits"] = int64_t(argIndex(r.getLogits()));
   code += wrapper("router", "mm_i64 tokens") +
           llvm::formatv("  mm_moe_router_kernel<{0}, {1}>({2}, out0, out1, tokens, {3});\n}\n", E,
                         r.getTopK(), pointer(r.getLogits()), r.getRenormalize() ? 1 : 0)
@@ -404,6 +406,7 @@ LogicalResult CudaEmitter::emitGroupedSwiglu() {
   int64_t E = staticDim(w, 0), N = staticDim(w, 1), K = staticDim(w, 2);
   plan["x"] = int64_t(argIndex(gate.getInput()));
   plan["N"] = N;
+  plan["K"] = K;
   plan["E"] = E;
   code += wrapper("swiglu", "mm_i64 rows, int *error") +
           llvm::formatv("  mm_moe_grouped_swiglu_kernel<{0}, {1}, {2}>({3}, {4}, {5}, {6}, out0, rows, "
@@ -423,6 +426,7 @@ LogicalResult CudaEmitter::emitGroupedGemm() {
   int64_t E = staticDim(w, 0), N = staticDim(w, 1), K = staticDim(w, 2);
   plan["x"] = int64_t(argIndex(g.getInput()));
   plan["N"] = N;
+  plan["K"] = K;
   plan["E"] = E;
   code += wrapper("gg", "mm_i64 rows, int *error") +
           llvm::formatv("  mm_moe_grouped_gemm_kernel<{0}, {1}, {2}>({3}, {4}, {5}, out0, rows, "
@@ -586,11 +590,12 @@ LogicalResult CudaEmitter::emitLightning() {
   if (!inPlace || !stateOut || !outIndex ||
       (*inPlace)[*stateOut] != int64_t(argIndex(la.getInitialState())))
     return fail("the final state must be a result written in place");
-  std::vector<double> slopes = lightningDecaySlopes(H, static_cast<int64_t>(la.getLayerIndex()),
-                                                    static_cast<int64_t>(la.getNumLayers()));
-  std::string list;
-  for (double s : slopes)
-    list += floatLiteral(s) + ", ";
+  // The slopes differ per layer; as a parameter (uploaded by the runtime from
+  // the plan) they leave every lightning layer with the same wrappers.
+  llvm::json::Array slopes;
+  for (double s : lightningDecaySlopes(H, static_cast<int64_t>(la.getLayerIndex()),
+                                       static_cast<int64_t>(la.getNumLayers())))
+    slopes.push_back(static_cast<double>(static_cast<float>(s)));
   std::string lengths = la.getLengths() ? pointer(la.getLengths()) : "nullptr";
   std::string o = "out" + std::to_string(*outIndex), so = "out" + std::to_string(*stateOut);
   std::string state = pointer(la.getInitialState());
@@ -598,28 +603,27 @@ LogicalResult CudaEmitter::emitLightning() {
   plan["H"] = H;
   plan["D"] = D;
   plan["BS"] = BS;
-  plan["out"] = int64_t(*outIndex);
-  code += "__device__ const float " + prefix + "_slopes[" + std::to_string(H) + "] = {" + list + "};\n";
+  plan["slopes"] = std::move(slopes);
   std::string qkvArgs = base[0] + ", " + base[1] + ", " + base[2];
-  code += wrapper("state", "float *workspace, mm_i64 batch, mm_i64 tokens, int *error") +
+  code += wrapper("state", "const float *slopes, float *workspace, mm_i64 batch, mm_i64 tokens, int *error") +
           llvm::formatv("  mm_lightning_block_state_kernel<{0}, {1}, {2}>({3}, {4}, {5}, {6}, {7}, "
-                        "{8}_slopes, workspace, batch, tokens, error);\n}\n",
-                        H, D, BS, base[1], base[2], tokenStride, headStride, lengths, prefix)
+                        "slopes, workspace, batch, tokens, error);\n}\n",
+                        H, D, BS, base[1], base[2], tokenStride, headStride, lengths)
               .str();
-  code += wrapper("scan", "float *workspace, mm_i64 batch, mm_i64 tokens, int *error") +
+  code += wrapper("scan", "const float *slopes, float *workspace, mm_i64 batch, mm_i64 tokens, int *error") +
           llvm::formatv("  mm_lightning_state_scan_kernel<{0}, {1}, {2}>(workspace, {3}, {4}, {5}, "
-                        "{6}_slopes, batch, tokens, error);\n}\n",
-                        H, D, BS, state, so, lengths, prefix)
+                        "slopes, batch, tokens, error);\n}\n",
+                        H, D, BS, state, so, lengths)
               .str();
-  code += wrapper("output", "float *workspace, mm_i64 batch, mm_i64 tokens, int *error") +
-          llvm::formatv("  mm_lightning_block_output_kernel<{0}, {1}, {2}>({3}, {4}, {5}, {6}, {7}, {8}, "
-                        "{0} * {1}, workspace, {9}, {10}_slopes, batch, tokens, error);\n}\n",
-                        H, D, BS, qkvArgs, tokenStride, headStride, o, lengths, prefix)
+  code += wrapper("output", "const float *slopes, float *workspace, mm_i64 batch, mm_i64 tokens, int *error") +
+          llvm::formatv("  mm_lightning_block_output_kernel<{0}, {1}, {2}>({3}, {4}, {5}, {6}, {0} * {1}, "
+                        "workspace, {7}, slopes, batch, tokens, error);\n}\n",
+                        H, D, BS, qkvArgs, tokenStride, headStride, o, lengths)
               .str();
-  code += wrapper("decode", "mm_i64 batch, int *error") +
+  code += wrapper("decode", "const float *slopes, mm_i64 batch, int *error") +
           llvm::formatv("  mm_lightning_decode_kernel<{0}, {1}>({2}, {3}, {4}, {5}, {0} * {1}, {6}, {7}, "
-                        "{8}, {9}_slopes, batch, error);\n}\n",
-                        H, D, qkvArgs, tokenStride, headStride, o, state, so, lengths, prefix)
+                        "{8}, slopes, batch, error);\n}\n",
+                        H, D, qkvArgs, tokenStride, headStride, o, state, so, lengths)
               .str();
   return success();
 }
@@ -646,7 +650,7 @@ FailureOr<CudaKernelPlan> CudaEmitter::emit() {
   for (Value v : kernel.getInputs())
     if (!isInteger(v) &&
         !llvm::cast<RankedTensorType>(v.getType()).getElementType().isF32())
-      return fail("the CUDA path computes in float32; compile a float32 graph"), FailureOr<CudaKernelPlan>();
+      return (void)fail("the CUDA path computes in float32; compile a float32 graph"), FailureOr<CudaKernelPlan>();
   CudaKernelPlan p;
   p.kind = kind.str();
   p.location = locationOf(kernel);
@@ -662,7 +666,8 @@ FailureOr<CudaKernelPlan> CudaEmitter::emit() {
 std::string CudaProgram::source() const {
   std::string s = cuda::kernelLibrarySource() + kPrelude;
   for (const CudaKernelPlan &k : kernels)
-    s += "\n" + k.code;
+    if (!k.shared)
+      s += "\n" + k.code;
   return s;
 }
 
@@ -673,12 +678,23 @@ std::string CudaProgram::kernelSource(size_t index) const {
 
 FailureOr<CudaProgram> generateCudaProgram(func::FuncOp fn, const SymbolicShapes &shapes) {
   CudaProgram program;
+  // Layers repeat: a kernel whose code equals an earlier one's (up to its
+  // name) calls that one's wrappers, so NVRTC compiles each distinct kernel
+  // once (80 layers of the full-size model give a few dozen).
+  llvm::StringMap<std::string> firstWithCode;
   size_t index = 0;
   for (Operation &op : fn.getBody().front())
     if (auto kernel = dyn_cast<KernelOp>(op)) {
       auto p = CudaEmitter(kernel, index++, shapes).emit();
       if (failed(p))
         return failure();
+      std::string canonical = p->code.substr(p->code.find('\n') + 1);
+      for (size_t at = canonical.find(p->prefix + "_"); at != std::string::npos;
+           at = canonical.find(p->prefix + "_", at))
+        canonical.replace(at, p->prefix.size(), "@");
+      auto [it, inserted] = firstWithCode.try_emplace(canonical, p->prefix);
+      p->symbol = it->second;
+      p->shared = !inserted;
       program.kernels.push_back(std::move(*p));
     }
   return program;

@@ -26,7 +26,12 @@ namespace mm {
 struct CudaKernelPlan {
   std::string kind;
   std::string location;
-  std::string prefix;   // mm_k<i>: its wrappers are <prefix>_<step>
+  std::string prefix;   // mm_k<i>
+  /// The wrappers it runs are <symbol>_<step>: its own prefix, or that of an
+  /// earlier kernel with the same code (then `shared` is set and the program
+  /// source leaves its code out).
+  std::string symbol;
+  bool shared = false;
   std::string planJson; // what the runtime needs to launch it
   std::string code;     // its generated wrappers and functors
 };

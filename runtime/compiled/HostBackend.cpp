@@ -92,7 +92,7 @@ void HostBackend::Impl::loadLibrary() {
   memfd = memfd_create("mm-kernels", MFD_CLOEXEC);
   if (memfd < 0)
     throw makeError("memfd_create failed: ", std::strerror(errno));
-  const std::string &so = exe.host_object();
+  const std::string &so = exe.code_object();
   if (write(memfd, so.data(), so.size()) != static_cast<ssize_t>(so.size()))
     throw makeError("writing the kernel library failed");
   std::string path = "/proc/self/fd/" + std::to_string(memfd);

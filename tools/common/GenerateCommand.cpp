@@ -1,6 +1,7 @@
 //===- GenerateCommand.cpp ------------------------------------------------===//
 #include "tools/common/GenerateCommand.h"
 #include "runtime/Error.h"
+#include "runtime/Npy.h"
 #include "runtime/engine/Engine.h"
 
 #include <nlohmann/json.hpp>
@@ -8,6 +9,39 @@
 #include <iostream>
 
 namespace mm {
+
+namespace {
+/// Forwards to a backend and keeps, per step, the logits of sequence 0 at its
+/// last real token.
+class RecordingBackend : public ForwardBackend {
+public:
+  explicit RecordingBackend(std::unique_ptr<ForwardBackend> inner) : inner_(std::move(inner)) {}
+  void reset(int64_t batch, int64_t capacity) override { inner_->reset(batch, capacity); }
+  Tensor step(const Tensor &ids, const Tensor &positions, const Tensor &cachePositions,
+              const Tensor &lengths) override {
+    Tensor logits = inner_->step(ids, positions, cachePositions, lengths);
+    int64_t vocab = logits.dim(logits.rank() - 1);
+    int64_t row = 0;
+    if (logits.rank() == 3) // [B, T, vocab]: the last real token of sequence 0
+      row = std::max<int64_t>(lengths.data<int64_t>()[0] - 1, 0);
+    const float *p = logits.data<float>() + row * vocab;
+    rows_.insert(rows_.end(), p, p + vocab);
+    vocab_ = vocab;
+    return logits;
+  }
+  bool allLogits() const override { return inner_->allLogits(); }
+  const char *name() const override { return inner_->name(); }
+  void write(const std::string &path) const {
+    int64_t steps = vocab_ ? static_cast<int64_t>(rows_.size()) / vocab_ : 0;
+    writeNpy(path, Tensor::fromVector<float>({steps, vocab_}, rows_));
+  }
+
+private:
+  std::unique_ptr<ForwardBackend> inner_;
+  std::vector<float> rows_;
+  int64_t vocab_ = 0;
+};
+} // namespace
 
 std::vector<int64_t> parseIds(const std::string &text) {
   std::vector<int64_t> ids;
@@ -49,6 +83,8 @@ void addGenerateOptions(CLI::App &cmd, GenerateArgs &args) {
   greedy->excludes(temp)->excludes(topk)->excludes(topp);
   cmd.add_flag("--json", args.json, "print one JSON object as the last line");
   cmd.add_flag("--ignore-eos", args.ignoreEos, "do not stop at the config's eos tokens");
+  cmd.add_option("--dump-logits", args.dumpLogits,
+                 "write each step's logits of the first sequence here (.npy, [steps, vocab])");
 }
 
 int runGenerate(ModelFolder &folder, const GenerateArgs &args, const BackendFactory &factory,
@@ -80,8 +116,16 @@ int runGenerate(ModelFolder &folder, const GenerateArgs &args, const BackendFact
     longest = std::max<int64_t>(longest, p.size());
   std::unique_ptr<ForwardBackend> backend =
       factory(folder, static_cast<int64_t>(prompts.size()), longest, longest + args.maxNewTokens);
+  RecordingBackend *recorder = nullptr;
+  if (!args.dumpLogits.empty()) {
+    auto wrapped = std::make_unique<RecordingBackend>(std::move(backend));
+    recorder = wrapped.get();
+    backend = std::move(wrapped);
+  }
   InferenceEngine engine(folder.config, *backend);
   GenerationResult r = engine.generate(prompts, options);
+  if (recorder)
+    recorder->write(args.dumpLogits);
 
   double total = r.prefillSeconds + r.decodeSeconds;
   nlohmann::json report;

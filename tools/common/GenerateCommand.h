@@ -27,10 +27,13 @@ struct GenerateArgs {
   double temperature = 1.0, topP = 1.0;
   int64_t topK = 0;
   uint64_t seed = 0;
+  /// Writes the logits of every step of the first sequence, [steps, vocab]
+  /// (float32 .npy), to compare backends step by step.
+  std::string dumpLogits;
 };
 
 /// --ids, --prompt, --max-new-tokens, --greedy | --temperature --top-k
-/// --top-p --seed, --json, --ignore-eos.
+/// --top-p --seed, --json, --ignore-eos, --dump-logits.
 void addGenerateOptions(CLI::App &command, GenerateArgs &args);
 
 /// Makes the backend for a batch of `batch` prompts, the longest `tokens`

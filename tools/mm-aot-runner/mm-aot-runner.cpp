@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "frontends/ModelFolder.h"
 #include "runtime/Error.h"
+#include "runtime/compiled/CudaBackend.h"
 #include "runtime/compiled/HostBackend.h"
 #include "runtime/executable/ExecutableFile.h"
 #include "tools/common/GenerateCommand.h"
@@ -55,20 +56,36 @@ int main(int argc, char **argv) {
       std::cout << "target " << (executable->target() == exe::TARGET_CPU ? "cpu" : "cuda")
                 << ", " << executable->kernels_size() << " kernels, arena "
                 << executable->arena_bytes() << " bytes, " << executable->weights_size()
-                << " weights, model " << executable->model_dir() << "\n";
+                << " weights, model "
+                << (executable->model_dir().empty() ? "(give --model DIR)" : executable->model_dir())
+                << "\n";
+      if (executable->target() == exe::TARGET_CUDA)
+        std::cout << "  cuda " << (executable->cuda_arch().empty() ? "jit" : executable->cuda_arch())
+                  << ", " << executable->code_object().size() << " bytes of CUBIN\n";
+      for (const exe::Kernel &k : executable->kernels())
+        std::cout << "  " << k.name() << " " << k.kind() << " at " << k.location()
+                  << (executable->target() == exe::TARGET_CUDA
+                          ? ": " + std::to_string(k.registers()) + " registers, " +
+                                std::to_string(k.spill_bytes()) + " spill bytes"
+                          : std::string())
+                  << "\n";
       for (const exe::Symbol &s : executable->symbols())
         std::cout << "  max " << s.name() << " = " << s.max() << "\n";
       return 0;
     }
+    if (model.empty() && executable->model_dir().empty())
+      throw makeError("this binary was compiled from a config alone; give --model DIR");
     auto folder = ModelFolder::open(model.empty() ? executable->model_dir() : model);
     checkSameModel(compiled, folder->config);
-    if (executable->target() != exe::TARGET_CPU)
-      throw makeError("this binary targets CUDA, which this runner build does not include");
+    bool cuda = executable->target() == exe::TARGET_CUDA;
     return runGenerate(*folder, args,
-                       [&](ModelFolder &f, int64_t, int64_t, int64_t) {
+                       [&](ModelFolder &f, int64_t, int64_t, int64_t)
+                           -> std::unique_ptr<ForwardBackend> {
+                         if (cuda)
+                           return std::make_unique<CudaBackend>(*executable, *f.weights);
                          return std::make_unique<HostBackend>(*executable, *f.weights);
                        },
-                       {{"precision", "f32"}});
+                       {{"precision", "f32"}, {"backend", cuda ? "cuda" : "cpu"}});
   } catch (const std::exception &e) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;

@@ -1,14 +1,16 @@
 //===- mm-compile.cpp - ahead-of-time compiler for MiniMax models ---------===//
 //
-//   mm-compile --model DIR --target cpu|cuda -o PATH [--emit-kernels KDIR]
-//              [--max-batch N] [--max-tokens N] [--max-context N]
-//              [--weight-dtype auto|f32|bf16] [--emit-ir FILE] [--executable FILE]
+//   mm-compile (--model DIR | --config FILE) --target cpu|cuda -o PATH
+//              [--emit-kernels KDIR] [--max-batch N] [--max-tokens N]
+//              [--max-context N] [--weight-dtype auto|f32|bf16]
+//              [--cuda-arch sm_90|jit] [--emit-ir FILE] [--executable FILE]
 //
 // Writes a standalone binary at PATH: the MLIR-free runtime (mm-aot-runner)
 // with the compiled executable appended. `PATH --ids 1,2,3 --max-new-tokens N
 // --greedy --json` prints what `mm-run generate` prints; the weights are
 // memory-mapped from the model folder at run time (the one compiled from, or
-// --model DIR).
+// --model DIR). --config compiles from a config.json alone (no weights read):
+// the binary then needs --model DIR when it runs.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/Compile.h"
@@ -36,9 +38,13 @@ static std::string runnerPath() {
 
 int main(int argc, char **argv) {
   CLI::App app{"mm-compile: compile a MiniMax model folder into a standalone inference binary"};
-  std::string model, output, target = "cpu", emitKernels, emitIr, executablePath;
+  std::string model, configPath, output, target = "cpu", emitKernels, emitIr, executablePath;
   CompileOptions options;
-  app.add_option("--model", model, "model folder (config.json, safetensors)")->required();
+  auto *modelOpt = app.add_option("--model", model, "model folder (config.json, safetensors)");
+  auto *configOpt = app.add_option("--config", configPath,
+                                   "compile from config.json alone; the binary takes --model");
+  modelOpt->excludes(configOpt);
+  configOpt->excludes(modelOpt);
   app.add_option("--target", target, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   app.add_option("-o", output, "the binary to write")->required();
   app.add_option("--emit-kernels", emitKernels, "also write every generated kernel's source here");
@@ -52,18 +58,34 @@ int main(int argc, char **argv) {
       ->check(CLI::Range(int64_t(1), int64_t(1) << 24));
   app.add_option("--weight-dtype", options.weightDType, "weight storage: auto, f32 or bf16")
       ->check(CLI::IsMember({"auto", "f32", "bf16"}));
+  app.add_option("--cuda-arch", options.cudaArch,
+                 "cuda: NVRTC target compiled ahead of time (sm_80, sm_90, ...) or jit");
   CLI11_PARSE(app, argc, argv);
+  if (model.empty() && configPath.empty()) {
+    std::cerr << "mm-compile: error: give --model DIR or --config FILE\n";
+    return 2;
+  }
   try {
     if (options.maxTokens > options.maxContext)
       throw makeError("--max-tokens (", options.maxTokens, ") exceeds --max-context (",
                       options.maxContext, ")");
     options.target = target == "cuda" ? CompileOptions::Target::CUDA : CompileOptions::Target::CPU;
-    auto folder = ModelFolder::open(model);
-    std::ifstream in(fs::path(model) / "config.json");
+    std::unique_ptr<ModelFolder> folder;
+    MiniMaxConfig config;
+    std::string configFile = configPath;
+    if (!model.empty()) {
+      folder = ModelFolder::open(model);
+      config = folder->config;
+      configFile = (fs::path(model) / "config.json").string();
+    } else {
+      config = loadMiniMaxConfig(configPath);
+    }
+    std::ifstream in(configFile);
     std::stringstream json;
     json << in.rdbuf();
-    CompileResult r = compileMiniMax(folder->config, json.str(), fs::absolute(model).string(),
-                                     &folder->checkpoint, options);
+    CompileResult r = compileMiniMax(config, json.str(),
+                                     model.empty() ? "" : fs::absolute(model).string(),
+                                     folder ? &folder->checkpoint : nullptr, options);
     if (!emitKernels.empty()) {
       fs::create_directories(emitKernels);
       for (const CompiledKernelSource &k : r.kernelSources)
@@ -77,7 +99,8 @@ int main(int argc, char **argv) {
     std::cout << "wrote " << output << ": " << r.executable.kernels_size() << " " << target
               << " kernels, arena " << r.executable.arena_bytes() << " bytes (batch <= "
               << options.maxBatch << ", step <= " << options.maxTokens << " tokens, context <= "
-              << options.maxContext << "), weights from " << r.executable.model_dir() << "\n";
+              << options.maxContext << "), weights from "
+              << (model.empty() ? "--model DIR at run time" : r.executable.model_dir()) << "\n";
     return 0;
   } catch (const std::exception &e) {
     std::cerr << "mm-compile: error: " << e.what() << "\n";

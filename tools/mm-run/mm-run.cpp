@@ -12,7 +12,9 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/Compile.h"
 #include "frontends/ModelFolder.h"
+#include "runtime/compiled/CudaBackend.h"
 #include "runtime/compiled/HostBackend.h"
+#include "runtime/cuda/CudaDriver.h"
 #include "ir/InitDialects.h"
 #include "models/MiniMaxBuilder.h"
 #include "reference/ReferenceBackend.h"
@@ -53,8 +55,9 @@ struct Common {
         ->check(CLI::IsMember({"blockwise", "recurrence"}));
     cmd->add_option("--threads", threads, "OpenMP threads (default: all)");
     cmd->add_option("--backend", backend,
-                    "reference (the oracle executor) or cpu (compile, then run the generated code)")
-        ->check(CLI::IsMember({"reference", "cpu"}));
+                    "reference (the oracle executor), cpu or cuda (compile, then run the "
+                    "generated code)")
+        ->check(CLI::IsMember({"reference", "cpu", "cuda"}));
   }
 
   /// The backend asked for; `batch`, `tokens` and `context` size a compiled
@@ -65,8 +68,15 @@ struct Common {
     if (backend == "reference")
       return std::make_unique<ReferenceBackend>(folder.config, *folder.weights, options, allLogits);
     if (precision != "f32")
-      throw makeError("--backend cpu computes in f32; --precision f64 is for the reference");
+      throw makeError("--backend ", backend, " computes in f32; --precision f64 is for the reference");
+    std::string whyNot;
+    if (backend == "cuda" && !cuda::CudaDriver::get(&whyNot))
+      throw makeError("--backend cuda: no usable GPU: ", whyNot);
     CompileOptions compile;
+    if (backend == "cuda") {
+      compile.target = CompileOptions::Target::CUDA;
+      compile.cudaArch = "jit"; // compiled once, for the GPU found, when loaded
+    }
     compile.maxBatch = batch;
     compile.maxTokens = tokens;
     compile.maxContext = context;
@@ -76,6 +86,8 @@ struct Common {
     json << in.rdbuf();
     CompileResult compiled =
         compileMiniMax(folder.config, json.str(), folder.dir, &folder.checkpoint, compile);
+    if (backend == "cuda")
+      return std::make_unique<CudaBackend>(std::move(compiled.executable), *folder.weights);
     return std::make_unique<HostBackend>(std::move(compiled.executable), *folder.weights);
   }
   ExecutorOptions executorOptions() const {

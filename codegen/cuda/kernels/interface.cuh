@@ -112,8 +112,11 @@ inline constexpr int kMoeSortThreads = 1024;  // one CTA
 inline constexpr int kGroupedGemmThreads = 256;
 inline constexpr int kGroupedGemmRowTile = 64;
 inline constexpr int kGroupedGemmKTile = 32;
-constexpr int groupedGemmColTile(int n) { return n < 128 ? n : 128; }
-constexpr int groupedSwigluColTile(int n) { return n < 64 ? n : 64; }
+/// Column tiles: a multiple of 16 (the tile GEMM's thread grid); columns past
+/// N in the last tile are computed from zeros and not stored.
+constexpr int roundUp16(int n) { return (n + 15) / 16 * 16; }
+constexpr int groupedGemmColTile(int n) { return n < 128 ? roundUp16(n) : 128; }
+constexpr int groupedSwigluColTile(int n) { return n < 64 ? roundUp16(n) : 64; }
 /// Row tiles to launch when the group sizes are only known on the device:
 /// sum_e ceil(count_e / TM) <= ceil(rows / TM) + E.
 constexpr long long groupedGemmRowTiles(long long rows, int experts) {

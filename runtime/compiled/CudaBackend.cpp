@@ -1,0 +1,561 @@
+//===- CudaBackend.cpp ----------------------------------------------------===//
+#include "runtime/compiled/CudaBackend.h"
+#include "codegen/cuda/KernelLibrary.h"
+#include "runtime/Error.h"
+#include "runtime/cuda/Cublas.h"
+#include "runtime/cuda/CudaDriver.h"
+#include "runtime/cuda/DevicePool.h"
+#include "runtime/cuda/Module.h"
+#include "runtime/cuda/Nvrtc.h"
+#include "runtime/cuda/Stream.h"
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+
+namespace mm {
+
+namespace {
+
+using cuda::CuDevicePtr;
+using cuda::LaunchShape;
+
+/// Kernel parameters: each value in its own 8-byte slot (pointers, int64 and
+/// int all fit), and the pointer array cuLaunchKernel wants.
+class Params {
+public:
+  Params &ptr(CuDevicePtr p) { return put(static_cast<uint64_t>(p)); }
+  Params &i64(int64_t v) { return put(static_cast<uint64_t>(v)); }
+  Params &i32(int v) {
+    uint64_t slot = 0;
+    std::memcpy(&slot, &v, sizeof v);
+    return put(slot);
+  }
+  void **pointers() { return pointers_.data(); }
+
+private:
+  Params &put(uint64_t v) {
+    if (count_ == slots_.size())
+      throw makeError("a CUDA kernel with more than ", slots_.size(), " parameters");
+    slots_[count_] = v;
+    pointers_[count_] = &slots_[count_];
+    ++count_;
+    return *this;
+  }
+  std::array<uint64_t, 48> slots_{};
+  std::array<void *, 48> pointers_{};
+  size_t count_ = 0;
+};
+
+/// Device scratch that grows to the largest request (stream order makes
+/// reuse across launches safe).
+struct Scratch {
+  cuda::DeviceBuffer buffer;
+  CuDevicePtr get(cuda::DevicePool &pool, size_t bytes) {
+    if (buffer.size() < bytes || buffer.address() == 0)
+      buffer = pool.allocate(std::max<size_t>(bytes, 256));
+    return buffer.address();
+  }
+};
+
+int64_t planInt(const nlohmann::json &plan, const char *key, const exe::Kernel &k) {
+  auto it = plan.find(key);
+  if (it == plan.end() || !it->is_number_integer())
+    throw makeError(k.location(), ": the launch plan of this '", k.kind(), "' kernel has no '",
+                    key, "'");
+  return it->get<int64_t>();
+}
+
+} // namespace
+
+struct CudaBackend::Impl {
+  exe::Executable exe;
+  cuda::CudaDriver *driver = nullptr;
+  std::unique_ptr<cuda::DevicePool> pool;
+  std::unique_ptr<cuda::Stream> stream;
+  std::unique_ptr<cuda::Cublas> cublas;
+  std::unique_ptr<cuda::Module> module;
+  bool compiledAtLoad = false;
+  std::vector<nlohmann::json> plans;
+  std::vector<cuda::DeviceBuffer> slopes; // per kernel, lightning only
+  std::vector<cuda::DeviceBuffer> weights;
+  cuda::DeviceBuffer arena;
+  std::vector<cuda::DeviceBuffer> state;
+  std::array<cuda::DeviceBuffer, 4> inputs;
+  cuda::DeviceBuffer errors; // one int per launch
+  Scratch qRot, kRot, partial, lightning, rowOfSlot;
+  std::vector<int64_t> maxima;
+  int64_t batch = 0, capacity = 0;
+
+  // MM_CUDA_PROFILE=1: GPU time per kernel kind, split by prefill (T > 1)
+  // and decode, printed to stderr when the backend is destroyed.
+  bool profile = std::getenv("MM_CUDA_PROFILE") != nullptr;
+  std::vector<std::unique_ptr<cuda::Event>> events; // two per launch
+  struct KindTime {
+    double ms = 0;
+    int64_t launches = 0;
+  };
+  std::map<std::string, KindTime> profiled;
+  int64_t profiledSteps[2] = {0, 0};
+
+  // Per step.
+  std::vector<int64_t> symbols;
+  std::vector<CuDevicePtr> operands;
+  size_t launchIndex = 0;
+
+  int symbolIndex(const std::string &name) const {
+    for (int i = 0; i < exe.symbols_size(); ++i)
+      if (exe.symbols(i).name() == name)
+        return i;
+    return -1;
+  }
+  std::vector<int64_t> dims(const exe::Buffer &b, const std::vector<int64_t> &values) const {
+    std::vector<int64_t> out;
+    for (const exe::Dim &d : b.shape()) {
+      int64_t v = d.coefficient();
+      for (int i = 0; i < d.exponents_size(); ++i)
+        for (uint32_t k = 0; k < d.exponents(i); ++k)
+          v *= values[i];
+      out.push_back(v);
+    }
+    return out;
+  }
+  uint64_t bytes(const exe::Buffer &b, const std::vector<int64_t> &values) const {
+    uint64_t n = b.dtype() == exe::DTYPE_I64 ? 8 : b.dtype() == exe::DTYPE_BF16 ? 2 : 4;
+    for (int64_t d : dims(b, values))
+      n *= static_cast<uint64_t>(d);
+    return n;
+  }
+  int64_t numel(uint32_t bufferId) const {
+    int64_t n = 1;
+    for (int64_t d : dims(exe.buffers(bufferId), symbols))
+      n *= d;
+    return n;
+  }
+
+  void loadModule();
+  void bindWeights(const minimax::WeightLoader &loader);
+  CuDevicePtr pointerOf(uint32_t id);
+  void run(const exe::Launch &launch);
+  void launch(const exe::Kernel &k, const char *step, const LaunchShape &shape, Params &params);
+  /// Params starting with every operand pointer of the current launch.
+  Params operandParams() const {
+    Params p;
+    for (CuDevicePtr ptr : operands)
+      p.ptr(ptr);
+    return p;
+  }
+  CuDevicePtr errorFlag() const {
+    return errors.address() + static_cast<CuDevicePtr>(launchIndex * sizeof(int));
+  }
+  void epilogue(const exe::Kernel &k, const nlohmann::json &plan, int64_t count) {
+    if (!plan.value("epilogue", false) || count == 0)
+      return;
+    Params p = operandParams();
+    p.i64(count);
+    launch(k, "epi", cuda::launch::elementwise(count), p);
+  }
+};
+
+void CudaBackend::Impl::loadModule() {
+  if (exe.target() != exe::TARGET_CUDA)
+    throw makeError("this executable targets the CPU, not CUDA");
+  std::string whyNot;
+  driver = cuda::CudaDriver::get(&whyNot);
+  if (!driver)
+    throw makeError("this executable targets CUDA, but no GPU is usable here: ", whyNot);
+  driver->makeCurrent();
+  pool = std::make_unique<cuda::DevicePool>(*driver);
+  stream = std::make_unique<cuda::Stream>(*driver);
+  cublas = cuda::Cublas::create(*driver, &whyNot);
+  if (!cublas)
+    throw makeError("cuBLAS is not usable: ", whyNot);
+  cublas->setStream(stream->handle());
+
+  std::vector<char> image(exe.code_object().begin(), exe.code_object().end());
+  if (image.empty() || exe.cuda_arch() != driver->arch()) {
+    // Compiled for another GPU (or --cuda-arch jit): compile for this one.
+    auto nvrtc = cuda::Nvrtc::load(&whyNot);
+    if (!nvrtc)
+      throw makeError("the executable was compiled for ",
+                      exe.cuda_arch().empty() ? "no GPU (jit)" : exe.cuda_arch(), " and this GPU is ",
+                      driver->arch(), "; compiling for it needs NVRTC: ", whyNot);
+    image = nvrtc->compile(exe.cuda_source(), "mm-model.cu", driver->arch()).image;
+    compiledAtLoad = true;
+  }
+  module = std::make_unique<cuda::Module>(*driver, image);
+  for (const exe::Kernel &k : exe.kernels()) {
+    nlohmann::json plan = nlohmann::json::parse(k.launch_plan(), nullptr, false);
+    if (plan.is_discarded() || !plan.is_object())
+      throw makeError(k.location(), ": the '", k.kind(), "' kernel has no valid launch plan");
+    cuda::DeviceBuffer s;
+    if (plan.contains("slopes")) {
+      std::vector<float> values = plan["slopes"].get<std::vector<float>>();
+      s = pool->allocate(values.size() * sizeof(float));
+      s.upload(values.data(), values.size() * sizeof(float));
+    }
+    plans.push_back(std::move(plan));
+    slopes.push_back(std::move(s));
+  }
+}
+
+void CudaBackend::Impl::bindWeights(const minimax::WeightLoader &loader) {
+  for (const exe::Weight &w : exe.weights()) {
+    Tensor t = loader.load(w.name(), DType::F32);
+    Shape want(w.shape().begin(), w.shape().end());
+    if (t.shape() != want)
+      throw makeError("weight '", w.name(), "' has shape ", formatShape(t.shape()),
+                      " but the executable was compiled for ", formatShape(want));
+    if (w.dtype() != exe::DTYPE_F32)
+      throw makeError("weight '", w.name(), "': the CUDA runtime takes float32 weights");
+    cuda::DeviceBuffer b = pool->allocate(t.nbytes());
+    b.upload(t.raw(), t.nbytes());
+    weights.push_back(std::move(b));
+  }
+}
+
+CuDevicePtr CudaBackend::Impl::pointerOf(uint32_t id) {
+  const exe::Buffer &b = exe.buffers(id);
+  switch (b.storage()) {
+  case exe::Buffer::STORAGE_ARENA:
+    return arena.address() + b.offset();
+  case exe::Buffer::STORAGE_WEIGHT:
+    return weights[b.offset()].address();
+  case exe::Buffer::STORAGE_STATE:
+    for (int i = 0; i < exe.state_buffers_size(); ++i)
+      if (exe.state_buffers(i) == id)
+        return state[i].address();
+    break;
+  case exe::Buffer::STORAGE_INPUT:
+    for (int i = 0; i < 4; ++i)
+      if (exe.input_buffers(i) == id)
+        return inputs[i].address();
+    break;
+  default:
+    break;
+  }
+  throw makeError("buffer '", b.name(), "' has no storage");
+}
+
+void CudaBackend::Impl::launch(const exe::Kernel &k, const char *step, const LaunchShape &shape,
+                               Params &params) {
+  cuda::LaunchDims dims;
+  for (int i = 0; i < 3; ++i)
+    dims.grid[i] = shape.grid[i];
+  dims.block = shape.block;
+  dims.sharedBytes = shape.sharedBytes;
+  module->kernel(k.name() + "_" + step).launch(dims, params.pointers(), stream->handle());
+  static const bool syncEach = std::getenv("MM_CUDA_SYNC_EACH_KERNEL") != nullptr;
+  if (syncEach) {
+    try {
+      stream->synchronize();
+    } catch (const Error &e) {
+      throw makeError(k.location(), ": ", k.name(), "_", step, ": ", e.what());
+    }
+  }
+}
+
+void CudaBackend::Impl::run(const exe::Launch &l) {
+  const exe::Kernel &k = exe.kernels(l.kernel());
+  const nlohmann::json &plan = plans[l.kernel()];
+  operands.clear();
+  for (uint32_t id : l.operands())
+    operands.push_back(pointerOf(id));
+  // Operands are the kernel's inputs then its results; the plan names the
+  // inputs each kind needs by position.
+  auto input = [&](const char *key) { return operands[planInt(plan, key, k)]; };
+  auto inputId = [&](const char *key) { return l.operands(planInt(plan, key, k)); };
+  const int b = symbolIndex("B"), t = symbolIndex("T");
+  const int64_t B = symbols[b], T = symbols[t], S = capacity;
+  const std::string &kind = k.kind();
+  CuDevicePtr error = errorFlag();
+
+  if (kind == "elementwise") {
+    int64_t count = numel(l.operands(l.operands_size() - 1));
+    Params p = operandParams();
+    p.i64(count);
+    if (count)
+      launch(k, "ew", cuda::launch::elementwise(count), p);
+  } else if (kind == "gemm") {
+    int64_t K = planInt(plan, "K", k), N = planInt(plan, "N", k);
+    int64_t m = numel(inputId("x")) / K;
+    CuDevicePtr y = operands.back();
+    if (m == 0)
+      return;
+    cublas->gemmRowMajor(m, N, K, input("x"), K, input("w"), K, y, N);
+    epilogue(k, plan, m * N);
+  } else if (kind == "norm") {
+    int64_t H = planInt(plan, "H", k);
+    int64_t rows = numel(l.operands(l.operands_size() - 1)) / H;
+    Params p = operandParams();
+    p.i64(rows);
+    if (rows)
+      launch(k, "norm", cuda::launch::rows(rows, mmk::rowThreads(int(H))), p);
+  } else if (kind == "embedding") {
+    int64_t H = planInt(plan, "H", k), count = numel(inputId("ids"));
+    Params p = operandParams();
+    p.i64(count).ptr(error);
+    if (count)
+      launch(k, "emb", cuda::launch::rows(count, mmk::rowThreads(int(H))), p);
+  } else if (kind == "gather") {
+    std::vector<int64_t> x = dims(exe.buffers(inputId("x")), symbols);
+    int64_t row = planInt(plan, "ROW", k);
+    Params p = operandParams();
+    p.i64(x[0]).i64(x[1]).ptr(error);
+    launch(k, "gather", cuda::launch::rows(x[0], mmk::rowThreads(int(row))), p);
+  } else if (kind == "moe_router") {
+    int64_t tokens = numel(inputId("logits")) / planInt(plan, "E", k);
+    Params p = operandParams();
+    p.i64(tokens);
+    if (tokens)
+      launch(k, "router", cuda::launch::moeRouter(tokens), p);
+  } else if (kind == "moe_dispatch") {
+    int64_t slots = numel(inputId("indices")), D = planInt(plan, "D", k);
+    Params sort = operandParams();
+    sort.ptr(0).i64(slots).ptr(error);
+    launch(k, "sort", cuda::launch::moeSort(), sort);
+    Params gather = operandParams();
+    gather.i64(slots).ptr(error);
+    if (slots)
+      launch(k, "gather", cuda::launch::rows(slots, mmk::rowThreads(int(D))), gather);
+  } else if (kind == "grouped_gemm" || kind == "grouped_gemm_swiglu") {
+    int64_t N = planInt(plan, "N", k), K = planInt(plan, "K", k), E = planInt(plan, "E", k);
+    int64_t rows = numel(inputId("x")) / K;
+    Params p = operandParams();
+    p.i64(rows).ptr(error);
+    if (rows == 0)
+      return;
+    if (kind == "grouped_gemm") {
+      launch(k, "gg", cuda::launch::groupedGemm(rows, int(N), int(E)), p);
+      epilogue(k, plan, rows * N);
+    } else {
+      launch(k, "swiglu", cuda::launch::groupedSwiglu(rows, int(N), int(E)), p);
+    }
+  } else if (kind == "moe_combine") {
+    int64_t slots = numel(inputId("weights")), topK = planInt(plan, "K", k);
+    int64_t D = planInt(plan, "D", k), tokens = slots / topK;
+    if (tokens == 0)
+      return;
+    CuDevicePtr rows = rowOfSlot.get(*pool, slots * sizeof(int64_t));
+    driver->check(driver->api().cuMemsetD8Async(rows, 0xff, slots * sizeof(int64_t),
+                                                stream->handle()),
+                  "cuMemsetD8Async");
+    Params invert = operandParams();
+    invert.ptr(rows).i64(slots).ptr(error);
+    launch(k, "invert", cuda::launch::elementwise(slots), invert);
+    Params combine = operandParams();
+    combine.ptr(rows).i64(tokens).ptr(error);
+    launch(k, "combine", cuda::launch::rows(tokens, mmk::rowThreads(int(D))), combine);
+    epilogue(k, plan, tokens * D);
+  } else if (kind == "attention") {
+    int HQ = int(planInt(plan, "HQ", k)), HKV = int(planInt(plan, "HKV", k));
+    int D = int(planInt(plan, "D", k));
+    if (B * T == 0)
+      return;
+    CuDevicePtr qSrc = input("q"), kSrc = input("k");
+    if (plan.value("rope", false)) {
+      qSrc = qRot.get(*pool, size_t(B * T * HQ * D) * sizeof(float));
+      kSrc = kRot.get(*pool, size_t(B * T * HKV * D) * sizeof(float));
+      Params pq = operandParams();
+      pq.ptr(qSrc).i64(B * T);
+      launch(k, "rope_q", cuda::launch::rows(B * T, mmk::rowThreads(HQ * D / 2)), pq);
+      Params pk = operandParams();
+      pk.ptr(kSrc).i64(B * T);
+      launch(k, "rope_k", cuda::launch::rows(B * T, mmk::rowThreads(HKV * D / 2)), pk);
+    }
+    Params kv = operandParams();
+    kv.ptr(kSrc).i64(B).i64(T).i64(S).ptr(error);
+    launch(k, "kv", cuda::launch::rows(B * T, mmk::rowThreads(HKV * D / 4)), kv);
+    if (T == 1) {
+      int splits = cuda::launch::attentionDecodeSplits(B, HKV, S, driver->multiprocessors());
+      int64_t keysPerSplit = mmk::attentionDecodeKeysPerSplit(S, splits);
+      CuDevicePtr part = partial.get(
+          *pool, size_t(B) * HQ * splits * mmk::attentionDecodePartialFloats(D) * sizeof(float));
+      Params dec = operandParams();
+      dec.ptr(qSrc).ptr(part).i64(B).i64(S).i64(keysPerSplit).ptr(error);
+      launch(k, "decode", cuda::launch::attentionDecode(B, HQ, HKV, D, splits), dec);
+      Params comb = operandParams();
+      comb.ptr(part).i64(B).i32(splits);
+      launch(k, "combine", cuda::launch::attentionDecodeCombine(B, HQ, D), comb);
+    } else {
+      Params pre = operandParams();
+      pre.ptr(qSrc).i64(B).i64(T).i64(S).ptr(error);
+      launch(k, "prefill", cuda::launch::attentionPrefill(B, T, HQ, HKV, D), pre);
+    }
+  } else if (kind == "lightning") {
+    int H = int(planInt(plan, "H", k)), D = int(planInt(plan, "D", k));
+    int BS = int(planInt(plan, "BS", k));
+    CuDevicePtr sl = slopes[l.kernel()].address();
+    if (B == 0 || T == 0)
+      return;
+    if (T == 1) {
+      Params p = operandParams();
+      p.ptr(sl).i64(B).ptr(error);
+      launch(k, "decode", cuda::launch::lightningDecode(B, H, D), p);
+    } else {
+      CuDevicePtr ws = lightning.get(
+          *pool, size_t(mmk::lightningWorkspaceFloats(B, H, T, D, BS)) * sizeof(float));
+      const char *steps[] = {"state", "scan", "output"};
+      LaunchShape shapes[] = {cuda::launch::lightningState(B, T, H, BS),
+                              cuda::launch::lightningScan(B, H, D),
+                              cuda::launch::lightningOutput(B, T, H, D, BS)};
+      for (int i = 0; i < 3; ++i) {
+        Params p = operandParams();
+        p.ptr(sl).ptr(ws).i64(B).i64(T).ptr(error);
+        launch(k, steps[i], shapes[i], p);
+      }
+    }
+  } else {
+    throw makeError(k.location(), ": the CUDA runtime cannot launch a '", kind, "' kernel");
+  }
+}
+
+CudaBackend::CudaBackend(exe::Executable executable, const minimax::WeightLoader &loader)
+    : impl(new Impl) {
+  impl->exe = std::move(executable);
+  for (const exe::Symbol &s : impl->exe.symbols())
+    impl->maxima.push_back(s.max());
+  impl->loadModule();
+  impl->bindWeights(loader);
+  impl->arena = impl->pool->allocate(std::max<uint64_t>(impl->exe.arena_bytes(), 256));
+  for (int i = 0; i < 4; ++i)
+    impl->inputs[i] = impl->pool->allocate(
+        std::max<uint64_t>(impl->bytes(impl->exe.buffers(impl->exe.input_buffers(i)), impl->maxima), 256));
+  impl->errors =
+      impl->pool->allocate(std::max<size_t>(impl->exe.schedule_size(), 1) * sizeof(int));
+}
+
+CudaBackend::~CudaBackend() {
+  if (impl && impl->profile && !impl->profiled.empty()) {
+    std::fprintf(stderr, "mm: CUDA time per kernel kind (MM_CUDA_PROFILE; %lld prefill, %lld decode steps)\n",
+                 static_cast<long long>(impl->profiledSteps[0]),
+                 static_cast<long long>(impl->profiledSteps[1]));
+    std::fprintf(stderr, "mm: %-36s %9s %12s %12s\n", "kind", "launches", "total ms", "ms per step");
+    for (const auto &[kind, t] : impl->profiled) {
+      int64_t steps = impl->profiledSteps[kind.rfind("decode", 0) == 0];
+      std::fprintf(stderr, "mm: %-36s %9lld %12.3f %12.4f\n", kind.c_str(),
+                   static_cast<long long>(t.launches), t.ms, steps ? t.ms / steps : 0.0);
+    }
+  }
+  // Buffers go back to the pool before it is destroyed.
+  if (impl && impl->stream)
+    impl->stream->synchronize();
+  if (impl) {
+    impl->events.clear();
+    impl->slopes.clear();
+    impl->weights.clear();
+    impl->state.clear();
+    impl->arena.reset();
+    for (auto &b : impl->inputs)
+      b.reset();
+    impl->errors.reset();
+    for (Scratch *s : {&impl->qRot, &impl->kRot, &impl->partial, &impl->lightning, &impl->rowOfSlot})
+      s->buffer.reset();
+    impl->cublas.reset();
+    impl->module.reset();
+  }
+}
+
+bool CudaBackend::allLogits() const { return impl->exe.all_logits(); }
+std::string CudaBackend::deviceName() const { return impl->driver->deviceName(); }
+bool CudaBackend::compiledAtLoad() const { return impl->compiledAtLoad; }
+
+void CudaBackend::reset(int64_t batch, int64_t capacity) {
+  Impl &m = *impl;
+  int b = m.symbolIndex("B"), s = m.symbolIndex("S");
+  if (b >= 0 && batch > m.maxima[b])
+    throw makeError("batch ", batch, " exceeds the compiled maximum ", m.maxima[b],
+                    " (mm-compile --max-batch)");
+  if (s >= 0 && capacity > m.maxima[s])
+    throw makeError("context ", capacity, " tokens exceeds the compiled maximum ", m.maxima[s],
+                    " (mm-compile --max-context)");
+  m.batch = batch;
+  m.capacity = capacity;
+  std::vector<int64_t> values = m.maxima;
+  if (b >= 0)
+    values[b] = batch;
+  if (s >= 0)
+    values[s] = capacity;
+  m.stream->synchronize();
+  m.state.clear();
+  for (uint32_t id : m.exe.state_buffers()) {
+    uint64_t n = m.bytes(m.exe.buffers(id), values);
+    cuda::DeviceBuffer buf = m.pool->allocate(std::max<uint64_t>(n, 256));
+    buf.fill(0);
+    m.state.push_back(std::move(buf));
+  }
+}
+
+Tensor CudaBackend::step(const Tensor &ids, const Tensor &positions, const Tensor &cachePositions,
+                         const Tensor &lengths) {
+  Impl &m = *impl;
+  if (m.batch == 0)
+    throw makeError("CudaBackend::step before reset");
+  if (ids.rank() != 2 || ids.dim(0) != m.batch)
+    throw makeError("step: ids must be [", m.batch, ", T]");
+  m.driver->makeCurrent();
+  m.symbols.assign(m.maxima.size(), 0);
+  for (int i = 0; i < m.exe.symbols_size(); ++i) {
+    const std::string &name = m.exe.symbols(i).name();
+    m.symbols[i] = name == "B" ? m.batch : name == "T" ? ids.dim(1) : m.capacity;
+    if (m.symbols[i] > m.maxima[i])
+      throw makeError("a step of ", m.symbols[i], " for ", name, " exceeds the compiled maximum ",
+                      m.maxima[i], name == "T" ? " (mm-compile --max-tokens)" : "");
+  }
+  if (m.exe.input_buffers_size() != 4)
+    throw makeError("the executable does not take (ids, positions, cache_positions, lengths)");
+  const Tensor *in[] = {&ids, &positions, &cachePositions, &lengths};
+  for (int i = 0; i < 4; ++i) {
+    uint64_t want = m.bytes(m.exe.buffers(m.exe.input_buffers(i)), m.symbols);
+    if (static_cast<uint64_t>(in[i]->nbytes()) != want || in[i]->dtype() != DType::I64)
+      throw makeError("step: input '", m.exe.buffers(m.exe.input_buffers(i)).name(),
+                      "' has the wrong size or type");
+    m.inputs[i].uploadAsync(in[i]->raw(), want, m.stream->handle());
+  }
+  m.driver->check(m.driver->api().cuMemsetD8Async(m.errors.address(), 0,
+                                                  m.exe.schedule_size() * sizeof(int),
+                                                  m.stream->handle()),
+                  "cuMemsetD8Async");
+  if (m.profile && m.events.empty())
+    for (int i = 0; i < 2 * m.exe.schedule_size(); ++i)
+      m.events.push_back(std::make_unique<cuda::Event>(*m.driver));
+  for (m.launchIndex = 0; m.launchIndex < size_t(m.exe.schedule_size()); ++m.launchIndex) {
+    if (m.profile)
+      m.events[2 * m.launchIndex]->record(m.stream->handle());
+    m.run(m.exe.schedule(m.launchIndex));
+    if (m.profile)
+      m.events[2 * m.launchIndex + 1]->record(m.stream->handle());
+  }
+
+  const exe::Buffer &out = m.exe.buffers(m.exe.logits_buffer());
+  std::vector<int64_t> shape = m.dims(out, m.symbols);
+  Tensor logits = Tensor::empty(DType::F32, Shape(shape.begin(), shape.end()));
+  std::vector<int> flags(m.exe.schedule_size());
+  m.driver->check(m.driver->api().cuMemcpyDtoHAsync(logits.raw(), m.pointerOf(m.exe.logits_buffer()),
+                                                    logits.nbytes(), m.stream->handle()),
+                  "cuMemcpyDtoHAsync (logits)");
+  m.errors.downloadAsync(flags.data(), flags.size() * sizeof(int), m.stream->handle());
+  m.stream->synchronize();
+  if (m.profile) {
+    bool decode = ids.dim(1) == 1;
+    ++m.profiledSteps[decode];
+    for (size_t i = 0; i < flags.size(); ++i) {
+      const exe::Kernel &k = m.exe.kernels(m.exe.schedule(i).kernel());
+      Impl::KindTime &t = m.profiled[std::string(decode ? "decode " : "prefill ") + k.kind()];
+      t.ms += m.events[2 * i + 1]->millisecondsSince(*m.events[2 * i]);
+      ++t.launches;
+    }
+  }
+  for (size_t i = 0; i < flags.size(); ++i)
+    if (flags[i] != 0) {
+      const exe::Kernel &k = m.exe.kernels(m.exe.schedule(i).kernel());
+      throw makeError(k.location(), ": ", cuda::kernelErrorMessage(flags[i]));
+    }
+  return logits;
+}
+
+} // namespace mm

@@ -1,0 +1,54 @@
+//===- CudaBackend.h - running a compiled CUDA executable -------*- C++ -*-===//
+//
+// Loads the executable's CUBIN (or, on a GPU of another architecture, compiles
+// its CUDA source with NVRTC, cached on disk), uploads the weights in float32,
+// allocates the arena once for the maximum sizes it was planned for, and runs
+// the launch schedule on one stream each step. Each exe::Kernel carries a
+// launch plan (codegen/CudaCodegen.cpp) saying which of its wrappers run in
+// prefill or decode and with which sizes; dense GEMMs go to cuBLAS. No MLIR:
+// this is what AOT binaries link. Throws mm::Error naming the kernel's mm IR
+// location when a kernel reports bad input (ids, cache positions, lengths).
+//
+// MM_CUDA_SYNC_EACH_KERNEL=1 synchronises after every launch, to find the one
+// that faults. MM_CUDA_PROFILE=1 times every launch with events and prints
+// the GPU time per kernel kind (prefill and decode) when the backend ends.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MM_RUNTIME_COMPILED_CUDABACKEND_H
+#define MM_RUNTIME_COMPILED_CUDABACKEND_H
+
+#include "frontends/MiniMaxWeights.h"
+#include "runtime/engine/ForwardBackend.h"
+#include "runtime/executable/ExecutableFile.h"
+
+#include <memory>
+#include <string>
+
+namespace mm {
+
+class CudaBackend : public ForwardBackend {
+public:
+  /// Throws mm::Error when there is no usable GPU (saying why), or when the
+  /// executable does not target CUDA.
+  CudaBackend(exe::Executable executable, const minimax::WeightLoader &weights);
+  ~CudaBackend() override;
+
+  void reset(int64_t batch, int64_t capacity) override;
+  Tensor step(const Tensor &ids, const Tensor &positions, const Tensor &cachePositions,
+              const Tensor &lengths) override;
+  bool allLogits() const override;
+  const char *name() const override { return "cuda"; }
+
+  /// The GPU it runs on, and whether the CUBIN was compiled for another one
+  /// (then NVRTC compiled the source at load time).
+  std::string deviceName() const;
+  bool compiledAtLoad() const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl;
+};
+
+} // namespace mm
+
+#endif // MM_RUNTIME_COMPILED_CUDABACKEND_H

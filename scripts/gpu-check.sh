@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The GPU check of the compiled CUDA path, run on a GPU machine from the repo
+# root after scripts/gpu/prepare.sh packed .gpu/ (binaries built here, since
+# the GPU machine has no MLIR). Prints, and writes to $OUT/gpu-check.txt:
+#   1. mm-cuda-gpu-tests: every library kernel against the CPU reference
+#      kernels (float32, and bf16 cuBLAS), full-size shapes included, then
+#      mmc's kernel timing table;
+#   2. AOT CUDA binaries of tiny models against the reference executor:
+#      identical greedy ids, per-step logits within 1e-4 (scripts/gpu/
+#      compare_outputs.py argues the bound), batch of mixed lengths included;
+#   3. bench/gpu_bench.py kernels: lightning prefill / decode and attention
+#      decode against PyTorch eager and flash-linear-attention;
+#   4. bench/gpu_bench.py model: a ~1B hybrid model, mmc's AOT binary against
+#      transformers eager (prefill, decode, the MoE layer).
+# Exit status: non-zero when a correctness check failed.
+#
+#   bash scripts/gpu/prepare.sh            # here, before
+#   bash scripts/gpu-check.sh              # there, with .gpu/ carried
+set -uo pipefail
+cd "$(dirname "$0")/.."
+pack=.gpu
+out=${OUT:-/tmp/gpu-check}
+mkdir -p "$out"
+exec > >(tee "$out/gpu-check.txt") 2>&1
+export LD_LIBRARY_PATH="$PWD/$pack/lib:${LD_LIBRARY_PATH:-}"
+export MM_CACHE_DIR=/tmp/mm-nvrtc-cache PYTHONUNBUFFERED=1
+python=$(command -v python3)
+status=0
+section() { echo; echo "######## $* ($(date -u +%H:%M:%S))"; }
+
+section "machine"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+"$python" -c "import torch, transformers; print('torch', torch.__version__, 'transformers', transformers.__version__)"
+if ls "$pack"/whl/*.whl >/dev/null 2>&1; then
+  "$python" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+    --target /tmp/site "$pack"/whl/*.whl && export PYTHONPATH=/tmp/site
+fi
+
+section "1. kernel tests against the CPU reference, and kernel timings"
+timeout "${KERNEL_TEST_TIMEOUT:-240}" "$pack/bin/mm-cuda-gpu-tests" --timing >"$out/kernels.txt" 2>&1
+rc=$?
+grep -E "^\[  (PASSED|FAILED) |^\[  FAILED|tests ran|^Device|compiled in" "$out/kernels.txt"
+sed -n '/=== kernel timings/,$p' "$out/kernels.txt"
+[ $rc -eq 0 ] || { echo "mm-cuda-gpu-tests: exit status $rc"; tail -40 "$out/kernels.txt"; status=1; }
+
+section "2. compiled models (AOT CUDA binaries) against the reference executor"
+source scripts/gpu/cases.sh
+for c in tiny-hf tiny-hf-batch tiny-example; do
+  read -r model args <<<"${CASES[$c]}"
+  if eval "timeout 120 $pack/bin/${BINARIES[$c]} --model $model $args --greedy --ignore-eos --json \
+      --dump-logits /tmp/$c.npy" >"/tmp/$c.json" 2>"/tmp/$c.err"; then
+    "$python" scripts/gpu/compare_outputs.py "$c" "$pack/ref/$c.json" "$pack/ref/$c.npy" \
+      "/tmp/$c.json" "/tmp/$c.npy" || status=1
+  else
+    echo "$c: the binary failed:"; tail -20 "/tmp/$c.err"; status=1
+    MM_CUDA_SYNC_EACH_KERNEL=1 eval "timeout 60 $pack/bin/${BINARIES[$c]} --model $model $args \
+      --greedy --ignore-eos --json" 2>&1 | tail -5
+  fi
+done
+grep -h tokens_per_second /tmp/tiny-example.json | tail -1
+
+section "3. kernels against PyTorch eager and flash-linear-attention"
+timeout 150 "$python" bench/gpu_bench.py kernels --mm-table "$out/kernels.txt" || echo "(kernel bench failed: $?)"
+
+section "4. ~1B hybrid model: mmc AOT binary against transformers eager"
+timeout "${MODEL_BENCH_TIMEOUT:-240}" "$python" bench/gpu_bench.py model --binary "$pack/bin/bench-1b" \
+  --config bench/configs/minimax-1b-hybrid.json --workdir /tmp || echo "(model bench failed: $?)"
+
+section "gpu-check: $([ $status -eq 0 ] && echo PASS || echo FAIL)"
+exit $status

@@ -1,0 +1,10 @@
+# The compiled-model cases of scripts/gpu-check.sh: name -> "model-folder mm-run generate args".
+# Prompts longer than the block size (16 and 32) exercise multi-block prefill;
+# the batch mixes lengths (padding, per-sequence cache positions).
+long_ids=$(seq -s, 3 7 283 | tr ',' '\n' | awk '{printf "%s%d", (NR > 1 ? "," : ""), $1 % 96}')
+declare -A CASES=(
+  [tiny-hf]="test/data/minimax/hf-f32-packed --ids $long_ids --max-new-tokens 24"
+  [tiny-hf-batch]="test/data/minimax/hf-f32-packed --ids $long_ids --ids 5,17,3,9,11,2,60 --ids 7 --max-new-tokens 12"
+  [tiny-example]="examples/minimax-tiny --prompt 'Beautiful is better than ugly. Explicit is better than implicit. Simple is better than complex. Complex is' --max-new-tokens 48"
+)
+declare -A BINARIES=([tiny-hf]=tiny-hf [tiny-hf-batch]=tiny-hf [tiny-example]=tiny-example)

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Packs what scripts/gpu-check.sh needs on a GPU machine that has no MLIR and
+# no package registry, into .gpu/ (git-ignored; carried to the machine):
+#   bin/  mm-cuda-gpu-tests and AOT CUDA binaries (tiny models, a ~1B hybrid
+#         config), compiled here for sm_90 by mm-compile
+#   lib/  the shared libraries those binaries need beyond a CUDA image
+#   ref/  the reference executor's greedy ids and per-step logits
+#   whl/  flash-linear-attention wheels, when pip can fetch them
+#
+#   bash scripts/gpu/prepare.sh      (after a build of build/)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+build=${BUILD_DIR:-build}
+pack=.gpu
+cmake --build "$build" -j2 --target mm-compile mm-run mm-aot-runner mm-cuda-gpu-tests >/dev/null
+rm -rf "$pack"
+mkdir -p "$pack"/{bin,lib,ref,whl}
+cp "$build/bin/mm-cuda-gpu-tests" "$pack/bin/"
+for lib in $(ldd "$build/bin/mm-aot-runner" | awk '/libprotobuf|libonig/ {print $3}'); do
+  cp -L "$lib" "$pack/lib/"
+done
+
+compile() {
+  local name=$1
+  shift
+  "$build/bin/mm-compile" --target cuda --cuda-arch sm_90 -o "$pack/bin/$name" "$@" >/dev/null
+}
+compile tiny-hf --model test/data/minimax/hf-f32-packed --max-batch 4 --max-tokens 64 --max-context 128
+compile tiny-example --model examples/minimax-tiny --max-batch 4 --max-tokens 128 --max-context 256
+compile bench-1b --config bench/configs/minimax-1b-hybrid.json --max-batch 8 --max-tokens 512 \
+  --max-context 1024
+
+# The cases scripts/gpu-check.sh runs, with the reference executor's answers.
+source scripts/gpu/cases.sh
+for c in "${!CASES[@]}"; do
+  read -r model args <<<"${CASES[$c]}"
+  eval "\"$build/bin/mm-run\" generate --model $model $args --greedy --ignore-eos --json \
+    --dump-logits $pack/ref/$c.npy" >"$pack/ref/$c.json"
+done
+
+python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+  --platform manylinux_2_28_x86_64 -d "$pack/whl" flash-linear-attention==0.6.0 fla-core==0.6.0 \
+  || echo "prepare: no flash-linear-attention wheels (the bench will say so)"
+du -sh "$pack"
