@@ -285,7 +285,7 @@ def model(args):
         g = torch.Generator().manual_seed(7)
         print(f"{'batch':>5} {'prompt':>6} {'new':>4} | {'prefill tok/s':>26} | {'decode tok/s':>26}")
         print(f"{'':>5} {'':>6} {'':>4} | {'mmc':>8} {'torch':>8} {'ratio':>8} | {'mmc':>8} {'torch':>8} {'ratio':>8}")
-        agreement = None
+        agreement, profiles = None, {}
         for batch in (1, 8):
             prompts = torch.randint(0, vocab, (batch, args.prompt), generator=g)
             ids = prompts.to(DEVICE)
@@ -294,6 +294,8 @@ def model(args):
             hf_pre, hf_dec = batch * args.prompt / pre, batch * (args.new - 1) / dec
             mm_generate(args.binary, folder, prompts[:, :16].tolist(), 3)  # warm-up
             rep, _ = mm_generate(args.binary, folder, prompts.tolist(), args.new)
+            _, profile = mm_generate(args.binary, folder, prompts.tolist(), args.new, profile=True)
+            profiles[batch] = profile
             mm_pre, mm_dec = rep["prefill_tokens_per_second"], rep["decode_tokens_per_second"]
             print(f"{batch:>5} {args.prompt:>6} {args.new:>4} | {mm_pre:>8.0f} {hf_pre:>8.0f} "
                   f"{mm_pre / hf_pre:>8.2f} | {mm_dec:>8.1f} {hf_dec:>8.1f} {mm_dec / hf_dec:>8.2f}")
@@ -307,6 +309,9 @@ def model(args):
         same, total, err = agreement
         print(f"mmc vs transformers, batch 1: first-step logits max relative error {err:.1e}; "
               f"greedy ids agree for {same} of {total} tokens")
+        for batch, profile in profiles.items():
+            print(f"\nmmc GPU time per kernel kind, batch {batch} (MM_CUDA_PROFILE=1):")
+            print("\n".join(l for l in profile.splitlines() if l.startswith("mm:")))
 
         # The MoE layer: transformers' sparse MoE block vs mmc's MoE kernels.
         layer0 = hf.model.layers[0]

@@ -427,6 +427,42 @@ CudaBackend::CudaBackend(exe::Executable executable, const minimax::WeightLoader
         std::max<uint64_t>(impl->bytes(impl->exe.buffers(impl->exe.input_buffers(i)), impl->maxima), 256));
   impl->errors =
       impl->pool->allocate(std::max<size_t>(impl->exe.schedule_size(), 1) * sizeof(int));
+  warmUp();
+}
+
+void CudaBackend::warmUp() {
+  // Like vLLM's start-up run: one prefill at the largest compiled batch and
+  // step, then one decode step, so that lazy module loading, cuBLAS's first
+  // calls and every scratch allocation happen here and not in the first
+  // request's time.
+  Impl &m = *impl;
+  auto maxOf = [&](const char *name, int64_t fallback) {
+    int i = m.symbolIndex(name);
+    return i >= 0 ? m.maxima[i] : fallback;
+  };
+  int64_t batch = maxOf("B", 1), capacity = maxOf("S", 1);
+  int64_t tokens = std::max<int64_t>(1, std::min(maxOf("T", 1), capacity - 1));
+  reset(batch, std::min(capacity, tokens + 1));
+  std::vector<int64_t> steps{tokens};
+  if (m.capacity > tokens)
+    steps.push_back(1);
+  for (int64_t t : steps) {
+    Tensor ids = Tensor::zeros(DType::I64, {batch, t});
+    Tensor positions = Tensor::zeros(DType::I64, {batch, t});
+    Tensor cachePositions = Tensor::zeros(DType::I64, {batch});
+    Tensor lengths = Tensor::zeros(DType::I64, {batch});
+    for (int64_t b = 0; b < batch; ++b) {
+      for (int64_t i = 0; i < t; ++i)
+        positions.data<int64_t>()[b * t + i] = (t == 1 ? tokens : 0) + i;
+      cachePositions.data<int64_t>()[b] = t == 1 ? tokens : 0;
+      lengths.data<int64_t>()[b] = t;
+    }
+    step(ids, positions, cachePositions, lengths);
+  }
+  m.state.clear();
+  m.batch = m.capacity = 0;
+  m.profiled.clear();
+  m.profiledSteps[0] = m.profiledSteps[1] = 0;
 }
 
 CudaBackend::~CudaBackend() {

@@ -45,6 +45,7 @@ public:
   bool compiledAtLoad() const;
 
 private:
+  void warmUp();
   struct Impl;
   std::unique_ptr<Impl> impl;
 };
