@@ -27,6 +27,9 @@ export MM_CACHE_DIR=/tmp/mm-nvrtc-cache PYTHONUNBUFFERED=1
 python=$(command -v python3)
 status=0
 section() { echo; echo "######## $* ($(date -u +%H:%M:%S))"; }
+# PARTS="1 4" runs only those parts (3 needs 2's table).
+parts=${PARTS:-1 2 3 4}
+want() { [[ " $parts " == *" $1 "* ]]; }
 
 section "machine"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
@@ -36,6 +39,7 @@ if ls "$pack"/whl/*.whl >/dev/null 2>&1; then
     --target /tmp/site "$pack"/whl/*.whl && export PYTHONPATH=/tmp/site
 fi
 
+if want 1; then
 section "1. compiled models (AOT CUDA binaries) against the reference executor"
 source scripts/gpu/cases.sh
 for c in tiny-hf tiny-hf-batch tiny-example; do
@@ -51,20 +55,27 @@ for c in tiny-hf tiny-hf-batch tiny-example; do
   fi
 done
 grep -h tokens_per_second /tmp/tiny-example.json | tail -1
+fi
 
+if want 2; then
 section "2. kernel tests against the CPU reference, and kernel timings"
 timeout "${KERNEL_TEST_TIMEOUT:-150}" "$pack/bin/mm-cuda-gpu-tests" --timing >"$out/kernels.txt" 2>&1
 rc=$?
 grep -E "^\[  (PASSED|FAILED) |^\[  FAILED|tests ran|^Device|compiled in" "$out/kernels.txt"
 sed -n '/=== kernel timings/,$p' "$out/kernels.txt"
 [ $rc -eq 0 ] || { echo "mm-cuda-gpu-tests: exit status $rc"; tail -40 "$out/kernels.txt"; status=1; }
+fi
 
+if want 3; then
 section "3. kernels against PyTorch eager and flash-linear-attention"
 timeout 100 "$python" bench/gpu_bench.py kernels --mm-table "$out/kernels.txt" || echo "(kernel bench failed: $?)"
+fi
 
+if want 4; then
 section "4. ~1B hybrid model: mmc AOT binary against transformers eager"
 timeout "${MODEL_BENCH_TIMEOUT:-150}" "$python" bench/gpu_bench.py model --binary "$pack/bin/bench-1b" \
   --config bench/configs/minimax-1b-hybrid.json --workdir /tmp || echo "(model bench failed: $?)"
+fi
 
 section "gpu-check: $([ $status -eq 0 ] && echo PASS || echo FAIL)"
 exit $status
