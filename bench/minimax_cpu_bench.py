@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Prefill and decode tokens/s of mmc's MiniMax path against Hugging Face
+"""Prefill and decode tokens/s of mmc's MiniMax paths against Hugging Face
 transformers on PyTorch CPU, same model, same prompt, same thread count.
 
     python3 bench/minimax_cpu_bench.py [--threads 1 2] [--prompt 128] [--new 64]
@@ -7,8 +7,13 @@ transformers on PyTorch CPU, same model, same prompt, same thread count.
 The model (hidden 512, 8 layers: 7 lightning + 1 softmax, 8 experts top-2,
 vocab 32000, random weights) is written to a temporary folder once. Each
 engine runs one warm-up generation, then the timed one:
-  * mmc: build/bin/mm-run generate --json (the tokens/s it reports; weights are
-    bound before timing);
+  * mmc reference executor: build/bin/mm-run generate --json (the tokens/s it
+    reports; weights are bound before timing);
+  * mmc compiled, f32: build/bin/mm-run generate --backend cpu (compiles the
+    model to generated C++ first; compile time is not in the tokens/s);
+  * mmc AOT, bf16 weights: a binary from mm-compile --weight-dtype bf16 (the
+    weights stored as bf16, widened to f32 in the kernels: half the bytes per
+    decode step);
   * transformers: MiniMaxForCausalLM (float32, default kernels), a prefill
     forward with the cache, then single-token decode steps.
 Both decode greedily for --new tokens after a --prompt-token prompt. The
@@ -72,11 +77,16 @@ def hf_run(model, prompt, new):
     return len(prompt) / prefill, (new - 1) / decode
 
 
-def mmc_run(folder, prompt, new, threads):
-    cmd = [MM_RUN, "generate", "--model", folder, "--ids", ",".join(map(str, prompt)),
-           "--max-new-tokens", str(new), "--greedy", "--ignore-eos", "--json",
-           "--threads", str(threads)]
-    report = json.loads(subprocess.check_output(cmd, text=True).strip().splitlines()[-1])
+def mmc_run(folder, prompt, new, threads, engine):
+    args = ["--ids", ",".join(map(str, prompt)), "--max-new-tokens", str(new), "--greedy",
+            "--ignore-eos", "--json"]
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    if engine == "aot-bf16":
+        cmd = [os.path.join(folder, "mm-bf16")] + args
+    else:
+        cmd = [MM_RUN, "generate", "--model", folder, "--threads", str(threads),
+               "--backend", engine] + args
+    report = json.loads(subprocess.check_output(cmd, text=True, env=env).strip().splitlines()[-1])
     return report["prefill_tokens_per_second"], report["decode_tokens_per_second"]
 
 
@@ -95,6 +105,11 @@ def main():
     print(f"machine: {cpu}, {os.cpu_count()} cores, {platform.system()}; torch {torch.__version__}")
     with tempfile.TemporaryDirectory() as folder:
         model = make_model(folder)
+        subprocess.check_call([os.path.join(ROOT, "build", "bin", "mm-compile"), "--model", folder,
+                               "--weight-dtype", "bf16", "-o", os.path.join(folder, "mm-bf16"),
+                               "--max-batch", "1", "--max-tokens", str(args.prompt),
+                               "--max-context", str(args.prompt + args.new)],
+                              stdout=subprocess.DEVNULL)
         prompt = torch.randint(0, 32000, (args.prompt,), generator=torch.Generator().manual_seed(1)).tolist()
         print(f"model: hidden 512, 8 layers (7 lightning, 1 softmax), 8 experts top-2, vocab 32000; "
               f"prompt {args.prompt} tokens, {args.new} new tokens, batch 1, float32")
@@ -103,11 +118,14 @@ def main():
             torch.set_num_threads(threads)
             hf_run(model, prompt[:16], 4)  # warm-up
             hf_prefill, hf_decode = hf_run(model, prompt, args.new)
-            mmc_run(folder, prompt[:16], 4, threads)  # warm-up
-            mm_prefill, mm_decode = mmc_run(folder, prompt, args.new, threads)
             print(f"{threads:>7} | {'transformers ' + torch.__version__.split('+')[0] + ' (default)':<34} | {hf_prefill:>13.1f} | {hf_decode:>12.1f}")
-            print(f"{threads:>7} | {'mmc reference executor (f32)':<34} | {mm_prefill:>13.1f} | {mm_decode:>12.1f}")
-            print(f"{threads:>7} | {'ratio mmc / transformers':<34} | {mm_prefill / hf_prefill:>13.2f} | {mm_decode / hf_decode:>12.2f}")
+            for engine, label in (("reference", "mmc reference executor (f32)"),
+                                  ("cpu", "mmc compiled (generated C++, f32)"),
+                                  ("aot-bf16", "mmc AOT binary, bf16 weights")):
+                mmc_run(folder, prompt[:16], 4, threads, engine)  # warm-up
+                mm_prefill, mm_decode = mmc_run(folder, prompt, args.new, threads, engine)
+                print(f"{threads:>7} | {label:<34} | {mm_prefill:>13.1f} | {mm_decode:>12.1f}")
+                print(f"{threads:>7} | {'  ratio to transformers':<34} | {mm_prefill / hf_prefill:>13.2f} | {mm_decode / hf_decode:>12.2f}")
 
 
 if __name__ == "__main__":

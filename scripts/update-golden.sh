@@ -12,3 +12,10 @@ for f in "$work"/k/*.cpp; do
   sed -n '/^\/\/ ---- generated kernel ----$/,$p' "$f" | tail -n +2
 done > test/golden/host-kernels-tiny.txt
 echo "updated test/golden/host-kernels-tiny.txt"
+./build/bin/mm-compile --model test/data/minimax/hf-f32-packed --target cuda -o "$work/cuda" \
+  --emit-kernels "$work/cu" --max-batch 2 --max-tokens 16 --max-context 32 > /dev/null
+for f in "$work"/cu/*.cu; do
+  echo "==== $(basename "$f")"
+  sed -n '/^\/\/ ---- generated kernel ----$/,$p' "$f" | tail -n +2
+done > test/golden/cuda-kernels-tiny.txt
+echo "updated test/golden/cuda-kernels-tiny.txt"

@@ -167,7 +167,7 @@ void CudaBackend::Impl::loadModule() {
   std::string whyNot;
   driver = cuda::CudaDriver::get(&whyNot);
   if (!driver)
-    throw makeError("this executable targets CUDA, but no GPU is usable here: ", whyNot);
+    throw makeError("this executable targets CUDA, but there is no usable GPU: ", whyNot);
   driver->makeCurrent();
   pool = std::make_unique<cuda::DevicePool>(*driver);
   stream = std::make_unique<cuda::Stream>(*driver);
