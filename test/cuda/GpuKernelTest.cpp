@@ -5,7 +5,7 @@
 // Compiles the kernel library and test/cuda/TestKernels.cuh with NVRTC for the
 // device, runs every kernel case (KernelCases: *Cases.cpp) against the CPU
 // reference kernels, then with --timing prints the timing table of
-// scripts/gpu-kernels-check.sh. Without a usable GPU it prints why and exits
+// scripts/gpu-check.sh (part 2). Without a usable GPU it prints why and exits
 // with status 77 ("skipped").
 //
 //===----------------------------------------------------------------------===//
