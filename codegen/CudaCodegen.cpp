@@ -414,6 +414,12 @@ LogicalResult CudaEmitter::emitGroupedSwiglu() {
                         N, K, E, pointer(gate.getInput()), pointer(gate.getWeight()),
                         pointer(up.getWeight()), pointer(gate.getGroupOffsets()))
               .str();
+  code += wrapper("swiglu_gv", "mm_i64 rows, int *error") +
+          llvm::formatv("  mm_moe_grouped_gemv_kernel<{0}, {1}, {2}, true>({3}, {4}, {5}, {6}, out0, "
+                        "rows, error);\n}\n",
+                        N, K, E, pointer(gate.getInput()), pointer(gate.getWeight()),
+                        pointer(up.getWeight()), pointer(gate.getGroupOffsets()))
+              .str();
   return success();
 }
 
@@ -431,6 +437,12 @@ LogicalResult CudaEmitter::emitGroupedGemm() {
   code += wrapper("gg", "mm_i64 rows, int *error") +
           llvm::formatv("  mm_moe_grouped_gemm_kernel<{0}, {1}, {2}>({3}, {4}, {5}, out0, rows, "
                         "error);\n}\n",
+                        N, K, E, pointer(g.getInput()), pointer(g.getWeight()),
+                        pointer(g.getGroupOffsets()))
+              .str();
+  code += wrapper("gv", "mm_i64 rows, int *error") +
+          llvm::formatv("  mm_moe_grouped_gemv_kernel<{0}, {1}, {2}, false>({3}, {4}, nullptr, {5}, "
+                        "out0, rows, error);\n}\n",
                         N, K, E, pointer(g.getInput()), pointer(g.getWeight()),
                         pointer(g.getGroupOffsets()))
               .str();

@@ -149,6 +149,10 @@ LaunchShape groupedSwiglu(int64_t rowCount, int outFeatures, int experts) {
                mmk::ceilDiv(outFeatures, mmk::groupedSwigluColTile(outFeatures)), 1,
                mmk::kGroupedGemmThreads);
 }
+LaunchShape groupedGemv(int outFeatures, int experts) {
+  return shape(mmk::ceilDiv(outFeatures, mmk::kGroupedGemvThreads / 32), experts, 1,
+               mmk::kGroupedGemvThreads);
+}
 } // namespace launch
 
 } // namespace mm::cuda

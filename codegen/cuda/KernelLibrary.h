@@ -72,6 +72,8 @@ LaunchShape moeRouter(int64_t tokens);
 LaunchShape moeSort();
 LaunchShape groupedGemm(int64_t rows, int outFeatures, int experts);
 LaunchShape groupedSwiglu(int64_t rows, int outFeatures, int experts);
+/// mm_moe_grouped_gemv_kernel (either form), for up to kGroupedGemvMaxRows rows.
+LaunchShape groupedGemv(int outFeatures, int experts);
 } // namespace launch
 
 } // namespace mm::cuda

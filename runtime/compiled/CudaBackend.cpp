@@ -329,11 +329,20 @@ void CudaBackend::Impl::run(const exe::Launch &l) {
     p.i64(rows).ptr(error);
     if (rows == 0)
       return;
+    // Decode-sized steps stream each expert's weights once (GEMV form); the
+    // tiled form pays off once experts have tens of rows.
+    const bool gemv = rows <= mmk::kGroupedGemvMaxRows;
     if (kind == "grouped_gemm") {
-      launch(k, "gg", cuda::launch::groupedGemm(rows, int(N), int(E)), p);
+      launch(k, gemv ? "gv" : "gg",
+             gemv ? cuda::launch::groupedGemv(int(N), int(E))
+                  : cuda::launch::groupedGemm(rows, int(N), int(E)),
+             p);
       epilogue(k, plan, rows * N);
     } else {
-      launch(k, "swiglu", cuda::launch::groupedSwiglu(rows, int(N), int(E)), p);
+      launch(k, gemv ? "swiglu_gv" : "swiglu",
+             gemv ? cuda::launch::groupedGemv(int(N), int(E))
+                  : cuda::launch::groupedSwiglu(rows, int(N), int(E)),
+             p);
     }
   } else if (kind == "moe_combine") {
     int64_t slots = numel(inputId("weights")), topK = planInt(plan, "K", k);

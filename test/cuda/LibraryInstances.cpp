@@ -131,6 +131,12 @@ std::vector<KernelInstance> libraryInstances(const ModelDims &d) {
   e.add("moe_down", "mmk::kGroupedGemmThreads, 2",
         "const float *x, const float *w, const mm_i64 *off, float *y, mm_i64 rows, int *err",
         "mm_moe_grouped_gemm_kernel<" + H + ", " + I + ", " + E + ">(x, w, off, y, rows, err)");
+  e.add("moe_swiglu_gv", "",
+        "const float *x, const float *w1, const float *w3, const mm_i64 *off, float *y, mm_i64 rows, int *err",
+        "mm_moe_grouped_gemv_kernel<" + I + ", " + H + ", " + E + ", true>(x, w1, w3, off, y, rows, err)");
+  e.add("moe_down_gv", "",
+        "const float *x, const float *w, const mm_i64 *off, float *y, mm_i64 rows, int *err",
+        "mm_moe_grouped_gemv_kernel<" + H + ", " + I + ", " + E + ", false>(x, w, nullptr, off, y, rows, err)");
   e.add("moe_combine", "",
         "const float *eo, const mm_i64 *rows, const float *w, float *o, mm_i64 n, int *err",
         "mm_moe_combine_kernel<" + H + ", " + K + ", mmk::rowThreads(" + H + ")>(eo, rows, w, o, n, err)");

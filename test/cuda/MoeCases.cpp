@@ -159,6 +159,22 @@ std::vector<float> checkExperts(const std::string &tag, const ExpertWeights &w,
   std::vector<float> downGot = down.download();
   EXPECT_TRUE(allClose(downGot, floatsOf(wantDown), gemmTolerance(upGot, w.w2, off, rows, E, H, I)))
       << "down projection";
+  if (rows <= 4 * mmk::kGroupedGemvMaxRows) {
+    // The decode form on the same rows, against the same references and bounds.
+    DeviceArray<float> upGv(r, rows * I), downGv(r, rows * H);
+    run("t_moe_swiglu_gv_" + tag, cuda::launch::groupedGemv(I, E),
+        static_cast<const float *>(xd.ptr()), static_cast<const float *>(w1.ptr()),
+        static_cast<const float *>(w3.ptr()), static_cast<const int64_t *>(offDev.ptr()),
+        upGv.ptr(), rows, err.ptr());
+    EXPECT_TRUE(allClose(upGv.download(), y, upTol)) << "swiglu, GEMV form";
+    run("t_moe_down_gv_" + tag, cuda::launch::groupedGemv(H, E),
+        static_cast<const float *>(upDev.ptr()), static_cast<const float *>(w2.ptr()),
+        static_cast<const int64_t *>(offDev.ptr()), downGv.ptr(), rows, err.ptr());
+    EXPECT_NO_KERNEL_ERROR(err);
+    EXPECT_TRUE(allClose(downGv.download(), floatsOf(wantDown),
+                         gemmTolerance(upGot, w.w2, off, rows, E, H, I)))
+        << "down projection, GEMV form";
+  }
   return downGot;
 }
 
@@ -233,6 +249,7 @@ TEST(Moe, DispatchExpertsCombine) {
     std::vector<int> counts;
   };
   std::vector<Dims> all = {{"tiny", "tiny", 4, 32, 64, {70, 0, 25, 5}},
+                           {"tiny", "tiny", 4, 32, 64, {1, 0, 2, 1}}, // a decode step
                            {"mid", "tiny", 4, 80, 96, {1500, 301, 0, 899}}};
   for (const Dims &d : all) {
     std::vector<int64_t> indices = indicesWithCounts(d.counts, 211);

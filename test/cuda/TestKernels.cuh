@@ -236,6 +236,15 @@ MM_TEST_KERNEL(t_moe_invert_order,
                          (const float *x, const float *w, const mm_i64 *offsets, float *y,     \
                           mm_i64 rows, int *err)) {                                            \
     mm_moe_grouped_gemm_kernel<H, I, E>(x, w, offsets, y, rows, err);                          \
+  }                                                                                            \
+  MM_TEST_KERNEL(t_moe_swiglu_gv_##tag,                                                        \
+                 (const float *x, const float *w1, const float *w3, const mm_i64 *offsets,     \
+                  float *y, mm_i64 rows, int *err)) {                                          \
+    mm_moe_grouped_gemv_kernel<I, H, E, true>(x, w1, w3, offsets, y, rows, err);               \
+  }                                                                                            \
+  MM_TEST_KERNEL(t_moe_down_gv_##tag, (const float *x, const float *w, const mm_i64 *offsets,  \
+                                       float *y, mm_i64 rows, int *err)) {                     \
+    mm_moe_grouped_gemv_kernel<H, I, E, false>(x, w, nullptr, offsets, y, rows, err);          \
   }
 MM_T_EXPERTS(tiny, 32, 64, 4)
 MM_T_EXPERTS(mid, 80, 96, 4)

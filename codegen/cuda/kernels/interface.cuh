@@ -117,6 +117,13 @@ inline constexpr int kGroupedGemmKTile = 32;
 constexpr int roundUp16(int n) { return (n + 15) / 16 * 16; }
 constexpr int groupedGemmColTile(int n) { return n < 128 ? roundUp16(n) : 128; }
 constexpr int groupedSwigluColTile(int n) { return n < 64 ? roundUp16(n) : 64; }
+/// Decode-sized grouped GEMMs (mm_moe_grouped_gemv_kernel): one warp per
+/// output column and expert, the expert's rows in passes of kGroupedGemvRows.
+inline constexpr int kGroupedGemvThreads = 256;
+inline constexpr int kGroupedGemvRows = 4;
+/// The runtime takes the GEMV form up to this many dispatched rows (a decode
+/// step of up to 32 sequences at top-2), the tiled form above.
+inline constexpr int kGroupedGemvMaxRows = 64;
 /// Row tiles to launch when the group sizes are only known on the device:
 /// sum_e ceil(count_e / TM) <= ceil(rows / TM) + E.
 constexpr long long groupedGemmRowTiles(long long rows, int experts) {

@@ -358,6 +358,64 @@ mm_moe_grouped_swiglu_kernel(const float *x, const float *w1, const float *w3,
   }
 }
 
+/// ref::groupedMatmul for few rows (decode): y[r, n] = x[r, :] . W1_e[n, :]
+/// for the rows r of expert e, or with SWIGLU y[r, n] = silu(x W1_e^T) *
+/// (x W3_e^T) (ref::swiglu of the two). One warp per (column n, expert e):
+/// the lanes stream the weight row(s) once, float4 at a time, and apply them
+/// to the expert's rows, kGroupedGemvRows per pass (more rows re-read the
+/// row, from L2). A decode step reads each active expert's weights once at
+/// full memory bandwidth, where the 64-row tiles of the kernels above would
+/// be mostly empty. Experts with no rows exit at once.
+/// Accuracy: each output is a K-term dot product summed as 32 lane partials
+/// (K / 128 float4 steps each) and a warp tree: |error| <= (K + 8) u (|x| |W|^T),
+/// within the tiled kernels' (2 K + 8) u bound.
+/// Launch: grid (ceilDiv(N, kGroupedGemvThreads / 32), E), block kGroupedGemvThreads.
+template <int N, int K, int E, bool SWIGLU>
+__device__ __forceinline__ void mm_moe_grouped_gemv_kernel(const float *x, const float *w1,
+                                                           const float *w3,
+                                                           const mm_i64 *groupOffsets, float *y,
+                                                           mm_i64 rows, int *error) {
+  constexpr int R = mmk::kGroupedGemvRows, WARPS = mmk::kGroupedGemvThreads / 32;
+  static_assert(K % 4 == 0, "K a multiple of 4 (float4 rows)");
+  if (!mm_group_offsets_valid<E>(groupOffsets, rows, error))
+    return;
+  const int e = blockIdx.y, lane = threadIdx.x % 32;
+  const int n = blockIdx.x * WARPS + threadIdx.x / 32;
+  const mm_i64 first = groupOffsets[e], last = groupOffsets[e + 1];
+  if (first == last || n >= N)
+    return;
+  const float *wa = w1 + ((mm_i64)e * N + n) * K;
+  const float *wb = SWIGLU ? w3 + ((mm_i64)e * N + n) * K : wa;
+  for (mm_i64 r0 = first; r0 < last; r0 += R) {
+    const int count = (int)mm_min64(R, last - r0);
+    float a[R], b[R];
+#pragma unroll
+    for (int i = 0; i < R; ++i)
+      a[i] = b[i] = 0.f;
+    for (int k = 4 * lane; k < K; k += 128) {
+      const float4 u = mm_load4(wa + k);
+      const float4 v = SWIGLU ? mm_load4(wb + k) : u;
+#pragma unroll
+      for (int i = 0; i < R; ++i)
+        if (i < count) {
+          const float4 xv = mm_load4(x + (r0 + i) * K + k);
+          a[i] = fmaf(u.w, xv.w, fmaf(u.z, xv.z, fmaf(u.y, xv.y, fmaf(u.x, xv.x, a[i]))));
+          if (SWIGLU)
+            b[i] = fmaf(v.w, xv.w, fmaf(v.z, xv.z, fmaf(v.y, xv.y, fmaf(v.x, xv.x, b[i]))));
+        }
+    }
+#pragma unroll
+    for (int i = 0; i < R; ++i) {
+      if (i >= count)
+        break;
+      const float gate = mm_warp_sum(a[i]);
+      const float up = SWIGLU ? mm_warp_sum(b[i]) : 0.f;
+      if (lane == 0)
+        y[(r0 + i) * N + n] = SWIGLU ? mm_silu(gate) * up : gate;
+    }
+  }
+}
+
 /// ref::moeCombine: out[t, :] = sum_{j < TOPK} weights[t, j] * expertOut[rowOfSlot[t*TOPK+j], :],
 /// accumulated in j order from zero like the reference. A row outside
 /// [0, tokens * TOPK) sets kBadTokenOrder and its term is skipped.
