@@ -3,6 +3,7 @@
 #include "codegen/CudaCodegen.h"
 #include "codegen/host/HostCodegen.h"
 #include "codegen/host/HostCompiler.h"
+#include "frontends/MiniMaxWeights.h"
 #include "ir/InitDialects.h"
 #include "ir/MMOps.h"
 #include "models/MiniMaxBuilder.h"
@@ -19,6 +20,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdlib>
+#include <optional>
 #include <fstream>
 
 using namespace mlir;
@@ -196,6 +198,9 @@ CompileResult compileMiniMax(const MiniMaxConfig &config, const std::string &con
                             0, n, false);
     (i < 4 ? e.add_input_buffers(id) : e.add_state_buffers(id));
   }
+  std::optional<minimax::WeightLoader> loader;
+  if (checkpoint)
+    loader.emplace(config, *checkpoint);
   size_t kernelIndex = 0;
   for (Operation &op : body) {
     if (auto p = dyn_cast<ParamOp>(op)) {
@@ -204,6 +209,9 @@ CompileResult compileMiniMax(const MiniMaxConfig &config, const std::string &con
       for (int64_t d : p.getType().getShape())
         w->add_shape(d);
       w->set_dtype(dtypeOf(p.getType().getElementType(), true, bf16));
+      if (loader)
+        for (const std::string &source : loader->sources(p.getName().str()))
+          w->add_source_tensors(source);
       newBuffer(p, exe::Buffer::STORAGE_WEIGHT, e.weights_size() - 1, p.getName().str(), true);
     } else if (auto r = dyn_cast<ReshapeOp>(op)) {
       bufferOf[r.getResult()] = bufferOf.lookup(r.getInput());

@@ -118,6 +118,30 @@ Tensor WeightLoader::load(const std::string &name, DType dtype) const {
   return tensor(name, spec->shape).toFloat(dtype);
 }
 
+std::vector<std::string> WeightLoader::sources(const std::string &name) const {
+  const char *suffix[] = {"w1", "w3", "w2"};
+  for (int64_t i = 0; i < config_.numLayers; ++i) {
+    const std::string stacked[] = {expertsW1(i), expertsW3(i), expertsW2(i)};
+    for (int which = 0; which < 3; ++which) {
+      if (name != stacked[which])
+        continue;
+      std::string packed = layerPrefix(i) + ".mlp.experts.";
+      if (checkpoint_.find(packed + "down_proj"))
+        return {packed + (which == 2 ? "down_proj" : "gate_up_proj")};
+      std::vector<std::string> names;
+      for (int64_t e = 0; e < config_.numExperts; ++e)
+        names.push_back(layerPrefix(i) + ".block_sparse_moe.experts." + std::to_string(e) + "." +
+                        suffix[which] + ".weight");
+      return names;
+    }
+    if (name == router(i) && !checkpoint_.find(name))
+      return {layerPrefix(i) + ".mlp.gate.weight"};
+  }
+  if (name == lmHead() && config_.tieWordEmbeddings)
+    return {embedTokens()};
+  return {name};
+}
+
 void WeightLoader::validate() const {
   // Existence and shape of every source tensor, without converting any bytes,
   // so a user learns what is wrong before a long load.

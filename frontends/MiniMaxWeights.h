@@ -62,6 +62,10 @@ public:
   Tensor load(const std::string &name, DType dtype) const;
   /// Checks that every weight exists with the right shape (no conversion).
   void validate() const;
+  /// The checkpoint tensors `load(name)` reads, in order (the executable's
+  /// weight manifest records them): one name, or one per expert, or a packed
+  /// expert tensor.
+  std::vector<std::string> sources(const std::string &name) const;
 
 private:
   const StTensor &tensor(const std::string &name, const Shape &shape) const;

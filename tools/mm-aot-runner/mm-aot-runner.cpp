@@ -71,6 +71,18 @@ int main(int argc, char **argv) {
                   << "\n";
       for (const exe::Symbol &s : executable->symbols())
         std::cout << "  max " << s.name() << " = " << s.max() << "\n";
+      for (const exe::Weight &w : executable->weights()) {
+        std::cout << "  weight " << w.name() << " [";
+        for (int i = 0; i < w.shape_size(); ++i)
+          std::cout << (i ? ", " : "") << w.shape(i);
+        std::cout << "] " << exe::DType_Name(w.dtype());
+        if (w.source_tensors_size() == 1 && w.source_tensors(0) != w.name())
+          std::cout << " from " << w.source_tensors(0);
+        else if (w.source_tensors_size() > 1)
+          std::cout << " from " << w.source_tensors(0) << " .. (" << w.source_tensors_size()
+                    << " tensors)";
+        std::cout << "\n";
+      }
       return 0;
     }
     if (model.empty() && executable->model_dir().empty())
