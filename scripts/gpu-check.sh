@@ -19,6 +19,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 pack=.gpu
+if [ ! -x "$pack/bin/mm-cuda-gpu-tests" ]; then
+  echo "gpu-check: $pack/ is missing; run scripts/gpu/prepare.sh on the build machine first" >&2
+  exit 2
+fi
 out=${OUT:-/tmp/gpu-check}
 mkdir -p "$out"
 exec > >(tee "$out/gpu-check.txt") 2>&1
