@@ -1,11 +1,10 @@
 //===- CudaCodegen.cpp ----------------------------------------------------===//
 #include "codegen/CudaCodegen.h"
-#include "codegen/ElementwiseExpr.h"
+#include "codegen/FusedKernel.h"
 #include "codegen/cuda/KernelLibrary.h"
 #include "ir/MMOps.h"
 #include "runtime/LightningDecay.h"
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
@@ -36,54 +35,18 @@ __device__ __forceinline__ float mmg_gelu_tanh(float x) {
 }
 )cuda";
 
-std::string locationOf(Operation *op) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  op->getLoc().print(os);
-  return s;
-}
-
-bool isInteger(Value v) {
-  return llvm::isa<IntegerType>(llvm::cast<RankedTensorType>(v.getType()).getElementType());
-}
-
-SmallVector<Operation *> bodyOps(KernelOp k) {
-  SmallVector<Operation *> ops;
-  for (Operation &op : k.getBodyBlock().without_terminator())
-    if (!isa<arith::ConstantOp>(op))
-      ops.push_back(&op);
-  return ops;
-}
-
-class CudaEmitter {
+class CudaEmitter : public FusedKernelEmitter {
 public:
   CudaEmitter(KernelOp kernel, size_t index, const SymbolicShapes &shapes)
-      : kernel(kernel), shapes(shapes), prefix("mm_k" + std::to_string(index)) {}
+      : FusedKernelEmitter(kernel, shapes, CodeTarget::Cuda, "CUDA", "    "),
+        prefix("mm_k" + std::to_string(index)) {}
 
   FailureOr<CudaKernelPlan> emit();
 
 private:
-  LogicalResult fail(const Twine &why) {
-    kernel.emitError("cannot generate CUDA for this '") << kernel.getKind() << "' kernel: " << why;
-    return failure();
-  }
-  std::string elementType(Value v) const { return isInteger(v) ? "mm_i64" : "float"; }
-  unsigned argIndex(Value bodyValue) const {
-    return llvm::cast<BlockArgument>(bodyValue).getArgNumber();
-  }
-  Value topLevel(Value bodyValue) const {
-    auto arg = llvm::dyn_cast<BlockArgument>(bodyValue);
-    return arg ? kernel.getInputs()[arg.getArgNumber()] : Value();
-  }
-  std::string pointer(Value bodyValue) const { return "in" + std::to_string(argIndex(bodyValue)); }
-  int64_t staticDim(Value v, int64_t d) const {
-    return llvm::cast<RankedTensorType>(v.getType()).getDimSize(d);
-  }
-  std::optional<unsigned> resultIndexOf(Value bodyValue) {
-    for (auto [i, v] : llvm::enumerate(kernel.getBodyBlock().getTerminator()->getOperands()))
-      if (v == bodyValue)
-        return i;
-    return std::nullopt;
+  std::string elementType(Value v) const override { return isInteger(v) ? "mm_i64" : "float"; }
+  std::string integerLiteral(int64_t v) const override {
+    return "(mm_i64)" + std::to_string(v);
   }
   /// The operand pointer parameters of every wrapper of this kernel.
   std::string operandParams() const;
@@ -99,14 +62,6 @@ private:
         .str();
   }
 
-  /// Straight-line code for elementwise `ops` at flat index `index` of the
-  /// iteration value `iteration`; `lastIndex` indexes its last dim.
-  LogicalResult emitElementwise(ArrayRef<Operation *> ops, Value iteration, StringRef index,
-                                StringRef lastIndex, std::string &code,
-                                StringRef indent = "    ");
-  FailureOr<std::string> operand(Value v, Value iteration, StringRef index, StringRef lastIndex,
-                                 std::string &code, StringRef indent);
-  LogicalResult storeResults(std::string &code, StringRef index, StringRef indent = "    ");
   /// A wrapper `<prefix>_epi` applying the ops after `anchor` to result 0 in
   /// place (`acc` is the anchor's value), over n = rows * N elements.
   LogicalResult emitEpilogue(Value anchor, ArrayRef<Operation *> epilogue, int64_t N);
@@ -124,13 +79,9 @@ private:
   LogicalResult emitAttention();
   LogicalResult emitLightning();
 
-  mutable KernelOp kernel;
-  const SymbolicShapes &shapes;
   std::string prefix;
   std::string code;
   llvm::json::Object plan;
-  llvm::DenseMap<Value, std::string> names;
-  int temps = 0;
 };
 
 std::string CudaEmitter::operandParams() const {
@@ -140,77 +91,6 @@ std::string CudaEmitter::operandParams() const {
   for (auto [i, v] : llvm::enumerate(kernel.getResults()))
     s += ", " + elementType(v) + " *out" + std::to_string(i);
   return s;
-}
-
-FailureOr<std::string> CudaEmitter::operand(Value v, Value iteration, StringRef index,
-                                            StringRef lastIndex, std::string &out,
-                                            StringRef indent) {
-  auto it = names.find(v);
-  if (it != names.end())
-    return it->second;
-  if (auto c = v.getDefiningOp<arith::ConstantOp>()) {
-    auto dense = llvm::dyn_cast<DenseElementsAttr>(c.getValue());
-    if (!dense || !dense.isSplat())
-      return (void)fail("only splat constants can be fused"), FailureOr<std::string>();
-    return names[v] = isInteger(v) ? "(mm_i64)" + std::to_string(
-                                                      dense.getSplatValue<APInt>().getSExtValue())
-                                   : floatLiteral(dense.getSplatValue<APFloat>().convertToDouble());
-  }
-  Value top = topLevel(v);
-  if (!top)
-    return (void)fail("a fused value is used before it is computed"), FailureOr<std::string>();
-  auto t = llvm::cast<RankedTensorType>(top.getType());
-  auto o = llvm::cast<RankedTensorType>(iteration.getType());
-  auto symbolic = [&](Value x) {
-    std::string s;
-    for (const SymbolicDim &d : shapes.dims(x))
-      s += d.format(shapes.symbols()) + ",";
-    return s;
-  };
-  std::string load;
-  if (t.getShape() == o.getShape() && symbolic(top) == symbolic(iteration))
-    load = pointer(v) + "[" + index.str() + "]";
-  else if (t.hasStaticShape() && t.getNumElements() == 1)
-    load = pointer(v) + "[0]";
-  else if (t.getRank() == 1 && !t.isDynamicDim(0) && o.getRank() >= 1 &&
-           t.getDimSize(0) == o.getShape().back())
-    load = pointer(v) + "[" + lastIndex.str() + "]";
-  else
-    return (void)fail("an operand broadcasts in a way kernels do not read"), FailureOr<std::string>();
-  std::string var = "v" + std::to_string(temps++);
-  out += indent.str() + "const " + elementType(v) + " " + var + " = " + load + ";\n";
-  return names[v] = var;
-}
-
-LogicalResult CudaEmitter::emitElementwise(ArrayRef<Operation *> ops, Value iteration,
-                                           StringRef index, StringRef lastIndex,
-                                           std::string &out, StringRef indent) {
-  for (Operation *op : ops) {
-    SmallVector<std::string> in;
-    for (Value v : op->getOperands()) {
-      auto e = operand(v, iteration, index, lastIndex, out, indent);
-      if (failed(e))
-        return failure();
-      in.push_back(*e);
-    }
-    std::string expr = elementwiseExpr(op, in, CodeTarget::Cuda);
-    if (expr.empty())
-      return fail(Twine("'") + op->getName().getStringRef() + "' has no elementwise generator");
-    std::string var = "v" + std::to_string(temps++);
-    out += indent.str() + "const " + elementType(op->getResult(0)) + " " + var + " = " + expr + ";\n";
-    names[op->getResult(0)] = var;
-  }
-  return success();
-}
-
-LogicalResult CudaEmitter::storeResults(std::string &out, StringRef index, StringRef indent) {
-  for (auto [i, v] : llvm::enumerate(kernel.getBodyBlock().getTerminator()->getOperands())) {
-    auto it = names.find(v);
-    if (it == names.end())
-      return fail("a result is not computed by the fused code");
-    out += indent.str() + "out" + std::to_string(i) + "[" + index.str() + "] = " + it->second + ";\n";
-  }
-  return success();
 }
 
 LogicalResult CudaEmitter::emitEpilogue(Value anchor, ArrayRef<Operation *> epilogue, int64_t N) {
@@ -290,7 +170,7 @@ LogicalResult CudaEmitter::emitNorm() {
   std::string pro = "    const mm_i64 i = r * " + std::to_string(H) + " + c;\n";
   if (failed(emitElementwise(before, out, "i", "c", pro)))
     return failure();
-  auto x = operand(norm.getInput(), out, "i", "c", pro, "    ");
+  auto x = operand(norm.getInput(), out, "i", "c", pro);
   if (failed(x))
     return failure();
   names.clear();
@@ -474,62 +354,37 @@ LogicalResult CudaEmitter::emitCombine() {
 }
 
 LogicalResult CudaEmitter::emitAttention() {
-  AttentionOp att;
-  for (Operation *op : bodyOps(kernel))
-    if (auto a = dyn_cast<AttentionOp>(op))
-      att = a;
-    else if (!isa<RopeOp>(op))
-      return fail("unexpected op in an attention kernel");
-  if (!att || !att.hasCache())
-    return fail("the CUDA templates need mm.attention with a KV cache");
-  auto unrope = [&](Value v, RopeOp &rope) -> Value {
-    if (auto r = v.getDefiningOp<RopeOp>()) {
-      rope = r;
-      return r.getInput();
-    }
-    return v;
-  };
-  RopeOp qRope, kRope;
-  Value q = unrope(att.getQuery(), qRope), k = unrope(att.getKey(), kRope);
-  if (bool(qRope) != bool(kRope) ||
-      (qRope && (qRope.getRotaryDim() != kRope.getRotaryDim() ||
-                 qRope.getTheta() != kRope.getTheta() || qRope.getPositions() != kRope.getPositions())))
-    return fail("query and key must take the same RoPE");
-  for (Value v : SmallVector<Value>{q, k, att.getValue(), att.getKeyCache(), att.getValueCache(),
-                                    att.getCachePositions()})
-    if (!topLevel(v))
-      return fail("attention operands must be kernel inputs");
-  auto inPlace = kernel.getInPlace();
-  auto kcOut = resultIndexOf(att.getUpdatedCache()[0]);
-  auto vcOut = resultIndexOf(att.getUpdatedCache()[1]);
-  auto outIndex = resultIndexOf(att.getOutput());
-  if (!inPlace || !kcOut || !vcOut || !outIndex ||
-      (*inPlace)[*kcOut] != int64_t(argIndex(att.getKeyCache())) ||
-      (*inPlace)[*vcOut] != int64_t(argIndex(att.getValueCache())))
-    return fail("the updated KV caches must be results written in place");
-  Value qTop = topLevel(q);
-  int64_t HQ = staticDim(qTop, 2), HKV = staticDim(topLevel(k), 2), D = staticDim(qTop, 3);
-  int64_t rotary = qRope ? static_cast<int64_t>(qRope.getRotaryDim()) : 0;
-  double scale = att.getScale() ? att.getScale()->convertToDouble() : 1.0 / std::sqrt(double(D));
+  auto parts = attentionParts();
+  if (failed(parts))
+    return failure();
+  AttentionParts p = *parts; // (op accessors are not const)
+  AttentionOp att = p.op;
+  if (!att.getCausal())
+    return fail("decode against the cache is causal; a non-causal cached attention has no template");
+  Value q = p.q, k = p.k;
+  RopeOp qRope = p.rope;
+  int64_t HQ = p.queryHeads, HKV = p.kvHeads, D = p.headDim, rotary = p.rotaryDim;
+  double scale = p.scale;
   plan["HQ"] = HQ;
   plan["HKV"] = HKV;
   plan["D"] = D;
   plan["rope"] = bool(qRope);
   plan["q"] = int64_t(argIndex(q));
   plan["k"] = int64_t(argIndex(k));
-  std::string o = "out" + std::to_string(*outIndex), kc = "out" + std::to_string(*kcOut),
-              vc = "out" + std::to_string(*vcOut), cp = pointer(att.getCachePositions());
+  std::string o = "out" + std::to_string(p.out), kc = "out" + std::to_string(p.keyCacheOut),
+              vc = "out" + std::to_string(p.valueCacheOut), cp = pointer(att.getCachePositions());
   if (qRope) {
-    std::string theta = floatLiteral(qRope.getTheta().convertToDouble());
+    std::string theta = floatLiteral(p.theta);
+    std::string positions = pointer(qRope.getPositions()); // the key's too
     code += wrapper("rope_q", "float *qRot, mm_i64 tokens") +
             llvm::formatv("  mm_rope_kernel<{0}, {1}, {2}, mmk::rowThreads({0} * {1} / 2)>({3}, {0} * {1}, "
                           "qRot, {0} * {1}, {4}, tokens, {5});\n}\n",
-                          HQ, D, rotary, pointer(q), pointer(qRope.getPositions()), theta)
+                          HQ, D, rotary, pointer(q), positions, theta)
                 .str();
     code += wrapper("rope_k", "float *kRot, mm_i64 tokens") +
             llvm::formatv("  mm_rope_kernel<{0}, {1}, {2}, mmk::rowThreads({0} * {1} / 2)>({3}, {0} * {1}, "
                           "kRot, {0} * {1}, {4}, tokens, {5});\n}\n",
-                          HKV, D, rotary, pointer(k), pointer(kRope.getPositions()), theta)
+                          HKV, D, rotary, pointer(k), positions, theta)
                 .str();
   }
   code += wrapper("kv", "const float *kSrc, mm_i64 batch, mm_i64 tokens, mm_i64 capacity, int *error") +
@@ -554,54 +409,22 @@ LogicalResult CudaEmitter::emitAttention() {
                         "splits);\n}\n",
                         HQ, D, o)
               .str();
-  if (!att.getCausal())
-    return fail("decode against the cache is causal; a non-causal cached attention has no template");
   return success();
 }
 
 LogicalResult CudaEmitter::emitLightning() {
-  LightningAttentionOp la;
-  for (Operation *op : bodyOps(kernel))
-    if (auto l = dyn_cast<LightningAttentionOp>(op))
-      la = l;
-    else if (!isa<SliceOp>(op))
-      return fail("unexpected op in a lightning kernel");
-  if (!la || !la.getInitialState())
-    return fail("the CUDA templates need lightning attention with a carried state");
-  auto qType = llvm::cast<RankedTensorType>(la.getQuery().getType());
-  int64_t H = qType.getDimSize(2), D = qType.getDimSize(3);
-  int64_t BS = static_cast<int64_t>(la.getBlockSize());
+  auto parts = lightningParts();
+  if (failed(parts))
+    return failure();
+  LightningParts p = *parts; // (op accessors are not const)
+  LightningAttentionOp la = p.op;
+  int64_t H = p.heads, D = p.headDim, BS = p.blockSize, width = p.width;
   if (D % 16 || D > 128 || BS % 16)
     return fail(llvm::formatv("head_dim {0} and block_size {1}: the CUDA lightning kernels need "
                               "head_dim a multiple of 16 up to 128 and block_size a multiple of 16",
                               D, BS)
                     .str());
-  SmallVector<Value> qkv{la.getQuery(), la.getKey(), la.getValue()};
-  std::string base[3];
-  int64_t width = D;
-  auto first = qkv[0].getDefiningOp<SliceOp>();
-  for (auto [i, v] : llvm::enumerate(qkv)) {
-    auto slice = v.getDefiningOp<SliceOp>();
-    if (bool(slice) != bool(first))
-      return fail("q, k and v must all be slices of one input, or all inputs");
-    Value from = slice ? slice.getInput() : v;
-    if (!topLevel(from))
-      return fail("q/k/v must come from kernel inputs");
-    if (slice) {
-      auto in = llvm::cast<RankedTensorType>(from.getType());
-      if (from != first.getInput() || static_cast<int64_t>(slice.getDim()) != in.getRank() - 1 ||
-          slice.getStep() != 1)
-        return fail("q/k/v slices must be contiguous ranges of one input's last dim");
-      width = in.getShape().back();
-    }
-    base[i] = pointer(from) + " + " + std::to_string(slice ? static_cast<int64_t>(slice.getStart()) : 0);
-  }
-  auto inPlace = kernel.getInPlace();
-  auto stateOut = resultIndexOf(la.getFinalState());
-  auto outIndex = resultIndexOf(la.getOutput());
-  if (!inPlace || !stateOut || !outIndex ||
-      (*inPlace)[*stateOut] != int64_t(argIndex(la.getInitialState())))
-    return fail("the final state must be a result written in place");
+  const std::string *base = p.base;
   // The slopes differ per layer; as a parameter (uploaded by the runtime from
   // the plan) they leave every lightning layer with the same wrappers.
   llvm::json::Array slopes;
@@ -609,7 +432,7 @@ LogicalResult CudaEmitter::emitLightning() {
                                        static_cast<int64_t>(la.getNumLayers())))
     slopes.push_back(static_cast<double>(static_cast<float>(s)));
   std::string lengths = la.getLengths() ? pointer(la.getLengths()) : "nullptr";
-  std::string o = "out" + std::to_string(*outIndex), so = "out" + std::to_string(*stateOut);
+  std::string o = "out" + std::to_string(p.out), so = "out" + std::to_string(p.stateOut);
   std::string state = pointer(la.getInitialState());
   int64_t tokenStride = H * width, headStride = width;
   plan["H"] = H;

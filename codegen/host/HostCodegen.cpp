@@ -1,15 +1,11 @@
 //===- HostCodegen.cpp ----------------------------------------------------===//
 #include "codegen/host/HostCodegen.h"
-#include "codegen/ElementwiseExpr.h"
+#include "codegen/FusedKernel.h"
 #include "ir/MMOps.h"
 #include "runtime/LightningDecay.h"
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
-
-#include <cstdio>
 
 using namespace mlir;
 
@@ -28,32 +24,28 @@ std::string HostProgram::kernelSource(size_t i) const {
 
 namespace {
 
-std::string locationOf(Operation *op) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  op->getLoc().print(os);
-  return s;
-}
-
-bool isInteger(Value v) {
-  return llvm::isa<IntegerType>(llvm::cast<RankedTensorType>(v.getType()).getElementType());
-}
-
 /// Emits one kernel function.
-class KernelEmitter {
+class KernelEmitter : public FusedKernelEmitter {
 public:
   KernelEmitter(KernelOp kernel, size_t index, const SymbolicShapes &shapes,
                 const WeightTypes &weightTypes)
-      : kernel(kernel), shapes(shapes), weightTypes(weightTypes),
-        name("mm_kernel_" + std::to_string(index)) {}
+      : FusedKernelEmitter(kernel, shapes, CodeTarget::Host, "host code", "      "),
+        weightTypes(weightTypes), name("mm_kernel_" + std::to_string(index)) {}
 
   FailureOr<GeneratedKernel> emit();
 
 private:
-  // Operand `i` of the kernel (inputs, then results) as a typed pointer.
-  std::string inputName(unsigned i) const { return "in" + std::to_string(i); }
+  std::string elementType(Value v) const override { return isInteger(v) ? "int64_t" : "float"; }
+  std::string integerLiteral(int64_t v) const override {
+    return "int64_t(" + std::to_string(v) + ")";
+  }
+  /// bf16 weights are widened as they are read.
+  std::string load(Value v, StringRef index) const override {
+    if (weightType(argIndex(v)) == "mmh::bf16")
+      return "mmh::load(" + pointer(v) + ", " + index.str() + ")";
+    return FusedKernelEmitter::load(v, index);
+  }
   std::string outputName(unsigned i) const { return "out" + std::to_string(i); }
-  std::string elementType(Value v) const { return isInteger(v) ? "int64_t" : "float"; }
   /// The weight storage type if input `i` is a weight, else "".
   std::string weightType(unsigned i) const;
 
@@ -62,26 +54,6 @@ private:
   std::string numel(Value v) const {
     return dims(v, 0, llvm::cast<RankedTensorType>(v.getType()).getRank());
   }
-  int64_t staticDim(Value v, int64_t d) const {
-    return llvm::cast<RankedTensorType>(v.getType()).getDimSize(d);
-  }
-
-  LogicalResult fail(const Twine &why) {
-    kernel.emitError("cannot generate host code for this '")
-        << kernel.getKind() << "' kernel: " << why;
-    return failure();
-  }
-
-  /// Straight-line code for the elementwise ops `ops` of the body: every
-  /// value gets a name in `names`; body arguments load at `index` with the
-  /// broadcast their shape needs against `iteration` (a top-level value).
-  /// `lastIndex` is the index within the last dim (row-vector broadcast).
-  LogicalResult emitElementwise(ArrayRef<Operation *> ops, Value iteration,
-                                StringRef index, StringRef lastIndex, std::string &code);
-  FailureOr<std::string> operand(Value v, Value iteration, StringRef index,
-                                 StringRef lastIndex, std::string &code);
-  /// Stores every yielded value computed in the lambda at `index`.
-  LogicalResult storeResults(std::string &code, StringRef index);
 
   LogicalResult emitElementwiseKernel();
   LogicalResult emitGemm();
@@ -96,29 +68,9 @@ private:
   LogicalResult emitEmbedding();
   LogicalResult emitGather();
 
-  /// The top-level operand a body value comes from (a block argument).
-  Value topLevel(Value bodyValue) const {
-    auto arg = llvm::dyn_cast<BlockArgument>(bodyValue);
-    return arg ? kernel.getInputs()[arg.getArgNumber()] : Value();
-  }
-  /// The pointer name of a body block argument.
-  std::string pointer(Value bodyValue) const {
-    return inputName(llvm::cast<BlockArgument>(bodyValue).getArgNumber());
-  }
-  std::optional<unsigned> resultIndexOf(Value bodyValue) const {
-    for (auto [i, v] : llvm::enumerate(kernel.getBodyBlock().getTerminator()->getOperands()))
-      if (v == bodyValue)
-        return i;
-    return std::nullopt;
-  }
-
-  mutable KernelOp kernel;
-  const SymbolicShapes &shapes;
   const WeightTypes &weightTypes;
   std::string name;
   std::string body; // the statements after the operand declarations
-  llvm::DenseMap<Value, std::string> names;
-  int temps = 0;
 };
 
 std::string KernelEmitter::weightType(unsigned i) const {
@@ -140,94 +92,6 @@ std::string KernelEmitter::dims(Value v, int64_t begin, int64_t end) const {
         s += sym + " * ";
   }
   return "(" + s + std::to_string(constant) + ")";
-}
-
-FailureOr<std::string> KernelEmitter::operand(Value v, Value iteration, StringRef index,
-                                              StringRef lastIndex, std::string &code) {
-  auto it = names.find(v);
-  if (it != names.end())
-    return it->second;
-  if (auto c = v.getDefiningOp<arith::ConstantOp>()) {
-    auto dense = llvm::dyn_cast<DenseElementsAttr>(c.getValue());
-    if (!dense || !dense.isSplat())
-      return fail("only splat constants can be fused"), FailureOr<std::string>();
-    std::string lit = isInteger(v)
-                          ? "int64_t(" + std::to_string(dense.getSplatValue<APInt>().getSExtValue()) + ")"
-                          : floatLiteral(dense.getSplatValue<APFloat>().convertToDouble());
-    return names[v] = lit;
-  }
-  Value top = topLevel(v);
-  if (!top)
-    return fail("a fused value is used before it is computed"), FailureOr<std::string>();
-  auto t = llvm::cast<RankedTensorType>(top.getType());
-  auto out = llvm::cast<RankedTensorType>(iteration.getType());
-  std::string load;
-  auto symbolic = [&](Value x) {
-    std::string s;
-    for (const SymbolicDim &d : shapes.dims(x))
-      s += d.format(shapes.symbols()) + ",";
-    return s;
-  };
-  if (t.getShape() == out.getShape() && symbolic(top) == symbolic(iteration))
-    load = pointer(v) + "[" + index.str() + "]";
-  else if (t.hasStaticShape() && t.getNumElements() == 1)
-    load = pointer(v) + "[0]";
-  else if (t.getRank() == 1 && !t.isDynamicDim(0) && out.getRank() >= 1 &&
-           t.getDimSize(0) == out.getShape().back())
-    load = pointer(v) + "[" + lastIndex.str() + "]";
-  else
-    return fail("an operand broadcasts in a way kernels do not read"), FailureOr<std::string>();
-  std::string var = "v" + std::to_string(temps++);
-  std::string type = weightType(llvm::cast<BlockArgument>(v).getArgNumber());
-  code += "      const " + elementType(v) + " " + var + " = " +
-          (type == "mmh::bf16" ? "mmh::load(" + pointer(v) + ", " +
-                                     load.substr(load.find('[') + 1, load.size() - load.find('[') - 2) + ")"
-                               : load) +
-          ";\n";
-  return names[v] = var;
-}
-
-LogicalResult KernelEmitter::emitElementwise(ArrayRef<Operation *> ops, Value iteration,
-                                             StringRef index, StringRef lastIndex,
-                                             std::string &code) {
-  for (Operation *op : ops) {
-    SmallVector<std::string> in;
-    for (Value v : op->getOperands()) {
-      auto e = operand(v, iteration, index, lastIndex, code);
-      if (failed(e))
-        return failure();
-      in.push_back(*e);
-    }
-    Value result = op->getResult(0);
-    bool ints = isInteger(result);
-    std::string expr = elementwiseExpr(op, in, CodeTarget::Host);
-    if (expr.empty())
-      return fail(Twine("'") + op->getName().getStringRef() +
-                  "' has no elementwise generator (integer division needs a zero check)");
-    std::string var = "v" + std::to_string(temps++);
-    code += "      const " + elementType(result) + " " + var + " = " + expr + ";\n";
-    names[result] = var;
-  }
-  return success();
-}
-
-LogicalResult KernelEmitter::storeResults(std::string &code, StringRef index) {
-  for (auto [i, v] : llvm::enumerate(kernel.getBodyBlock().getTerminator()->getOperands())) {
-    auto it = names.find(v);
-    if (it == names.end())
-      return fail("a result is not computed by the fused code");
-    code += "      " + outputName(i) + "[" + index.str() + "] = " + it->second + ";\n";
-  }
-  return success();
-}
-
-/// The body ops other than the terminator.
-SmallVector<Operation *> bodyOps(KernelOp k) {
-  SmallVector<Operation *> ops;
-  for (Operation &op : k.getBodyBlock().without_terminator())
-    if (!isa<arith::ConstantOp>(op))
-      ops.push_back(&op);
-  return ops;
 }
 
 LogicalResult KernelEmitter::emitElementwiseKernel() {
@@ -316,120 +180,46 @@ LogicalResult KernelEmitter::emitNorm() {
 }
 
 LogicalResult KernelEmitter::emitAttention() {
-  AttentionOp att;
-  SmallVector<RopeOp> ropes;
-  for (Operation *op : bodyOps(kernel)) {
-    if (auto a = dyn_cast<AttentionOp>(op))
-      att = a;
-    else if (auto r = dyn_cast<RopeOp>(op))
-      ropes.push_back(r);
-    else
-      return fail("unexpected op in an attention kernel");
-  }
-  if (!att || !att.hasCache())
-    return fail("the host template needs mm.attention with a KV cache");
-  auto unrope = [&](Value v, RopeOp &rope) -> Value {
-    if (auto r = v.getDefiningOp<RopeOp>()) {
-      rope = r;
-      return r.getInput();
-    }
-    return v;
-  };
-  RopeOp qRope, kRope;
-  Value q = unrope(att.getQuery(), qRope), k = unrope(att.getKey(), kRope);
-  if (bool(qRope) != bool(kRope) ||
-      (qRope && (qRope.getRotaryDim() != kRope.getRotaryDim() ||
-                 qRope.getTheta() != kRope.getTheta() ||
-                 qRope.getPositions() != kRope.getPositions())))
-    return fail("query and key must take the same RoPE");
-  for (Value v : SmallVector<Value>{q, k, att.getValue(), att.getKeyCache(),
-                                    att.getValueCache(), att.getCachePositions()})
-    if (!topLevel(v))
-      return fail("attention operands must be kernel inputs");
-  // The caches are written in place: both updated caches must be results
-  // that overwrite the cache inputs.
-  auto inPlace = kernel.getInPlace();
-  auto kcIn = llvm::cast<BlockArgument>(att.getKeyCache()).getArgNumber();
-  auto vcIn = llvm::cast<BlockArgument>(att.getValueCache()).getArgNumber();
-  auto kcOut = resultIndexOf(att.getUpdatedCache()[0]);
-  auto vcOut = resultIndexOf(att.getUpdatedCache()[1]);
-  if (!inPlace || !kcOut || !vcOut || (*inPlace)[*kcOut] != int64_t(kcIn) ||
-      (*inPlace)[*vcOut] != int64_t(vcIn))
-    return fail("the updated KV caches must be results written in place");
-  auto outIndex = resultIndexOf(att.getOutput());
-  if (!outIndex)
-    return fail("the attention output must be a result");
-  Value qTop = topLevel(q), kcTop = topLevel(att.getKeyCache());
-  int64_t Hq = staticDim(qTop, 2), Hkv = staticDim(topLevel(k), 2), D = staticDim(qTop, 3);
-  double scale = att.getScale() ? att.getScale()->convertToDouble() : 1.0 / std::sqrt(double(D));
-  std::string positions = qRope ? pointer(qRope.getPositions()) : "nullptr";
-  int64_t rotary = qRope ? static_cast<int64_t>(qRope.getRotaryDim()) : 0;
-  double theta = qRope ? qRope.getTheta().convertToDouble() : 0.0;
+  auto parts = attentionParts();
+  if (failed(parts))
+    return failure();
+  AttentionParts p = *parts; // (op accessors are not const)
+  AttentionOp att = p.op;
+  Value qTop = topLevel(p.q), kcTop = topLevel(att.getKeyCache());
+  std::string positions = p.rope ? pointer(p.rope.getPositions()) : "nullptr";
   body += "  const int64_t b = " + dims(qTop, 0, 1) + ", t = " + dims(qTop, 1, 2) +
           ", s = " + dims(kcTop, 1, 2) + ";\n";
   body += llvm::formatv("  return mmh::attention(ctx, {0}, {1}, {2}, {3}, {4}, {5}, {6}, b, t, s, "
                         "{7}, {8}, {9}, {10}, {11:e}, {12}, {13}, {14});\n",
-                        pointer(q), pointer(k), pointer(att.getValue()), positions,
+                        pointer(p.q), pointer(p.k), pointer(att.getValue()), positions,
                         pointer(att.getKeyCache()), pointer(att.getValueCache()),
-                        pointer(att.getCachePositions()), Hq, Hkv, D, rotary, theta,
-                        floatLiteral(scale), att.getCausal() ? "true" : "false",
-                        outputName(*outIndex))
+                        pointer(att.getCachePositions()), p.queryHeads, p.kvHeads, p.headDim,
+                        p.rotaryDim, p.theta, floatLiteral(p.scale),
+                        att.getCausal() ? "true" : "false", outputName(p.out))
               .str();
   return success();
 }
 
 LogicalResult KernelEmitter::emitLightning() {
-  LightningAttentionOp la;
-  for (Operation *op : bodyOps(kernel))
-    if (auto l = dyn_cast<LightningAttentionOp>(op))
-      la = l;
-    else if (!isa<SliceOp>(op))
-      return fail("unexpected op in a lightning kernel");
-  if (!la || !la.getInitialState())
-    return fail("the host template needs lightning attention with a carried state");
-  auto qType = llvm::cast<RankedTensorType>(la.getQuery().getType());
-  int64_t H = qType.getDimSize(2), D = qType.getDimSize(3);
-  // q, k, v: three slices of one input's last dim (the interleaved qkv
-  // projection, read in place), or three inputs of their own.
-  SmallVector<Value> qkv{la.getQuery(), la.getKey(), la.getValue()};
-  std::string base[3];
-  int64_t width = D;
-  auto first = qkv[0].getDefiningOp<SliceOp>();
-  for (auto [i, v] : llvm::enumerate(qkv)) {
-    auto slice = v.getDefiningOp<SliceOp>();
-    if (bool(slice) != bool(first))
-      return fail("q, k and v must all be slices of one input, or all inputs");
-    Value from = slice ? slice.getInput() : v;
-    if (!topLevel(from))
-      return fail("q/k/v must come from kernel inputs");
-    if (slice) {
-      auto in = llvm::cast<RankedTensorType>(from.getType());
-      if (from != first.getInput() || static_cast<int64_t>(slice.getDim()) != in.getRank() - 1 ||
-          slice.getStep() != 1)
-        return fail("q/k/v slices must be contiguous ranges of one input's last dim");
-      width = in.getShape().back();
-    }
-    base[i] = pointer(from) + " + " + std::to_string(slice ? static_cast<int64_t>(slice.getStart()) : 0);
-  }
-  auto inPlace = kernel.getInPlace();
-  auto stateIn = llvm::cast<BlockArgument>(la.getInitialState()).getArgNumber();
-  auto stateOut = resultIndexOf(la.getFinalState());
-  auto outIndex = resultIndexOf(la.getOutput());
-  if (!inPlace || !stateOut || (*inPlace)[*stateOut] != int64_t(stateIn) || !outIndex)
-    return fail("the final state must be a result written in place");
-  std::vector<double> slopes = lightningDecaySlopes(H, static_cast<int64_t>(la.getLayerIndex()),
+  auto parts = lightningParts();
+  if (failed(parts))
+    return failure();
+  LightningParts p = *parts; // (op accessors are not const)
+  LightningAttentionOp la = p.op;
+  std::vector<double> slopes = lightningDecaySlopes(p.heads, static_cast<int64_t>(la.getLayerIndex()),
                                                     static_cast<int64_t>(la.getNumLayers()));
   std::string slopeList;
   for (double s : slopes)
     slopeList += llvm::formatv("{0:e17}, ", s).str();
-  Value qTop = kernel.getResult(*outIndex);
+  Value out = kernel.getResult(p.out);
   body += "  static const double slopes[] = {" + slopeList + "};\n";
-  body += "  const int64_t b = " + dims(qTop, 0, 1) + ", t = " + dims(qTop, 1, 2) + ";\n";
+  body += "  const int64_t b = " + dims(out, 0, 1) + ", t = " + dims(out, 1, 2) + ";\n";
   body += llvm::formatv("  return mmh::lightning(ctx, {0}, {1}, {2}, {3}, {4}, {5}, {6}, b, t, {7}, "
                         "{8}, {9}, slopes, {10});\n",
-                        base[0], base[1], base[2], H * width, width, pointer(la.getInitialState()),
-                        la.getLengths() ? pointer(la.getLengths()) : "nullptr", H, D,
-                        la.getBlockSize(), outputName(*outIndex))
+                        p.base[0], p.base[1], p.base[2], p.heads * p.width, p.width,
+                        pointer(la.getInitialState()),
+                        la.getLengths() ? pointer(la.getLengths()) : "nullptr", p.heads, p.headDim,
+                        la.getBlockSize(), outputName(p.out))
               .str();
   return success();
 }
@@ -588,7 +378,7 @@ FailureOr<GeneratedKernel> KernelEmitter::emit() {
     if (auto inPlace = kernel.getInPlace())
       written = llvm::is_contained(*inPlace, int64_t(i));
     decls += llvm::formatv("  {0}{1} *{2} = static_cast<{0}{1} *>(ctx->operands[{3}]);\n",
-                           written ? "" : "const ", type, inputName(i), i)
+                           written ? "" : "const ", type, "in" + std::to_string(i), i)
                  .str();
   }
   for (auto [i, v] : llvm::enumerate(kernel.getResults()))

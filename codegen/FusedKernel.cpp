@@ -1,0 +1,229 @@
+//===- FusedKernel.cpp ----------------------------------------------------===//
+#include "codegen/FusedKernel.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+
+using namespace mlir;
+
+namespace mm {
+
+std::string locationOf(Operation *op) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  op->getLoc().print(os);
+  return s;
+}
+
+bool isInteger(Value v) {
+  return llvm::isa<IntegerType>(llvm::cast<RankedTensorType>(v.getType()).getElementType());
+}
+
+SmallVector<Operation *> bodyOps(KernelOp k) {
+  SmallVector<Operation *> ops;
+  for (Operation &op : k.getBodyBlock().without_terminator())
+    if (!isa<arith::ConstantOp>(op))
+      ops.push_back(&op);
+  return ops;
+}
+
+LogicalResult FusedKernelEmitter::fail(const Twine &why) {
+  kernel.emitError("cannot generate ") << targetName << " for this '" << kernel.getKind()
+                                       << "' kernel: " << why;
+  return failure();
+}
+
+Value FusedKernelEmitter::topLevel(Value bodyValue) const {
+  auto arg = llvm::dyn_cast<BlockArgument>(bodyValue);
+  return arg ? kernel.getInputs()[arg.getArgNumber()] : Value();
+}
+
+std::optional<unsigned> FusedKernelEmitter::resultIndexOf(Value bodyValue) const {
+  for (auto [i, v] : llvm::enumerate(kernel.getBodyBlock().getTerminator()->getOperands()))
+    if (v == bodyValue)
+      return i;
+  return std::nullopt;
+}
+
+FailureOr<std::string> FusedKernelEmitter::operand(Value v, Value iteration, StringRef index,
+                                                   StringRef lastIndex, std::string &code) {
+  auto it = names.find(v);
+  if (it != names.end())
+    return it->second;
+  if (auto c = v.getDefiningOp<arith::ConstantOp>()) {
+    auto dense = llvm::dyn_cast<DenseElementsAttr>(c.getValue());
+    if (!dense || !dense.isSplat())
+      return (void)fail("only splat constants can be fused"), FailureOr<std::string>();
+    return names[v] = isInteger(v)
+                          ? integerLiteral(dense.getSplatValue<APInt>().getSExtValue())
+                          : floatLiteral(dense.getSplatValue<APFloat>().convertToDouble());
+  }
+  Value top = topLevel(v);
+  if (!top)
+    return (void)fail("a fused value is used before it is computed"), FailureOr<std::string>();
+  auto t = llvm::cast<RankedTensorType>(top.getType());
+  auto out = llvm::cast<RankedTensorType>(iteration.getType());
+  // Same static shape is not enough: [B, T] and [T, B] both read [?, ?].
+  auto symbolic = [&](Value x) {
+    std::string s;
+    for (const SymbolicDim &d : shapes.dims(x))
+      s += d.format(shapes.symbols()) + ",";
+    return s;
+  };
+  std::string at;
+  if (t.getShape() == out.getShape() && symbolic(top) == symbolic(iteration))
+    at = index.str();
+  else if (t.hasStaticShape() && t.getNumElements() == 1)
+    at = "0";
+  else if (t.getRank() == 1 && !t.isDynamicDim(0) && out.getRank() >= 1 &&
+           t.getDimSize(0) == out.getShape().back())
+    at = lastIndex.str();
+  else
+    return (void)fail("an operand broadcasts in a way kernels do not read"),
+           FailureOr<std::string>();
+  std::string var = "v" + std::to_string(temps++);
+  code += indent + "const " + elementType(v) + " " + var + " = " + load(v, at) + ";\n";
+  return names[v] = var;
+}
+
+LogicalResult FusedKernelEmitter::emitElementwise(ArrayRef<Operation *> ops, Value iteration,
+                                                  StringRef index, StringRef lastIndex,
+                                                  std::string &code) {
+  for (Operation *op : ops) {
+    SmallVector<std::string> in;
+    for (Value v : op->getOperands()) {
+      auto e = operand(v, iteration, index, lastIndex, code);
+      if (failed(e))
+        return failure();
+      in.push_back(*e);
+    }
+    std::string expr = elementwiseExpr(op, in, target);
+    if (expr.empty())
+      return fail(Twine("'") + op->getName().getStringRef() +
+                  "' has no elementwise generator (integer division needs a zero check)");
+    Value result = op->getResult(0);
+    std::string var = "v" + std::to_string(temps++);
+    code += indent + "const " + elementType(result) + " " + var + " = " + expr + ";\n";
+    names[result] = var;
+  }
+  return success();
+}
+
+LogicalResult FusedKernelEmitter::storeResults(std::string &code, StringRef index) {
+  for (auto [i, v] : llvm::enumerate(kernel.getBodyBlock().getTerminator()->getOperands())) {
+    auto it = names.find(v);
+    if (it == names.end())
+      return fail("a result is not computed by the fused code");
+    code += indent + "out" + std::to_string(i) + "[" + index.str() + "] = " + it->second + ";\n";
+  }
+  return success();
+}
+
+FailureOr<FusedKernelEmitter::AttentionParts> FusedKernelEmitter::attentionParts() {
+  AttentionParts p;
+  for (Operation *op : bodyOps(kernel))
+    if (auto a = dyn_cast<AttentionOp>(op))
+      p.op = a;
+    else if (!isa<RopeOp>(op))
+      return (void)fail("unexpected op in an attention kernel"), FailureOr<AttentionParts>();
+  AttentionOp att = p.op;
+  if (!att || !att.hasCache())
+    return (void)fail("the " + targetName + " templates need mm.attention with a KV cache"),
+           FailureOr<AttentionParts>();
+  auto unrope = [](Value v, RopeOp &rope) -> Value {
+    if (auto r = v.getDefiningOp<RopeOp>()) {
+      rope = r;
+      return r.getInput();
+    }
+    return v;
+  };
+  RopeOp kRope;
+  p.q = unrope(att.getQuery(), p.rope);
+  p.k = unrope(att.getKey(), kRope);
+  RopeOp q = p.rope;
+  if (bool(q) != bool(kRope) ||
+      (q && (q.getRotaryDim() != kRope.getRotaryDim() || q.getTheta() != kRope.getTheta() ||
+             q.getPositions() != kRope.getPositions())))
+    return (void)fail("query and key must take the same RoPE"), FailureOr<AttentionParts>();
+  for (Value v : SmallVector<Value>{p.q, p.k, att.getValue(), att.getKeyCache(), att.getValueCache(),
+                  att.getCachePositions()})
+    if (!topLevel(v))
+      return (void)fail("attention operands must be kernel inputs"), FailureOr<AttentionParts>();
+  auto inPlace = kernel.getInPlace();
+  auto kcOut = resultIndexOf(att.getUpdatedCache()[0]);
+  auto vcOut = resultIndexOf(att.getUpdatedCache()[1]);
+  if (!inPlace || !kcOut || !vcOut ||
+      (*inPlace)[*kcOut] != int64_t(argIndex(att.getKeyCache())) ||
+      (*inPlace)[*vcOut] != int64_t(argIndex(att.getValueCache())))
+    return (void)fail("the updated KV caches must be results written in place"),
+           FailureOr<AttentionParts>();
+  auto out = resultIndexOf(att.getOutput());
+  if (!out)
+    return (void)fail("the attention output must be a result"), FailureOr<AttentionParts>();
+  p.out = *out;
+  p.keyCacheOut = *kcOut;
+  p.valueCacheOut = *vcOut;
+  Value qTop = topLevel(p.q);
+  p.queryHeads = staticDim(qTop, 2);
+  p.kvHeads = staticDim(topLevel(p.k), 2);
+  p.headDim = staticDim(qTop, 3);
+  p.rotaryDim = q ? static_cast<int64_t>(q.getRotaryDim()) : 0;
+  p.theta = q ? q.getTheta().convertToDouble() : 0.0;
+  p.scale = att.getScale() ? att.getScale()->convertToDouble()
+                           : 1.0 / std::sqrt(double(p.headDim));
+  return p;
+}
+
+FailureOr<FusedKernelEmitter::LightningParts> FusedKernelEmitter::lightningParts() {
+  LightningParts p;
+  for (Operation *op : bodyOps(kernel))
+    if (auto l = dyn_cast<LightningAttentionOp>(op))
+      p.op = l;
+    else if (!isa<SliceOp>(op))
+      return (void)fail("unexpected op in a lightning kernel"), FailureOr<LightningParts>();
+  LightningAttentionOp la = p.op;
+  if (!la || !la.getInitialState())
+    return (void)fail("the " + targetName +
+                      " templates need lightning attention with a carried state"),
+           FailureOr<LightningParts>();
+  auto qType = llvm::cast<RankedTensorType>(la.getQuery().getType());
+  p.heads = qType.getDimSize(2);
+  p.headDim = qType.getDimSize(3);
+  p.blockSize = static_cast<int64_t>(la.getBlockSize());
+  p.width = p.headDim;
+  Value qkv[] = {la.getQuery(), la.getKey(), la.getValue()};
+  auto first = qkv[0].getDefiningOp<SliceOp>();
+  for (auto [i, v] : llvm::enumerate(qkv)) {
+    auto slice = v.getDefiningOp<SliceOp>();
+    if (bool(slice) != bool(first))
+      return (void)fail("q, k and v must all be slices of one input, or all inputs"),
+             FailureOr<LightningParts>();
+    Value from = slice ? slice.getInput() : v;
+    if (!topLevel(from))
+      return (void)fail("q/k/v must come from kernel inputs"), FailureOr<LightningParts>();
+    if (slice) {
+      auto in = llvm::cast<RankedTensorType>(from.getType());
+      if (from != first.getInput() || static_cast<int64_t>(slice.getDim()) != in.getRank() - 1 ||
+          slice.getStep() != 1)
+        return (void)fail("q/k/v slices must be contiguous ranges of one input's last dim"),
+               FailureOr<LightningParts>();
+      p.width = in.getShape().back();
+    }
+    p.base[i] =
+        pointer(from) + " + " + std::to_string(slice ? static_cast<int64_t>(slice.getStart()) : 0);
+  }
+  auto inPlace = kernel.getInPlace();
+  auto stateOut = resultIndexOf(la.getFinalState());
+  auto out = resultIndexOf(la.getOutput());
+  if (!inPlace || !stateOut || !out ||
+      (*inPlace)[*stateOut] != int64_t(argIndex(la.getInitialState())))
+    return (void)fail("the final state must be a result written in place"),
+           FailureOr<LightningParts>();
+  p.out = *out;
+  p.stateOut = *stateOut;
+  return p;
+}
+
+} // namespace mm

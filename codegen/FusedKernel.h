@@ -1,0 +1,117 @@
+//===- FusedKernel.h - what every code generator reads out of an mm.kernel -*- C++ -*-===//
+//
+// The host and CUDA generators differ in what they print, not in how they
+// read a kernel: which body value is which operand, how a fused operand
+// broadcasts, which results are written in place, how q/k/v of lightning
+// attention sit in the fused qkv input, which RoPE goes with attention. That
+// reading lives here once; FusedKernelEmitter is the base of both emitters,
+// and its hooks (element types, literals, loads) are where the targets part.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MM_CODEGEN_FUSEDKERNEL_H
+#define MM_CODEGEN_FUSEDKERNEL_H
+
+#include "codegen/ElementwiseExpr.h"
+#include "ir/MMOps.h"
+#include "passes/SymbolicShapes.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include <optional>
+#include <string>
+
+namespace mm {
+
+/// `op`'s location as printed in diagnostics (kept in executables for errors).
+std::string locationOf(mlir::Operation *op);
+/// True for integer tensors (ids, positions, indices, offsets).
+bool isInteger(mlir::Value v);
+/// The ops of a kernel body other than constants and the terminator.
+llvm::SmallVector<mlir::Operation *> bodyOps(KernelOp kernel);
+
+class FusedKernelEmitter {
+public:
+  virtual ~FusedKernelEmitter() = default;
+
+protected:
+  /// `targetName` completes "cannot generate <targetName> for this ... kernel";
+  /// `indent` prefixes every generated statement of fused elementwise code.
+  FusedKernelEmitter(KernelOp kernel, const SymbolicShapes &shapes, CodeTarget target,
+                     std::string targetName, std::string indent)
+      : kernel(kernel), shapes(shapes), target(target), targetName(std::move(targetName)),
+        indent(std::move(indent)) {}
+
+  // Where the targets part.
+  virtual std::string elementType(mlir::Value v) const = 0;
+  virtual std::string integerLiteral(int64_t v) const = 0;
+  /// Reads body argument `v` at `index` (the host widens bf16 weights here).
+  virtual std::string load(mlir::Value v, llvm::StringRef index) const {
+    return pointer(v) + "[" + index.str() + "]";
+  }
+
+  mlir::LogicalResult fail(const llvm::Twine &why);
+
+  /// The kernel input a body value is (a block argument), else null.
+  mlir::Value topLevel(mlir::Value bodyValue) const;
+  unsigned argIndex(mlir::Value bodyValue) const {
+    return llvm::cast<mlir::BlockArgument>(bodyValue).getArgNumber();
+  }
+  /// The generated name of a body argument's pointer.
+  std::string pointer(mlir::Value bodyValue) const {
+    return "in" + std::to_string(argIndex(bodyValue));
+  }
+  static int64_t staticDim(mlir::Value v, int64_t d) {
+    return llvm::cast<mlir::RankedTensorType>(v.getType()).getDimSize(d);
+  }
+  /// Which result of the kernel yields `bodyValue`.
+  std::optional<unsigned> resultIndexOf(mlir::Value bodyValue) const;
+
+  /// Straight-line code for elementwise `ops`: every value gets a name in
+  /// `names`; body arguments load at flat `index` of the iteration value
+  /// `iteration` with the broadcast their shape needs (`lastIndex` indexes
+  /// its last dim, for row vectors).
+  mlir::LogicalResult emitElementwise(llvm::ArrayRef<mlir::Operation *> ops,
+                                      mlir::Value iteration, llvm::StringRef index,
+                                      llvm::StringRef lastIndex, std::string &code);
+  mlir::FailureOr<std::string> operand(mlir::Value v, mlir::Value iteration,
+                                       llvm::StringRef index, llvm::StringRef lastIndex,
+                                       std::string &code);
+  /// `out<i>[index] = <name>` for every yielded value.
+  mlir::LogicalResult storeResults(std::string &code, llvm::StringRef index);
+
+  /// Cached grouped-query attention with its RoPE (if any), all operands
+  /// kernel inputs and both caches updated in place.
+  struct AttentionParts {
+    AttentionOp op;
+    RopeOp rope;        // the query's and the key's (identical), or null
+    mlir::Value q, k;   // body arguments (before RoPE)
+    unsigned out, keyCacheOut, valueCacheOut;
+    int64_t queryHeads, kvHeads, headDim, rotaryDim;
+    double scale, theta;
+  };
+  mlir::FailureOr<AttentionParts> attentionParts();
+
+  /// Lightning attention with a carried state updated in place; q, k, v are
+  /// three contiguous last-dim slices of one input (the interleaved qkv
+  /// projection, read in place) or three inputs.
+  struct LightningParts {
+    LightningAttentionOp op;
+    std::string base[3]; // "<pointer> + <offset>" of q, k, v
+    int64_t heads, headDim, blockSize;
+    int64_t width;       // floats per head in the input q/k/v are read from
+    unsigned out, stateOut;
+  };
+  mlir::FailureOr<LightningParts> lightningParts();
+
+  mutable KernelOp kernel;
+  const SymbolicShapes &shapes;
+  CodeTarget target;
+  std::string targetName, indent;
+  llvm::DenseMap<mlir::Value, std::string> names;
+  int temps = 0;
+};
+
+} // namespace mm
+
+#endif // MM_CODEGEN_FUSEDKERNEL_H
