@@ -2,6 +2,7 @@
 #include "runtime/compiled/CudaBackend.h"
 #include "codegen/cuda/KernelLibrary.h"
 #include "runtime/Error.h"
+#include "runtime/compiled/ExecutableLayout.h"
 #include "runtime/cuda/Cublas.h"
 #include "runtime/cuda/CudaDriver.h"
 #include "runtime/cuda/DevicePool.h"
@@ -72,6 +73,9 @@ int64_t planInt(const nlohmann::json &plan, const char *key, const exe::Kernel &
 
 } // namespace
 
+// Members are destroyed in reverse order: every device buffer below goes back
+// to the pool before the pool itself, and the module and cuBLAS before the
+// stream they run on.
 struct CudaBackend::Impl {
   exe::Executable exe;
   cuda::CudaDriver *driver = nullptr;
@@ -88,7 +92,8 @@ struct CudaBackend::Impl {
   std::array<cuda::DeviceBuffer, 4> inputs;
   cuda::DeviceBuffer errors; // one int per launch
   Scratch qRot, kRot, partial, lightning, rowOfSlot;
-  std::vector<int64_t> maxima;
+  std::unique_ptr<ExecutableLayout> layout;
+  int batchSymbol = -1, tokenSymbol = -1; // indices in `symbols`
   int64_t batch = 0, capacity = 0;
 
   // MM_CUDA_PROFILE=1: GPU time per kernel kind, split by prefill (T > 1)
@@ -107,35 +112,7 @@ struct CudaBackend::Impl {
   std::vector<CuDevicePtr> operands;
   size_t launchIndex = 0;
 
-  int symbolIndex(const std::string &name) const {
-    for (int i = 0; i < exe.symbols_size(); ++i)
-      if (exe.symbols(i).name() == name)
-        return i;
-    return -1;
-  }
-  std::vector<int64_t> dims(const exe::Buffer &b, const std::vector<int64_t> &values) const {
-    std::vector<int64_t> out;
-    for (const exe::Dim &d : b.shape()) {
-      int64_t v = d.coefficient();
-      for (int i = 0; i < d.exponents_size(); ++i)
-        for (uint32_t k = 0; k < d.exponents(i); ++k)
-          v *= values[i];
-      out.push_back(v);
-    }
-    return out;
-  }
-  uint64_t bytes(const exe::Buffer &b, const std::vector<int64_t> &values) const {
-    uint64_t n = b.dtype() == exe::DTYPE_I64 ? 8 : b.dtype() == exe::DTYPE_BF16 ? 2 : 4;
-    for (int64_t d : dims(b, values))
-      n *= static_cast<uint64_t>(d);
-    return n;
-  }
-  int64_t numel(uint32_t bufferId) const {
-    int64_t n = 1;
-    for (int64_t d : dims(exe.buffers(bufferId), symbols))
-      n *= d;
-    return n;
-  }
+  int64_t numel(uint32_t bufferId) const { return layout->numel(bufferId, symbols); }
 
   void loadModule();
   void bindWeights(const minimax::WeightLoader &loader);
@@ -226,14 +203,12 @@ CuDevicePtr CudaBackend::Impl::pointerOf(uint32_t id) {
   case exe::Buffer::STORAGE_WEIGHT:
     return weights[b.offset()].address();
   case exe::Buffer::STORAGE_STATE:
-    for (int i = 0; i < exe.state_buffers_size(); ++i)
-      if (exe.state_buffers(i) == id)
-        return state[i].address();
+    if (int i = layout->stateIndex(id); i >= 0)
+      return state[i].address();
     break;
   case exe::Buffer::STORAGE_INPUT:
-    for (int i = 0; i < 4; ++i)
-      if (exe.input_buffers(i) == id)
-        return inputs[i].address();
+    if (int i = layout->inputIndex(id); i >= 0)
+      return inputs[i].address();
     break;
   default:
     break;
@@ -269,8 +244,7 @@ void CudaBackend::Impl::run(const exe::Launch &l) {
   // inputs each kind needs by position.
   auto input = [&](const char *key) { return operands[planInt(plan, key, k)]; };
   auto inputId = [&](const char *key) { return l.operands(planInt(plan, key, k)); };
-  const int b = symbolIndex("B"), t = symbolIndex("T");
-  const int64_t B = symbols[b], T = symbols[t], S = capacity;
+  const int64_t B = symbols[batchSymbol], T = symbols[tokenSymbol], S = capacity;
   const std::string &kind = k.kind();
   CuDevicePtr error = errorFlag();
 
@@ -302,7 +276,7 @@ void CudaBackend::Impl::run(const exe::Launch &l) {
     if (count)
       launch(k, "emb", cuda::launch::rows(count, mmk::rowThreads(int(H))), p);
   } else if (kind == "gather") {
-    std::vector<int64_t> x = dims(exe.buffers(inputId("x")), symbols);
+    std::vector<int64_t> x = layout->dims(exe.buffers(inputId("x")), symbols);
     int64_t row = planInt(plan, "ROW", k);
     Params p = operandParams();
     p.i64(x[0]).i64(x[1]).ptr(error);
@@ -426,14 +400,19 @@ void CudaBackend::Impl::run(const exe::Launch &l) {
 CudaBackend::CudaBackend(exe::Executable executable, const minimax::WeightLoader &loader)
     : impl(new Impl) {
   impl->exe = std::move(executable);
-  for (const exe::Symbol &s : impl->exe.symbols())
-    impl->maxima.push_back(s.max());
+  impl->layout = std::make_unique<ExecutableLayout>(impl->exe);
+  impl->batchSymbol = impl->layout->symbolIndex("B");
+  impl->tokenSymbol = impl->layout->symbolIndex("T");
+  if (impl->batchSymbol < 0 || impl->tokenSymbol < 0)
+    throw makeError("the executable has no batch (B) or step (T) size");
   impl->loadModule();
   impl->bindWeights(loader);
   impl->arena = impl->pool->allocate(std::max<uint64_t>(impl->exe.arena_bytes(), 256));
   for (int i = 0; i < 4; ++i)
     impl->inputs[i] = impl->pool->allocate(
-        std::max<uint64_t>(impl->bytes(impl->exe.buffers(impl->exe.input_buffers(i)), impl->maxima), 256));
+        std::max<uint64_t>(impl->layout->bytes(impl->exe.buffers(impl->exe.input_buffers(i)),
+                                               impl->layout->maxima()),
+                           256));
   impl->errors =
       impl->pool->allocate(std::max<size_t>(impl->exe.schedule_size(), 1) * sizeof(int));
   warmUp();
@@ -445,12 +424,8 @@ void CudaBackend::warmUp() {
   // calls and every scratch allocation happen here and not in the first
   // request's time.
   Impl &m = *impl;
-  auto maxOf = [&](const char *name, int64_t fallback) {
-    int i = m.symbolIndex(name);
-    return i >= 0 ? m.maxima[i] : fallback;
-  };
-  int64_t batch = maxOf("B", 1), capacity = maxOf("S", 1);
-  int64_t tokens = std::max<int64_t>(1, std::min(maxOf("T", 1), capacity - 1));
+  int64_t batch = m.layout->maximum("B", 1), capacity = m.layout->maximum("S", 1);
+  int64_t tokens = std::max<int64_t>(1, std::min(m.layout->maximum("T", 1), capacity - 1));
   reset(batch, std::min(capacity, tokens + 1));
   std::vector<int64_t> steps{tokens};
   if (m.capacity > tokens)
@@ -486,22 +461,13 @@ CudaBackend::~CudaBackend() {
                    static_cast<long long>(t.launches), t.ms, steps ? t.ms / steps : 0.0);
     }
   }
-  // Buffers go back to the pool before it is destroyed.
-  if (impl && impl->stream)
-    impl->stream->synchronize();
-  if (impl) {
-    impl->events.clear();
-    impl->slopes.clear();
-    impl->weights.clear();
-    impl->state.clear();
-    impl->arena.reset();
-    for (auto &b : impl->inputs)
-      b.reset();
-    impl->errors.reset();
-    for (Scratch *s : {&impl->qRot, &impl->kRot, &impl->partial, &impl->lightning, &impl->rowOfSlot})
-      s->buffer.reset();
-    impl->cublas.reset();
-    impl->module.reset();
+  // Let queued work finish before its buffers are freed; a destructor must
+  // not throw, and a failing stream has already reported through step().
+  if (impl && impl->stream) {
+    try {
+      impl->stream->synchronize();
+    } catch (const Error &) {
+    }
   }
 }
 
@@ -511,24 +477,13 @@ bool CudaBackend::compiledAtLoad() const { return impl->compiledAtLoad; }
 
 void CudaBackend::reset(int64_t batch, int64_t capacity) {
   Impl &m = *impl;
-  int b = m.symbolIndex("B"), s = m.symbolIndex("S");
-  if (b >= 0 && batch > m.maxima[b])
-    throw makeError("batch ", batch, " exceeds the compiled maximum ", m.maxima[b],
-                    " (mm-compile --max-batch)");
-  if (s >= 0 && capacity > m.maxima[s])
-    throw makeError("context ", capacity, " tokens exceeds the compiled maximum ", m.maxima[s],
-                    " (mm-compile --max-context)");
+  std::vector<int64_t> values = m.layout->stateSymbols(batch, capacity);
   m.batch = batch;
   m.capacity = capacity;
-  std::vector<int64_t> values = m.maxima;
-  if (b >= 0)
-    values[b] = batch;
-  if (s >= 0)
-    values[s] = capacity;
   m.stream->synchronize();
   m.state.clear();
   for (uint32_t id : m.exe.state_buffers()) {
-    uint64_t n = m.bytes(m.exe.buffers(id), values);
+    uint64_t n = m.layout->bytes(m.exe.buffers(id), values);
     cuda::DeviceBuffer buf = m.pool->allocate(std::max<uint64_t>(n, 256));
     buf.fill(0);
     m.state.push_back(std::move(buf));
@@ -543,24 +498,11 @@ Tensor CudaBackend::step(const Tensor &ids, const Tensor &positions, const Tenso
   if (ids.rank() != 2 || ids.dim(0) != m.batch)
     throw makeError("step: ids must be [", m.batch, ", T]");
   m.driver->makeCurrent();
-  m.symbols.assign(m.maxima.size(), 0);
-  for (int i = 0; i < m.exe.symbols_size(); ++i) {
-    const std::string &name = m.exe.symbols(i).name();
-    m.symbols[i] = name == "B" ? m.batch : name == "T" ? ids.dim(1) : m.capacity;
-    if (m.symbols[i] > m.maxima[i])
-      throw makeError("a step of ", m.symbols[i], " for ", name, " exceeds the compiled maximum ",
-                      m.maxima[i], name == "T" ? " (mm-compile --max-tokens)" : "");
-  }
-  if (m.exe.input_buffers_size() != 4)
-    throw makeError("the executable does not take (ids, positions, cache_positions, lengths)");
+  m.symbols = m.layout->stepSymbols(m.batch, ids.dim(1), m.capacity);
   const Tensor *in[] = {&ids, &positions, &cachePositions, &lengths};
-  for (int i = 0; i < 4; ++i) {
-    uint64_t want = m.bytes(m.exe.buffers(m.exe.input_buffers(i)), m.symbols);
-    if (static_cast<uint64_t>(in[i]->nbytes()) != want || in[i]->dtype() != DType::I64)
-      throw makeError("step: input '", m.exe.buffers(m.exe.input_buffers(i)).name(),
-                      "' has the wrong size or type");
-    m.inputs[i].uploadAsync(in[i]->raw(), want, m.stream->handle());
-  }
+  m.layout->checkStepInputs(in, m.symbols);
+  for (int i = 0; i < 4; ++i)
+    m.inputs[i].uploadAsync(in[i]->raw(), in[i]->nbytes(), m.stream->handle());
   m.driver->check(m.driver->api().cuMemsetD8Async(m.errors.address(), 0,
                                                   m.exe.schedule_size() * sizeof(int),
                                                   m.stream->handle()),
@@ -577,8 +519,7 @@ Tensor CudaBackend::step(const Tensor &ids, const Tensor &positions, const Tenso
   }
 
   const exe::Buffer &out = m.exe.buffers(m.exe.logits_buffer());
-  std::vector<int64_t> shape = m.dims(out, m.symbols);
-  Tensor logits = Tensor::empty(DType::F32, Shape(shape.begin(), shape.end()));
+  Tensor logits = Tensor::empty(DType::F32, Shape(m.layout->dims(out, m.symbols)));
   std::vector<int> flags(m.exe.schedule_size());
   m.driver->check(m.driver->api().cuMemcpyDtoHAsync(logits.raw(), m.pointerOf(m.exe.logits_buffer()),
                                                     logits.nbytes(), m.stream->handle()),

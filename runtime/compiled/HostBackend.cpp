@@ -1,6 +1,7 @@
 //===- HostBackend.cpp ----------------------------------------------------===//
 #include "runtime/compiled/HostBackend.h"
 #include "runtime/Error.h"
+#include "runtime/compiled/ExecutableLayout.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -46,41 +47,20 @@ uint16_t toBF16(float f) {
   bits += 0x7fffu + ((bits >> 16) & 1); // round to nearest even
   return static_cast<uint16_t>(bits >> 16);
 }
-
-size_t dtypeBytes(exe::DType d) {
-  return d == exe::DTYPE_BF16 ? 2 : d == exe::DTYPE_I64 ? 8 : 4;
-}
 } // namespace
 
 struct HostBackend::Impl {
   exe::Executable exe;
+  std::unique_ptr<ExecutableLayout> layout;
   void *library = nullptr;
   int memfd = -1;
   std::vector<KernelFn> kernels;
   std::vector<Bytes> weights;
   Bytes arena;
   std::vector<Bytes> state;
-  std::vector<int64_t> maxima;
   int64_t batch = 0, capacity = 0;
   uint64_t weightBytes = 0;
 
-  int symbolIndex(const std::string &name) const {
-    for (int i = 0; i < exe.symbols_size(); ++i)
-      if (exe.symbols(i).name() == name)
-        return i;
-    return -1;
-  }
-  uint64_t bytes(const exe::Buffer &b, const std::vector<int64_t> &symbols) const {
-    uint64_t n = dtypeBytes(b.dtype());
-    for (const exe::Dim &d : b.shape()) {
-      int64_t v = d.coefficient();
-      for (int i = 0; i < d.exponents_size(); ++i)
-        for (uint32_t k = 0; k < d.exponents(i); ++k)
-          v *= symbols[i];
-      n *= static_cast<uint64_t>(v);
-    }
-    return n;
-  }
   void loadLibrary();
   void bindWeights(const minimax::WeightLoader &loader);
 };
@@ -135,8 +115,7 @@ void HostBackend::Impl::bindWeights(const minimax::WeightLoader &loader) {
 HostBackend::HostBackend(exe::Executable executable, const minimax::WeightLoader &loader)
     : impl(new Impl) {
   impl->exe = std::move(executable);
-  for (const exe::Symbol &s : impl->exe.symbols())
-    impl->maxima.push_back(s.max());
+  impl->layout = std::make_unique<ExecutableLayout>(impl->exe);
   impl->loadLibrary();
   impl->bindWeights(loader);
   impl->arena = Bytes::allocate(impl->exe.arena_bytes());
@@ -154,23 +133,12 @@ uint64_t HostBackend::arenaBytes() const { return impl->exe.arena_bytes(); }
 uint64_t HostBackend::weightBytes() const { return impl->weightBytes; }
 
 void HostBackend::reset(int64_t batch, int64_t capacity) {
-  int b = impl->symbolIndex("B"), s = impl->symbolIndex("S");
-  if (b >= 0 && batch > impl->maxima[b])
-    throw makeError("batch ", batch, " exceeds the compiled maximum ", impl->maxima[b],
-                    " (mm-compile --max-batch)");
-  if (s >= 0 && capacity > impl->maxima[s])
-    throw makeError("context ", capacity, " tokens exceeds the compiled maximum ",
-                    impl->maxima[s], " (mm-compile --max-context)");
+  std::vector<int64_t> symbols = impl->layout->stateSymbols(batch, capacity);
   impl->batch = batch;
   impl->capacity = capacity;
-  std::vector<int64_t> symbols = impl->maxima;
-  if (b >= 0)
-    symbols[b] = batch;
-  if (s >= 0)
-    symbols[s] = capacity;
   impl->state.clear();
   for (uint32_t id : impl->exe.state_buffers())
-    impl->state.push_back(Bytes::allocate(impl->bytes(impl->exe.buffers(id), symbols)));
+    impl->state.push_back(Bytes::allocate(impl->layout->bytes(impl->exe.buffers(id), symbols)));
 }
 
 Tensor HostBackend::step(const Tensor &ids, const Tensor &positions, const Tensor &cachePositions,
@@ -180,17 +148,9 @@ Tensor HostBackend::step(const Tensor &ids, const Tensor &positions, const Tenso
     throw makeError("HostBackend::step before reset");
   if (ids.rank() != 2 || ids.dim(0) != m.batch)
     throw makeError("step: ids must be [", m.batch, ", T]");
-  std::vector<int64_t> symbols(m.maxima.size());
-  for (int i = 0; i < m.exe.symbols_size(); ++i) {
-    const std::string &name = m.exe.symbols(i).name();
-    symbols[i] = name == "B" ? m.batch : name == "T" ? ids.dim(1) : m.capacity;
-    if (symbols[i] > m.maxima[i])
-      throw makeError("a step of ", symbols[i], " for ", name, " exceeds the compiled maximum ",
-                      m.maxima[i], name == "T" ? " (mm-compile --max-tokens)" : "");
-  }
+  std::vector<int64_t> symbols = m.layout->stepSymbols(m.batch, ids.dim(1), m.capacity);
   const Tensor *inputs[] = {&ids, &positions, &cachePositions, &lengths};
-  if (m.exe.input_buffers_size() != 4)
-    throw makeError("the executable does not take (ids, positions, cache_positions, lengths)");
+  m.layout->checkStepInputs(inputs, symbols);
 
   auto pointerOf = [&](uint32_t id) -> void * {
     const exe::Buffer &b = m.exe.buffers(id);
@@ -200,14 +160,12 @@ Tensor HostBackend::step(const Tensor &ids, const Tensor &positions, const Tenso
     case exe::Buffer::STORAGE_WEIGHT:
       return m.weights[b.offset()].data.get();
     case exe::Buffer::STORAGE_STATE:
-      for (int i = 0; i < m.exe.state_buffers_size(); ++i)
-        if (m.exe.state_buffers(i) == id)
-          return m.state[i].data.get();
+      if (int i = m.layout->stateIndex(id); i >= 0)
+        return m.state[i].data.get();
       break;
     case exe::Buffer::STORAGE_INPUT:
-      for (int i = 0; i < 4; ++i)
-        if (m.exe.input_buffers(i) == id)
-          return const_cast<void *>(inputs[i]->raw());
+      if (int i = m.layout->inputIndex(id); i >= 0)
+        return const_cast<void *>(inputs[i]->raw());
       break;
     default:
       break;
@@ -235,15 +193,7 @@ Tensor HostBackend::step(const Tensor &ids, const Tensor &positions, const Tenso
     }
   }
   const exe::Buffer &out = m.exe.buffers(m.exe.logits_buffer());
-  Shape shape;
-  for (const exe::Dim &d : out.shape()) {
-    int64_t v = d.coefficient();
-    for (int i = 0; i < d.exponents_size(); ++i)
-      for (uint32_t k = 0; k < d.exponents(i); ++k)
-        v *= symbols[i];
-    shape.push_back(v);
-  }
-  Tensor logits = Tensor::empty(DType::F32, shape);
+  Tensor logits = Tensor::empty(DType::F32, Shape(m.layout->dims(out, symbols)));
   std::memcpy(logits.raw(), pointerOf(m.exe.logits_buffer()), logits.nbytes());
   return logits;
 }

@@ -1,0 +1,57 @@
+//===- ExecutableLayout.h - sizes and roles of an executable's buffers -*- C++ -*-===//
+//
+// What every backend of a compiled executable computes the same way: the
+// run-time symbols (B, T, S) and their compiled maxima, buffer shapes from
+// their symbolic dims, which buffers are the step's inputs and the carried
+// state, and the checks that keep a request inside what the arena was
+// planned for. The backends only say where the bytes live.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MM_RUNTIME_COMPILED_EXECUTABLELAYOUT_H
+#define MM_RUNTIME_COMPILED_EXECUTABLELAYOUT_H
+
+#include "runtime/Tensor.h"
+#include "runtime/executable/ExecutableFile.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mm {
+
+class ExecutableLayout {
+public:
+  explicit ExecutableLayout(const exe::Executable &executable);
+
+  /// Index of symbol `name` ("B", "T", "S"), or -1.
+  int symbolIndex(const std::string &name) const;
+  /// The compiled maximum of `name`, or `fallback` without that symbol.
+  int64_t maximum(const std::string &name, int64_t fallback) const;
+  const std::vector<int64_t> &maxima() const { return maxima_; }
+
+  /// Symbol values sizing the state of `batch` sequences of up to `capacity`
+  /// tokens (T at its maximum); throws past a compiled maximum, naming the
+  /// mm-compile flag to raise.
+  std::vector<int64_t> stateSymbols(int64_t batch, int64_t capacity) const;
+  /// Symbol values of one step of `tokens` tokens; throws past a maximum.
+  std::vector<int64_t> stepSymbols(int64_t batch, int64_t tokens, int64_t capacity) const;
+
+  std::vector<int64_t> dims(const exe::Buffer &buffer, const std::vector<int64_t> &symbols) const;
+  uint64_t bytes(const exe::Buffer &buffer, const std::vector<int64_t> &symbols) const;
+  int64_t numel(uint32_t bufferId, const std::vector<int64_t> &symbols) const;
+
+  /// Position of buffer `id` among the state / step-input buffers, or -1.
+  int stateIndex(uint32_t id) const;
+  int inputIndex(uint32_t id) const;
+  /// Checks the step's (ids, positions, cache positions, lengths) against the
+  /// executable's input buffers at `symbols`: int64, exactly the planned size.
+  void checkStepInputs(const Tensor *const inputs[4], const std::vector<int64_t> &symbols) const;
+
+private:
+  const exe::Executable &exe_;
+  std::vector<int64_t> maxima_;
+};
+
+} // namespace mm
+
+#endif // MM_RUNTIME_COMPILED_EXECUTABLELAYOUT_H
