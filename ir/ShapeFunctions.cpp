@@ -13,6 +13,12 @@ FailureOr<RankedTensorType> OpDiag::ranked(Type type, StringRef what) const {
   return error(what, " must be a ranked tensor, got ", type);
 }
 
+FailureOr<int64_t> OpDiag::dimIndex(int64_t dim, RankedTensorType type) const {
+  if (auto n = normalizeDim(dim, type.getRank()))
+    return *n;
+  return error("dim ", dim, " is out of range for ", type);
+}
+
 LogicalResult OpDiag::expectRank(RankedTensorType type, int64_t rank,
                                  StringRef what) const {
   if (type.getRank() == rank)

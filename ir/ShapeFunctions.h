@@ -45,6 +45,10 @@ public:
   LogicalResult expectDim(int64_t actual, int64_t expected,
                           llvm::StringRef what) const;
 
+  /// `dim` of `type` with negative values counted from the back, or a
+  /// failure saying it is out of range.
+  mlir::FailureOr<int64_t> dimIndex(int64_t dim, RankedTensorType type) const;
+
   LogicalResult expectSameElementType(RankedTensorType a, RankedTensorType b,
                                       llvm::StringRef whatA,
                                       llvm::StringRef whatB) const;

@@ -82,10 +82,9 @@ LogicalResult ArgmaxOp::inferReturnTypes(MLIRContext *ctx,
   auto x = d.ranked(adaptor.getInput().getType(), "input");
   if (failed(x))
     return failure();
-  int64_t dim = static_cast<int64_t>(adaptor.getDim());
-  auto n = normalizeDim(dim, x->getRank());
-  if (!n)
-    return d.error("dim ", dim, " is out of range for ", *x);
+  auto n = d.dimIndex(static_cast<int64_t>(adaptor.getDim()), *x);
+  if (failed(n))
+    return failure();
   if (x->getDimSize(*n) == 0)
     return d.error("argmax over an empty dimension");
   SmallVector<int64_t> shape(x->getShape());

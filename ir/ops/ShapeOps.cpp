@@ -259,10 +259,9 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
   auto x = d.ranked(adaptor.getInput().getType(), "input");
   if (failed(x))
     return failure();
-  int64_t dimAttr = static_cast<int64_t>(adaptor.getDim());
-  auto dim = normalizeDim(dimAttr, x->getRank());
-  if (!dim)
-    return d.error("dim ", dimAttr, " is out of range for ", *x);
+  auto dim = d.dimIndex(static_cast<int64_t>(adaptor.getDim()), *x);
+  if (failed(dim))
+    return failure();
   int64_t step = static_cast<int64_t>(adaptor.getStep());
   if (step < 1)
     return d.error("step must be positive, got ", step);
@@ -297,10 +296,9 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
   auto idx = d.ranked(adaptor.getIndices().getType(), "indices");
   if (failed(x) || failed(idx))
     return failure();
-  int64_t dimAttr = static_cast<int64_t>(adaptor.getDim());
-  auto dim = normalizeDim(dimAttr, x->getRank());
-  if (!dim)
-    return d.error("dim ", dimAttr, " is out of range for ", *x);
+  auto dim = d.dimIndex(static_cast<int64_t>(adaptor.getDim()), *x);
+  if (failed(dim))
+    return failure();
   int64_t b = static_cast<int64_t>(adaptor.getBatchDims());
   if (b < 0 || b > *dim || b > idx->getRank())
     return d.error("batch_dims ", b, " must be in [0, min(dim, indices rank)]");
@@ -331,10 +329,9 @@ LogicalResult ScatterAddOp::inferReturnTypes(MLIRContext *,
       failed(d.expectRank(*idx, 1, "indices")) ||
       failed(d.expectSameElementType(*dest, *upd, "dest", "updates")))
     return failure();
-  int64_t dimAttr = static_cast<int64_t>(adaptor.getDim());
-  auto dim = normalizeDim(dimAttr, dest->getRank());
-  if (!dim)
-    return d.error("dim ", dimAttr, " is out of range for ", *dest);
+  auto dim = d.dimIndex(static_cast<int64_t>(adaptor.getDim()), *dest);
+  if (failed(dim))
+    return failure();
   if (upd->getRank() != dest->getRank())
     return d.error("updates ", *upd, " must have the rank of dest ", *dest);
   for (int64_t i = 0; i < dest->getRank(); ++i) {

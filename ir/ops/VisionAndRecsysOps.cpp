@@ -200,10 +200,9 @@ LogicalResult PoolOp::inferReturnTypes(MLIRContext *,
   auto x = d.ranked(adaptor.getInput().getType(), "input");
   if (failed(x))
     return failure();
-  int64_t dimAttr = static_cast<int64_t>(adaptor.getDim());
-  auto dim = normalizeDim(dimAttr, x->getRank());
-  if (!dim)
-    return d.error("dim ", dimAttr, " is out of range for ", *x);
+  auto dim = d.dimIndex(static_cast<int64_t>(adaptor.getDim()), *x);
+  if (failed(dim))
+    return failure();
   if (Value maskValue = adaptor.getMask()) {
     auto mask = d.ranked(maskValue.getType(), "mask");
     if (failed(mask))
