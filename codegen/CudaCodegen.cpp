@@ -501,7 +501,7 @@ FailureOr<CudaKernelPlan> CudaEmitter::emit() {
 std::string CudaProgram::source() const {
   std::string s = cuda::kernelLibrarySource() + kPrelude;
   for (const CudaKernelPlan &k : kernels)
-    if (!k.shared)
+    if (!k.shared())
       s += "\n" + k.code;
   return s;
 }
@@ -527,9 +527,8 @@ FailureOr<CudaProgram> generateCudaProgram(func::FuncOp fn, const SymbolicShapes
       for (size_t at = canonical.find(p->prefix + "_"); at != std::string::npos;
            at = canonical.find(p->prefix + "_", at))
         canonical.replace(at, p->prefix.size(), "@");
-      auto [it, inserted] = firstWithCode.try_emplace(canonical, p->prefix);
+      auto it = firstWithCode.try_emplace(canonical, p->prefix).first;
       p->symbol = it->second;
-      p->shared = !inserted;
       program.kernels.push_back(std::move(*p));
     }
   return program;

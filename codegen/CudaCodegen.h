@@ -28,10 +28,10 @@ struct CudaKernelPlan {
   std::string location;
   std::string prefix;   // mm_k<i>
   /// The wrappers it runs are <symbol>_<step>: its own prefix, or that of an
-  /// earlier kernel with the same code (then `shared` is set and the program
-  /// source leaves its code out).
+  /// earlier kernel with the same code (then the program source leaves its
+  /// code out).
   std::string symbol;
-  bool shared = false;
+  bool shared() const { return symbol != prefix; }
   std::string planJson; // what the runtime needs to launch it
   std::string code;     // its generated wrappers and functors
 };
