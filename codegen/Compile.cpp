@@ -1,58 +1,298 @@
-//===- Compile.cpp --------------------------------------------------------===//
+//===- Compile.cpp - one function of an mm module to an executable --------===//
+//
+// Four steps, one function each: run the pipeline, generate the kernels for
+// the target, lay out the executable (buffers, schedule, interface), compile
+// the code object.
+//
+//===----------------------------------------------------------------------===//
 #include "codegen/Compile.h"
 #include "codegen/CudaCodegen.h"
 #include "codegen/host/HostCodegen.h"
 #include "codegen/host/HostCompiler.h"
-#include "frontends/MiniMaxWeights.h"
-#include "ir/InitDialects.h"
 #include "ir/MMOps.h"
-#include "models/MiniMaxBuilder.h"
 #include "passes/Pipelines.h"
 #include "passes/SymbolicShapes.h"
 #include "runtime/Error.h"
 #include "runtime/cuda/Nvrtc.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdlib>
-#include <optional>
 #include <fstream>
 
 using namespace mlir;
 
 namespace mm {
 
+std::optional<CompilePhase> parseCompilePhase(const std::string &name) {
+  if (name == "input")
+    return CompilePhase::Input;
+  if (name == "cleanup")
+    return CompilePhase::Cleanup;
+  if (name == "fusion")
+    return CompilePhase::Fusion;
+  if (name == "memory-plan")
+    return CompilePhase::MemoryPlan;
+  if (name == "end")
+    return CompilePhase::End;
+  return std::nullopt;
+}
+
 namespace {
-exe::DType dtypeOf(Type t, bool weight, bool bf16Weights) {
+
+/// What a target generated for one mm.kernel.
+struct GeneratedKernelInfo {
+  std::string name, kind, location, code, plan, file;
+};
+struct GeneratedProgram {
+  std::vector<GeneratedKernelInfo> kernels; // in the order of the mm.kernel ops
+  std::string source;                       // the whole translation unit
+};
+
+std::string printed(Operation *op) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  op->print(os);
+  return s;
+}
+
+/// mm-inference-pipeline up to `stopAt`, with the symbol maxima of `options`.
+LogicalResult runPipeline(ModuleOp module, const CompileOptions &options, CompilePhase stopAt,
+                          llvm::raw_ostream &errors) {
+  if (stopAt == CompilePhase::Input)
+    return success();
+  PassManager pm(module.getContext());
+  if (options.passManagerCLOptions) {
+    if (failed(applyPassManagerCLOptions(pm)))
+      return failure();
+    // --mlir-timing: the pass manager owns the timer and reports at its end.
+    auto timing = std::make_unique<DefaultTimingManager>();
+    applyDefaultTimingManagerCLOptions(*timing);
+    if (timing->isEnabled())
+      pm.enableTiming(std::move(timing));
+  }
+  InferencePipelineOptions pipeline;
+  pipeline.maxBatch = options.maxBatch;
+  pipeline.maxTokens = options.maxTokens;
+  pipeline.maxContext = options.maxContext;
+  std::vector<std::string> maxima;
+  for (const auto &[name, value] : options.symbolMax)
+    maxima.push_back(name + "=" + std::to_string(value));
+  pipeline.symbolMax = maxima;
+  pipeline.stopAfter = stopAt == CompilePhase::Cleanup  ? "cleanup"
+                       : stopAt == CompilePhase::Fusion ? "fusion"
+                                                        : "memory-plan";
+  if (failed(buildInferencePipeline(pm, pipeline, [&](const Twine &m) {
+        errors << m << "\n";
+        return failure();
+      })))
+    return failure();
+  return pm.run(module);
+}
+
+exe::DType dtypeOf(Type t, bool bf16Weight) {
   if (llvm::isa<IntegerType>(t))
     return exe::DTYPE_I64;
-  return weight && bf16Weights ? exe::DTYPE_BF16 : exe::DTYPE_F32;
+  return bf16Weight ? exe::DTYPE_BF16 : exe::DTYPE_F32;
 }
 
-void setShape(exe::Buffer &b, ArrayRef<SymbolicDim> dims) {
-  for (const SymbolicDim &d : dims) {
-    exe::Dim *pd = b.add_shape();
+FailureOr<GeneratedProgram> generateKernels(func::FuncOp fn, const SymbolicShapes &shapes,
+                                            bool cuda, bool bf16Weights) {
+  GeneratedProgram out;
+  if (cuda) {
+    auto program = generateCudaProgram(fn, shapes);
+    if (failed(program))
+      return failure();
+    for (size_t i = 0; i < program->kernels.size(); ++i) {
+      const CudaKernelPlan &k = program->kernels[i];
+      out.kernels.push_back(
+          {k.symbol, k.kind, k.location, k.code, k.planJson, program->kernelSource(i)});
+    }
+    out.source = program->source();
+    return out;
+  }
+  WeightTypes weightTypes;
+  fn.walk([&](ParamOp p) {
+    weightTypes[p.getName()] = bf16Weights && llvm::isa<FloatType>(p.getType().getElementType())
+                                   ? "bf16"
+                                   : "f32";
+  });
+  auto program = generateHostProgram(fn, shapes, weightTypes);
+  if (failed(program))
+    return failure();
+  for (size_t i = 0; i < program->kernels.size(); ++i) {
+    const GeneratedKernel &k = program->kernels[i];
+    out.kernels.push_back({k.name, k.kind, k.location, k.code, "", program->kernelSource(i)});
+  }
+  out.source = program->source();
+  return out;
+}
+
+/// Lays out the executable of `fn`: symbols, buffers (arguments, weights,
+/// arena results, views), kernels and their launches, and the interface.
+class ExecutableBuilder {
+public:
+  ExecutableBuilder(exe::Executable &e, const SymbolicShapes &shapes, bool bf16Weights)
+      : e(e), shapes(shapes), bf16Weights(bf16Weights) {}
+
+  void build(func::FuncOp fn, const GeneratedProgram &program,
+             const std::function<std::vector<std::string>(const std::string &)> &weightSources);
+
+private:
+  uint32_t newBuffer(Value v, exe::Buffer::Storage storage, uint64_t offset,
+                     const std::string &name, bool weight);
+  void addArguments(func::FuncOp fn);
+  void addKernel(KernelOp k, size_t index, const GeneratedKernelInfo &g);
+  void addInterface(func::FuncOp fn);
+
+  exe::Executable &e;
+  const SymbolicShapes &shapes;
+  bool bf16Weights;
+  llvm::DenseMap<Value, uint32_t> bufferOf;
+  /// Argument buffers that a kernel updates in place.
+  llvm::DenseSet<uint32_t> updatedInPlace;
+};
+
+uint32_t ExecutableBuilder::newBuffer(Value v, exe::Buffer::Storage storage, uint64_t offset,
+                                      const std::string &name, bool weight) {
+  exe::Buffer *b = e.add_buffers();
+  b->set_id(e.buffers_size() - 1);
+  b->set_storage(storage);
+  b->set_offset(offset);
+  b->set_name(name);
+  b->set_dtype(dtypeOf(llvm::cast<RankedTensorType>(v.getType()).getElementType(),
+                       weight && bf16Weights));
+  for (const SymbolicDim &d : shapes.dims(v)) {
+    exe::Dim *pd = b->add_shape();
     pd->set_coefficient(d.coefficient);
-    for (unsigned e : d.exponents)
-      pd->add_exponents(e);
+    for (unsigned x : d.exponents)
+      pd->add_exponents(x);
+  }
+  bufferOf[v] = b->id();
+  return b->id();
+}
+
+void ExecutableBuilder::addArguments(func::FuncOp fn) {
+  for (auto [i, arg] : llvm::enumerate(fn.getBody().front().getArguments())) {
+    auto name = fn.getArgAttrOfType<StringAttr>(i, "mm.name");
+    e.add_argument_buffers(newBuffer(arg, exe::Buffer::STORAGE_INPUT, 0,
+                                     name ? name.str() : "arg" + std::to_string(i), false));
   }
 }
 
-bool checkpointIsBF16(const Checkpoint *checkpoint) {
-  if (!checkpoint)
-    return false;
-  for (const std::string &name : checkpoint->names()) {
-    StDType d = checkpoint->find(name)->dtype;
-    if (d != StDType::BF16 && (d == StDType::F32 || d == StDType::F16 || d == StDType::F64))
-      return false;
+void ExecutableBuilder::addKernel(KernelOp k, size_t index, const GeneratedKernelInfo &g) {
+  auto offsets = k->getAttrOfType<DenseI64ArrayAttr>("mm.offsets");
+  if (!offsets)
+    throw makeError("kernel without a memory plan (mm-plan-memory did not run)");
+  exe::Launch *launch = e.add_schedule();
+  launch->set_kernel(index);
+  for (Value in : k.getInputs()) {
+    if (!bufferOf.count(in))
+      throw makeError(g.location, ": a kernel input has no buffer (a top-level op that is "
+                                  "neither a kernel, a weight nor a view)");
+    launch->add_operands(bufferOf.lookup(in));
   }
-  return true;
+  for (auto [r, result] : llvm::enumerate(k.getResults())) {
+    int64_t offset = offsets[r];
+    uint32_t id;
+    if (offset >= 0) {
+      id = newBuffer(result, exe::Buffer::STORAGE_ARENA, offset,
+                     k.getKind().str() + "." + std::to_string(index), false);
+    } else {
+      id = bufferOf.lookup(k.getInputs()[(*k.getInPlace())[r]]);
+      bufferOf[result] = id;
+      updatedInPlace.insert(id);
+    }
+    launch->add_operands(id);
+  }
+  exe::Kernel *kernel = e.add_kernels();
+  kernel->set_name(g.name);
+  kernel->set_kind(g.kind);
+  kernel->set_location(g.location);
+  kernel->set_source(g.code);
+  kernel->set_launch_plan(g.plan);
 }
+
+/// Results in order (a returned view gets a buffer of its own shape), and
+/// the arguments split into inputs and in-place state.
+void ExecutableBuilder::addInterface(func::FuncOp fn) {
+  Operation *ret = fn.getBody().front().getTerminator();
+  for (Value v : ret->getOperands()) {
+    uint32_t root = bufferOf.lookup(v);
+    if (auto view = v.getDefiningOp<ReshapeOp>()) {
+      const exe::Buffer rootBuffer = e.buffers(root); // copy: add_buffers may move it
+      uint32_t id = newBuffer(v, rootBuffer.storage(), rootBuffer.offset(),
+                              rootBuffer.name() + ".view", false);
+      e.mutable_buffers(id)->set_dtype(rootBuffer.dtype());
+      e.mutable_buffers(id)->set_view_of(root);
+      e.add_result_buffers(id);
+    } else {
+      e.add_result_buffers(root);
+    }
+  }
+  for (uint32_t id : e.argument_buffers()) {
+    if (updatedInPlace.contains(id)) {
+      e.mutable_buffers(id)->set_storage(exe::Buffer::STORAGE_STATE);
+      e.add_state_buffers(id);
+    } else {
+      e.add_input_buffers(id);
+    }
+  }
+  if (ret->getNumOperands() > 0) // MiniMax's logits: the root, never a view
+    e.set_logits_buffer(bufferOf.lookup(ret->getOperand(0)));
+}
+
+void ExecutableBuilder::build(
+    func::FuncOp fn, const GeneratedProgram &program,
+    const std::function<std::vector<std::string>(const std::string &)> &weightSources) {
+  e.set_function_name(fn.getName().str());
+  auto maxima = fn->getAttrOfType<DictionaryAttr>("mm.symbol_max");
+  for (const std::string &s : shapes.symbols()) {
+    exe::Symbol *sym = e.add_symbols();
+    sym->set_name(s);
+    auto max = maxima ? maxima.getAs<IntegerAttr>(s) : IntegerAttr();
+    if (!max)
+      throw makeError("shape symbol '", s, "' has no planned maximum");
+    sym->set_max(max.getInt());
+  }
+  addArguments(fn);
+  size_t kernelIndex = 0;
+  for (Operation &op : fn.getBody().front()) {
+    if (auto p = dyn_cast<ParamOp>(op)) {
+      exe::Weight *w = e.add_weights();
+      w->set_name(p.getName().str());
+      for (int64_t d : p.getType().getShape())
+        w->add_shape(d);
+      w->set_dtype(dtypeOf(p.getType().getElementType(), bf16Weights));
+      if (weightSources)
+        for (const std::string &source : weightSources(p.getName().str()))
+          w->add_source_tensors(source);
+      newBuffer(p, exe::Buffer::STORAGE_WEIGHT, e.weights_size() - 1, p.getName().str(), true);
+    } else if (auto r = dyn_cast<ReshapeOp>(op)) {
+      bufferOf[r.getResult()] = bufferOf.lookup(r.getInput());
+    } else if (auto k = dyn_cast<KernelOp>(op)) {
+      addKernel(k, kernelIndex, program.kernels[kernelIndex]);
+      ++kernelIndex;
+    } else if (!op.hasTrait<OpTrait::IsTerminator>()) {
+      std::string loc;
+      llvm::raw_string_ostream os(loc);
+      op.getLoc().print(os);
+      throw makeError(loc, ": '", op.getName().getStringRef().str(),
+                      "' is left outside a kernel; the compiled paths run kernels, weights and "
+                      "views only");
+    }
+  }
+  addInterface(fn);
+  if (auto arena = fn->getAttrOfType<IntegerAttr>("mm.arena_bytes"))
+    e.set_arena_bytes(arena.getInt());
+}
+
 /// NVRTC-compiles the whole program for `arch` ("jit": leave it to the
 /// runtime) and records each kernel's registers and spills.
 void compileCudaObject(exe::Executable &e, const std::string &source, const std::string &arch) {
@@ -82,44 +322,37 @@ void compileCudaObject(exe::Executable &e, const std::string &source, const std:
 }
 } // namespace
 
-CompileResult compileMiniMax(const MiniMaxConfig &config, const std::string &configJson,
-                             const std::string &modelDir, const Checkpoint *checkpoint,
-                             const CompileOptions &options) {
-  DialectRegistry registry;
-  registerDialects(registry);
-  MLIRContext context(registry);
-  context.disableMultithreading();
+CompileResult compileFunction(
+    ModuleOp module, const std::string &function, const CompileOptions &options,
+    const std::function<std::vector<std::string>(const std::string &)> &weightSources,
+    bool bf16CheckpointWeights) {
+  MLIRContext &context = *module.getContext();
+  context.disableMultithreading(); // --mlir-print-ir-after-all needs it
+  context.printOpOnDiagnostic(false); // locations say where; whole functions would drown them
   std::string diagnostics;
   llvm::raw_string_ostream diagStream(diagnostics);
   ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {
     if (d.getSeverity() == DiagnosticSeverity::Error) {
       d.getLocation().print(diagStream);
       diagStream << ": " << d << "\n";
+      for (const Diagnostic &note : d.getNotes()) {
+        note.getLocation().print(diagStream);
+        diagStream << ": note: " << note << "\n";
+      }
     }
     return success();
   });
   auto fail = [&](const std::string &stage) {
-    return makeError("compiling ", config.source, " failed during ", stage, ":\n", diagnostics);
+    return makeError("compiling @", function, " failed during ", stage, ":\n", diagnostics);
   };
 
-  MiniMaxGraphOptions graphOptions;
-  graphOptions.allLogits = options.allLogits;
-  OwningOpRef<ModuleOp> module = buildMiniMaxModule(context, config, graphOptions);
-  PassManager pm(&context);
-  InferencePipelineOptions pipeline;
-  pipeline.maxBatch = options.maxBatch;
-  pipeline.maxTokens = options.maxTokens;
-  pipeline.maxContext = options.maxContext;
-  if (failed(buildInferencePipeline(pm, pipeline, [&](const Twine &m) {
-        diagStream << m << "\n";
-        return failure();
-      })) ||
-      failed(pm.run(*module)))
-    throw fail("mm-inference-pipeline");
-  auto fn = module->lookupSymbol<func::FuncOp>(kForwardFunction);
-  auto shapes = SymbolicShapes::infer(fn);
-  if (failed(shapes))
-    throw fail("shape analysis");
+  auto fn = module.lookupSymbol<func::FuncOp>(function);
+  if (!fn || fn.isExternal())
+    throw makeError("the module has no function @", function, " with a body");
+  // Only `function` is compiled: the pipeline must not trip over the others.
+  for (auto other : llvm::make_early_inc_range(module.getOps<func::FuncOp>()))
+    if (other != fn)
+      other.erase();
 
   bool cuda = options.target == CompileOptions::Target::CUDA;
   if (options.weightDType != "auto" && options.weightDType != "f32" &&
@@ -129,143 +362,39 @@ CompileResult compileMiniMax(const MiniMaxConfig &config, const std::string &con
     throw makeError("--weight-dtype bf16: the CUDA target keeps weights in float32 (bf16 "
                     "checkpoints are widened when loaded)");
   bool bf16 = !cuda && (options.weightDType == "bf16" ||
-                        (options.weightDType == "auto" && checkpointIsBF16(checkpoint)));
-
-  // What each target generates, in the order of the mm.kernel ops.
-  struct Generated {
-    std::string name, kind, location, code, plan;
-  };
-  std::vector<Generated> generated;
-  std::vector<std::string> kernelFiles;
-  std::string programSource;
-  if (cuda) {
-    auto program = generateCudaProgram(fn, *shapes);
-    if (failed(program))
-      throw fail("CUDA code generation");
-    for (size_t i = 0; i < program->kernels.size(); ++i) {
-      const CudaKernelPlan &k = program->kernels[i];
-      generated.push_back({k.symbol, k.kind, k.location, k.code, k.planJson});
-      kernelFiles.push_back(program->kernelSource(i));
-    }
-    programSource = program->source();
-  } else {
-    WeightTypes weightTypes;
-    fn.walk([&](ParamOp p) { weightTypes[p.getName()] = bf16 ? "bf16" : "f32"; });
-    auto program = generateHostProgram(fn, *shapes, weightTypes);
-    if (failed(program))
-      throw fail("code generation");
-    for (size_t i = 0; i < program->kernels.size(); ++i) {
-      const GeneratedKernel &k = program->kernels[i];
-      generated.push_back({k.name, k.kind, k.location, k.code, ""});
-      kernelFiles.push_back(program->kernelSource(i));
-    }
-    programSource = program->source();
-  }
+                        (options.weightDType == "auto" && bf16CheckpointWeights));
 
   CompileResult result;
+  if (failed(runPipeline(module, options, options.stopAt, diagStream)))
+    throw fail("mm-inference-pipeline");
+  if (options.stopAt != CompilePhase::End) {
+    result.finalIR = printed(module);
+    return result;
+  }
+  auto shapes = SymbolicShapes::infer(fn);
+  if (failed(shapes))
+    throw fail("shape analysis");
+  auto program = generateKernels(fn, *shapes, cuda, bf16);
+  if (failed(program))
+    throw fail(cuda ? "CUDA code generation" : "code generation");
+
   exe::Executable &e = result.executable;
   e.set_format_version(kExecutableFormatVersion);
   e.set_target(cuda ? exe::TARGET_CUDA : exe::TARGET_CPU);
-  e.set_config_json(configJson);
-  e.set_model_dir(modelDir);
-  e.set_all_logits(options.allLogits);
-  for (const std::string &s : shapes->symbols()) {
-    exe::Symbol *sym = e.add_symbols();
-    sym->set_name(s);
-    sym->set_max(s == "B" ? options.maxBatch : s == "T" ? options.maxTokens : options.maxContext);
-  }
-
-  // Buffers: arguments, weights, kernel results (arena offsets from
-  // mm-plan-memory); views and in-place results reuse their input's.
-  llvm::DenseMap<Value, uint32_t> bufferOf;
-  auto newBuffer = [&](Value v, exe::Buffer::Storage storage, uint64_t offset,
-                       const std::string &name, bool weight) {
-    exe::Buffer *b = e.add_buffers();
-    b->set_id(e.buffers_size() - 1);
-    b->set_storage(storage);
-    b->set_offset(offset);
-    b->set_name(name);
-    b->set_dtype(dtypeOf(llvm::cast<RankedTensorType>(v.getType()).getElementType(), weight, bf16));
-    setShape(*b, shapes->dims(v));
-    bufferOf[v] = b->id();
-    return b->id();
-  };
-  Block &body = fn.getBody().front();
-  for (auto [i, arg] : llvm::enumerate(body.getArguments())) {
-    auto name = fn.getArgAttrOfType<StringAttr>(i, "mm.name");
-    std::string n = name ? name.str() : "arg" + std::to_string(i);
-    uint32_t id = newBuffer(arg, i < 4 ? exe::Buffer::STORAGE_INPUT : exe::Buffer::STORAGE_STATE,
-                            0, n, false);
-    (i < 4 ? e.add_input_buffers(id) : e.add_state_buffers(id));
-  }
-  std::optional<minimax::WeightLoader> loader;
-  if (checkpoint)
-    loader.emplace(config, *checkpoint);
-  size_t kernelIndex = 0;
-  for (Operation &op : body) {
-    if (auto p = dyn_cast<ParamOp>(op)) {
-      exe::Weight *w = e.add_weights();
-      w->set_name(p.getName().str());
-      for (int64_t d : p.getType().getShape())
-        w->add_shape(d);
-      w->set_dtype(dtypeOf(p.getType().getElementType(), true, bf16));
-      if (loader)
-        for (const std::string &source : loader->sources(p.getName().str()))
-          w->add_source_tensors(source);
-      newBuffer(p, exe::Buffer::STORAGE_WEIGHT, e.weights_size() - 1, p.getName().str(), true);
-    } else if (auto r = dyn_cast<ReshapeOp>(op)) {
-      bufferOf[r.getResult()] = bufferOf.lookup(r.getInput());
-    } else if (auto k = dyn_cast<KernelOp>(op)) {
-      auto offsets = k->getAttrOfType<DenseI64ArrayAttr>("mm.offsets");
-      if (!offsets)
-        throw makeError("kernel without a memory plan (mm-plan-memory did not run)");
-      exe::Launch *launch = e.add_schedule();
-      launch->set_kernel(kernelIndex);
-      for (Value in : k.getInputs()) {
-        if (!bufferOf.count(in))
-          throw makeError("a kernel input has no buffer");
-        launch->add_operands(bufferOf.lookup(in));
-      }
-      for (auto [r, result] : llvm::enumerate(k.getResults())) {
-        int64_t offset = offsets[r];
-        uint32_t id = offset >= 0
-                          ? newBuffer(result, exe::Buffer::STORAGE_ARENA, offset,
-                                      k.getKind().str() + "." + std::to_string(kernelIndex), false)
-                          : bufferOf.lookup(k.getInputs()[(*k.getInPlace())[r]]);
-        bufferOf[result] = id;
-        launch->add_operands(id);
-      }
-      const Generated &g = generated[kernelIndex];
-      exe::Kernel *kernel = e.add_kernels();
-      kernel->set_name(g.name);
-      kernel->set_kind(g.kind);
-      kernel->set_location(g.location);
-      kernel->set_source(g.code);
-      kernel->set_launch_plan(g.plan);
-      result.kernelSources.push_back(
-          {llvm::formatv("k{0:3}_{1}.{2}", kernelIndex, g.kind, cuda ? "cu" : "cpp").str(),
-           kernelFiles[kernelIndex]});
-      ++kernelIndex;
-    }
-  }
-  auto ret = body.getTerminator();
-  e.set_logits_buffer(bufferOf.lookup(ret->getOperand(0)));
-  for (unsigned i = 1; i < ret->getNumOperands(); ++i)
-    if (bufferOf.lookup(ret->getOperand(i)) != e.state_buffers(i - 1))
-      throw makeError("state result ", i, " is not updated in place; the runtime keeps the "
-                      "model's state in place");
-  if (auto arena = fn->getAttrOfType<IntegerAttr>("mm.arena_bytes"))
-    e.set_arena_bytes(arena.getInt());
+  ExecutableBuilder(e, *shapes, bf16).build(fn, *program, weightSources);
+  for (size_t i = 0; i < program->kernels.size(); ++i)
+    result.kernelSources.push_back(
+        {llvm::formatv("k{0:3}_{1}.{2}", i, program->kernels[i].kind, cuda ? "cu" : "cpp").str(),
+         program->kernels[i].file});
   if (const char *dump = std::getenv("MM_DUMP_SOURCE"))
-    std::ofstream(dump) << programSource;
+    std::ofstream(dump) << program->source;
   if (const char *dump = std::getenv("MM_DUMP_EXE"))
     writeExecutable(e, dump);
   if (cuda)
-    compileCudaObject(e, programSource, options.cudaArch);
+    compileCudaObject(e, program->source, options.cudaArch);
   else
-    e.set_code_object(compileHostObject(programSource));
-  llvm::raw_string_ostream ir(result.finalIR);
-  module->print(ir);
+    e.set_code_object(compileHostObject(program->source));
+  result.finalIR = printed(module);
   return result;
 }
 

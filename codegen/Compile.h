@@ -1,8 +1,11 @@
-//===- Compile.h - MiniMax config to an mmc executable ----------*- C++ -*-===//
+//===- Compile.h - mm modules to mmc executables ----------------*- C++ -*-===//
 //
-// The whole compiler in one call: build the graph, run mm-inference-pipeline
-// (fusion, memory planning), generate the kernels, compile them, and package
-// everything as an exe::Executable (runtime/executable/Executable.proto).
+// The compiler in one call: run mm-inference-pipeline (fusion, memory
+// planning) on one function of an mm module, generate its kernels for the
+// target, compile them, and package everything as an exe::Executable
+// (runtime/executable/Executable.proto) that declares the function's
+// interface. `compileFunction` takes any module; `compileMiniMax` is one
+// client of it (config -> builder -> module -> the same compile).
 //
 //===----------------------------------------------------------------------===//
 #ifndef MM_CODEGEN_COMPILE_H
@@ -12,13 +15,29 @@
 #include "frontends/ModelConfig.h"
 #include "runtime/executable/ExecutableFile.h"
 
+#include "mlir/IR/BuiltinOps.h"
+
+#include <functional>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace mm {
 
+/// Where the compile of `function` stops: after a phase of
+/// mm-inference-pipeline (its IR is then in `finalIR` and no code is made),
+/// or at the end.
+enum class CompilePhase { Input, Cleanup, Fusion, MemoryPlan, End };
+/// "input", "cleanup", "fusion", "memory-plan" or "end"; nullopt otherwise.
+std::optional<CompilePhase> parseCompilePhase(const std::string &name);
+
 struct CompileOptions {
   enum class Target { CPU, CUDA } target = Target::CPU;
+  /// The largest value of each shape symbol (the arguments' mm.dims names);
+  /// the memory plan is sized for them. MiniMax: B, T and S from the three
+  /// fields below unless given here.
+  std::map<std::string, int64_t> symbolMax;
   int64_t maxBatch = 8;
   int64_t maxTokens = 512;
   int64_t maxContext = 4096;
@@ -29,6 +48,12 @@ struct CompileOptions {
   /// CUDA: the architecture NVRTC compiles for ahead of time ("sm_90"), or
   /// "jit" to leave compilation to the runtime on the GPU it finds.
   std::string cudaArch = "sm_90";
+  /// Apply MLIR's pass-manager command-line options (--mlir-print-ir-after-all,
+  /// --mlir-timing, crash reproducers) to the pipeline; the tool must have
+  /// registered and parsed them.
+  bool passManagerCLOptions = false;
+  /// --compile-to: stop after this phase and return its IR.
+  CompilePhase stopAt = CompilePhase::End;
 };
 
 struct CompiledKernelSource {
@@ -42,7 +67,18 @@ struct CompileResult {
   std::string finalIR; // the mm IR after the pipeline, for --emit-ir
 };
 
-/// Throws mm::Error naming what failed (with MLIR diagnostics).
+/// Compiles `function` of `module` (other functions are dropped from the
+/// module). `weightSources` names the checkpoint tensors each weight is read
+/// from, for the manifest (may be null). Throws mm::Error with the MLIR
+/// diagnostics, each with its location.
+CompileResult compileFunction(mlir::ModuleOp module, const std::string &function,
+                              const CompileOptions &options,
+                              const std::function<std::vector<std::string>(
+                                  const std::string &)> &weightSources = nullptr,
+                              bool bf16CheckpointWeights = false);
+
+/// MiniMax: builds @forward from `config` and compiles it; the executable
+/// records the config and the model folder.
 CompileResult compileMiniMax(const MiniMaxConfig &config, const std::string &configJson,
                              const std::string &modelDir, const Checkpoint *checkpoint,
                              const CompileOptions &options);

@@ -19,6 +19,7 @@
 #include "frontends/Checkpoint.h"
 #include "frontends/ModelConfig.h"
 #include "runtime/Tensor.h"
+#include "runtime/WeightBinder.h"
 
 #include <string>
 #include <vector>
@@ -60,6 +61,10 @@ public:
   /// The weight as an F32 / F64 tensor of its spec shape; throws mm::Error
   /// naming the tensor and the folder when it is missing or misshapen.
   Tensor load(const std::string &name, DType dtype) const;
+  /// `load` as the binder the executors take (the loader must outlive it).
+  WeightBinder binder() const {
+    return [this](const std::string &name, const Shape &, DType dtype) { return load(name, dtype); };
+  }
   /// Checks that every weight exists with the right shape (no conversion).
   void validate() const;
   /// The checkpoint tensors `load(name)` reads, in order (the executable's

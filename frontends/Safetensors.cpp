@@ -117,6 +117,27 @@ Tensor StTensor::toFloat(DType dtype) const {
   return out;
 }
 
+Tensor StTensor::toInt64() const {
+  Tensor out = Tensor::empty(DType::I64, shape);
+  int64_t *o = out.data<int64_t>();
+  size_t n = nbytes / stDTypeSize(dtype);
+  for (size_t i = 0; i < n; ++i) {
+    const uint8_t *p = data + i * stDTypeSize(dtype);
+    switch (dtype) {
+    case StDType::I64: std::memcpy(&o[i], p, 8); break;
+    case StDType::I32: { int32_t v; std::memcpy(&v, p, 4); o[i] = v; break; }
+    case StDType::I16: { int16_t v; std::memcpy(&v, p, 2); o[i] = v; break; }
+    case StDType::I8: o[i] = static_cast<int8_t>(*p); break;
+    case StDType::U8: o[i] = *p; break;
+    case StDType::Bool: o[i] = *p != 0; break;
+    default:
+      throw makeError(file, ": tensor '", name, "' has dtype ", stDTypeName(dtype),
+                      "; expected an integer type (I64, I32, I16, I8, U8, BOOL)");
+    }
+  }
+  return out;
+}
+
 void SafetensorsFile::parse(const uint8_t *bytes, size_t size) {
   if (size < 8)
     throw makeError(path_, ": too short for a safetensors file (", size, " bytes)");

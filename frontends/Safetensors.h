@@ -34,6 +34,8 @@ struct StTensor {
 
   /// Converts to F32 or F64 (from F32, F16, BF16, F64); throws for others.
   Tensor toFloat(DType dtype) const;
+  /// Converts an integer (or BOOL) tensor to I64; throws for float dtypes.
+  Tensor toInt64() const;
 };
 
 class SafetensorsFile {

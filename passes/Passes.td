@@ -37,8 +37,6 @@ def SpecializeChoices : Pass<"mm-specialize-choices", "mlir::ModuleOp"> {
   let dependentDialects = ["::mm::MMDialect"];
 }
 
-#endif // MM_PASSES_TD
-
 //===----------------------------------------------------------------------===//
 // Fusion: graph ops to kernels (mm-inference-pipeline, phase "fusion")
 //===----------------------------------------------------------------------===//
@@ -150,8 +148,11 @@ def PlanMemory : Pass<"mm-plan-memory", "mlir::func::FuncOp"> {
   let summary = "assign kernel results to arena offsets by liveness";
   let description = [{
     Sizes every buffer for the largest run-time sizes the executable accepts
-    (`max-batch`, `max-tokens` per step, `max-context` for the KV cache) from
-    the symbols that the function arguments' `mm.dims` attributes name, then
+    from the symbols that the function arguments' `mm.dims` attributes name:
+    `symbol-max=N=64,M=8` for any symbol, and for the language-model symbols
+    `max-batch` (B), `max-tokens` per step (T) and `max-context` (S, the KV
+    cache). A symbol with no maximum is an error naming it. The maxima are
+    recorded on the function as `mm.symbol_max`. The pass then
     places buffers in one arena so that buffers whose lifetimes do not overlap
     share memory (greedy by size, first fit). Views (`mm.reshape`) alias their
     input; results marked `in_place` alias that input. Each kernel gets an
@@ -167,7 +168,11 @@ def PlanMemory : Pass<"mm-plan-memory", "mlir::func::FuncOp"> {
   let options = [
     Option<"maxBatch", "max-batch", "int64_t", /*default=*/"1", "largest batch">,
     Option<"maxTokens", "max-tokens", "int64_t", /*default=*/"512", "largest step in tokens">,
-    Option<"maxContext", "max-context", "int64_t", /*default=*/"4096", "largest KV-cache capacity">
+    Option<"maxContext", "max-context", "int64_t", /*default=*/"4096", "largest KV-cache capacity">,
+    ListOption<"symbolMax", "symbol-max", "std::string",
+               "NAME=VALUE: the largest value of any other shape symbol (and overrides for B, T, S)">
   ];
   let dependentDialects = ["::mm::MMDialect"];
 }
+
+#endif // MM_PASSES_TD

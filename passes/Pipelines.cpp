@@ -57,8 +57,12 @@ LogicalResult buildInferencePipeline(
     return success();
 
   // Phase: memory-plan.
-  pm.nest<func::FuncOp>().addPass(
-      createPlanMemory({options.maxBatch, options.maxTokens, options.maxContext}));
+  PlanMemoryOptions plan;
+  plan.maxBatch = options.maxBatch;
+  plan.maxTokens = options.maxTokens;
+  plan.maxContext = options.maxContext;
+  plan.symbolMax.assign(options.symbolMax.begin(), options.symbolMax.end());
+  pm.nest<func::FuncOp>().addPass(createPlanMemory(plan));
   return success();
 }
 

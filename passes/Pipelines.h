@@ -24,6 +24,9 @@ struct InferencePipelineOptions
   Option<int64_t> maxContext{*this, "max-context",
                              llvm::cl::desc("largest KV-cache capacity"),
                              llvm::cl::init(4096)};
+  ListOption<std::string> symbolMax{
+      *this, "symbol-max",
+      llvm::cl::desc("NAME=VALUE: the largest value of a shape symbol (any name)")};
 };
 
 /// Adds the inference pipeline to `pm`; reports bad options to `errorHandler`.

@@ -4,6 +4,7 @@
 #include "passes/SymbolicShapes.h"
 
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringMap.h"
 
 #include <numeric>
 
@@ -33,24 +34,41 @@ struct PlannedBuffer {
 struct PlanMemoryPass : mm::impl::PlanMemoryBase<PlanMemoryPass> {
   using PlanMemoryBase::PlanMemoryBase;
 
+  /// The largest value of each symbol: `symbol-max` entries first, then the
+  /// language-model flags for B, T and S. Recorded on `fn` as mm.symbol_max.
+  FailureOr<SmallVector<int64_t>> symbolMaxima(func::FuncOp fn, ArrayRef<std::string> symbols) {
+    llvm::StringMap<int64_t> given{{"B", maxBatch}, {"T", maxTokens}, {"S", maxContext}};
+    for (const std::string &entry : symbolMax) {
+      auto [name, value] = StringRef(entry).split('=');
+      int64_t v = 0;
+      if (name.empty() || value.getAsInteger(10, v) || v < 1)
+        return fn.emitError("symbol-max entry '") << entry << "' is not NAME=VALUE with VALUE >= 1";
+      given[name] = v;
+    }
+    SmallVector<int64_t> maxima;
+    SmallVector<NamedAttribute> record;
+    Builder b(fn.getContext());
+    for (const std::string &s : symbols) {
+      auto it = given.find(s);
+      if (it == given.end())
+        return fn.emitError("shape symbol '")
+               << s << "' has no maximum (give symbol-max=" << s << "=VALUE; mm-compile --max "
+               << s << "=VALUE)";
+      maxima.push_back(it->second);
+      record.push_back(b.getNamedAttr(s, b.getI64IntegerAttr(it->second)));
+    }
+    fn->setAttr("mm.symbol_max", b.getDictionaryAttr(record));
+    return maxima;
+  }
+
   void runOnOperation() override {
     func::FuncOp fn = getOperation();
     auto shapes = SymbolicShapes::infer(fn);
     if (failed(shapes))
       return signalPassFailure();
-    SmallVector<int64_t> maxima;
-    for (const std::string &s : shapes->symbols()) {
-      if (s == "B")
-        maxima.push_back(maxBatch);
-      else if (s == "T")
-        maxima.push_back(maxTokens);
-      else if (s == "S")
-        maxima.push_back(maxContext);
-      else {
-        fn.emitError("unknown shape symbol '") << s << "' (expected B, T or S)";
-        return signalPassFailure();
-      }
-    }
+    auto maxima = symbolMaxima(fn, shapes->symbols());
+    if (failed(maxima))
+      return signalPassFailure();
 
     // Each value's storage root: an arena buffer (a kernel result) or null
     // for arguments and weights. Views and in-place results share their input's.
@@ -81,7 +99,7 @@ struct PlanMemoryPass : mm::impl::PlanMemoryBase<PlanMemoryPass> {
           }
           root[result] = result;
           bufferOf[result] = buffers.size();
-          int64_t bytes = shapes->bytes(result, maxima);
+          int64_t bytes = shapes->bytes(result, *maxima);
           buffers.push_back({result, (bytes + kAlignment - 1) / kAlignment * kAlignment,
                              {index, index}});
         }

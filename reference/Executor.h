@@ -11,6 +11,7 @@
 #define MM_REFERENCE_EXECUTOR_H
 
 #include "runtime/Tensor.h"
+#include "runtime/WeightBinder.h"
 #include "runtime/kernels/Reference.h"
 
 #include <functional>
@@ -31,9 +32,8 @@ struct ExecutorOptions {
   ref::LightningMode lightning = ref::LightningMode::Blockwise;
 };
 
-/// Supplies the weight named by an mm.param, of the given shape and float type.
-using ParamBinder =
-    std::function<Tensor(const std::string &name, const Shape &shape, DType dtype)>;
+/// Supplies the weight named by an mm.param, of the given shape and type.
+using ParamBinder = WeightBinder;
 
 class ReferenceExecutor {
 public:

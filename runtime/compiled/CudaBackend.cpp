@@ -89,7 +89,7 @@ struct CudaBackend::Impl {
   std::vector<cuda::DeviceBuffer> weights;
   cuda::DeviceBuffer arena;
   std::vector<cuda::DeviceBuffer> state;
-  std::array<cuda::DeviceBuffer, 4> inputs;
+  std::array<cuda::DeviceBuffer, kMiniMaxStepInputs> inputs;
   cuda::DeviceBuffer errors; // one int per launch
   Scratch qRot, kRot, partial, lightning, rowOfSlot;
   std::unique_ptr<ExecutableLayout> layout;
@@ -115,7 +115,7 @@ struct CudaBackend::Impl {
   int64_t numel(uint32_t bufferId) const { return layout->numel(bufferId, symbols); }
 
   void loadModule();
-  void bindWeights(const minimax::WeightLoader &loader);
+  void bindWeights(const WeightBinder &binder);
   CuDevicePtr pointerOf(uint32_t id);
   void run(const exe::Launch &launch);
   void launch(const exe::Kernel &k, const char *step, const LaunchShape &shape, Params &params);
@@ -180,15 +180,15 @@ void CudaBackend::Impl::loadModule() {
   }
 }
 
-void CudaBackend::Impl::bindWeights(const minimax::WeightLoader &loader) {
+void CudaBackend::Impl::bindWeights(const WeightBinder &binder) {
   for (const exe::Weight &w : exe.weights()) {
-    Tensor t = loader.load(w.name(), DType::F32);
     Shape want(w.shape().begin(), w.shape().end());
+    Tensor t = binder(w.name(), want, w.dtype() == exe::DTYPE_I64 ? DType::I64 : DType::F32);
     if (t.shape() != want)
       throw makeError("weight '", w.name(), "' has shape ", formatShape(t.shape()),
                       " but the executable was compiled for ", formatShape(want));
-    if (w.dtype() != exe::DTYPE_F32)
-      throw makeError("weight '", w.name(), "': the CUDA runtime takes float32 weights");
+    if (w.dtype() != exe::DTYPE_F32 && w.dtype() != exe::DTYPE_I64)
+      throw makeError("weight '", w.name(), "': the CUDA runtime takes float32 or int64 weights");
     cuda::DeviceBuffer b = pool->allocate(t.nbytes());
     b.upload(t.raw(), t.nbytes());
     weights.push_back(std::move(b));
@@ -397,7 +397,7 @@ void CudaBackend::Impl::run(const exe::Launch &l) {
   }
 }
 
-CudaBackend::CudaBackend(exe::Executable executable, const minimax::WeightLoader &loader)
+CudaBackend::CudaBackend(exe::Executable executable, const WeightBinder &loader)
     : impl(new Impl) {
   impl->exe = std::move(executable);
   impl->layout = std::make_unique<ExecutableLayout>(impl->exe);
@@ -408,7 +408,7 @@ CudaBackend::CudaBackend(exe::Executable executable, const minimax::WeightLoader
   impl->loadModule();
   impl->bindWeights(loader);
   impl->arena = impl->pool->allocate(std::max<uint64_t>(impl->exe.arena_bytes(), 256));
-  for (int i = 0; i < 4; ++i)
+  for (size_t i = 0; i < kMiniMaxStepInputs; ++i)
     impl->inputs[i] = impl->pool->allocate(
         std::max<uint64_t>(impl->layout->bytes(impl->exe.buffers(impl->exe.input_buffers(i)),
                                                impl->layout->maxima()),
@@ -501,7 +501,7 @@ Tensor CudaBackend::step(const Tensor &ids, const Tensor &positions, const Tenso
   m.symbols = m.layout->stepSymbols(m.batch, ids.dim(1), m.capacity);
   const Tensor *in[] = {&ids, &positions, &cachePositions, &lengths};
   m.layout->checkStepInputs(in, m.symbols);
-  for (int i = 0; i < 4; ++i)
+  for (size_t i = 0; i < kMiniMaxStepInputs; ++i)
     m.inputs[i].uploadAsync(in[i]->raw(), in[i]->nbytes(), m.stream->handle());
   m.driver->check(m.driver->api().cuMemsetD8Async(m.errors.address(), 0,
                                                   m.exe.schedule_size() * sizeof(int),

@@ -17,7 +17,7 @@
 #ifndef MM_RUNTIME_COMPILED_CUDABACKEND_H
 #define MM_RUNTIME_COMPILED_CUDABACKEND_H
 
-#include "frontends/MiniMaxWeights.h"
+#include "runtime/WeightBinder.h"
 #include "runtime/engine/ForwardBackend.h"
 #include "runtime/executable/ExecutableFile.h"
 
@@ -30,7 +30,7 @@ class CudaBackend : public ForwardBackend {
 public:
   /// Throws mm::Error when there is no usable GPU (saying why), or when the
   /// executable does not target CUDA.
-  CudaBackend(exe::Executable executable, const minimax::WeightLoader &weights);
+  CudaBackend(exe::Executable executable, const WeightBinder &weights);
   ~CudaBackend() override;
 
   void reset(int64_t batch, int64_t capacity) override;

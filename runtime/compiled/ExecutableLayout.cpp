@@ -7,8 +7,68 @@ namespace mm {
 ExecutableLayout::ExecutableLayout(const exe::Executable &executable) : exe_(executable) {
   for (const exe::Symbol &s : exe_.symbols())
     maxima_.push_back(s.max());
-  if (exe_.input_buffers_size() != 4)
-    throw makeError("the executable does not take (ids, positions, cache_positions, lengths)");
+}
+
+std::string ExecutableLayout::maximumFlag(const std::string &name) {
+  if (name == "B")
+    return "mm-compile --max-batch";
+  if (name == "T")
+    return "mm-compile --max-tokens";
+  if (name == "S")
+    return "mm-compile --max-context";
+  return "mm-compile --max " + name + "=VALUE";
+}
+
+std::vector<int64_t> ExecutableLayout::bindSymbols(const std::vector<Tensor> &args) const {
+  if (static_cast<int>(args.size()) != exe_.argument_buffers_size())
+    throw makeError("@", exe_.function_name(), " takes ", exe_.argument_buffers_size(),
+                    " arguments, got ", args.size());
+  size_t n = maxima_.size();
+  std::vector<int64_t> values(n, -1);
+  // A dim c * s (one symbol, exponent 1) binds s; every other dim is checked
+  // once all symbols are known.
+  for (size_t a = 0; a < args.size(); ++a) {
+    const exe::Buffer &b = exe_.buffers(exe_.argument_buffers(a));
+    const Tensor &t = args[a];
+    bool wantInt = b.dtype() == exe::DTYPE_I64;
+    if (wantInt != (t.dtype() == DType::I64))
+      throw makeError("argument ", a, " ('", b.name(), "') must be ",
+                      wantInt ? "an integer" : "a float", " tensor");
+    if (t.rank() != b.shape_size())
+      throw makeError("argument ", a, " ('", b.name(), "') has rank ", t.rank(), ", expected ",
+                      b.shape_size());
+    for (int d = 0; d < b.shape_size(); ++d) {
+      const exe::Dim &dim = b.shape(d);
+      int symbol = -1, used = 0;
+      for (int i = 0; i < dim.exponents_size(); ++i)
+        if (dim.exponents(i)) {
+          ++used;
+          symbol = dim.exponents(i) == 1 ? i : -1;
+        }
+      if (used != 1 || symbol < 0 || dim.coefficient() <= 0 || values[symbol] >= 0)
+        continue;
+      if (t.dim(d) % dim.coefficient() != 0)
+        throw makeError("argument ", a, " ('", b.name(), "') dim ", d, " is ", t.dim(d),
+                        ", not a multiple of ", dim.coefficient());
+      values[symbol] = t.dim(d) / dim.coefficient();
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const std::string &name = exe_.symbols(i).name();
+    if (values[i] < 0)
+      throw makeError("no argument dim determines the shape symbol '", name, "'");
+    if (values[i] > maxima_[i])
+      throw makeError("shape symbol ", name, " = ", values[i], " exceeds the compiled maximum ",
+                      maxima_[i], " (", maximumFlag(name), ")");
+  }
+  for (size_t a = 0; a < args.size(); ++a) {
+    const exe::Buffer &b = exe_.buffers(exe_.argument_buffers(a));
+    std::vector<int64_t> want = dims(b, values);
+    if (want != args[a].shape())
+      throw makeError("argument ", a, " ('", b.name(), "') has shape ",
+                      formatShape(args[a].shape()), ", expected ", formatShape(want));
+  }
+  return values;
 }
 
 int ExecutableLayout::symbolIndex(const std::string &name) const {
@@ -27,10 +87,10 @@ std::vector<int64_t> ExecutableLayout::stateSymbols(int64_t batch, int64_t capac
   int b = symbolIndex("B"), s = symbolIndex("S");
   if (b >= 0 && batch > maxima_[b])
     throw makeError("batch ", batch, " exceeds the compiled maximum ", maxima_[b],
-                    " (mm-compile --max-batch)");
+                    " (", maximumFlag("B"), ")");
   if (s >= 0 && capacity > maxima_[s])
     throw makeError("context ", capacity, " tokens exceeds the compiled maximum ", maxima_[s],
-                    " (mm-compile --max-context)");
+                    " (", maximumFlag("S"), ")");
   std::vector<int64_t> values = maxima_;
   if (b >= 0)
     values[b] = batch;
@@ -47,7 +107,7 @@ std::vector<int64_t> ExecutableLayout::stepSymbols(int64_t batch, int64_t tokens
     values[i] = name == "B" ? batch : name == "T" ? tokens : capacity;
     if (values[i] > maxima_[i])
       throw makeError("a step of ", values[i], " for ", name, " exceeds the compiled maximum ",
-                      maxima_[i], name == "T" ? " (mm-compile --max-tokens)" : "");
+                      maxima_[i], " (", maximumFlag(name), ")");
   }
   return values;
 }
@@ -93,9 +153,11 @@ int ExecutableLayout::inputIndex(uint32_t id) const {
   return -1;
 }
 
-void ExecutableLayout::checkStepInputs(const Tensor *const inputs[4],
+void ExecutableLayout::checkStepInputs(const Tensor *const inputs[kMiniMaxStepInputs],
                                        const std::vector<int64_t> &symbols) const {
-  for (int i = 0; i < 4; ++i) {
+  if (exe_.input_buffers_size() != kMiniMaxStepInputs)
+    throw makeError("the executable does not take (ids, positions, cache_positions, lengths)");
+  for (int i = 0; i < kMiniMaxStepInputs; ++i) {
     const exe::Buffer &b = exe_.buffers(exe_.input_buffers(i));
     if (inputs[i]->dtype() != DType::I64 ||
         static_cast<uint64_t>(inputs[i]->nbytes()) != bytes(b, symbols))

@@ -1,7 +1,7 @@
 //===- ExecutableLayout.h - sizes and roles of an executable's buffers -*- C++ -*-===//
 //
 // What every backend of a compiled executable computes the same way: the
-// run-time symbols (B, T, S) and their compiled maxima, buffer shapes from
+// run-time shape symbols and their compiled maxima, buffer shapes from
 // their symbolic dims, which buffers are the step's inputs and the carried
 // state, and the checks that keep a request inside what the arena was
 // planned for. The backends only say where the bytes live.
@@ -11,6 +11,7 @@
 #define MM_RUNTIME_COMPILED_EXECUTABLELAYOUT_H
 
 #include "runtime/Tensor.h"
+#include "runtime/engine/MiniMaxAbi.h"
 #include "runtime/executable/ExecutableFile.h"
 
 #include <cstdint>
@@ -45,7 +46,17 @@ public:
   int inputIndex(uint32_t id) const;
   /// Checks the step's (ids, positions, cache positions, lengths) against the
   /// executable's input buffers at `symbols`: int64, exactly the planned size.
-  void checkStepInputs(const Tensor *const inputs[4], const std::vector<int64_t> &symbols) const;
+  void checkStepInputs(const Tensor *const inputs[kMiniMaxStepInputs],
+                       const std::vector<int64_t> &symbols) const;
+
+  /// The symbol values of a call with `args` (one per function argument):
+  /// each symbol is read from an argument dim that is a multiple of it alone,
+  /// then every argument's dtype and shape is checked and each symbol against
+  /// its maximum. Throws naming the argument, or the flag to raise.
+  std::vector<int64_t> bindSymbols(const std::vector<Tensor> &args) const;
+
+  /// The mm-compile flag that raises symbol `name`'s maximum.
+  static std::string maximumFlag(const std::string &name);
 
 private:
   const exe::Executable &exe_;

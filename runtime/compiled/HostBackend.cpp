@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <dlfcn.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -62,7 +63,11 @@ struct HostBackend::Impl {
   uint64_t weightBytes = 0;
 
   void loadLibrary();
-  void bindWeights(const minimax::WeightLoader &loader);
+  void bindWeights(const WeightBinder &binder);
+  /// Runs every launch; `pointerOf` resolves buffer ids to memory.
+  void runSchedule(const std::vector<int64_t> &symbols,
+                   const std::function<void *(uint32_t)> &pointerOf);
+  void *storageOf(const exe::Buffer &b, const std::vector<Tensor> &args);
 };
 
 void HostBackend::Impl::loadLibrary() {
@@ -89,10 +94,10 @@ void HostBackend::Impl::loadLibrary() {
   }
 }
 
-void HostBackend::Impl::bindWeights(const minimax::WeightLoader &loader) {
+void HostBackend::Impl::bindWeights(const WeightBinder &binder) {
   for (const exe::Weight &w : exe.weights()) {
-    Tensor t = loader.load(w.name(), DType::F32);
     Shape want(w.shape().begin(), w.shape().end());
+    Tensor t = binder(w.name(), want, w.dtype() == exe::DTYPE_I64 ? DType::I64 : DType::F32);
     if (t.shape() != want)
       throw makeError("weight '", w.name(), "' has shape ", formatShape(t.shape()),
                       " but the executable was compiled for ", formatShape(want));
@@ -112,12 +117,85 @@ void HostBackend::Impl::bindWeights(const minimax::WeightLoader &loader) {
   }
 }
 
-HostBackend::HostBackend(exe::Executable executable, const minimax::WeightLoader &loader)
+void HostBackend::Impl::runSchedule(const std::vector<int64_t> &symbols,
+                                    const std::function<void *(uint32_t)> &pointerOf) {
+  char error[1024] = {0};
+  std::vector<void *> operands;
+  // MM_TRACE_KERNELS=1 names each kernel on stderr before it runs (to find
+  // the one that crashes).
+  static const bool trace = std::getenv("MM_TRACE_KERNELS") != nullptr;
+  for (const exe::Launch &l : exe.schedule()) {
+    const exe::Kernel &k = exe.kernels(l.kernel());
+    if (trace)
+      std::fprintf(stderr, "mm: %s %s at %s\n", k.name().c_str(), k.kind().c_str(),
+                   k.location().c_str());
+    operands.clear();
+    for (uint32_t id : l.operands())
+      operands.push_back(pointerOf(id));
+    mm_kernel_ctx ctx{symbols.data(), operands.data(), error, sizeof error};
+    if (kernels[l.kernel()](&ctx) != 0)
+      throw makeError(k.location(), ": ", error);
+  }
+}
+
+/// Memory of an arena, weight or argument buffer (views resolved) in a call.
+void *HostBackend::Impl::storageOf(const exe::Buffer &buffer, const std::vector<Tensor> &args) {
+  const exe::Buffer &b = buffer.has_view_of() ? exe.buffers(buffer.view_of()) : buffer;
+  switch (b.storage()) {
+  case exe::Buffer::STORAGE_ARENA:
+    return arena.data.get() + b.offset();
+  case exe::Buffer::STORAGE_WEIGHT:
+    return weights[b.offset()].data.get();
+  case exe::Buffer::STORAGE_INPUT:
+  case exe::Buffer::STORAGE_STATE:
+    for (int i = 0; i < exe.argument_buffers_size(); ++i)
+      if (exe.argument_buffers(i) == b.id())
+        return const_cast<void *>(args[i].raw());
+    break;
+  default:
+    break;
+  }
+  throw makeError("buffer '", b.name(), "' has no storage");
+}
+
+std::vector<Tensor> HostBackend::call(std::vector<Tensor> args) {
+  Impl &m = *impl;
+  for (Tensor &a : args)
+    if (a.dtype() == DType::F64)
+      a = a.to(DType::F32);
+  std::vector<int64_t> symbols = m.layout->bindSymbols(args);
+  // State is written in place: the call must own it.
+  for (uint32_t id : m.exe.state_buffers())
+    for (int i = 0; i < m.exe.argument_buffers_size(); ++i)
+      if (m.exe.argument_buffers(i) == id && !args[i].uniquelyOwned())
+        args[i] = args[i].clone();
+  m.runSchedule(symbols, [&](uint32_t id) { return m.storageOf(m.exe.buffers(id), args); });
+  std::vector<Tensor> results;
+  for (uint32_t id : m.exe.result_buffers()) {
+    const exe::Buffer &b = m.exe.buffers(id);
+    int state = m.layout->stateIndex(id);
+    if (state >= 0) { // updated in place: the argument itself
+      for (int i = 0; i < m.exe.argument_buffers_size(); ++i)
+        if (m.exe.argument_buffers(i) == id)
+          results.push_back(args[i]);
+      continue;
+    }
+    if (b.dtype() == exe::DTYPE_BF16)
+      throw makeError("result '", b.name(), "' is a bf16 weight; compile with --weight-dtype f32");
+    Tensor out = Tensor::empty(b.dtype() == exe::DTYPE_I64 ? DType::I64 : DType::F32,
+                               m.layout->dims(b, symbols));
+    std::memcpy(out.raw(), m.storageOf(b, args), out.nbytes());
+    results.push_back(std::move(out));
+  }
+  return results;
+}
+
+HostBackend::HostBackend(exe::Executable executable, const WeightBinder &binder)
     : impl(new Impl) {
   impl->exe = std::move(executable);
   impl->layout = std::make_unique<ExecutableLayout>(impl->exe);
   impl->loadLibrary();
-  impl->bindWeights(loader);
+  impl->bindWeights(binder);
   impl->arena = Bytes::allocate(impl->exe.arena_bytes());
 }
 
@@ -173,25 +251,7 @@ Tensor HostBackend::step(const Tensor &ids, const Tensor &positions, const Tenso
     throw makeError("buffer '", b.name(), "' has no storage");
   };
 
-  char error[1024] = {0};
-  std::vector<void *> operands;
-  // MM_TRACE_KERNELS=1 names each kernel on stderr before it runs (to find
-  // the one that crashes).
-  static const bool trace = std::getenv("MM_TRACE_KERNELS") != nullptr;
-  for (const exe::Launch &l : m.exe.schedule()) {
-    if (trace)
-      std::fprintf(stderr, "mm: %s %s at %s\n", m.exe.kernels(l.kernel()).name().c_str(),
-                   m.exe.kernels(l.kernel()).kind().c_str(),
-                   m.exe.kernels(l.kernel()).location().c_str());
-    operands.clear();
-    for (uint32_t id : l.operands())
-      operands.push_back(pointerOf(id));
-    mm_kernel_ctx ctx{symbols.data(), operands.data(), error, sizeof error};
-    if (m.kernels[l.kernel()](&ctx) != 0) {
-      const exe::Kernel &k = m.exe.kernels(l.kernel());
-      throw makeError(k.location(), ": ", error);
-    }
-  }
+  m.runSchedule(symbols, pointerOf);
   const exe::Buffer &out = m.exe.buffers(m.exe.logits_buffer());
   Tensor logits = Tensor::empty(DType::F32, Shape(m.layout->dims(out, symbols)));
   std::memcpy(logits.raw(), pointerOf(m.exe.logits_buffer()), logits.nbytes());

@@ -1,16 +1,16 @@
 //===- HostBackend.h - running a compiled CPU executable --------*- C++ -*-===//
 //
 // Loads the generated kernels (a shared object inside the executable) with
-// dlopen, binds the weights from the model folder in their storage types,
-// allocates the arena once for the maximum sizes the executable was planned
-// for, and runs the launch schedule each step. No MLIR: this is what AOT
-// binaries link.
+// dlopen, binds the weights in their storage types, allocates the arena once
+// for the maximum sizes the executable was planned for, and runs the launch
+// schedule: once per `call` of any compiled function, or once per engine step
+// of a MiniMax @forward. No MLIR: this is what AOT binaries link.
 //
 //===----------------------------------------------------------------------===//
 #ifndef MM_RUNTIME_COMPILED_HOSTBACKEND_H
 #define MM_RUNTIME_COMPILED_HOSTBACKEND_H
 
-#include "frontends/MiniMaxWeights.h"
+#include "runtime/WeightBinder.h"
 #include "runtime/engine/ForwardBackend.h"
 #include "runtime/executable/ExecutableFile.h"
 
@@ -21,9 +21,16 @@ namespace mm {
 
 class HostBackend : public ForwardBackend {
 public:
-  HostBackend(exe::Executable executable, const minimax::WeightLoader &weights);
+  HostBackend(exe::Executable executable, const WeightBinder &weights);
   ~HostBackend() override;
 
+  /// Runs the compiled function: one tensor per argument (float ones are
+  /// taken as float32), one per result in the IR's order. Arguments that the
+  /// function updates in place (state) are updated and returned as their
+  /// results. Throws naming the argument or the failing kernel's location.
+  std::vector<Tensor> call(std::vector<Tensor> args);
+
+  // ForwardBackend: the engine's steps of a MiniMax @forward.
   void reset(int64_t batch, int64_t capacity) override;
   Tensor step(const Tensor &ids, const Tensor &positions, const Tensor &cachePositions,
               const Tensor &lengths) override;

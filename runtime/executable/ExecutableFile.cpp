@@ -53,6 +53,9 @@ void validate(const exe::Executable &e, const std::string &source) {
       throw bad("buffer '" + b.name() + "' names weight " + std::to_string(b.offset()));
     if (b.storage() == exe::Buffer::STORAGE_UNSPECIFIED)
       throw bad("buffer '" + b.name() + "' has no storage");
+    if (b.has_view_of() && (b.view_of() >= uint32_t(e.buffers_size()) ||
+                            e.buffers(b.view_of()).has_view_of()))
+      throw bad("buffer '" + b.name() + "' is a view of a missing buffer or of a view");
   }
   auto checkBuffer = [&](uint32_t id, const char *what) {
     if (id >= uint32_t(e.buffers_size()))
@@ -69,6 +72,14 @@ void validate(const exe::Executable &e, const std::string &source) {
     checkBuffer(id, "an input");
   for (uint32_t id : e.state_buffers())
     checkBuffer(id, "a state");
+  for (uint32_t id : e.argument_buffers())
+    checkBuffer(id, "an argument");
+  for (uint32_t id : e.result_buffers())
+    checkBuffer(id, "a result");
+  if (e.input_buffers_size() + e.state_buffers_size() != e.argument_buffers_size())
+    throw bad("the inputs and state do not partition the arguments");
+  if (e.result_buffers_size() == 0)
+    throw bad("the function has no results");
   checkBuffer(e.logits_buffer(), "the logits");
 }
 } // namespace

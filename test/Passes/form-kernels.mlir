@@ -21,7 +21,7 @@ func.func @remaining(%ids: tensor<?x?xi64>, %last: tensor<?xi64>) -> tensor<?x10
 // -----
 
 func.func @no_template(%x: tensor<?x5x4xf32>, %w: tensor<12x4xf32>, %b: tensor<12xf32>) -> tensor<?x5x4xf32> {
-  // expected-error @+1 {{'mm.gru' op has no kernel template: the compiled path covers the MiniMax-Text-01 op set}}
+  // expected-error @+1 {{'mm.gru' op has no kernel kind: the compiled targets cannot generate it yet}}
   %s, %h = mm.gru %x, %w, %w, %b, %b : (tensor<?x5x4xf32>, tensor<12x4xf32>, tensor<12x4xf32>, tensor<12xf32>, tensor<12xf32>) -> (tensor<?x5x4xf32>, tensor<?x4xf32>)
   return %s : tensor<?x5x4xf32>
 }

@@ -1,4 +1,6 @@
-// RUN: mm-opt %s -split-input-file -verify-diagnostics -mm-plan-memory='max-batch=2 max-tokens=4 max-context=8' | FileCheck %s
+// RUN: mm-opt %s -split-input-file -verify-diagnostics -mm-plan-memory='max-batch=2 max-tokens=4 max-context=8 symbol-max=N=10' | FileCheck %s
+// RUN: not mm-opt %s -split-input-file -mm-plan-memory='symbol-max=N' 2>&1 | FileCheck %s --check-prefix=BADMAX
+// BADMAX: symbol-max entry 'N' is not NAME=VALUE with VALUE >= 1
 
 // Three kernels in a chain over [B, T, 16] f32 (2 * 4 * 16 * 4 = 512 bytes):
 // the third reuses the first one's buffer, the reshape is a view, and the
@@ -46,7 +48,24 @@ func.func @no_symbols(%x: tensor<?x16xf32>) -> tensor<?x16xf32> {
 
 // -----
 
-// expected-error @+1 {{unknown shape symbol 'N' (expected B, T or S)}}
-func.func @unknown_symbol(%x: tensor<?x16xf32> {mm.dims = ["N", ""]}) -> tensor<?x16xf32> {
+// expected-error @+1 {{shape symbol 'M' has no maximum (give symbol-max=M=VALUE; mm-compile --max M=VALUE)}}
+func.func @unknown_symbol(%x: tensor<?x16xf32> {mm.dims = ["M", ""]}) -> tensor<?x16xf32> {
   return %x : tensor<?x16xf32>
+}
+
+// -----
+
+// Any symbol name works once it has a maximum: N <= 10, so the kernel result
+// [N, 16] f32 takes 640 bytes; the maxima are recorded on the function.
+// CHECK-LABEL: func @named_symbol
+// CHECK-SAME: mm.arena_bytes = 640
+// CHECK-SAME: mm.symbol_max = {N = 10 : i64}
+func.func @named_symbol(%x: tensor<?x16xf32> {mm.dims = ["N", ""]}) -> tensor<?x16xf32> {
+  // expected-remark @-1 {{arena 640 bytes for 1 buffers (640 without reuse)}}
+  %y = mm.kernel "elementwise" (%x) : (tensor<?x16xf32>) -> tensor<?x16xf32> {
+  ^bb0(%a: tensor<?x16xf32>):
+    %r = mm.relu %a : tensor<?x16xf32>
+    mm.yield %r : tensor<?x16xf32>
+  }
+  return %y : tensor<?x16xf32>
 }

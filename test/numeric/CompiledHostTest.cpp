@@ -43,7 +43,7 @@ protected:
     options.maxTokens = tokens;
     options.maxContext = context;
     CompileResult r = compileMiniMax(folder->config, configJson, dir, &folder->checkpoint, options);
-    return std::make_unique<HostBackend>(std::move(r.executable), *folder->weights);
+    return std::make_unique<HostBackend>(std::move(r.executable), folder->weights->binder());
   }
   std::string dir, configJson;
   std::unique_ptr<ModelFolder> folder;

@@ -1,10 +1,11 @@
 //===- mm-aot-runner.cpp - the runtime of AOT binaries --------------------===//
 //
 // mm-compile copies this program and appends a compiled executable to it. At
-// start it reads the executable back from its own file, opens the model folder
-// (the one it was compiled from, or --model DIR), checks that the folder's
-// config is the compiled one, and generates like `mm-run generate`. It links
-// no MLIR or LLVM.
+// start it reads the executable back from its own file. Compiled from a .mlir
+// file, it runs the function on .npy inputs like `mm-run eval`. Compiled from
+// a MiniMax model, it opens the model folder (the one it was compiled from,
+// or --model DIR), checks that the folder's config is the compiled one, and
+// generates like `mm-run generate`. It links no MLIR or LLVM.
 //
 //===----------------------------------------------------------------------===//
 #include "frontends/ModelFolder.h"
@@ -12,6 +13,7 @@
 #include "runtime/compiled/CudaBackend.h"
 #include "runtime/compiled/HostBackend.h"
 #include "runtime/executable/ExecutableFile.h"
+#include "tools/common/EvalCommand.h"
 #include "tools/common/GenerateCommand.h"
 
 #include <iostream>
@@ -38,51 +40,98 @@ static void checkSameModel(const MiniMaxConfig &compiled, const MiniMaxConfig &f
     throw makeError(found.source, ": the layer kinds differ from the compiled model's");
 }
 
-int main(int argc, char **argv) {
-  CLI::App app{"mmc ahead-of-time inference binary (MiniMax-Text-01 family)"};
-  std::string model;
+namespace {
+void printInfo(const exe::Executable &e) {
+  std::cout << "target " << (e.target() == exe::TARGET_CPU ? "cpu" : "cuda") << ", @"
+            << e.function_name() << ", " << e.kernels_size() << " kernels, arena "
+            << e.arena_bytes() << " bytes, " << e.weights_size() << " weights";
+  if (!e.config_json().empty())
+    std::cout << ", model " << (e.model_dir().empty() ? "(give --model DIR)" : e.model_dir());
+  std::cout << "\n";
+  if (e.target() == exe::TARGET_CUDA)
+    std::cout << "  cuda " << (e.cuda_arch().empty() ? "jit" : e.cuda_arch()) << ", "
+              << e.code_object().size() << " bytes of CUBIN\n";
+  auto describe = [&](const char *what, uint32_t id) {
+    const exe::Buffer &b = e.buffers(id);
+    std::cout << "  " << what << " " << b.name() << " " << exe::DType_Name(b.dtype()) << " [";
+    for (int i = 0; i < b.shape_size(); ++i) {
+      const exe::Dim &d = b.shape(i);
+      std::string dim = d.coefficient() == 1 ? "" : std::to_string(d.coefficient());
+      for (int s = 0; s < d.exponents_size(); ++s)
+        for (uint32_t k = 0; k < d.exponents(s); ++k)
+          dim += (dim.empty() ? "" : "*") + e.symbols(s).name();
+      std::cout << (i ? ", " : "") << (dim.empty() ? "1" : dim);
+    }
+    std::cout << "]" << (b.storage() == exe::Buffer::STORAGE_STATE ? " (state, in place)" : "")
+              << "\n";
+  };
+  for (uint32_t id : e.argument_buffers())
+    describe("argument", id);
+  for (uint32_t id : e.result_buffers())
+    describe("result", id);
+  for (const exe::Kernel &k : e.kernels())
+    std::cout << "  " << k.name() << " " << k.kind() << " at " << k.location()
+              << (e.target() == exe::TARGET_CUDA
+                      ? ": " + std::to_string(k.registers()) + " registers, " +
+                            std::to_string(k.spill_bytes()) + " spill bytes"
+                      : std::string())
+              << "\n";
+  for (const exe::Symbol &s : e.symbols())
+    std::cout << "  max " << s.name() << " = " << s.max() << "\n";
+  for (const exe::Weight &w : e.weights()) {
+    std::cout << "  weight " << w.name() << " [";
+    for (int i = 0; i < w.shape_size(); ++i)
+      std::cout << (i ? ", " : "") << w.shape(i);
+    std::cout << "] " << exe::DType_Name(w.dtype());
+    if (w.source_tensors_size() == 1 && w.source_tensors(0) != w.name())
+      std::cout << " from " << w.source_tensors(0);
+    else if (w.source_tensors_size() > 1)
+      std::cout << " from " << w.source_tensors(0) << " .. (" << w.source_tensors_size()
+                << " tensors)";
+    std::cout << "\n";
+  }
+}
+
+/// A function compiled from a .mlir file: .npy in, .npy out.
+int runEval(const exe::Executable &executable, int argc, char **argv) {
+  CLI::App app{"mmc ahead-of-time binary of @" + executable.function_name() +
+               ": runs it on .npy inputs"};
+  EvalArgs args;
   bool info = false;
-  GenerateArgs args;
-  app.add_option("--model", model, "model folder (default: the one compiled from)");
+  addEvalOptions(app, args);
   app.add_flag("--info", info, "print what this binary holds and exit");
-  addGenerateOptions(app, args);
   CLI11_PARSE(app, argc, argv);
+  if (info) {
+    printInfo(executable);
+    return 0;
+  }
+  if (executable.target() == exe::TARGET_CUDA)
+    throw makeError("the CUDA runtime runs MiniMax @forward executables only so far; compile "
+                    "@", executable.function_name(), " with --target cpu");
+  HostBackend backend(executable, paramsBinder(args.params, executable.function_name()));
+  writeEvalOutputs(args, backend.call(readEvalInputs(args)), DType::F32);
+  return 0;
+}
+} // namespace
+
+int main(int argc, char **argv) {
   try {
     std::optional<exe::Executable> executable = readEmbeddedExecutable();
     if (!executable)
       throw makeError("this runner has no executable appended; build one with mm-compile");
+    if (executable->config_json().empty())
+      return runEval(*executable, argc, argv);
+    CLI::App app{"mmc ahead-of-time inference binary (MiniMax-Text-01 family)"};
+    std::string model;
+    bool info = false;
+    GenerateArgs args;
+    app.add_option("--model", model, "model folder (default: the one compiled from)");
+    app.add_flag("--info", info, "print what this binary holds and exit");
+    addGenerateOptions(app, args);
+    CLI11_PARSE(app, argc, argv);
     MiniMaxConfig compiled = parseMiniMaxConfig(executable->config_json(), "the compiled config");
     if (info) {
-      std::cout << "target " << (executable->target() == exe::TARGET_CPU ? "cpu" : "cuda")
-                << ", " << executable->kernels_size() << " kernels, arena "
-                << executable->arena_bytes() << " bytes, " << executable->weights_size()
-                << " weights, model "
-                << (executable->model_dir().empty() ? "(give --model DIR)" : executable->model_dir())
-                << "\n";
-      if (executable->target() == exe::TARGET_CUDA)
-        std::cout << "  cuda " << (executable->cuda_arch().empty() ? "jit" : executable->cuda_arch())
-                  << ", " << executable->code_object().size() << " bytes of CUBIN\n";
-      for (const exe::Kernel &k : executable->kernels())
-        std::cout << "  " << k.name() << " " << k.kind() << " at " << k.location()
-                  << (executable->target() == exe::TARGET_CUDA
-                          ? ": " + std::to_string(k.registers()) + " registers, " +
-                                std::to_string(k.spill_bytes()) + " spill bytes"
-                          : std::string())
-                  << "\n";
-      for (const exe::Symbol &s : executable->symbols())
-        std::cout << "  max " << s.name() << " = " << s.max() << "\n";
-      for (const exe::Weight &w : executable->weights()) {
-        std::cout << "  weight " << w.name() << " [";
-        for (int i = 0; i < w.shape_size(); ++i)
-          std::cout << (i ? ", " : "") << w.shape(i);
-        std::cout << "] " << exe::DType_Name(w.dtype());
-        if (w.source_tensors_size() == 1 && w.source_tensors(0) != w.name())
-          std::cout << " from " << w.source_tensors(0);
-        else if (w.source_tensors_size() > 1)
-          std::cout << " from " << w.source_tensors(0) << " .. (" << w.source_tensors_size()
-                    << " tensors)";
-        std::cout << "\n";
-      }
+      printInfo(*executable);
       return 0;
     }
     if (model.empty() && executable->model_dir().empty())
@@ -94,8 +143,8 @@ int main(int argc, char **argv) {
                        [&](ModelFolder &f, int64_t, int64_t, int64_t)
                            -> std::unique_ptr<ForwardBackend> {
                          if (cuda)
-                           return std::make_unique<CudaBackend>(*executable, *f.weights);
-                         return std::make_unique<HostBackend>(*executable, *f.weights);
+                           return std::make_unique<CudaBackend>(*executable, f.weights->binder());
+                         return std::make_unique<HostBackend>(*executable, f.weights->binder());
                        },
                        {{"precision", "f32"}, {"backend", cuda ? "cuda" : "cpu"}});
   } catch (const std::exception &e) {

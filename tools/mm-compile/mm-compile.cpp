@@ -1,21 +1,36 @@
-//===- mm-compile.cpp - ahead-of-time compiler for MiniMax models ---------===//
+//===- mm-compile.cpp - the ahead-of-time compiler ------------------------===//
 //
+//   mm-compile FILE.mlir [--function F] --target cpu|cuda -o PATH
+//              [--max NAME=VALUE]... [--compile-to PHASE] [--mlir-* flags]
 //   mm-compile (--model DIR | --config FILE) --target cpu|cuda -o PATH
-//              [--emit-kernels KDIR] [--max-batch N] [--max-tokens N]
-//              [--max-context N] [--weight-dtype auto|f32|bf16]
-//              [--cuda-arch sm_90|jit] [--emit-ir FILE] [--executable FILE]
+//              [--max-batch N] [--max-tokens N] [--max-context N]
+//              [--weight-dtype auto|f32|bf16] [--cuda-arch sm_90|jit]
+//   either form: [--emit-kernels KDIR] [--emit-ir FILE] [--executable FILE]
 //
 // Writes a standalone binary at PATH: the MLIR-free runtime (mm-aot-runner)
-// with the compiled executable appended. `PATH --ids 1,2,3 --max-new-tokens N
-// --greedy --json` prints what `mm-run generate` prints; the weights are
-// memory-mapped from the model folder at run time (the one compiled from, or
-// --model DIR). --config compiles from a config.json alone (no weights read):
-// the binary then needs --model DIR when it runs.
+// with the compiled executable appended. Compiled from a .mlir file, `PATH
+// --input @a.npy --output @o.npy [--params W.safetensors]` runs the function
+// as `mm-run eval` does. Compiled from a MiniMax model, `PATH --ids 1,2,3
+// --max-new-tokens N --greedy --json` prints what `mm-run generate` prints;
+// the weights are memory-mapped from the model folder at run time (the one
+// compiled from, or --model DIR). --compile-to stops after a pipeline phase
+// (input, cleanup, fusion, memory-plan) and prints the IR, as IREE's does.
+// MLIR's pass-manager flags (--mlir-print-ir-after-all, --mlir-timing,
+// --mlir-pass-pipeline-crash-reproducer=FILE, ...) apply to the pipeline.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/Compile.h"
 #include "frontends/ModelFolder.h"
+#include "ir/InitDialects.h"
+#include "ir/ModuleFile.h"
 #include "runtime/Error.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
+#include "llvm/Support/CommandLine.h"
 
 #include <CLI/CLI.hpp>
 
@@ -27,8 +42,9 @@
 using namespace mm;
 namespace fs = std::filesystem;
 
+namespace {
 /// mm-aot-runner sits next to mm-compile in the build tree and the install.
-static std::string runnerPath() {
+std::string runnerPath() {
   fs::path self = fs::read_symlink("/proc/self/exe");
   fs::path runner = self.parent_path() / "mm-aot-runner";
   if (!fs::exists(runner))
@@ -36,56 +52,133 @@ static std::string runnerPath() {
   return runner.string();
 }
 
+/// Moves the --mlir-* flags out of argv into MLIR's own option parser, so
+/// that CLI11 sees the rest. Returns false (with a message) on a bad flag.
+bool parseMlirFlags(int &argc, char **argv) {
+  std::vector<char *> mlir{argv[0]};
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]).rfind("--mlir-", 0) == 0)
+      mlir.push_back(argv[i]);
+    else
+      argv[kept++] = argv[i];
+  }
+  argc = kept;
+  mlir::registerPassManagerCLOptions();
+  mlir::registerMLIRContextCLOptions();
+  mlir::registerAsmPrinterCLOptions();
+  mlir::registerDefaultTimingManagerCLOptions();
+  return llvm::cl::ParseCommandLineOptions(static_cast<int>(mlir.size()), mlir.data(),
+                                           "mm-compile", &llvm::errs());
+}
+
+std::map<std::string, int64_t> parseMaxima(const std::vector<std::string> &entries) {
+  std::map<std::string, int64_t> out;
+  for (const std::string &e : entries) {
+    size_t eq = e.find('=');
+    int64_t v = 0;
+    try {
+      v = eq == std::string::npos ? 0 : std::stoll(e.substr(eq + 1));
+    } catch (const std::exception &) {
+    }
+    if (eq == 0 || eq == std::string::npos || v < 1)
+      throw makeError("--max '", e, "': expected NAME=VALUE with VALUE >= 1");
+    out[e.substr(0, eq)] = v;
+  }
+  return out;
+}
+
+CompileResult compileModelFolder(const std::string &model, const std::string &configPath,
+                                 const CompileOptions &options) {
+  if (options.maxTokens > options.maxContext)
+    throw makeError("--max-tokens (", options.maxTokens, ") exceeds --max-context (",
+                    options.maxContext, ")");
+  std::unique_ptr<ModelFolder> folder;
+  MiniMaxConfig config;
+  std::string configFile = configPath;
+  if (!model.empty()) {
+    folder = ModelFolder::open(model);
+    config = folder->config;
+    configFile = (fs::path(model) / "config.json").string();
+  } else {
+    config = loadMiniMaxConfig(configPath);
+  }
+  std::ifstream in(configFile);
+  std::stringstream json;
+  json << in.rdbuf();
+  return compileMiniMax(config, json.str(), model.empty() ? "" : fs::absolute(model).string(),
+                        folder ? &folder->checkpoint : nullptr, options);
+}
+
+CompileResult compileMlirFile(const std::string &file, const std::string &function,
+                              const CompileOptions &options) {
+  mlir::DialectRegistry registry;
+  registerDialects(registry);
+  mlir::MLIRContext context(registry);
+  auto module = loadModuleFile(context, file);
+  mlir::func::FuncOp fn = selectFunction(*module, function, file);
+  return compileFunction(*module, fn.getName().str(), options);
+}
+} // namespace
+
 int main(int argc, char **argv) {
-  CLI::App app{"mm-compile: compile a MiniMax model folder into a standalone inference binary"};
-  std::string model, configPath, output, target = "cpu", emitKernels, emitIr, executablePath;
+  if (!parseMlirFlags(argc, argv))
+    return 2;
+  CLI::App app{"mm-compile: compile an mm module's function, or a MiniMax model folder, into a "
+               "standalone binary"};
+  std::string input, function, model, configPath, output, target = "cpu", emitKernels, emitIr,
+      executablePath, compileTo = "end";
+  std::vector<std::string> maxima;
   CompileOptions options;
+  auto *inputOpt = app.add_option("input", input, "the .mlir module to compile");
+  app.add_option("--function", function, "the function of the module (default: the only one)");
   auto *modelOpt = app.add_option("--model", model, "model folder (config.json, safetensors)");
   auto *configOpt = app.add_option("--config", configPath,
                                    "compile from config.json alone; the binary takes --model");
-  modelOpt->excludes(configOpt);
-  configOpt->excludes(modelOpt);
+  modelOpt->excludes(configOpt)->excludes(inputOpt);
+  configOpt->excludes(modelOpt)->excludes(inputOpt);
   app.add_option("--target", target, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
-  app.add_option("-o", output, "the binary to write")->required();
+  app.add_option("-o", output, "the binary to write");
+  app.add_option("--compile-to", compileTo,
+                 "stop after a phase and print its IR: input, cleanup, fusion, memory-plan")
+      ->check(CLI::IsMember({"input", "cleanup", "fusion", "memory-plan", "end"}));
+  app.add_option("--max", maxima,
+                 "NAME=VALUE: the largest value of shape symbol NAME (the arguments' mm.dims); "
+                 "memory is planned for it");
   app.add_option("--emit-kernels", emitKernels, "also write every generated kernel's source here");
   app.add_option("--emit-ir", emitIr, "also write the mm IR after the pipeline here");
   app.add_option("--executable", executablePath, "also write the executable alone (.mmx)");
-  app.add_option("--max-batch", options.maxBatch, "largest batch the binary accepts")
+  app.add_option("--max-batch", options.maxBatch, "MiniMax: largest batch the binary accepts")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 16));
-  app.add_option("--max-tokens", options.maxTokens, "largest prefill in tokens")
+  app.add_option("--max-tokens", options.maxTokens, "MiniMax: largest prefill in tokens")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 24));
-  app.add_option("--max-context", options.maxContext, "largest prompt + generation in tokens")
+  app.add_option("--max-context", options.maxContext,
+                 "MiniMax: largest prompt + generation in tokens")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 24));
   app.add_option("--weight-dtype", options.weightDType, "weight storage: auto, f32 or bf16")
       ->check(CLI::IsMember({"auto", "f32", "bf16"}));
   app.add_option("--cuda-arch", options.cudaArch,
                  "cuda: NVRTC target compiled ahead of time (sm_80, sm_90, ...) or jit");
   CLI11_PARSE(app, argc, argv);
-  if (model.empty() && configPath.empty()) {
-    std::cerr << "mm-compile: error: give --model DIR or --config FILE\n";
+  if (input.empty() && model.empty() && configPath.empty()) {
+    std::cerr << "mm-compile: error: give FILE.mlir, --model DIR or --config FILE\n";
+    return 2;
+  }
+  options.stopAt = *parseCompilePhase(compileTo);
+  if (output.empty() && options.stopAt == CompilePhase::End) {
+    std::cerr << "mm-compile: error: give -o PATH (or --compile-to PHASE to print the IR)\n";
     return 2;
   }
   try {
-    if (options.maxTokens > options.maxContext)
-      throw makeError("--max-tokens (", options.maxTokens, ") exceeds --max-context (",
-                      options.maxContext, ")");
     options.target = target == "cuda" ? CompileOptions::Target::CUDA : CompileOptions::Target::CPU;
-    std::unique_ptr<ModelFolder> folder;
-    MiniMaxConfig config;
-    std::string configFile = configPath;
-    if (!model.empty()) {
-      folder = ModelFolder::open(model);
-      config = folder->config;
-      configFile = (fs::path(model) / "config.json").string();
-    } else {
-      config = loadMiniMaxConfig(configPath);
+    options.symbolMax = parseMaxima(maxima);
+    options.passManagerCLOptions = true;
+    CompileResult r = input.empty() ? compileModelFolder(model, configPath, options)
+                                    : compileMlirFile(input, function, options);
+    if (options.stopAt != CompilePhase::End) {
+      std::cout << r.finalIR << "\n";
+      return 0;
     }
-    std::ifstream in(configFile);
-    std::stringstream json;
-    json << in.rdbuf();
-    CompileResult r = compileMiniMax(config, json.str(),
-                                     model.empty() ? "" : fs::absolute(model).string(),
-                                     folder ? &folder->checkpoint : nullptr, options);
     if (!emitKernels.empty()) {
       fs::create_directories(emitKernels);
       for (const CompiledKernelSource &k : r.kernelSources)
@@ -96,11 +189,17 @@ int main(int argc, char **argv) {
     if (!executablePath.empty())
       writeExecutable(r.executable, executablePath);
     writeAotBinary(r.executable, runnerPath(), output);
-    std::cout << "wrote " << output << ": " << r.executable.kernels_size() << " " << target
-              << " kernels, arena " << r.executable.arena_bytes() << " bytes (batch <= "
-              << options.maxBatch << ", step <= " << options.maxTokens << " tokens, context <= "
-              << options.maxContext << "), weights from "
-              << (model.empty() ? "--model DIR at run time" : r.executable.model_dir()) << "\n";
+    const exe::Executable &e = r.executable;
+    std::cout << "wrote " << output << ": @" << e.function_name() << ", "
+              << e.kernels_size() << " " << target << " kernels, arena " << e.arena_bytes()
+              << " bytes (";
+    for (int i = 0; i < e.symbols_size(); ++i)
+      std::cout << (i ? ", " : "") << e.symbols(i).name() << " <= " << e.symbols(i).max();
+    std::cout << (e.symbols_size() ? "" : "static shapes") << ")";
+    if (input.empty())
+      std::cout << ", weights from "
+                << (model.empty() ? "--model DIR at run time" : e.model_dir());
+    std::cout << "\n";
     return 0;
   } catch (const std::exception &e) {
     std::cerr << "mm-compile: error: " << e.what() << "\n";

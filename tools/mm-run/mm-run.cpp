@@ -4,8 +4,12 @@
 //   mm-run generate --model DIR (--ids 1,2,3 | --prompt TEXT)... --max-new-tokens N
 //                   [--greedy | --temperature T --top-k K --top-p P --seed S] [--json]
 //   mm-run emit-ir  (--model DIR | --config FILE) [--all-logits] [--bf16]
+//   mm-run eval FILE.mlir [--function F] --input @a.npy ... --output @o.npy ...
+//               [--backend reference|cpu|cuda] [--precision f32|f64]
+//               [--params W.safetensors] [--max NAME=VALUE]...
 //
-// Runs on the reference executor. `--ids` / `--prompt` may repeat: the
+// `eval` runs any function of an mm module, as iree-run-module does. The
+// model commands run on the reference executor unless --backend says otherwise. `--ids` / `--prompt` may repeat: the
 // prompts then form one batch. With --json the last line of stdout is one JSON
 // object: {"ids", "tokens_per_second", ...}.
 //
@@ -16,10 +20,13 @@
 #include "runtime/compiled/HostBackend.h"
 #include "runtime/cuda/CudaDriver.h"
 #include "ir/InitDialects.h"
+#include "ir/ModuleFile.h"
 #include "models/MiniMaxBuilder.h"
+#include "reference/Executor.h"
 #include "reference/ReferenceBackend.h"
 #include "runtime/Npy.h"
 #include "runtime/engine/Engine.h"
+#include "tools/common/EvalCommand.h"
 #include "tools/common/GenerateCommand.h"
 
 #include <CLI/CLI.hpp>
@@ -28,12 +35,14 @@
 #include <omp.h>
 #endif
 
+#include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 using namespace mm;
@@ -87,8 +96,8 @@ struct Common {
     CompileResult compiled =
         compileMiniMax(folder.config, json.str(), folder.dir, &folder.checkpoint, compile);
     if (backend == "cuda")
-      return std::make_unique<CudaBackend>(std::move(compiled.executable), *folder.weights);
-    return std::make_unique<HostBackend>(std::move(compiled.executable), *folder.weights);
+      return std::make_unique<CudaBackend>(std::move(compiled.executable), folder.weights->binder());
+    return std::make_unique<HostBackend>(std::move(compiled.executable), folder.weights->binder());
   }
   ExecutorOptions executorOptions() const {
 #ifdef _OPENMP
@@ -131,10 +140,83 @@ int runEmitIr(const std::string &source, bool allLogits, bool bf16) {
   return 0;
 }
 
+struct EvalCommandArgs {
+  std::string file, function, backend = "reference", precision = "f32";
+  std::vector<std::string> maxima;
+  int threads = 0;
+  EvalArgs io;
+};
+
+/// NAME=VALUE entries of --max.
+std::map<std::string, int64_t> parseMaxima(const std::vector<std::string> &entries) {
+  std::map<std::string, int64_t> out;
+  for (const std::string &e : entries) {
+    size_t eq = e.find('=');
+    int64_t v = 0;
+    try {
+      v = eq == std::string::npos ? 0 : std::stoll(e.substr(eq + 1));
+    } catch (const std::exception &) {
+    }
+    if (eq == 0 || eq == std::string::npos || v < 1)
+      throw makeError("--max '", e, "': expected NAME=VALUE with VALUE >= 1");
+    out[e.substr(0, eq)] = v;
+  }
+  return out;
+}
+
+/// Compiled in process for exactly this call: each shape symbol's maximum is
+/// its value in the inputs unless --max gives one.
+std::vector<Tensor> evalCompiled(const EvalCommandArgs &a, mlir::ModuleOp module,
+                                 mlir::func::FuncOp fn, std::vector<Tensor> inputs,
+                                 const WeightBinder &binder) {
+  if (a.precision != "f32")
+    throw makeError("--backend ", a.backend, " computes in f32; --precision f64 is for the reference");
+  if (a.backend == "cuda")
+    throw makeError("--backend cuda: the CUDA runtime runs MiniMax @forward executables only so "
+                    "far; evaluate other functions with --backend cpu or reference");
+  CompileOptions options;
+  options.symbolMax = parseMaxima(a.maxima);
+  for (auto [i, input] : llvm::enumerate(inputs)) {
+    auto names = i < fn.getNumArguments() ? fn.getArgAttrOfType<mlir::ArrayAttr>(i, "mm.dims")
+                                          : mlir::ArrayAttr();
+    for (int64_t d = 0; names && d < std::min<int64_t>(names.size(), input.rank()); ++d)
+      if (auto s = llvm::dyn_cast<mlir::StringAttr>(names[d]); s && !s.getValue().empty())
+        options.symbolMax.emplace(s.str(), std::max<int64_t>(1, input.dim(d)));
+  }
+  CompileResult compiled = compileFunction(module, fn.getName().str(), options);
+  HostBackend backend(std::move(compiled.executable), binder);
+  return backend.call(std::move(inputs));
+}
+
+int runEval(const EvalCommandArgs &a) {
+#ifdef _OPENMP
+  if (a.threads > 0)
+    omp_set_num_threads(a.threads);
+#endif
+  mlir::DialectRegistry registry;
+  registerDialects(registry);
+  mlir::MLIRContext context(registry);
+  auto module = loadModuleFile(context, a.file);
+  mlir::func::FuncOp fn = selectFunction(*module, a.function, a.file);
+  std::string name = fn.getName().str();
+  std::vector<Tensor> inputs = readEvalInputs(a.io);
+  WeightBinder binder = paramsBinder(a.io.params, name);
+  DType precision = a.precision == "f64" ? DType::F64 : DType::F32;
+  std::vector<Tensor> results;
+  if (a.backend == "reference") {
+    ReferenceExecutor executor(fn, binder, {precision, ref::LightningMode::Blockwise});
+    results = executor.run(std::move(inputs));
+  } else {
+    results = evalCompiled(a, *module, fn, std::move(inputs), binder);
+  }
+  writeEvalOutputs(a.io, results, precision);
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
-  CLI::App app{"mm-run: run a MiniMax-Text-01 / M1 model folder on the mmc reference executor"};
+  CLI::App app{"mm-run: run an mm module's functions, or a MiniMax-Text-01 / M1 model folder"};
   app.require_subcommand(1);
 
   Common logitsCommon, generateCommon;
@@ -158,8 +240,26 @@ int main(int argc, char **argv) {
   emit->add_flag("--all-logits", irAllLogits, "logits of every position");
   emit->add_flag("--bf16", irBf16, "bf16 weights and activations");
 
+  EvalCommandArgs evalArgs;
+  CLI::App *eval = app.add_subcommand("eval", "run any function of an mm module on .npy inputs");
+  eval->add_option("file", evalArgs.file, "the .mlir module")->required();
+  eval->add_option("--function", evalArgs.function, "the function (default: the only one)");
+  addEvalOptions(*eval, evalArgs.io);
+  eval->add_option("--backend", evalArgs.backend,
+                   "reference (the oracle executor), cpu or cuda (compile, then run)")
+      ->check(CLI::IsMember({"reference", "cpu", "cuda"}));
+  eval->add_option("--precision", evalArgs.precision,
+                   "f32, or f64 (reference: computes and writes float results in float64)")
+      ->check(CLI::IsMember({"f32", "f64"}));
+  eval->add_option("--max", evalArgs.maxima,
+                   "NAME=VALUE: compiled backends plan memory for shape symbol NAME up to VALUE "
+                   "(default: its value in the inputs)");
+  eval->add_option("--threads", evalArgs.threads, "OpenMP threads (default: all)");
+
   CLI11_PARSE(app, argc, argv);
   try {
+    if (eval->parsed())
+      return runEval(evalArgs);
     if (logits->parsed())
       return runLogits(logitsCommon, idsText, out);
     if (emit->parsed())

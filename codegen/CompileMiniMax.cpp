@@ -1,0 +1,70 @@
+//===- CompileMiniMax.cpp - MiniMax config to an executable ---------------===//
+//
+// One client of compileFunction: build @forward from the config, compile it
+// with the batch / step / context maxima as B / T / S, and record what the
+// engine and AOT binaries need to load the model (config, folder, where each
+// weight comes from).
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/Compile.h"
+#include "frontends/MiniMaxWeights.h"
+#include "ir/InitDialects.h"
+#include "models/MiniMaxBuilder.h"
+#include "runtime/Error.h"
+#include "runtime/engine/MiniMaxAbi.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+
+#include <optional>
+
+using namespace mlir;
+
+namespace mm {
+
+namespace {
+bool checkpointIsBF16(const Checkpoint *checkpoint) {
+  if (!checkpoint)
+    return false;
+  for (const std::string &name : checkpoint->names()) {
+    StDType d = checkpoint->find(name)->dtype;
+    if (d != StDType::BF16 && (d == StDType::F32 || d == StDType::F16 || d == StDType::F64))
+      return false;
+  }
+  return true;
+}
+} // namespace
+
+CompileResult compileMiniMax(const MiniMaxConfig &config, const std::string &configJson,
+                             const std::string &modelDir, const Checkpoint *checkpoint,
+                             const CompileOptions &options) {
+  DialectRegistry registry;
+  registerDialects(registry);
+  MLIRContext context(registry);
+  MiniMaxGraphOptions graphOptions;
+  graphOptions.allLogits = options.allLogits;
+  OwningOpRef<ModuleOp> module = buildMiniMaxModule(context, config, graphOptions);
+
+  std::optional<minimax::WeightLoader> loader;
+  if (checkpoint)
+    loader.emplace(config, *checkpoint);
+  auto sources = [&](const std::string &name) {
+    return loader ? loader->sources(name) : std::vector<std::string>{};
+  };
+  CompileResult result = compileFunction(*module, kForwardFunction, options, sources,
+                                         checkpointIsBF16(checkpoint));
+  if (options.stopAt != CompilePhase::End)
+    return result;
+  exe::Executable &e = result.executable;
+  e.set_config_json(configJson);
+  e.set_model_dir(modelDir);
+  e.set_all_logits(options.allLogits);
+  // The engine keeps the caches in place between steps.
+  if (e.input_buffers_size() != static_cast<int>(kMiniMaxStepInputs) ||
+      e.state_buffers_size() + 1 != e.result_buffers_size())
+    throw makeError(config.source, ": @forward's state is not updated in place; the engine "
+                                   "keeps the model's state in place");
+  return result;
+}
+
+} // namespace mm

@@ -1,0 +1,73 @@
+//===- EvalCommand.cpp ----------------------------------------------------===//
+#include "tools/common/EvalCommand.h"
+#include "frontends/Safetensors.h"
+#include "runtime/Npy.h"
+
+#include <iostream>
+#include <memory>
+
+namespace mm {
+
+void addEvalOptions(CLI::App &command, EvalArgs &args) {
+  command.add_option("--input", args.inputs, "@FILE.npy per function argument, in order");
+  command.add_option("--output", args.outputs, "@FILE.npy per result, in order");
+  command.add_option("--params", args.params, ".safetensors file binding the mm.param weights");
+}
+
+namespace {
+std::string fileOf(const std::string &flag, const std::string &value) {
+  if (value.size() < 2 || value[0] != '@')
+    throw makeError(flag, " '", value, "': expected @FILE.npy");
+  return value.substr(1);
+}
+} // namespace
+
+std::vector<Tensor> readEvalInputs(const EvalArgs &args) {
+  std::vector<Tensor> inputs;
+  for (const std::string &in : args.inputs)
+    inputs.push_back(readNpy(fileOf("--input", in)));
+  return inputs;
+}
+
+WeightBinder paramsBinder(const std::string &paramsPath, const std::string &function) {
+  std::shared_ptr<SafetensorsFile> file;
+  if (!paramsPath.empty())
+    file = SafetensorsFile::open(paramsPath);
+  return [file, paramsPath, function](const std::string &name, const Shape &shape,
+                                      DType dtype) -> Tensor {
+    if (!file)
+      throw makeError("@", function, " reads the weight '", name,
+                      "': give --params FILE.safetensors");
+    const StTensor *t = file->find(name);
+    if (!t)
+      throw makeError(paramsPath, ": no tensor '", name, "' (an mm.param of @", function, ")");
+    if (t->shape != shape)
+      throw makeError(paramsPath, ": tensor '", name, "' has shape ", formatShape(t->shape),
+                      ", the mm.param is ", formatShape(shape));
+    return dtype == DType::I64 ? t->toInt64() : t->toFloat(dtype);
+  };
+}
+
+void writeEvalOutputs(const EvalArgs &args, const std::vector<Tensor> &results,
+                      DType floatType) {
+  if (!args.outputs.empty() && args.outputs.size() != results.size())
+    throw makeError("the function has ", results.size(), " results but ", args.outputs.size(),
+                    " --output were given");
+  for (size_t i = 0; i < results.size(); ++i) {
+    Tensor r = results[i].dtype() == DType::I64 ? results[i] : results[i].to(floatType);
+    if (!args.outputs.empty()) {
+      writeNpy(fileOf("--output", args.outputs[i]), r);
+      continue;
+    }
+    std::cout << "result[" << i << "]: " << (r.rank() ? formatShape(r.shape()) + "x" : "")
+              << dtypeName(r.dtype()) << " =";
+    Tensor d = r.to(DType::F64);
+    int64_t shown = std::min<int64_t>(d.numel(), 8);
+    for (int64_t k = 0; k < shown; ++k)
+      std::cout << " " << (r.dtype() == DType::I64 ? std::to_string(r.data<int64_t>()[k])
+                                                  : std::to_string(d.data<double>()[k]));
+    std::cout << (d.numel() > shown ? " ..." : "") << "\n";
+  }
+}
+
+} // namespace mm
