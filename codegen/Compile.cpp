@@ -203,7 +203,7 @@ void ExecutableBuilder::addKernel(KernelOp k, size_t index, const GeneratedKerne
     uint32_t id;
     if (offset >= 0) {
       id = newBuffer(result, exe::Buffer::STORAGE_ARENA, offset,
-                     k.getKind().str() + "." + std::to_string(index), false);
+                     stringifyKernelKind(k.getKind()).str() + "." + std::to_string(index), false);
     } else {
       id = bufferOf.lookup(k.getInputs()[(*k.getInPlace())[r]]);
       bufferOf[result] = id;

@@ -464,22 +464,25 @@ LogicalResult CudaEmitter::emitLightning() {
 }
 
 FailureOr<CudaKernelPlan> CudaEmitter::emit() {
-  StringRef kind = kernel.getKind();
-  plan["kind"] = kind.str();
-  LogicalResult ok =
-      kind == "elementwise"           ? emitElementwiseKernel()
-      : kind == "gemm"                ? emitGemm()
-      : kind == "norm"                ? emitNorm()
-      : kind == "embedding"           ? emitEmbedding()
-      : kind == "gather"              ? emitGather()
-      : kind == "moe_router"          ? emitRouter()
-      : kind == "moe_dispatch"        ? emitDispatch()
-      : kind == "grouped_gemm"        ? emitGroupedGemm()
-      : kind == "grouped_gemm_swiglu" ? emitGroupedSwiglu()
-      : kind == "moe_combine"         ? emitCombine()
-      : kind == "attention"           ? emitAttention()
-      : kind == "lightning"           ? emitLightning()
-                                      : fail("no CUDA template");
+  std::string kind = stringifyKernelKind(kernel.getKind()).str();
+  plan["kind"] = kind;
+  LogicalResult ok = [&] {
+    switch (kernel.getKind()) {
+    case KernelKind::Elementwise: return emitElementwiseKernel();
+    case KernelKind::Gemm: return emitGemm();
+    case KernelKind::Norm: return emitNorm();
+    case KernelKind::Embedding: return emitEmbedding();
+    case KernelKind::Gather: return emitGather();
+    case KernelKind::MoeRouter: return emitRouter();
+    case KernelKind::MoeDispatch: return emitDispatch();
+    case KernelKind::GroupedGemm: return emitGroupedGemm();
+    case KernelKind::GroupedGemmSwiglu: return emitGroupedSwiglu();
+    case KernelKind::MoeCombine: return emitCombine();
+    case KernelKind::Attention: return emitAttention();
+    case KernelKind::Lightning: return emitLightning();
+    }
+    return fail("no CUDA generator");
+  }();
   if (failed(ok))
     return failure();
   for (Value v : kernel.getInputs())
@@ -487,7 +490,7 @@ FailureOr<CudaKernelPlan> CudaEmitter::emit() {
         !llvm::cast<RankedTensorType>(v.getType()).getElementType().isF32())
       return (void)fail("the CUDA path computes in float32; compile a float32 graph"), FailureOr<CudaKernelPlan>();
   CudaKernelPlan p;
-  p.kind = kind.str();
+  p.kind = kind;
   p.location = locationOf(kernel);
   p.prefix = prefix;
   p.code = "// " + p.kind + " at " + p.location + "\n" + code;

@@ -30,7 +30,7 @@ SmallVector<Operation *> bodyOps(KernelOp k) {
 }
 
 LogicalResult FusedKernelEmitter::fail(const Twine &why) {
-  kernel.emitError("cannot generate ") << targetName << " for this '" << kernel.getKind()
+  kernel.emitError("cannot generate ") << targetName << " for this '" << stringifyKernelKind(kernel.getKind())
                                        << "' kernel: " << why;
   return failure();
 }

@@ -34,4 +34,22 @@ def MM_PolicyLossKind : I32EnumAttr<"PolicyLossKind", "policy-gradient objective
   let cppNamespace = "::mm";
 }
 
+// What an mm.kernel is: each kind has one reading of its body into a typed
+// description (codegen/KernelDescriptions.h) and one generator per target.
+def MM_KernelKind : I32EnumAttr<"KernelKind", "the code-generation kind of an mm.kernel", [
+    I32EnumAttrCase<"Gemm", 0, "gemm">,
+    I32EnumAttrCase<"Norm", 1, "norm">,
+    I32EnumAttrCase<"Elementwise", 2, "elementwise">,
+    I32EnumAttrCase<"Attention", 3, "attention">,
+    I32EnumAttrCase<"Lightning", 4, "lightning">,
+    I32EnumAttrCase<"MoeRouter", 5, "moe_router">,
+    I32EnumAttrCase<"MoeDispatch", 6, "moe_dispatch">,
+    I32EnumAttrCase<"GroupedGemm", 7, "grouped_gemm">,
+    I32EnumAttrCase<"GroupedGemmSwiglu", 8, "grouped_gemm_swiglu">,
+    I32EnumAttrCase<"MoeCombine", 9, "moe_combine">,
+    I32EnumAttrCase<"Embedding", 10, "embedding">,
+    I32EnumAttrCase<"Gather", 11, "gather">]> {
+  let cppNamespace = "::mm";
+}
+
 #endif // MM_ATTRS_TD

@@ -15,20 +15,20 @@ using namespace mm;
 
 namespace {
 /// The kernel template that runs `op` alone, if there is one.
-std::optional<StringRef> kernelKind(Operation *op) {
+std::optional<KernelKind> kernelKind(Operation *op) {
   if (isElementwise(op))
-    return StringRef("elementwise");
-  return llvm::TypeSwitch<Operation *, std::optional<StringRef>>(op)
-      .Case([](EmbeddingOp) { return StringRef("embedding"); })
-      .Case([](GatherOp) { return StringRef("gather"); })
-      .Case([](LinearOp) { return StringRef("gemm"); })
-      .Case([](RmsNormOp) { return StringRef("norm"); })
-      .Case([](GroupedMatmulOp) { return StringRef("grouped_gemm"); })
-      .Case([](MoeCombineOp) { return StringRef("moe_combine"); })
-      .Case([](MoeRouterOp) { return StringRef("moe_router"); })
-      .Case([](MoeDispatchOp) { return StringRef("moe_dispatch"); })
-      .Case([](AttentionOp) { return StringRef("attention"); })
-      .Case([](LightningAttentionOp) { return StringRef("lightning"); })
+    return KernelKind::Elementwise;
+  return llvm::TypeSwitch<Operation *, std::optional<KernelKind>>(op)
+      .Case([](EmbeddingOp) { return KernelKind::Embedding; })
+      .Case([](GatherOp) { return KernelKind::Gather; })
+      .Case([](LinearOp) { return KernelKind::Gemm; })
+      .Case([](RmsNormOp) { return KernelKind::Norm; })
+      .Case([](GroupedMatmulOp) { return KernelKind::GroupedGemm; })
+      .Case([](MoeCombineOp) { return KernelKind::MoeCombine; })
+      .Case([](MoeRouterOp) { return KernelKind::MoeRouter; })
+      .Case([](MoeDispatchOp) { return KernelKind::MoeDispatch; })
+      .Case([](AttentionOp) { return KernelKind::Attention; })
+      .Case([](LightningAttentionOp) { return KernelKind::Lightning; })
       .Default([](Operation *) { return std::nullopt; });
 }
 
@@ -41,7 +41,7 @@ struct FormKernelsPass : mm::impl::FormKernelsBase<FormKernelsPass> {
           !op.hasTrait<OpTrait::IsTerminator>())
         ops.push_back(&op);
     for (Operation *op : ops) {
-      std::optional<StringRef> kind = kernelKind(op);
+      std::optional<KernelKind> kind = kernelKind(op);
       if (!kind) {
         op->emitOpError("has no kernel kind: the compiled targets cannot generate it yet "
                         "(the reference executor runs it: mm-run eval --backend reference)");

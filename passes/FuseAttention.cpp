@@ -41,7 +41,7 @@ struct FuseAttentionPass : mm::impl::FuseAttentionBase<FuseAttentionPass> {
         inPlace.push_back({a.getUpdatedCache()[1], a.getValueCache()});
       }
       llvm::sort(group, [](Operation *x, Operation *y) { return x->isBeforeInBlock(y); });
-      (void)outlineKernel(rewriter, "attention", group, inPlace);
+      (void)outlineKernel(rewriter, KernelKind::Attention, group, inPlace);
     }
     for (LightningAttentionOp l : lightnings) {
       SmallVector<Operation *> group;
@@ -56,7 +56,7 @@ struct FuseAttentionPass : mm::impl::FuseAttentionBase<FuseAttentionPass> {
       if (l.getInitialState())
         inPlace.push_back({l.getFinalState(), l.getInitialState()});
       llvm::sort(group, [](Operation *x, Operation *y) { return x->isBeforeInBlock(y); });
-      (void)outlineKernel(rewriter, "lightning", group, inPlace);
+      (void)outlineKernel(rewriter, KernelKind::Lightning, group, inPlace);
     }
   }
 };

@@ -26,8 +26,8 @@ struct FuseElementwisePass : mm::impl::FuseElementwiseBase<FuseElementwisePass> 
       if (!start)
         return;
       SmallVector<Operation *> group = absorbElementwiseEpilogue({start}, start->getResult(0));
-      if (failed(outlineKernel(rewriter, "elementwise", group)) &&
-          failed(outlineKernel(rewriter, "elementwise", {start}))) {
+      if (failed(outlineKernel(rewriter, KernelKind::Elementwise, group)) &&
+          failed(outlineKernel(rewriter, KernelKind::Elementwise, {start}))) {
         start->emitOpError("could not be placed in a kernel");
         return signalPassFailure();
       }

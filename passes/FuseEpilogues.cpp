@@ -32,13 +32,13 @@ struct FuseEpiloguesPass : mm::impl::FuseEpiloguesBase<FuseEpiloguesPass> {
     for (Operation *anchor : anchors) {
       SmallVector<Operation *> group =
           absorbElementwiseEpilogue({anchor}, anchor->getResult(0));
-      StringRef kind = "gemm";
+      KernelKind kind = KernelKind::Gemm;
       if (isa<GroupedMatmulOp>(anchor))
-        kind = "grouped_gemm";
+        kind = KernelKind::GroupedGemm;
       else if (isa<MoeCombineOp>(anchor))
-        kind = "moe_combine";
+        kind = KernelKind::MoeCombine;
       else if (auto norm = dyn_cast<RmsNormOp>(anchor)) {
-        kind = "norm";
+        kind = KernelKind::Norm;
         absorbPrologue(norm.getInput(), group);
         llvm::sort(group, [](Operation *x, Operation *y) { return x->isBeforeInBlock(y); });
       }

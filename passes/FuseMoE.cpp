@@ -20,9 +20,9 @@ struct FuseMoEPass : mm::impl::FuseMoEBase<FuseMoEPass> {
         ops.push_back(&op);
     for (Operation *op : ops) {
       if (isa<MoeRouterOp>(op)) {
-        (void)outlineKernel(rewriter, "moe_router", {op});
+        (void)outlineKernel(rewriter, KernelKind::MoeRouter, {op});
       } else if (isa<MoeDispatchOp>(op)) {
-        (void)outlineKernel(rewriter, "moe_dispatch", {op});
+        (void)outlineKernel(rewriter, KernelKind::MoeDispatch, {op});
       } else if (auto s = dyn_cast<SwigluOp>(op)) {
         // silu(x W1_e^T) * (x W3_e^T): both grouped GEMMs in one pass over x.
         auto gate = s.getGate().getDefiningOp<GroupedMatmulOp>();
@@ -32,7 +32,7 @@ struct FuseMoEPass : mm::impl::FuseMoEBase<FuseMoEPass> {
           continue;
         SmallVector<Operation *> group{gate, up, s};
         llvm::sort(group, [](Operation *x, Operation *y) { return x->isBeforeInBlock(y); });
-        (void)outlineKernel(rewriter, "grouped_gemm_swiglu", group);
+        (void)outlineKernel(rewriter, KernelKind::GroupedGemmSwiglu, group);
       }
     }
   }

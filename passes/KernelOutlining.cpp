@@ -14,7 +14,7 @@ bool isElementwise(Operation *op) {
          isa<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp>(op);
 }
 
-FailureOr<KernelOp> outlineKernel(RewriterBase &rewriter, StringRef kind,
+FailureOr<KernelOp> outlineKernel(RewriterBase &rewriter, KernelKind kind,
                                   ArrayRef<Operation *> ops,
                                   ArrayRef<std::pair<Value, Value>> inPlace) {
   llvm::SmallPtrSet<Operation *, 8> inGroup(ops.begin(), ops.end());
@@ -57,7 +57,7 @@ FailureOr<KernelOp> outlineKernel(RewriterBase &rewriter, StringRef kind,
   }
   bool anyInPlace = llvm::any_of(inPlaceIndex, [](int64_t i) { return i >= 0; });
   auto kernel = KernelOp::create(
-      rewriter, last->getLoc(), resultTypes, rewriter.getStringAttr(kind), inputs.getArrayRef(),
+      rewriter, last->getLoc(), resultTypes, KernelKindAttr::get(rewriter.getContext(), kind), inputs.getArrayRef(),
       anyInPlace ? rewriter.getDenseI64ArrayAttr(inPlaceIndex) : DenseI64ArrayAttr());
   Block *body = rewriter.createBlock(&kernel.getBody());
   IRMapping mapping;

@@ -56,7 +56,7 @@ def FuseAttention : Pass<"mm-fuse-attention", "mlir::func::FuncOp"> {
     %k2 = mm.rope %k, %pos {rotary_dim = 8 : i64, theta = 1.0e4 : f64} : ...
     %o, %kc2, %vc2 = mm.attention %q2, %k2, %v cache(%kc, %vc) at %cp {causal} : ...
     // becomes
-    %o, %kc2, %vc2 = mm.kernel "attention" (%q, %pos, %k, %v, %kc, %vc, %cp) {in_place = array<i64: -1, 4, 5>} : ... {
+    %o, %kc2, %vc2 = mm.kernel attention (%q, %pos, %k, %v, %kc, %vc, %cp) {in_place = array<i64: -1, 4, 5>} : ... {
       ... the same three ops on block arguments ...
     }
     ```
@@ -79,7 +79,7 @@ def FuseMoE : Pass<"mm-fuse-moe", "mlir::func::FuncOp"> {
     %b = mm.grouped_matmul %x, %w3, %off : ...
     %h = mm.swiglu %a, %b : tensor<?x32xf32>
     // becomes
-    %h = mm.kernel "grouped_gemm_swiglu" (%x, %w1, %off, %w3) : ... { ... }
+    %h = mm.kernel grouped_gemm_swiglu (%x, %w1, %off, %w3) : ... { ... }
     ```
   }];
   let dependentDialects = ["::mm::MMDialect"];
@@ -102,7 +102,7 @@ def FuseEpilogues : Pass<"mm-fuse-epilogues", "mlir::func::FuncOp"> {
     %1 = mm.mul %u, %alpha : ...
     %2 = mm.add %1, %0 : ...
     // becomes
-    %2 = mm.kernel "gemm" (%o, %wo, %u) : ... {
+    %2 = mm.kernel gemm (%o, %wo, %u) : ... {
     ^bb0(%a: ..., %b: ..., %c: ...):
       %alpha = arith.constant dense<3.5> : tensor<f32>
       %0 = mm.linear %a, %b : ...
@@ -126,7 +126,7 @@ def FuseElementwise : Pass<"mm-fuse-elementwise", "mlir::func::FuncOp"> {
     %0 = mm.silu %x : tensor<?x8xf32>
     %1 = mm.mul %0, %y : (tensor<?x8xf32>, tensor<?x8xf32>) -> tensor<?x8xf32>
     // becomes
-    %1 = mm.kernel "elementwise" (%x, %y) : ... { ... }
+    %1 = mm.kernel elementwise (%x, %y) : ... { ... }
     ```
   }];
   let dependentDialects = ["::mm::MMDialect"];

@@ -350,21 +350,23 @@ LogicalResult KernelEmitter::emitGather() {
 }
 
 FailureOr<GeneratedKernel> KernelEmitter::emit() {
-  StringRef kind = kernel.getKind();
-  LogicalResult ok =
-      kind == "elementwise"           ? emitElementwiseKernel()
-      : kind == "gemm"                ? emitGemm()
-      : kind == "norm"                ? emitNorm()
-      : kind == "attention"           ? emitAttention()
-      : kind == "lightning"           ? emitLightning()
-      : kind == "moe_router"          ? emitRouter()
-      : kind == "moe_dispatch"        ? emitDispatch()
-      : kind == "grouped_gemm"        ? emitGroupedGemm()
-      : kind == "grouped_gemm_swiglu" ? emitGroupedSwiglu()
-      : kind == "moe_combine"         ? emitCombine()
-      : kind == "embedding"           ? emitEmbedding()
-      : kind == "gather"              ? emitGather()
-                                      : fail("no host template");
+  LogicalResult ok = [&] {
+    switch (kernel.getKind()) {
+    case KernelKind::Elementwise: return emitElementwiseKernel();
+    case KernelKind::Gemm: return emitGemm();
+    case KernelKind::Norm: return emitNorm();
+    case KernelKind::Attention: return emitAttention();
+    case KernelKind::Lightning: return emitLightning();
+    case KernelKind::MoeRouter: return emitRouter();
+    case KernelKind::MoeDispatch: return emitDispatch();
+    case KernelKind::GroupedGemm: return emitGroupedGemm();
+    case KernelKind::GroupedGemmSwiglu: return emitGroupedSwiglu();
+    case KernelKind::MoeCombine: return emitCombine();
+    case KernelKind::Embedding: return emitEmbedding();
+    case KernelKind::Gather: return emitGather();
+    }
+    return fail("no host generator");
+  }();
   if (failed(ok))
     return failure();
   // Typed operand pointers: inputs const, results writable (in-place results
@@ -390,7 +392,7 @@ FailureOr<GeneratedKernel> KernelEmitter::emit() {
     symbols += llvm::formatv("  [[maybe_unused]] const int64_t {0} = ctx->symbols[{1}];\n", s, i).str();
   GeneratedKernel g;
   g.name = name;
-  g.kind = kind.str();
+  g.kind = stringifyKernelKind(kernel.getKind()).str();
   g.location = locationOf(kernel);
   g.code = "// " + g.kind + " at " + g.location + "\nextern \"C\" int " + name +
            "(const mm_kernel_ctx *ctx) {\n" + symbols + decls + body;

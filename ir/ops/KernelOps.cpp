@@ -4,17 +4,7 @@
 using namespace mlir;
 using namespace mm;
 
-ArrayRef<StringRef> KernelOp::knownKinds() {
-  static const StringRef kinds[] = {
-      "gemm",         "norm",         "elementwise",         "attention",
-      "lightning",    "moe_router",   "moe_dispatch",        "grouped_gemm",
-      "grouped_gemm_swiglu", "moe_combine", "embedding", "gather"};
-  return kinds;
-}
-
 LogicalResult KernelOp::verify() {
-  if (!llvm::is_contained(knownKinds(), getKind()))
-    return emitOpError("unknown kernel kind '") << getKind() << "'";
   Block &body = getBodyBlock();
   if (body.getNumArguments() != getInputs().size())
     return emitOpError("body has ") << body.getNumArguments() << " arguments for "

@@ -16,7 +16,7 @@ def MM_KernelOp : MM_Op<"kernel", [IsolatedFromAbove, RecursiveMemoryEffects,
     what a graph computes, and every generated kernel is tested against its
     body.
 
-    `kind` names the code-generation template: `gemm` (a linear layer and its
+    `kind` (an enum) names the code-generation kind: `gemm` (a linear layer and its
     elementwise epilogue), `norm` (RMSNorm with elementwise prologue and
     epilogue), `elementwise`, `attention` (RoPE + grouped-query attention with
     a KV cache), `lightning` (the q/k/v slices + lightning attention),
@@ -26,7 +26,7 @@ def MM_KernelOp : MM_Op<"kernel", [IsolatedFromAbove, RecursiveMemoryEffects,
     may overwrite (-1: none): KV caches and lightning states update in place.
 
     ```mlir
-    %y = mm.kernel "gemm" (%x, %w, %u) : (tensor<?x?x64xf32>, tensor<64x64xf32>, tensor<?x?x64xf32>) -> tensor<?x?x64xf32> {
+    %y = mm.kernel gemm (%x, %w, %u) : (tensor<?x?x64xf32>, tensor<64x64xf32>, tensor<?x?x64xf32>) -> tensor<?x?x64xf32> {
     ^bb0(%a: tensor<?x?x64xf32>, %b: tensor<64x64xf32>, %c: tensor<?x?x64xf32>):
       %0 = mm.linear %a, %b : (tensor<?x?x64xf32>, tensor<64x64xf32>) -> tensor<?x?x64xf32>
       %1 = mm.add %0, %c : (tensor<?x?x64xf32>, tensor<?x?x64xf32>) -> tensor<?x?x64xf32>
@@ -34,7 +34,7 @@ def MM_KernelOp : MM_Op<"kernel", [IsolatedFromAbove, RecursiveMemoryEffects,
     }
     ```
   }];
-  let arguments = (ins StrAttr:$kind, Variadic<MM_AnyTensor>:$inputs,
+  let arguments = (ins MM_KernelKind:$kind, Variadic<MM_AnyTensor>:$inputs,
                        OptionalAttr<DenseI64ArrayAttr>:$in_place);
   let results = (outs Variadic<MM_AnyTensor>:$results);
   let regions = (region SizedRegion<1>:$body);
@@ -43,8 +43,6 @@ def MM_KernelOp : MM_Op<"kernel", [IsolatedFromAbove, RecursiveMemoryEffects,
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
-    /// The kinds code generation knows.
-    static ::llvm::ArrayRef<::llvm::StringRef> knownKinds();
     ::mlir::Block &getBodyBlock() { return getBody().front(); }
   }];
 }

@@ -1035,8 +1035,8 @@ func.func @yield_outside(%x: tensor<?x8xf32>) {
 // -----
 
 func.func @kernel_kind(%x: tensor<4xf32>) {
-  // expected-error @+1 {{unknown kernel kind 'magic'}}
-  %0 = mm.kernel "magic" (%x) : (tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'kind'}}
+  %0 = mm.kernel magic (%x) : (tensor<4xf32>) -> tensor<4xf32> {
   ^bb0(%a: tensor<4xf32>):
     mm.yield %a : tensor<4xf32>
   }
@@ -1047,7 +1047,7 @@ func.func @kernel_kind(%x: tensor<4xf32>) {
 
 func.func @kernel_arguments(%x: tensor<4xf32>) {
   // expected-error @+1 {{body has 2 arguments for 1 inputs}}
-  %0 = mm.kernel "elementwise" (%x) : (tensor<4xf32>) -> tensor<4xf32> {
+  %0 = mm.kernel elementwise (%x) : (tensor<4xf32>) -> tensor<4xf32> {
   ^bb0(%a: tensor<4xf32>, %b: tensor<4xf32>):
     mm.yield %a : tensor<4xf32>
   }
@@ -1058,7 +1058,7 @@ func.func @kernel_arguments(%x: tensor<4xf32>) {
 
 func.func @kernel_argument_type(%x: tensor<4xf32>) {
   // expected-error @+1 {{body argument 0 has type 'tensor<5xf32>' but input 0 is 'tensor<4xf32>'}}
-  %0 = mm.kernel "elementwise" (%x) : (tensor<4xf32>) -> tensor<5xf32> {
+  %0 = mm.kernel elementwise (%x) : (tensor<4xf32>) -> tensor<5xf32> {
   ^bb0(%a: tensor<5xf32>):
     mm.yield %a : tensor<5xf32>
   }
@@ -1069,7 +1069,7 @@ func.func @kernel_argument_type(%x: tensor<4xf32>) {
 
 func.func @kernel_yield(%x: tensor<4xf32>) {
   // expected-error @+1 {{body yields ('tensor<4xf32>') but the kernel produces ('tensor<4xbf16>')}}
-  %0 = mm.kernel "elementwise" (%x) : (tensor<4xf32>) -> tensor<4xbf16> {
+  %0 = mm.kernel elementwise (%x) : (tensor<4xf32>) -> tensor<4xbf16> {
   ^bb0(%a: tensor<4xf32>):
     mm.yield %a : tensor<4xf32>
   }
@@ -1080,7 +1080,7 @@ func.func @kernel_yield(%x: tensor<4xf32>) {
 
 func.func @kernel_in_place(%x: tensor<4xf32>) {
   // expected-error @+1 {{in_place entry 0 names input 3, which does not exist}}
-  %0 = mm.kernel "elementwise" (%x) {in_place = array<i64: 3>} : (tensor<4xf32>) -> tensor<4xf32> {
+  %0 = mm.kernel elementwise (%x) {in_place = array<i64: 3>} : (tensor<4xf32>) -> tensor<4xf32> {
   ^bb0(%a: tensor<4xf32>):
     mm.yield %a : tensor<4xf32>
   }
@@ -1091,7 +1091,7 @@ func.func @kernel_in_place(%x: tensor<4xf32>) {
 
 func.func @kernel_in_place_count(%x: tensor<4xf32>) {
   // expected-error @+1 {{in_place has 2 entries for 1 results}}
-  %0 = mm.kernel "elementwise" (%x) {in_place = array<i64: 0, 0>} : (tensor<4xf32>) -> tensor<4xf32> {
+  %0 = mm.kernel elementwise (%x) {in_place = array<i64: 0, 0>} : (tensor<4xf32>) -> tensor<4xf32> {
   ^bb0(%a: tensor<4xf32>):
     mm.yield %a : tensor<4xf32>
   }
@@ -1102,7 +1102,7 @@ func.func @kernel_in_place_count(%x: tensor<4xf32>) {
 
 func.func @kernel_isolated(%x: tensor<4xf32>) {
   // expected-note @+1 {{required by region isolation constraints}}
-  %0 = mm.kernel "elementwise" () : () -> tensor<4xf32> {
+  %0 = mm.kernel elementwise () : () -> tensor<4xf32> {
     // expected-error @+1 {{using value defined outside the region}}
     %1 = mm.silu %x : tensor<4xf32>
     mm.yield %1 : tensor<4xf32>

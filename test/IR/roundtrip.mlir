@@ -275,12 +275,12 @@ func.func @collectives(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
 
 // CHECK-LABEL: func @kernel
 func.func @kernel(%x: tensor<?x64xf32>, %w: tensor<32x64xf32>, %r: tensor<?x32xf32>) -> tensor<?x32xf32> {
-  // CHECK: mm.kernel "gemm" (%{{.*}}, %{{.*}}, %{{.*}}) {in_place = array<i64: 2>} : (tensor<?x64xf32>, tensor<32x64xf32>, tensor<?x32xf32>) -> tensor<?x32xf32> {
+  // CHECK: mm.kernel gemm (%{{.*}}, %{{.*}}, %{{.*}}) {in_place = array<i64: 2>} : (tensor<?x64xf32>, tensor<32x64xf32>, tensor<?x32xf32>) -> tensor<?x32xf32> {
   // CHECK: ^bb0(%{{.*}}: tensor<?x64xf32>, %{{.*}}: tensor<32x64xf32>, %{{.*}}: tensor<?x32xf32>):
   // CHECK:   mm.linear
   // CHECK:   mm.add
   // CHECK:   mm.yield
-  %0 = mm.kernel "gemm" (%x, %w, %r) {in_place = array<i64: 2>} : (tensor<?x64xf32>, tensor<32x64xf32>, tensor<?x32xf32>) -> tensor<?x32xf32> {
+  %0 = mm.kernel gemm (%x, %w, %r) {in_place = array<i64: 2>} : (tensor<?x64xf32>, tensor<32x64xf32>, tensor<?x32xf32>) -> tensor<?x32xf32> {
   ^bb0(%a: tensor<?x64xf32>, %b: tensor<32x64xf32>, %c: tensor<?x32xf32>):
     %1 = mm.linear %a, %b : (tensor<?x64xf32>, tensor<32x64xf32>) -> tensor<?x32xf32>
     %2 = mm.add %1, %c : (tensor<?x32xf32>, tensor<?x32xf32>) -> tensor<?x32xf32>

@@ -2,11 +2,11 @@
 
 // CHECK-LABEL: func @remaining
 // CHECK: mm.param
-// CHECK: mm.kernel "embedding"
+// CHECK: mm.kernel embedding
 // CHECK: mm.reshape
-// CHECK: mm.kernel "gather"
-// CHECK: mm.kernel "norm"
-// CHECK: mm.kernel "gemm"
+// CHECK: mm.kernel gather
+// CHECK: mm.kernel norm
+// CHECK: mm.kernel gemm
 func.func @remaining(%ids: tensor<?x?xi64>, %last: tensor<?xi64>) -> tensor<?x100xf32> {
   %t = mm.param "embed" : tensor<100x16xf32>
   %g = mm.param "norm" : tensor<16xf32>

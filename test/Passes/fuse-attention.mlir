@@ -3,7 +3,7 @@
 // RoPE of q and k joins the attention; the key cache updates in place (the
 // updated value cache is not used, so the kernel does not return it).
 // CHECK-LABEL: func @attention_with_rope
-// CHECK: %[[K:.*]]:2 = mm.kernel "attention" (%arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6) {in_place = array<i64: -1, 4>}
+// CHECK: %[[K:.*]]:2 = mm.kernel attention (%arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6) {in_place = array<i64: -1, 4>}
 // CHECK:   mm.rope
 // CHECK:   mm.rope
 // CHECK:   mm.attention {{.*}} cache
@@ -25,7 +25,7 @@ func.func @attention_with_rope(%q: tensor<?x?x4x8xf32>, %pos: tensor<?x?xi64>, %
 // A rotated query that something else also reads stays outside.
 // CHECK-LABEL: func @shared_rope
 // CHECK: %[[Q:.*]] = mm.rope
-// CHECK: mm.kernel "attention" (%[[Q]]) :
+// CHECK: mm.kernel attention (%[[Q]]) :
 // CHECK-NOT: mm.rope
 // CHECK: return
 func.func @shared_rope(%q: tensor<1x4x4x8xf32>, %pos: tensor<1x4xi64>) -> (tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>) {
@@ -39,7 +39,7 @@ func.func @shared_rope(%q: tensor<1x4x4x8xf32>, %pos: tensor<1x4xi64>) -> (tenso
 // q, k and v sliced from one interleaved projection: the kernel reads it in
 // place, and the state updates in place.
 // CHECK-LABEL: func @lightning
-// CHECK: mm.kernel "lightning" (%arg0, %arg1, %arg2) {in_place = array<i64: -1, 1>}
+// CHECK: mm.kernel lightning (%arg0, %arg1, %arg2) {in_place = array<i64: -1, 1>}
 // CHECK-COUNT-3: mm.slice
 // CHECK: mm.lightning_attention
 func.func @lightning(%qkv: tensor<?x?x4x48xf32>, %s: tensor<?x4x16x16xf32>, %len: tensor<?xi64>)
@@ -57,7 +57,7 @@ func.func @lightning(%qkv: tensor<?x?x4x48xf32>, %s: tensor<?x4x16x16xf32>, %len
 
 // Separate q, k, v tensors: only the attention op moves.
 // CHECK-LABEL: func @lightning_separate
-// CHECK: mm.kernel "lightning" (%arg0, %arg1, %arg2) :
+// CHECK: mm.kernel lightning (%arg0, %arg1, %arg2) :
 // CHECK-NOT: mm.slice
 func.func @lightning_separate(%q: tensor<1x8x2x4xf32>, %k: tensor<1x8x2x4xf32>, %v: tensor<1x8x2x4xf32>) -> tensor<1x8x2x4xf32> {
   %o, %s = mm.lightning_attention %q, %k, %v {layer_index = 1 : i64, num_layers = 2 : i64}

@@ -1,7 +1,7 @@
 // RUN: mm-opt %s -split-input-file -mm-fuse-elementwise | FileCheck %s
 
 // CHECK-LABEL: func @chain
-// CHECK: %[[K:.*]] = mm.kernel "elementwise" (%arg0, %arg1)
+// CHECK: %[[K:.*]] = mm.kernel elementwise (%arg0, %arg1)
 // CHECK: mm.silu
 // CHECK: mm.mul
 // CHECK: mm.neg
@@ -18,9 +18,9 @@ func.func @chain(%x: tensor<?x8xf32>, %y: tensor<?x8xf32>) -> tensor<?x8xf32> {
 // An intermediate read twice splits the chain: two kernels, and the value
 // is materialised between them.
 // CHECK-LABEL: func @split
-// CHECK: %[[A:.*]] = mm.kernel "elementwise" (%arg0)
+// CHECK: %[[A:.*]] = mm.kernel elementwise (%arg0)
 // CHECK: mm.exp
-// CHECK: %[[B:.*]] = mm.kernel "elementwise" (%[[A]])
+// CHECK: %[[B:.*]] = mm.kernel elementwise (%[[A]])
 // CHECK: mm.add
 // CHECK: return %[[B]]
 func.func @split(%x: tensor<8xf32>) -> tensor<8xf32> {
@@ -33,7 +33,7 @@ func.func @split(%x: tensor<8xf32>) -> tensor<8xf32> {
 
 // Integer arithmetic (the last-token index of the LM head) fuses too.
 // CHECK-LABEL: func @ints
-// CHECK: mm.kernel "elementwise" (%arg0)
+// CHECK: mm.kernel elementwise (%arg0)
 // CHECK: arith.constant dense<1> : tensor<i64>
 // CHECK: mm.sub
 func.func @ints(%lengths: tensor<?xi64>) -> tensor<?xi64> {

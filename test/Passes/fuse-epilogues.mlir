@@ -2,7 +2,7 @@
 
 // The post-norm residual alpha * u + beta * (o W^T): one GEMM kernel.
 // CHECK-LABEL: func @residual
-// CHECK: %[[K:.*]] = mm.kernel "gemm" (%arg0, %arg1, %arg2)
+// CHECK: %[[K:.*]] = mm.kernel gemm (%arg0, %arg1, %arg2)
 // CHECK-DAG: arith.constant dense<3.500000e+00>
 // CHECK-DAG: arith.constant dense<5.000000e-01>
 // CHECK: mm.linear
@@ -25,7 +25,7 @@ func.func @residual(%o: tensor<?x?x64xf32>, %w: tensor<32x64xf32>, %u: tensor<?x
 
 // SiLU on the qkv projection; a bias-like row vector is a side input.
 // CHECK-LABEL: func @silu_bias
-// CHECK: mm.kernel "gemm" (%arg0, %arg1, %arg2)
+// CHECK: mm.kernel gemm (%arg0, %arg1, %arg2)
 // CHECK: mm.silu
 // CHECK: mm.add
 func.func @silu_bias(%x: tensor<?x32xf32>, %w: tensor<96x32xf32>, %b: tensor<96xf32>) -> tensor<?x96xf32> {
@@ -39,7 +39,7 @@ func.func @silu_bias(%x: tensor<?x32xf32>, %w: tensor<96x32xf32>, %b: tensor<96x
 
 // A result that something else also reads ends the epilogue.
 // CHECK-LABEL: func @shared_result
-// CHECK: %[[K:.*]] = mm.kernel "gemm" (%arg0, %arg1)
+// CHECK: %[[K:.*]] = mm.kernel gemm (%arg0, %arg1)
 // CHECK: mm.sigmoid
 // CHECK: mm.yield
 // CHECK: %[[T:.*]] = mm.tanh %[[K]]
@@ -56,7 +56,7 @@ func.func @shared_result(%x: tensor<?x32xf32>, %w: tensor<8x32xf32>) -> (tensor<
 
 // RMSNorm with an elementwise prologue and the output gate as epilogue.
 // CHECK-LABEL: func @norm
-// CHECK: mm.kernel "norm" (%arg0, %arg1, %arg2, %arg3)
+// CHECK: mm.kernel norm (%arg0, %arg1, %arg2, %arg3)
 // CHECK: mm.add
 // CHECK: mm.rms_norm
 // CHECK: mm.sigmoid
@@ -75,8 +75,8 @@ func.func @norm(%x: tensor<?x64xf32>, %y: tensor<?x64xf32>, %g: tensor<64xf32>, 
 // The MoE combine takes the residual of the block as its epilogue; the W2
 // grouped matmul becomes a grouped_gemm kernel.
 // CHECK-LABEL: func @combine
-// CHECK: mm.kernel "grouped_gemm"
-// CHECK: mm.kernel "moe_combine"
+// CHECK: mm.kernel grouped_gemm
+// CHECK: mm.kernel moe_combine
 // CHECK: mm.moe_combine
 // CHECK: mm.add
 func.func @combine(%h: tensor<?x16xf32>, %w2: tensor<4x16x16xf32>, %off: tensor<5xi64>, %ord: tensor<?xi64>,
@@ -92,7 +92,7 @@ func.func @combine(%h: tensor<?x16xf32>, %w2: tensor<4x16x16xf32>, %off: tensor<
 // A side input that broadcasts along a middle dim is not something a kernel
 // reads: the epilogue stops before it.
 // CHECK-LABEL: func @unsupported_broadcast
-// CHECK: mm.kernel "gemm"
+// CHECK: mm.kernel gemm
 // CHECK: mm.yield
 // CHECK: mm.mul
 func.func @unsupported_broadcast(%x: tensor<2x3x8xf32>, %w: tensor<8x8xf32>, %s: tensor<2x1x8xf32>) -> tensor<2x3x8xf32> {

@@ -1,9 +1,9 @@
 // RUN: mm-opt %s -split-input-file -mm-fuse-moe | FileCheck %s
 
 // CHECK-LABEL: func @moe
-// CHECK: %[[R:.*]]:2 = mm.kernel "moe_router" (%arg1)
-// CHECK: %[[D:.*]]:3 = mm.kernel "moe_dispatch" (%arg0, %[[R]]#1)
-// CHECK: %[[H:.*]] = mm.kernel "grouped_gemm_swiglu" (%[[D]]#0, %arg2, %[[D]]#1, %arg3)
+// CHECK: %[[R:.*]]:2 = mm.kernel moe_router (%arg1)
+// CHECK: %[[D:.*]]:3 = mm.kernel moe_dispatch (%arg0, %[[R]]#1)
+// CHECK: %[[H:.*]] = mm.kernel grouped_gemm_swiglu (%[[D]]#0, %arg2, %[[D]]#1, %arg3)
 // CHECK-COUNT-2: mm.grouped_matmul
 // CHECK: mm.swiglu
 // CHECK: mm.grouped_matmul %[[H]], %arg4

@@ -14,12 +14,12 @@
 // The whole pipeline: after CSE the swiglu reads the gate GEMM twice, so it
 // stays a kernel of its own; each result gets an arena offset.
 // FUSION-LABEL: func @mlp
-// FUSION: mm.kernel "gemm"
-// FUSION: mm.kernel "elementwise"
-// FUSION: mm.kernel "gemm"
+// FUSION: mm.kernel gemm
+// FUSION: mm.kernel elementwise
+// FUSION: mm.kernel gemm
 // FUSION-NOT: mm.kernel
 // FULL: remark: arena {{[0-9]+}} bytes for 3 buffers
-// FULL: mm.kernel "gemm" {{.*}}mm.offsets = array<i64: 0>
+// FULL: mm.kernel gemm {{.*}}mm.offsets = array<i64: 0>
 func.func @mlp(%x: tensor<?x64xf32> {mm.dims = ["T", ""]}) -> tensor<?x64xf32> {
   %wg = mm.param "gate" : tensor<128x64xf32>
   %wg2 = mm.param "gate" : tensor<128x64xf32>

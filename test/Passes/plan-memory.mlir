@@ -7,31 +7,31 @@
 // in-place result aliases the argument it overwrites (offset -1).
 // CHECK-LABEL: func @chain
 // CHECK-SAME: mm.arena_bytes = 1024
-// CHECK: mm.kernel "elementwise" {{.*}}mm.offsets = array<i64: 0>
-// CHECK: mm.kernel "elementwise" {{.*}}mm.offsets = array<i64: 512>
+// CHECK: mm.kernel elementwise {{.*}}mm.offsets = array<i64: 0>
+// CHECK: mm.kernel elementwise {{.*}}mm.offsets = array<i64: 512>
 // CHECK: mm.reshape
-// CHECK: mm.kernel "elementwise" {{.*}}mm.offsets = array<i64: 0>
-// CHECK: mm.kernel "elementwise" {{.*}}mm.offsets = array<i64: -1>
+// CHECK: mm.kernel elementwise {{.*}}mm.offsets = array<i64: 0>
+// CHECK: mm.kernel elementwise {{.*}}mm.offsets = array<i64: -1>
 func.func @chain(%x: tensor<?x?x16xf32> {mm.dims = ["B", "T", ""]}, %s: tensor<?x?x16xf32> {mm.dims = ["B", "T", ""]})
     -> (tensor<?x?x16xf32>, tensor<?x?x16xf32>) {
   // expected-remark @-2 {{arena 1024 bytes for 3 buffers (1536 without reuse)}}
-  %a = mm.kernel "elementwise" (%x) : (tensor<?x?x16xf32>) -> tensor<?x?x16xf32> {
+  %a = mm.kernel elementwise (%x) : (tensor<?x?x16xf32>) -> tensor<?x?x16xf32> {
   ^bb0(%arg: tensor<?x?x16xf32>):
     %0 = mm.exp %arg : tensor<?x?x16xf32>
     mm.yield %0 : tensor<?x?x16xf32>
   }
-  %b = mm.kernel "elementwise" (%a) : (tensor<?x?x16xf32>) -> tensor<?x?x16xf32> {
+  %b = mm.kernel elementwise (%a) : (tensor<?x?x16xf32>) -> tensor<?x?x16xf32> {
   ^bb0(%arg: tensor<?x?x16xf32>):
     %0 = mm.neg %arg : tensor<?x?x16xf32>
     mm.yield %0 : tensor<?x?x16xf32>
   }
   %v = mm.reshape %b [0, 0, 16] : (tensor<?x?x16xf32>) -> tensor<?x?x16xf32>
-  %c = mm.kernel "elementwise" (%v) : (tensor<?x?x16xf32>) -> tensor<?x?x16xf32> {
+  %c = mm.kernel elementwise (%v) : (tensor<?x?x16xf32>) -> tensor<?x?x16xf32> {
   ^bb0(%arg: tensor<?x?x16xf32>):
     %0 = mm.tanh %arg : tensor<?x?x16xf32>
     mm.yield %0 : tensor<?x?x16xf32>
   }
-  %d = mm.kernel "elementwise" (%s, %c) {in_place = array<i64: 0>} : (tensor<?x?x16xf32>, tensor<?x?x16xf32>) -> tensor<?x?x16xf32> {
+  %d = mm.kernel elementwise (%s, %c) {in_place = array<i64: 0>} : (tensor<?x?x16xf32>, tensor<?x?x16xf32>) -> tensor<?x?x16xf32> {
   ^bb0(%arg: tensor<?x?x16xf32>, %arg2: tensor<?x?x16xf32>):
     %0 = mm.add %arg, %arg2 : (tensor<?x?x16xf32>, tensor<?x?x16xf32>) -> tensor<?x?x16xf32>
     mm.yield %0 : tensor<?x?x16xf32>
@@ -62,7 +62,7 @@ func.func @unknown_symbol(%x: tensor<?x16xf32> {mm.dims = ["M", ""]}) -> tensor<
 // CHECK-SAME: mm.symbol_max = {N = 10 : i64}
 func.func @named_symbol(%x: tensor<?x16xf32> {mm.dims = ["N", ""]}) -> tensor<?x16xf32> {
   // expected-remark @-1 {{arena 640 bytes for 1 buffers (640 without reuse)}}
-  %y = mm.kernel "elementwise" (%x) : (tensor<?x16xf32>) -> tensor<?x16xf32> {
+  %y = mm.kernel elementwise (%x) : (tensor<?x16xf32>) -> tensor<?x16xf32> {
   ^bb0(%a: tensor<?x16xf32>):
     %r = mm.relu %a : tensor<?x16xf32>
     mm.yield %r : tensor<?x16xf32>
