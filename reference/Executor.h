@@ -12,7 +12,7 @@
 
 #include "runtime/Tensor.h"
 #include "runtime/WeightBinder.h"
-#include "runtime/kernels/Reference.h"
+#include "reference/kernels/Reference.h"
 
 #include <functional>
 #include <memory>

@@ -4,7 +4,7 @@
 // this header, verbatim, then one `extern "C"` function per mm.kernel that
 // instantiates these templates with the kernel's constants and with lambdas
 // holding its fused elementwise prologue / epilogue. Everything here mirrors a
-// reference kernel (runtime/kernels/Reference.h) and is tested against it
+// reference kernel (reference/kernels/Reference.h) and is tested against it
 // through the generated code. Float data is f32; weights are f32 or bf16.
 //
 // Self-contained on purpose (standard headers only): the generated file is
@@ -243,7 +243,7 @@ inline int attention(const mm_kernel_ctx *c, const float *q, const float *k, con
 
 //===--- lightning attention ----------------------------------------------===//
 
-/// MiniMax lightning attention, block-wise (see runtime/kernels/Lightning.cpp):
+/// MiniMax lightning attention, block-wise (see reference/kernels/Lightning.cpp):
 /// q/k/v rows of (b, t, h) start at base + (b * T + t) * tokenStride + h *
 /// headStride (so q, k and v can be read straight out of the interleaved qkv
 /// projection); state [B, H, D, D] is updated in place; out is [B, T, H, D].

@@ -1,11 +1,11 @@
 //===- CudaBackend.cpp ----------------------------------------------------===//
 #include "runtime/compiled/CudaBackend.h"
-#include "codegen/cuda/KernelLibrary.h"
 #include "runtime/Error.h"
 #include "runtime/compiled/ExecutableLayout.h"
 #include "runtime/cuda/Cublas.h"
 #include "runtime/cuda/CudaDriver.h"
 #include "runtime/cuda/DevicePool.h"
+#include "runtime/cuda/LaunchShapes.h"
 #include "runtime/cuda/Module.h"
 #include "runtime/cuda/Nvrtc.h"
 #include "runtime/cuda/Stream.h"

@@ -10,7 +10,7 @@
 // Cache contents are copies and must match exactly.
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/kernels/Reference.h"
+#include "reference/kernels/Reference.h"
 #include "test/cuda/CaseUtil.h"
 
 #include <algorithm>

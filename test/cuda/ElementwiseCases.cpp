@@ -13,7 +13,7 @@
 //   swiglu          silu's 12u plus a product: 14u |y|
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/kernels/Reference.h"
+#include "reference/kernels/Reference.h"
 #include "test/cuda/CaseUtil.h"
 
 using namespace mm;

@@ -18,7 +18,7 @@
 #include "runtime/cuda/Module.h"
 #include "runtime/cuda/Nvrtc.h"
 #include "runtime/cuda/Stream.h"
-#include "runtime/kernels/Reference.h"
+#include "reference/kernels/Reference.h"
 #include "test/cuda/CaseUtil.h"
 
 #include <gtest/gtest.h>

@@ -20,7 +20,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/LightningDecay.h"
-#include "runtime/kernels/Reference.h"
+#include "reference/kernels/Reference.h"
 #include "test/cuda/CaseUtil.h"
 
 using namespace mm;

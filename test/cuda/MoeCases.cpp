@@ -12,7 +12,7 @@
 // Offsets, orders and dispatched rows are integers / copies: exact.
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/kernels/Reference.h"
+#include "reference/kernels/Reference.h"
 #include "test/cuda/CaseUtil.h"
 
 #include <algorithm>

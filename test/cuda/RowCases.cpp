@@ -1,5 +1,5 @@
 //===- RowCases.cpp - rms_norm (plain and fused), softmax, gathers, rope ---===//
-#include "runtime/kernels/Reference.h"
+#include "reference/kernels/Reference.h"
 #include "test/cuda/CaseUtil.h"
 
 #include <algorithm>

@@ -1,7 +1,7 @@
 // Invariants of the reference kernels that the model tests rely on.
 #include "TestUtil.h"
 #include "runtime/LightningDecay.h"
-#include "runtime/kernels/Reference.h"
+#include "reference/kernels/Reference.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 //===- activation.cuh - elementwise activations and flat elementwise kernels -===//
 //
-// Scalar functions matching runtime/kernels/Elementwise.cpp (applyUnary,
+// Scalar functions matching reference/kernels/Elementwise.cpp (applyUnary,
 // swiglu) in float32, as functor types so fused kernels can take them as
 // template parameters. Accuracy: expf / erff / tanhf / logf / sqrtf without
 // fast-math are within 2 ulp of the correctly rounded value, so each function

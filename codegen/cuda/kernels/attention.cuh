@@ -1,6 +1,6 @@
 //===- attention.cuh - grouped-query softmax attention with a KV cache -----===//
 //
-// ref::attention (runtime/kernels/Attention.cpp): query head hq reads KV head
+// ref::attention (reference/kernels/Attention.cpp): query head hq reads KV head
 // hq / G (G = HQ / HKV). With a cache [B, S, HKV, D] (S = capacity), the new
 // keys/values of sequence b are written at rows cachePositions[b] .. + T - 1
 // (mm_kv_cache_write_kernel, launched first on the same stream) and query i of

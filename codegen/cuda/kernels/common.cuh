@@ -19,7 +19,7 @@
 #ifndef MM_CUDA_COMMON_CUH
 #define MM_CUDA_COMMON_CUH
 
-#include "interface.cuh"
+#include "runtime/cuda/interface.cuh"
 
 typedef long long mm_i64;
 typedef unsigned long long mm_u64;

@@ -1,6 +1,6 @@
 //===- lightning.cuh - MiniMax lightning attention: block-wise prefill, decode -===//
 //
-// ref::lightningAttention (runtime/kernels/Lightning.cpp), per (sequence b, head h)
+// ref::lightningAttention (reference/kernels/Lightning.cpp), per (sequence b, head h)
 // with lambda = exp(-slopes[h]) and state S in R^{D x D}:
 //   recurrence: S_t = lambda S_{t-1} + k_t v_t^T,   o_t = q_t^T S_t
 //   block-wise (block size BS, rows c < m of a block, S the state before it):

@@ -1,6 +1,6 @@
 //===- moe.cuh - mixture of experts: router, dispatch, grouped GEMM, combine -===//
 //
-// runtime/kernels/MoE.cpp semantics on the device, with no host round trip:
+// reference/kernels/MoE.cpp semantics on the device, with no host round trip:
 //   router      logits [N, E] -> weights [N, TOPK], indices [N, TOPK]
 //   sort        indices -> groupOffsets [E+1], tokenOrder [N*TOPK], rowOfSlot [N*TOPK]
 //   gather      x [N, D] -> dispatched [N*TOPK, D] (row r is token tokenOrder[r] / TOPK)

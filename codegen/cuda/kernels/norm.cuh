@@ -9,7 +9,7 @@ struct MmNormIdentity {
   __device__ float operator()(mm_i64, int, float v) const { return v; }
 };
 
-/// RMSNorm of each row of x [rows, HIDDEN] (ref::rmsNorm, runtime/kernels/LinearAndNorm.cpp):
+/// RMSNorm of each row of x [rows, HIDDEN] (ref::rmsNorm, reference/kernels/LinearAndNorm.cpp):
 ///   v_i   = pro(row, i, x[row, i])                 (prologue, default identity)
 ///   inv   = 1 / sqrt(sum_i v_i^2 / HIDDEN + eps)
 ///   y[row, i] = epi(row, i, weight[i] * (v_i * inv))   (epilogue, default identity)

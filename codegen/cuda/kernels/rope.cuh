@@ -4,7 +4,7 @@
 
 #include "common.cuh"
 
-/// ref::rope (runtime/kernels/Attention.cpp) on rows of HEADS heads of HEAD_DIM:
+/// ref::rope (reference/kernels/Attention.cpp) on rows of HEADS heads of HEAD_DIM:
 /// for token t at position p = positions[t] and i < ROTARY_DIM / 2 = half,
 ///   a = p * theta^(-2i / ROTARY_DIM),  x1 = x[h, i],  x2 = x[h, i + half]
 ///   y[h, i] = x1 cos a - x2 sin a,   y[h, i + half] = x2 cos a + x1 sin a

@@ -1,6 +1,6 @@
 //===- Shape.cpp - reshape, transpose, concat, slice, gather, scatter -----===//
-#include "runtime/kernels/Common.h"
-#include "runtime/kernels/Reference.h"
+#include "reference/kernels/Common.h"
+#include "reference/kernels/Reference.h"
 
 #include <cstring>
 

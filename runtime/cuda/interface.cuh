@@ -2,7 +2,7 @@
 //
 // Error codes and launch geometry of every kernel in the library. Plain C++
 // (no CUDA keywords): the device headers include it (concatenated into NVRTC
-// sources) and host code includes it through codegen/cuda/KernelLibrary.h, so
+// sources) and host code includes it through runtime/cuda/LaunchShapes.h, so
 // a launch shape can never disagree with what the kernel assumes.
 //
 // All kernels are launched with a 1-D thread block (threadIdx.x only).

@@ -6,8 +6,8 @@
 //                S    <- lambda^m S + sum_j lambda^(m-1-j) k_j v_j^T
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/kernels/Common.h"
-#include "runtime/kernels/Reference.h"
+#include "reference/kernels/Common.h"
+#include "reference/kernels/Reference.h"
 
 #include <cmath>
 

@@ -1,6 +1,6 @@
 //===- MoE.cpp - router, dispatch, grouped matmul, combine ----------------===//
-#include "runtime/kernels/Common.h"
-#include "runtime/kernels/Reference.h"
+#include "reference/kernels/Common.h"
+#include "reference/kernels/Reference.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,6 +1,6 @@
 //===- LinearAndNorm.cpp - norms, linear, matmul, embedding ---------------===//
-#include "runtime/kernels/Common.h"
-#include "runtime/kernels/Reference.h"
+#include "reference/kernels/Common.h"
+#include "reference/kernels/Reference.h"
 
 #include <cmath>
 

@@ -1,6 +1,6 @@
 //===- Loss.cpp - cross-entropy, CISPO / PPO-clip, sigmoid BCE ------------===//
-#include "runtime/kernels/Common.h"
-#include "runtime/kernels/Reference.h"
+#include "reference/kernels/Common.h"
+#include "reference/kernels/Reference.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,6 +1,6 @@
 //===- VisionAndRecsys.cpp - convolutions, GRU, pooling, interactions -----===//
-#include "runtime/kernels/Common.h"
-#include "runtime/kernels/Reference.h"
+#include "reference/kernels/Common.h"
+#include "reference/kernels/Reference.h"
 
 #include <cmath>
 #include <limits>

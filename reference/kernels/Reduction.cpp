@@ -1,6 +1,6 @@
 //===- Reduction.cpp - softmax, reduce, top-k, argmax ---------------------===//
-#include "runtime/kernels/Common.h"
-#include "runtime/kernels/Reference.h"
+#include "reference/kernels/Common.h"
+#include "reference/kernels/Reference.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,6 +1,6 @@
 //===- Elementwise.cpp - unary, broadcasting binary, swiglu ---------------===//
-#include "runtime/kernels/Common.h"
-#include "runtime/kernels/Reference.h"
+#include "reference/kernels/Common.h"
+#include "reference/kernels/Reference.h"
 
 #include <cmath>
 

@@ -1,6 +1,6 @@
 //===- Attention.cpp - rotary embedding and grouped-query attention -------===//
-#include "runtime/kernels/Common.h"
-#include "runtime/kernels/Reference.h"
+#include "reference/kernels/Common.h"
+#include "reference/kernels/Reference.h"
 
 #include <cmath>
 #include <limits>

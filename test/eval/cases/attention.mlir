@@ -1,0 +1,86 @@
+// RoPE, grouped-query attention (with and without a KV cache) and lightning
+// attention (ir/ops/AttentionOps.td; /work/shared/spec/minimax-text-01.md
+// sections 3 and 4).
+
+// Partial rotary: dims [4, 8) of each head pass through.
+func.func @rope(%x: tensor<2x5x3x8xf32>, %pos: tensor<2x5xi64>) -> tensor<2x5x3x8xf32> {
+  %0 = mm.rope %x, %pos {rotary_dim = 4 : i64, theta = 1.0e+04 : f64} : (tensor<2x5x3x8xf32>, tensor<2x5xi64>) -> tensor<2x5x3x8xf32>
+  return %0 : tensor<2x5x3x8xf32>
+}
+// Whole-head rotation at a large theta.
+func.func @rope_full(%x: tensor<1x4x2x6xf32>, %pos: tensor<1x4xi64>) -> tensor<1x4x2x6xf32> {
+  %0 = mm.rope %x, %pos {rotary_dim = 6 : i64, theta = 1.0e+07 : f64} : (tensor<1x4x2x6xf32>, tensor<1x4xi64>) -> tensor<1x4x2x6xf32>
+  return %0 : tensor<1x4x2x6xf32>
+}
+
+// GQA, 4 query heads over 2 kv heads, causal, default scale.
+func.func @attention_causal(%q: tensor<2x5x4x8xf32>, %k: tensor<2x5x2x8xf32>, %v: tensor<2x5x2x8xf32>) -> tensor<2x5x4x8xf32> {
+  %0 = mm.attention %q, %k, %v {causal} : (tensor<2x5x4x8xf32>, tensor<2x5x2x8xf32>, tensor<2x5x2x8xf32>) -> tensor<2x5x4x8xf32>
+  return %0 : tensor<2x5x4x8xf32>
+}
+// Not causal, explicit scale, kv_len != q_len, v_dim != head_dim.
+func.func @attention_noncausal(%q: tensor<1x3x4x8xf32>, %k: tensor<1x6x1x8xf32>, %v: tensor<1x6x1x5xf32>) -> tensor<1x3x4x5xf32> {
+  %0 = mm.attention %q, %k, %v {scale = 0.25 : f64} : (tensor<1x3x4x8xf32>, tensor<1x6x1x8xf32>, tensor<1x6x1x5xf32>) -> tensor<1x3x4x5xf32>
+  return %0 : tensor<1x3x4x5xf32>
+}
+// Prefill-continuation of 3 tokens into a 10-slot cache, per-sequence positions.
+func.func @attention_cache_causal(%q: tensor<2x3x4x8xf32>, %k: tensor<2x3x2x8xf32>, %v: tensor<2x3x2x8xf32>,
+                                  %kc: tensor<2x10x2x8xf32>, %vc: tensor<2x10x2x8xf32>, %cp: tensor<2xi64>)
+    -> (tensor<2x3x4x8xf32>, tensor<2x10x2x8xf32>, tensor<2x10x2x8xf32>) {
+  %o, %kc2, %vc2 = mm.attention %q, %k, %v cache(%kc, %vc) at %cp {causal}
+      : (tensor<2x3x4x8xf32>, tensor<2x3x2x8xf32>, tensor<2x3x2x8xf32>, tensor<2x10x2x8xf32>, tensor<2x10x2x8xf32>, tensor<2xi64>)
+      -> (tensor<2x3x4x8xf32>, tensor<2x10x2x8xf32>, tensor<2x10x2x8xf32>)
+  return %o, %kc2, %vc2 : tensor<2x3x4x8xf32>, tensor<2x10x2x8xf32>, tensor<2x10x2x8xf32>
+}
+// Same without causal: every query sees every written key.
+func.func @attention_cache_noncausal(%q: tensor<2x3x4x8xf32>, %k: tensor<2x3x2x8xf32>, %v: tensor<2x3x2x8xf32>,
+                                     %kc: tensor<2x10x2x8xf32>, %vc: tensor<2x10x2x8xf32>, %cp: tensor<2xi64>)
+    -> (tensor<2x3x4x8xf32>, tensor<2x10x2x8xf32>, tensor<2x10x2x8xf32>) {
+  %o, %kc2, %vc2 = mm.attention %q, %k, %v cache(%kc, %vc) at %cp
+      : (tensor<2x3x4x8xf32>, tensor<2x3x2x8xf32>, tensor<2x3x2x8xf32>, tensor<2x10x2x8xf32>, tensor<2x10x2x8xf32>, tensor<2xi64>)
+      -> (tensor<2x3x4x8xf32>, tensor<2x10x2x8xf32>, tensor<2x10x2x8xf32>)
+  return %o, %kc2, %vc2 : tensor<2x3x4x8xf32>, tensor<2x10x2x8xf32>, tensor<2x10x2x8xf32>
+}
+// One decode step with a dynamic batch (symbol "B").
+func.func @attention_decode(%q: tensor<?x1x4x8xf32> {mm.dims = ["B", "", "", ""]}, %k: tensor<?x1x2x8xf32> {mm.dims = ["B", "", "", ""]},
+                            %v: tensor<?x1x2x8xf32> {mm.dims = ["B", "", "", ""]},
+                            %kc: tensor<?x6x2x8xf32> {mm.dims = ["B", "", "", ""]}, %vc: tensor<?x6x2x8xf32> {mm.dims = ["B", "", "", ""]},
+                            %cp: tensor<?xi64> {mm.dims = ["B"]})
+    -> (tensor<?x1x4x8xf32>, tensor<?x6x2x8xf32>, tensor<?x6x2x8xf32>) {
+  %o, %kc2, %vc2 = mm.attention %q, %k, %v cache(%kc, %vc) at %cp {causal}
+      : (tensor<?x1x4x8xf32>, tensor<?x1x2x8xf32>, tensor<?x1x2x8xf32>, tensor<?x6x2x8xf32>, tensor<?x6x2x8xf32>, tensor<?xi64>)
+      -> (tensor<?x1x4x8xf32>, tensor<?x6x2x8xf32>, tensor<?x6x2x8xf32>)
+  return %o, %kc2, %vc2 : tensor<?x1x4x8xf32>, tensor<?x6x2x8xf32>, tensor<?x6x2x8xf32>
+}
+
+// Block size 3 does not divide T = 7.
+func.func @lightning_block3(%q: tensor<2x7x4x4xf32>, %k: tensor<2x7x4x4xf32>, %v: tensor<2x7x4x4xf32>)
+    -> (tensor<2x7x4x4xf32>, tensor<2x4x4x4xf32>) {
+  %o, %s = mm.lightning_attention %q, %k, %v {layer_index = 1 : i64, num_layers = 4 : i64, block_size = 3 : i64}
+      : (tensor<2x7x4x4xf32>, tensor<2x7x4x4xf32>, tensor<2x7x4x4xf32>) -> (tensor<2x7x4x4xf32>, tensor<2x4x4x4xf32>)
+  return %o, %s : tensor<2x7x4x4xf32>, tensor<2x4x4x4xf32>
+}
+// Initial state and right-padded lengths.
+func.func @lightning_state_lengths(%q: tensor<2x7x4x4xf32>, %k: tensor<2x7x4x4xf32>, %v: tensor<2x7x4x4xf32>,
+                                   %s0: tensor<2x4x4x4xf32>, %len: tensor<2xi64>)
+    -> (tensor<2x7x4x4xf32>, tensor<2x4x4x4xf32>) {
+  %o, %s = mm.lightning_attention %q, %k, %v state(%s0) lengths(%len) {layer_index = 2 : i64, num_layers = 4 : i64, block_size = 3 : i64}
+      : (tensor<2x7x4x4xf32>, tensor<2x7x4x4xf32>, tensor<2x7x4x4xf32>, tensor<2x4x4x4xf32>, tensor<2xi64>)
+      -> (tensor<2x7x4x4xf32>, tensor<2x4x4x4xf32>)
+  return %o, %s : tensor<2x7x4x4xf32>, tensor<2x4x4x4xf32>
+}
+// Six heads (not a power of two: ALiBi interleaving), one layer, default block.
+func.func @lightning_6heads(%q: tensor<1x5x6x3xf32>, %k: tensor<1x5x6x3xf32>, %v: tensor<1x5x6x3xf32>)
+    -> (tensor<1x5x6x3xf32>, tensor<1x6x3x3xf32>) {
+  %o, %s = mm.lightning_attention %q, %k, %v {layer_index = 0 : i64, num_layers = 1 : i64}
+      : (tensor<1x5x6x3xf32>, tensor<1x5x6x3xf32>, tensor<1x5x6x3xf32>) -> (tensor<1x5x6x3xf32>, tensor<1x6x3x3xf32>)
+  return %o, %s : tensor<1x5x6x3xf32>, tensor<1x6x3x3xf32>
+}
+// Decode one token from a carried state, dynamic batch.
+func.func @lightning_decode(%q: tensor<?x1x4x4xf32> {mm.dims = ["B", "", "", ""]}, %k: tensor<?x1x4x4xf32> {mm.dims = ["B", "", "", ""]},
+                            %v: tensor<?x1x4x4xf32> {mm.dims = ["B", "", "", ""]}, %s0: tensor<?x4x4x4xf32> {mm.dims = ["B", "", "", ""]})
+    -> (tensor<?x1x4x4xf32>, tensor<?x4x4x4xf32>) {
+  %o, %s = mm.lightning_attention %q, %k, %v state(%s0) {layer_index = 3 : i64, num_layers = 8 : i64}
+      : (tensor<?x1x4x4xf32>, tensor<?x1x4x4xf32>, tensor<?x1x4x4xf32>, tensor<?x4x4x4xf32>) -> (tensor<?x1x4x4xf32>, tensor<?x4x4x4xf32>)
+  return %o, %s : tensor<?x1x4x4xf32>, tensor<?x4x4x4xf32>
+}
