@@ -12,3 +12,76 @@ void mm::MMDialect::initialize() {
 #include "ir/MMOps.cpp.inc"
       >();
 }
+
+// The discardable attributes the passes and code generation rely on; an
+// unknown `mm.` attribute is an error too, so a misspelt one cannot be
+// silently ignored.
+LogicalResult mm::MMDialect::verifyOperationAttribute(Operation *op, NamedAttribute attr) {
+  StringRef name = attr.getName().getValue();
+  if (name == "mm.offsets") {
+    auto kernel = dyn_cast<KernelOp>(op);
+    auto offsets = dyn_cast<DenseI64ArrayAttr>(attr.getValue());
+    if (!kernel || !offsets)
+      return op->emitError("mm.offsets must be an array<i64> on an mm.kernel");
+    if (offsets.size() != static_cast<int64_t>(kernel.getNumResults()))
+      return op->emitError("mm.offsets has ")
+             << offsets.size() << " entries for " << kernel.getNumResults() << " results";
+    for (int64_t o : offsets.asArrayRef())
+      if (o < -1)
+        return op->emitError("mm.offsets entry ") << o << " is negative (only -1 aliases)";
+    return success();
+  }
+  if (name == "mm.arena_bytes") {
+    auto bytes = dyn_cast<IntegerAttr>(attr.getValue());
+    if (!bytes || bytes.getInt() < 0)
+      return op->emitError("mm.arena_bytes must be a non-negative integer");
+    return success();
+  }
+  if (name == "mm.symbol_max") {
+    auto maxima = dyn_cast<DictionaryAttr>(attr.getValue());
+    if (!maxima)
+      return op->emitError("mm.symbol_max must be a dictionary of symbol maxima");
+    for (NamedAttribute m : maxima) {
+      auto v = dyn_cast<IntegerAttr>(m.getValue());
+      if (!v || v.getInt() < 1)
+        return op->emitError("mm.symbol_max entry '")
+               << m.getName().getValue() << "' must be an integer >= 1";
+    }
+    return success();
+  }
+  return op->emitError("unknown mm attribute '") << name << "'";
+}
+
+LogicalResult mm::MMDialect::verifyRegionArgAttribute(Operation *op, unsigned region,
+                                                      unsigned argIndex, NamedAttribute attr) {
+  StringRef name = attr.getName().getValue();
+  Block &entry = op->getRegion(region).front();
+  if (argIndex >= entry.getNumArguments())
+    return success(); // external declarations carry no block arguments
+  auto type = dyn_cast<RankedTensorType>(entry.getArgument(argIndex).getType());
+  if (name == "mm.name") {
+    if (!isa<StringAttr>(attr.getValue()))
+      return op->emitError("mm.name of argument ") << argIndex << " must be a string";
+    return success();
+  }
+  if (name == "mm.dims") {
+    auto dims = dyn_cast<ArrayAttr>(attr.getValue());
+    if (!dims || !type || dims.size() != static_cast<size_t>(type.getRank()))
+      return op->emitError("mm.dims of argument ")
+             << argIndex << " must list one name per dim of a ranked tensor";
+    for (auto [d, a] : llvm::enumerate(dims)) {
+      auto s = dyn_cast<StringAttr>(a);
+      if (!s)
+        return op->emitError("mm.dims of argument ") << argIndex << " has a non-string entry";
+      if (type.isDynamicDim(d) && s.getValue().empty())
+        return op->emitError("mm.dims of argument ")
+               << argIndex << ": dynamic dim " << d << " names no symbol";
+      if (!type.isDynamicDim(d) && !s.getValue().empty())
+        return op->emitError("mm.dims of argument ")
+               << argIndex << ": static dim " << d << " names symbol '" << s.getValue()
+               << "' (static dims are \"\")";
+    }
+    return success();
+  }
+  return op->emitError("unknown mm argument attribute '") << name << "'";
+}

@@ -37,6 +37,17 @@ def MM_Dialect : Dialect {
     them together with device grids and sharding annotations, and mm-opt
     registers it.
 
+    Discardable attributes, verified by the dialect wherever they appear:
+    * `mm.dims` (function argument): one symbol name per dim, `""` for a
+      static dim; every dynamic dim names the run-time size it is
+      (`["B", "T", ""]`), which is how compiled code sizes its buffers;
+    * `mm.name` (function argument): a name for messages and executables;
+    * `mm.offsets` (on `mm.kernel`, set by `mm-plan-memory`): the arena byte
+      offset of each result, `-1` where it aliases an input;
+    * `mm.arena_bytes` (function, set by `mm-plan-memory`): the arena size;
+    * `mm.symbol_max` (function, set by `mm-plan-memory`): the largest value
+      of each shape symbol the plan is sized for.
+
     ```mlir
     func.func @mlp(%x: tensor<?x?x512xf32>) -> tensor<?x?x512xf32> {
       %wg = mm.param "mlp.gate.weight" : tensor<1408x512xf32>
@@ -51,6 +62,8 @@ def MM_Dialect : Dialect {
     ```
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
+  let hasOperationAttrVerify = 1;
+  let hasRegionArgAttrVerify = 1;
 }
 
 #endif // MM_DIALECT_TD

@@ -1109,3 +1109,65 @@ func.func @kernel_isolated(%x: tensor<4xf32>) {
   }
   return
 }
+
+// -----
+
+// expected-error @+1 {{mm.dims of argument 0 must list one name per dim of a ranked tensor}}
+func.func @dims_rank(%x: tensor<?x8xf32> {mm.dims = ["N"]}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{mm.dims of argument 0: dynamic dim 0 names no symbol}}
+func.func @dims_dynamic_unnamed(%x: tensor<?x8xf32> {mm.dims = ["", ""]}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{mm.dims of argument 0: static dim 1 names symbol 'K' (static dims are "")}}
+func.func @dims_static_named(%x: tensor<?x8xf32> {mm.dims = ["N", "K"]}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{unknown mm argument attribute 'mm.dim'}}
+func.func @misspelt_arg_attr(%x: tensor<?x8xf32> {mm.dim = ["N", ""]}) {
+  return
+}
+
+// -----
+
+func.func @offsets_count(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{mm.offsets has 2 entries for 1 results}}
+  %0 = mm.kernel elementwise (%x) {mm.offsets = array<i64: 0, 64>} : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<4xf32>):
+    %1 = mm.relu %a : tensor<4xf32>
+    mm.yield %1 : tensor<4xf32>
+  }
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @offsets_elsewhere(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{mm.offsets must be an array<i64> on an mm.kernel}}
+  %0 = mm.relu %x {mm.offsets = array<i64: 0>} : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// expected-error @+1 {{mm.symbol_max entry 'N' must be an integer >= 1}}
+func.func @symbol_max_zero(%x: tensor<4xf32>) attributes {mm.symbol_max = {N = 0 : i64}} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{unknown mm attribute 'mm.arena'}}
+func.func @misspelt_attr(%x: tensor<4xf32>) attributes {mm.arena = 4 : i64} {
+  return
+}
