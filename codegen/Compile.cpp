@@ -119,9 +119,8 @@ FailureOr<GeneratedProgram> generateKernels(func::FuncOp fn, const SymbolicShape
   }
   WeightTypes weightTypes;
   fn.walk([&](ParamOp p) {
-    weightTypes[p.getName()] = bf16Weights && llvm::isa<FloatType>(p.getType().getElementType())
-                                   ? "bf16"
-                                   : "f32";
+    weightTypes[p.getName()] =
+        bf16Weights && llvm::isa<FloatType>(p.getType().getElementType()) ? "bf16" : "f32";
   });
   auto program = generateHostProgram(fn, shapes, weightTypes);
   if (failed(program))
@@ -166,8 +165,8 @@ uint32_t ExecutableBuilder::newBuffer(Value v, exe::Buffer::Storage storage, uin
   b->set_storage(storage);
   b->set_offset(offset);
   b->set_name(name);
-  b->set_dtype(dtypeOf(llvm::cast<RankedTensorType>(v.getType()).getElementType(),
-                       weight && bf16Weights));
+  b->set_dtype(
+      dtypeOf(llvm::cast<RankedTensorType>(v.getType()).getElementType(), weight && bf16Weights));
   for (const SymbolicDim &d : shapes.dims(v)) {
     exe::Dim *pd = b->add_shape();
     pd->set_coefficient(d.coefficient);
@@ -322,12 +321,12 @@ void compileCudaObject(exe::Executable &e, const std::string &source, const std:
 }
 } // namespace
 
-CompileResult compileFunction(
-    ModuleOp module, const std::string &function, const CompileOptions &options,
-    const std::function<std::vector<std::string>(const std::string &)> &weightSources,
-    bool bf16CheckpointWeights) {
+CompileResult
+compileFunction(ModuleOp module, const std::string &function, const CompileOptions &options,
+                const std::function<std::vector<std::string>(const std::string &)> &weightSources,
+                bool bf16CheckpointWeights) {
   MLIRContext &context = *module.getContext();
-  context.disableMultithreading(); // --mlir-print-ir-after-all needs it
+  context.disableMultithreading();    // --mlir-print-ir-after-all needs it
   context.printOpOnDiagnostic(false); // locations say where; whole functions would drown them
   std::string diagnostics;
   llvm::raw_string_ostream diagStream(diagnostics);

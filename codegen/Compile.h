@@ -71,11 +71,10 @@ struct CompileResult {
 /// module). `weightSources` names the checkpoint tensors each weight is read
 /// from, for the manifest (may be null). Throws mm::Error with the MLIR
 /// diagnostics, each with its location.
-CompileResult compileFunction(mlir::ModuleOp module, const std::string &function,
-                              const CompileOptions &options,
-                              const std::function<std::vector<std::string>(
-                                  const std::string &)> &weightSources = nullptr,
-                              bool bf16CheckpointWeights = false);
+CompileResult compileFunction(
+    mlir::ModuleOp module, const std::string &function, const CompileOptions &options,
+    const std::function<std::vector<std::string>(const std::string &)> &weightSources = nullptr,
+    bool bf16CheckpointWeights = false);
 
 /// MiniMax: builds @forward from `config` and compiles it; the executable
 /// records the config and the model folder.

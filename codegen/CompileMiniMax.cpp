@@ -51,8 +51,8 @@ CompileResult compileMiniMax(const MiniMaxConfig &config, const std::string &con
   auto sources = [&](const std::string &name) {
     return loader ? loader->sources(name) : std::vector<std::string>{};
   };
-  CompileResult result = compileFunction(*module, kForwardFunction, options, sources,
-                                         checkpointIsBF16(checkpoint));
+  CompileResult result =
+      compileFunction(*module, kForwardFunction, options, sources, checkpointIsBF16(checkpoint));
   if (options.stopAt != CompilePhase::End)
     return result;
   exe::Executable &e = result.executable;

@@ -45,9 +45,7 @@ public:
 
 private:
   std::string elementType(Value v) const override { return isInteger(v) ? "mm_i64" : "float"; }
-  std::string integerLiteral(int64_t v) const override {
-    return "(mm_i64)" + std::to_string(v);
-  }
+  std::string integerLiteral(int64_t v) const override { return "(mm_i64)" + std::to_string(v); }
   /// The operand pointer parameters of every wrapper of this kernel.
   std::string operandParams() const;
   /// Opens a wrapper `<prefix>_<step>` taking the operands then `extra`.
@@ -101,8 +99,8 @@ LogicalResult CudaEmitter::emitEpilogue(Value anchor, ArrayRef<Operation *> epil
     return fail("an epilogue kernel must have one result");
   names.clear();
   names[anchor] = "acc";
-  std::string body = "    const float acc = out0[i];\n    const mm_i64 n = i % " +
-                     std::to_string(N) + ";\n";
+  std::string body =
+      "    const float acc = out0[i];\n    const mm_i64 n = i % " + std::to_string(N) + ";\n";
   if (failed(emitElementwise(epilogue, kernel.getResult(0), "i", "n", body)) ||
       failed(storeResults(body, "i")))
     return failure();
@@ -142,8 +140,8 @@ LogicalResult CudaEmitter::emitGemm() {
     if (!epilogue.empty() || kernel.getNumResults() != 1)
       return fail("a linear with a bias and an epilogue");
     plan["epilogue"] = true;
-    code += wrapper("epi", "mm_i64 count") + gridStride("count") + "    out0[i] += " +
-            pointer(bias) + "[i % " + std::to_string(N) + "];\n  }\n}\n";
+    code += wrapper("epi", "mm_i64 count") + gridStride("count") +
+            "    out0[i] += " + pointer(bias) + "[i % " + std::to_string(N) + "];\n  }\n}\n";
     return success();
   }
   return emitEpilogue(linear.getResult(), epilogue, N);
@@ -182,19 +180,20 @@ LogicalResult CudaEmitter::emitNorm() {
   if (!names.count(yielded))
     return fail("the result is not computed by the fused code");
   code += "struct " + prefix + "_pro {\n" + members +
-          "  __device__ float operator()(mm_i64 r, int c, float) const {\n" + pro +
-          "    return " + *x + ";\n  }\n};\n";
+          "  __device__ float operator()(mm_i64 r, int c, float) const {\n" + pro + "    return " +
+          *x + ";\n  }\n};\n";
   code += "struct " + prefix + "_epi {\n" + members +
           "  __device__ float operator()(mm_i64 r, int c, float normed) const {\n" + epi +
           "    return " + names[yielded] + ";\n  }\n};\n";
   // The library reads x[row * H + c] and hands it to the prologue; ours reads
   // its own operands, so any input pointer will do.
-  code += wrapper("norm", "mm_i64 rows") +
-          llvm::formatv("  mm_rms_norm_kernel<{0}, mmk::rowThreads({0}), {1}_pro, {1}_epi>(in0, {2}, "
-                        "out0, rows, {3}, {1}_pro{{{4}}, {1}_epi{{{4}});\n}\n",
-                        H, prefix, pointer(norm.getWeight()),
-                        floatLiteral(norm.getEpsilon().convertToDouble()), init)
-              .str();
+  code +=
+      wrapper("norm", "mm_i64 rows") +
+      llvm::formatv("  mm_rms_norm_kernel<{0}, mmk::rowThreads({0}), {1}_pro, {1}_epi>(in0, {2}, "
+                    "out0, rows, {3}, {1}_pro{{{4}}, {1}_epi{{{4}});\n}\n",
+                    H, prefix, pointer(norm.getWeight()),
+                    floatLiteral(norm.getEpsilon().convertToDouble()), init)
+          .str();
   return success();
 }
 
@@ -225,11 +224,12 @@ LogicalResult CudaEmitter::emitGather() {
   int64_t D = staticDim(topLevel(g.getInput()), 2);
   plan["x"] = int64_t(argIndex(g.getInput()));
   plan["ROW"] = D;
-  code += wrapper("gather", "mm_i64 batch, mm_i64 n, int *error") +
-          llvm::formatv("  mm_gather_rows_kernel<{0}, mmk::rowThreads({0})>({1}, {2}, out0, batch, n, "
-                        "1, error);\n}\n",
-                        D, pointer(g.getInput()), pointer(g.getIndices()))
-              .str();
+  code +=
+      wrapper("gather", "mm_i64 batch, mm_i64 n, int *error") +
+      llvm::formatv("  mm_gather_rows_kernel<{0}, mmk::rowThreads({0})>({1}, {2}, out0, batch, n, "
+                    "1, error);\n}\n",
+                    D, pointer(g.getInput()), pointer(g.getIndices()))
+          .str();
   return success();
 }
 
@@ -262,13 +262,14 @@ LogicalResult CudaEmitter::emitDispatch() {
   plan["indices"] = int64_t(argIndex(d.getExpertIndices()));
   plan["D"] = D;
   code += wrapper("sort", "mm_i64 *rowOfSlot, mm_i64 slots, int *error") +
-          llvm::formatv("  mm_moe_sort_kernel<{0}>({1}, slots, out1, out2, rowOfSlot, error);\n}\n", E,
-                        pointer(d.getExpertIndices()))
+          llvm::formatv("  mm_moe_sort_kernel<{0}>({1}, slots, out1, out2, rowOfSlot, error);\n}\n",
+                        E, pointer(d.getExpertIndices()))
               .str();
   code += wrapper("gather", "mm_i64 slots, int *error") +
-          llvm::formatv("  mm_moe_gather_kernel<{0}, {1}, mmk::rowThreads({0})>({2}, out2, out0, slots, "
-                        "error);\n}\n",
-                        D, k, pointer(d.getInput()))
+          llvm::formatv(
+              "  mm_moe_gather_kernel<{0}, {1}, mmk::rowThreads({0})>({2}, out2, out0, slots, "
+              "error);\n}\n",
+              D, k, pointer(d.getInput()))
               .str();
   return success();
 }
@@ -288,18 +289,20 @@ LogicalResult CudaEmitter::emitGroupedSwiglu() {
   plan["N"] = N;
   plan["K"] = K;
   plan["E"] = E;
-  code += wrapper("swiglu", "mm_i64 rows, int *error") +
-          llvm::formatv("  mm_moe_grouped_swiglu_kernel<{0}, {1}, {2}>({3}, {4}, {5}, {6}, out0, rows, "
-                        "error);\n}\n",
-                        N, K, E, pointer(gate.getInput()), pointer(gate.getWeight()),
-                        pointer(up.getWeight()), pointer(gate.getGroupOffsets()))
-              .str();
-  code += wrapper("swiglu_gv", "mm_i64 rows, int *error") +
-          llvm::formatv("  mm_moe_grouped_gemv_kernel<{0}, {1}, {2}, true>({3}, {4}, {5}, {6}, out0, "
-                        "rows, error);\n}\n",
-                        N, K, E, pointer(gate.getInput()), pointer(gate.getWeight()),
-                        pointer(up.getWeight()), pointer(gate.getGroupOffsets()))
-              .str();
+  code +=
+      wrapper("swiglu", "mm_i64 rows, int *error") +
+      llvm::formatv("  mm_moe_grouped_swiglu_kernel<{0}, {1}, {2}>({3}, {4}, {5}, {6}, out0, rows, "
+                    "error);\n}\n",
+                    N, K, E, pointer(gate.getInput()), pointer(gate.getWeight()),
+                    pointer(up.getWeight()), pointer(gate.getGroupOffsets()))
+          .str();
+  code +=
+      wrapper("swiglu_gv", "mm_i64 rows, int *error") +
+      llvm::formatv("  mm_moe_grouped_gemv_kernel<{0}, {1}, {2}, true>({3}, {4}, {5}, {6}, out0, "
+                    "rows, error);\n}\n",
+                    N, K, E, pointer(gate.getInput()), pointer(gate.getWeight()),
+                    pointer(up.getWeight()), pointer(gate.getGroupOffsets()))
+          .str();
   return success();
 }
 
@@ -321,10 +324,10 @@ LogicalResult CudaEmitter::emitGroupedGemm() {
                         pointer(g.getGroupOffsets()))
               .str();
   code += wrapper("gv", "mm_i64 rows, int *error") +
-          llvm::formatv("  mm_moe_grouped_gemv_kernel<{0}, {1}, {2}, false>({3}, {4}, nullptr, {5}, "
-                        "out0, rows, error);\n}\n",
-                        N, K, E, pointer(g.getInput()), pointer(g.getWeight()),
-                        pointer(g.getGroupOffsets()))
+          llvm::formatv(
+              "  mm_moe_grouped_gemv_kernel<{0}, {1}, {2}, false>({3}, {4}, nullptr, {5}, "
+              "out0, rows, error);\n}\n",
+              N, K, E, pointer(g.getInput()), pointer(g.getWeight()), pointer(g.getGroupOffsets()))
               .str();
   return emitEpilogue(g.getResult(), SmallVector<Operation *>(ops.begin() + 1, ops.end()), N);
 }
@@ -345,11 +348,12 @@ LogicalResult CudaEmitter::emitCombine() {
           llvm::formatv("  mm_moe_invert_order_kernel({0}, rowOfSlot, slots, error);\n}\n",
                         pointer(c.getTokenOrder()))
               .str();
-  code += wrapper("combine", "const mm_i64 *rowOfSlot, mm_i64 tokens, int *error") +
-          llvm::formatv("  mm_moe_combine_kernel<{0}, {1}, mmk::rowThreads({0})>({2}, rowOfSlot, {3}, "
-                        "out0, tokens, error);\n}\n",
-                        D, k, pointer(c.getExpertOutput()), pointer(c.getWeights()))
-              .str();
+  code +=
+      wrapper("combine", "const mm_i64 *rowOfSlot, mm_i64 tokens, int *error") +
+      llvm::formatv("  mm_moe_combine_kernel<{0}, {1}, mmk::rowThreads({0})>({2}, rowOfSlot, {3}, "
+                    "out0, tokens, error);\n}\n",
+                    D, k, pointer(c.getExpertOutput()), pointer(c.getWeights()))
+          .str();
   return emitEpilogue(c.getResult(), SmallVector<Operation *>(ops.begin() + 1, ops.end()), D);
 }
 
@@ -360,7 +364,8 @@ LogicalResult CudaEmitter::emitAttention() {
   AttentionParts p = *parts; // (op accessors are not const)
   AttentionOp att = p.op;
   if (!att.getCausal())
-    return fail("decode against the cache is causal; a non-causal cached attention has no template");
+    return fail(
+        "decode against the cache is causal; a non-causal cached attention has no template");
   Value q = p.q, k = p.k;
   RopeOp qRope = p.rope;
   int64_t HQ = p.queryHeads, HKV = p.kvHeads, D = p.headDim, rotary = p.rotaryDim;
@@ -377,37 +382,46 @@ LogicalResult CudaEmitter::emitAttention() {
     std::string theta = floatLiteral(p.theta);
     std::string positions = pointer(qRope.getPositions()); // the key's too
     code += wrapper("rope_q", "float *qRot, mm_i64 tokens") +
-            llvm::formatv("  mm_rope_kernel<{0}, {1}, {2}, mmk::rowThreads({0} * {1} / 2)>({3}, {0} * {1}, "
-                          "qRot, {0} * {1}, {4}, tokens, {5});\n}\n",
-                          HQ, D, rotary, pointer(q), positions, theta)
+            llvm::formatv(
+                "  mm_rope_kernel<{0}, {1}, {2}, mmk::rowThreads({0} * {1} / 2)>({3}, {0} * {1}, "
+                "qRot, {0} * {1}, {4}, tokens, {5});\n}\n",
+                HQ, D, rotary, pointer(q), positions, theta)
                 .str();
     code += wrapper("rope_k", "float *kRot, mm_i64 tokens") +
-            llvm::formatv("  mm_rope_kernel<{0}, {1}, {2}, mmk::rowThreads({0} * {1} / 2)>({3}, {0} * {1}, "
-                          "kRot, {0} * {1}, {4}, tokens, {5});\n}\n",
-                          HKV, D, rotary, pointer(k), positions, theta)
+            llvm::formatv(
+                "  mm_rope_kernel<{0}, {1}, {2}, mmk::rowThreads({0} * {1} / 2)>({3}, {0} * {1}, "
+                "kRot, {0} * {1}, {4}, tokens, {5});\n}\n",
+                HKV, D, rotary, pointer(k), positions, theta)
                 .str();
   }
-  code += wrapper("kv", "const float *kSrc, mm_i64 batch, mm_i64 tokens, mm_i64 capacity, int *error") +
-          llvm::formatv("  mm_kv_cache_write_kernel<{0}, {1}, mmk::rowThreads({0} * {1} / 4)>(kSrc, {0} * {1}, "
-                        "{2}, {0} * {1}, {3}, {4}, {5}, batch, tokens, capacity, error);\n}\n",
-                        HKV, D, pointer(att.getValue()), kc, vc, cp)
+  code +=
+      wrapper("kv", "const float *kSrc, mm_i64 batch, mm_i64 tokens, mm_i64 capacity, int *error") +
+      llvm::formatv(
+          "  mm_kv_cache_write_kernel<{0}, {1}, mmk::rowThreads({0} * {1} / 4)>(kSrc, {0} * {1}, "
+          "{2}, {0} * {1}, {3}, {4}, {5}, batch, tokens, capacity, error);\n}\n",
+          HKV, D, pointer(att.getValue()), kc, vc, cp)
+          .str();
+  code += wrapper("prefill",
+                  "const float *qSrc, mm_i64 batch, mm_i64 tokens, mm_i64 capacity, int *error") +
+          llvm::formatv(
+              "  constexpr int G = {0} / {1};\n  mm_attention_prefill_kernel<{0}, {1}, {2}, "
+              "mmk::attentionQueryTile(G), mmk::kAttentionKeyTile>(qSrc, {0} * {2}, {3}, {4}, "
+              "capacity, {5}, {6}, {0} * {2}, batch, tokens, {7}, {8}, error);\n}\n",
+              HQ, HKV, D, kc, vc, cp, o, floatLiteral(scale), att.getCausal() ? 1 : 0)
               .str();
-  code += wrapper("prefill", "const float *qSrc, mm_i64 batch, mm_i64 tokens, mm_i64 capacity, int *error") +
-          llvm::formatv("  constexpr int G = {0} / {1};\n  mm_attention_prefill_kernel<{0}, {1}, {2}, "
-                        "mmk::attentionQueryTile(G), mmk::kAttentionKeyTile>(qSrc, {0} * {2}, {3}, {4}, "
-                        "capacity, {5}, {6}, {0} * {2}, batch, tokens, {7}, {8}, error);\n}\n",
-                        HQ, HKV, D, kc, vc, cp, o, floatLiteral(scale), att.getCausal() ? 1 : 0)
-              .str();
-  code += wrapper("decode", "const float *qSrc, float *partial, mm_i64 batch, mm_i64 capacity, "
-                            "mm_i64 keysPerSplit, int *error") +
-          llvm::formatv("  mm_attention_decode_kernel<{0}, {1}, {2}, mmk::kAttentionKeyTile>(qSrc, {0} * {2}, "
-                        "{3}, {4}, capacity, {5}, partial, batch, keysPerSplit, {6}, error);\n}\n",
-                        HQ, HKV, D, kc, vc, cp, floatLiteral(scale))
-              .str();
+  code +=
+      wrapper("decode", "const float *qSrc, float *partial, mm_i64 batch, mm_i64 capacity, "
+                        "mm_i64 keysPerSplit, int *error") +
+      llvm::formatv(
+          "  mm_attention_decode_kernel<{0}, {1}, {2}, mmk::kAttentionKeyTile>(qSrc, {0} * {2}, "
+          "{3}, {4}, capacity, {5}, partial, batch, keysPerSplit, {6}, error);\n}\n",
+          HQ, HKV, D, kc, vc, cp, floatLiteral(scale))
+          .str();
   code += wrapper("combine", "const float *partial, mm_i64 batch, int splits") +
-          llvm::formatv("  mm_attention_decode_combine_kernel<{0}, {1}>(partial, {2}, {0} * {1}, batch, "
-                        "splits);\n}\n",
-                        HQ, D, o)
+          llvm::formatv(
+              "  mm_attention_decode_combine_kernel<{0}, {1}>(partial, {2}, {0} * {1}, batch, "
+              "splits);\n}\n",
+              HQ, D, o)
               .str();
   return success();
 }
@@ -440,25 +454,33 @@ LogicalResult CudaEmitter::emitLightning() {
   plan["BS"] = BS;
   plan["slopes"] = std::move(slopes);
   std::string qkvArgs = base[0] + ", " + base[1] + ", " + base[2];
-  code += wrapper("state", "const float *slopes, float *workspace, mm_i64 batch, mm_i64 tokens, int *error") +
-          llvm::formatv("  mm_lightning_block_state_kernel<{0}, {1}, {2}>({3}, {4}, {5}, {6}, {7}, "
-                        "slopes, workspace, batch, tokens, error);\n}\n",
-                        H, D, BS, base[1], base[2], tokenStride, headStride, lengths)
-              .str();
-  code += wrapper("scan", "const float *slopes, float *workspace, mm_i64 batch, mm_i64 tokens, int *error") +
-          llvm::formatv("  mm_lightning_state_scan_kernel<{0}, {1}, {2}>(workspace, {3}, {4}, {5}, "
-                        "slopes, batch, tokens, error);\n}\n",
-                        H, D, BS, state, so, lengths)
-              .str();
-  code += wrapper("output", "const float *slopes, float *workspace, mm_i64 batch, mm_i64 tokens, int *error") +
-          llvm::formatv("  mm_lightning_block_output_kernel<{0}, {1}, {2}>({3}, {4}, {5}, {6}, {0} * {1}, "
-                        "workspace, {7}, slopes, batch, tokens, error);\n}\n",
-                        H, D, BS, qkvArgs, tokenStride, headStride, o, lengths)
-              .str();
+  code +=
+      wrapper("state",
+              "const float *slopes, float *workspace, mm_i64 batch, mm_i64 tokens, int *error") +
+      llvm::formatv("  mm_lightning_block_state_kernel<{0}, {1}, {2}>({3}, {4}, {5}, {6}, {7}, "
+                    "slopes, workspace, batch, tokens, error);\n}\n",
+                    H, D, BS, base[1], base[2], tokenStride, headStride, lengths)
+          .str();
+  code +=
+      wrapper("scan",
+              "const float *slopes, float *workspace, mm_i64 batch, mm_i64 tokens, int *error") +
+      llvm::formatv("  mm_lightning_state_scan_kernel<{0}, {1}, {2}>(workspace, {3}, {4}, {5}, "
+                    "slopes, batch, tokens, error);\n}\n",
+                    H, D, BS, state, so, lengths)
+          .str();
+  code +=
+      wrapper("output",
+              "const float *slopes, float *workspace, mm_i64 batch, mm_i64 tokens, int *error") +
+      llvm::formatv(
+          "  mm_lightning_block_output_kernel<{0}, {1}, {2}>({3}, {4}, {5}, {6}, {0} * {1}, "
+          "workspace, {7}, slopes, batch, tokens, error);\n}\n",
+          H, D, BS, qkvArgs, tokenStride, headStride, o, lengths)
+          .str();
   code += wrapper("decode", "const float *slopes, mm_i64 batch, int *error") +
-          llvm::formatv("  mm_lightning_decode_kernel<{0}, {1}>({2}, {3}, {4}, {5}, {0} * {1}, {6}, {7}, "
-                        "{8}, slopes, batch, error);\n}\n",
-                        H, D, qkvArgs, tokenStride, headStride, o, state, so, lengths)
+          llvm::formatv(
+              "  mm_lightning_decode_kernel<{0}, {1}>({2}, {3}, {4}, {5}, {0} * {1}, {6}, {7}, "
+              "{8}, slopes, batch, error);\n}\n",
+              H, D, qkvArgs, tokenStride, headStride, o, state, so, lengths)
               .str();
   return success();
 }
@@ -468,27 +490,39 @@ FailureOr<CudaKernelPlan> CudaEmitter::emit() {
   plan["kind"] = kind;
   LogicalResult ok = [&] {
     switch (kernel.getKind()) {
-    case KernelKind::Elementwise: return emitElementwiseKernel();
-    case KernelKind::Gemm: return emitGemm();
-    case KernelKind::Norm: return emitNorm();
-    case KernelKind::Embedding: return emitEmbedding();
-    case KernelKind::Gather: return emitGather();
-    case KernelKind::MoeRouter: return emitRouter();
-    case KernelKind::MoeDispatch: return emitDispatch();
-    case KernelKind::GroupedGemm: return emitGroupedGemm();
-    case KernelKind::GroupedGemmSwiglu: return emitGroupedSwiglu();
-    case KernelKind::MoeCombine: return emitCombine();
-    case KernelKind::Attention: return emitAttention();
-    case KernelKind::Lightning: return emitLightning();
+    case KernelKind::Elementwise:
+      return emitElementwiseKernel();
+    case KernelKind::Gemm:
+      return emitGemm();
+    case KernelKind::Norm:
+      return emitNorm();
+    case KernelKind::Embedding:
+      return emitEmbedding();
+    case KernelKind::Gather:
+      return emitGather();
+    case KernelKind::MoeRouter:
+      return emitRouter();
+    case KernelKind::MoeDispatch:
+      return emitDispatch();
+    case KernelKind::GroupedGemm:
+      return emitGroupedGemm();
+    case KernelKind::GroupedGemmSwiglu:
+      return emitGroupedSwiglu();
+    case KernelKind::MoeCombine:
+      return emitCombine();
+    case KernelKind::Attention:
+      return emitAttention();
+    case KernelKind::Lightning:
+      return emitLightning();
     }
     return fail("no CUDA generator");
   }();
   if (failed(ok))
     return failure();
   for (Value v : kernel.getInputs())
-    if (!isInteger(v) &&
-        !llvm::cast<RankedTensorType>(v.getType()).getElementType().isF32())
-      return (void)fail("the CUDA path computes in float32; compile a float32 graph"), FailureOr<CudaKernelPlan>();
+    if (!isInteger(v) && !llvm::cast<RankedTensorType>(v.getType()).getElementType().isF32())
+      return (void)fail("the CUDA path computes in float32; compile a float32 graph"),
+             FailureOr<CudaKernelPlan>();
   CudaKernelPlan p;
   p.kind = kind;
   p.location = locationOf(kernel);

@@ -26,7 +26,7 @@ namespace mm {
 struct CudaKernelPlan {
   std::string kind;
   std::string location;
-  std::string prefix;   // mm_k<i>
+  std::string prefix; // mm_k<i>
   /// The wrappers it runs are <symbol>_<step>: its own prefix, or that of an
   /// earlier kernel with the same code (then the program source leaves its
   /// code out).

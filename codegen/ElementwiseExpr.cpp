@@ -23,7 +23,9 @@ std::string elementwiseExpr(Operation *op, ArrayRef<std::string> in, CodeTarget 
   bool host = target == CodeTarget::Host;
   // Library helpers: HostKernels.h (mmh::) or the CUDA prelude (mmg_).
   auto lib = [&](const char *name) { return std::string(host ? "mmh::" : "mmg_") + name; };
-  auto math = [&](const char *f) { return std::string(host ? "std::" : "") + f + (host ? "" : "f"); };
+  auto math = [&](const char *f) {
+    return std::string(host ? "std::" : "") + f + (host ? "" : "f");
+  };
   bool ints = llvm::isa<IntegerType>(
       llvm::cast<RankedTensorType>(op->getResult(0).getType()).getElementType());
   std::string maxFn = host ? "std::max" : (ints ? "max" : "fmaxf");

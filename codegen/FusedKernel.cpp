@@ -30,8 +30,9 @@ SmallVector<Operation *> bodyOps(KernelOp k) {
 }
 
 LogicalResult FusedKernelEmitter::fail(const Twine &why) {
-  kernel.emitError("cannot generate ") << targetName << " for this '" << stringifyKernelKind(kernel.getKind())
-                                       << "' kernel: " << why;
+  kernel.emitError("cannot generate ")
+      << targetName << " for this '" << stringifyKernelKind(kernel.getKind())
+      << "' kernel: " << why;
   return failure();
 }
 
@@ -56,9 +57,8 @@ FailureOr<std::string> FusedKernelEmitter::operand(Value v, Value iteration, Str
     auto dense = llvm::dyn_cast<DenseElementsAttr>(c.getValue());
     if (!dense || !dense.isSplat())
       return (void)fail("only splat constants can be fused"), FailureOr<std::string>();
-    return names[v] = isInteger(v)
-                          ? integerLiteral(dense.getSplatValue<APInt>().getSExtValue())
-                          : floatLiteral(dense.getSplatValue<APFloat>().convertToDouble());
+    return names[v] = isInteger(v) ? integerLiteral(dense.getSplatValue<APInt>().getSExtValue())
+                                   : floatLiteral(dense.getSplatValue<APFloat>().convertToDouble());
   }
   Value top = topLevel(v);
   if (!top)
@@ -147,15 +147,14 @@ FailureOr<FusedKernelEmitter::AttentionParts> FusedKernelEmitter::attentionParts
       (q && (q.getRotaryDim() != kRope.getRotaryDim() || q.getTheta() != kRope.getTheta() ||
              q.getPositions() != kRope.getPositions())))
     return (void)fail("query and key must take the same RoPE"), FailureOr<AttentionParts>();
-  for (Value v : SmallVector<Value>{p.q, p.k, att.getValue(), att.getKeyCache(), att.getValueCache(),
-                  att.getCachePositions()})
+  for (Value v : SmallVector<Value>{p.q, p.k, att.getValue(), att.getKeyCache(),
+                                    att.getValueCache(), att.getCachePositions()})
     if (!topLevel(v))
       return (void)fail("attention operands must be kernel inputs"), FailureOr<AttentionParts>();
   auto inPlace = kernel.getInPlace();
   auto kcOut = resultIndexOf(att.getUpdatedCache()[0]);
   auto vcOut = resultIndexOf(att.getUpdatedCache()[1]);
-  if (!inPlace || !kcOut || !vcOut ||
-      (*inPlace)[*kcOut] != int64_t(argIndex(att.getKeyCache())) ||
+  if (!inPlace || !kcOut || !vcOut || (*inPlace)[*kcOut] != int64_t(argIndex(att.getKeyCache())) ||
       (*inPlace)[*vcOut] != int64_t(argIndex(att.getValueCache())))
     return (void)fail("the updated KV caches must be results written in place"),
            FailureOr<AttentionParts>();
@@ -171,8 +170,7 @@ FailureOr<FusedKernelEmitter::AttentionParts> FusedKernelEmitter::attentionParts
   p.headDim = staticDim(qTop, 3);
   p.rotaryDim = q ? static_cast<int64_t>(q.getRotaryDim()) : 0;
   p.theta = q ? q.getTheta().convertToDouble() : 0.0;
-  p.scale = att.getScale() ? att.getScale()->convertToDouble()
-                           : 1.0 / std::sqrt(double(p.headDim));
+  p.scale = att.getScale() ? att.getScale()->convertToDouble() : 1.0 / std::sqrt(double(p.headDim));
   return p;
 }
 

@@ -71,12 +71,11 @@ protected:
   /// `names`; body arguments load at flat `index` of the iteration value
   /// `iteration` with the broadcast their shape needs (`lastIndex` indexes
   /// its last dim, for row vectors).
-  mlir::LogicalResult emitElementwise(llvm::ArrayRef<mlir::Operation *> ops,
-                                      mlir::Value iteration, llvm::StringRef index,
-                                      llvm::StringRef lastIndex, std::string &code);
-  mlir::FailureOr<std::string> operand(mlir::Value v, mlir::Value iteration,
-                                       llvm::StringRef index, llvm::StringRef lastIndex,
-                                       std::string &code);
+  mlir::LogicalResult emitElementwise(llvm::ArrayRef<mlir::Operation *> ops, mlir::Value iteration,
+                                      llvm::StringRef index, llvm::StringRef lastIndex,
+                                      std::string &code);
+  mlir::FailureOr<std::string> operand(mlir::Value v, mlir::Value iteration, llvm::StringRef index,
+                                       llvm::StringRef lastIndex, std::string &code);
   /// `out<i>[index] = <name>` for every yielded value.
   mlir::LogicalResult storeResults(std::string &code, llvm::StringRef index);
 
@@ -84,8 +83,8 @@ protected:
   /// kernel inputs and both caches updated in place.
   struct AttentionParts {
     AttentionOp op;
-    RopeOp rope;        // the query's and the key's (identical), or null
-    mlir::Value q, k;   // body arguments (before RoPE)
+    RopeOp rope;      // the query's and the key's (identical), or null
+    mlir::Value q, k; // body arguments (before RoPE)
     unsigned out, keyCacheOut, valueCacheOut;
     int64_t queryHeads, kvHeads, headDim, rotaryDim;
     double scale, theta;
@@ -99,7 +98,7 @@ protected:
     LightningAttentionOp op;
     std::string base[3]; // "<pointer> + <offset>" of q, k, v
     int64_t heads, headDim, blockSize;
-    int64_t width;       // floats per head in the input q/k/v are read from
+    int64_t width; // floats per head in the input q/k/v are read from
     unsigned out, stateOut;
   };
   mlir::FailureOr<LightningParts> lightningParts();

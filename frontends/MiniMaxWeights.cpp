@@ -12,7 +12,9 @@ std::string embedTokens() { return "model.embed_tokens.weight"; }
 std::string finalNorm() { return "model.norm.weight"; }
 std::string lmHead() { return "lm_head.weight"; }
 std::string inputNorm(int64_t i) { return layerPrefix(i) + ".input_layernorm.weight"; }
-std::string postAttentionNorm(int64_t i) { return layerPrefix(i) + ".post_attention_layernorm.weight"; }
+std::string postAttentionNorm(int64_t i) {
+  return layerPrefix(i) + ".post_attention_layernorm.weight";
+}
 std::string qProj(int64_t i) { return layerPrefix(i) + ".self_attn.q_proj.weight"; }
 std::string kProj(int64_t i) { return layerPrefix(i) + ".self_attn.k_proj.weight"; }
 std::string vProj(int64_t i) { return layerPrefix(i) + ".self_attn.v_proj.weight"; }
@@ -60,9 +62,8 @@ WeightLoader::WeightLoader(const MiniMaxConfig &config, const Checkpoint &checkp
 const StTensor &WeightLoader::tensor(const std::string &name, const Shape &shape) const {
   const StTensor &t = checkpoint_.get(name);
   if (t.shape != shape)
-    throw makeError(checkpoint_.dir(), ": tensor '", name, "' has shape ",
-                    formatShape(t.shape), " but the config (", config_.source, ") implies ",
-                    formatShape(shape));
+    throw makeError(checkpoint_.dir(), ": tensor '", name, "' has shape ", formatShape(t.shape),
+                    " but the config (", config_.source, ") implies ", formatShape(shape));
   return t;
 }
 
@@ -88,8 +89,8 @@ Tensor WeightLoader::loadExperts(int64_t layer, int which, DType dtype) const {
   Tensor out = Tensor::empty(dtype, stacked);
   size_t block = static_cast<size_t>(perExpert[0] * perExpert[1]) * dtypeSize(dtype);
   for (int64_t e = 0; e < E; ++e) {
-    std::string name = layerPrefix(layer) + ".block_sparse_moe.experts." + std::to_string(e) +
-                       "." + suffix[which] + ".weight";
+    std::string name = layerPrefix(layer) + ".block_sparse_moe.experts." + std::to_string(e) + "." +
+                       suffix[which] + ".weight";
     Tensor t = tensor(name, perExpert).toFloat(dtype);
     std::memcpy(static_cast<uint8_t *>(out.raw()) + e * block, t.raw(), block);
   }

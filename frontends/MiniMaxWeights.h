@@ -63,7 +63,8 @@ public:
   Tensor load(const std::string &name, DType dtype) const;
   /// `load` as the binder the executors take (the loader must outlive it).
   WeightBinder binder() const {
-    return [this](const std::string &name, const Shape &, DType dtype) { return load(name, dtype); };
+    return
+        [this](const std::string &name, const Shape &, DType dtype) { return load(name, dtype); };
   }
   /// Checks that every weight exists with the right shape (no conversion).
   void validate() const;

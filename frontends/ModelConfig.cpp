@@ -214,9 +214,8 @@ MiniMaxConfig parseMiniMaxConfig(const std::string &text, const std::string &sou
   c.numHeads = f.positive("num_attention_heads", std::nullopt, 4096);
   c.numKvHeads = f.positive("num_key_value_heads", c.numHeads, 4096);
   if (c.numHeads % c.numKvHeads)
-    f.fail("num_key_value_heads", "must divide num_attention_heads (" +
-                                      std::to_string(c.numHeads) + "), got " +
-                                      std::to_string(c.numKvHeads));
+    f.fail("num_key_value_heads", "must divide num_attention_heads (" + std::to_string(c.numHeads) +
+                                      "), got " + std::to_string(c.numKvHeads));
   if (!f.has("head_dim") && c.hiddenSize % c.numHeads)
     f.fail("head_dim", "is missing and hidden_size is not a multiple of num_attention_heads");
   c.headDim = f.positive("head_dim", c.hiddenSize / c.numHeads, 1 << 16);
@@ -224,8 +223,8 @@ MiniMaxConfig parseMiniMaxConfig(const std::string &text, const std::string &sou
   c.numExperts = f.positive("num_local_experts", std::nullopt, 1 << 16);
   c.topK = f.positive("num_experts_per_tok", std::nullopt, 1 << 16);
   if (c.topK > c.numExperts)
-    f.fail("num_experts_per_tok", "exceeds num_local_experts (" +
-                                      std::to_string(c.numExperts) + ")");
+    f.fail("num_experts_per_tok",
+           "exceeds num_local_experts (" + std::to_string(c.numExperts) + ")");
   c.rmsNormEps = f.positiveNumber("rms_norm_eps", 1e-5);
   readRope(f, c);
   c.tieWordEmbeddings = f.boolean("tie_word_embeddings", false);

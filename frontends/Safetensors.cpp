@@ -6,9 +6,9 @@
 
 #include <algorithm>
 #include <cstring>
-#include <optional>
 #include <fcntl.h>
 #include <fstream>
+#include <optional>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -69,8 +69,7 @@ static float f16ToFloat(uint16_t h) {
   return f;
 }
 
-template <typename T>
-static void convertTo(const StTensor &t, T *out) {
+template <typename T> static void convertTo(const StTensor &t, T *out) {
   size_t n = t.nbytes / stDTypeSize(t.dtype);
   const uint8_t *p = t.data;
   for (size_t i = 0; i < n; ++i) {
@@ -124,12 +123,30 @@ Tensor StTensor::toInt64() const {
   for (size_t i = 0; i < n; ++i) {
     const uint8_t *p = data + i * stDTypeSize(dtype);
     switch (dtype) {
-    case StDType::I64: std::memcpy(&o[i], p, 8); break;
-    case StDType::I32: { int32_t v; std::memcpy(&v, p, 4); o[i] = v; break; }
-    case StDType::I16: { int16_t v; std::memcpy(&v, p, 2); o[i] = v; break; }
-    case StDType::I8: o[i] = static_cast<int8_t>(*p); break;
-    case StDType::U8: o[i] = *p; break;
-    case StDType::Bool: o[i] = *p != 0; break;
+    case StDType::I64:
+      std::memcpy(&o[i], p, 8);
+      break;
+    case StDType::I32: {
+      int32_t v;
+      std::memcpy(&v, p, 4);
+      o[i] = v;
+      break;
+    }
+    case StDType::I16: {
+      int16_t v;
+      std::memcpy(&v, p, 2);
+      o[i] = v;
+      break;
+    }
+    case StDType::I8:
+      o[i] = static_cast<int8_t>(*p);
+      break;
+    case StDType::U8:
+      o[i] = *p;
+      break;
+    case StDType::Bool:
+      o[i] = *p != 0;
+      break;
     default:
       throw makeError(file, ": tensor '", name, "' has dtype ", stDTypeName(dtype),
                       "; expected an integer type (I64, I32, I16, I8, U8, BOOL)");
@@ -195,17 +212,16 @@ void SafetensorsFile::parse(const uint8_t *bytes, size_t size) {
                 "] lie outside the " + std::to_string(dataSize) + "-byte data section");
     uint64_t elt = stDTypeSize(*dtype);
     if (numel > UINT64_MAX / elt || end - begin != numel * elt)
-      throw bad("holds " + std::to_string(end - begin) + " bytes but shape " + sh.dump() +
-                " of " + stDTypeName(*dtype) + " needs " + std::to_string(numel * elt));
+      throw bad("holds " + std::to_string(end - begin) + " bytes but shape " + sh.dump() + " of " +
+                stDTypeName(*dtype) + " needs " + std::to_string(numel * elt));
     ranges.push_back({begin, end});
-    tensors_[name] = StTensor{name, path_, *dtype, shape, data + begin,
-                              static_cast<size_t>(end - begin)};
+    tensors_[name] =
+        StTensor{name, path_, *dtype, shape, data + begin, static_cast<size_t>(end - begin)};
   }
   std::sort(ranges.begin(), ranges.end());
   for (size_t i = 1; i < ranges.size(); ++i)
     if (ranges[i].first < ranges[i - 1].second)
-      throw makeError(path_, ": tensors overlap in the data section at byte ",
-                      ranges[i].first);
+      throw makeError(path_, ": tensors overlap in the data section at byte ", ranges[i].first);
 }
 
 std::unique_ptr<SafetensorsFile> SafetensorsFile::open(const std::string &path) {
@@ -259,7 +275,8 @@ void writeSafetensorsF32(const std::string &path,
   uint64_t offset = 0;
   for (const auto &[name, t] : tensors) {
     uint64_t bytes = static_cast<uint64_t>(t.numel()) * 4;
-    header[name] = {{"dtype", "F32"}, {"shape", t.shape()}, {"data_offsets", {offset, offset + bytes}}};
+    header[name] = {
+        {"dtype", "F32"}, {"shape", t.shape()}, {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
   std::string text = header.dump();

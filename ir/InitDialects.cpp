@@ -13,9 +13,7 @@
 #include "mlir/IR/DialectRegistry.h"
 
 void mm::registerDialects(mlir::DialectRegistry &registry) {
-  registry.insert<mm::MMDialect, mlir::arith::ArithDialect,
-                  mlir::emitc::EmitCDialect, mlir::func::FuncDialect,
-                  mlir::linalg::LinalgDialect, mlir::math::MathDialect,
-                  mlir::scf::SCFDialect, mlir::shard::ShardDialect,
-                  mlir::tensor::TensorDialect>();
+  registry.insert<mm::MMDialect, mlir::arith::ArithDialect, mlir::emitc::EmitCDialect,
+                  mlir::func::FuncDialect, mlir::linalg::LinalgDialect, mlir::math::MathDialect,
+                  mlir::scf::SCFDialect, mlir::shard::ShardDialect, mlir::tensor::TensorDialect>();
 }

@@ -10,8 +10,7 @@ namespace mm::trait {
 /// that the shape function's own diagnostics are the verifier's. Listed before
 /// InferTypeOpInterface, it stops verification at the first precise error.
 template <typename ConcreteType>
-class ShapeChecked
-    : public mlir::OpTrait::TraitBase<ConcreteType, ShapeChecked> {
+class ShapeChecked : public mlir::OpTrait::TraitBase<ConcreteType, ShapeChecked> {
 public:
   static llvm::LogicalResult verifyTrait(mlir::Operation *op) {
     llvm::SmallVector<mlir::Type, 2> types;

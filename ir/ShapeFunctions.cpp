@@ -19,31 +19,27 @@ FailureOr<int64_t> OpDiag::dimIndex(int64_t dim, RankedTensorType type) const {
   return error("dim ", dim, " is out of range for ", type);
 }
 
-LogicalResult OpDiag::expectRank(RankedTensorType type, int64_t rank,
-                                 StringRef what) const {
+LogicalResult OpDiag::expectRank(RankedTensorType type, int64_t rank, StringRef what) const {
   if (type.getRank() == rank)
     return success();
   return error(what, " must have rank ", rank, ", got ", type);
 }
 
-LogicalResult OpDiag::expectDim(int64_t actual, int64_t expected,
-                                StringRef what) const {
+LogicalResult OpDiag::expectDim(int64_t actual, int64_t expected, StringRef what) const {
   if (compatible(actual, expected))
     return success();
   return error(what, " must be ", expected, ", got ", actual);
 }
 
-LogicalResult OpDiag::expectSameElementType(RankedTensorType a,
-                                            RankedTensorType b, StringRef whatA,
+LogicalResult OpDiag::expectSameElementType(RankedTensorType a, RankedTensorType b, StringRef whatA,
                                             StringRef whatB) const {
   if (a.getElementType() == b.getElementType())
     return success();
-  return error(whatA, " and ", whatB, " must have the same element type, got ",
-               a.getElementType(), " and ", b.getElementType());
+  return error(whatA, " and ", whatB, " must have the same element type, got ", a.getElementType(),
+               " and ", b.getElementType());
 }
 
-std::optional<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
-                                                    ArrayRef<int64_t> b) {
+std::optional<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
   size_t rank = std::max(a.size(), b.size());
   SmallVector<int64_t> out(rank);
   for (size_t i = 0; i < rank; ++i) {

@@ -24,33 +24,26 @@ constexpr int64_t kDynamic = mlir::ShapedType::kDynamic;
 /// verifier does. Silent when there is no location (speculative inference).
 class OpDiag {
 public:
-  OpDiag(std::optional<mlir::Location> loc, llvm::StringRef opName)
-      : loc(loc), opName(opName) {}
+  OpDiag(std::optional<mlir::Location> loc, llvm::StringRef opName) : loc(loc), opName(opName) {}
 
-  template <typename... Args>
-  LogicalResult error(Args &&...args) const {
-    return mlir::emitOptionalError(loc, "'", opName, "' op ",
-                                   std::forward<Args>(args)...);
+  template <typename... Args> LogicalResult error(Args &&...args) const {
+    return mlir::emitOptionalError(loc, "'", opName, "' op ", std::forward<Args>(args)...);
   }
 
   /// The ranked tensor type of an operand or a failure naming it.
-  mlir::FailureOr<RankedTensorType> ranked(mlir::Type type,
-                                           llvm::StringRef what) const;
+  mlir::FailureOr<RankedTensorType> ranked(mlir::Type type, llvm::StringRef what) const;
 
   /// Fails unless `type` has exactly `rank` dimensions.
-  LogicalResult expectRank(RankedTensorType type, int64_t rank,
-                           llvm::StringRef what) const;
+  LogicalResult expectRank(RankedTensorType type, int64_t rank, llvm::StringRef what) const;
 
   /// Fails unless the two dimension sizes can be equal ("?" matches anything).
-  LogicalResult expectDim(int64_t actual, int64_t expected,
-                          llvm::StringRef what) const;
+  LogicalResult expectDim(int64_t actual, int64_t expected, llvm::StringRef what) const;
 
   /// `dim` of `type` with negative values counted from the back, or a
   /// failure saying it is out of range.
   mlir::FailureOr<int64_t> dimIndex(int64_t dim, RankedTensorType type) const;
 
-  LogicalResult expectSameElementType(RankedTensorType a, RankedTensorType b,
-                                      llvm::StringRef whatA,
+  LogicalResult expectSameElementType(RankedTensorType a, RankedTensorType b, llvm::StringRef whatA,
                                       llvm::StringRef whatB) const;
 
 private:
@@ -59,16 +52,14 @@ private:
 };
 
 /// True if two dimension sizes can be equal at run time.
-inline bool compatible(int64_t a, int64_t b) {
-  return a == kDynamic || b == kDynamic || a == b;
-}
+inline bool compatible(int64_t a, int64_t b) { return a == kDynamic || b == kDynamic || a == b; }
 
 /// The more static of two compatible sizes.
 inline int64_t refine(int64_t a, int64_t b) { return a == kDynamic ? b : a; }
 
 /// NumPy broadcasting of two shapes; nullopt if they cannot broadcast.
-std::optional<llvm::SmallVector<int64_t>>
-broadcastShapes(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b);
+std::optional<llvm::SmallVector<int64_t>> broadcastShapes(llvm::ArrayRef<int64_t> a,
+                                                          llvm::ArrayRef<int64_t> b);
 
 /// `dim` in [-rank, rank) mapped to [0, rank); nullopt if out of range.
 std::optional<int64_t> normalizeDim(int64_t dim, int64_t rank);

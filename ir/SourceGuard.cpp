@@ -3,8 +3,7 @@
 
 #include <string>
 
-std::optional<std::string> mm::checkNestingDepth(llvm::StringRef text,
-                                                 unsigned maxDepth) {
+std::optional<std::string> mm::checkNestingDepth(llvm::StringRef text, unsigned maxDepth) {
   unsigned depth = 0, line = 1, col = 0;
   bool inString = false;
   for (size_t i = 0; i < text.size(); ++i) {

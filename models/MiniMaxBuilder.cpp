@@ -22,9 +22,8 @@ class Builder {
 public:
   Builder(MLIRContext &ctx, const MiniMaxConfig &config, const MiniMaxGraphOptions &options)
       : b(&ctx), c(config), opts(options) {
-    elt = options.elementType == MiniMaxGraphOptions::ElementType::BF16
-              ? Type(b.getBF16Type())
-              : Type(b.getF32Type());
+    elt = options.elementType == MiniMaxGraphOptions::ElementType::BF16 ? Type(b.getBF16Type())
+                                                                        : Type(b.getF32Type());
     for (const auto &spec : minimax::parameterSpecs(config))
       paramShapes[spec.name] = spec.shape;
   }
@@ -107,9 +106,9 @@ Value Builder::lightningAttention(int64_t l, Value u, Value &state) {
     return SliceOp::create(b, loc, qkv, b.getI64IntegerAttr(3), b.getI64IntegerAttr(i * D),
                            b.getI64IntegerAttr((i + 1) * D), b.getI64IntegerAttr(1));
   };
-  auto la = LightningAttentionOp::create(
-      b, loc, part(0), part(1), part(2), state, lengths, b.getI64IntegerAttr(l),
-      b.getI64IntegerAttr(c.numLayers), b.getI64IntegerAttr(c.blockSize));
+  auto la = LightningAttentionOp::create(b, loc, part(0), part(1), part(2), state, lengths,
+                                         b.getI64IntegerAttr(l), b.getI64IntegerAttr(c.numLayers),
+                                         b.getI64IntegerAttr(c.blockSize));
   state = la.getFinalState();
   Value o = reshape(la.getOutput(), {0, 0, c.attentionWidth()}, loc);
   o = rmsNorm(o, minimax::lightningNorm(l), c.lightningNormEps, loc);
@@ -120,10 +119,10 @@ Value Builder::lightningAttention(int64_t l, Value u, Value &state) {
 Value Builder::moe(int64_t l, Value w) {
   Location loc = at("layers." + std::to_string(l) + ".block_sparse_moe");
   Value logits = linear(w, minimax::router(l), loc);
-  auto route = MoeRouterOp::create(b, loc, logits, b.getI64IntegerAttr(c.topK),
-                                   b.getBoolAttr(true));
-  auto dispatch = MoeDispatchOp::create(b, loc, w, route.getIndices(),
-                                        b.getI64IntegerAttr(c.numExperts));
+  auto route =
+      MoeRouterOp::create(b, loc, logits, b.getI64IntegerAttr(c.topK), b.getBoolAttr(true));
+  auto dispatch =
+      MoeDispatchOp::create(b, loc, w, route.getIndices(), b.getI64IntegerAttr(c.numExperts));
   Value rows = dispatch.getDispatched(), offsets = dispatch.getGroupOffsets();
   Value gate = GroupedMatmulOp::create(b, loc, rows, param(minimax::expertsW1(l)), offsets);
   Value up = GroupedMatmulOp::create(b, loc, rows, param(minimax::expertsW3(l)), offsets);
@@ -164,7 +163,8 @@ OwningOpRef<ModuleOp> Builder::build() {
     names.push_back("state." + std::to_string(l));
     dims.push_back({"B", "", "", ""});
   }
-  auto logitsType = opts.allLogits ? tensor({kDyn, kDyn, c.vocabSize}) : tensor({kDyn, c.vocabSize});
+  auto logitsType =
+      opts.allLogits ? tensor({kDyn, kDyn, c.vocabSize}) : tensor({kDyn, c.vocabSize});
   SmallVector<Type> results{logitsType};
   results.append(inputs.begin() + 4, inputs.end());
   auto fn = func::FuncOp::create(b, loc, kForwardFunction, b.getFunctionType(inputs, results));

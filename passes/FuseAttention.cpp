@@ -12,8 +12,7 @@ using namespace mm;
 
 namespace {
 /// The op defining `v` if it is an `OpTy` read by nothing else.
-template <typename OpTy>
-OpTy singleUseProducer(Value v) {
+template <typename OpTy> OpTy singleUseProducer(Value v) {
   auto op = v.getDefiningOp<OpTy>();
   return op && v.hasOneUse() ? op : OpTy();
 }

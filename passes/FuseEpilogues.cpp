@@ -30,8 +30,7 @@ struct FuseEpiloguesPass : mm::impl::FuseEpiloguesBase<FuseEpiloguesPass> {
       if (isa<LinearOp, GroupedMatmulOp, MoeCombineOp, RmsNormOp>(op))
         anchors.push_back(&op);
     for (Operation *anchor : anchors) {
-      SmallVector<Operation *> group =
-          absorbElementwiseEpilogue({anchor}, anchor->getResult(0));
+      SmallVector<Operation *> group = absorbElementwiseEpilogue({anchor}, anchor->getResult(0));
       KernelKind kind = KernelKind::Gemm;
       if (isa<GroupedMatmulOp>(anchor))
         kind = KernelKind::GroupedGemm;

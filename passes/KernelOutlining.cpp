@@ -10,8 +10,7 @@ using namespace mlir;
 namespace mm {
 
 bool isElementwise(Operation *op) {
-  return op->hasTrait<OpTrait::Elementwise>() ||
-         isa<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp>(op);
+  return op->hasTrait<OpTrait::Elementwise>() || isa<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp>(op);
 }
 
 FailureOr<KernelOp> outlineKernel(RewriterBase &rewriter, KernelKind kind,
@@ -57,7 +56,8 @@ FailureOr<KernelOp> outlineKernel(RewriterBase &rewriter, KernelKind kind,
   }
   bool anyInPlace = llvm::any_of(inPlaceIndex, [](int64_t i) { return i >= 0; });
   auto kernel = KernelOp::create(
-      rewriter, last->getLoc(), resultTypes, KernelKindAttr::get(rewriter.getContext(), kind), inputs.getArrayRef(),
+      rewriter, last->getLoc(), resultTypes, KernelKindAttr::get(rewriter.getContext(), kind),
+      inputs.getArrayRef(),
       anyInPlace ? rewriter.getDenseI64ArrayAttr(inPlaceIndex) : DenseI64ArrayAttr());
   Block *body = rewriter.createBlock(&kernel.getBody());
   IRMapping mapping;
@@ -75,9 +75,8 @@ FailureOr<KernelOp> outlineKernel(RewriterBase &rewriter, KernelKind kind,
   YieldOp::create(rewriter, last->getLoc(), yielded);
 
   for (auto [r, k] : llvm::zip(results, kernel.getResults()))
-    rewriter.replaceUsesWithIf(r, k, [&](OpOperand &use) {
-      return !inGroup.contains(use.getOwner());
-    });
+    rewriter.replaceUsesWithIf(r, k,
+                               [&](OpOperand &use) { return !inGroup.contains(use.getOwner()); });
   for (Operation *op : llvm::reverse(ops))
     rewriter.eraseOp(op);
   return kernel;
@@ -94,16 +93,14 @@ static bool broadcastable(Value side, RankedTensorType out) {
          t.getDimSize(0) == out.getShape().back();
 }
 
-SmallVector<Operation *> absorbElementwiseEpilogue(SmallVector<Operation *> group,
-                                                   Value anchor) {
+SmallVector<Operation *> absorbElementwiseEpilogue(SmallVector<Operation *> group, Value anchor) {
   Value current = anchor;
   auto outType = llvm::cast<RankedTensorType>(anchor.getType());
   while (current.hasOneUse()) {
     Operation *user = *current.getUsers().begin();
     if (!isElementwise(user) || user->getNumResults() != 1 ||
         user->getBlock() != anchor.getParentBlock() ||
-        llvm::cast<RankedTensorType>(user->getResult(0).getType()).getShape() !=
-            outType.getShape())
+        llvm::cast<RankedTensorType>(user->getResult(0).getType()).getShape() != outType.getShape())
       break;
     SmallVector<Operation *> producers;
     bool ok = true;
@@ -115,10 +112,11 @@ SmallVector<Operation *> absorbElementwiseEpilogue(SmallVector<Operation *> grou
         continue;
       // alpha * residual and the like: computed inside the kernel.
       if (def && isElementwise(def) && side.hasOneUse() &&
-          llvm::all_of(def->getOperands(), [&](Value v) {
-            Operation *d = v.getDefiningOp();
-            return (d && isa<arith::ConstantOp>(d)) || broadcastable(v, outType);
-          }) &&
+          llvm::all_of(def->getOperands(),
+                       [&](Value v) {
+                         Operation *d = v.getDefiningOp();
+                         return (d && isa<arith::ConstantOp>(d)) || broadcastable(v, outType);
+                       }) &&
           broadcastable(side, outType)) {
         producers.push_back(def);
         continue;

@@ -19,8 +19,7 @@ bool isElementwise(mlir::Operation *op);
 /// value of the group to the input value whose buffer it may overwrite.
 /// Fails, changing nothing, if a result is used before the kernel's position.
 mlir::FailureOr<KernelOp>
-outlineKernel(mlir::RewriterBase &rewriter, KernelKind kind,
-              llvm::ArrayRef<mlir::Operation *> ops,
+outlineKernel(mlir::RewriterBase &rewriter, KernelKind kind, llvm::ArrayRef<mlir::Operation *> ops,
               llvm::ArrayRef<std::pair<mlir::Value, mlir::Value>> inPlace = {});
 
 /// Grows `group` (which ends with `anchor`'s op) with the chain of

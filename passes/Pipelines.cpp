@@ -31,13 +31,12 @@ static std::optional<InferencePhase> parsePhase(StringRef name) {
       .Default(std::nullopt);
 }
 
-LogicalResult buildInferencePipeline(
-    OpPassManager &pm, const InferencePipelineOptions &options,
-    function_ref<LogicalResult(const Twine &)> errorHandler) {
+LogicalResult buildInferencePipeline(OpPassManager &pm, const InferencePipelineOptions &options,
+                                     function_ref<LogicalResult(const Twine &)> errorHandler) {
   std::optional<InferencePhase> last = parsePhase(options.stopAfter);
   if (!last)
-    return errorHandler("mm-inference-pipeline: unknown phase '" +
-                        options.stopAfter + "' (phases: cleanup, fusion, memory-plan)");
+    return errorHandler("mm-inference-pipeline: unknown phase '" + options.stopAfter +
+                        "' (phases: cleanup, fusion, memory-plan)");
   // Phase: cleanup.
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -68,10 +67,10 @@ LogicalResult buildInferencePipeline(
 
 /// Registers a pipeline whose builder can reject its options with a message.
 template <typename Options>
-static void registerCheckedPipeline(
-    StringRef name, StringRef description,
-    LogicalResult (*build)(OpPassManager &, const Options &,
-                           function_ref<LogicalResult(const Twine &)>)) {
+static void
+registerCheckedPipeline(StringRef name, StringRef description,
+                        LogicalResult (*build)(OpPassManager &, const Options &,
+                                               function_ref<LogicalResult(const Twine &)>)) {
   registerPassPipeline(
       name, description,
       [build](OpPassManager &pm, StringRef text,
@@ -81,9 +80,7 @@ static void registerCheckedPipeline(
           return failure();
         return build(pm, options, errorHandler);
       },
-      [](function_ref<void(const detail::PassOptions &)> optHandler) {
-        optHandler(Options());
-      });
+      [](function_ref<void(const detail::PassOptions &)> optHandler) { optHandler(Options()); });
 }
 
 void registerPipelines() {

@@ -11,18 +11,14 @@ namespace mm {
 /// after the named phase; `--mlir-print-ir-after-all` dumps each pass.
 enum class InferencePhase { Cleanup, Fusion, MemoryPlan };
 
-struct InferencePipelineOptions
-    : mlir::PassPipelineOptions<InferencePipelineOptions> {
-  Option<std::string> stopAfter{
-      *this, "stop-after",
-      llvm::cl::desc("last phase to run: cleanup, fusion or memory-plan"),
-      llvm::cl::init("memory-plan")};
-  Option<int64_t> maxBatch{*this, "max-batch", llvm::cl::desc("largest batch"),
-                           llvm::cl::init(1)};
-  Option<int64_t> maxTokens{*this, "max-tokens",
-                            llvm::cl::desc("largest step in tokens"), llvm::cl::init(512)};
-  Option<int64_t> maxContext{*this, "max-context",
-                             llvm::cl::desc("largest KV-cache capacity"),
+struct InferencePipelineOptions : mlir::PassPipelineOptions<InferencePipelineOptions> {
+  Option<std::string> stopAfter{*this, "stop-after",
+                                llvm::cl::desc("last phase to run: cleanup, fusion or memory-plan"),
+                                llvm::cl::init("memory-plan")};
+  Option<int64_t> maxBatch{*this, "max-batch", llvm::cl::desc("largest batch"), llvm::cl::init(1)};
+  Option<int64_t> maxTokens{*this, "max-tokens", llvm::cl::desc("largest step in tokens"),
+                            llvm::cl::init(512)};
+  Option<int64_t> maxContext{*this, "max-context", llvm::cl::desc("largest KV-cache capacity"),
                              llvm::cl::init(4096)};
   ListOption<std::string> symbolMax{
       *this, "symbol-max",
@@ -30,9 +26,9 @@ struct InferencePipelineOptions
 };
 
 /// Adds the inference pipeline to `pm`; reports bad options to `errorHandler`.
-llvm::LogicalResult buildInferencePipeline(
-    mlir::OpPassManager &pm, const InferencePipelineOptions &options,
-    llvm::function_ref<llvm::LogicalResult(const llvm::Twine &)> errorHandler);
+llvm::LogicalResult
+buildInferencePipeline(mlir::OpPassManager &pm, const InferencePipelineOptions &options,
+                       llvm::function_ref<llvm::LogicalResult(const llvm::Twine &)> errorHandler);
 
 void registerPipelines();
 

@@ -51,9 +51,8 @@ struct PlanMemoryPass : mm::impl::PlanMemoryBase<PlanMemoryPass> {
     for (const std::string &s : symbols) {
       auto it = given.find(s);
       if (it == given.end())
-        return fn.emitError("shape symbol '")
-               << s << "' has no maximum (give symbol-max=" << s << "=VALUE; mm-compile --max "
-               << s << "=VALUE)";
+        return fn.emitError("shape symbol '") << s << "' has no maximum (give symbol-max=" << s
+                                              << "=VALUE; mm-compile --max " << s << "=VALUE)";
       maxima.push_back(it->second);
       record.push_back(b.getNamedAttr(s, b.getI64IntegerAttr(it->second)));
     }
@@ -100,8 +99,8 @@ struct PlanMemoryPass : mm::impl::PlanMemoryBase<PlanMemoryPass> {
           root[result] = result;
           bufferOf[result] = buffers.size();
           int64_t bytes = shapes->bytes(result, *maxima);
-          buffers.push_back({result, (bytes + kAlignment - 1) / kAlignment * kAlignment,
-                             {index, index}});
+          buffers.push_back(
+              {result, (bytes + kAlignment - 1) / kAlignment * kAlignment, {index, index}});
         }
       } else {
         for (Value r : op.getResults())
@@ -114,7 +113,8 @@ struct PlanMemoryPass : mm::impl::PlanMemoryBase<PlanMemoryPass> {
     // offset that no buffer live at the same time occupies.
     SmallVector<size_t> order(buffers.size());
     std::iota(order.begin(), order.end(), 0);
-    llvm::stable_sort(order, [&](size_t a, size_t b) { return buffers[a].bytes > buffers[b].bytes; });
+    llvm::stable_sort(order,
+                      [&](size_t a, size_t b) { return buffers[a].bytes > buffers[b].bytes; });
     int64_t arena = 0, unshared = 0;
     SmallVector<size_t> placed;
     for (size_t i : order) {
@@ -146,7 +146,7 @@ struct PlanMemoryPass : mm::impl::PlanMemoryBase<PlanMemoryPass> {
       }
     fn->setAttr("mm.arena_bytes", b.getI64IntegerAttr(arena));
     mlir::emitRemark(fn.getLoc()) << "arena " << arena << " bytes for " << buffers.size()
-                    << " buffers (" << unshared << " without reuse)";
+                                  << " buffers (" << unshared << " without reuse)";
   }
 };
 } // namespace

@@ -15,8 +15,7 @@ using namespace mlir;
 using namespace mm;
 
 namespace {
-struct SpecializeChoicesPass
-    : mm::impl::SpecializeChoicesBase<SpecializeChoicesPass> {
+struct SpecializeChoicesPass : mm::impl::SpecializeChoicesBase<SpecializeChoicesPass> {
   using SpecializeChoicesBase::SpecializeChoicesBase;
 
   /// Parses `name=index` entries; reports malformed or repeated ones.
@@ -26,12 +25,10 @@ struct SpecializeChoicesPass
       int64_t index;
       if (name.empty() || value.empty() || value.getAsInteger(10, index))
         return emitError(getOperation().getLoc())
-               << "mm-specialize-choices: expected name=index, got '" << entry
-               << "'";
+               << "mm-specialize-choices: expected name=index, got '" << entry << "'";
       if (!out.try_emplace(name, index).second)
         return emitError(getOperation().getLoc())
-               << "mm-specialize-choices: choice '" << name
-               << "' is assigned twice";
+               << "mm-specialize-choices: choice '" << name << "' is assigned twice";
     }
     return success();
   }
@@ -60,9 +57,8 @@ struct SpecializeChoicesPass
       }
       int64_t index = it->second;
       if (index < 0 || index >= static_cast<int64_t>(op.getCandidates().size())) {
-        op.emitOpError("choice '")
-            << op.getName() << "' has " << op.getCandidates().size()
-            << " candidates; index " << index << " is out of range";
+        op.emitOpError("choice '") << op.getName() << "' has " << op.getCandidates().size()
+                                   << " candidates; index " << index << " is out of range";
         ok = false;
         continue;
       }
@@ -72,8 +68,7 @@ struct SpecializeChoicesPass
     for (auto &entry : assignment)
       if (!seen.contains(entry.getKey())) {
         emitError(getOperation().getLoc())
-            << "mm-specialize-choices: no choice point named '"
-            << entry.getKey() << "'";
+            << "mm-specialize-choices: no choice point named '" << entry.getKey() << "'";
         ok = false;
       }
     if (!ok)

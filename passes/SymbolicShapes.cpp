@@ -71,9 +71,9 @@ LogicalResult reinfer(Operation *op) {
 
 /// The static shapes of every top-level value of a copy of `fn` whose
 /// argument dims take `values` (by symbol).
-FailureOr<SmallVector<SmallVector<int64_t>>>
-probe(func::FuncOp fn, ArrayRef<std::string> symbols,
-      ArrayRef<SmallVector<int, 4>> argSymbols, ArrayRef<int64_t> values) {
+FailureOr<SmallVector<SmallVector<int64_t>>> probe(func::FuncOp fn, ArrayRef<std::string> symbols,
+                                                   ArrayRef<SmallVector<int, 4>> argSymbols,
+                                                   ArrayRef<int64_t> values) {
   OpBuilder b(fn.getContext());
   OwningOpRef<ModuleOp> scratch = ModuleOp::create(fn.getLoc());
   b.setInsertionPointToEnd(scratch->getBody());
@@ -118,8 +118,8 @@ FailureOr<SymbolicShapes> SymbolicShapes::infer(func::FuncOp fn) {
       if (!t.isDynamicDim(d))
         continue;
       if (name.empty())
-        return fn.emitError("dynamic dim ") << d << " of argument " << i
-                                            << " has no symbol in its mm.dims attribute";
+        return fn.emitError("dynamic dim ")
+               << d << " of argument " << i << " has no symbol in its mm.dims attribute";
       auto it = llvm::find(result.symbols_, name.str());
       if (it == result.symbols_.end()) {
         result.symbols_.push_back(name.str());
@@ -175,9 +175,8 @@ FailureOr<SymbolicShapes> SymbolicShapes::infer(func::FuncOp fn) {
       }
       dim.coefficient = atBase % divisor == 0 ? atBase / divisor : -1;
       if (dim.evaluate(probes.back()) != shapes.back()[v][d]) {
-        InFlightDiagnostic diag = value.getDefiningOp()
-                                      ? value.getDefiningOp()->emitError()
-                                      : fn.emitError();
+        InFlightDiagnostic diag =
+            value.getDefiningOp() ? value.getDefiningOp()->emitError() : fn.emitError();
         return diag << "dim " << d << " is not a product of the run-time sizes ("
                     << llvm::join(result.symbols_, ", ") << ") and constants";
       }

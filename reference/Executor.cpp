@@ -143,9 +143,8 @@ Tensor ReferenceExecutor::Impl::param(ParamOp op) {
     return it->second;
   auto type = op.getType();
   Shape shape(type.getShape().begin(), type.getShape().end());
-  Tensor t = llvm::isa<FloatType>(type.getElementType())
-                 ? binder(name, shape, options.precision)
-                 : binder(name, shape, DType::I64);
+  Tensor t = llvm::isa<FloatType>(type.getElementType()) ? binder(name, shape, options.precision)
+                                                         : binder(name, shape, DType::I64);
   if (t.shape() != shape)
     throw makeError("weight '", name, "' was bound with shape ", formatShape(t.shape()),
                     ", expected ", formatShape(shape));
@@ -159,13 +158,12 @@ void ReferenceExecutor::Impl::checkResult(Operation *op, Value result, const Ten
   for (int64_t i = 0; ok && i < type.getRank(); ++i)
     ok = type.isDynamicDim(i) || type.getDimSize(i) == t.dim(i);
   if (!ok)
-    throw makeError("result has shape ", formatShape(t.shape()), " but the IR type is ",
-                    [&] {
-                      std::string s;
-                      llvm::raw_string_ostream os(s);
-                      os << type;
-                      return s;
-                    }());
+    throw makeError("result has shape ", formatShape(t.shape()), " but the IR type is ", [&] {
+      std::string s;
+      llvm::raw_string_ostream os(s);
+      os << type;
+      return s;
+    }());
   bool isFloat = llvm::isa<FloatType>(type.getElementType());
   if (isFloat != (t.dtype() != DType::I64))
     throw makeError("result element type does not match the IR type");
@@ -210,8 +208,8 @@ void ReferenceExecutor::Impl::execute(Operation &op, Env &env) {
         results.push_back(in(c.getInput()).to(toFloat ? options.precision : DType::I64));
       })
       .Case([&](RmsNormOp n) {
-        results.push_back(ref::rmsNorm(in(n.getInput()), in(n.getWeight()),
-                                       n.getEpsilon().convertToDouble()));
+        results.push_back(
+            ref::rmsNorm(in(n.getInput()), in(n.getWeight()), n.getEpsilon().convertToDouble()));
       })
       .Case([&](LayerNormOp n) {
         results.push_back(ref::layerNorm(in(n.getInput()), in(n.getWeight()), in(n.getBias()),
@@ -222,8 +220,8 @@ void ReferenceExecutor::Impl::execute(Operation &op, Env &env) {
         results.push_back(ref::linear(in(l.getInput()), in(l.getWeight()), ptr(bias)));
       })
       .Case([&](MatmulOp m) {
-        results.push_back(ref::matmul(in(m.getLhs()), in(m.getRhs()), m.getTransposeLhs(),
-                                      m.getTransposeRhs()));
+        results.push_back(
+            ref::matmul(in(m.getLhs()), in(m.getRhs()), m.getTransposeLhs(), m.getTransposeRhs()));
       })
       .Case([&](EmbeddingOp e) {
         results.push_back(ref::embedding(in(e.getTable()), in(e.getIds())));
@@ -235,8 +233,8 @@ void ReferenceExecutor::Impl::execute(Operation &op, Env &env) {
       })
       .Case([&](AttentionOp a) {
         Tensor q = in(a.getQuery());
-        double scale = a.getScale() ? a.getScale()->convertToDouble()
-                                    : 1.0 / std::sqrt(double(q.dim(3)));
+        double scale =
+            a.getScale() ? a.getScale()->convertToDouble() : 1.0 / std::sqrt(double(q.dim(3)));
         std::optional<Tensor> kc, vc, pos = opt(a.getCachePositions());
         if (a.hasCache()) {
           kc = take(env, a.getKeyCache(), &op);
@@ -252,16 +250,15 @@ void ReferenceExecutor::Impl::execute(Operation &op, Env &env) {
       })
       .Case([&](LightningAttentionOp la) {
         Tensor q = in(la.getQuery());
-        std::vector<double> slopes = lightningDecaySlopes(
-            q.dim(2), static_cast<int64_t>(la.getLayerIndex()),
-            static_cast<int64_t>(la.getNumLayers()));
+        std::vector<double> slopes =
+            lightningDecaySlopes(q.dim(2), static_cast<int64_t>(la.getLayerIndex()),
+                                 static_cast<int64_t>(la.getNumLayers()));
         std::optional<Tensor> state, lengths = opt(la.getLengths());
         if (la.getInitialState())
           state = take(env, la.getInitialState(), &op).to(options.precision);
-        auto r = ref::lightningAttention(q, in(la.getKey()), in(la.getValue()), ptr(state),
-                                         ptr(lengths), slopes,
-                                         static_cast<int64_t>(la.getBlockSize()),
-                                         options.lightning);
+        auto r = ref::lightningAttention(
+            q, in(la.getKey()), in(la.getValue()), ptr(state), ptr(lengths), slopes,
+            static_cast<int64_t>(la.getBlockSize()), options.lightning);
         results.push_back(r.output);
         results.push_back(r.finalState);
       })
@@ -281,8 +278,8 @@ void ReferenceExecutor::Impl::execute(Operation &op, Env &env) {
             ref::groupedMatmul(in(g.getInput()), in(g.getWeight()), in(g.getGroupOffsets())));
       })
       .Case([&](MoeCombineOp c) {
-        results.push_back(ref::moeCombine(in(c.getExpertOutput()), in(c.getTokenOrder()),
-                                          in(c.getWeights())));
+        results.push_back(
+            ref::moeCombine(in(c.getExpertOutput()), in(c.getTokenOrder()), in(c.getWeights())));
       })
       .Case([&](SoftmaxOp s) {
         results.push_back(ref::softmax(in(s.getInput()), static_cast<int64_t>(s.getDim()), false));
@@ -291,18 +288,20 @@ void ReferenceExecutor::Impl::execute(Operation &op, Env &env) {
         results.push_back(ref::softmax(in(s.getInput()), static_cast<int64_t>(s.getDim()), true));
       })
       .Case([&](ReduceOp r) {
-        results.push_back(ref::reduce(toRef(r.getKind()), in(r.getInput()), vec(r.getDims()),
-                                      r.getKeepDims()));
+        results.push_back(
+            ref::reduce(toRef(r.getKind()), in(r.getInput()), vec(r.getDims()), r.getKeepDims()));
       })
       .Case([&](TopKOp t) {
         auto [v, i] = ref::topK(in(t.getInput()), static_cast<int64_t>(t.getK()));
         results.append({v, i});
       })
       .Case([&](ArgmaxOp a) {
-        results.push_back(ref::argmax(in(a.getInput()), static_cast<int64_t>(a.getDim()),
-                                      a.getKeepDims()));
+        results.push_back(
+            ref::argmax(in(a.getInput()), static_cast<int64_t>(a.getDim()), a.getKeepDims()));
       })
-      .Case([&](ReshapeOp r) { results.push_back(ref::reshape(in(r.getInput()), vec(r.getShape()))); })
+      .Case([&](ReshapeOp r) {
+        results.push_back(ref::reshape(in(r.getInput()), vec(r.getShape())));
+      })
       .Case([&](TransposeOp t) {
         results.push_back(ref::transpose(in(t.getInput()), vec(t.getPermutation())));
       })
@@ -375,8 +374,8 @@ void ReferenceExecutor::Impl::execute(Operation &op, Env &env) {
         ref::PoolKind kind = p.getKind() == PoolKind::Sum    ? ref::PoolKind::Sum
                              : p.getKind() == PoolKind::Mean ? ref::PoolKind::Mean
                                                              : ref::PoolKind::Max;
-        results.push_back(ref::pool(kind, in(p.getInput()), ptr(mask),
-                                    static_cast<int64_t>(p.getDim())));
+        results.push_back(
+            ref::pool(kind, in(p.getInput()), ptr(mask), static_cast<int64_t>(p.getDim())));
       })
       .Case([&](TargetAttentionOp t) {
         auto mask = opt(t.getMask());
@@ -411,9 +410,8 @@ void ReferenceExecutor::Impl::execute(Operation &op, Env &env) {
         for (Tensor &t : runBlock(body, inner))
           results.push_back(t);
       })
-      .Default([&](Operation *) {
-        throw makeError("the reference executor does not support this op");
-      });
+      .Default(
+          [&](Operation *) { throw makeError("the reference executor does not support this op"); });
 
   if (results.size() != op.getNumResults())
     throw makeError("produced ", results.size(), " results for ", op.getNumResults());
@@ -448,8 +446,8 @@ SmallVector<Tensor> ReferenceExecutor::Impl::runBlock(Block &block, Env &env) {
 std::vector<Tensor> ReferenceExecutor::Impl::run(std::vector<Tensor> inputs) {
   Block &body = fn.getBody().front();
   if (inputs.size() != body.getNumArguments())
-    throw makeError("@", fn.getName().str(), " takes ", body.getNumArguments(),
-                    " inputs, got ", inputs.size());
+    throw makeError("@", fn.getName().str(), " takes ", body.getNumArguments(), " inputs, got ",
+                    inputs.size());
   Env env;
   for (auto [i, arg] : llvm::enumerate(body.getArguments())) {
     auto type = llvm::cast<RankedTensorType>(arg.getType());

@@ -10,9 +10,9 @@
 #ifndef MM_REFERENCE_EXECUTOR_H
 #define MM_REFERENCE_EXECUTOR_H
 
+#include "reference/kernels/Reference.h"
 #include "runtime/Tensor.h"
 #include "runtime/WeightBinder.h"
-#include "reference/kernels/Reference.h"
 
 #include <functional>
 #include <memory>
@@ -37,8 +37,7 @@ using ParamBinder = WeightBinder;
 
 class ReferenceExecutor {
 public:
-  ReferenceExecutor(mlir::func::FuncOp function, ParamBinder binder,
-                    ExecutorOptions options = {});
+  ReferenceExecutor(mlir::func::FuncOp function, ParamBinder binder, ExecutorOptions options = {});
   ~ReferenceExecutor();
   ReferenceExecutor(ReferenceExecutor &&) noexcept;
 

@@ -18,8 +18,7 @@ struct ReferenceBackend::Graph {
   std::unique_ptr<ReferenceExecutor> executor;
 };
 
-ReferenceBackend::ReferenceBackend(const MiniMaxConfig &config,
-                                   const minimax::WeightLoader &loader,
+ReferenceBackend::ReferenceBackend(const MiniMaxConfig &config, const minimax::WeightLoader &loader,
                                    ExecutorOptions options, bool allLogits, bool fused)
     : graph_(new Graph), config_(config), allLogits_(allLogits) {
   mlir::DialectRegistry registry;
@@ -39,10 +38,11 @@ ReferenceBackend::ReferenceBackend(const MiniMaxConfig &config,
         os << d << "\n";
       return mlir::success();
     });
-    if (failed(buildInferencePipeline(pm, pipeline, [&](const llvm::Twine &msg) {
-          os << msg << "\n";
-          return mlir::failure();
-        })) ||
+    if (failed(buildInferencePipeline(pm, pipeline,
+                                      [&](const llvm::Twine &msg) {
+                                        os << msg << "\n";
+                                        return mlir::failure();
+                                      })) ||
         failed(pm.run(*graph_->module)))
       throw makeError("compiling the MiniMax graph failed:\n", errors);
   }

@@ -21,8 +21,7 @@ public:
 };
 
 /// Builds an Error from streamable parts: throw makeError("file: ", path, ...).
-template <typename... Parts>
-Error makeError(const Parts &...parts) {
+template <typename... Parts> Error makeError(const Parts &...parts) {
   std::ostringstream os;
   (os << ... << parts);
   return Error(os.str());

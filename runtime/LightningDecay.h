@@ -45,9 +45,8 @@ inline std::vector<double> alibiSlopes(int64_t heads) {
 /// With one layer the ratio is taken as 0.
 inline std::vector<double> lightningDecaySlopes(int64_t heads, int64_t layerIndex,
                                                 int64_t numLayers) {
-  double ratio = numLayers > 1 ? static_cast<double>(layerIndex) /
-                                     static_cast<double>(numLayers - 1)
-                               : 0.0;
+  double ratio =
+      numLayers > 1 ? static_cast<double>(layerIndex) / static_cast<double>(numLayers - 1) : 0.0;
   std::vector<double> slopes = alibiSlopes(heads);
   for (double &s : slopes)
     s *= 1.0 - ratio + 1e-5;

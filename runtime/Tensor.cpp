@@ -57,8 +57,8 @@ Tensor Tensor::empty(DType dtype, Shape shape) {
   size_t bytes = std::max<size_t>(64, (t.nbytes() + 63) / 64 * 64);
   void *p = std::aligned_alloc(64, bytes);
   if (!p)
-    throw makeError("out of memory allocating ", bytes, " bytes for a ",
-                    formatShape(t.shape_), " tensor");
+    throw makeError("out of memory allocating ", bytes, " bytes for a ", formatShape(t.shape_),
+                    " tensor");
   t.storage_ = std::shared_ptr<uint8_t>(static_cast<uint8_t *>(p), std::free);
   return t;
 }
@@ -85,23 +85,20 @@ Tensor Tensor::clone() const {
 
 Tensor Tensor::reshaped(Shape shape) const {
   if (shapeNumel(shape) != numel_)
-    throw makeError("cannot view a ", formatShape(shape_), " tensor as ",
-                    formatShape(shape));
+    throw makeError("cannot view a ", formatShape(shape_), " tensor as ", formatShape(shape));
   Tensor t = *this;
   t.shape_ = std::move(shape);
   return t;
 }
 
-template <typename From, typename To>
-static void convert(const Tensor &src, Tensor &dst) {
+template <typename From, typename To> static void convert(const Tensor &src, Tensor &dst) {
   const From *s = src.data<From>();
   To *d = dst.data<To>();
   for (int64_t i = 0, n = src.numel(); i < n; ++i)
     d[i] = static_cast<To>(s[i]);
 }
 
-template <typename From>
-static void convertFrom(const Tensor &src, Tensor &dst) {
+template <typename From> static void convertFrom(const Tensor &src, Tensor &dst) {
   switch (dst.dtype()) {
   case DType::F32:
     return convert<From, float>(src, dst);
@@ -132,8 +129,7 @@ Tensor Tensor::to(DType dtype) const {
 
 void Tensor::checkType(DType want) const {
   if (want != dtype_)
-    throw makeError("tensor of type ", dtypeName(dtype_), " accessed as ",
-                    dtypeName(want));
+    throw makeError("tensor of type ", dtypeName(dtype_), " accessed as ", dtypeName(want));
 }
 
 } // namespace mm

@@ -40,12 +40,11 @@ public:
   /// Uninitialised storage.
   static Tensor empty(DType dtype, Shape shape);
   static Tensor zeros(DType dtype, Shape shape);
-  template <typename T>
-  static Tensor fromVector(Shape shape, const std::vector<T> &values) {
+  template <typename T> static Tensor fromVector(Shape shape, const std::vector<T> &values) {
     Tensor t = empty(dtypeOf<T>(), std::move(shape));
     if (static_cast<int64_t>(values.size()) != t.numel())
-      throw makeError("Tensor::fromVector: ", values.size(),
-                      " values for shape ", formatShape(t.shape()));
+      throw makeError("Tensor::fromVector: ", values.size(), " values for shape ",
+                      formatShape(t.shape()));
     std::copy(values.begin(), values.end(), t.data<T>());
     return t;
   }

@@ -136,10 +136,13 @@ LogicalResult KernelEmitter::emitGemm() {
   if (failed(emitElementwise(ArrayRef(ops).drop_front(), iteration, "i", "n", code)) ||
       failed(storeResults(code, "i")))
     return failure();
-  body += "  const int64_t M = " + dims(x, 0, llvm::cast<RankedTensorType>(x.getType()).getRank() - 1) + ";\n";
-  body += llvm::formatv("  mmh::gemm({0}, M, {1}, {2}, {3}, [&](int64_t m, int64_t n, float acc) {{\n",
-                        pointer(linear.getInput()), K, pointer(linear.getWeight()), N)
-              .str();
+  body +=
+      "  const int64_t M = " + dims(x, 0, llvm::cast<RankedTensorType>(x.getType()).getRank() - 1) +
+      ";\n";
+  body +=
+      llvm::formatv("  mmh::gemm({0}, M, {1}, {2}, {3}, [&](int64_t m, int64_t n, float acc) {{\n",
+                    pointer(linear.getInput()), K, pointer(linear.getWeight()), N)
+          .str();
   body += code + "  });\n";
   return success();
 }
@@ -171,10 +174,12 @@ LogicalResult KernelEmitter::emitNorm() {
       failed(storeResults(epilogue, "i")))
     return failure();
   body += "  const int64_t rows = " + rows + ";\n";
-  body += llvm::formatv("  mmh::rms_norm(rows, {0}, {1}, {2},\n", N,
-                        floatLiteral(norm.getEpsilon().convertToDouble()), pointer(norm.getWeight()))
-              .str();
-  body += "    [&](int64_t r, int64_t c) -> float {\n" + prologue + "      return " + *x + ";\n    },\n";
+  body +=
+      llvm::formatv("  mmh::rms_norm(rows, {0}, {1}, {2},\n", N,
+                    floatLiteral(norm.getEpsilon().convertToDouble()), pointer(norm.getWeight()))
+          .str();
+  body += "    [&](int64_t r, int64_t c) -> float {\n" + prologue + "      return " + *x +
+          ";\n    },\n";
   body += "    [&](int64_t r, int64_t c, float normed) {\n" + epilogue + "    });\n";
   return success();
 }
@@ -206,20 +211,20 @@ LogicalResult KernelEmitter::emitLightning() {
     return failure();
   LightningParts p = *parts; // (op accessors are not const)
   LightningAttentionOp la = p.op;
-  std::vector<double> slopes = lightningDecaySlopes(p.heads, static_cast<int64_t>(la.getLayerIndex()),
-                                                    static_cast<int64_t>(la.getNumLayers()));
+  std::vector<double> slopes = lightningDecaySlopes(
+      p.heads, static_cast<int64_t>(la.getLayerIndex()), static_cast<int64_t>(la.getNumLayers()));
   std::string slopeList;
   for (double s : slopes)
     slopeList += llvm::formatv("{0:e17}, ", s).str();
   Value out = kernel.getResult(p.out);
   body += "  static const double slopes[] = {" + slopeList + "};\n";
   body += "  const int64_t b = " + dims(out, 0, 1) + ", t = " + dims(out, 1, 2) + ";\n";
-  body += llvm::formatv("  return mmh::lightning(ctx, {0}, {1}, {2}, {3}, {4}, {5}, {6}, b, t, {7}, "
-                        "{8}, {9}, slopes, {10});\n",
-                        p.base[0], p.base[1], p.base[2], p.heads * p.width, p.width,
-                        pointer(la.getInitialState()),
-                        la.getLengths() ? pointer(la.getLengths()) : "nullptr", p.heads, p.headDim,
-                        la.getBlockSize(), outputName(p.out))
+  body += llvm::formatv(
+              "  return mmh::lightning(ctx, {0}, {1}, {2}, {3}, {4}, {5}, {6}, b, t, {7}, "
+              "{8}, {9}, slopes, {10});\n",
+              p.base[0], p.base[1], p.base[2], p.heads * p.width, p.width,
+              pointer(la.getInitialState()), la.getLengths() ? pointer(la.getLengths()) : "nullptr",
+              p.heads, p.headDim, la.getBlockSize(), outputName(p.out))
               .str();
   return success();
 }
@@ -233,9 +238,10 @@ LogicalResult KernelEmitter::emitRouter() {
   Value logits = topLevel(r.getLogits());
   int64_t E = staticDim(logits, llvm::cast<RankedTensorType>(logits.getType()).getRank() - 1);
   body += "  const int64_t n = " + numel(logits) + " / " + std::to_string(E) + ";\n";
-  body += llvm::formatv("  mmh::moe_router({0}, n, {1}, {2}, {3}, out0, out1);\n  return 0;\n",
-                        pointer(r.getLogits()), E, r.getTopK(), r.getRenormalize() ? "true" : "false")
-              .str();
+  body +=
+      llvm::formatv("  mmh::moe_router({0}, n, {1}, {2}, {3}, out0, out1);\n  return 0;\n",
+                    pointer(r.getLogits()), E, r.getTopK(), r.getRenormalize() ? "true" : "false")
+          .str();
   return success();
 }
 
@@ -248,11 +254,11 @@ LogicalResult KernelEmitter::emitDispatch() {
   int64_t D = llvm::cast<RankedTensorType>(x.getType()).getShape().back();
   int64_t k = llvm::cast<RankedTensorType>(idx.getType()).getShape().back();
   body += "  const int64_t n = " + numel(x) + " / " + std::to_string(D) + ";\n";
-  body += llvm::formatv("  return mmh::moe_dispatch(ctx, {0}, n, {1}, {2}, {3}, {4}, out0, out1, "
-                        "out2);\n",
-                        pointer(d.getInput()), D, pointer(d.getExpertIndices()), k,
-                        d.getNumExperts())
-              .str();
+  body +=
+      llvm::formatv("  return mmh::moe_dispatch(ctx, {0}, n, {1}, {2}, {3}, {4}, out0, out1, "
+                    "out2);\n",
+                    pointer(d.getInput()), D, pointer(d.getExpertIndices()), k, d.getNumExperts())
+          .str();
   return success();
 }
 
@@ -268,10 +274,10 @@ LogicalResult KernelEmitter::emitGroupedGemm() {
   if (failed(emitElementwise(ArrayRef(ops).drop_front(), kernel.getResult(0), "i", "n", code)) ||
       failed(storeResults(code, "i")))
     return failure();
-  body += llvm::formatv("  mmh::grouped_gemm({0}, {1}, {2}, {3}, {4}, {5}, [&](int64_t r, int64_t n, "
-                        "float acc) {{\n",
-                        pointer(g.getInput()), K, pointer(g.getWeight()), N,
-                        pointer(g.getGroupOffsets()), E)
+  body += llvm::formatv(
+              "  mmh::grouped_gemm({0}, {1}, {2}, {3}, {4}, {5}, [&](int64_t r, int64_t n, "
+              "float acc) {{\n",
+              pointer(g.getInput()), K, pointer(g.getWeight()), N, pointer(g.getGroupOffsets()), E)
               .str();
   body += code + "  });\n  return 0;\n";
   return success();
@@ -352,18 +358,30 @@ LogicalResult KernelEmitter::emitGather() {
 FailureOr<GeneratedKernel> KernelEmitter::emit() {
   LogicalResult ok = [&] {
     switch (kernel.getKind()) {
-    case KernelKind::Elementwise: return emitElementwiseKernel();
-    case KernelKind::Gemm: return emitGemm();
-    case KernelKind::Norm: return emitNorm();
-    case KernelKind::Attention: return emitAttention();
-    case KernelKind::Lightning: return emitLightning();
-    case KernelKind::MoeRouter: return emitRouter();
-    case KernelKind::MoeDispatch: return emitDispatch();
-    case KernelKind::GroupedGemm: return emitGroupedGemm();
-    case KernelKind::GroupedGemmSwiglu: return emitGroupedSwiglu();
-    case KernelKind::MoeCombine: return emitCombine();
-    case KernelKind::Embedding: return emitEmbedding();
-    case KernelKind::Gather: return emitGather();
+    case KernelKind::Elementwise:
+      return emitElementwiseKernel();
+    case KernelKind::Gemm:
+      return emitGemm();
+    case KernelKind::Norm:
+      return emitNorm();
+    case KernelKind::Attention:
+      return emitAttention();
+    case KernelKind::Lightning:
+      return emitLightning();
+    case KernelKind::MoeRouter:
+      return emitRouter();
+    case KernelKind::MoeDispatch:
+      return emitDispatch();
+    case KernelKind::GroupedGemm:
+      return emitGroupedGemm();
+    case KernelKind::GroupedGemmSwiglu:
+      return emitGroupedSwiglu();
+    case KernelKind::MoeCombine:
+      return emitCombine();
+    case KernelKind::Embedding:
+      return emitEmbedding();
+    case KernelKind::Gather:
+      return emitGather();
     }
     return fail("no host generator");
   }();
@@ -384,12 +402,13 @@ FailureOr<GeneratedKernel> KernelEmitter::emit() {
                  .str();
   }
   for (auto [i, v] : llvm::enumerate(kernel.getResults()))
-    decls += llvm::formatv("  {0} *{1} = static_cast<{0} *>(ctx->operands[{2}]);\n",
-                           elementType(v), outputName(i), kernel.getInputs().size() + i)
+    decls += llvm::formatv("  {0} *{1} = static_cast<{0} *>(ctx->operands[{2}]);\n", elementType(v),
+                           outputName(i), kernel.getInputs().size() + i)
                  .str();
   std::string symbols;
   for (auto [i, s] : llvm::enumerate(shapes.symbols()))
-    symbols += llvm::formatv("  [[maybe_unused]] const int64_t {0} = ctx->symbols[{1}];\n", s, i).str();
+    symbols +=
+        llvm::formatv("  [[maybe_unused]] const int64_t {0} = ctx->symbols[{1}];\n", s, i).str();
   GeneratedKernel g;
   g.name = name;
   g.kind = stringifyKernelKind(kernel.getKind()).str();

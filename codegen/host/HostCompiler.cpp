@@ -14,9 +14,7 @@ namespace mm {
 
 namespace fs = std::filesystem;
 
-std::string hostCompileFlags() {
-  return "-std=c++17 -O3 -march=native -fopenmp -fPIC -shared -w";
-}
+std::string hostCompileFlags() { return "-std=c++17 -O3 -march=native -fopenmp -fPIC -shared -w"; }
 
 static std::string compiler() {
   const char *cxx = std::getenv("CXX");
@@ -64,8 +62,7 @@ std::string compileHostObject(const std::string &source) {
   if (!ec && fs::exists(cached))
     return readFile(cached);
 
-  fs::path work = fs::temp_directory_path() /
-                  ("mmc-host-" + std::to_string(getpid()) + "-" + hash);
+  fs::path work = fs::temp_directory_path() / ("mmc-host-" + std::to_string(getpid()) + "-" + hash);
   fs::create_directories(work);
   fs::path src = work / "kernels.cpp", so = work / "kernels.so", log = work / "log.txt";
   std::ofstream(src) << source;

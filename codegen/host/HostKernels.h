@@ -63,8 +63,7 @@ inline int fail(const mm_kernel_ctx *c, const char *message) {
 //===--- dot products -----------------------------------------------------===//
 
 /// sum_k a[k] * b[k] in float, vectorised.
-template <typename W>
-inline float dot(const float *a, const W *b, int64_t n) {
+template <typename W> inline float dot(const float *a, const W *b, int64_t n) {
 #if defined(__AVX512F__)
   __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
   int64_t k = 0;
@@ -249,9 +248,9 @@ inline int attention(const mm_kernel_ctx *c, const float *q, const float *k, con
 /// projection); state [B, H, D, D] is updated in place; out is [B, T, H, D].
 /// Tokens at or past lengths[b] are skipped (their outputs are zero).
 inline int lightning(const mm_kernel_ctx *c, const float *q, const float *k, const float *v,
-                     int64_t tokenStride, int64_t headStride, float *state,
-                     const int64_t *lengths, int64_t B, int64_t T, int64_t H, int64_t D,
-                     int64_t block, const double *slopes, float *out) {
+                     int64_t tokenStride, int64_t headStride, float *state, const int64_t *lengths,
+                     int64_t B, int64_t T, int64_t H, int64_t D, int64_t block,
+                     const double *slopes, float *out) {
   for (int64_t b = 0; b < B; ++b)
     if (lengths && (lengths[b] < 0 || lengths[b] > T))
       return fail(c, "mm.lightning_attention: a sequence length is outside [0, T]");
@@ -314,8 +313,8 @@ inline int lightning(const mm_kernel_ctx *c, const float *q, const float *k, con
 //===--- mixture of experts -----------------------------------------------===//
 
 /// Softmax over E experts (in float), top-k (ties: lower index), renormalise.
-inline void moe_router(const float *logits, int64_t N, int64_t E, int64_t topk,
-                       bool renormalize, float *weights, int64_t *indices) {
+inline void moe_router(const float *logits, int64_t N, int64_t E, int64_t topk, bool renormalize,
+                       float *weights, int64_t *indices) {
   std::vector<float> p(E);
   std::vector<int64_t> order(E);
   for (int64_t t = 0; t < N; ++t) {

@@ -124,9 +124,9 @@ void AddedVocabulary::add(const AddedToken &token, const BpeModel &model) {
     // A token new to the model goes after the vocab (or after the last added
     // id if that is already past it).
     uint32_t vocabSize = static_cast<uint32_t>(model.vocabSize());
-    id = !maxAssignedId ? vocabSize
+    id = !maxAssignedId                                    ? vocabSize
          : (*maxAssignedId >= vocabSize || vocabSize == 0) ? *maxAssignedId + 1
-                                                            : vocabSize;
+                                                           : vocabSize;
   }
   idByContent[token.content] = *id;
   maxAssignedId = std::max(maxAssignedId.value_or(0), *id);

@@ -21,7 +21,8 @@ void initializeOnigurumaOnce() {
 
 std::string onigMessage(int code, OnigErrorInfo *info) {
   OnigUChar buffer[ONIG_MAX_ERROR_MESSAGE_LEN];
-  int length = info ? onig_error_code_to_str(buffer, code, info) : onig_error_code_to_str(buffer, code);
+  int length =
+      info ? onig_error_code_to_str(buffer, code, info) : onig_error_code_to_str(buffer, code);
   return std::string(reinterpret_cast<char *>(buffer), length > 0 ? length : 0);
 }
 
@@ -63,7 +64,8 @@ std::optional<ByteRange> OnigRegex::search(std::string_view text, size_t from) c
     return std::nullopt;
   if (found < 0) // e.g. the backtracking limit on a pathological pattern
     throw makeError("regex search failed: ", onigMessage(found, nullptr));
-  return ByteRange(static_cast<size_t>(scoped.region.beg[0]), static_cast<size_t>(scoped.region.end[0]));
+  return ByteRange(static_cast<size_t>(scoped.region.beg[0]),
+                   static_cast<size_t>(scoped.region.end[0]));
 }
 
 bool OnigRegex::matchesAt(std::string_view text, size_t pos) const {

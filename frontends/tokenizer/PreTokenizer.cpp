@@ -20,8 +20,7 @@ struct Segment {
 
 /// Matches and the gaps between them, covering all of `text` (tokenizers'
 /// Pattern::find_matches).
-template <typename Search>
-std::vector<Segment> segmentsOf(std::string_view text, Search &&search) {
+template <typename Search> std::vector<Segment> segmentsOf(std::string_view text, Search &&search) {
   if (text.empty())
     return {{{0, 0}, false}};
   std::vector<Segment> segments;

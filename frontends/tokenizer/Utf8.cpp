@@ -70,7 +70,10 @@ size_t utf8CharLength(std::string_view text, size_t pos) {
 uint32_t decodeUtf8(std::string_view text, size_t pos) {
   size_t length = utf8CharLength(text, pos);
   uint32_t lead = static_cast<unsigned char>(text[pos]);
-  uint32_t codePoint = length == 1 ? lead : length == 2 ? lead & 0x1F : length == 3 ? lead & 0x0F : lead & 0x07;
+  uint32_t codePoint = length == 1   ? lead
+                       : length == 2 ? lead & 0x1F
+                       : length == 3 ? lead & 0x0F
+                                     : lead & 0x07;
   for (size_t i = 1; i < length; ++i)
     codePoint = (codePoint << 6) | (static_cast<unsigned char>(text[pos + i]) & 0x3F);
   return codePoint;
@@ -122,8 +125,8 @@ std::string fromUtf8Lossy(std::string_view bytes) {
 
 bool isUnicodeWhitespace(uint32_t c) {
   return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
-         c == 0x205F || c == 0x3000;
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
+         c == 0x3000;
 }
 
 } // namespace mm::tokenizer

@@ -14,22 +14,19 @@ namespace {
 struct HeadLayout {
   int64_t batch, seq, heads, dim;
   explicit HeadLayout(RankedTensorType t)
-      : batch(t.getDimSize(0)), seq(t.getDimSize(1)), heads(t.getDimSize(2)),
-        dim(t.getDimSize(3)) {}
+      : batch(t.getDimSize(0)), seq(t.getDimSize(1)), heads(t.getDimSize(2)), dim(t.getDimSize(3)) {
+  }
 };
 } // namespace
 
-static FailureOr<RankedTensorType> rank4(const OpDiag &d, Value v,
-                                         StringRef name) {
+static FailureOr<RankedTensorType> rank4(const OpDiag &d, Value v, StringRef name) {
   auto t = d.ranked(v.getType(), name);
   if (failed(t) || failed(d.expectRank(*t, 4, name)))
     return failure();
   return t;
 }
 
-LogicalResult RopeOp::inferReturnTypes(MLIRContext *,
-                                       std::optional<Location> loc,
-                                       Adaptor adaptor,
+LogicalResult RopeOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
                                        SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto x = rank4(d, adaptor.getInput(), "input");
@@ -37,11 +34,9 @@ LogicalResult RopeOp::inferReturnTypes(MLIRContext *,
   if (failed(x) || failed(pos) || failed(d.expectRank(*pos, 2, "positions")))
     return failure();
   HeadLayout l(*x);
-  if (!compatible(pos->getDimSize(0), l.batch) ||
-      !compatible(pos->getDimSize(1), l.seq))
+  if (!compatible(pos->getDimSize(0), l.batch) || !compatible(pos->getDimSize(1), l.seq))
     return d.error("positions shape ", formatShape(pos->getShape()),
-                   " does not match input [batch, seq] ",
-                   formatShape(x->getShape().take_front(2)));
+                   " does not match input [batch, seq] ", formatShape(x->getShape().take_front(2)));
   int64_t rotary = static_cast<int64_t>(adaptor.getRotaryDim());
   if (rotary <= 0 || rotary % 2 != 0)
     return d.error("rotary_dim must be positive and even, got ", rotary);
@@ -54,10 +49,8 @@ LogicalResult RopeOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
-LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
-                                            std::optional<Location> loc,
-                                            Adaptor adaptor,
-                                            SmallVectorImpl<Type> &types) {
+LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto q = rank4(d, adaptor.getQuery(), "query");
   auto k = rank4(d, adaptor.getKey(), "key");
@@ -70,15 +63,12 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
   if (!compatible(lq.batch, lk.batch) || !compatible(lq.batch, lv.batch))
     return d.error("query, key and value must have the same batch size");
   if (!compatible(lk.seq, lv.seq) || !compatible(lk.heads, lv.heads))
-    return d.error("key and value must agree in length and heads, got ",
-                   *k, " and ", *v);
+    return d.error("key and value must agree in length and heads, got ", *k, " and ", *v);
   if (!compatible(lq.dim, lk.dim))
-    return d.error("query head_dim ", lq.dim, " differs from key head_dim ",
-                   lk.dim);
-  if (lk.heads == 0 ||
-      (lq.heads != kDynamic && lk.heads != kDynamic && lq.heads % lk.heads))
-    return d.error("query heads (", lq.heads,
-                   ") must be a multiple of key/value heads (", lk.heads, ")");
+    return d.error("query head_dim ", lq.dim, " differs from key head_dim ", lk.dim);
+  if (lk.heads == 0 || (lq.heads != kDynamic && lk.heads != kDynamic && lq.heads % lk.heads))
+    return d.error("query heads (", lq.heads, ") must be a multiple of key/value heads (", lk.heads,
+                   ")");
   if (auto scale = adaptor.getScale()) {
     double s = scale->convertToDouble();
     if (!(s > 0.0) || !std::isfinite(s))
@@ -96,35 +86,29 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *,
     return d.error("causal attention without a cache needs equal query and "
                    "key lengths, got ",
                    lq.seq, " and ", lk.seq);
-  types.push_back(RankedTensorType::get({batch, lq.seq, lq.heads, lv.dim},
-                                        q->getElementType()));
+  types.push_back(RankedTensorType::get({batch, lq.seq, lq.heads, lv.dim}, q->getElementType()));
   if (!hasKC)
     return success();
 
   auto kc = rank4(d, adaptor.getKeyCache(), "key_cache");
   auto vc = rank4(d, adaptor.getValueCache(), "value_cache");
   auto pos = d.ranked(adaptor.getCachePositions().getType(), "cache_positions");
-  if (failed(kc) || failed(vc) || failed(pos) ||
-      failed(d.expectRank(*pos, 1, "cache_positions")) ||
+  if (failed(kc) || failed(vc) || failed(pos) || failed(d.expectRank(*pos, 1, "cache_positions")) ||
       failed(d.expectSameElementType(*k, *kc, "key", "key_cache")) ||
       failed(d.expectSameElementType(*v, *vc, "value", "value_cache")))
     return failure();
   HeadLayout lkc(*kc), lvc(*vc);
   if (!compatible(lkc.batch, batch) || !compatible(lvc.batch, batch) ||
       !compatible(pos->getDimSize(0), batch))
-    return d.error("caches and cache_positions must have the batch size ",
-                   batch);
+    return d.error("caches and cache_positions must have the batch size ", batch);
   if (!compatible(lkc.seq, lvc.seq))
-    return d.error("key_cache and value_cache capacities differ: ", lkc.seq,
-                   " and ", lvc.seq);
+    return d.error("key_cache and value_cache capacities differ: ", lkc.seq, " and ", lvc.seq);
   if (!compatible(lkc.heads, lk.heads) || !compatible(lkc.dim, lk.dim))
     return d.error("key_cache ", *kc, " does not match key heads/dim of ", *k);
   if (!compatible(lvc.heads, lv.heads) || !compatible(lvc.dim, lv.dim))
-    return d.error("value_cache ", *vc, " does not match value heads/dim of ",
-                   *v);
+    return d.error("value_cache ", *vc, " does not match value heads/dim of ", *v);
   if (lkc.seq != kDynamic && lk.seq != kDynamic && lk.seq > lkc.seq)
-    return d.error("writes ", lk.seq, " tokens into a cache of capacity ",
-                   lkc.seq);
+    return d.error("writes ", lk.seq, " tokens into a cache of capacity ", lkc.seq);
   types.push_back(*kc);
   types.push_back(*vc);
   return success();
@@ -137,9 +121,9 @@ double AttentionOp::getScaleOrDefault() {
   return dim == ShapedType::kDynamic ? 0.0 : 1.0 / std::sqrt(double(dim));
 }
 
-LogicalResult LightningAttentionOp::inferReturnTypes(
-    MLIRContext *ctx, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &types) {
+LogicalResult LightningAttentionOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                                     Adaptor adaptor,
+                                                     SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto q = rank4(d, adaptor.getQuery(), "query");
   auto k = rank4(d, adaptor.getKey(), "key");
@@ -156,8 +140,7 @@ LogicalResult LightningAttentionOp::inferReturnTypes(
                    "heads, got ",
                    *q, ", ", *k, " and ", *v);
   if (!compatible(lq.dim, lk.dim))
-    return d.error("query head_dim ", lq.dim, " differs from key head_dim ",
-                   lk.dim);
+    return d.error("query head_dim ", lq.dim, " differs from key head_dim ", lk.dim);
   int64_t layer = static_cast<int64_t>(adaptor.getLayerIndex());
   int64_t layers = static_cast<int64_t>(adaptor.getNumLayers());
   int64_t block = static_cast<int64_t>(adaptor.getBlockSize());
@@ -171,8 +154,7 @@ LogicalResult LightningAttentionOp::inferReturnTypes(
   int64_t batch = refine(refine(lq.batch, lk.batch), lv.batch);
   int64_t heads = refine(refine(lq.heads, lk.heads), lv.heads);
   int64_t dk = refine(lq.dim, lk.dim);
-  auto stateType =
-      RankedTensorType::get({batch, heads, dk, lv.dim}, Float32Type::get(ctx));
+  auto stateType = RankedTensorType::get({batch, heads, dk, lv.dim}, Float32Type::get(ctx));
   if (Value init = adaptor.getInitialState()) {
     auto s = rank4(d, init, "initial_state");
     if (failed(s))
@@ -180,8 +162,8 @@ LogicalResult LightningAttentionOp::inferReturnTypes(
     if (!s->getElementType().isF32())
       return d.error("initial_state must be float32, got ", *s);
     if (failed(verifyCompatibleShape(s->getShape(), stateType.getShape())))
-      return d.error("initial_state ", *s, " must be [batch, heads, d, d] = ",
-                     formatShape(stateType.getShape()));
+      return d.error("initial_state ", *s,
+                     " must be [batch, heads, d, d] = ", formatShape(stateType.getShape()));
   }
   if (Value lengths = adaptor.getLengths()) {
     auto l = d.ranked(lengths.getType(), "lengths");
@@ -189,8 +171,7 @@ LogicalResult LightningAttentionOp::inferReturnTypes(
         failed(d.expectDim(l->getDimSize(0), batch, "lengths size")))
       return failure();
   }
-  types.push_back(RankedTensorType::get({batch, lq.seq, heads, lv.dim},
-                                        q->getElementType()));
+  types.push_back(RankedTensorType::get({batch, lq.seq, heads, lv.dim}, q->getElementType()));
   types.push_back(stateType);
   return success();
 }
@@ -199,8 +180,7 @@ SmallVector<double> LightningAttentionOp::getDecaySlopes() {
   int64_t heads = getQuery().getType().getDimSize(2);
   if (heads == ShapedType::kDynamic)
     return {};
-  std::vector<double> s = lightningDecaySlopes(
-      heads, static_cast<int64_t>(getLayerIndex()),
-      static_cast<int64_t>(getNumLayers()));
+  std::vector<double> s = lightningDecaySlopes(heads, static_cast<int64_t>(getLayerIndex()),
+                                               static_cast<int64_t>(getNumLayers()));
   return SmallVector<double>(s.begin(), s.end());
 }

@@ -9,14 +9,12 @@ using namespace mm;
 using namespace mm::shape;
 
 template <typename OpTy>
-static LogicalResult inferBroadcast(std::optional<Location> loc,
-                                    typename OpTy::Adaptor adaptor,
+static LogicalResult inferBroadcast(std::optional<Location> loc, typename OpTy::Adaptor adaptor,
                                     SmallVectorImpl<Type> &types) {
   OpDiag d(loc, OpTy::getOperationName());
   auto lhs = d.ranked(adaptor.getLhs().getType(), "lhs");
   auto rhs = d.ranked(adaptor.getRhs().getType(), "rhs");
-  if (failed(lhs) || failed(rhs) ||
-      failed(d.expectSameElementType(*lhs, *rhs, "lhs", "rhs")))
+  if (failed(lhs) || failed(rhs) || failed(d.expectSameElementType(*lhs, *rhs, "lhs", "rhs")))
     return failure();
   auto shape = broadcastShapes(lhs->getShape(), rhs->getShape());
   if (!shape)
@@ -26,11 +24,10 @@ static LogicalResult inferBroadcast(std::optional<Location> loc,
   return success();
 }
 
-#define MM_BROADCAST_INFER(OP)                                                 \
-  LogicalResult OP::inferReturnTypes(MLIRContext *, std::optional<Location> loc, \
-                                     Adaptor adaptor,                          \
-                                     SmallVectorImpl<Type> &types) {           \
-    return inferBroadcast<OP>(loc, adaptor, types);                            \
+#define MM_BROADCAST_INFER(OP)                                                                     \
+  LogicalResult OP::inferReturnTypes(MLIRContext *, std::optional<Location> loc, Adaptor adaptor,  \
+                                     SmallVectorImpl<Type> &types) {                               \
+    return inferBroadcast<OP>(loc, adaptor, types);                                                \
   }
 MM_BROADCAST_INFER(AddOp)
 MM_BROADCAST_INFER(SubOp)
@@ -56,8 +53,8 @@ static bool isSplatOf(Attribute attr, int64_t value) {
 
 /// `x op c` folds to x when c is the identity splat and the op does not
 /// broadcast x to a larger shape.
-static OpFoldResult foldIdentityOperand(Operation *op, Value keep,
-                                        Attribute other, int64_t identity) {
+static OpFoldResult foldIdentityOperand(Operation *op, Value keep, Attribute other,
+                                        int64_t identity) {
   if (isSplatOf(other, identity) && keep.getType() == op->getResult(0).getType())
     return keep;
   return {};

@@ -10,8 +10,7 @@ LogicalResult ParamOp::verify() {
   if (getName().empty())
     return emitOpError("name must not be empty");
   if (!getType().hasStaticShape())
-    return emitOpError("weight type must have a static shape, got ")
-           << getType();
+    return emitOpError("weight type must have a static shape, got ") << getType();
   return success();
 }
 
@@ -24,8 +23,8 @@ static LogicalResult checkFeatureVector(const OpDiag &d, RankedTensorType input,
     return d.error("input must have at least one dimension");
   int64_t features = input.getShape().back();
   if (!compatible(vec.getDimSize(0), features))
-    return d.error(name, " has ", vec.getDimSize(0),
-                   " elements but the input's last dimension is ", features);
+    return d.error(name, " has ", vec.getDimSize(0), " elements but the input's last dimension is ",
+                   features);
   return d.expectSameElementType(input, vec, "input", name);
 }
 
@@ -35,10 +34,8 @@ static LogicalResult checkEpsilon(const OpDiag &d, double eps) {
   return success();
 }
 
-LogicalResult RmsNormOp::inferReturnTypes(MLIRContext *,
-                                          std::optional<Location> loc,
-                                          Adaptor adaptor,
-                                          SmallVectorImpl<Type> &types) {
+LogicalResult RmsNormOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                          Adaptor adaptor, SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto x = d.ranked(adaptor.getInput().getType(), "input");
   auto w = d.ranked(adaptor.getWeight().getType(), "weight");
@@ -49,16 +46,13 @@ LogicalResult RmsNormOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
-LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
-                                            std::optional<Location> loc,
-                                            Adaptor adaptor,
-                                            SmallVectorImpl<Type> &types) {
+LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto x = d.ranked(adaptor.getInput().getType(), "input");
   auto w = d.ranked(adaptor.getWeight().getType(), "weight");
   auto b = d.ranked(adaptor.getBias().getType(), "bias");
-  if (failed(x) || failed(w) || failed(b) ||
-      failed(checkFeatureVector(d, *x, *w, "weight")) ||
+  if (failed(x) || failed(w) || failed(b) || failed(checkFeatureVector(d, *x, *w, "weight")) ||
       failed(checkFeatureVector(d, *x, *b, "bias")) ||
       failed(checkEpsilon(d, adaptor.getEpsilon().convertToDouble())))
     return failure();
@@ -66,10 +60,8 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
-LogicalResult LinearOp::inferReturnTypes(MLIRContext *,
-                                         std::optional<Location> loc,
-                                         Adaptor adaptor,
-                                         SmallVectorImpl<Type> &types) {
+LogicalResult LinearOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         Adaptor adaptor, SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto x = d.ranked(adaptor.getInput().getType(), "input");
   auto w = d.ranked(adaptor.getWeight().getType(), "weight");
@@ -80,16 +72,14 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *,
     return d.error("input must have at least one dimension");
   int64_t in = x->getShape().back();
   if (!compatible(in, w->getDimSize(1)))
-    return d.error("input has ", in, " features but weight [out, in] expects ",
-                   w->getDimSize(1));
+    return d.error("input has ", in, " features but weight [out, in] expects ", w->getDimSize(1));
   if (Value bias = adaptor.getBias()) {
     auto b = d.ranked(bias.getType(), "bias");
     if (failed(b) || failed(d.expectRank(*b, 1, "bias")) ||
         failed(d.expectSameElementType(*x, *b, "input", "bias")))
       return failure();
     if (!compatible(b->getDimSize(0), w->getDimSize(0)))
-      return d.error("bias has ", b->getDimSize(0),
-                     " elements but weight has ", w->getDimSize(0),
+      return d.error("bias has ", b->getDimSize(0), " elements but weight has ", w->getDimSize(0),
                      " output features");
   }
   SmallVector<int64_t> shape(x->getShape());
@@ -98,15 +88,12 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
-LogicalResult MatmulOp::inferReturnTypes(MLIRContext *,
-                                         std::optional<Location> loc,
-                                         Adaptor adaptor,
-                                         SmallVectorImpl<Type> &types) {
+LogicalResult MatmulOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         Adaptor adaptor, SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto a = d.ranked(adaptor.getLhs().getType(), "lhs");
   auto b = d.ranked(adaptor.getRhs().getType(), "rhs");
-  if (failed(a) || failed(b) ||
-      failed(d.expectSameElementType(*a, *b, "lhs", "rhs")))
+  if (failed(a) || failed(b) || failed(d.expectSameElementType(*a, *b, "lhs", "rhs")))
     return failure();
   if (a->getRank() < 2 || b->getRank() < 2)
     return d.error("operands must have rank >= 2, got ", *a, " and ", *b);
@@ -129,10 +116,8 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
-LogicalResult EmbeddingOp::inferReturnTypes(MLIRContext *,
-                                            std::optional<Location> loc,
-                                            Adaptor adaptor,
-                                            SmallVectorImpl<Type> &types) {
+LogicalResult EmbeddingOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto table = d.ranked(adaptor.getTable().getType(), "table");
   auto ids = d.ranked(adaptor.getIds().getType(), "ids");

@@ -9,18 +9,15 @@ using namespace mm;
 using namespace mm::shape;
 
 /// Losses are float32: a scalar, or per element for `none`.
-static Type lossType(MLIRContext *ctx, LossReduction reduction,
-                     ArrayRef<int64_t> perElement) {
+static Type lossType(MLIRContext *ctx, LossReduction reduction, ArrayRef<int64_t> perElement) {
   auto f32 = Float32Type::get(ctx);
   if (reduction == LossReduction::None)
     return RankedTensorType::get(perElement, f32);
   return RankedTensorType::get({}, f32);
 }
 
-LogicalResult CrossEntropyOp::inferReturnTypes(MLIRContext *ctx,
-                                               std::optional<Location> loc,
-                                               Adaptor adaptor,
-                                               SmallVectorImpl<Type> &types) {
+LogicalResult CrossEntropyOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                               Adaptor adaptor, SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto logits = d.ranked(adaptor.getLogits().getType(), "logits");
   auto labels = d.ranked(adaptor.getLabels().getType(), "labels");
@@ -31,8 +28,7 @@ LogicalResult CrossEntropyOp::inferReturnTypes(MLIRContext *ctx,
   ArrayRef<int64_t> outer = logits->getShape().drop_back();
   if (failed(verifyCompatibleShape(outer, labels->getShape())))
     return d.error("labels shape ", formatShape(labels->getShape()),
-                   " must be the logits shape without its class dim, ",
-                   formatShape(outer));
+                   " must be the logits shape without its class dim, ", formatShape(outer));
   SmallVector<int64_t> shape;
   for (auto [a, b] : llvm::zip(outer, labels->getShape()))
     shape.push_back(refine(a, b));
@@ -40,10 +36,8 @@ LogicalResult CrossEntropyOp::inferReturnTypes(MLIRContext *ctx,
   return success();
 }
 
-LogicalResult PolicyLossOp::inferReturnTypes(MLIRContext *ctx,
-                                             std::optional<Location> loc,
-                                             Adaptor adaptor,
-                                             SmallVectorImpl<Type> &types) {
+LogicalResult PolicyLossOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                             Adaptor adaptor, SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto lp = d.ranked(adaptor.getLogprobs().getType(), "logprobs");
   auto old = d.ranked(adaptor.getOldLogprobs().getType(), "old_logprobs");
@@ -52,39 +46,33 @@ LogicalResult PolicyLossOp::inferReturnTypes(MLIRContext *ctx,
   if (failed(lp) || failed(old) || failed(adv) || failed(mask) ||
       failed(d.expectRank(*lp, 2, "logprobs")))
     return failure();
-  if (failed(verifyCompatibleShape(*lp, *old)) ||
-      failed(verifyCompatibleShape(*lp, *mask)))
+  if (failed(verifyCompatibleShape(*lp, *old)) || failed(verifyCompatibleShape(*lp, *mask)))
     return d.error("logprobs, old_logprobs and mask must have one shape "
                    "[batch, seq], got ",
                    *lp, ", ", *old, " and ", *mask);
-  bool perSequence = adv->getRank() == 1 &&
-                     compatible(adv->getDimSize(0), lp->getDimSize(0));
+  bool perSequence = adv->getRank() == 1 && compatible(adv->getDimSize(0), lp->getDimSize(0));
   if (!perSequence && failed(verifyCompatibleShape(*adv, *lp)))
     return d.error("advantages must be [batch] or [batch, seq], got ", *adv);
   double lo = adaptor.getEpsLow().convertToDouble();
   double hi = adaptor.getEpsHigh().convertToDouble();
   double clampAt = adaptor.getLogRatioClamp().convertToDouble();
   if (!(lo >= 0) || !(hi >= 0) || std::isnan(lo) || std::isnan(hi))
-    return d.error("eps_low and eps_high must be non-negative, got ", lo,
-                   " and ", hi);
+    return d.error("eps_low and eps_high must be non-negative, got ", lo, " and ", hi);
   if (!(clampAt > 0))
     return d.error("log_ratio_clamp must be positive, got ", clampAt);
   types.push_back(RankedTensorType::get({}, Float32Type::get(ctx)));
   return success();
 }
 
-LogicalResult SigmoidBceOp::inferReturnTypes(MLIRContext *ctx,
-                                             std::optional<Location> loc,
-                                             Adaptor adaptor,
-                                             SmallVectorImpl<Type> &types) {
+LogicalResult SigmoidBceOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                             Adaptor adaptor, SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto x = d.ranked(adaptor.getLogits().getType(), "logits");
   auto y = d.ranked(adaptor.getLabels().getType(), "labels");
   if (failed(x) || failed(y))
     return failure();
   if (failed(verifyCompatibleShape(*x, *y)))
-    return d.error("logits ", *x, " and labels ", *y,
-                   " must have the same shape");
+    return d.error("logits ", *x, " and labels ", *y, " must have the same shape");
   types.push_back(lossType(ctx, adaptor.getReduction(), x->getShape()));
   return success();
 }

@@ -19,10 +19,8 @@ static SmallVector<int64_t> withLast(ArrayRef<int64_t> shape, int64_t size) {
   return out;
 }
 
-LogicalResult MoeRouterOp::inferReturnTypes(MLIRContext *ctx,
-                                            std::optional<Location> loc,
-                                            Adaptor adaptor,
-                                            SmallVectorImpl<Type> &types) {
+LogicalResult MoeRouterOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto logits = d.ranked(adaptor.getLogits().getType(), "logits");
   if (failed(logits))
@@ -41,10 +39,8 @@ LogicalResult MoeRouterOp::inferReturnTypes(MLIRContext *ctx,
   return success();
 }
 
-LogicalResult MoeDispatchOp::inferReturnTypes(MLIRContext *ctx,
-                                              std::optional<Location> loc,
-                                              Adaptor adaptor,
-                                              SmallVectorImpl<Type> &types) {
+LogicalResult MoeDispatchOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                              Adaptor adaptor, SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto x = d.ranked(adaptor.getInput().getType(), "input");
   auto idx = d.ranked(adaptor.getExpertIndices().getType(), "expert_indices");
@@ -56,8 +52,7 @@ LogicalResult MoeDispatchOp::inferReturnTypes(MLIRContext *ctx,
                    *x, " and ", *idx);
   ArrayRef<int64_t> lead = x->getShape().drop_back();
   if (failed(verifyCompatibleShape(lead, idx->getShape().drop_back())))
-    return d.error("input tokens ", formatShape(lead),
-                   " differ from expert_indices tokens ",
+    return d.error("input tokens ", formatShape(lead), " differ from expert_indices tokens ",
                    formatShape(idx->getShape().drop_back()));
   int64_t experts = static_cast<int64_t>(adaptor.getNumExperts());
   if (experts < 1)
@@ -68,50 +63,40 @@ LogicalResult MoeDispatchOp::inferReturnTypes(MLIRContext *ctx,
   auto rows = tokens ? mulSizes(*tokens, idx->getShape().back()) : std::nullopt;
   if (!rows)
     return d.error("tokens * k overflows");
-  types.push_back(RankedTensorType::get({*rows, x->getShape().back()},
-                                        x->getElementType()));
+  types.push_back(RankedTensorType::get({*rows, x->getShape().back()}, x->getElementType()));
   types.push_back(i64Tensor(ctx, {experts + 1}));
   types.push_back(i64Tensor(ctx, {*rows}));
   return success();
 }
 
-LogicalResult GroupedMatmulOp::inferReturnTypes(MLIRContext *,
-                                                std::optional<Location> loc,
-                                                Adaptor adaptor,
-                                                SmallVectorImpl<Type> &types) {
+LogicalResult GroupedMatmulOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                                Adaptor adaptor, SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto x = d.ranked(adaptor.getInput().getType(), "input");
   auto w = d.ranked(adaptor.getWeight().getType(), "weight");
   auto off = d.ranked(adaptor.getGroupOffsets().getType(), "group_offsets");
-  if (failed(x) || failed(w) || failed(off) ||
-      failed(d.expectRank(*x, 2, "input")) ||
-      failed(d.expectRank(*w, 3, "weight")) ||
-      failed(d.expectRank(*off, 1, "group_offsets")) ||
+  if (failed(x) || failed(w) || failed(off) || failed(d.expectRank(*x, 2, "input")) ||
+      failed(d.expectRank(*w, 3, "weight")) || failed(d.expectRank(*off, 1, "group_offsets")) ||
       failed(d.expectSameElementType(*x, *w, "input", "weight")))
     return failure();
   if (!compatible(x->getDimSize(1), w->getDimSize(2)))
     return d.error("input has ", x->getDimSize(1),
-                   " features but weight [experts, out, in] expects ",
-                   w->getDimSize(2));
+                   " features but weight [experts, out, in] expects ", w->getDimSize(2));
   int64_t experts = w->getDimSize(0);
   if (experts != kDynamic && !compatible(off->getDimSize(0), experts + 1))
-    return d.error("group_offsets must have experts + 1 = ", experts + 1,
-                   " entries, got ", off->getDimSize(0));
-  types.push_back(RankedTensorType::get({x->getDimSize(0), w->getDimSize(1)},
-                                        x->getElementType()));
+    return d.error("group_offsets must have experts + 1 = ", experts + 1, " entries, got ",
+                   off->getDimSize(0));
+  types.push_back(RankedTensorType::get({x->getDimSize(0), w->getDimSize(1)}, x->getElementType()));
   return success();
 }
 
-LogicalResult MoeCombineOp::inferReturnTypes(MLIRContext *,
-                                             std::optional<Location> loc,
-                                             Adaptor adaptor,
-                                             SmallVectorImpl<Type> &types) {
+LogicalResult MoeCombineOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                             Adaptor adaptor, SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto y = d.ranked(adaptor.getExpertOutput().getType(), "expert_output");
   auto order = d.ranked(adaptor.getTokenOrder().getType(), "token_order");
   auto w = d.ranked(adaptor.getWeights().getType(), "weights");
-  if (failed(y) || failed(order) || failed(w) ||
-      failed(d.expectRank(*y, 2, "expert_output")) ||
+  if (failed(y) || failed(order) || failed(w) || failed(d.expectRank(*y, 2, "expert_output")) ||
       failed(d.expectRank(*order, 1, "token_order")))
     return failure();
   if (w->getRank() < 1)
@@ -119,12 +104,10 @@ LogicalResult MoeCombineOp::inferReturnTypes(MLIRContext *,
   auto slots = numElements(w->getShape());
   if (!slots)
     return d.error("weights size overflows");
-  if (!compatible(y->getDimSize(0), *slots) ||
-      !compatible(order->getDimSize(0), *slots))
-    return d.error("expert_output and token_order need tokens * k = ",
-                   formatShape({*slots}), " rows, got ", y->getDimSize(0),
-                   " and ", order->getDimSize(0));
-  types.push_back(RankedTensorType::get(withLast(w->getShape(), y->getDimSize(1)),
-                                        y->getElementType()));
+  if (!compatible(y->getDimSize(0), *slots) || !compatible(order->getDimSize(0), *slots))
+    return d.error("expert_output and token_order need tokens * k = ", formatShape({*slots}),
+                   " rows, got ", y->getDimSize(0), " and ", order->getDimSize(0));
+  types.push_back(
+      RankedTensorType::get(withLast(w->getShape(), y->getDimSize(1)), y->getElementType()));
   return success();
 }

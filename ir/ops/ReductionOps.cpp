@@ -8,22 +8,18 @@ using namespace mlir;
 using namespace mm;
 using namespace mm::shape;
 
-template <typename OpTy>
-static LogicalResult verifySoftmaxDim(OpTy op) {
+template <typename OpTy> static LogicalResult verifySoftmaxDim(OpTy op) {
   int64_t dim = static_cast<int64_t>(op.getDim());
   if (!normalizeDim(dim, op.getType().getRank()))
-    return op.emitOpError("dim ") << dim << " is out of range for "
-                                  << op.getType();
+    return op.emitOpError("dim ") << dim << " is out of range for " << op.getType();
   return success();
 }
 
 LogicalResult SoftmaxOp::verify() { return verifySoftmaxDim(*this); }
 LogicalResult LogSoftmaxOp::verify() { return verifySoftmaxDim(*this); }
 
-LogicalResult ReduceOp::inferReturnTypes(MLIRContext *,
-                                         std::optional<Location> loc,
-                                         Adaptor adaptor,
-                                         SmallVectorImpl<Type> &types) {
+LogicalResult ReduceOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         Adaptor adaptor, SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto x = d.ranked(adaptor.getInput().getType(), "input");
   if (failed(x))
@@ -51,10 +47,8 @@ LogicalResult ReduceOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
-LogicalResult TopKOp::inferReturnTypes(MLIRContext *ctx,
-                                       std::optional<Location> loc,
-                                       Adaptor adaptor,
-                                       SmallVectorImpl<Type> &types) {
+LogicalResult TopKOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                       Adaptor adaptor, SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto x = d.ranked(adaptor.getInput().getType(), "input");
   if (failed(x))
@@ -74,10 +68,8 @@ LogicalResult TopKOp::inferReturnTypes(MLIRContext *ctx,
   return success();
 }
 
-LogicalResult ArgmaxOp::inferReturnTypes(MLIRContext *ctx,
-                                         std::optional<Location> loc,
-                                         Adaptor adaptor,
-                                         SmallVectorImpl<Type> &types) {
+LogicalResult ArgmaxOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                         Adaptor adaptor, SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto x = d.ranked(adaptor.getInput().getType(), "input");
   if (failed(x))

@@ -14,10 +14,8 @@ using namespace mm::shape;
 // reshape
 //===----------------------------------------------------------------------===//
 
-LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *,
-                                          std::optional<Location> loc,
-                                          Adaptor adaptor,
-                                          SmallVectorImpl<Type> &types) {
+LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                          Adaptor adaptor, SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto x = d.ranked(adaptor.getInput().getType(), "input");
   if (failed(x))
@@ -33,12 +31,10 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *,
       shape.push_back(kDynamic);
     } else if (s == 0) {
       if (static_cast<int64_t>(i) >= x->getRank())
-        return d.error("shape entry ", i, " is 0 (copy) but the input has rank ",
-                       x->getRank());
+        return d.error("shape entry ", i, " is 0 (copy) but the input has rank ", x->getRank());
       shape.push_back(x->getDimSize(i));
     } else if (s < 0) {
-      return d.error("shape entry ", i, " is ", s,
-                     "; entries are sizes, 0 (copy) or -1 (infer)");
+      return d.error("shape entry ", i, " is ", s, "; entries are sizes, 0 (copy) or -1 (infer)");
     } else {
       shape.push_back(s);
     }
@@ -52,14 +48,12 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *,
     return d.error("element count overflows");
   if (inferAt && *inCount != kDynamic && *knownCount != kDynamic) {
     if (*knownCount == 0 || *inCount % *knownCount != 0)
-      return d.error("cannot infer the -1 entry: ", *inCount,
-                     " elements do not divide into ", formatShape(known));
+      return d.error("cannot infer the -1 entry: ", *inCount, " elements do not divide into ",
+                     formatShape(known));
     shape[*inferAt] = *inCount / *knownCount;
   }
-  if (!inferAt && *inCount != kDynamic && *knownCount != kDynamic &&
-      *inCount != *knownCount)
-    return d.error("cannot reshape ", *inCount, " elements into ",
-                   formatShape(shape));
+  if (!inferAt && *inCount != kDynamic && *knownCount != kDynamic && *inCount != *knownCount)
+    return d.error("cannot reshape ", *inCount, " elements into ", formatShape(shape));
   types.push_back(RankedTensorType::get(shape, x->getElementType()));
   return success();
 }
@@ -78,8 +72,7 @@ namespace {
 /// thing in terms of x.
 struct ComposeReshapes : OpRewritePattern<ReshapeOp> {
   using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(ReshapeOp op,
-                                PatternRewriter &rewriter) const override {
+  LogicalResult matchAndRewrite(ReshapeOp op, PatternRewriter &rewriter) const override {
     auto inner = op.getInput().getDefiningOp<ReshapeOp>();
     if (!inner)
       return failure();
@@ -96,8 +89,7 @@ struct ComposeReshapes : OpRewritePattern<ReshapeOp> {
       // (once) whatever remains.
       if (!mid.isDynamicDim(i))
         spec.push_back(mid.getDimSize(i));
-      else if (s1[i] == 0 &&
-               static_cast<int64_t>(i) < inner.getInput().getType().getRank())
+      else if (s1[i] == 0 && static_cast<int64_t>(i) < inner.getInput().getType().getRank())
         spec.push_back(0);
       else if (!hasInfer) {
         spec.push_back(-1);
@@ -117,8 +109,7 @@ struct ComposeReshapes : OpRewritePattern<ReshapeOp> {
 };
 } // namespace
 
-void ReshapeOp::getCanonicalizationPatterns(RewritePatternSet &results,
-                                            MLIRContext *context) {
+void ReshapeOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRContext *context) {
   results.add<ComposeReshapes>(context);
 }
 
@@ -126,10 +117,8 @@ void ReshapeOp::getCanonicalizationPatterns(RewritePatternSet &results,
 // transpose
 //===----------------------------------------------------------------------===//
 
-LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
-                                            std::optional<Location> loc,
-                                            Adaptor adaptor,
-                                            SmallVectorImpl<Type> &types) {
+LogicalResult TransposeOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto x = d.ranked(adaptor.getInput().getType(), "input");
   if (failed(x))
@@ -142,8 +131,8 @@ LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
   SmallVector<int64_t> shape;
   for (int64_t p : perm) {
     if (p < 0 || p >= rank || seen.test(p))
-      return d.error("permutation [", formatShape(perm),
-                     "] is not a permutation of [0, ", rank, ")");
+      return d.error("permutation [", formatShape(perm), "] is not a permutation of [0, ", rank,
+                     ")");
     seen.set(p);
     shape.push_back(x->getDimSize(p));
   }
@@ -162,8 +151,7 @@ namespace {
 /// transpose(transpose(x, p1), p2) -> transpose(x, p1 o p2).
 struct ComposeTransposes : OpRewritePattern<TransposeOp> {
   using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(TransposeOp op,
-                                PatternRewriter &rewriter) const override {
+  LogicalResult matchAndRewrite(TransposeOp op, PatternRewriter &rewriter) const override {
     auto inner = op.getInput().getDefiningOp<TransposeOp>();
     if (!inner)
       return failure();
@@ -171,15 +159,14 @@ struct ComposeTransposes : OpRewritePattern<TransposeOp> {
     SmallVector<int64_t> composed;
     for (int64_t p : p2)
       composed.push_back(p1[p]);
-    rewriter.replaceOpWithNewOp<TransposeOp>(
-        op, inner.getInput(), rewriter.getDenseI64ArrayAttr(composed));
+    rewriter.replaceOpWithNewOp<TransposeOp>(op, inner.getInput(),
+                                             rewriter.getDenseI64ArrayAttr(composed));
     return success();
   }
 };
 } // namespace
 
-void TransposeOp::getCanonicalizationPatterns(RewritePatternSet &results,
-                                              MLIRContext *context) {
+void TransposeOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRContext *context) {
   results.add<ComposeTransposes>(context);
 }
 
@@ -187,10 +174,8 @@ void TransposeOp::getCanonicalizationPatterns(RewritePatternSet &results,
 // concat
 //===----------------------------------------------------------------------===//
 
-LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
-                                         std::optional<Location> loc,
-                                         Adaptor adaptor,
-                                         SmallVectorImpl<Type> &types) {
+LogicalResult ConcatOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         Adaptor adaptor, SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   ValueRange inputs = adaptor.getInputs();
   if (inputs.empty())
@@ -209,8 +194,8 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
     if (failed(t))
       return failure();
     if (t->getRank() != rank || t->getElementType() != first->getElementType())
-      return d.error("input ", i + 1, " ", *t,
-                     " differs in rank or element type from input 0 ", *first);
+      return d.error("input ", i + 1, " ", *t, " differs in rank or element type from input 0 ",
+                     *first);
     for (int64_t j = 0; j < rank; ++j) {
       if (j == *dim) {
         if (t->isDynamicDim(j) || shape[j] == kDynamic)
@@ -218,8 +203,8 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
         else if (llvm::AddOverflow(shape[j], t->getDimSize(j), shape[j]))
           return d.error("concatenated size overflows");
       } else if (!compatible(shape[j], t->getDimSize(j))) {
-        return d.error("input ", i + 1, " has size ", t->getDimSize(j),
-                       " in dim ", j, " where input 0 has ", shape[j]);
+        return d.error("input ", i + 1, " has size ", t->getDimSize(j), " in dim ", j,
+                       " where input 0 has ", shape[j]);
       } else {
         shape[j] = refine(shape[j], t->getDimSize(j));
       }
@@ -240,8 +225,7 @@ OpFoldResult ConcatOp::fold(FoldAdaptor) {
 //===----------------------------------------------------------------------===//
 
 /// Python's slice length over a dimension of size n.
-static int64_t pythonSliceSize(int64_t n, int64_t start,
-                               std::optional<int64_t> end, int64_t step) {
+static int64_t pythonSliceSize(int64_t n, int64_t start, std::optional<int64_t> end, int64_t step) {
   auto clampIndex = [n](int64_t i) {
     if (i < 0)
       i = i < -n ? 0 : i + n;
@@ -251,9 +235,7 @@ static int64_t pythonSliceSize(int64_t n, int64_t start,
   return e > b ? (e - b + step - 1) / step : 0;
 }
 
-LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
-                                        std::optional<Location> loc,
-                                        Adaptor adaptor,
+LogicalResult SliceOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
                                         SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto x = d.ranked(adaptor.getInput().getType(), "input");
@@ -287,10 +269,8 @@ OpFoldResult SliceOp::fold(FoldAdaptor) {
 // gather / scatter_add
 //===----------------------------------------------------------------------===//
 
-LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
-                                         std::optional<Location> loc,
-                                         Adaptor adaptor,
-                                         SmallVectorImpl<Type> &types) {
+LogicalResult GatherOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         Adaptor adaptor, SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto x = d.ranked(adaptor.getInput().getType(), "input");
   auto idx = d.ranked(adaptor.getIndices().getType(), "indices");
@@ -305,8 +285,8 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
   SmallVector<int64_t> shape;
   for (int64_t i = 0; i < b; ++i) {
     if (!compatible(x->getDimSize(i), idx->getDimSize(i)))
-      return d.error("batch dim ", i, " of input (", x->getDimSize(i),
-                     ") and indices (", idx->getDimSize(i), ") differ");
+      return d.error("batch dim ", i, " of input (", x->getDimSize(i), ") and indices (",
+                     idx->getDimSize(i), ") differ");
     shape.push_back(refine(x->getDimSize(i), idx->getDimSize(i)));
   }
   for (int64_t i = b; i < *dim; ++i)
@@ -317,16 +297,13 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
-LogicalResult ScatterAddOp::inferReturnTypes(MLIRContext *,
-                                             std::optional<Location> loc,
-                                             Adaptor adaptor,
-                                             SmallVectorImpl<Type> &types) {
+LogicalResult ScatterAddOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                             Adaptor adaptor, SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto dest = d.ranked(adaptor.getDest().getType(), "dest");
   auto idx = d.ranked(adaptor.getIndices().getType(), "indices");
   auto upd = d.ranked(adaptor.getUpdates().getType(), "updates");
-  if (failed(dest) || failed(idx) || failed(upd) ||
-      failed(d.expectRank(*idx, 1, "indices")) ||
+  if (failed(dest) || failed(idx) || failed(upd) || failed(d.expectRank(*idx, 1, "indices")) ||
       failed(d.expectSameElementType(*dest, *upd, "dest", "updates")))
     return failure();
   auto dim = d.dimIndex(static_cast<int64_t>(adaptor.getDim()), *dest);
@@ -337,8 +314,7 @@ LogicalResult ScatterAddOp::inferReturnTypes(MLIRContext *,
   for (int64_t i = 0; i < dest->getRank(); ++i) {
     int64_t want = i == *dim ? idx->getDimSize(0) : dest->getDimSize(i);
     if (!compatible(upd->getDimSize(i), want))
-      return d.error("updates dim ", i, " is ", upd->getDimSize(i),
-                     ", expected ", want);
+      return d.error("updates dim ", i, " is ", upd->getDimSize(i), ", expected ", want);
   }
   types.push_back(*dest);
   return success();

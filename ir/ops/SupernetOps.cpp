@@ -25,15 +25,13 @@ LogicalResult ChoiceOp::verify() {
     if (!yield)
       return emitOpError("candidate ") << i << " must end with mm.yield";
     if (yield.getValues().getTypes() != getResultTypes())
-      return emitOpError("candidate ")
-             << i << " yields (" << yield.getValues().getTypes()
-             << ") but the choice produces (" << getResultTypes() << ")";
+      return emitOpError("candidate ") << i << " yields (" << yield.getValues().getTypes()
+                                       << ") but the choice produces (" << getResultTypes() << ")";
   }
   if (auto index = constantSelector(getSelector()))
     if (*index < 0 || *index >= static_cast<int64_t>(getCandidates().size()))
       return emitOpError("selector ")
-             << *index << " is outside the " << getCandidates().size()
-             << " candidates";
+             << *index << " is outside the " << getCandidates().size() << " candidates";
   return success();
 }
 
@@ -60,11 +58,9 @@ namespace {
 /// A choice whose selector is a constant becomes the chosen candidate's body.
 struct InlineConstantChoice : OpRewritePattern<ChoiceOp> {
   using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(ChoiceOp op,
-                                PatternRewriter &rewriter) const override {
+  LogicalResult matchAndRewrite(ChoiceOp op, PatternRewriter &rewriter) const override {
     auto index = constantSelector(op.getSelector());
-    if (!index || *index < 0 ||
-        *index >= static_cast<int64_t>(op.getCandidates().size()))
+    if (!index || *index < 0 || *index >= static_cast<int64_t>(op.getCandidates().size()))
       return failure();
     op.replaceWithCandidate(rewriter, static_cast<unsigned>(*index));
     return success();
@@ -72,7 +68,6 @@ struct InlineConstantChoice : OpRewritePattern<ChoiceOp> {
 };
 } // namespace
 
-void ChoiceOp::getCanonicalizationPatterns(RewritePatternSet &results,
-                                           MLIRContext *context) {
+void ChoiceOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRContext *context) {
   results.add<InlineConstantChoice>(context);
 }

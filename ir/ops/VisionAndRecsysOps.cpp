@@ -15,21 +15,18 @@ using namespace mm::shape;
 /// (in + padLo + padHi - dilation (k - 1) - 1) / stride + 1.
 /// Dynamic if `in` or `k` is; fails (with a message) if it would be < 1 or
 /// overflow.
-static FailureOr<int64_t> convOutSize(const OpDiag &d, int64_t in, int64_t k,
-                                      int64_t stride, int64_t padLo,
-                                      int64_t padHi, int64_t dilation,
+static FailureOr<int64_t> convOutSize(const OpDiag &d, int64_t in, int64_t k, int64_t stride,
+                                      int64_t padLo, int64_t padHi, int64_t dilation,
                                       StringRef axis) {
   if (in == kDynamic || k == kDynamic)
     return kDynamic;
   int64_t padded, span;
-  if (llvm::AddOverflow(in, padLo, padded) ||
-      llvm::AddOverflow(padded, padHi, padded) ||
-      llvm::MulOverflow(dilation, k - 1, span) ||
-      llvm::AddOverflow(span, int64_t(1), span))
+  if (llvm::AddOverflow(in, padLo, padded) || llvm::AddOverflow(padded, padHi, padded) ||
+      llvm::MulOverflow(dilation, k - 1, span) || llvm::AddOverflow(span, int64_t(1), span))
     return d.error("convolution size along ", axis, " overflows");
   if (padded < span)
-    return d.error("kernel extent ", span, " along ", axis,
-                   " exceeds the padded input size ", padded);
+    return d.error("kernel extent ", span, " along ", axis, " exceeds the padded input size ",
+                   padded);
   return (padded - span) / stride + 1;
 }
 
@@ -42,15 +39,12 @@ static LogicalResult checkBias(const OpDiag &d, Value bias, int64_t channels,
       failed(d.expectSameElementType(input, *b, "input", "bias")))
     return failure();
   if (!compatible(b->getDimSize(0), channels))
-    return d.error("bias has ", b->getDimSize(0), " elements for ", channels,
-                   " output channels");
+    return d.error("bias has ", b->getDimSize(0), " elements for ", channels, " output channels");
   return success();
 }
 
-LogicalResult Conv2dOp::inferReturnTypes(MLIRContext *,
-                                         std::optional<Location> loc,
-                                         Adaptor adaptor,
-                                         SmallVectorImpl<Type> &types) {
+LogicalResult Conv2dOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         Adaptor adaptor, SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto x = d.ranked(adaptor.getInput().getType(), "input");
   auto w = d.ranked(adaptor.getWeight().getType(), "weight");
@@ -67,48 +61,44 @@ LogicalResult Conv2dOp::inferReturnTypes(MLIRContext *,
       return d.error("strides and dilation must be positive and padding "
                      "non-negative");
   if (!compatible(x->getDimSize(1), w->getDimSize(1)))
-    return d.error("input has ", x->getDimSize(1),
-                   " channels but weight expects ", w->getDimSize(1));
+    return d.error("input has ", x->getDimSize(1), " channels but weight expects ",
+                   w->getDimSize(1));
   if (failed(checkBias(d, adaptor.getBias(), w->getDimSize(0), *x)))
     return failure();
-  auto h = convOutSize(d, x->getDimSize(2), w->getDimSize(2), strides[0],
-                       pad[0], pad[0], dil[0], "height");
-  auto wd = convOutSize(d, x->getDimSize(3), w->getDimSize(3), strides[1],
-                        pad[1], pad[1], dil[1], "width");
+  auto h = convOutSize(d, x->getDimSize(2), w->getDimSize(2), strides[0], pad[0], pad[0], dil[0],
+                       "height");
+  auto wd = convOutSize(d, x->getDimSize(3), w->getDimSize(3), strides[1], pad[1], pad[1], dil[1],
+                        "width");
   if (failed(h) || failed(wd))
     return failure();
-  types.push_back(RankedTensorType::get(
-      {x->getDimSize(0), w->getDimSize(0), *h, *wd}, x->getElementType()));
+  types.push_back(
+      RankedTensorType::get({x->getDimSize(0), w->getDimSize(0), *h, *wd}, x->getElementType()));
   return success();
 }
 
-LogicalResult MergeImageFeaturesOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &types) {
+LogicalResult MergeImageFeaturesOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                                     Adaptor adaptor,
+                                                     SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto e = d.ranked(adaptor.getEmbeddings().getType(), "embeddings");
   auto ids = d.ranked(adaptor.getIds().getType(), "ids");
   auto f = d.ranked(adaptor.getImageFeatures().getType(), "image_features");
-  if (failed(e) || failed(ids) || failed(f) ||
-      failed(d.expectRank(*e, 3, "embeddings")) ||
-      failed(d.expectRank(*ids, 2, "ids")) ||
-      failed(d.expectRank(*f, 2, "image_features")) ||
+  if (failed(e) || failed(ids) || failed(f) || failed(d.expectRank(*e, 3, "embeddings")) ||
+      failed(d.expectRank(*ids, 2, "ids")) || failed(d.expectRank(*f, 2, "image_features")) ||
       failed(d.expectSameElementType(*e, *f, "embeddings", "image_features")))
     return failure();
   if (!compatible(e->getDimSize(0), ids->getDimSize(0)) ||
       !compatible(e->getDimSize(1), ids->getDimSize(1)))
     return d.error("ids ", *ids, " must be the [batch, seq] of embeddings ", *e);
   if (!compatible(e->getDimSize(2), f->getDimSize(1)))
-    return d.error("image_features width ", f->getDimSize(1),
-                   " differs from the embedding width ", e->getDimSize(2));
+    return d.error("image_features width ", f->getDimSize(1), " differs from the embedding width ",
+                   e->getDimSize(2));
   types.push_back(*e);
   return success();
 }
 
-LogicalResult Conv1dOp::inferReturnTypes(MLIRContext *,
-                                         std::optional<Location> loc,
-                                         Adaptor adaptor,
-                                         SmallVectorImpl<Type> &types) {
+LogicalResult Conv1dOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         Adaptor adaptor, SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto x = d.ranked(adaptor.getInput().getType(), "input");
   auto w = d.ranked(adaptor.getWeight().getType(), "weight");
@@ -124,23 +114,20 @@ LogicalResult Conv1dOp::inferReturnTypes(MLIRContext *,
   if (stride < 1 || dil < 1)
     return d.error("stride and dilation must be positive");
   if (!compatible(x->getDimSize(2), w->getDimSize(1)))
-    return d.error("input has ", x->getDimSize(2),
-                   " channels but weight [out, in, k] expects ",
+    return d.error("input has ", x->getDimSize(2), " channels but weight [out, in, k] expects ",
                    w->getDimSize(1));
   if (failed(checkBias(d, adaptor.getBias(), w->getDimSize(0), *x)))
     return failure();
-  auto len = convOutSize(d, x->getDimSize(1), w->getDimSize(2), stride, pad[0],
-                         pad[1], dil, "the sequence");
+  auto len = convOutSize(d, x->getDimSize(1), w->getDimSize(2), stride, pad[0], pad[1], dil,
+                         "the sequence");
   if (failed(len))
     return failure();
-  types.push_back(RankedTensorType::get(
-      {x->getDimSize(0), *len, w->getDimSize(0)}, x->getElementType()));
+  types.push_back(
+      RankedTensorType::get({x->getDimSize(0), *len, w->getDimSize(0)}, x->getElementType()));
   return success();
 }
 
-LogicalResult GruOp::inferReturnTypes(MLIRContext *,
-                                      std::optional<Location> loc,
-                                      Adaptor adaptor,
+LogicalResult GruOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
                                       SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto x = d.ranked(adaptor.getInput().getType(), "input");
@@ -149,14 +136,12 @@ LogicalResult GruOp::inferReturnTypes(MLIRContext *,
   auto bih = d.ranked(adaptor.getBiasIh().getType(), "bias_ih");
   auto bhh = d.ranked(adaptor.getBiasHh().getType(), "bias_hh");
   if (failed(x) || failed(wih) || failed(whh) || failed(bih) || failed(bhh) ||
-      failed(d.expectRank(*x, 3, "input")) ||
-      failed(d.expectRank(*wih, 2, "weight_ih")) ||
-      failed(d.expectRank(*whh, 2, "weight_hh")) ||
-      failed(d.expectRank(*bih, 1, "bias_ih")) ||
+      failed(d.expectRank(*x, 3, "input")) || failed(d.expectRank(*wih, 2, "weight_ih")) ||
+      failed(d.expectRank(*whh, 2, "weight_hh")) || failed(d.expectRank(*bih, 1, "bias_ih")) ||
       failed(d.expectRank(*bhh, 1, "bias_hh")))
     return failure();
-  for (auto [t, name] : {std::pair{*wih, "weight_ih"}, {*whh, "weight_hh"},
-                         {*bih, "bias_ih"}, {*bhh, "bias_hh"}})
+  for (auto [t, name] :
+       {std::pair{*wih, "weight_ih"}, {*whh, "weight_hh"}, {*bih, "bias_ih"}, {*bhh, "bias_hh"}})
     if (failed(d.expectSameElementType(*x, t, "input", name)))
       return failure();
   int64_t hidden = whh->getDimSize(1);
@@ -166,35 +151,28 @@ LogicalResult GruOp::inferReturnTypes(MLIRContext *,
   if (!gatesOr)
     return d.error("3 * hidden overflows");
   int64_t gates = *gatesOr;
-  if (!compatible(whh->getDimSize(0), gates) ||
-      !compatible(wih->getDimSize(0), gates) ||
-      !compatible(bih->getDimSize(0), gates) ||
-      !compatible(bhh->getDimSize(0), gates))
-    return d.error("weights and biases must have 3 * hidden = ", gates,
-                   " rows (gates r, z, n)");
+  if (!compatible(whh->getDimSize(0), gates) || !compatible(wih->getDimSize(0), gates) ||
+      !compatible(bih->getDimSize(0), gates) || !compatible(bhh->getDimSize(0), gates))
+    return d.error("weights and biases must have 3 * hidden = ", gates, " rows (gates r, z, n)");
   if (!compatible(wih->getDimSize(1), x->getDimSize(2)))
-    return d.error("input has ", x->getDimSize(2),
-                   " features but weight_ih expects ", wih->getDimSize(1));
+    return d.error("input has ", x->getDimSize(2), " features but weight_ih expects ",
+                   wih->getDimSize(1));
   int64_t batch = x->getDimSize(0);
   if (Value h0 = adaptor.getInitialState()) {
     auto h = d.ranked(h0.getType(), "initial_state");
     if (failed(h) || failed(d.expectRank(*h, 2, "initial_state")) ||
         failed(d.expectSameElementType(*x, *h, "input", "initial_state")))
       return failure();
-    if (!compatible(h->getDimSize(0), batch) ||
-        !compatible(h->getDimSize(1), hidden))
+    if (!compatible(h->getDimSize(0), batch) || !compatible(h->getDimSize(1), hidden))
       return d.error("initial_state must be [batch, hidden], got ", *h);
     batch = refine(batch, h->getDimSize(0));
   }
-  types.push_back(RankedTensorType::get({batch, x->getDimSize(1), hidden},
-                                        x->getElementType()));
+  types.push_back(RankedTensorType::get({batch, x->getDimSize(1), hidden}, x->getElementType()));
   types.push_back(RankedTensorType::get({batch, hidden}, x->getElementType()));
   return success();
 }
 
-LogicalResult PoolOp::inferReturnTypes(MLIRContext *,
-                                       std::optional<Location> loc,
-                                       Adaptor adaptor,
+LogicalResult PoolOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
                                        SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto x = d.ranked(adaptor.getInput().getType(), "input");
@@ -207,8 +185,7 @@ LogicalResult PoolOp::inferReturnTypes(MLIRContext *,
     auto mask = d.ranked(maskValue.getType(), "mask");
     if (failed(mask))
       return failure();
-    if (failed(verifyCompatibleShape(mask->getShape(),
-                                     x->getShape().take_front(*dim + 1))))
+    if (failed(verifyCompatibleShape(mask->getShape(), x->getShape().take_front(*dim + 1))))
       return d.error("mask shape ", formatShape(mask->getShape()),
                      " must be the input shape up to the pooled dim, ",
                      formatShape(x->getShape().take_front(*dim + 1)));
@@ -219,9 +196,8 @@ LogicalResult PoolOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
-LogicalResult TargetAttentionOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &types) {
+LogicalResult TargetAttentionOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                                  Adaptor adaptor, SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto seq = d.ranked(adaptor.getSequence().getType(), "sequence");
   auto tgt = d.ranked(adaptor.getTarget().getType(), "target");
@@ -235,8 +211,7 @@ LogicalResult TargetAttentionOp::inferReturnTypes(
   if (Value maskValue = adaptor.getMask()) {
     auto mask = d.ranked(maskValue.getType(), "mask");
     if (failed(mask) ||
-        failed(verifyCompatibleShape(mask->getShape(),
-                                     seq->getShape().take_front(2))))
+        failed(verifyCompatibleShape(mask->getShape(), seq->getShape().take_front(2))))
       return d.error("mask must be [batch, seq] of the sequence");
   }
   if (auto scale = adaptor.getScale()) {
@@ -244,16 +219,15 @@ LogicalResult TargetAttentionOp::inferReturnTypes(
     if (!(s > 0.0) || !std::isfinite(s))
       return d.error("scale must be positive and finite, got ", s);
   }
-  types.push_back(RankedTensorType::get(
-      {refine(seq->getDimSize(0), tgt->getDimSize(0)),
-       refine(seq->getDimSize(2), tgt->getDimSize(1))},
-      seq->getElementType()));
+  types.push_back(RankedTensorType::get({refine(seq->getDimSize(0), tgt->getDimSize(0)),
+                                         refine(seq->getDimSize(2), tgt->getDimSize(1))},
+                                        seq->getElementType()));
   return success();
 }
 
-LogicalResult HadamardInteractionOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &types) {
+LogicalResult HadamardInteractionOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                                      Adaptor adaptor,
+                                                      SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
   auto f = d.ranked(adaptor.getFields().getType(), "fields");
   if (failed(f) || failed(d.expectRank(*f, 3, "fields")))
@@ -268,8 +242,7 @@ LogicalResult HadamardInteractionOp::inferReturnTypes(
       return d.error("group ", g, " needs at least two fields");
     for (int64_t i : group)
       if (i < 0 || (numFields != kDynamic && i >= numFields))
-        return d.error("group ", g, " names field ", i, " outside [0, ",
-                       numFields, ")");
+        return d.error("group ", g, " names field ", i, " outside [0, ", numFields, ")");
     SmallVector<int64_t> sorted(group);
     llvm::sort(sorted);
     if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())

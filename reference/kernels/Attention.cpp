@@ -12,8 +12,8 @@ Tensor rope(const Tensor &x, const Tensor &positions, int64_t rotaryDim, double 
   expectRank(positions, 2, "mm.rope", "positions");
   int64_t B = x.dim(0), T = x.dim(1), H = x.dim(2), D = x.dim(3);
   if (positions.dim(0) != B || positions.dim(1) != T)
-    throw makeError("mm.rope: positions ", formatShape(positions.shape()),
-                    " do not match input ", formatShape(x.shape()));
+    throw makeError("mm.rope: positions ", formatShape(positions.shape()), " do not match input ",
+                    formatShape(x.shape()));
   if (rotaryDim <= 0 || rotaryDim % 2 || rotaryDim > D)
     throw makeError("mm.rope: invalid rotary_dim ", rotaryDim, " for head_dim ", D);
   int64_t half = rotaryDim / 2;
@@ -78,16 +78,16 @@ AttentionResult attention(const Tensor &q, const Tensor &k, const Tensor &v, boo
 
   AttentionResult result;
   Tensor keys = k, values = v;
-  std::vector<int64_t> offset(B, 0); // absolute position of query 0
+  std::vector<int64_t> offset(B, 0);   // absolute position of query 0
   std::vector<int64_t> written(B, Tk); // number of valid keys
   if (cached) {
     Tensor kc = writable(keyCache), vc = writable(valueCache);
     int64_t S = kc.dim(1);
-    if (kc.rank() != 4 || vc.rank() != 4 || kc.dim(0) != B || vc.dim(0) != B ||
-        vc.dim(1) != S || kc.dim(2) != Hkv || vc.dim(2) != Hkv || kc.dim(3) != D ||
-        vc.dim(3) != Dv || cachePositions->numel() != B)
-      throw makeError(op, ": caches ", formatShape(kc.shape()), " / ",
-                      formatShape(vc.shape()), " do not match the keys");
+    if (kc.rank() != 4 || vc.rank() != 4 || kc.dim(0) != B || vc.dim(0) != B || vc.dim(1) != S ||
+        kc.dim(2) != Hkv || vc.dim(2) != Hkv || kc.dim(3) != D || vc.dim(3) != Dv ||
+        cachePositions->numel() != B)
+      throw makeError(op, ": caches ", formatShape(kc.shape()), " / ", formatShape(vc.shape()),
+                      " do not match the keys");
     const int64_t *pos = cachePositions->data<int64_t>();
     withFloat(q, op, [&](auto tag) {
       using F = decltype(tag);

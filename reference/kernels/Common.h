@@ -7,8 +7,7 @@
 namespace mm::ref {
 
 /// Calls fn(T{}) with T = float or double after the tensor's type.
-template <typename Fn>
-auto withFloat(const Tensor &t, const char *op, Fn &&fn) {
+template <typename Fn> auto withFloat(const Tensor &t, const char *op, Fn &&fn) {
   switch (t.dtype()) {
   case DType::F32:
     return fn(float{});
@@ -21,8 +20,7 @@ auto withFloat(const Tensor &t, const char *op, Fn &&fn) {
 
 inline void expectRank(const Tensor &t, int64_t rank, const char *op, const char *what) {
   if (t.rank() != rank)
-    throw makeError(op, ": ", what, " must have rank ", rank, ", got ",
-                    formatShape(t.shape()));
+    throw makeError(op, ": ", what, " must have rank ", rank, ", got ", formatShape(t.shape()));
 }
 
 inline void expectSameType(const Tensor &a, const Tensor &b, const char *op) {
@@ -47,8 +45,7 @@ inline int64_t prod(const Shape &shape, size_t begin, size_t end) {
 }
 
 /// Dot product with four independent accumulators (ILP; deterministic order).
-template <typename T>
-inline T dot(const T *a, const T *b, int64_t n) {
+template <typename T> inline T dot(const T *a, const T *b, int64_t n) {
   T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
   int64_t i = 0;
   for (; i + 4 <= n; i += 4) {

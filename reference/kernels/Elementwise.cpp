@@ -6,8 +6,7 @@
 
 namespace mm::ref {
 
-template <typename T>
-static T applyUnary(UnaryKind kind, T x) {
+template <typename T> static T applyUnary(UnaryKind kind, T x) {
   switch (kind) {
   case UnaryKind::Silu:
     return x / (T(1) + std::exp(-x));
@@ -56,8 +55,7 @@ Shape broadcastShape(const Shape &a, const Shape &b) {
     int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
     int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
     if (da != db && da != 1 && db != 1)
-      throw makeError("shapes ", formatShape(a), " and ", formatShape(b),
-                      " do not broadcast");
+      throw makeError("shapes ", formatShape(a), " and ", formatShape(b), " do not broadcast");
     out[i] = da == 1 ? db : da;
   }
   return out;
@@ -75,8 +73,7 @@ static std::vector<int64_t> broadcastStrides(const Shape &shape, const Shape &ou
   return strides;
 }
 
-template <typename T>
-static T applyBinary(BinaryKind kind, T a, T b) {
+template <typename T> static T applyBinary(BinaryKind kind, T a, T b) {
   switch (kind) {
   case BinaryKind::Add:
     return a + b;
@@ -97,8 +94,7 @@ static T applyBinary(BinaryKind kind, T a, T b) {
   return a;
 }
 
-template <typename T>
-static Tensor binaryTyped(BinaryKind kind, const Tensor &a, const Tensor &b) {
+template <typename T> static Tensor binaryTyped(BinaryKind kind, const Tensor &a, const Tensor &b) {
   Shape out = broadcastShape(a.shape(), b.shape());
   Tensor y = Tensor::empty(a.dtype(), out);
   const T *pa = a.data<T>(), *pb = b.data<T>();
@@ -138,9 +134,8 @@ Tensor binary(BinaryKind kind, const Tensor &a, const Tensor &b) {
   expectSameType(a, b, "binary op");
   if (a.dtype() == DType::I64)
     return binaryTyped<int64_t>(kind, a, b);
-  return withFloat(a, "binary op", [&](auto tag) {
-    return binaryTyped<decltype(tag)>(kind, a, b);
-  });
+  return withFloat(a, "binary op",
+                   [&](auto tag) { return binaryTyped<decltype(tag)>(kind, a, b); });
 }
 
 Tensor swiglu(const Tensor &gate, const Tensor &up) {

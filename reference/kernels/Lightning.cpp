@@ -14,15 +14,13 @@
 namespace mm::ref {
 
 namespace {
-template <typename F>
-struct HeadView {
+template <typename F> struct HeadView {
   const F *q, *k, *v; // row c at q + c * rowStride
   F *o;
   int64_t rowStride, outStride, dk, dv;
 };
 
-template <typename F>
-void recurrence(const HeadView<F> &h, F *S, int64_t len, double slope) {
+template <typename F> void recurrence(const HeadView<F> &h, F *S, int64_t len, double slope) {
   F lambda = F(std::exp(-slope));
   for (int64_t t = 0; t < len; ++t) {
     const F *kt = h.k + t * h.rowStride, *vt = h.v + t * h.rowStride;
@@ -99,17 +97,16 @@ LightningResult lightningAttention(const Tensor &q, const Tensor &k, const Tenso
   expectSameType(q, v, op);
   int64_t B = q.dim(0), T = q.dim(1), H = q.dim(2), dk = q.dim(3), dv = v.dim(3);
   if (k.shape() != q.shape() || v.dim(0) != B || v.dim(1) != T || v.dim(2) != H)
-    throw makeError(op, ": query ", formatShape(q.shape()), ", key ",
-                    formatShape(k.shape()), " and value ", formatShape(v.shape()),
-                    " do not agree");
+    throw makeError(op, ": query ", formatShape(q.shape()), ", key ", formatShape(k.shape()),
+                    " and value ", formatShape(v.shape()), " do not agree");
   if (static_cast<int64_t>(slopes.size()) != H)
     throw makeError(op, ": ", slopes.size(), " decay slopes for ", H, " heads");
   if (blockSize < 1)
     throw makeError(op, ": block_size must be positive");
   Shape stateShape{B, H, dk, dv};
   if (initialState && initialState->shape() != stateShape)
-    throw makeError(op, ": initial state ", formatShape(initialState->shape()),
-                    " must be ", formatShape(stateShape));
+    throw makeError(op, ": initial state ", formatShape(initialState->shape()), " must be ",
+                    formatShape(stateShape));
   // One row stride serves q, k and v below.
   if (dk != dv)
     throw makeError(op, ": key and value head dims differ (", dk, " vs ", dv,
@@ -120,8 +117,8 @@ LightningResult lightningAttention(const Tensor &q, const Tensor &k, const Tenso
     using F = decltype(tag);
     LightningResult r;
     r.output = Tensor::zeros(q.dtype(), {B, T, H, dv});
-    r.finalState = initialState ? initialState->to(q.dtype()).clone()
-                                : Tensor::zeros(q.dtype(), stateShape);
+    r.finalState =
+        initialState ? initialState->to(q.dtype()).clone() : Tensor::zeros(q.dtype(), stateShape);
     for (int64_t b = 0; b < B; ++b) {
       int64_t len = lengths ? lengths->data<int64_t>()[b] : T;
       if (len < 0 || len > T)
@@ -131,7 +128,10 @@ LightningResult lightningAttention(const Tensor &q, const Tensor &k, const Tenso
                          k.data<F>() + (b * T * H + h) * dk,
                          v.data<F>() + (b * T * H + h) * dv,
                          r.output.template data<F>() + (b * T * H + h) * dv,
-                         H * dk, H * dv, dk, dv};
+                         H * dk,
+                         H * dv,
+                         dk,
+                         dv};
         F *S = r.finalState.template data<F>() + (b * H + h) * dk * dv;
         if (mode == LightningMode::Recurrence)
           recurrence(view, S, len, slopes[h]);

@@ -8,8 +8,8 @@ namespace mm::ref {
 
 static void checkFeatureVector(const Tensor &x, const Tensor &v, const char *op) {
   if (x.rank() < 1 || v.rank() != 1 || v.dim(0) != x.dim(-1))
-    throw makeError(op, ": weight/bias of shape ", formatShape(v.shape()),
-                    " does not match input ", formatShape(x.shape()));
+    throw makeError(op, ": weight/bias of shape ", formatShape(v.shape()), " does not match input ",
+                    formatShape(x.shape()));
   expectSameType(x, v, op);
 }
 
@@ -60,12 +60,12 @@ Tensor layerNorm(const Tensor &x, const Tensor &weight, const Tensor &bias, doub
 Tensor linear(const Tensor &x, const Tensor &weight, const Tensor *bias) {
   expectRank(weight, 2, "mm.linear", "weight");
   if (x.rank() < 1 || x.dim(-1) != weight.dim(1))
-    throw makeError("mm.linear: input ", formatShape(x.shape()),
-                    " does not match weight ", formatShape(weight.shape()));
+    throw makeError("mm.linear: input ", formatShape(x.shape()), " does not match weight ",
+                    formatShape(weight.shape()));
   expectSameType(x, weight, "mm.linear");
   if (bias && (bias->rank() != 1 || bias->dim(0) != weight.dim(0)))
-    throw makeError("mm.linear: bias ", formatShape(bias->shape()),
-                    " does not match weight ", formatShape(weight.shape()));
+    throw makeError("mm.linear: bias ", formatShape(bias->shape()), " does not match weight ",
+                    formatShape(weight.shape()));
   return withFloat(x, "mm.linear", [&](auto tag) {
     using T = decltype(tag);
     int64_t k = weight.dim(1), n = weight.dim(0), m = x.numel() / std::max<int64_t>(k, 1);
@@ -152,8 +152,8 @@ Tensor embedding(const Tensor &table, const Tensor &ids) {
     T *out = y.data<T>();
     for (int64_t i = 0, n = ids.numel(); i < n; ++i) {
       if (id[i] < 0 || id[i] >= vocab)
-        throw makeError("mm.embedding: token id ", id[i],
-                        " is outside the vocabulary [0, ", vocab, ")");
+        throw makeError("mm.embedding: token id ", id[i], " is outside the vocabulary [0, ", vocab,
+                        ")");
       std::copy(t + id[i] * d, t + (id[i] + 1) * d, out + i * d);
     }
     return y;

@@ -52,8 +52,8 @@ Tensor crossEntropy(const Tensor &logits, const Tensor &labels, int64_t ignoreIn
 }
 
 Tensor policyLoss(PolicyLossKind kind, const Tensor &logprobs, const Tensor &oldLogprobs,
-                  const Tensor &advantages, const Tensor &mask, double epsLow,
-                  double epsHigh, double logRatioClamp) {
+                  const Tensor &advantages, const Tensor &mask, double epsLow, double epsHigh,
+                  double logRatioClamp) {
   const char *op = "mm.policy_loss";
   expectRank(logprobs, 2, op, "logprobs");
   if (oldLogprobs.shape() != logprobs.shape() || mask.shape() != logprobs.shape())
@@ -65,8 +65,8 @@ Tensor policyLoss(PolicyLossKind kind, const Tensor &logprobs, const Tensor &old
                     " must be [batch] or [batch, seq]");
   return withFloat(logprobs, op, [&](auto tag) {
     using F = decltype(tag);
-    const F *lp = logprobs.data<F>(), *old = oldLogprobs.data<F>(),
-            *adv = advantages.data<F>(), *m = mask.data<F>();
+    const F *lp = logprobs.data<F>(), *old = oldLogprobs.data<F>(), *adv = advantages.data<F>(),
+            *m = mask.data<F>();
     F total = 0, tokens = 0;
     for (int64_t b = 0; b < B; ++b)
       for (int64_t t = 0; t < T; ++t) {

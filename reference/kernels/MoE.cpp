@@ -19,8 +19,7 @@ RouterResult moeRouter(const Tensor &logits, int64_t topK, bool renormalize) {
   outShape.back() = topK;
   return withFloat(logits, op, [&](auto tag) {
     using F = decltype(tag);
-    RouterResult r{Tensor::empty(logits.dtype(), outShape),
-                   Tensor::empty(DType::I64, outShape)};
+    RouterResult r{Tensor::empty(logits.dtype(), outShape), Tensor::empty(DType::I64, outShape)};
     const F *l = logits.data<F>();
     F *w = r.weights.template data<F>();
     int64_t *idx = r.indices.template data<int64_t>();
@@ -57,8 +56,8 @@ DispatchResult moeDispatch(const Tensor &x, const Tensor &indices, int64_t numEx
   int64_t D = x.dim(-1), k = indices.dim(-1);
   int64_t N = x.numel() / std::max<int64_t>(D, 1);
   if (indices.numel() != N * k)
-    throw makeError(op, ": ", indices.numel() / std::max<int64_t>(k, 1),
-                    " routed tokens for ", N, " input tokens");
+    throw makeError(op, ": ", indices.numel() / std::max<int64_t>(k, 1), " routed tokens for ", N,
+                    " input tokens");
   const int64_t *idx = indices.data<int64_t>();
   std::vector<int64_t> counts(numExperts, 0);
   for (int64_t s = 0; s < N * k; ++s) {
@@ -130,8 +129,8 @@ Tensor moeCombine(const Tensor &expertOutput, const Tensor &tokenOrder, const Te
   int64_t k = weights.dim(-1), rows = weights.numel(), D = expertOutput.dim(1);
   int64_t N = rows / std::max<int64_t>(k, 1);
   if (expertOutput.dim(0) != rows || tokenOrder.numel() != rows)
-    throw makeError(op, ": ", expertOutput.dim(0), " expert rows and ",
-                    tokenOrder.numel(), " order entries for ", rows, " routed slots");
+    throw makeError(op, ": ", expertOutput.dim(0), " expert rows and ", tokenOrder.numel(),
+                    " order entries for ", rows, " routed slots");
   Shape shape = weights.shape();
   shape.back() = D;
   const int64_t *order = tokenOrder.data<int64_t>();

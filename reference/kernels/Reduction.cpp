@@ -47,8 +47,8 @@ static Tensor reduceTyped(ReduceKind kind, const Tensor &x, const std::vector<ui
   Tensor y = Tensor::empty(x.dtype(), outShape);
   T *out = y.data<T>();
   int64_t outN = y.numel();
-  T init = kind == ReduceKind::Max   ? std::numeric_limits<T>::lowest()
-           : kind == ReduceKind::Min ? std::numeric_limits<T>::max()
+  T init = kind == ReduceKind::Max    ? std::numeric_limits<T>::lowest()
+           : kind == ReduceKind::Min  ? std::numeric_limits<T>::max()
            : kind == ReduceKind::Prod ? T(1)
                                       : T(0);
   std::fill(out, out + outN, init);
@@ -96,8 +96,7 @@ static Tensor reduceTyped(ReduceKind kind, const Tensor &x, const std::vector<ui
   return y;
 }
 
-Tensor reduce(ReduceKind kind, const Tensor &x, const std::vector<int64_t> &dims,
-              bool keepDims) {
+Tensor reduce(ReduceKind kind, const Tensor &x, const std::vector<int64_t> &dims, bool keepDims) {
   std::vector<uint8_t> reduced(x.rank(), 0);
   for (int64_t d : dims)
     reduced[normalizeDim(d, x.rank(), "mm.reduce")] = 1;
@@ -119,8 +118,7 @@ Tensor reduce(ReduceKind kind, const Tensor &x, const std::vector<int64_t> &dims
   return y.reshaped(outShape);
 }
 
-template <typename T>
-static std::pair<Tensor, Tensor> topKTyped(const Tensor &x, int64_t k) {
+template <typename T> static std::pair<Tensor, Tensor> topKTyped(const Tensor &x, int64_t k) {
   int64_t n = x.dim(-1), rows = x.numel() / std::max<int64_t>(n, 1);
   Shape shape = x.shape();
   shape.back() = k;
@@ -148,8 +146,7 @@ std::pair<Tensor, Tensor> topK(const Tensor &x, int64_t k) {
   return withFloat(x, "mm.top_k", [&](auto tag) { return topKTyped<decltype(tag)>(x, k); });
 }
 
-template <typename T>
-static Tensor argmaxTyped(const Tensor &x, int64_t dim, bool keepDims) {
+template <typename T> static Tensor argmaxTyped(const Tensor &x, int64_t dim, bool keepDims) {
   int64_t outer = prod(x.shape(), 0, dim), n = x.dim(dim),
           inner = prod(x.shape(), dim + 1, x.rank());
   Shape shape = x.shape();

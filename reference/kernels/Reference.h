@@ -47,10 +47,9 @@ struct AttentionResult {
 /// Grouped-query attention; with caches, writes k/v at cachePositions and
 /// attends against the cache (see mm.attention). Caches are updated in place
 /// when the caller hands over the only reference.
-AttentionResult attention(const Tensor &q, const Tensor &k, const Tensor &v,
-                          bool causal, double scale, std::optional<Tensor> keyCache,
-                          std::optional<Tensor> valueCache,
-                          const Tensor *cachePositions);
+AttentionResult attention(const Tensor &q, const Tensor &k, const Tensor &v, bool causal,
+                          double scale, std::optional<Tensor> keyCache,
+                          std::optional<Tensor> valueCache, const Tensor *cachePositions);
 
 enum class LightningMode { Blockwise, Recurrence };
 struct LightningResult {
@@ -99,16 +98,16 @@ Tensor crossEntropy(const Tensor &logits, const Tensor &labels, int64_t ignoreIn
                     LossReduction reduction);
 enum class PolicyLossKind { CISPO, PPOClip };
 Tensor policyLoss(PolicyLossKind kind, const Tensor &logprobs, const Tensor &oldLogprobs,
-                  const Tensor &advantages, const Tensor &mask, double epsLow,
-                  double epsHigh, double logRatioClamp);
+                  const Tensor &advantages, const Tensor &mask, double epsLow, double epsHigh,
+                  double logRatioClamp);
 Tensor sigmoidBce(const Tensor &logits, const Tensor &labels, LossReduction reduction);
 
 //===--- vision and recommender ops ---------------------------------------===//
 Tensor conv2d(const Tensor &x, const Tensor &w, const Tensor *bias,
               const std::vector<int64_t> &strides, const std::vector<int64_t> &padding,
               const std::vector<int64_t> &dilation);
-Tensor mergeImageFeatures(const Tensor &embeddings, const Tensor &ids,
-                          const Tensor &features, int64_t imageTokenId);
+Tensor mergeImageFeatures(const Tensor &embeddings, const Tensor &ids, const Tensor &features,
+                          int64_t imageTokenId);
 Tensor conv1d(const Tensor &x, const Tensor &w, const Tensor *bias, int64_t stride,
               int64_t dilation, int64_t padBefore, int64_t padAfter);
 std::pair<Tensor, Tensor> gru(const Tensor &x, const Tensor &wih, const Tensor &whh,

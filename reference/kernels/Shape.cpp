@@ -156,8 +156,7 @@ Tensor gather(const Tensor &x, const Tensor &indices, int64_t dimAttr, int64_t b
 }
 
 template <typename T>
-static void scatterAddTyped(Tensor &y, const Tensor &indices, const Tensor &updates,
-                            int64_t dim) {
+static void scatterAddTyped(Tensor &y, const Tensor &indices, const Tensor &updates, int64_t dim) {
   int64_t outer = prod(y.shape(), 0, dim), n = y.dim(dim),
           inner = prod(y.shape(), dim + 1, y.rank()), m = indices.numel();
   const int64_t *idx = indices.data<int64_t>();
@@ -179,8 +178,8 @@ Tensor scatterAdd(const Tensor &dest, const Tensor &indices, const Tensor &updat
   Shape want = dest.shape();
   want[dim] = indices.numel();
   if (updates.shape() != want)
-    throw makeError("mm.scatter_add: updates ", formatShape(updates.shape()),
-                    " must be ", formatShape(want));
+    throw makeError("mm.scatter_add: updates ", formatShape(updates.shape()), " must be ",
+                    formatShape(want));
   Tensor y = dest.clone();
   if (y.dtype() == DType::I64)
     scatterAddTyped<int64_t>(y, indices, updates, dim);

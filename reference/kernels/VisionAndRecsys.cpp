@@ -40,7 +40,8 @@ Tensor conv2d(const Tensor &x, const Tensor &w, const Tensor *bias,
                 for (int64_t kw = 0; kw < KW; ++kw) {
                   int64_t iw = ow * strides[1] - padding[1] + kw * dilation[1];
                   if (iw >= 0 && iw < W)
-                    acc += in[((n * C + c) * H + ih) * W + iw] * k[((o * C + c) * KH + kh) * KW + kw];
+                    acc +=
+                        in[((n * C + c) * H + ih) * W + iw] * k[((o * C + c) * KH + kh) * KW + kw];
                 }
               }
             out[((n * O + o) * OH + oh) * OW + ow] = acc;
@@ -116,15 +117,15 @@ std::pair<Tensor, Tensor> gru(const Tensor &x, const Tensor &wih, const Tensor &
   const char *op = "mm.gru";
   expectRank(x, 3, op, "input");
   int64_t B = x.dim(0), T = x.dim(1), I = x.dim(2), H = whh.dim(1);
-  if (wih.dim(0) != 3 * H || wih.dim(1) != I || whh.dim(0) != 3 * H ||
-      bih.numel() != 3 * H || bhh.numel() != 3 * H)
+  if (wih.dim(0) != 3 * H || wih.dim(1) != I || whh.dim(0) != 3 * H || bih.numel() != 3 * H ||
+      bhh.numel() != 3 * H)
     throw makeError(op, ": weights do not match input size ", I, " and hidden size ", H);
   return withFloat(x, op, [&](auto tag) {
     using F = decltype(tag);
     Tensor seq = Tensor::empty(x.dtype(), {B, T, H});
     Tensor last = h0 ? h0->clone() : Tensor::zeros(x.dtype(), {B, H});
-    const F *in = x.data<F>(), *Wi = wih.data<F>(), *Wh = whh.data<F>(),
-            *bi = bih.data<F>(), *bh = bhh.data<F>();
+    const F *in = x.data<F>(), *Wi = wih.data<F>(), *Wh = whh.data<F>(), *bi = bih.data<F>(),
+            *bh = bhh.data<F>();
     std::vector<F> gi(3 * H), gh(3 * H);
     for (int64_t b = 0; b < B; ++b) {
       F *h = last.data<F>() + b * H;

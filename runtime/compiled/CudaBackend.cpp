@@ -66,8 +66,8 @@ struct Scratch {
 int64_t planInt(const nlohmann::json &plan, const char *key, const exe::Kernel &k) {
   auto it = plan.find(key);
   if (it == plan.end() || !it->is_number_integer())
-    throw makeError(k.location(), ": the launch plan of this '", k.kind(), "' kernel has no '",
-                    key, "'");
+    throw makeError(k.location(), ": the launch plan of this '", k.kind(), "' kernel has no '", key,
+                    "'");
   return it->get<int64_t>();
 }
 
@@ -159,8 +159,9 @@ void CudaBackend::Impl::loadModule() {
     auto nvrtc = cuda::Nvrtc::load(&whyNot);
     if (!nvrtc)
       throw makeError("the executable was compiled for ",
-                      exe.cuda_arch().empty() ? "no GPU (jit)" : exe.cuda_arch(), " and this GPU is ",
-                      driver->arch(), "; compiling for it needs NVRTC: ", whyNot);
+                      exe.cuda_arch().empty() ? "no GPU (jit)" : exe.cuda_arch(),
+                      " and this GPU is ", driver->arch(),
+                      "; compiling for it needs NVRTC: ", whyNot);
     image = nvrtc->compile(exe.cuda_source(), "mm-model.cu", driver->arch()).image;
     compiledAtLoad = true;
   }
@@ -324,9 +325,9 @@ void CudaBackend::Impl::run(const exe::Launch &l) {
     if (tokens == 0)
       return;
     CuDevicePtr rows = rowOfSlot.get(*pool, slots * sizeof(int64_t));
-    driver->check(driver->api().cuMemsetD8Async(rows, 0xff, slots * sizeof(int64_t),
-                                                stream->handle()),
-                  "cuMemsetD8Async");
+    driver->check(
+        driver->api().cuMemsetD8Async(rows, 0xff, slots * sizeof(int64_t), stream->handle()),
+        "cuMemsetD8Async");
     Params invert = operandParams();
     invert.ptr(rows).i64(slots).ptr(error);
     launch(k, "invert", cuda::launch::elementwise(slots), invert);
@@ -380,8 +381,8 @@ void CudaBackend::Impl::run(const exe::Launch &l) {
       p.ptr(sl).i64(B).ptr(error);
       launch(k, "decode", cuda::launch::lightningDecode(B, H, D), p);
     } else {
-      CuDevicePtr ws = lightning.get(
-          *pool, size_t(mmk::lightningWorkspaceFloats(B, H, T, D, BS)) * sizeof(float));
+      CuDevicePtr ws = lightning.get(*pool, size_t(mmk::lightningWorkspaceFloats(B, H, T, D, BS)) *
+                                                sizeof(float));
       const char *steps[] = {"state", "scan", "output"};
       LaunchShape shapes[] = {cuda::launch::lightningState(B, T, H, BS),
                               cuda::launch::lightningScan(B, H, D),
@@ -397,8 +398,7 @@ void CudaBackend::Impl::run(const exe::Launch &l) {
   }
 }
 
-CudaBackend::CudaBackend(exe::Executable executable, const WeightBinder &loader)
-    : impl(new Impl) {
+CudaBackend::CudaBackend(exe::Executable executable, const WeightBinder &loader) : impl(new Impl) {
   impl->exe = std::move(executable);
   impl->layout = std::make_unique<ExecutableLayout>(impl->exe);
   impl->batchSymbol = impl->layout->symbolIndex("B");
@@ -409,12 +409,10 @@ CudaBackend::CudaBackend(exe::Executable executable, const WeightBinder &loader)
   impl->bindWeights(loader);
   impl->arena = impl->pool->allocate(std::max<uint64_t>(impl->exe.arena_bytes(), 256));
   for (size_t i = 0; i < kMiniMaxStepInputs; ++i)
-    impl->inputs[i] = impl->pool->allocate(
-        std::max<uint64_t>(impl->layout->bytes(impl->exe.buffers(impl->exe.input_buffers(i)),
-                                               impl->layout->maxima()),
-                           256));
-  impl->errors =
-      impl->pool->allocate(std::max<size_t>(impl->exe.schedule_size(), 1) * sizeof(int));
+    impl->inputs[i] = impl->pool->allocate(std::max<uint64_t>(
+        impl->layout->bytes(impl->exe.buffers(impl->exe.input_buffers(i)), impl->layout->maxima()),
+        256));
+  impl->errors = impl->pool->allocate(std::max<size_t>(impl->exe.schedule_size(), 1) * sizeof(int));
   warmUp();
 }
 
@@ -451,10 +449,13 @@ void CudaBackend::warmUp() {
 
 CudaBackend::~CudaBackend() {
   if (impl && impl->profile && !impl->profiled.empty()) {
-    std::fprintf(stderr, "mm: CUDA time per kernel kind (MM_CUDA_PROFILE; %lld prefill, %lld decode steps)\n",
-                 static_cast<long long>(impl->profiledSteps[0]),
-                 static_cast<long long>(impl->profiledSteps[1]));
-    std::fprintf(stderr, "mm: %-36s %9s %12s %12s\n", "kind", "launches", "total ms", "ms per step");
+    std::fprintf(
+        stderr,
+        "mm: CUDA time per kernel kind (MM_CUDA_PROFILE; %lld prefill, %lld decode steps)\n",
+        static_cast<long long>(impl->profiledSteps[0]),
+        static_cast<long long>(impl->profiledSteps[1]));
+    std::fprintf(stderr, "mm: %-36s %9s %12s %12s\n", "kind", "launches", "total ms",
+                 "ms per step");
     for (const auto &[kind, t] : impl->profiled) {
       int64_t steps = impl->profiledSteps[kind.rfind("decode", 0) == 0];
       std::fprintf(stderr, "mm: %-36s %9lld %12.3f %12.4f\n", kind.c_str(),
@@ -521,7 +522,8 @@ Tensor CudaBackend::step(const Tensor &ids, const Tensor &positions, const Tenso
   const exe::Buffer &out = m.exe.buffers(m.exe.logits_buffer());
   Tensor logits = Tensor::empty(DType::F32, Shape(m.layout->dims(out, m.symbols)));
   std::vector<int> flags(m.exe.schedule_size());
-  m.driver->check(m.driver->api().cuMemcpyDtoHAsync(logits.raw(), m.pointerOf(m.exe.logits_buffer()),
+  m.driver->check(m.driver->api().cuMemcpyDtoHAsync(logits.raw(),
+                                                    m.pointerOf(m.exe.logits_buffer()),
                                                     logits.nbytes(), m.stream->handle()),
                   "cuMemcpyDtoHAsync (logits)");
   m.errors.downloadAsync(flags.data(), flags.size() * sizeof(int), m.stream->handle());

@@ -86,11 +86,11 @@ int64_t ExecutableLayout::maximum(const std::string &name, int64_t fallback) con
 std::vector<int64_t> ExecutableLayout::stateSymbols(int64_t batch, int64_t capacity) const {
   int b = symbolIndex("B"), s = symbolIndex("S");
   if (b >= 0 && batch > maxima_[b])
-    throw makeError("batch ", batch, " exceeds the compiled maximum ", maxima_[b],
-                    " (", maximumFlag("B"), ")");
+    throw makeError("batch ", batch, " exceeds the compiled maximum ", maxima_[b], " (",
+                    maximumFlag("B"), ")");
   if (s >= 0 && capacity > maxima_[s])
-    throw makeError("context ", capacity, " tokens exceeds the compiled maximum ", maxima_[s],
-                    " (", maximumFlag("S"), ")");
+    throw makeError("context ", capacity, " tokens exceeds the compiled maximum ", maxima_[s], " (",
+                    maximumFlag("S"), ")");
   std::vector<int64_t> values = maxima_;
   if (b >= 0)
     values[b] = batch;

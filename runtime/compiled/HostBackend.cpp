@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <functional>
 #include <dlfcn.h>
+#include <functional>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -190,8 +190,7 @@ std::vector<Tensor> HostBackend::call(std::vector<Tensor> args) {
   return results;
 }
 
-HostBackend::HostBackend(exe::Executable executable, const WeightBinder &binder)
-    : impl(new Impl) {
+HostBackend::HostBackend(exe::Executable executable, const WeightBinder &binder) : impl(new Impl) {
   impl->exe = std::move(executable);
   impl->layout = std::make_unique<ExecutableLayout>(impl->exe);
   impl->loadLibrary();

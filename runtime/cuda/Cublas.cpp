@@ -16,17 +16,28 @@ constexpr int kGemmDefault = -1;
 
 const char *fallbackStatusName(int status) {
   switch (status) {
-  case 0: return "CUBLAS_STATUS_SUCCESS";
-  case 1: return "CUBLAS_STATUS_NOT_INITIALIZED";
-  case 3: return "CUBLAS_STATUS_ALLOC_FAILED";
-  case 7: return "CUBLAS_STATUS_INVALID_VALUE";
-  case 8: return "CUBLAS_STATUS_ARCH_MISMATCH";
-  case 11: return "CUBLAS_STATUS_MAPPING_ERROR";
-  case 13: return "CUBLAS_STATUS_EXECUTION_FAILED";
-  case 14: return "CUBLAS_STATUS_INTERNAL_ERROR";
-  case 15: return "CUBLAS_STATUS_NOT_SUPPORTED";
-  case 16: return "CUBLAS_STATUS_LICENSE_ERROR";
-  default: return "CUBLAS_STATUS_UNKNOWN";
+  case 0:
+    return "CUBLAS_STATUS_SUCCESS";
+  case 1:
+    return "CUBLAS_STATUS_NOT_INITIALIZED";
+  case 3:
+    return "CUBLAS_STATUS_ALLOC_FAILED";
+  case 7:
+    return "CUBLAS_STATUS_INVALID_VALUE";
+  case 8:
+    return "CUBLAS_STATUS_ARCH_MISMATCH";
+  case 11:
+    return "CUBLAS_STATUS_MAPPING_ERROR";
+  case 13:
+    return "CUBLAS_STATUS_EXECUTION_FAILED";
+  case 14:
+    return "CUBLAS_STATUS_INTERNAL_ERROR";
+  case 15:
+    return "CUBLAS_STATUS_NOT_SUPPORTED";
+  case 16:
+    return "CUBLAS_STATUS_LICENSE_ERROR";
+  default:
+    return "CUBLAS_STATUS_UNKNOWN";
   }
 }
 } // namespace
@@ -114,8 +125,8 @@ void Cublas::gemm(int64_t m, int64_t n, int64_t k, CuDevicePtr x, int64_t ldx, C
   constexpr int64_t kMax = 0x7fffffff;
   if (m < 0 || n < 0 || k < 0 || m > kMax || n > kMax || k > kMax || ldx > kMax || ldw > kMax ||
       ldy > kMax || ldx < k || ldw < k || ldy < n)
-    throw makeError(what, ": invalid shape m=", m, " n=", n, " k=", k, " (ldx ", ldx, ", ldw ",
-                    ldw, ", ldy ", ldy, ")");
+    throw makeError(what, ": invalid shape m=", m, " n=", n, " k=", k, " (ldx ", ldx, ", ldw ", ldw,
+                    ", ldy ", ldy, ")");
   if (m == 0 || n == 0)
     return;
   if (mathMode != mathMode_) {

@@ -22,9 +22,9 @@ namespace mm::cuda {
 class DynamicLibrary;
 
 enum class GemmPrecision {
-  Fp32,          // CUBLAS_COMPUTE_32F, default math mode
-  Fp32Pedantic,  // CUBLAS_PEDANTIC_MATH + CUBLAS_COMPUTE_32F_PEDANTIC
-  Tf32,          // CUBLAS_COMPUTE_32F_FAST_TF32 (fp32 data, TF32 tensor cores)
+  Fp32,         // CUBLAS_COMPUTE_32F, default math mode
+  Fp32Pedantic, // CUBLAS_PEDANTIC_MATH + CUBLAS_COMPUTE_32F_PEDANTIC
+  Tf32,         // CUBLAS_COMPUTE_32F_FAST_TF32 (fp32 data, TF32 tensor cores)
 };
 
 class Cublas {
@@ -44,8 +44,8 @@ public:
                     GemmPrecision precision = GemmPrecision::Fp32);
   /// The same with bf16 x and W (convert activations with mm_f32_to_bf16_kernel),
   /// fp32 y, FP32 compute.
-  void gemmRowMajorBf16(int64_t m, int64_t n, int64_t k, CuDevicePtr x, int64_t ldx,
-                        CuDevicePtr w, int64_t ldw, CuDevicePtr y, int64_t ldy, float alpha = 1.f,
+  void gemmRowMajorBf16(int64_t m, int64_t n, int64_t k, CuDevicePtr x, int64_t ldx, CuDevicePtr w,
+                        int64_t ldw, CuDevicePtr y, int64_t ldy, float alpha = 1.f,
                         float beta = 0.f);
 
   std::string statusName(int status) const;
@@ -53,9 +53,9 @@ public:
 private:
   struct Api;
   Cublas(const CudaDriver &driver, std::unique_ptr<DynamicLibrary> library);
-  void gemm(int64_t m, int64_t n, int64_t k, CuDevicePtr x, int64_t ldx, CuDevicePtr w,
-            int64_t ldw, CuDevicePtr y, int64_t ldy, float alpha, float beta, int dataType,
-            int computeType, int mathMode, const char *what);
+  void gemm(int64_t m, int64_t n, int64_t k, CuDevicePtr x, int64_t ldx, CuDevicePtr w, int64_t ldw,
+            CuDevicePtr y, int64_t ldy, float alpha, float beta, int dataType, int computeType,
+            int mathMode, const char *what);
 
   std::unique_ptr<DynamicLibrary> library_;
   std::unique_ptr<Api> api_;

@@ -71,7 +71,8 @@ CudaDriver *CudaDriver::get(std::string *whyNot) {
 }
 
 std::unique_ptr<CudaDriver> CudaDriver::create(std::string *whyNot) {
-  std::unique_ptr<DynamicLibrary> lib = DynamicLibrary::open({"libcuda.so.1", "libcuda.so"}, whyNot);
+  std::unique_ptr<DynamicLibrary> lib =
+      DynamicLibrary::open({"libcuda.so.1", "libcuda.so"}, whyNot);
   if (!lib)
     return nullptr;
   std::unique_ptr<CudaDriver> d(new CudaDriver());

@@ -63,8 +63,8 @@ struct DriverApi {
   CuResult (*cuModuleGetFunction)(CuFunction *function, CuModule module, const char *name);
   CuResult (*cuFuncGetAttribute)(int *value, int attribute, CuFunction function);
   CuResult (*cuFuncSetAttribute)(CuFunction function, int attribute, int value);
-  CuResult (*cuLaunchKernel)(CuFunction function, unsigned gridX, unsigned gridY,
-                             unsigned gridZ, unsigned blockX, unsigned blockY, unsigned blockZ,
+  CuResult (*cuLaunchKernel)(CuFunction function, unsigned gridX, unsigned gridY, unsigned gridZ,
+                             unsigned blockX, unsigned blockY, unsigned blockZ,
                              unsigned sharedBytes, CuStream stream, void **params, void **extra);
   CuResult (*cuMemAlloc)(CuDevicePtr *ptr, size_t bytes);
   CuResult (*cuMemFree)(CuDevicePtr ptr);

@@ -28,8 +28,8 @@ void DeviceBuffer::reset() {
 
 void DeviceBuffer::checkRange(size_t offset, size_t bytes, const char *what) const {
   if (!pool_ || offset > size_ || bytes > size_ - offset)
-    throw makeError(what, ": ", bytes, " bytes at offset ", offset, " outside a buffer of ",
-                    size_, " bytes");
+    throw makeError(what, ": ", bytes, " bytes at offset ", offset, " outside a buffer of ", size_,
+                    " bytes");
 }
 
 void DeviceBuffer::upload(const void *src, size_t bytes, size_t offset) {
@@ -98,8 +98,8 @@ DeviceBuffer DevicePool::allocate(size_t bytes) {
     r = driver_->api().cuMemAlloc(&p, capacity);
   }
   if (r != 0)
-    throw makeError("cuMemAlloc of ", capacity, " bytes failed: ", driver_->errorName(r),
-                    " (", bytesInUse(), " bytes in use by the pool)");
+    throw makeError("cuMemAlloc of ", capacity, " bytes failed: ", driver_->errorName(r), " (",
+                    bytesInUse(), " bytes in use by the pool)");
   std::lock_guard<std::mutex> lock(mutex_);
   inUse_ += capacity;
   return DeviceBuffer(this, p, bytes, capacity);

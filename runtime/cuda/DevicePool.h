@@ -29,8 +29,7 @@ public:
 
   CuDevicePtr address() const { return address_; }
   size_t size() const { return size_; }
-  template <typename T>
-  T *as() const { // the value a kernel parameter of type T* receives
+  template <typename T> T *as() const { // the value a kernel parameter of type T* receives
     return reinterpret_cast<T *>(static_cast<uintptr_t>(address_));
   }
   /// Synchronous copies (ordered after all prior work on the legacy stream).

@@ -17,8 +17,8 @@ std::unique_ptr<DynamicLibrary> DynamicLibrary::open(const std::vector<std::stri
     errors += (errors.empty() ? "" : "; ") + std::string(err ? err : path + ": unknown error");
   }
   if (whyNot)
-    *whyNot = (candidates.empty() ? std::string("library") : candidates.front()) +
-              " not found (" + errors + ")";
+    *whyNot = (candidates.empty() ? std::string("library") : candidates.front()) + " not found (" +
+              errors + ")";
   return nullptr;
 }
 

@@ -29,8 +29,7 @@ public:
   void *find(std::initializer_list<const char *> names) const;
   /// Like find, cast to the function type; throws mm::Error naming the symbol
   /// and the library when absent.
-  template <typename F>
-  void resolve(F &fn, std::initializer_list<const char *> names) const {
+  template <typename F> void resolve(F &fn, std::initializer_list<const char *> names) const {
     fn = reinterpret_cast<F>(require(names));
   }
 

@@ -31,9 +31,7 @@ const char *kernelErrorMessage(int code) {
 
 namespace launch {
 namespace {
-unsigned gridDim(int64_t n) {
-  return static_cast<unsigned>(std::clamp<int64_t>(n, 1, 0x7fffffff));
-}
+unsigned gridDim(int64_t n) { return static_cast<unsigned>(std::clamp<int64_t>(n, 1, 0x7fffffff)); }
 unsigned smallDim(int64_t n) {
   if (n > 65535) // grid y and z carry heads and batch, which the kernels do not stride over
     throw makeError("CUDA launch: grid dimension ", n, " exceeds 65535 (heads or batch too large)");
@@ -56,8 +54,7 @@ LaunchShape elementwise(int64_t n) {
   return shape(mmk::elementwiseBlocks(n), 1, 1, mmk::kElementwiseThreads);
 }
 
-LaunchShape attentionPrefill(int64_t batch, int64_t tokens, int qHeads, int kvHeads,
-                             int headDim) {
+LaunchShape attentionPrefill(int64_t batch, int64_t tokens, int qHeads, int kvHeads, int headDim) {
   int group = qHeads / kvHeads, tile = mmk::attentionQueryTile(group);
   return shape(mmk::ceilDiv(tokens, tile), kvHeads, batch, mmk::kAttentionThreads,
                mmk::attentionSharedBytes(tile * group, headDim, mmk::kAttentionKeyTile));
@@ -81,8 +78,7 @@ LaunchShape attentionDecodeCombine(int64_t batch, int qHeads, int headDim) {
 }
 
 LaunchShape lightningState(int64_t batch, int64_t tokens, int heads, int blockSize) {
-  return shape(mmk::lightningNumBlocks(tokens, blockSize), heads, batch,
-               mmk::kLightningThreads);
+  return shape(mmk::lightningNumBlocks(tokens, blockSize), heads, batch, mmk::kLightningThreads);
 }
 
 LaunchShape lightningScan(int64_t batch, int heads, int headDim) {
@@ -90,8 +86,7 @@ LaunchShape lightningScan(int64_t batch, int heads, int headDim) {
                mmk::kLightningScanThreads);
 }
 
-LaunchShape lightningOutput(int64_t batch, int64_t tokens, int heads, int headDim,
-                            int blockSize) {
+LaunchShape lightningOutput(int64_t batch, int64_t tokens, int heads, int headDim, int blockSize) {
   int tiles = blockSize / mmk::lightningRowTile(blockSize);
   return shape(mmk::lightningNumBlocks(tokens, blockSize) * tiles, heads, batch,
                mmk::kLightningThreads, mmk::lightningOutputSharedBytes(headDim, blockSize));

@@ -35,8 +35,7 @@ LaunchShape rows(int64_t rows, int threads);
 /// Flat elementwise kernels (unary, swiglu, epilogue, conversions, invert order).
 LaunchShape elementwise(int64_t n);
 
-LaunchShape attentionPrefill(int64_t batch, int64_t tokens, int qHeads, int kvHeads,
-                             int headDim);
+LaunchShape attentionPrefill(int64_t batch, int64_t tokens, int qHeads, int kvHeads, int headDim);
 /// Flash-decoding split count: enough CTAs for the GPU's `multiprocessors`,
 /// no split shorter than one key tile.
 int attentionDecodeSplits(int64_t batch, int kvHeads, int64_t capacity, int multiprocessors);
@@ -45,8 +44,7 @@ LaunchShape attentionDecodeCombine(int64_t batch, int qHeads, int headDim);
 
 LaunchShape lightningState(int64_t batch, int64_t tokens, int heads, int blockSize);
 LaunchShape lightningScan(int64_t batch, int heads, int headDim);
-LaunchShape lightningOutput(int64_t batch, int64_t tokens, int heads, int headDim,
-                            int blockSize);
+LaunchShape lightningOutput(int64_t batch, int64_t tokens, int heads, int headDim, int blockSize);
 LaunchShape lightningDecode(int64_t batch, int heads, int headDim);
 
 LaunchShape moeRouter(int64_t tokens);

@@ -27,8 +27,8 @@ void Kernel::launch(const LaunchDims &dims, void **params, CuStream stream) {
                       ") for ", name_, " failed: ", driver_->errorName(r));
     dynamicSharedLimit_ = dims.sharedBytes;
   }
-  CuResult r = a.cuLaunchKernel(function_, dims.grid[0], dims.grid[1], dims.grid[2], dims.block,
-                                1, 1, dims.sharedBytes, stream, params, nullptr);
+  CuResult r = a.cuLaunchKernel(function_, dims.grid[0], dims.grid[1], dims.grid[2], dims.block, 1,
+                                1, dims.sharedBytes, stream, params, nullptr);
   if (r != 0)
     throw makeError("cuLaunchKernel ", name_, " (grid ", dims.grid[0], "x", dims.grid[1], "x",
                     dims.grid[2], ", block ", dims.block, ", shared ", dims.sharedBytes,

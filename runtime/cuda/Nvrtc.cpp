@@ -77,8 +77,8 @@ std::string serialize(const CompiledKernel &k) {
   putU32(out, static_cast<uint32_t>(k.resources.size()));
   for (const auto &[name, r] : k.resources) {
     putBytes(out, name.data(), name.size());
-    for (int v : {r.registers, r.spillStoreBytes, r.spillLoadBytes, r.stackFrameBytes,
-                  r.staticSharedBytes})
+    for (int v :
+         {r.registers, r.spillStoreBytes, r.spillLoadBytes, r.stackFrameBytes, r.staticSharedBytes})
       putU32(out, static_cast<uint32_t>(v));
   }
   return out;
@@ -96,8 +96,7 @@ bool deserialize(const std::string &payload, CompiledKernel &k) {
     std::string name;
     KernelResources res;
     if (!r.bytes(name) || !r.i32(res.registers) || !r.i32(res.spillStoreBytes) ||
-        !r.i32(res.spillLoadBytes) || !r.i32(res.stackFrameBytes) ||
-        !r.i32(res.staticSharedBytes))
+        !r.i32(res.spillLoadBytes) || !r.i32(res.stackFrameBytes) || !r.i32(res.staticSharedBytes))
       return false;
     k.resources[name] = res;
   }

@@ -29,7 +29,8 @@ void Event::synchronize() const {
 }
 float Event::millisecondsSince(const Event &start) const {
   float ms = 0;
-  driver_->check(driver_->api().cuEventElapsedTime(&ms, start.event_, event_), "cuEventElapsedTime");
+  driver_->check(driver_->api().cuEventElapsedTime(&ms, start.event_, event_),
+                 "cuEventElapsedTime");
   return ms;
 }
 

@@ -18,13 +18,13 @@ namespace mmk {
 /// instead of reading or writing out of bounds; its outputs are then undefined.
 enum ErrorCode : int {
   kOk = 0,
-  kIndexOutOfRange = 1,       // token id / gather index outside its dimension
-  kCacheOverflow = 2,         // KV-cache write past the capacity, or a negative position
-  kExpertOutOfRange = 3,      // router index outside [0, E)
-  kLengthOutOfRange = 4,      // a sequence length outside [0, T]
-  kBadGroupOffsets = 5,       // MoE group offsets not 0 .. rows, non-decreasing
-  kBadTokenOrder = 6,         // MoE token order not a permutation of the slots
-  kSharedMemoryTooSmall = 7,  // launched with less dynamic shared memory than needed
+  kIndexOutOfRange = 1,      // token id / gather index outside its dimension
+  kCacheOverflow = 2,        // KV-cache write past the capacity, or a negative position
+  kExpertOutOfRange = 3,     // router index outside [0, E)
+  kLengthOutOfRange = 4,     // a sequence length outside [0, T]
+  kBadGroupOffsets = 5,      // MoE group offsets not 0 .. rows, non-decreasing
+  kBadTokenOrder = 6,        // MoE token order not a permutation of the slots
+  kSharedMemoryTooSmall = 7, // launched with less dynamic shared memory than needed
 };
 
 constexpr long long ceilDiv(long long a, long long b) { return (a + b - 1) / b; }
@@ -48,7 +48,9 @@ constexpr int rowThreads(int width) {
 inline constexpr int kElementwiseThreads = 256;
 /// Grid of the flat elementwise kernels for n elements (grid-stride loops cap it).
 constexpr long long elementwiseBlocks(long long n) {
-  return n <= 0 ? 1 : (ceilDiv(n, kElementwiseThreads) < 65536 ? ceilDiv(n, kElementwiseThreads) : 65536);
+  return n <= 0
+             ? 1
+             : (ceilDiv(n, kElementwiseThreads) < 65536 ? ceilDiv(n, kElementwiseThreads) : 65536);
 }
 
 //===--- softmax attention -----------------------------------------------===//
@@ -107,8 +109,8 @@ constexpr int lightningDecodeThreads(int headDim) {
 
 //===--- mixture of experts ----------------------------------------------===//
 
-inline constexpr int kRouterThreads = 256;  // 8 tokens per CTA, one warp each
-inline constexpr int kMoeSortThreads = 1024;  // one CTA
+inline constexpr int kRouterThreads = 256;   // 8 tokens per CTA, one warp each
+inline constexpr int kMoeSortThreads = 1024; // one CTA
 inline constexpr int kGroupedGemmThreads = 256;
 inline constexpr int kGroupedGemmRowTile = 64;
 inline constexpr int kGroupedGemmKTile = 32;

@@ -123,8 +123,9 @@ Tensor InferenceEngine::scoreAll(const std::vector<int64_t> &sequence) {
   for (int64_t t = 0; t < T; ++t)
     pos[t] = t;
   backend_.reset(1, T);
-  Tensor logits = backend_.step(ids, Tensor::fromVector<int64_t>({1, T}, pos),
-                                Tensor::zeros(DType::I64, {1}), Tensor::fromVector<int64_t>({1}, {T}));
+  Tensor logits =
+      backend_.step(ids, Tensor::fromVector<int64_t>({1, T}, pos), Tensor::zeros(DType::I64, {1}),
+                    Tensor::fromVector<int64_t>({1}, {T}));
   return logits.reshaped({T, config_.vocabSize});
 }
 

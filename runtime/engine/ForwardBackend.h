@@ -19,8 +19,8 @@ public:
   /// One prefill or decode step on the current caches. `ids` and `positions`
   /// are [B, T]; `cachePositions` and `lengths` are [B]. Returns host logits,
   /// [B, vocab] (last real token) or [B, T, vocab] with allLogits().
-  virtual Tensor step(const Tensor &ids, const Tensor &positions,
-                      const Tensor &cachePositions, const Tensor &lengths) = 0;
+  virtual Tensor step(const Tensor &ids, const Tensor &positions, const Tensor &cachePositions,
+                      const Tensor &lengths) = 0;
   /// True if the logits cover every position.
   virtual bool allLogits() const = 0;
   /// A short name for reports ("reference", "cpu", "cuda").

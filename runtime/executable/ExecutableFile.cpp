@@ -53,8 +53,8 @@ void validate(const exe::Executable &e, const std::string &source) {
       throw bad("buffer '" + b.name() + "' names weight " + std::to_string(b.offset()));
     if (b.storage() == exe::Buffer::STORAGE_UNSPECIFIED)
       throw bad("buffer '" + b.name() + "' has no storage");
-    if (b.has_view_of() && (b.view_of() >= uint32_t(e.buffers_size()) ||
-                            e.buffers(b.view_of()).has_view_of()))
+    if (b.has_view_of() &&
+        (b.view_of() >= uint32_t(e.buffers_size()) || e.buffers(b.view_of()).has_view_of()))
       throw bad("buffer '" + b.name() + "' is a view of a missing buffer or of a view");
   }
   auto checkBuffer = [&](uint32_t id, const char *what) {

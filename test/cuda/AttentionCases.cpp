@@ -133,13 +133,12 @@ CacheState checkDecode(const AttentionConfig &c, int64_t B, int64_t S,
   std::vector<double> tol = attentionTolerance(c, q, next.k, next.v, B, 1, S, visible, scale);
 
   DeviceArray<float> qd(r, q), kd(r, k), vd(r, v), kc(r, cache.k), vc(r, cache.v),
-      out(r, B * HQ * D),
-      partial(r, B * HQ * splits * mmk::attentionDecodePartialFloats(D));
+      out(r, B * HQ * D), partial(r, B * HQ * splits * mmk::attentionDecodePartialFloats(D));
   DeviceArray<int64_t> posDev(r, positions);
   ErrorFlag err;
   run("t_kv_write_" + c.tag, cuda::launch::rows(B, mmk::rowThreads(HKV * D / 4)), kd.ptr(),
-      int64_t(HKV * D), vd.ptr(), int64_t(HKV * D), kc.ptr(), vc.ptr(), posDev.ptr(), B,
-      int64_t(1), S, err.ptr());
+      int64_t(HKV * D), vd.ptr(), int64_t(HKV * D), kc.ptr(), vc.ptr(), posDev.ptr(), B, int64_t(1),
+      S, err.ptr());
   run("t_attn_decode_" + c.tag, cuda::launch::attentionDecode(B, HQ, HKV, D, splits),
       static_cast<const float *>(qd.ptr()), int64_t(HQ * D), static_cast<const float *>(kc.ptr()),
       static_cast<const float *>(vc.ptr()), S, posDev.ptr(), partial.ptr(), B,
@@ -219,10 +218,9 @@ TEST(Attention, NoCacheCausalAndBidirectional) {
     DeviceArray<float> qd(r, q), kd(r, k), vd(r, v), out(r, B * Tq * HQ * D);
     ErrorFlag err;
     run("t_attn_prefill_tiny", cuda::launch::attentionPrefill(B, Tq, HQ, HKV, D),
-        static_cast<const float *>(qd.ptr()), int64_t(HQ * D),
-        static_cast<const float *>(kd.ptr()), static_cast<const float *>(vd.ptr()), Tk,
-        static_cast<const int64_t *>(nullptr), out.ptr(), int64_t(HQ * D), B, Tq, float(scale),
-        causal, err.ptr());
+        static_cast<const float *>(qd.ptr()), int64_t(HQ * D), static_cast<const float *>(kd.ptr()),
+        static_cast<const float *>(vd.ptr()), Tk, static_cast<const int64_t *>(nullptr), out.ptr(),
+        int64_t(HQ * D), B, Tq, float(scale), causal, err.ptr());
     EXPECT_NO_KERNEL_ERROR(err);
     EXPECT_TRUE(allClose(out.download(), floatsOf(want.output), tol));
   }
@@ -234,9 +232,8 @@ TEST(Attention, CacheOverflowIsReported) {
   KernelRunner &r = testRunner();
   const AttentionConfig &c = kTiny;
   const int64_t B = 1, T = 5, S = 16, row = int64_t(c.kvHeads) * c.headDim;
-  DeviceArray<float> k(r, randomFloats(B * T * row, 151)), kc(r, B * S * row),
-      vc(r, B * S * row), q(r, randomFloats(B * T * c.qHeads * c.headDim, 152)),
-      out(r, B * T * c.qHeads * c.headDim);
+  DeviceArray<float> k(r, randomFloats(B * T * row, 151)), kc(r, B * S * row), vc(r, B * S * row),
+      q(r, randomFloats(B * T * c.qHeads * c.headDim, 152)), out(r, B * T * c.qHeads * c.headDim);
   DeviceArray<int64_t> pos(r, std::vector<int64_t>{S - 2});
   kc.fill(0);
   ErrorFlag err;

@@ -74,8 +74,8 @@ inline ::testing::AssertionResult allClose(const std::vector<float> &got,
                                            const std::vector<float> &want,
                                            const std::vector<double> &tol) {
   if (got.size() != want.size() || tol.size() != want.size())
-    return ::testing::AssertionFailure() << "sizes differ: " << got.size() << " vs "
-                                         << want.size() << " (tolerances " << tol.size() << ")";
+    return ::testing::AssertionFailure() << "sizes differ: " << got.size() << " vs " << want.size()
+                                         << " (tolerances " << tol.size() << ")";
   size_t worst = 0, failures = 0;
   double worstRatio = 0;
   for (size_t i = 0; i < got.size(); ++i) {
@@ -130,7 +130,7 @@ private:
   DeviceArray<int> flag_;
 };
 
-#define EXPECT_NO_KERNEL_ERROR(flag)                                                           \
+#define EXPECT_NO_KERNEL_ERROR(flag)                                                               \
   EXPECT_EQ((flag).value(), 0) << ::mm::cuda::kernelErrorMessage((flag).value())
 
 } // namespace mm::cudatest

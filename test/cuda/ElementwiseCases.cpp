@@ -93,12 +93,12 @@ TEST(Elementwise, SwigluAndResidualEpilogue) {
 TEST(Elementwise, Bfloat16RoundTrip) {
   KernelRunner &r = testRunner();
   std::vector<float> x = randomFloats(4099, 321, 100.0);
-  x[0] = 1.00390625f;            // exactly halfway between two bf16: ties to even (down)
-  x[1] = 1.01171875f;            // halfway, rounds up to even
+  x[0] = 1.00390625f; // exactly halfway between two bf16: ties to even (down)
+  x[1] = 1.01171875f; // halfway, rounds up to even
   x[2] = -0.0f;
   x[3] = std::numeric_limits<float>::infinity();
   x[4] = std::numeric_limits<float>::quiet_NaN();
-  x[5] = 3.4028235e38f;          // rounds to +inf in bf16
+  x[5] = 3.4028235e38f; // rounds to +inf in bf16
   const int64_t n = static_cast<int64_t>(x.size());
   auto toBf16 = [](float f) -> uint16_t {
     uint32_t b;

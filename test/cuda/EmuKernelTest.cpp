@@ -47,8 +47,8 @@ public:
       throw std::runtime_error("emulator: arguments of " + kernel +
                                " do not match its parameters (count or sizes)");
     std::vector<void *> pointers = args.pointers();
-    mm_emu::launch(entry->thunk, mm_emu::Index3{grid.x, grid.y, grid.z}, blockThreads,
-                   sharedBytes, pointers.data());
+    mm_emu::launch(entry->thunk, mm_emu::Index3{grid.x, grid.y, grid.z}, blockThreads, sharedBytes,
+                   pointers.data());
   }
 };
 

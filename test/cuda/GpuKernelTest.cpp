@@ -10,15 +10,15 @@
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/cuda/KernelLibrary.h"
+#include "reference/kernels/Reference.h"
 #include "runtime/Error.h"
 #include "runtime/LightningDecay.h"
-#include "runtime/cuda/CudaDriver.h"
 #include "runtime/cuda/Cublas.h"
+#include "runtime/cuda/CudaDriver.h"
 #include "runtime/cuda/DevicePool.h"
 #include "runtime/cuda/Module.h"
 #include "runtime/cuda/Nvrtc.h"
 #include "runtime/cuda/Stream.h"
-#include "reference/kernels/Reference.h"
 #include "test/cuda/CaseUtil.h"
 
 #include <gtest/gtest.h>
@@ -57,7 +57,8 @@ public:
       source += stripKernelIncludes(text);
     auto start = std::chrono::steady_clock::now();
     CompiledKernel compiled = nvrtc->compile(source, "mm_test_kernels.cu", driver.arch());
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("test kernels for %s: %s in %.1f s\n", driver.arch().c_str(),
                 compiled.fromCache ? "NVRTC cache hit" : "compiled", seconds);
     module_ = std::make_unique<Module>(driver, compiled.image);
@@ -95,8 +96,8 @@ public:
   /// Asynchronous launch for timing loops.
   void enqueue(const std::string &kernel, const LaunchShape &s, KernelArgs args) {
     std::vector<void *> pointers = args.pointers();
-    module_->kernel(kernel).launch(dims(Grid{s.grid[0], s.grid[1], s.grid[2]}, s.block, s.sharedBytes),
-                                   pointers.data());
+    module_->kernel(kernel).launch(
+        dims(Grid{s.grid[0], s.grid[1], s.grid[2]}, s.block, s.sharedBytes), pointers.data());
   }
   CudaDriver &driver() { return driver_; }
   DevicePool &pool() { return pool_; }
@@ -137,8 +138,9 @@ double timeMs(GpuRunner &r, int reps, const std::function<void()> &body) {
 /// sizes, so the table's code is tested without a GPU.
 void timings(GpuRunner &r) {
   const bool toy = r.emulated();
-  std::printf("\n=== kernel timings on %s (%s, %d SMs), fp32 ===\n", r.driver().deviceName().c_str(),
-              r.driver().arch().c_str(), r.driver().multiprocessors());
+  std::printf("\n=== kernel timings on %s (%s, %d SMs), fp32 ===\n",
+              r.driver().deviceName().c_str(), r.driver().arch().c_str(),
+              r.driver().multiprocessors());
   const int H = 64, D = 128, BS = 256;
   std::vector<float> slopesHost;
   for (double s : lightningDecaySlopes(H, 0, 80))
@@ -150,7 +152,8 @@ void timings(GpuRunner &r) {
   // FLOPs per head and token: 2 D^2 (state k^T v) + 2 D^2 (inter q S)
   // + 2 BS D (intra: the causal halves of Q K^T and P V, BS D each):
   // F = H n (4 D^2 + 2 BS D) = 8.39 MFLOP per token at H 64, D 128, BS 256.
-  std::printf("\nlightning prefill (H %d, d %d, block %d, batch 1; F = H n (4 d^2 + 2 B d))\n", H, D, BS);
+  std::printf("\nlightning prefill (H %d, d %d, block %d, batch 1; F = H n (4 d^2 + 2 B d))\n", H,
+              D, BS);
   std::printf("%8s %10s %10s %10s %10s %12s %10s\n", "n", "state ms", "scan ms", "output ms",
               "total ms", "tokens/s", "TFLOP/s");
   for (int64_t n : toy ? std::vector<int64_t>{300} : std::vector<int64_t>{4096, 16384, 65536}) {
@@ -163,24 +166,33 @@ void timings(GpuRunner &r) {
     const float *noState = nullptr;
     auto state = [&] {
       r.enqueue("t_lightning_state_full", launch::lightningState(B, n, H, BS),
-                KernelArgs(k, v, ts, hs, noLengths, static_cast<const float *>(slopes.ptr()), ws.ptr(), B, n, err.ptr()));
+                KernelArgs(k, v, ts, hs, noLengths, static_cast<const float *>(slopes.ptr()),
+                           ws.ptr(), B, n, err.ptr()));
     };
     auto scan = [&] {
       r.enqueue("t_lightning_scan_full", launch::lightningScan(B, H, D),
-                KernelArgs(ws.ptr(), noState, s1.ptr(), noLengths, static_cast<const float *>(slopes.ptr()), B, n, err.ptr()));
+                KernelArgs(ws.ptr(), noState, s1.ptr(), noLengths,
+                           static_cast<const float *>(slopes.ptr()), B, n, err.ptr()));
     };
     auto output = [&] {
       r.enqueue("t_lightning_output_full", launch::lightningOutput(B, n, H, D, BS),
-                KernelArgs(q, k, v, ts, hs, out.ptr(), int64_t(H * D), static_cast<const float *>(ws.ptr()),
-                           noLengths, static_cast<const float *>(slopes.ptr()), B, n, err.ptr()));
+                KernelArgs(q, k, v, ts, hs, out.ptr(), int64_t(H * D),
+                           static_cast<const float *>(ws.ptr()), noLengths,
+                           static_cast<const float *>(slopes.ptr()), B, n, err.ptr()));
     };
     int reps = toy ? 1 : n >= 65536 ? 3 : 10;
-    double tState = timeMs(r, reps, state), tScan = timeMs(r, reps, [&] { state(); scan(); }) - tState,
+    double tState = timeMs(r, reps, state),
+           tScan = timeMs(r, reps,
+                          [&] {
+                            state();
+                            scan();
+                          }) -
+                   tState,
            tOut = timeMs(r, reps, output);
     double total = tState + tScan + tOut;
     double flops = double(H) * n * (4.0 * D * D + 2.0 * BS * D);
-    std::printf("%8lld %10.3f %10.3f %10.3f %10.3f %12.0f %10.2f\n", static_cast<long long>(n), tState,
-                tScan, tOut, total, n / (total * 1e-3), flops / (total * 1e-3) / 1e12);
+    std::printf("%8lld %10.3f %10.3f %10.3f %10.3f %12.0f %10.2f\n", static_cast<long long>(n),
+                tState, tScan, tOut, total, n / (total * 1e-3), flops / (total * 1e-3) / 1e12);
   }
   if (err.value() != 0)
     throw Error(std::string("lightning timing run reported: ") + kernelErrorMessage(err.value()));
@@ -190,7 +202,8 @@ void timings(GpuRunner &r) {
   std::printf("\nlightning decode (H %d, d %d), state updated in place\n", H, D);
   std::printf("%8s %10s %12s\n", "batch", "us", "state GB/s");
   for (int64_t B : toy ? std::vector<int64_t>{1} : std::vector<int64_t>{1, 8, 64}) {
-    DeviceArray<float> qkv(r, size_t(B) * H * 3 * D), out(r, size_t(B) * H * D), state(r, size_t(B) * H * D * D);
+    DeviceArray<float> qkv(r, size_t(B) * H * 3 * D), out(r, size_t(B) * H * D),
+        state(r, size_t(B) * H * D * D);
     qkv.fill(0x3c);
     state.fill(0x3c);
     const float *q = qkv.ptr(), *k = qkv.ptr() + D, *v = qkv.ptr() + 2 * D;
@@ -202,7 +215,8 @@ void timings(GpuRunner &r) {
                            static_cast<const float *>(slopes.ptr()), B, err.ptr()));
     });
     double bytes = 2.0 * B * H * D * D * 4;
-    std::printf("%8lld %10.1f %12.0f\n", static_cast<long long>(B), ms * 1e3, bytes / (ms * 1e-3) / 1e9);
+    std::printf("%8lld %10.1f %12.0f\n", static_cast<long long>(B), ms * 1e3,
+                bytes / (ms * 1e-3) / 1e9);
   }
 
   // Attention decode (64 query heads, 8 KV heads, d 128): KV-cache write +
@@ -228,19 +242,22 @@ void timings(GpuRunner &r) {
     double ms = timeMs(r, toy ? 1 : 20, [&] {
       r.enqueue("t_kv_write_full", launch::rows(B, mmk::rowThreads(HKV * D / 4)),
                 KernelArgs(static_cast<const float *>(kv.ptr()), int64_t(HKV * D),
-                           static_cast<const float *>(kv.ptr()), int64_t(HKV * D), kc.ptr(), vc.ptr(),
-                           static_cast<const int64_t *>(pos.ptr()), B, int64_t(1), S, err.ptr()));
+                           static_cast<const float *>(kv.ptr()), int64_t(HKV * D), kc.ptr(),
+                           vc.ptr(), static_cast<const int64_t *>(pos.ptr()), B, int64_t(1), S,
+                           err.ptr()));
       r.enqueue("t_attn_decode_full", launch::attentionDecode(B, HQ, HKV, D, splits),
                 KernelArgs(static_cast<const float *>(q.ptr()), int64_t(HQ * D),
-                           static_cast<const float *>(kc.ptr()), static_cast<const float *>(vc.ptr()), S,
+                           static_cast<const float *>(kc.ptr()),
+                           static_cast<const float *>(vc.ptr()), S,
                            static_cast<const int64_t *>(pos.ptr()), partial.ptr(), B,
                            int64_t(mmk::attentionDecodeKeysPerSplit(S, splits)), scale, err.ptr()));
       r.enqueue("t_attn_combine_full", launch::attentionDecodeCombine(B, HQ, D),
-                KernelArgs(static_cast<const float *>(partial.ptr()), out.ptr(), int64_t(HQ * D), B, splits));
+                KernelArgs(static_cast<const float *>(partial.ptr()), out.ptr(), int64_t(HQ * D), B,
+                           splits));
     });
     double bytes = 2.0 * B * S * HKV * D * 4;
-    std::printf("%8lld %8lld %8d %10.1f %12.0f\n", static_cast<long long>(B), static_cast<long long>(S),
-                splits, ms * 1e3, bytes / (ms * 1e-3) / 1e9);
+    std::printf("%8lld %8lld %8d %10.1f %12.0f\n", static_cast<long long>(B),
+                static_cast<long long>(S), splits, ms * 1e3, bytes / (ms * 1e-3) / 1e9);
   }
   if (err.value() != 0)
     throw Error(std::string("timing runs reported: ") + kernelErrorMessage(err.value()));
@@ -269,8 +286,8 @@ TEST(Cublas, RowMajorGemmMatchesLinear) {
   DeviceArray<float> xd(r, x), wd(r, w), y(r, M * N);
   for (GemmPrecision p : {GemmPrecision::Fp32, GemmPrecision::Fp32Pedantic}) {
     blas->gemmRowMajor(M, N, K, reinterpret_cast<uint64_t>(xd.ptr()), K,
-                       reinterpret_cast<uint64_t>(wd.ptr()), K, reinterpret_cast<uint64_t>(y.ptr()), N,
-                       1.f, 0.f, p);
+                       reinterpret_cast<uint64_t>(wd.ptr()), K, reinterpret_cast<uint64_t>(y.ptr()),
+                       N, 1.f, 0.f, p);
     r.driver().synchronize();
     EXPECT_TRUE(allClose(y.download(), floatsOf(want), scaled(doublesOf(mag), (2.0 * K + 8) * kU)));
   }
@@ -291,9 +308,11 @@ TEST(Cublas, RowMajorGemmMatchesLinear) {
   std::vector<float> xr = widen(xb.download()), wr = widen(wb.download());
   Tensor wantBf = ref::linear(floatTensor({M, K}, xr), floatTensor({N, K}, wr), nullptr);
   blas->gemmRowMajorBf16(M, N, K, reinterpret_cast<uint64_t>(xb.ptr()), K,
-                         reinterpret_cast<uint64_t>(wb.ptr()), K, reinterpret_cast<uint64_t>(y.ptr()), N);
+                         reinterpret_cast<uint64_t>(wb.ptr()), K,
+                         reinterpret_cast<uint64_t>(y.ptr()), N);
   r.driver().synchronize();
-  EXPECT_TRUE(allClose(y.download(), floatsOf(wantBf), scaled(doublesOf(mag), (2.0 * K + 8) * kU * 1.02)));
+  EXPECT_TRUE(
+      allClose(y.download(), floatsOf(wantBf), scaled(doublesOf(mag), (2.0 * K + 8) * kU * 1.02)));
 }
 
 int main(int argc, char **argv) {

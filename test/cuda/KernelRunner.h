@@ -24,12 +24,8 @@ struct Grid {
 /// Kernel parameters by value, in order; each slot holds up to 16 bytes.
 class KernelArgs {
 public:
-  template <typename... T>
-  explicit KernelArgs(const T &...values) {
-    (add(values), ...);
-  }
-  template <typename T>
-  void add(const T &value) {
+  template <typename... T> explicit KernelArgs(const T &...values) { (add(values), ...); }
+  template <typename T> void add(const T &value) {
     static_assert(std::is_trivially_copyable_v<T> && sizeof(T) <= 16, "plain kernel parameter");
     Slot slot{};
     std::memcpy(slot.bytes, &value, sizeof(T));
@@ -74,8 +70,7 @@ public:
 KernelRunner &testRunner();
 
 /// A typed device array; `ptr()` is what a kernel parameter of type T* receives.
-template <typename T>
-class DeviceArray {
+template <typename T> class DeviceArray {
 public:
   DeviceArray(KernelRunner &runner, size_t count)
       : runner_(&runner), count_(count), address_(runner.allocate(bytes())) {}

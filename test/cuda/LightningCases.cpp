@@ -19,8 +19,8 @@
 // ~s |inter| >= 2^-8 |inter| here, far above these bounds.
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/LightningDecay.h"
 #include "reference/kernels/Reference.h"
+#include "runtime/LightningDecay.h"
 #include "test/cuda/CaseUtil.h"
 
 using namespace mm;
@@ -39,7 +39,7 @@ struct LightningInputs {
   std::vector<float> qkv;    // [B, T, H, 3D] interleaved, as the SiLU(qkv) projection
   std::vector<float> state0; // [B, H, D, D]
   std::vector<int64_t> lengths;
-  std::vector<float> slopes; // float32 slopes, what the kernels get
+  std::vector<float> slopes;   // float32 slopes, what the kernels get
   std::vector<double> slopesD; // the same values, for the reference
 
   Tensor part(int which) const { // 0 = q, 1 = k, 2 = v as [B, T, H, D]
@@ -78,11 +78,11 @@ LightningExpectation expected(const LightningInputs &in, int blockSize, bool wit
   for (double s : in.slopesD)
     half.push_back(s / 2);
   Tensor s0Abs = floatTensor(s0.shape(), absOf(in.state0)).to(DType::F64);
-  auto mag = ref::lightningAttention(
-      floatTensor(q.shape(), absOf(floatsOf(q))).to(DType::F64),
-      floatTensor(k.shape(), absOf(floatsOf(k))).to(DType::F64),
-      floatTensor(v.shape(), absOf(floatsOf(v))).to(DType::F64), withState0 ? &s0Abs : nullptr,
-      &lengths, half, 1, ref::LightningMode::Recurrence);
+  auto mag = ref::lightningAttention(floatTensor(q.shape(), absOf(floatsOf(q))).to(DType::F64),
+                                     floatTensor(k.shape(), absOf(floatsOf(k))).to(DType::F64),
+                                     floatTensor(v.shape(), absOf(floatsOf(v))).to(DType::F64),
+                                     withState0 ? &s0Abs : nullptr, &lengths, half, 1,
+                                     ref::LightningMode::Recurrence);
   int64_t nb = mmk::ceilDiv(in.tokens, blockSize);
   double outN = 4.0 * in.headDim + 3.0 * blockSize + in.tokens + 8.0 * nb + 26;
   double stateN = 2.0 * blockSize + in.tokens + 8.0 * nb + 26;
@@ -116,11 +116,11 @@ LightningRun runPrefill(const LightningConfig &c, const LightningInputs &in, boo
   run("t_lightning_state_" + c.tag, cuda::launch::lightningState(B, T, H, c.blockSize), kp, vp,
       tokenStride, headStride, len, slopes.ptr(), ws.ptr(), B, T, err.ptr());
   run("t_lightning_scan_" + c.tag, cuda::launch::lightningScan(B, H, D), ws.ptr(),
-      withState0 ? static_cast<const float *>(s0.ptr()) : nullptr, s1.ptr(), len, slopes.ptr(),
-      B, T, err.ptr());
-  run("t_lightning_output_" + c.tag, cuda::launch::lightningOutput(B, T, H, D, c.blockSize), qp,
-      kp, vp, tokenStride, headStride, out.ptr(), H * D, static_cast<const float *>(ws.ptr()),
-      len, slopes.ptr(), B, T, err.ptr());
+      withState0 ? static_cast<const float *>(s0.ptr()) : nullptr, s1.ptr(), len, slopes.ptr(), B,
+      T, err.ptr());
+  run("t_lightning_output_" + c.tag, cuda::launch::lightningOutput(B, T, H, D, c.blockSize), qp, kp,
+      vp, tokenStride, headStride, out.ptr(), H * D, static_cast<const float *>(ws.ptr()), len,
+      slopes.ptr(), B, T, err.ptr());
   return {out.download(), s1.download(), err.value()};
 }
 
@@ -138,10 +138,8 @@ void checkPrefill(const LightningConfig &c, int64_t B, int64_t T, std::vector<in
 
 bool gpu() { return !testRunner().emulated(); }
 
-const LightningConfig kD16[] = {{"d16_b16", 4, 16, 16},
-                                {"d16_b32", 4, 16, 32},
-                                {"d16_b48", 4, 16, 48},
-                                {"d16_b64", 4, 16, 64}};
+const LightningConfig kD16[] = {
+    {"d16_b16", 4, 16, 16}, {"d16_b32", 4, 16, 32}, {"d16_b48", 4, 16, 48}, {"d16_b64", 4, 16, 64}};
 const LightningConfig kD128B64{"d128_b64", 2, 128, 64}, kD128B256{"d128_b256", 2, 128, 256},
     kFull{"full", 64, 128, 256};
 
@@ -192,8 +190,10 @@ namespace {
 void checkDecode(const std::string &tag, int H, int D, int64_t B, uint64_t seed) {
   SCOPED_TRACE(tag);
   KernelRunner &r = testRunner();
-  std::vector<float> q = randomFloats(B * H * D, seed, 0.5), k = randomFloats(B * H * D, seed + 1, 0.5),
-                     v = randomFloats(B * H * D, seed + 2), s0 = randomFloats(B * H * D * D, seed + 3, 2.0);
+  std::vector<float> q = randomFloats(B * H * D, seed, 0.5),
+                     k = randomFloats(B * H * D, seed + 1, 0.5),
+                     v = randomFloats(B * H * D, seed + 2),
+                     s0 = randomFloats(B * H * D * D, seed + 3, 2.0);
   std::vector<int64_t> lengths(B, 1);
   lengths[B - 1] = 0; // an idle sequence in the batch
   std::vector<float> slopes;
@@ -268,10 +268,10 @@ TEST(LightningDecode, PrefillThenDecodeEqualsLongerPrefill) {
   std::vector<float> last(longer.qkv.begin() + n * H * 3 * D, longer.qkv.end());
   DeviceArray<float> qkv(r, last), state(r, pre.state), out(r, H * D), slopes(r, longer.slopes);
   ErrorFlag err;
-  run("t_lightning_decode_d128", cuda::launch::lightningDecode(1, H, D), qkv.ptr(),
-      qkv.ptr() + D, qkv.ptr() + 2 * D, int64_t(3 * H * D), int64_t(3 * D), out.ptr(),
-      int64_t(H * D), static_cast<const float *>(state.ptr()), state.ptr(),
-      static_cast<const int64_t *>(nullptr), slopes.ptr(), int64_t(1), err.ptr());
+  run("t_lightning_decode_d128", cuda::launch::lightningDecode(1, H, D), qkv.ptr(), qkv.ptr() + D,
+      qkv.ptr() + 2 * D, int64_t(3 * H * D), int64_t(3 * D), out.ptr(), int64_t(H * D),
+      static_cast<const float *>(state.ptr()), state.ptr(), static_cast<const int64_t *>(nullptr),
+      slopes.ptr(), int64_t(1), err.ptr());
   EXPECT_NO_KERNEL_ERROR(err);
 
   LightningExpectation want = expected(longer, c.blockSize, true);

@@ -69,8 +69,8 @@ Sorted runSort(const std::string &tag, int E, const std::vector<int64_t> &indice
   const int64_t slots = static_cast<int64_t>(indices.size());
   DeviceArray<int64_t> idx(r, indices), offsets(r, E + 1), order(r, slots), rowOfSlot(r, slots);
   ErrorFlag err;
-  run("t_moe_sort_" + tag, cuda::launch::moeSort(), static_cast<const int64_t *>(idx.ptr()),
-      slots, offsets.ptr(), order.ptr(), rowOfSlot.ptr(), err.ptr());
+  run("t_moe_sort_" + tag, cuda::launch::moeSort(), static_cast<const int64_t *>(idx.ptr()), slots,
+      offsets.ptr(), order.ptr(), rowOfSlot.ptr(), err.ptr());
   return {offsets.download(), order.download(), rowOfSlot.download(), err.value()};
 }
 
@@ -108,7 +108,10 @@ struct ExpertWeights {
 };
 
 ExpertWeights randomExperts(int E, int H, int I, uint64_t seed) {
-  return {E, H, I, randomFloats(size_t(E) * I * H, seed, 1 / std::sqrt(double(H))),
+  return {E,
+          H,
+          I,
+          randomFloats(size_t(E) * I * H, seed, 1 / std::sqrt(double(H))),
           randomFloats(size_t(E) * I * H, seed + 1, 1 / std::sqrt(double(H))),
           randomFloats(size_t(E) * H * I, seed + 2, 1 / std::sqrt(double(I)))};
 }
@@ -146,12 +149,13 @@ std::vector<float> checkExperts(const std::string &tag, const ExpertWeights &w,
   ErrorFlag err;
   run("t_moe_swiglu_" + tag, cuda::launch::groupedSwiglu(rows, I, E),
       static_cast<const float *>(xd.ptr()), static_cast<const float *>(w1.ptr()),
-      static_cast<const float *>(w3.ptr()), static_cast<const int64_t *>(offDev.ptr()),
-      upDev.ptr(), rows, err.ptr());
+      static_cast<const float *>(w3.ptr()), static_cast<const int64_t *>(offDev.ptr()), upDev.ptr(),
+      rows, err.ptr());
   std::vector<float> upGot = upDev.download();
   EXPECT_TRUE(allClose(upGot, y, upTol)) << "swiglu";
   // The down projection is checked on the device's own SwiGLU output.
-  Tensor wantDown = ref::groupedMatmul(floatTensor({rows, I}, upGot), floatTensor({E, H, I}, w.w2), off);
+  Tensor wantDown =
+      ref::groupedMatmul(floatTensor({rows, I}, upGot), floatTensor({E, H, I}, w.w2), off);
   run("t_moe_down_" + tag, cuda::launch::groupedGemm(rows, H, E),
       static_cast<const float *>(upDev.ptr()), static_cast<const float *>(w2.ptr()),
       static_cast<const int64_t *>(offDev.ptr()), down.ptr(), rows, err.ptr());
@@ -184,14 +188,16 @@ std::vector<float> checkCombine(const std::string &tag, int D, const std::vector
   KernelRunner &r = testRunner();
   const int K = 2;
   const int64_t slots = static_cast<int64_t>(sorted.order.size()), tokens = slots / K;
-  Tensor want = ref::moeCombine(floatTensor({slots, D}, expertOut), intTensor({slots}, sorted.order),
-                                floatTensor({tokens, K}, weights));
+  Tensor want =
+      ref::moeCombine(floatTensor({slots, D}, expertOut), intTensor({slots}, sorted.order),
+                      floatTensor({tokens, K}, weights));
   std::vector<double> tol(tokens * D);
   for (int64_t t = 0; t < tokens; ++t)
     for (int d = 0; d < D; ++d) {
       double mag = 0;
       for (int j = 0; j < K; ++j)
-        mag += std::fabs(double(weights[t * K + j]) * expertOut[sorted.rowOfSlot[t * K + j] * D + d]);
+        mag +=
+            std::fabs(double(weights[t * K + j]) * expertOut[sorted.rowOfSlot[t * K + j] * D + d]);
       tol[t * D + d] = 2 * (K + 2) * kU * mag;
     }
   DeviceArray<float> e(r, expertOut), w(r, weights), out(r, tokens * D);
@@ -304,7 +310,8 @@ void checkOnlyRoutedExpertsAreRead(const std::string &tag, int E, int H, int I) 
   Tensor off2 = intTensor({3}, {0, 10, rows});
   std::vector<float> x = randomFloats(rows * H, 231);
   const size_t expertUp = size_t(I) * H, expertDown = size_t(H) * I;
-  std::vector<float> w1 = fastUniform(2 * expertUp, 232, 0.02f), w3 = fastUniform(2 * expertUp, 233, 0.02f),
+  std::vector<float> w1 = fastUniform(2 * expertUp, 232, 0.02f),
+                     w3 = fastUniform(2 * expertUp, 233, 0.02f),
                      w2 = fastUniform(2 * expertDown, 234, 0.02f);
   DeviceArray<float> w1d(r, E * expertUp), w3d(r, E * expertUp), w2d(r, E * expertDown);
   auto uploadExperts = [&](DeviceArray<float> &dev, const std::vector<float> &two, size_t per) {
@@ -339,8 +346,10 @@ void checkOnlyRoutedExpertsAreRead(const std::string &tag, int E, int H, int I) 
     upTol[i] = 1.1 * std::fabs(u[i]) * eg[i] + std::fabs(g[i] / (1 + std::exp(-g[i]))) * eu[i] +
                16 * kU * std::fabs(upWant[i]);
   EXPECT_TRUE(allClose(upGot, upWant, upTol)) << "swiglu";
-  Tensor downWant = ref::groupedMatmul(floatTensor({rows, I}, upGot), floatTensor({2, H, I}, w2), off2);
-  EXPECT_TRUE(allClose(down.download(), floatsOf(downWant), gemmTolerance(upGot, w2, off2, rows, 2, H, I)))
+  Tensor downWant =
+      ref::groupedMatmul(floatTensor({rows, I}, upGot), floatTensor({2, H, I}, w2), off2);
+  EXPECT_TRUE(
+      allClose(down.download(), floatsOf(downWant), gemmTolerance(upGot, w2, off2, rows, 2, H, I)))
       << "down projection";
 }
 } // namespace
@@ -348,7 +357,8 @@ void checkOnlyRoutedExpertsAreRead(const std::string &tag, int E, int H, int I) 
 TEST(Moe, OnlyRoutedExpertsAreRead) { checkOnlyRoutedExpertsAreRead("mid", 4, 80, 96); }
 
 // Full MiniMax-Text-01 expert shapes: H 6144, I 9216, 32 experts (21 GiB of weights).
-// GPU binary only: 21 GiB of expert weights: GPU only (OnlyRoutedExpertsAreRead runs the same check).
+// GPU binary only: 21 GiB of expert weights: GPU only (OnlyRoutedExpertsAreRead runs the same
+// check).
 #ifdef MM_CUDA_GPU_CASES
 TEST(Moe, FullSizeExpertsTouchOnlyRoutedWeights) {
   checkOnlyRoutedExpertsAreRead("full", 32, 6144, 9216);
@@ -369,9 +379,10 @@ TEST(Moe, BadIndicesOffsetsAndOrdersAreReported) {
       y(r, 8 * 64);
   DeviceArray<int64_t> offsets(r, std::vector<int64_t>{0, 5, 3, 8, 8});
   ErrorFlag err;
-  run("t_moe_swiglu_tiny", cuda::launch::groupedSwiglu(8, 64, 4), static_cast<const float *>(x.ptr()),
-      static_cast<const float *>(w.ptr()), static_cast<const float *>(w.ptr()),
-      static_cast<const int64_t *>(offsets.ptr()), y.ptr(), int64_t(8), err.ptr());
+  run("t_moe_swiglu_tiny", cuda::launch::groupedSwiglu(8, 64, 4),
+      static_cast<const float *>(x.ptr()), static_cast<const float *>(w.ptr()),
+      static_cast<const float *>(w.ptr()), static_cast<const int64_t *>(offsets.ptr()), y.ptr(),
+      int64_t(8), err.ptr());
   EXPECT_EQ(err.value(), mmk::kBadGroupOffsets);
 
   // Token orders: a valid permutation inverts; a duplicate is reported.

@@ -123,7 +123,8 @@ TEST(KernelLibrary, HeadersAreConcatenatedInDependencyOrder) {
   EXPECT_EQ(stripKernelIncludes("#include \"a/b.cuh\"\nx\n#include <c>\n"),
             "// #include \"a/b.cuh\" (concatenated)\nx\n#include <c>\n");
   EXPECT_STREQ(kernelErrorMessage(mmk::kOk), "no error");
-  EXPECT_NE(std::string(kernelErrorMessage(mmk::kCacheOverflow)).find("capacity"), std::string::npos);
+  EXPECT_NE(std::string(kernelErrorMessage(mmk::kCacheOverflow)).find("capacity"),
+            std::string::npos);
 }
 
 // Launch shapes of the full configuration fit an H100 / H200 (227 KiB of
@@ -150,7 +151,8 @@ TEST(Nvrtc, SecondCompileIsACacheHitAndCorruptEntriesAreRecompiled) {
   std::string why;
   std::unique_ptr<Nvrtc> n = Nvrtc::load(&why, dir);
   ASSERT_TRUE(n) << why;
-  const std::string source = "extern \"C\" __global__ void k(float *x) { x[threadIdx.x] *= 2.f; }\n";
+  const std::string source =
+      "extern \"C\" __global__ void k(float *x) { x[threadIdx.x] *= 2.f; }\n";
   CompiledKernel first = n->compile(source, "k.cu", "sm_90");
   EXPECT_FALSE(first.fromCache);
   ASSERT_EQ(first.resources.count("k"), 1u);
@@ -209,17 +211,18 @@ TEST(Nvrtc, CompileErrorsCarryTheLog) {
 }
 
 TEST(Nvrtc, ParsesPtxasReports) {
-  const char *log = "ptxas info    : 0 bytes gmem\n"
-                    "ptxas info    : Compiling entry function 'a' for 'sm_90'\n"
-                    "ptxas info    : Function properties for a\n"
-                    "ptxas         .     24 bytes stack frame, 20 bytes spill stores, 40 bytes spill loads\n"
-                    "ptxas info    : Used 128 registers, used 1 barriers, 33920 bytes smem\n"
-                    "ptxas info    : Compiling entry function 'b' for 'sm_90'\n"
-                    "ptxas info    : Function properties for helper\n"
-                    "ptxas         .     8 bytes stack frame, 4 bytes spill stores, 4 bytes spill loads\n"
-                    "ptxas info    : Function properties for b\n"
-                    "ptxas         .     0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads\n"
-                    "ptxas info    : Used 8 registers, used 0 barriers\n";
+  const char *log =
+      "ptxas info    : 0 bytes gmem\n"
+      "ptxas info    : Compiling entry function 'a' for 'sm_90'\n"
+      "ptxas info    : Function properties for a\n"
+      "ptxas         .     24 bytes stack frame, 20 bytes spill stores, 40 bytes spill loads\n"
+      "ptxas info    : Used 128 registers, used 1 barriers, 33920 bytes smem\n"
+      "ptxas info    : Compiling entry function 'b' for 'sm_90'\n"
+      "ptxas info    : Function properties for helper\n"
+      "ptxas         .     8 bytes stack frame, 4 bytes spill stores, 4 bytes spill loads\n"
+      "ptxas info    : Function properties for b\n"
+      "ptxas         .     0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads\n"
+      "ptxas info    : Used 8 registers, used 0 barriers\n";
   auto r = parsePtxasInfo(log);
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r["a"].registers, 128);
@@ -241,8 +244,8 @@ TEST(CudaDriver, ReportsWhyThereIsNoGpu) {
     return;
   }
   EXPECT_FALSE(why.empty());
-  EXPECT_TRUE(why.find("libcuda.so.1") != std::string::npos || why.find("cuInit") != std::string::npos ||
-              why.find("device") != std::string::npos)
+  EXPECT_TRUE(why.find("libcuda.so.1") != std::string::npos ||
+              why.find("cuInit") != std::string::npos || why.find("device") != std::string::npos)
       << why;
   std::string again;
   EXPECT_EQ(CudaDriver::get(&again), nullptr);

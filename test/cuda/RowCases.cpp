@@ -20,7 +20,8 @@ TEST(RowKernels, RmsNorm) {
     SCOPED_TRACE(tag);
     const int64_t rows = gpu() ? 300 : (H > 1000 ? 3 : 9);
     std::vector<float> x = randomFloats(rows * H, 401, 2.0), w = randomFloats(H, 402, 1.0, 1.0);
-    std::vector<float> want = floatsOf(ref::rmsNorm(floatTensor({rows, H}, x), floatTensor({H}, w), 1e-5));
+    std::vector<float> want =
+        floatsOf(ref::rmsNorm(floatTensor({rows, H}, x), floatTensor({H}, w), 1e-5));
     DeviceArray<float> xd(r, x), wd(r, w), y(r, rows * H);
     run("t_rms_" + tag, cuda::launch::rows(rows, mmk::rowThreads(H)),
         static_cast<const float *>(xd.ptr()), static_cast<const float *>(wd.ptr()), y.ptr(), rows,
@@ -39,8 +40,9 @@ TEST(RowKernels, RmsNormWithSigmoidGate) {
     std::vector<float> x = randomFloats(rows * H, 411), w = randomFloats(H, 412, 0.5, 1.0),
                        gate = randomFloats(rows * H, 413, 2.0);
     Tensor normed = ref::rmsNorm(floatTensor({rows, H}, x), floatTensor({H}, w), 1e-6);
-    std::vector<float> want = floatsOf(ref::binary(
-        ref::BinaryKind::Mul, ref::unary(ref::UnaryKind::Sigmoid, floatTensor({rows, H}, gate)), normed));
+    std::vector<float> want = floatsOf(
+        ref::binary(ref::BinaryKind::Mul,
+                    ref::unary(ref::UnaryKind::Sigmoid, floatTensor({rows, H}, gate)), normed));
     DeviceArray<float> xd(r, x), wd(r, w), gd(r, gate), y(r, rows * H);
     run("t_rms_gate_" + tag, cuda::launch::rows(rows, mmk::rowThreads(H)),
         static_cast<const float *>(xd.ptr()), static_cast<const float *>(wd.ptr()), y.ptr(), rows,
@@ -61,11 +63,10 @@ TEST(RowKernels, RmsNormWithResidualPrologue) {
     const int64_t rows = gpu() ? 100 : 3;
     std::vector<float> x = randomFloats(rows * H, 421), res = randomFloats(rows * H, 422),
                        w = randomFloats(H, 423, 0.5, 1.0);
-    Tensor sumT = ref::binary(ref::BinaryKind::Add,
-                              ref::binary(ref::BinaryKind::Mul, floatTensor({rows, H}, res),
-                                          floatTensor({1}, {alpha})),
-                              ref::binary(ref::BinaryKind::Mul, floatTensor({rows, H}, x),
-                                          floatTensor({1}, {beta})));
+    Tensor sumT = ref::binary(
+        ref::BinaryKind::Add,
+        ref::binary(ref::BinaryKind::Mul, floatTensor({rows, H}, res), floatTensor({1}, {alpha})),
+        ref::binary(ref::BinaryKind::Mul, floatTensor({rows, H}, x), floatTensor({1}, {beta})));
     std::vector<float> sum = floatsOf(sumT);
     std::vector<float> want = floatsOf(ref::rmsNorm(sumT, floatTensor({H}, w), 1e-5));
     std::vector<double> tol(rows * H), sumTol(rows * H);
@@ -129,7 +130,8 @@ TEST(RowKernels, EmbeddingAndLastTokenGather) {
     std::vector<int64_t> ids(count);
     for (int64_t i = 0; i < count; ++i)
       ids[i] = (i * 7919) % vocab;
-    std::vector<float> want = floatsOf(ref::embedding(floatTensor({vocab, H}, table), intTensor({count}, ids)));
+    std::vector<float> want =
+        floatsOf(ref::embedding(floatTensor({vocab, H}, table), intTensor({count}, ids)));
     DeviceArray<float> td(r, table), out(r, count * H);
     DeviceArray<int64_t> idd(r, ids);
     ErrorFlag err;
@@ -146,20 +148,21 @@ TEST(RowKernels, EmbeddingAndLastTokenGather) {
         count, vocab, err.ptr());
     EXPECT_EQ(err.value(), mmk::kIndexOutOfRange);
     std::vector<float> got = out.download();
-    EXPECT_TRUE(std::all_of(got.begin() + 5 * H, got.begin() + 6 * H, [](float v) { return v == 0; }));
+    EXPECT_TRUE(
+        std::all_of(got.begin() + 5 * H, got.begin() + 6 * H, [](float v) { return v == 0; }));
 
     // The last valid token of each sequence: gather(x [B, T, H], idx [B, 1], dim 1, batch_dims 1).
     const int64_t B = 3, T = 11;
     std::vector<float> x = randomFloats(B * T * H, 442);
     std::vector<int64_t> last{10, 0, 6};
-    std::vector<float> wantLast = floatsOf(
-        ref::gather(floatTensor({B, T, H}, x), intTensor({B, 1}, last), 1, 1));
+    std::vector<float> wantLast =
+        floatsOf(ref::gather(floatTensor({B, T, H}, x), intTensor({B, 1}, last), 1, 1));
     DeviceArray<float> xd(r, x), g(r, B * H);
     DeviceArray<int64_t> ld(r, last);
     err.reset();
     run("t_gather_rows_" + tag, cuda::launch::rows(B, mmk::rowThreads(H / 4)),
-        static_cast<const float *>(xd.ptr()), static_cast<const int64_t *>(ld.ptr()), g.ptr(), B,
-        T, int64_t(1), err.ptr());
+        static_cast<const float *>(xd.ptr()), static_cast<const int64_t *>(ld.ptr()), g.ptr(), B, T,
+        int64_t(1), err.ptr());
     EXPECT_NO_KERNEL_ERROR(err);
     EXPECT_EQ(g.download(), wantLast);
   }
@@ -177,7 +180,8 @@ TEST(RowKernels, RopePartialRotary) {
     int heads, headDim, rotary;
   };
   const double theta = 1e7;
-  std::vector<Config> configs = {{"q_tiny", 4, 16, 8}, {"k_tiny", 2, 16, 8}, {"q_mid", 16, 128, 64}};
+  std::vector<Config> configs = {
+      {"q_tiny", 4, 16, 8}, {"k_tiny", 2, 16, 8}, {"q_mid", 16, 128, 64}};
   if (gpu()) {
     configs.push_back({"q_full", 64, 128, 64});
     configs.push_back({"k_full", 8, 128, 64});
@@ -193,7 +197,8 @@ TEST(RowKernels, RopePartialRotary) {
     std::vector<int64_t> pos(B * T);
     for (int64_t t = 0; t < B * T; ++t)
       pos[t] = t < T ? t : 4000 + 97 * t; // small and large positions
-    std::vector<float> want = floatsOf(ref::rope(floatTensor({B, T, H, D}, x), intTensor({B, T}, pos), R, theta));
+    std::vector<float> want =
+        floatsOf(ref::rope(floatTensor({B, T, H, D}, x), intTensor({B, T}, pos), R, theta));
     std::vector<double> tol(want.size(), 0.0);
     for (int64_t t = 0; t < B * T; ++t)
       for (int64_t h = 0; h < H; ++h)
@@ -216,7 +221,8 @@ TEST(RowKernels, RopePartialRotary) {
     std::vector<float> f = fd.download(), inPlace(B * T * H * D);
     for (int64_t t = 0; t < B * T; ++t) {
       std::copy_n(&f[t * stride], H * D, &inPlace[t * H * D]);
-      EXPECT_TRUE(std::equal(&f[t * stride + H * D], &f[(t + 1) * stride], &fused[t * stride + H * D]))
+      EXPECT_TRUE(
+          std::equal(&f[t * stride + H * D], &f[(t + 1) * stride], &fused[t * stride + H * D]))
           << "bytes past the heads untouched";
     }
     EXPECT_TRUE(allClose(inPlace, want, tol)) << "in place";

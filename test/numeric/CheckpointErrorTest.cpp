@@ -16,7 +16,8 @@ namespace fs = std::filesystem;
 
 namespace {
 /// A safetensors image with the given header and `dataBytes` zero bytes.
-std::vector<uint8_t> image(const std::string &header, size_t dataBytes, int64_t claimedLength = -1) {
+std::vector<uint8_t> image(const std::string &header, size_t dataBytes,
+                           int64_t claimedLength = -1) {
   std::vector<uint8_t> bytes;
   uint64_t len = claimedLength >= 0 ? uint64_t(claimedLength) : header.size();
   for (int i = 0; i < 8; ++i)
@@ -60,8 +61,9 @@ TEST(Safetensors, ValidFileRoundTrips) {
 
 TEST(Safetensors, MalformedFilesAreRejected) {
   EXPECT_EQ(errorOf({1, 2, 3}), "w.safetensors: too short for a safetensors file (3 bytes)");
-  EXPECT_EQ(errorOf(image("{}", 0, 1000)),
-            "w.safetensors: header length 1000 exceeds the file (10 bytes) or the 104857600-byte limit");
+  EXPECT_EQ(
+      errorOf(image("{}", 0, 1000)),
+      "w.safetensors: header length 1000 exceeds the file (10 bytes) or the 104857600-byte limit");
   EXPECT_EQ(errorOf(image("[1,2]", 0)), "w.safetensors: header must be a JSON object");
   EXPECT_NE(errorOf(image("{\"a\": ", 0)).find("w.safetensors: header is not valid JSON"),
             std::string::npos);
@@ -77,8 +79,10 @@ TEST(Safetensors, MalformedFilesAreRejected) {
                           R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
                           12)),
             "w.safetensors: tensors overlap in the data section at byte 4");
-  EXPECT_EQ(errorOf(image(R"({"a":{"dtype":"F32","shape":[4611686018427387904,8],"data_offsets":[0,8]}})", 8)),
-            "w.safetensors: tensor 'a': shape [4611686018427387904,8] is too large");
+  EXPECT_EQ(
+      errorOf(image(R"({"a":{"dtype":"F32","shape":[4611686018427387904,8],"data_offsets":[0,8]}})",
+                    8)),
+      "w.safetensors: tensor 'a': shape [4611686018427387904,8] is too large");
   EXPECT_EQ(errorOf(image(R"({"a":{"dtype":"F32","shape":[2]}})", 8)),
             "w.safetensors: tensor 'a': expected {dtype, shape, data_offsets}");
 }
@@ -97,7 +101,8 @@ TEST(Checkpoint, MissingAndMisshapenTensorsAreNamed) {
   src.reset();
   writeSafetensorsF32((model / "model.safetensors").string(), tensors);
   EXPECT_EQ(errorOfFolder(model.string()),
-            model.string() + ": the checkpoint has no tensor 'model.layers.1.self_attn.k_proj.weight'");
+            model.string() +
+                ": the checkpoint has no tensor 'model.layers.1.self_attn.k_proj.weight'");
 }
 
 TEST(Checkpoint, ShapeMismatchNamesTheConfig) {
@@ -109,7 +114,8 @@ TEST(Checkpoint, ShapeMismatchNamesTheConfig) {
   std::ofstream(model / "config.json") << config.dump();
   std::string err = errorOfFolder(model.string());
   EXPECT_NE(err.find("tensor 'model.layers.0.mlp.experts.gate_up_proj' has shape 2x24x16 but the "
-                     "config (" + (model / "config.json").string() + ") implies 2x26x16"),
+                     "config (" +
+                     (model / "config.json").string() + ") implies 2x26x16"),
             std::string::npos)
       << err;
 }
@@ -137,9 +143,9 @@ TEST(Checkpoint, BadShardIndexes) {
                           : "model-00001-of-00002.safetensors";
   broken["weight_map"]["model.norm.weight"] = other;
   std::ofstream(index) << broken.dump();
-  EXPECT_EQ(errorOfFolder(model.string()),
-            index.string() + ": tensor 'model.norm.weight' is mapped to " + other +
-                ", which does not contain it");
+  EXPECT_EQ(errorOfFolder(model.string()), index.string() +
+                                               ": tensor 'model.norm.weight' is mapped to " +
+                                               other + ", which does not contain it");
   std::ofstream(index) << "{\"weight_map\": 3}";
   EXPECT_EQ(errorOfFolder(model.string()),
             index.string() + ": expected an object with a 'weight_map' object");
@@ -151,7 +157,8 @@ TEST(Checkpoint, EmptyFolder) {
             (dir.path / "config.json").string() + ": cannot open the model config");
   dir.file("config.json", "{}");
   fs::remove(dir.path / "config.json");
-  EXPECT_EQ(errorOfFolder((dir.path / "nope").string()), (dir.path / "nope").string() + ": not a model folder");
+  EXPECT_EQ(errorOfFolder((dir.path / "nope").string()),
+            (dir.path / "nope").string() + ": not a model folder");
 }
 
 TEST(Checkpoint, TruncatedWeightsFile) {

@@ -102,7 +102,8 @@ TEST_P(CompiledHost, LimitsOfTheCompiledSizesAreErrors) {
     engine.generate({{1, 2, 3, 4, 5}}, options);
     FAIL();
   } catch (const Error &e) {
-    EXPECT_EQ(std::string(e.what()), "a step of 5 for T exceeds the compiled maximum 4 (mm-compile --max-tokens)");
+    EXPECT_EQ(std::string(e.what()),
+              "a step of 5 for T exceeds the compiled maximum 4 (mm-compile --max-tokens)");
   }
   EXPECT_THROW(engine.generate({{1}, {2}}, options), Error); // batch 2 > 1
 }

@@ -97,9 +97,8 @@ TEST(Config, TransformersDefaultsAlternateLayerKinds) {
   c.erase("layer_types");
   c["num_hidden_layers"] = 4;
   MiniMaxConfig parsed = parseMiniMaxConfig(c.dump(), "c.json");
-  EXPECT_EQ(parsed.layerKinds,
-            (std::vector<LayerKind>{LayerKind::Softmax, LayerKind::Lightning, LayerKind::Softmax,
-                                    LayerKind::Lightning}));
+  EXPECT_EQ(parsed.layerKinds, (std::vector<LayerKind>{LayerKind::Softmax, LayerKind::Lightning,
+                                                       LayerKind::Softmax, LayerKind::Lightning}));
 }
 
 TEST(Config, BadFieldsAreNamed) {
@@ -118,8 +117,9 @@ TEST(Config, BadFieldsAreNamed) {
             "config.json: field 'num_attention_heads': expected an integer in [1, 4096], got -3");
   EXPECT_EQ(with("vocab_size", "big"),
             "config.json: field 'vocab_size': expected an integer, got \"big\"");
-  EXPECT_EQ(with("num_key_value_heads", 7),
-            "config.json: field 'num_key_value_heads': must divide num_attention_heads (64), got 7");
+  EXPECT_EQ(
+      with("num_key_value_heads", 7),
+      "config.json: field 'num_key_value_heads': must divide num_attention_heads (64), got 7");
   EXPECT_EQ(with("rotary_dim", 63),
             "config.json: field 'rotary_dim': must be even and at most head_dim (128), got 63");
   EXPECT_EQ(with("num_experts_per_tok", 33),
@@ -128,15 +128,19 @@ TEST(Config, BadFieldsAreNamed) {
             "config.json: field 'attn_type_list': has 2 entries for num_hidden_layers = 80");
   json list = good["attn_type_list"];
   list[3] = 2;
-  EXPECT_EQ(with("attn_type_list", list),
-            "config.json: field 'attn_type_list': entry 3 is 2; expected 0 (lightning) or 1 (softmax)");
+  EXPECT_EQ(
+      with("attn_type_list", list),
+      "config.json: field 'attn_type_list': entry 3 is 2; expected 0 (lightning) or 1 (softmax)");
   EXPECT_EQ(with("shared_intermediate_size", 128),
             "config.json: field 'shared_intermediate_size': a shared expert is not supported "
             "(MiniMax-Text-01 has none); expected 0");
-  EXPECT_EQ(with("rms_norm_eps", 0), "config.json: field 'rms_norm_eps': expected a positive number, got 0.000000");
-  EXPECT_EQ(with("postnorm", "yes"), "config.json: field 'postnorm': expected true or false, got \"yes\"");
-  EXPECT_EQ(with("hidden_size", int64_t(1) << 40),
-            "config.json: field 'hidden_size': expected an integer in [1, 1048576], got 1099511627776");
+  EXPECT_EQ(with("rms_norm_eps", 0),
+            "config.json: field 'rms_norm_eps': expected a positive number, got 0.000000");
+  EXPECT_EQ(with("postnorm", "yes"),
+            "config.json: field 'postnorm': expected true or false, got \"yes\"");
+  EXPECT_EQ(
+      with("hidden_size", int64_t(1) << 40),
+      "config.json: field 'hidden_size': expected an integer in [1, 1048576], got 1099511627776");
 }
 
 TEST(Config, NotAConfigAtAll) {

@@ -32,10 +32,9 @@ protected:
     for (int64_t t = start; t < end; ++t)
       pos.push_back(t);
     int64_t n = end - start;
-    return backend->step(Tensor::fromVector<int64_t>({1, n}, ids),
-                         Tensor::fromVector<int64_t>({1, n}, pos),
-                         Tensor::fromVector<int64_t>({1}, {start}),
-                         Tensor::fromVector<int64_t>({1}, {n}));
+    return backend->step(
+        Tensor::fromVector<int64_t>({1, n}, ids), Tensor::fromVector<int64_t>({1, n}, pos),
+        Tensor::fromVector<int64_t>({1}, {start}), Tensor::fromVector<int64_t>({1}, {n}));
   }
 
   std::unique_ptr<ModelFolder> folder;

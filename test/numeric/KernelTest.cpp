@@ -1,7 +1,7 @@
 // Invariants of the reference kernels that the model tests rely on.
 #include "TestUtil.h"
-#include "runtime/LightningDecay.h"
 #include "reference/kernels/Reference.h"
+#include "runtime/LightningDecay.h"
 
 #include <gtest/gtest.h>
 
@@ -27,8 +27,8 @@ TEST(LightningKernel, BlockwiseEqualsRecurrence) {
   Tensor s0 = test::randomTensor({B, H, d, d}, DType::F64, 4);
   Tensor lengths = Tensor::fromVector<int64_t>({B}, {T, 37});
   auto slopes = lightningDecaySlopes(H, 2, 8);
-  auto rec = ref::lightningAttention(q, k, v, &s0, &lengths, slopes, 1,
-                                     ref::LightningMode::Recurrence);
+  auto rec =
+      ref::lightningAttention(q, k, v, &s0, &lengths, slopes, 1, ref::LightningMode::Recurrence);
   for (int64_t block : {1, 3, 7, 16, 50, 64, 256}) {
     auto blk = ref::lightningAttention(q, k, v, &s0, &lengths, slopes, block,
                                        ref::LightningMode::Blockwise);
@@ -44,8 +44,8 @@ TEST(LightningKernel, RecurrenceMatchesTheClosedForm) {
   Tensor k = test::randomTensor({1, T, H, d}, DType::F64, 6);
   Tensor v = test::randomTensor({1, T, H, d}, DType::F64, 7);
   auto slopes = lightningDecaySlopes(H, 0, 4);
-  auto r = ref::lightningAttention(q, k, v, nullptr, nullptr, slopes, 4,
-                                   ref::LightningMode::Recurrence);
+  auto r =
+      ref::lightningAttention(q, k, v, nullptr, nullptr, slopes, 4, ref::LightningMode::Recurrence);
   const double *Q = q.data<double>(), *K = k.data<double>(), *V = v.data<double>();
   for (int64_t t = 0; t < T; ++t)
     for (int64_t h = 0; h < H; ++h)
@@ -57,7 +57,8 @@ TEST(LightningKernel, RecurrenceMatchesTheClosedForm) {
             qk += Q[(t * H + h) * d + i] * K[(j * H + h) * d + i];
           want += std::exp(-slopes[h] * double(t - j)) * qk * V[(j * H + h) * d + c];
         }
-        EXPECT_NEAR(r.output.data<double>()[(t * H + h) * d + c], want, 1e-12 * (1 + std::abs(want)));
+        EXPECT_NEAR(r.output.data<double>()[(t * H + h) * d + c], want,
+                    1e-12 * (1 + std::abs(want)));
       }
 }
 
@@ -68,15 +69,15 @@ TEST(LightningKernel, CarriedStateContinuesTheSequence) {
   Tensor k = test::randomTensor({1, T, H, d}, DType::F64, 9);
   Tensor v = test::randomTensor({1, T, H, d}, DType::F64, 10);
   auto slopes = lightningDecaySlopes(H, 1, 3);
-  auto whole = ref::lightningAttention(q, k, v, nullptr, nullptr, slopes, 16,
-                                       ref::LightningMode::Blockwise);
+  auto whole =
+      ref::lightningAttention(q, k, v, nullptr, nullptr, slopes, 16, ref::LightningMode::Blockwise);
   auto first = ref::lightningAttention(sliceSeq(q, 0, 25), sliceSeq(k, 0, 25), sliceSeq(v, 0, 25),
                                        nullptr, nullptr, slopes, 16, ref::LightningMode::Blockwise);
   Tensor state = first.finalState;
   for (int64_t t = 25; t < T; ++t) { // one token at a time, as decode does
-    auto step = ref::lightningAttention(sliceSeq(q, t, t + 1), sliceSeq(k, t, t + 1),
-                                        sliceSeq(v, t, t + 1), &state, nullptr, slopes, 16,
-                                        ref::LightningMode::Recurrence);
+    auto step =
+        ref::lightningAttention(sliceSeq(q, t, t + 1), sliceSeq(k, t, t + 1), sliceSeq(v, t, t + 1),
+                                &state, nullptr, slopes, 16, ref::LightningMode::Recurrence);
     EXPECT_LT(test::relError(step.output, sliceSeq(whole.output, t, t + 1)), 1e-12) << t;
     state = step.finalState;
   }
@@ -107,8 +108,8 @@ TEST(MoEKernels, DispatchAndCombineEqualDirectRouting) {
   Tensor w = test::randomTensor({E, I, D}, DType::F64, 12);
   auto r = ref::moeRouter(test::randomTensor({N, E}, DType::F64, 13), K, true);
   auto d = ref::moeDispatch(x, r.indices, E);
-  Tensor y = ref::moeCombine(ref::groupedMatmul(d.dispatched, w, d.groupOffsets), d.tokenOrder,
-                             r.weights);
+  Tensor y =
+      ref::moeCombine(ref::groupedMatmul(d.dispatched, w, d.groupOffsets), d.tokenOrder, r.weights);
   for (int64_t t = 0; t < N; ++t)
     for (int64_t o = 0; o < I; ++o) {
       double want = 0;
@@ -130,7 +131,8 @@ TEST(AttentionKernel, GroupedQueryHeadMapping) {
   Tensor q = test::randomTensor({B, T, Hq, D}, DType::F64, 14);
   Tensor k = test::randomTensor({B, T, Hkv, D}, DType::F64, 15);
   Tensor v = test::randomTensor({B, T, Hkv, D}, DType::F64, 16);
-  Tensor kr = Tensor::empty(DType::F64, {B, T, Hq, D}), vr = Tensor::empty(DType::F64, {B, T, Hq, D});
+  Tensor kr = Tensor::empty(DType::F64, {B, T, Hq, D}),
+         vr = Tensor::empty(DType::F64, {B, T, Hq, D});
   for (int64_t t = 0; t < T; ++t)
     for (int64_t h = 0; h < Hq; ++h)
       for (int64_t i = 0; i < D; ++i) {
@@ -180,8 +182,10 @@ TEST(RopeKernel, PartialRotaryLeavesTheRestUntouched) {
         EXPECT_EQ(out[base + i], in[base + i]);
       for (int64_t i = 0; i < R / 2; ++i) {
         double a = double(pos.data<int64_t>()[t]) * std::pow(10000.0, -2.0 * i / R);
-        EXPECT_NEAR(out[base + i], in[base + i] * std::cos(a) - in[base + i + R / 2] * std::sin(a), 1e-12);
-        EXPECT_NEAR(out[base + i + R / 2], in[base + i + R / 2] * std::cos(a) + in[base + i] * std::sin(a), 1e-12);
+        EXPECT_NEAR(out[base + i], in[base + i] * std::cos(a) - in[base + i + R / 2] * std::sin(a),
+                    1e-12);
+        EXPECT_NEAR(out[base + i + R / 2],
+                    in[base + i + R / 2] * std::cos(a) + in[base + i] * std::sin(a), 1e-12);
       }
     }
 }

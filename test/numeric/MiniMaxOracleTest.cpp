@@ -95,7 +95,8 @@ TEST_P(MiniMaxOracle, BatchOfDifferentLengthsMatches) {
     prompts.push_back(item["prompt"].get<std::vector<int64_t>>());
   GenerationResult r = engine.generate(prompts, options);
   for (size_t b = 0; b < prompts.size(); ++b)
-    EXPECT_EQ(r.tokens[b], want["batch"][b]["greedy"].get<std::vector<int64_t>>()) << "sequence " << b;
+    EXPECT_EQ(r.tokens[b], want["batch"][b]["greedy"].get<std::vector<int64_t>>())
+        << "sequence " << b;
 }
 
 INSTANTIATE_TEST_SUITE_P(Checkpoints, MiniMaxOracle,

@@ -48,9 +48,9 @@ protected:
 
 TEST_F(DialectBuilder, LinearInfersItsResultType) {
   auto fn = makeFunc({tensor({ShapedType::kDynamic, 16, 64}), tensor({32, 64})});
-  auto linear = mm::LinearOp::create(builder, builder.getUnknownLoc(),
-                                     fn.getArgument(0), fn.getArgument(1),
-                                     /*bias=*/Value());
+  auto linear =
+      mm::LinearOp::create(builder, builder.getUnknownLoc(), fn.getArgument(0), fn.getArgument(1),
+                           /*bias=*/Value());
   EXPECT_EQ(linear.getType(), tensor({ShapedType::kDynamic, 16, 32}));
   func::ReturnOp::create(builder, builder.getUnknownLoc());
   EXPECT_TRUE(succeeded(verify(*module)));
@@ -91,17 +91,16 @@ TEST_F(DialectBuilder, VerifierReportsShapeErrorsWithTheOpName) {
 TEST_F(DialectBuilder, CreateOrFoldRemovesIdentityReshape) {
   auto fn = makeFunc({tensor({ShapedType::kDynamic, 512})});
   Value x = fn.getArgument(0);
-  Value r = builder.createOrFold<mm::ReshapeOp>(
-      builder.getUnknownLoc(), x, builder.getDenseI64ArrayAttr({0, 512}));
+  Value r = builder.createOrFold<mm::ReshapeOp>(builder.getUnknownLoc(), x,
+                                                builder.getDenseI64ArrayAttr({0, 512}));
   EXPECT_EQ(r, x);
 }
 
 TEST_F(DialectBuilder, ChoiceCanBeReplacedByACandidate) {
   auto fn = makeFunc({tensor({4, 8}), RankedTensorType::get({}, builder.getI64Type())});
   Value x = fn.getArgument(0);
-  auto choice = mm::ChoiceOp::create(builder, builder.getUnknownLoc(),
-                                     TypeRange{tensor({4, 8})}, "act",
-                                     fn.getArgument(1), /*candidates=*/2);
+  auto choice = mm::ChoiceOp::create(builder, builder.getUnknownLoc(), TypeRange{tensor({4, 8})},
+                                     "act", fn.getArgument(1), /*candidates=*/2);
   for (unsigned i = 0; i < 2; ++i) {
     Block *body = builder.createBlock(&choice.getCandidates()[i]);
     builder.setInsertionPointToEnd(body);

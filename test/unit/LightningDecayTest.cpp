@@ -11,8 +11,8 @@ TEST(LightningDecay, PowerOfTwoHeadsFollowTheSpec) {
     auto s = mm::lightningDecaySlopes(heads, layer, layers);
     ASSERT_EQ(s.size(), 64u);
     for (int64_t h = 0; h < heads; ++h) {
-      double want = std::pow(2.0, -8.0 * (h + 1) / heads) *
-                    (1.0 - double(layer) / (layers - 1) + 1e-5);
+      double want =
+          std::pow(2.0, -8.0 * (h + 1) / heads) * (1.0 - double(layer) / (layers - 1) + 1e-5);
       // The implementation raises the rounded start 2^(-8/H) to the power
       // h + 1 <= 64, which scales its 1-ulp error (1.1e-16) by up to 64.
       EXPECT_NEAR(s[h], want, 64 * 2.3e-16 * want) << "head " << h << " layer " << layer;

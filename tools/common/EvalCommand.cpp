@@ -48,8 +48,7 @@ WeightBinder paramsBinder(const std::string &paramsPath, const std::string &func
   };
 }
 
-void writeEvalOutputs(const EvalArgs &args, const std::vector<Tensor> &results,
-                      DType floatType) {
+void writeEvalOutputs(const EvalArgs &args, const std::vector<Tensor> &results, DType floatType) {
   if (!args.outputs.empty() && args.outputs.size() != results.size())
     throw makeError("the function has ", results.size(), " results but ", args.outputs.size(),
                     " --output were given");
@@ -64,8 +63,9 @@ void writeEvalOutputs(const EvalArgs &args, const std::vector<Tensor> &results,
     Tensor d = r.to(DType::F64);
     int64_t shown = std::min<int64_t>(d.numel(), 8);
     for (int64_t k = 0; k < shown; ++k)
-      std::cout << " " << (r.dtype() == DType::I64 ? std::to_string(r.data<int64_t>()[k])
-                                                  : std::to_string(d.data<double>()[k]));
+      std::cout << " "
+                << (r.dtype() == DType::I64 ? std::to_string(r.data<int64_t>()[k])
+                                            : std::to_string(d.data<double>()[k]));
     std::cout << (d.numel() > shown ? " ..." : "") << "\n";
   }
 }

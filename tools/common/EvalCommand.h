@@ -41,8 +41,7 @@ WeightBinder paramsBinder(const std::string &paramsPath, const std::string &func
 /// Writes result i to --output i (float results as `floatType`, integers as
 /// int64), or prints each result's shape and leading values without
 /// --output. Throws when the counts differ.
-void writeEvalOutputs(const EvalArgs &args, const std::vector<Tensor> &results,
-                      DType floatType);
+void writeEvalOutputs(const EvalArgs &args, const std::vector<Tensor> &results, DType floatType);
 
 } // namespace mm
 

@@ -77,8 +77,8 @@ void addGenerateOptions(CLI::App &cmd, GenerateArgs &args) {
                    ->check(CLI::PositiveNumber);
   auto *topk = cmd.add_option("--top-k", args.topK, "keep the k most likely tokens")
                    ->check(CLI::NonNegativeNumber);
-  auto *topp = cmd.add_option("--top-p", args.topP, "nucleus sampling mass")
-                   ->check(CLI::Range(0.0, 1.0));
+  auto *topp =
+      cmd.add_option("--top-p", args.topP, "nucleus sampling mass")->check(CLI::Range(0.0, 1.0));
   cmd.add_option("--seed", args.seed, "sampling seed");
   greedy->excludes(temp)->excludes(topk)->excludes(topp);
   cmd.add_flag("--json", args.json, "print one JSON object as the last line");

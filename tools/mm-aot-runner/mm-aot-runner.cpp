@@ -107,7 +107,8 @@ int runEval(const exe::Executable &executable, int argc, char **argv) {
   }
   if (executable.target() == exe::TARGET_CUDA)
     throw makeError("the CUDA runtime runs MiniMax @forward executables only so far; compile "
-                    "@", executable.function_name(), " with --target cpu");
+                    "@",
+                    executable.function_name(), " with --target cpu");
   HostBackend backend(executable, paramsBinder(args.params, executable.function_name()));
   writeEvalOutputs(args, backend.call(readEvalInputs(args)), DType::F32);
   return 0;
@@ -139,14 +140,14 @@ int main(int argc, char **argv) {
     auto folder = ModelFolder::open(model.empty() ? executable->model_dir() : model);
     checkSameModel(compiled, folder->config);
     bool cuda = executable->target() == exe::TARGET_CUDA;
-    return runGenerate(*folder, args,
-                       [&](ModelFolder &f, int64_t, int64_t, int64_t)
-                           -> std::unique_ptr<ForwardBackend> {
-                         if (cuda)
-                           return std::make_unique<CudaBackend>(*executable, f.weights->binder());
-                         return std::make_unique<HostBackend>(*executable, f.weights->binder());
-                       },
-                       {{"precision", "f32"}, {"backend", cuda ? "cuda" : "cpu"}});
+    return runGenerate(
+        *folder, args,
+        [&](ModelFolder &f, int64_t, int64_t, int64_t) -> std::unique_ptr<ForwardBackend> {
+          if (cuda)
+            return std::make_unique<CudaBackend>(*executable, f.weights->binder());
+          return std::make_unique<HostBackend>(*executable, f.weights->binder());
+        },
+        {{"precision", "f32"}, {"backend", cuda ? "cuda" : "cpu"}});
   } catch (const std::exception &e) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;

@@ -48,7 +48,8 @@ std::string runnerPath() {
   fs::path self = fs::read_symlink("/proc/self/exe");
   fs::path runner = self.parent_path() / "mm-aot-runner";
   if (!fs::exists(runner))
-    throw makeError(runner.string(), ": the AOT runtime is missing (build the mm-aot-runner target)");
+    throw makeError(runner.string(),
+                    ": the AOT runtime is missing (build the mm-aot-runner target)");
   return runner.string();
 }
 
@@ -68,8 +69,8 @@ bool parseMlirFlags(int &argc, char **argv) {
   mlir::registerMLIRContextCLOptions();
   mlir::registerAsmPrinterCLOptions();
   mlir::registerDefaultTimingManagerCLOptions();
-  return llvm::cl::ParseCommandLineOptions(static_cast<int>(mlir.size()), mlir.data(),
-                                           "mm-compile", &llvm::errs());
+  return llvm::cl::ParseCommandLineOptions(static_cast<int>(mlir.size()), mlir.data(), "mm-compile",
+                                           &llvm::errs());
 }
 
 std::map<std::string, int64_t> parseMaxima(const std::vector<std::string> &entries) {
@@ -127,7 +128,7 @@ int main(int argc, char **argv) {
   CLI::App app{"mm-compile: compile an mm module's function, or a MiniMax model folder, into a "
                "standalone binary"};
   std::string input, function, model, configPath, output, target = "cpu", emitKernels, emitIr,
-      executablePath, compileTo = "end";
+                                                          executablePath, compileTo = "end";
   std::vector<std::string> maxima;
   CompileOptions options;
   auto *inputOpt = app.add_option("input", input, "the .mlir module to compile");
@@ -190,15 +191,13 @@ int main(int argc, char **argv) {
       writeExecutable(r.executable, executablePath);
     writeAotBinary(r.executable, runnerPath(), output);
     const exe::Executable &e = r.executable;
-    std::cout << "wrote " << output << ": @" << e.function_name() << ", "
-              << e.kernels_size() << " " << target << " kernels, arena " << e.arena_bytes()
-              << " bytes (";
+    std::cout << "wrote " << output << ": @" << e.function_name() << ", " << e.kernels_size() << " "
+              << target << " kernels, arena " << e.arena_bytes() << " bytes (";
     for (int i = 0; i < e.symbols_size(); ++i)
       std::cout << (i ? ", " : "") << e.symbols(i).name() << " <= " << e.symbols(i).max();
     std::cout << (e.symbols_size() ? "" : "static shapes") << ")";
     if (input.empty())
-      std::cout << ", weights from "
-                << (model.empty() ? "--model DIR at run time" : e.model_dir());
+      std::cout << ", weights from " << (model.empty() ? "--model DIR at run time" : e.model_dir());
     std::cout << "\n";
     return 0;
   } catch (const std::exception &e) {

@@ -54,8 +54,7 @@ static LogicalResult runOpt(StringRef inputFilename, StringRef outputFilename,
     llvm::errs() << input->getBufferIdentifier() << ":" << *tooDeep << "\n";
     return failure();
   }
-  std::unique_ptr<llvm::ToolOutputFile> output =
-      openOutputFile(outputFilename, &error);
+  std::unique_ptr<llvm::ToolOutputFile> output = openOutputFile(outputFilename, &error);
   if (!output) {
     llvm::errs() << error << "\n";
     return failure();
@@ -74,13 +73,12 @@ int main(int argc, char **argv) {
   shard::registerShardPasses();
   mm::registerAllPassesAndPipelines();
 
-  auto [inputFilename, outputFilename] = registerAndParseCLIOptions(
-      argc, argv, "mm-opt: the mmc graph compiler driver\n", registry);
+  auto [inputFilename, outputFilename] =
+      registerAndParseCLIOptions(argc, argv, "mm-opt: the mmc graph compiler driver\n", registry);
 
   LogicalResult result = failure();
-  llvm::thread worker(std::optional<unsigned>(kStackBytes), [&] {
-    result = runOpt(inputFilename, outputFilename, registry);
-  });
+  llvm::thread worker(std::optional<unsigned>(kStackBytes),
+                      [&] { result = runOpt(inputFilename, outputFilename, registry); });
   worker.join();
   return asMainReturnCode(result);
 }

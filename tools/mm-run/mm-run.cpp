@@ -9,22 +9,22 @@
 //               [--params W.safetensors] [--max NAME=VALUE]...
 //
 // `eval` runs any function of an mm module, as iree-run-module does. The
-// model commands run on the reference executor unless --backend says otherwise. `--ids` / `--prompt` may repeat: the
-// prompts then form one batch. With --json the last line of stdout is one JSON
-// object: {"ids", "tokens_per_second", ...}.
+// model commands run on the reference executor unless --backend says otherwise. `--ids` /
+// `--prompt` may repeat: the prompts then form one batch. With --json the last line of stdout is
+// one JSON object: {"ids", "tokens_per_second", ...}.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/Compile.h"
 #include "frontends/ModelFolder.h"
-#include "runtime/compiled/CudaBackend.h"
-#include "runtime/compiled/HostBackend.h"
-#include "runtime/cuda/CudaDriver.h"
 #include "ir/InitDialects.h"
 #include "ir/ModuleFile.h"
 #include "models/MiniMaxBuilder.h"
 #include "reference/Executor.h"
 #include "reference/ReferenceBackend.h"
 #include "runtime/Npy.h"
+#include "runtime/compiled/CudaBackend.h"
+#include "runtime/compiled/HostBackend.h"
+#include "runtime/cuda/CudaDriver.h"
 #include "runtime/engine/Engine.h"
 #include "tools/common/EvalCommand.h"
 #include "tools/common/GenerateCommand.h"
@@ -58,8 +58,7 @@ struct Common {
   void add(CLI::App *cmd) {
     cmd->add_option("--model", model, "model folder (config.json, safetensors, tokenizer.json)")
         ->required();
-    cmd->add_option("--precision", precision, "f32 or f64")
-        ->check(CLI::IsMember({"f32", "f64"}));
+    cmd->add_option("--precision", precision, "f32 or f64")->check(CLI::IsMember({"f32", "f64"}));
     cmd->add_option("--lightning", lightning, "lightning attention form")
         ->check(CLI::IsMember({"blockwise", "recurrence"}));
     cmd->add_option("--threads", threads, "OpenMP threads (default: all)");
@@ -77,7 +76,8 @@ struct Common {
     if (backend == "reference")
       return std::make_unique<ReferenceBackend>(folder.config, *folder.weights, options, allLogits);
     if (precision != "f32")
-      throw makeError("--backend ", backend, " computes in f32; --precision f64 is for the reference");
+      throw makeError("--backend ", backend,
+                      " computes in f32; --precision f64 is for the reference");
     std::string whyNot;
     if (backend == "cuda" && !cuda::CudaDriver::get(&whyNot))
       throw makeError("--backend cuda: no usable GPU: ", whyNot);
@@ -96,7 +96,8 @@ struct Common {
     CompileResult compiled =
         compileMiniMax(folder.config, json.str(), folder.dir, &folder.checkpoint, compile);
     if (backend == "cuda")
-      return std::make_unique<CudaBackend>(std::move(compiled.executable), folder.weights->binder());
+      return std::make_unique<CudaBackend>(std::move(compiled.executable),
+                                           folder.weights->binder());
     return std::make_unique<HostBackend>(std::move(compiled.executable), folder.weights->binder());
   }
   ExecutorOptions executorOptions() const {
@@ -104,9 +105,9 @@ struct Common {
     if (threads > 0)
       omp_set_num_threads(threads);
 #endif
-    return {precision == "f64" ? DType::F64 : DType::F32,
-            lightning == "recurrence" ? ref::LightningMode::Recurrence
-                                      : ref::LightningMode::Blockwise};
+    return {precision == "f64" ? DType::F64 : DType::F32, lightning == "recurrence"
+                                                              ? ref::LightningMode::Recurrence
+                                                              : ref::LightningMode::Blockwise};
   }
 };
 
@@ -170,7 +171,8 @@ std::vector<Tensor> evalCompiled(const EvalCommandArgs &a, mlir::ModuleOp module
                                  mlir::func::FuncOp fn, std::vector<Tensor> inputs,
                                  const WeightBinder &binder) {
   if (a.precision != "f32")
-    throw makeError("--backend ", a.backend, " computes in f32; --precision f64 is for the reference");
+    throw makeError("--backend ", a.backend,
+                    " computes in f32; --precision f64 is for the reference");
   if (a.backend == "cuda")
     throw makeError("--backend cuda: the CUDA runtime runs MiniMax @forward executables only so "
                     "far; evaluate other functions with --backend cpu or reference");
@@ -265,12 +267,11 @@ int main(int argc, char **argv) {
     if (emit->parsed())
       return runEmitIr(irSource, irAllLogits, irBf16);
     auto folder = ModelFolder::open(generateCommon.model);
-    return runGenerate(
-        *folder, gen,
-        [&](ModelFolder &f, int64_t batch, int64_t tokens, int64_t context) {
-          return generateCommon.makeBackend(f, false, batch, tokens, context);
-        },
-        {{"precision", generateCommon.precision}});
+    return runGenerate(*folder, gen,
+                       [&](ModelFolder &f, int64_t batch, int64_t tokens, int64_t context) {
+                         return generateCommon.makeBackend(f, false, batch, tokens, context);
+                       },
+                       {{"precision", generateCommon.precision}});
   } catch (const Error &e) {
     std::cerr << "mm-run: error: " << e.what() << "\n";
     return 1;

@@ -26,18 +26,42 @@ __device__ __forceinline__ float mm_gelu_tanh(float x) {
   return 0.5f * x * (1.0f + tanhf(0.79788456080286536f * (x + 0.044715f * x * x * x)));
 }
 
-struct MmIdentityOp { __device__ float operator()(float x) const { return x; } };
-struct MmSiluOp { __device__ float operator()(float x) const { return mm_silu(x); } };
-struct MmSigmoidOp { __device__ float operator()(float x) const { return mm_sigmoid(x); } };
-struct MmReluOp { __device__ float operator()(float x) const { return mm_relu(x); } };
-struct MmTanhOp { __device__ float operator()(float x) const { return tanhf(x); } };
-struct MmExpOp { __device__ float operator()(float x) const { return expf(x); } };
-struct MmLogOp { __device__ float operator()(float x) const { return logf(x); } };
-struct MmSqrtOp { __device__ float operator()(float x) const { return sqrtf(x); } };
-struct MmRsqrtOp { __device__ float operator()(float x) const { return 1.0f / sqrtf(x); } };
-struct MmNegOp { __device__ float operator()(float x) const { return -x; } };
-struct MmGeluOp { __device__ float operator()(float x) const { return mm_gelu(x); } };
-struct MmGeluTanhOp { __device__ float operator()(float x) const { return mm_gelu_tanh(x); } };
+struct MmIdentityOp {
+  __device__ float operator()(float x) const { return x; }
+};
+struct MmSiluOp {
+  __device__ float operator()(float x) const { return mm_silu(x); }
+};
+struct MmSigmoidOp {
+  __device__ float operator()(float x) const { return mm_sigmoid(x); }
+};
+struct MmReluOp {
+  __device__ float operator()(float x) const { return mm_relu(x); }
+};
+struct MmTanhOp {
+  __device__ float operator()(float x) const { return tanhf(x); }
+};
+struct MmExpOp {
+  __device__ float operator()(float x) const { return expf(x); }
+};
+struct MmLogOp {
+  __device__ float operator()(float x) const { return logf(x); }
+};
+struct MmSqrtOp {
+  __device__ float operator()(float x) const { return sqrtf(x); }
+};
+struct MmRsqrtOp {
+  __device__ float operator()(float x) const { return 1.0f / sqrtf(x); }
+};
+struct MmNegOp {
+  __device__ float operator()(float x) const { return -x; }
+};
+struct MmGeluOp {
+  __device__ float operator()(float x) const { return mm_gelu(x); }
+};
+struct MmGeluTanhOp {
+  __device__ float operator()(float x) const { return mm_gelu_tanh(x); }
+};
 
 /// y[i] = Op()(x[i]) for i < n (x == y allowed).
 /// Launch: block kElementwiseThreads, grid elementwiseBlocks(n).

@@ -33,8 +33,8 @@
 template <int HKV, int D, int THREADS>
 __device__ __forceinline__ void
 mm_kv_cache_write_kernel(const float *k, mm_i64 kTokenStride, const float *v, mm_i64 vTokenStride,
-                         float *kCache, float *vCache, const mm_i64 *cachePositions,
-                         mm_i64 batch, mm_i64 tokens, mm_i64 capacity, int *error) {
+                         float *kCache, float *vCache, const mm_i64 *cachePositions, mm_i64 batch,
+                         mm_i64 tokens, mm_i64 capacity, int *error) {
   constexpr int ROW = HKV * D;
   static_assert(ROW % 4 == 0, "float4 rows");
   for (mm_i64 r = blockIdx.x; r < batch * tokens; r += gridDim.x) {
@@ -55,8 +55,7 @@ mm_kv_cache_write_kernel(const float *k, mm_i64 kTokenStride, const float *v, mm
 /// One CTA's rows of queries against a range of keys, flash style. Shared
 /// memory (floats): Q [R][D+4] | K [BN][D+4] | V [BN][D+4] | P [R][BN+4] |
 /// visible count [R] (int64) | alpha [R] | l [R] | m [R].
-template <int R, int D, int BN, int THREADS>
-struct MmAttentionTile {
+template <int R, int D, int BN, int THREADS> struct MmAttentionTile {
   typedef MmTileGemm<R, BN, THREADS, false, true> ScoreGemm; // Q K^T
   typedef MmTileGemm<R, D, THREADS, false, false> ValueGemm; // P V
   static constexpr int LD = D + mmk::kSmemPad, LDP = BN + mmk::kSmemPad;
@@ -189,12 +188,10 @@ mm_attention_prefill_kernel(const float *q, mm_i64 qTokenStride, const float *kC
     mm_i64 i = i0 + r / G;
     int hq = kvh * G + r % G;
     mm_store4(tile.Qs + r * Tile::LD + c,
-              i < tokens ? mm_load4(q + (b * tokens + i) * qTokenStride + hq * D + c)
-                         : mm_zero4());
+              i < tokens ? mm_load4(q + (b * tokens + i) * qTokenStride + hq * D + c) : mm_zero4());
   }
   __syncthreads();
-  const mm_i64 keyEnd =
-      causal ? mm_min64(written, offset + mm_min64(i0 + QT, tokens)) : written;
+  const mm_i64 keyEnd = causal ? mm_min64(written, offset + mm_min64(i0 + QT, tokens)) : written;
   const mm_i64 keyStride = (mm_i64)HKV * D;
   const mm_i64 base = (b * capacity * HKV + kvh) * D;
   typedef typename Tile::ValueGemm VG;
@@ -285,8 +282,7 @@ mm_attention_decode_kernel(const float *q, mm_i64 qTokenStride, const float *kCa
 /// a key). Output row of sequence b at out + b * outTokenStride.
 /// Launch: grid (HQ, batch), block min(D, 1024) threads.
 template <int HQ, int D>
-__device__ __forceinline__ void mm_attention_decode_combine_kernel(const float *partial,
-                                                                   float *out,
+__device__ __forceinline__ void mm_attention_decode_combine_kernel(const float *partial, float *out,
                                                                    mm_i64 outTokenStride,
                                                                    mm_i64 batch, int splits) {
   constexpr int PF = mmk::attentionDecodePartialFloats(D);

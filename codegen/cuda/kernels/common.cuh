@@ -90,14 +90,12 @@ __device__ __forceinline__ float mm_warp_max(float v) {
   return v;
 }
 /// Sum / max over the WIDTH lanes of an aligned lane group (WIDTH a power of two <= 32).
-template <int WIDTH>
-__device__ __forceinline__ float mm_group_sum(float v) {
+template <int WIDTH> __device__ __forceinline__ float mm_group_sum(float v) {
   for (int o = WIDTH / 2; o > 0; o >>= 1)
     v += __shfl_xor_sync(MM_FULL_MASK, v, o);
   return v;
 }
-template <int WIDTH>
-__device__ __forceinline__ float mm_group_max(float v) {
+template <int WIDTH> __device__ __forceinline__ float mm_group_max(float v) {
   for (int o = WIDTH / 2; o > 0; o >>= 1)
     v = fmaxf(v, __shfl_xor_sync(MM_FULL_MASK, v, o));
   return v;
@@ -105,8 +103,7 @@ __device__ __forceinline__ float mm_group_max(float v) {
 
 /// Block-wide sum for THREADS (a multiple of 32) threads; every thread gets the
 /// result. Uses 33 floats of static shared memory; safe to call repeatedly.
-template <int THREADS>
-__device__ __forceinline__ float mm_block_sum(float v) {
+template <int THREADS> __device__ __forceinline__ float mm_block_sum(float v) {
   static_assert(THREADS % 32 == 0 && THREADS <= 1024, "block of whole warps");
   __shared__ float partial[33];
   v = mm_warp_sum(v);
@@ -128,8 +125,7 @@ __device__ __forceinline__ float mm_block_sum(float v) {
   return total;
 }
 
-template <int THREADS>
-__device__ __forceinline__ float mm_block_max(float v) {
+template <int THREADS> __device__ __forceinline__ float mm_block_max(float v) {
   static_assert(THREADS % 32 == 0 && THREADS <= 1024, "block of whole warps");
   __shared__ float partial[33];
   v = mm_warp_max(v);

@@ -22,15 +22,13 @@ __device__ __forceinline__ float mm_bf16_to_f32(unsigned short h) {
 }
 
 /// y[i] = bf16(x[i]). Launch: block kElementwiseThreads, grid elementwiseBlocks(n).
-__device__ __forceinline__ void mm_f32_to_bf16_kernel(const float *x, unsigned short *y,
-                                                      mm_i64 n) {
+__device__ __forceinline__ void mm_f32_to_bf16_kernel(const float *x, unsigned short *y, mm_i64 n) {
   for (mm_i64 i = (mm_i64)blockIdx.x * blockDim.x + threadIdx.x; i < n;
        i += (mm_i64)gridDim.x * blockDim.x)
     y[i] = mm_f32_to_bf16(x[i]);
 }
 /// y[i] = float(x[i]). Launch as mm_f32_to_bf16_kernel.
-__device__ __forceinline__ void mm_bf16_to_f32_kernel(const unsigned short *x, float *y,
-                                                      mm_i64 n) {
+__device__ __forceinline__ void mm_bf16_to_f32_kernel(const unsigned short *x, float *y, mm_i64 n) {
   for (mm_i64 i = (mm_i64)blockIdx.x * blockDim.x + threadIdx.x; i < n;
        i += (mm_i64)gridDim.x * blockDim.x)
     y[i] = mm_bf16_to_f32(x[i]);

@@ -21,8 +21,7 @@ __device__ __forceinline__ void mm_epilogue_kernel(const float *acc, float *y, m
 }
 
 /// acc + bias[i % N] (a linear layer's bias).
-template <int N>
-struct MmBiasEpilogue {
+template <int N> struct MmBiasEpilogue {
   const float *bias;
   __device__ float operator()(float acc, mm_i64 i) const { return acc + bias[i % N]; }
 };
@@ -38,8 +37,7 @@ struct MmResidualEpilogue {
 
 /// Op()(acc): an activation straight after the GEMM (e.g. MmSiluOp for the
 /// lightning qkv projection).
-template <class Op>
-struct MmActivationEpilogue {
+template <class Op> struct MmActivationEpilogue {
   __device__ float operator()(float acc, mm_i64) const { return Op()(acc); }
 };
 

@@ -74,8 +74,8 @@ mm_lightning_block_state_kernel(const float *k, const float *v, mm_i64 tokenStri
 
   const int blk = blockIdx.x, h = blockIdx.y;
   const mm_i64 b = blockIdx.z;
-  mm_i64 len = mm_lightning_length(lengths, b, tokens,
-                                   blk == 0 && h == 0 && threadIdx.x == 0, error);
+  mm_i64 len =
+      mm_lightning_length(lengths, b, tokens, blk == 0 && h == 0 && threadIdx.x == 0, error);
   mm_i64 start = (mm_i64)blk * BS;
   if (len < 0 || start >= len)
     return;
@@ -141,8 +141,8 @@ mm_lightning_state_scan_kernel(float *workspace, const float *initialState, floa
   const int h = blockIdx.y;
   const mm_i64 b = blockIdx.z;
   const int e = 4 * (blockIdx.x * mmk::kLightningScanThreads + threadIdx.x);
-  mm_i64 len = mm_lightning_length(lengths, b, tokens,
-                                   blockIdx.x == 0 && h == 0 && threadIdx.x == 0, error);
+  mm_i64 len =
+      mm_lightning_length(lengths, b, tokens, blockIdx.x == 0 && h == 0 && threadIdx.x == 0, error);
   if (len < 0 || e >= D * D)
     return;
   const float s = slopes[h];
@@ -169,11 +169,10 @@ mm_lightning_state_scan_kernel(float *workspace, const float *initialState, floa
 /// block kLightningThreads, dynamic shared memory lightningOutputSharedBytes(D, BS).
 template <int HEADS, int D, int BS>
 __device__ __forceinline__ void
-mm_lightning_block_output_kernel(const float *q, const float *k, const float *v,
-                                 mm_i64 tokenStride, mm_i64 headStride, float *out,
-                                 mm_i64 outTokenStride, const float *workspace,
-                                 const mm_i64 *lengths, const float *slopes, mm_i64 batch,
-                                 mm_i64 tokens, int *error) {
+mm_lightning_block_output_kernel(const float *q, const float *k, const float *v, mm_i64 tokenStride,
+                                 mm_i64 headStride, float *out, mm_i64 outTokenStride,
+                                 const float *workspace, const mm_i64 *lengths, const float *slopes,
+                                 mm_i64 batch, mm_i64 tokens, int *error) {
   constexpr int THREADS = mmk::kLightningThreads;
   constexpr int RT = mmk::lightningRowTile(BS);
   constexpr int TILES = BS / RT;
@@ -196,8 +195,8 @@ mm_lightning_block_output_kernel(const float *q, const float *k, const float *v,
   const mm_i64 blk = blockIdx.x % blocksTotal;
   const int h = blockIdx.y;
   const mm_i64 b = blockIdx.z;
-  mm_i64 len = mm_lightning_length(lengths, b, tokens,
-                                   blockIdx.x == 0 && h == 0 && threadIdx.x == 0, error);
+  mm_i64 len =
+      mm_lightning_length(lengths, b, tokens, blockIdx.x == 0 && h == 0 && threadIdx.x == 0, error);
   if (len < 0)
     return;
   const mm_i64 start = blk * BS;

@@ -186,8 +186,7 @@ __device__ __forceinline__ void mm_moe_sort_kernel(const mm_i64 *expertIndices, 
 /// Launch: block THREADS, grid up to slots.
 template <int D, int TOPK, int THREADS>
 __device__ __forceinline__ void mm_moe_gather_kernel(const float *x, const mm_i64 *tokenOrder,
-                                                     float *dispatched, mm_i64 slots,
-                                                     int *error) {
+                                                     float *dispatched, mm_i64 slots, int *error) {
   for (mm_i64 r = blockIdx.x; r < slots; r += gridDim.x) {
     mm_i64 s = tokenOrder[r];
     bool ok = s >= 0 && s < slots;
@@ -200,9 +199,8 @@ __device__ __forceinline__ void mm_moe_gather_kernel(const float *x, const mm_i6
 /// rowOfSlot[tokenOrder[r]] = r, checking that tokenOrder is a permutation of
 /// [0, slots) (kBadTokenOrder otherwise). rowOfSlot must be filled with -1
 /// first (memset 0xff). Launch: block kElementwiseThreads, grid elementwiseBlocks(slots).
-__device__ __forceinline__ void mm_moe_invert_order_kernel(const mm_i64 *tokenOrder,
-                                                           mm_i64 *rowOfSlot, mm_i64 slots,
-                                                           int *error) {
+__device__ __forceinline__ void
+mm_moe_invert_order_kernel(const mm_i64 *tokenOrder, mm_i64 *rowOfSlot, mm_i64 slots, int *error) {
   for (mm_i64 r = (mm_i64)blockIdx.x * blockDim.x + threadIdx.x; r < slots;
        r += (mm_i64)gridDim.x * blockDim.x) {
     mm_i64 s = tokenOrder[r];
@@ -371,10 +369,9 @@ mm_moe_grouped_swiglu_kernel(const float *x, const float *w1, const float *w3,
 /// within the tiled kernels' (2 K + 8) u bound.
 /// Launch: grid (ceilDiv(N, kGroupedGemvThreads / 32), E), block kGroupedGemvThreads.
 template <int N, int K, int E, bool SWIGLU>
-__device__ __forceinline__ void mm_moe_grouped_gemv_kernel(const float *x, const float *w1,
-                                                           const float *w3,
-                                                           const mm_i64 *groupOffsets, float *y,
-                                                           mm_i64 rows, int *error) {
+__device__ __forceinline__ void
+mm_moe_grouped_gemv_kernel(const float *x, const float *w1, const float *w3,
+                           const mm_i64 *groupOffsets, float *y, mm_i64 rows, int *error) {
   constexpr int R = mmk::kGroupedGemvRows, WARPS = mmk::kGroupedGemvThreads / 32;
   static_assert(K % 4 == 0, "K a multiple of 4 (float4 rows)");
   if (!mm_group_offsets_valid<E>(groupOffsets, rows, error))
@@ -422,9 +419,8 @@ __device__ __forceinline__ void mm_moe_grouped_gemv_kernel(const float *x, const
 /// Launch: block THREADS, grid up to tokens.
 template <int D, int TOPK, int THREADS>
 __device__ __forceinline__ void mm_moe_combine_kernel(const float *expertOut,
-                                                      const mm_i64 *rowOfSlot,
-                                                      const float *weights, float *out,
-                                                      mm_i64 tokens, int *error) {
+                                                      const mm_i64 *rowOfSlot, const float *weights,
+                                                      float *out, mm_i64 tokens, int *error) {
   const mm_i64 slots = tokens * TOPK;
   for (mm_i64 t = blockIdx.x; t < tokens; t += gridDim.x) {
     const float *src[TOPK];

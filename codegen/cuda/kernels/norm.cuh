@@ -53,8 +53,7 @@ __device__ __forceinline__ void mm_rms_norm_kernel(const float *x, const float *
 
 /// Prologue: v = residual[row, i] * alpha + x[row, i] * beta, also stored to
 /// `sum` (may be null) so the block's residual stream is written in the same pass.
-template <int HIDDEN>
-struct MmResidualPrologue {
+template <int HIDDEN> struct MmResidualPrologue {
   const float *residual;
   float *sum;
   float alpha, beta;
@@ -67,8 +66,7 @@ struct MmResidualPrologue {
 };
 
 /// Epilogue: sigmoid(gate[row, i]) * normed (the lightning output gate).
-template <int HIDDEN>
-struct MmSigmoidGateEpilogue {
+template <int HIDDEN> struct MmSigmoidGateEpilogue {
   const float *gate;
   __device__ float operator()(mm_i64 row, int col, float normed) const {
     return mm_sigmoid(gate[row * HIDDEN + col]) * normed;

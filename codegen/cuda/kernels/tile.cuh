@@ -25,8 +25,7 @@
 
 #include "common.cuh"
 
-template <int TM, int TN, int THREADS, bool A_KMAJOR, bool B_NMAJOR>
-struct MmTileGemm {
+template <int TM, int TN, int THREADS, bool A_KMAJOR, bool B_NMAJOR> struct MmTileGemm {
   static constexpr int TX = TN < 16 ? TN : 16;
   static constexpr int TY = (THREADS / TX) < TM ? (THREADS / TX) : TM;
   static constexpr int RM = TM / TY;

@@ -38,8 +38,7 @@ inline float4 make_float4(float x, float y, float z, float w) { return float4{x,
 inline void __syncthreads() { ::mm_emu::syncThreads(); }
 inline void __syncwarp(unsigned = 0xffffffffu) { ::mm_emu::syncWarp(); }
 
-template <typename T>
-inline T mm_emu_exchange(T value, int srcLane) {
+template <typename T> inline T mm_emu_exchange(T value, int srcLane) {
   static_assert(sizeof(T) <= 16, "slot size");
   unsigned char *slots = ::mm_emu::warpSlots();
   std::memcpy(slots + 16 * ::mm_emu::laneId(), &value, sizeof(T));
@@ -49,15 +48,13 @@ inline T mm_emu_exchange(T value, int srcLane) {
   ::mm_emu::syncWarp(); // nobody overwrites a slot before everyone has read
   return result;
 }
-template <typename T>
-inline T __shfl_xor_sync(unsigned, T value, int laneMask, int width = 32) {
+template <typename T> inline T __shfl_xor_sync(unsigned, T value, int laneMask, int width = 32) {
   int lane = (int)::mm_emu::laneId(), src = lane ^ laneMask;
   if ((src & ~(width - 1)) != (lane & ~(width - 1)))
     src = lane;
   return mm_emu_exchange(value, src);
 }
-template <typename T>
-inline T __shfl_sync(unsigned, T value, int srcLane, int width = 32) {
+template <typename T> inline T __shfl_sync(unsigned, T value, int srcLane, int width = 32) {
   int lane = (int)::mm_emu::laneId();
   return mm_emu_exchange(value, (lane & ~(width - 1)) + (srcLane & (width - 1)));
 }
@@ -102,15 +99,13 @@ inline unsigned __float_as_uint(float f) {
   return u;
 }
 
-template <typename T>
-inline T atomicCAS(T *address, T compare, T value) {
+template <typename T> inline T atomicCAS(T *address, T compare, T value) {
   T old = *address;
   if (old == compare)
     *address = value;
   return old;
 }
-template <typename T>
-inline T atomicAdd(T *address, T value) {
+template <typename T> inline T atomicAdd(T *address, T value) {
   T old = *address;
   *address = old + value;
   return old;
@@ -120,9 +115,9 @@ inline unsigned char *mm_emu_dynamic_smem() { return ::mm_emu::dynamicSmem(); }
 inline unsigned mm_emu_dynamic_smem_size() { return ::mm_emu::dynamicSmemSize(); }
 
 /// Test kernels: an extern "C" function registered under its name.
-#define MM_TEST_KERNEL(name, params)                                                         \
-  extern "C" void name params;                                                             \
-  static ::mm_emu::Registrar name##_registrar(#name, &name);                               \
+#define MM_TEST_KERNEL(name, params)                                                               \
+  extern "C" void name params;                                                                     \
+  static ::mm_emu::Registrar name##_registrar(#name, &name);                                       \
   extern "C" void name params
 #define MM_TEST_KERNEL_BOUNDED(name, threads, minBlocks, params) MM_TEST_KERNEL(name, params)
 

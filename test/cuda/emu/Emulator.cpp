@@ -4,10 +4,10 @@
 #include <sys/mman.h>
 #include <ucontext.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <algorithm>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -66,7 +66,7 @@ struct Machine {
   const void *schedulerStackBottom = nullptr;
   size_t schedulerStackSize = 0;
   unsigned char *stacks = nullptr; // kMaxThreads stacks, mapped once
-  std::mt19937 schedule{20251126};   // fixed seed: runs are reproducible
+  std::mt19937 schedule{20251126}; // fixed seed: runs are reproducible
   std::vector<unsigned> order;
 };
 

@@ -41,11 +41,11 @@ struct KernelEntry {
 const KernelEntry *findKernel(const std::string &name);
 void registerKernel(const std::string &name, KernelEntry entry);
 
-template <typename... P>
-struct Registrar {
+template <typename... P> struct Registrar {
   explicit Registrar(const char *name, void (*fn)(P...)) {
-    registerKernel(name, KernelEntry{[fn](void **args) { call(fn, args, std::index_sequence_for<P...>{}); },
-                                     {sizeof(P)...}});
+    registerKernel(
+        name, KernelEntry{[fn](void **args) { call(fn, args, std::index_sequence_for<P...>{}); },
+                          {sizeof(P)...}});
   }
 
 private:

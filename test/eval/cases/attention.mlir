@@ -41,6 +41,16 @@ func.func @attention_cache_noncausal(%q: tensor<2x3x4x8xf32>, %k: tensor<2x3x2x8
       -> (tensor<2x3x4x8xf32>, tensor<2x10x2x8xf32>, tensor<2x10x2x8xf32>)
   return %o, %kc2, %vc2 : tensor<2x3x4x8xf32>, tensor<2x10x2x8xf32>, tensor<2x10x2x8xf32>
 }
+// One value serves as both caches (legal IR: nothing forbids it). The key cache
+// and the value cache results are then the same buffer written twice, value last.
+func.func @attention_cache_shared(%q: tensor<1x3x2x4xf32>, %k: tensor<1x3x1x4xf32>, %v: tensor<1x3x1x4xf32>,
+                                  %c: tensor<1x6x1x4xf32>, %cp: tensor<1xi64>)
+    -> (tensor<1x3x2x4xf32>, tensor<1x6x1x4xf32>, tensor<1x6x1x4xf32>) {
+  %o, %kc2, %vc2 = mm.attention %q, %k, %v cache(%c, %c) at %cp {causal}
+      : (tensor<1x3x2x4xf32>, tensor<1x3x1x4xf32>, tensor<1x3x1x4xf32>, tensor<1x6x1x4xf32>, tensor<1x6x1x4xf32>, tensor<1xi64>)
+      -> (tensor<1x3x2x4xf32>, tensor<1x6x1x4xf32>, tensor<1x6x1x4xf32>)
+  return %o, %kc2, %vc2 : tensor<1x3x2x4xf32>, tensor<1x6x1x4xf32>, tensor<1x6x1x4xf32>
+}
 // One decode step with a dynamic batch (symbol "B").
 func.func @attention_decode(%q: tensor<?x1x4x8xf32> {mm.dims = ["B", "", "", ""]}, %k: tensor<?x1x2x8xf32> {mm.dims = ["B", "", "", ""]},
                             %v: tensor<?x1x2x8xf32> {mm.dims = ["B", "", "", ""]},

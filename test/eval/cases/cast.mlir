@@ -15,3 +15,9 @@ func.func @f32_trunc_roundtrip(%x: tensor<3x4xf32>) -> tensor<3x4xf32> {
   %1 = mm.cast %0 : tensor<3x4xi64> to tensor<3x4xf32>
   return %1 : tensor<3x4xf32>
 }
+// float -> bf16 -> float: the bf16 step rounds to nearest even (8 significant bits).
+func.func @f32_bf16_f32(%x: tensor<8xf32>) -> tensor<8xf32> {
+  %0 = mm.cast %x : tensor<8xf32> to tensor<8xbf16>
+  %1 = mm.cast %0 : tensor<8xbf16> to tensor<8xf32>
+  return %1 : tensor<8xf32>
+}

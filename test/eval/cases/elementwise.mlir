@@ -71,6 +71,15 @@ func.func @min(%a: tensor<3x1x8xf32>, %b: tensor<4x8xf32>) -> tensor<3x4x8xf32> 
   %0 = mm.min %a, %b : (tensor<3x1x8xf32>, tensor<4x8xf32>) -> tensor<3x4x8xf32>
   return %0 : tensor<3x4x8xf32>
 }
+// Same shapes, and a bias row ([N, 8] + [8]): the broadcasts compiled kernels read.
+func.func @add_same(%a: tensor<?x8xf32> {mm.dims = ["N", ""]}, %b: tensor<?x8xf32> {mm.dims = ["N", ""]}) -> tensor<?x8xf32> {
+  %0 = mm.add %a, %b : (tensor<?x8xf32>, tensor<?x8xf32>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+func.func @mul_row(%a: tensor<4x8xf32>, %b: tensor<8xf32>) -> tensor<4x8xf32> {
+  %0 = mm.mul %a, %b : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
 // Broadcasting a size-1 dim of the rhs against a dynamic dim of the lhs.
 func.func @add_dyn(%a: tensor<?x5xf32> {mm.dims = ["N", ""]}, %b: tensor<1x5xf32>) -> tensor<?x5xf32> {
   %0 = mm.add %a, %b : (tensor<?x5xf32>, tensor<1x5xf32>) -> tensor<?x5xf32>

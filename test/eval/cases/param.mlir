@@ -14,3 +14,9 @@ func.func @param_embed(%s: tensor<2x3xf32>) -> tensor<2x3xf32> {
   %0 = mm.add %e, %s : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
   return %0 : tensor<2x3xf32>
 }
+// An integer param on its own, added to an integer input.
+func.func @param_int(%x: tensor<3xi64>) -> tensor<3xi64> {
+  %p = mm.param "offsets" : tensor<3xi64>
+  %0 = mm.add %p, %x : (tensor<3xi64>, tensor<3xi64>) -> tensor<3xi64>
+  return %0 : tensor<3xi64>
+}

@@ -17,8 +17,8 @@ static_assert(std::is_nothrow_move_assignable_v<mm::Tokenizer>);
 
 /// Random valid UTF-8: ASCII-heavy, with whitespace, Latin, CJK and astral characters.
 std::string randomText(std::mt19937 &rng, size_t length) {
-  static const uint32_t starts[] = {0x20, 0x09, 0x0A, 0xA0, 0x100, 0x400, 0x600, 0x900,
-                                    0x3040, 0x4E00, 0xAC00, 0x1F300, 0x20000, 0x0};
+  static const uint32_t starts[] = {0x20,  0x09,   0x0A,   0xA0,   0x100,   0x400,   0x600,
+                                    0x900, 0x3040, 0x4E00, 0xAC00, 0x1F300, 0x20000, 0x0};
   std::string text;
   for (size_t i = 0; i < length; ++i) {
     uint32_t start = starts[rng() % (sizeof starts / sizeof *starts)];
@@ -69,8 +69,8 @@ TEST(TokenizerBehavior, ConcurrentEncodeAgrees) {
     threads.emplace_back([&, t] {
       for (int round = 0; round < 20; ++round)
         for (size_t i = 0; i < texts.size(); ++i)
-          mismatches[t] += tokenizer.encode(texts[(i + t) % texts.size()]) !=
-                           expected[(i + t) % texts.size()];
+          mismatches[t] +=
+              tokenizer.encode(texts[(i + t) % texts.size()]) != expected[(i + t) % texts.size()];
     });
   for (std::thread &thread : threads)
     thread.join();
@@ -107,15 +107,19 @@ TEST(TokenizerBehavior, LossyUtf8MatchesRust) {
   using mm::tokenizer::fromUtf8Lossy;
   const std::string r = "\xEF\xBF\xBD";
   EXPECT_EQ(fromUtf8Lossy("plain é 😀"), "plain é 😀");
-  EXPECT_EQ(fromUtf8Lossy("\xE2\x82"), r);                // truncated at the end: one
-  EXPECT_EQ(fromUtf8Lossy("\xE2\x82" "A"), r + "A");      // cut short: one
-  EXPECT_EQ(fromUtf8Lossy("\xF0\x9F\x98"), r);            // truncated 4-byte: one
-  EXPECT_EQ(fromUtf8Lossy("\xED\xA0\x80"), r + r + r);    // surrogate: one per byte
-  EXPECT_EQ(fromUtf8Lossy("\xC0\xAF"), r + r);            // overlong: one per byte
-  EXPECT_EQ(fromUtf8Lossy("\xE0\x80\x80"), r + r + r);    // overlong 3-byte
+  EXPECT_EQ(fromUtf8Lossy("\xE2\x82"), r); // truncated at the end: one
+  EXPECT_EQ(fromUtf8Lossy("\xE2\x82"
+                          "A"),
+            r + "A");                                          // cut short: one
+  EXPECT_EQ(fromUtf8Lossy("\xF0\x9F\x98"), r);                 // truncated 4-byte: one
+  EXPECT_EQ(fromUtf8Lossy("\xED\xA0\x80"), r + r + r);         // surrogate: one per byte
+  EXPECT_EQ(fromUtf8Lossy("\xC0\xAF"), r + r);                 // overlong: one per byte
+  EXPECT_EQ(fromUtf8Lossy("\xE0\x80\x80"), r + r + r);         // overlong 3-byte
   EXPECT_EQ(fromUtf8Lossy("\xF4\x90\x80\x80"), r + r + r + r); // above U+10FFFF
-  EXPECT_EQ(fromUtf8Lossy("\x80\xBF"), r + r);            // stray continuations
-  EXPECT_EQ(fromUtf8Lossy("\xFF" "a\xFE"), r + "a" + r);
+  EXPECT_EQ(fromUtf8Lossy("\x80\xBF"), r + r);                 // stray continuations
+  EXPECT_EQ(fromUtf8Lossy("\xFF"
+                          "a\xFE"),
+            r + "a" + r);
 }
 
 TEST(TokenizerBehavior, Utf8Validation) {

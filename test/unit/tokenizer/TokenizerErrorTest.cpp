@@ -59,7 +59,7 @@ std::string loadError(const std::string &text) {
 }
 
 #define EXPECT_STARTS_WITH(message, prefix)                                                        \
-  EXPECT_EQ(std::string(message).substr(0, std::string(prefix).size()), prefix)                  \
+  EXPECT_EQ(std::string(message).substr(0, std::string(prefix).size()), prefix)                    \
       << "full message: " << (message)
 
 TEST(TokenizerErrors, ValidConfigLoads) {
@@ -114,7 +114,8 @@ TEST(TokenizerErrors, TopLevelFields) {
 
   config = validConfig();
   config["version"] = "2.0";
-  EXPECT_EQ(loadError(config), "tok.json: version: unknown tokenizer.json version '2.0' (expected 1.0)");
+  EXPECT_EQ(loadError(config),
+            "tok.json: version: unknown tokenizer.json version '2.0' (expected 1.0)");
 
   config = validConfig();
   config["truncation"] = {{"max_length", 8}};
@@ -138,7 +139,8 @@ TEST(TokenizerErrors, TopLevelFields) {
 TEST(TokenizerErrors, ModelType) {
   json config = validConfig();
   config["model"]["type"] = "WordPiece";
-  EXPECT_EQ(loadError(config), "tok.json: model.type: unsupported model type 'WordPiece' (supported: BPE)");
+  EXPECT_EQ(loadError(config),
+            "tok.json: model.type: unsupported model type 'WordPiece' (supported: BPE)");
   config["model"]["type"] = 3;
   EXPECT_EQ(loadError(config), "tok.json: model.type: expected a string, got an integer");
   config["model"] = "BPE";
@@ -160,15 +162,18 @@ TEST(TokenizerErrors, ModelOptions) {
 
   config = validConfig();
   config["model"]["end_of_word_suffix"] = "</w>";
-  EXPECT_EQ(loadError(config), "tok.json: model.end_of_word_suffix: is \"</w>\"; only null is supported");
+  EXPECT_EQ(loadError(config),
+            "tok.json: model.end_of_word_suffix: is \"</w>\"; only null is supported");
 
   config = validConfig();
   config["model"]["byte_fallback"] = true;
-  EXPECT_EQ(loadError(config), "tok.json: model.byte_fallback: byte_fallback is not supported (only false)");
+  EXPECT_EQ(loadError(config),
+            "tok.json: model.byte_fallback: byte_fallback is not supported (only false)");
 
   config = validConfig();
   config["model"]["unk_token"] = "<unk>";
-  EXPECT_EQ(loadError(config), "tok.json: model.unk_token: unk token \"<unk>\" is not in model.vocab");
+  EXPECT_EQ(loadError(config),
+            "tok.json: model.unk_token: unk token \"<unk>\" is not in model.vocab");
 
   config = validConfig();
   config["model"]["ignore_merges"] = "yes";
@@ -190,12 +195,14 @@ TEST(TokenizerErrors, Vocab) {
 
   config = validConfig();
   config["model"]["vocab"]["a"] = 1.5;
-  EXPECT_EQ(loadError(config),
-            "tok.json: model.vocab[\"a\"]: expected a token id (non-negative integer), got a float");
+  EXPECT_EQ(
+      loadError(config),
+      "tok.json: model.vocab[\"a\"]: expected a token id (non-negative integer), got a float");
 
   config = validConfig();
   config["model"]["vocab"]["a"] = 4294967296;
-  EXPECT_EQ(loadError(config), "tok.json: model.vocab[\"a\"]: token id 4294967296 does not fit in 32 bits");
+  EXPECT_EQ(loadError(config),
+            "tok.json: model.vocab[\"a\"]: token id 4294967296 does not fit in 32 bits");
 
   config = validConfig();
   config["model"]["vocab"]["b"] = 0;
@@ -213,18 +220,22 @@ TEST(TokenizerErrors, Merges) {
 
   config = validConfig();
   config["model"]["merges"] = json::array({json::array({"b", "a"})});
-  EXPECT_EQ(loadError(config), "tok.json: model.merges[0]: merged token \"ba\" is not in model.vocab");
+  EXPECT_EQ(loadError(config),
+            "tok.json: model.merges[0]: merged token \"ba\" is not in model.vocab");
 
   config = validConfig();
   config["model"]["merges"] = json::array({"a b", "ab"});
-  EXPECT_EQ(loadError(config), "tok.json: model.merges[1]: expected two tokens separated by a single "
-                               "space, got \"ab\"");
+  EXPECT_EQ(loadError(config),
+            "tok.json: model.merges[1]: expected two tokens separated by a single "
+            "space, got \"ab\"");
   config["model"]["merges"] = json::array({"a  b"});
-  EXPECT_EQ(loadError(config), "tok.json: model.merges[0]: expected two tokens separated by a single "
-                               "space, got \"a  b\"");
+  EXPECT_EQ(loadError(config),
+            "tok.json: model.merges[0]: expected two tokens separated by a single "
+            "space, got \"a  b\"");
 
   config["model"]["merges"] = json::array({json::array({"a", "b", "c"})});
-  EXPECT_EQ(loadError(config), "tok.json: model.merges[0]: expected a pair of tokens, got 3 elements");
+  EXPECT_EQ(loadError(config),
+            "tok.json: model.merges[0]: expected a pair of tokens, got 3 elements");
 
   config["model"]["merges"] = json::array({json::array({"a", 1})});
   EXPECT_EQ(loadError(config), "tok.json: model.merges[0][1]: expected a string, got an integer");
@@ -244,8 +255,9 @@ TEST(TokenizerErrors, PreTokenizer) {
 
   config = validConfig();
   config["pre_tokenizer"]["pretokenizers"][1] = {{"type", "Metaspace"}};
-  EXPECT_EQ(loadError(config), "tok.json: pre_tokenizer.pretokenizers[1].type: unsupported "
-                               "pre-tokenizer type 'Metaspace' (supported: ByteLevel, Split, Sequence)");
+  EXPECT_EQ(loadError(config),
+            "tok.json: pre_tokenizer.pretokenizers[1].type: unsupported "
+            "pre-tokenizer type 'Metaspace' (supported: ByteLevel, Split, Sequence)");
 
   config = validConfig();
   config["pre_tokenizer"] = {{"add_prefix_space", true}};
@@ -253,11 +265,13 @@ TEST(TokenizerErrors, PreTokenizer) {
 
   config = validConfig();
   config["pre_tokenizer"]["pretokenizers"][1].erase("add_prefix_space");
-  EXPECT_EQ(loadError(config), "tok.json: pre_tokenizer.pretokenizers[1].add_prefix_space: missing field");
+  EXPECT_EQ(loadError(config),
+            "tok.json: pre_tokenizer.pretokenizers[1].add_prefix_space: missing field");
 
   config = validConfig();
   config["pre_tokenizer"]["pretokenizers"] = "ByteLevel";
-  EXPECT_EQ(loadError(config), "tok.json: pre_tokenizer.pretokenizers: expected an array, got a string");
+  EXPECT_EQ(loadError(config),
+            "tok.json: pre_tokenizer.pretokenizers: expected an array, got a string");
 
   json nested = {{"type", "ByteLevel"}, {"add_prefix_space", false}};
   for (int i = 0; i < 200; ++i)
@@ -274,16 +288,19 @@ TEST(TokenizerErrors, Split) {
   EXPECT_STARTS_WITH(loadError(config), split + ".pattern.Regex: invalid regex: ");
 
   config["pre_tokenizer"]["pretokenizers"][0]["pattern"] = {{"Regex", "a"}, {"String", "a"}};
-  EXPECT_EQ(loadError(config), split + ".pattern: expected exactly one of \"Regex\" and \"String\"");
+  EXPECT_EQ(loadError(config),
+            split + ".pattern: expected exactly one of \"Regex\" and \"String\"");
   config["pre_tokenizer"]["pretokenizers"][0]["pattern"] = json::object();
-  EXPECT_EQ(loadError(config), split + ".pattern: expected exactly one of \"Regex\" and \"String\"");
+  EXPECT_EQ(loadError(config),
+            split + ".pattern: expected exactly one of \"Regex\" and \"String\"");
   config["pre_tokenizer"]["pretokenizers"][0]["pattern"] = "\\s+";
   EXPECT_EQ(loadError(config), split + ".pattern: expected an object, got a string");
 
   config = validConfig();
   config["pre_tokenizer"]["pretokenizers"][0]["behavior"] = "Merged";
-  EXPECT_EQ(loadError(config), split + ".behavior: unknown split behavior 'Merged' (expected Removed, "
-                                       "Isolated, MergedWithPrevious, MergedWithNext or Contiguous)");
+  EXPECT_EQ(loadError(config), split +
+                                   ".behavior: unknown split behavior 'Merged' (expected Removed, "
+                                   "Isolated, MergedWithPrevious, MergedWithNext or Contiguous)");
 }
 
 TEST(TokenizerErrors, AddedTokens) {
@@ -297,12 +314,14 @@ TEST(TokenizerErrors, AddedTokens) {
 
   config = validConfig();
   config["added_tokens"][0]["id"] = "5";
-  EXPECT_EQ(loadError(config),
-            "tok.json: added_tokens[0].id: expected a token id (non-negative integer), got a string");
+  EXPECT_EQ(
+      loadError(config),
+      "tok.json: added_tokens[0].id: expected a token id (non-negative integer), got a string");
 
   config = validConfig();
   config["added_tokens"][0]["special"] = 1;
-  EXPECT_EQ(loadError(config), "tok.json: added_tokens[0].special: expected a boolean, got an integer");
+  EXPECT_EQ(loadError(config),
+            "tok.json: added_tokens[0].special: expected a boolean, got an integer");
 
   config = validConfig();
   config["added_tokens"] = json::array({"<s>"});

@@ -50,8 +50,8 @@ std::vector<int64_t> idsOf(const json &array) { return array.get<std::vector<int
 class TokenizerParity : public ::testing::TestWithParam<std::string> {
 protected:
   void SetUp() override {
-    ASSERT_TRUE(recorded().is_object()) << "cannot read " << mm::test::tokenizerDataDir()
-                                        << "/expected.json";
+    ASSERT_TRUE(recorded().is_object())
+        << "cannot read " << mm::test::tokenizerDataDir() << "/expected.json";
     record = &recordFor(GetParam());
     tokenizer = std::make_unique<mm::Tokenizer>(mm::test::loadTestTokenizer(GetParam()));
   }
