@@ -514,6 +514,12 @@ FailureOr<CudaKernelPlan> CudaEmitter::emit() {
       return emitAttention();
     case KernelKind::Lightning:
       return emitLightning();
+    case KernelKind::Copy:
+    case KernelKind::Reduce:
+    case KernelKind::Softmax:
+    case KernelKind::Matmul:
+    case KernelKind::LayerNorm:
+      return fail("no CUDA generator for this kind yet (the CPU target has one)");
     }
     return fail("no CUDA generator");
   }();

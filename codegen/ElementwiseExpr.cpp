@@ -50,7 +50,12 @@ std::string elementwiseExpr(Operation *op, ArrayRef<std::string> in, CodeTarget 
       .Case([&](MaxOp) { return maxFn + "(" + in[0] + ", " + in[1] + ")"; })
       .Case([&](MinOp) { return minFn + "(" + in[0] + ", " + in[1] + ")"; })
       .Case([&](SwigluOp) { return "(" + lib("silu") + "(" + in[0] + ") * " + in[1] + ")"; })
-      .Case([&](CastOp) {
+      .Case([&](CastOp c) {
+        // Narrower floats are stored as float32, rounded to the type's values.
+        Type to = c.getType().getElementType();
+        if (to.isBF16() || to.isF16())
+          return host ? lib(to.isBF16() ? "round_bf16" : "round_f16") + "(float(" + in[0] + "))"
+                      : std::string(); // the CUDA path computes in float32 only
         return std::string(ints ? (host ? "int64_t(" : "(long long)(") : "float(") + in[0] + ")";
       })
       .Default([](Operation *) { return std::string(); });

@@ -151,6 +151,10 @@ FailureOr<FusedKernelEmitter::AttentionParts> FusedKernelEmitter::attentionParts
                                     att.getValueCache(), att.getCachePositions()})
     if (!topLevel(v))
       return (void)fail("attention operands must be kernel inputs"), FailureOr<AttentionParts>();
+  if (topLevel(att.getKeyCache()) == topLevel(att.getValueCache()))
+    return (void)fail("the key and value caches must be distinct tensors (the kernels update "
+                      "both in place)"),
+           FailureOr<AttentionParts>();
   auto inPlace = kernel.getInPlace();
   auto kcOut = resultIndexOf(att.getUpdatedCache()[0]);
   auto vcOut = resultIndexOf(att.getUpdatedCache()[1]);

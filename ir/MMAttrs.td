@@ -48,7 +48,12 @@ def MM_KernelKind : I32EnumAttr<"KernelKind", "the code-generation kind of an mm
     I32EnumAttrCase<"GroupedGemmSwiglu", 8, "grouped_gemm_swiglu">,
     I32EnumAttrCase<"MoeCombine", 9, "moe_combine">,
     I32EnumAttrCase<"Embedding", 10, "embedding">,
-    I32EnumAttrCase<"Gather", 11, "gather">]> {
+    I32EnumAttrCase<"Gather", 11, "gather">,
+    I32EnumAttrCase<"Copy", 12, "copy">,
+    I32EnumAttrCase<"Reduce", 13, "reduce">,
+    I32EnumAttrCase<"Softmax", 14, "softmax">,
+    I32EnumAttrCase<"Matmul", 15, "matmul">,
+    I32EnumAttrCase<"LayerNorm", 16, "layer_norm">]> {
   let cppNamespace = "::mm";
 }
 

@@ -29,6 +29,11 @@ std::optional<KernelKind> kernelKind(Operation *op) {
       .Case([](MoeDispatchOp) { return KernelKind::MoeDispatch; })
       .Case([](AttentionOp) { return KernelKind::Attention; })
       .Case([](LightningAttentionOp) { return KernelKind::Lightning; })
+      .Case<TransposeOp, SliceOp, ConcatOp>([](Operation *) { return KernelKind::Copy; })
+      .Case([](ReduceOp) { return KernelKind::Reduce; })
+      .Case<SoftmaxOp, LogSoftmaxOp>([](Operation *) { return KernelKind::Softmax; })
+      .Case([](MatmulOp) { return KernelKind::Matmul; })
+      .Case([](LayerNormOp) { return KernelKind::LayerNorm; })
       .Default([](Operation *) { return std::nullopt; });
 }
 

@@ -52,6 +52,9 @@ FailureOr<KernelOp> outlineKernel(RewriterBase &rewriter, KernelKind kind,
     for (auto [res, in] : inPlace)
       if (res == r && inputs.contains(in))
         index = std::distance(inputs.begin(), llvm::find(inputs, in));
+    // One buffer is updated in place by one result at most.
+    if (llvm::is_contained(inPlaceIndex, index))
+      index = -1;
     inPlaceIndex.push_back(index);
   }
   bool anyInPlace = llvm::any_of(inPlaceIndex, [](int64_t i) { return i >= 0; });

@@ -205,7 +205,12 @@ void ReferenceExecutor::Impl::execute(Operation &op, Env &env) {
       .Case([&](SwigluOp s) { results.push_back(ref::swiglu(in(s.getGate()), in(s.getUp()))); })
       .Case([&](CastOp c) {
         bool toFloat = llvm::isa<FloatType>(c.getType().getElementType());
-        results.push_back(in(c.getInput()).to(toFloat ? options.precision : DType::I64));
+        Tensor converted = in(c.getInput()).to(toFloat ? options.precision : DType::I64);
+        Type to = c.getType().getElementType();
+        if (to.isBF16() || to.isF16()) // stored wide, rounded to the format's values
+          converted = ref::roundToFormat(converted, to.isBF16() ? ref::NarrowFloat::BF16
+                                                                : ref::NarrowFloat::F16);
+        results.push_back(converted);
       })
       .Case([&](RmsNormOp n) {
         results.push_back(
@@ -238,7 +243,10 @@ void ReferenceExecutor::Impl::execute(Operation &op, Env &env) {
         std::optional<Tensor> kc, vc, pos = opt(a.getCachePositions());
         if (a.hasCache()) {
           kc = take(env, a.getKeyCache(), &op);
-          vc = take(env, a.getValueCache(), &op);
+          // One tensor as both caches: each result is that tensor updated
+          // with its own rows (value semantics), so they cannot share storage.
+          vc = a.getValueCache() == a.getKeyCache() ? kc->clone()
+                                                    : take(env, a.getValueCache(), &op);
         }
         auto r = ref::attention(q, in(a.getKey()), in(a.getValue()), a.getCausal(), scale,
                                 std::move(kc), std::move(vc), ptr(pos));

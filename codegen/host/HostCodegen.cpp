@@ -67,6 +67,16 @@ private:
   LogicalResult emitCombine();
   LogicalResult emitEmbedding();
   LogicalResult emitGather();
+  LogicalResult emitCopy();
+  LogicalResult emitReduce();
+  LogicalResult emitSoftmax();
+  LogicalResult emitMatmul();
+  LogicalResult emitLayerNorm();
+
+  /// The one op of a single-op kernel whose operands are all kernel inputs.
+  template <typename Op> FailureOr<Op> singleOp();
+  /// `const int64_t <name>[] = {d0, d1, ...};` with the dims of top-level `v`.
+  std::string shapeArray(const std::string &name, Value v) const;
 
   const WeightTypes &weightTypes;
   std::string name;
@@ -75,7 +85,7 @@ private:
 
 std::string KernelEmitter::weightType(unsigned i) const {
   auto param = kernel.getInputs()[i].getDefiningOp<ParamOp>();
-  if (!param)
+  if (!param || isInteger(param)) // integer weights are plain int64 tensors
     return "";
   auto it = weightTypes.find(param.getName());
   return it == weightTypes.end() ? "float" : it->second == "bf16" ? "mmh::bf16" : "float";
@@ -355,6 +365,154 @@ LogicalResult KernelEmitter::emitGather() {
   return success();
 }
 
+template <typename Op> FailureOr<Op> KernelEmitter::singleOp() {
+  SmallVector<Operation *> ops = bodyOps(kernel);
+  auto op = ops.size() == 1 ? llvm::dyn_cast<Op>(ops.front()) : Op();
+  if (!op)
+    return fail("expected one " + Op::getOperationName().str());
+  for (Value v : op->getOperands())
+    if (!topLevel(v))
+      return fail("every operand must be a kernel input");
+  if (op->getNumResults() != kernel.getNumResults())
+    return fail("every result must be a kernel result");
+  return op;
+}
+
+std::string KernelEmitter::shapeArray(const std::string &arrayName, Value v) const {
+  int64_t rank = llvm::cast<RankedTensorType>(v.getType()).getRank();
+  if (rank > 16)
+    return "#error more than 16 dims\n";
+  std::string s = "  const int64_t " + arrayName + "[] = {";
+  for (int64_t d = 0; d < rank; ++d)
+    s += (d ? ", " : "") + dims(v, d, d + 1);
+  return s + (rank ? "};\n" : "1};\n");
+}
+
+LogicalResult KernelEmitter::emitCopy() {
+  Operation *op = bodyOps(kernel).size() == 1 ? bodyOps(kernel).front() : nullptr;
+  if (!op || !isa<TransposeOp, SliceOp, ConcatOp>(op))
+    return fail("expected one mm.transpose, mm.slice or mm.concat");
+  for (Value v : op->getOperands())
+    if (!topLevel(v))
+      return fail("every operand must be a kernel input");
+  Value out = kernel.getResult(0);
+  int64_t rank = llvm::cast<RankedTensorType>(out.getType()).getRank();
+  if (auto t = dyn_cast<TransposeOp>(op)) {
+    std::string perm;
+    for (int64_t p : t.getPermutation())
+      perm += std::to_string(p) + ", ";
+    body += shapeArray("in_shape", topLevel(t.getInput()));
+    body += "  static const int64_t perm[] = {" + perm + "0};\n";
+    body += llvm::formatv("  mmh::transpose({0}, in_shape, {1}, perm, out0);\n  return 0;\n",
+                          pointer(t.getInput()), rank)
+                .str();
+    return success();
+  }
+  if (auto sl = dyn_cast<SliceOp>(op)) {
+    int64_t dim = static_cast<int64_t>(sl.getDim());
+    if (dim < 0)
+      dim += rank;
+    std::optional<uint64_t> end = sl.getEnd();
+    body += shapeArray("in_shape", topLevel(sl.getInput()));
+    body += llvm::formatv("  return mmh::slice(ctx, {0}, in_shape, {1}, {2}, int64_t({3}), {4}, "
+                          "int64_t({5}), int64_t({6}), {7}, out0);\n",
+                          pointer(sl.getInput()), rank, dim, int64_t(sl.getStart()),
+                          end ? "true" : "false", end ? int64_t(*end) : int64_t(0),
+                          int64_t(sl.getStep()), dims(out, dim, dim + 1))
+                .str();
+    return success();
+  }
+  auto c = cast<ConcatOp>(op);
+  int64_t dim = static_cast<int64_t>(c.getDim());
+  if (dim < 0)
+    dim += rank;
+  body += shapeArray("out_shape", out);
+  body += "  int64_t offset = 0;\n";
+  for (auto [i, v] : llvm::enumerate(c.getInputs())) {
+    std::string shape = "in_shape" + std::to_string(i);
+    body += shapeArray(shape, topLevel(v));
+    body += llvm::formatv("  mmh::copy_into({0}, {1}, {2}, out0, out_shape, {3}, offset);\n"
+                          "  offset += {1}[{3}];\n",
+                          pointer(v), shape, rank, dim)
+                .str();
+  }
+  body += "  return 0;\n";
+  return success();
+}
+
+LogicalResult KernelEmitter::emitReduce() {
+  auto r = singleOp<ReduceOp>();
+  if (failed(r))
+    return failure();
+  ReduceOp op = *r;
+  Value in = topLevel(op.getInput());
+  int64_t rank = llvm::cast<RankedTensorType>(in.getType()).getRank();
+  if (isInteger(in) && op.getKind() == ReduceKind::Mean)
+    return fail("the mean of an integer tensor has no host template");
+  std::vector<bool> reduced(rank, false);
+  for (int64_t d : op.getDims())
+    reduced[d < 0 ? d + rank : d] = true;
+  std::string flags;
+  for (bool b : reduced)
+    flags += b ? "true, " : "false, ";
+  body += shapeArray("in_shape", in);
+  body += "  static const bool reduced[] = {" + flags + "false};\n";
+  body += llvm::formatv("  mmh::reduce(mmh::reduce_{0}, {1}, in_shape, {2}, reduced, out0);\n"
+                        "  return 0;\n",
+                        stringifyReduceKind(op.getKind()), pointer(op.getInput()), rank)
+              .str();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitSoftmax() {
+  Operation *op = bodyOps(kernel).size() == 1 ? bodyOps(kernel).front() : nullptr;
+  if (!op || !isa<SoftmaxOp, LogSoftmaxOp>(op) || !topLevel(op->getOperand(0)))
+    return fail("expected one mm.softmax or mm.log_softmax of a kernel input");
+  Value in = topLevel(op->getOperand(0));
+  int64_t rank = llvm::cast<RankedTensorType>(in.getType()).getRank();
+  int64_t dim = isa<SoftmaxOp>(op) ? static_cast<int64_t>(cast<SoftmaxOp>(op).getDim())
+                                   : static_cast<int64_t>(cast<LogSoftmaxOp>(op).getDim());
+  if (dim < 0)
+    dim += rank;
+  body += llvm::formatv("  mmh::softmax({0}, {1}, {2}, {3}, {4}, out0);\n  return 0;\n",
+                        pointer(op->getOperand(0)), dims(in, 0, dim), dims(in, dim, dim + 1),
+                        dims(in, dim + 1, rank), isa<LogSoftmaxOp>(op) ? "true" : "false")
+              .str();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitMatmul() {
+  auto m = singleOp<MatmulOp>();
+  if (failed(m))
+    return failure();
+  MatmulOp op = *m;
+  auto rank = [](Value v) { return llvm::cast<RankedTensorType>(v.getType()).getRank(); };
+  Value a = topLevel(op.getLhs()), b = topLevel(op.getRhs()), out = kernel.getResult(0);
+  body += shapeArray("a_shape", a) + shapeArray("b_shape", b) + shapeArray("out_shape", out);
+  body += llvm::formatv("  mmh::matmul({0}, a_shape, {1}, {2}, {3}, b_shape, {4}, {5}, out0, "
+                        "out_shape, {6});\n  return 0;\n",
+                        pointer(op.getLhs()), rank(a), op.getTransposeLhs() ? "true" : "false",
+                        pointer(op.getRhs()), rank(b), op.getTransposeRhs() ? "true" : "false",
+                        rank(out))
+              .str();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitLayerNorm() {
+  auto n = singleOp<LayerNormOp>();
+  if (failed(n))
+    return failure();
+  LayerNormOp op = *n;
+  Value x = topLevel(op.getInput());
+  int64_t rank = llvm::cast<RankedTensorType>(x.getType()).getRank();
+  body += llvm::formatv("  mmh::layer_norm({0}, {1}, {2}, {3}, {4}, {5}, out0);\n  return 0;\n",
+                        pointer(op.getInput()), dims(x, 0, rank - 1), dims(x, rank - 1, rank),
+                        floatLiteral(op.getEpsilon().convertToDouble()), pointer(op.getWeight()),
+                        pointer(op.getBias()))
+              .str();
+  return success();
+}
+
 FailureOr<GeneratedKernel> KernelEmitter::emit() {
   LogicalResult ok = [&] {
     switch (kernel.getKind()) {
@@ -382,6 +540,16 @@ FailureOr<GeneratedKernel> KernelEmitter::emit() {
       return emitEmbedding();
     case KernelKind::Gather:
       return emitGather();
+    case KernelKind::Copy:
+      return emitCopy();
+    case KernelKind::Reduce:
+      return emitReduce();
+    case KernelKind::Softmax:
+      return emitSoftmax();
+    case KernelKind::Matmul:
+      return emitMatmul();
+    case KernelKind::LayerNorm:
+      return emitLayerNorm();
     }
     return fail("no host generator");
   }();

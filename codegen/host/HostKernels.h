@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -41,6 +42,7 @@ namespace mmh {
 using bf16 = uint16_t;
 
 inline float load(const float *p, int64_t i) { return p[i]; }
+inline int64_t load(const int64_t *p, int64_t i) { return p[i]; }
 inline float load(const bf16 *p, int64_t i) {
   uint32_t bits = uint32_t(p[i]) << 16;
   float f;
@@ -53,6 +55,27 @@ inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 inline float gelu(float x) { return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f)); }
 inline float gelu_tanh(float x) {
   return 0.5f * x * (1.0f + std::tanh(0.79788456080286536f * (x + 0.044715f * x * x * x)));
+}
+
+/// x rounded to the nearest bf16 value (ties to even), as a float.
+inline float round_bf16(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, 4);
+  if ((bits & 0x7f800000u) == 0x7f800000u) // inf and NaN stay
+    return x;
+  bits = (bits + 0x7fffu + ((bits >> 16) & 1)) & 0xffff0000u;
+  std::memcpy(&x, &bits, 4);
+  return x;
+}
+
+/// x rounded to the nearest IEEE half value (ties to even), as a float.
+inline float round_f16(float x) {
+  if (!std::isfinite(x) || x == 0.0f)
+    return x;
+  int e = std::ilogb(x);
+  float quantum = std::ldexp(1.0f, std::max(e, -14) - 10);
+  float r = std::nearbyint(x / quantum) * quantum;
+  return std::fabs(r) > 65504.0f ? std::copysign(INFINITY, x) : r;
 }
 
 inline int fail(const mm_kernel_ctx *c, const char *message) {
@@ -408,6 +431,233 @@ inline int moe_combine(const mm_kernel_ctx *c, const float *y, const int64_t *or
       epilogue(t, d, acc);
     }
   return 0;
+}
+
+//===--- copies: transpose, slice, concat ---------------------------------===//
+
+/// Row-major strides of `shape`.
+inline void row_major_strides(const int64_t *shape, int rank, int64_t *strides) {
+  int64_t s = 1;
+  for (int k = rank - 1; k >= 0; --k) {
+    strides[k] = s;
+    s *= shape[k];
+  }
+}
+
+/// For every index c of `shape`: out[out_offset + c . out_strides] =
+/// in[in_offset + c . in_strides] (bf16 weights widen as they are read).
+template <typename In, typename Out>
+inline void strided_copy(const In *in, int64_t in_offset, const int64_t *in_strides, Out *out,
+                         int64_t out_offset, const int64_t *out_strides, const int64_t *shape,
+                         int rank) {
+  int64_t n = 1;
+  for (int k = 0; k < rank; ++k)
+    n *= shape[k];
+#pragma omp parallel for schedule(static) if (n > (1 << 16))
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t rest = i, src = in_offset, dst = out_offset;
+    for (int k = rank - 1; k >= 0; --k) {
+      int64_t c = rest % shape[k];
+      rest /= shape[k];
+      src += c * in_strides[k];
+      dst += c * out_strides[k];
+    }
+    out[dst] = load(in, src);
+  }
+}
+
+/// out = in transposed: out.shape[k] = in.shape[perm[k]].
+template <typename In, typename Out>
+inline void transpose(const In *in, const int64_t *in_shape, int rank, const int64_t *perm,
+                      Out *out) {
+  int64_t in_strides[16], shape[16], src[16], dst[16];
+  row_major_strides(in_shape, rank, in_strides);
+  for (int k = 0; k < rank; ++k) {
+    shape[k] = in_shape[perm[k]];
+    src[k] = in_strides[perm[k]];
+  }
+  row_major_strides(shape, rank, dst);
+  strided_copy(in, 0, src, out, 0, dst, shape, rank);
+}
+
+/// Python's in[..., start:end:step, ...] on `dim` (step > 0; has_end false:
+/// to the end). Returns the length taken, which must match the result type.
+template <typename In, typename Out>
+inline int slice(const mm_kernel_ctx *c, const In *in, const int64_t *in_shape, int rank, int dim,
+                 int64_t start, bool has_end, int64_t end, int64_t step, int64_t want,
+                 Out *out) {
+  int64_t n = in_shape[dim];
+  start = start < 0 ? std::max<int64_t>(start + n, 0) : std::min(start, n);
+  end = !has_end ? n : end < 0 ? std::max<int64_t>(end + n, 0) : std::min(end, n);
+  int64_t len = end > start ? (end - start + step - 1) / step : 0;
+  if (len != want) {
+    std::snprintf(c->error, size_t(c->error_size),
+                  "mm.slice: takes %lld of %lld elements, the result type has %lld",
+                  (long long)len, (long long)n, (long long)want);
+    return 1;
+  }
+  int64_t in_strides[16], shape[16], src[16], dst[16];
+  row_major_strides(in_shape, rank, in_strides);
+  for (int k = 0; k < rank; ++k) {
+    shape[k] = k == dim ? len : in_shape[k];
+    src[k] = k == dim ? in_strides[k] * step : in_strides[k];
+  }
+  row_major_strides(shape, rank, dst);
+  strided_copy(in, start * in_strides[dim], src, out, 0, dst, shape, rank);
+  return 0;
+}
+
+/// Copies `in` into `out` (of `out_shape`) at `offset` along `dim`: one
+/// operand of a concatenation.
+template <typename In, typename Out>
+inline void copy_into(const In *in, const int64_t *in_shape, int rank, Out *out,
+                      const int64_t *out_shape, int dim, int64_t offset) {
+  int64_t src[16], dst[16];
+  row_major_strides(in_shape, rank, src);
+  row_major_strides(out_shape, rank, dst);
+  strided_copy(in, 0, src, out, offset * dst[dim], dst, in_shape, rank);
+}
+
+//===--- reductions -------------------------------------------------------===//
+
+enum reduce_kind { reduce_sum, reduce_mean, reduce_max, reduce_min, reduce_prod };
+
+/// Reduces `in` over the dims flagged in `reduced` (the result drops or keeps
+/// them: same element order either way). Float sums accumulate in double.
+template <typename T>
+inline void reduce(reduce_kind kind, const T *in, const int64_t *shape, int rank,
+                   const bool *reduced, T *out) {
+  using Acc = std::conditional_t<std::is_integral_v<T>, int64_t, double>;
+  int64_t strides[16], keptSize[16], keptStride[16], redSize[16], redStride[16];
+  row_major_strides(shape, rank, strides);
+  int kept = 0, red = 0;
+  int64_t outer = 1, count = 1;
+  for (int k = 0; k < rank; ++k) {
+    if (reduced[k]) {
+      redSize[red] = shape[k];
+      redStride[red++] = strides[k];
+      count *= shape[k];
+    } else {
+      keptSize[kept] = shape[k];
+      keptStride[kept++] = strides[k];
+      outer *= shape[k];
+    }
+  }
+#pragma omp parallel for schedule(static) if (outer * count > (1 << 16))
+  for (int64_t o = 0; o < outer; ++o) {
+    int64_t base = 0, rest = o;
+    for (int k = kept - 1; k >= 0; --k) {
+      base += (rest % keptSize[k]) * keptStride[k];
+      rest /= keptSize[k];
+    }
+    Acc acc = kind == reduce_prod ? Acc(1) : Acc(0);
+    for (int64_t r = 0; r < count; ++r) {
+      int64_t at = base, left = r;
+      for (int k = red - 1; k >= 0; --k) {
+        at += (left % redSize[k]) * redStride[k];
+        left /= redSize[k];
+      }
+      Acc v = Acc(in[at]);
+      if (r == 0 && (kind == reduce_max || kind == reduce_min))
+        acc = v;
+      else if (kind == reduce_sum || kind == reduce_mean)
+        acc += v;
+      else if (kind == reduce_prod)
+        acc *= v;
+      else if (kind == reduce_max)
+        acc = (v > acc || v != v) ? v : acc; // NaN propagates
+      else
+        acc = (v < acc || v != v) ? v : acc;
+    }
+    if (kind == reduce_mean)
+      acc /= Acc(count);
+    out[o] = T(acc);
+  }
+}
+
+/// (log_)softmax along the middle axis of [outer, len, inner], max-subtracted.
+inline void softmax(const float *x, int64_t outer, int64_t len, int64_t inner, bool log,
+                    float *out) {
+#pragma omp parallel for collapse(2) schedule(static) if (outer * len * inner > (1 << 16))
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      const float *row = x + o * len * inner + i;
+      float *dst = out + o * len * inner + i;
+      float max = -INFINITY;
+      for (int64_t j = 0; j < len; ++j)
+        max = std::max(max, row[j * inner]);
+      double sum = 0;
+      for (int64_t j = 0; j < len; ++j)
+        sum += std::exp(double(row[j * inner] - max));
+      float logSum = float(std::log(sum));
+      for (int64_t j = 0; j < len; ++j)
+        dst[j * inner] = log ? row[j * inner] - max - logSum
+                             : float(std::exp(double(row[j * inner] - max)) / sum);
+    }
+}
+
+//===--- batched matmul and LayerNorm -------------------------------------===//
+
+/// out[..., m, n] = sum_k a[..., m, k] * b[..., k, n] (a stored [..., K, M]
+/// when ta, b stored [..., N, K] when tb); batch dims broadcast as in NumPy.
+template <typename A, typename B>
+inline void matmul(const A *a, const int64_t *a_shape, int a_rank, bool ta, const B *b,
+                   const int64_t *b_shape, int b_rank, bool tb, float *out,
+                   const int64_t *out_shape, int out_rank) {
+  const int64_t M = out_shape[out_rank - 2], N = out_shape[out_rank - 1];
+  const int64_t K = ta ? a_shape[a_rank - 2] : a_shape[a_rank - 1];
+  int batch_rank = out_rank - 2;
+  int64_t batches = 1;
+  for (int k = 0; k < batch_rank; ++k)
+    batches *= out_shape[k];
+#pragma omp parallel for collapse(2) schedule(static) if (batches * M * N * K > (1 << 16))
+  for (int64_t bi = 0; bi < batches; ++bi)
+    for (int64_t m = 0; m < M; ++m) {
+      // The batch offsets of a and b: right-aligned, size-1 dims broadcast.
+      int64_t a_off = 0, b_off = 0, a_stride = M * K, b_stride = K * N, rest = bi;
+      for (int k = batch_rank - 1; k >= 0; --k) {
+        int64_t c = rest % out_shape[k];
+        rest /= out_shape[k];
+        int ak = k - (out_rank - a_rank), bk = k - (out_rank - b_rank);
+        if (ak >= 0) {
+          a_off += (a_shape[ak] == 1 ? 0 : c) * a_stride;
+          a_stride *= a_shape[ak];
+        }
+        if (bk >= 0) {
+          b_off += (b_shape[bk] == 1 ? 0 : c) * b_stride;
+          b_stride *= b_shape[bk];
+        }
+      }
+      float *row = out + (bi * M + m) * N;
+      for (int64_t n = 0; n < N; ++n) {
+        float acc = 0;
+        for (int64_t k = 0; k < K; ++k)
+          acc += load(a, a_off + (ta ? k * M + m : m * K + k)) *
+                 load(b, b_off + (tb ? n * K + k : k * N + n));
+        row[n] = acc;
+      }
+    }
+}
+
+/// LayerNorm over rows of N: (x - mean) / sqrt(var + eps) * g + beta, with
+/// the biased variance accumulated in double.
+template <typename X, typename G, typename Bias>
+inline void layer_norm(const X *x, int64_t rows, int64_t N, float eps, const G *g,
+                       const Bias *beta, float *out) {
+#pragma omp parallel for schedule(static) if (rows * N > (1 << 15))
+  for (int64_t r = 0; r < rows; ++r) {
+    double mean = 0, var = 0;
+    for (int64_t i = 0; i < N; ++i)
+      mean += load(x, r * N + i);
+    mean /= double(N);
+    for (int64_t i = 0; i < N; ++i) {
+      double d = load(x, r * N + i) - mean;
+      var += d * d;
+    }
+    float inv = float(1.0 / std::sqrt(var / double(N) + double(eps)));
+    for (int64_t i = 0; i < N; ++i)
+      out[r * N + i] = (load(x, r * N + i) - float(mean)) * inv * load(g, i) + load(beta, i);
+  }
 }
 
 } // namespace mmh

@@ -29,6 +29,8 @@ LogicalResult KernelOp::verify() {
       if (in < 0 || in >= static_cast<int64_t>(getInputs().size()))
         return emitOpError("in_place entry ")
                << r << " names input " << in << ", which does not exist";
+      if (llvm::count(*inPlace, in) > 1)
+        return emitOpError("in_place names input ") << in << " for more than one result";
       if (getInputs()[in].getType() != getResult(r).getType())
         return emitOpError("result ")
                << r << " cannot overwrite input " << in << " of another type";

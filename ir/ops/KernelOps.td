@@ -21,7 +21,9 @@ def MM_KernelOp : MM_Op<"kernel", [IsolatedFromAbove, RecursiveMemoryEffects,
     epilogue), `elementwise`, `attention` (RoPE + grouped-query attention with
     a KV cache), `lightning` (the q/k/v slices + lightning attention),
     `moe_router`, `moe_dispatch`, `grouped_gemm`, `grouped_gemm_swiglu`,
-    `moe_combine` (with an elementwise epilogue), `embedding`, `gather`.
+    `moe_combine` (with an elementwise epilogue), `embedding`, `gather`,
+    `copy` (transpose, slice, concat), `reduce`, `softmax` (and log-softmax),
+    `matmul` (batched), `layer_norm`.
     `in_place`, when present, gives for each result the input whose buffer it
     may overwrite (-1: none): KV caches and lightning states update in place.
 

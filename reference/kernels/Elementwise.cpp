@@ -138,6 +138,39 @@ Tensor binary(BinaryKind kind, const Tensor &a, const Tensor &b) {
                    [&](auto tag) { return binaryTyped<decltype(tag)>(kind, a, b); });
 }
 
+namespace {
+/// The nearest value with `digits` significand bits, exponent >= minExp
+/// (subnormals below), ties to even (nearbyint's default rounding).
+double roundTo(double x, int digits, int minExp, double maxFinite) {
+  if (!std::isfinite(x) || x == 0.0)
+    return x;
+  double quantum = std::ldexp(1.0, std::max(std::ilogb(x), minExp) - (digits - 1));
+  double r = std::nearbyint(x / quantum) * quantum;
+  return std::fabs(r) > maxFinite ? std::copysign(INFINITY, x) : r;
+}
+} // namespace
+
+Tensor roundToFormat(const Tensor &x, NarrowFloat format) {
+  if (x.dtype() == DType::I64)
+    throw makeError("mm.cast: rounding an integer tensor to a float format");
+  bool bf16 = format == NarrowFloat::BF16;
+  int digits = bf16 ? 8 : 11, minExp = bf16 ? -126 : -14;
+  double maxFinite = bf16 ? 3.38953138925153547590470800371487866880e38 : 65504.0;
+  Tensor out = Tensor::empty(x.dtype(), x.shape());
+  Tensor in = x.to(DType::F64);
+  const double *src = in.data<double>();
+  if (x.dtype() == DType::F64) {
+    double *dst = out.data<double>();
+    for (int64_t i = 0; i < x.numel(); ++i)
+      dst[i] = roundTo(src[i], digits, minExp, maxFinite);
+  } else {
+    float *dst = out.data<float>();
+    for (int64_t i = 0; i < x.numel(); ++i)
+      dst[i] = static_cast<float>(roundTo(src[i], digits, minExp, maxFinite));
+  }
+  return out;
+}
+
 Tensor swiglu(const Tensor &gate, const Tensor &up) {
   expectSameType(gate, up, "mm.swiglu");
   if (gate.shape() != up.shape())

@@ -28,6 +28,11 @@ Tensor unary(UnaryKind kind, const Tensor &x);
 Tensor binary(BinaryKind kind, const Tensor &a, const Tensor &b);
 Shape broadcastShape(const Shape &a, const Shape &b);
 Tensor swiglu(const Tensor &gate, const Tensor &up);
+/// mm.cast to a narrower float type: every value rounded to the nearest value
+/// of that format (ties to even; beyond its largest finite value, infinity),
+/// kept in x's dtype.
+enum class NarrowFloat { BF16, F16 };
+Tensor roundToFormat(const Tensor &x, NarrowFloat format);
 
 //===--- norms, linear algebra --------------------------------------------===//
 Tensor rmsNorm(const Tensor &x, const Tensor &weight, double eps);

@@ -1171,3 +1171,16 @@ func.func @symbol_max_zero(%x: tensor<4xf32>) attributes {mm.symbol_max = {N = 0
 func.func @misspelt_attr(%x: tensor<4xf32>) attributes {mm.arena = 4 : i64} {
   return
 }
+
+// -----
+
+func.func @in_place_twice(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  // expected-error @+1 {{in_place names input 0 for more than one result}}
+  %0:2 = mm.kernel elementwise (%x) {in_place = array<i64: 0, 0>} : (tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  ^bb0(%a: tensor<4xf32>):
+    %1 = mm.relu %a : tensor<4xf32>
+    %2 = mm.neg %a : tensor<4xf32>
+    mm.yield %1, %2 : tensor<4xf32>, tensor<4xf32>
+  }
+  return %0#0, %0#1 : tensor<4xf32>, tensor<4xf32>
+}
