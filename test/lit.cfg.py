@@ -20,3 +20,10 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(["mm-opt", "mm-run", "mm-compile"], [config.mm_tools_dir])
 config.substitutions.append(("%data", os.path.join(config.mm_src_root, "test", "data")))
+
+# The CUDA toolkit's nvcc, where installed: emitted kernels must compile with
+# plain `nvcc -arch=sm_90` (no GPU needed).
+nvcc = "/usr/local/cuda/bin/nvcc"
+if os.path.exists(nvcc):
+    config.available_features.add("nvcc")
+    config.substitutions.append(("%nvcc", nvcc))

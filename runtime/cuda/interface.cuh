@@ -11,6 +11,16 @@
 #ifndef MM_CUDA_INTERFACE_CUH
 #define MM_CUDA_INTERFACE_CUH
 
+// The helpers below run on both sides: host code sizes launches with them and
+// device code sizes its tiles. Under a CUDA compiler (nvcc, NVRTC) they are
+// __host__ __device__, so plain `nvcc -arch=sm_90` compiles every generated
+// kernel without --expt-relaxed-constexpr.
+#if defined(__CUDACC__)
+#define MMK_HD __host__ __device__
+#else
+#define MMK_HD
+#endif
+
 namespace mmk {
 
 /// Values written to a kernel's `int *error` flag (the first error wins, via
@@ -27,10 +37,10 @@ enum ErrorCode : int {
   kSharedMemoryTooSmall = 7, // launched with less dynamic shared memory than needed
 };
 
-constexpr long long ceilDiv(long long a, long long b) { return (a + b - 1) / b; }
-constexpr int minInt(int a, int b) { return a < b ? a : b; }
-constexpr int maxInt(int a, int b) { return a > b ? a : b; }
-constexpr int gcdInt(int a, int b) { return b == 0 ? a : gcdInt(b, a % b); }
+MMK_HD constexpr long long ceilDiv(long long a, long long b) { return (a + b - 1) / b; }
+MMK_HD constexpr int minInt(int a, int b) { return a < b ? a : b; }
+MMK_HD constexpr int maxInt(int a, int b) { return a > b ? a : b; }
+MMK_HD constexpr int gcdInt(int a, int b) { return b == 0 ? a : gcdInt(b, a % b); }
 
 /// Padding (in floats) added to each row of a shared-memory tile: keeps rows
 /// 16-byte aligned for float4 access and spreads consecutive rows over banks.
@@ -40,14 +50,14 @@ inline constexpr int kSmemPad = 4;
 
 /// Threads of a kernel that handles one row of `width` floats per block:
 /// enough to keep at most 8 values per thread, a multiple of 32, <= 1024.
-constexpr int rowThreads(int width) {
+MMK_HD constexpr int rowThreads(int width) {
   return width <= 256 ? 32 * maxInt(1, minInt(8, (width + 31) / 32))
                       : minInt(1024, 32 * (int)ceilDiv(ceilDiv(width, 8), 32));
 }
 /// Threads of the flat elementwise kernels (unary, swiglu, epilogue, converts).
 inline constexpr int kElementwiseThreads = 256;
 /// Grid of the flat elementwise kernels for n elements (grid-stride loops cap it).
-constexpr long long elementwiseBlocks(long long n) {
+MMK_HD constexpr long long elementwiseBlocks(long long n) {
   return n <= 0
              ? 1
              : (ceilDiv(n, kElementwiseThreads) < 65536 ? ceilDiv(n, kElementwiseThreads) : 65536);
@@ -59,23 +69,23 @@ inline constexpr int kAttentionThreads = 256;
 inline constexpr int kAttentionKeyTile = 64;
 /// Query tokens per prefill CTA: a CTA holds every query head of one KV head
 /// for those tokens, rows = tokens * group, a multiple of 32.
-constexpr int attentionQueryTile(int group) { return (32 / gcdInt(group, 32)); }
-constexpr int attentionPrefillRows(int group) { return attentionQueryTile(group) * group; }
+MMK_HD constexpr int attentionQueryTile(int group) { return (32 / gcdInt(group, 32)); }
+MMK_HD constexpr int attentionPrefillRows(int group) { return attentionQueryTile(group) * group; }
 /// Dynamic shared memory of the prefill / decode kernels: Q rows, a K tile, a V
 /// tile, the probabilities, then per row the visible key count (int64) and
 /// three floats (rescale factor, running sum, running max).
-constexpr unsigned attentionSharedBytes(int rows, int headDim, int keyTile) {
+MMK_HD constexpr unsigned attentionSharedBytes(int rows, int headDim, int keyTile) {
   return (unsigned)(4 * (rows * (headDim + kSmemPad) + 2 * keyTile * (headDim + kSmemPad) +
                          rows * (keyTile + kSmemPad)) +
                     20 * rows);
 }
 /// Decode: one CTA per (split, kv head, sequence); rows = group.
-constexpr int attentionDecodeThreads(int group) { return 16 * minInt(group, 16); }
+MMK_HD constexpr int attentionDecodeThreads(int group) { return 16 * minInt(group, 16); }
 /// Floats per (sequence, query head, split) of the decode partial buffer:
 /// unnormalised output [D], running max, running sum.
-constexpr int attentionDecodePartialFloats(int headDim) { return headDim + 2; }
+MMK_HD constexpr int attentionDecodePartialFloats(int headDim) { return headDim + 2; }
 /// Keys per decode split for `splits` splits over a cache of `capacity` rows.
-constexpr long long attentionDecodeKeysPerSplit(long long capacity, int splits) {
+MMK_HD constexpr long long attentionDecodeKeysPerSplit(long long capacity, int splits) {
   return ceilDiv(ceilDiv(capacity, splits), kAttentionKeyTile) * kAttentionKeyTile;
 }
 
@@ -83,26 +93,26 @@ constexpr long long attentionDecodeKeysPerSplit(long long capacity, int splits) 
 
 inline constexpr int kLightningThreads = 256;
 /// Rows of a block handled by one output CTA (and the key tile width).
-constexpr int lightningRowTile(int blockSize) { return blockSize < 64 ? blockSize : 64; }
+MMK_HD constexpr int lightningRowTile(int blockSize) { return blockSize < 64 ? blockSize : 64; }
 /// Key/value rows staged per step by the block-state kernel (block sizes are
 /// multiples of 16).
-constexpr int lightningStateChunk(int blockSize) { return blockSize % 32 == 0 ? 32 : 16; }
-constexpr long long lightningNumBlocks(long long tokens, int blockSize) {
+MMK_HD constexpr int lightningStateChunk(int blockSize) { return blockSize % 32 == 0 ? 32 : 16; }
+MMK_HD constexpr long long lightningNumBlocks(long long tokens, int blockSize) {
   return ceilDiv(tokens, blockSize);
 }
 /// Workspace of the block-wise prefill: one d x d state per (sequence, head, block).
-constexpr long long lightningWorkspaceFloats(long long batch, int heads, long long tokens,
+MMK_HD constexpr long long lightningWorkspaceFloats(long long batch, int heads, long long tokens,
                                              int headDim, int blockSize) {
   return batch * heads * lightningNumBlocks(tokens, blockSize) * headDim * headDim;
 }
-constexpr unsigned lightningOutputSharedBytes(int headDim, int blockSize) {
+MMK_HD constexpr unsigned lightningOutputSharedBytes(int headDim, int blockSize) {
   return (unsigned)(4 * (2 * lightningRowTile(blockSize) * (headDim + kSmemPad) +
                          lightningRowTile(blockSize) * (lightningRowTile(blockSize) + kSmemPad)));
 }
 inline constexpr int kLightningScanThreads = 256;
 /// Columns of the state handled by one decode CTA, and its threads.
-constexpr int lightningDecodeColTile(int headDim) { return headDim < 64 ? headDim : 64; }
-constexpr int lightningDecodeThreads(int headDim) {
+MMK_HD constexpr int lightningDecodeColTile(int headDim) { return headDim < 64 ? headDim : 64; }
+MMK_HD constexpr int lightningDecodeThreads(int headDim) {
   return (lightningDecodeColTile(headDim) / 4) *
          minInt(headDim, 256 / (lightningDecodeColTile(headDim) / 4));
 }
@@ -116,9 +126,9 @@ inline constexpr int kGroupedGemmRowTile = 64;
 inline constexpr int kGroupedGemmKTile = 32;
 /// Column tiles: a multiple of 16 (the tile GEMM's thread grid); columns past
 /// N in the last tile are computed from zeros and not stored.
-constexpr int roundUp16(int n) { return (n + 15) / 16 * 16; }
-constexpr int groupedGemmColTile(int n) { return n < 128 ? roundUp16(n) : 128; }
-constexpr int groupedSwigluColTile(int n) { return n < 64 ? roundUp16(n) : 64; }
+MMK_HD constexpr int roundUp16(int n) { return (n + 15) / 16 * 16; }
+MMK_HD constexpr int groupedGemmColTile(int n) { return n < 128 ? roundUp16(n) : 128; }
+MMK_HD constexpr int groupedSwigluColTile(int n) { return n < 64 ? roundUp16(n) : 64; }
 /// Decode-sized grouped GEMMs (mm_moe_grouped_gemv_kernel): one warp per
 /// output column and expert, the expert's rows in passes of kGroupedGemvRows.
 inline constexpr int kGroupedGemvThreads = 256;
@@ -128,7 +138,7 @@ inline constexpr int kGroupedGemvRows = 4;
 inline constexpr int kGroupedGemvMaxRows = 64;
 /// Row tiles to launch when the group sizes are only known on the device:
 /// sum_e ceil(count_e / TM) <= ceil(rows / TM) + E.
-constexpr long long groupedGemmRowTiles(long long rows, int experts) {
+MMK_HD constexpr long long groupedGemmRowTiles(long long rows, int experts) {
   return ceilDiv(rows, kGroupedGemmRowTile) + experts;
 }
 
