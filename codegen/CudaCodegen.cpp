@@ -125,17 +125,16 @@ LogicalResult CudaEmitter::emitElementwiseKernel() {
 }
 
 LogicalResult CudaEmitter::emitGemm() {
-  SmallVector<Operation *> ops = bodyOps(kernel);
-  auto linear = llvm::dyn_cast<LinearOp>(ops.front());
-  if (!linear || !topLevel(linear.getInput()) || !topLevel(linear.getWeight()))
-    return fail("expected a linear layer of kernel inputs first");
-  Value w = topLevel(linear.getWeight());
-  int64_t K = staticDim(w, 1), N = staticDim(w, 0);
+  auto parts = gemmParts();
+  if (failed(parts))
+    return failure();
+  LinearOp linear = parts->linear;
+  int64_t K = parts->K, N = parts->N;
   plan["x"] = int64_t(argIndex(linear.getInput()));
   plan["w"] = int64_t(argIndex(linear.getWeight()));
   plan["K"] = K;
   plan["N"] = N;
-  SmallVector<Operation *> epilogue(ops.begin() + 1, ops.end());
+  ArrayRef<Operation *> epilogue = parts->epilogue;
   if (Value bias = linear.getBias()) { // bias joins the epilogue: acc + b[n]
     if (!epilogue.empty() || kernel.getNumResults() != 1)
       return fail("a linear with a bias and an epilogue");
@@ -148,17 +147,15 @@ LogicalResult CudaEmitter::emitGemm() {
 }
 
 LogicalResult CudaEmitter::emitNorm() {
-  SmallVector<Operation *> ops = bodyOps(kernel);
-  auto normIt = llvm::find_if(ops, [](Operation *op) { return isa<RmsNormOp>(op); });
-  if (normIt == ops.end() || kernel.getNumResults() != 1)
+  auto parts = normParts();
+  if (failed(parts))
+    return failure();
+  if (kernel.getNumResults() != 1)
     return fail("expected one RMSNorm result");
-  auto norm = llvm::cast<RmsNormOp>(*normIt);
-  if (!topLevel(norm.getWeight()))
-    return fail("the norm weight must be a kernel input");
-  int64_t H = llvm::cast<RankedTensorType>(norm.getType()).getShape().back();
+  RmsNormOp norm = parts->norm;
+  int64_t H = parts->width;
   plan["H"] = H;
   Value out = kernel.getResult(0);
-  SmallVector<Operation *> before(ops.begin(), normIt), after(normIt + 1, ops.end());
   // Functors with every operand pointer (copied by value into the kernel).
   std::string members, init;
   for (auto [i, v] : llvm::enumerate(kernel.getInputs())) {
@@ -166,7 +163,7 @@ LogicalResult CudaEmitter::emitNorm() {
     init += std::string(i ? ", " : "") + "in" + std::to_string(i);
   }
   std::string pro = "    const mm_i64 i = r * " + std::to_string(H) + " + c;\n";
-  if (failed(emitElementwise(before, out, "i", "c", pro)))
+  if (failed(emitElementwise(parts->prologue, out, "i", "c", pro)))
     return failure();
   auto x = operand(norm.getInput(), out, "i", "c", pro);
   if (failed(x))
@@ -174,7 +171,7 @@ LogicalResult CudaEmitter::emitNorm() {
   names.clear();
   names[norm.getResult()] = "normed";
   std::string epi = "    const mm_i64 i = r * " + std::to_string(H) + " + c;\n";
-  if (failed(emitElementwise(after, out, "i", "c", epi)))
+  if (failed(emitElementwise(parts->epilogue, out, "i", "c", epi)))
     return failure();
   Value yielded = kernel.getBodyBlock().getTerminator()->getOperand(0);
   if (!names.count(yielded))
@@ -198,12 +195,11 @@ LogicalResult CudaEmitter::emitNorm() {
 }
 
 LogicalResult CudaEmitter::emitEmbedding() {
-  auto ops = bodyOps(kernel);
-  auto e = llvm::dyn_cast<EmbeddingOp>(ops.front());
-  if (ops.size() != 1 || !e || !topLevel(e.getTable()) || !topLevel(e.getIds()))
-    return fail("expected one mm.embedding of kernel inputs");
-  Value table = topLevel(e.getTable());
-  int64_t V = staticDim(table, 0), H = staticDim(table, 1);
+  auto parts = embeddingParts();
+  if (failed(parts))
+    return failure();
+  EmbeddingOp e = parts->op;
+  int64_t V = parts->vocab, H = parts->width;
   plan["ids"] = int64_t(argIndex(e.getIds()));
   plan["H"] = H;
   code += wrapper("emb", "mm_i64 count, int *error") +
@@ -215,13 +211,11 @@ LogicalResult CudaEmitter::emitEmbedding() {
 }
 
 LogicalResult CudaEmitter::emitGather() {
-  auto ops = bodyOps(kernel);
-  auto g = llvm::dyn_cast<GatherOp>(ops.front());
-  if (ops.size() != 1 || !g || g.getDim() != 1 || g.getBatchDims() != 1 ||
-      llvm::cast<RankedTensorType>(g.getInput().getType()).getRank() != 3 ||
-      llvm::cast<RankedTensorType>(g.getIndices().getType()).getRank() != 1)
-    return fail("only the per-sequence row gather ([B, T, D] by [B]) has a template");
-  int64_t D = staticDim(topLevel(g.getInput()), 2);
+  auto parts = rowGatherParts();
+  if (failed(parts))
+    return failure();
+  GatherOp g = parts->op;
+  int64_t D = parts->width;
   plan["x"] = int64_t(argIndex(g.getInput()));
   plan["ROW"] = D;
   code +=
@@ -234,13 +228,11 @@ LogicalResult CudaEmitter::emitGather() {
 }
 
 LogicalResult CudaEmitter::emitRouter() {
-  auto ops = bodyOps(kernel);
-  auto r = llvm::dyn_cast<MoeRouterOp>(ops.front());
-  if (ops.size() != 1 || !r || resultIndexOf(r.getWeights()) != 0u ||
-      resultIndexOf(r.getIndices()) != 1u)
-    return fail("expected one mm.moe_router");
-  Value logits = topLevel(r.getLogits());
-  int64_t E = llvm::cast<RankedTensorType>(logits.getType()).getShape().back();
+  auto parts = routerParts();
+  if (failed(parts))
+    return failure();
+  MoeRouterOp r = parts->op;
+  int64_t E = parts->experts;
   plan["E"] = E;
   plan["logits"] = int64_t(argIndex(r.getLogits()));
   code += wrapper("router", "mm_i64 tokens") +
@@ -251,14 +243,11 @@ LogicalResult CudaEmitter::emitRouter() {
 }
 
 LogicalResult CudaEmitter::emitDispatch() {
-  auto ops = bodyOps(kernel);
-  auto d = llvm::dyn_cast<MoeDispatchOp>(ops.front());
-  if (ops.size() != 1 || !d || kernel.getNumResults() != 3)
-    return fail("expected one mm.moe_dispatch with all three results");
-  Value x = topLevel(d.getInput()), idx = topLevel(d.getExpertIndices());
-  int64_t D = llvm::cast<RankedTensorType>(x.getType()).getShape().back();
-  int64_t k = llvm::cast<RankedTensorType>(idx.getType()).getShape().back();
-  int64_t E = static_cast<int64_t>(d.getNumExperts());
+  auto parts = dispatchParts();
+  if (failed(parts))
+    return failure();
+  MoeDispatchOp d = parts->op;
+  int64_t D = parts->width, k = parts->topK, E = parts->experts;
   plan["indices"] = int64_t(argIndex(d.getExpertIndices()));
   plan["D"] = D;
   code += wrapper("sort", "mm_i64 *rowOfSlot, mm_i64 slots, int *error") +
@@ -275,16 +264,11 @@ LogicalResult CudaEmitter::emitDispatch() {
 }
 
 LogicalResult CudaEmitter::emitGroupedSwiglu() {
-  SwigluOp s;
-  for (Operation *op : bodyOps(kernel))
-    if (auto sw = dyn_cast<SwigluOp>(op))
-      s = sw;
-  auto gate = s ? s.getGate().getDefiningOp<GroupedMatmulOp>() : GroupedMatmulOp();
-  auto up = s ? s.getUp().getDefiningOp<GroupedMatmulOp>() : GroupedMatmulOp();
-  if (!gate || !up || bodyOps(kernel).size() != 3)
-    return fail("expected swiglu of two grouped matmuls");
-  Value w = topLevel(gate.getWeight());
-  int64_t E = staticDim(w, 0), N = staticDim(w, 1), K = staticDim(w, 2);
+  auto parts = groupedSwigluParts();
+  if (failed(parts))
+    return failure();
+  GroupedMatmulOp gate = parts->gate, up = parts->up;
+  int64_t E = parts->experts, N = parts->N, K = parts->K;
   plan["x"] = int64_t(argIndex(gate.getInput()));
   plan["N"] = N;
   plan["K"] = K;
@@ -307,12 +291,11 @@ LogicalResult CudaEmitter::emitGroupedSwiglu() {
 }
 
 LogicalResult CudaEmitter::emitGroupedGemm() {
-  SmallVector<Operation *> ops = bodyOps(kernel);
-  auto g = llvm::dyn_cast<GroupedMatmulOp>(ops.front());
-  if (!g || !topLevel(g.getInput()) || !topLevel(g.getWeight()) || !topLevel(g.getGroupOffsets()))
-    return fail("expected a grouped matmul of kernel inputs first");
-  Value w = topLevel(g.getWeight());
-  int64_t E = staticDim(w, 0), N = staticDim(w, 1), K = staticDim(w, 2);
+  auto parts = groupedGemmParts();
+  if (failed(parts))
+    return failure();
+  GroupedMatmulOp g = parts->op;
+  int64_t E = parts->experts, N = parts->N, K = parts->K;
   plan["x"] = int64_t(argIndex(g.getInput()));
   plan["N"] = N;
   plan["K"] = K;
@@ -329,18 +312,15 @@ LogicalResult CudaEmitter::emitGroupedGemm() {
               "out0, rows, error);\n}\n",
               N, K, E, pointer(g.getInput()), pointer(g.getWeight()), pointer(g.getGroupOffsets()))
               .str();
-  return emitEpilogue(g.getResult(), SmallVector<Operation *>(ops.begin() + 1, ops.end()), N);
+  return emitEpilogue(g.getResult(), parts->epilogue, N);
 }
 
 LogicalResult CudaEmitter::emitCombine() {
-  SmallVector<Operation *> ops = bodyOps(kernel);
-  auto c = llvm::dyn_cast<MoeCombineOp>(ops.front());
-  if (!c || !topLevel(c.getExpertOutput()) || !topLevel(c.getTokenOrder()) ||
-      !topLevel(c.getWeights()))
-    return fail("expected mm.moe_combine of kernel inputs first");
-  Value weights = topLevel(c.getWeights());
-  int64_t k = llvm::cast<RankedTensorType>(weights.getType()).getShape().back();
-  int64_t D = llvm::cast<RankedTensorType>(c.getType()).getShape().back();
+  auto parts = combineParts();
+  if (failed(parts))
+    return failure();
+  MoeCombineOp c = parts->op;
+  int64_t k = parts->topK, D = parts->width;
   plan["weights"] = int64_t(argIndex(c.getWeights()));
   plan["K"] = k;
   plan["D"] = D;
@@ -354,7 +334,7 @@ LogicalResult CudaEmitter::emitCombine() {
                     "out0, tokens, error);\n}\n",
                     D, k, pointer(c.getExpertOutput()), pointer(c.getWeights()))
           .str();
-  return emitEpilogue(c.getResult(), SmallVector<Operation *>(ops.begin() + 1, ops.end()), D);
+  return emitEpilogue(c.getResult(), parts->epilogue, D);
 }
 
 LogicalResult CudaEmitter::emitAttention() {

@@ -121,6 +121,115 @@ LogicalResult FusedKernelEmitter::storeResults(std::string &code, StringRef inde
   return success();
 }
 
+namespace {
+int64_t lastDim(Value v) { return llvm::cast<RankedTensorType>(v.getType()).getShape().back(); }
+} // namespace
+
+FailureOr<FusedKernelEmitter::GemmParts> FusedKernelEmitter::gemmParts() {
+  SmallVector<Operation *> ops = bodyOps(kernel);
+  auto linear = ops.empty() ? LinearOp() : llvm::dyn_cast<LinearOp>(ops.front());
+  if (!linear || !topLevel(linear.getInput()) || !topLevel(linear.getWeight()) ||
+      (linear.getBias() && !topLevel(linear.getBias())))
+    return (void)fail("expected a linear layer of kernel inputs first"), FailureOr<GemmParts>();
+  if (llvm::cast<RankedTensorType>(kernel.getResult(0).getType()).getShape() !=
+      linear.getType().getShape())
+    return (void)fail("the epilogue changes the shape"), FailureOr<GemmParts>();
+  Value w = topLevel(linear.getWeight());
+  return GemmParts{linear, staticDim(w, 1), staticDim(w, 0),
+                   SmallVector<Operation *>(ops.begin() + 1, ops.end())};
+}
+
+FailureOr<FusedKernelEmitter::NormParts> FusedKernelEmitter::normParts() {
+  SmallVector<Operation *> ops = bodyOps(kernel);
+  auto it = llvm::find_if(ops, [](Operation *op) { return isa<RmsNormOp>(op); });
+  if (it == ops.end())
+    return (void)fail("expected an RMSNorm"), FailureOr<NormParts>();
+  auto norm = llvm::cast<RmsNormOp>(*it);
+  if (!topLevel(norm.getWeight()))
+    return (void)fail("the norm weight must be a kernel input"), FailureOr<NormParts>();
+  return NormParts{norm, lastDim(norm.getResult()), SmallVector<Operation *>(ops.begin(), it),
+                   SmallVector<Operation *>(it + 1, ops.end())};
+}
+
+FailureOr<FusedKernelEmitter::EmbeddingParts> FusedKernelEmitter::embeddingParts() {
+  SmallVector<Operation *> ops = bodyOps(kernel);
+  auto e = ops.size() == 1 ? llvm::dyn_cast<EmbeddingOp>(ops.front()) : EmbeddingOp();
+  if (!e || !topLevel(e.getTable()) || !topLevel(e.getIds()))
+    return (void)fail("expected one mm.embedding of kernel inputs"), FailureOr<EmbeddingParts>();
+  Value table = topLevel(e.getTable());
+  return EmbeddingParts{e, staticDim(table, 0), staticDim(table, 1)};
+}
+
+FailureOr<FusedKernelEmitter::RowGatherParts> FusedKernelEmitter::rowGatherParts() {
+  SmallVector<Operation *> ops = bodyOps(kernel);
+  auto g = ops.size() == 1 ? llvm::dyn_cast<GatherOp>(ops.front()) : GatherOp();
+  if (!g || g.getDim() != 1 || g.getBatchDims() != 1 || !topLevel(g.getInput()) ||
+      !topLevel(g.getIndices()) ||
+      llvm::cast<RankedTensorType>(g.getInput().getType()).getRank() != 3 ||
+      llvm::cast<RankedTensorType>(g.getIndices().getType()).getRank() != 1)
+    return (void)fail("only the per-sequence row gather ([B, T, D] by [B]) has a template"),
+           FailureOr<RowGatherParts>();
+  return RowGatherParts{g, staticDim(topLevel(g.getInput()), 2)};
+}
+
+FailureOr<FusedKernelEmitter::RouterParts> FusedKernelEmitter::routerParts() {
+  SmallVector<Operation *> ops = bodyOps(kernel);
+  auto r = ops.size() == 1 ? llvm::dyn_cast<MoeRouterOp>(ops.front()) : MoeRouterOp();
+  if (!r || !topLevel(r.getLogits()) || resultIndexOf(r.getWeights()) != 0u ||
+      resultIndexOf(r.getIndices()) != 1u)
+    return (void)fail("expected one mm.moe_router"), FailureOr<RouterParts>();
+  return RouterParts{r, lastDim(topLevel(r.getLogits()))};
+}
+
+FailureOr<FusedKernelEmitter::DispatchParts> FusedKernelEmitter::dispatchParts() {
+  SmallVector<Operation *> ops = bodyOps(kernel);
+  auto d = ops.size() == 1 ? llvm::dyn_cast<MoeDispatchOp>(ops.front()) : MoeDispatchOp();
+  if (!d || kernel.getNumResults() != 3 || !topLevel(d.getInput()) ||
+      !topLevel(d.getExpertIndices()))
+    return (void)fail("expected one mm.moe_dispatch with all three results"),
+           FailureOr<DispatchParts>();
+  return DispatchParts{d, lastDim(topLevel(d.getInput())), lastDim(topLevel(d.getExpertIndices())),
+                       static_cast<int64_t>(d.getNumExperts())};
+}
+
+FailureOr<FusedKernelEmitter::GroupedGemmParts> FusedKernelEmitter::groupedGemmParts() {
+  SmallVector<Operation *> ops = bodyOps(kernel);
+  auto g = ops.empty() ? GroupedMatmulOp() : llvm::dyn_cast<GroupedMatmulOp>(ops.front());
+  if (!g || !topLevel(g.getInput()) || !topLevel(g.getWeight()) || !topLevel(g.getGroupOffsets()))
+    return (void)fail("expected a grouped matmul of kernel inputs first"),
+           FailureOr<GroupedGemmParts>();
+  Value w = topLevel(g.getWeight());
+  return GroupedGemmParts{g, staticDim(w, 0), staticDim(w, 1), staticDim(w, 2),
+                          SmallVector<Operation *>(ops.begin() + 1, ops.end())};
+}
+
+FailureOr<FusedKernelEmitter::GroupedSwigluParts> FusedKernelEmitter::groupedSwigluParts() {
+  SwigluOp s;
+  for (Operation *op : bodyOps(kernel))
+    if (auto sw = dyn_cast<SwigluOp>(op))
+      s = sw;
+  auto gate = s ? s.getGate().getDefiningOp<GroupedMatmulOp>() : GroupedMatmulOp();
+  auto up = s ? s.getUp().getDefiningOp<GroupedMatmulOp>() : GroupedMatmulOp();
+  if (!gate || !up || bodyOps(kernel).size() != 3 || gate.getInput() != up.getInput() ||
+      gate.getGroupOffsets() != up.getGroupOffsets() || !topLevel(gate.getInput()) ||
+      !topLevel(gate.getWeight()) || !topLevel(up.getWeight()) ||
+      !topLevel(gate.getGroupOffsets()))
+    return (void)fail("expected swiglu of two grouped matmuls of one input"),
+           FailureOr<GroupedSwigluParts>();
+  Value w = topLevel(gate.getWeight());
+  return GroupedSwigluParts{gate, up, staticDim(w, 0), staticDim(w, 1), staticDim(w, 2)};
+}
+
+FailureOr<FusedKernelEmitter::CombineParts> FusedKernelEmitter::combineParts() {
+  SmallVector<Operation *> ops = bodyOps(kernel);
+  auto c = ops.empty() ? MoeCombineOp() : llvm::dyn_cast<MoeCombineOp>(ops.front());
+  if (!c || !topLevel(c.getExpertOutput()) || !topLevel(c.getTokenOrder()) ||
+      !topLevel(c.getWeights()))
+    return (void)fail("expected mm.moe_combine of kernel inputs first"), FailureOr<CombineParts>();
+  return CombineParts{c, lastDim(topLevel(c.getWeights())), lastDim(c.getResult()),
+                      SmallVector<Operation *>(ops.begin() + 1, ops.end())};
+}
+
 FailureOr<FusedKernelEmitter::AttentionParts> FusedKernelEmitter::attentionParts() {
   AttentionParts p;
   for (Operation *op : bodyOps(kernel))

@@ -79,6 +79,82 @@ protected:
   /// `out<i>[index] = <name>` for every yielded value.
   mlir::LogicalResult storeResults(std::string &code, llvm::StringRef index);
 
+  // The typed reading of each kind's body, shared by the host and CUDA
+  // generators: which op is which, the static dims, the fused prologue and
+  // epilogue. Each checks what every target needs and fails with one message;
+  // what only one target cannot emit stays in that target's generator.
+
+  /// gemm: a linear layer of kernel inputs ([M, K] x [N, K]^T, bias [N]) and
+  /// an elementwise epilogue of the linear's shape.
+  struct GemmParts {
+    LinearOp linear;
+    int64_t K, N;
+    llvm::SmallVector<mlir::Operation *> epilogue;
+  };
+  mlir::FailureOr<GemmParts> gemmParts();
+
+  /// norm: an RMSNorm whose weight is a kernel input, with the elementwise
+  /// ops before it (prologue) and after it (epilogue), rows of `width`.
+  struct NormParts {
+    RmsNormOp norm;
+    int64_t width;
+    llvm::SmallVector<mlir::Operation *> prologue, epilogue;
+  };
+  mlir::FailureOr<NormParts> normParts();
+
+  /// embedding: one lookup of ids in a [vocab, width] table, both inputs.
+  struct EmbeddingParts {
+    EmbeddingOp op;
+    int64_t vocab, width;
+  };
+  mlir::FailureOr<EmbeddingParts> embeddingParts();
+
+  /// gather: the per-sequence row gather ([B, T, width] by [B]).
+  struct RowGatherParts {
+    GatherOp op;
+    int64_t width;
+  };
+  mlir::FailureOr<RowGatherParts> rowGatherParts();
+
+  /// moe_router: top-k over `experts` logits; results (weights, indices).
+  struct RouterParts {
+    MoeRouterOp op;
+    int64_t experts;
+  };
+  mlir::FailureOr<RouterParts> routerParts();
+
+  /// moe_dispatch: rows of `width` sorted by expert; all three results.
+  struct DispatchParts {
+    MoeDispatchOp op;
+    int64_t width, topK, experts;
+  };
+  mlir::FailureOr<DispatchParts> dispatchParts();
+
+  /// grouped_gemm: a grouped matmul of kernel inputs (weights [E, N, K])
+  /// and an elementwise epilogue.
+  struct GroupedGemmParts {
+    GroupedMatmulOp op;
+    int64_t experts, N, K;
+    llvm::SmallVector<mlir::Operation *> epilogue;
+  };
+  mlir::FailureOr<GroupedGemmParts> groupedGemmParts();
+
+  /// grouped_gemm_swiglu: swiglu(gate, up) of two grouped matmuls of one input.
+  struct GroupedSwigluParts {
+    GroupedMatmulOp gate, up;
+    int64_t experts, N, K;
+  };
+  mlir::FailureOr<GroupedSwigluParts> groupedSwigluParts();
+
+  /// moe_combine: the weighted sum of each token's top-k expert rows of
+  /// `width`, and an elementwise epilogue.
+  struct CombineParts {
+    MoeCombineOp op;
+    int64_t topK, width;
+    llvm::SmallVector<mlir::Operation *> epilogue;
+  };
+  mlir::FailureOr<CombineParts> combineParts();
+
   /// Cached grouped-query attention with its RoPE (if any), all operands
   /// kernel inputs and both caches updated in place.
   struct AttentionParts {

@@ -125,15 +125,12 @@ LogicalResult KernelEmitter::emitElementwiseKernel() {
 }
 
 LogicalResult KernelEmitter::emitGemm() {
-  SmallVector<Operation *> ops = bodyOps(kernel);
-  auto linear = llvm::dyn_cast<LinearOp>(ops.front());
-  if (!linear)
-    return fail("expected a linear layer first");
-  Value x = topLevel(linear.getInput()), w = topLevel(linear.getWeight());
-  if (!x || !w)
-    return fail("the linear layer must read kernel inputs");
-  auto outType = llvm::cast<RankedTensorType>(linear.getType());
-  int64_t K = staticDim(w, 1), N = staticDim(w, 0);
+  auto parts = gemmParts();
+  if (failed(parts))
+    return failure();
+  LinearOp linear = parts->linear;
+  Value x = topLevel(linear.getInput());
+  int64_t K = parts->K, N = parts->N;
   // The linear result inside the epilogue: acc (+ bias[n]).
   std::string acc = "acc";
   if (Value bias = linear.getBias())
@@ -141,9 +138,7 @@ LogicalResult KernelEmitter::emitGemm() {
   names[linear.getResult()] = acc;
   std::string code = "      const int64_t i = m * " + std::to_string(N) + " + n;\n";
   Value iteration = kernel.getResult(0);
-  if (llvm::cast<RankedTensorType>(iteration.getType()).getShape() != outType.getShape())
-    return fail("the epilogue changes the shape");
-  if (failed(emitElementwise(ArrayRef(ops).drop_front(), iteration, "i", "n", code)) ||
+  if (failed(emitElementwise(parts->epilogue, iteration, "i", "n", code)) ||
       failed(storeResults(code, "i")))
     return failure();
   body +=
@@ -158,21 +153,17 @@ LogicalResult KernelEmitter::emitGemm() {
 }
 
 LogicalResult KernelEmitter::emitNorm() {
-  SmallVector<Operation *> ops = bodyOps(kernel);
-  auto normIt = llvm::find_if(ops, [](Operation *op) { return isa<RmsNormOp>(op); });
-  if (normIt == ops.end())
-    return fail("expected an RMSNorm");
-  auto norm = llvm::cast<RmsNormOp>(*normIt);
-  if (!topLevel(norm.getWeight()))
-    return fail("the norm weight must be a kernel input");
+  auto parts = normParts();
+  if (failed(parts))
+    return failure();
+  RmsNormOp norm = parts->norm;
   Value iteration = kernel.getResult(0);
   auto type = llvm::cast<RankedTensorType>(norm.getType());
-  int64_t N = type.getShape().back();
+  int64_t N = parts->width;
   // The rows: every dim of the output but the last.
   std::string rows = dims(iteration, 0, type.getRank() - 1);
   std::string prologue = "      const int64_t i = r * " + std::to_string(N) + " + c;\n";
-  SmallVector<Operation *> before(ops.begin(), normIt), after(normIt + 1, ops.end());
-  if (failed(emitElementwise(before, iteration, "i", "c", prologue)))
+  if (failed(emitElementwise(parts->prologue, iteration, "i", "c", prologue)))
     return failure();
   auto x = operand(norm.getInput(), iteration, "i", "c", prologue);
   if (failed(x))
@@ -180,7 +171,7 @@ LogicalResult KernelEmitter::emitNorm() {
   names.clear(); // the epilogue lambda has its own scope
   names[norm.getResult()] = "normed";
   std::string epilogue = "      const int64_t i = r * " + std::to_string(N) + " + c;\n";
-  if (failed(emitElementwise(after, iteration, "i", "c", epilogue)) ||
+  if (failed(emitElementwise(parts->epilogue, iteration, "i", "c", epilogue)) ||
       failed(storeResults(epilogue, "i")))
     return failure();
   body += "  const int64_t rows = " + rows + ";\n";
@@ -240,13 +231,12 @@ LogicalResult KernelEmitter::emitLightning() {
 }
 
 LogicalResult KernelEmitter::emitRouter() {
-  auto ops = bodyOps(kernel);
-  auto r = llvm::dyn_cast<MoeRouterOp>(ops.front());
-  if (ops.size() != 1 || !r || resultIndexOf(r.getWeights()) != 0u ||
-      resultIndexOf(r.getIndices()) != 1u)
-    return fail("expected one mm.moe_router");
+  auto parts = routerParts();
+  if (failed(parts))
+    return failure();
+  MoeRouterOp r = parts->op;
   Value logits = topLevel(r.getLogits());
-  int64_t E = staticDim(logits, llvm::cast<RankedTensorType>(logits.getType()).getRank() - 1);
+  int64_t E = parts->experts;
   body += "  const int64_t n = " + numel(logits) + " / " + std::to_string(E) + ";\n";
   body +=
       llvm::formatv("  mmh::moe_router({0}, n, {1}, {2}, {3}, out0, out1);\n  return 0;\n",
@@ -256,13 +246,12 @@ LogicalResult KernelEmitter::emitRouter() {
 }
 
 LogicalResult KernelEmitter::emitDispatch() {
-  auto ops = bodyOps(kernel);
-  auto d = llvm::dyn_cast<MoeDispatchOp>(ops.front());
-  if (ops.size() != 1 || !d || kernel.getNumResults() != 3)
-    return fail("expected one mm.moe_dispatch with all three results");
-  Value x = topLevel(d.getInput()), idx = topLevel(d.getExpertIndices());
-  int64_t D = llvm::cast<RankedTensorType>(x.getType()).getShape().back();
-  int64_t k = llvm::cast<RankedTensorType>(idx.getType()).getShape().back();
+  auto parts = dispatchParts();
+  if (failed(parts))
+    return failure();
+  MoeDispatchOp d = parts->op;
+  Value x = topLevel(d.getInput());
+  int64_t D = parts->width, k = parts->topK;
   body += "  const int64_t n = " + numel(x) + " / " + std::to_string(D) + ";\n";
   body +=
       llvm::formatv("  return mmh::moe_dispatch(ctx, {0}, n, {1}, {2}, {3}, {4}, out0, out1, "
@@ -273,15 +262,14 @@ LogicalResult KernelEmitter::emitDispatch() {
 }
 
 LogicalResult KernelEmitter::emitGroupedGemm() {
-  SmallVector<Operation *> ops = bodyOps(kernel);
-  auto g = llvm::dyn_cast<GroupedMatmulOp>(ops.front());
-  if (!g || !topLevel(g.getInput()) || !topLevel(g.getWeight()) || !topLevel(g.getGroupOffsets()))
-    return fail("expected a grouped matmul of kernel inputs first");
-  Value w = topLevel(g.getWeight());
-  int64_t E = staticDim(w, 0), N = staticDim(w, 1), K = staticDim(w, 2);
+  auto parts = groupedGemmParts();
+  if (failed(parts))
+    return failure();
+  GroupedMatmulOp g = parts->op;
+  int64_t E = parts->experts, N = parts->N, K = parts->K;
   names[g.getResult()] = "acc";
   std::string code = "      const int64_t i = r * " + std::to_string(N) + " + n;\n";
-  if (failed(emitElementwise(ArrayRef(ops).drop_front(), kernel.getResult(0), "i", "n", code)) ||
+  if (failed(emitElementwise(parts->epilogue, kernel.getResult(0), "i", "n", code)) ||
       failed(storeResults(code, "i")))
     return failure();
   body += llvm::formatv(
@@ -294,16 +282,11 @@ LogicalResult KernelEmitter::emitGroupedGemm() {
 }
 
 LogicalResult KernelEmitter::emitGroupedSwiglu() {
-  SwigluOp s;
-  for (Operation *op : bodyOps(kernel))
-    if (auto sw = dyn_cast<SwigluOp>(op))
-      s = sw;
-  auto gate = s ? s.getGate().getDefiningOp<GroupedMatmulOp>() : GroupedMatmulOp();
-  auto up = s ? s.getUp().getDefiningOp<GroupedMatmulOp>() : GroupedMatmulOp();
-  if (!gate || !up || bodyOps(kernel).size() != 3)
-    return fail("expected swiglu of two grouped matmuls");
-  Value w = topLevel(gate.getWeight());
-  int64_t E = staticDim(w, 0), N = staticDim(w, 1), K = staticDim(w, 2);
+  auto parts = groupedSwigluParts();
+  if (failed(parts))
+    return failure();
+  GroupedMatmulOp gate = parts->gate, up = parts->up;
+  int64_t E = parts->experts, N = parts->N, K = parts->K;
   body += llvm::formatv("  mmh::grouped_gemm_swiglu({0}, {1}, {2}, {3}, {4}, {5}, {6}, out0);\n"
                         "  return 0;\n",
                         pointer(gate.getInput()), K, pointer(gate.getWeight()),
@@ -313,17 +296,15 @@ LogicalResult KernelEmitter::emitGroupedSwiglu() {
 }
 
 LogicalResult KernelEmitter::emitCombine() {
-  SmallVector<Operation *> ops = bodyOps(kernel);
-  auto c = llvm::dyn_cast<MoeCombineOp>(ops.front());
-  if (!c || !topLevel(c.getExpertOutput()) || !topLevel(c.getTokenOrder()) ||
-      !topLevel(c.getWeights()))
-    return fail("expected mm.moe_combine of kernel inputs first");
+  auto parts = combineParts();
+  if (failed(parts))
+    return failure();
+  MoeCombineOp c = parts->op;
   Value weights = topLevel(c.getWeights());
-  int64_t k = llvm::cast<RankedTensorType>(weights.getType()).getShape().back();
-  int64_t D = llvm::cast<RankedTensorType>(c.getType()).getShape().back();
+  int64_t k = parts->topK, D = parts->width;
   names[c.getResult()] = "acc";
   std::string code = "      const int64_t i = t * " + std::to_string(D) + " + d;\n";
-  if (failed(emitElementwise(ArrayRef(ops).drop_front(), kernel.getResult(0), "i", "d", code)) ||
+  if (failed(emitElementwise(parts->epilogue, kernel.getResult(0), "i", "d", code)) ||
       failed(storeResults(code, "i")))
     return failure();
   body += "  const int64_t n = " + numel(weights) + " / " + std::to_string(k) + ";\n";
@@ -337,10 +318,10 @@ LogicalResult KernelEmitter::emitCombine() {
 }
 
 LogicalResult KernelEmitter::emitEmbedding() {
-  auto ops = bodyOps(kernel);
-  auto e = llvm::dyn_cast<EmbeddingOp>(ops.front());
-  if (ops.size() != 1 || !e)
-    return fail("expected one mm.embedding");
+  auto parts = embeddingParts();
+  if (failed(parts))
+    return failure();
+  EmbeddingOp e = parts->op;
   Value table = topLevel(e.getTable());
   body += "  const int64_t n = " + numel(topLevel(e.getIds())) + ";\n";
   body += llvm::formatv("  return mmh::embedding(ctx, {0}, {1}, {2}, {3}, n, out0);\n",
@@ -351,12 +332,10 @@ LogicalResult KernelEmitter::emitEmbedding() {
 }
 
 LogicalResult KernelEmitter::emitGather() {
-  auto ops = bodyOps(kernel);
-  auto g = llvm::dyn_cast<GatherOp>(ops.front());
-  if (ops.size() != 1 || !g || g.getDim() != 1 || g.getBatchDims() != 1 ||
-      llvm::cast<RankedTensorType>(g.getInput().getType()).getRank() != 3 ||
-      llvm::cast<RankedTensorType>(g.getIndices().getType()).getRank() != 1)
-    return fail("only the per-sequence row gather ([B, T, D] by [B]) has a template");
+  auto parts = rowGatherParts();
+  if (failed(parts))
+    return failure();
+  GatherOp g = parts->op;
   Value x = topLevel(g.getInput());
   body += "  const int64_t b = " + dims(x, 0, 1) + ", t = " + dims(x, 1, 2) + ";\n";
   body += llvm::formatv("  return mmh::gather_rows(ctx, {0}, b, t, {1}, {2}, out0);\n",
