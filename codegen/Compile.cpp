@@ -44,6 +44,21 @@ std::optional<CompilePhase> parseCompilePhase(const std::string &name) {
   return std::nullopt;
 }
 
+std::map<std::string, int64_t> parseSymbolMaxima(const std::vector<std::string> &entries) {
+  std::map<std::string, int64_t> out;
+  for (const std::string &e : entries) {
+    size_t eq = e.find('=');
+    int64_t v = 0;
+    if (eq != 0 && eq != std::string::npos &&
+        !llvm::StringRef(e).substr(eq + 1).getAsInteger(10, v) && v >= 1) {
+      out[e.substr(0, eq)] = v;
+      continue;
+    }
+    throw makeError("--max '", e, "': expected NAME=VALUE with VALUE >= 1");
+  }
+  return out;
+}
+
 namespace {
 
 /// What a target generated for one mm.kernel.

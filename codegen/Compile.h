@@ -67,6 +67,10 @@ struct CompileResult {
   std::string finalIR; // the mm IR after the pipeline, for --emit-ir
 };
 
+/// `--max NAME=VALUE` entries as CompileOptions::symbolMax; throws mm::Error
+/// naming a malformed entry.
+std::map<std::string, int64_t> parseSymbolMaxima(const std::vector<std::string> &entries);
+
 /// Compiles `function` of `module` (other functions are dropped from the
 /// module). `weightSources` names the checkpoint tensors each weight is read
 /// from, for the manifest (may be null). Throws mm::Error with the MLIR

@@ -73,22 +73,6 @@ bool parseMlirFlags(int &argc, char **argv) {
                                            &llvm::errs());
 }
 
-std::map<std::string, int64_t> parseMaxima(const std::vector<std::string> &entries) {
-  std::map<std::string, int64_t> out;
-  for (const std::string &e : entries) {
-    size_t eq = e.find('=');
-    int64_t v = 0;
-    try {
-      v = eq == std::string::npos ? 0 : std::stoll(e.substr(eq + 1));
-    } catch (const std::exception &) {
-    }
-    if (eq == 0 || eq == std::string::npos || v < 1)
-      throw makeError("--max '", e, "': expected NAME=VALUE with VALUE >= 1");
-    out[e.substr(0, eq)] = v;
-  }
-  return out;
-}
-
 CompileResult compileModelFolder(const std::string &model, const std::string &configPath,
                                  const CompileOptions &options) {
   if (options.maxTokens > options.maxContext)
@@ -172,7 +156,7 @@ int main(int argc, char **argv) {
   }
   try {
     options.target = target == "cuda" ? CompileOptions::Target::CUDA : CompileOptions::Target::CPU;
-    options.symbolMax = parseMaxima(maxima);
+    options.symbolMax = parseSymbolMaxima(maxima);
     options.passManagerCLOptions = true;
     CompileResult r = input.empty() ? compileModelFolder(model, configPath, options)
                                     : compileMlirFile(input, function, options);

@@ -148,23 +148,6 @@ struct EvalCommandArgs {
   EvalArgs io;
 };
 
-/// NAME=VALUE entries of --max.
-std::map<std::string, int64_t> parseMaxima(const std::vector<std::string> &entries) {
-  std::map<std::string, int64_t> out;
-  for (const std::string &e : entries) {
-    size_t eq = e.find('=');
-    int64_t v = 0;
-    try {
-      v = eq == std::string::npos ? 0 : std::stoll(e.substr(eq + 1));
-    } catch (const std::exception &) {
-    }
-    if (eq == 0 || eq == std::string::npos || v < 1)
-      throw makeError("--max '", e, "': expected NAME=VALUE with VALUE >= 1");
-    out[e.substr(0, eq)] = v;
-  }
-  return out;
-}
-
 /// Compiled in process for exactly this call: each shape symbol's maximum is
 /// its value in the inputs unless --max gives one.
 std::vector<Tensor> evalCompiled(const EvalCommandArgs &a, mlir::ModuleOp module,
@@ -177,7 +160,7 @@ std::vector<Tensor> evalCompiled(const EvalCommandArgs &a, mlir::ModuleOp module
     throw makeError("--backend cuda: the CUDA runtime runs MiniMax @forward executables only so "
                     "far; evaluate other functions with --backend cpu or reference");
   CompileOptions options;
-  options.symbolMax = parseMaxima(a.maxima);
+  options.symbolMax = parseSymbolMaxima(a.maxima);
   for (auto [i, input] : llvm::enumerate(inputs)) {
     auto names = i < fn.getNumArguments() ? fn.getArgAttrOfType<mlir::ArrayAttr>(i, "mm.dims")
                                           : mlir::ArrayAttr();
