@@ -39,6 +39,8 @@ std::optional<CompilePhase> parseCompilePhase(const std::string &name) {
     return CompilePhase::Fusion;
   if (name == "memory-plan")
     return CompilePhase::MemoryPlan;
+  if (name == "sources")
+    return CompilePhase::Sources;
   if (name == "end")
     return CompilePhase::End;
   return std::nullopt;
@@ -381,7 +383,7 @@ compileFunction(ModuleOp module, const std::string &function, const CompileOptio
   CompileResult result;
   if (failed(runPipeline(module, options, options.stopAt, diagStream)))
     throw fail("mm-inference-pipeline");
-  if (options.stopAt != CompilePhase::End) {
+  if (options.stopAt < CompilePhase::Sources) {
     result.finalIR = printed(module);
     return result;
   }
@@ -402,13 +404,15 @@ compileFunction(ModuleOp module, const std::string &function, const CompileOptio
          program->kernels[i].file});
   if (const char *dump = std::getenv("MM_DUMP_SOURCE"))
     std::ofstream(dump) << program->source;
+  result.finalIR = printed(module);
+  if (options.stopAt == CompilePhase::Sources)
+    return result;
   if (const char *dump = std::getenv("MM_DUMP_EXE"))
     writeExecutable(e, dump);
   if (cuda)
     compileCudaObject(e, program->source, options.cudaArch);
   else
     e.set_code_object(compileHostObject(program->source));
-  result.finalIR = printed(module);
   return result;
 }
 

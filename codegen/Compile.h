@@ -27,9 +27,11 @@ namespace mm {
 
 /// Where the compile of `function` stops: after a phase of
 /// mm-inference-pipeline (its IR is then in `finalIR` and no code is made),
+/// after generating the kernel sources (`kernelSources`, nothing compiled),
 /// or at the end.
-enum class CompilePhase { Input, Cleanup, Fusion, MemoryPlan, End };
-/// "input", "cleanup", "fusion", "memory-plan" or "end"; nullopt otherwise.
+enum class CompilePhase { Input, Cleanup, Fusion, MemoryPlan, Sources, End };
+/// "input", "cleanup", "fusion", "memory-plan", "sources" or "end"; nullopt
+/// otherwise.
 std::optional<CompilePhase> parseCompilePhase(const std::string &name);
 
 struct CompileOptions {

@@ -54,7 +54,7 @@ CompileResult compileMiniMax(const MiniMaxConfig &config, const std::string &con
   CompileResult result =
       compileFunction(*module, kForwardFunction, options, sources, checkpointIsBF16(checkpoint));
   if (options.stopAt != CompilePhase::End)
-    return result;
+    return result; // IR or sources only: no executable to describe
   exe::Executable &e = result.executable;
   e.set_config_json(configJson);
   e.set_model_dir(modelDir);

@@ -30,3 +30,4 @@ if os.path.exists(nvcc):
 
 # Debian's python3 with numpy (scripts/setup.sh), for tests that make .npy files.
 config.substitutions.append(("%python", "/usr/bin/python3"))
+config.substitutions.append(("%mm_tools_dir", config.mm_tools_dir))

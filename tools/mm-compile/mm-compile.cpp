@@ -14,7 +14,9 @@
 // --max-new-tokens N --greedy --json` prints what `mm-run generate` prints;
 // the weights are memory-mapped from the model folder at run time (the one
 // compiled from, or --model DIR). --compile-to stops after a pipeline phase
-// (input, cleanup, fusion, memory-plan) and prints the IR, as IREE's does.
+// (input, cleanup, fusion, memory-plan) and prints the IR, as IREE's does;
+// `--compile-to sources` stops once the kernels are generated (written by
+// --emit-kernels, not compiled).
 // MLIR's pass-manager flags (--mlir-print-ir-after-all, --mlir-timing,
 // --mlir-pass-pipeline-crash-reproducer=FILE, ...) apply to the pipeline.
 //
@@ -125,8 +127,9 @@ int main(int argc, char **argv) {
   app.add_option("--target", target, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   app.add_option("-o", output, "the binary to write");
   app.add_option("--compile-to", compileTo,
-                 "stop after a phase and print its IR: input, cleanup, fusion, memory-plan")
-      ->check(CLI::IsMember({"input", "cleanup", "fusion", "memory-plan", "end"}));
+                 "stop after a phase and print its IR (input, cleanup, fusion, memory-plan), "
+                 "or after generating the kernels (sources: --emit-kernels writes them)")
+      ->check(CLI::IsMember({"input", "cleanup", "fusion", "memory-plan", "sources", "end"}));
   app.add_option("--max", maxima,
                  "NAME=VALUE: the largest value of shape symbol NAME (the arguments' mm.dims); "
                  "memory is planned for it");
@@ -160,14 +163,20 @@ int main(int argc, char **argv) {
     options.passManagerCLOptions = true;
     CompileResult r = input.empty() ? compileModelFolder(model, configPath, options)
                                     : compileMlirFile(input, function, options);
-    if (options.stopAt != CompilePhase::End) {
-      std::cout << r.finalIR << "\n";
-      return 0;
-    }
     if (!emitKernels.empty()) {
       fs::create_directories(emitKernels);
       for (const CompiledKernelSource &k : r.kernelSources)
         std::ofstream(fs::path(emitKernels) / k.fileName) << k.source;
+    }
+    if (options.stopAt == CompilePhase::Sources) {
+      std::cout << "generated " << r.kernelSources.size() << " kernel sources"
+                << (emitKernels.empty() ? " (give --emit-kernels DIR to write them)" : "")
+                << "\n";
+      return 0;
+    }
+    if (options.stopAt != CompilePhase::End) {
+      std::cout << r.finalIR << "\n";
+      return 0;
     }
     if (!emitIr.empty())
       std::ofstream(emitIr) << r.finalIR;
