@@ -1,5 +1,8 @@
 # Compiler flags shared by every mmc target.
-add_compile_options(-Wall -Wextra -Wno-unused-parameter -Wno-unknown-pragmas -fno-omit-frame-pointer)
+# -Werror=switch: a switch over an enum (KernelKind in the generators) must handle
+# every case, so a new kernel kind cannot be forgotten by a code generator.
+add_compile_options(-Wall -Wextra -Wno-unused-parameter -Wno-unknown-pragmas -fno-omit-frame-pointer
+                    -Werror=switch)
 
 if(MM_SANITIZE)
   # vptr is off: libMLIR.so is not instrumented and the check reports false positives on
