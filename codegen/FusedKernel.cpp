@@ -80,12 +80,48 @@ FailureOr<std::string> FusedKernelEmitter::operand(Value v, Value iteration, Str
   else if (t.getRank() == 1 && !t.isDynamicDim(0) && out.getRank() >= 1 &&
            t.getDimSize(0) == out.getShape().back())
     at = lastIndex.str();
+  else if (auto general = broadcastIndex(top, iteration, index))
+    at = *general;
   else
     return (void)fail("an operand broadcasts in a way kernels do not read"),
            FailureOr<std::string>();
   std::string var = "v" + std::to_string(temps++);
   code += indent + "const " + elementType(v) + " " + var + " = " + load(v, at) + ";\n";
   return names[v] = var;
+}
+
+std::optional<std::string> FusedKernelEmitter::broadcastIndex(Value operand, Value iteration,
+                                                              StringRef index) const {
+  ArrayRef<SymbolicDim> in = shapes.dims(operand), out = shapes.dims(iteration);
+  if (in.size() > out.size())
+    return std::nullopt;
+  auto expr = [&](ArrayRef<SymbolicDim> dims) -> std::optional<std::string> {
+    std::string s = "1";
+    for (const SymbolicDim &d : dims) {
+      if (!d.isStatic() && !symbolsInScope())
+        return std::nullopt;
+      s += " * " + d.format(shapes.symbols());
+    }
+    return "(" + s + ")";
+  };
+  // NumPy broadcasting, dims right-aligned: operand dim j reads the result's
+  // coordinate on axis k, or 0 where the operand has a static 1.
+  size_t shift = out.size() - in.size();
+  std::string at = "0";
+  for (size_t j = 0; j < in.size(); ++j) {
+    size_t k = j + shift;
+    bool ones = in[j].isStatic() && in[j].coefficient == 1;
+    if (ones && !(out[k].isStatic() && out[k].coefficient == 1))
+      continue;
+    if (in[j].coefficient != out[k].coefficient || in[j].exponents != out[k].exponents)
+      return std::nullopt;
+    auto outer = expr(out.drop_front(k + 1)), size = expr(out.slice(k, 1)),
+         stride = expr(in.drop_front(j + 1));
+    if (!outer || !size || !stride)
+      return std::nullopt;
+    at += " + (" + index.str() + " / " + *outer + " % " + *size + ") * " + *stride;
+  }
+  return "(" + at + ")";
 }
 
 LogicalResult FusedKernelEmitter::emitElementwise(ArrayRef<Operation *> ops, Value iteration,

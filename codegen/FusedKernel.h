@@ -45,6 +45,9 @@ protected:
   // Where the targets part.
   virtual std::string elementType(mlir::Value v) const = 0;
   virtual std::string integerLiteral(int64_t v) const = 0;
+  /// True when generated code has the shape symbols as variables (host code
+  /// does; CUDA kernels get sizes as arguments instead).
+  virtual bool symbolsInScope() const { return false; }
   /// Reads body argument `v` at `index` (the host widens bf16 weights here).
   virtual std::string load(mlir::Value v, llvm::StringRef index) const {
     return pointer(v) + "[" + index.str() + "]";
@@ -76,6 +79,11 @@ protected:
                                       std::string &code);
   mlir::FailureOr<std::string> operand(mlir::Value v, mlir::Value iteration, llvm::StringRef index,
                                        llvm::StringRef lastIndex, std::string &code);
+  /// The flat index into top-level `operand` that NumPy broadcasting reads
+  /// for flat `index` of `iteration`, or nullopt when the dims do not
+  /// broadcast (or need symbols the target does not have in scope).
+  std::optional<std::string> broadcastIndex(mlir::Value operand, mlir::Value iteration,
+                                            llvm::StringRef index) const;
   /// `out<i>[index] = <name>` for every yielded value.
   mlir::LogicalResult storeResults(std::string &code, llvm::StringRef index);
 

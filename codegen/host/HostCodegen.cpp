@@ -45,6 +45,7 @@ private:
       return "mmh::load(" + pointer(v) + ", " + index.str() + ")";
     return FusedKernelEmitter::load(v, index);
   }
+  bool symbolsInScope() const override { return true; }
   std::string outputName(unsigned i) const { return "out" + std::to_string(i); }
   /// The weight storage type if input `i` is a weight, else "".
   std::string weightType(unsigned i) const;
