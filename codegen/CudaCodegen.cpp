@@ -211,9 +211,11 @@ LogicalResult CudaEmitter::emitEmbedding() {
 }
 
 LogicalResult CudaEmitter::emitGather() {
-  auto parts = rowGatherParts();
+  auto parts = gatherParts();
   if (failed(parts))
     return failure();
+  if (!parts->perSequenceRows)
+    return fail("only the per-sequence row gather ([B, T, D] by [B]) has a CUDA template");
   GatherOp g = parts->op;
   int64_t D = parts->width;
   plan["x"] = int64_t(argIndex(g.getInput()));
@@ -499,6 +501,9 @@ FailureOr<CudaKernelPlan> CudaEmitter::emit() {
     case KernelKind::Softmax:
     case KernelKind::Matmul:
     case KernelKind::LayerNorm:
+    case KernelKind::ScatterAdd:
+    case KernelKind::Argmax:
+    case KernelKind::Loss:
       return fail("no CUDA generator for this kind yet (the CPU target has one)");
     }
     return fail("no CUDA generator");

@@ -196,16 +196,15 @@ FailureOr<FusedKernelEmitter::EmbeddingParts> FusedKernelEmitter::embeddingParts
   return EmbeddingParts{e, staticDim(table, 0), staticDim(table, 1)};
 }
 
-FailureOr<FusedKernelEmitter::RowGatherParts> FusedKernelEmitter::rowGatherParts() {
+FailureOr<FusedKernelEmitter::GatherParts> FusedKernelEmitter::gatherParts() {
   SmallVector<Operation *> ops = bodyOps(kernel);
   auto g = ops.size() == 1 ? llvm::dyn_cast<GatherOp>(ops.front()) : GatherOp();
-  if (!g || g.getDim() != 1 || g.getBatchDims() != 1 || !topLevel(g.getInput()) ||
-      !topLevel(g.getIndices()) ||
-      llvm::cast<RankedTensorType>(g.getInput().getType()).getRank() != 3 ||
-      llvm::cast<RankedTensorType>(g.getIndices().getType()).getRank() != 1)
-    return (void)fail("only the per-sequence row gather ([B, T, D] by [B]) has a template"),
-           FailureOr<RowGatherParts>();
-  return RowGatherParts{g, staticDim(topLevel(g.getInput()), 2)};
+  if (!g || !topLevel(g.getInput()) || !topLevel(g.getIndices()))
+    return (void)fail("expected one mm.gather of kernel inputs"), FailureOr<GatherParts>();
+  auto input = llvm::cast<RankedTensorType>(g.getInput().getType());
+  bool rows = g.getDim() == 1 && g.getBatchDims() == 1 && input.getRank() == 3 &&
+              llvm::cast<RankedTensorType>(g.getIndices().getType()).getRank() == 1;
+  return GatherParts{g, rows, rows ? staticDim(topLevel(g.getInput()), 2) : 0};
 }
 
 FailureOr<FusedKernelEmitter::RouterParts> FusedKernelEmitter::routerParts() {

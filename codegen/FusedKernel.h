@@ -117,12 +117,14 @@ protected:
   };
   mlir::FailureOr<EmbeddingParts> embeddingParts();
 
-  /// gather: the per-sequence row gather ([B, T, width] by [B]).
-  struct RowGatherParts {
+  /// gather: one mm.gather of kernel inputs; `perSequenceRows` for the
+  /// [B, T, width] by [B] row gather (dim 1, batch_dims 1) of decode steps.
+  struct GatherParts {
     GatherOp op;
-    int64_t width;
+    bool perSequenceRows;
+    int64_t width; // the row width of a per-sequence row gather
   };
-  mlir::FailureOr<RowGatherParts> rowGatherParts();
+  mlir::FailureOr<GatherParts> gatherParts();
 
   /// moe_router: top-k over `experts` logits; results (weights, indices).
   struct RouterParts {

@@ -53,7 +53,10 @@ def MM_KernelKind : I32EnumAttr<"KernelKind", "the code-generation kind of an mm
     I32EnumAttrCase<"Reduce", 13, "reduce">,
     I32EnumAttrCase<"Softmax", 14, "softmax">,
     I32EnumAttrCase<"Matmul", 15, "matmul">,
-    I32EnumAttrCase<"LayerNorm", 16, "layer_norm">]> {
+    I32EnumAttrCase<"LayerNorm", 16, "layer_norm">,
+    I32EnumAttrCase<"ScatterAdd", 17, "scatter_add">,
+    I32EnumAttrCase<"Argmax", 18, "argmax">,
+    I32EnumAttrCase<"Loss", 19, "loss">]> {
   let cppNamespace = "::mm";
 }
 

@@ -34,6 +34,9 @@ std::optional<KernelKind> kernelKind(Operation *op) {
       .Case<SoftmaxOp, LogSoftmaxOp>([](Operation *) { return KernelKind::Softmax; })
       .Case([](MatmulOp) { return KernelKind::Matmul; })
       .Case([](LayerNormOp) { return KernelKind::LayerNorm; })
+      .Case([](ScatterAddOp) { return KernelKind::ScatterAdd; })
+      .Case([](ArgmaxOp) { return KernelKind::Argmax; })
+      .Case<CrossEntropyOp, SigmoidBceOp>([](Operation *) { return KernelKind::Loss; })
       .Default([](Operation *) { return std::nullopt; });
 }
 

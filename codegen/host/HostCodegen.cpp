@@ -73,6 +73,9 @@ private:
   LogicalResult emitSoftmax();
   LogicalResult emitMatmul();
   LogicalResult emitLayerNorm();
+  LogicalResult emitScatterAdd();
+  LogicalResult emitArgmax();
+  LogicalResult emitLoss();
 
   /// The one op of a single-op kernel whose operands are all kernel inputs.
   template <typename Op> FailureOr<Op> singleOp();
@@ -333,11 +336,23 @@ LogicalResult KernelEmitter::emitEmbedding() {
 }
 
 LogicalResult KernelEmitter::emitGather() {
-  auto parts = rowGatherParts();
+  auto parts = gatherParts();
   if (failed(parts))
     return failure();
   GatherOp g = parts->op;
   Value x = topLevel(g.getInput());
+  if (!parts->perSequenceRows) { // any dim and batch dims: [outer, D, inner] rows
+    int64_t rank = llvm::cast<RankedTensorType>(x.getType()).getRank();
+    int64_t dim = static_cast<int64_t>(g.getDim()), b = static_cast<int64_t>(g.getBatchDims());
+    Value idx = topLevel(g.getIndices());
+    int64_t idxRank = llvm::cast<RankedTensorType>(idx.getType()).getRank();
+    body += llvm::formatv("  return mmh::gather(ctx, {0}, {1}, {2}, {3}, {4}, {5}, {6}, out0);\n",
+                          pointer(g.getInput()), dims(x, 0, dim), dims(x, b, dim),
+                          dims(x, dim, dim + 1), dims(x, dim + 1, rank), pointer(g.getIndices()),
+                          dims(idx, b, idxRank))
+                .str();
+    return success();
+  }
   body += "  const int64_t b = " + dims(x, 0, 1) + ", t = " + dims(x, 1, 2) + ";\n";
   body += llvm::formatv("  return mmh::gather_rows(ctx, {0}, b, t, {1}, {2}, out0);\n",
                         pointer(g.getInput()), staticDim(x, 2), pointer(g.getIndices()))
@@ -493,6 +508,68 @@ LogicalResult KernelEmitter::emitLayerNorm() {
   return success();
 }
 
+LogicalResult KernelEmitter::emitScatterAdd() {
+  auto sa = singleOp<ScatterAddOp>();
+  if (failed(sa))
+    return failure();
+  ScatterAddOp op = *sa;
+  Value dest = topLevel(op.getDest());
+  int64_t rank = llvm::cast<RankedTensorType>(dest.getType()).getRank();
+  int64_t dim = static_cast<int64_t>(op.getDim());
+  if (dim < 0)
+    dim += rank;
+  body += llvm::formatv("  return mmh::scatter_add(ctx, {0}, {1}, {2}, {3}, {4}, {5}, {6}, out0);\n",
+                        pointer(op.getDest()), pointer(op.getIndices()),
+                        numel(topLevel(op.getIndices())), pointer(op.getUpdates()),
+                        dims(dest, 0, dim), dims(dest, dim, dim + 1), dims(dest, dim + 1, rank))
+              .str();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitArgmax() {
+  auto am = singleOp<ArgmaxOp>();
+  if (failed(am))
+    return failure();
+  ArgmaxOp op = *am;
+  Value in = topLevel(op.getInput());
+  int64_t rank = llvm::cast<RankedTensorType>(in.getType()).getRank();
+  int64_t dim = static_cast<int64_t>(op.getDim());
+  if (dim < 0)
+    dim += rank;
+  body += llvm::formatv("  mmh::argmax({0}, {1}, {2}, {3}, out0);\n  return 0;\n",
+                        pointer(op.getInput()), dims(in, 0, dim), dims(in, dim, dim + 1),
+                        dims(in, dim + 1, rank))
+              .str();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitLoss() {
+  Operation *op = bodyOps(kernel).size() == 1 ? bodyOps(kernel).front() : nullptr;
+  if (!op || !isa<CrossEntropyOp, SigmoidBceOp>(op) ||
+      llvm::any_of(op->getOperands(), [&](Value v) { return !topLevel(v); }))
+    return fail("expected one mm.cross_entropy or mm.sigmoid_bce of kernel inputs");
+  auto reduction = [](LossReduction r) {
+    return std::string("mmh::loss_") + stringifyLossReduction(r).str();
+  };
+  if (auto ce = dyn_cast<CrossEntropyOp>(op)) {
+    Value logits = topLevel(ce.getLogits());
+    int64_t rank = llvm::cast<RankedTensorType>(logits.getType()).getRank();
+    body += llvm::formatv("  return mmh::cross_entropy(ctx, {0}, {1}, {2}, {3}, int64_t({4}), "
+                          "{5}, out0);\n",
+                          pointer(ce.getLogits()), dims(logits, 0, rank - 1),
+                          dims(logits, rank - 1, rank), pointer(ce.getLabels()),
+                          int64_t(ce.getIgnoreIndex()), reduction(ce.getReduction()))
+                .str();
+    return success();
+  }
+  auto bce = cast<SigmoidBceOp>(op);
+  body += llvm::formatv("  mmh::sigmoid_bce({0}, {1}, {2}, {3}, out0);\n  return 0;\n",
+                        pointer(bce.getLogits()), pointer(bce.getLabels()),
+                        numel(topLevel(bce.getLogits())), reduction(bce.getReduction()))
+              .str();
+  return success();
+}
+
 FailureOr<GeneratedKernel> KernelEmitter::emit() {
   LogicalResult ok = [&] {
     switch (kernel.getKind()) {
@@ -530,6 +607,12 @@ FailureOr<GeneratedKernel> KernelEmitter::emit() {
       return emitMatmul();
     case KernelKind::LayerNorm:
       return emitLayerNorm();
+    case KernelKind::ScatterAdd:
+      return emitScatterAdd();
+    case KernelKind::Argmax:
+      return emitArgmax();
+    case KernelKind::Loss:
+      return emitLoss();
     }
     return fail("no host generator");
   }();

@@ -660,6 +660,125 @@ inline void layer_norm(const X *x, int64_t rows, int64_t N, float eps, const G *
   }
 }
 
+//===--- indexing: general gather, scatter-add, argmax --------------------===//
+
+/// mm.gather: out[o, j, k] = in[o, index[o / between, j], k] over
+/// [outer = batch * between, D, inner] input rows and J indices per batch.
+template <typename In, typename Out>
+inline int gather(const mm_kernel_ctx *c, const In *in, int64_t outer, int64_t between, int64_t D,
+                  int64_t inner, const int64_t *index, int64_t J, Out *out) {
+  for (int64_t i = 0; i < (outer / between) * J; ++i)
+    if (index[i] < 0 || index[i] >= D) {
+      std::snprintf(c->error, size_t(c->error_size),
+                    "mm.gather: index %lld is outside the dimension [0, %lld)",
+                    (long long)index[i], (long long)D);
+      return 1;
+    }
+#pragma omp parallel for schedule(static) if (outer * J * inner > (1 << 16))
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t j = 0; j < J; ++j) {
+      int64_t row = index[(o / between) * J + j];
+      for (int64_t k = 0; k < inner; ++k)
+        out[(o * J + j) * inner + k] = load(in, (o * D + row) * inner + k);
+    }
+  return 0;
+}
+
+/// mm.scatter_add: out = dest, then out[o, index[m], k] += updates[o, m, k]
+/// over [outer, D, inner] and M indices (repeated indices accumulate in order).
+template <typename T>
+inline int scatter_add(const mm_kernel_ctx *c, const T *dest, const int64_t *index, int64_t M,
+                       const T *updates, int64_t outer, int64_t D, int64_t inner, T *out) {
+  for (int64_t m = 0; m < M; ++m)
+    if (index[m] < 0 || index[m] >= D) {
+      std::snprintf(c->error, size_t(c->error_size),
+                    "mm.scatter_add: index %lld is outside the dimension [0, %lld)",
+                    (long long)index[m], (long long)D);
+      return 1;
+    }
+  if (out != dest)
+    std::memcpy(out, dest, size_t(outer * D * inner) * sizeof(T));
+#pragma omp parallel for schedule(static) if (outer * M * inner > (1 << 16))
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t k = 0; k < inner; ++k)
+        out[(o * D + index[m]) * inner + k] += updates[(o * M + m) * inner + k];
+  return 0;
+}
+
+/// mm.argmax along the middle axis of [outer, len, inner]: the first maximum.
+template <typename T>
+inline void argmax(const T *x, int64_t outer, int64_t len, int64_t inner, int64_t *out) {
+#pragma omp parallel for collapse(2) schedule(static) if (outer * len * inner > (1 << 16))
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      const T *row = x + o * len * inner + i;
+      int64_t best = 0;
+      for (int64_t j = 1; j < len; ++j)
+        if (row[j * inner] > row[best * inner])
+          best = j;
+      out[o * inner + i] = best;
+    }
+}
+
+//===--- losses -----------------------------------------------------------===//
+
+enum loss_reduction { loss_none, loss_sum, loss_mean };
+
+/// Softmax cross-entropy of [rows, classes] logits against labels (rows
+/// labelled `ignore` contribute 0 and are not counted by the mean).
+inline int cross_entropy(const mm_kernel_ctx *c, const float *logits, int64_t rows,
+                         int64_t classes, const int64_t *labels, int64_t ignore,
+                         loss_reduction reduction, float *out) {
+  double total = 0;
+  int64_t counted = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    double loss = 0;
+    if (labels[r] != ignore) {
+      if (labels[r] < 0 || labels[r] >= classes) {
+        std::snprintf(c->error, size_t(c->error_size),
+                      "mm.cross_entropy: label %lld is outside [0, %lld)", (long long)labels[r],
+                      (long long)classes);
+        return 1;
+      }
+      const float *row = logits + r * classes;
+      float max = -INFINITY;
+      for (int64_t j = 0; j < classes; ++j)
+        max = std::max(max, row[j]);
+      double sum = 0;
+      for (int64_t j = 0; j < classes; ++j)
+        sum += std::exp(double(row[j] - max));
+      loss = double(max) + std::log(sum) - double(row[labels[r]]);
+      ++counted;
+    }
+    if (reduction == loss_none)
+      out[r] = float(loss);
+    total += loss;
+  }
+  if (reduction == loss_sum)
+    out[0] = float(total);
+  else if (reduction == loss_mean)
+    out[0] = float(total / double(counted));
+  return 0;
+}
+
+/// max(x, 0) - x * y + log(1 + exp(-|x|)) per element, then the reduction.
+inline void sigmoid_bce(const float *x, const float *y, int64_t n, loss_reduction reduction,
+                        float *out) {
+  double total = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    double xi = x[i];
+    double loss = std::max(xi, 0.0) - xi * double(y[i]) + std::log1p(std::exp(-std::fabs(xi)));
+    if (reduction == loss_none)
+      out[i] = float(loss);
+    total += loss;
+  }
+  if (reduction == loss_sum)
+    out[0] = float(total);
+  else if (reduction == loss_mean)
+    out[0] = float(total / double(n));
+}
+
 } // namespace mmh
 
 #endif // MM_HOST_KERNELS_H
