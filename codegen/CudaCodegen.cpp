@@ -504,6 +504,9 @@ FailureOr<CudaKernelPlan> CudaEmitter::emit() {
     case KernelKind::ScatterAdd:
     case KernelKind::Argmax:
     case KernelKind::Loss:
+    case KernelKind::TopK:
+    case KernelKind::Conv:
+    case KernelKind::Pool:
       return fail("no CUDA generator for this kind yet (the CPU target has one)");
     }
     return fail("no CUDA generator");

@@ -56,7 +56,10 @@ def MM_KernelKind : I32EnumAttr<"KernelKind", "the code-generation kind of an mm
     I32EnumAttrCase<"LayerNorm", 16, "layer_norm">,
     I32EnumAttrCase<"ScatterAdd", 17, "scatter_add">,
     I32EnumAttrCase<"Argmax", 18, "argmax">,
-    I32EnumAttrCase<"Loss", 19, "loss">]> {
+    I32EnumAttrCase<"Loss", 19, "loss">,
+    I32EnumAttrCase<"TopK", 20, "top_k">,
+    I32EnumAttrCase<"Conv", 21, "conv">,
+    I32EnumAttrCase<"Pool", 22, "pool">]> {
   let cppNamespace = "::mm";
 }
 

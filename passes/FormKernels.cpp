@@ -36,7 +36,11 @@ std::optional<KernelKind> kernelKind(Operation *op) {
       .Case([](LayerNormOp) { return KernelKind::LayerNorm; })
       .Case([](ScatterAddOp) { return KernelKind::ScatterAdd; })
       .Case([](ArgmaxOp) { return KernelKind::Argmax; })
-      .Case<CrossEntropyOp, SigmoidBceOp>([](Operation *) { return KernelKind::Loss; })
+      .Case<CrossEntropyOp, SigmoidBceOp, PolicyLossOp>(
+          [](Operation *) { return KernelKind::Loss; })
+      .Case([](TopKOp) { return KernelKind::TopK; })
+      .Case<Conv1dOp, Conv2dOp>([](Operation *) { return KernelKind::Conv; })
+      .Case([](PoolOp) { return KernelKind::Pool; })
       .Default([](Operation *) { return std::nullopt; });
 }
 

@@ -44,5 +44,6 @@ for target in cpu cuda; do
     --max-batch 4 --max-tokens 256 --max-context 8192
 done
 distinct host-kernels-block cpu test/Tools/Inputs/block.mlir --function block --max N=8
-distinct host-kernels-generic-kinds cpu test/Tools/Inputs/generic-kinds.mlir --max B=4
+distinct host-kernels-generic-kinds cpu test/Tools/Inputs/generic-kinds.mlir --function kinds --max B=4
+distinct host-kernels-generic-kinds-more cpu test/Tools/Inputs/generic-kinds.mlir --function more --max B=4
 echo "wrote $(ls "$out" | wc -l) golden files to $out"

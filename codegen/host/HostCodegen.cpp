@@ -76,6 +76,9 @@ private:
   LogicalResult emitScatterAdd();
   LogicalResult emitArgmax();
   LogicalResult emitLoss();
+  LogicalResult emitTopK();
+  LogicalResult emitConv();
+  LogicalResult emitPool();
 
   /// The one op of a single-op kernel whose operands are all kernel inputs.
   template <typename Op> FailureOr<Op> singleOp();
@@ -545,9 +548,24 @@ LogicalResult KernelEmitter::emitArgmax() {
 
 LogicalResult KernelEmitter::emitLoss() {
   Operation *op = bodyOps(kernel).size() == 1 ? bodyOps(kernel).front() : nullptr;
-  if (!op || !isa<CrossEntropyOp, SigmoidBceOp>(op) ||
+  if (!op || !isa<CrossEntropyOp, SigmoidBceOp, PolicyLossOp>(op) ||
       llvm::any_of(op->getOperands(), [&](Value v) { return !topLevel(v); }))
-    return fail("expected one mm.cross_entropy or mm.sigmoid_bce of kernel inputs");
+    return fail("expected one mm.cross_entropy, mm.sigmoid_bce or mm.policy_loss of kernel "
+                "inputs");
+  if (auto pl = dyn_cast<PolicyLossOp>(op)) {
+    Value lp = topLevel(pl.getLogprobs());
+    bool perToken = llvm::cast<RankedTensorType>(pl.getAdvantages().getType()).getRank() == 2;
+    body += llvm::formatv("  mmh::policy_loss({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8:e17}, "
+                          "{9:e17}, {10:e17}, out0);\n  return 0;\n",
+                          pl.getKind() == PolicyLossKind::CISPO ? "true" : "false",
+                          pointer(pl.getLogprobs()), pointer(pl.getOldLogprobs()),
+                          pointer(pl.getAdvantages()), perToken ? "true" : "false",
+                          pointer(pl.getMask()), dims(lp, 0, 1), dims(lp, 1, 2),
+                          pl.getEpsLow().convertToDouble(), pl.getEpsHigh().convertToDouble(),
+                          pl.getLogRatioClamp().convertToDouble())
+                .str();
+    return success();
+  }
   auto reduction = [](LossReduction r) {
     return std::string("mmh::loss_") + stringifyLossReduction(r).str();
   };
@@ -566,6 +584,71 @@ LogicalResult KernelEmitter::emitLoss() {
   body += llvm::formatv("  mmh::sigmoid_bce({0}, {1}, {2}, {3}, out0);\n  return 0;\n",
                         pointer(bce.getLogits()), pointer(bce.getLabels()),
                         numel(topLevel(bce.getLogits())), reduction(bce.getReduction()))
+              .str();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitTopK() {
+  auto tk = singleOp<TopKOp>();
+  if (failed(tk))
+    return failure();
+  TopKOp op = *tk;
+  Value in = topLevel(op.getInput());
+  int64_t rank = llvm::cast<RankedTensorType>(in.getType()).getRank();
+  body += llvm::formatv("  mmh::top_k({0}, {1}, {2}, int64_t({3}), out0, out1);\n  return 0;\n",
+                        pointer(op.getInput()), dims(in, 0, rank - 1), dims(in, rank - 1, rank),
+                        int64_t(op.getK()))
+              .str();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitConv() {
+  Operation *op = bodyOps(kernel).size() == 1 ? bodyOps(kernel).front() : nullptr;
+  if (!op || !isa<Conv1dOp, Conv2dOp>(op) ||
+      llvm::any_of(op->getOperands(), [&](Value v) { return !topLevel(v); }))
+    return fail("expected one mm.conv1d or mm.conv2d of kernel inputs");
+  Value out = kernel.getResult(0);
+  if (auto c = dyn_cast<Conv2dOp>(op)) {
+    Value x = topLevel(c.getInput()), w = topLevel(c.getWeight());
+    ArrayRef<int64_t> st = c.getStrides(), pad = c.getPadding(), dil = c.getDilation();
+    body += llvm::formatv("  mmh::conv2d({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, {10}, "
+                          "{11}, {12}, {13}, {14}, {15}, {16}, {17}, out0);\n  return 0;\n",
+                          pointer(c.getInput()), dims(x, 0, 1), staticDim(x, 1), staticDim(x, 2),
+                          staticDim(x, 3), pointer(c.getWeight()), staticDim(w, 0),
+                          staticDim(w, 2), staticDim(w, 3),
+                          c.getBias() ? pointer(c.getBias()) : "(const float *)nullptr", st[0],
+                          st[1], pad[0], pad[1], dil[0], dil[1], staticDim(out, 2),
+                          staticDim(out, 3))
+                .str();
+    return success();
+  }
+  auto c = cast<Conv1dOp>(op);
+  Value x = topLevel(c.getInput()), w = topLevel(c.getWeight());
+  body += llvm::formatv("  mmh::conv1d({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, {10}, "
+                        "{11}, out0);\n  return 0;\n",
+                        pointer(c.getInput()), dims(x, 0, 1), dims(x, 1, 2), staticDim(x, 2),
+                        pointer(c.getWeight()), staticDim(w, 0), staticDim(w, 2),
+                        c.getBias() ? pointer(c.getBias()) : "(const float *)nullptr",
+                        int64_t(c.getStride()), int64_t(c.getDilation()), c.getPadding()[0],
+                        dims(out, 1, 2))
+              .str();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitPool() {
+  Operation *only = bodyOps(kernel).size() == 1 ? bodyOps(kernel).front() : nullptr;
+  auto op = llvm::dyn_cast_or_null<PoolOp>(only);
+  if (!op || llvm::any_of(op->getOperands(), [&](Value v) { return !topLevel(v); }))
+    return fail("expected one mm.pool of kernel inputs");
+  Value x = topLevel(op.getInput());
+  int64_t rank = llvm::cast<RankedTensorType>(x.getType()).getRank();
+  int64_t dim = static_cast<int64_t>(op.getDim());
+  if (dim < 0)
+    dim += rank;
+  body += llvm::formatv("  mmh::pool(mmh::pool_{0}, {1}, {2}, {3}, {4}, {5}, out0);\n  return 0;\n",
+                        stringifyPoolKind(op.getKind()), pointer(op.getInput()),
+                        op.getMask() ? pointer(op.getMask()) : "nullptr", dims(x, 0, dim),
+                        dims(x, dim, dim + 1), dims(x, dim + 1, rank))
               .str();
   return success();
 }
@@ -613,6 +696,12 @@ FailureOr<GeneratedKernel> KernelEmitter::emit() {
       return emitArgmax();
     case KernelKind::Loss:
       return emitLoss();
+    case KernelKind::TopK:
+      return emitTopK();
+    case KernelKind::Conv:
+      return emitConv();
+    case KernelKind::Pool:
+      return emitPool();
     }
     return fail("no host generator");
   }();

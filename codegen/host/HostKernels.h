@@ -757,8 +757,8 @@ inline int cross_entropy(const mm_kernel_ctx *c, const float *logits, int64_t ro
   }
   if (reduction == loss_sum)
     out[0] = float(total);
-  else if (reduction == loss_mean)
-    out[0] = float(total / double(counted));
+  else if (reduction == loss_mean) // a mean over nothing is 0: it adds no gradient
+    out[0] = counted ? float(total / double(counted)) : 0.0f;
   return 0;
 }
 
@@ -777,6 +777,124 @@ inline void sigmoid_bce(const float *x, const float *y, int64_t n, loss_reductio
     out[0] = float(total);
   else if (reduction == loss_mean)
     out[0] = float(total / double(n));
+}
+
+/// mm.policy_loss over [B, T] tokens: CISPO (cispo true) or PPO-clip, with
+/// advantages per sequence (adv_per_token false) or per token; normalised
+/// by the number of response tokens (sum of the mask), 0 when there are none.
+inline void policy_loss(bool cispo, const float *lp, const float *old, const float *adv,
+                        bool adv_per_token, const float *mask, int64_t B, int64_t T,
+                        double eps_low, double eps_high, double clamp_log_ratio, float *out) {
+  double total = 0, tokens = 0;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < T; ++t) {
+      int64_t i = b * T + t;
+      double a = adv_per_token ? adv[i] : adv[b];
+      double log_ratio = std::clamp(double(lp[i]) - double(old[i]), -clamp_log_ratio,
+                                    clamp_log_ratio);
+      double r = std::exp(log_ratio), c = std::clamp(r, 1 - eps_low, 1 + eps_high);
+      double term = cispo ? c * a * double(lp[i]) : std::min(r * a, c * a);
+      total += double(mask[i]) * term;
+      tokens += mask[i];
+    }
+  out[0] = tokens > 0 ? float(-total / tokens) : 0.0f;
+}
+
+//===--- top-k, convolutions, pooling -------------------------------------===//
+
+/// The k largest of each row of n, descending; ties keep the lower index.
+template <typename T>
+inline void top_k(const T *x, int64_t rows, int64_t n, int64_t k, T *values, int64_t *indices) {
+#pragma omp parallel if (rows * n > (1 << 16))
+  {
+    std::vector<int64_t> order(n);
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < rows; ++r) {
+      const T *row = x + r * n;
+      for (int64_t j = 0; j < n; ++j)
+        order[j] = j;
+      std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int64_t a, int64_t b) {
+        return row[a] > row[b] || (row[a] == row[b] && a < b);
+      });
+      for (int64_t j = 0; j < k; ++j) {
+        values[r * k + j] = row[order[j]];
+        indices[r * k + j] = order[j];
+      }
+    }
+  }
+}
+
+/// NCHW cross-correlation with an OIHW weight, strides, symmetric padding and
+/// dilation; out is [N, Co, Ho, Wo].
+template <typename X, typename W, typename Bias>
+inline void conv2d(const X *x, int64_t N, int64_t Ci, int64_t H, int64_t Wd, const W *w,
+                   int64_t Co, int64_t KH, int64_t KW, const Bias *bias, int64_t sh, int64_t sw,
+                   int64_t ph, int64_t pw, int64_t dh, int64_t dw, int64_t Ho, int64_t Wo,
+                   float *out) {
+#pragma omp parallel for collapse(2) schedule(static) if (N * Co * Ho * Wo > (1 << 12))
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t co = 0; co < Co; ++co)
+      for (int64_t oh = 0; oh < Ho; ++oh)
+        for (int64_t ow = 0; ow < Wo; ++ow) {
+          float acc = bias ? load(bias, co) : 0.0f;
+          for (int64_t ci = 0; ci < Ci; ++ci)
+            for (int64_t kh = 0; kh < KH; ++kh) {
+              int64_t ih = oh * sh - ph + kh * dh;
+              if (ih < 0 || ih >= H)
+                continue;
+              for (int64_t kw = 0; kw < KW; ++kw) {
+                int64_t iw = ow * sw - pw + kw * dw;
+                if (iw >= 0 && iw < Wd)
+                  acc += load(x, ((n * Ci + ci) * H + ih) * Wd + iw) *
+                         load(w, ((co * Ci + ci) * KH + kh) * KW + kw);
+              }
+            }
+          out[((n * Co + co) * Ho + oh) * Wo + ow] = acc;
+        }
+}
+
+/// Channels-last 1-D convolution: x [N, L, Ci], w [Co, Ci, K], zero padding
+/// `before` (and after, through Lo), stride and dilation; out [N, Lo, Co].
+template <typename X, typename W, typename Bias>
+inline void conv1d(const X *x, int64_t N, int64_t L, int64_t Ci, const W *w, int64_t Co, int64_t K,
+                   const Bias *bias, int64_t stride, int64_t dilation, int64_t before, int64_t Lo,
+                   float *out) {
+#pragma omp parallel for collapse(2) schedule(static) if (N * Lo * Co > (1 << 12))
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t o = 0; o < Lo; ++o)
+      for (int64_t co = 0; co < Co; ++co) {
+        float acc = bias ? load(bias, co) : 0.0f;
+        for (int64_t k = 0; k < K; ++k) {
+          int64_t at = o * stride - before + k * dilation;
+          if (at < 0 || at >= L)
+            continue;
+          for (int64_t ci = 0; ci < Ci; ++ci)
+            acc += load(x, (n * L + at) * Ci + ci) * load(w, (co * Ci + ci) * K + k);
+        }
+        out[(n * Lo + o) * Co + co] = acc;
+      }
+}
+
+enum pool_kind { pool_sum, pool_mean, pool_max };
+
+/// Pools [outer, len, inner] over len where mask[outer, len] (if any) is
+/// non-zero; a fully masked row pools to 0.
+inline void pool(pool_kind kind, const float *x, const float *mask, int64_t outer, int64_t len,
+                 int64_t inner, float *out) {
+#pragma omp parallel for collapse(2) schedule(static) if (outer * len * inner > (1 << 16))
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      double acc = 0;
+      int64_t count = 0;
+      for (int64_t j = 0; j < len; ++j) {
+        if (mask && mask[o * len + j] == 0.0f)
+          continue;
+        double v = x[(o * len + j) * inner + i];
+        acc = kind == pool_max ? (count ? std::max(acc, v) : v) : acc + v;
+        ++count;
+      }
+      out[o * inner + i] = count == 0 ? 0.0f : float(kind == pool_mean ? acc / count : acc);
+    }
 }
 
 } // namespace mmh

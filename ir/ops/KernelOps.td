@@ -24,7 +24,8 @@ def MM_KernelOp : MM_Op<"kernel", [IsolatedFromAbove, RecursiveMemoryEffects,
     `moe_combine` (with an elementwise epilogue), `embedding`, `gather`,
     `copy` (transpose, slice, concat), `reduce`, `softmax` (and log-softmax),
     `matmul` (batched), `layer_norm`, `scatter_add`, `argmax`, `loss`
-    (cross-entropy, sigmoid BCE).
+    (cross-entropy, sigmoid BCE, policy loss), `top_k`, `conv` (conv1d,
+    conv2d), `pool`.
     `in_place`, when present, gives for each result the input whose buffer it
     may overwrite (-1: none): KV caches and lightning states update in place.
 

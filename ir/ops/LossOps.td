@@ -11,7 +11,8 @@ def MM_CrossEntropyOp : MM_InferOp<"cross_entropy"> {
     `loss = logsumexp(logits) - logits[label]` over the last dimension of
     `logits` (`[..., classes]`), with integer `labels` of shape `[...]`.
     Positions whose label equals `ignore_index` contribute nothing; `mean`
-    divides by the number of other positions. `none` returns the per-position
+    divides by the number of other positions (a mean over none is 0: it adds
+    no gradient). `none` returns the per-position
     losses (0 where ignored); `sum` and `mean` a scalar. Float32 accumulation.
 
     ```mlir
