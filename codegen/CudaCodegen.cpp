@@ -413,6 +413,8 @@ LogicalResult CudaEmitter::emitLightning() {
   if (failed(parts))
     return failure();
   LightningParts p = *parts; // (op accessors are not const)
+  if (p.freshState)
+    return fail("the CUDA templates need lightning attention with a carried state");
   LightningAttentionOp la = p.op;
   int64_t H = p.heads, D = p.headDim, BS = p.blockSize, width = p.width;
   if (D % 16 || D > 128 || BS % 16)
@@ -507,6 +509,11 @@ FailureOr<CudaKernelPlan> CudaEmitter::emit() {
     case KernelKind::TopK:
     case KernelKind::Conv:
     case KernelKind::Pool:
+    case KernelKind::Rope:
+    case KernelKind::MergeImageFeatures:
+    case KernelKind::Gru:
+    case KernelKind::TargetAttention:
+    case KernelKind::HadamardInteraction:
       return fail("no CUDA generator for this kind yet (the CPU target has one)");
     }
     return fail("no CUDA generator");

@@ -330,10 +330,9 @@ FailureOr<FusedKernelEmitter::LightningParts> FusedKernelEmitter::lightningParts
     else if (!isa<SliceOp>(op))
       return (void)fail("unexpected op in a lightning kernel"), FailureOr<LightningParts>();
   LightningAttentionOp la = p.op;
-  if (!la || !la.getInitialState())
-    return (void)fail("the " + targetName +
-                      " templates need lightning attention with a carried state"),
-           FailureOr<LightningParts>();
+  if (!la)
+    return (void)fail("expected mm.lightning_attention"), FailureOr<LightningParts>();
+  p.freshState = !la.getInitialState();
   auto qType = llvm::cast<RankedTensorType>(la.getQuery().getType());
   p.heads = qType.getDimSize(2);
   p.headDim = qType.getDimSize(3);
@@ -363,9 +362,11 @@ FailureOr<FusedKernelEmitter::LightningParts> FusedKernelEmitter::lightningParts
   auto inPlace = kernel.getInPlace();
   auto stateOut = resultIndexOf(la.getFinalState());
   auto out = resultIndexOf(la.getOutput());
-  if (!inPlace || !stateOut || !out ||
-      (*inPlace)[*stateOut] != int64_t(argIndex(la.getInitialState())))
-    return (void)fail("the final state must be a result written in place"),
+  if (!stateOut || !out ||
+      (!p.freshState &&
+       (!inPlace || (*inPlace)[*stateOut] != int64_t(argIndex(la.getInitialState())))))
+    return (void)fail("the final state must be a result (written in place over the initial "
+                      "state when there is one)"),
            FailureOr<LightningParts>();
   p.out = *out;
   p.stateOut = *stateOut;

@@ -186,6 +186,7 @@ protected:
     int64_t heads, headDim, blockSize;
     int64_t width; // floats per head in the input q/k/v are read from
     unsigned out, stateOut;
+    bool freshState; // no initial state: the final-state result starts at zero
   };
   mlir::FailureOr<LightningParts> lightningParts();
 

@@ -59,7 +59,12 @@ def MM_KernelKind : I32EnumAttr<"KernelKind", "the code-generation kind of an mm
     I32EnumAttrCase<"Loss", 19, "loss">,
     I32EnumAttrCase<"TopK", 20, "top_k">,
     I32EnumAttrCase<"Conv", 21, "conv">,
-    I32EnumAttrCase<"Pool", 22, "pool">]> {
+    I32EnumAttrCase<"Pool", 22, "pool">,
+    I32EnumAttrCase<"Rope", 23, "rope">,
+    I32EnumAttrCase<"MergeImageFeatures", 24, "merge_image_features">,
+    I32EnumAttrCase<"Gru", 25, "gru">,
+    I32EnumAttrCase<"TargetAttention", 26, "target_attention">,
+    I32EnumAttrCase<"HadamardInteraction", 27, "hadamard_interaction">]> {
   let cppNamespace = "::mm";
 }
 

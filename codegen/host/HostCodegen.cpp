@@ -7,6 +7,8 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cmath>
+
 using namespace mlir;
 
 namespace mm {
@@ -60,6 +62,7 @@ private:
   LogicalResult emitGemm();
   LogicalResult emitNorm();
   LogicalResult emitAttention();
+  LogicalResult emitAttentionWithoutCache(AttentionOp op);
   LogicalResult emitLightning();
   LogicalResult emitRouter();
   LogicalResult emitDispatch();
@@ -79,6 +82,11 @@ private:
   LogicalResult emitTopK();
   LogicalResult emitConv();
   LogicalResult emitPool();
+  LogicalResult emitRope();
+  LogicalResult emitMergeImageFeatures();
+  LogicalResult emitGru();
+  LogicalResult emitTargetAttention();
+  LogicalResult emitHadamard();
 
   /// The one op of a single-op kernel whose operands are all kernel inputs.
   template <typename Op> FailureOr<Op> singleOp();
@@ -192,7 +200,26 @@ LogicalResult KernelEmitter::emitNorm() {
   return success();
 }
 
+LogicalResult KernelEmitter::emitAttentionWithoutCache(AttentionOp op) {
+  for (Value v : op->getOperands())
+    if (!topLevel(v))
+      return fail("attention operands must be kernel inputs");
+  Value q = topLevel(op.getQuery()), k = topLevel(op.getKey()), v = topLevel(op.getValue());
+  body += llvm::formatv("  mmh::attention_nocache({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, "
+                        "{10}, {11}, out0);\n  return 0;\n",
+                        pointer(op.getQuery()), pointer(op.getKey()), pointer(op.getValue()),
+                        dims(q, 0, 1), dims(q, 1, 2), dims(k, 1, 2), staticDim(q, 2),
+                        staticDim(k, 2), staticDim(q, 3), staticDim(v, 3),
+                        floatLiteral(op.getScaleOrDefault()), op.getCausal() ? "true" : "false")
+              .str();
+  return success();
+}
+
 LogicalResult KernelEmitter::emitAttention() {
+  SmallVector<Operation *> ops = bodyOps(kernel);
+  if (auto plain = ops.size() == 1 ? llvm::dyn_cast<AttentionOp>(ops.front()) : AttentionOp();
+      plain && !plain.hasCache())
+    return emitAttentionWithoutCache(plain);
   auto parts = attentionParts();
   if (failed(parts))
     return failure();
@@ -227,11 +254,18 @@ LogicalResult KernelEmitter::emitLightning() {
   Value out = kernel.getResult(p.out);
   body += "  static const double slopes[] = {" + slopeList + "};\n";
   body += "  const int64_t b = " + dims(out, 0, 1) + ", t = " + dims(out, 1, 2) + ";\n";
+  // Without an initial state the final-state result starts at zero and is
+  // carried in place.
+  std::string state = p.freshState ? outputName(p.stateOut) : pointer(la.getInitialState());
+  if (p.freshState)
+    body += llvm::formatv("  std::memset({0}, 0, size_t(b * {1}) * sizeof(float));\n", state,
+                          p.heads * p.headDim * p.headDim)
+                .str();
   body += llvm::formatv(
               "  return mmh::lightning(ctx, {0}, {1}, {2}, {3}, {4}, {5}, {6}, b, t, {7}, "
               "{8}, {9}, slopes, {10});\n",
-              p.base[0], p.base[1], p.base[2], p.heads * p.width, p.width,
-              pointer(la.getInitialState()), la.getLengths() ? pointer(la.getLengths()) : "nullptr",
+              p.base[0], p.base[1], p.base[2], p.heads * p.width, p.width, state,
+              la.getLengths() ? pointer(la.getLengths()) : "nullptr",
               p.heads, p.headDim, la.getBlockSize(), outputName(p.out))
               .str();
   return success();
@@ -653,6 +687,98 @@ LogicalResult KernelEmitter::emitPool() {
   return success();
 }
 
+LogicalResult KernelEmitter::emitRope() {
+  auto r = singleOp<RopeOp>();
+  if (failed(r))
+    return failure();
+  RopeOp op = *r;
+  Value x = topLevel(op.getInput());
+  body += llvm::formatv("  mmh::rope_rows({0}, {1}, {2}, {3}, {4}, int64_t({5}), {6:e17}, out0);\n"
+                        "  return 0;\n",
+                        pointer(op.getInput()), pointer(op.getPositions()), dims(x, 0, 2),
+                        staticDim(x, 2), staticDim(x, 3), int64_t(op.getRotaryDim()),
+                        op.getTheta().convertToDouble())
+              .str();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitMergeImageFeatures() {
+  auto m = singleOp<MergeImageFeaturesOp>();
+  if (failed(m))
+    return failure();
+  MergeImageFeaturesOp op = *m;
+  Value e = topLevel(op.getEmbeddings()), f = topLevel(op.getImageFeatures());
+  body += llvm::formatv("  return mmh::merge_image_features(ctx, {0}, {1}, {2}, {3}, {4}, {5}, "
+                        "int64_t({6}), out0);\n",
+                        pointer(op.getEmbeddings()), pointer(op.getIds()), dims(e, 0, 2),
+                        staticDim(e, 2), pointer(op.getImageFeatures()), dims(f, 0, 1),
+                        int64_t(op.getImageTokenId()))
+              .str();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitGru() {
+  auto g = singleOp<GruOp>();
+  if (failed(g))
+    return failure();
+  GruOp op = *g;
+  Value x = topLevel(op.getInput());
+  int64_t hidden = staticDim(topLevel(op.getWeightHh()), 1);
+  if (weightType(argIndex(op.getWeightIh())) != weightType(argIndex(op.getWeightHh())) ||
+      weightType(argIndex(op.getWeightIh())) != weightType(argIndex(op.getBiasIh())) ||
+      weightType(argIndex(op.getWeightIh())) != weightType(argIndex(op.getBiasHh())))
+    return fail("the GRU weights and biases must share one storage type");
+  body += llvm::formatv("  mmh::gru({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, out0, "
+                        "out1);\n  return 0;\n",
+                        pointer(op.getInput()), dims(x, 0, 1), dims(x, 1, 2), staticDim(x, 2),
+                        pointer(op.getWeightIh()), pointer(op.getWeightHh()),
+                        pointer(op.getBiasIh()), pointer(op.getBiasHh()),
+                        op.getInitialState() ? pointer(op.getInitialState()) : "nullptr", hidden)
+              .str();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitTargetAttention() {
+  auto t = singleOp<TargetAttentionOp>();
+  if (failed(t))
+    return failure();
+  TargetAttentionOp op = *t;
+  Value seq = topLevel(op.getSequence());
+  int64_t D = staticDim(seq, 2);
+  double scale = op.getScale() ? op.getScale()->convertToDouble() : 1.0 / std::sqrt(double(D));
+  body += llvm::formatv("  mmh::target_attention({0}, {1}, {2}, {3}, {4}, {5}, {6}, out0);\n"
+                        "  return 0;\n",
+                        pointer(op.getSequence()), pointer(op.getTarget()),
+                        op.getMask() ? pointer(op.getMask()) : "nullptr", dims(seq, 0, 1),
+                        dims(seq, 1, 2), D, floatLiteral(scale))
+              .str();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitHadamard() {
+  auto h = singleOp<HadamardInteractionOp>();
+  if (failed(h))
+    return failure();
+  HadamardInteractionOp op = *h;
+  Value f = topLevel(op.getFields());
+  std::string members, starts = "0, ";
+  int64_t count = 0;
+  for (Attribute group : op.getGroups()) {
+    for (int64_t m : llvm::cast<DenseI64ArrayAttr>(group).asArrayRef())
+      members += std::to_string(m) + ", ";
+    count += llvm::cast<DenseI64ArrayAttr>(group).size();
+    starts += std::to_string(count) + ", ";
+  }
+  body += "  static const int64_t members[] = {" + members + "0};\n";
+  body += "  static const int64_t starts[] = {" + starts + "0};\n";
+  body += llvm::formatv("  mmh::hadamard_interaction({0}, {1}, {2}, {3}, members, starts, {4}, "
+                        "out0);\n  return 0;\n",
+                        pointer(op.getFields()), dims(f, 0, 1), staticDim(f, 1), staticDim(f, 2),
+                        op.getGroups().size())
+              .str();
+  return success();
+}
+
 FailureOr<GeneratedKernel> KernelEmitter::emit() {
   LogicalResult ok = [&] {
     switch (kernel.getKind()) {
@@ -702,6 +828,16 @@ FailureOr<GeneratedKernel> KernelEmitter::emit() {
       return emitConv();
     case KernelKind::Pool:
       return emitPool();
+    case KernelKind::Rope:
+      return emitRope();
+    case KernelKind::MergeImageFeatures:
+      return emitMergeImageFeatures();
+    case KernelKind::Gru:
+      return emitGru();
+    case KernelKind::TargetAttention:
+      return emitTargetAttention();
+    case KernelKind::HadamardInteraction:
+      return emitHadamard();
     }
     return fail("no host generator");
   }();

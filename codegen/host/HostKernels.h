@@ -897,6 +897,150 @@ inline void pool(pool_kind kind, const float *x, const float *mask, int64_t oute
     }
 }
 
+//===--- standalone RoPE, vision and recommender ops ----------------------===//
+
+/// mm.rope of [rows = B*T, H, D] at positions [B*T]: copies, then rotates
+/// the first `rotary` dims of each head (the same rotation as attention's).
+inline void rope_rows(const float *x, const int64_t *positions, int64_t rows, int64_t H,
+                      int64_t D, int64_t rotary, double theta, float *out) {
+#pragma omp parallel for schedule(static) if (rows * H * D > (1 << 15))
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t h = 0; h < H; ++h) {
+      float *y = out + (r * H + h) * D;
+      std::memcpy(y, x + (r * H + h) * D, size_t(D) * sizeof(float));
+      rope(y, rotary, theta, positions[r]);
+    }
+}
+
+/// mm.merge_image_features: embeddings [rows, D] with each row whose id is
+/// `token` replaced, in order, by the next of the n feature rows.
+inline int merge_image_features(const mm_kernel_ctx *c, const float *emb, const int64_t *ids,
+                                int64_t rows, int64_t D, const float *features, int64_t n,
+                                int64_t token, float *out) {
+  int64_t placeholders = 0;
+  for (int64_t r = 0; r < rows; ++r)
+    placeholders += ids[r] == token;
+  if (placeholders != n) {
+    std::snprintf(c->error, size_t(c->error_size),
+                  "mm.merge_image_features: %lld image placeholders but %lld feature rows",
+                  (long long)placeholders, (long long)n);
+    return 1;
+  }
+  for (int64_t r = 0, next = 0; r < rows; ++r)
+    std::memcpy(out + r * D, ids[r] == token ? features + (next++) * D : emb + r * D,
+                size_t(D) * sizeof(float));
+  return 0;
+}
+
+/// mm.gru (PyTorch gate order r, z, n) over x [B, T, I]; h0 [B, Hd] or null.
+template <typename W>
+inline void gru(const float *x, int64_t B, int64_t T, int64_t I, const W *wih, const W *whh,
+                const W *bih, const W *bhh, const float *h0, int64_t Hd, float *seq,
+                float *last) {
+#pragma omp parallel if (B * T * Hd * (I + Hd) > (1 << 16))
+  {
+    std::vector<float> h(Hd), gi(3 * Hd), gh(3 * Hd);
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < B; ++b) {
+      for (int64_t j = 0; j < Hd; ++j)
+        h[j] = h0 ? h0[b * Hd + j] : 0.0f;
+      for (int64_t t = 0; t < T; ++t) {
+        const float *xt = x + (b * T + t) * I;
+        for (int64_t g = 0; g < 3 * Hd; ++g) {
+          gi[g] = dot(xt, wih + g * I, I) + load(bih, g);
+          gh[g] = dot(h.data(), whh + g * Hd, Hd) + load(bhh, g);
+        }
+        for (int64_t j = 0; j < Hd; ++j) {
+          float r = sigmoid(gi[j] + gh[j]), z = sigmoid(gi[Hd + j] + gh[Hd + j]);
+          float n = std::tanh(gi[2 * Hd + j] + r * gh[2 * Hd + j]);
+          h[j] = (1.0f - z) * n + z * h[j];
+          seq[(b * T + t) * Hd + j] = h[j];
+        }
+      }
+      std::memcpy(last + b * Hd, h.data(), size_t(Hd) * sizeof(float));
+    }
+  }
+}
+
+/// mm.target_attention: softmax over t of scale * (seq[b, t] . target[b])
+/// (masked positions excluded; a fully masked row gives 0), then the
+/// weighted sum of seq[b, t].
+inline void target_attention(const float *seq, const float *target, const float *mask,
+                             int64_t B, int64_t T, int64_t D, float scale, float *out) {
+#pragma omp parallel if (B * T * D > (1 << 15))
+  {
+    std::vector<double> w(T);
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < B; ++b) {
+      double max = -INFINITY;
+      for (int64_t t = 0; t < T; ++t) {
+        bool on = !mask || mask[b * T + t] != 0.0f;
+        w[t] = on ? double(scale) * dot(seq + (b * T + t) * D, target + b * D, D) : -INFINITY;
+        max = std::max(max, w[t]);
+      }
+      double sum = 0;
+      for (int64_t t = 0; t < T; ++t)
+        sum += w[t] = max == -INFINITY || w[t] == -INFINITY ? 0.0 : std::exp(w[t] - max);
+      for (int64_t d = 0; d < D; ++d) {
+        double acc = 0;
+        for (int64_t t = 0; t < T; ++t)
+          acc += w[t] * seq[(b * T + t) * D + d];
+        out[b * D + d] = sum > 0 ? float(acc / sum) : 0.0f;
+      }
+    }
+  }
+}
+
+/// mm.hadamard_interaction: out[b, g, :] = prod of fields[b, f, :] over the
+/// fields f of group g (groups given as offsets into one flat list).
+inline void hadamard_interaction(const float *fields, int64_t B, int64_t F, int64_t D,
+                                 const int64_t *members, const int64_t *starts, int64_t G,
+                                 float *out) {
+#pragma omp parallel for collapse(2) schedule(static) if (B * G * D > (1 << 15))
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t g = 0; g < G; ++g)
+      for (int64_t d = 0; d < D; ++d) {
+        float acc = 1.0f;
+        for (int64_t m = starts[g]; m < starts[g + 1]; ++m)
+          acc *= fields[(b * F + members[m]) * D + d];
+        out[(b * G + g) * D + d] = acc;
+      }
+}
+
+/// Attention without a cache: q [B, Tq, Hq, D], k [B, Tk, Hkv, D],
+/// v [B, Tk, Hkv, Dv]; query head h reads kv head h / (Hq / Hkv); with
+/// `causal` query i sees keys j <= i. Scores and softmax in double.
+inline void attention_nocache(const float *q, const float *k, const float *v, int64_t B,
+                              int64_t Tq, int64_t Tk, int64_t Hq, int64_t Hkv, int64_t D,
+                              int64_t Dv, float scale, bool causal, float *out) {
+  const int64_t group = Hq / Hkv;
+#pragma omp parallel if (B * Tq * Hq * Tk * D > (1 << 15))
+  {
+    std::vector<double> w(Tk);
+#pragma omp for collapse(3) schedule(static)
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t i = 0; i < Tq; ++i)
+        for (int64_t h = 0; h < Hq; ++h) {
+          const float *qi = q + ((b * Tq + i) * Hq + h) * D;
+          int64_t kvh = h / group, keys = causal ? std::min(Tk, i + 1) : Tk;
+          double max = -INFINITY, sum = 0;
+          for (int64_t j = 0; j < keys; ++j) {
+            w[j] = double(scale) * dot(qi, k + ((b * Tk + j) * Hkv + kvh) * D, D);
+            max = std::max(max, w[j]);
+          }
+          for (int64_t j = 0; j < keys; ++j)
+            sum += w[j] = std::exp(w[j] - max);
+          float *o = out + ((b * Tq + i) * Hq + h) * Dv;
+          for (int64_t d = 0; d < Dv; ++d) {
+            double acc = 0;
+            for (int64_t j = 0; j < keys; ++j)
+              acc += w[j] * v[((b * Tk + j) * Hkv + kvh) * Dv + d];
+            o[d] = keys ? float(acc / sum) : 0.0f;
+          }
+        }
+  }
+}
+
 } // namespace mmh
 
 #endif // MM_HOST_KERNELS_H

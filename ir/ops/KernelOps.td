@@ -25,7 +25,8 @@ def MM_KernelOp : MM_Op<"kernel", [IsolatedFromAbove, RecursiveMemoryEffects,
     `copy` (transpose, slice, concat), `reduce`, `softmax` (and log-softmax),
     `matmul` (batched), `layer_norm`, `scatter_add`, `argmax`, `loss`
     (cross-entropy, sigmoid BCE, policy loss), `top_k`, `conv` (conv1d,
-    conv2d), `pool`.
+    conv2d), `pool`, `rope`, `merge_image_features`, `gru`,
+    `target_attention`, `hadamard_interaction`.
     `in_place`, when present, gives for each result the input whose buffer it
     may overwrite (-1: none): KV caches and lightning states update in place.
 
