@@ -59,6 +59,11 @@ struct FormKernelsPass : mm::impl::FormKernelsBase<FormKernelsPass> {
         ops.push_back(&op);
     for (Operation *op : ops) {
       std::optional<KernelKind> kind = kernelKind(op);
+      if (isa<ChoiceOp>(op)) {
+        op->emitOpError("selects a supernet candidate at run time: compile one child "
+                        "architecture (mm-specialize-choices, or a constant selector)");
+        return signalPassFailure();
+      }
       if (!kind) {
         op->emitOpError("has no kernel kind: the compiled targets cannot generate it yet "
                         "(the reference executor runs it: mm-run eval --backend reference)");

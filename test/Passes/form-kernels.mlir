@@ -20,8 +20,14 @@ func.func @remaining(%ids: tensor<?x?xi64>, %last: tensor<?xi64>) -> tensor<?x10
 
 // -----
 
-func.func @no_template(%x: tensor<?x5x4xf32>, %w: tensor<12x4xf32>, %b: tensor<12xf32>) -> tensor<?x5x4xf32> {
-  // expected-error @+1 {{'mm.gru' op has no kernel kind: the compiled targets cannot generate it yet}}
-  %s, %h = mm.gru %x, %w, %w, %b, %b : (tensor<?x5x4xf32>, tensor<12x4xf32>, tensor<12x4xf32>, tensor<12xf32>, tensor<12xf32>) -> (tensor<?x5x4xf32>, tensor<?x4xf32>)
-  return %s : tensor<?x5x4xf32>
+func.func @run_time_choice(%x: tensor<?x8xf32>, %sel: tensor<i64>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{'mm.choice' op selects a supernet candidate at run time: compile one child architecture (mm-specialize-choices, or a constant selector)}}
+  %y = mm.choice "block0.act" %sel : tensor<i64> -> (tensor<?x8xf32>) {
+    %a = mm.relu %x : tensor<?x8xf32>
+    mm.yield %a : tensor<?x8xf32>
+  }, {
+    %b = mm.tanh %x : tensor<?x8xf32>
+    mm.yield %b : tensor<?x8xf32>
+  }
+  return %y : tensor<?x8xf32>
 }
