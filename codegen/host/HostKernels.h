@@ -543,6 +543,32 @@ inline void reduce(reduce_kind kind, const T *in, const int64_t *shape, int rank
       outer *= shape[k];
     }
   }
+  // The common case, the reduced dims trailing: each output is one
+  // contiguous run of `count` elements.
+  bool trailing = true;
+  for (int k = 0; k < rank; ++k)
+    trailing = trailing && (reduced[k] || k < rank - red);
+  if (trailing && red > 0 && count > 0) {
+#pragma omp parallel for schedule(static) if (outer * count > (1 << 16))
+    for (int64_t o = 0; o < outer; ++o) {
+      const T *run = in + o * count;
+      Acc acc = kind == reduce_prod ? Acc(1) : Acc(run[0]);
+      if (kind == reduce_prod)
+        for (int64_t r = 0; r < count; ++r)
+          acc *= Acc(run[r]);
+      else if (kind == reduce_sum || kind == reduce_mean)
+        for (int64_t r = 1; r < count; ++r)
+          acc += Acc(run[r]);
+      else
+        for (int64_t r = 1; r < count; ++r) {
+          Acc v = Acc(run[r]);
+          acc = kind == reduce_max ? ((v > acc || v != v) ? v : acc)
+                                   : ((v < acc || v != v) ? v : acc);
+        }
+      out[o] = T(kind == reduce_mean ? acc / Acc(count) : acc);
+    }
+    return;
+  }
 #pragma omp parallel for schedule(static) if (outer * count > (1 << 16))
   for (int64_t o = 0; o < outer; ++o) {
     int64_t base = 0, rest = o;
@@ -586,13 +612,13 @@ inline void softmax(const float *x, int64_t outer, int64_t len, int64_t inner, b
       float max = -INFINITY;
       for (int64_t j = 0; j < len; ++j)
         max = std::max(max, row[j * inner]);
+      // exp in float (the arguments are <= 0), the sum in double.
       double sum = 0;
       for (int64_t j = 0; j < len; ++j)
-        sum += std::exp(double(row[j * inner] - max));
-      float logSum = float(std::log(sum));
+        sum += std::exp(row[j * inner] - max);
+      float logSum = float(std::log(sum)), inv = float(1.0 / sum);
       for (int64_t j = 0; j < len; ++j)
-        dst[j * inner] = log ? row[j * inner] - max - logSum
-                             : float(std::exp(double(row[j * inner] - max)) / sum);
+        dst[j * inner] = log ? row[j * inner] - max - logSum : std::exp(row[j * inner] - max) * inv;
     }
 }
 
@@ -629,11 +655,25 @@ inline void matmul(const A *a, const int64_t *a_shape, int a_rank, bool ta, cons
         }
       }
       float *row = out + (bi * M + m) * N;
+      if constexpr (std::is_same_v<A, float>)
+        if (!ta && tb) { // both operands contiguous along k: vectorised dot products
+          for (int64_t n = 0; n < N; ++n)
+            row[n] = dot(a + a_off + m * K, b + b_off + n * K, K);
+          continue;
+        }
+      if (!tb) { // rows of b are contiguous along n: accumulate a[m, k] * b[k, :]
+        std::fill(row, row + N, 0.0f);
+        for (int64_t k = 0; k < K; ++k) {
+          float amk = load(a, a_off + (ta ? k * M + m : m * K + k));
+          for (int64_t n = 0; n < N; ++n)
+            row[n] += amk * load(b, b_off + k * N + n);
+        }
+        continue;
+      }
       for (int64_t n = 0; n < N; ++n) {
         float acc = 0;
         for (int64_t k = 0; k < K; ++k)
-          acc += load(a, a_off + (ta ? k * M + m : m * K + k)) *
-                 load(b, b_off + (tb ? n * K + k : k * N + n));
+          acc += load(a, a_off + (ta ? k * M + m : m * K + k)) * load(b, b_off + n * K + k);
         row[n] = acc;
       }
     }
@@ -745,9 +785,9 @@ inline int cross_entropy(const mm_kernel_ctx *c, const float *logits, int64_t ro
       float max = -INFINITY;
       for (int64_t j = 0; j < classes; ++j)
         max = std::max(max, row[j]);
-      double sum = 0;
+      double sum = 0; // exp in float (arguments <= 0), the sum in double
       for (int64_t j = 0; j < classes; ++j)
-        sum += std::exp(double(row[j] - max));
+        sum += std::exp(row[j] - max);
       loss = double(max) + std::log(sum) - double(row[labels[r]]);
       ++counted;
     }

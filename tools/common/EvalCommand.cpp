@@ -3,6 +3,8 @@
 #include "frontends/Safetensors.h"
 #include "runtime/Npy.h"
 
+#include <algorithm>
+#include <chrono>
 #include <iostream>
 #include <memory>
 
@@ -12,6 +14,8 @@ void addEvalOptions(CLI::App &command, EvalArgs &args) {
   command.add_option("--input", args.inputs, "@FILE.npy per function argument, in order");
   command.add_option("--output", args.outputs, "@FILE.npy per result, in order");
   command.add_option("--params", args.params, ".safetensors file binding the mm.param weights");
+  command.add_option("--repeat", args.repeat, "time this many more calls (min and median)")
+      ->check(CLI::Range(0, 1000000));
 }
 
 namespace {
@@ -68,6 +72,29 @@ void writeEvalOutputs(const EvalArgs &args, const std::vector<Tensor> &results, 
                                             : std::to_string(d.data<double>()[k]));
     std::cout << (d.numel() > shown ? " ..." : "") << "\n";
   }
+}
+
+} // namespace mm
+
+namespace mm {
+
+std::vector<Tensor> callAndTime(const EvalArgs &args,
+                                const std::function<std::vector<Tensor>()> &call) {
+  std::vector<Tensor> results = call();
+  if (args.repeat <= 0)
+    return results;
+  std::vector<double> ms;
+  for (int i = 0; i < args.repeat; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    call();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                           start)
+                     .count());
+  }
+  std::sort(ms.begin(), ms.end());
+  std::cout << "time per call: min " << ms.front() << " ms, median " << ms[ms.size() / 2]
+            << " ms over " << ms.size() << " calls\n";
+  return results;
 }
 
 } // namespace mm

@@ -18,6 +18,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,9 @@ namespace mm {
 struct EvalArgs {
   std::vector<std::string> inputs, outputs;
   std::string params;
+  /// --repeat N: after the call that produces the outputs, time N more calls
+  /// and print their minimum and median (as iree-benchmark-module does).
+  int repeat = 0;
 };
 
 void addEvalOptions(CLI::App &command, EvalArgs &args);
@@ -42,6 +46,11 @@ WeightBinder paramsBinder(const std::string &paramsPath, const std::string &func
 /// int64), or prints each result's shape and leading values without
 /// --output. Throws when the counts differ.
 void writeEvalOutputs(const EvalArgs &args, const std::vector<Tensor> &results, DType floatType);
+
+/// Runs `call` once for the results, then --repeat more times, timed; prints
+/// `time per call: min X ms, median Y ms over N calls`.
+std::vector<Tensor> callAndTime(const EvalArgs &args,
+                                const std::function<std::vector<Tensor>()> &call);
 
 } // namespace mm
 

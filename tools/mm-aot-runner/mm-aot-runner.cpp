@@ -110,7 +110,8 @@ int runEval(const exe::Executable &executable, int argc, char **argv) {
                     "@",
                     executable.function_name(), " with --target cpu");
   HostBackend backend(executable, paramsBinder(args.params, executable.function_name()));
-  writeEvalOutputs(args, backend.call(readEvalInputs(args)), DType::F32);
+  std::vector<Tensor> inputs = readEvalInputs(args);
+  writeEvalOutputs(args, callAndTime(args, [&] { return backend.call(inputs); }), DType::F32);
   return 0;
 }
 } // namespace
