@@ -136,10 +136,22 @@ def FormKernels : Pass<"mm-form-kernels", "mlir::func::FuncOp"> {
   let summary = "wrap every remaining compute op into a kernel of its own";
   let description = [{
     After fusion, the ops still outside kernels (embedding lookups, gathers,
-    the odd unfused linear) each become a one-op kernel, so the function is
-    only kernels, views (`mm.reshape`), weights and constants: exactly what
-    code generation consumes. An op no kernel template covers is an error
-    naming it.
+    the odd unfused linear, and in any module matmuls, softmaxes, reductions,
+    copies, losses, convolutions ...) each become a one-op kernel of their
+    kind, so the function is only kernels, views (`mm.reshape`), weights and
+    constants: exactly what code generation consumes. An op with no kernel
+    kind is an error naming it; so is an `mm.choice` left with a run-time
+    selector (specialise the supernet first).
+
+    ```mlir
+    %p = mm.softmax %x {dim = -1 : i64} : tensor<?x16xf32>
+    // becomes
+    %p = mm.kernel softmax (%x) : (tensor<?x16xf32>) -> tensor<?x16xf32> {
+    ^bb0(%a: tensor<?x16xf32>):
+      %0 = mm.softmax %a {dim = -1 : i64} : tensor<?x16xf32>
+      mm.yield %0 : tensor<?x16xf32>
+    }
+    ```
   }];
   let dependentDialects = ["::mm::MMDialect"];
 }

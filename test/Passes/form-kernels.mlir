@@ -31,3 +31,25 @@ func.func @run_time_choice(%x: tensor<?x8xf32>, %sel: tensor<i64>) -> tensor<?x8
   }
   return %y : tensor<?x8xf32>
 }
+
+// -----
+
+// Any module: each op gets the kind whose generator covers it.
+// CHECK-LABEL: func @any_module
+// CHECK: mm.kernel matmul
+// CHECK: mm.kernel softmax
+// CHECK: mm.kernel reduce
+// CHECK: mm.kernel copy
+// CHECK: mm.kernel loss
+// CHECK: mm.kernel conv
+func.func @any_module(%a: tensor<4x8xf32>, %b: tensor<8x8xf32>, %labels: tensor<4xi64>,
+                      %seq: tensor<2x5x8xf32>, %w: tensor<8x8x3xf32>)
+    -> (tensor<4xf32>, tensor<8x4xf32>, tensor<f32>, tensor<2x3x8xf32>) {
+  %m = mm.matmul %a, %b : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
+  %p = mm.softmax %m {dim = -1 : i64} : tensor<4x8xf32>
+  %s = mm.reduce sum %p dims [1] : (tensor<4x8xf32>) -> tensor<4xf32>
+  %t = mm.transpose %p [1, 0] : (tensor<4x8xf32>) -> tensor<8x4xf32>
+  %l = mm.cross_entropy mean %m, %labels : (tensor<4x8xf32>, tensor<4xi64>) -> tensor<f32>
+  %c = mm.conv1d %seq, %w : (tensor<2x5x8xf32>, tensor<8x8x3xf32>) -> tensor<2x3x8xf32>
+  return %s, %t, %l, %c : tensor<4xf32>, tensor<8x4xf32>, tensor<f32>, tensor<2x3x8xf32>
+}

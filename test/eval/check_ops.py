@@ -8,7 +8,7 @@ Every case runs a function of one of CASES_DIR/*.mlir on deterministic inputs
 independent float64 NumPy implementation of the op's *documented* semantics:
 the op descriptions in ir/ops/*.td (docs/generated/MMDialect.md) and the model
 specs in /work/shared/spec/*.md. The NumPy code below was written from those
-documents, not from the C++ kernels in runtime/kernels/.
+documents, not from the C++ kernels in reference/kernels/.
 
 Each case runs twice:
   * `--backend reference --precision f64` (the oracle executor in float64),
