@@ -416,12 +416,19 @@ LogicalResult CudaEmitter::emitLightning() {
   if (p.freshState)
     return fail("the CUDA templates need lightning attention with a carried state");
   LightningAttentionOp la = p.op;
-  int64_t H = p.heads, D = p.headDim, BS = p.blockSize, width = p.width;
-  if (D % 16 || D > 128 || BS % 16)
-    return fail(llvm::formatv("head_dim {0} and block_size {1}: the CUDA lightning kernels need "
-                              "head_dim a multiple of 16 up to 128 and block_size a multiple of 16",
-                              D, BS)
+  int64_t H = p.heads, D = p.headDim, width = p.width;
+  if (D % 16 || D > 128)
+    return fail(llvm::formatv("head_dim {0}: the CUDA lightning kernels need head_dim a multiple "
+                              "of 16 up to 128",
+                              D)
                     .str());
+  // The block-wise form computes the same values for any block size (a block
+  // is a tiling of one recurrence), so the kernels tile with the model's block
+  // size where their 16-wide tiles allow, and with the nearest size that does
+  // otherwise.
+  int64_t BS = p.blockSize % 16 == 0 ? p.blockSize
+               : p.blockSize < 64   ? (p.blockSize + 15) / 16 * 16
+                                    : 64;
   const std::string *base = p.base;
   // The slopes differ per layer; as a parameter (uploaded by the runtime from
   // the plan) they leave every lightning layer with the same wrappers.
