@@ -865,32 +865,37 @@ inline void top_k(const T *x, int64_t rows, int64_t n, int64_t k, T *values, int
 }
 
 /// NCHW cross-correlation with an OIHW weight, strides, symmetric padding and
-/// dilation; out is [N, Co, Ho, Wo].
+/// dilation; out is [N, Co, Ho, Wo]. Each output position gathers its input
+/// patch once (zeros where it overhangs the padding) and takes one vectorised
+/// dot product per output channel with that channel's contiguous weights.
 template <typename X, typename W, typename Bias>
 inline void conv2d(const X *x, int64_t N, int64_t Ci, int64_t H, int64_t Wd, const W *w,
                    int64_t Co, int64_t KH, int64_t KW, const Bias *bias, int64_t sh, int64_t sw,
                    int64_t ph, int64_t pw, int64_t dh, int64_t dw, int64_t Ho, int64_t Wo,
                    float *out) {
-#pragma omp parallel for collapse(2) schedule(static) if (N * Co * Ho * Wo > (1 << 12))
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t co = 0; co < Co; ++co)
+  const int64_t K = Ci * KH * KW;
+#pragma omp parallel if (N * Co * Ho * Wo * K > (1 << 15))
+  {
+    std::vector<float> patch(K);
+#pragma omp for collapse(3) schedule(static)
+    for (int64_t n = 0; n < N; ++n)
       for (int64_t oh = 0; oh < Ho; ++oh)
         for (int64_t ow = 0; ow < Wo; ++ow) {
-          float acc = bias ? load(bias, co) : 0.0f;
           for (int64_t ci = 0; ci < Ci; ++ci)
             for (int64_t kh = 0; kh < KH; ++kh) {
               int64_t ih = oh * sh - ph + kh * dh;
-              if (ih < 0 || ih >= H)
-                continue;
               for (int64_t kw = 0; kw < KW; ++kw) {
                 int64_t iw = ow * sw - pw + kw * dw;
-                if (iw >= 0 && iw < Wd)
-                  acc += load(x, ((n * Ci + ci) * H + ih) * Wd + iw) *
-                         load(w, ((co * Ci + ci) * KH + kh) * KW + kw);
+                bool inside = ih >= 0 && ih < H && iw >= 0 && iw < Wd;
+                patch[(ci * KH + kh) * KW + kw] =
+                    inside ? float(load(x, ((n * Ci + ci) * H + ih) * Wd + iw)) : 0.0f;
               }
             }
-          out[((n * Co + co) * Ho + oh) * Wo + ow] = acc;
+          for (int64_t co = 0; co < Co; ++co)
+            out[((n * Co + co) * Ho + oh) * Wo + ow] =
+                dot(patch.data(), w + co * K, K) + (bias ? float(load(bias, co)) : 0.0f);
         }
+  }
 }
 
 /// Channels-last 1-D convolution: x [N, L, Ci], w [Co, Ci, K], zero padding
