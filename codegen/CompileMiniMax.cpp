@@ -51,8 +51,13 @@ CompileResult compileMiniMax(const MiniMaxConfig &config, const std::string &con
   auto sources = [&](const std::string &name) {
     return loader ? loader->sources(name) : std::vector<std::string>{};
   };
-  CompileResult result =
-      compileFunction(*module, kForwardFunction, options, sources, checkpointIsBF16(checkpoint));
+  CompileResult result;
+  try {
+    result = compileFunction(*module, kForwardFunction, options, sources,
+                             checkpointIsBF16(checkpoint));
+  } catch (const Error &e) { // say which model
+    throw makeError(config.source, ": ", e.what());
+  }
   if (options.stopAt != CompilePhase::End)
     return result; // IR or sources only: no executable to describe
   exe::Executable &e = result.executable;
