@@ -112,30 +112,40 @@ std::vector<int64_t> ExecutableLayout::stepSymbols(int64_t batch, int64_t tokens
   return values;
 }
 
+namespace {
+/// a * b, or an error: sizes come from a file and a call, and must not wrap.
+int64_t checkedMul(int64_t a, int64_t b, const exe::Buffer &buffer) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r))
+    throw makeError("buffer '", buffer.name(), "': its size overflows 64 bits");
+  return r;
+}
+} // namespace
+
 std::vector<int64_t> ExecutableLayout::dims(const exe::Buffer &b,
                                             const std::vector<int64_t> &symbols) const {
   std::vector<int64_t> out;
   for (const exe::Dim &d : b.shape()) {
     int64_t v = d.coefficient();
     for (int i = 0; i < d.exponents_size(); ++i)
-      for (uint32_t k = 0; k < d.exponents(i); ++k)
-        v *= symbols[i];
+      for (uint32_t k = 0; k < d.exponents(i); ++k) // exponents <= 8: validated on load
+        v = checkedMul(v, symbols[i], b);
     out.push_back(v);
   }
   return out;
 }
 
 uint64_t ExecutableLayout::bytes(const exe::Buffer &b, const std::vector<int64_t> &symbols) const {
-  uint64_t n = b.dtype() == exe::DTYPE_BF16 ? 2 : b.dtype() == exe::DTYPE_I64 ? 8 : 4;
+  int64_t n = b.dtype() == exe::DTYPE_BF16 ? 2 : b.dtype() == exe::DTYPE_I64 ? 8 : 4;
   for (int64_t d : dims(b, symbols))
-    n *= static_cast<uint64_t>(d);
-  return n;
+    n = checkedMul(n, d, b);
+  return static_cast<uint64_t>(n);
 }
 
 int64_t ExecutableLayout::numel(uint32_t id, const std::vector<int64_t> &symbols) const {
   int64_t n = 1;
   for (int64_t d : dims(exe_.buffers(id), symbols))
-    n *= d;
+    n = checkedMul(n, d, exe_.buffers(id));
   return n;
 }
 

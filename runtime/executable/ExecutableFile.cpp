@@ -42,13 +42,20 @@ void validate(const exe::Executable &e, const std::string &source) {
               ", this runtime reads version " + std::to_string(kExecutableFormatVersion));
   if (e.target() != exe::TARGET_CPU && e.target() != exe::TARGET_CUDA)
     throw bad("unknown target");
+  for (const exe::Symbol &s : e.symbols())
+    if (s.max() < 1)
+      throw bad("shape symbol '" + s.name() + "' has maximum " + std::to_string(s.max()));
   for (int i = 0; i < e.buffers_size(); ++i) {
     const exe::Buffer &b = e.buffers(i);
     if (b.id() != uint32_t(i))
       throw bad("buffer " + std::to_string(i) + " has id " + std::to_string(b.id()));
-    for (const exe::Dim &d : b.shape())
-      if (d.exponents_size() != e.symbols_size() || d.coefficient() < 0)
+    for (const exe::Dim &d : b.shape()) {
+      bool ok = d.exponents_size() == e.symbols_size() && d.coefficient() >= 0;
+      for (uint32_t x : d.exponents())
+        ok = ok && x <= 8; // no model dim is a higher power of a run-time size
+      if (!ok)
         throw bad("buffer '" + b.name() + "' has a malformed dim");
+    }
     if (b.storage() == exe::Buffer::STORAGE_WEIGHT && b.offset() >= uint64_t(e.weights_size()))
       throw bad("buffer '" + b.name() + "' names weight " + std::to_string(b.offset()));
     if (b.storage() == exe::Buffer::STORAGE_UNSPECIFIED)

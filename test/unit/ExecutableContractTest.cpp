@@ -126,3 +126,24 @@ TEST(ExecutableLayout, NamesTheFlagThatRaisesAMaximum) {
   EXPECT_EQ(ExecutableLayout::maximumFlag("S"), "mm-compile --max-context");
   EXPECT_EQ(ExecutableLayout::maximumFlag("rows"), "mm-compile --max rows=VALUE");
 }
+
+TEST(ExecutableFile, RejectsHostileSizes) {
+  exe::Executable e = twoArgs();
+  e.mutable_buffers(0)->mutable_shape(0)->set_exponents(0, 1000000000);
+  EXPECT_NE(parseError(e).find("buffer 'b0' has a malformed dim"), std::string::npos);
+  e = twoArgs();
+  e.mutable_symbols(0)->set_max(0);
+  EXPECT_NE(parseError(e).find("shape symbol 'N' has maximum 0"), std::string::npos);
+}
+
+TEST(ExecutableLayout, SizesThatOverflowAreErrors) {
+  exe::Executable e = twoArgs();
+  e.mutable_buffers(2)->mutable_shape(1)->set_coefficient(int64_t(1) << 62);
+  ExecutableLayout layout(e);
+  try {
+    layout.bytes(e.buffers(2), {8});
+    FAIL() << "no error";
+  } catch (const Error &err) {
+    EXPECT_STREQ(err.what(), "buffer 'b2': its size overflows 64 bits");
+  }
+}
