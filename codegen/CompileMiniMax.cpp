@@ -53,8 +53,8 @@ CompileResult compileMiniMax(const MiniMaxConfig &config, const std::string &con
   };
   CompileResult result;
   try {
-    result = compileFunction(*module, kForwardFunction, options, sources,
-                             checkpointIsBF16(checkpoint));
+    result =
+        compileFunction(*module, kForwardFunction, options, sources, checkpointIsBF16(checkpoint));
   } catch (const Error &e) { // say which model
     throw makeError(config.source, ": ", e.what());
   }

@@ -427,8 +427,8 @@ LogicalResult CudaEmitter::emitLightning() {
   // size where their 16-wide tiles allow, and with the nearest size that does
   // otherwise.
   int64_t BS = p.blockSize % 16 == 0 ? p.blockSize
-               : p.blockSize < 64   ? (p.blockSize + 15) / 16 * 16
-                                    : 64;
+               : p.blockSize < 64    ? (p.blockSize + 15) / 16 * 16
+                                     : 64;
   const std::string *base = p.base;
   // The slopes differ per layer; as a parameter (uploaded by the runtime from
   // the plan) they leave every lightning layer with the same wrappers.

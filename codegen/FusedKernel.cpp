@@ -247,8 +247,7 @@ FailureOr<FusedKernelEmitter::GroupedSwigluParts> FusedKernelEmitter::groupedSwi
   auto up = s ? s.getUp().getDefiningOp<GroupedMatmulOp>() : GroupedMatmulOp();
   if (!gate || !up || bodyOps(kernel).size() != 3 || gate.getInput() != up.getInput() ||
       gate.getGroupOffsets() != up.getGroupOffsets() || !topLevel(gate.getInput()) ||
-      !topLevel(gate.getWeight()) || !topLevel(up.getWeight()) ||
-      !topLevel(gate.getGroupOffsets()))
+      !topLevel(gate.getWeight()) || !topLevel(up.getWeight()) || !topLevel(gate.getGroupOffsets()))
     return (void)fail("expected swiglu of two grouped matmuls of one input"),
            FailureOr<GroupedSwigluParts>();
   Value w = topLevel(gate.getWeight());

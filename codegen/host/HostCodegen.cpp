@@ -205,13 +205,14 @@ LogicalResult KernelEmitter::emitAttentionWithoutCache(AttentionOp op) {
     if (!topLevel(v))
       return fail("attention operands must be kernel inputs");
   Value q = topLevel(op.getQuery()), k = topLevel(op.getKey()), v = topLevel(op.getValue());
-  body += llvm::formatv("  mmh::attention_nocache({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, "
-                        "{10}, {11}, out0);\n  return 0;\n",
-                        pointer(op.getQuery()), pointer(op.getKey()), pointer(op.getValue()),
-                        dims(q, 0, 1), dims(q, 1, 2), dims(k, 1, 2), staticDim(q, 2),
-                        staticDim(k, 2), staticDim(q, 3), staticDim(v, 3),
-                        floatLiteral(op.getScaleOrDefault()), op.getCausal() ? "true" : "false")
-              .str();
+  body +=
+      llvm::formatv("  mmh::attention_nocache({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, "
+                    "{10}, {11}, out0);\n  return 0;\n",
+                    pointer(op.getQuery()), pointer(op.getKey()), pointer(op.getValue()),
+                    dims(q, 0, 1), dims(q, 1, 2), dims(k, 1, 2), staticDim(q, 2), staticDim(k, 2),
+                    staticDim(q, 3), staticDim(v, 3), floatLiteral(op.getScaleOrDefault()),
+                    op.getCausal() ? "true" : "false")
+          .str();
   return success();
 }
 
@@ -261,13 +262,13 @@ LogicalResult KernelEmitter::emitLightning() {
     body += llvm::formatv("  std::memset({0}, 0, size_t(b * {1}) * sizeof(float));\n", state,
                           p.heads * p.headDim * p.headDim)
                 .str();
-  body += llvm::formatv(
-              "  return mmh::lightning(ctx, {0}, {1}, {2}, {3}, {4}, {5}, {6}, b, t, {7}, "
-              "{8}, {9}, slopes, {10});\n",
-              p.base[0], p.base[1], p.base[2], p.heads * p.width, p.width, state,
-              la.getLengths() ? pointer(la.getLengths()) : "nullptr",
-              p.heads, p.headDim, la.getBlockSize(), outputName(p.out))
-              .str();
+  body +=
+      llvm::formatv("  return mmh::lightning(ctx, {0}, {1}, {2}, {3}, {4}, {5}, {6}, b, t, {7}, "
+                    "{8}, {9}, slopes, {10});\n",
+                    p.base[0], p.base[1], p.base[2], p.heads * p.width, p.width, state,
+                    la.getLengths() ? pointer(la.getLengths()) : "nullptr", p.heads, p.headDim,
+                    la.getBlockSize(), outputName(p.out))
+          .str();
   return success();
 }
 
@@ -555,11 +556,12 @@ LogicalResult KernelEmitter::emitScatterAdd() {
   int64_t dim = static_cast<int64_t>(op.getDim());
   if (dim < 0)
     dim += rank;
-  body += llvm::formatv("  return mmh::scatter_add(ctx, {0}, {1}, {2}, {3}, {4}, {5}, {6}, out0);\n",
-                        pointer(op.getDest()), pointer(op.getIndices()),
-                        numel(topLevel(op.getIndices())), pointer(op.getUpdates()),
-                        dims(dest, 0, dim), dims(dest, dim, dim + 1), dims(dest, dim + 1, rank))
-              .str();
+  body +=
+      llvm::formatv("  return mmh::scatter_add(ctx, {0}, {1}, {2}, {3}, {4}, {5}, {6}, out0);\n",
+                    pointer(op.getDest()), pointer(op.getIndices()),
+                    numel(topLevel(op.getIndices())), pointer(op.getUpdates()), dims(dest, 0, dim),
+                    dims(dest, dim, dim + 1), dims(dest, dim + 1, rank))
+          .str();
   return success();
 }
 
@@ -645,14 +647,13 @@ LogicalResult KernelEmitter::emitConv() {
   if (auto c = dyn_cast<Conv2dOp>(op)) {
     Value x = topLevel(c.getInput()), w = topLevel(c.getWeight());
     ArrayRef<int64_t> st = c.getStrides(), pad = c.getPadding(), dil = c.getDilation();
-    body += llvm::formatv("  mmh::conv2d({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, {10}, "
-                          "{11}, {12}, {13}, {14}, {15}, {16}, {17}, out0);\n  return 0;\n",
-                          pointer(c.getInput()), dims(x, 0, 1), staticDim(x, 1), staticDim(x, 2),
-                          staticDim(x, 3), pointer(c.getWeight()), staticDim(w, 0),
-                          staticDim(w, 2), staticDim(w, 3),
-                          c.getBias() ? pointer(c.getBias()) : "(const float *)nullptr", st[0],
-                          st[1], pad[0], pad[1], dil[0], dil[1], staticDim(out, 2),
-                          staticDim(out, 3))
+    body += llvm::formatv(
+                "  mmh::conv2d({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, {10}, "
+                "{11}, {12}, {13}, {14}, {15}, {16}, {17}, out0);\n  return 0;\n",
+                pointer(c.getInput()), dims(x, 0, 1), staticDim(x, 1), staticDim(x, 2),
+                staticDim(x, 3), pointer(c.getWeight()), staticDim(w, 0), staticDim(w, 2),
+                staticDim(w, 3), c.getBias() ? pointer(c.getBias()) : "(const float *)nullptr",
+                st[0], st[1], pad[0], pad[1], dil[0], dil[1], staticDim(out, 2), staticDim(out, 3))
                 .str();
     return success();
   }

@@ -484,16 +484,15 @@ inline void transpose(const In *in, const int64_t *in_shape, int rank, const int
 /// to the end). Returns the length taken, which must match the result type.
 template <typename In, typename Out>
 inline int slice(const mm_kernel_ctx *c, const In *in, const int64_t *in_shape, int rank, int dim,
-                 int64_t start, bool has_end, int64_t end, int64_t step, int64_t want,
-                 Out *out) {
+                 int64_t start, bool has_end, int64_t end, int64_t step, int64_t want, Out *out) {
   int64_t n = in_shape[dim];
   start = start < 0 ? std::max<int64_t>(start + n, 0) : std::min(start, n);
   end = !has_end ? n : end < 0 ? std::max<int64_t>(end + n, 0) : std::min(end, n);
   int64_t len = end > start ? (end - start + step - 1) / step : 0;
   if (len != want) {
     std::snprintf(c->error, size_t(c->error_size),
-                  "mm.slice: takes %lld of %lld elements, the result type has %lld",
-                  (long long)len, (long long)n, (long long)want);
+                  "mm.slice: takes %lld of %lld elements, the result type has %lld", (long long)len,
+                  (long long)n, (long long)want);
     return 1;
   }
   int64_t in_strides[16], shape[16], src[16], dst[16];
@@ -682,8 +681,8 @@ inline void matmul(const A *a, const int64_t *a_shape, int a_rank, bool ta, cons
 /// LayerNorm over rows of N: (x - mean) / sqrt(var + eps) * g + beta, with
 /// the biased variance accumulated in double.
 template <typename X, typename G, typename Bias>
-inline void layer_norm(const X *x, int64_t rows, int64_t N, float eps, const G *g,
-                       const Bias *beta, float *out) {
+inline void layer_norm(const X *x, int64_t rows, int64_t N, float eps, const G *g, const Bias *beta,
+                       float *out) {
 #pragma omp parallel for schedule(static) if (rows * N > (1 << 15))
   for (int64_t r = 0; r < rows; ++r) {
     double mean = 0, var = 0;
@@ -710,8 +709,8 @@ inline int gather(const mm_kernel_ctx *c, const In *in, int64_t outer, int64_t b
   for (int64_t i = 0; i < (outer / between) * J; ++i)
     if (index[i] < 0 || index[i] >= D) {
       std::snprintf(c->error, size_t(c->error_size),
-                    "mm.gather: index %lld is outside the dimension [0, %lld)",
-                    (long long)index[i], (long long)D);
+                    "mm.gather: index %lld is outside the dimension [0, %lld)", (long long)index[i],
+                    (long long)D);
       return 1;
     }
 #pragma omp parallel for schedule(static) if (outer * J * inner > (1 << 16))
@@ -767,9 +766,9 @@ enum loss_reduction { loss_none, loss_sum, loss_mean };
 
 /// Softmax cross-entropy of [rows, classes] logits against labels (rows
 /// labelled `ignore` contribute 0 and are not counted by the mean).
-inline int cross_entropy(const mm_kernel_ctx *c, const float *logits, int64_t rows,
-                         int64_t classes, const int64_t *labels, int64_t ignore,
-                         loss_reduction reduction, float *out) {
+inline int cross_entropy(const mm_kernel_ctx *c, const float *logits, int64_t rows, int64_t classes,
+                         const int64_t *labels, int64_t ignore, loss_reduction reduction,
+                         float *out) {
   double total = 0;
   int64_t counted = 0;
   for (int64_t r = 0; r < rows; ++r) {
@@ -823,15 +822,15 @@ inline void sigmoid_bce(const float *x, const float *y, int64_t n, loss_reductio
 /// advantages per sequence (adv_per_token false) or per token; normalised
 /// by the number of response tokens (sum of the mask), 0 when there are none.
 inline void policy_loss(bool cispo, const float *lp, const float *old, const float *adv,
-                        bool adv_per_token, const float *mask, int64_t B, int64_t T,
-                        double eps_low, double eps_high, double clamp_log_ratio, float *out) {
+                        bool adv_per_token, const float *mask, int64_t B, int64_t T, double eps_low,
+                        double eps_high, double clamp_log_ratio, float *out) {
   double total = 0, tokens = 0;
   for (int64_t b = 0; b < B; ++b)
     for (int64_t t = 0; t < T; ++t) {
       int64_t i = b * T + t;
       double a = adv_per_token ? adv[i] : adv[b];
-      double log_ratio = std::clamp(double(lp[i]) - double(old[i]), -clamp_log_ratio,
-                                    clamp_log_ratio);
+      double log_ratio =
+          std::clamp(double(lp[i]) - double(old[i]), -clamp_log_ratio, clamp_log_ratio);
       double r = std::exp(log_ratio), c = std::clamp(r, 1 - eps_low, 1 + eps_high);
       double term = cispo ? c * a * double(lp[i]) : std::min(r * a, c * a);
       total += double(mask[i]) * term;
@@ -869,10 +868,9 @@ inline void top_k(const T *x, int64_t rows, int64_t n, int64_t k, T *values, int
 /// patch once (zeros where it overhangs the padding) and takes one vectorised
 /// dot product per output channel with that channel's contiguous weights.
 template <typename X, typename W, typename Bias>
-inline void conv2d(const X *x, int64_t N, int64_t Ci, int64_t H, int64_t Wd, const W *w,
-                   int64_t Co, int64_t KH, int64_t KW, const Bias *bias, int64_t sh, int64_t sw,
-                   int64_t ph, int64_t pw, int64_t dh, int64_t dw, int64_t Ho, int64_t Wo,
-                   float *out) {
+inline void conv2d(const X *x, int64_t N, int64_t Ci, int64_t H, int64_t Wd, const W *w, int64_t Co,
+                   int64_t KH, int64_t KW, const Bias *bias, int64_t sh, int64_t sw, int64_t ph,
+                   int64_t pw, int64_t dh, int64_t dw, int64_t Ho, int64_t Wo, float *out) {
   const int64_t K = Ci * KH * KW;
 #pragma omp parallel if (N * Co * Ho * Wo * K > (1 << 15))
   {
@@ -946,8 +944,8 @@ inline void pool(pool_kind kind, const float *x, const float *mask, int64_t oute
 
 /// mm.rope of [rows = B*T, H, D] at positions [B*T]: copies, then rotates
 /// the first `rotary` dims of each head (the same rotation as attention's).
-inline void rope_rows(const float *x, const int64_t *positions, int64_t rows, int64_t H,
-                      int64_t D, int64_t rotary, double theta, float *out) {
+inline void rope_rows(const float *x, const int64_t *positions, int64_t rows, int64_t H, int64_t D,
+                      int64_t rotary, double theta, float *out) {
 #pragma omp parallel for schedule(static) if (rows * H * D > (1 << 15))
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t h = 0; h < H; ++h) {
@@ -980,8 +978,7 @@ inline int merge_image_features(const mm_kernel_ctx *c, const float *emb, const 
 /// mm.gru (PyTorch gate order r, z, n) over x [B, T, I]; h0 [B, Hd] or null.
 template <typename W>
 inline void gru(const float *x, int64_t B, int64_t T, int64_t I, const W *wih, const W *whh,
-                const W *bih, const W *bhh, const float *h0, int64_t Hd, float *seq,
-                float *last) {
+                const W *bih, const W *bhh, const float *h0, int64_t Hd, float *seq, float *last) {
 #pragma omp parallel if (B * T * Hd * (I + Hd) > (1 << 16))
   {
     std::vector<float> h(Hd), gi(3 * Hd), gh(3 * Hd);
@@ -1010,8 +1007,8 @@ inline void gru(const float *x, int64_t B, int64_t T, int64_t I, const W *wih, c
 /// mm.target_attention: softmax over t of scale * (seq[b, t] . target[b])
 /// (masked positions excluded; a fully masked row gives 0), then the
 /// weighted sum of seq[b, t].
-inline void target_attention(const float *seq, const float *target, const float *mask,
-                             int64_t B, int64_t T, int64_t D, float scale, float *out) {
+inline void target_attention(const float *seq, const float *target, const float *mask, int64_t B,
+                             int64_t T, int64_t D, float scale, float *out) {
 #pragma omp parallel if (B * T * D > (1 << 15))
   {
     std::vector<double> w(T);
@@ -1055,9 +1052,9 @@ inline void hadamard_interaction(const float *fields, int64_t B, int64_t F, int6
 /// Attention without a cache: q [B, Tq, Hq, D], k [B, Tk, Hkv, D],
 /// v [B, Tk, Hkv, Dv]; query head h reads kv head h / (Hq / Hkv); with
 /// `causal` query i sees keys j <= i. Scores and softmax in double.
-inline void attention_nocache(const float *q, const float *k, const float *v, int64_t B,
-                              int64_t Tq, int64_t Tk, int64_t Hq, int64_t Hkv, int64_t D,
-                              int64_t Dv, float scale, bool causal, float *out) {
+inline void attention_nocache(const float *q, const float *k, const float *v, int64_t B, int64_t Tq,
+                              int64_t Tk, int64_t Hq, int64_t Hkv, int64_t D, int64_t Dv,
+                              float scale, bool causal, float *out) {
   const int64_t group = Hq / Hkv;
 #pragma omp parallel if (B * Tq * Hq * Tk * D > (1 << 15))
   {

@@ -102,7 +102,7 @@ MMK_HD constexpr long long lightningNumBlocks(long long tokens, int blockSize) {
 }
 /// Workspace of the block-wise prefill: one d x d state per (sequence, head, block).
 MMK_HD constexpr long long lightningWorkspaceFloats(long long batch, int heads, long long tokens,
-                                             int headDim, int blockSize) {
+                                                    int headDim, int blockSize) {
   return batch * heads * lightningNumBlocks(tokens, blockSize) * headDim * headDim;
 }
 MMK_HD constexpr unsigned lightningOutputSharedBytes(int headDim, int blockSize) {

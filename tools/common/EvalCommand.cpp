@@ -87,8 +87,7 @@ std::vector<Tensor> callAndTime(const EvalArgs &args,
   for (int i = 0; i < args.repeat; ++i) {
     auto start = std::chrono::steady_clock::now();
     call();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                           start)
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
                      .count());
   }
   std::sort(ms.begin(), ms.end());

@@ -170,8 +170,7 @@ int main(int argc, char **argv) {
     }
     if (options.stopAt == CompilePhase::Sources) {
       std::cout << "generated " << r.kernelSources.size() << " kernel sources"
-                << (emitKernels.empty() ? " (give --emit-kernels DIR to write them)" : "")
-                << "\n";
+                << (emitKernels.empty() ? " (give --emit-kernels DIR to write them)" : "") << "\n";
       return 0;
     }
     if (options.stopAt != CompilePhase::End) {
