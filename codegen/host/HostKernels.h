@@ -78,6 +78,32 @@ inline float round_f16(float x) {
   return std::fabs(r) > 65504.0f ? std::copysign(INFINITY, x) : r;
 }
 
+/// e^x for x <= 0 (max-subtracted softmax and log-sum-exp terms), within
+/// 3 ulp of expf, with no libm call so that loops over it vectorise:
+/// x = n ln 2 + r with |r| <= ln 2 / 2, e^r by its degree-6 Taylor polynomial
+/// (remainder below 2^-27), and 2^n put in the exponent bits. Below -87 (where
+/// expf leaves the normal range) it returns 0. A NaN argument gives an
+/// unspecified value (a NaN check would stop the vectorisation): callers
+/// check their inputs for NaN.
+inline float exp_nonpositive(float x) {
+  float xc = x > -88.0f ? x : -88.0f; // keeps -inf and NaN out of the integer n
+  // Round to nearest by adding and subtracting 1.5 * 2^23 (no libm call).
+  float n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  float r = std::fma(n, -0.693145751953125f, xc); // ln 2, split for an exact product
+  r = std::fma(n, -1.42860682030941723212e-6f, r);
+  float p = 1.0f / 720;
+  p = std::fma(p, r, 1.0f / 120);
+  p = std::fma(p, r, 1.0f / 24);
+  p = std::fma(p, r, 1.0f / 6);
+  p = std::fma(p, r, 0.5f);
+  p = std::fma(p, r, 1.0f);
+  p = std::fma(p, r, 1.0f);
+  int32_t bits = (int32_t(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, 4);
+  return x < -87.0f ? 0.0f : p * scale;
+}
+
 inline int fail(const mm_kernel_ctx *c, const char *message) {
   std::snprintf(c->error, static_cast<size_t>(c->error_size), "%s", message);
   return 1;
@@ -601,24 +627,58 @@ inline void reduce(reduce_kind kind, const T *in, const int64_t *shape, int rank
 }
 
 /// (log_)softmax along the middle axis of [outer, len, inner], max-subtracted.
+/// One (log_)softmax over n values at stride 1 (the vectorised path).
+inline void softmax_row(const float *row, int64_t n, bool log, float *dst) {
+  float max = -INFINITY;
+  bool nan = false;
+  for (int64_t j = 0; j < n; ++j) {
+    max = std::max(max, row[j]);
+    nan |= row[j] != row[j];
+  }
+  if (nan || max == -INFINITY) { // NaN in, NaN out; a row of -inf is 0 / 0, as in the reference
+    for (int64_t j = 0; j < n; ++j)
+      dst[j] = NAN;
+    return;
+  }
+  // The terms (arguments <= 0) vectorised in float, their sum in double.
+  double sum = 0;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t j = 0; j < n; ++j)
+    sum += exp_nonpositive(row[j] - max);
+  float logSum = float(std::log(sum)), inv = float(1.0 / sum);
+  if (log) {
+#pragma omp simd
+    for (int64_t j = 0; j < n; ++j)
+      dst[j] = row[j] - max - logSum;
+  } else {
+#pragma omp simd
+    for (int64_t j = 0; j < n; ++j)
+      dst[j] = exp_nonpositive(row[j] - max) * inv;
+  }
+}
+
+/// (log_)softmax along the middle axis of [outer, len, inner], max-subtracted.
 inline void softmax(const float *x, int64_t outer, int64_t len, int64_t inner, bool log,
                     float *out) {
-#pragma omp parallel for collapse(2) schedule(static) if (outer * len * inner > (1 << 16))
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t i = 0; i < inner; ++i) {
-      const float *row = x + o * len * inner + i;
-      float *dst = out + o * len * inner + i;
-      float max = -INFINITY;
-      for (int64_t j = 0; j < len; ++j)
-        max = std::max(max, row[j * inner]);
-      // exp in float (the arguments are <= 0), the sum in double.
-      double sum = 0;
-      for (int64_t j = 0; j < len; ++j)
-        sum += std::exp(row[j * inner] - max);
-      float logSum = float(std::log(sum)), inv = float(1.0 / sum);
-      for (int64_t j = 0; j < len; ++j)
-        dst[j * inner] = log ? row[j * inner] - max - logSum : std::exp(row[j * inner] - max) * inv;
-    }
+  if (inner == 1) {
+#pragma omp parallel for schedule(static) if (outer * len > (1 << 16))
+    for (int64_t o = 0; o < outer; ++o)
+      softmax_row(x + o * len, len, log, out + o * len);
+    return;
+  }
+#pragma omp parallel if (outer * len * inner > (1 << 16))
+  {
+    std::vector<float> row(len), dst(len);
+#pragma omp for collapse(2) schedule(static)
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < inner; ++i) {
+        for (int64_t j = 0; j < len; ++j)
+          row[j] = x[(o * len + j) * inner + i];
+        softmax_row(row.data(), len, log, dst.data());
+        for (int64_t j = 0; j < len; ++j)
+          out[(o * len + j) * inner + i] = dst[j];
+      }
+  }
 }
 
 //===--- batched matmul and LayerNorm -------------------------------------===//
@@ -769,30 +829,39 @@ enum loss_reduction { loss_none, loss_sum, loss_mean };
 inline int cross_entropy(const mm_kernel_ctx *c, const float *logits, int64_t rows, int64_t classes,
                          const int64_t *labels, int64_t ignore, loss_reduction reduction,
                          float *out) {
+  for (int64_t r = 0; r < rows; ++r)
+    if (labels[r] != ignore && (labels[r] < 0 || labels[r] >= classes)) {
+      std::snprintf(c->error, size_t(c->error_size),
+                    "mm.cross_entropy: label %lld is outside [0, %lld)", (long long)labels[r],
+                    (long long)classes);
+      return 1;
+    }
+  std::vector<double> losses(rows, 0.0);
+#pragma omp parallel for schedule(static) if (rows * classes > (1 << 16))
+  for (int64_t r = 0; r < rows; ++r) {
+    if (labels[r] == ignore)
+      continue;
+    const float *row = logits + r * classes;
+    float max = -INFINITY;
+    bool nan = false;
+    for (int64_t j = 0; j < classes; ++j) {
+      max = std::max(max, row[j]);
+      nan |= row[j] != row[j];
+    }
+    double sum = 0; // the terms (arguments <= 0) vectorised in float, the sum in double
+#pragma omp simd reduction(+ : sum)
+    for (int64_t j = 0; j < classes; ++j)
+      sum += exp_nonpositive(row[j] - max);
+    // NaN in, NaN out (the fast exp does not propagate it).
+    losses[r] = nan ? NAN : double(max) + std::log(sum) - double(row[labels[r]]);
+  }
   double total = 0;
   int64_t counted = 0;
   for (int64_t r = 0; r < rows; ++r) {
-    double loss = 0;
-    if (labels[r] != ignore) {
-      if (labels[r] < 0 || labels[r] >= classes) {
-        std::snprintf(c->error, size_t(c->error_size),
-                      "mm.cross_entropy: label %lld is outside [0, %lld)", (long long)labels[r],
-                      (long long)classes);
-        return 1;
-      }
-      const float *row = logits + r * classes;
-      float max = -INFINITY;
-      for (int64_t j = 0; j < classes; ++j)
-        max = std::max(max, row[j]);
-      double sum = 0; // exp in float (arguments <= 0), the sum in double
-      for (int64_t j = 0; j < classes; ++j)
-        sum += std::exp(row[j] - max);
-      loss = double(max) + std::log(sum) - double(row[labels[r]]);
-      ++counted;
-    }
     if (reduction == loss_none)
-      out[r] = float(loss);
-    total += loss;
+      out[r] = float(losses[r]);
+    total += losses[r];
+    counted += labels[r] != ignore;
   }
   if (reduction == loss_sum)
     out[0] = float(total);
