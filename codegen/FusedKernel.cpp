@@ -317,7 +317,7 @@ FailureOr<FusedKernelEmitter::AttentionParts> FusedKernelEmitter::attentionParts
   p.headDim = staticDim(qTop, 3);
   p.rotaryDim = q ? static_cast<int64_t>(q.getRotaryDim()) : 0;
   p.theta = q ? q.getTheta().convertToDouble() : 0.0;
-  p.scale = att.getScale() ? att.getScale()->convertToDouble() : 1.0 / std::sqrt(double(p.headDim));
+  p.scale = att.getScaleOrDefault(); // head_dim is static here (staticDim above)
   return p;
 }
 

@@ -568,32 +568,27 @@ inline void reduce(reduce_kind kind, const T *in, const int64_t *shape, int rank
       outer *= shape[k];
     }
   }
-  // The common case, the reduced dims trailing: each output is one
-  // contiguous run of `count` elements.
+  // The reduced dims trailing (the common case): each output reads one
+  // contiguous run, without the index arithmetic below.
   bool trailing = true;
   for (int k = 0; k < rank; ++k)
     trailing = trailing && (reduced[k] || k < rank - red);
-  if (trailing && red > 0 && count > 0) {
-#pragma omp parallel for schedule(static) if (outer * count > (1 << 16))
-    for (int64_t o = 0; o < outer; ++o) {
-      const T *run = in + o * count;
-      Acc acc = kind == reduce_prod ? Acc(1) : Acc(run[0]);
-      if (kind == reduce_prod)
-        for (int64_t r = 0; r < count; ++r)
-          acc *= Acc(run[r]);
-      else if (kind == reduce_sum || kind == reduce_mean)
-        for (int64_t r = 1; r < count; ++r)
-          acc += Acc(run[r]);
-      else
-        for (int64_t r = 1; r < count; ++r) {
-          Acc v = Acc(run[r]);
-          acc = kind == reduce_max ? ((v > acc || v != v) ? v : acc)
-                                   : ((v < acc || v != v) ? v : acc);
-        }
-      out[o] = T(kind == reduce_mean ? acc / Acc(count) : acc);
+  auto combine = [kind](Acc acc, Acc v, bool first) -> Acc {
+    if (first && (kind == reduce_max || kind == reduce_min))
+      return v;
+    switch (kind) {
+    case reduce_sum:
+    case reduce_mean:
+      return acc + v;
+    case reduce_prod:
+      return acc * v;
+    case reduce_max:
+      return (v > acc || v != v) ? v : acc; // NaN propagates
+    case reduce_min:
+      return (v < acc || v != v) ? v : acc;
     }
-    return;
-  }
+    return acc;
+  };
 #pragma omp parallel for schedule(static) if (outer * count > (1 << 16))
   for (int64_t o = 0; o < outer; ++o) {
     int64_t base = 0, rest = o;
@@ -602,49 +597,57 @@ inline void reduce(reduce_kind kind, const T *in, const int64_t *shape, int rank
       rest /= keptSize[k];
     }
     Acc acc = kind == reduce_prod ? Acc(1) : Acc(0);
-    for (int64_t r = 0; r < count; ++r) {
-      int64_t at = base, left = r;
-      for (int k = red - 1; k >= 0; --k) {
-        at += (left % redSize[k]) * redStride[k];
-        left /= redSize[k];
+    if (trailing) {
+      for (int64_t r = 0; r < count; ++r)
+        acc = combine(acc, Acc(in[base + r]), r == 0);
+    } else {
+      for (int64_t r = 0; r < count; ++r) {
+        int64_t at = base, left = r;
+        for (int k = red - 1; k >= 0; --k) {
+          at += (left % redSize[k]) * redStride[k];
+          left /= redSize[k];
+        }
+        acc = combine(acc, Acc(in[at]), r == 0);
       }
-      Acc v = Acc(in[at]);
-      if (r == 0 && (kind == reduce_max || kind == reduce_min))
-        acc = v;
-      else if (kind == reduce_sum || kind == reduce_mean)
-        acc += v;
-      else if (kind == reduce_prod)
-        acc *= v;
-      else if (kind == reduce_max)
-        acc = (v > acc || v != v) ? v : acc; // NaN propagates
-      else
-        acc = (v < acc || v != v) ? v : acc;
     }
-    if (kind == reduce_mean)
-      acc /= Acc(count);
-    out[o] = T(acc);
+    out[o] = T(kind == reduce_mean ? acc / Acc(count) : acc);
   }
 }
 
-/// (log_)softmax along the middle axis of [outer, len, inner], max-subtracted.
-/// One (log_)softmax over n values at stride 1 (the vectorised path).
-inline void softmax_row(const float *row, int64_t n, bool log, float *dst) {
+/// The parts of a log-sum-exp over n values at stride 1: their maximum and
+/// sum_j e^(row[j] - max), the terms vectorised in float, the sum in double.
+/// Both are NaN when a value is NaN or every value is -inf (0 / 0, as in the
+/// reference).
+struct exp_sum_parts {
+  float max;
+  double sum;
+};
+inline exp_sum_parts exp_sum(const float *row, int64_t n) {
   float max = -INFINITY;
   bool nan = false;
   for (int64_t j = 0; j < n; ++j) {
     max = std::max(max, row[j]);
     nan |= row[j] != row[j];
   }
-  if (nan || max == -INFINITY) { // NaN in, NaN out; a row of -inf is 0 / 0, as in the reference
-    for (int64_t j = 0; j < n; ++j)
-      dst[j] = NAN;
-    return;
-  }
-  // The terms (arguments <= 0) vectorised in float, their sum in double.
+  if (nan || max == -INFINITY) // the fast exp below does not propagate NaN
+    return {NAN, NAN};
   double sum = 0;
 #pragma omp simd reduction(+ : sum)
   for (int64_t j = 0; j < n; ++j)
     sum += exp_nonpositive(row[j] - max);
+  return {max, sum};
+}
+
+/// One (log_)softmax over n values at stride 1 (the vectorised path).
+inline void softmax_row(const float *row, int64_t n, bool log, float *dst) {
+  exp_sum_parts lse = exp_sum(row, n);
+  const float max = lse.max;
+  const double sum = lse.sum;
+  if (sum != sum) {
+    for (int64_t j = 0; j < n; ++j)
+      dst[j] = NAN;
+    return;
+  }
   float logSum = float(std::log(sum)), inv = float(1.0 / sum);
   if (log) {
 #pragma omp simd
@@ -842,18 +845,8 @@ inline int cross_entropy(const mm_kernel_ctx *c, const float *logits, int64_t ro
     if (labels[r] == ignore)
       continue;
     const float *row = logits + r * classes;
-    float max = -INFINITY;
-    bool nan = false;
-    for (int64_t j = 0; j < classes; ++j) {
-      max = std::max(max, row[j]);
-      nan |= row[j] != row[j];
-    }
-    double sum = 0; // the terms (arguments <= 0) vectorised in float, the sum in double
-#pragma omp simd reduction(+ : sum)
-    for (int64_t j = 0; j < classes; ++j)
-      sum += exp_nonpositive(row[j] - max);
-    // NaN in, NaN out (the fast exp does not propagate it).
-    losses[r] = nan ? NAN : double(max) + std::log(sum) - double(row[labels[r]]);
+    exp_sum_parts lse = exp_sum(row, classes); // NaN in, NaN out
+    losses[r] = double(lse.max) + std::log(lse.sum) - double(row[labels[r]]);
   }
   double total = 0;
   int64_t counted = 0;

@@ -156,6 +156,13 @@ int ExecutableLayout::stateIndex(uint32_t id) const {
   return -1;
 }
 
+int ExecutableLayout::argumentIndex(uint32_t id) const {
+  for (int i = 0; i < exe_.argument_buffers_size(); ++i)
+    if (exe_.argument_buffers(i) == id)
+      return i;
+  return -1;
+}
+
 int ExecutableLayout::inputIndex(uint32_t id) const {
   for (int i = 0; i < exe_.input_buffers_size(); ++i)
     if (exe_.input_buffers(i) == id)
@@ -165,9 +172,9 @@ int ExecutableLayout::inputIndex(uint32_t id) const {
 
 void ExecutableLayout::checkStepInputs(const Tensor *const inputs[kMiniMaxStepInputs],
                                        const std::vector<int64_t> &symbols) const {
-  if (exe_.input_buffers_size() != kMiniMaxStepInputs)
+  if (static_cast<size_t>(exe_.input_buffers_size()) != kMiniMaxStepInputs)
     throw makeError("the executable does not take (ids, positions, cache_positions, lengths)");
-  for (int i = 0; i < kMiniMaxStepInputs; ++i) {
+  for (size_t i = 0; i < kMiniMaxStepInputs; ++i) {
     const exe::Buffer &b = exe_.buffers(exe_.input_buffers(i));
     if (inputs[i]->dtype() != DType::I64 ||
         static_cast<uint64_t>(inputs[i]->nbytes()) != bytes(b, symbols))

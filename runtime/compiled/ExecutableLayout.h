@@ -41,6 +41,8 @@ public:
   uint64_t bytes(const exe::Buffer &buffer, const std::vector<int64_t> &symbols) const;
   int64_t numel(uint32_t bufferId, const std::vector<int64_t> &symbols) const;
 
+  /// Position of buffer `id` among the function's arguments, or -1.
+  int argumentIndex(uint32_t id) const;
   /// Position of buffer `id` among the state / step-input buffers, or -1.
   int stateIndex(uint32_t id) const;
   int inputIndex(uint32_t id) const;

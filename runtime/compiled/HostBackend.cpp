@@ -64,10 +64,12 @@ struct HostBackend::Impl {
 
   void loadLibrary();
   void bindWeights(const WeightBinder &binder);
-  /// Runs every launch; `pointerOf` resolves buffer ids to memory.
-  void runSchedule(const std::vector<int64_t> &symbols,
-                   const std::function<void *(uint32_t)> &pointerOf);
-  void *storageOf(const exe::Buffer &b, const std::vector<Tensor> &args);
+  /// Where an argument (input or state) buffer lives in this run.
+  using ArgumentMemory = std::function<void *(const exe::Buffer &)>;
+  /// Runs every launch.
+  void runSchedule(const std::vector<int64_t> &symbols, const ArgumentMemory &arguments);
+  /// Memory of any buffer (views resolved): the arena, a weight, or an argument.
+  void *storageOf(const exe::Buffer &buffer, const ArgumentMemory &arguments);
 };
 
 void HostBackend::Impl::loadLibrary() {
@@ -118,7 +120,7 @@ void HostBackend::Impl::bindWeights(const WeightBinder &binder) {
 }
 
 void HostBackend::Impl::runSchedule(const std::vector<int64_t> &symbols,
-                                    const std::function<void *(uint32_t)> &pointerOf) {
+                                    const ArgumentMemory &arguments) {
   char error[1024] = {0};
   std::vector<void *> operands;
   // MM_TRACE_KERNELS=1 names each kernel on stderr before it runs (to find
@@ -131,31 +133,33 @@ void HostBackend::Impl::runSchedule(const std::vector<int64_t> &symbols,
                    k.location().c_str());
     operands.clear();
     for (uint32_t id : l.operands())
-      operands.push_back(pointerOf(id));
+      operands.push_back(storageOf(exe.buffers(id), arguments));
     mm_kernel_ctx ctx{symbols.data(), operands.data(), error, sizeof error};
     if (kernels[l.kernel()](&ctx) != 0)
       throw makeError(k.location(), ": ", error);
   }
 }
 
-/// Memory of an arena, weight or argument buffer (views resolved) in a call.
-void *HostBackend::Impl::storageOf(const exe::Buffer &buffer, const std::vector<Tensor> &args) {
+void *HostBackend::Impl::storageOf(const exe::Buffer &buffer, const ArgumentMemory &arguments) {
   const exe::Buffer &b = buffer.has_view_of() ? exe.buffers(buffer.view_of()) : buffer;
+  void *p = nullptr;
   switch (b.storage()) {
   case exe::Buffer::STORAGE_ARENA:
-    return arena.data.get() + b.offset();
+    p = arena.data.get() + b.offset();
+    break;
   case exe::Buffer::STORAGE_WEIGHT:
-    return weights[b.offset()].data.get();
+    p = weights[b.offset()].data.get();
+    break;
   case exe::Buffer::STORAGE_INPUT:
   case exe::Buffer::STORAGE_STATE:
-    for (int i = 0; i < exe.argument_buffers_size(); ++i)
-      if (exe.argument_buffers(i) == b.id())
-        return const_cast<void *>(args[i].raw());
+    p = arguments(b);
     break;
   default:
     break;
   }
-  throw makeError("buffer '", b.name(), "' has no storage");
+  if (!p)
+    throw makeError("buffer '", b.name(), "' has no storage");
+  return p;
 }
 
 std::vector<Tensor> HostBackend::call(std::vector<Tensor> args) {
@@ -166,25 +170,26 @@ std::vector<Tensor> HostBackend::call(std::vector<Tensor> args) {
   std::vector<int64_t> symbols = m.layout->bindSymbols(args);
   // State is written in place: the call must own it.
   for (uint32_t id : m.exe.state_buffers())
-    for (int i = 0; i < m.exe.argument_buffers_size(); ++i)
-      if (m.exe.argument_buffers(i) == id && !args[i].uniquelyOwned())
-        args[i] = args[i].clone();
-  m.runSchedule(symbols, [&](uint32_t id) { return m.storageOf(m.exe.buffers(id), args); });
+    if (Tensor &arg = args[m.layout->argumentIndex(id)]; !arg.uniquelyOwned())
+      arg = arg.clone();
+  // Arguments live in the caller's tensors.
+  auto arguments = [&](const exe::Buffer &b) -> void * {
+    int i = m.layout->argumentIndex(b.id());
+    return i >= 0 ? const_cast<void *>(args[i].raw()) : nullptr;
+  };
+  m.runSchedule(symbols, arguments);
   std::vector<Tensor> results;
   for (uint32_t id : m.exe.result_buffers()) {
     const exe::Buffer &b = m.exe.buffers(id);
-    int state = m.layout->stateIndex(id);
-    if (state >= 0) { // updated in place: the argument itself
-      for (int i = 0; i < m.exe.argument_buffers_size(); ++i)
-        if (m.exe.argument_buffers(i) == id)
-          results.push_back(args[i]);
+    if (m.layout->stateIndex(id) >= 0) { // updated in place: the argument itself
+      results.push_back(args[m.layout->argumentIndex(id)]);
       continue;
     }
     if (b.dtype() == exe::DTYPE_BF16)
       throw makeError("result '", b.name(), "' is a bf16 weight; compile with --weight-dtype f32");
     Tensor out = Tensor::empty(b.dtype() == exe::DTYPE_I64 ? DType::I64 : DType::F32,
                                m.layout->dims(b, symbols));
-    std::memcpy(out.raw(), m.storageOf(b, args), out.nbytes());
+    std::memcpy(out.raw(), m.storageOf(b, arguments), out.nbytes());
     results.push_back(std::move(out));
   }
   return results;
@@ -229,31 +234,20 @@ Tensor HostBackend::step(const Tensor &ids, const Tensor &positions, const Tenso
   const Tensor *inputs[] = {&ids, &positions, &cachePositions, &lengths};
   m.layout->checkStepInputs(inputs, symbols);
 
-  auto pointerOf = [&](uint32_t id) -> void * {
-    const exe::Buffer &b = m.exe.buffers(id);
-    switch (b.storage()) {
-    case exe::Buffer::STORAGE_ARENA:
-      return m.arena.data.get() + b.offset();
-    case exe::Buffer::STORAGE_WEIGHT:
-      return m.weights[b.offset()].data.get();
-    case exe::Buffer::STORAGE_STATE:
-      if (int i = m.layout->stateIndex(id); i >= 0)
-        return m.state[i].data.get();
-      break;
-    case exe::Buffer::STORAGE_INPUT:
-      if (int i = m.layout->inputIndex(id); i >= 0)
-        return const_cast<void *>(inputs[i]->raw());
-      break;
-    default:
-      break;
-    }
-    throw makeError("buffer '", b.name(), "' has no storage");
+  // The step inputs are the caller's; the state is the backend's, kept
+  // between steps.
+  auto arguments = [&](const exe::Buffer &b) -> void * {
+    if (int i = m.layout->stateIndex(b.id()); i >= 0)
+      return m.state[i].data.get();
+    if (int i = m.layout->inputIndex(b.id()); i >= 0)
+      return const_cast<void *>(inputs[i]->raw());
+    return nullptr;
   };
 
-  m.runSchedule(symbols, pointerOf);
+  m.runSchedule(symbols, arguments);
   const exe::Buffer &out = m.exe.buffers(m.exe.logits_buffer());
   Tensor logits = Tensor::empty(DType::F32, Shape(m.layout->dims(out, symbols)));
-  std::memcpy(logits.raw(), pointerOf(m.exe.logits_buffer()), logits.nbytes());
+  std::memcpy(logits.raw(), m.storageOf(out, arguments), logits.nbytes());
   return logits;
 }
 
