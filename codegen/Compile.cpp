@@ -79,9 +79,10 @@ std::string printed(Operation *op) {
   return s;
 }
 
-/// mm-inference-pipeline up to `stopAt`, with the symbol maxima of `options`.
-LogicalResult runPipeline(ModuleOp module, const CompileOptions &options, CompilePhase stopAt,
+/// mm-inference-pipeline up to `options.stopAt`, with the symbol maxima of `options`.
+LogicalResult runPipeline(ModuleOp module, const CompileOptions &options,
                           llvm::raw_ostream &errors) {
+  CompilePhase stopAt = options.stopAt;
   if (stopAt == CompilePhase::Input)
     return success();
   PassManager pm(module.getContext());
@@ -381,7 +382,7 @@ compileFunction(ModuleOp module, const std::string &function, const CompileOptio
                         (options.weightDType == "auto" && bf16CheckpointWeights));
 
   CompileResult result;
-  if (failed(runPipeline(module, options, options.stopAt, diagStream)))
+  if (failed(runPipeline(module, options, diagStream)))
     throw fail("mm-inference-pipeline");
   if (options.stopAt < CompilePhase::Sources) {
     result.finalIR = printed(module);
