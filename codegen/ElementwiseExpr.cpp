@@ -2,6 +2,7 @@
 #include "codegen/ElementwiseExpr.h"
 #include "ir/MMOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
@@ -58,6 +59,23 @@ std::string elementwiseExpr(Operation *op, ArrayRef<std::string> in, CodeTarget 
                       : std::string(); // the CUDA path computes in float32 only
         return std::string(ints ? (host ? "int64_t(" : "(long long)(") : "float(") + in[0] + ")";
       })
+      .Case([&](ZerosLikeOp) { return std::string(ints ? "int64_t(0)" : "0.0f"); })
+      // Comparisons and selects of gradient rules (relu, max, ...): an i1 is
+      // an int64 0 / 1 like every integer of the generated code.
+      .Case([&](arith::CmpFOp c) {
+        const char *cmp = nullptr;
+        switch (c.getPredicate()) {
+        case arith::CmpFPredicate::OEQ: cmp = " == "; break;
+        case arith::CmpFPredicate::OGT: cmp = " > "; break;
+        case arith::CmpFPredicate::OGE: cmp = " >= "; break;
+        case arith::CmpFPredicate::OLT: cmp = " < "; break;
+        case arith::CmpFPredicate::OLE: cmp = " <= "; break;
+        case arith::CmpFPredicate::UNE: cmp = " != "; break;
+        default: return std::string(); // NaN-aware predicates: not generated yet
+        }
+        return std::string(host ? "int64_t(" : "(long long)(") + in[0] + cmp + in[1] + ")";
+      })
+      .Case([&](arith::SelectOp) { return "(" + in[0] + " ? " + in[1] + " : " + in[2] + ")"; })
       .Default([](Operation *) { return std::string(); });
 }
 

@@ -6,10 +6,14 @@
 include "ir/MMDialect.td"
 include "ir/MMTypes.td"
 include "ir/MMAttrs.td"
+include "ir/GradientInterface.td"
 include "mlir/IR/OpBase.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/ControlFlowInterfaces.td"
+
+// An op with a vector-Jacobian rule (ir/ops/*Gradients.cpp).
+def MM_Differentiable : DeclareOpInterfaceMethods<MM_DifferentiableOpInterface>;
 
 class MM_Op<string mnemonic, list<Trait> traits = []>
     : Op<MM_Dialect, mnemonic, traits>;
@@ -29,7 +33,8 @@ class MM_InferOp<string mnemonic, list<Trait> traits = []>
 
 // Elementwise op of one floating-point operand.
 class MM_UnaryFloatOp<string mnemonic, string formula, list<Trait> traits = []>
-    : MM_Op<mnemonic, !listconcat([Pure, Elementwise, SameOperandsAndResultType], traits)> {
+    : MM_Op<mnemonic, !listconcat([Pure, Elementwise, SameOperandsAndResultType,
+                                   MM_Differentiable], traits)> {
   let summary = "elementwise " # formula;
   let description = "Computes `" # formula # "` for every element; the result "
     # "has the operand's type. Computed in at least float32.\n\n"
@@ -41,7 +46,7 @@ class MM_UnaryFloatOp<string mnemonic, string formula, list<Trait> traits = []>
 
 // Elementwise op of two operands with NumPy broadcasting.
 class MM_BinaryOp<string mnemonic, string formula, list<Trait> traits = []>
-    : MM_InferOp<mnemonic, traits> {
+    : MM_InferOp<mnemonic, !listconcat([MM_Differentiable], traits)> {
   let summary = "broadcasting elementwise " # formula;
   let description = "Computes `" # formula # "` elementwise with NumPy "
     # "broadcasting: shapes are aligned on the right, and a dimension of size 1 "

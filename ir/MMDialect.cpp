@@ -1,6 +1,7 @@
 //===- MMDialect.cpp - registration of the mm dialect ---------------------===//
 #include "ir/MMDialect.h"
 #include "ir/MMOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 
 using namespace mlir;
 
@@ -84,4 +85,25 @@ LogicalResult mm::MMDialect::verifyRegionArgAttribute(Operation *op, unsigned re
     return success();
   }
   return op->emitError("unknown mm argument attribute '") << name << "'";
+}
+
+LogicalResult mm::MMDialect::verifyRegionResultAttribute(Operation *op, unsigned,
+                                                         unsigned resultIndex,
+                                                         NamedAttribute attr) {
+  if (attr.getName().getValue() == "mm.gradient_of") {
+    if (!isa<StringAttr>(attr.getValue()))
+      return op->emitError("mm.gradient_of of result ") << resultIndex << " must be a string";
+    return success();
+  }
+  return op->emitError("unknown mm result attribute '") << attr.getName().getValue() << "'";
+}
+
+// Folds that produce a constant (a reshaped constant) materialise it as the
+// arith.constant that kernels inline.
+Operation *mm::MMDialect::materializeConstant(OpBuilder &builder, Attribute value, Type type,
+                                              Location loc) {
+  auto typed = dyn_cast<TypedAttr>(value);
+  if (!typed || typed.getType() != type || !arith::ConstantOp::isBuildableWith(typed, type))
+    return nullptr;
+  return arith::ConstantOp::create(builder, loc, type, typed);
 }

@@ -42,6 +42,8 @@ def MM_Dialect : Dialect {
       static dim; every dynamic dim names the run-time size it is
       (`["B", "T", ""]`), which is how compiled code sizes its buffers;
     * `mm.name` (function argument): a name for messages and executables;
+    * `mm.gradient_of` (function result, set by `mm-autodiff`): the argument
+      (`mm.name` or `%argN`) or weight whose gradient the result is;
     * `mm.offsets` (on `mm.kernel`, set by `mm-plan-memory`): the arena byte
       offset of each result, `-1` where it aliases an input;
     * `mm.arena_bytes` (function, set by `mm-plan-memory`): the arena size;
@@ -64,6 +66,8 @@ def MM_Dialect : Dialect {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
   let hasOperationAttrVerify = 1;
   let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
+  let hasConstantMaterializer = 1;
 }
 
 #endif // MM_DIALECT_TD

@@ -12,6 +12,7 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "ir/GradientInterface.h"
 #include "ir/MMEnums.h.inc"
 #include "ir/ShapeCheckedTrait.h"
 

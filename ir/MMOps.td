@@ -20,6 +20,7 @@ include "ir/ops/LossOps.td"
 include "ir/ops/VisionOps.td"
 include "ir/ops/RecsysOps.td"
 include "ir/ops/SupernetOps.td"
+include "ir/ops/GradientOps.td"
 include "ir/ops/KernelOps.td"
 
 #endif // MM_OPS_TD

@@ -37,6 +37,52 @@ def SpecializeChoices : Pass<"mm-specialize-choices", "mlir::ModuleOp"> {
   let dependentDialects = ["::mm::MMDialect"];
 }
 
+def AutoDiff : Pass<"mm-autodiff", "mlir::ModuleOp"> {
+  let summary = "reverse-mode differentiation: add @F_grad for a scalar loss @F";
+  let description = [{
+    Adds a public function `@F_grad` after `@F` (named by `function`). It takes
+    F's arguments (with their attributes, so it compiles like F) and returns
+    F's results, followed by the gradient of F's first result (a float scalar)
+    with respect to each floating-point argument in argument order, then with
+    respect to each float `mm.param` by name, in order of first appearance
+    (uses of one name add up). Integer arguments get no gradient; an argument
+    or weight the loss does not depend on gets zeros. Each gradient result is
+    tagged `mm.gradient_of` with the argument's `mm.name` (or `%argN`) or the
+    weight's name.
+
+    The pass finds the ops on a path from a differentiated value to the loss
+    and asks each for its vector-Jacobian product through
+    `DifferentiableOpInterface`; the rules live with the op families
+    (`ir/ops/*Gradients.cpp`), and gradients of a value used several times add
+    up. It fails, at the op, when the loss depends on an op without a rule,
+    or on an integer result computed from a differentiated float (`argmax`,
+    `top_k` indices, a float-to-int `cast`): their derivative is undefined.
+    A MoE router's and dispatch's expert choices are constant by definition.
+
+    ```mlir
+    // mm-opt -mm-autodiff='function=loss'
+    func.func @loss(%x: tensor<4xf32>) -> tensor<f32> {
+      %y = mm.tanh %x : tensor<4xf32>
+      %l = mm.reduce sum %y dims [0] : (tensor<4xf32>) -> tensor<f32>
+      return %l : tensor<f32>
+    }
+    // adds
+    func.func @loss_grad(%x: tensor<4xf32>) -> (tensor<f32>, tensor<4xf32> {mm.gradient_of = "%arg0"}) {
+      %y = mm.tanh %x : tensor<4xf32>
+      %l = mm.reduce sum %y dims [0] : (tensor<4xf32>) -> tensor<f32>
+      %one = arith.constant dense<1.0> : tensor<f32>
+      ... %dx = (1 - y^2) * broadcast(%one)
+      return %l, %dx : tensor<f32>, tensor<4xf32>
+    }
+    ```
+  }];
+  let options = [
+    Option<"function", "function", "std::string", /*default=*/"\"\"",
+           "the function to differentiate (its first result is the loss)">
+  ];
+  let dependentDialects = ["::mm::MMDialect", "::mlir::arith::ArithDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // Fusion: graph ops to kernels (mm-inference-pipeline, phase "fusion")
 //===----------------------------------------------------------------------===//

@@ -31,6 +31,9 @@ std::string SymbolicDim::format(ArrayRef<std::string> symbols) const {
 }
 
 int64_t elementBytes(Type type) {
+  // Generated code keeps every integer (i1 masks included) as int64.
+  if (llvm::isa<IntegerType>(type))
+    return 8;
   return std::max<int64_t>(1, (type.getIntOrFloatBitWidth() + 7) / 8);
 }
 

@@ -157,7 +157,7 @@ void ReferenceExecutor::Impl::execute(Operation &op, Env &env) {
   SmallVector<Tensor> &results = e.results;
   bool handled = evaluateElementwise(e) || evaluateLinearAndNorm(e) || evaluateAttention(e) ||
                  evaluateMoE(e) || evaluateReduction(e) || evaluateShape(e) || evaluateLoss(e) ||
-                 evaluateVisionAndRecsys(e);
+                 evaluateVisionAndRecsys(e) || evaluateGradient(e);
   // What needs the executor's own state: constants, weights, choices, kernels.
   if (!handled)
     llvm::TypeSwitch<Operation *>(&op)

@@ -3,9 +3,11 @@
 #include "ir/MMOps.h"
 #include "runtime/LightningDecay.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
+#include <cstring>
 
 using namespace mlir;
 
@@ -229,8 +231,8 @@ bool evaluateShape(OpEvaluation &e) {
       })
       .Case([&](ScatterAddOp s) {
         e.results.push_back(ref::scatterAdd(e.in(s.getDest()), e.in(s.getIndices()),
-                                            e.in(s.getUpdates()),
-                                            static_cast<int64_t>(s.getDim())));
+                                            e.in(s.getUpdates()), static_cast<int64_t>(s.getDim()),
+                                            static_cast<int64_t>(s.getBatchDims())));
       })
       .Default([&](Operation *) { handled = false; });
   return handled;
@@ -309,6 +311,125 @@ bool evaluateVisionAndRecsys(OpEvaluation &e) {
         for (Attribute g : h.getGroups())
           groups.push_back(vec(llvm::cast<DenseI64ArrayAttr>(g).asArrayRef()));
         e.results.push_back(ref::hadamardInteraction(e.in(h.getFields()), groups));
+      })
+      .Default([&](Operation *) { handled = false; });
+  return handled;
+}
+
+namespace {
+bool compare(arith::CmpFPredicate p, double a, double b) {
+  bool unordered = std::isnan(a) || std::isnan(b);
+  switch (p) {
+  case arith::CmpFPredicate::AlwaysFalse:
+    return false;
+  case arith::CmpFPredicate::OEQ:
+    return !unordered && a == b;
+  case arith::CmpFPredicate::OGT:
+    return !unordered && a > b;
+  case arith::CmpFPredicate::OGE:
+    return !unordered && a >= b;
+  case arith::CmpFPredicate::OLT:
+    return !unordered && a < b;
+  case arith::CmpFPredicate::OLE:
+    return !unordered && a <= b;
+  case arith::CmpFPredicate::ONE:
+    return !unordered && a != b;
+  case arith::CmpFPredicate::ORD:
+    return !unordered;
+  case arith::CmpFPredicate::UEQ:
+    return unordered || a == b;
+  case arith::CmpFPredicate::UGT:
+    return unordered || a > b;
+  case arith::CmpFPredicate::UGE:
+    return unordered || a >= b;
+  case arith::CmpFPredicate::ULT:
+    return unordered || a < b;
+  case arith::CmpFPredicate::ULE:
+    return unordered || a <= b;
+  case arith::CmpFPredicate::UNE:
+    return unordered || a != b;
+  case arith::CmpFPredicate::UNO:
+    return unordered;
+  case arith::CmpFPredicate::AlwaysTrue:
+    return true;
+  }
+  return false;
+}
+
+/// arith.cmpf on tensors of one shape; i1 results are stored as 0 / 1 in I64.
+Tensor compareTensors(arith::CmpFPredicate p, const Tensor &a, const Tensor &b) {
+  if (a.shape() != b.shape())
+    throw makeError("arith.cmpf: operands ", formatShape(a.shape()), " and ",
+                    formatShape(b.shape()), " differ");
+  Tensor x = a.to(DType::F64), y = b.to(DType::F64);
+  Tensor out = Tensor::empty(DType::I64, a.shape());
+  const double *xs = x.data<double>(), *ys = y.data<double>();
+  int64_t *o = out.data<int64_t>();
+  for (int64_t i = 0; i < out.numel(); ++i)
+    o[i] = compare(p, xs[i], ys[i]);
+  return out;
+}
+
+Tensor selectTensors(const Tensor &cond, const Tensor &a, const Tensor &b) {
+  if (cond.shape() != a.shape() || a.shape() != b.shape() || a.dtype() != b.dtype())
+    throw makeError("arith.select: condition ", formatShape(cond.shape()), " and values ",
+                    formatShape(a.shape()), ", ", formatShape(b.shape()), " must agree");
+  Tensor out = Tensor::empty(a.dtype(), a.shape());
+  const int64_t *c = cond.data<int64_t>();
+  size_t width = dtypeSize(a.dtype());
+  const char *x = static_cast<const char *>(a.raw()), *y = static_cast<const char *>(b.raw());
+  char *o = static_cast<char *>(out.raw());
+  for (int64_t i = 0; i < out.numel(); ++i)
+    std::memcpy(o + i * width, (c[i] ? x : y) + i * width, width);
+  return out;
+}
+
+ref::LossReduction lossReductionOf(LossReduction r) { return toRef(r); }
+} // namespace
+
+bool evaluateGradient(OpEvaluation &e) {
+  bool handled = true;
+  llvm::TypeSwitch<Operation *>(&e.op)
+      .Case([&](ZerosLikeOp z) {
+        Tensor x = e.in(z.getInput());
+        e.results.push_back(Tensor::zeros(x.dtype(), x.shape()));
+      })
+      .Case([&](arith::CmpFOp c) {
+        e.results.push_back(compareTensors(c.getPredicate(), e.in(c.getLhs()), e.in(c.getRhs())));
+      })
+      .Case([&](arith::SelectOp s) {
+        e.results.push_back(selectTensors(e.in(s.getCondition()), e.in(s.getTrueValue()),
+                                          e.in(s.getFalseValue())));
+      })
+      .Case([&](AttentionGradOp a) {
+        Tensor q = e.in(a.getQuery());
+        double scale =
+            a.getScale() ? a.getScale()->convertToDouble() : 1.0 / std::sqrt(double(q.dim(3)));
+        ref::AttentionGradResult r =
+            ref::attentionBackward(q, e.in(a.getKey()), e.in(a.getValue()), e.in(a.getOutput()),
+                                   e.in(a.getGradOutput()), a.getCausal(), scale);
+        e.results.append({r.query, r.key, r.value});
+      })
+      .Case([&](LightningAttentionGradOp l) {
+        auto s0 = e.opt(l.getInitialState());
+        auto lengths = e.opt(l.getLengths());
+        Tensor q = e.in(l.getQuery());
+        std::vector<double> slopes =
+            lightningDecaySlopes(q.dim(2), static_cast<int64_t>(l.getLayerIndex()),
+                                 static_cast<int64_t>(l.getNumLayers()));
+        ref::LightningGradResult r = ref::lightningAttentionBackward(
+            q, e.in(l.getKey()), e.in(l.getValue()), e.in(l.getGradOutput()),
+            e.in(l.getGradFinalState()), ptr(s0), ptr(lengths), slopes, l.getBlockSize());
+        e.results.append({r.query, r.key, r.value, r.initialState});
+      })
+      .Case([&](GroupedMatmulWeightGradOp g) {
+        e.results.push_back(ref::groupedMatmulWeightGrad(
+            e.in(g.getGradOutput()), e.in(g.getInput()), e.in(g.getGroupOffsets())));
+      })
+      .Case([&](CrossEntropyGradOp c) {
+        e.results.push_back(ref::crossEntropyBackward(
+            e.in(c.getLogits()), e.in(c.getLabels()), e.in(c.getGradLoss()),
+            c.getIgnoreIndex(), lossReductionOf(c.getReduction())));
       })
       .Default([&](Operation *) { handled = false; });
   return handled;

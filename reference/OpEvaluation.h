@@ -51,6 +51,8 @@ bool evaluateReduction(OpEvaluation &e);
 bool evaluateShape(OpEvaluation &e);
 bool evaluateLoss(OpEvaluation &e);
 bool evaluateVisionAndRecsys(OpEvaluation &e);
+/// Backward ops, zeros_like, and arith.cmpf / arith.select on tensors.
+bool evaluateGradient(OpEvaluation &e);
 
 } // namespace mm
 

@@ -556,12 +556,14 @@ LogicalResult KernelEmitter::emitScatterAdd() {
   int64_t dim = static_cast<int64_t>(op.getDim());
   if (dim < 0)
     dim += rank;
-  body +=
-      llvm::formatv("  return mmh::scatter_add(ctx, {0}, {1}, {2}, {3}, {4}, {5}, {6}, out0);\n",
-                    pointer(op.getDest()), pointer(op.getIndices()),
-                    numel(topLevel(op.getIndices())), pointer(op.getUpdates()), dims(dest, 0, dim),
-                    dims(dest, dim, dim + 1), dims(dest, dim + 1, rank))
-          .str();
+  int64_t batch = static_cast<int64_t>(op.getBatchDims());
+  Value indices = topLevel(op.getIndices());
+  body += llvm::formatv(
+              "  return mmh::scatter_add(ctx, {0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, out0);\n",
+              pointer(op.getDest()), pointer(op.getIndices()), dims(indices, batch, batch + 1),
+              pointer(op.getUpdates()), dims(dest, 0, dim), dims(dest, dim, dim + 1),
+              dims(dest, dim + 1, rank), dims(dest, batch, dim))
+              .str();
   return success();
 }
 

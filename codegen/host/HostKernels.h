@@ -786,12 +786,15 @@ inline int gather(const mm_kernel_ctx *c, const In *in, int64_t outer, int64_t b
   return 0;
 }
 
-/// mm.scatter_add: out = dest, then out[o, index[m], k] += updates[o, m, k]
-/// over [outer, D, inner] and M indices (repeated indices accumulate in order).
+/// mm.scatter_add: out = dest, then out[o, index[b, m], k] += updates[o, m, k]
+/// over [outer, D, inner] and M indices per batch entry b = o / per_batch
+/// (per_batch = outer without batch dims; repeated indices accumulate in order).
 template <typename T>
 inline int scatter_add(const mm_kernel_ctx *c, const T *dest, const int64_t *index, int64_t M,
-                       const T *updates, int64_t outer, int64_t D, int64_t inner, T *out) {
-  for (int64_t m = 0; m < M; ++m)
+                       const T *updates, int64_t outer, int64_t D, int64_t inner,
+                       int64_t per_batch, T *out) {
+  int64_t batches = per_batch > 0 ? outer / per_batch : 0;
+  for (int64_t m = 0; m < batches * M; ++m)
     if (index[m] < 0 || index[m] >= D) {
       std::snprintf(c->error, size_t(c->error_size),
                     "mm.scatter_add: index %lld is outside the dimension [0, %lld)",
@@ -801,10 +804,12 @@ inline int scatter_add(const mm_kernel_ctx *c, const T *dest, const int64_t *ind
   if (out != dest)
     std::memcpy(out, dest, size_t(outer * D * inner) * sizeof(T));
 #pragma omp parallel for schedule(static) if (outer * M * inner > (1 << 16))
-  for (int64_t o = 0; o < outer; ++o)
+  for (int64_t o = 0; o < outer; ++o) {
+    const int64_t *row = index + (o / per_batch) * M;
     for (int64_t m = 0; m < M; ++m)
       for (int64_t k = 0; k < inner; ++k)
-        out[(o * D + index[m]) * inner + k] += updates[(o * M + m) * inner + k];
+        out[(o * D + row[m]) * inner + k] += updates[(o * M + m) * inner + k];
+  }
   return 0;
 }
 

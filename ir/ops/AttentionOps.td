@@ -5,7 +5,7 @@
 
 include "ir/MMBase.td"
 
-def MM_RopeOp : MM_InferOp<"rope"> {
+def MM_RopeOp : MM_InferOp<"rope", [MM_Differentiable]> {
   let summary = "rotary position embedding on the first rotary_dim dims of each head";
   let description = [{
     Rotate-half ("NeoX") rotary embedding of `input` `[batch, seq, heads,
@@ -31,7 +31,7 @@ def MM_RopeOp : MM_InferOp<"rope"> {
   let assemblyFormat = "$input `,` $positions attr-dict `:` functional-type(operands, results)";
 }
 
-def MM_AttentionOp : MM_InferOp<"attention", [AttrSizedOperandSegments]> {
+def MM_AttentionOp : MM_InferOp<"attention", [MM_Differentiable, AttrSizedOperandSegments]> {
   let summary = "grouped-query scaled dot-product attention, optionally against a KV cache";
   let description = [{
     `query` is `[batch, q_len, q_heads, head_dim]`, `key` `[batch, kv_len,
@@ -79,7 +79,7 @@ def MM_AttentionOp : MM_InferOp<"attention", [AttrSizedOperandSegments]> {
   }];
 }
 
-def MM_LightningAttentionOp : MM_InferOp<"lightning_attention", [AttrSizedOperandSegments]> {
+def MM_LightningAttentionOp : MM_InferOp<"lightning_attention", [MM_Differentiable, AttrSizedOperandSegments]> {
   let summary = "linear attention with per-head exponential decay (MiniMax lightning attention)";
   let description = [{
     `query`, `key`, `value` are `[batch, seq, heads, d]` (after the SiLU that

@@ -17,7 +17,7 @@ def MM_NegOp : MM_UnaryFloatOp<"neg", "-x"> {
   let hasFolder = 1;
 }
 
-def MM_GeluOp : MM_Op<"gelu", [Pure, Elementwise, SameOperandsAndResultType]> {
+def MM_GeluOp : MM_Op<"gelu", [MM_Differentiable, Pure, Elementwise, SameOperandsAndResultType]> {
   let summary = "elementwise GELU";
   let description = [{
     `x * Phi(x)` with the exact normal CDF, or with `tanh` the approximation
@@ -41,7 +41,7 @@ def MM_DivOp : MM_BinaryOp<"div", "lhs / rhs"> { let hasFolder = 1; }
 def MM_MaxOp : MM_BinaryOp<"max", "max(lhs, rhs)", [Commutative]>;
 def MM_MinOp : MM_BinaryOp<"min", "min(lhs, rhs)", [Commutative]>;
 
-def MM_SwigluOp : MM_Op<"swiglu", [Pure, Elementwise, SameOperandsAndResultType]> {
+def MM_SwigluOp : MM_Op<"swiglu", [MM_Differentiable, Pure, Elementwise, SameOperandsAndResultType]> {
   let summary = "SwiGLU gate: silu(gate) * up";
   let description = [{
     The gated unit of SwiGLU feed-forward layers (MiniMax experts:
@@ -57,7 +57,7 @@ def MM_SwigluOp : MM_Op<"swiglu", [Pure, Elementwise, SameOperandsAndResultType]
   let assemblyFormat = "$gate `,` $up attr-dict `:` type($result)";
 }
 
-def MM_CastOp : MM_Op<"cast", [Pure, Elementwise, SameOperandsAndResultShape]> {
+def MM_CastOp : MM_Op<"cast", [MM_Differentiable, Pure, Elementwise, SameOperandsAndResultShape]> {
   let summary = "element type conversion";
   let description = [{
     Converts every element to the result's element type: float to float rounds

@@ -5,7 +5,7 @@
 
 include "ir/MMBase.td"
 
-def MM_LinearOp : MM_InferOp<"linear"> {
+def MM_LinearOp : MM_InferOp<"linear", [MM_Differentiable]> {
   let summary = "fully connected layer: x W^T (+ b)";
   let description = [{
     `y[..., n] = sum_k x[..., k] * weight[n, k] (+ bias[n])`. The weight is
@@ -25,7 +25,7 @@ def MM_LinearOp : MM_InferOp<"linear"> {
   let assemblyFormat = "$input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
 }
 
-def MM_MatmulOp : MM_InferOp<"matmul"> {
+def MM_MatmulOp : MM_InferOp<"matmul", [MM_Differentiable]> {
   let summary = "batched matrix product with broadcast batch dims";
   let description = [{
     Multiplies the last two dimensions of `lhs` ([..., M, K], or [..., K, M]
@@ -44,7 +44,7 @@ def MM_MatmulOp : MM_InferOp<"matmul"> {
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
 }
 
-def MM_EmbeddingOp : MM_InferOp<"embedding"> {
+def MM_EmbeddingOp : MM_InferOp<"embedding", [MM_Differentiable]> {
   let summary = "embedding table lookup";
   let description = [{
     `y[i..., :] = table[ids[i...], :]`. The table is `[vocab, dim]`; ids are

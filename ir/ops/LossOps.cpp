@@ -8,12 +8,18 @@ using namespace mlir;
 using namespace mm;
 using namespace mm::shape;
 
-/// Losses are float32: a scalar, or per element for `none`.
-static Type lossType(MLIRContext *ctx, LossReduction reduction, ArrayRef<int64_t> perElement) {
-  auto f32 = Float32Type::get(ctx);
+/// Losses are float32 (float64 for float64 operands, so a float64 graph
+/// differentiates without a rounding to float32): a scalar, or per element
+/// for `none`.
+static Type lossElementType(MLIRContext *ctx, Type operandElement) {
+  return operandElement.isF64() ? Type(Float64Type::get(ctx)) : Type(Float32Type::get(ctx));
+}
+static Type lossType(MLIRContext *ctx, LossReduction reduction, ArrayRef<int64_t> perElement,
+                     Type operandElement) {
+  Type element = lossElementType(ctx, operandElement);
   if (reduction == LossReduction::None)
-    return RankedTensorType::get(perElement, f32);
-  return RankedTensorType::get({}, f32);
+    return RankedTensorType::get(perElement, element);
+  return RankedTensorType::get({}, element);
 }
 
 LogicalResult CrossEntropyOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
@@ -32,7 +38,7 @@ LogicalResult CrossEntropyOp::inferReturnTypes(MLIRContext *ctx, std::optional<L
   SmallVector<int64_t> shape;
   for (auto [a, b] : llvm::zip(outer, labels->getShape()))
     shape.push_back(refine(a, b));
-  types.push_back(lossType(ctx, adaptor.getReduction(), shape));
+  types.push_back(lossType(ctx, adaptor.getReduction(), shape, logits->getElementType()));
   return success();
 }
 
@@ -60,7 +66,7 @@ LogicalResult PolicyLossOp::inferReturnTypes(MLIRContext *ctx, std::optional<Loc
     return d.error("eps_low and eps_high must be non-negative, got ", lo, " and ", hi);
   if (!(clampAt > 0))
     return d.error("log_ratio_clamp must be positive, got ", clampAt);
-  types.push_back(RankedTensorType::get({}, Float32Type::get(ctx)));
+  types.push_back(RankedTensorType::get({}, lossElementType(ctx, lp->getElementType())));
   return success();
 }
 
@@ -73,6 +79,6 @@ LogicalResult SigmoidBceOp::inferReturnTypes(MLIRContext *ctx, std::optional<Loc
     return failure();
   if (failed(verifyCompatibleShape(*x, *y)))
     return d.error("logits ", *x, " and labels ", *y, " must have the same shape");
-  types.push_back(lossType(ctx, adaptor.getReduction(), x->getShape()));
+  types.push_back(lossType(ctx, adaptor.getReduction(), x->getShape(), x->getElementType()));
   return success();
 }

@@ -5,7 +5,7 @@
 
 include "ir/MMBase.td"
 
-def MM_CrossEntropyOp : MM_InferOp<"cross_entropy"> {
+def MM_CrossEntropyOp : MM_InferOp<"cross_entropy", [MM_Differentiable]> {
   let summary = "softmax cross-entropy against integer labels";
   let description = [{
     `loss = logsumexp(logits) - logits[label]` over the last dimension of
@@ -13,7 +13,8 @@ def MM_CrossEntropyOp : MM_InferOp<"cross_entropy"> {
     Positions whose label equals `ignore_index` contribute nothing; `mean`
     divides by the number of other positions (a mean over none is 0: it adds
     no gradient). `none` returns the per-position
-    losses (0 where ignored); `sum` and `mean` a scalar. Float32 accumulation.
+    losses (0 where ignored); `sum` and `mean` a scalar. Float32 accumulation;
+    the loss is float32, or float64 for float64 logits.
 
     ```mlir
     %l = mm.cross_entropy mean %logits, %labels
@@ -26,7 +27,7 @@ def MM_CrossEntropyOp : MM_InferOp<"cross_entropy"> {
   let assemblyFormat = "$reduction $logits `,` $labels attr-dict `:` functional-type(operands, results)";
 }
 
-def MM_PolicyLossOp : MM_InferOp<"policy_loss"> {
+def MM_PolicyLossOp : MM_InferOp<"policy_loss", [MM_Differentiable]> {
   let summary = "token-level policy-gradient loss: CISPO or PPO-clip";
   let description = [{
     For token log-probabilities `logprobs` under the current policy,
@@ -45,7 +46,7 @@ def MM_PolicyLossOp : MM_InferOp<"policy_loss"> {
     The normaliser is the total number of response tokens in the batch
     (token-level). An absolute cap `min(r, cap)` is `eps_low` large and
     `eps_high = cap - 1`. Both epsilons are non-negative. The result is a
-    float32 scalar.
+    float32 scalar (float64 for float64 operands).
 
     ```mlir
     %l = mm.policy_loss cispo %lp, %old, %adv, %mask {eps_low = 10.0 : f64, eps_high = 0.2 : f64}
@@ -64,12 +65,13 @@ def MM_PolicyLossOp : MM_InferOp<"policy_loss"> {
   }];
 }
 
-def MM_SigmoidBceOp : MM_InferOp<"sigmoid_bce"> {
+def MM_SigmoidBceOp : MM_InferOp<"sigmoid_bce", [MM_Differentiable]> {
   let summary = "binary cross-entropy on logits";
   let description = [{
     `loss = max(x, 0) - x * y + log(1 + exp(-|x|))` for logits `x` and float
     labels `y` in [0, 1] of the same shape (the numerically stable form of
     `-(y log sigmoid(x) + (1 - y) log(1 - sigmoid(x)))`, the CTR objective).
+    The loss is float32, or float64 for float64 logits.
 
     ```mlir
     %l = mm.sigmoid_bce mean %logit, %click : (tensor<?xf32>, tensor<?xf32>) -> tensor<f32>

@@ -5,7 +5,8 @@
 
 include "ir/MMBase.td"
 
-def MM_MoeRouterOp : MM_InferOp<"moe_router"> {
+def MM_MoeRouterOp : MM_InferOp<"moe_router", [DeclareOpInterfaceMethods<
+    MM_DifferentiableOpInterface, ["integerResultsAreConstantSelections"]>]> {
   let summary = "softmax router with top-k selection";
   let description = [{
     From router logits `[..., experts]` (any leading token dims):
@@ -25,7 +26,8 @@ def MM_MoeRouterOp : MM_InferOp<"moe_router"> {
   let assemblyFormat = "$logits attr-dict `:` functional-type(operands, results)";
 }
 
-def MM_MoeDispatchOp : MM_InferOp<"moe_dispatch"> {
+def MM_MoeDispatchOp : MM_InferOp<"moe_dispatch", [DeclareOpInterfaceMethods<
+    MM_DifferentiableOpInterface, ["integerResultsAreConstantSelections"]>]> {
   let summary = "group token copies by expert";
   let description = [{
     `input` is `[..., dim]` and `expert_indices` `[..., k]` with the same
@@ -48,7 +50,7 @@ def MM_MoeDispatchOp : MM_InferOp<"moe_dispatch"> {
   let assemblyFormat = "$input `,` $expert_indices attr-dict `:` functional-type(operands, results)";
 }
 
-def MM_GroupedMatmulOp : MM_InferOp<"grouped_matmul"> {
+def MM_GroupedMatmulOp : MM_InferOp<"grouped_matmul", [MM_Differentiable]> {
   let summary = "per-expert linear layer over expert-sorted rows";
   let description = [{
     `input` `[rows, in]` holds rows grouped by expert as `moe_dispatch` leaves
@@ -66,7 +68,7 @@ def MM_GroupedMatmulOp : MM_InferOp<"grouped_matmul"> {
   let assemblyFormat = "$input `,` $weight `,` $group_offsets attr-dict `:` functional-type(operands, results)";
 }
 
-def MM_MoeCombineOp : MM_InferOp<"moe_combine"> {
+def MM_MoeCombineOp : MM_InferOp<"moe_combine", [MM_Differentiable]> {
   let summary = "weighted sum of expert outputs back into token order";
   let description = [{
     Inverse of `moe_dispatch`: with `expert_output` `[tokens * k, dim]` in

@@ -5,7 +5,7 @@
 
 include "ir/MMBase.td"
 
-def MM_RmsNormOp : MM_InferOp<"rms_norm"> {
+def MM_RmsNormOp : MM_InferOp<"rms_norm", [MM_Differentiable]> {
   let summary = "RMSNorm over the last dimension";
   let description = [{
     `y = weight * (x / sqrt(mean(x^2, last dim) + epsilon))`, accumulated in
@@ -23,7 +23,7 @@ def MM_RmsNormOp : MM_InferOp<"rms_norm"> {
   let assemblyFormat = "$input `,` $weight attr-dict `:` functional-type(operands, results)";
 }
 
-def MM_LayerNormOp : MM_InferOp<"layer_norm"> {
+def MM_LayerNormOp : MM_InferOp<"layer_norm", [MM_Differentiable]> {
   let summary = "LayerNorm over the last dimension";
   let description = [{
     `y = (x - mean) / sqrt(var + epsilon) * weight + bias` over the last

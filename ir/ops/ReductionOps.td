@@ -6,7 +6,7 @@
 include "ir/MMBase.td"
 
 class MM_SoftmaxLikeOp<string mnemonic, string formula>
-    : MM_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+    : MM_Op<mnemonic, [Pure, SameOperandsAndResultType, MM_Differentiable]> {
   let summary = formula # " along one dimension";
   let description = "Computes `" # formula # "` along `dim` (negative counts "
     # "from the end), max-subtracted and accumulated in float32.\n\n"
@@ -20,7 +20,7 @@ class MM_SoftmaxLikeOp<string mnemonic, string formula>
 def MM_SoftmaxOp : MM_SoftmaxLikeOp<"softmax", "exp(x) / sum(exp(x))">;
 def MM_LogSoftmaxOp : MM_SoftmaxLikeOp<"log_softmax", "x - log(sum(exp(x)))">;
 
-def MM_ReduceOp : MM_InferOp<"reduce"> {
+def MM_ReduceOp : MM_InferOp<"reduce", [MM_Differentiable]> {
   let summary = "sum / mean / max / min / product over dimensions";
   let description = [{
     Reduces `input` over `dims` (distinct, negative counts from the end). With
@@ -38,7 +38,7 @@ def MM_ReduceOp : MM_InferOp<"reduce"> {
   let assemblyFormat = "$kind $input `dims` $dims (`keep_dims` $keep_dims^)? attr-dict `:` functional-type(operands, results)";
 }
 
-def MM_TopKOp : MM_InferOp<"top_k"> {
+def MM_TopKOp : MM_InferOp<"top_k", [MM_Differentiable]> {
   let summary = "k largest values of the last dimension";
   let description = [{
     Along the last dimension: the `k` largest values in descending order and

@@ -61,9 +61,14 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *, std::optional<Location>
 // Reshaping to the input's own type is the identity: every result dim either
 // copies the input dim at its index, is a static size equal to it, or is the
 // one inferred dim, which then equals the remaining input dim.
-OpFoldResult ReshapeOp::fold(FoldAdaptor) {
+OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
   if (getInput().getType() == getType())
     return getInput();
+  // A constant reshaped is a constant (row-major order is unchanged), so it
+  // can be inlined into the kernels that read it.
+  if (auto constant = llvm::dyn_cast_or_null<DenseElementsAttr>(adaptor.getInput()))
+    if (getType().hasStaticShape())
+      return constant.reshape(getType());
   return {};
 }
 
@@ -303,16 +308,25 @@ LogicalResult ScatterAddOp::inferReturnTypes(MLIRContext *, std::optional<Locati
   auto dest = d.ranked(adaptor.getDest().getType(), "dest");
   auto idx = d.ranked(adaptor.getIndices().getType(), "indices");
   auto upd = d.ranked(adaptor.getUpdates().getType(), "updates");
-  if (failed(dest) || failed(idx) || failed(upd) || failed(d.expectRank(*idx, 1, "indices")) ||
+  if (failed(dest) || failed(idx) || failed(upd) ||
       failed(d.expectSameElementType(*dest, *upd, "dest", "updates")))
+    return failure();
+  int64_t b = static_cast<int64_t>(adaptor.getBatchDims());
+  if (failed(d.expectRank(*idx, b + 1, "indices")))
     return failure();
   auto dim = d.dimIndex(static_cast<int64_t>(adaptor.getDim()), *dest);
   if (failed(dim))
     return failure();
+  if (b < 0 || *dim < b)
+    return d.error("batch_dims ", b, " must be in [0, dim] (dim ", *dim, ")");
+  for (int64_t i = 0; i < b; ++i)
+    if (!compatible(idx->getDimSize(i), dest->getDimSize(i)))
+      return d.error("indices batch dim ", i, " is ", idx->getDimSize(i), ", dest's is ",
+                     dest->getDimSize(i));
   if (upd->getRank() != dest->getRank())
     return d.error("updates ", *upd, " must have the rank of dest ", *dest);
   for (int64_t i = 0; i < dest->getRank(); ++i) {
-    int64_t want = i == *dim ? idx->getDimSize(0) : dest->getDimSize(i);
+    int64_t want = i == *dim ? idx->getDimSize(b) : dest->getDimSize(i);
     if (!compatible(upd->getDimSize(i), want))
       return d.error("updates dim ", i, " is ", upd->getDimSize(i), ", expected ", want);
   }

@@ -13,7 +13,7 @@
 
 include "ir/MMBase.td"
 
-def MM_ReshapeOp : MM_InferOp<"reshape"> {
+def MM_ReshapeOp : MM_InferOp<"reshape", [MM_Differentiable]> {
   let summary = "reshape with copy (0) and infer (-1) entries";
   let description = [{
     Reinterprets `input` with the same elements in row-major order under
@@ -34,7 +34,7 @@ def MM_ReshapeOp : MM_InferOp<"reshape"> {
   let hasCanonicalizer = 1;
 }
 
-def MM_TransposeOp : MM_InferOp<"transpose"> {
+def MM_TransposeOp : MM_InferOp<"transpose", [MM_Differentiable]> {
   let summary = "permute dimensions";
   let description = [{
     `result.shape[i] = input.shape[permutation[i]]`; `permutation` is a
@@ -51,7 +51,7 @@ def MM_TransposeOp : MM_InferOp<"transpose"> {
   let hasCanonicalizer = 1;
 }
 
-def MM_ConcatOp : MM_InferOp<"concat"> {
+def MM_ConcatOp : MM_InferOp<"concat", [MM_Differentiable]> {
   let summary = "join tensors along a dimension";
   let description = [{
     Concatenates one or more tensors of equal rank and element type along
@@ -67,7 +67,7 @@ def MM_ConcatOp : MM_InferOp<"concat"> {
   let hasFolder = 1;
 }
 
-def MM_SliceOp : MM_InferOp<"slice"> {
+def MM_SliceOp : MM_InferOp<"slice", [MM_Differentiable]> {
   let summary = "strided slice of one dimension (Python semantics)";
   let description = [{
     `input[..., start:end:step, ...]` on dimension `dim`, with Python's rules:
@@ -89,7 +89,7 @@ def MM_SliceOp : MM_InferOp<"slice"> {
   let hasFolder = 1;
 }
 
-def MM_GatherOp : MM_InferOp<"gather"> {
+def MM_GatherOp : MM_InferOp<"gather", [MM_Differentiable]> {
   let summary = "select entries of one dimension by index (take with batch dims)";
   let description = [{
     With `b = batch_dims`, the first `b` dimensions of `input` and `indices`
@@ -113,7 +113,7 @@ def MM_GatherOp : MM_InferOp<"gather"> {
   let assemblyFormat = "$input `,` $indices attr-dict `:` functional-type(operands, results)";
 }
 
-def MM_ScatterAddOp : MM_InferOp<"scatter_add"> {
+def MM_ScatterAddOp : MM_InferOp<"scatter_add", [MM_Differentiable]> {
   let summary = "accumulate slices into a tensor at indices of one dimension";
   let description = [{
     `result = dest`, then for every `m`, `result[..., indices[m], ...] +=
@@ -121,13 +121,23 @@ def MM_ScatterAddOp : MM_InferOp<"scatter_add"> {
     `dest`'s shape with `dim` replaced by the number of indices. Repeated
     indices accumulate (the gradient of `embedding` and `gather`).
 
+    With `b = batch_dims`, the first `b` dimensions of `dest`, `indices` and
+    `updates` correspond (`dim >= b`): `indices` is `[batch..., m]` and row
+    `i..` of it scatters into slice `i..` of `dest` (the gradient of a batched
+    `gather`, or of `top_k` values):
+
+        result[i.., ..., indices[i.., m], ...] += updates[i.., ..., m, ...]
+
     ```mlir
     %g = mm.scatter_add %zeros, %ids, %rows {dim = 0 : i64}
         : (tensor<200064x6144xf32>, tensor<?xi64>, tensor<?x6144xf32>) -> tensor<200064x6144xf32>
+    %d = mm.scatter_add %zeros2, %top, %dv {dim = 1 : i64, batch_dims = 1 : i64}
+        : (tensor<?x32xf32>, tensor<?x2xi64>, tensor<?x2xf32>) -> tensor<?x32xf32>
     ```
   }];
   let arguments = (ins MM_NumericTensor:$dest, MM_IndexTensor:$indices,
-                       MM_NumericTensor:$updates, I64Attr:$dim);
+                       MM_NumericTensor:$updates, I64Attr:$dim,
+                       DefaultValuedAttr<I64Attr, "0">:$batch_dims);
   let results = (outs MM_NumericTensor:$result);
   let assemblyFormat = "$dest `,` $indices `,` $updates attr-dict `:` functional-type(operands, results)";
 }

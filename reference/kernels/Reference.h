@@ -95,7 +95,8 @@ Tensor transpose(const Tensor &x, const std::vector<int64_t> &permutation);
 Tensor concat(const std::vector<Tensor> &inputs, int64_t dim);
 Tensor slice(const Tensor &x, int64_t dim, int64_t start, std::optional<int64_t> end, int64_t step);
 Tensor gather(const Tensor &x, const Tensor &indices, int64_t dim, int64_t batchDims);
-Tensor scatterAdd(const Tensor &dest, const Tensor &indices, const Tensor &updates, int64_t dim);
+Tensor scatterAdd(const Tensor &dest, const Tensor &indices, const Tensor &updates, int64_t dim,
+                  int64_t batchDims = 0);
 
 //===--- losses -----------------------------------------------------------===//
 enum class LossReduction { None, Sum, Mean };
@@ -122,6 +123,29 @@ Tensor pool(PoolKind kind, const Tensor &x, const Tensor *mask, int64_t dim);
 Tensor targetAttention(const Tensor &seq, const Tensor &target, const Tensor *mask,
                        std::optional<double> scale);
 Tensor hadamardInteraction(const Tensor &fields, const std::vector<std::vector<int64_t>> &groups);
+
+//===--- backward ops (ir/ops/GradientOps.td) ----------------------------===//
+struct AttentionGradResult {
+  Tensor query, key, value;
+};
+/// mm.attention_grad: recomputes each query row's probabilities.
+AttentionGradResult attentionBackward(const Tensor &q, const Tensor &k, const Tensor &v,
+                                      const Tensor &o, const Tensor &dOut, bool causal,
+                                      double scale);
+struct LightningGradResult {
+  Tensor query, key, value, initialState;
+};
+/// mm.lightning_attention_grad: states at block starts recomputed forwards,
+/// then blocks backwards carrying the state gradient.
+LightningGradResult lightningAttentionBackward(const Tensor &q, const Tensor &k, const Tensor &v,
+                                               const Tensor &dOut, const Tensor &dFinalState,
+                                               const Tensor *initialState, const Tensor *lengths,
+                                               const std::vector<double> &slopes,
+                                               int64_t blockSize);
+Tensor groupedMatmulWeightGrad(const Tensor &gradOutput, const Tensor &input,
+                               const Tensor &groupOffsets);
+Tensor crossEntropyBackward(const Tensor &logits, const Tensor &labels, const Tensor &gradLoss,
+                            int64_t ignoreIndex, LossReduction reduction);
 
 } // namespace mm::ref
 

@@ -156,14 +156,18 @@ Tensor gather(const Tensor &x, const Tensor &indices, int64_t dimAttr, int64_t b
 }
 
 template <typename T>
-static void scatterAddTyped(Tensor &y, const Tensor &indices, const Tensor &updates, int64_t dim) {
+static void scatterAddTyped(Tensor &y, const Tensor &indices, const Tensor &updates, int64_t dim,
+                            int64_t batchDims) {
   int64_t outer = prod(y.shape(), 0, dim), n = y.dim(dim),
-          inner = prod(y.shape(), dim + 1, y.rank()), m = indices.numel();
-  const int64_t *idx = indices.data<int64_t>();
+          inner = prod(y.shape(), dim + 1, y.rank()), m = indices.dim(batchDims);
+  // Outer rows per batch entry: row o scatters with index row o / perBatch.
+  int64_t perBatch = prod(y.shape(), batchDims, dim);
+  const int64_t *indexBase = indices.data<int64_t>();
   const T *u = updates.data<T>();
   T *out = y.data<T>();
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t j = 0; j < m; ++j) {
+      const int64_t *idx = indexBase + (o / perBatch) * m;
       if (idx[j] < 0 || idx[j] >= n)
         throw makeError("mm.scatter_add: index ", idx[j], " outside [0, ", n, ")");
       for (int64_t i = 0; i < inner; ++i)
@@ -172,20 +176,27 @@ static void scatterAddTyped(Tensor &y, const Tensor &indices, const Tensor &upda
 }
 
 Tensor scatterAdd(const Tensor &dest, const Tensor &indices, const Tensor &updates,
-                  int64_t dimAttr) {
+                  int64_t dimAttr, int64_t batchDims) {
   int64_t dim = normalizeDim(dimAttr, dest.rank(), "mm.scatter_add");
   expectSameType(dest, updates, "mm.scatter_add");
+  if (batchDims < 0 || batchDims > dim || indices.rank() != batchDims + 1)
+    throw makeError("mm.scatter_add: indices ", formatShape(indices.shape()), " do not fit ",
+                    batchDims, " batch dims");
+  for (int64_t i = 0; i < batchDims; ++i)
+    if (indices.dim(i) != dest.dim(i))
+      throw makeError("mm.scatter_add: indices ", formatShape(indices.shape()),
+                      " do not match the batch dims of dest ", formatShape(dest.shape()));
   Shape want = dest.shape();
-  want[dim] = indices.numel();
+  want[dim] = indices.dim(batchDims);
   if (updates.shape() != want)
     throw makeError("mm.scatter_add: updates ", formatShape(updates.shape()), " must be ",
                     formatShape(want));
   Tensor y = dest.clone();
   if (y.dtype() == DType::I64)
-    scatterAddTyped<int64_t>(y, indices, updates, dim);
+    scatterAddTyped<int64_t>(y, indices, updates, dim, batchDims);
   else
     withFloat(y, "mm.scatter_add", [&](auto tag) {
-      scatterAddTyped<decltype(tag)>(y, indices, updates, dim);
+      scatterAddTyped<decltype(tag)>(y, indices, updates, dim, batchDims);
       return 0;
     });
   return y;

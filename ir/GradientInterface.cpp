@@ -1,0 +1,4 @@
+//===- GradientInterface.cpp - the interface's generated definitions ------===//
+#include "ir/GradientInterface.h"
+
+#include "ir/GradientInterface.cpp.inc"

@@ -1,0 +1,154 @@
+//===- GradientOps.td - ops that backward graphs need ---------*- tablegen -*-===//
+//
+// Ops that inference never needs but the vector-Jacobian rules do: zeros of a
+// runtime shape, and the backward of the ops whose gradient is a kernel of
+// its own (flash attention with recomputation, block-wise lightning
+// attention, per-expert weight gradients, fused softmax cross-entropy).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MM_GRADIENT_OPS_TD
+#define MM_GRADIENT_OPS_TD
+
+include "ir/MMBase.td"
+
+def MM_ZerosLikeOp : MM_Op<"zeros_like", [MM_Differentiable, Pure, Elementwise, SameOperandsAndResultType]> {
+  let summary = "a tensor of zeros with the operand's type and runtime shape";
+  let description = [{
+    Zeros of `input`'s element type and shape, including its dynamic sizes at
+    run time; `input`'s values are not read. The gradient of an operand that
+    the loss does not depend on, and the destination of scatter-add
+    gradients.
+
+    ```mlir
+    %z = mm.zeros_like %table : tensor<200064x6144xf32>
+    ```
+  }];
+  let arguments = (ins MM_NumericTensor:$input);
+  let results = (outs MM_NumericTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+def MM_AttentionGradOp : MM_InferOp<"attention_grad"> {
+  let summary = "flash-style backward of mm.attention (no cache), recomputing the scores";
+  let description = [{
+    For `o = attention(q, k, v)` (the shapes, grouping, `causal` and `scale`
+    of `mm.attention` without a cache) and the output gradient `grad_output`,
+    computes `dq`, `dk`, `dv` without storing the attention matrix: per query
+    row it recomputes `p = softmax(scale q k^T)` block by block, with
+    `D = rowsum(grad_output * o)`:
+
+        dv_j += p_ij do_i      dp_ij = do_i . v_j
+        ds_ij = p_ij (dp_ij - D_i)
+        dq_i += scale ds_ij k_j       dk_j += scale ds_ij q_i
+
+    Gradients of grouped query heads accumulate into their shared kv head.
+
+    ```mlir
+    %dq, %dk, %dv = mm.attention_grad %q, %k, %v, %o, %do {causal}
+        : (tensor<?x?x8x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>,
+           tensor<?x?x8x16xf32>, tensor<?x?x8x16xf32>)
+        -> (tensor<?x?x8x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>)
+    ```
+  }];
+  let arguments = (ins MM_FloatTensor:$query, MM_FloatTensor:$key, MM_FloatTensor:$value,
+                       MM_FloatTensor:$output, MM_FloatTensor:$grad_output,
+                       UnitAttr:$causal, OptionalAttr<F64Attr>:$scale);
+  let results = (outs MM_FloatTensor:$grad_query, MM_FloatTensor:$grad_key,
+                      MM_FloatTensor:$grad_value);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `,` $output `,` $grad_output attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def MM_LightningAttentionGradOp : MM_InferOp<"lightning_attention_grad",
+                                             [AttrSizedOperandSegments]> {
+  let summary = "block-wise backward of mm.lightning_attention";
+  let description = [{
+    The gradient of `mm.lightning_attention` (same operands and attributes)
+    given `grad_output` (`[batch, seq, heads, d]`) and `grad_final_state`
+    (`[batch, heads, d, d]`). Per head, with `G_t` the gradient with respect
+    to the state `S_t` after token `t` of `T`:
+
+        G_T = grad_final_state + q_T do_T^T      G_t = lambda G_{t+1} + q_t do_t^T
+        dq_t = S_t do_t      dk_t = G_t v_t      dv_t = G_t^T k_t
+        d initial_state = lambda G_1
+
+    It is evaluated a block of `block_size` tokens at a time, never a token at
+    a time: the states at block boundaries are recomputed forwards, then the
+    blocks run backwards carrying `G` across each boundary, and inside a block
+    the terms between its tokens use the decay matrix `lambda^|s - t|`.
+
+    Results: `dq`, `dk`, `dv` (the input types) and the gradient of
+    `initial_state` (`[batch, heads, d, d]`, the state's type). Tokens past
+    `lengths[b]` get zero gradients.
+
+    ```mlir
+    %dq, %dk, %dv, %ds0 = mm.lightning_attention_grad %q, %k, %v, %do, %dsT
+        {layer_index = 0 : i64, num_layers = 2 : i64, block_size = 4 : i64}
+        : (tensor<?x?x2x8xf32>, tensor<?x?x2x8xf32>, tensor<?x?x2x8xf32>,
+           tensor<?x?x2x8xf32>, tensor<?x2x8x8xf32>)
+        -> (tensor<?x?x2x8xf32>, tensor<?x?x2x8xf32>, tensor<?x?x2x8xf32>, tensor<?x2x8x8xf32>)
+    ```
+  }];
+  let arguments = (ins MM_FloatTensor:$query, MM_FloatTensor:$key, MM_FloatTensor:$value,
+                       MM_FloatTensor:$grad_output, MM_FloatTensor:$grad_final_state,
+                       Optional<MM_FloatTensor>:$initial_state,
+                       Optional<MM_IndexTensor>:$lengths,
+                       I64Attr:$layer_index, I64Attr:$num_layers,
+                       DefaultValuedAttr<I64Attr, "256">:$block_size);
+  let results = (outs MM_FloatTensor:$grad_query, MM_FloatTensor:$grad_key,
+                      MM_FloatTensor:$grad_value, MM_FloatTensor:$grad_initial_state);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `,` $grad_output `,` $grad_final_state
+    (`state` `(` $initial_state^ `)`)? (`lengths` `(` $lengths^ `)`)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    /// Per-step decay exponent s_h of every head, as mm.lightning_attention's.
+    ::llvm::SmallVector<double> getDecaySlopes();
+  }];
+}
+
+def MM_GroupedMatmulWeightGradOp : MM_InferOp<"grouped_matmul_weight_grad"> {
+  let summary = "per-expert weight gradient of mm.grouped_matmul";
+  let description = [{
+    For `y = grouped_matmul(x, W, offsets)` and its gradient `grad_output`
+    (`[rows, out]`), `dW[e] = sum over rows r of group e of grad_output[r]^T
+    x[r]` (`[experts, out, in]`; an expert with no rows gets zeros). The
+    number of experts is the static size of `group_offsets` minus one.
+
+    ```mlir
+    %dw = mm.grouped_matmul_weight_grad %dy, %x, %off
+        : (tensor<?x16xf32>, tensor<?x8xf32>, tensor<5xi64>) -> tensor<4x16x8xf32>
+    ```
+  }];
+  let arguments = (ins MM_FloatTensor:$grad_output, MM_FloatTensor:$input,
+                       MM_IndexTensor:$group_offsets);
+  let results = (outs MM_FloatTensor:$result);
+  let assemblyFormat = "$grad_output `,` $input `,` $group_offsets attr-dict `:` functional-type(operands, results)";
+}
+
+def MM_CrossEntropyGradOp : MM_InferOp<"cross_entropy_grad"> {
+  let summary = "fused softmax cross-entropy backward";
+  let description = [{
+    The gradient of `mm.cross_entropy` (same `reduction` and `ignore_index`)
+    with respect to its logits: `(softmax(logits) - onehot(label)) * g` per
+    position, where `g` is `grad_loss` (a scalar for `sum`, divided by the
+    number of counted positions for `mean`; per position for `none`), and 0
+    at ignored positions. One pass over the logits, as fused training
+    kernels do.
+
+    ```mlir
+    %dl = mm.cross_entropy_grad mean %logits, %labels, %g
+        : (tensor<?x?x64xf32>, tensor<?x?xi64>, tensor<f32>) -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins MM_LossReduction:$reduction, MM_FloatTensor:$logits,
+                       MM_IndexTensor:$labels, MM_FloatTensor:$grad_loss,
+                       DefaultValuedAttr<I64Attr, "-100">:$ignore_index);
+  let results = (outs MM_FloatTensor:$result);
+  let assemblyFormat = "$reduction $logits `,` $labels `,` $grad_loss attr-dict `:` functional-type(operands, results)";
+}
+
+#endif // MM_GRADIENT_OPS_TD

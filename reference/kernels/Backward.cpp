@@ -1,0 +1,280 @@
+//===- Backward.cpp - reference kernels of the backward ops ---------------===//
+//
+// The gradient ops of ir/ops/GradientOps.td, written from their formulas as
+// plainly as the forward kernels. They are checked against central finite
+// differences of the forward kernels (test/autodiff/check_gradients.py).
+//
+//===----------------------------------------------------------------------===//
+#include "reference/kernels/Common.h"
+#include "reference/kernels/Reference.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace mm::ref {
+
+AttentionGradResult attentionBackward(const Tensor &q, const Tensor &k, const Tensor &v,
+                                      const Tensor &o, const Tensor &dOut, bool causal,
+                                      double scale) {
+  const char *op = "mm.attention_grad";
+  expectRank(q, 4, op, "query");
+  expectRank(k, 4, op, "key");
+  expectRank(v, 4, op, "value");
+  int64_t B = q.dim(0), Tq = q.dim(1), Hq = q.dim(2), D = q.dim(3);
+  int64_t Tk = k.dim(1), Hk = k.dim(2), Dv = v.dim(3);
+  if (k.dim(0) != B || v.dim(0) != B || v.dim(1) != Tk || v.dim(2) != Hk || k.dim(3) != D ||
+      Hk == 0 || Hq % Hk != 0 || o.shape() != Shape{B, Tq, Hq, Dv} || dOut.shape() != o.shape())
+    throw makeError(op, ": shapes q ", formatShape(q.shape()), ", k ", formatShape(k.shape()),
+                    ", v ", formatShape(v.shape()), ", o ", formatShape(o.shape()), ", do ",
+                    formatShape(dOut.shape()), " do not fit");
+  int64_t group = Hq / Hk;
+  return withFloat(q, op, [&](auto tag) {
+    using F = decltype(tag);
+    AttentionGradResult r{Tensor::zeros(q.dtype(), q.shape()), Tensor::zeros(q.dtype(), k.shape()),
+                          Tensor::zeros(q.dtype(), v.shape())};
+    const F *Q = q.data<F>(), *K = k.data<F>(), *V = v.data<F>(), *O = o.data<F>(),
+            *G = dOut.data<F>();
+    F *dQ = r.query.data<F>(), *dK = r.key.data<F>(), *dV = r.value.data<F>();
+    std::vector<F> p(Tk);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t h = 0; h < Hq; ++h) {
+        int64_t kh = h / group;
+        for (int64_t i = 0; i < Tq; ++i) {
+          const F *qi = Q + ((b * Tq + i) * Hq + h) * D;
+          const F *oi = O + ((b * Tq + i) * Hq + h) * Dv, *gi = G + ((b * Tq + i) * Hq + h) * Dv;
+          int64_t visible = causal ? std::min(i + 1, Tk) : Tk;
+          // Recompute this row's probabilities.
+          F mx = -std::numeric_limits<F>::infinity();
+          for (int64_t j = 0; j < visible; ++j) {
+            p[j] = F(scale) * dot(qi, K + ((b * Tk + j) * Hk + kh) * D, D);
+            mx = std::max(mx, p[j]);
+          }
+          F sum = 0;
+          for (int64_t j = 0; j < visible; ++j)
+            sum += p[j] = std::exp(p[j] - mx);
+          F rowD = dot(gi, oi, Dv);
+          F *dqi = dQ + ((b * Tq + i) * Hq + h) * D;
+          for (int64_t j = 0; j < visible; ++j) {
+            F pj = p[j] / sum;
+            const F *kj = K + ((b * Tk + j) * Hk + kh) * D, *vj = V + ((b * Tk + j) * Hk + kh) * Dv;
+            F ds = pj * (dot(gi, vj, Dv) - rowD) * F(scale);
+            F *dkj = dK + ((b * Tk + j) * Hk + kh) * D, *dvj = dV + ((b * Tk + j) * Hk + kh) * Dv;
+            for (int64_t c = 0; c < D; ++c) {
+              dqi[c] += ds * kj[c];
+              dkj[c] += ds * qi[c];
+            }
+            for (int64_t c = 0; c < Dv; ++c)
+              dvj[c] += pj * gi[c];
+          }
+        }
+      }
+    return r;
+  });
+}
+
+namespace {
+/// One (batch, head) of lightning attention's backward; rows of q/k/v/do are
+/// `stride` apart, states are dk x dv row-major.
+template <typename F> struct LightningHead {
+  const F *q, *k, *v, *dOut;
+  F *dq, *dk, *dv;
+  int64_t stride, dk_, dv_;
+};
+
+template <typename F>
+void lightningHeadBackward(const LightningHead<F> &h, const F *s0, const F *dFinal, F *dS0,
+                           int64_t len, double slope, int64_t block) {
+  int64_t DK = h.dk_, DV = h.dv_, blocks = (len + block - 1) / block;
+  std::vector<F> decay(block + 2);
+  for (int64_t n = 0; n <= block + 1; ++n)
+    decay[n] = F(std::exp(-slope * double(n)));
+  auto row = [&](const F *base, int64_t t) { return base + t * h.stride; };
+  // Forward: the state before every block.
+  std::vector<F> before(std::max<int64_t>(blocks, 1) * DK * DV);
+  std::vector<F> S(DK * DV, F(0));
+  if (s0)
+    std::copy(s0, s0 + DK * DV, S.begin());
+  for (int64_t blk = 0; blk < blocks; ++blk) {
+    std::copy(S.begin(), S.end(), before.begin() + blk * DK * DV);
+    int64_t start = blk * block, m = std::min(block, len - start);
+    for (F &s : S)
+      s *= decay[m];
+    for (int64_t j = 0; j < m; ++j) {
+      const F *kj = row(h.k, start + j), *vj = row(h.v, start + j);
+      for (int64_t a = 0; a < DK; ++a)
+        for (int64_t c = 0; c < DV; ++c)
+          S[a * DV + c] += decay[m - 1 - j] * kj[a] * vj[c];
+    }
+  }
+  // Backward: H is lambda^(e - c) times the state gradient from after the block.
+  std::vector<F> H(DK * DV, F(0));
+  if (dFinal)
+    std::copy(dFinal, dFinal + DK * DV, H.begin());
+  for (int64_t blk = blocks - 1; blk >= 0; --blk) {
+    int64_t start = blk * block, m = std::min(block, len - start), e = m - 1;
+    const F *Sb = before.data() + blk * DK * DV;
+    for (int64_t c = 0; c < m; ++c) {
+      int64_t t = start + c;
+      const F *kc = row(h.k, t), *vc = row(h.v, t), *gc = row(h.dOut, t);
+      F *dqc = h.dq + t * h.stride, *dkc = h.dk + t * h.stride, *dvc = h.dv + t * h.stride;
+      // dq_c = lambda^(c+1) S_before do_c + sum_{j<=c} lambda^(c-j) (v_j . do_c) k_j
+      for (int64_t a = 0; a < DK; ++a)
+        dqc[a] = decay[c + 1] * dot(Sb + a * DV, gc, DV);
+      for (int64_t j = 0; j <= c; ++j) {
+        F w = decay[c - j] * dot(row(h.v, start + j), gc, DV);
+        const F *kj = row(h.k, start + j);
+        for (int64_t a = 0; a < DK; ++a)
+          dqc[a] += w * kj[a];
+      }
+      // dk_c = sum_{s>=c} lambda^(s-c) (do_s . v_c) q_s + lambda^(e-c) H v_c
+      // dv_c = sum_{s>=c} lambda^(s-c) (q_s . k_c) do_s + lambda^(e-c) H^T k_c
+      for (int64_t a = 0; a < DK; ++a)
+        dkc[a] = decay[e - c] * dot(H.data() + a * DV, vc, DV);
+      for (int64_t col = 0; col < DV; ++col) {
+        F acc = 0;
+        for (int64_t a = 0; a < DK; ++a)
+          acc += H[a * DV + col] * kc[a];
+        dvc[col] = decay[e - c] * acc;
+      }
+      for (int64_t s = c; s < m; ++s) {
+        const F *qs = row(h.q, start + s), *gs = row(h.dOut, start + s);
+        F wk = decay[s - c] * dot(gs, vc, DV), wv = decay[s - c] * dot(qs, kc, DK);
+        for (int64_t a = 0; a < DK; ++a)
+          dkc[a] += wk * qs[a];
+        for (int64_t col = 0; col < DV; ++col)
+          dvc[col] += wv * gs[col];
+      }
+    }
+    // H <- lambda G_start = lambda^m H + sum_s lambda^(s+1) q_s do_s^T.
+    for (F &x : H)
+      x *= decay[m];
+    for (int64_t s = 0; s < m; ++s) {
+      const F *qs = row(h.q, start + s), *gs = row(h.dOut, start + s);
+      for (int64_t a = 0; a < DK; ++a)
+        for (int64_t col = 0; col < DV; ++col)
+          H[a * DV + col] += decay[s + 1] * qs[a] * gs[col];
+    }
+  }
+  std::copy(H.begin(), H.end(), dS0);
+}
+} // namespace
+
+LightningGradResult lightningAttentionBackward(const Tensor &q, const Tensor &k, const Tensor &v,
+                                               const Tensor &dOut, const Tensor &dFinalState,
+                                               const Tensor *initialState, const Tensor *lengths,
+                                               const std::vector<double> &slopes,
+                                               int64_t blockSize) {
+  const char *op = "mm.lightning_attention_grad";
+  expectRank(q, 4, op, "query");
+  int64_t B = q.dim(0), T = q.dim(1), H = q.dim(2), DK = q.dim(3), DV = v.dim(3);
+  if (k.shape() != q.shape() || v.rank() != 4 || v.dim(0) != B || v.dim(1) != T ||
+      v.dim(2) != H || dOut.shape() != v.shape() || dFinalState.shape() != Shape{B, H, DK, DV} ||
+      (initialState && initialState->shape() != dFinalState.shape()))
+    throw makeError(op, ": shapes q ", formatShape(q.shape()), ", k ", formatShape(k.shape()),
+                    ", v ", formatShape(v.shape()), ", do ", formatShape(dOut.shape()),
+                    ", d final state ", formatShape(dFinalState.shape()), " do not fit");
+  if (static_cast<int64_t>(slopes.size()) != H || blockSize <= 0)
+    throw makeError(op, ": ", slopes.size(), " decay slopes for ", H, " heads");
+  if (lengths && lengths->numel() != B)
+    throw makeError(op, ": lengths has ", lengths->numel(), " entries for batch ", B);
+  return withFloat(q, op, [&](auto tag) {
+    using F = decltype(tag);
+    LightningGradResult r{Tensor::zeros(q.dtype(), q.shape()), Tensor::zeros(q.dtype(), k.shape()),
+                          Tensor::zeros(q.dtype(), v.shape()),
+                          Tensor::zeros(q.dtype(), dFinalState.shape())};
+    Tensor state = dFinalState.to(q.dtype());
+    std::optional<Tensor> s0;
+    if (initialState)
+      s0 = initialState->to(q.dtype());
+    for (int64_t b = 0; b < B; ++b) {
+      int64_t len = lengths ? lengths->data<int64_t>()[b] : T;
+      if (len < 0 || len > T)
+        throw makeError(op, ": length ", len, " of sequence ", b, " outside [0, ", T, "]");
+      for (int64_t h = 0; h < H; ++h) {
+        int64_t off = (b * T * H + h) * DK, offV = (b * T * H + h) * DV;
+        LightningHead<F> head{q.data<F>() + off,  k.data<F>() + off,     v.data<F>() + offV,
+                              dOut.data<F>() + offV, r.query.data<F>() + off,
+                              r.key.data<F>() + off, r.value.data<F>() + offV,
+                              H * DK,             DK,                    DV};
+        if (DK != DV)
+          throw makeError(op, ": key dim ", DK, " and value dim ", DV, " must agree");
+        int64_t st = (b * H + h) * DK * DV;
+        lightningHeadBackward<F>(head, s0 ? s0->data<F>() + st : nullptr,
+                                 state.data<F>() + st, r.initialState.data<F>() + st, len,
+                                 slopes[h], blockSize);
+      }
+    }
+    return r;
+  });
+}
+
+Tensor groupedMatmulWeightGrad(const Tensor &g, const Tensor &x, const Tensor &offsets) {
+  const char *op = "mm.grouped_matmul_weight_grad";
+  expectRank(g, 2, op, "grad_output");
+  expectRank(x, 2, op, "input");
+  expectSameType(g, x, op);
+  int64_t R = x.dim(0), N = g.dim(1), K = x.dim(1), E = offsets.numel() - 1;
+  if (g.dim(0) != R || E < 1)
+    throw makeError(op, ": grad_output ", formatShape(g.shape()), " and input ",
+                    formatShape(x.shape()), " with ", offsets.numel(), " offsets do not fit");
+  const int64_t *off = offsets.data<int64_t>();
+  for (int64_t e = 0; e < E; ++e)
+    if (off[0] != 0 || off[e] > off[e + 1] || off[E] != R)
+      throw makeError(op, ": group offsets must rise from 0 to ", R);
+  return withFloat(x, op, [&](auto tag) {
+    using F = decltype(tag);
+    Tensor dw = Tensor::zeros(x.dtype(), {E, N, K});
+    const F *G = g.data<F>(), *X = x.data<F>();
+    F *W = dw.data<F>();
+    for (int64_t e = 0; e < E; ++e)
+      for (int64_t r = off[e]; r < off[e + 1]; ++r)
+        for (int64_t n = 0; n < N; ++n)
+          for (int64_t c = 0; c < K; ++c)
+            W[(e * N + n) * K + c] += G[r * N + n] * X[r * K + c];
+    return dw;
+  });
+}
+
+Tensor crossEntropyBackward(const Tensor &logits, const Tensor &labels, const Tensor &gradLoss,
+                            int64_t ignoreIndex, LossReduction reduction) {
+  const char *op = "mm.cross_entropy_grad";
+  if (logits.rank() < 1)
+    throw makeError(op, ": logits need a class dimension");
+  int64_t C = logits.dim(-1), N = labels.numel();
+  bool perPosition = reduction == LossReduction::None;
+  if (logits.numel() != N * C || gradLoss.numel() != (perPosition ? N : 1))
+    throw makeError(op, ": labels ", formatShape(labels.shape()), " and grad_loss ",
+                    formatShape(gradLoss.shape()), " do not match logits ",
+                    formatShape(logits.shape()));
+  return withFloat(logits, op, [&](auto tag) {
+    using F = decltype(tag);
+    Tensor out = Tensor::zeros(logits.dtype(), logits.shape());
+    Tensor g = gradLoss.to(logits.dtype());
+    const F *l = logits.data<F>(), *gl = g.data<F>();
+    const int64_t *y = labels.data<int64_t>();
+    F *d = out.data<F>();
+    int64_t count = 0;
+    for (int64_t i = 0; i < N; ++i) {
+      if (y[i] == ignoreIndex)
+        continue;
+      if (y[i] < 0 || y[i] >= C)
+        throw makeError(op, ": label ", y[i], " outside [0, ", C, ")");
+      ++count;
+    }
+    for (int64_t i = 0; i < N; ++i) {
+      if (y[i] == ignoreIndex)
+        continue;
+      F scale = perPosition ? gl[i] : reduction == LossReduction::Sum ? gl[0] : gl[0] / F(count);
+      const F *row = l + i * C;
+      F mx = *std::max_element(row, row + C), sum = 0;
+      for (int64_t c = 0; c < C; ++c)
+        sum += std::exp(row[c] - mx);
+      for (int64_t c = 0; c < C; ++c)
+        d[i * C + c] = scale * (std::exp(row[c] - mx) / sum - F(c == y[i]));
+    }
+    return out;
+  });
+}
+
+} // namespace mm::ref

@@ -1,0 +1,93 @@
+// RUN: mm-opt %s -split-input-file -verify-diagnostics -mm-autodiff='function=loss' | FileCheck %s
+// RUN: not mm-opt %s -split-input-file -mm-autodiff='function=nosuch' 2>&1 | FileCheck %s --check-prefix=MISSING
+// RUN: not mm-opt %s -split-input-file -mm-autodiff 2>&1 | FileCheck %s --check-prefix=NONAME
+
+// MISSING: error: mm-autodiff: no function @nosuch in the module
+// NONAME: error: mm-autodiff needs function=NAME
+
+// @loss_grad keeps @loss and its argument attributes; it returns the loss,
+// then d/d(float argument) in order (the integer ids get none), then
+// d/d(weight) by name in order of first appearance. The tied weight "emb",
+// read twice, gets the sum of both uses' gradients; the unused weight gets
+// zeros; the embedding gradient is a scatter-add.
+// CHECK-LABEL: func.func @loss(
+// CHECK-LABEL: func.func @loss_grad(
+// CHECK-SAME: %[[IDS:.*]]: tensor<?xi64> {mm.dims = ["N"]}, %[[X:.*]]: tensor<?x4xf32> {mm.dims = ["N", ""], mm.name = "x"})
+// CHECK-SAME: -> (tensor<f32>, tensor<?x4xf32> {mm.gradient_of = "x"}, tensor<6x4xf32> {mm.gradient_of = "emb"}, tensor<4xf32> {mm.gradient_of = "unused"})
+// CHECK: %[[ONE:.*]] = arith.constant dense<1.000000e+00> : tensor<f32>
+// CHECK: mm.scatter_add {{.*}} {dim = 0 : i64}
+// CHECK: %[[TIED:.*]] = mm.add
+// CHECK: %[[ZERO:.*]] = mm.zeros_like %{{.*}} : tensor<4xf32>
+// CHECK: return %{{.*}}, %{{.*}}, %[[TIED]], %[[ZERO]]
+func.func @loss(%ids: tensor<?xi64> {mm.dims = ["N"]}, %x: tensor<?x4xf32> {mm.dims = ["N", ""], mm.name = "x"}) -> tensor<f32> {
+  %emb = mm.param "emb" : tensor<6x4xf32>
+  %unused = mm.param "unused" : tensor<4xf32>
+  %e = mm.embedding %emb, %ids : (tensor<6x4xf32>, tensor<?xi64>) -> tensor<?x4xf32>
+  %h = mm.mul %e, %x : (tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<?x4xf32>
+  %emb2 = mm.param "emb" : tensor<6x4xf32>
+  %logits = mm.linear %h, %emb2 : (tensor<?x4xf32>, tensor<6x4xf32>) -> tensor<?x6xf32>
+  %l = mm.cross_entropy mean %logits, %ids : (tensor<?x6xf32>, tensor<?xi64>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// Softmax attention differentiates through the flash-style backward op.
+// CHECK-LABEL: func.func @loss_grad(
+// CHECK: mm.attention_grad %arg0, %arg1, %arg2, %{{.*}}, %{{.*}} {causal}
+func.func @loss(%q: tensor<1x4x2x8xf32>, %k: tensor<1x4x2x8xf32>, %v: tensor<1x4x2x8xf32>) -> tensor<f32> {
+  %o = mm.attention %q, %k, %v {causal} : (tensor<1x4x2x8xf32>, tensor<1x4x2x8xf32>, tensor<1x4x2x8xf32>) -> tensor<1x4x2x8xf32>
+  %l = mm.reduce sum %o dims [0, 1, 2, 3] : (tensor<1x4x2x8xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// Lightning attention: its state gradient is zeros when only the output is used.
+// CHECK-LABEL: func.func @loss_grad(
+// CHECK: %[[DS:.*]] = mm.zeros_like %{{.*}} : tensor<1x2x4x4xf32>
+// CHECK: mm.lightning_attention_grad %arg0, %arg1, %arg2, %{{.*}}, %[[DS]] {block_size = 2 : i64, layer_index = 0 : i64, num_layers = 1 : i64}
+func.func @loss(%q: tensor<1x5x2x4xf32>, %k: tensor<1x5x2x4xf32>, %v: tensor<1x5x2x4xf32>) -> tensor<f32> {
+  %o, %s = mm.lightning_attention %q, %k, %v {layer_index = 0 : i64, num_layers = 1 : i64, block_size = 2 : i64} : (tensor<1x5x2x4xf32>, tensor<1x5x2x4xf32>, tensor<1x5x2x4xf32>) -> (tensor<1x5x2x4xf32>, tensor<1x2x4x4xf32>)
+  %l = mm.reduce sum %o dims [0, 1, 2, 3] : (tensor<1x5x2x4xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// The router's expert choice is constant; argmax's is refused.
+func.func @loss(%x: tensor<3x5xf32>, %t: tensor<5x4xf32>) -> tensor<f32> {
+  // expected-error @+1 {{'mm.argmax' op has no gradient: the loss depends on its integer result #0}}
+  %i = mm.argmax %x {dim = -1 : i64} : (tensor<3x5xf32>) -> tensor<3xi64>
+  %e = mm.embedding %t, %i : (tensor<5x4xf32>, tensor<3xi64>) -> tensor<3x4xf32>
+  %l = mm.reduce sum %e dims [0, 1] : (tensor<3x4xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+func.func @loss(%x: tensor<1x1x4x4xf32>, %w: tensor<1x1x3x3xf32>) -> tensor<f32> {
+  // expected-error @+1 {{'mm.conv2d' op has no gradient rule}}
+  %y = mm.conv2d %x, %w : (tensor<1x1x4x4xf32>, tensor<1x1x3x3xf32>) -> tensor<1x1x2x2xf32>
+  %l = mm.reduce sum %y dims [0, 1, 2, 3] : (tensor<1x1x2x2xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// expected-error @+1 {{result #0 must be a float scalar}}
+func.func @loss(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %y = mm.tanh %x : tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+// expected-error @+1 {{cannot be differentiated into @loss_grad: the module already has a symbol of that name}}
+func.func @loss(%x: tensor<4xf32>) -> tensor<f32> {
+  %l = mm.reduce sum %x dims [0] : (tensor<4xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+func.func @loss_grad() {
+  return
+}
