@@ -413,8 +413,9 @@ LogicalResult CudaEmitter::emitLightning() {
   if (failed(parts))
     return failure();
   LightningParts p = *parts; // (op accessors are not const)
-  if (p.freshState)
-    return fail("the CUDA templates need lightning attention with a carried state");
+  if (p.freshState || !p.stateInPlace)
+    return fail("the CUDA templates need lightning attention with a carried state updated in "
+                "place");
   LightningAttentionOp la = p.op;
   int64_t H = p.heads, D = p.headDim, width = p.width;
   if (D % 16 || D > 128)
@@ -437,7 +438,7 @@ LogicalResult CudaEmitter::emitLightning() {
                                        static_cast<int64_t>(la.getNumLayers())))
     slopes.push_back(static_cast<double>(static_cast<float>(s)));
   std::string lengths = la.getLengths() ? pointer(la.getLengths()) : "nullptr";
-  std::string o = "out" + std::to_string(p.out), so = "out" + std::to_string(p.stateOut);
+  std::string o = "out" + std::to_string(p.out), so = "out" + std::to_string(*p.stateOut);
   std::string state = pointer(la.getInitialState());
   int64_t tokenStride = H * width, headStride = width;
   plan["H"] = H;
@@ -521,6 +522,10 @@ FailureOr<CudaKernelPlan> CudaEmitter::emit() {
     case KernelKind::Gru:
     case KernelKind::TargetAttention:
     case KernelKind::HadamardInteraction:
+    case KernelKind::AttentionBackward:
+    case KernelKind::LightningBackward:
+    case KernelKind::GroupedGemmWeightGrad:
+    case KernelKind::LossBackward:
       return fail("no CUDA generator for this kind yet (the CPU target has one)");
     }
     return fail("no CUDA generator");

@@ -361,14 +361,12 @@ FailureOr<FusedKernelEmitter::LightningParts> FusedKernelEmitter::lightningParts
   auto inPlace = kernel.getInPlace();
   auto stateOut = resultIndexOf(la.getFinalState());
   auto out = resultIndexOf(la.getOutput());
-  if (!stateOut || !out ||
-      (!p.freshState &&
-       (!inPlace || (*inPlace)[*stateOut] != int64_t(argIndex(la.getInitialState())))))
-    return (void)fail("the final state must be a result (written in place over the initial "
-                      "state when there is one)"),
-           FailureOr<LightningParts>();
+  if (!out)
+    return (void)fail("the attention output must be a result"), FailureOr<LightningParts>();
   p.out = *out;
-  p.stateOut = *stateOut;
+  p.stateOut = stateOut;
+  p.stateInPlace = !p.freshState && stateOut && inPlace &&
+                   (*inPlace)[*stateOut] == int64_t(argIndex(la.getInitialState()));
   return p;
 }
 

@@ -185,8 +185,10 @@ protected:
     std::string base[3]; // "<pointer> + <offset>" of q, k, v
     int64_t heads, headDim, blockSize;
     int64_t width; // floats per head in the input q/k/v are read from
-    unsigned out, stateOut;
-    bool freshState; // no initial state: the final-state result starts at zero
+    unsigned out;
+    std::optional<unsigned> stateOut; // absent when nothing reads the final state
+    bool freshState;   // no initial state: the state starts at zero
+    bool stateInPlace; // the final state overwrites the initial state's buffer
   };
   mlir::FailureOr<LightningParts> lightningParts();
 

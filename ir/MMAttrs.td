@@ -64,7 +64,11 @@ def MM_KernelKind : I32EnumAttr<"KernelKind", "the code-generation kind of an mm
     I32EnumAttrCase<"MergeImageFeatures", 24, "merge_image_features">,
     I32EnumAttrCase<"Gru", 25, "gru">,
     I32EnumAttrCase<"TargetAttention", 26, "target_attention">,
-    I32EnumAttrCase<"HadamardInteraction", 27, "hadamard_interaction">]> {
+    I32EnumAttrCase<"HadamardInteraction", 27, "hadamard_interaction">,
+    I32EnumAttrCase<"AttentionBackward", 28, "attention_backward">,
+    I32EnumAttrCase<"LightningBackward", 29, "lightning_backward">,
+    I32EnumAttrCase<"GroupedGemmWeightGrad", 30, "grouped_gemm_weight_grad">,
+    I32EnumAttrCase<"LossBackward", 31, "loss_backward">]> {
   let cppNamespace = "::mm";
 }
 

@@ -46,6 +46,10 @@ std::optional<KernelKind> kernelKind(Operation *op) {
       .Case([](GruOp) { return KernelKind::Gru; })
       .Case([](TargetAttentionOp) { return KernelKind::TargetAttention; })
       .Case([](HadamardInteractionOp) { return KernelKind::HadamardInteraction; })
+      .Case([](AttentionGradOp) { return KernelKind::AttentionBackward; })
+      .Case([](LightningAttentionGradOp) { return KernelKind::LightningBackward; })
+      .Case([](GroupedMatmulWeightGradOp) { return KernelKind::GroupedGemmWeightGrad; })
+      .Case([](CrossEntropyGradOp) { return KernelKind::LossBackward; })
       .Default([](Operation *) { return std::nullopt; });
 }
 
@@ -74,7 +78,10 @@ struct FormKernelsPass : mm::impl::FormKernelsBase<FormKernelsPass> {
         inPlace.push_back({a.getUpdatedCache()[0], a.getKeyCache()});
         inPlace.push_back({a.getUpdatedCache()[1], a.getValueCache()});
       }
-      if (auto l = dyn_cast<LightningAttentionOp>(op); l && l.getInitialState())
+      // In place only when this op is the state's last reader (a training
+      // graph reads it again in the backward).
+      if (auto l = dyn_cast<LightningAttentionOp>(op);
+          l && l.getInitialState() && l.getInitialState().hasOneUse())
         inPlace.push_back({l.getFinalState(), l.getInitialState()});
       if (failed(outlineKernel(rewriter, *kind, {op}, inPlace))) {
         op->emitOpError("could not be placed in a kernel");

@@ -52,7 +52,9 @@ struct FuseAttentionPass : mm::impl::FuseAttentionBase<FuseAttentionPass> {
         group.append({sq, sk, sv});
       group.push_back(l);
       SmallVector<std::pair<Value, Value>> inPlace;
-      if (l.getInitialState())
+      // In place only when this op is the state's last reader (a training
+      // graph reads it again in the backward).
+      if (l.getInitialState() && l.getInitialState().hasOneUse())
         inPlace.push_back({l.getFinalState(), l.getInitialState()});
       llvm::sort(group, [](Operation *x, Operation *y) { return x->isBeforeInBlock(y); });
       (void)outlineKernel(rewriter, KernelKind::Lightning, group, inPlace);

@@ -14,14 +14,16 @@ using namespace mlir;
 namespace mm {
 
 std::string HostProgram::source() const {
-  std::string s = std::string(kHostKernelsHeader) + "\n// ---- generated kernels ----\n";
+  std::string s = std::string(kHostKernelsHeader) + kHostBackwardKernelsHeader +
+                  "\n// ---- generated kernels ----\n";
   for (const GeneratedKernel &k : kernels)
     s += "\n" + k.code;
   return s;
 }
 
 std::string HostProgram::kernelSource(size_t i) const {
-  return std::string(kHostKernelsHeader) + "\n// ---- generated kernel ----\n\n" + kernels[i].code;
+  return std::string(kHostKernelsHeader) + kHostBackwardKernelsHeader +
+         "\n// ---- generated kernel ----\n\n" + kernels[i].code;
 }
 
 namespace {
@@ -87,9 +89,20 @@ private:
   LogicalResult emitGru();
   LogicalResult emitTargetAttention();
   LogicalResult emitHadamard();
+  // Backward kinds (HostBackwardKernels.h).
+  LogicalResult emitAttentionBackward();
+  LogicalResult emitLightningBackward();
+  LogicalResult emitGroupedGemmWeightGrad();
+  LogicalResult emitLossBackward();
 
   /// The one op of a single-op kernel whose operands are all kernel inputs.
-  template <typename Op> FailureOr<Op> singleOp();
+  /// `partial` also accepts constant operands (read with operandRef) and
+  /// results nothing reads (written through resultRef, which may be null).
+  template <typename Op> FailureOr<Op> singleOp(bool partial = false);
+  /// A kernel input's pointer, or a static array holding a constant operand.
+  std::string operandRef(Value bodyValue);
+  /// "outN" for the kernel result `bodyValue` is, or "nullptr" if none.
+  std::string resultRef(Value bodyValue) const;
   /// `const int64_t <name>[] = {d0, d1, ...};` with the dims of top-level `v`.
   std::string shapeArray(const std::string &name, Value v) const;
 
@@ -255,13 +268,26 @@ LogicalResult KernelEmitter::emitLightning() {
   Value out = kernel.getResult(p.out);
   body += "  static const double slopes[] = {" + slopeList + "};\n";
   body += "  const int64_t b = " + dims(out, 0, 1) + ", t = " + dims(out, 1, 2) + ";\n";
-  // Without an initial state the final-state result starts at zero and is
-  // carried in place.
-  std::string state = p.freshState ? outputName(p.stateOut) : pointer(la.getInitialState());
-  if (p.freshState)
-    body += llvm::formatv("  std::memset({0}, 0, size_t(b * {1}) * sizeof(float));\n", state,
-                          p.heads * p.headDim * p.headDim)
-                .str();
+  // The state is carried in the final-state result: over the initial state in
+  // place (inference), else in the result or, when nothing reads the final
+  // state (training forward), in a scratch buffer, starting from a copy of
+  // the initial state (read again by the backward) or from zero.
+  std::string size = llvm::formatv("size_t(b * {0})", p.heads * p.headDim * p.headDim).str();
+  std::string state;
+  if (p.stateInPlace) {
+    state = pointer(la.getInitialState());
+  } else {
+    if (p.stateOut) {
+      state = outputName(*p.stateOut);
+    } else {
+      body += "  std::vector<float> scratch_state(" + size + ");\n";
+      state = "scratch_state.data()";
+    }
+    body += p.freshState
+                ? "  std::memset(" + state + ", 0, " + size + " * sizeof(float));\n"
+                : "  std::memcpy(" + state + ", " + pointer(la.getInitialState()) + ", " + size +
+                      " * sizeof(float));\n";
+  }
   body +=
       llvm::formatv("  return mmh::lightning(ctx, {0}, {1}, {2}, {3}, {4}, {5}, {6}, b, t, {7}, "
                     "{8}, {9}, slopes, {10});\n",
@@ -398,17 +424,33 @@ LogicalResult KernelEmitter::emitGather() {
   return success();
 }
 
-template <typename Op> FailureOr<Op> KernelEmitter::singleOp() {
+template <typename Op> FailureOr<Op> KernelEmitter::singleOp(bool partial) {
   SmallVector<Operation *> ops = bodyOps(kernel);
   auto op = ops.size() == 1 ? llvm::dyn_cast<Op>(ops.front()) : Op();
   if (!op)
     return fail("expected one " + Op::getOperationName().str());
   for (Value v : op->getOperands())
-    if (!topLevel(v))
+    if (!topLevel(v) && !(partial && v.getDefiningOp<arith::ConstantOp>()))
       return fail("every operand must be a kernel input");
-  if (op->getNumResults() != kernel.getNumResults())
+  if (!partial && op->getNumResults() != kernel.getNumResults())
     return fail("every result must be a kernel result");
   return op;
+}
+
+std::string KernelEmitter::operandRef(Value v) {
+  auto constant = v.getDefiningOp<arith::ConstantOp>();
+  if (!constant)
+    return pointer(v);
+  std::string name = "c" + std::to_string(temps++), values;
+  for (APFloat f : llvm::cast<DenseElementsAttr>(constant.getValue()).getValues<APFloat>())
+    values += floatLiteral(f.convertToDouble()) + ", ";
+  body += "  static const float " + name + "[] = {" + values + "};\n";
+  return name;
+}
+
+std::string KernelEmitter::resultRef(Value v) const {
+  std::optional<unsigned> i = resultIndexOf(v);
+  return i ? "out" + std::to_string(*i) : "nullptr";
 }
 
 std::string KernelEmitter::shapeArray(const std::string &arrayName, Value v) const {
@@ -622,6 +664,89 @@ LogicalResult KernelEmitter::emitLoss() {
   body += llvm::formatv("  mmh::sigmoid_bce({0}, {1}, {2}, {3}, out0);\n  return 0;\n",
                         pointer(bce.getLogits()), pointer(bce.getLabels()),
                         numel(topLevel(bce.getLogits())), reduction(bce.getReduction()))
+              .str();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitAttentionBackward() {
+  auto ag = singleOp<AttentionGradOp>(/*partial=*/true);
+  if (failed(ag))
+    return failure();
+  AttentionGradOp op = *ag;
+  Value q = topLevel(op.getQuery()), k = topLevel(op.getKey()), v = topLevel(op.getValue());
+  int64_t headDim = staticDim(q, 3);
+  if (headDim == ShapedType::kDynamic || staticDim(q, 2) == ShapedType::kDynamic ||
+      staticDim(k, 2) == ShapedType::kDynamic)
+    return fail("head counts and head_dim must be static");
+  double scale = op.getScale() ? op.getScale()->convertToDouble() : 1.0 / std::sqrt(double(headDim));
+  body += llvm::formatv("  mmh::attention_grad({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, "
+                        "{10}, {11}, {12}, {13:e17}f, {14}, {15}, {16});\n  return 0;\n",
+                        pointer(op.getQuery()), pointer(op.getKey()), pointer(op.getValue()),
+                        pointer(op.getOutput()), pointer(op.getGradOutput()), dims(q, 0, 1),
+                        dims(q, 1, 2), dims(k, 1, 2), dims(q, 2, 3), dims(k, 2, 3), headDim,
+                        dims(v, 3, 4), op.getCausal() ? "true" : "false", scale,
+                        resultRef(op.getGradQuery()), resultRef(op.getGradKey()),
+                        resultRef(op.getGradValue()))
+              .str();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitLightningBackward() {
+  auto lg = singleOp<LightningAttentionGradOp>(/*partial=*/true);
+  if (failed(lg))
+    return failure();
+  LightningAttentionGradOp op = *lg;
+  Value q = topLevel(op.getQuery());
+  int64_t heads = staticDim(q, 2), headDim = staticDim(q, 3);
+  if (heads == ShapedType::kDynamic || headDim == ShapedType::kDynamic ||
+      staticDim(topLevel(op.getValue()), 3) != headDim)
+    return fail("heads and head_dim must be static, with equal key and value dims");
+  std::string slopeList;
+  for (double s : lightningDecaySlopes(heads, static_cast<int64_t>(op.getLayerIndex()),
+                                       static_cast<int64_t>(op.getNumLayers())))
+    slopeList += llvm::formatv("{0:e17}, ", s).str();
+  body += "  static const double slopes[] = {" + slopeList + "};\n";
+  body += llvm::formatv("  return mmh::lightning_grad(ctx, {0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, "
+                        "{8}, {9}, {10}, {11}, slopes, {12}, {13}, {14}, {15});\n",
+                        pointer(op.getQuery()), pointer(op.getKey()), pointer(op.getValue()),
+                        pointer(op.getGradOutput()), pointer(op.getGradFinalState()),
+                        op.getInitialState() ? pointer(op.getInitialState()) : "nullptr",
+                        op.getLengths() ? pointer(op.getLengths()) : "nullptr", dims(q, 0, 1),
+                        dims(q, 1, 2), heads, headDim, op.getBlockSize(),
+                        resultRef(op.getGradQuery()), resultRef(op.getGradKey()),
+                        resultRef(op.getGradValue()), resultRef(op.getGradInitialState()))
+              .str();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitGroupedGemmWeightGrad() {
+  auto wg = singleOp<GroupedMatmulWeightGradOp>();
+  if (failed(wg))
+    return failure();
+  GroupedMatmulWeightGradOp op = *wg;
+  Value g = topLevel(op.getGradOutput()), x = topLevel(op.getInput());
+  body += llvm::formatv("  return mmh::grouped_gemm_weight_grad(ctx, {0}, {1}, {2}, {3}, {4}, {5}, "
+                        "{6}, out0);\n",
+                        pointer(op.getGradOutput()), pointer(op.getInput()),
+                        pointer(op.getGroupOffsets()), dims(g, 0, 1), op.getType().getDimSize(0),
+                        dims(g, 1, 2), dims(x, 1, 2))
+              .str();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitLossBackward() {
+  auto cg = singleOp<CrossEntropyGradOp>(/*partial=*/true);
+  if (failed(cg))
+    return failure();
+  CrossEntropyGradOp op = *cg;
+  Value logits = topLevel(op.getLogits());
+  int64_t rank = llvm::cast<RankedTensorType>(logits.getType()).getRank();
+  body += llvm::formatv("  return mmh::cross_entropy_grad(ctx, {0}, {1}, {2}, {3}, int64_t({4}), "
+                        "mmh::loss_{5}, {6}, out0);\n",
+                        pointer(op.getLogits()), dims(logits, 0, rank - 1),
+                        dims(logits, rank - 1, rank), pointer(op.getLabels()),
+                        int64_t(op.getIgnoreIndex()),
+                        stringifyLossReduction(op.getReduction()).str(), operandRef(op.getGradLoss()))
               .str();
   return success();
 }
@@ -841,6 +966,14 @@ FailureOr<GeneratedKernel> KernelEmitter::emit() {
       return emitTargetAttention();
     case KernelKind::HadamardInteraction:
       return emitHadamard();
+    case KernelKind::AttentionBackward:
+      return emitAttentionBackward();
+    case KernelKind::LightningBackward:
+      return emitLightningBackward();
+    case KernelKind::GroupedGemmWeightGrad:
+      return emitGroupedGemmWeightGrad();
+    case KernelKind::LossBackward:
+      return emitLossBackward();
     }
     return fail("no host generator");
   }();

@@ -22,6 +22,8 @@
 namespace mm {
 
 extern const char *const kHostKernelsHeader;
+/// codegen/host/HostBackwardKernels.h, appended after it.
+extern const char *const kHostBackwardKernelsHeader;
 
 struct GeneratedKernel {
   std::string name;     // the exported symbol, mm_kernel_<index>

@@ -77,7 +77,8 @@ LogicalResult GroupedMatmulOp::buildGradients(OpBuilder &b, ArrayRef<Value> grad
 }
 
 // y[t] = sum_j w[t, j] h[row(t, j)]:
-//   dh[r] = w[slot r] g[token of r], gathered by the token order;
+//   dh[r] = w[s] g[s / k] for the slot s = order[r]: w[t, j] g[t] formed per
+//   slot by broadcasting, flattened, then gathered by the token order;
 //   dw[t, j] = g[t] . h[row(t, j)], with h brought back to slot j of every
 //   token by a combine whose weights select slot j (k is static and small).
 LogicalResult MoeCombineOp::buildGradients(OpBuilder &b, ArrayRef<Value> grads,
@@ -89,25 +90,38 @@ LogicalResult MoeCombineOp::buildGradients(OpBuilder &b, ArrayRef<Value> grads,
   if (k == ShapedType::kDynamic)
     return emitOpError("cannot be differentiated with a dynamic top-k dimension");
   Type element = rankedOf(h).getElementType();
-  Value tokenOfRow = gb.div(order, gb.scalar(order, static_cast<double>(k)));
-  Value gRows = GatherOp::create(b, getLoc(), gb.reshape(g, {-1, dim}), tokenOfRow,
-                                 b.getI64IntegerAttr(0), b.getI64IntegerAttr(0));
-  Value wRows = GatherOp::create(b, getLoc(), gb.reshape(w, {-1}), order, b.getI64IntegerAttr(0),
-                                 b.getI64IntegerAttr(0));
-  out.push_back(gb.mul(gRows, gb.reshape(gb.cast(wRows, element), {-1, 1})));
+  int64_t tokenDims = wType.getRank() - 1;
+  SmallVector<int64_t> gSpec(tokenDims, 0), wSpec(tokenDims, 0);
+  gSpec.append({1, dim});
+  wSpec.append({k, 1});
+  Value perSlot = gb.mul(gb.reshape(gb.cast(w, element), wSpec), gb.reshape(g, gSpec));
+  out.push_back(GatherOp::create(b, getLoc(), gb.reshape(perSlot, {-1, dim}), order,
+                                 b.getI64IntegerAttr(0), b.getI64IntegerAttr(0)));
   out.push_back(Value());
-  SmallVector<Value> perSlot;
+  // Slot j's selector: ones at [..., j], zeros elsewhere, cut from splats
+  // (which every backend can fuse).
+  Value zeros = gb.zerosLike(w), ones = gb.add(zeros, gb.scalar(w, 1.0));
+  auto cut = [&](Value from, int64_t start, int64_t end) -> Value {
+    return SliceOp::create(b, getLoc(), from, b.getI64IntegerAttr(tokenDims),
+                           b.getI64IntegerAttr(start), b.getI64IntegerAttr(end),
+                           b.getI64IntegerAttr(1));
+  };
+  SmallVector<Value> slotGradients;
   for (int64_t j = 0; j < k; ++j) {
-    SmallVector<Attribute> oneHot;
-    for (int64_t i = 0; i < k; ++i)
-      oneHot.push_back(b.getFloatAttr(wType.getElementType(), i == j ? 1.0 : 0.0));
-    Value selector = arith::ConstantOp::create(
-        b, getLoc(), DenseElementsAttr::get(RankedTensorType::get({k}, wType.getElementType()),
-                                            oneHot));
-    Value hSlot = MoeCombineOp::create(b, getLoc(), h, order, gb.add(gb.zerosLike(w), selector));
-    perSlot.push_back(gb.cast(gb.sum(gb.mul(g, hSlot), {-1}, true), wType.getElementType()));
+    SmallVector<Value> pieces;
+    if (j > 0)
+      pieces.push_back(cut(zeros, 0, j));
+    pieces.push_back(cut(ones, j, j + 1));
+    if (j + 1 < k)
+      pieces.push_back(cut(zeros, j + 1, k));
+    Value selector = pieces.size() == 1
+                         ? pieces[0]
+                         : ConcatOp::create(b, getLoc(), pieces, b.getI64IntegerAttr(tokenDims));
+    Value hSlot = MoeCombineOp::create(b, getLoc(), h, order, gb.matchType(selector, wType));
+    slotGradients.push_back(
+        gb.cast(gb.sum(gb.mul(g, hSlot), {-1}, true), wType.getElementType()));
   }
-  out.push_back(k == 1 ? perSlot[0]
-                       : ConcatOp::create(b, getLoc(), perSlot, b.getI64IntegerAttr(-1)));
+  out.push_back(k == 1 ? slotGradients[0]
+                       : ConcatOp::create(b, getLoc(), slotGradients, b.getI64IntegerAttr(-1)));
   return success();
 }

@@ -1,0 +1,232 @@
+//===- HostBackwardKernels.h - generated host kernels of the backward ops -*- C++ -*-===//
+//
+// The backward ops of ir/ops/GradientOps.td for generated host code, copied
+// verbatim after HostKernels.h (whose helpers they use). Each mirrors its
+// reference kernel (reference/kernels/Backward.cpp) and is tested against it
+// through `mm-run eval --backend cpu` of @F_grad functions
+// (test/autodiff/check_gradients.py). Data are float32; sums of a row
+// accumulate in double where a row can be long (softmax denominators).
+//
+//===----------------------------------------------------------------------===//
+#ifndef MM_HOST_BACKWARD_KERNELS_H
+#define MM_HOST_BACKWARD_KERNELS_H
+
+namespace mmh {
+
+/// mm.cross_entropy_grad over [rows, classes]: (softmax - onehot) * g per
+/// counted row; g is grad[0] (sum), grad[0] / count (mean) or grad[r] (none).
+inline int cross_entropy_grad(const mm_kernel_ctx *c, const float *logits, int64_t rows,
+                              int64_t classes, const int64_t *labels, int64_t ignore,
+                              loss_reduction reduction, const float *grad, float *out) {
+  int64_t counted = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    if (labels[r] == ignore)
+      continue;
+    if (labels[r] < 0 || labels[r] >= classes)
+      return fail(c, "mm.cross_entropy_grad: a label is outside [0, classes)");
+    ++counted;
+  }
+#pragma omp parallel for schedule(static) if (rows * classes > (1 << 16))
+  for (int64_t r = 0; r < rows; ++r) {
+    float *d = out + r * classes;
+    if (labels[r] == ignore) {
+      std::fill(d, d + classes, 0.0f);
+      continue;
+    }
+    float scale = reduction == loss_none  ? grad[r]
+                  : reduction == loss_sum ? grad[0]
+                                          : grad[0] / float(counted);
+    const float *row = logits + r * classes;
+    exp_sum_parts lse = exp_sum(row, classes);
+    float inv = float(1.0 / lse.sum);
+    for (int64_t j = 0; j < classes; ++j)
+      d[j] = scale * (std::exp(row[j] - lse.max) * inv - (j == labels[r] ? 1.0f : 0.0f));
+  }
+  return 0;
+}
+
+/// mm.grouped_matmul_weight_grad: dw[e] = sum over rows r of group e of
+/// g[r]^T x[r], g [rows, N], x [rows, K], dw [E, N, K].
+inline int grouped_gemm_weight_grad(const mm_kernel_ctx *c, const float *g, const float *x,
+                                    const int64_t *offsets, int64_t rows, int64_t E, int64_t N,
+                                    int64_t K, float *dw) {
+  if (offsets[0] != 0 || offsets[E] != rows)
+    return fail(c, "mm.grouped_matmul_weight_grad: group offsets must rise from 0 to the rows");
+  for (int64_t e = 0; e < E; ++e)
+    if (offsets[e] > offsets[e + 1])
+      return fail(c, "mm.grouped_matmul_weight_grad: group offsets must not decrease");
+#pragma omp parallel for collapse(2) schedule(static) if (rows * N * K > (1 << 16))
+  for (int64_t e = 0; e < E; ++e)
+    for (int64_t n = 0; n < N; ++n) {
+      float *w = dw + (e * N + n) * K;
+      std::fill(w, w + K, 0.0f);
+      for (int64_t r = offsets[e]; r < offsets[e + 1]; ++r) {
+        float gn = g[r * N + n];
+        const float *xr = x + r * K;
+        for (int64_t k = 0; k < K; ++k)
+          w[k] += gn * xr[k];
+      }
+    }
+  return 0;
+}
+
+/// mm.attention_grad without a cache: per query row the probabilities are
+/// recomputed, then ds = p (do . v - do . o) scale flows to dq and dk, p do to
+/// dv. One thread owns a (batch, kv head) pair, so the dk / dv sums of its
+/// query heads never race.
+inline void attention_grad(const float *q, const float *k, const float *v, const float *o,
+                           const float *dout, int64_t B, int64_t Tq, int64_t Tk, int64_t Hq,
+                           int64_t Hk, int64_t D, int64_t Dv, bool causal, float scale,
+                           float *dq, float *dk, float *dv) {
+  // A gradient nothing reads (null) still takes part in the sums: scratch.
+  std::vector<float> scratch_q(dq ? 0 : B * Tq * Hq * D), scratch_k(dk ? 0 : B * Tk * Hk * D),
+      scratch_v(dv ? 0 : B * Tk * Hk * Dv);
+  dq = dq ? dq : scratch_q.data();
+  dk = dk ? dk : scratch_k.data();
+  dv = dv ? dv : scratch_v.data();
+  int64_t group = Hq / Hk;
+  std::fill(dk, dk + B * Tk * Hk * D, 0.0f);
+  std::fill(dv, dv + B * Tk * Hk * Dv, 0.0f);
+#pragma omp parallel if (B * Hk > 1)
+  {
+    std::vector<float> p(Tk);
+#pragma omp for collapse(2) schedule(static)
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t kh = 0; kh < Hk; ++kh)
+        for (int64_t h = kh * group; h < (kh + 1) * group; ++h)
+          for (int64_t i = 0; i < Tq; ++i) {
+            const float *qi = q + ((b * Tq + i) * Hq + h) * D;
+            const float *oi = o + ((b * Tq + i) * Hq + h) * Dv;
+            const float *gi = dout + ((b * Tq + i) * Hq + h) * Dv;
+            float *dqi = dq + ((b * Tq + i) * Hq + h) * D;
+            std::fill(dqi, dqi + D, 0.0f);
+            int64_t visible = causal ? std::min(i + 1, Tk) : Tk;
+            float mx = -INFINITY;
+            for (int64_t j = 0; j < visible; ++j) {
+              p[j] = scale * dot(qi, k + ((b * Tk + j) * Hk + kh) * D, D);
+              mx = std::max(mx, p[j]);
+            }
+            double sum = 0;
+            for (int64_t j = 0; j < visible; ++j)
+              sum += p[j] = std::exp(p[j] - mx);
+            float inv = float(1.0 / sum), rowD = dot(gi, oi, Dv);
+            for (int64_t j = 0; j < visible; ++j) {
+              const float *kj = k + ((b * Tk + j) * Hk + kh) * D;
+              const float *vj = v + ((b * Tk + j) * Hk + kh) * Dv;
+              float pj = p[j] * inv, ds = pj * (dot(gi, vj, Dv) - rowD) * scale;
+              float *dkj = dk + ((b * Tk + j) * Hk + kh) * D;
+              float *dvj = dv + ((b * Tk + j) * Hk + kh) * Dv;
+              for (int64_t e = 0; e < D; ++e) {
+                dqi[e] += ds * kj[e];
+                dkj[e] += ds * qi[e];
+              }
+              for (int64_t e = 0; e < Dv; ++e)
+                dvj[e] += pj * gi[e];
+            }
+          }
+  }
+}
+
+/// mm.lightning_attention_grad for [B, T, H, D] q/k/v/do: per (batch, head)
+/// the states before each block are recomputed forwards, then the blocks run
+/// backwards carrying H = lambda G (the state gradient from after the block).
+inline int lightning_grad(const mm_kernel_ctx *c, const float *q, const float *k, const float *v,
+                          const float *dout, const float *dfinal, const float *s0,
+                          const int64_t *lengths, int64_t B, int64_t T, int64_t H, int64_t D,
+                          int64_t block, const double *slopes, float *dq, float *dk, float *dv,
+                          float *ds0) {
+  for (int64_t b = 0; b < B; ++b)
+    if (lengths && (lengths[b] < 0 || lengths[b] > T))
+      return fail(c, "mm.lightning_attention_grad: a sequence length is outside [0, T]");
+  // A gradient nothing reads (null) is still formed: scratch.
+  std::vector<float> scratch_q(dq ? 0 : B * T * H * D), scratch_k(dk ? 0 : B * T * H * D),
+      scratch_v(dv ? 0 : B * T * H * D);
+  dq = dq ? dq : scratch_q.data();
+  dk = dk ? dk : scratch_k.data();
+  dv = dv ? dv : scratch_v.data();
+  std::fill(dq, dq + B * T * H * D, 0.0f);
+  std::fill(dk, dk + B * T * H * D, 0.0f);
+  std::fill(dv, dv + B * T * H * D, 0.0f);
+#pragma omp parallel if (B * H > 1)
+  {
+    std::vector<float> decay(block + 2), S(D * D), G(D * D), before;
+#pragma omp for collapse(2) schedule(static)
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t h = 0; h < H; ++h) {
+        int64_t len = lengths ? lengths[b] : T, blocks = (len + block - 1) / block;
+        for (int64_t n = 0; n <= block + 1; ++n)
+          decay[n] = float(std::exp(-slopes[h] * double(n)));
+        auto at = [&](int64_t t) { return ((b * T + t) * H + h) * D; };
+        const int64_t state = (b * H + h) * D * D;
+        before.assign(size_t(std::max<int64_t>(blocks, 1) * D * D), 0.0f);
+        if (s0)
+          std::copy(s0 + state, s0 + state + D * D, S.begin());
+        else
+          std::fill(S.begin(), S.end(), 0.0f);
+        for (int64_t blk = 0; blk < blocks; ++blk) {
+          std::copy(S.begin(), S.end(), before.begin() + blk * D * D);
+          int64_t start = blk * block, m = std::min(block, len - start);
+          for (float &s : S)
+            s *= decay[m];
+          for (int64_t j = 0; j < m; ++j) {
+            const float *kj = k + at(start + j), *vj = v + at(start + j);
+            for (int64_t a = 0; a < D; ++a) {
+              float w = decay[m - 1 - j] * kj[a];
+              for (int64_t e = 0; e < D; ++e)
+                S[a * D + e] += w * vj[e];
+            }
+          }
+        }
+        std::copy(dfinal + state, dfinal + state + D * D, G.begin());
+        for (int64_t blk = blocks - 1; blk >= 0; --blk) {
+          int64_t start = blk * block, m = std::min(block, len - start), last = m - 1;
+          const float *Sb = before.data() + blk * D * D;
+          for (int64_t i = 0; i < m; ++i) {
+            const float *ki = k + at(start + i), *vi = v + at(start + i), *gi = dout + at(start + i);
+            float *dqi = dq + at(start + i), *dki = dk + at(start + i), *dvi = dv + at(start + i);
+            for (int64_t a = 0; a < D; ++a) {
+              dqi[a] = decay[i + 1] * dot(Sb + a * D, gi, D);
+              dki[a] = decay[last - i] * dot(G.data() + a * D, vi, D);
+            }
+            for (int64_t e = 0; e < D; ++e) {
+              float acc = 0;
+              for (int64_t a = 0; a < D; ++a)
+                acc += G[a * D + e] * ki[a];
+              dvi[e] = decay[last - i] * acc;
+            }
+            for (int64_t j = 0; j <= i; ++j) { // intra: lambda^(i-j) (v_j . do_i) k_j
+              float w = decay[i - j] * dot(v + at(start + j), gi, D);
+              const float *kj = k + at(start + j);
+              for (int64_t a = 0; a < D; ++a)
+                dqi[a] += w * kj[a];
+            }
+            for (int64_t s = i; s < m; ++s) {
+              const float *qs = q + at(start + s), *gs = dout + at(start + s);
+              float wk = decay[s - i] * dot(gs, vi, D), wv = decay[s - i] * dot(qs, ki, D);
+              for (int64_t a = 0; a < D; ++a) {
+                dki[a] += wk * qs[a];
+                dvi[a] += wv * gs[a];
+              }
+            }
+          }
+          for (float &g : G)
+            g *= decay[m];
+          for (int64_t s = 0; s < m; ++s) {
+            const float *qs = q + at(start + s), *gs = dout + at(start + s);
+            for (int64_t a = 0; a < D; ++a) {
+              float w = decay[s + 1] * qs[a];
+              for (int64_t e = 0; e < D; ++e)
+                G[a * D + e] += w * gs[e];
+            }
+          }
+        }
+        if (ds0)
+          std::copy(G.begin(), G.end(), ds0 + state);
+      }
+  }
+  return 0;
+}
+
+} // namespace mmh
+
+#endif // MM_HOST_BACKWARD_KERNELS_H
