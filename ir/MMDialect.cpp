@@ -90,9 +90,10 @@ LogicalResult mm::MMDialect::verifyRegionArgAttribute(Operation *op, unsigned re
 LogicalResult mm::MMDialect::verifyRegionResultAttribute(Operation *op, unsigned,
                                                          unsigned resultIndex,
                                                          NamedAttribute attr) {
-  if (attr.getName().getValue() == "mm.gradient_of") {
+  StringRef name = attr.getName().getValue();
+  if (name == "mm.gradient_of" || name == "mm.update_of") {
     if (!isa<StringAttr>(attr.getValue()))
-      return op->emitError("mm.gradient_of of result ") << resultIndex << " must be a string";
+      return op->emitError(name) << " of result " << resultIndex << " must be a string";
     return success();
   }
   return op->emitError("unknown mm result attribute '") << attr.getName().getValue() << "'";

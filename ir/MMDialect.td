@@ -44,6 +44,8 @@ def MM_Dialect : Dialect {
     * `mm.name` (function argument): a name for messages and executables;
     * `mm.gradient_of` (function result, set by `mm-autodiff`): the argument
       (`mm.name` or `%argN`) or weight whose gradient the result is;
+    * `mm.update_of` (function result, set by `mm-training-step`): the
+      argument (by `mm.name`) whose next value the result is;
     * `mm.offsets` (on `mm.kernel`, set by `mm-plan-memory`): the arena byte
       offset of each result, `-1` where it aliases an input;
     * `mm.arena_bytes` (function, set by `mm-plan-memory`): the arena size;

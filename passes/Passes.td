@@ -83,6 +83,51 @@ def AutoDiff : Pass<"mm-autodiff", "mlir::ModuleOp"> {
   let dependentDialects = ["::mm::MMDialect", "::mlir::arith::ArithDialect"];
 }
 
+def TrainingStep : Pass<"mm-training-step", "mlir::ModuleOp"> {
+  let summary = "one AdamW training step: @F_grad plus gradient clipping and the update";
+  let description = [{
+    Adds `@F_train_step` after `@F_grad` (run `-mm-autodiff` first). Every
+    float `mm.param` becomes an argument (named by `mm.name`), followed by its
+    AdamW first and second moments (`adam_m.NAME`, `adam_v.NAME`), then the
+    learning rate `lr` and the 1-based step number `step` (0-d f32). It
+    returns the loss, the global gradient norm before clipping, then the new
+    weights, first and second moments in the same order, each tagged
+    `mm.update_of` with the argument it replaces.
+
+    The update is PyTorch's `clip_grad_norm_` followed by `torch.optim.AdamW`:
+
+        n = sqrt(sum over weights of sum(g^2));  g *= min(1, max-grad-norm / (n + 1e-6))
+        m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g^2
+        w = w (1 - lr weight-decay) - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + epsilon)
+
+    Weight decay applies to matrices (rank >= 2), not to norm gains and
+    biases, as Megatron and Hugging Face trainers group them. `max-grad-norm`
+    0 disables clipping. The RL setting of MiniMax-M1 is `beta1=0.9
+    beta2=0.95 epsilon=1e-15`.
+
+    ```mlir
+    // mm-opt -mm-autodiff='function=loss' -mm-training-step='function=loss'
+    func.func @loss_train_step(%x: tensor<4x8xf32>, %w: tensor<2x8xf32> {mm.name = "w"},
+        %m: tensor<2x8xf32> {mm.name = "adam_m.w"}, %v: tensor<2x8xf32> {mm.name = "adam_v.w"},
+        %lr: tensor<f32> {mm.name = "lr"}, %t: tensor<f32> {mm.name = "step"})
+        -> (tensor<f32>, tensor<f32>, tensor<2x8xf32> {mm.update_of = "w"},
+            tensor<2x8xf32> {mm.update_of = "adam_m.w"}, tensor<2x8xf32> {mm.update_of = "adam_v.w"})
+    ```
+  }];
+  let options = [
+    Option<"function", "function", "std::string", /*default=*/"\"\"",
+           "the loss function whose @F_grad to extend">,
+    Option<"beta1", "beta1", "double", /*default=*/"0.9", "AdamW beta1">,
+    Option<"beta2", "beta2", "double", /*default=*/"0.999", "AdamW beta2">,
+    Option<"epsilon", "epsilon", "double", /*default=*/"1e-8", "AdamW epsilon">,
+    Option<"weightDecay", "weight-decay", "double", /*default=*/"0.01",
+           "decoupled weight decay of matrices">,
+    Option<"maxGradNorm", "max-grad-norm", "double", /*default=*/"1.0",
+           "global-norm clipping threshold (0: no clipping)">
+  ];
+  let dependentDialects = ["::mm::MMDialect", "::mlir::arith::ArithDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // Fusion: graph ops to kernels (mm-inference-pipeline, phase "fusion")
 //===----------------------------------------------------------------------===//

@@ -138,6 +138,7 @@ def build_cases():
                                   "labels": [[7, 3, 10, 0, -100], [4, 9, 2, 6, 5]],
                                   "pos": [[0, 1, 2, 3, 4], [0, 1, 2, 3, 4]]},
         dyn={"ids": [2, 5], "labels": [2, 5], "pos": [2, 5]}, scale=0.5)
+    add("model", "mlp", ints={"y": [0, 3, 1, 2, 2]}, dyn={"x": [5], "y": [5]})
 
 
 REFUSALS = [

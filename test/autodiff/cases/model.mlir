@@ -62,3 +62,20 @@ func.func @tiny_lm(%ids: tensor<?x?xi64> {mm.dims = ["B", "T"]}, %labels: tensor
   %l = mm.cross_entropy mean %logits, %labels : (tensor<?x?x11xf32>, tensor<?x?xi64>) -> tensor<f32>
   return %l : tensor<f32>
 }
+
+// A norm + two-layer MLP classifier with a bias and a weight shared by two
+// layers (its gradient sums two uses).
+func.func @mlp(%x: tensor<?x6xf32> {mm.dims = ["N", ""]}, %y: tensor<?xi64> {mm.dims = ["N"]}) -> tensor<f32> {
+  %g = mm.param "norm" : tensor<6xf32>
+  %w1 = mm.param "fc1.weight" : tensor<6x6xf32>
+  %b1 = mm.param "fc1.bias" : tensor<6xf32>
+  %w2 = mm.param "fc2.weight" : tensor<4x6xf32>
+  %n = mm.rms_norm %x, %g {epsilon = 1.0e-05 : f64} : (tensor<?x6xf32>, tensor<6xf32>) -> tensor<?x6xf32>
+  %h = mm.linear %n, %w1, %b1 : (tensor<?x6xf32>, tensor<6x6xf32>, tensor<6xf32>) -> tensor<?x6xf32>
+  %a = mm.gelu tanh %h : tensor<?x6xf32>
+  %h2 = mm.linear %a, %w1 : (tensor<?x6xf32>, tensor<6x6xf32>) -> tensor<?x6xf32>
+  %a2 = mm.silu %h2 : tensor<?x6xf32>
+  %logits = mm.linear %a2, %w2 : (tensor<?x6xf32>, tensor<4x6xf32>) -> tensor<?x4xf32>
+  %l = mm.cross_entropy mean %logits, %y : (tensor<?x4xf32>, tensor<?xi64>) -> tensor<f32>
+  return %l : tensor<f32>
+}

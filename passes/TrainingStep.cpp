@@ -1,0 +1,206 @@
+//===- TrainingStep.cpp - one optimizer step as one mm function -----------===//
+//
+// Turns @F_grad (from -mm-autodiff) into @F_train_step: the weights become
+// arguments, and after the backward the graph clips the gradients by their
+// global norm and applies AdamW, returning the new weights and moments. One
+// function, so forward, backward and update compile into one program (fused,
+// memory-planned and code-generated like inference). See Passes.td.
+//
+//===----------------------------------------------------------------------===//
+#include "ir/GradientBuilder.h"
+#include "ir/MMOps.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/MapVector.h"
+
+#include <cmath>
+
+namespace mm {
+#define GEN_PASS_DEF_TRAININGSTEP
+#include "passes/Passes.h.inc"
+} // namespace mm
+
+using namespace mlir;
+using namespace mm;
+
+namespace {
+
+struct TrainingStepPass : mm::impl::TrainingStepBase<TrainingStepPass> {
+  using TrainingStepBase::TrainingStepBase;
+
+  LogicalResult checkOptions(ModuleOp module) {
+    auto bad = [&](const Twine &what) { return module.emitError("mm-training-step: ") << what; };
+    if (function.empty())
+      return bad("needs function=NAME");
+    if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1))
+      return bad("beta1 and beta2 must be in [0, 1), got ") << beta1 << " and " << beta2;
+    if (!(epsilon > 0))
+      return bad("epsilon must be positive, got ") << epsilon;
+    if (!(weightDecay >= 0))
+      return bad("weight-decay must be non-negative, got ") << weightDecay;
+    if (!(maxGradNorm >= 0))
+      return bad("max-grad-norm must be non-negative (0 disables clipping), got ")
+             << maxGradNorm;
+    return success();
+  }
+
+  void runOnOperation() override;
+};
+
+void TrainingStepPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  if (failed(checkOptions(module)))
+    return signalPassFailure();
+  auto grad = module.lookupSymbol<func::FuncOp>(function + "_grad");
+  if (!grad) {
+    module.emitError("mm-training-step: no @")
+        << function << "_grad in the module (run -mm-autodiff='function=" << function
+        << "' first)";
+    return signalPassFailure();
+  }
+  std::string stepName = function + "_train_step";
+  if (module.lookupSymbol(stepName)) {
+    grad.emitOpError("cannot get a training step @")
+        << stepName << ": the module already has a symbol of that name";
+    return signalPassFailure();
+  }
+  OpBuilder b(module.getContext());
+  b.setInsertionPointAfter(grad);
+  auto step = cast<func::FuncOp>(b.clone(*grad));
+  step.setSymName(stepName);
+  step.setPublic();
+  Block &body = step.getBody().front();
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+  unsigned numArgs = body.getNumArguments();
+
+  // The weights' gradients are the results tagged with their names.
+  llvm::MapVector<StringRef, Value> gradients;
+  ArrayAttr resultAttrs = step.getAllResultAttrs();
+  llvm::MapVector<StringRef, SmallVector<ParamOp>> params;
+  for (Operation &op : body)
+    if (auto p = dyn_cast<ParamOp>(op); p && llvm::isa<FloatType>(p.getType().getElementType()))
+      params[p.getName()].push_back(p);
+  for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+    auto dict = resultAttrs ? llvm::dyn_cast<DictionaryAttr>(resultAttrs[i]) : DictionaryAttr();
+    auto of = dict ? dict.getAs<StringAttr>("mm.gradient_of") : StringAttr();
+    if (of && params.count(of.getValue()))
+      gradients[of.getValue()] = v;
+  }
+  if (params.empty()) {
+    step.emitOpError("has no float mm.param weights to train");
+    step.erase();
+    return signalPassFailure();
+  }
+
+  // Weights, then first and second moments, then lr and the 1-based step t.
+  Location loc = step.getLoc();
+  SmallVector<Type> argTypes(step.getArgumentTypes());
+  SmallVector<DictionaryAttr> argAttrs;
+  for (unsigned i = 0; i < numArgs; ++i)
+    argAttrs.push_back(step.getArgAttrDict(i) ? step.getArgAttrDict(i) : b.getDictionaryAttr({}));
+  auto named = [&](StringRef name) {
+    return b.getDictionaryAttr(b.getNamedAttr("mm.name", b.getStringAttr(name)));
+  };
+  SmallVector<Value> weights, firstMoments, secondMoments;
+  for (auto &[name, uses] : params) {
+    Type type = uses.front().getType();
+    weights.push_back(body.addArgument(type, uses.front().getLoc()));
+    argTypes.push_back(type);
+    argAttrs.push_back(named(name));
+    for (ParamOp p : uses) {
+      p.getResult().replaceAllUsesWith(weights.back());
+      p.erase();
+    }
+  }
+  for (auto *moments : {&firstMoments, &secondMoments})
+    for (auto [i, entry] : llvm::enumerate(params)) {
+      Type type = weights[i].getType();
+      moments->push_back(body.addArgument(type, loc));
+      argTypes.push_back(type);
+      argAttrs.push_back(named((moments == &firstMoments ? "adam_m." : "adam_v.") +
+                               entry.first.str()));
+    }
+  auto f32Scalar = RankedTensorType::get({}, b.getF32Type());
+  Value lr = body.addArgument(f32Scalar, loc), t = body.addArgument(f32Scalar, loc);
+  argTypes.append({f32Scalar, f32Scalar});
+  argAttrs.append({named("lr"), named("step")});
+
+  b.setInsertionPoint(ret);
+  GradientBuilder gb(b, loc);
+  // Global norm over every weight gradient, accumulated in float32 (a cast
+  // for narrower weights), then clip_grad_norm_'s factor min(1, max / (n + 1e-6)).
+  Value squares;
+  SmallVector<Value> grads;
+  for (auto [i, entry] : llvm::enumerate(params)) {
+    Value g = gradients.lookup(entry.first);
+    if (!g)
+      g = gb.zerosLike(weights[i]);
+    grads.push_back(g);
+    Value g32 = gb.cast(g, b.getF32Type());
+    SmallVector<int64_t> all = llvm::to_vector(
+        llvm::seq<int64_t>(0, llvm::cast<RankedTensorType>(g.getType()).getRank()));
+    Value s = all.empty() ? gb.mul(g32, g32) : gb.sum(gb.mul(g32, g32), all, false);
+    squares = squares ? gb.add(squares, s) : s;
+  }
+  Value norm = gb.sqrt(squares);
+  Value scale;
+  if (maxGradNorm > 0)
+    scale = MinOp::create(b, loc, gb.scalar(norm, 1.0),
+                          gb.div(gb.scalar(norm, maxGradNorm),
+                                 gb.add(norm, gb.scalar(norm, 1e-6))));
+  // Bias corrections 1 - beta^t = 1 - exp(t ln beta).
+  auto correction = [&](double beta) {
+    if (beta == 0)
+      return gb.scalar(t, 1.0);
+    return gb.sub(gb.scalar(t, 1.0), gb.exp(gb.mul(t, gb.scalar(t, std::log(beta)))));
+  };
+  Value bc1 = correction(beta1), bc2 = correction(beta2);
+  Value stepSize = gb.div(lr, bc1), rootBc2 = gb.sqrt(bc2);
+  SmallVector<Value> newWeights, newFirst, newSecond;
+  for (auto [i, g] : llvm::enumerate(grads)) {
+    Value w = weights[i];
+    Type element = llvm::cast<RankedTensorType>(w.getType()).getElementType();
+    auto local = [&](Value scalar) { return gb.cast(scalar, element); };
+    if (scale)
+      g = gb.mul(g, local(scale));
+    Value m = gb.add(gb.mul(firstMoments[i], gb.scalar(w, beta1)), gb.mul(g, gb.scalar(w, 1 - beta1)));
+    Value v = gb.add(gb.mul(secondMoments[i], gb.scalar(w, beta2)),
+                     gb.mul(gb.mul(g, g), gb.scalar(w, 1 - beta2)));
+    // PyTorch AdamW: w *= 1 - lr wd (matrices only), then
+    // w -= lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps).
+    Value decayed = w;
+    if (weightDecay > 0 && llvm::cast<RankedTensorType>(w.getType()).getRank() >= 2)
+      decayed = gb.mul(w, local(gb.sub(gb.scalar(lr, 1.0), gb.mul(lr, gb.scalar(lr, weightDecay)))));
+    Value denom = gb.add(gb.div(gb.sqrt(v), local(rootBc2)), gb.scalar(w, epsilon));
+    newWeights.push_back(gb.sub(decayed, gb.mul(local(stepSize), gb.div(m, denom))));
+    newFirst.push_back(m);
+    newSecond.push_back(v);
+  }
+
+  SmallVector<Value> results{ret.getOperand(0), norm};
+  SmallVector<Attribute> outAttrs{resultAttrs ? resultAttrs[0] : b.getDictionaryAttr({}),
+                                  b.getDictionaryAttr({})};
+  auto updateOf = [&](StringRef name) {
+    return b.getDictionaryAttr(b.getNamedAttr("mm.update_of", b.getStringAttr(name)));
+  };
+  for (auto *list : {&newWeights, &newFirst, &newSecond})
+    for (auto [i, v] : llvm::enumerate(*list)) {
+      results.push_back(v);
+      std::string name = params.begin()[i].first.str();
+      outAttrs.push_back(updateOf(list == &newWeights  ? name
+                                  : list == &newFirst ? "adam_m." + name
+                                                      : "adam_v." + name));
+    }
+  func::ReturnOp::create(b, ret.getLoc(), results);
+  ret.erase();
+  step.setFunctionType(b.getFunctionType(argTypes, ValueRange(results).getTypes()));
+  step.setAllArgAttrs(argAttrs);
+  step.setAllResultAttrs(outAttrs);
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
+    if (isOpTriviallyDead(&op))
+      op.erase();
+}
+
+} // namespace
