@@ -1,5 +1,6 @@
 //===- FusedKernel.cpp ----------------------------------------------------===//
 #include "codegen/FusedKernel.h"
+#include "passes/KernelOutlining.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "llvm/Support/raw_ostream.h"
@@ -254,14 +255,32 @@ FailureOr<FusedKernelEmitter::GroupedSwigluParts> FusedKernelEmitter::groupedSwi
   return GroupedSwigluParts{gate, up, staticDim(w, 0), staticDim(w, 1), staticDim(w, 2)};
 }
 
+/// The kernel's one `Anchor` op and every other op in body order: the
+/// elementwise epilogue, including side terms an epilogue fusion placed
+/// before the anchor (they read kernel inputs only, so they evaluate per
+/// output element like the rest).
+template <typename Anchor>
+static std::pair<Anchor, SmallVector<Operation *>> anchorAndEpilogue(ArrayRef<Operation *> ops) {
+  Anchor anchor;
+  SmallVector<Operation *> rest;
+  for (Operation *op : ops) {
+    if (auto a = llvm::dyn_cast<Anchor>(op); a && !anchor)
+      anchor = a;
+    else if (isElementwise(op))
+      rest.push_back(op);
+    else
+      return {Anchor(), {}};
+  }
+  return {anchor, rest};
+}
+
 FailureOr<FusedKernelEmitter::CombineParts> FusedKernelEmitter::combineParts() {
-  SmallVector<Operation *> ops = bodyOps(kernel);
-  auto c = ops.empty() ? MoeCombineOp() : llvm::dyn_cast<MoeCombineOp>(ops.front());
+  auto [anchor, epilogue] = anchorAndEpilogue<MoeCombineOp>(bodyOps(kernel));
+  MoeCombineOp c = anchor;
   if (!c || !topLevel(c.getExpertOutput()) || !topLevel(c.getTokenOrder()) ||
       !topLevel(c.getWeights()))
-    return (void)fail("expected mm.moe_combine of kernel inputs first"), FailureOr<CombineParts>();
-  return CombineParts{c, lastDim(topLevel(c.getWeights())), lastDim(c.getResult()),
-                      SmallVector<Operation *>(ops.begin() + 1, ops.end())};
+    return (void)fail("expected mm.moe_combine of kernel inputs"), FailureOr<CombineParts>();
+  return CombineParts{c, lastDim(topLevel(c.getWeights())), lastDim(c.getResult()), epilogue};
 }
 
 FailureOr<FusedKernelEmitter::AttentionParts> FusedKernelEmitter::attentionParts() {

@@ -228,6 +228,13 @@ MiniMaxConfig parseMiniMaxConfig(const std::string &text, const std::string &sou
   c.rmsNormEps = f.positiveNumber("rms_norm_eps", 1e-5);
   readRope(f, c);
   c.tieWordEmbeddings = f.boolean("tie_word_embeddings", false);
+  c.routerAuxLossCoef = f.number("router_aux_loss_coef", 0.001);
+  if (!(c.routerAuxLossCoef >= 0))
+    f.fail("router_aux_loss_coef", "must be non-negative");
+  c.initializerRange = f.positiveNumber("initializer_range", 0.02);
+  c.outputRouterLogits = f.boolean("output_router_logits", false);
+  if (f.has("max_position_embeddings"))
+    c.maxPositionEmbeddings = f.positive("max_position_embeddings");
   auto bos = f.ids("bos_token_id");
   if (!bos.empty())
     c.bosTokenId = bos.front();

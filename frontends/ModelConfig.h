@@ -48,6 +48,12 @@ struct MiniMaxConfig {
   /// Post-norm: the residual branch starts after the norm (MiniMax-Text-01).
   bool postnorm = true;
   bool tieWordEmbeddings = false;
+  // Training (mm-train): the load-balancing loss weight, the std of the
+  // initial weights, and the longest sequence the positions were made for.
+  double routerAuxLossCoef = 0.001;
+  bool outputRouterLogits = false; // transformers adds the aux loss only then
+  double initializerRange = 0.02;
+  std::optional<int64_t> maxPositionEmbeddings;
   std::optional<int64_t> bosTokenId;
   std::vector<int64_t> eosTokenIds;
 

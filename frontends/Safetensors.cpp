@@ -269,8 +269,7 @@ const StTensor *SafetensorsFile::find(const std::string &name) const {
   return it == tensors_.end() ? nullptr : &it->second;
 }
 
-void writeSafetensorsF32(const std::string &path,
-                         const std::vector<std::pair<std::string, Tensor>> &tensors) {
+std::string safetensorsImageF32(const std::vector<std::pair<std::string, Tensor>> &tensors) {
   json header = json::object();
   uint64_t offset = 0;
   for (const auto &[name, t] : tensors) {
@@ -281,17 +280,26 @@ void writeSafetensorsF32(const std::string &path,
   }
   std::string text = header.dump();
   text.resize((text.size() + 7) / 8 * 8, ' '); // keep the data 8-byte aligned
+  std::string image(8, '\0');
+  uint64_t len = text.size();
+  for (int i = 0; i < 8; ++i)
+    image[i] = static_cast<char>((len >> (8 * i)) & 0xff);
+  image += text;
+  image.reserve(image.size() + offset);
+  for (const auto &[name, t] : tensors) {
+    Tensor f = t.to(DType::F32);
+    image.append(static_cast<const char *>(f.raw()), f.numel() * 4);
+  }
+  return image;
+}
+
+void writeSafetensorsF32(const std::string &path,
+                         const std::vector<std::pair<std::string, Tensor>> &tensors) {
+  std::string image = safetensorsImageF32(tensors);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out)
     throw makeError(path, ": cannot write");
-  uint64_t len = text.size();
-  for (int i = 0; i < 8; ++i)
-    out.put(static_cast<char>((len >> (8 * i)) & 0xff));
-  out.write(text.data(), text.size());
-  for (const auto &[name, t] : tensors) {
-    Tensor f = t.to(DType::F32);
-    out.write(static_cast<const char *>(f.raw()), f.numel() * 4);
-  }
+  out.write(image.data(), static_cast<std::streamsize>(image.size()));
   if (!out)
     throw makeError(path, ": write failed");
 }

@@ -64,6 +64,9 @@ private:
   std::map<std::string, StTensor> tensors_;
 };
 
+/// The bytes of a .safetensors file of the tensors as F32 (callers that need
+/// an atomic write write these themselves).
+std::string safetensorsImageF32(const std::vector<std::pair<std::string, Tensor>> &tensors);
 /// Writes tensors as F32 .safetensors (used by tests and tools).
 void writeSafetensorsF32(const std::string &path,
                          const std::vector<std::pair<std::string, Tensor>> &tensors);

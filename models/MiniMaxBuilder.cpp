@@ -29,6 +29,7 @@ public:
   }
 
   OwningOpRef<ModuleOp> build();
+  OwningOpRef<ModuleOp> buildTraining();
 
 private:
   RankedTensorType tensor(ArrayRef<int64_t> shape, Type t = {}) {
@@ -74,6 +75,8 @@ private:
   Type elt;
   std::map<std::string, Shape> paramShapes;
   Value positions, cachePositions, lengths;
+  // Training: the load-balancing statistics summed over layers.
+  Value routedSlots, routerProbabilities;
 };
 
 Value Builder::softmaxAttention(int64_t l, Value u, Value &kCache, Value &vCache) {
@@ -90,8 +93,10 @@ Value Builder::softmaxAttention(int64_t l, Value u, Value &kCache, Value &vCache
   k = ropeAttrs(k);
   auto attn = AttentionOp::create(b, loc, q, k, v, kCache, vCache, cachePositions,
                                   /*causal=*/b.getUnitAttr(), /*scale=*/FloatAttr());
-  kCache = attn.getUpdatedCache()[0];
-  vCache = attn.getUpdatedCache()[1];
+  if (kCache) {
+    kCache = attn.getUpdatedCache()[0];
+    vCache = attn.getUpdatedCache()[1];
+  }
   Value o = reshape(attn.getOutput(), {0, 0, c.attentionWidth()}, loc);
   return linear(o, minimax::oProj(l), loc);
 }
@@ -128,6 +133,22 @@ Value Builder::moe(int64_t l, Value w) {
   Value up = GroupedMatmulOp::create(b, loc, rows, param(minimax::expertsW3(l)), offsets);
   Value act = SwigluOp::create(b, loc, gate, up);
   Value down = GroupedMatmulOp::create(b, loc, act, param(minimax::expertsW2(l)), offsets);
+  if (opts.training) {
+    // Load-balancing statistics: routed slots per expert and summed router
+    // probabilities (the gradient reaches the router through the latter).
+    Value probs = SoftmaxOp::create(b, loc, logits, b.getI64IntegerAttr(-1));
+    Value probSum = ReduceOp::create(b, loc, ReduceKindAttr::get(b.getContext(), ReduceKind::Sum),
+                                     probs, b.getDenseI64ArrayAttr({0, 1}), UnitAttr());
+    Value slots = reshape(route.getIndices(), {-1}, loc);
+    Value ones = CastOp::create(b, loc, tensor({kDyn}), slots);
+    ones = AddOp::create(b, loc, ZerosLikeOp::create(b, loc, ones), scalar(1.0, loc));
+    Value counts = ScatterAddOp::create(b, loc, ZerosLikeOp::create(b, loc, probSum), slots, ones,
+                                        b.getI64IntegerAttr(0), b.getI64IntegerAttr(0));
+    routedSlots = routedSlots ? AddOp::create(b, loc, routedSlots, counts).getResult() : counts;
+    routerProbabilities =
+        routerProbabilities ? AddOp::create(b, loc, routerProbabilities, probSum).getResult()
+                            : probSum;
+  }
   Value weights = route.getWeights();
   if (weights.getType() != tensor({kDyn, kDyn, c.topK}))
     weights = CastOp::create(b, loc, tensor({kDyn, kDyn, c.topK}), weights);
@@ -226,12 +247,70 @@ OwningOpRef<ModuleOp> Builder::build() {
 
 } // namespace
 
+OwningOpRef<ModuleOp> Builder::buildTraining() {
+  Location loc = at(c.source.empty() ? "minimax" : c.source);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  b.setInsertionPointToEnd(module->getBody());
+  auto tokens = tensor({kDyn, kDyn}, b.getI64Type());
+  auto fn = func::FuncOp::create(b, loc, kLossFunction,
+                                 b.getFunctionType({tokens, tokens, tokens}, {tensor({})}));
+  const char *names[] = {"ids", "labels", "positions"};
+  for (auto [i, name] : llvm::enumerate(names)) {
+    fn.setArgAttr(i, "mm.name", b.getStringAttr(name));
+    fn.setArgAttr(i, "mm.dims", b.getStrArrayAttr({"B", "T"}));
+  }
+  Block *entry = fn.addEntryBlock();
+  b.setInsertionPointToEnd(entry);
+  Value ids = entry->getArgument(0), labels = entry->getArgument(1);
+  positions = entry->getArgument(2);
+  Value h = EmbeddingOp::create(b, at("embed_tokens"), param(minimax::embedTokens()), ids);
+  for (int64_t l = 0; l < c.numLayers; ++l) {
+    Location lloc = at("layers." + std::to_string(l));
+    bool softmax = c.layerKinds[l] == LayerKind::Softmax;
+    Value u = rmsNorm(h, minimax::inputNorm(l), c.rmsNormEps, lloc);
+    Value noCache, noCache2, noState;
+    Value attn = softmax ? softmaxAttention(l, u, noCache, noCache2) : lightningAttention(l, u, noState);
+    Value residual = c.postnorm ? u : h;
+    h = softmax ? scaledResidual(residual, attn, c.fullAlpha, c.fullBeta, lloc)
+                : scaledResidual(residual, attn, c.linearAlpha, c.linearBeta, lloc);
+    Value w = rmsNorm(h, minimax::postAttentionNorm(l), c.rmsNormEps, lloc);
+    Value m = moe(l, w);
+    h = scaledResidual(c.postnorm ? w : h, m, c.mlpAlpha, c.mlpBeta, lloc);
+  }
+  Location head = at("lm_head");
+  h = rmsNorm(h, minimax::finalNorm(), c.rmsNormEps, head);
+  Value logits = linear(h, minimax::lmHead(), head);
+  Value loss = CrossEntropyOp::create(b, head, LossReductionAttr::get(b.getContext(),
+                                                                      LossReduction::Mean),
+                                      logits, labels, b.getI64IntegerAttr(-100));
+  if (c.outputRouterLogits && c.routerAuxLossCoef > 0) {
+    // aux = E sum_e (slots_e / (L N)) (probs_e / (L N)), N the tokens per layer.
+    Location aux = at("router_aux_loss");
+    Value product = MulOp::create(b, aux, routedSlots, routerProbabilities);
+    Value total = ReduceOp::create(b, aux, ReduceKindAttr::get(b.getContext(), ReduceKind::Sum),
+                                   product, b.getDenseI64ArrayAttr({0}), UnitAttr());
+    Value idsAsFloat = CastOp::create(b, aux, tensor({kDyn, kDyn}), ids);
+    Value ones = AddOp::create(b, aux, ZerosLikeOp::create(b, aux, idsAsFloat), scalar(1.0, aux));
+    Value tokensN = ReduceOp::create(b, aux, ReduceKindAttr::get(b.getContext(), ReduceKind::Sum),
+                                     ones, b.getDenseI64ArrayAttr({0, 1}), UnitAttr());
+    Value layerTokens = MulOp::create(b, aux, tokensN, scalar(double(c.numLayers), aux));
+    Value normalised = DivOp::create(b, aux, DivOp::create(b, aux, total, layerTokens),
+                                     layerTokens);
+    Value weighted =
+        MulOp::create(b, aux, normalised, scalar(c.routerAuxLossCoef * c.numExperts, aux));
+    loss = AddOp::create(b, aux, loss, weighted);
+  }
+  func::ReturnOp::create(b, head, loss);
+  return module;
+}
+
 OwningOpRef<ModuleOp> buildMiniMaxModule(MLIRContext &context, const MiniMaxConfig &config,
                                          const MiniMaxGraphOptions &options) {
   context.getOrLoadDialect<MMDialect>();
   context.getOrLoadDialect<func::FuncDialect>();
   context.getOrLoadDialect<arith::ArithDialect>();
-  OwningOpRef<ModuleOp> module = Builder(context, config, options).build();
+  Builder builder(context, config, options);
+  OwningOpRef<ModuleOp> module = options.training ? builder.buildTraining() : builder.build();
   std::string diagnostics;
   {
     ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {

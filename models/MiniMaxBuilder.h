@@ -30,6 +30,8 @@ struct MiniMaxGraphOptions {
   bool allLogits = false;
   /// Element type of weights and activations (the lightning state is f32).
   enum class ElementType { F32, BF16 } elementType = ElementType::F32;
+  /// Build the training loss `@loss` (below) instead of `@forward`.
+  bool training = false;
 };
 
 /// Builds and verifies the module; throws mm::Error if verification fails
@@ -40,6 +42,19 @@ mlir::OwningOpRef<mlir::ModuleOp> buildMiniMaxModule(mlir::MLIRContext &context,
 
 /// Name of the function built above.
 constexpr const char *kForwardFunction = "forward";
+
+/// With `training`, the next-token loss of a packed batch, no caches:
+///
+///   @loss(%ids: [B, T] i64, %labels: [B, T] i64, %positions: [B, T] i64)
+///     -> tensor<f32>
+///
+/// the mean cross-entropy of the logits of every position against `labels`
+/// (-100 ignored), plus, when the config sets `output_router_logits` (as
+/// transformers' MiniMaxForCausalLM does), `router_aux_loss_coef` times the
+/// Switch load-balancing loss E * sum_e f_e P_e over all layers' tokens
+/// together (f_e the share of routed slots per token, P_e the mean router
+/// probability), transformers' load_balancing_loss_func.
+constexpr const char *kLossFunction = "loss";
 
 } // namespace mm
 

@@ -1,0 +1,155 @@
+//===- StepProgram.cpp ----------------------------------------------------===//
+#include "training/StepProgram.h"
+#include "codegen/Compile.h"
+#include "ir/InitDialects.h"
+#include "models/MiniMaxBuilder.h"
+#include "passes/Passes.h"
+#include "reference/Executor.h"
+#include "runtime/Error.h"
+#include "runtime/compiled/HostBackend.h"
+#include "runtime/executable/ExecutableFile.h"
+#include "training/AtomicFile.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+#include <filesystem>
+#include <ostream>
+
+namespace mm::train {
+
+struct StepProgram::Impl {
+  mlir::MLIRContext context;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  std::vector<std::string> weightOrder; // the step's weight arguments, in order
+  std::unique_ptr<HostBackend> host;
+  std::unique_ptr<ReferenceExecutor> reference;
+  int64_t batch, seqLen;
+};
+
+StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &optimizer,
+                         StepBackend backend, int64_t batch, int64_t seqLen,
+                         const std::string &cacheDir, std::ostream &log,
+                         const std::string &emitIR)
+    : impl(std::make_unique<Impl>()) {
+  if (backend == StepBackend::CUDA)
+    throw makeError("--backend cuda: the CUDA training-step kernels (attention, lightning and "
+                    "grouped-GEMM backward) are not generated yet; train with --backend cpu, or "
+                    "reference for the oracle");
+  impl->batch = batch;
+  impl->seqLen = seqLen;
+  mlir::DialectRegistry registry;
+  registerDialects(registry);
+  impl->context.appendDialectRegistry(registry);
+  impl->context.loadAllAvailableDialects();
+  MiniMaxGraphOptions graph;
+  graph.training = true;
+  graph.allLogits = true;
+  impl->module = buildMiniMaxModule(impl->context, config, graph);
+
+  std::string diagnostics;
+  llvm::raw_string_ostream diagStream(diagnostics);
+  mlir::ScopedDiagnosticHandler handler(&impl->context, [&](mlir::Diagnostic &d) {
+    diagStream << d.getLocation() << ": " << d.str() << "\n";
+    return mlir::success();
+  });
+  mlir::PassManager pm(&impl->context);
+  AutoDiffOptions autodiff;
+  autodiff.function = kLossFunction;
+  TrainingStepOptions update;
+  update.function = kLossFunction;
+  update.beta1 = optimizer.beta1;
+  update.beta2 = optimizer.beta2;
+  update.epsilon = optimizer.epsilon;
+  update.weightDecay = optimizer.weightDecay;
+  update.maxGradNorm = optimizer.maxGradNorm;
+  pm.addPass(createAutoDiff(autodiff));
+  pm.addPass(createTrainingStep(update));
+  if (failed(pm.run(*impl->module)))
+    throw makeError("deriving the training step failed:\n", diagnostics);
+  if (!emitIR.empty()) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    impl->module->print(os);
+    writeFileAtomically(emitIR, text);
+  }
+  auto step = impl->module->lookupSymbol<mlir::func::FuncOp>("loss_train_step");
+  unsigned weights = (step.getNumArguments() - 5) / 3; // ids, labels, positions ... lr, step
+  for (unsigned i = 0; i < weights; ++i)
+    impl->weightOrder.push_back(step.getArgAttrOfType<mlir::StringAttr>(3 + i, "mm.name").str());
+
+  WeightBinder none = [](const std::string &name, const Shape &, DType) -> Tensor {
+    throw makeError("the training step reads weight '", name, "' as an argument, not a binding");
+  };
+  if (backend == StepBackend::Reference) {
+    impl->reference = std::make_unique<ReferenceExecutor>(
+        step, none, ExecutorOptions{DType::F32, ref::LightningMode::Blockwise});
+    return;
+  }
+  CompileOptions options;
+  options.symbolMax = {{"B", batch}, {"T", seqLen}};
+  // The compiled step is cached by a hash of its IR and sizes.
+  std::string ir;
+  llvm::raw_string_ostream irStream(ir);
+  step.print(irStream);
+  std::string key = ir + "|B=" + std::to_string(batch) + "|T=" + std::to_string(seqLen);
+  char hash[32];
+  std::snprintf(hash, sizeof hash, "%08x%08zx", tensorChecksum(key.data(), key.size()),
+                key.size());
+  std::string cached = cacheDir.empty() ? "" : cacheDir + "/train_step-" + hash + ".mmexe";
+  exe::Executable executable;
+  if (!cached.empty() && std::filesystem::exists(cached)) {
+    executable = readExecutable(cached);
+  } else {
+    log << "mm-train: compiling the training step (forward, backward and AdamW) for the host\n";
+    try {
+      executable = compileFunction(*impl->module, "loss_train_step", options).executable;
+    } catch (const std::exception &e) {
+      throw makeError("compiling the training step failed: ", e.what(), "\n", diagnostics);
+    }
+    if (!cached.empty()) {
+      std::filesystem::create_directories(cacheDir);
+      std::string tmp = cached + ".tmp";
+      writeExecutable(executable, tmp);
+      renameDurably(tmp, cached);
+    }
+  }
+  impl->host = std::make_unique<HostBackend>(std::move(executable), none);
+}
+
+StepProgram::~StepProgram() = default;
+
+uint64_t StepProgram::arenaBytes() const { return impl->host ? impl->host->arenaBytes() : 0; }
+
+StepProgram::Result StepProgram::run(const Tensor &ids, const Tensor &labels, TrainingState &state,
+                                     double lr, int64_t step) {
+  Tensor positions = Tensor::empty(DType::I64, ids.shape());
+  int64_t *p = positions.data<int64_t>();
+  for (int64_t b = 0; b < ids.dim(0); ++b)
+    for (int64_t t = 0; t < ids.dim(1); ++t)
+      p[b * ids.dim(1) + t] = t;
+  std::vector<Tensor> args{ids, labels, positions};
+  for (TensorMap *group : {&state.weights, &state.firstMoments, &state.secondMoments})
+    for (const std::string &name : impl->weightOrder)
+      args.push_back(group->at(name));
+  args.push_back(Tensor::fromVector<float>({}, {static_cast<float>(lr)}));
+  args.push_back(Tensor::fromVector<float>({}, {static_cast<float>(step)}));
+  std::vector<Tensor> out = impl->host ? impl->host->call(std::move(args))
+                                       : impl->reference->run(std::move(args));
+  auto scalar = [](const Tensor &t) {
+    return t.dtype() == DType::F64 ? t.data<double>()[0] : double(t.to(DType::F32).data<float>()[0]);
+  };
+  Result r{scalar(out[0]), scalar(out[1])};
+  if (!std::isfinite(r.loss) || !std::isfinite(r.gradNorm))
+    return r;
+  size_t i = 2;
+  for (TensorMap *group : {&state.weights, &state.firstMoments, &state.secondMoments})
+    for (const std::string &name : impl->weightOrder)
+      (*group)[name] = out[i++].to(DType::F32);
+  return r;
+}
+
+} // namespace mm::train

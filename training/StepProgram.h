@@ -1,0 +1,55 @@
+//===- StepProgram.h - the compiled training step of a MiniMax model -*- C++ -*-===//
+//
+// Builds the model's training loss (@loss, models/MiniMaxBuilder), derives
+// @loss_grad (-mm-autodiff) and @loss_train_step (-mm-training-step: clipping
+// and AdamW), and runs that one function per step: compiled for the host
+// (generated C++, cached under the run directory by a hash of its IR and
+// options) or on the reference executor, the oracle.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MM_TRAINING_STEPPROGRAM_H
+#define MM_TRAINING_STEPPROGRAM_H
+
+#include "frontends/ModelConfig.h"
+#include "training/TrainCheckpoint.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mm::train {
+
+struct OptimizerOptions {
+  double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, weightDecay = 0.01, maxGradNorm = 1.0;
+};
+
+enum class StepBackend { CPU, Reference, CUDA };
+
+class StepProgram {
+public:
+  /// Compiles for batches of exactly [batch, seqLen]; `cacheDir` (may be
+  /// empty) keeps the compiled executable between runs. Throws mm::Error.
+  StepProgram(const MiniMaxConfig &config, const OptimizerOptions &optimizer,
+              StepBackend backend, int64_t batch, int64_t seqLen, const std::string &cacheDir,
+              std::ostream &log, const std::string &emitIR = "");
+  ~StepProgram();
+
+  struct Result {
+    double loss, gradNorm;
+  };
+  /// One step: updates `state`'s weights and moments in place (only when
+  /// the loss and gradient norm are finite; otherwise `state` is untouched).
+  Result run(const Tensor &ids, const Tensor &labels, TrainingState &state, double lr,
+             int64_t step);
+
+  /// Bytes of working memory the compiled step plans (0 on the reference).
+  uint64_t arenaBytes() const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl;
+};
+
+} // namespace mm::train
+
+#endif // MM_TRAINING_STEPPROGRAM_H
