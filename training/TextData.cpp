@@ -63,33 +63,36 @@ std::vector<int64_t> loadCorpus(const std::vector<std::string> &files, const Tok
 PackedBatches::PackedBatches(std::vector<int64_t> tokens, int64_t seqLen, int64_t batchSize,
                              uint64_t seed)
     : tokens_(std::move(tokens)), seqLen_(seqLen), batch_(batchSize), seed_(seed) {
-  count_ = tokens_.size() > 1 ? static_cast<int64_t>(tokens_.size() - 1) / seqLen_ : 0;
-  if (count_ == 0)
-    throw makeError("the data holds ", tokens_.size(), " tokens: not one sequence of --seq-len ",
-                    seqLen_, " + 1");
-  order_ = orderOf(0);
+  // Every offset in [0, seqLen) must leave at least one sequence.
+  if (static_cast<int64_t>(tokens_.size()) < 2 * seqLen_)
+    throw makeError("the data holds ", tokens_.size(), " tokens: fewer than two --seq-len (",
+                    seqLen_, ") windows; give more text or a shorter --seq-len");
+  plan(0);
 }
 
-std::vector<int64_t> PackedBatches::orderOf(int64_t epoch) const {
-  std::vector<int64_t> order(count_);
-  for (int64_t i = 0; i < count_; ++i)
-    order[i] = i;
-  // Fisher-Yates with a generator seeded by (seed, epoch): the order of any
-  // epoch is recomputed from the position alone.
+void PackedBatches::plan(int64_t epoch) {
+  // A generator seeded by (seed, epoch): any epoch's plan is recomputed from
+  // the position alone.
   std::mt19937_64 rng(seed_ ^ (0x9E3779B97F4A7C15ull * static_cast<uint64_t>(epoch + 1)));
-  for (int64_t i = count_ - 1; i > 0; --i) {
+  offset_ = static_cast<int64_t>(rng() % static_cast<uint64_t>(seqLen_));
+  int64_t count = (static_cast<int64_t>(tokens_.size()) - 1 - offset_) / seqLen_;
+  order_.resize(count);
+  for (int64_t i = 0; i < count; ++i)
+    order_[i] = i;
+  for (int64_t i = count - 1; i > 0; --i) { // Fisher-Yates
     int64_t j = static_cast<int64_t>(rng() % static_cast<uint64_t>(i + 1));
-    std::swap(order[i], order[j]);
+    std::swap(order_[i], order_[j]);
   }
-  return order;
 }
 
 void PackedBatches::seek(DataPosition p) {
-  if (p.epoch < 0 || p.cursor < 0 || p.cursor > count_)
+  if (p.epoch < 0 || p.cursor < 0)
+    throw makeError("data position (epoch ", p.epoch, ", sequence ", p.cursor, ") is invalid");
+  plan(p.epoch);
+  if (p.cursor > static_cast<int64_t>(order_.size()))
     throw makeError("data position (epoch ", p.epoch, ", sequence ", p.cursor,
-                    ") is outside the corpus of ", count_, " sequences");
+                    ") is outside the epoch's ", order_.size(), " sequences");
   pos_ = p;
-  order_ = orderOf(p.epoch);
 }
 
 void PackedBatches::next(Tensor &ids, Tensor &labels) {
@@ -97,11 +100,11 @@ void PackedBatches::next(Tensor &ids, Tensor &labels) {
   labels = Tensor::empty(DType::I64, {batch_, seqLen_});
   int64_t *x = ids.data<int64_t>(), *y = labels.data<int64_t>();
   for (int64_t b = 0; b < batch_; ++b) {
-    if (pos_.cursor == count_) {
+    if (pos_.cursor == static_cast<int64_t>(order_.size())) {
       pos_ = {pos_.epoch + 1, 0};
-      order_ = orderOf(pos_.epoch);
+      plan(pos_.epoch);
     }
-    const int64_t *seq = tokens_.data() + order_[pos_.cursor++] * seqLen_;
+    const int64_t *seq = tokens_.data() + offset_ + order_[pos_.cursor++] * seqLen_;
     std::copy(seq, seq + seqLen_, x + b * seqLen_);
     std::copy(seq + 1, seq + seqLen_ + 1, y + b * seqLen_);
   }

@@ -2,9 +2,11 @@
 //
 // UTF-8 files, tokenized and joined (an end-of-sequence token between files
 // when the model has one), cut into sequences of seq_len + 1 tokens (inputs
-// and their next-token labels). Each epoch visits the sequences in an order
-// drawn from (seed, epoch) alone, so a data position (epoch, cursor) is the
-// whole state a checkpoint must keep to resume bit-identically.
+// and their next-token labels). Each epoch shifts the cut points by an offset
+// in [0, seq_len) and visits the sequences in an order, both drawn from
+// (seed, epoch) alone: every token is seen at varied positions across epochs,
+// and a data position (epoch, cursor) is the whole state a checkpoint must
+// keep to resume bit-identically.
 //
 //===----------------------------------------------------------------------===//
 #ifndef MM_TRAINING_TEXTDATA_H
@@ -38,15 +40,16 @@ public:
   void next(Tensor &ids, Tensor &labels);
   DataPosition position() const { return pos_; }
   void seek(DataPosition p);
-  int64_t sequences() const { return count_; }
 
 private:
-  std::vector<int64_t> orderOf(int64_t epoch) const;
+  /// The epoch's offset and visiting order of its sequences.
+  void plan(int64_t epoch);
 
   std::vector<int64_t> tokens_;
-  int64_t seqLen_, batch_, count_;
+  int64_t seqLen_, batch_;
   uint64_t seed_;
   DataPosition pos_;
+  int64_t offset_ = 0;
   std::vector<int64_t> order_;
 };
 
