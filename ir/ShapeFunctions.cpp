@@ -1,5 +1,6 @@
 //===- ShapeFunctions.cpp - helpers for mm shape functions ----------------===//
 #include "ir/ShapeFunctions.h"
+#include "runtime/LightningDecay.h"
 
 #include "llvm/Support/MathExtras.h"
 
@@ -101,6 +102,14 @@ std::string formatShape(ArrayRef<int64_t> shape) {
       },
       "x");
   return s;
+}
+
+SmallVector<double> lightningSlopesOf(Type query, int64_t layerIndex, int64_t numLayers) {
+  int64_t heads = llvm::cast<RankedTensorType>(query).getDimSize(2);
+  if (heads == ShapedType::kDynamic)
+    return {};
+  std::vector<double> s = lightningDecaySlopes(heads, layerIndex, numLayers);
+  return SmallVector<double>(s.begin(), s.end());
 }
 
 } // namespace mm::shape

@@ -73,6 +73,11 @@ std::optional<int64_t> numElements(llvm::ArrayRef<int64_t> shape);
 /// "4x?x512" for diagnostics.
 std::string formatShape(llvm::ArrayRef<int64_t> shape);
 
+/// Lightning attention's per-head decay exponents for a query of type
+/// `query` ([batch, seq, heads, d]); empty when the head count is dynamic.
+llvm::SmallVector<double> lightningSlopesOf(mlir::Type query, int64_t layerIndex,
+                                            int64_t numLayers);
+
 } // namespace mm::shape
 
 #endif // MM_IR_SHAPEFUNCTIONS_H

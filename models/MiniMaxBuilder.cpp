@@ -65,6 +65,9 @@ private:
     return AddOp::create(b, loc, r, y);
   }
 
+  /// One decoder layer (attention, then MoE, each with its scaled residual);
+  /// the caches or the state (null in training) are replaced by their updates.
+  Value decoderLayer(int64_t layer, Value h, Value &kCache, Value &vCache, Value &state);
   Value softmaxAttention(int64_t layer, Value u, Value &kCache, Value &vCache);
   Value lightningAttention(int64_t layer, Value u, Value &state);
   Value moe(int64_t layer, Value w);
@@ -78,6 +81,19 @@ private:
   // Training: the load-balancing statistics summed over layers.
   Value routedSlots, routerProbabilities;
 };
+
+Value Builder::decoderLayer(int64_t l, Value h, Value &kCache, Value &vCache, Value &state) {
+  Location lloc = at("layers." + std::to_string(l));
+  bool softmax = c.layerKinds[l] == LayerKind::Softmax;
+  Value u = rmsNorm(h, minimax::inputNorm(l), c.rmsNormEps, lloc);
+  Value attn = softmax ? softmaxAttention(l, u, kCache, vCache) : lightningAttention(l, u, state);
+  Value residual = c.postnorm ? u : h;
+  h = softmax ? scaledResidual(residual, attn, c.fullAlpha, c.fullBeta, lloc)
+              : scaledResidual(residual, attn, c.linearAlpha, c.linearBeta, lloc);
+  Value w = rmsNorm(h, minimax::postAttentionNorm(l), c.rmsNormEps, lloc);
+  Value m = moe(l, w);
+  return scaledResidual(c.postnorm ? w : h, m, c.mlpAlpha, c.mlpBeta, lloc);
+}
 
 Value Builder::softmaxAttention(int64_t l, Value u, Value &kCache, Value &vCache) {
   Location loc = at("layers." + std::to_string(l) + ".self_attn");
@@ -210,20 +226,8 @@ OwningOpRef<ModuleOp> Builder::build() {
     states[l] = entry->getArgument(arg++);
 
   Value h = EmbeddingOp::create(b, at("embed_tokens"), param(minimax::embedTokens()), ids);
-  for (int64_t l = 0; l < c.numLayers; ++l) {
-    std::string prefix = "layers." + std::to_string(l);
-    Location lloc = at(prefix);
-    bool softmax = c.layerKinds[l] == LayerKind::Softmax;
-    Value u = rmsNorm(h, minimax::inputNorm(l), c.rmsNormEps, lloc);
-    Value attn = softmax ? softmaxAttention(l, u, caches[l].first, caches[l].second)
-                         : lightningAttention(l, u, states[l]);
-    Value residual = c.postnorm ? u : h;
-    h = softmax ? scaledResidual(residual, attn, c.fullAlpha, c.fullBeta, lloc)
-                : scaledResidual(residual, attn, c.linearAlpha, c.linearBeta, lloc);
-    Value w = rmsNorm(h, minimax::postAttentionNorm(l), c.rmsNormEps, lloc);
-    Value m = moe(l, w);
-    h = scaledResidual(c.postnorm ? w : h, m, c.mlpAlpha, c.mlpBeta, lloc);
-  }
+  for (int64_t l = 0; l < c.numLayers; ++l)
+    h = decoderLayer(l, h, caches[l].first, caches[l].second, states[l]);
   Location head = at("lm_head");
   if (!opts.allLogits) {
     // The last real token of each right-padded sequence: h[b, lengths[b] - 1].
@@ -265,17 +269,8 @@ OwningOpRef<ModuleOp> Builder::buildTraining() {
   positions = entry->getArgument(2);
   Value h = EmbeddingOp::create(b, at("embed_tokens"), param(minimax::embedTokens()), ids);
   for (int64_t l = 0; l < c.numLayers; ++l) {
-    Location lloc = at("layers." + std::to_string(l));
-    bool softmax = c.layerKinds[l] == LayerKind::Softmax;
-    Value u = rmsNorm(h, minimax::inputNorm(l), c.rmsNormEps, lloc);
-    Value noCache, noCache2, noState;
-    Value attn = softmax ? softmaxAttention(l, u, noCache, noCache2) : lightningAttention(l, u, noState);
-    Value residual = c.postnorm ? u : h;
-    h = softmax ? scaledResidual(residual, attn, c.fullAlpha, c.fullBeta, lloc)
-                : scaledResidual(residual, attn, c.linearAlpha, c.linearBeta, lloc);
-    Value w = rmsNorm(h, minimax::postAttentionNorm(l), c.rmsNormEps, lloc);
-    Value m = moe(l, w);
-    h = scaledResidual(c.postnorm ? w : h, m, c.mlpAlpha, c.mlpBeta, lloc);
+    Value noKeyCache, noValueCache, noState; // training attends without caches or states
+    h = decoderLayer(l, h, noKeyCache, noValueCache, noState);
   }
   Location head = at("lm_head");
   h = rmsNorm(h, minimax::finalNorm(), c.rmsNormEps, head);

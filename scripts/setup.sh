@@ -11,7 +11,7 @@ APT_PACKAGES=(
   libprotobuf-dev protobuf-compiler
   libopenmpi-dev openmpi-bin
   nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
-  libonig-dev pkg-config
+  libonig-dev pkg-config zlib1g-dev
   python3-numpy
 )
 

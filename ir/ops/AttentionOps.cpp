@@ -177,10 +177,5 @@ LogicalResult LightningAttentionOp::inferReturnTypes(MLIRContext *ctx, std::opti
 }
 
 SmallVector<double> LightningAttentionOp::getDecaySlopes() {
-  int64_t heads = getQuery().getType().getDimSize(2);
-  if (heads == ShapedType::kDynamic)
-    return {};
-  std::vector<double> s = lightningDecaySlopes(heads, static_cast<int64_t>(getLayerIndex()),
-                                               static_cast<int64_t>(getNumLayers()));
-  return SmallVector<double>(s.begin(), s.end());
+  return lightningSlopesOf(getQuery().getType(), getLayerIndex(), getNumLayers());
 }

@@ -72,12 +72,7 @@ LogicalResult LightningAttentionGradOp::inferReturnTypes(MLIRContext *,
 }
 
 SmallVector<double> LightningAttentionGradOp::getDecaySlopes() {
-  int64_t heads = getQuery().getType().getDimSize(2);
-  if (heads == ShapedType::kDynamic)
-    return {};
-  std::vector<double> s = lightningDecaySlopes(heads, static_cast<int64_t>(getLayerIndex()),
-                                               static_cast<int64_t>(getNumLayers()));
-  return SmallVector<double>(s.begin(), s.end());
+  return lightningSlopesOf(getQuery().getType(), getLayerIndex(), getNumLayers());
 }
 
 LogicalResult GroupedMatmulWeightGradOp::inferReturnTypes(MLIRContext *,
