@@ -32,6 +32,11 @@ LogicalResult mm::MMDialect::verifyOperationAttribute(Operation *op, NamedAttrib
         return op->emitError("mm.offsets entry ") << o << " is negative (only -1 aliases)";
     return success();
   }
+  if (name == "mm.recomputed") {
+    if (!isa<UnitAttr>(attr.getValue()))
+      return op->emitError("mm.recomputed must be a unit attribute");
+    return success();
+  }
   if (name == "mm.arena_bytes") {
     auto bytes = dyn_cast<IntegerAttr>(attr.getValue());
     if (!bytes || bytes.getInt() < 0)

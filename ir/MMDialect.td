@@ -46,6 +46,8 @@ def MM_Dialect : Dialect {
       (`mm.name` or `%argN`) or weight whose gradient the result is;
     * `mm.update_of` (function result, set by `mm-training-step`): the
       argument (by `mm.name`) whose next value the result is;
+    * `mm.recomputed` (any op, set by `mm-autodiff recompute=...`): a forward
+      op recomputed in the backward; it keeps CSE from merging it back;
     * `mm.offsets` (on `mm.kernel`, set by `mm-plan-memory`): the arena byte
       offset of each result, `-1` where it aliases an input;
     * `mm.arena_bytes` (function, set by `mm-plan-memory`): the arena size;

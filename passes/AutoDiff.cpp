@@ -33,7 +33,10 @@ bool isFloatTensor(Type t) {
 /// The differentiation of one function body (already a copy of F).
 class ReverseSweep {
 public:
-  explicit ReverseSweep(func::FuncOp fn) : fn(fn), body(fn.getBody().front()) {}
+  /// `recomputePrefix` non-empty: layers (ops whose location name is
+  /// `<prefix>.<index>[.<anything>]`) are recomputed in the backward.
+  ReverseSweep(func::FuncOp fn, StringRef recomputePrefix)
+      : fn(fn), body(fn.getBody().front()), recomputePrefix(recomputePrefix) {}
 
   LogicalResult run();
 
@@ -44,12 +47,20 @@ private:
   void markUseful(Value loss);
   LogicalResult checkIntegerPaths(Operation &op);
   LogicalResult propagate(Operation &op);
+  /// The layer `op` belongs to ("layers.3"), or "" when it is not recomputed.
+  StringRef layerOf(Operation &op) const;
+  /// Clones the forward ops of `layer` at the builder's point (once), so the
+  /// backward reads recomputed activations and the forward ones die early.
+  void recompute(StringRef layer, OpBuilder &b);
   void accumulate(Value forward, Value gradient, GradientBuilder &gb);
 
   func::FuncOp fn;
   Block &body;
+  std::string recomputePrefix;
   llvm::DenseSet<Value> varied, useful;
   llvm::DenseMap<Value, Value> gradients;
+  llvm::StringMap<SmallVector<Operation *>> layers; // forward ops by layer
+  llvm::DenseMap<Operation *, Operation *> recomputed; // forward op -> its clone
 };
 
 void ReverseSweep::markVaried() {
@@ -97,6 +108,30 @@ void ReverseSweep::accumulate(Value forward, Value gradient, GradientBuilder &gb
   slot = slot ? gb.add(slot, gradient) : gradient;
 }
 
+StringRef ReverseSweep::layerOf(Operation &op) const {
+  auto name = llvm::dyn_cast<NameLoc>(op.getLoc());
+  if (recomputePrefix.empty() || !name || isa<ParamOp, arith::ConstantOp>(op))
+    return "";
+  StringRef text = name.getName().getValue();
+  if (!text.consume_front(recomputePrefix) || !text.consume_front("."))
+    return "";
+  size_t digits = text.find_first_not_of("0123456789");
+  if (digits == 0 || (digits != StringRef::npos && text[digits] != '.'))
+    return "";
+  StringRef full = name.getName().getValue();
+  return full.take_front(recomputePrefix.size() + 1 + (digits == StringRef::npos ? text.size() : digits));
+}
+
+void ReverseSweep::recompute(StringRef layer, OpBuilder &b) {
+  IRMapping map;
+  for (Operation *op : layers[layer]) {
+    Operation *clone = b.clone(*op, map);
+    // Marked, so that CSE does not merge the copy back into the original.
+    clone->setAttr("mm.recomputed", b.getUnitAttr());
+    recomputed[op] = clone;
+  }
+}
+
 LogicalResult ReverseSweep::propagate(Operation &op) {
   SmallVector<Value> resultGradients;
   bool any = false;
@@ -113,6 +148,12 @@ LogicalResult ReverseSweep::propagate(Operation &op) {
                           "differentiated value");
   OpBuilder b(fn.getContext());
   b.setInsertionPoint(body.getTerminator());
+  // With recomputation, the rule runs on the layer's recomputed copy of op.
+  StringRef layer = layerOf(op);
+  if (!layer.empty() && !recomputed.count(&op))
+    recompute(layer, b);
+  if (Operation *copy = recomputed.lookup(&op))
+    rule = cast<DifferentiableOpInterface>(copy);
   SmallVector<Value> operandGradients;
   if (failed(rule.buildGradients(b, resultGradients, operandGradients)))
     return failure();
@@ -149,8 +190,12 @@ LogicalResult ReverseSweep::run() {
   gradients[loss] = seed.scalar(loss, 1.0);
   SmallVector<Operation *> forward;
   for (Operation &op : body)
-    if (&op != ret.getOperation())
+    if (&op != ret.getOperation()) {
       forward.push_back(&op);
+      StringRef layer = layerOf(op);
+      if (!layer.empty())
+        layers[layer].push_back(&op);
+    }
   for (Operation *op : llvm::reverse(forward))
     if (failed(propagate(*op)))
       return failure();
@@ -228,7 +273,7 @@ struct AutoDiffPass : mm::impl::AutoDiffBase<AutoDiffPass> {
     auto grad = cast<func::FuncOp>(b.clone(*fn));
     grad.setSymName(gradName);
     grad.setPublic();
-    if (failed(ReverseSweep(grad).run())) {
+    if (failed(ReverseSweep(grad, recomputePrefix).run())) {
       grad.erase();
       return signalPassFailure();
     }

@@ -30,8 +30,10 @@ struct FuseAttentionPass : mm::impl::FuseAttentionBase<FuseAttentionPass> {
     }
     for (AttentionOp a : attentions) {
       SmallVector<Operation *> group;
+      // RoPE applied on load is part of the cached (inference) templates; a
+      // cacheless attention (training) runs alone, its RoPE as a kernel.
       for (Value v : {a.getQuery(), a.getKey()})
-        if (auto rope = singleUseProducer<RopeOp>(v))
+        if (auto rope = singleUseProducer<RopeOp>(v); rope && a.hasCache())
           group.push_back(rope);
       group.push_back(a);
       SmallVector<std::pair<Value, Value>> inPlace;

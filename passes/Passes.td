@@ -59,6 +59,13 @@ def AutoDiff : Pass<"mm-autodiff", "mlir::ModuleOp"> {
     `top_k` indices, a float-to-int `cast`): their derivative is undefined.
     A MoE router's and dispatch's expert choices are constant by definition.
 
+    With `recompute=PREFIX`, activation recomputation per layer: the ops whose
+    location name is `PREFIX.<index>` or `PREFIX.<index>.<more>` form layer
+    `<index>`; when the backward reaches a layer, its forward ops are cloned
+    there and the layer's rules read the clones, so the forward activations
+    inside a layer die when the forward is done with them (only the layer
+    inputs live until the backward). One more forward pass, less memory.
+
     ```mlir
     // mm-opt -mm-autodiff='function=loss'
     func.func @loss(%x: tensor<4xf32>) -> tensor<f32> {
@@ -78,7 +85,10 @@ def AutoDiff : Pass<"mm-autodiff", "mlir::ModuleOp"> {
   }];
   let options = [
     Option<"function", "function", "std::string", /*default=*/"\"\"",
-           "the function to differentiate (its first result is the loss)">
+           "the function to differentiate (its first result is the loss)">,
+    Option<"recomputePrefix", "recompute", "std::string", /*default=*/"\"\"",
+           "recompute each layer (ops located at `<prefix>.<index>...`) in the backward "
+           "instead of keeping its activations (e.g. recompute=layers)">
   ];
   let dependentDialects = ["::mm::MMDialect", "::mlir::arith::ArithDialect"];
 }
@@ -135,8 +145,8 @@ def TrainingStep : Pass<"mm-training-step", "mlir::ModuleOp"> {
 def FuseAttention : Pass<"mm-fuse-attention", "mlir::func::FuncOp"> {
   let summary = "fuse RoPE + softmax attention, and q/k/v slicing + lightning attention";
   let description = [{
-    Forms `attention` kernels from `mm.attention` together with the `mm.rope`
-    of its query and key (applied as they are loaded and as keys are written
+    Forms `attention` kernels from `mm.attention` together with (for an
+    attention with a KV cache) the `mm.rope` of its query and key (applied as they are loaded and as keys are written
     to the cache), and `lightning` kernels from `mm.lightning_attention`
     together with the `mm.slice`s that cut q, k and v out of the interleaved
     qkv projection (the kernel reads them in place with a row stride). KV

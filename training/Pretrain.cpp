@@ -69,7 +69,8 @@ json runIdentity(const PretrainOptions &o, const std::string &configText,
             {"beta2", opt.beta2},
             {"epsilon", opt.epsilon},
             {"weight_decay", opt.weightDecay},
-            {"max_grad_norm", opt.maxGradNorm}}}};
+            {"max_grad_norm", opt.maxGradNorm},
+            {"recompute", opt.recompute}}}};
 }
 
 /// Refuses an --out that holds something else; with --resume, a run whose
@@ -155,6 +156,9 @@ int pretrain(const PretrainOptions &o, std::ostream &log) {
                     (2 * weightBytes) >> 20, " MiB of weight state, beyond 80% of this machine's ",
                     memory >> 20, " MiB");
 
+  if (program.arenaBytes())
+    log << "mm-train: the compiled step plans " << (program.arenaBytes() >> 10)
+        << " KiB of activations" << (o.optimizer.recompute ? " (layers recomputed)" : "") << "\n";
   LrSchedule schedule{o.lr, resolved.minLr, resolved.warmupSteps, o.steps};
   TrainMetrics metrics(o.out, state.step);
   int64_t every = o.logEvery > 0 ? o.logEvery : std::max<int64_t>(1, o.steps / 20);

@@ -59,6 +59,8 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
   mlir::PassManager pm(&impl->context);
   AutoDiffOptions autodiff;
   autodiff.function = kLossFunction;
+  if (optimizer.recompute)
+    autodiff.recomputePrefix = "layers";
   TrainingStepOptions update;
   update.function = kLossFunction;
   update.beta1 = optimizer.beta1;

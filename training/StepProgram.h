@@ -21,6 +21,9 @@ namespace mm::train {
 
 struct OptimizerOptions {
   double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, weightDecay = 0.01, maxGradNorm = 1.0;
+  /// Recompute each decoder layer in the backward instead of keeping its
+  /// activations (-mm-autodiff recompute=layers).
+  bool recompute = false;
 };
 
 enum class StepBackend { CPU, Reference, CUDA };

@@ -3,11 +3,16 @@
 #include "runtime/Error.h"
 #include "runtime/compiled/ExecutableLayout.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
 #include <functional>
+#include <map>
+#include <string>
+#include <vector>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -61,6 +66,33 @@ struct HostBackend::Impl {
   std::vector<Bytes> state;
   int64_t batch = 0, capacity = 0;
   uint64_t weightBytes = 0;
+
+  /// MM_PROFILE_KERNELS=1: time per kernel (kind and location), printed to
+  /// stderr, heaviest first, when the backend is destroyed.
+  struct Profile {
+    bool enabled = std::getenv("MM_PROFILE_KERNELS") != nullptr;
+    std::map<std::string, std::pair<double, int64_t>> seconds;
+    void add(const std::string &kernel, double s) {
+      auto &entry = seconds[kernel];
+      entry.first += s;
+      ++entry.second;
+    }
+    ~Profile() {
+      if (!enabled || seconds.empty())
+        return;
+      std::vector<std::pair<double, std::string>> rows;
+      double total = 0;
+      for (const auto &[name, entry] : seconds) {
+        rows.push_back({entry.first, name});
+        total += entry.first;
+      }
+      std::sort(rows.rbegin(), rows.rend());
+      std::fprintf(stderr, "mm: kernel time, %.3f s in all\n", total);
+      for (size_t i = 0; i < rows.size() && i < 30; ++i)
+        std::fprintf(stderr, "mm: %8.3f s %5.1f%%  %s\n", rows[i].first,
+                     100 * rows[i].first / total, rows[i].second.c_str());
+    }
+  } profile;
 
   void loadLibrary();
   void bindWeights(const WeightBinder &binder);
@@ -135,8 +167,13 @@ void HostBackend::Impl::runSchedule(const std::vector<int64_t> &symbols,
     for (uint32_t id : l.operands())
       operands.push_back(storageOf(exe.buffers(id), arguments));
     mm_kernel_ctx ctx{symbols.data(), operands.data(), error, sizeof error};
+    auto start = profile.enabled ? std::chrono::steady_clock::now()
+                                 : std::chrono::steady_clock::time_point();
     if (kernels[l.kernel()](&ctx) != 0)
       throw makeError(k.location(), ": ", error);
+    if (profile.enabled)
+      profile.add(k.kind() + " " + k.location(),
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
 }
 

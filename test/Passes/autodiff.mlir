@@ -1,4 +1,5 @@
 // RUN: mm-opt %s -split-input-file -verify-diagnostics -mm-autodiff='function=loss' | FileCheck %s
+// RUN: mm-opt %s -split-input-file -verify-diagnostics -mm-autodiff='function=loss recompute=layers' | FileCheck %s --check-prefix=RECOMPUTE
 // RUN: not mm-opt %s -split-input-file -mm-autodiff='function=nosuch' 2>&1 | FileCheck %s --check-prefix=MISSING
 // RUN: not mm-opt %s -split-input-file -mm-autodiff 2>&1 | FileCheck %s --check-prefix=NONAME
 
@@ -27,6 +28,29 @@ func.func @loss(%ids: tensor<?xi64> {mm.dims = ["N"]}, %x: tensor<?x4xf32> {mm.d
   %emb2 = mm.param "emb" : tensor<6x4xf32>
   %logits = mm.linear %h, %emb2 : (tensor<?x4xf32>, tensor<6x4xf32>) -> tensor<?x6xf32>
   %l = mm.cross_entropy mean %logits, %ids : (tensor<?x6xf32>, tensor<?xi64>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// recompute=layers: the backward of layer 0 reads a recomputed copy (marked
+// mm.recomputed, so CSE keeps it apart); ops outside the layer are not copied.
+// RECOMPUTE-LABEL: func.func @loss_grad(
+// RECOMPUTE: %[[H:.*]] = mm.tanh %arg0 : tensor<4x8xf32>
+// RECOMPUTE: %[[Y:.*]] = mm.linear %[[H]], %{{.*}} : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
+// RECOMPUTE: %[[S:.*]] = mm.silu %[[Y]]
+// RECOMPUTE: mm.reduce sum %[[S]]
+// RECOMPUTE: %[[Y2:.*]] = mm.linear %[[H]], %{{.*}} {mm.recomputed}
+// RECOMPUTE: mm.sigmoid %[[Y2]]
+// RECOMPUTE-NOT: mm.tanh %arg0 {mm.recomputed}
+// CHECK-LABEL: func.func @loss_grad(
+// CHECK-NOT: mm.recomputed
+func.func @loss(%x: tensor<4x8xf32>) -> tensor<f32> {
+  %w = mm.param "w" : tensor<8x8xf32> loc("layers.0.fc")
+  %h = mm.tanh %x : tensor<4x8xf32> loc("embed")
+  %y = mm.linear %h, %w : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32> loc("layers.0.fc")
+  %s = mm.silu %y : tensor<4x8xf32> loc("layers.0")
+  %l = mm.reduce sum %s dims [0, 1] : (tensor<4x8xf32>) -> tensor<f32> loc("head")
   return %l : tensor<f32>
 }
 

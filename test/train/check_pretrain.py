@@ -134,6 +134,29 @@ def main(argv):
         check(ok and all(abs(x - y) <= 1e-4 * abs(x) for x, y in zip(lr_, lk)) and len(lr_) == 3,
               "compiled step = reference step (3 steps, float32)", f"{lr_} vs {lk} {log1[-500:]}")
 
+        # Activation recomputation: the same step in less memory.
+        def arena_kib(log):
+            for line in log.splitlines():
+                if "the compiled step plans" in line:
+                    return int(line.split("plans ")[1].split(" KiB")[0])
+            return None
+
+        plain, again = os.path.join(tmp, "plain"), os.path.join(tmp, "recompute")
+        big = ["--batch-size", "8", "--seq-len", "96"]
+        cmd1 = args(mm_train, model, data, plain, steps=3)
+        cmd2 = args(mm_train, model, data, again, steps=3, extra=["--recompute"])
+        for cmd in (cmd1, cmd2):
+            i = cmd.index("--batch-size")
+            cmd[i:i + 4] = big
+        rc1, log1 = run(cmd1)
+        rc2, log2 = run(cmd2)
+        a1, a2 = arena_kib(log1), arena_kib(log2)
+        check(rc1 == 0 and rc2 == 0 and losses(plain) == losses(again)
+              and model_bytes(plain) == model_bytes(again),
+              "--recompute: the same losses and weights", f"{log1[-300:]} {log2[-300:]}")
+        check(a1 and a2 and a2 < 0.6 * a1, "--recompute: the planned activations shrink",
+              f"{a1} KiB -> {a2} KiB")
+
         # Bad input.
         def refused(name, cmd, needles, code=1):
             rc, log = run(cmd)

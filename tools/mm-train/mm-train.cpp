@@ -49,6 +49,9 @@ int main(int argc, char **argv) {
   pre->add_option("--max-grad-norm", o.optimizer.maxGradNorm, "global-norm clipping (0: off)");
   pre->add_option("--emit-ir", o.emitIR,
                   "write the training graph (@loss, @loss_grad, @loss_train_step) to this file");
+  pre->add_flag("--recompute", o.optimizer.recompute,
+               "recompute each layer's activations in the backward (less memory, one more "
+               "forward)");
   pre->add_option("--log-every", o.logEvery, "a progress line every N steps when not on a terminal");
   CLI11_PARSE(app, argc, argv);
   o.backend = backend == "cuda"        ? mm::train::StepBackend::CUDA
