@@ -12,7 +12,7 @@ LogicalResult SoftmaxOp::buildGradients(OpBuilder &b, ArrayRef<Value> grads,
                                         SmallVectorImpl<Value> &out) {
   GradientBuilder gb(b, getLoc());
   Value y = getResult(), g = grads[0];
-  out.push_back(gb.mul(y, gb.sub(g, gb.sum(gb.mul(g, y), {getDim()}, true))));
+  out.push_back(gb.mul(y, gb.sub(g, gb.sum(gb.mul(g, y), {static_cast<int64_t>(getDim())}, true))));
   return success();
 }
 
@@ -21,7 +21,7 @@ LogicalResult LogSoftmaxOp::buildGradients(OpBuilder &b, ArrayRef<Value> grads,
                                            SmallVectorImpl<Value> &out) {
   GradientBuilder gb(b, getLoc());
   Value g = grads[0];
-  out.push_back(gb.sub(g, gb.mul(gb.exp(getResult()), gb.sum(g, {getDim()}, true))));
+  out.push_back(gb.sub(g, gb.mul(gb.exp(getResult()), gb.sum(g, {static_cast<int64_t>(getDim())}, true))));
   return success();
 }
 
