@@ -60,7 +60,7 @@ def MM_GruOp : MM_InferOp<"gru"> {
   }];
 }
 
-def MM_PoolOp : MM_InferOp<"pool"> {
+def MM_PoolOp : MM_InferOp<"pool", [MM_Differentiable]> {
   let summary = "masked sum / mean / max pooling over one dimension";
   let description = [{
     Pools `input` over `dim`, counting only positions where the optional float
@@ -79,7 +79,7 @@ def MM_PoolOp : MM_InferOp<"pool"> {
   }];
 }
 
-def MM_TargetAttentionOp : MM_InferOp<"target_attention"> {
+def MM_TargetAttentionOp : MM_InferOp<"target_attention", [MM_Differentiable]> {
   let summary = "attention pooling of a behaviour sequence against a target item";
   let description = [{
     With `sequence` `[batch, seq, dim]`, `target` `[batch, dim]` and an
@@ -102,7 +102,7 @@ def MM_TargetAttentionOp : MM_InferOp<"target_attention"> {
   }];
 }
 
-def MM_HadamardInteractionOp : MM_InferOp<"hadamard_interaction"> {
+def MM_HadamardInteractionOp : MM_InferOp<"hadamard_interaction", [MM_Differentiable]> {
   let summary = "element-wise products of chosen groups of field embeddings";
   let description = [{
     `fields` is `[batch, num_fields, dim]`. Each entry of `groups` lists two or

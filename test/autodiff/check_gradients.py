@@ -134,6 +134,18 @@ def build_cases():
         floats={"lp": lp2, "old": lp2 - np.log(ratios), "adv": np.array([[1.0, -1.0, 0.5, -0.5], [-1.2, 0.8, -0.3, 2.0]]),
                 "mask": rng.uniform(0.2, 1.0, (2, 4))})
 
+    masks = np.array([[1, 1, 0, 1, 0], [0, 0, 0, 0, 0], [1, 0, 1, 1, 1]], dtype=np.float64)
+    for kind in ("sum", "mean", "max"):
+        add("recsys", f"pool_{kind}", floats={"m": masks}, zero={"m"})
+    add("recsys", "pool_mean_nomask", dyn={"x": [2], "c": [2]})
+    add("recsys", "pool_max_last", floats={"m": (rng.uniform(0, 1, (3, 5, 4)) > 0.3).astype(np.float64)},
+        zero={"m"})
+    add("recsys", "target_attention",
+        floats={"m": np.array([[1, 1, 0, 1, 1, 0], [0, 0, 0, 0, 0, 0], [1, 0, 1, 1, 1, 1]], dtype=np.float64)},
+        zero={"m"})
+    add("recsys", "target_attention_scaled")
+    add("recsys", "hadamard")
+
     add("model", "tiny_lm", ints={"ids": [[1, 7, 3, 10, 0], [4, 4, 9, 2, 6]],
                                   "labels": [[7, 3, 10, 0, -100], [4, 9, 2, 6, 5]],
                                   "pos": [[0, 1, 2, 3, 4], [0, 1, 2, 3, 4]]},

@@ -1,0 +1,59 @@
+// AMER building blocks: masked pooling, target attention, Hadamard
+// interactions. loss = sum(op(...) * c).
+
+func.func @pool_sum(%x: tensor<3x5x4xf32>, %m: tensor<3x5xf32>, %c: tensor<3x4xf32>) -> tensor<f32> {
+  %y = mm.pool sum %x mask(%m) dim 1 : (tensor<3x5x4xf32>, tensor<3x5xf32>) -> tensor<3x4xf32>
+  %wc = mm.mul %y, %c : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  %l = mm.reduce sum %wc dims [0, 1] : (tensor<3x4xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+func.func @pool_mean(%x: tensor<3x5x4xf32>, %m: tensor<3x5xf32>, %c: tensor<3x4xf32>) -> tensor<f32> {
+  %y = mm.pool mean %x mask(%m) dim 1 : (tensor<3x5x4xf32>, tensor<3x5xf32>) -> tensor<3x4xf32>
+  %wc = mm.mul %y, %c : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  %l = mm.reduce sum %wc dims [0, 1] : (tensor<3x4xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+func.func @pool_max(%x: tensor<3x5x4xf32>, %m: tensor<3x5xf32>, %c: tensor<3x4xf32>) -> tensor<f32> {
+  %y = mm.pool max %x mask(%m) dim 1 : (tensor<3x5x4xf32>, tensor<3x5xf32>) -> tensor<3x4xf32>
+  %wc = mm.mul %y, %c : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  %l = mm.reduce sum %wc dims [0, 1] : (tensor<3x4xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+func.func @pool_mean_nomask(%x: tensor<?x5x4xf32> {mm.dims = ["B", "", ""]}, %c: tensor<?x4xf32> {mm.dims = ["B", ""]}) -> tensor<f32> {
+  %y = mm.pool mean %x dim 1 : (tensor<?x5x4xf32>) -> tensor<?x4xf32>
+  %wc = mm.mul %y, %c : (tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<?x4xf32>
+  %l = mm.reduce sum %wc dims [0, 1] : (tensor<?x4xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+func.func @pool_max_last(%x: tensor<3x5x4xf32>, %m: tensor<3x5x4xf32>, %c: tensor<3x5xf32>) -> tensor<f32> {
+  %y = mm.pool max %x mask(%m) dim 2 : (tensor<3x5x4xf32>, tensor<3x5x4xf32>) -> tensor<3x5xf32>
+  %wc = mm.mul %y, %c : (tensor<3x5xf32>, tensor<3x5xf32>) -> tensor<3x5xf32>
+  %l = mm.reduce sum %wc dims [0, 1] : (tensor<3x5xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+func.func @target_attention(%s: tensor<3x6x4xf32>, %t: tensor<3x4xf32>, %m: tensor<3x6xf32>, %c: tensor<3x4xf32>) -> tensor<f32> {
+  %y = mm.target_attention %s, %t mask(%m) : (tensor<3x6x4xf32>, tensor<3x4xf32>, tensor<3x6xf32>) -> tensor<3x4xf32>
+  %wc = mm.mul %y, %c : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  %l = mm.reduce sum %wc dims [0, 1] : (tensor<3x4xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+func.func @target_attention_scaled(%s: tensor<2x5x4xf32>, %t: tensor<2x4xf32>, %c: tensor<2x4xf32>) -> tensor<f32> {
+  %y = mm.target_attention %s, %t {scale = 0.8 : f64} : (tensor<2x5x4xf32>, tensor<2x4xf32>) -> tensor<2x4xf32>
+  %wc = mm.mul %y, %c : (tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x4xf32>
+  %l = mm.reduce sum %wc dims [0, 1] : (tensor<2x4xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// Field 4 is in no group: its gradient is zero.
+func.func @hadamard(%f: tensor<2x5x3xf32>, %c: tensor<2x3x3xf32>) -> tensor<f32> {
+  %y = mm.hadamard_interaction %f [array<i64: 0, 1>, array<i64: 0, 2, 3>, array<i64: 1, 3>] : (tensor<2x5x3xf32>) -> tensor<2x3x3xf32>
+  %wc = mm.mul %y, %c : (tensor<2x3x3xf32>, tensor<2x3x3xf32>) -> tensor<2x3x3xf32>
+  %l = mm.reduce sum %wc dims [0, 1, 2] : (tensor<2x3x3xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
