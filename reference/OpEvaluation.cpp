@@ -426,6 +426,18 @@ bool evaluateGradient(OpEvaluation &e) {
         e.results.push_back(ref::groupedMatmulWeightGrad(
             e.in(g.getGradOutput()), e.in(g.getInput()), e.in(g.getGroupOffsets())));
       })
+      .Case([&](Conv2dGradOp c) {
+        auto [dx, dw] = ref::conv2dBackward(e.in(c.getInput()), e.in(c.getWeight()),
+                                            e.in(c.getGradOutput()), vec(c.getStrides()),
+                                            vec(c.getPadding()), vec(c.getDilation()));
+        e.results.append({dx, dw});
+      })
+      .Case([&](Conv1dGradOp c) {
+        auto [dx, dw] = ref::conv1dBackward(e.in(c.getInput()), e.in(c.getWeight()),
+                                            e.in(c.getGradOutput()), c.getStride(),
+                                            c.getDilation(), c.getPadding()[0]);
+        e.results.append({dx, dw});
+      })
       .Case([&](CrossEntropyGradOp c) {
         e.results.push_back(ref::crossEntropyBackward(
             e.in(c.getLogits()), e.in(c.getLabels()), e.in(c.getGradLoss()),

@@ -116,3 +116,29 @@ LogicalResult CrossEntropyGradOp::inferReturnTypes(MLIRContext *, std::optional<
   types.push_back(*logits);
   return success();
 }
+
+/// The convolution gradients return the input's and the weight's types; the
+/// forward op's shape function already checked the pair.
+template <typename Adaptor>
+static LogicalResult convGradTypes(const OpDiag &d, Adaptor adaptor, int64_t rank,
+                                   SmallVectorImpl<Type> &types) {
+  auto x = d.ranked(adaptor.getInput().getType(), "input");
+  auto w = d.ranked(adaptor.getWeight().getType(), "weight");
+  auto g = d.ranked(adaptor.getGradOutput().getType(), "grad_output");
+  if (failed(x) || failed(w) || failed(g) || failed(d.expectRank(*x, rank, "input")) ||
+      failed(d.expectRank(*w, rank, "weight")) || failed(d.expectRank(*g, rank, "grad_output")) ||
+      failed(d.expectSameElementType(*x, *w, "input", "weight")))
+    return failure();
+  types.append({*x, *w});
+  return success();
+}
+
+LogicalResult Conv2dGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                             Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  return convGradTypes(OpDiag(loc, getOperationName()), adaptor, 4, types);
+}
+
+LogicalResult Conv1dGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                             Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  return convGradTypes(OpDiag(loc, getOperationName()), adaptor, 3, types);
+}

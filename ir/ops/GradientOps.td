@@ -151,4 +151,51 @@ def MM_CrossEntropyGradOp : MM_InferOp<"cross_entropy_grad"> {
   let assemblyFormat = "$reduction $logits `,` $labels `,` $grad_loss attr-dict `:` functional-type(operands, results)";
 }
 
+def MM_Conv2dGradOp : MM_InferOp<"conv2d_grad"> {
+  let summary = "input and weight gradients of mm.conv2d";
+  let description = [{
+    For `y = conv2d(input, weight)` with the same `strides`, `padding` and
+    `dilation`, and `grad_output` of `y`'s shape: the input gradient (the
+    transposed convolution, each output gradient spread back over the inputs
+    its window read) and the weight gradient (`sum over n, oh, ow` of
+    `grad_output[n, o, oh, ow] * input` under the window). The bias gradient
+    is a plain sum and not part of this op.
+
+    ```mlir
+    %dx, %dw = mm.conv2d_grad %img, %w, %dy {strides = array<i64: 2, 2>}
+        : (tensor<?x3x8x8xf32>, tensor<4x3x2x2xf32>, tensor<?x4x4x4xf32>)
+        -> (tensor<?x3x8x8xf32>, tensor<4x3x2x2xf32>)
+    ```
+  }];
+  let arguments = (ins MM_FloatTensor:$input, MM_FloatTensor:$weight, MM_FloatTensor:$grad_output,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$strides,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0}">:$padding,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilation);
+  let results = (outs MM_FloatTensor:$grad_input, MM_FloatTensor:$grad_weight);
+  let assemblyFormat = "$input `,` $weight `,` $grad_output attr-dict `:` functional-type(operands, results)";
+}
+
+def MM_Conv1dGradOp : MM_InferOp<"conv1d_grad"> {
+  let summary = "input and weight gradients of mm.conv1d";
+  let description = [{
+    For `y = conv1d(input, weight)` (`[batch, seq, c_in]`, `[c_out, c_in, k]`)
+    with the same `stride`, `dilation` and `padding`, and `grad_output`
+    `[batch, out_len, c_out]`: the input gradient (each output position's
+    gradient spread back over the positions its window read; padding gets
+    none) and the weight gradient. The bias gradient is a plain sum.
+
+    ```mlir
+    %dx, %dw = mm.conv1d_grad %x, %w, %dy {dilation = 2 : i64, padding = array<i64: 2, 2>}
+        : (tensor<?x50x64xf32>, tensor<64x64x3xf32>, tensor<?x50x64xf32>)
+        -> (tensor<?x50x64xf32>, tensor<64x64x3xf32>)
+    ```
+  }];
+  let arguments = (ins MM_FloatTensor:$input, MM_FloatTensor:$weight, MM_FloatTensor:$grad_output,
+                       DefaultValuedAttr<I64Attr, "1">:$stride,
+                       DefaultValuedAttr<I64Attr, "1">:$dilation,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0}">:$padding);
+  let results = (outs MM_FloatTensor:$grad_input, MM_FloatTensor:$grad_weight);
+  let assemblyFormat = "$input `,` $weight `,` $grad_output attr-dict `:` functional-type(operands, results)";
+}
+
 #endif // MM_GRADIENT_OPS_TD

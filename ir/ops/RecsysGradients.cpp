@@ -150,3 +150,16 @@ LogicalResult HadamardInteractionOp::buildGradients(OpBuilder &b, ArrayRef<Value
                              fields.getType()));
   return success();
 }
+
+// The input and weight gradients are a kernel of their own (mm.conv1d_grad);
+// the bias's is the sum of g over batch and positions.
+LogicalResult Conv1dOp::buildGradients(OpBuilder &b, ArrayRef<Value> grads,
+                                       SmallVectorImpl<Value> &out) {
+  GradientBuilder gb(b, getLoc());
+  auto backward = Conv1dGradOp::create(b, getLoc(), getInput(), getWeight(), grads[0],
+                                       getStrideAttr(), getDilationAttr(), getPaddingAttr());
+  out.append({backward.getGradInput(), backward.getGradWeight()});
+  if (getBias())
+    out.push_back(gb.sum(grads[0], {0, 1}, false));
+  return success();
+}

@@ -5,7 +5,7 @@
 
 include "ir/MMBase.td"
 
-def MM_Conv1dOp : MM_InferOp<"conv1d"> {
+def MM_Conv1dOp : MM_InferOp<"conv1d", [MM_Differentiable]> {
   let summary = "1-D convolution over a [batch, seq, channels] sequence, with dilation";
   let description = [{
     `input` is `[batch, seq, c_in]` (channels last, as behaviour sequences

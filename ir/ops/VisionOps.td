@@ -5,7 +5,7 @@
 
 include "ir/MMBase.td"
 
-def MM_Conv2dOp : MM_InferOp<"conv2d"> {
+def MM_Conv2dOp : MM_InferOp<"conv2d", [MM_Differentiable]> {
   let summary = "2-D convolution, NCHW input, OIHW weight";
   let description = [{
     Cross-correlation of `input` `[n, c_in, h, w]` with `weight` `[c_out,

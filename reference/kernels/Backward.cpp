@@ -277,4 +277,80 @@ Tensor crossEntropyBackward(const Tensor &logits, const Tensor &labels, const Te
   });
 }
 
+std::pair<Tensor, Tensor> conv2dBackward(const Tensor &x, const Tensor &w, const Tensor &g,
+                                         const std::vector<int64_t> &strides,
+                                         const std::vector<int64_t> &padding,
+                                         const std::vector<int64_t> &dilation) {
+  const char *op = "mm.conv2d_grad";
+  expectRank(x, 4, op, "input");
+  expectRank(w, 4, op, "weight");
+  expectRank(g, 4, op, "grad_output");
+  int64_t N = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3);
+  int64_t O = w.dim(0), KH = w.dim(2), KW = w.dim(3), OH = g.dim(2), OW = g.dim(3);
+  if (w.dim(1) != C || g.dim(0) != N || g.dim(1) != O)
+    throw makeError(op, ": input ", formatShape(x.shape()), ", weight ", formatShape(w.shape()),
+                    " and grad_output ", formatShape(g.shape()), " do not fit");
+  return withFloat(x, op, [&](auto tag) {
+    using F = decltype(tag);
+    Tensor dx = Tensor::zeros(x.dtype(), x.shape()), dw = Tensor::zeros(x.dtype(), w.shape());
+    const F *in = x.data<F>(), *k = w.data<F>(), *gy = g.data<F>();
+    F *dIn = dx.data<F>(), *dK = dw.data<F>();
+    // The forward's loops, each product's two partial derivatives accumulated.
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t o = 0; o < O; ++o)
+        for (int64_t oh = 0; oh < OH; ++oh)
+          for (int64_t ow = 0; ow < OW; ++ow) {
+            F go = gy[((n * O + o) * OH + oh) * OW + ow];
+            for (int64_t c = 0; c < C; ++c)
+              for (int64_t kh = 0; kh < KH; ++kh) {
+                int64_t ih = oh * strides[0] - padding[0] + kh * dilation[0];
+                if (ih < 0 || ih >= H)
+                  continue;
+                for (int64_t kw = 0; kw < KW; ++kw) {
+                  int64_t iw = ow * strides[1] - padding[1] + kw * dilation[1];
+                  if (iw < 0 || iw >= W)
+                    continue;
+                  int64_t xi = ((n * C + c) * H + ih) * W + iw, ki = ((o * C + c) * KH + kh) * KW + kw;
+                  dIn[xi] += go * k[ki];
+                  dK[ki] += go * in[xi];
+                }
+              }
+          }
+    return std::make_pair(dx, dw);
+  });
+}
+
+std::pair<Tensor, Tensor> conv1dBackward(const Tensor &x, const Tensor &w, const Tensor &g,
+                                         int64_t stride, int64_t dilation, int64_t padBefore) {
+  const char *op = "mm.conv1d_grad";
+  expectRank(x, 3, op, "input");
+  expectRank(w, 3, op, "weight");
+  expectRank(g, 3, op, "grad_output");
+  int64_t B = x.dim(0), T = x.dim(1), C = x.dim(2), O = w.dim(0), K = w.dim(2), L = g.dim(1);
+  if (w.dim(1) != C || g.dim(0) != B || g.dim(2) != O)
+    throw makeError(op, ": input ", formatShape(x.shape()), ", weight ", formatShape(w.shape()),
+                    " and grad_output ", formatShape(g.shape()), " do not fit");
+  return withFloat(x, op, [&](auto tag) {
+    using F = decltype(tag);
+    Tensor dx = Tensor::zeros(x.dtype(), x.shape()), dw = Tensor::zeros(x.dtype(), w.shape());
+    const F *in = x.data<F>(), *k = w.data<F>(), *gy = g.data<F>();
+    F *dIn = dx.data<F>(), *dK = dw.data<F>();
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t l = 0; l < L; ++l)
+        for (int64_t o = 0; o < O; ++o) {
+          F go = gy[(b * L + l) * O + o];
+          for (int64_t j = 0; j < K; ++j) {
+            int64_t t = l * stride - padBefore + j * dilation;
+            if (t < 0 || t >= T)
+              continue;
+            for (int64_t c = 0; c < C; ++c) {
+              dIn[(b * T + t) * C + c] += go * k[(o * C + c) * K + j];
+              dK[(o * C + c) * K + j] += go * in[(b * T + t) * C + c];
+            }
+          }
+        }
+    return std::make_pair(dx, dw);
+  });
+}
+
 } // namespace mm::ref

@@ -146,6 +146,13 @@ Tensor groupedMatmulWeightGrad(const Tensor &gradOutput, const Tensor &input,
                                const Tensor &groupOffsets);
 Tensor crossEntropyBackward(const Tensor &logits, const Tensor &labels, const Tensor &gradLoss,
                             int64_t ignoreIndex, LossReduction reduction);
+/// mm.conv2d_grad / mm.conv1d_grad: {input gradient, weight gradient}.
+std::pair<Tensor, Tensor> conv2dBackward(const Tensor &x, const Tensor &w, const Tensor &g,
+                                         const std::vector<int64_t> &strides,
+                                         const std::vector<int64_t> &padding,
+                                         const std::vector<int64_t> &dilation);
+std::pair<Tensor, Tensor> conv1dBackward(const Tensor &x, const Tensor &w, const Tensor &g,
+                                         int64_t stride, int64_t dilation, int64_t padBefore);
 
 } // namespace mm::ref
 

@@ -90,10 +90,10 @@ func.func @loss(%x: tensor<3x5xf32>, %t: tensor<5x4xf32>) -> tensor<f32> {
 
 // -----
 
-func.func @loss(%x: tensor<1x1x4x4xf32>, %w: tensor<1x1x3x3xf32>) -> tensor<f32> {
-  // expected-error @+1 {{'mm.conv2d' op has no gradient rule}}
-  %y = mm.conv2d %x, %w : (tensor<1x1x4x4xf32>, tensor<1x1x3x3xf32>) -> tensor<1x1x2x2xf32>
-  %l = mm.reduce sum %y dims [0, 1, 2, 3] : (tensor<1x1x2x2xf32>) -> tensor<f32>
+func.func @loss(%x: tensor<2x3x4xf32>, %wih: tensor<6x4xf32>, %whh: tensor<6x2xf32>, %bih: tensor<6xf32>, %bhh: tensor<6xf32>) -> tensor<f32> {
+  // expected-error @+1 {{'mm.gru' op has no gradient rule}}
+  %s, %h = mm.gru %x, %wih, %whh, %bih, %bhh : (tensor<2x3x4xf32>, tensor<6x4xf32>, tensor<6x2xf32>, tensor<6xf32>, tensor<6xf32>) -> (tensor<2x3x2xf32>, tensor<2x2xf32>)
+  %l = mm.reduce sum %h dims [0, 1] : (tensor<2x2xf32>) -> tensor<f32>
   return %l : tensor<f32>
 }
 

@@ -145,6 +145,9 @@ def build_cases():
         zero={"m"})
     add("recsys", "target_attention_scaled")
     add("recsys", "hadamard")
+    add("recsys", "conv1d")
+    add("vision", "conv2d")
+    add("vision", "conv2d_patch")
 
     add("model", "tiny_lm", ints={"ids": [[1, 7, 3, 10, 0], [4, 4, 9, 2, 6]],
                                   "labels": [[7, 3, 10, 0, -100], [4, 9, 2, 6, 5]],
@@ -158,7 +161,7 @@ REFUSALS = [
     ("float_to_int", "mm.cast", "integer result"),
     ("cached_attention", "mm.attention", "KV cache"),
     ("reduce_prod", "mm.reduce", "product"),
-    ("no_rule", "mm.conv2d", "no gradient rule"),
+    ("no_rule", "mm.gru", "no gradient rule"),
     ("not_scalar", "result #0 must be a float scalar", ""),
 ]
 
@@ -319,7 +322,7 @@ def check_compiled(case, ev, grad_file, args, params, want):
     except RuntimeError as e:
         msg = str(e)
         if any(r in msg for r in COMPILED_REFUSALS) and "loc(" in msg:
-            op = re.search(r"'([a-z_.]+)' (?:op )?has no", msg)
+            op = re.search(r"'([a-z0-9_.]+)' (?:op )?has no", msg)
             REFUSED.append(f"{case.file}.{case.fn} ({op.group(1) if op else '?'})")
             return []
         return [f"--backend cpu: {msg}"]

@@ -57,3 +57,10 @@ func.func @hadamard(%f: tensor<2x5x3xf32>, %c: tensor<2x3x3xf32>) -> tensor<f32>
   %l = mm.reduce sum %wc dims [0, 1, 2] : (tensor<2x3x3xf32>) -> tensor<f32>
   return %l : tensor<f32>
 }
+
+func.func @conv1d(%x: tensor<2x9x3xf32>, %w: tensor<4x3x3xf32>, %b: tensor<4xf32>, %c: tensor<2x4x4xf32>) -> tensor<f32> {
+  %y = mm.conv1d %x, %w, %b {stride = 2 : i64, dilation = 2 : i64, padding = array<i64: 2, 1>} : (tensor<2x9x3xf32>, tensor<4x3x3xf32>, tensor<4xf32>) -> tensor<2x4x4xf32>
+  %wc = mm.mul %y, %c : (tensor<2x4x4xf32>, tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %l = mm.reduce sum %wc dims [0, 1, 2] : (tensor<2x4x4xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
