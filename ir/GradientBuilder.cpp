@@ -6,8 +6,6 @@ using namespace mlir;
 
 namespace mm {
 
-static RankedTensorType rankedOf(Value v) { return llvm::cast<RankedTensorType>(v.getType()); }
-
 Value GradientBuilder::scalar(Value like, double value) {
   auto type = RankedTensorType::get({}, rankedOf(like).getElementType());
   Attribute element = llvm::isa<FloatType>(type.getElementType())

@@ -15,6 +15,11 @@
 
 namespace mm {
 
+/// The ranked tensor type of `v` (every mm value is one).
+inline mlir::RankedTensorType rankedOf(mlir::Value v) {
+  return llvm::cast<mlir::RankedTensorType>(v.getType());
+}
+
 class GradientBuilder {
 public:
   GradientBuilder(mlir::OpBuilder &b, mlir::Location loc) : b(b), loc(loc) {}

@@ -5,8 +5,6 @@
 using namespace mlir;
 using namespace mm;
 
-static RankedTensorType rankedOf(Value v) { return llvm::cast<RankedTensorType>(v.getType()); }
-
 // y = x W^T + b: dx = g W, dW = g^T x over all rows, db = sum of g's rows.
 LogicalResult LinearOp::buildGradients(OpBuilder &b, ArrayRef<Value> grads,
                                        SmallVectorImpl<Value> &out) {

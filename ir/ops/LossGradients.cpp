@@ -7,8 +7,6 @@ using namespace mm;
 
 using Pred = arith::CmpFPredicate;
 
-static RankedTensorType rankedOf(Value v) { return llvm::cast<RankedTensorType>(v.getType()); }
-
 static SmallVector<int64_t> allDims(Value v) {
   return llvm::to_vector(llvm::seq<int64_t>(0, rankedOf(v).getRank()));
 }

@@ -11,8 +11,6 @@
 using namespace mlir;
 using namespace mm;
 
-static RankedTensorType rankedOf(Value v) { return llvm::cast<RankedTensorType>(v.getType()); }
-
 bool MoeRouterOp::integerResultsAreConstantSelections() { return true; }
 // The offsets and order depend on the expert indices alone, never on the rows.
 bool MoeDispatchOp::integerResultsAreConstantSelections() { return true; }

@@ -12,8 +12,6 @@ using namespace mm;
 
 using Pred = arith::CmpFPredicate;
 
-static RankedTensorType rankedOf(Value v) { return llvm::cast<RankedTensorType>(v.getType()); }
-
 /// 1 where `mask` is non-zero, else 0 (mask's type).
 static Value indicator(GradientBuilder &gb, Value mask) {
   Value zero = gb.zerosLike(mask);

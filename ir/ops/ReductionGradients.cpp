@@ -5,8 +5,6 @@
 using namespace mlir;
 using namespace mm;
 
-static RankedTensorType rankedOf(Value v) { return llvm::cast<RankedTensorType>(v.getType()); }
-
 // dx = y (g - sum(g y)).
 LogicalResult SoftmaxOp::buildGradients(OpBuilder &b, ArrayRef<Value> grads,
                                         SmallVectorImpl<Value> &out) {

@@ -11,7 +11,6 @@
 using namespace mlir;
 using namespace mm;
 
-static RankedTensorType rankedOf(Value v) { return llvm::cast<RankedTensorType>(v.getType()); }
 static constexpr int64_t kDynamic = ShapedType::kDynamic;
 
 // Reshape back. A dynamic operand dim is copied (0) where the forward shape
