@@ -25,6 +25,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <set>
 
 using namespace mlir;
 
@@ -120,8 +121,11 @@ exe::DType dtypeOf(Type t, bool bf16Weight) {
   return bf16Weight ? exe::DTYPE_BF16 : exe::DTYPE_F32;
 }
 
+/// Which weights are stored as bf16.
+using Bf16Weight = std::function<bool(StringRef name)>;
+
 FailureOr<GeneratedProgram> generateKernels(func::FuncOp fn, const SymbolicShapes &shapes,
-                                            bool cuda, bool bf16Weights) {
+                                            bool cuda, const Bf16Weight &bf16Weight) {
   GeneratedProgram out;
   if (cuda) {
     auto program = generateCudaProgram(fn, shapes);
@@ -138,7 +142,8 @@ FailureOr<GeneratedProgram> generateKernels(func::FuncOp fn, const SymbolicShape
   WeightTypes weightTypes;
   fn.walk([&](ParamOp p) {
     weightTypes[p.getName()] =
-        bf16Weights && llvm::isa<FloatType>(p.getType().getElementType()) ? "bf16" : "f32";
+        bf16Weight(p.getName()) && llvm::isa<FloatType>(p.getType().getElementType()) ? "bf16"
+                                                                                      : "f32";
   });
   auto program = generateHostProgram(fn, shapes, weightTypes);
   if (failed(program))
@@ -155,8 +160,8 @@ FailureOr<GeneratedProgram> generateKernels(func::FuncOp fn, const SymbolicShape
 /// arena results, views), kernels and their launches, and the interface.
 class ExecutableBuilder {
 public:
-  ExecutableBuilder(exe::Executable &e, const SymbolicShapes &shapes, bool bf16Weights)
-      : e(e), shapes(shapes), bf16Weights(bf16Weights) {}
+  ExecutableBuilder(exe::Executable &e, const SymbolicShapes &shapes, Bf16Weight bf16Weight)
+      : e(e), shapes(shapes), bf16Weight(std::move(bf16Weight)) {}
 
   void build(func::FuncOp fn, const GeneratedProgram &program,
              const std::function<std::vector<std::string>(const std::string &)> &weightSources);
@@ -170,7 +175,7 @@ private:
 
   exe::Executable &e;
   const SymbolicShapes &shapes;
-  bool bf16Weights;
+  Bf16Weight bf16Weight;
   llvm::DenseMap<Value, uint32_t> bufferOf;
   /// Argument buffers that a kernel updates in place.
   llvm::DenseSet<uint32_t> updatedInPlace;
@@ -184,7 +189,8 @@ uint32_t ExecutableBuilder::newBuffer(Value v, exe::Buffer::Storage storage, uin
   b->set_offset(offset);
   b->set_name(name);
   b->set_dtype(
-      dtypeOf(llvm::cast<RankedTensorType>(v.getType()).getElementType(), weight && bf16Weights));
+      dtypeOf(llvm::cast<RankedTensorType>(v.getType()).getElementType(),
+              weight && bf16Weight(name)));
   for (const SymbolicDim &d : shapes.dims(v)) {
     exe::Dim *pd = b->add_shape();
     pd->set_coefficient(d.coefficient);
@@ -286,7 +292,7 @@ void ExecutableBuilder::build(
       w->set_name(p.getName().str());
       for (int64_t d : p.getType().getShape())
         w->add_shape(d);
-      w->set_dtype(dtypeOf(p.getType().getElementType(), bf16Weights));
+      w->set_dtype(dtypeOf(p.getType().getElementType(), bf16Weight(p.getName())));
       if (weightSources)
         for (const std::string &source : weightSources(p.getName().str()))
           w->add_source_tensors(source);
@@ -391,14 +397,22 @@ compileFunction(ModuleOp module, const std::string &function, const CompileOptio
   auto shapes = SymbolicShapes::infer(fn);
   if (failed(shapes))
     throw fail("shape analysis");
-  auto program = generateKernels(fn, *shapes, cuda, bf16);
+  std::set<std::string> float32(options.float32Weights.begin(), options.float32Weights.end());
+  for (const std::string &name : float32) {
+    bool found = false;
+    fn.walk([&](ParamOp p) { found |= p.getName() == name; });
+    if (!found)
+      throw makeError("float32 weight '", name, "' is not a weight of @", function);
+  }
+  Bf16Weight bf16Weight = [&](StringRef name) { return bf16 && !float32.count(name.str()); };
+  auto program = generateKernels(fn, *shapes, cuda, bf16Weight);
   if (failed(program))
     throw fail(cuda ? "CUDA code generation" : "code generation");
 
   exe::Executable &e = result.executable;
   e.set_format_version(kExecutableFormatVersion);
   e.set_target(cuda ? exe::TARGET_CUDA : exe::TARGET_CPU);
-  ExecutableBuilder(e, *shapes, bf16).build(fn, *program, weightSources);
+  ExecutableBuilder(e, *shapes, bf16Weight).build(fn, *program, weightSources);
   for (size_t i = 0; i < program->kernels.size(); ++i)
     result.kernelSources.push_back(
         {llvm::formatv("k{0:3}_{1}.{2}", i, program->kernels[i].kind, cuda ? "cu" : "cpp").str(),

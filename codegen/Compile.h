@@ -46,6 +46,9 @@ struct CompileOptions {
   /// Weight storage: "auto" (bf16 if the checkpoint is bf16, else f32),
   /// "f32" or "bf16".
   std::string weightDType = "auto";
+  /// Weights kept in float32 when the others are stored as bf16 (the LM head
+  /// with mm-train rl --lm-head-fp32, as MiniMax-M1 computes it).
+  std::vector<std::string> float32Weights;
   bool allLogits = false;
   /// CUDA: the architecture NVRTC compiles for ahead of time ("sm_90"), or
   /// "jit" to leave compilation to the runtime on the GPU it finds.

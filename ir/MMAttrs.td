@@ -34,6 +34,13 @@ def MM_PolicyLossKind : I32EnumAttr<"PolicyLossKind", "policy-gradient objective
   let cppNamespace = "::mm";
 }
 
+def MM_PolicyLossNormalization : I32EnumAttr<"PolicyLossNormalization",
+    "how mm.policy_loss averages per-token losses", [
+    I32EnumAttrCase<"Token", 0, "token">,
+    I32EnumAttrCase<"Sequence", 1, "sequence">]> {
+  let cppNamespace = "::mm";
+}
+
 // What an mm.kernel is: each kind has one reading of its body into a typed
 // description (codegen/KernelDescriptions.h) and one generator per target.
 def MM_KernelKind : I32EnumAttr<"KernelKind", "the code-generation kind of an mm.kernel", [

@@ -30,6 +30,8 @@ public:
 
   OwningOpRef<ModuleOp> build();
   OwningOpRef<ModuleOp> buildTraining();
+  /// The RL objective of sampled tokens and their log-probs (see the header).
+  std::pair<Value, Value> policyObjective(Value logits, Value labels, ArrayRef<BlockArgument> args);
 
 private:
   RankedTensorType tensor(ArrayRef<int64_t> shape, Type t = {}) {
@@ -256,12 +258,34 @@ OwningOpRef<ModuleOp> Builder::buildTraining() {
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
   b.setInsertionPointToEnd(module->getBody());
   auto tokens = tensor({kDyn, kDyn}, b.getI64Type());
+  // Arguments: name, type and shape symbols.
+  struct Argument {
+    const char *name;
+    Type type;
+    SmallVector<StringRef> dims;
+  };
+  SmallVector<Argument> arguments{
+      {"ids", tokens, {"B", "T"}}, {"labels", tokens, {"B", "T"}}, {"positions", tokens, {"B", "T"}}};
+  SmallVector<Type> resultTypes{tensor({})};
+  const auto &policy = opts.policy;
+  if (policy) {
+    auto f32 = [&](ArrayRef<int64_t> shape) { return RankedTensorType::get(shape, b.getF32Type()); };
+    arguments.push_back({"old_logprobs", f32({kDyn, kDyn}), {"B", "T"}});
+    arguments.push_back({"advantages", f32({kDyn}), {"B"}});
+    arguments.push_back({"mask", f32({kDyn, kDyn}), {"B", "T"}});
+    arguments.push_back({"normalizer", f32({}), {}});
+    if (policy->klCoef > 0)
+      arguments.push_back({"ref_logprobs", f32({kDyn, kDyn}), {"B", "T"}});
+    resultTypes.push_back(f32({kDyn, kDyn}));
+  }
+  SmallVector<Type> argumentTypes;
+  for (const Argument &a : arguments)
+    argumentTypes.push_back(a.type);
   auto fn = func::FuncOp::create(b, loc, kLossFunction,
-                                 b.getFunctionType({tokens, tokens, tokens}, {tensor({})}));
-  const char *names[] = {"ids", "labels", "positions"};
-  for (auto [i, name] : llvm::enumerate(names)) {
-    fn.setArgAttr(i, "mm.name", b.getStringAttr(name));
-    fn.setArgAttr(i, "mm.dims", b.getStrArrayAttr({"B", "T"}));
+                                 b.getFunctionType(argumentTypes, resultTypes));
+  for (auto [i, a] : llvm::enumerate(arguments)) {
+    fn.setArgAttr(i, "mm.name", b.getStringAttr(a.name));
+    fn.setArgAttr(i, "mm.dims", b.getStrArrayAttr(a.dims));
   }
   Block *entry = fn.addEntryBlock();
   b.setInsertionPointToEnd(entry);
@@ -275,9 +299,19 @@ OwningOpRef<ModuleOp> Builder::buildTraining() {
   Location head = at("lm_head");
   h = rmsNorm(h, minimax::finalNorm(), c.rmsNormEps, head);
   Value logits = linear(h, minimax::lmHead(), head);
-  Value loss = CrossEntropyOp::create(b, head, LossReductionAttr::get(b.getContext(),
-                                                                      LossReduction::Mean),
-                                      logits, labels, b.getI64IntegerAttr(-100));
+  SmallVector<Value> results;
+  Value loss;
+  if (policy) {
+    results.push_back(Value()); // the loss, below
+    auto [policyLoss, logprobs] = policyObjective(logits, labels, entry->getArguments());
+    loss = policyLoss;
+    results.push_back(logprobs);
+  } else {
+    loss = CrossEntropyOp::create(b, head, LossReductionAttr::get(b.getContext(),
+                                                                  LossReduction::Mean),
+                                  logits, labels, b.getI64IntegerAttr(-100));
+    results.push_back(Value());
+  }
   if (c.outputRouterLogits && c.routerAuxLossCoef > 0) {
     // aux = E sum_e (slots_e / (L N)) (probs_e / (L N)), N the tokens per layer.
     Location aux = at("router_aux_loss");
@@ -295,8 +329,54 @@ OwningOpRef<ModuleOp> Builder::buildTraining() {
         MulOp::create(b, aux, normalised, scalar(c.routerAuxLossCoef * c.numExperts, aux));
     loss = AddOp::create(b, aux, loss, weighted);
   }
-  func::ReturnOp::create(b, head, loss);
+  results.front() = loss;
+  func::ReturnOp::create(b, head, results);
   return module;
+}
+
+std::pair<Value, Value> Builder::policyObjective(Value logits, Value labels,
+                                                 ArrayRef<BlockArgument> args) {
+  const auto &p = *opts.policy;
+  Location loc = at("policy_loss");
+  MLIRContext *ctx = b.getContext();
+  if (p.temperature != 1)
+    logits = MulOp::create(b, loc, logits, scalar(1.0 / p.temperature, loc));
+  // log pi(label) = -cross_entropy; ignored positions give 0.
+  Value nll = CrossEntropyOp::create(b, loc, LossReductionAttr::get(ctx, LossReduction::None),
+                                     logits, labels, b.getI64IntegerAttr(-100));
+  Value logprobs = NegOp::create(b, loc, nll);
+  Value old = args[3], advantages = args[4], mask = args[5], normalizer = args[6];
+  auto policyLoss = PolicyLossOp::create(
+      b, loc, PolicyLossKindAttr::get(ctx, p.cispo ? PolicyLossKind::CISPO : PolicyLossKind::PPOClip),
+      logprobs, old, advantages, mask, normalizer, b.getF64FloatAttr(p.epsLow),
+      b.getF64FloatAttr(p.epsHigh), b.getF64FloatAttr(p.logRatioClamp),
+      p.ratioCap ? b.getF64FloatAttr(*p.ratioCap) : FloatAttr(),
+      p.dualClip ? b.getF64FloatAttr(*p.dualClip) : FloatAttr(),
+      PolicyLossNormalizationAttr::get(ctx, p.perSequence ? PolicyLossNormalization::Sequence
+                                                          : PolicyLossNormalization::Token));
+  Value loss = policyLoss;
+  if (p.klCoef > 0) {
+    // k3 = exp(ref - lp) - (ref - lp) - 1 >= 0, the low-variance KL estimate.
+    Location kl = at("kl_penalty");
+    auto sum = [&](Value v, ArrayRef<int64_t> dims, bool keep) -> Value {
+      return ReduceOp::create(b, kl, ReduceKindAttr::get(ctx, ReduceKind::Sum), v,
+                              b.getDenseI64ArrayAttr(dims), keep ? b.getUnitAttr() : UnitAttr());
+    };
+    Value diff = SubOp::create(b, kl, args[7], logprobs);
+    Value k3 = SubOp::create(b, kl, SubOp::create(b, kl, ExpOp::create(b, kl, diff), diff),
+                             scalar(1.0, kl));
+    Value masked = MulOp::create(b, kl, k3, mask);
+    Value total;
+    if (p.perSequence) {
+      Value rowTokens = MaxOp::create(b, kl, sum(mask, {1}, true), scalar(1.0, kl));
+      total = sum(DivOp::create(b, kl, masked, rowTokens), {0, 1}, false);
+    } else {
+      total = sum(masked, {0, 1}, false);
+    }
+    Value mean = DivOp::create(b, kl, total, MaxOp::create(b, kl, normalizer, scalar(1.0, kl)));
+    loss = AddOp::create(b, kl, loss, MulOp::create(b, kl, mean, scalar(p.klCoef, kl)));
+  }
+  return {loss, logprobs};
 }
 
 OwningOpRef<ModuleOp> buildMiniMaxModule(MLIRContext &context, const MiniMaxConfig &config,

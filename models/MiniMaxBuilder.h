@@ -23,6 +23,8 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 
+#include <optional>
+
 namespace mm {
 
 struct MiniMaxGraphOptions {
@@ -32,6 +34,19 @@ struct MiniMaxGraphOptions {
   enum class ElementType { F32, BF16 } elementType = ElementType::F32;
   /// Build the training loss `@loss` (below) instead of `@forward`.
   bool training = false;
+  /// With `training`: a policy-gradient objective (mm.policy_loss) on sampled
+  /// tokens instead of the next-token cross-entropy (the RL `@loss` below).
+  struct PolicyObjective {
+    bool cispo = true; // else ppo_clip (PPO, GRPO, DAPO)
+    double epsLow = 0.2, epsHigh = 0.2, logRatioClamp = 20;
+    std::optional<double> ratioCap, dualClip;
+    bool perSequence = false;
+    /// The sampling temperature: log-probs are of softmax(logits / temperature).
+    double temperature = 1;
+    /// Weight of the k3 KL estimate to a reference policy (0: none).
+    double klCoef = 0;
+  };
+  std::optional<PolicyObjective> policy;
 };
 
 /// Builds and verifies the module; throws mm::Error if verification fails
@@ -55,6 +70,20 @@ constexpr const char *kForwardFunction = "forward";
 /// together (f_e the share of routed slots per token, P_e the mean router
 /// probability), transformers' load_balancing_loss_func.
 constexpr const char *kLossFunction = "loss";
+
+/// With `training` and `policy`, the RL objective of sampled responses:
+///
+///   @loss(%ids, %labels, %positions: [B, T] i64, %old_logprobs: [B, T] f32,
+///         %advantages: [B] f32, %mask: [B, T] f32, %normalizer: f32
+///         [, %ref_logprobs: [B, T] f32 with klCoef])
+///     -> (tensor<f32>, %logprobs: [B, T] f32)
+///
+/// `labels[b, t]` is the sampled token that follows position t (-100 off the
+/// response), `logprobs` its log-probability under the current weights
+/// (log_softmax(logits / temperature), 0 where ignored), and the loss is
+/// mm.policy_loss of those against the sampling policy's `old_logprobs`,
+/// plus klCoef times the masked mean of exp(ref - lp) - (ref - lp) - 1.
+/// The router's load-balancing loss is added as for `@loss` above.
 
 } // namespace mm
 

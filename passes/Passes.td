@@ -100,7 +100,8 @@ def TrainingStep : Pass<"mm-training-step", "mlir::ModuleOp"> {
     float `mm.param` becomes an argument (named by `mm.name`), followed by its
     AdamW first and second moments (`adam_m.NAME`, `adam_v.NAME`), then the
     learning rate `lr` and the 1-based step number `step` (0-d f32). It
-    returns the loss, the global gradient norm before clipping, then the new
+    returns the loss, the global gradient norm before clipping, `@F`'s other
+    results (metrics of the forward pass, as JAX's `has_aux`), then the new
     weights, first and second moments in the same order, each tagged
     `mm.update_of` with the argument it replaces.
 

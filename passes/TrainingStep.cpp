@@ -182,6 +182,15 @@ void TrainingStepPass::runOnOperation() {
   SmallVector<Value> results{ret.getOperand(0), norm};
   SmallVector<Attribute> outAttrs{resultAttrs ? resultAttrs[0] : b.getDictionaryAttr({}),
                                   b.getDictionaryAttr({})};
+  // F's other results (metrics such as per-token log-probs, computed before
+  // the update) pass through after the norm.
+  for (unsigned i = 1; i < ret.getNumOperands(); ++i) {
+    auto dict = resultAttrs ? llvm::dyn_cast<DictionaryAttr>(resultAttrs[i]) : DictionaryAttr();
+    if (dict && dict.get("mm.gradient_of"))
+      continue;
+    results.push_back(ret.getOperand(i));
+    outAttrs.push_back(dict ? Attribute(dict) : b.getDictionaryAttr({}));
+  }
   auto updateOf = [&](StringRef name) {
     return b.getDictionaryAttr(b.getNamedAttr("mm.update_of", b.getStringAttr(name)));
   };

@@ -247,12 +247,24 @@ bool evaluateLoss(OpEvaluation &e) {
                                               toRef(c.getReduction())));
       })
       .Case([&](PolicyLossOp p) {
-        e.results.push_back(ref::policyLoss(
-            p.getKind() == PolicyLossKind::CISPO ? ref::PolicyLossKind::CISPO
-                                                 : ref::PolicyLossKind::PPOClip,
-            e.in(p.getLogprobs()), e.in(p.getOldLogprobs()), e.in(p.getAdvantages()),
-            e.in(p.getMask()), p.getEpsLow().convertToDouble(), p.getEpsHigh().convertToDouble(),
-            p.getLogRatioClamp().convertToDouble()));
+        ref::PolicyLossParams params;
+        params.kind = p.getKind() == PolicyLossKind::CISPO ? ref::PolicyLossKind::CISPO
+                                                          : ref::PolicyLossKind::PPOClip;
+        params.epsLow = p.getEpsLow().convertToDouble();
+        params.epsHigh = p.getEpsHigh().convertToDouble();
+        params.logRatioClamp = p.getLogRatioClamp().convertToDouble();
+        if (p.getRatioCapAttr())
+          params.ratioCap = p.getRatioCapAttr().getValueAsDouble();
+        if (p.getDualClipAttr())
+          params.dualClip = p.getDualClipAttr().getValueAsDouble();
+        params.perSequence = p.getNormalization() == PolicyLossNormalization::Sequence;
+        Tensor normalizer;
+        if (p.getNormalizer())
+          normalizer = e.in(p.getNormalizer());
+        e.results.push_back(ref::policyLoss(params, e.in(p.getLogprobs()),
+                                            e.in(p.getOldLogprobs()), e.in(p.getAdvantages()),
+                                            e.in(p.getMask()),
+                                            p.getNormalizer() ? &normalizer : nullptr));
       })
       .Case([&](SigmoidBceOp s) {
         e.results.push_back(

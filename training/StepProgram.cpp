@@ -9,6 +9,7 @@
 #include "runtime/compiled/HostBackend.h"
 #include "runtime/executable/ExecutableFile.h"
 #include "training/AtomicFile.h"
+#include "training/ExecutableCache.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -28,12 +29,14 @@ struct StepProgram::Impl {
   std::unique_ptr<HostBackend> host;
   std::unique_ptr<ReferenceExecutor> reference;
   int64_t batch, seqLen;
+  unsigned inputs = 0, aux = 0; // @loss's arguments and its results after the loss
 };
 
 StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &optimizer,
                          StepBackend backend, int64_t batch, int64_t seqLen,
                          const std::string &cacheDir, std::ostream &log,
-                         const std::string &emitIR)
+                         const std::string &emitIR,
+                         const std::optional<MiniMaxGraphOptions::PolicyObjective> &policy)
     : impl(std::make_unique<Impl>()) {
   if (backend == StepBackend::CUDA)
     throw makeError("--backend cuda: the CUDA training-step kernels (attention, lightning and "
@@ -48,6 +51,7 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
   MiniMaxGraphOptions graph;
   graph.training = true;
   graph.allLogits = true;
+  graph.policy = policy;
   impl->module = buildMiniMaxModule(impl->context, config, graph);
 
   std::string diagnostics;
@@ -79,9 +83,14 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
     writeFileAtomically(emitIR, text);
   }
   auto step = impl->module->lookupSymbol<mlir::func::FuncOp>("loss_train_step");
-  unsigned weights = (step.getNumArguments() - 5) / 3; // ids, labels, positions ... lr, step
+  // Arguments: @loss's inputs, weights, first and second moments, lr, step.
+  auto loss = impl->module->lookupSymbol<mlir::func::FuncOp>(kLossFunction);
+  impl->inputs = loss.getNumArguments();
+  impl->aux = loss.getNumResults() - 1;
+  unsigned weights = (step.getNumArguments() - impl->inputs - 2) / 3;
   for (unsigned i = 0; i < weights; ++i)
-    impl->weightOrder.push_back(step.getArgAttrOfType<mlir::StringAttr>(3 + i, "mm.name").str());
+    impl->weightOrder.push_back(
+        step.getArgAttrOfType<mlir::StringAttr>(impl->inputs + i, "mm.name").str());
 
   WeightBinder none = [](const std::string &name, const Shape &, DType) -> Tensor {
     throw makeError("the training step reads weight '", name, "' as an argument, not a binding");
@@ -98,33 +107,22 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
   llvm::raw_string_ostream irStream(ir);
   step.print(irStream);
   std::string key = ir + "|B=" + std::to_string(batch) + "|T=" + std::to_string(seqLen);
-  char hash[32];
-  std::snprintf(hash, sizeof hash, "%08x%08zx", tensorChecksum(key.data(), key.size()),
-                key.size());
-  std::string cached = cacheDir.empty() ? "" : cacheDir + "/train_step-" + hash + ".mmexe";
-  exe::Executable executable;
-  if (!cached.empty() && std::filesystem::exists(cached)) {
-    executable = readExecutable(cached);
-  } else {
+  exe::Executable executable = cachedExecutable(cacheDir, "train_step", key, [&] {
     log << "mm-train: compiling the training step (forward, backward and AdamW) for the host\n";
     try {
-      executable = compileFunction(*impl->module, "loss_train_step", options).executable;
+      return compileFunction(*impl->module, "loss_train_step", options).executable;
     } catch (const std::exception &e) {
       throw makeError("compiling the training step failed: ", e.what(), "\n", diagnostics);
     }
-    if (!cached.empty()) {
-      std::filesystem::create_directories(cacheDir);
-      std::string tmp = cached + ".tmp";
-      writeExecutable(executable, tmp);
-      renameDurably(tmp, cached);
-    }
-  }
+  });
   impl->host = std::make_unique<HostBackend>(std::move(executable), none);
 }
 
 StepProgram::~StepProgram() = default;
 
 uint64_t StepProgram::arenaBytes() const { return impl->host ? impl->host->arenaBytes() : 0; }
+
+const std::vector<std::string> &StepProgram::weightNames() const { return impl->weightOrder; }
 
 StepProgram::Result StepProgram::run(const Tensor &ids, const Tensor &labels, TrainingState &state,
                                      double lr, int64_t step) {
@@ -133,7 +131,13 @@ StepProgram::Result StepProgram::run(const Tensor &ids, const Tensor &labels, Tr
   for (int64_t b = 0; b < ids.dim(0); ++b)
     for (int64_t t = 0; t < ids.dim(1); ++t)
       p[b * ids.dim(1) + t] = t;
-  std::vector<Tensor> args{ids, labels, positions};
+  return run({ids, labels, positions}, state, lr, step);
+}
+
+StepProgram::Result StepProgram::run(std::vector<Tensor> args, TrainingState &state, double lr,
+                                     int64_t step) {
+  if (args.size() != impl->inputs)
+    throw makeError("the training step takes ", impl->inputs, " inputs, got ", args.size());
   for (TensorMap *group : {&state.weights, &state.firstMoments, &state.secondMoments})
     for (const std::string &name : impl->weightOrder)
       args.push_back(group->at(name));
@@ -144,10 +148,12 @@ StepProgram::Result StepProgram::run(const Tensor &ids, const Tensor &labels, Tr
   auto scalar = [](const Tensor &t) {
     return t.dtype() == DType::F64 ? t.data<double>()[0] : double(t.to(DType::F32).data<float>()[0]);
   };
-  Result r{scalar(out[0]), scalar(out[1])};
+  Result r{scalar(out[0]), scalar(out[1]), {}};
+  for (unsigned i = 0; i < impl->aux; ++i)
+    r.aux.push_back(out[2 + i].to(DType::F32));
   if (!std::isfinite(r.loss) || !std::isfinite(r.gradNorm))
     return r;
-  size_t i = 2;
+  size_t i = 2 + impl->aux;
   for (TensorMap *group : {&state.weights, &state.firstMoments, &state.secondMoments})
     for (const std::string &name : impl->weightOrder)
       (*group)[name] = out[i++].to(DType::F32);

@@ -11,9 +11,11 @@
 #define MM_TRAINING_STEPPROGRAM_H
 
 #include "frontends/ModelConfig.h"
+#include "models/MiniMaxBuilder.h"
 #include "training/TrainCheckpoint.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,18 +34,30 @@ class StepProgram {
 public:
   /// Compiles for batches of exactly [batch, seqLen]; `cacheDir` (may be
   /// empty) keeps the compiled executable between runs. Throws mm::Error.
+  /// `policy` set: the RL objective (MiniMaxBuilder.h) instead of the
+  /// next-token loss.
   StepProgram(const MiniMaxConfig &config, const OptimizerOptions &optimizer,
               StepBackend backend, int64_t batch, int64_t seqLen, const std::string &cacheDir,
-              std::ostream &log, const std::string &emitIR = "");
+              std::ostream &log, const std::string &emitIR = "",
+              const std::optional<MiniMaxGraphOptions::PolicyObjective> &policy = std::nullopt);
   ~StepProgram();
 
   struct Result {
     double loss, gradNorm;
+    /// @loss's other results (the RL objective's per-token log-probs), from
+    /// the forward pass before the update.
+    std::vector<Tensor> aux;
   };
-  /// One step: updates `state`'s weights and moments in place (only when
-  /// the loss and gradient norm are finite; otherwise `state` is untouched).
+  /// One step of the next-token loss (positions 0..T-1).
   Result run(const Tensor &ids, const Tensor &labels, TrainingState &state, double lr,
              int64_t step);
+  /// One step on @loss's own arguments, in order. Updates `state`'s weights
+  /// and moments in place (only when the loss and gradient norm are finite;
+  /// otherwise `state` is untouched).
+  Result run(std::vector<Tensor> inputs, TrainingState &state, double lr, int64_t step);
+
+  /// The trained weights' names, in the step's argument order.
+  const std::vector<std::string> &weightNames() const;
 
   /// Bytes of working memory the compiled step plans (0 on the reference).
   uint64_t arenaBytes() const;

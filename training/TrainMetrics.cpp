@@ -2,6 +2,7 @@
 #include "training/TrainMetrics.h"
 #include "runtime/Error.h"
 #include "training/AtomicFile.h"
+#include "training/CurveSvg.h"
 
 #include <algorithm>
 #include <cmath>
@@ -44,48 +45,10 @@ void TrainMetrics::flush() const {
   }
   writeFileAtomically(dir_ + "/metrics.csv", csv);
 
-  // The loss curve: an SVG polyline over step, with the axis ranges labelled.
-  const double width = 640, height = 360, left = 60, right = 20, top = 20, bottom = 40;
-  double maxStep = 1, lo = INFINITY, hi = -INFINITY;
-  for (const MetricRow &r : rows_) {
-    maxStep = std::max(maxStep, double(r.step));
-    lo = std::min(lo, r.loss);
-    hi = std::max(hi, r.loss);
-  }
-  if (!(hi > lo)) {
-    lo = std::isfinite(lo) ? lo - 1 : 0;
-    hi = lo + 2;
-  }
-  std::string points;
-  for (const MetricRow &r : rows_) {
-    double x = left + (width - left - right) * double(r.step) / maxStep;
-    double y = top + (height - top - bottom) * (hi - r.loss) / (hi - lo);
-    std::snprintf(line, sizeof line, "%.1f,%.1f ", x, y);
-    points += line;
-  }
-  std::string svg;
-  std::snprintf(line, sizeof line,
-                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-                "font-family=\"sans-serif\" font-size=\"12\">\n",
-                width, height);
-  svg += line;
-  svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  std::snprintf(line, sizeof line,
-                "<path d=\"M%.0f %.0f V%.0f H%.0f\" stroke=\"black\" fill=\"none\"/>\n", left, top,
-                height - bottom, width - right);
-  svg += line;
-  svg += "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\" points=\"" + points +
-         "\"/>\n";
-  std::snprintf(line, sizeof line,
-                "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%.3f</text>\n"
-                "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%.3f</text>\n"
-                "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">step (0 to %.0f)</text>\n"
-                "<text x=\"12\" y=\"%.0f\" transform=\"rotate(-90 12 %.0f)\" "
-                "text-anchor=\"middle\">training loss</text>\n",
-                left - 4, top + 4, hi, left - 4, height - bottom, lo, (left + width - right) / 2,
-                height - 10, maxStep, height / 2, height / 2);
-  svg += line;
-  svg += "</svg>\n";
+  CurveSeries loss{"loss", {}};
+  for (const MetricRow &r : rows_)
+    loss.points.push_back({double(r.step), r.loss});
+  std::string svg = curvesSvg({loss}, "training loss");
   writeFileAtomically(dir_ + "/loss_curve.svg", svg);
 }
 

@@ -635,14 +635,18 @@ LogicalResult KernelEmitter::emitLoss() {
   if (auto pl = dyn_cast<PolicyLossOp>(op)) {
     Value lp = topLevel(pl.getLogprobs());
     bool perToken = llvm::cast<RankedTensorType>(pl.getAdvantages().getType()).getRank() == 2;
-    body += llvm::formatv("  mmh::policy_loss({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8:e17}, "
-                          "{9:e17}, {10:e17}, out0);\n  return 0;\n",
-                          pl.getKind() == PolicyLossKind::CISPO ? "true" : "false",
-                          pointer(pl.getLogprobs()), pointer(pl.getOldLogprobs()),
-                          pointer(pl.getAdvantages()), perToken ? "true" : "false",
-                          pointer(pl.getMask()), dims(lp, 0, 1), dims(lp, 1, 2),
-                          pl.getEpsLow().convertToDouble(), pl.getEpsHigh().convertToDouble(),
-                          pl.getLogRatioClamp().convertToDouble())
+    auto optional = [](FloatAttr a) { return a ? a.getValueAsDouble() : 0.0; };
+    body += llvm::formatv(
+                "  mmh::policy_loss({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9:e17}, "
+                "{10:e17}, {11:e17}, {12:e17}, {13:e17}, {14}, out0);\n  return 0;\n",
+                pl.getKind() == PolicyLossKind::CISPO ? "true" : "false",
+                pointer(pl.getLogprobs()), pointer(pl.getOldLogprobs()),
+                pointer(pl.getAdvantages()), perToken ? "true" : "false", pointer(pl.getMask()),
+                pl.getNormalizer() ? pointer(pl.getNormalizer()) : std::string("nullptr"),
+                dims(lp, 0, 1), dims(lp, 1, 2), pl.getEpsLow().convertToDouble(),
+                pl.getEpsHigh().convertToDouble(), pl.getLogRatioClamp().convertToDouble(),
+                optional(pl.getRatioCapAttr()), optional(pl.getDualClipAttr()),
+                pl.getNormalization() == PolicyLossNormalization::Sequence ? "true" : "false")
                 .str();
     return success();
   }

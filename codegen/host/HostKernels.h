@@ -885,25 +885,42 @@ inline void sigmoid_bce(const float *x, const float *y, int64_t n, loss_reductio
     out[0] = float(total / double(n));
 }
 
-/// mm.policy_loss over [B, T] tokens: CISPO (cispo true) or PPO-clip, with
-/// advantages per sequence (adv_per_token false) or per token; normalised
-/// by the number of response tokens (sum of the mask), 0 when there are none.
+/// mm.policy_loss over [B, T] tokens: CISPO (cispo true; weight min(r, cap)
+/// when cap > 0, else the clamped ratio) or PPO-clip (dual clip when
+/// dual > 0), with advantages per sequence (adv_per_token false) or per
+/// token. Normalised per token (sum over tokens / N) or per sequence (each
+/// row's mean, summed / S); N or S is *normalizer when given, else the
+/// token count or B. A zero count gives 0.
 inline void policy_loss(bool cispo, const float *lp, const float *old, const float *adv,
-                        bool adv_per_token, const float *mask, int64_t B, int64_t T, double eps_low,
-                        double eps_high, double clamp_log_ratio, float *out) {
+                        bool adv_per_token, const float *mask, const float *normalizer,
+                        int64_t B, int64_t T, double eps_low, double eps_high,
+                        double clamp_log_ratio, double cap, double dual, bool per_sequence,
+                        float *out) {
   double total = 0, tokens = 0;
-  for (int64_t b = 0; b < B; ++b)
+  for (int64_t b = 0; b < B; ++b) {
+    double row_total = 0, row_tokens = 0;
     for (int64_t t = 0; t < T; ++t) {
       int64_t i = b * T + t;
       double a = adv_per_token ? adv[i] : adv[b];
       double log_ratio =
           std::clamp(double(lp[i]) - double(old[i]), -clamp_log_ratio, clamp_log_ratio);
       double r = std::exp(log_ratio), c = std::clamp(r, 1 - eps_low, 1 + eps_high);
-      double term = cispo ? c * a * double(lp[i]) : std::min(r * a, c * a);
-      total += double(mask[i]) * term;
-      tokens += mask[i];
+      double loss;
+      if (cispo) {
+        loss = -(cap > 0 ? std::min(r, cap) : c) * a * double(lp[i]);
+      } else {
+        loss = -std::min(r * a, c * a);
+        if (dual > 0 && a < 0)
+          loss = std::min(loss, -dual * a);
+      }
+      row_total += double(mask[i]) * loss;
+      row_tokens += mask[i];
     }
-  out[0] = tokens > 0 ? float(-total / tokens) : 0.0f;
+    total += per_sequence ? (row_tokens > 0 ? row_total / row_tokens : 0.0) : row_total;
+    tokens += row_tokens;
+  }
+  double count = normalizer ? double(normalizer[0]) : per_sequence ? double(B) : tokens;
+  out[0] = count > 0 ? float(total / count) : 0.0f;
 }
 
 //===--- top-k, convolutions, pooling -------------------------------------===//

@@ -42,54 +42,66 @@ LogicalResult SigmoidBceOp::buildGradients(OpBuilder &b, ArrayRef<Value> grads,
   return success();
 }
 
-// L = -sum(m o) / M, M = sum(m), with the per-token objective
-//   cispo:    o = sg(c) A lp        (c constant: do/dlp = c A, do/dold = 0)
-//   ppo_clip: o = min(r A, c A)     (do/dlp = r A on the unclipped branch
-//             when the log-ratio clamp is inactive, do/dold = -do/dlp)
-// and dL/dA = -m do/dA / M, dL/dm = -(o + L) / M.
+// The loss is -sum(m o) / D with the per-token objective o (= -l) and a
+// denominator D per token: the normaliser (token) or the row's own count
+// times the number of rows (sequence). Only lp gets a gradient:
+//   cispo:    o = sg(w) A lp     -> do/dlp = w A
+//   ppo_clip: o = min(r A, c A)  -> do/dlp = r A on the unclipped branch when
+//             the log-ratio clamp is inactive, else 0; with the dual clip a
+//             token with A < 0 and o < k A is constant (o = k A) -> 0.
 LogicalResult PolicyLossOp::buildGradients(OpBuilder &b, ArrayRef<Value> grads,
                                            SmallVectorImpl<Value> &out) {
   GradientBuilder gb(b, getLoc());
+  Location loc = getLoc();
   Value lp = getLogprobs(), old = getOldLogprobs(), mask = getMask();
   Type element = rankedOf(lp).getElementType();
   Value g = gb.cast(grads[0], element);
   Value adv = getAdvantages();
-  bool perSequence = rankedOf(adv).getRank() == 1;
-  Value advTokens = perSequence ? gb.reshape(adv, {-1, 1}) : adv;
+  Value advTokens = rankedOf(adv).getRank() == 1 ? gb.reshape(adv, {-1, 1}) : adv;
+  Value zero = gb.zerosLike(lp), one = gb.add(zero, gb.scalar(lp, 1.0));
   double bound = getLogRatioClamp().convertToDouble();
   Value delta = gb.sub(lp, old);
-  Value clamped = MinOp::create(b, getLoc(), MaxOp::create(b, getLoc(), delta, gb.scalar(lp, -bound)),
+  Value clamped = MinOp::create(b, loc, MaxOp::create(b, loc, delta, gb.scalar(lp, -bound)),
                                 gb.scalar(lp, bound));
   Value r = gb.exp(clamped);
   Value c = MinOp::create(
-      b, getLoc(),
-      MaxOp::create(b, getLoc(), r, gb.scalar(lp, 1.0 - getEpsLow().convertToDouble())),
+      b, loc, MaxOp::create(b, loc, r, gb.scalar(lp, 1.0 - getEpsLow().convertToDouble())),
       gb.scalar(lp, 1.0 + getEpsHigh().convertToDouble()));
-  Value scale = gb.div(gb.neg(g), gb.sum(mask, allDims(mask), false)); // -g / M
-  Value zero = gb.zerosLike(lp);
-  Value objective, dObjectiveDlp, dObjectiveDadv;
+  Value dObjective;
   if (getKind() == PolicyLossKind::CISPO) {
-    objective = gb.mul(gb.mul(c, advTokens), lp);
-    dObjectiveDlp = gb.broadcastLike(gb.mul(c, advTokens), lp);
-    dObjectiveDadv = gb.mul(c, lp);
+    Value w = getRatioCap()
+                  ? MinOp::create(b, loc, r, gb.scalar(lp, getRatioCapAttr().getValueAsDouble()))
+                  : c;
+    dObjective = gb.broadcastLike(gb.mul(w, advTokens), lp);
   } else {
     Value unclippedTerm = gb.mul(r, advTokens), clippedTerm = gb.mul(c, advTokens);
-    Value unclipped = gb.selectWhere(Pred::OLE, unclippedTerm, clippedTerm,
-                                     gb.add(zero, gb.scalar(lp, 1.0)), zero);
-    Value inside = gb.selectWhere(Pred::OEQ, clamped, delta, gb.add(zero, gb.scalar(lp, 1.0)),
-                                  zero);
-    objective = MinOp::create(b, getLoc(), unclippedTerm, clippedTerm);
-    dObjectiveDlp = gb.mul(gb.mul(unclipped, inside), unclippedTerm);
-    dObjectiveDadv = gb.add(gb.mul(unclipped, r), gb.mul(gb.sub(gb.scalar(lp, 1.0), unclipped), c));
+    Value unclipped = gb.selectWhere(Pred::OLE, unclippedTerm, clippedTerm, one, zero);
+    Value inside = gb.selectWhere(Pred::OEQ, clamped, delta, one, zero);
+    dObjective = gb.mul(gb.mul(unclipped, inside), unclippedTerm);
+    if (getDualClip()) {
+      Value objective = MinOp::create(b, loc, unclippedTerm, clippedTerm);
+      double k = getDualClipAttr().getValueAsDouble();
+      Value floor = gb.broadcastLike(gb.mul(advTokens, gb.scalar(lp, k)), lp);
+      Value negative = gb.selectWhere(Pred::OLT, gb.broadcastLike(advTokens, lp), zero, one, zero);
+      Value capped = gb.mul(negative, gb.selectWhere(Pred::OGT, floor, objective, one, zero));
+      dObjective = gb.mul(gb.sub(one, capped), dObjective);
+    }
   }
-  Value dlp = gb.mul(gb.mul(mask, dObjectiveDlp), scale);
-  out.push_back(dlp);
-  out.push_back(getKind() == PolicyLossKind::CISPO ? gb.zerosLike(old) : gb.neg(dlp));
-  out.push_back(gb.sumToShape(gb.mul(gb.mul(mask, dObjectiveDadv), scale),
-                              perSequence ? gb.reshape(adv, {-1, 1}) : adv));
-  if (perSequence)
-    out.back() = gb.matchType(gb.reshape(out.back(), {-1}), adv.getType());
-  // dL/dm = -(o + L) / M: scale carries -g / M, and L is this op's result.
-  out.push_back(gb.mul(gb.add(objective, gb.cast(getLoss(), element)), scale));
+  // A zero denominator (no tokens, or a zero normaliser) makes the loss 0:
+  // those tokens get no gradient.
+  Value denominator;
+  if (getNormalization() == PolicyLossNormalization::Token) {
+    denominator = getNormalizer() ? gb.cast(getNormalizer(), element)
+                                  : gb.sum(mask, allDims(mask), false);
+  } else {
+    Value rows = getNormalizer() ? gb.cast(getNormalizer(), element) : gb.countOf(lp, {0});
+    denominator = gb.mul(gb.sum(mask, {1}, true), rows);
+  }
+  Value none = gb.zerosLike(denominator), ones = gb.add(none, gb.scalar(denominator, 1.0));
+  Value positive = gb.selectWhere(Pred::OGT, denominator, none, ones, none);
+  Value safe = gb.selectWhere(Pred::OGT, denominator, none, denominator, ones);
+  Value scale = gb.mul(gb.div(gb.neg(g), safe), positive);
+  out.push_back(gb.mul(gb.mul(mask, dObjective), scale));
+  out.append(getNormalizer() ? 4 : 3, Value());
   return success();
 }

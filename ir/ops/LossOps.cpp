@@ -66,6 +66,26 @@ LogicalResult PolicyLossOp::inferReturnTypes(MLIRContext *ctx, std::optional<Loc
     return d.error("eps_low and eps_high must be non-negative, got ", lo, " and ", hi);
   if (!(clampAt > 0))
     return d.error("log_ratio_clamp must be positive, got ", clampAt);
+  bool cispo = adaptor.getKind() == PolicyLossKind::CISPO;
+  if (auto cap = adaptor.getRatioCapAttr()) {
+    if (!cispo)
+      return d.error("ratio_cap applies to cispo; ppo_clip clips with eps_low and eps_high");
+    if (!(cap.getValueAsDouble() > 0))
+      return d.error("ratio_cap must be positive, got ", cap.getValueAsDouble());
+  }
+  if (auto dual = adaptor.getDualClipAttr()) {
+    if (cispo)
+      return d.error("dual_clip applies to ppo_clip, not cispo");
+    if (!(dual.getValueAsDouble() > 1))
+      return d.error("dual_clip must be greater than 1, got ", dual.getValueAsDouble());
+  }
+  if (Value n = adaptor.getNormalizer()) {
+    auto count = d.ranked(n.getType(), "normalizer");
+    if (failed(count))
+      return failure();
+    if (count->getRank() != 0)
+      return d.error("normalizer must be a 0-d tensor (a token or sequence count), got ", *count);
+  }
   types.push_back(RankedTensorType::get({}, lossElementType(ctx, lp->getElementType())));
   return success();
 }

@@ -51,9 +51,9 @@ Tensor crossEntropy(const Tensor &logits, const Tensor &labels, int64_t ignoreIn
   });
 }
 
-Tensor policyLoss(PolicyLossKind kind, const Tensor &logprobs, const Tensor &oldLogprobs,
-                  const Tensor &advantages, const Tensor &mask, double epsLow, double epsHigh,
-                  double logRatioClamp) {
+Tensor policyLoss(const PolicyLossParams &params, const Tensor &logprobs,
+                  const Tensor &oldLogprobs, const Tensor &advantages, const Tensor &mask,
+                  const Tensor *normalizer) {
   const char *op = "mm.policy_loss";
   expectRank(logprobs, 2, op, "logprobs");
   if (oldLogprobs.shape() != logprobs.shape() || mask.shape() != logprobs.shape())
@@ -63,25 +63,42 @@ Tensor policyLoss(PolicyLossKind kind, const Tensor &logprobs, const Tensor &old
   if (perSequence ? advantages.dim(0) != B : advantages.shape() != logprobs.shape())
     throw makeError(op, ": advantages ", formatShape(advantages.shape()),
                     " must be [batch] or [batch, seq]");
+  if (normalizer && normalizer->numel() != 1)
+    throw makeError(op, ": the normalizer must be one number, got ",
+                    formatShape(normalizer->shape()));
   return withFloat(logprobs, op, [&](auto tag) {
     using F = decltype(tag);
     const F *lp = logprobs.data<F>(), *old = oldLogprobs.data<F>(), *adv = advantages.data<F>(),
             *m = mask.data<F>();
     F total = 0, tokens = 0;
-    for (int64_t b = 0; b < B; ++b)
+    for (int64_t b = 0; b < B; ++b) {
+      F rowTotal = 0, rowTokens = 0;
       for (int64_t t = 0; t < T; ++t) {
         int64_t i = b * T + t;
         F a = perSequence ? adv[b] : adv[i];
-        F logRatio = std::clamp(lp[i] - old[i], F(-logRatioClamp), F(logRatioClamp));
+        F logRatio = std::clamp(lp[i] - old[i], F(-params.logRatioClamp), F(params.logRatioClamp));
         F r = std::exp(logRatio);
-        F c = std::clamp(r, F(1 - epsLow), F(1 + epsHigh));
-        // CISPO: the clipped ratio is a constant weight on log pi (value shown;
-        // the gradient is c * A * grad log pi). PPO-clip: pessimistic surrogate.
-        F term = kind == PolicyLossKind::CISPO ? c * a * lp[i] : std::min(r * a, c * a);
-        total += m[i] * term;
-        tokens += m[i];
+        F c = std::clamp(r, F(1 - params.epsLow), F(1 + params.epsHigh));
+        F loss;
+        if (params.kind == PolicyLossKind::CISPO) {
+          // The weight is a constant on log pi (value shown; the gradient is
+          // w * A * grad log pi).
+          F w = params.ratioCap > 0 ? std::min(r, F(params.ratioCap)) : c;
+          loss = -w * a * lp[i];
+        } else {
+          loss = -std::min(r * a, c * a); // the pessimistic surrogate
+          if (params.dualClip > 0 && a < 0)
+            loss = std::min(loss, -F(params.dualClip) * a);
+        }
+        rowTotal += m[i] * loss;
+        rowTokens += m[i];
       }
-    F loss = tokens > 0 ? -total / tokens : F(0);
+      total += params.perSequence ? (rowTokens > 0 ? rowTotal / rowTokens : F(0)) : rowTotal;
+      tokens += rowTokens;
+    }
+    F count = normalizer ? F(normalizer->to(DType::F64).data<double>()[0])
+                         : params.perSequence ? F(B) : tokens;
+    F loss = count > 0 ? total / count : F(0);
     return Tensor::fromVector<F>({}, {loss});
   });
 }

@@ -103,9 +103,16 @@ enum class LossReduction { None, Sum, Mean };
 Tensor crossEntropy(const Tensor &logits, const Tensor &labels, int64_t ignoreIndex,
                     LossReduction reduction);
 enum class PolicyLossKind { CISPO, PPOClip };
-Tensor policyLoss(PolicyLossKind kind, const Tensor &logprobs, const Tensor &oldLogprobs,
-                  const Tensor &advantages, const Tensor &mask, double epsLow, double epsHigh,
-                  double logRatioClamp);
+struct PolicyLossParams {
+  PolicyLossKind kind = PolicyLossKind::CISPO;
+  double epsLow = 0.2, epsHigh = 0.2, logRatioClamp = 20;
+  double ratioCap = 0, dualClip = 0; // 0: not set
+  bool perSequence = false;          // normalisation: per sequence, else per token
+};
+/// `normalizer` (0-d, may be null) replaces the local token / row count.
+Tensor policyLoss(const PolicyLossParams &params, const Tensor &logprobs,
+                  const Tensor &oldLogprobs, const Tensor &advantages, const Tensor &mask,
+                  const Tensor *normalizer);
 Tensor sigmoidBce(const Tensor &logits, const Tensor &labels, LossReduction reduction);
 
 //===--- vision and recommender ops ---------------------------------------===//

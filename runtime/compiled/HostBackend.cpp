@@ -129,25 +129,28 @@ void HostBackend::Impl::loadLibrary() {
 }
 
 void HostBackend::Impl::bindWeights(const WeightBinder &binder) {
-  for (const exe::Weight &w : exe.weights()) {
+  bool rebinding = !weights.empty();
+  for (int i = 0; i < exe.weights_size(); ++i) {
+    const exe::Weight &w = exe.weights(i);
     Shape want(w.shape().begin(), w.shape().end());
     Tensor t = binder(w.name(), want, w.dtype() == exe::DTYPE_I64 ? DType::I64 : DType::F32);
     if (t.shape() != want)
       throw makeError("weight '", w.name(), "' has shape ", formatShape(t.shape()),
                       " but the executable was compiled for ", formatShape(want));
-    Bytes b;
-    if (w.dtype() == exe::DTYPE_BF16) {
-      b = Bytes::allocate(t.numel() * 2);
+    bool bf16 = w.dtype() == exe::DTYPE_BF16;
+    if (!rebinding) {
+      weights.push_back(Bytes::allocate(bf16 ? t.numel() * 2 : t.nbytes()));
+      weightBytes += weights.back().size;
+    }
+    Bytes &b = weights[i];
+    if (bf16) {
       auto *out = reinterpret_cast<uint16_t *>(b.data.get());
       const float *in = t.data<float>();
-      for (int64_t i = 0; i < t.numel(); ++i)
-        out[i] = toBF16(in[i]);
+      for (int64_t j = 0; j < t.numel(); ++j)
+        out[j] = toBF16(in[j]);
     } else {
-      b = Bytes::allocate(t.nbytes());
       std::memcpy(b.data.get(), t.raw(), t.nbytes());
     }
-    weightBytes += b.size;
-    weights.push_back(std::move(b));
   }
 }
 
@@ -250,6 +253,8 @@ HostBackend::~HostBackend() {
 bool HostBackend::allLogits() const { return impl->exe.all_logits(); }
 uint64_t HostBackend::arenaBytes() const { return impl->exe.arena_bytes(); }
 uint64_t HostBackend::weightBytes() const { return impl->weightBytes; }
+
+void HostBackend::rebindWeights(const WeightBinder &binder) { impl->bindWeights(binder); }
 
 void HostBackend::reset(int64_t batch, int64_t capacity) {
   std::vector<int64_t> symbols = impl->layout->stateSymbols(batch, capacity);

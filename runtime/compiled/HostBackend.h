@@ -37,6 +37,10 @@ public:
   bool allLogits() const override;
   const char *name() const override { return "cpu"; }
 
+  /// Copies new values into the bound weights (same names, shapes and
+  /// storage types): a trainer hands its weights to the engine in memory.
+  void rebindWeights(const WeightBinder &weights);
+
   /// Bytes of the arena (planned peak) and of the bound weights.
   uint64_t arenaBytes() const;
   uint64_t weightBytes() const;

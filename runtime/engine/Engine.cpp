@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <set>
 
 namespace mm {
@@ -32,6 +33,14 @@ static std::vector<double> rowOf(const Tensor &logits, int64_t b) {
   return row;
 }
 
+/// log softmax(row / temperature)[token], in double.
+static double tokenLogprob(const std::vector<double> &row, int64_t token, double temperature) {
+  double top = *std::max_element(row.begin(), row.end()) / temperature, sum = 0;
+  for (double x : row)
+    sum += std::exp(x / temperature - top);
+  return row[token] / temperature - top - std::log(sum);
+}
+
 GenerationResult InferenceEngine::generate(const std::vector<std::vector<int64_t>> &prompts,
                                            const GenerationOptions &options) {
   using Clock = std::chrono::steady_clock;
@@ -41,6 +50,9 @@ GenerationResult InferenceEngine::generate(const std::vector<std::vector<int64_t
     throw makeError("generate: no prompts");
   if (options.maxNewTokens < 1)
     throw makeError("max new tokens must be at least 1, got ", options.maxNewTokens);
+  if (options.repeatWindow < 0 || !(options.repeatProbability >= 0 && options.repeatProbability < 1))
+    throw makeError("repetition truncation: the window must be >= 0 and the probability in "
+                    "[0, 1), got ", options.repeatWindow, " and ", options.repeatProbability);
   options.sampling.validate();
   for (size_t p = 0; p < prompts.size(); ++p)
     checkIds(prompts[p], p);
@@ -55,6 +67,11 @@ GenerationResult InferenceEngine::generate(const std::vector<std::vector<int64_t
 
   GenerationResult result;
   result.tokens.resize(B);
+  result.logprobs.resize(B);
+  result.truncated.assign(B, false);
+  std::vector<int64_t> confidentRun(B, 0); // consecutive tokens above repeatProbability
+  double temperature = options.sampling.greedy ? 1.0 : options.sampling.temperature;
+  bool needProbability = options.logprobs || options.repeatWindow > 0;
   std::vector<Sampler> samplers;
   for (int64_t b = 0; b < B; ++b)
     samplers.emplace_back(options.sampling, b);
@@ -89,6 +106,16 @@ GenerationResult InferenceEngine::generate(const std::vector<std::vector<int64_t
       ++result.generatedTokens;
       if (stops.count(next[b]))
         finished[b] = true;
+      if (!needProbability)
+        continue;
+      double logprob = tokenLogprob(row, next[b], temperature);
+      if (options.logprobs)
+        result.logprobs[b].push_back(logprob);
+      confidentRun[b] = std::exp(logprob) > options.repeatProbability ? confidentRun[b] + 1 : 0;
+      if (options.repeatWindow > 0 && confidentRun[b] >= options.repeatWindow && !finished[b]) {
+        finished[b] = true;
+        result.truncated[b] = true;
+      }
     }
   };
   pick(logits);

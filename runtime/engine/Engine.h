@@ -22,10 +22,20 @@ struct GenerationOptions {
   SamplingParams sampling;
   /// A sequence ends after emitting one of these (it is kept in the output).
   std::vector<int64_t> stopTokens;
+  /// Record each generated token's log-probability under softmax(logits /
+  /// temperature) (temperature 1 when greedy), before top-k / top-p.
+  bool logprobs = false;
+  /// Early truncation of repetition loops (MiniMax-M1): a sequence stops once
+  /// `repeatWindow` consecutive tokens each had probability above
+  /// `repeatProbability` (0: never).
+  int64_t repeatWindow = 0;
+  double repeatProbability = 0.99;
 };
 
 struct GenerationResult {
-  std::vector<std::vector<int64_t>> tokens; // generated ids per prompt
+  std::vector<std::vector<int64_t>> tokens;   // generated ids per prompt
+  std::vector<std::vector<double>> logprobs;  // per token, with options.logprobs
+  std::vector<bool> truncated;                // stopped by the repetition rule
   int64_t promptTokens = 0;
   int64_t generatedTokens = 0;
   double prefillSeconds = 0, decodeSeconds = 0;

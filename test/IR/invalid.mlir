@@ -773,6 +773,46 @@ func.func @policy_rank(%lp: tensor<4xf32>) {
 
 // -----
 
+func.func @policy_ratio_cap_ppo(%lp: tensor<4x8xf32>, %a: tensor<4xf32>) {
+  // expected-error @+1 {{ratio_cap applies to cispo; ppo_clip clips with eps_low and eps_high}}
+  %0 = mm.policy_loss ppo_clip %lp, %lp, %a, %lp {ratio_cap = 5.0 : f64} : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4xf32>, tensor<4x8xf32>) -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @policy_ratio_cap_positive(%lp: tensor<4x8xf32>, %a: tensor<4xf32>) {
+  // expected-error @+1 {{ratio_cap must be positive, got 0}}
+  %0 = mm.policy_loss cispo %lp, %lp, %a, %lp {ratio_cap = 0.0 : f64} : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4xf32>, tensor<4x8xf32>) -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @policy_dual_clip_cispo(%lp: tensor<4x8xf32>, %a: tensor<4xf32>) {
+  // expected-error @+1 {{dual_clip applies to ppo_clip, not cispo}}
+  %0 = mm.policy_loss cispo %lp, %lp, %a, %lp {dual_clip = 3.0 : f64} : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4xf32>, tensor<4x8xf32>) -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @policy_dual_clip_above_one(%lp: tensor<4x8xf32>, %a: tensor<4xf32>) {
+  // expected-error @+1 {{dual_clip must be greater than 1, got 1}}
+  %0 = mm.policy_loss ppo_clip %lp, %lp, %a, %lp {dual_clip = 1.0 : f64} : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4xf32>, tensor<4x8xf32>) -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @policy_normalizer_rank(%lp: tensor<4x8xf32>, %a: tensor<4xf32>) {
+  // expected-error @+1 {{normalizer must be a 0-d tensor (a token or sequence count), got 'tensor<4xf32>'}}
+  %0 = mm.policy_loss ppo_clip %lp, %lp, %a, %lp normalized_by %a : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4xf32>, tensor<4x8xf32>, tensor<4xf32>) -> tensor<f32>
+  return
+}
+
+// -----
+
 func.func @bce_shapes(%x: tensor<4xf32>, %y: tensor<5xf32>) {
   // expected-error @+1 {{logits 'tensor<4xf32>' and labels 'tensor<5xf32>' must have the same shape}}
   %0 = mm.sigmoid_bce mean %x, %y : (tensor<4xf32>, tensor<5xf32>) -> tensor<f32>

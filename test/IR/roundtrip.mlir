@@ -182,7 +182,7 @@ func.func @shapes(%x: tensor<?x?x512xf32>, %y: tensor<2x3x4xf32>, %idx: tensor<?
 
 // CHECK-LABEL: func @losses
 func.func @losses(%logits: tensor<?x?x100xf32>, %labels: tensor<?x?xi64>, %lp: tensor<?x?xf32>,
-                  %adv: tensor<?xf32>, %x: tensor<?xf32>) {
+                  %adv: tensor<?xf32>, %x: tensor<?xf32>, %n: tensor<f32>) {
   // CHECK: mm.cross_entropy mean %{{.*}}, %{{.*}} : (tensor<?x?x100xf32>, tensor<?x?xi64>) -> tensor<f32>
   %0 = mm.cross_entropy mean %logits, %labels : (tensor<?x?x100xf32>, tensor<?x?xi64>) -> tensor<f32>
   // CHECK: mm.cross_entropy none %{{.*}}, %{{.*}} {ignore_index = 0 : i64} : (tensor<?x?x100xf32>, tensor<?x?xi64>) -> tensor<?x?xf32>
@@ -192,6 +192,20 @@ func.func @losses(%logits: tensor<?x?x100xf32>, %labels: tensor<?x?xi64>, %lp: t
       : (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?xf32>, tensor<?x?xf32>) -> tensor<f32>
   // CHECK: mm.policy_loss ppo_clip %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<f32>
   %3 = mm.policy_loss ppo_clip %lp, %lp, %lp, %lp : (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<f32>
+  // CHECK: mm.policy_loss ppo_clip per sequence %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?xf32>, tensor<?x?xf32>) -> tensor<f32>
+  %5 = mm.policy_loss ppo_clip per sequence %lp, %lp, %adv, %lp : (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?xf32>, tensor<?x?xf32>) -> tensor<f32>
+  // `per token` is the default and is not printed.
+  // CHECK: mm.policy_loss ppo_clip %{{[^ ]*}}, %{{[^ ]*}}, %{{[^ ]*}}, %{{[^ ]*}} : (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?xf32>, tensor<?x?xf32>) -> tensor<f32>
+  %6 = mm.policy_loss ppo_clip per token %lp, %lp, %adv, %lp : (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?xf32>, tensor<?x?xf32>) -> tensor<f32>
+  // CHECK: mm.policy_loss cispo %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {log_ratio_clamp = 7.000000e+02 : f64, ratio_cap = 5.000000e+00 : f64} : (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?xf32>, tensor<?x?xf32>) -> tensor<f32>
+  %7 = mm.policy_loss cispo %lp, %lp, %adv, %lp {ratio_cap = 5.0 : f64, log_ratio_clamp = 700.0 : f64}
+      : (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?xf32>, tensor<?x?xf32>) -> tensor<f32>
+  // CHECK: mm.policy_loss ppo_clip %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} normalized_by %{{.*}} {dual_clip = 3.000000e+00 : f64, eps_high = 2.800000e-01 : f64} : (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?xf32>, tensor<?x?xf32>, tensor<f32>) -> tensor<f32>
+  %8 = mm.policy_loss ppo_clip %lp, %lp, %adv, %lp normalized_by %n {eps_high = 0.28 : f64, dual_clip = 3.0 : f64}
+      : (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?xf32>, tensor<?x?xf32>, tensor<f32>) -> tensor<f32>
+  // CHECK: mm.policy_loss cispo per sequence %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} normalized_by %{{.*}} : (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<f32>) -> tensor<f32>
+  %9 = mm.policy_loss cispo per sequence %lp, %lp, %lp, %lp normalized_by %n
+      : (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<f32>) -> tensor<f32>
   // CHECK: mm.sigmoid_bce sum %{{.*}}, %{{.*}} : (tensor<?xf32>, tensor<?xf32>) -> tensor<f32>
   %4 = mm.sigmoid_bce sum %x, %x : (tensor<?xf32>, tensor<?xf32>) -> tensor<f32>
   return

@@ -35,3 +35,18 @@ func.func @loss(%x: tensor<4xf32>) -> tensor<f32> {
   %l = mm.reduce sum %x dims [0] : (tensor<4xf32>) -> tensor<f32>
   return %l : tensor<f32>
 }
+
+// -----
+
+// @loss's other results (here the per-row losses, a metric) pass through
+// after the gradient norm, before the updates.
+// CHECK-LABEL: func.func @loss_train_step(
+// CHECK-SAME: -> (tensor<f32>, tensor<f32>, tensor<4xf32>, tensor<3x8xf32> {mm.update_of = "w"},
+// CHECK: return %{{.*}}, %{{.*}}, %[[ROWS:.*]], %{{.*}}, %{{.*}}, %{{.*}} :
+func.func @loss(%x: tensor<4x8xf32>, %y: tensor<4xi64>) -> (tensor<f32>, tensor<4xf32>) {
+  %w = mm.param "w" : tensor<3x8xf32>
+  %l = mm.linear %x, %w : (tensor<4x8xf32>, tensor<3x8xf32>) -> tensor<4x3xf32>
+  %rows = mm.cross_entropy none %l, %y : (tensor<4x3xf32>, tensor<4xi64>) -> tensor<4xf32>
+  %c = mm.reduce mean %rows dims [0] : (tensor<4xf32>) -> tensor<f32>
+  return %c, %rows : tensor<f32>, tensor<4xf32>
+}

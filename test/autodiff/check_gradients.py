@@ -127,12 +127,38 @@ def build_cases():
     lp = rng.normal(-1.0, 0.3, (2, 4))
     add("loss", "policy_cispo",
         floats={"lp": lp, "old": lp - rng.uniform(0.3, 0.6, (2, 4)), "adv": np.array([1.5, -0.7]),
-                "mask": rng.uniform(0.2, 1.0, (2, 4))}, zero={"old"})
+                "mask": rng.uniform(0.2, 1.0, (2, 4))}, zero={"old", "adv", "mask"})
     lp2 = rng.normal(-1.0, 0.3, (2, 4))
     ratios = np.array([[0.5, 0.9, 1.1, 1.6], [0.6, 0.95, 1.05, 1.5]])  # both sides of the clip
+    # Only lp gets a gradient: old_logprobs, advantages and mask are rollout data.
     add("loss", "policy_ppo",
         floats={"lp": lp2, "old": lp2 - np.log(ratios), "adv": np.array([[1.0, -1.0, 0.5, -0.5], [-1.2, 0.8, -0.3, 2.0]]),
-                "mask": rng.uniform(0.2, 1.0, (2, 4))})
+                "mask": rng.uniform(0.2, 1.0, (2, 4))}, zero={"old", "adv", "mask"})
+    # CISPO with an absolute cap min(r, 2): every ratio in [2.5, 3.3], above the
+    # cap, so the weight is the constant 2 (the finite difference sees sg(w)).
+    # Their own generator, so the draws of the cases below stay as they were.
+    prng = np.random.default_rng(11)
+    lp3 = prng.normal(-1.0, 0.3, (2, 4))
+    add("loss", "policy_cispo_cap",
+        floats={"lp": lp3, "old": lp3 - prng.uniform(0.9, 1.2, (2, 4)), "adv": np.array([0.8, -1.3]),
+                "mask": prng.uniform(0.2, 1.0, (2, 4))}, zero={"old", "adv", "mask"})
+    # DAPO: eps 0.2 / 0.28, dual clip 3, divided by a global token count n = 12.
+    # Row 0 (A < 0): clipped below, inside, kept above (2 < 3), dual-clipped (4 > 3);
+    # row 1 (A > 0): kept below, inside, clipped above twice.
+    lp4 = prng.normal(-1.0, 0.3, (2, 4))
+    ratios = np.array([[0.5, 0.9, 2.0, 4.0], [0.6, 1.1, 1.5, 5.0]])
+    add("loss", "policy_ppo_dual",
+        floats={"lp": lp4, "old": lp4 - np.log(ratios), "adv": np.array([-1.0, 0.8]),
+                "mask": prng.uniform(0.2, 1.0, (2, 4)), "n": np.array(12.0)},
+        zero={"old", "adv", "mask", "n"})
+    # GRPO: per-sequence means, one row without tokens (it adds 0).
+    lp5 = prng.normal(-1.0, 0.3, (3, 4))
+    ratios = np.array([[0.5, 0.9, 1.1, 1.6], [0.7, 1.05, 1.3, 2.0], [0.6, 0.95, 1.15, 1.5]])
+    mask5 = prng.uniform(0.2, 1.0, (3, 4))
+    mask5[1] = 0.0
+    add("loss", "policy_ppo_seq",
+        floats={"lp": lp5, "old": lp5 - np.log(ratios), "adv": np.array([1.2, -0.6, -0.9]), "mask": mask5},
+        zero={"old", "adv", "mask"})
 
     masks = np.array([[1, 1, 0, 1, 0], [0, 0, 0, 0, 0], [1, 0, 1, 1, 1]], dtype=np.float64)
     for kind in ("sum", "mean", "max"):

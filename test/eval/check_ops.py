@@ -356,15 +356,25 @@ def cross_entropy(logits, labels, reduction, ignore=-100):
     return np.array(loss.sum() / keep.sum())
 
 
-def policy_loss(kind, lp, old, adv, mask, eps_low=0.2, eps_high=0.2, clamp=20.0):
+def policy_loss(kind, lp, old, adv, mask, eps_low=0.2, eps_high=0.2, clamp=20.0, ratio_cap=None,
+                dual_clip=None, per_sequence=False, normalizer=None):
     r = np.exp(np.clip(lp - old, -clamp, clamp))
     c = np.clip(r, 1.0 - eps_low, 1.0 + eps_high)
     a = adv[:, None] if adv.ndim == 1 else adv
     if kind == "cispo":
-        num = np.sum(mask * c * a * lp)
+        w = c if ratio_cap is None else np.minimum(r, ratio_cap)  # a constant weight on log pi
+        loss = -w * a * lp
     else:
-        num = np.sum(mask * np.minimum(r * a, c * a))
-    return np.array(-num / np.sum(mask))
+        loss = -np.minimum(r * a, c * a)
+        if dual_clip is not None:  # where A < 0, the loss is at most -k A
+            loss = np.where(a < 0, np.minimum(loss, -dual_clip * a), loss)
+    if per_sequence:  # each row's mean over its tokens (0 without tokens), summed, / S
+        count = np.sum(mask, axis=1)
+        rows = np.where(count > 0, np.sum(mask * loss, axis=1) / np.where(count > 0, count, 1.0), 0.0)
+        total, denom = np.sum(rows), (lp.shape[0] if normalizer is None else float(normalizer))
+    else:  # sum over tokens / N
+        total, denom = np.sum(mask * loss), (np.sum(mask) if normalizer is None else float(normalizer))
+    return np.array(total / denom if denom != 0 else 0.0)
 
 
 def sigmoid_bce(x, y, reduction):
@@ -752,6 +762,27 @@ def build_cases():
     wm = f32exact([[0.5, 1, 0.25, 0, 0], [1, 2, 1, 0.5, 1]])
     add("mm.policy_loss", O, "ppo_clip", [lp, old, advt, wm],
         policy_loss("ppo_clip", lp, old, advt, wm), n=12, mag=4.0, label="ppo_clip[fractional mask]")
+    # Library 2's CISPO: weight min(r, cap), no log-ratio clamp; ratios 1.41 and
+    # 1.57 are above the cap 1.3, the others below it.
+    add("mm.policy_loss", O, "cispo_cap", [lp, old, adv, msk],
+        policy_loss("cispo", lp, old, adv, msk, ratio_cap=1.3, clamp=700.0), n=12, mag=8.0)
+    # DAPO: clip-higher 0.28, dual clip 1.3 (token (0, 2): r = 1.41, A = -1.61,
+    # l = 2.27 is capped at 2.10), divided by a global token count 20 (local 8).
+    add("mm.policy_loss", O, "ppo_dual_global", [lp, old, advt, msk, f32exact(20.0)],
+        policy_loss("ppo_clip", lp, old, advt, msk, eps_high=0.28, dual_clip=1.3, normalizer=20.0),
+        n=12, mag=4.0)
+    # GRPO: per-sequence means (rows of 3 and 5 tokens), then over the rows.
+    add("mm.policy_loss", O, "ppo_seq", [lp, old, adv, msk],
+        policy_loss("ppo_clip", lp, old, adv, msk, per_sequence=True), n=12, mag=4.0)
+    # A row without tokens adds 0; a global sequence count 6 divides.
+    msk0 = f32exact([[0, 0, 0, 0, 0], [1, 1, 0, 1, 1]])
+    add("mm.policy_loss", O, "ppo_seq_global", [lp, old, advt, msk0, f32exact(6.0)],
+        policy_loss("ppo_clip", lp, old, advt, msk0, per_sequence=True, normalizer=6.0), n=12, mag=4.0)
+    add("mm.policy_loss", O, "cispo_seq", [lp, old, advt, wm],
+        policy_loss("cispo", lp, old, advt, wm, eps_low=10.0, eps_high=0.2, per_sequence=True), n=12, mag=8.0)
+    # A zero normaliser gives 0.
+    add("mm.policy_loss", O, "ppo_dual_global", [lp, old, advt, msk, f32exact(0.0)], np.array(0.0), n=0,
+        label="ppo_dual_global[zero normalizer]")
     bx_, by = fl(106, (3, 4), -4, 4), fl(107, (3, 4), 0, 1)
     by[0, :2] = [0.0, 1.0]
     add("mm.sigmoid_bce", O, "bce_none", [bx_, by], sigmoid_bce(bx_, by, "none"), n=2, mag=4.0)

@@ -4,10 +4,18 @@
 //       --data FILE... --steps N --batch-size B --seq-len T --lr LR --seed S
 //       --threads N --save-every K --out DIR [--resume]
 //       [--backend cpu|cuda|reference]
+//   mm-train sft --task add:D (--model DIR | --config CONFIG.json --tokenizer
+//       tokenizer.json) --steps N --seed S --threads N --out OUT
+//   mm-train rl --model DIR --task add:D --objective cispo|ppo_clip|dapo|grpo
+//       --steps N --prompts-per-step P --group-size G --max-new-tokens M
+//       --updates-per-batch U --lr LR --seed S --threads N --out OUT
+//       [--lm-head-fp32] [--eval-only]
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/Error.h"
 #include "training/Pretrain.h"
+#include "training/Rl.h"
+#include "training/Sft.h"
 
 #include <CLI/CLI.hpp>
 
@@ -53,14 +61,115 @@ int main(int argc, char **argv) {
                "recompute each layer's activations in the backward (less memory, one more "
                "forward)");
   pre->add_option("--log-every", o.logEvery, "a progress line every N steps when not on a terminal");
+
+  mm::train::SftOptions sft;
+  std::string sftBackend = "cpu";
+  CLI::App *sftCmd = app.add_subcommand(
+      "sft", "Supervised warm-up on a task's generated text (loss on the answer tokens only)");
+  sftCmd->add_option("--task", sft.task, "the task, e.g. add:2 (2-digit addition)")->required();
+  auto *sftModel = sftCmd->add_option("--model", sft.model, "a Hugging Face folder to start from")
+                       ->check(CLI::ExistingDirectory);
+  auto *sftConfig = sftCmd->add_option("--config", sft.config, "config.json of fresh weights")
+                        ->check(CLI::ExistingFile);
+  sftCmd->add_option("--tokenizer", sft.tokenizer, "tokenizer.json (with --config)")
+      ->check(CLI::ExistingFile);
+  sftModel->excludes(sftConfig);
+  sftCmd->add_option("--steps", sft.steps, "optimizer steps")->required();
+  sftCmd->add_option("--seed", sft.seed, "seed of the weights and the examples")->required();
+  sftCmd->add_option("--threads", sft.threads, "CPU threads")->required();
+  sftCmd->add_option("--out", sft.out, "run directory and the trained model")->required();
+  sftCmd->add_option("--batch-size", sft.batchSize, "examples per step (default 64)");
+  sftCmd->add_option("--lr", sft.lr, "peak learning rate (default 1e-3)");
+  sftCmd->add_option("--warmup-steps", sft.warmupSteps, "linear warm-up (default: steps / 10)");
+  sftCmd->add_option("--min-lr", sft.minLr, "end of the cosine (default: lr / 10)");
+  sftCmd->add_option("--save-every", sft.saveEvery, "checkpoint every K steps (default steps / 5)");
+  sftCmd->add_option("--log-every", sft.logEvery, "a progress line every N steps off a terminal");
+  sftCmd->add_flag("--resume", sft.resume, "continue the run in --out");
+  sftCmd->add_option("--backend", sftBackend, "where the step runs")
+      ->check(CLI::IsMember({"cpu", "cuda", "reference"}));
+
+  mm::train::RlOptions rl;
+  CLI::App *rlCmd = app.add_subcommand(
+      "rl", "Reinforcement learning on a verifiable task: CISPO, PPO-clip, DAPO or GRPO with "
+            "rollouts from the compiled engine");
+  rlCmd->add_option("--model", rl.model, "the policy to start from (a Hugging Face folder)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  rlCmd->add_option("--task", rl.task, "the task, e.g. add:2")->required();
+  rlCmd->add_option("--objective", rl.objective, "cispo, ppo_clip, dapo or grpo");
+  rlCmd->add_option("--steps", rl.steps, "generation batches (RL steps)");
+  rlCmd->add_option("--prompts-per-step", rl.promptsPerStep, "prompts per generation batch");
+  rlCmd->add_option("--group-size", rl.groupSize, "responses sampled per prompt (>= 2)");
+  rlCmd->add_option("--max-new-tokens", rl.maxNewTokens, "response length limit")->required();
+  rlCmd->add_option("--updates-per-batch", rl.updatesPerBatch,
+                    "AdamW updates per generation batch, one per mini-batch of groups");
+  rlCmd->add_option("--lr", rl.lr, "learning rate (constant)");
+  rlCmd->add_option("--seed", rl.seed, "seed of the prompts and the sampling")->required();
+  rlCmd->add_option("--threads", rl.threads, "CPU threads")->required();
+  rlCmd->add_option("--out", rl.out, "run directory and the trained model");
+  rlCmd->add_flag("--lm-head-fp32", rl.lmHeadFp32,
+                  "keep the engine's LM head in float32 when its other weights are bf16");
+  rlCmd->add_flag("--eval-only", rl.evalOnly,
+                  "accuracy of --model on the evaluation set, printed as JSON");
+  rlCmd->add_flag("--resume", rl.resume, "continue the run in --out");
+  rlCmd->add_option("--temperature", rl.temperature, "sampling temperature (default 1)");
+  rlCmd->add_option("--eps-low", rl.epsLow, "lower clip of the ratio (overrides the preset)");
+  rlCmd->add_option("--eps-high", rl.epsHigh, "upper clip of the ratio (overrides the preset)");
+  rlCmd->add_option("--ratio-cap", rl.ratioCap,
+                    "cispo: the absolute cap min(r, cap) instead of the two-sided clamp");
+  rlCmd->add_option("--dual-clip", rl.dualClip, "PPO dual clip for A < 0 (0: off)");
+  rlCmd->add_option("--kl-coef", rl.klCoef, "KL penalty to the starting policy (default 0)");
+  rlCmd->add_option("--overlong-buffer", rl.overlongBuffer,
+                    "DAPO's soft overlong punishment span (default max-new-tokens / 4)");
+  rlCmd->add_option("--repeat-window", rl.repeatWindow,
+                    "stop a rollout after this many consecutive tokens above --repeat-prob "
+                    "(default 3000; 0: off)");
+  rlCmd->add_option("--repeat-prob", rl.repeatProbability, "see --repeat-window (default 0.99)");
+  rlCmd->add_option("--engine-weights", rl.engineWeights, "bf16 (default) or f32")
+      ->check(CLI::IsMember({"bf16", "f32"}));
+  std::string rlBackend = "cpu";
+  rlCmd->add_option("--backend", rlBackend, "where the policy update runs")
+      ->check(CLI::IsMember({"cpu", "cuda", "reference"}));
+  rlCmd->add_option("--emit-ir", rl.emitIR,
+                    "write the RL training graph (@loss, @loss_grad, @loss_train_step) here");
+  rlCmd->add_option("--eval-prompts", rl.evalPrompts, "evaluation set size (default 128)");
+  rlCmd->add_option("--eval-samples", rl.evalSamples,
+                    "sampled responses per evaluation prompt (default 4; accuracy is their "
+                    "mean reward)");
+  rlCmd->add_option("--eval-every", rl.evalEvery, "evaluate every N steps (default 1)");
+  rlCmd->add_option("--save-every", rl.saveEvery, "checkpoint every K steps (default steps / 5)");
+  rlCmd->add_option("--log-every", rl.logEvery, "a progress line every N steps off a terminal");
+  rlCmd->add_option("--beta1", rl.optimizer.beta1, "AdamW beta1 (default 0.9)");
+  rlCmd->add_option("--beta2", rl.optimizer.beta2, "AdamW beta2 (default 0.95)");
+  rlCmd->add_option("--eps", rl.optimizer.epsilon, "AdamW epsilon (default 1e-15)");
+  rlCmd->add_option("--weight-decay", rl.optimizer.weightDecay, "AdamW weight decay");
+  rlCmd->add_option("--max-grad-norm", rl.optimizer.maxGradNorm, "global-norm clipping");
+
   CLI11_PARSE(app, argc, argv);
-  o.backend = backend == "cuda"        ? mm::train::StepBackend::CUDA
-              : backend == "reference" ? mm::train::StepBackend::Reference
-                                       : mm::train::StepBackend::CPU;
+  auto backendOf = [](const std::string &name) {
+    return name == "cuda"        ? mm::train::StepBackend::CUDA
+           : name == "reference" ? mm::train::StepBackend::Reference
+                                 : mm::train::StepBackend::CPU;
+  };
+  o.backend = backendOf(backend);
+  sft.backend = backendOf(sftBackend);
+  rl.backend = backendOf(rlBackend);
   try {
 #ifdef _OPENMP
-    omp_set_num_threads(o.threads);
+    omp_set_num_threads(*pre ? o.threads : *sftCmd ? sft.threads : rl.threads);
 #endif
+    if (*sftCmd)
+      return mm::train::supervisedFineTune(sft, std::cerr);
+    if (*rlCmd) {
+      if (!rl.evalOnly)
+        for (auto [given, flag] :
+             {std::pair{rl.objective.empty(), "--objective"}, {rl.steps == 0, "--steps"},
+              {rl.promptsPerStep == 0, "--prompts-per-step"}, {rl.groupSize == 0, "--group-size"},
+              {rl.lr == 0, "--lr"}, {rl.out.empty(), "--out"}})
+          if (given)
+            throw mm::makeError(flag, " is required (unless --eval-only)");
+      return mm::train::reinforce(rl, std::cerr, std::cout);
+    }
     return mm::train::pretrain(o, std::cerr);
   } catch (const std::exception &e) {
     std::cerr << "mm-train: error: " << e.what() << "\n";

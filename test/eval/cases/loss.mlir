@@ -34,6 +34,35 @@ func.func @ppo_clip_clamp(%lp: tensor<2x5xf32>, %old: tensor<2x5xf32>, %adv: ten
       : (tensor<2x5xf32>, tensor<2x5xf32>, tensor<2xf32>, tensor<2x5xf32>) -> tensor<f32>
   return %0 : tensor<f32>
 }
+// Library 2's CISPO: the absolute cap min(r, 1.3), no log-ratio clamp.
+func.func @cispo_cap(%lp: tensor<2x5xf32>, %old: tensor<2x5xf32>, %adv: tensor<2xf32>, %m: tensor<2x5xf32>) -> tensor<f32> {
+  %0 = mm.policy_loss cispo %lp, %old, %adv, %m {ratio_cap = 1.3 : f64, log_ratio_clamp = 700.0 : f64}
+      : (tensor<2x5xf32>, tensor<2x5xf32>, tensor<2xf32>, tensor<2x5xf32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+// DAPO-style: clip-higher, a dual clip for negative advantages, and a global
+// token count as the normalizer.
+func.func @ppo_dual_global(%lp: tensor<2x5xf32>, %old: tensor<2x5xf32>, %adv: tensor<2x5xf32>, %m: tensor<2x5xf32>, %n: tensor<f32>) -> tensor<f32> {
+  %0 = mm.policy_loss ppo_clip %lp, %old, %adv, %m normalized_by %n {eps_high = 0.28 : f64, dual_clip = 1.3 : f64}
+      : (tensor<2x5xf32>, tensor<2x5xf32>, tensor<2x5xf32>, tensor<2x5xf32>, tensor<f32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+// GRPO: per-sequence averaging.
+func.func @ppo_seq(%lp: tensor<2x5xf32>, %old: tensor<2x5xf32>, %adv: tensor<2xf32>, %m: tensor<2x5xf32>) -> tensor<f32> {
+  %0 = mm.policy_loss ppo_clip per sequence %lp, %old, %adv, %m
+      : (tensor<2x5xf32>, tensor<2x5xf32>, tensor<2xf32>, tensor<2x5xf32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+func.func @ppo_seq_global(%lp: tensor<2x5xf32>, %old: tensor<2x5xf32>, %adv: tensor<2x5xf32>, %m: tensor<2x5xf32>, %n: tensor<f32>) -> tensor<f32> {
+  %0 = mm.policy_loss ppo_clip per sequence %lp, %old, %adv, %m normalized_by %n
+      : (tensor<2x5xf32>, tensor<2x5xf32>, tensor<2x5xf32>, tensor<2x5xf32>, tensor<f32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+func.func @cispo_seq(%lp: tensor<2x5xf32>, %old: tensor<2x5xf32>, %adv: tensor<2x5xf32>, %m: tensor<2x5xf32>) -> tensor<f32> {
+  %0 = mm.policy_loss cispo per sequence %lp, %old, %adv, %m {eps_low = 10.0 : f64, eps_high = 0.2 : f64}
+      : (tensor<2x5xf32>, tensor<2x5xf32>, tensor<2x5xf32>, tensor<2x5xf32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
 func.func @bce_none(%x: tensor<3x4xf32>, %y: tensor<3x4xf32>) -> tensor<3x4xf32> {
   %0 = mm.sigmoid_bce none %x, %y : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
   return %0 : tensor<3x4xf32>

@@ -1,0 +1,100 @@
+//===- Sft.cpp ------------------------------------------------------------===//
+#include "training/Sft.h"
+#include "runtime/Error.h"
+#include "training/AdditionTask.h"
+#include "training/HfExport.h"
+#include "training/RunDirectory.h"
+#include "training/StartingModel.h"
+#include "training/SupervisedLoop.h"
+
+#include <cmath>
+#include <ostream>
+
+namespace mm::train {
+
+/// Stream of the SFT examples (the RL prompts and the evaluation set draw
+/// from others).
+constexpr uint64_t kSftStream = 1ULL << 40;
+
+int supervisedFineTune(const SftOptions &o, std::ostream &log) {
+  AdditionTask task = AdditionTask::parse(o.task);
+  for (auto [v, flag] : {std::pair{o.steps, "--steps"}, {o.batchSize, "--batch-size"}})
+    if (v <= 0)
+      throw makeError(flag, " must be positive, got ", v);
+  if (!(o.lr > 0) || !std::isfinite(o.lr))
+    throw makeError("--lr must be a positive number, got ", o.lr);
+  if (o.out.empty())
+    throw makeError("--out is required");
+  StartingModel model = loadStartingModel(o.model, o.config, o.tokenizer, o.seed);
+  const Tokenizer &tokenizer = *model.tokenizer;
+  int64_t T = task.maxPromptTokens(tokenizer) + task.maxAnswerTokens(tokenizer) - 1;
+
+  SupervisedLoopOptions loop;
+  loop.out = o.out;
+  loop.steps = o.steps;
+  loop.saveEvery = o.saveEvery > 0 ? o.saveEvery : std::max<int64_t>(1, o.steps / 5);
+  loop.logEvery = o.logEvery;
+  loop.warmupSteps = o.warmupSteps >= 0 ? o.warmupSteps : o.steps / 10;
+  loop.lr = o.lr;
+  loop.minLr = o.minLr >= 0 ? o.minLr : o.lr / 10;
+  loop.seed = o.seed;
+  loop.tokensPerStep = o.batchSize * T;
+  const OptimizerOptions &opt = o.optimizer;
+  nlohmann::json identity = {
+      {"command", "sft"},       {"task", task.spec()},        {"start", model.describe},
+      {"tokenizer_crc32", hexChecksum(model.tokenizerText)},  {"steps", o.steps},
+      {"batch_size", o.batchSize}, {"lr", o.lr},              {"min_lr", loop.minLr},
+      {"warmup_steps", loop.warmupSteps}, {"seed", o.seed},   {"threads", o.threads},
+      {"backend", o.backend == StepBackend::CPU ? "cpu" : "reference"},
+      {"optimizer",
+       {{"beta1", opt.beta1}, {"beta2", opt.beta2}, {"epsilon", opt.epsilon},
+        {"weight_decay", opt.weightDecay}, {"max_grad_norm", opt.maxGradNorm}}}};
+  claimRunDirectory(o.out, o.resume, identity);
+
+  TrainingState state;
+  state.weights = std::move(model.weights);
+  for (const auto &[name, w] : state.weights) {
+    state.firstMoments[name] = Tensor::zeros(DType::F32, w.shape());
+    state.secondMoments[name] = Tensor::zeros(DType::F32, w.shape());
+  }
+  if (o.resume) {
+    auto found = loadNewestCheckpoint(o.out + "/checkpoints", state.weights, o.seed, log);
+    if (found) {
+      state = std::move(found->second);
+      log << "mm-train: resuming from " << found->first << " (step " << state.step << ")\n";
+    }
+  }
+  StepProgram program(model.config, o.optimizer, o.backend, o.batchSize, T, o.out + "/cache",
+                      log);
+  checkTrainingMemory(program, state, "--batch-size " + std::to_string(o.batchSize));
+
+  // Row: prompt, answer, end of sequence, then padding (ids: eos, labels:
+  // ignored). Labels are the next token on the answer only.
+  auto next = [&](int64_t step, TrainingState &, Tensor &ids, Tensor &labels) {
+    ids = Tensor::zeros(DType::I64, {o.batchSize, T});
+    labels = Tensor::zeros(DType::I64, {o.batchSize, T});
+    int64_t *id = ids.data<int64_t>(), *label = labels.data<int64_t>();
+    for (int64_t b = 0; b < o.batchSize; ++b) {
+      TaskExample e = task.example(o.seed, kSftStream + uint64_t(step), uint64_t(b), tokenizer,
+                                   model.eos);
+      std::vector<int64_t> row = e.promptIds;
+      row.insert(row.end(), e.answerIds.begin(), e.answerIds.end());
+      if (static_cast<int64_t>(row.size()) > T + 1)
+        throw makeError("task example '", e.prompt, e.answer, "' is ", row.size(),
+                        " tokens, longer than the ", T + 1, " planned");
+      int64_t prompt = static_cast<int64_t>(e.promptIds.size());
+      for (int64_t t = 0; t < T; ++t) {
+        bool inside = t + 1 < static_cast<int64_t>(row.size());
+        id[b * T + t] = t < static_cast<int64_t>(row.size()) ? row[t] : model.eos;
+        label[b * T + t] = inside && t + 1 >= prompt ? row[t + 1] : -100;
+      }
+    }
+  };
+  auto finish = [&](const TrainingState &final) {
+    exportHuggingFaceModel(o.out, model.config, final.weights, model.configText,
+                           model.tokenizerText);
+  };
+  return runSupervisedLoop(loop, program, state, next, finish, log);
+}
+
+} // namespace mm::train
