@@ -2,6 +2,7 @@
 #include "training/Pretrain.h"
 #include "frontends/tokenizer/Tokenizer.h"
 #include "runtime/Error.h"
+#include "training/FlagChecks.h"
 #include "training/AtomicFile.h"
 #include "training/HfExport.h"
 #include "training/Initializer.h"
@@ -24,17 +25,12 @@ namespace mm::train {
 
 namespace {
 void checkOptions(const PretrainOptions &o) {
-  auto positive = [](int64_t v, const char *flag) {
-    if (v <= 0)
-      throw makeError(flag, " must be positive, got ", v);
-  };
-  positive(o.steps, "--steps");
-  positive(o.batchSize, "--batch-size");
-  positive(o.seqLen, "--seq-len");
-  positive(o.saveEvery, "--save-every");
-  positive(o.threads, "--threads");
-  if (!(o.lr > 0) || !std::isfinite(o.lr))
-    throw makeError("--lr must be a positive number, got ", o.lr);
+  requirePositive(o.steps, "--steps");
+  requirePositive(o.batchSize, "--batch-size");
+  requirePositive(o.seqLen, "--seq-len");
+  requirePositive(o.saveEvery, "--save-every");
+  requirePositive(o.threads, "--threads");
+  requirePositiveRate(o.lr, "--lr");
   if (o.out.empty())
     throw makeError("--out is required");
 }

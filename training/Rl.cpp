@@ -1,6 +1,7 @@
 //===- Rl.cpp -------------------------------------------------------------===//
 #include "training/Rl.h"
 #include "runtime/Error.h"
+#include "training/FlagChecks.h"
 #include "training/AdditionTask.h"
 #include "training/AtomicFile.h"
 #include "training/CurveSvg.h"
@@ -35,28 +36,23 @@ double secondsSince(Clock::time_point start) {
 }
 
 void checkOptions(const RlOptions &o) {
-  auto positive = [](int64_t v, const char *flag) {
-    if (v <= 0)
-      throw makeError(flag, " must be positive, got ", v);
-  };
-  positive(o.maxNewTokens, "--max-new-tokens");
-  positive(o.threads, "--threads");
-  positive(o.evalPrompts, "--eval-prompts");
-  positive(o.evalSamples, "--eval-samples");
+  requirePositive(o.maxNewTokens, "--max-new-tokens");
+  requirePositive(o.threads, "--threads");
+  requirePositive(o.evalPrompts, "--eval-prompts");
+  requirePositive(o.evalSamples, "--eval-samples");
   if (o.model.empty())
     throw makeError("--model DIR is required (the policy to start from, e.g. mm-train sft's "
                     "output)");
   if (o.evalOnly)
     return;
-  positive(o.steps, "--steps");
-  positive(o.promptsPerStep, "--prompts-per-step");
-  positive(o.updatesPerBatch, "--updates-per-batch");
-  positive(o.evalEvery, "--eval-every");
+  requirePositive(o.steps, "--steps");
+  requirePositive(o.promptsPerStep, "--prompts-per-step");
+  requirePositive(o.updatesPerBatch, "--updates-per-batch");
+  requirePositive(o.evalEvery, "--eval-every");
   if (o.groupSize < 2)
     throw makeError("--group-size ", o.groupSize, ": the group-relative advantage (R - mean) / "
                     "std needs at least 2 responses per prompt");
-  if (!(o.lr > 0) || !std::isfinite(o.lr))
-    throw makeError("--lr must be a positive number, got ", o.lr);
+  requirePositiveRate(o.lr, "--lr");
   for (auto [v, flag] : {std::pair{o.epsLow, "--eps-low"}, {o.epsHigh, "--eps-high"}})
     if (v && !(*v >= 0))
       throw makeError(flag, " must be non-negative, got ", *v);

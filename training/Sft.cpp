@@ -1,6 +1,7 @@
 //===- Sft.cpp ------------------------------------------------------------===//
 #include "training/Sft.h"
 #include "runtime/Error.h"
+#include "training/FlagChecks.h"
 #include "training/AdditionTask.h"
 #include "training/HfExport.h"
 #include "training/RunDirectory.h"
@@ -18,11 +19,10 @@ constexpr uint64_t kSftStream = 1ULL << 40;
 
 int supervisedFineTune(const SftOptions &o, std::ostream &log) {
   AdditionTask task = AdditionTask::parse(o.task);
-  for (auto [v, flag] : {std::pair{o.steps, "--steps"}, {o.batchSize, "--batch-size"}})
-    if (v <= 0)
-      throw makeError(flag, " must be positive, got ", v);
-  if (!(o.lr > 0) || !std::isfinite(o.lr))
-    throw makeError("--lr must be a positive number, got ", o.lr);
+  requirePositive(o.steps, "--steps");
+  requirePositive(o.batchSize, "--batch-size");
+  requirePositive(o.threads, "--threads");
+  requirePositiveRate(o.lr, "--lr");
   if (o.out.empty())
     throw makeError("--out is required");
   StartingModel model = loadStartingModel(o.model, o.config, o.tokenizer, o.seed);
