@@ -450,6 +450,13 @@ bool evaluateGradient(OpEvaluation &e) {
                                             c.getDilation(), c.getPadding()[0]);
         e.results.append({dx, dw});
       })
+      .Case([&](GruGradOp g) {
+        for (Tensor &t : ref::gruBackward(
+                 e.in(g.getInput()), e.in(g.getWeightIh()), e.in(g.getWeightHh()),
+                 e.in(g.getBiasIh()), e.in(g.getBiasHh()), e.in(g.getInitialState()),
+                 e.in(g.getSequence()), e.in(g.getGradSequence()), e.in(g.getGradLast())))
+          e.results.push_back(std::move(t));
+      })
       .Case([&](CrossEntropyGradOp c) {
         e.results.push_back(ref::crossEntropyBackward(
             e.in(c.getLogits()), e.in(c.getLabels()), e.in(c.getGradLoss()),

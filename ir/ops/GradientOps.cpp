@@ -142,3 +142,25 @@ LogicalResult Conv1dGradOp::inferReturnTypes(MLIRContext *, std::optional<Locati
                                              Adaptor adaptor, SmallVectorImpl<Type> &types) {
   return convGradTypes(OpDiag(loc, getOperationName()), adaptor, 3, types);
 }
+
+// The gradients take their operands' types; the sequence and its gradient
+// must be the forward's [batch, seq, hidden].
+LogicalResult GruGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                          Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  OpDiag d(loc, getOperationName());
+  SmallVector<RankedTensorType> ts;
+  const char *names[] = {"input",         "weight_ih", "weight_hh",     "bias_ih",  "bias_hh",
+                         "initial_state", "sequence",  "grad_sequence", "grad_last"};
+  for (auto [v, name] : llvm::zip(adaptor.getOperands(), names)) {
+    auto t = d.ranked(v.getType(), name);
+    if (failed(t))
+      return failure();
+    ts.push_back(*t);
+  }
+  if (failed(verifyCompatibleShape(ts[6], ts[7])))
+    return d.error("grad_sequence ", ts[7], " must have the sequence's shape ", ts[6]);
+  if (failed(verifyCompatibleShape(ts[5], ts[8])))
+    return d.error("grad_last ", ts[8], " must have the initial state's shape ", ts[5]);
+  types.append(ts.begin(), ts.begin() + 6);
+  return success();
+}

@@ -198,4 +198,37 @@ def MM_Conv1dGradOp : MM_InferOp<"conv1d_grad"> {
   let assemblyFormat = "$input `,` $weight `,` $grad_output attr-dict `:` functional-type(operands, results)";
 }
 
+def MM_GruGradOp : MM_InferOp<"gru_grad"> {
+  let summary = "gradients of mm.gru by backpropagation through time";
+  let description = [{
+    For `%seq, %last = mm.gru %input, %w_ih, %w_hh, %b_ih, %b_hh init(%h0)` and
+    the gradients `grad_sequence` (`[batch, seq, hidden]`) and `grad_last`
+    (`[batch, hidden]`) of its results: the gradients of the input, the four
+    weights and the initial state (zeros stands for an absent one). It runs
+    the steps backwards, recomputing each step's gates from the forward
+    `sequence` (the previous state of step t is `sequence[t - 1]`, or `h0`),
+    so nothing but the states is kept:
+
+        dn = dh (1 - z);  dz = dh (h_prev - n);  da_n = dn (1 - n^2)
+        da_r = da_n (W_hn h_prev + b_hn) r (1 - r);  da_z = dz z (1 - z)
+        dh_prev = dh z + W_hh^T [da_r, da_z, da_n r] (+ grad_sequence[t - 1])
+
+    ```mlir
+    %dx, %dwih, %dwhh, %dbih, %dbhh, %dh0 = mm.gru_grad %x, %wih, %whh, %bih, %bhh, %h0, %seq, %gseq, %glast
+        : (tensor<?x50x64xf32>, tensor<192x64xf32>, tensor<192x64xf32>, tensor<192xf32>, tensor<192xf32>,
+           tensor<?x64xf32>, tensor<?x50x64xf32>, tensor<?x50x64xf32>, tensor<?x64xf32>)
+        -> (tensor<?x50x64xf32>, tensor<192x64xf32>, tensor<192x64xf32>, tensor<192xf32>, tensor<192xf32>,
+            tensor<?x64xf32>)
+    ```
+  }];
+  let arguments = (ins MM_FloatTensor:$input, MM_FloatTensor:$weight_ih, MM_FloatTensor:$weight_hh,
+                       MM_FloatTensor:$bias_ih, MM_FloatTensor:$bias_hh,
+                       MM_FloatTensor:$initial_state, MM_FloatTensor:$sequence,
+                       MM_FloatTensor:$grad_sequence, MM_FloatTensor:$grad_last);
+  let results = (outs MM_FloatTensor:$grad_input, MM_FloatTensor:$grad_weight_ih,
+                      MM_FloatTensor:$grad_weight_hh, MM_FloatTensor:$grad_bias_ih,
+                      MM_FloatTensor:$grad_bias_hh, MM_FloatTensor:$grad_initial_state);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
 #endif // MM_GRADIENT_OPS_TD

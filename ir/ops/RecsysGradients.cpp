@@ -161,3 +161,20 @@ LogicalResult Conv1dOp::buildGradients(OpBuilder &b, ArrayRef<Value> grads,
     out.push_back(gb.sum(grads[0], {0, 1}, false));
   return success();
 }
+
+// Backpropagation through time in one op (mm.gru_grad); an absent initial
+// state is zeros and gets no gradient.
+LogicalResult GruOp::buildGradients(OpBuilder &b, ArrayRef<Value> grads,
+                                    SmallVectorImpl<Value> &out) {
+  GradientBuilder gb(b, getLoc());
+  Value sequence = getSequence(), last = getLastState();
+  Value h0 = getInitialState() ? getInitialState() : gb.zerosLike(last);
+  auto grad = GruGradOp::create(b, getLoc(), getInput(), getWeightIh(), getWeightHh(),
+                                getBiasIh(), getBiasHh(), h0, sequence,
+                                gb.orZeros(grads[0], sequence), gb.orZeros(grads[1], last));
+  for (unsigned i = 0; i < 5; ++i)
+    out.push_back(grad->getResult(i));
+  if (getInitialState())
+    out.push_back(grad.getGradInitialState());
+  return success();
+}

@@ -29,7 +29,7 @@ def MM_Conv1dOp : MM_InferOp<"conv1d", [MM_Differentiable]> {
   let assemblyFormat = "$input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
 }
 
-def MM_GruOp : MM_InferOp<"gru"> {
+def MM_GruOp : MM_InferOp<"gru", [MM_Differentiable]> {
   let summary = "single-layer GRU over a sequence (PyTorch gate order r, z, n)";
   let description = [{
     `input` `[batch, seq, in]`; `weight_ih` `[3 hidden, in]`, `weight_hh`

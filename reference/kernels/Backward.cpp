@@ -353,4 +353,72 @@ std::pair<Tensor, Tensor> conv1dBackward(const Tensor &x, const Tensor &w, const
   });
 }
 
+std::vector<Tensor> gruBackward(const Tensor &x, const Tensor &wih, const Tensor &whh,
+                                const Tensor &bih, const Tensor &bhh, const Tensor &h0,
+                                const Tensor &sequence, const Tensor &gradSequence,
+                                const Tensor &gradLast) {
+  const char *op = "mm.gru_grad";
+  expectRank(x, 3, op, "input");
+  int64_t B = x.dim(0), T = x.dim(1), I = x.dim(2), H = whh.dim(1);
+  if (wih.dim(0) != 3 * H || wih.dim(1) != I || whh.dim(0) != 3 * H || bih.numel() != 3 * H ||
+      bhh.numel() != 3 * H || h0.numel() != B * H || sequence.numel() != B * T * H ||
+      gradSequence.numel() != B * T * H || gradLast.numel() != B * H)
+    throw makeError(op, ": operands do not fit input ", formatShape(x.shape()),
+                    " and hidden size ", H);
+  return withFloat(x, op, [&](auto tag) {
+    using F = decltype(tag);
+    Tensor dx = Tensor::zeros(x.dtype(), x.shape()), dwih = Tensor::zeros(x.dtype(), wih.shape()),
+           dwhh = Tensor::zeros(x.dtype(), whh.shape()), dbih = Tensor::zeros(x.dtype(), bih.shape()),
+           dbhh = Tensor::zeros(x.dtype(), bhh.shape()), dh0 = Tensor::zeros(x.dtype(), h0.shape());
+    const F *in = x.data<F>(), *Wi = wih.data<F>(), *Wh = whh.data<F>(), *bi = bih.data<F>(),
+            *bh = bhh.data<F>(), *seq = sequence.data<F>(), *gs = gradSequence.data<F>();
+    F *dIn = dx.data<F>(), *dWi = dwih.data<F>(), *dWh = dwhh.data<F>(), *dbi = dbih.data<F>(),
+      *dbh = dbhh.data<F>();
+    std::vector<F> gi(3 * H), gh(3 * H), dGi(3 * H), dGh(3 * H), dh(H), dhPrev(H);
+    for (int64_t b = 0; b < B; ++b) {
+      for (int64_t j = 0; j < H; ++j)
+        dh[j] = gradLast.data<F>()[b * H + j] + gs[(b * T + T - 1) * H + j];
+      for (int64_t t = T - 1; t >= 0; --t) {
+        const F *xt = in + (b * T + t) * I;
+        const F *hPrev = t > 0 ? seq + (b * T + t - 1) * H : h0.data<F>() + b * H;
+        for (int64_t g = 0; g < 3 * H; ++g) { // the forward's gate pre-activations, again
+          gi[g] = dot(Wi + g * I, xt, I) + bi[g];
+          gh[g] = dot(Wh + g * H, hPrev, H) + bh[g];
+        }
+        for (int64_t j = 0; j < H; ++j) {
+          F r = F(1) / (F(1) + std::exp(-(gi[j] + gh[j])));
+          F z = F(1) / (F(1) + std::exp(-(gi[H + j] + gh[H + j])));
+          F n = std::tanh(gi[2 * H + j] + r * gh[2 * H + j]);
+          F dn = dh[j] * (F(1) - z), dz = dh[j] * (hPrev[j] - n);
+          F dan = dn * (F(1) - n * n);
+          F dar = dan * gh[2 * H + j] * r * (F(1) - r), daz = dz * z * (F(1) - z);
+          dGi[j] = dar;
+          dGi[H + j] = daz;
+          dGi[2 * H + j] = dan;
+          dGh[j] = dar;
+          dGh[H + j] = daz;
+          dGh[2 * H + j] = dan * r;
+          dhPrev[j] = dh[j] * z;
+        }
+        for (int64_t g = 0; g < 3 * H; ++g) {
+          dbi[g] += dGi[g];
+          dbh[g] += dGh[g];
+          for (int64_t k = 0; k < I; ++k) {
+            dWi[g * I + k] += dGi[g] * xt[k];
+            dIn[(b * T + t) * I + k] += dGi[g] * Wi[g * I + k];
+          }
+          for (int64_t k = 0; k < H; ++k) {
+            dWh[g * H + k] += dGh[g] * hPrev[k];
+            dhPrev[k] += dGh[g] * Wh[g * H + k];
+          }
+        }
+        for (int64_t j = 0; j < H; ++j)
+          dh[j] = dhPrev[j] + (t > 0 ? gs[(b * T + t - 1) * H + j] : F(0));
+      }
+      std::copy(dh.begin(), dh.end(), dh0.data<F>() + b * H);
+    }
+    return std::vector<Tensor>{dx, dwih, dwhh, dbih, dbhh, dh0};
+  });
+}
+
 } // namespace mm::ref

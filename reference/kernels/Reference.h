@@ -158,6 +158,12 @@ std::pair<Tensor, Tensor> conv2dBackward(const Tensor &x, const Tensor &w, const
                                          const std::vector<int64_t> &strides,
                                          const std::vector<int64_t> &padding,
                                          const std::vector<int64_t> &dilation);
+/// mm.gru_grad: d input, d w_ih, d w_hh, d b_ih, d b_hh, d h0 by backpropagation
+/// through time, gates recomputed from the forward states.
+std::vector<Tensor> gruBackward(const Tensor &x, const Tensor &wih, const Tensor &whh,
+                                const Tensor &bih, const Tensor &bhh, const Tensor &h0,
+                                const Tensor &sequence, const Tensor &gradSequence,
+                                const Tensor &gradLast);
 std::pair<Tensor, Tensor> conv1dBackward(const Tensor &x, const Tensor &w, const Tensor &g,
                                          int64_t stride, int64_t dilation, int64_t padBefore);
 

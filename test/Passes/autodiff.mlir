@@ -90,8 +90,24 @@ func.func @loss(%x: tensor<3x5xf32>, %t: tensor<5x4xf32>) -> tensor<f32> {
 
 // -----
 
+func.func @loss(%e: tensor<1x4x3xf32>, %ids: tensor<1x4xi64>, %f: tensor<2x3xf32>) -> tensor<f32> {
+  // expected-error @+1 {{'mm.merge_image_features' op has no gradient rule}}
+  %m = mm.merge_image_features %e, %ids, %f {image_token_id = 7 : i64} : (tensor<1x4x3xf32>, tensor<1x4xi64>, tensor<2x3xf32>) -> tensor<1x4x3xf32>
+  %l = mm.reduce sum %m dims [0, 1, 2] : (tensor<1x4x3xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// The GRU's gradient is one mm.gru_grad (backpropagation through time); an
+// absent initial state is zeros, and an unused sequence result's gradient too.
+// CHECK-LABEL: func.func @loss_grad(
+// CHECK: %[[SEQ:[a-z_0-9]+]], %[[LAST:[a-z_0-9]+]] = mm.gru
+// CHECK: mm.add
+// CHECK-NEXT: %[[H0:.*]] = mm.zeros_like %[[LAST]]
+// CHECK-NEXT: %[[GS:.*]] = mm.zeros_like %[[SEQ]]
+// CHECK-NEXT: mm.gru_grad %arg0, %arg1, %arg2, %arg3, %arg4, %[[H0]], %[[SEQ]], %[[GS]],
 func.func @loss(%x: tensor<2x3x4xf32>, %wih: tensor<6x4xf32>, %whh: tensor<6x2xf32>, %bih: tensor<6xf32>, %bhh: tensor<6xf32>) -> tensor<f32> {
-  // expected-error @+1 {{'mm.gru' op has no gradient rule}}
   %s, %h = mm.gru %x, %wih, %whh, %bih, %bhh : (tensor<2x3x4xf32>, tensor<6x4xf32>, tensor<6x2xf32>, tensor<6xf32>, tensor<6xf32>) -> (tensor<2x3x2xf32>, tensor<2x2xf32>)
   %l = mm.reduce sum %h dims [0, 1] : (tensor<2x2xf32>) -> tensor<f32>
   return %l : tensor<f32>

@@ -170,6 +170,10 @@ def build_cases():
         floats={"m": np.array([[1, 1, 0, 1, 1, 0], [0, 0, 0, 0, 0, 0], [1, 0, 1, 1, 1, 1]], dtype=np.float64)},
         zero={"m"})
     add("recsys", "target_attention_scaled")
+    # GRU by backpropagation through time: every step's state and the last one
+    # feed the loss; with and without an initial state (which then gets one).
+    add("recsys", "gru", scale=0.5)
+    add("recsys", "gru_init", scale=0.5)
     add("recsys", "hadamard")
     add("recsys", "conv1d")
     add("vision", "conv2d")
@@ -187,7 +191,7 @@ REFUSALS = [
     ("float_to_int", "mm.cast", "integer result"),
     ("cached_attention", "mm.attention", "KV cache"),
     ("reduce_prod", "mm.reduce", "product"),
-    ("no_rule", "mm.gru", "no gradient rule"),
+    ("no_rule", "mm.merge_image_features", "no gradient rule"),
     ("not_scalar", "result #0 must be a float scalar", ""),
 ]
 

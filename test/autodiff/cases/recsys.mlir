@@ -64,3 +64,20 @@ func.func @conv1d(%x: tensor<2x9x3xf32>, %w: tensor<4x3x3xf32>, %b: tensor<4xf32
   %l = mm.reduce sum %wc dims [0, 1, 2] : (tensor<2x4x4xf32>) -> tensor<f32>
   return %l : tensor<f32>
 }
+
+func.func @gru(%x: tensor<2x4x3xf32>, %wih: tensor<6x3xf32>, %whh: tensor<6x2xf32>, %bih: tensor<6xf32>, %bhh: tensor<6xf32>, %c: tensor<2x4x2xf32>, %d: tensor<2x2xf32>) -> tensor<f32> {
+  %s, %h = mm.gru %x, %wih, %whh, %bih, %bhh : (tensor<2x4x3xf32>, tensor<6x3xf32>, tensor<6x2xf32>, tensor<6xf32>, tensor<6xf32>) -> (tensor<2x4x2xf32>, tensor<2x2xf32>)
+  %ws = mm.mul %s, %c : (tensor<2x4x2xf32>, tensor<2x4x2xf32>) -> tensor<2x4x2xf32>
+  %a = mm.reduce sum %ws dims [0, 1, 2] : (tensor<2x4x2xf32>) -> tensor<f32>
+  %wh = mm.mul %h, %d : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
+  %b = mm.reduce sum %wh dims [0, 1] : (tensor<2x2xf32>) -> tensor<f32>
+  %l = mm.add %a, %b : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+func.func @gru_init(%x: tensor<2x4x3xf32>, %wih: tensor<6x3xf32>, %whh: tensor<6x2xf32>, %bih: tensor<6xf32>, %bhh: tensor<6xf32>, %h0: tensor<2x2xf32>, %c: tensor<2x4x2xf32>) -> tensor<f32> {
+  %s, %h = mm.gru %x, %wih, %whh, %bih, %bhh init(%h0) : (tensor<2x4x3xf32>, tensor<6x3xf32>, tensor<6x2xf32>, tensor<6xf32>, tensor<6xf32>, tensor<2x2xf32>) -> (tensor<2x4x2xf32>, tensor<2x2xf32>)
+  %ws = mm.mul %s, %c : (tensor<2x4x2xf32>, tensor<2x4x2xf32>) -> tensor<2x4x2xf32>
+  %l = mm.reduce sum %ws dims [0, 1, 2] : (tensor<2x4x2xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}

@@ -25,9 +25,9 @@ func.func @reduce_prod(%x: tensor<4xf32>) -> tensor<f32> {
   return %l : tensor<f32>
 }
 
-func.func @no_rule(%x: tensor<2x3x4xf32>, %wih: tensor<6x4xf32>, %whh: tensor<6x2xf32>, %bih: tensor<6xf32>, %bhh: tensor<6xf32>) -> tensor<f32> {
-  %s, %h = mm.gru %x, %wih, %whh, %bih, %bhh : (tensor<2x3x4xf32>, tensor<6x4xf32>, tensor<6x2xf32>, tensor<6xf32>, tensor<6xf32>) -> (tensor<2x3x2xf32>, tensor<2x2xf32>)
-  %l = mm.reduce sum %h dims [0, 1] : (tensor<2x2xf32>) -> tensor<f32>
+func.func @no_rule(%e: tensor<1x4x3xf32>, %ids: tensor<1x4xi64>, %f: tensor<2x3xf32>) -> tensor<f32> {
+  %m = mm.merge_image_features %e, %ids, %f {image_token_id = 7 : i64} : (tensor<1x4x3xf32>, tensor<1x4xi64>, tensor<2x3xf32>) -> tensor<1x4x3xf32>
+  %l = mm.reduce sum %m dims [0, 1, 2] : (tensor<1x4x3xf32>) -> tensor<f32>
   return %l : tensor<f32>
 }
 
