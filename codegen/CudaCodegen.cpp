@@ -526,6 +526,7 @@ FailureOr<CudaKernelPlan> CudaEmitter::emit() {
     case KernelKind::LightningBackward:
     case KernelKind::GroupedGemmWeightGrad:
     case KernelKind::LossBackward:
+    case KernelKind::GruBackward:
       return fail("no CUDA generator for this kind yet (the CPU target has one)");
     }
     return fail("no CUDA generator");

@@ -50,6 +50,7 @@ std::optional<KernelKind> kernelKind(Operation *op) {
       .Case([](LightningAttentionGradOp) { return KernelKind::LightningBackward; })
       .Case([](GroupedMatmulWeightGradOp) { return KernelKind::GroupedGemmWeightGrad; })
       .Case([](CrossEntropyGradOp) { return KernelKind::LossBackward; })
+      .Case([](GruGradOp) { return KernelKind::GruBackward; })
       .Default([](Operation *) { return std::nullopt; });
 }
 

@@ -227,6 +227,90 @@ inline int lightning_grad(const mm_kernel_ctx *c, const float *q, const float *k
   return 0;
 }
 
+/// mm.gru_grad: backpropagation through time for x [B, T, I], weights
+/// [3H, I] and [3H, H], biases [3H], initial state h0 [B, H], the forward
+/// states seq [B, T, H] and the result gradients gseq [B, T, H], glast [B, H].
+/// Phase 1 runs each batch row backwards in time (rows in parallel),
+/// recomputing the gates, and keeps the gate gradients; phase 2 forms the
+/// weight and bias gradients from them row by row of the weights (each
+/// output summed in one fixed order: deterministic at any thread count).
+/// A null output is a gradient nothing reads: not written.
+inline void gru_grad(const float *x, int64_t B, int64_t T, int64_t I, int64_t H,
+                     const float *wih, const float *whh, const float *bih, const float *bhh,
+                     const float *h0, const float *seq, const float *gseq, const float *glast,
+                     float *dx, float *dwih, float *dwhh, float *dbih, float *dbhh, float *dh0) {
+  std::vector<float> dGi(size_t(B * T * 3 * H)), dGh(size_t(B * T * 3 * H));
+  auto prevOf = [&](int64_t b, int64_t t) { return t > 0 ? seq + (b * T + t - 1) * H : h0 + b * H; };
+#pragma omp parallel if (B * T * H * (I + H) > (1 << 16))
+  {
+    std::vector<float> gi(3 * H), gh(3 * H), dh(H), dhPrev(H);
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < B; ++b) {
+      for (int64_t j = 0; j < H; ++j)
+        dh[j] = glast[b * H + j] + gseq[(b * T + T - 1) * H + j];
+      for (int64_t t = T - 1; t >= 0; --t) {
+        const float *xt = x + (b * T + t) * I, *hPrev = prevOf(b, t);
+        for (int64_t g = 0; g < 3 * H; ++g) {
+          gi[g] = dot(xt, wih + g * I, I) + bih[g];
+          gh[g] = dot(hPrev, whh + g * H, H) + bhh[g];
+        }
+        float *dgi = dGi.data() + (b * T + t) * 3 * H, *dgh = dGh.data() + (b * T + t) * 3 * H;
+        for (int64_t j = 0; j < H; ++j) {
+          float r = 1.0f / (1.0f + std::exp(-(gi[j] + gh[j])));
+          float z = 1.0f / (1.0f + std::exp(-(gi[H + j] + gh[H + j])));
+          float n = std::tanh(gi[2 * H + j] + r * gh[2 * H + j]);
+          float dn = dh[j] * (1.0f - z), dz = dh[j] * (hPrev[j] - n);
+          float dan = dn * (1.0f - n * n);
+          dgi[j] = dgh[j] = dan * gh[2 * H + j] * r * (1.0f - r);
+          dgi[H + j] = dgh[H + j] = dz * z * (1.0f - z);
+          dgi[2 * H + j] = dan;
+          dgh[2 * H + j] = dan * r;
+          dhPrev[j] = dh[j] * z;
+        }
+        float *dxt = dx ? dx + (b * T + t) * I : nullptr;
+        for (int64_t k = 0; dxt && k < I; ++k)
+          dxt[k] = 0.0f;
+        for (int64_t g = 0; g < 3 * H; ++g) {
+          for (int64_t k = 0; dxt && k < I; ++k)
+            dxt[k] += dgi[g] * wih[g * I + k];
+          for (int64_t k = 0; k < H; ++k)
+            dhPrev[k] += dgh[g] * whh[g * H + k];
+        }
+        for (int64_t j = 0; j < H; ++j)
+          dh[j] = dhPrev[j] + (t > 0 ? gseq[(b * T + t - 1) * H + j] : 0.0f);
+      }
+      for (int64_t j = 0; dh0 && j < H; ++j)
+        dh0[b * H + j] = dh[j];
+    }
+  }
+  if (!dwih && !dwhh && !dbih && !dbhh)
+    return;
+#pragma omp parallel for schedule(static) if (B * T * H * (I + H) > (1 << 16))
+  for (int64_t g = 0; g < 3 * H; ++g) {
+    std::vector<float> wi(size_t(I), 0.0f), wh(size_t(H), 0.0f);
+    float bi = 0, bh = 0;
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t t = 0; t < T; ++t) {
+        float gI = dGi[size_t((b * T + t) * 3 * H + g)], gH = dGh[size_t((b * T + t) * 3 * H + g)];
+        const float *xt = x + (b * T + t) * I, *hPrev = prevOf(b, t);
+        bi += gI;
+        bh += gH;
+        for (int64_t k = 0; k < I; ++k)
+          wi[k] += gI * xt[k];
+        for (int64_t k = 0; k < H; ++k)
+          wh[k] += gH * hPrev[k];
+      }
+    if (dwih)
+      std::copy(wi.begin(), wi.end(), dwih + g * I);
+    if (dwhh)
+      std::copy(wh.begin(), wh.end(), dwhh + g * H);
+    if (dbih)
+      dbih[g] = bi;
+    if (dbhh)
+      dbhh[g] = bh;
+  }
+}
+
 } // namespace mmh
 
 #endif // MM_HOST_BACKWARD_KERNELS_H

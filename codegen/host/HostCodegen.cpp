@@ -94,6 +94,7 @@ private:
   LogicalResult emitLightningBackward();
   LogicalResult emitGroupedGemmWeightGrad();
   LogicalResult emitLossBackward();
+  LogicalResult emitGruBackward();
 
   /// The one op of a single-op kernel whose operands are all kernel inputs.
   /// `partial` also accepts constant operands (read with operandRef) and
@@ -738,6 +739,30 @@ LogicalResult KernelEmitter::emitGroupedGemmWeightGrad() {
   return success();
 }
 
+LogicalResult KernelEmitter::emitGruBackward() {
+  auto gg = singleOp<GruGradOp>(/*partial=*/true); // unread gradients are null
+  if (failed(gg))
+    return failure();
+  GruGradOp op = *gg;
+  for (Value w : {op.getWeightIh(), op.getWeightHh(), op.getBiasIh(), op.getBiasHh()})
+    if (weightType(argIndex(w)) == "mmh::bf16")
+      return fail("the GRU gradient reads float32 weights; this one is stored as bf16");
+  Value x = topLevel(op.getInput());
+  body += llvm::formatv("  mmh::gru_grad({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, {10}, "
+                        "{11}, {12}, {13}, {14}, {15}, {16}, {17}, {18});\n  return 0;\n",
+                        pointer(op.getInput()), dims(x, 0, 1), dims(x, 1, 2), staticDim(x, 2),
+                        staticDim(topLevel(op.getWeightHh()), 1), pointer(op.getWeightIh()),
+                        pointer(op.getWeightHh()), pointer(op.getBiasIh()),
+                        pointer(op.getBiasHh()), pointer(op.getInitialState()),
+                        pointer(op.getSequence()), pointer(op.getGradSequence()),
+                        pointer(op.getGradLast()), resultRef(op.getGradInput()),
+                        resultRef(op.getGradWeightIh()), resultRef(op.getGradWeightHh()),
+                        resultRef(op.getGradBiasIh()), resultRef(op.getGradBiasHh()),
+                        resultRef(op.getGradInitialState()))
+              .str();
+  return success();
+}
+
 LogicalResult KernelEmitter::emitLossBackward() {
   auto cg = singleOp<CrossEntropyGradOp>(/*partial=*/true);
   if (failed(cg))
@@ -978,6 +1003,8 @@ FailureOr<GeneratedKernel> KernelEmitter::emit() {
       return emitGroupedGemmWeightGrad();
     case KernelKind::LossBackward:
       return emitLossBackward();
+    case KernelKind::GruBackward:
+      return emitGruBackward();
     }
     return fail("no host generator");
   }();
