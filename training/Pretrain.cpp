@@ -41,7 +41,6 @@ json runIdentity(const PretrainOptions &o, const std::string &configText,
   json data = json::array();
   for (const std::string &file : o.data)
     data.push_back({{"file", fs::absolute(file).string()}, {"crc32", hexChecksum(readFile(file))}});
-  const OptimizerOptions &opt = o.optimizer;
   return {{"config_crc32", hexChecksum(configText)},
           {"tokenizer_crc32", hexChecksum(tokenizerText)},
           {"data", data},
@@ -53,14 +52,8 @@ json runIdentity(const PretrainOptions &o, const std::string &configText,
           {"warmup_steps", o.warmupSteps},
           {"seed", o.seed},
           {"threads", o.threads},
-          {"backend", o.backend == StepBackend::CPU ? "cpu" : "reference"},
-          {"optimizer",
-           {{"beta1", opt.beta1},
-            {"beta2", opt.beta2},
-            {"epsilon", opt.epsilon},
-            {"weight_decay", opt.weightDecay},
-            {"max_grad_norm", opt.maxGradNorm},
-            {"recompute", opt.recompute}}}};
+          {"backend", backendName(o.backend)},
+          {"optimizer", optimizerIdentity(o.optimizer)}};
 }
 
 } // namespace
@@ -90,12 +83,7 @@ int pretrain(const PretrainOptions &o, std::ostream &log) {
     resolved.minLr = o.lr / 10;
   claimRunDirectory(o.out, o.resume, runIdentity(resolved, configText, tokenizerText));
 
-  TrainingState state;
-  state.weights = initialWeights(config, o.seed);
-  for (const auto &[name, w] : state.weights) {
-    state.firstMoments[name] = Tensor::zeros(DType::F32, w.shape());
-    state.secondMoments[name] = Tensor::zeros(DType::F32, w.shape());
-  }
+  TrainingState state = startingState(initialWeights(config, o.seed));
   std::string checkpoints = o.out + "/checkpoints";
   if (o.resume) {
     auto found = loadNewestCheckpoint(checkpoints, state.weights, o.seed, log);

@@ -284,28 +284,18 @@ int reinforce(const RlOptions &o, std::ostream &log, std::ostream &out) {
       {"temperature", o.temperature},
       {"lm_head_fp32", o.lmHeadFp32},
       {"engine_weights", o.engineWeights},
-      {"backend", o.backend == StepBackend::CPU ? "cpu" : "reference"},
+      {"backend", backendName(o.backend)},
       {"repeat", {o.repeatWindow, o.repeatProbability}},
       {"eval", {o.evalPrompts, o.evalSamples, o.evalEvery}},
-      {"optimizer",
-       {{"beta1", o.optimizer.beta1},
-        {"beta2", o.optimizer.beta2},
-        {"epsilon", o.optimizer.epsilon},
-        {"weight_decay", o.optimizer.weightDecay},
-        {"max_grad_norm", o.optimizer.maxGradNorm}}}};
+      {"optimizer", optimizerIdentity(o.optimizer)}};
   claimRunDirectory(o.out, o.resume, identity);
 
-  TrainingState state;
   std::unique_ptr<ReferencePolicy> reference;
   int64_t T = promptTokens + M - 1; // the longest prompt + response, less the last token
   if (loss.klCoef > 0) // the starting policy, before any checkpoint is loaded
     reference = std::make_unique<ReferencePolicy>(model.config, loss, rollouts, T,
                                                   model.weights, o.out + "/cache", log);
-  state.weights = std::move(model.weights);
-  for (const auto &[name, w] : state.weights) {
-    state.firstMoments[name] = Tensor::zeros(DType::F32, w.shape());
-    state.secondMoments[name] = Tensor::zeros(DType::F32, w.shape());
-  }
+  TrainingState state = startingState(std::move(model.weights));
   std::string checkpoints = o.out + "/checkpoints";
   if (o.resume) {
     auto found = loadNewestCheckpoint(checkpoints, state.weights, o.seed, log);

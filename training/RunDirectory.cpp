@@ -16,6 +16,19 @@ std::string hexChecksum(const std::string &bytes) {
   return buffer;
 }
 
+nlohmann::json optimizerIdentity(const OptimizerOptions &opt) {
+  return {{"beta1", opt.beta1},
+          {"beta2", opt.beta2},
+          {"epsilon", opt.epsilon},
+          {"weight_decay", opt.weightDecay},
+          {"max_grad_norm", opt.maxGradNorm},
+          {"recompute", opt.recompute}};
+}
+
+const char *backendName(StepBackend backend) {
+  return backend == StepBackend::CPU ? "cpu" : backend == StepBackend::CUDA ? "cuda" : "reference";
+}
+
 void claimRunDirectory(const std::string &out, bool resume, const nlohmann::json &identity) {
   std::string runFile = out + "/run.json";
   bool nonEmpty = fs::exists(out) && !fs::is_empty(out);

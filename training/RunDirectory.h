@@ -9,6 +9,8 @@
 #ifndef MM_TRAINING_RUNDIRECTORY_H
 #define MM_TRAINING_RUNDIRECTORY_H
 
+#include "training/StepProgram.h"
+
 #include <nlohmann/json.hpp>
 
 #include <string>
@@ -17,6 +19,10 @@ namespace mm::train {
 
 /// CRC-32 of `bytes` as 8 hex digits.
 std::string hexChecksum(const std::string &bytes);
+
+/// The optimizer's settings and the step's backend, as run.json records them.
+nlohmann::json optimizerIdentity(const OptimizerOptions &optimizer);
+const char *backendName(StepBackend backend);
 
 /// Refuses an `out` that holds something else, or (with `resume`) a run
 /// whose identity differs, naming the differing fields. Writes run.json for

@@ -39,24 +39,16 @@ int supervisedFineTune(const SftOptions &o, std::ostream &log) {
   loop.minLr = o.minLr >= 0 ? o.minLr : o.lr / 10;
   loop.seed = o.seed;
   loop.tokensPerStep = o.batchSize * T;
-  const OptimizerOptions &opt = o.optimizer;
   nlohmann::json identity = {
       {"command", "sft"},       {"task", task.spec()},        {"start", model.describe},
       {"tokenizer_crc32", hexChecksum(model.tokenizerText)},  {"steps", o.steps},
       {"batch_size", o.batchSize}, {"lr", o.lr},              {"min_lr", loop.minLr},
       {"warmup_steps", loop.warmupSteps}, {"seed", o.seed},   {"threads", o.threads},
-      {"backend", o.backend == StepBackend::CPU ? "cpu" : "reference"},
-      {"optimizer",
-       {{"beta1", opt.beta1}, {"beta2", opt.beta2}, {"epsilon", opt.epsilon},
-        {"weight_decay", opt.weightDecay}, {"max_grad_norm", opt.maxGradNorm}}}};
+      {"backend", backendName(o.backend)},
+      {"optimizer", optimizerIdentity(o.optimizer)}};
   claimRunDirectory(o.out, o.resume, identity);
 
-  TrainingState state;
-  state.weights = std::move(model.weights);
-  for (const auto &[name, w] : state.weights) {
-    state.firstMoments[name] = Tensor::zeros(DType::F32, w.shape());
-    state.secondMoments[name] = Tensor::zeros(DType::F32, w.shape());
-  }
+  TrainingState state = startingState(std::move(model.weights));
   if (o.resume) {
     auto found = loadNewestCheckpoint(o.out + "/checkpoints", state.weights, o.seed, log);
     if (found) {

@@ -65,6 +65,16 @@ TensorMap readVerified(const std::string &dir, const std::string &file, const Te
 }
 } // namespace
 
+TrainingState startingState(TensorMap weights) {
+  TrainingState state;
+  for (const auto &[name, w] : weights) {
+    state.firstMoments[name] = Tensor::zeros(DType::F32, w.shape());
+    state.secondMoments[name] = Tensor::zeros(DType::F32, w.shape());
+  }
+  state.weights = std::move(weights);
+  return state;
+}
+
 std::string saveCheckpoint(const std::string &checkpointsDir, const TrainingState &state,
                            uint64_t seed, int keep) {
   fs::create_directories(checkpointsDir);

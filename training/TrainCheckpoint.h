@@ -31,6 +31,9 @@ struct TrainingState {
   TensorMap weights, firstMoments, secondMoments;
 };
 
+/// Step 0 of a run from `weights`: zero AdamW moments of the same shapes.
+TrainingState startingState(TensorMap weights);
+
 /// Writes checkpoint `state.step` under `checkpointsDir`, then removes all but
 /// the newest `keep` checkpoints. Returns its directory.
 std::string saveCheckpoint(const std::string &checkpointsDir, const TrainingState &state,
