@@ -114,9 +114,9 @@ int pretrain(const PretrainOptions &o, std::ostream &log) {
   loop.minLr = resolved.minLr;
   loop.seed = o.seed;
   loop.tokensPerStep = o.batchSize * o.seqLen;
-  auto next = [&](int64_t, TrainingState &proposed, Tensor &ids, Tensor &labels) {
+  auto next = [&](int64_t, DataPosition &position, Tensor &ids, Tensor &labels) {
     batches.next(ids, labels);
-    proposed.data = batches.position();
+    position = batches.position();
   };
   auto finish = [&](const TrainingState &final) {
     exportHuggingFaceModel(o.out, config, final.weights, configText, tokenizerText);

@@ -38,15 +38,10 @@ ReferencePolicy::ReferencePolicy(const MiniMaxConfig &config,
         log << "mm-train: compiling the reference policy (forward only) for the KL penalty\n";
         return compileFunction(*module, kLossFunction, options).executable;
       });
-  // The starting weights, copied now: the trainer's change after each update.
-  auto frozen = std::make_shared<TensorMap>(weights);
-  backend_ = std::make_unique<HostBackend>(
-      std::move(executable), [frozen](const std::string &name, const Shape &, DType) -> Tensor {
-        auto it = frozen->find(name);
-        if (it == frozen->end())
-          throw makeError("the reference policy has no weight '", name, "'");
-        return it->second;
-      });
+  // The backend copies the starting weights as it binds them: later updates
+  // of the trainer's do not reach it.
+  backend_ = std::make_unique<HostBackend>(std::move(executable),
+                                           binderOf(weights, "the starting policy"));
 }
 
 ReferencePolicy::~ReferencePolicy() = default;

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <numeric>
 #include <iostream>
 #include <unistd.h>
 
@@ -446,12 +447,8 @@ int reinforce(const RlOptions &o, std::ostream &log, std::ostream &out) {
     }
     double seconds = secondsSince(stepStart);
     elapsed += seconds;
-    metrics.add({double(step), [&] {
-                   double s = 0;
-                   for (double r : rewards)
-                     s += r;
-                   return s / double(rewards.size());
-                 }(),
+    double rewardMean = std::accumulate(rewards.begin(), rewards.end(), 0.0) / double(rollouts);
+    metrics.add({double(step), rewardMean,
                  accuracy.sampled, responseTokens / double(rollouts), counted ? clipped / counted : NAN,
                  pearson(engineProbs, trainerProbs),
                  double(generated.generatedTokens) / trainSeconds,

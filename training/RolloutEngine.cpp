@@ -11,17 +11,6 @@
 
 namespace mm::train {
 
-namespace {
-WeightBinder binderOf(const TensorMap &weights) {
-  return [&weights](const std::string &name, const Shape &, DType) -> Tensor {
-    auto it = weights.find(name);
-    if (it == weights.end())
-      throw makeError("the trainer has no weight '", name, "' for the engine");
-    return it->second;
-  };
-}
-} // namespace
-
 RolloutEngine::RolloutEngine(const MiniMaxConfig &config, const std::string &configText,
                              const TensorMap &weights, const RolloutEngineOptions &options,
                              std::ostream &log)
@@ -42,13 +31,13 @@ RolloutEngine::RolloutEngine(const MiniMaxConfig &config, const std::string &con
         << (options.bf16Weights && options.lmHeadFp32 ? ", float32 LM head" : "") << ")\n";
     return compileMiniMax(config, configText, "", nullptr, compile).executable;
   });
-  backend_ = std::make_unique<HostBackend>(std::move(executable), binderOf(weights));
+  backend_ = std::make_unique<HostBackend>(std::move(executable), binderOf(weights, "the trainer"));
 }
 
 RolloutEngine::~RolloutEngine() = default;
 
 void RolloutEngine::loadWeights(const TensorMap &weights) {
-  backend_->rebindWeights(binderOf(weights));
+  backend_->rebindWeights(binderOf(weights, "the trainer"));
 }
 
 GenerationResult RolloutEngine::generate(const std::vector<std::vector<int64_t>> &prompts,

@@ -62,7 +62,8 @@ int supervisedFineTune(const SftOptions &o, std::ostream &log) {
 
   // Row: prompt, answer, end of sequence, then padding (ids: eos, labels:
   // ignored). Labels are the next token on the answer only.
-  auto next = [&](int64_t step, TrainingState &, Tensor &ids, Tensor &labels) {
+  // The examples of a step come from (seed, step): no data position to keep.
+  auto next = [&](int64_t step, DataPosition &, Tensor &ids, Tensor &labels) {
     ids = Tensor::zeros(DType::I64, {o.batchSize, T});
     labels = Tensor::zeros(DType::I64, {o.batchSize, T});
     int64_t *id = ids.data<int64_t>(), *label = labels.data<int64_t>();

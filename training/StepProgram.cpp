@@ -17,7 +17,6 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
-#include <filesystem>
 #include <ostream>
 
 namespace mm::train {

@@ -37,9 +37,8 @@ int runSupervisedLoop(const SupervisedLoopOptions &o, StepProgram &program, Trai
   std::string lastCheckpoint = state.step > 0 ? checkpoints : "";
   for (int64_t step = state.step + 1; step <= o.steps; ++step) {
     Tensor ids, labels;
-    TrainingState proposed; // the data position after this batch
-    proposed.data = state.data;
-    next(step, proposed, ids, labels);
+    DataPosition after = state.data; // applied with the step
+    next(step, after, ids, labels);
     double lr = schedule.at(step);
     auto start = std::chrono::steady_clock::now();
     StepProgram::Result r = program.run(ids, labels, state, lr, step);
@@ -57,7 +56,7 @@ int runSupervisedLoop(const SupervisedLoopOptions &o, StepProgram &program, Trai
     elapsed += seconds;
     state.step = step;
     state.tokensSeen += o.tokensPerStep;
-    state.data = proposed.data;
+    state.data = after;
     MetricRow row{step, r.loss, lr, r.gradNorm, double(o.tokensPerStep) / seconds, elapsed};
     metrics.add(row);
     progress.update(row);

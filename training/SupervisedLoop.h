@@ -26,9 +26,9 @@ struct SupervisedLoopOptions {
   int64_t tokensPerStep = 0; // for tokens/s and tokens seen
 };
 
-/// Fills the batch of step `step` (1-based) and records its data position in
-/// `state` (for resuming).
-using NextBatch = std::function<void(int64_t step, TrainingState &state, Tensor &ids,
+/// Fills the batch of step `step` (1-based) and sets `position` to where the
+/// data stands after it (for resuming).
+using NextBatch = std::function<void(int64_t step, DataPosition &position, Tensor &ids,
                                      Tensor &labels)>;
 
 /// Runs steps state.step + 1 .. steps; `finish` runs once after the last one

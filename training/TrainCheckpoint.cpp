@@ -65,6 +65,15 @@ TensorMap readVerified(const std::string &dir, const std::string &file, const Te
 }
 } // namespace
 
+WeightBinder binderOf(const TensorMap &weights, const std::string &owner) {
+  return [&weights, owner](const std::string &name, const Shape &, DType) -> Tensor {
+    auto it = weights.find(name);
+    if (it == weights.end())
+      throw makeError(owner, " has no weight '", name, "'");
+    return it->second;
+  };
+}
+
 TrainingState startingState(TensorMap weights) {
   TrainingState state;
   for (const auto &[name, w] : weights) {

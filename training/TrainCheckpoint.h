@@ -13,6 +13,7 @@
 #define MM_TRAINING_TRAINCHECKPOINT_H
 
 #include "runtime/Tensor.h"
+#include "runtime/WeightBinder.h"
 #include "training/TextData.h"
 
 #include <iosfwd>
@@ -30,6 +31,11 @@ struct TrainingState {
   DataPosition data;
   TensorMap weights, firstMoments, secondMoments;
 };
+
+/// A binder that hands executors the tensors of `weights` by name (they copy
+/// them when binding; `weights` must outlive the call that binds); a missing
+/// one is an error naming `owner`.
+WeightBinder binderOf(const TensorMap &weights, const std::string &owner);
 
 /// Step 0 of a run from `weights`: zero AdamW moments of the same shapes.
 TrainingState startingState(TensorMap weights);
