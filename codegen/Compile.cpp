@@ -71,6 +71,7 @@ struct GeneratedKernelInfo {
 struct GeneratedProgram {
   std::vector<GeneratedKernelInfo> kernels; // in the order of the mm.kernel ops
   std::string source;                       // the whole translation unit
+  HostProgram host;                         // cpu: the kernels as generated
 };
 
 std::string printed(Operation *op) {
@@ -148,6 +149,8 @@ FailureOr<GeneratedProgram> generateKernels(func::FuncOp fn, const SymbolicShape
   auto program = generateHostProgram(fn, shapes, weightTypes);
   if (failed(program))
     return failure();
+  nameKernelsByContent(*program);
+  out.host = *program;
   for (size_t i = 0; i < program->kernels.size(); ++i) {
     const GeneratedKernel &k = program->kernels[i];
     out.kernels.push_back({k.name, k.kind, k.location, k.code, "", program->kernelSource(i)});
@@ -427,7 +430,7 @@ compileFunction(ModuleOp module, const std::string &function, const CompileOptio
   if (cuda)
     compileCudaObject(e, program->source, options.cudaArch);
   else
-    e.set_code_object(compileHostObject(program->source));
+    e.set_code_object(compileHostKernels(program->host));
   return result;
 }
 

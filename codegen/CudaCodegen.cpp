@@ -527,6 +527,7 @@ FailureOr<CudaKernelPlan> CudaEmitter::emit() {
     case KernelKind::GroupedGemmWeightGrad:
     case KernelKind::LossBackward:
     case KernelKind::GruBackward:
+    case KernelKind::ConvBackward:
       return fail("no CUDA generator for this kind yet (the CPU target has one)");
     }
     return fail("no CUDA generator");

@@ -76,7 +76,8 @@ def MM_KernelKind : I32EnumAttr<"KernelKind", "the code-generation kind of an mm
     I32EnumAttrCase<"LightningBackward", 29, "lightning_backward">,
     I32EnumAttrCase<"GroupedGemmWeightGrad", 30, "grouped_gemm_weight_grad">,
     I32EnumAttrCase<"LossBackward", 31, "loss_backward">,
-    I32EnumAttrCase<"GruBackward", 32, "gru_backward">]> {
+    I32EnumAttrCase<"GruBackward", 32, "gru_backward">,
+    I32EnumAttrCase<"ConvBackward", 33, "conv_backward">]> {
   let cppNamespace = "::mm";
 }
 

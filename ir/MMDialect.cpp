@@ -89,6 +89,12 @@ LogicalResult mm::MMDialect::verifyRegionArgAttribute(Operation *op, unsigned re
     }
     return success();
   }
+  if (name == "mm.selector") { // a supernet's choice selector (models/AmerBuilder.h)
+    if (!isa<UnitAttr>(attr.getValue()) || !type || type.getRank() != 0 ||
+        !type.getElementType().isInteger(64))
+      return op->emitError("mm.selector of argument ") << argIndex << " must mark a tensor<i64>";
+    return success();
+  }
   return op->emitError("unknown mm argument attribute '") << name << "'";
 }
 

@@ -42,6 +42,9 @@ def MM_Dialect : Dialect {
       static dim; every dynamic dim names the run-time size it is
       (`["B", "T", ""]`), which is how compiled code sizes its buffers;
     * `mm.name` (function argument): a name for messages and executables;
+    * `mm.selector` (unit, on a `tensor<i64>` function argument): a supernet
+      choice point's selector, named by `mm.name` (the AMER builders); a
+      specialised child no longer reads it and drops it;
     * `mm.gradient_of` (function result, set by `mm-autodiff`): the argument
       (`mm.name` or `%argN`) or weight whose gradient the result is;
     * `mm.update_of` (function result, set by `mm-training-step`): the

@@ -51,6 +51,7 @@ std::optional<KernelKind> kernelKind(Operation *op) {
       .Case([](GroupedMatmulWeightGradOp) { return KernelKind::GroupedGemmWeightGrad; })
       .Case([](CrossEntropyGradOp) { return KernelKind::LossBackward; })
       .Case([](GruGradOp) { return KernelKind::GruBackward; })
+      .Case([](Conv1dGradOp) { return KernelKind::ConvBackward; })
       .Default([](Operation *) { return std::nullopt; });
 }
 

@@ -116,6 +116,12 @@ def TrainingStep : Pass<"mm-training-step", "mlir::ModuleOp"> {
     0 disables clipping. The RL setting of MiniMax-M1 is `beta1=0.9
     beta2=0.95 epsilon=1e-15`.
 
+    With `per-weight-step`, `step` is replaced by one 0-d f32 `step.NAME` per
+    weight (after `lr`): each weight's bias corrections use its own count, as
+    PyTorch's Adam keeps `state["step"]` per parameter and skips the ones
+    without a gradient. A weight-sharing supernet needs this: a child's step
+    updates only the weights on its path.
+
     ```mlir
     // mm-opt -mm-autodiff='function=loss' -mm-training-step='function=loss'
     func.func @loss_train_step(%x: tensor<4x8xf32>, %w: tensor<2x8xf32> {mm.name = "w"},
@@ -134,7 +140,9 @@ def TrainingStep : Pass<"mm-training-step", "mlir::ModuleOp"> {
     Option<"weightDecay", "weight-decay", "double", /*default=*/"0.01",
            "decoupled weight decay of matrices">,
     Option<"maxGradNorm", "max-grad-norm", "double", /*default=*/"1.0",
-           "global-norm clipping threshold (0: no clipping)">
+           "global-norm clipping threshold (0: no clipping)">,
+    Option<"perWeightStep", "per-weight-step", "bool", /*default=*/"false",
+           "one step count per weight (step.NAME) instead of one for all">
   ];
   let dependentDialects = ["::mm::MMDialect", "::mlir::arith::ArithDialect"];
 }

@@ -123,9 +123,17 @@ void TrainingStepPass::runOnOperation() {
                                entry.first.str()));
     }
   auto f32Scalar = RankedTensorType::get({}, b.getF32Type());
-  Value lr = body.addArgument(f32Scalar, loc), t = body.addArgument(f32Scalar, loc);
-  argTypes.append({f32Scalar, f32Scalar});
-  argAttrs.append({named("lr"), named("step")});
+  Value lr = body.addArgument(f32Scalar, loc);
+  argTypes.push_back(f32Scalar);
+  argAttrs.push_back(named("lr"));
+  SmallVector<Value> steps; // one per weight, or the one shared count
+  for (auto &entry : params) {
+    if (!perWeightStep && !steps.empty())
+      break;
+    steps.push_back(body.addArgument(f32Scalar, loc));
+    argTypes.push_back(f32Scalar);
+    argAttrs.push_back(named(perWeightStep ? "step." + entry.first.str() : "step"));
+  }
 
   b.setInsertionPoint(ret);
   GradientBuilder gb(b, loc);
@@ -151,16 +159,20 @@ void TrainingStepPass::runOnOperation() {
                           gb.div(gb.scalar(norm, maxGradNorm),
                                  gb.add(norm, gb.scalar(norm, 1e-6))));
   // Bias corrections 1 - beta^t = 1 - exp(t ln beta).
-  auto correction = [&](double beta) {
+  auto correction = [&](Value t, double beta) {
     if (beta == 0)
       return gb.scalar(t, 1.0);
     return gb.sub(gb.scalar(t, 1.0), gb.exp(gb.mul(t, gb.scalar(t, std::log(beta)))));
   };
-  Value bc1 = correction(beta1), bc2 = correction(beta2);
-  Value stepSize = gb.div(lr, bc1), rootBc2 = gb.sqrt(bc2);
+  SmallVector<Value> stepSizes, rootBc2s;
+  for (Value t : steps) {
+    stepSizes.push_back(gb.div(lr, correction(t, beta1)));
+    rootBc2s.push_back(gb.sqrt(correction(t, beta2)));
+  }
   SmallVector<Value> newWeights, newFirst, newSecond;
   for (auto [i, g] : llvm::enumerate(grads)) {
     Value w = weights[i];
+    Value stepSize = stepSizes[perWeightStep ? i : 0], rootBc2 = rootBc2s[perWeightStep ? i : 0];
     Type element = llvm::cast<RankedTensorType>(w.getType()).getElementType();
     auto local = [&](Value scalar) { return gb.cast(scalar, element); };
     if (scale)

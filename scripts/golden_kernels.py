@@ -19,6 +19,7 @@ MARKER = "// ---- generated kernel ----"
 
 def normalise(text):
     text = re.sub(r"\bmm_kernel_\d+\b", "mm_kernel_N", text)
+    text = re.sub(r"\bmmk_[0-9a-f]{16}\b", "mm_kernel_N", text)  # named by content
     text = re.sub(r"\bmm_k\d+(_\w+)?\b", lambda m: "mm_kN" + (m.group(1) or ""), text)
     return re.sub(r'loc\("[^"\n]*"(:\d+:\d+)?\)', "loc(...)", text)
 

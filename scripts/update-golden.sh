@@ -22,7 +22,8 @@ tiny() { # name target model
     --emit-kernels "$work/$1" --max-batch 2 --max-tokens 16 --max-context 32 > /dev/null
   for f in "$work/$1"/*.c*; do
     echo "==== $(basename "$f")"
-    sed -n '/^\/\/ ---- generated kernel ----$/,$p' "$f" | tail -n +2
+    sed -n '/^\/\/ ---- generated kernel ----$/,$p' "$f" | tail -n +2 |
+      sed -E 's/\bmmk_[0-9a-f]{16}\b/mm_kernel_N/g' # named by content: a hash
   done > "$out/$1.txt"
 }
 tiny host-kernels-tiny cpu test/data/minimax/hf-f16-sharded-tied

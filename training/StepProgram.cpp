@@ -21,6 +21,18 @@
 
 namespace mm::train {
 
+TrainingStepOptions trainingStepOptions(const OptimizerOptions &optimizer,
+                                        const std::string &function) {
+  TrainingStepOptions update;
+  update.function = function;
+  update.beta1 = optimizer.beta1;
+  update.beta2 = optimizer.beta2;
+  update.epsilon = optimizer.epsilon;
+  update.weightDecay = optimizer.weightDecay;
+  update.maxGradNorm = optimizer.maxGradNorm;
+  return update;
+}
+
 struct StepProgram::Impl {
   mlir::MLIRContext context;
   mlir::OwningOpRef<mlir::ModuleOp> module;
@@ -64,15 +76,8 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
   autodiff.function = kLossFunction;
   if (optimizer.recompute)
     autodiff.recomputePrefix = "layers";
-  TrainingStepOptions update;
-  update.function = kLossFunction;
-  update.beta1 = optimizer.beta1;
-  update.beta2 = optimizer.beta2;
-  update.epsilon = optimizer.epsilon;
-  update.weightDecay = optimizer.weightDecay;
-  update.maxGradNorm = optimizer.maxGradNorm;
   pm.addPass(createAutoDiff(autodiff));
-  pm.addPass(createTrainingStep(update));
+  pm.addPass(createTrainingStep(trainingStepOptions(optimizer, kLossFunction)));
   if (failed(pm.run(*impl->module)))
     throw makeError("deriving the training step failed:\n", diagnostics);
   if (!emitIR.empty()) {

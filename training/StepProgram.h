@@ -12,6 +12,7 @@
 
 #include "frontends/ModelConfig.h"
 #include "models/MiniMaxBuilder.h"
+#include "passes/Passes.h"
 #include "training/TrainCheckpoint.h"
 
 #include <memory>
@@ -27,6 +28,10 @@ struct OptimizerOptions {
   /// activations (-mm-autodiff recompute=layers).
   bool recompute = false;
 };
+
+/// -mm-training-step's options for `function` under these settings.
+TrainingStepOptions trainingStepOptions(const OptimizerOptions &optimizer,
+                                        const std::string &function);
 
 enum class StepBackend { CPU, Reference, CUDA };
 

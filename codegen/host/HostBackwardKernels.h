@@ -227,6 +227,49 @@ inline int lightning_grad(const mm_kernel_ctx *c, const float *q, const float *k
   return 0;
 }
 
+/// mm.conv1d_grad for x [N, L, Ci], w [Co, Ci, K], gy [N, Lo, Co] (stride,
+/// dilation, `before` zero padding as the forward). The input gradient is
+/// gathered per input position (the output positions whose window read it),
+/// the weight gradient summed per weight element over (n, o): no two threads
+/// write one value and each sum has one fixed order, so the result is the same
+/// at any thread count. A null output is a gradient nothing reads.
+inline void conv1d_grad(const float *x, int64_t N, int64_t L, int64_t Ci, const float *w,
+                        int64_t Co, int64_t K, const float *gy, int64_t Lo, int64_t stride,
+                        int64_t dilation, int64_t before, float *gx, float *gw) {
+  if (gx) {
+#pragma omp parallel for collapse(2) schedule(static) if (N * L * Ci > (1 << 12))
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t t = 0; t < L; ++t)
+        for (int64_t ci = 0; ci < Ci; ++ci) {
+          float acc = 0.0f;
+          for (int64_t k = 0; k < K; ++k) {
+            int64_t shifted = t + before - k * dilation; // = o * stride
+            if (shifted < 0 || shifted % stride != 0 || shifted / stride >= Lo)
+              continue;
+            const float *g = gy + (n * Lo + shifted / stride) * Co;
+            for (int64_t co = 0; co < Co; ++co)
+              acc += g[co] * w[(co * Ci + ci) * K + k];
+          }
+          gx[(n * L + t) * Ci + ci] = acc;
+        }
+  }
+  if (gw) {
+#pragma omp parallel for collapse(2) schedule(static) if (Co * Ci * N * Lo > (1 << 12))
+    for (int64_t co = 0; co < Co; ++co)
+      for (int64_t ci = 0; ci < Ci; ++ci)
+        for (int64_t k = 0; k < K; ++k) {
+          float acc = 0.0f;
+          for (int64_t n = 0; n < N; ++n)
+            for (int64_t o = 0; o < Lo; ++o) {
+              int64_t at = o * stride - before + k * dilation;
+              if (at >= 0 && at < L)
+                acc += gy[(n * Lo + o) * Co + co] * x[(n * L + at) * Ci + ci];
+            }
+          gw[(co * Ci + ci) * K + k] = acc;
+        }
+  }
+}
+
 /// mm.gru_grad: backpropagation through time for x [B, T, I], weights
 /// [3H, I] and [3H, H], biases [3H], initial state h0 [B, H], the forward
 /// states seq [B, T, H] and the result gradients gseq [B, T, H], glast [B, H].

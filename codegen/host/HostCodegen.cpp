@@ -8,6 +8,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#include <set>
 
 using namespace mlir;
 
@@ -16,8 +17,10 @@ namespace mm {
 std::string HostProgram::source() const {
   std::string s = std::string(kHostKernelsHeader) + kHostBackwardKernelsHeader +
                   "\n// ---- generated kernels ----\n";
+  std::set<std::string> emitted; // kernels named by content appear once
   for (const GeneratedKernel &k : kernels)
-    s += "\n" + k.code;
+    if (emitted.insert(k.name).second)
+      s += "\n" + k.code;
   return s;
 }
 
@@ -95,6 +98,7 @@ private:
   LogicalResult emitGroupedGemmWeightGrad();
   LogicalResult emitLossBackward();
   LogicalResult emitGruBackward();
+  LogicalResult emitConvBackward();
 
   /// The one op of a single-op kernel whose operands are all kernel inputs.
   /// `partial` also accepts constant operands (read with operandRef) and
@@ -763,6 +767,26 @@ LogicalResult KernelEmitter::emitGruBackward() {
   return success();
 }
 
+LogicalResult KernelEmitter::emitConvBackward() {
+  auto cg = singleOp<Conv1dGradOp>(/*partial=*/true); // an unread gradient is null
+  if (failed(cg))
+    return failure();
+  Conv1dGradOp op = *cg;
+  if (weightType(argIndex(op.getWeight())) == "mmh::bf16")
+    return fail("the convolution gradient reads float32 weights; this one is stored as bf16");
+  Value x = topLevel(op.getInput()), w = topLevel(op.getWeight()),
+        g = topLevel(op.getGradOutput());
+  body += llvm::formatv("  mmh::conv1d_grad({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, "
+                        "{10}, {11}, {12}, {13});\n  return 0;\n",
+                        pointer(op.getInput()), dims(x, 0, 1), dims(x, 1, 2), staticDim(x, 2),
+                        pointer(op.getWeight()), staticDim(w, 0), staticDim(w, 2),
+                        pointer(op.getGradOutput()), dims(g, 1, 2), int64_t(op.getStride()),
+                        int64_t(op.getDilation()), op.getPadding()[0],
+                        resultRef(op.getGradInput()), resultRef(op.getGradWeight()))
+              .str();
+  return success();
+}
+
 LogicalResult KernelEmitter::emitLossBackward() {
   auto cg = singleOp<CrossEntropyGradOp>(/*partial=*/true);
   if (failed(cg))
@@ -875,7 +899,7 @@ LogicalResult KernelEmitter::emitMergeImageFeatures() {
 }
 
 LogicalResult KernelEmitter::emitGru() {
-  auto g = singleOp<GruOp>();
+  auto g = singleOp<GruOp>(/*partial=*/true); // an unread result is null
   if (failed(g))
     return failure();
   GruOp op = *g;
@@ -885,12 +909,13 @@ LogicalResult KernelEmitter::emitGru() {
       weightType(argIndex(op.getWeightIh())) != weightType(argIndex(op.getBiasIh())) ||
       weightType(argIndex(op.getWeightIh())) != weightType(argIndex(op.getBiasHh())))
     return fail("the GRU weights and biases must share one storage type");
-  body += llvm::formatv("  mmh::gru({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, out0, "
-                        "out1);\n  return 0;\n",
+  body += llvm::formatv("  mmh::gru({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, {10}, "
+                        "{11});\n  return 0;\n",
                         pointer(op.getInput()), dims(x, 0, 1), dims(x, 1, 2), staticDim(x, 2),
                         pointer(op.getWeightIh()), pointer(op.getWeightHh()),
                         pointer(op.getBiasIh()), pointer(op.getBiasHh()),
-                        op.getInitialState() ? pointer(op.getInitialState()) : "nullptr", hidden)
+                        op.getInitialState() ? pointer(op.getInitialState()) : "nullptr", hidden,
+                        resultRef(op.getSequence()), resultRef(op.getLastState()))
               .str();
   return success();
 }
@@ -1005,6 +1030,8 @@ FailureOr<GeneratedKernel> KernelEmitter::emit() {
       return emitLossBackward();
     case KernelKind::GruBackward:
       return emitGruBackward();
+    case KernelKind::ConvBackward:
+      return emitConvBackward();
     }
     return fail("no host generator");
   }();

@@ -1060,6 +1060,7 @@ inline int merge_image_features(const mm_kernel_ctx *c, const float *emb, const 
 }
 
 /// mm.gru (PyTorch gate order r, z, n) over x [B, T, I]; h0 [B, Hd] or null.
+/// A null `seq` or `last` is a result nothing reads: not written.
 template <typename W>
 inline void gru(const float *x, int64_t B, int64_t T, int64_t I, const W *wih, const W *whh,
                 const W *bih, const W *bhh, const float *h0, int64_t Hd, float *seq, float *last) {
@@ -1080,10 +1081,12 @@ inline void gru(const float *x, int64_t B, int64_t T, int64_t I, const W *wih, c
           float r = sigmoid(gi[j] + gh[j]), z = sigmoid(gi[Hd + j] + gh[Hd + j]);
           float n = std::tanh(gi[2 * Hd + j] + r * gh[2 * Hd + j]);
           h[j] = (1.0f - z) * n + z * h[j];
-          seq[(b * T + t) * Hd + j] = h[j];
+          if (seq)
+            seq[(b * T + t) * Hd + j] = h[j];
         }
       }
-      std::memcpy(last + b * Hd, h.data(), size_t(Hd) * sizeof(float));
+      if (last)
+        std::memcpy(last + b * Hd, h.data(), size_t(Hd) * sizeof(float));
     }
   }
 }

@@ -87,12 +87,17 @@ Dataset loadDataset(const std::string &dir, const DatasetOptions &options) {
     if (c.type == FieldType::Token && c.name != "user_id" && c.name != "item_id")
       interFields.push_back(&c);
   d.fieldNames = {"user_id", "item_id"};
-  for (const Column *c : interFields)
+  d.fieldSides = {FieldSide::User, FieldSide::Item};
+  for (const Column *c : interFields) {
     d.fieldNames.push_back(c->name);
+    d.fieldSides.push_back(FieldSide::Context);
+  }
   for (const auto *side : {&userFile, &itemFile})
     if (*side)
-      for (const Column *c : (*side)->tokenFields)
+      for (const Column *c : (*side)->tokenFields) {
         d.fieldNames.push_back(c->name);
+        d.fieldSides.push_back(side == &userFile ? FieldSide::User : FieldSide::Item);
+      }
   std::vector<Vocabulary> vocab(d.fieldNames.size());
 
   for (int64_t r = 0; r < inter.rows; ++r) {

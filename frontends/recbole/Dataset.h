@@ -38,9 +38,14 @@ struct Example {
   std::vector<int64_t> fields;  // one id per Dataset::fieldNames
 };
 
+/// Whose attribute a non-sequential field is: a sampled negative item keeps
+/// the row's user and context fields and takes the item's own.
+enum class FieldSide { User, Item, Context };
+
 struct Dataset {
   std::string name;
   std::vector<std::string> fieldNames; // user_id and item_id first
+  std::vector<FieldSide> fieldSides;   // one per field
   std::vector<int64_t> fieldSizes;     // vocabulary sizes, padding included
   int64_t numItems = 0, numUsers = 0;  // padding included
   std::vector<Example> examples;       // by user, then timestamp, then file order

@@ -115,11 +115,17 @@ void HostBackend::Impl::loadLibrary() {
   if (write(memfd, so.data(), so.size()) != static_cast<ssize_t>(so.size()))
     throw makeError("writing the kernel library failed");
   std::string path = "/proc/self/fd/" + std::to_string(memfd);
-  // RTLD_NODELETE: OpenMP worker threads created by the kernels outlive this
-  // backend and may still touch the library's code at exit; never unmap it.
-  library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+  // Unloaded with the backend (no kernel runs then). Kept loaded, a later
+  // backend whose memfd got the same number would be handed this library by
+  // dlopen, which matches loaded objects by path: another program's kernels.
+  library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!library)
     throw makeError("loading the generated kernels failed: ", dlerror());
+  // The OpenMP runtime the kernels brought in must stay: its pooled worker
+  // threads outlive any one library, and unloading it under them crashes at
+  // exit. NOLOAD | NODELETE pins whichever runtime is loaded.
+  for (const char *runtime : {"libgomp.so.1", "libomp.so", "libomp.so.5", "libiomp5.so"})
+    dlopen(runtime, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
   for (const exe::Kernel &k : exe.kernels()) {
     auto fn = reinterpret_cast<KernelFn>(dlsym(library, k.name().c_str()));
     if (!fn)

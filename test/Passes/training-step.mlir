@@ -2,6 +2,12 @@
 // RUN: not mm-opt %s -split-input-file -mm-training-step='function=loss' 2>&1 | FileCheck %s --check-prefix=NOGRAD
 // RUN: not mm-opt %s -split-input-file -mm-autodiff='function=loss' -mm-training-step='function=loss beta1=1.5' 2>&1 | FileCheck %s --check-prefix=BETA
 
+// RUN: mm-opt %s -split-input-file -verify-diagnostics -mm-autodiff='function=loss' -mm-training-step='function=loss per-weight-step=true' | FileCheck %s --check-prefix=PERWEIGHT
+
+// With per-weight-step, one step count per weight follows lr.
+// PERWEIGHT-LABEL: func.func @loss_train_step(
+// PERWEIGHT-SAME: %{{.*}}: tensor<f32> {mm.name = "lr"}, %{{.*}}: tensor<f32> {mm.name = "step.w"}, %{{.*}}: tensor<f32> {mm.name = "step.g"})
+
 // NOGRAD: error: mm-training-step: no @loss_grad in the module (run -mm-autodiff='function=loss' first)
 // BETA: error: mm-training-step: beta1 and beta2 must be in [0, 1), got 1.5
 

@@ -176,6 +176,7 @@ def build_cases():
     add("recsys", "gru_init", scale=0.5)
     add("recsys", "hadamard")
     add("recsys", "conv1d")
+    add("recsys", "conv1d_same", dyn={"x": [2], "c": [2]})
     add("vision", "conv2d")
     add("vision", "conv2d_patch")
 

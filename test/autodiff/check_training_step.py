@@ -17,7 +17,8 @@ MLP, three consecutive training steps run three ways:
     gradient's float32 bound (2^12 u32, see check_gradients.py) times the step
     size lr on the weights.
 Options under test: the default AdamW (0.9, 0.999, 1e-8, wd 0.01, clip 1.0)
-and MiniMax-M1's RL setting (0.9, 0.95, 1e-15) with clipping off.
+and MiniMax-M1's RL setting (0.9, 0.95, 1e-15) with clipping off, and per-weight-step
+(each weight's own step count, as AMER's weight-sharing supernets use it).
 """
 
 import os
@@ -48,8 +49,10 @@ def adamw(w, g, m, v, lr, t, beta1, beta2, eps, wd, max_norm):
         gk = g[k] * scale
         out_m[k] = r(beta1) * m[k] + r(1 - beta1) * gk
         out_v[k] = r(beta2) * v[k] + r(1 - beta2) * gk * gk
-        # beta^t as exp(t ln beta), with ln beta a float32 constant of the graph.
-        bc1, bc2 = 1 - np.exp(t * r(np.log(beta1))), 1 - np.exp(t * r(np.log(beta2)))
+        # beta^t as exp(t ln beta), with ln beta a float32 constant of the graph;
+        # t per weight with per-weight-step (a dict), else shared.
+        tk = t[k] if isinstance(t, dict) else t
+        bc1, bc2 = 1 - np.exp(tk * r(np.log(beta1))), 1 - np.exp(tk * r(np.log(beta2)))
         decayed = w[k] * (1 - lr * r(wd)) if w[k].ndim >= 2 else w[k]
         denom = np.sqrt(out_v[k]) / np.sqrt(bc2) + r(eps)
         out_w[k] = decayed - lr / bc1 * out_m[k] / denom
@@ -78,6 +81,7 @@ def check(mm_opt, mm_run, src, fn, case, opts, tmp):
     beta1, beta2 = float(opts.get("beta1", 0.9)), float(opts.get("beta2", 0.999))
     eps, wd = float(opts.get("epsilon", 1e-8)), float(opts.get("weight-decay", 0.01))
     clip = float(opts.get("max-grad-norm", 1.0))
+    per_weight = opts.get("per-weight-step") == "true"
     lr = 3e-3
     errors = []
     for t in (1, 2, 3):
@@ -86,11 +90,14 @@ def check(mm_opt, mm_run, src, fn, case, opts, tmp):
         run([mm_opt, src, f"-mm-autodiff=function={fn}", "-o", grad_file])
         outs = ev(grad_file, fn + "_grad", args, w, 1 + len(floats) + len(names))
         g = dict(zip(names, outs[1 + len(floats):]))
-        norm, w, m, v = adamw(w, g, m, v, lr, t, beta1, beta2, eps, wd, clip)
+        # per-weight-step: each weight's own count, as if some had skipped steps.
+        ts = {k: float(t + 3 * i) for i, k in enumerate(names)} if per_weight else t
+        norm, w, m, v = adamw(w, g, m, v, lr, ts, beta1, beta2, eps, wd, clip)
         for backend, state in (("reference", ref), ("cpu", cpu)):
             sw, sm, sv = state
             step_args = list(args) + [sw[k] for k in names] + [sm[k] for k in names] + \
-                [sv[k] for k in names] + [np.array(lr), np.array(float(t))]
+                [sv[k] for k in names] + [np.array(lr)] + \
+                ([np.array(ts[k]) for k in names] if per_weight else [np.array(float(t))])
             res = ev(step_file, fn + "_train_step", step_args, {}, 2 + 3 * len(names), backend=backend)
             for i, k in enumerate(names):
                 sw[k], sm[k], sv[k] = (res[2 + i].astype(np.float64),
@@ -129,6 +136,7 @@ def main(argv):
         ("model", "tiny_lm", tiny, {}),
         ("model", "tiny_lm", tiny, {"beta1": 0.9, "beta2": 0.95, "epsilon": 1e-15, "max-grad-norm": 0}),
         ("model", "mlp", mlp, {"weight-decay": 0.1, "max-grad-norm": 0.05}),
+        ("model", "mlp", mlp, {"per-weight-step": "true"}),
     ]
     failed = 0
     with tempfile.TemporaryDirectory(prefix="mm-step-") as tmp:

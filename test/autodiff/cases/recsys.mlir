@@ -81,3 +81,11 @@ func.func @gru_init(%x: tensor<2x4x3xf32>, %wih: tensor<6x3xf32>, %whh: tensor<6
   %l = mm.reduce sum %ws dims [0, 1, 2] : (tensor<2x4x2xf32>) -> tensor<f32>
   return %l : tensor<f32>
 }
+
+// AMER's length-preserving convolution, k = 5, with a dynamic batch.
+func.func @conv1d_same(%x: tensor<?x7x3xf32> {mm.dims = ["B", "", ""]}, %w: tensor<3x3x5xf32>, %b: tensor<3xf32>, %c: tensor<?x7x3xf32> {mm.dims = ["B", "", ""]}) -> tensor<f32> {
+  %y = mm.conv1d %x, %w, %b {padding = array<i64: 2, 2>} : (tensor<?x7x3xf32>, tensor<3x3x5xf32>, tensor<3xf32>) -> tensor<?x7x3xf32>
+  %wc = mm.mul %y, %c : (tensor<?x7x3xf32>, tensor<?x7x3xf32>) -> tensor<?x7x3xf32>
+  %l = mm.reduce sum %wc dims [0, 1, 2] : (tensor<?x7x3xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
