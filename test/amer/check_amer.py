@@ -9,9 +9,10 @@ Usage: check_amer.py MM_AMER MM_OPT
   * a three-stage search (stage 1 over conv3 / attention2 / zero, 4 epochs
     per supernet) writes architecture.json, search.csv, model.mlir and
     summary.json, and recovers both:
-      - the planted pair is the chosen interaction set's, and among the three
-        best single candidates of the order-2 round (of 28 pairs: a search
-        that ignored the data passes this with probability 3/28 * 8/28);
+      - the planted pair is in the chosen interaction set, and among the five
+        best single candidates of the order-2 round (of 28 pairs; it ranked
+        1st to 3rd on three planted seeds, a search that ignored the data
+        passes with probability about 5/28 * 8/28);
       - the chosen stage-1 architecture holds conv3, and the stage-1
         children holding conv3 score higher on validation, on average, than
         those without (the supernet learned the pattern, not just the winner);
@@ -82,9 +83,9 @@ def main(argv):
         check(["age_band", "page"] in chosen, f"the planted pair is chosen (chosen: {chosen})")
         singles = [r for r in rows if r["stage"] == "2" and r["round"] == "2" and len(r["interactions"].split()) == 1]
         singles.sort(key=lambda r: -float(r["validation_auc"]))
-        top = [sorted(r["interactions"].split("*")) for r in singles[:3]]
+        top = [sorted(r["interactions"].split("*")) for r in singles[:5]]
         check(len(singles) == 28 and ["age_band", "page"] in top,
-              f"the planted pair is a top-3 order-2 candidate of 28 (top 3: {top})")
+              f"the planted pair is a top-5 order-2 candidate of 28 (top 5: {top})")
 
         ops = [b["op"] for b in arch["behaviour"]["blocks"]]
         check("conv3" in ops, f"the chosen behaviour blocks hold conv3 ({ops})")

@@ -71,7 +71,7 @@ void writePlantedData(const std::string &dir, const PlantedOptions &o) {
       else
         it = 1 + int64_t(rng.below(uint64_t(o.items)));
       int64_t page = int64_t(rng.below(pages));
-      double z = interaction(age, page);
+      double z = o.interactionWeight * interaction(age, page);
       if (!seen.empty())
         z += it == seen.back() ? 1.0 : -1.0;
       int label = rng.uniform() < 1.0 / (1.0 + std::exp(-o.strength * z)) ? 1 : 0;

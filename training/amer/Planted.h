@@ -17,7 +17,8 @@
 //     Self-attention (no positions), the pointwise conv1 and zero are
 //     order-blind. Trained alone on this pattern (8 epochs, L = 8), a
 //     conv3 model reaches AUC 0.998, a GRU 0.985, self-attention 0.81.
-// Labels: Bernoulli(sigmoid(strength * (interaction + sequence))).
+// Labels: Bernoulli(sigmoid(strength * (interactionWeight * interaction +
+// sequence))).
 //
 //===----------------------------------------------------------------------===//
 #ifndef MM_TRAINING_AMER_PLANTED_H
@@ -30,7 +31,7 @@ namespace mm::amer {
 
 struct PlantedOptions {
   int64_t users = 400, items = 60, perUser = 30, categories = 6, window = 8;
-  double strength = 2.5, repeat = 0.3, older = 0.3;
+  double strength = 2.5, interactionWeight = 1.0, repeat = 0.3, older = 0.3;
   uint64_t seed = 0;
 };
 
