@@ -1,7 +1,11 @@
 #!/usr/bin/python3
 """Checks `mm-amer` end to end on planted data.
 
-Usage: check_amer.py MM_AMER MM_OPT
+Usage: check_amer.py MM_AMER MM_OPT [--quick]
+
+--quick (the sanitizer build): every command path on a small search (200
+users, one epoch a supernet, two children), without the recovery and
+reproducibility assertions, which are the release build's.
 
   * `mm-amer plant` writes RecBole atomic files with a known answer
     (training/amer/Planted.h): a bilinear interaction of age_band and page,
@@ -60,45 +64,27 @@ def last_json(text):
 
 def main(argv):
     amer, mm_opt = argv[1], argv[2]
+    quick = "--quick" in argv
     t0 = time.time()
     with tempfile.TemporaryDirectory(prefix="mm-amer-") as tmp:
         os.environ.setdefault("MM_CACHE_DIR", os.path.join(tmp, "kernel-cache"))
         data = os.path.join(tmp, "planted")
-        run([amer, "plant", "--out", data, "--seed", "1", "--users", "1000"])
+        run([amer, "plant", "--out", data, "--seed", "1", "--users", "200" if quick else "1000"])
         planted = json.load(open(os.path.join(data, "planted.json")))
         check(sorted(planted["interaction"]) == ["age_band", "page"], "planted.json names the planted pair")
 
         common = ["--data", data, "--task", "ctr", "--seed", "0", "--threads", "2", "--max-sequence", "8"]
         out = os.path.join(tmp, "search")
-        run([amer, "search", *common, "--stages", "1,2,3", "--out", out, "--epochs", "4",
-             "--children", "8", "--ops", "conv3,attention2,zero"])
+        run([amer, "search", *common, "--stages", "1,2,3", "--out", out, "--epochs", "1" if quick else "4",
+             "--children", "2" if quick else "8", "--ops", "conv3,attention2,zero"], timeout=3000)
         for f in ("architecture.json", "search.csv", "model.mlir", "summary.json"):
             check(os.path.exists(os.path.join(out, f)), f"search writes {f}")
         arch = json.load(open(os.path.join(out, "architecture.json")))
         rows = list(csv.DictReader(open(os.path.join(out, "search.csv"))))
         check({r["stage"] for r in rows} == {"1", "2", "3"}, "search.csv has children of all three stages")
-        check(all(float(r["validation_auc"]) > 0.5 for r in rows), "every child scores above chance")
-
-        chosen = [sorted(g) for g in arch["interactions"]]
-        check(["age_band", "page"] in chosen, f"the planted pair is chosen (chosen: {chosen})")
-        singles = [r for r in rows if r["stage"] == "2" and r["round"] == "2" and len(r["interactions"].split()) == 1]
-        singles.sort(key=lambda r: -float(r["validation_auc"]))
-        top = [sorted(r["interactions"].split("*")) for r in singles[:5]]
-        check(len(singles) == 28 and ["age_band", "page"] in top,
-              f"the planted pair is a top-5 order-2 candidate of 28 (top 5: {top})")
-
-        ops = [b["op"] for b in arch["behaviour"]["blocks"]]
-        check("conv3" in ops, f"the chosen behaviour blocks hold conv3 ({ops})")
-        aware, blind = [], []
-        for r in rows:
-            if r["stage"] != "1":
-                continue
-            choice = dict(kv.split("=") for kv in r["choices"].split(","))
-            n = int(choice["blocks"]) + 2
-            used = {int(choice[f"block{i}.op"]) for i in range(n)}
-            (aware if 0 in used else blind).append(float(r["validation_auc"]))  # index 0 = conv3
-        check(aware and blind and statistics.mean(aware) > statistics.mean(blind),
-              f"stage-1 children with conv3 score higher on average ({aware} vs {blind})")
+        if not quick:
+            check(all(float(r["validation_auc"]) > 0.5 for r in rows), "every child scores above chance")
+            recovery(rows, arch)
         check(set(arch["mlp"]) == {"widths", "activation", "se_shortcut"} and len(arch["mlp"]["widths"]) == 3,
               "architecture.json holds the MLP's choices")
         check(all(k in arch["choices"] for k in ("blocks", "block0.op", "mlp.width1", "mlp.act", "mlp.se")),
@@ -113,61 +99,99 @@ def main(argv):
         check(summary["child_requests"] > 0 and 0 <= summary["cache_hit_rate"] <= 1
               and summary["compile_seconds_per_program"] > 0, "summary.json reports the child cache")
 
-        # Reproducible from the seed at a fixed thread count.
-        a, b = os.path.join(tmp, "rep-a"), os.path.join(tmp, "rep-b")
-        for o in (a, b):
-            run([amer, "search", *common, "--stages", "1", "--out", o, "--epochs", "1", "--children", "4"])
-        def scored(o):  # search.csv without its timing column
-            return [{k: v for k, v in r.items() if k != "compile_s"}
-                    for r in csv.DictReader(open(os.path.join(o, "search.csv")))]
-        same = open(os.path.join(a, "architecture.json"), "rb").read() == \
-            open(os.path.join(b, "architecture.json"), "rb").read() and scored(a) == scored(b)
-        check(same, "the same seed reproduces architecture.json and search.csv (but its compile times)")
-
-        # Training from scratch: the searched architecture and every baseline.
-        res = last_json(run([amer, "eval", "--arch", os.path.join(out, "architecture.json"), *common,
-                             "--epochs", "3", "--json"]).stdout)
-        check(0.5 < res["auc"] <= 1 and res["logloss"] > 0 and res["task"] == "ctr",
-              f"eval --arch prints auc and logloss ({res})")
-        for baseline in ("din", "sasrec", "deepfm", "dcn", "mlp"):
-            r = last_json(run([amer, "eval", "--baseline", baseline, *common, "--epochs", "2", "--json"]).stdout)
-            check(0 < r["auc"] <= 1 and r["logloss"] > 0 and r["model"] == baseline, f"eval --baseline {baseline}")
-        seq = ["--data", data, "--task", "seq", "--seed", "0", "--threads", "2", "--max-sequence", "8",
-               "--negatives", "20", "--epochs", "2", "--json"]
-        for model in (["--baseline", "sasrec"], ["--arch", os.path.join(out, "architecture.json")]):
-            r = last_json(run([amer, "eval", *model, *seq]).stdout)
-            check(r["protocol"] == "sampled-20" and 0 <= r["hr@10"] <= 1 and 0 <= r["ndcg@10"] <= r["hr@10"],
-                  f"eval --task seq {model[0]} prints hr@10, ndcg@10 and the protocol ({r})")
-
-        # Bad input.
-        def refused(cmd, needles, what):
-            p = run(cmd, ok=False)
-            check(p.returncode != 0 and all(n in p.stderr for n in needles),
-                  f"refused: {what}" + ("" if p.returncode != 0 else " (it ran)") + f" {p.stderr.strip()[-200:]}")
-
-        refused([amer, "search", *common, "--stages", "2,1", "--out", os.path.join(tmp, "x")],
-                ["--stages", "in order"], "stages out of order")
-        refused([amer, "search", *common, "--ops", "conv3,conv9", "--out", os.path.join(tmp, "x")],
-                ["--ops", "conv9"], "an unknown operation")
-        bad = os.path.join(tmp, "bad.json")
-        with open(bad, "w") as f:
-            json.dump({"behaviour": {"blocks": [{"norm": "none", "op": "zero", "activation": "tanh"}] * 2},
-                       "interactions": [], "mlp": {"widths": [64, 64, 64], "activation": "relu",
-                                                   "se_shortcut": False}}, f)
-        refused([amer, "eval", "--arch", bad, *common], [bad, "behaviour.blocks[0].activation", "tanh"],
-                "an architecture with a bad field")
-        refused([amer, "eval", "--arch", bad, "--baseline", "din", *common], ["exactly one"],
-                "both --arch and --baseline")
-        ragged = os.path.join(tmp, "ragged")
-        os.makedirs(ragged)
-        with open(os.path.join(ragged, "ragged.inter"), "w") as f:
-            f.write("user_id:token\titem_id:token\tlabel:float\ttimestamp:float\nu1\ti1\t1\t5\nu1\ti2\t0\n")
-        refused([amer, "eval", "--baseline", "din", "--data", ragged, "--task", "ctr", "--seed", "0"],
-                ["ragged.inter:3"], "a ragged data row, by file and line")
+        if not quick:
+            reproducible(amer, common, tmp)
+        evaluations(amer, common, data, out, quick)
+        refusals(amer, common, tmp)
 
     print(f"# {time.time() - t0:.0f} s")
     print(f"{len(FAILURES)} failed" if FAILURES else "all passed")
     return 1 if FAILURES else 0
+
+
+def recovery(rows, arch):
+    """The planted interaction and sequence family are found."""
+    chosen = [sorted(g) for g in arch["interactions"]]
+    check(["age_band", "page"] in chosen, f"the planted pair is chosen (chosen: {chosen})")
+    singles = [r for r in rows if r["stage"] == "2" and r["round"] == "2" and len(r["interactions"].split()) == 1]
+    singles.sort(key=lambda r: -float(r["validation_auc"]))
+    top = [sorted(r["interactions"].split("*")) for r in singles[:5]]
+    check(len(singles) == 28 and ["age_band", "page"] in top,
+          f"the planted pair is a top-5 order-2 candidate of 28 (top 5: {top})")
+
+    ops = [b["op"] for b in arch["behaviour"]["blocks"]]
+    check("conv3" in ops, f"the chosen behaviour blocks hold conv3 ({ops})")
+    aware, blind = [], []
+    for r in rows:
+        if r["stage"] != "1":
+            continue
+        choice = dict(kv.split("=") for kv in r["choices"].split(","))
+        n = int(choice["blocks"]) + 2
+        used = {int(choice[f"block{i}.op"]) for i in range(n)}
+        (aware if 0 in used else blind).append(float(r["validation_auc"]))  # index 0 = conv3
+    check(aware and blind and statistics.mean(aware) > statistics.mean(blind),
+          f"stage-1 children with conv3 score higher on average ({aware} vs {blind})")
+
+
+def reproducible(amer, common, tmp):
+    """The same seed at the same thread count gives the same search."""
+    a, b = os.path.join(tmp, "rep-a"), os.path.join(tmp, "rep-b")
+    for o in (a, b):
+        run([amer, "search", *common, "--stages", "1", "--out", o, "--epochs", "1", "--children", "4"])
+
+    def scored(o):  # search.csv without its timing column
+        return [{k: v for k, v in r.items() if k != "compile_s"}
+                for r in csv.DictReader(open(os.path.join(o, "search.csv")))]
+    same = open(os.path.join(a, "architecture.json"), "rb").read() == \
+        open(os.path.join(b, "architecture.json"), "rb").read() and scored(a) == scored(b)
+    check(same, "the same seed reproduces architecture.json and search.csv (but its compile times)")
+
+
+def evaluations(amer, common, data, out, quick):
+    """Training from scratch: the searched architecture and every baseline, both tasks."""
+    epochs = "1" if quick else "3"
+    res = last_json(run([amer, "eval", "--arch", os.path.join(out, "architecture.json"), *common,
+                         "--epochs", epochs, "--json"]).stdout)
+    check((0.5 < res["auc"] <= 1 or quick) and res["logloss"] > 0 and res["task"] == "ctr",
+          f"eval --arch prints auc and logloss ({res})")
+    for baseline in ("din", "sasrec", "deepfm", "dcn", "mlp"):
+        r = last_json(run([amer, "eval", "--baseline", baseline, *common, "--epochs", epochs if quick else "2",
+                           "--json"]).stdout)
+        check(0 < r["auc"] <= 1 and r["logloss"] > 0 and r["model"] == baseline, f"eval --baseline {baseline}")
+    seq = ["--data", data, "--task", "seq", "--seed", "0", "--threads", "2", "--max-sequence", "8",
+           "--negatives", "20", "--epochs", epochs if quick else "2", "--json"]
+    for model in (["--baseline", "sasrec"], ["--arch", os.path.join(out, "architecture.json")]):
+        r = last_json(run([amer, "eval", *model, *seq]).stdout)
+        check(r["protocol"] == "sampled-20" and 0 <= r["hr@10"] <= 1 and 0 <= r["ndcg@10"] <= r["hr@10"],
+              f"eval --task seq {model[0]} prints hr@10, ndcg@10 and the protocol ({r})")
+
+
+def refusals(amer, common, tmp):
+    """Bad input is refused with a message naming it."""
+    def refused(cmd, needles, what):
+        p = run(cmd, ok=False)
+        check(p.returncode != 0 and all(n in p.stderr for n in needles),
+              f"refused: {what}" + ("" if p.returncode != 0 else " (it ran)") + f" {p.stderr.strip()[-200:]}")
+
+    refused([amer, "search", *common, "--stages", "2,1", "--out", os.path.join(tmp, "x")],
+            ["--stages", "in order"], "stages out of order")
+    refused([amer, "search", *common, "--ops", "conv3,conv9", "--out", os.path.join(tmp, "x")],
+            ["--ops", "conv9"], "an unknown operation")
+    bad = os.path.join(tmp, "bad.json")
+    with open(bad, "w") as f:
+        json.dump({"behaviour": {"blocks": [{"norm": "none", "op": "zero", "activation": "tanh"}] * 2},
+                   "interactions": [], "mlp": {"widths": [64, 64, 64], "activation": "relu",
+                                               "se_shortcut": False}}, f)
+    refused([amer, "eval", "--arch", bad, *common], [bad, "behaviour.blocks[0].activation", "tanh"],
+            "an architecture with a bad field")
+    refused([amer, "eval", "--arch", bad, "--baseline", "din", *common], ["exactly one"],
+            "both --arch and --baseline")
+    ragged = os.path.join(tmp, "ragged")
+    os.makedirs(ragged)
+    with open(os.path.join(ragged, "ragged.inter"), "w") as f:
+        f.write("user_id:token\titem_id:token\tlabel:float\ttimestamp:float\nu1\ti1\t1\t5\nu1\ti2\t0\n")
+    refused([amer, "eval", "--baseline", "din", "--data", ragged, "--task", "ctr", "--seed", "0"],
+            ["ragged.inter:3"], "a ragged data row, by file and line")
 
 
 if __name__ == "__main__":
