@@ -26,7 +26,8 @@ extern const char *const kHostKernelsHeader;
 extern const char *const kHostBackwardKernelsHeader;
 
 struct GeneratedKernel {
-  std::string name;     // the exported symbol, mm_kernel_<index>
+  std::string name;     // the exported symbol: mm_kernel_<index>, then mmk_<hash>
+                        // once named by content (HostCompiler.h)
   std::string kind;     // the mm.kernel kind
   std::string location; // of the mm.kernel op, for run-time errors
   std::string code;     // the function
