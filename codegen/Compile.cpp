@@ -150,12 +150,12 @@ FailureOr<GeneratedProgram> generateKernels(func::FuncOp fn, const SymbolicShape
   if (failed(program))
     return failure();
   nameKernelsByContent(*program);
-  out.host = *program;
   for (size_t i = 0; i < program->kernels.size(); ++i) {
     const GeneratedKernel &k = program->kernels[i];
     out.kernels.push_back({k.name, k.kind, k.location, k.code, "", program->kernelSource(i)});
   }
   out.source = program->source();
+  out.host = std::move(*program);
   return out;
 }
 

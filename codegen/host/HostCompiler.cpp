@@ -76,23 +76,20 @@ static uint64_t libraryHash() {
   return h;
 }
 
+/// `s` with every `from` replaced by `to`.
+static std::string replaceAll(std::string s, const std::string &from, const std::string &to) {
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+    s.replace(at, from.size(), to);
+  return s;
+}
+
 void nameKernelsByContent(HostProgram &program) {
   for (GeneratedKernel &k : program.kernels) {
     std::string code = k.code;
     if (code.rfind("//", 0) == 0) // the location comment: not part of what it computes
       code = code.substr(code.find('\n') + 1);
-    std::string placeholder = "@KERNEL@", canonical;
-    for (size_t at = 0, next; at < code.size(); at = next + k.name.size()) {
-      next = code.find(k.name, at);
-      if (next == std::string::npos) {
-        canonical += code.substr(at);
-        break;
-      }
-      canonical += code.substr(at, next - at) + placeholder;
-    }
-    std::string name = "mmk_" + hex(fnv1a(canonical, libraryHash()));
-    for (size_t at; (at = k.code.find(k.name)) != std::string::npos;)
-      k.code.replace(at, k.name.size(), name);
+    std::string name = "mmk_" + hex(fnv1a(replaceAll(code, k.name, "@KERNEL@"), libraryHash()));
+    k.code = replaceAll(k.code, k.name, name);
     k.name = name;
   }
 }

@@ -123,7 +123,8 @@ void HostBackend::Impl::loadLibrary() {
     throw makeError("loading the generated kernels failed: ", dlerror());
   // The OpenMP runtime the kernels brought in must stay: its pooled worker
   // threads outlive any one library, and unloading it under them crashes at
-  // exit. NOLOAD | NODELETE pins whichever runtime is loaded.
+  // exit. NOLOAD | NODELETE pins whichever runtime is loaded (each time: an
+  // earlier library may have needed none).
   for (const char *runtime : {"libgomp.so.1", "libomp.so", "libomp.so.5", "libiomp5.so"})
     dlopen(runtime, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
   for (const exe::Kernel &k : exe.kernels()) {

@@ -17,12 +17,6 @@ Task parseTask(const std::string &s) {
 
 const char *name(Task t) { return t == Task::Ctr ? "ctr" : "seq"; }
 
-static uint64_t below(uint64_t &state, uint64_t n) {
-  SplitMix r(state);
-  uint64_t x = r.below(n);
-  state = r.state;
-  return x;
-}
 
 std::vector<Tensor> Rows::batch(int64_t begin, int64_t end, bool withLabels) const {
   int64_t n = end - begin, L = sequence, F = fields;
@@ -144,12 +138,12 @@ Rows Data::rowsOf(const std::vector<size_t> &examples) const {
   return rows;
 }
 
-int64_t Data::sampleNegative(int64_t user, uint64_t &state) const {
+int64_t Data::sampleNegative(int64_t user, SplitMix &rng) const {
   const std::vector<int64_t> &seen = userItems_[user];
   if (int64_t(seen.size()) >= dataset_.numItems - 1)
     throw makeError(dataset_.name, ": user ", user, " interacted with every item; no negative");
   for (;;) {
-    int64_t item = 1 + int64_t(below(state, uint64_t(dataset_.numItems - 1)));
+    int64_t item = 1 + int64_t(rng.below(uint64_t(dataset_.numItems - 1)));
     if (!std::binary_search(seen.begin(), seen.end(), item))
       return item;
   }
@@ -157,7 +151,7 @@ int64_t Data::sampleNegative(int64_t user, uint64_t &state) const {
 
 Rows Data::rankingRows(const std::vector<size_t> &heldOut, uint64_t stream) const {
   Rows rows;
-  uint64_t state = seed_ * 0x100000001b3ull + stream;
+  SplitMix rng(seed_ * 0x100000001b3ull + stream);
   for (size_t i : heldOut) {
     const recbole::Example &e = dataset_.examples[i];
     int64_t unseen = dataset_.numItems - 1 - int64_t(userItems_[e.user].size());
@@ -168,7 +162,7 @@ Rows Data::rankingRows(const std::vector<size_t> &heldOut, uint64_t stream) cons
     // Distinct negatives: a list must not hold one item twice.
     std::vector<int64_t> drawn;
     while (int64_t(drawn.size()) < negatives_) {
-      int64_t item = sampleNegative(e.user, state);
+      int64_t item = sampleNegative(e.user, rng);
       if (std::find(drawn.begin(), drawn.end(), item) == drawn.end())
         drawn.push_back(item);
     }
@@ -180,21 +174,21 @@ Rows Data::rankingRows(const std::vector<size_t> &heldOut, uint64_t stream) cons
 
 Rows Data::trainEpoch(int64_t epoch) const {
   Rows ordered;
-  uint64_t state = (seed_ + 1) * 0x9e3779b97f4a7c15ull + uint64_t(epoch) * 0x632be59bd9b4e019ull;
+  SplitMix rng((seed_ + 1) * 0x9e3779b97f4a7c15ull + uint64_t(epoch) * 0x632be59bd9b4e019ull);
   for (size_t i : train_) {
     const recbole::Example &e = dataset_.examples[i];
     if (task_ == Task::Ctr) {
       appendRow(ordered, e, e.item, float(e.label));
     } else {
       appendRow(ordered, e, e.item, 1.0f);
-      appendRow(ordered, e, sampleNegative(e.user, state), 0.0f);
+      appendRow(ordered, e, sampleNegative(e.user, rng), 0.0f);
     }
   }
   std::vector<int64_t> order(ordered.count);
   for (int64_t i = 0; i < ordered.count; ++i)
     order[i] = i;
   for (int64_t i = ordered.count - 1; i > 0; --i) // Fisher-Yates
-    std::swap(order[i], order[below(state, uint64_t(i + 1))]);
+    std::swap(order[i], order[rng.below(uint64_t(i + 1))]);
   Rows shuffled;
   shuffled.sequence = ordered.sequence;
   shuffled.fields = ordered.fields;

@@ -20,6 +20,7 @@
 #include "frontends/recbole/Dataset.h"
 #include "models/AmerBuilder.h"
 #include "runtime/Tensor.h"
+#include "training/amer/Random.h"
 
 #include <cstdint>
 #include <string>
@@ -65,7 +66,7 @@ private:
   /// Example `e` with its item replaced by `item` (item-side fields follow).
   void appendRow(Rows &rows, const recbole::Example &e, int64_t item, float label) const;
   Rows rankingRows(const std::vector<size_t> &heldOut, uint64_t stream) const;
-  int64_t sampleNegative(int64_t user, uint64_t &state) const;
+  int64_t sampleNegative(int64_t user, SplitMix &rng) const;
 
   const recbole::Dataset &dataset_;
   Task task_;

@@ -89,7 +89,6 @@ Child &ChildPrograms::get(const std::string &key, const ChildBuilder &build) {
   ++requests_;
   for (auto it = recent.begin(); it != recent.end(); ++it)
     if (it->first == key) {
-      ++memoryHits_;
       recent.splice(recent.begin(), recent, it);
       return *recent.front().second;
     }
@@ -174,9 +173,7 @@ void ChildPrograms::compileStep(Child &child) {
 }
 
 void ChildPrograms::compileScore(Child &child) {
-  Diagnostics diagnostics(context);
   mlir::OwningOpRef<mlir::ModuleOp> score = child.build(Program::Score);
-  child.scoreIR = printed(*score);
   std::map<std::string, int64_t> sizes; // each weight once, however often it is read
   score->walk([&](ParamOp p) { sizes[p.getName().str()] = p.getType().getNumElements(); });
   child.parameters = 0;

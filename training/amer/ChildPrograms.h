@@ -79,7 +79,6 @@ struct Child {
   std::vector<Shape> weightShapes;
   int64_t parameters = 0;
   double compileSeconds = 0; // spent compiling (0 when both came from the disk cache)
-  std::string scoreIR;       // the specialised @score, readable mm IR
 };
 
 class ChildPrograms {
@@ -98,10 +97,8 @@ public:
   /// The logit of every row, in batches of at most evalBatch.
   std::vector<float> score(Child &child, WeightStore &store, const Rows &rows);
 
-  /// Children asked for and found in memory; programs compiled and loaded
-  /// from the disk cache.
+  /// Children asked for; programs compiled and loaded from the disk cache.
   int64_t requests() const { return requests_; }
-  int64_t memoryHits() const { return memoryHits_; }
   int64_t compiled() const { return compiled_; }
   int64_t diskHits() const { return diskHits_; }
   double compileSeconds() const { return compileSeconds_; }
@@ -118,7 +115,7 @@ private:
   std::string cacheDir;
   size_t capacity;
   std::list<std::pair<std::string, std::unique_ptr<Child>>> recent; // most recent first
-  int64_t requests_ = 0, memoryHits_ = 0, compiled_ = 0, diskHits_ = 0;
+  int64_t requests_ = 0, compiled_ = 0, diskHits_ = 0;
   double compileSeconds_ = 0;
 };
 

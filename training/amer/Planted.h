@@ -15,8 +15,7 @@
 //     that sees the order: a convolution wider than one sees the padding
 //     after the last position, the GRU's last state is the sequence's end.
 //     Self-attention (no positions), the pointwise conv1 and zero are
-//     order-blind. Trained alone on this pattern (8 epochs, L = 8), a
-//     conv3 model reaches AUC 0.998, a GRU 0.985, self-attention 0.81.
+//     order-blind (docs/amer.md, planted data).
 // Labels: Bernoulli(sigmoid(strength * (interactionWeight * interaction +
 // sequence))).
 //

@@ -125,15 +125,20 @@ std::string fixed(double v, int digits = 4) {
   return s.str();
 }
 
+/// Training steps per epoch. A last partial batch is dropped: every step has
+/// the same shape.
+int64_t batchesPerEpoch(const Data &data, const RunOptions &o) {
+  int64_t rows = data.trainPositives() * (data.task() == Task::Seq ? 2 : 1); // seq: + a negative each
+  return std::max<int64_t>(1, rows / o.batch);
+}
+
 /// One epoch of `childFor(step)` training steps over the shuffled training rows.
-double trainEpoch(const Data &data, int64_t epoch, ChildPrograms &programs, WeightStore &store,
-                  const RunOptions &o, const std::function<Child &(int64_t)> &childFor,
-                  Progress &progress, int64_t &stepsDone) {
+void trainEpoch(const Data &data, int64_t epoch, ChildPrograms &programs, WeightStore &store,
+                const RunOptions &o, const std::function<Child &(int64_t)> &childFor,
+                Progress &progress, int64_t &stepsDone) {
   Rows rows = data.trainEpoch(epoch);
   double lossSum = 0;
-  int64_t batches = 0;
-  // A last partial batch is dropped: every step has the same shape.
-  int64_t count = std::max<int64_t>(1, rows.count / o.batch);
+  int64_t count = batchesPerEpoch(data, o);
   for (int64_t k = 0; k < count; ++k) {
     int64_t begin = k * o.batch, end = std::min(rows.count, begin + o.batch);
     Child &child = childFor(stepsDone);
@@ -142,17 +147,10 @@ double trainEpoch(const Data &data, int64_t epoch, ChildPrograms &programs, Weig
       throw makeError("AMER training: the loss of child ", child.key, " is ", loss,
                       " at step ", stepsDone + 1, " (lower --lr)");
     lossSum += loss;
-    ++batches;
     ++stepsDone;
-    progress.update(stepsDone, "loss " + fixed(lossSum / double(batches)) + ", " +
+    progress.update(stepsDone, "loss " + fixed(lossSum / double(k + 1)) + ", " +
                                    std::to_string(programs.compiled()) + " programs compiled");
   }
-  return lossSum / double(std::max<int64_t>(1, batches));
-}
-
-int64_t batchesPerEpoch(const Data &data, const RunOptions &o) {
-  int64_t rows = data.trainPositives() * (data.task() == Task::Seq ? 2 : 1);
-  return std::max<int64_t>(1, rows / o.batch);
 }
 
 } // namespace
@@ -303,9 +301,8 @@ SearchResult search(const Data &data, const std::vector<int> &stages, const RunO
     if (o.retrainTop > 1 && spec.stage != 2) { // stage 2 decides by set, above
       double bestScore = -1;
       for (int64_t i = 0; i < std::min<int64_t>(o.retrainTop, int64_t(scored.size())); ++i) {
-        RunOptions r = o;
         std::ostringstream quiet;
-        TrainResult t = trainFromScratch(data, scored[i].arch, "", r, quiet);
+        TrainResult t = trainFromScratch(data, scored[i].arch, "", o, quiet);
         Evaluated ev = scored[i];
         ev.retrained = true;
         ev.validation = t.validation.primary;
