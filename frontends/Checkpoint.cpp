@@ -69,15 +69,21 @@ Checkpoint Checkpoint::open(const std::string &dirArg) {
   return ckpt;
 }
 
+Checkpoint Checkpoint::renamed(std::function<std::string(const std::string &)> fileName) const {
+  Checkpoint view = *this;
+  view.fileName_ = std::move(fileName);
+  return view;
+}
+
 const StTensor *Checkpoint::find(const std::string &name) const {
-  auto it = tensors_.find(name);
+  auto it = tensors_.find(fileName_ ? fileName_(name) : name);
   return it == tensors_.end() ? nullptr : it->second;
 }
 
 const StTensor &Checkpoint::get(const std::string &name) const {
   if (const StTensor *t = find(name))
     return *t;
-  throw makeError(dir_, ": the checkpoint has no tensor '", name, "'");
+  throw makeError(dir_, ": the checkpoint has no tensor '", fileName_ ? fileName_(name) : name, "'");
 }
 
 std::vector<std::string> Checkpoint::names() const {

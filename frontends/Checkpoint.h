@@ -10,6 +10,7 @@
 
 #include "frontends/Safetensors.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -22,6 +23,11 @@ public:
   /// Opens the safetensors of `dir`; throws mm::Error naming the file.
   static Checkpoint open(const std::string &dir);
 
+  /// The same files seen under other names: `find(name)` reads the tensor the
+  /// files call `fileName(name)`. MiniMax-VL-01 holds the text model under
+  /// `language_model.`, and the text loader asks for its own names.
+  Checkpoint renamed(std::function<std::string(const std::string &)> fileName) const;
+
   const StTensor *find(const std::string &name) const;
   /// The tensor, or an error naming it and the folder.
   const StTensor &get(const std::string &name) const;
@@ -32,6 +38,7 @@ private:
   std::string dir_;
   std::vector<std::shared_ptr<SafetensorsFile>> files_;
   std::map<std::string, const StTensor *> tensors_;
+  std::function<std::string(const std::string &)> fileName_; // empty: names as stored
 };
 
 } // namespace mm

@@ -1,8 +1,7 @@
 //===- ModelConfig.cpp - config.json in both MiniMax namings --------------===//
 #include "frontends/ModelConfig.h"
+#include "frontends/ConfigFields.h"
 #include "runtime/Error.h"
-
-#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <fstream>
@@ -11,6 +10,7 @@
 namespace mm {
 
 using json = nlohmann::json;
+using Fields = ConfigFields;
 
 int64_t MiniMaxConfig::countLayers(LayerKind kind) const {
   int64_t n = 0;
@@ -20,93 +20,6 @@ int64_t MiniMaxConfig::countLayers(LayerKind kind) const {
 }
 
 namespace {
-/// Typed access to the fields of one JSON object, with messages that name the
-/// file and the field.
-class Fields {
-public:
-  Fields(const json &object, std::string source) : obj(object), source(std::move(source)) {}
-
-  bool has(const char *key) const { return obj.contains(key) && !obj[key].is_null(); }
-
-  [[noreturn]] void fail(const std::string &key, const std::string &what) const {
-    throw makeError(source, ": field '", key, "': ", what);
-  }
-
-  /// A positive integer no larger than `max` (keeps later size arithmetic
-  /// far from overflow).
-  int64_t positive(const char *key, std::optional<int64_t> fallback = std::nullopt,
-                   int64_t max = int64_t(1) << 31) const {
-    if (!has(key)) {
-      if (fallback)
-        return *fallback;
-      fail(key, "is missing");
-    }
-    const json &v = obj[key];
-    if (!v.is_number_integer())
-      fail(key, "expected an integer, got " + v.dump());
-    int64_t x = v.get<int64_t>();
-    if (x <= 0 || x > max)
-      fail(key, "expected an integer in [1, " + std::to_string(max) + "], got " + v.dump());
-    return x;
-  }
-
-  double number(const char *key, std::optional<double> fallback = std::nullopt) const {
-    if (!has(key)) {
-      if (fallback)
-        return *fallback;
-      fail(key, "is missing");
-    }
-    const json &v = obj[key];
-    if (!v.is_number() || !std::isfinite(v.get<double>()))
-      fail(key, "expected a finite number, got " + v.dump());
-    return v.get<double>();
-  }
-
-  double positiveNumber(const char *key, std::optional<double> fallback = std::nullopt) const {
-    double x = number(key, fallback);
-    if (!(x > 0))
-      fail(key, "expected a positive number, got " + std::to_string(x));
-    return x;
-  }
-
-  bool boolean(const char *key, bool fallback) const {
-    if (!has(key))
-      return fallback;
-    if (!obj[key].is_boolean())
-      fail(key, "expected true or false, got " + obj[key].dump());
-    return obj[key].get<bool>();
-  }
-
-  std::string string(const char *key) const {
-    if (!has(key))
-      return "";
-    if (!obj[key].is_string())
-      fail(key, "expected a string, got " + obj[key].dump());
-    return obj[key].get<std::string>();
-  }
-
-  /// One id or a list of ids (eos_token_id may be either).
-  std::vector<int64_t> ids(const char *key) const {
-    if (!has(key))
-      return {};
-    const json &v = obj[key];
-    std::vector<int64_t> out;
-    auto add = [&](const json &x) {
-      if (!x.is_number_integer() || x.get<int64_t>() < 0)
-        fail(key, "expected a non-negative token id, got " + x.dump());
-      out.push_back(x.get<int64_t>());
-    };
-    if (v.is_array())
-      for (const json &x : v)
-        add(x);
-    else
-      add(v);
-    return out;
-  }
-
-  const json &obj;
-  std::string source;
-};
 
 std::vector<LayerKind> officialLayerKinds(const Fields &f, int64_t layers) {
   const json &list = f.obj["attn_type_list"];
@@ -253,7 +166,9 @@ MiniMaxConfig parseMiniMaxConfig(const std::string &text, const std::string &sou
     c.mlpBeta = f.number("layernorm_mlp_beta", 1.0);
     c.postnorm = f.boolean("postnorm", false);
     c.blockSize = f.positive("block_size", 256);
-    if (f.has("shared_intermediate_size") && f.obj["shared_intermediate_size"] != 0)
+    // MiniMax-VL-01's text_config writes it as a list, [0].
+    const json *shared = f.has("shared_intermediate_size") ? &f.obj["shared_intermediate_size"] : nullptr;
+    if (shared && *shared != 0 && *shared != json::array({0}))
       f.fail("shared_intermediate_size", "a shared expert is not supported (MiniMax-Text-01 "
                                          "has none); expected 0");
   } else {

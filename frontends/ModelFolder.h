@@ -5,6 +5,8 @@
 #include "frontends/Checkpoint.h"
 #include "frontends/MiniMaxWeights.h"
 #include "frontends/ModelConfig.h"
+#include "frontends/VisionLanguageConfig.h"
+#include "frontends/VisionWeights.h"
 #include "frontends/tokenizer/Tokenizer.h"
 
 #include <memory>
@@ -14,13 +16,17 @@
 namespace mm {
 
 /// config.json, the safetensors checkpoint (validated against the config) and,
-/// when present, tokenizer.json of one folder.
+/// when present, tokenizer.json of one folder. A MiniMax-VL-01 folder also
+/// has `vision`: `config` is then its text_config, and `checkpoint` shows the
+/// text model's tensors under the text model's own names.
 struct ModelFolder {
   std::string dir;
   MiniMaxConfig config;
   Checkpoint checkpoint;
   std::unique_ptr<minimax::WeightLoader> weights;
   std::optional<Tokenizer> tokenizer;
+  std::optional<VisionLanguageConfig> vision;
+  std::unique_ptr<vision::WeightLoader> visionWeights;
 
   /// Throws mm::Error naming the file and field or tensor that is wrong.
   static std::unique_ptr<ModelFolder> open(const std::string &dir);

@@ -206,6 +206,11 @@ OwningOpRef<ModuleOp> Builder::build() {
       opts.allLogits ? tensor({kDyn, kDyn, c.vocabSize}) : tensor({kDyn, c.vocabSize});
   SmallVector<Type> results{logitsType};
   results.append(inputs.begin() + 4, inputs.end());
+  if (opts.imageTokenId) { // after the state, so the state keeps its place
+    inputs.push_back(tensor({kDyn, c.hiddenSize}));
+    names.push_back("image_features");
+    dims.push_back({"I", ""});
+  }
   auto fn = func::FuncOp::create(b, loc, kForwardFunction, b.getFunctionType(inputs, results));
   for (auto [i, name] : llvm::enumerate(names)) {
     fn.setArgAttr(i, "mm.name", b.getStringAttr(name));
@@ -228,6 +233,9 @@ OwningOpRef<ModuleOp> Builder::build() {
     states[l] = entry->getArgument(arg++);
 
   Value h = EmbeddingOp::create(b, at("embed_tokens"), param(minimax::embedTokens()), ids);
+  if (opts.imageTokenId)
+    h = MergeImageFeaturesOp::create(b, at("merge_image_features"), h, ids, entry->getArgument(arg),
+                                     b.getI64IntegerAttr(*opts.imageTokenId));
   for (int64_t l = 0; l < c.numLayers; ++l)
     h = decoderLayer(l, h, caches[l].first, caches[l].second, states[l]);
   Location head = at("lm_head");

@@ -47,6 +47,10 @@ struct MiniMaxGraphOptions {
     double klCoef = 0;
   };
   std::optional<PolicyObjective> policy;
+  /// MiniMax-VL-01: @forward takes a last argument `image_features` [I, hidden]
+  /// whose rows replace, in order, the embeddings of this token id
+  /// (mm.merge_image_features); I counts the placeholders of the whole batch.
+  std::optional<int64_t> imageTokenId;
 };
 
 /// Builds and verifies the module; throws mm::Error if verification fails

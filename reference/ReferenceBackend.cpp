@@ -19,14 +19,16 @@ struct ReferenceBackend::Graph {
 };
 
 ReferenceBackend::ReferenceBackend(const MiniMaxConfig &config, const minimax::WeightLoader &loader,
-                                   ExecutorOptions options, bool allLogits, bool fused)
-    : graph_(new Graph), config_(config), allLogits_(allLogits) {
+                                   ExecutorOptions options, bool allLogits, bool fused,
+                                   std::optional<int64_t> imageTokenId)
+    : graph_(new Graph), config_(config), allLogits_(allLogits), imageTokenId_(imageTokenId) {
   mlir::DialectRegistry registry;
   registerDialects(registry);
   graph_->context.appendDialectRegistry(registry);
   graph_->context.disableMultithreading();
   MiniMaxGraphOptions graphOptions;
   graphOptions.allLogits = allLogits;
+  graphOptions.imageTokenId = imageTokenId;
   graph_->module = buildMiniMaxModule(graph_->context, config, graphOptions);
   if (fused) {
     mlir::PassManager pm(&graph_->context);
@@ -75,9 +77,24 @@ Tensor ReferenceBackend::step(const Tensor &ids, const Tensor &positions,
   std::vector<Tensor> inputs{ids, positions, cachePositions, lengths};
   for (Tensor &t : state_)
     inputs.push_back(std::move(t)); // handed over: updated in place
+  if (imageTokenId_) {
+    DType precision = graph_->executor->options().precision;
+    inputs.push_back(imageFeatures_.numel() ? imageFeatures_.to(precision)
+                                            : Tensor::zeros(precision, {0, config_.hiddenSize}));
+    imageFeatures_ = Tensor();
+  }
   std::vector<Tensor> out = graph_->executor->run(std::move(inputs));
   state_.assign(out.begin() + 1, out.end());
   return out[0];
+}
+
+void ReferenceBackend::setImageFeatures(Tensor features) {
+  if (!imageTokenId_)
+    throw makeError("this model is text-only: it takes no image features");
+  if (features.rank() != 2 || features.dim(1) != config_.hiddenSize)
+    throw makeError("image features are ", formatShape(features.shape()), "; expected [tokens, ",
+                    config_.hiddenSize, "]");
+  imageFeatures_ = std::move(features);
 }
 
 } // namespace mm

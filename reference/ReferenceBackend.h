@@ -7,6 +7,7 @@
 #include "runtime/engine/ForwardBackend.h"
 
 #include <memory>
+#include <optional>
 
 namespace mm {
 
@@ -16,8 +17,10 @@ namespace mm {
 /// executor checks that compilation preserves the model's numbers.
 class ReferenceBackend : public ForwardBackend {
 public:
+  /// With `imageTokenId` (MiniMax-VL-01) the graph merges image features.
   ReferenceBackend(const MiniMaxConfig &config, const minimax::WeightLoader &loader,
-                   ExecutorOptions options, bool allLogits, bool fused = false);
+                   ExecutorOptions options, bool allLogits, bool fused = false,
+                   std::optional<int64_t> imageTokenId = std::nullopt);
   ~ReferenceBackend() override;
 
   void reset(int64_t batch, int64_t capacity) override;
@@ -25,6 +28,7 @@ public:
               const Tensor &lengths) override;
   bool allLogits() const override { return allLogits_; }
   const char *name() const override { return "reference"; }
+  void setImageFeatures(Tensor features) override;
 
   /// Runs @forward on explicit inputs (tests of the graph's state semantics).
   std::vector<Tensor> forward(std::vector<Tensor> inputs);
@@ -35,6 +39,8 @@ private:
   const MiniMaxConfig &config_;
   bool allLogits_;
   std::vector<Tensor> state_;
+  std::optional<int64_t> imageTokenId_;
+  Tensor imageFeatures_; // for the next step only
 };
 
 } // namespace mm

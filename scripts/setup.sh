@@ -11,8 +11,8 @@ APT_PACKAGES=(
   libprotobuf-dev protobuf-compiler
   libopenmpi-dev openmpi-bin
   nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
-  libonig-dev pkg-config zlib1g-dev
-  python3-numpy
+  libonig-dev pkg-config zlib1g-dev libpng-dev libjpeg62-turbo-dev
+  python3-numpy python3-pil
 )
 
 want_python=0

@@ -2,6 +2,7 @@
 #ifndef MM_RUNTIME_ENGINE_FORWARDBACKEND_H
 #define MM_RUNTIME_ENGINE_FORWARDBACKEND_H
 
+#include "runtime/Error.h"
 #include "runtime/Tensor.h"
 
 namespace mm {
@@ -25,6 +26,13 @@ public:
   virtual bool allLogits() const = 0;
   /// A short name for reports ("reference", "cpu", "cuda").
   virtual const char *name() const = 0;
+  /// MiniMax-VL-01: the rows [I, hidden] that replace the image-token
+  /// embeddings of the next step, in batch-then-position order; a step
+  /// without them has no image tokens. Backends that cannot take images say so.
+  virtual void setImageFeatures(Tensor features) {
+    (void)features;
+    throw makeError("the ", name(), " backend does not take images yet (use --backend reference)");
+  }
 };
 
 } // namespace mm

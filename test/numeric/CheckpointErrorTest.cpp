@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 
 namespace {
 /// A safetensors image with the given header and `dataBytes` zero bytes.
-std::vector<uint8_t> image(const std::string &header, size_t dataBytes,
+std::vector<uint8_t> stBytes(const std::string &header, size_t dataBytes,
                            int64_t claimedLength = -1) {
   std::vector<uint8_t> bytes;
   uint64_t len = claimedLength >= 0 ? uint64_t(claimedLength) : header.size();
@@ -53,7 +53,7 @@ void copyCase(const std::string &name, const fs::path &to) {
 
 TEST(Safetensors, ValidFileRoundTrips) {
   auto f = SafetensorsFile::fromBytes(
-      image(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"__metadata__":{}})", 8),
+      stBytes(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"__metadata__":{}})", 8),
       "w.safetensors");
   ASSERT_NE(f->find("a"), nullptr);
   EXPECT_EQ(f->find("a")->shape, Shape{2});
@@ -62,28 +62,28 @@ TEST(Safetensors, ValidFileRoundTrips) {
 TEST(Safetensors, MalformedFilesAreRejected) {
   EXPECT_EQ(errorOf({1, 2, 3}), "w.safetensors: too short for a safetensors file (3 bytes)");
   EXPECT_EQ(
-      errorOf(image("{}", 0, 1000)),
+      errorOf(stBytes("{}", 0, 1000)),
       "w.safetensors: header length 1000 exceeds the file (10 bytes) or the 104857600-byte limit");
-  EXPECT_EQ(errorOf(image("[1,2]", 0)), "w.safetensors: header must be a JSON object");
-  EXPECT_NE(errorOf(image("{\"a\": ", 0)).find("w.safetensors: header is not valid JSON"),
+  EXPECT_EQ(errorOf(stBytes("[1,2]", 0)), "w.safetensors: header must be a JSON object");
+  EXPECT_NE(errorOf(stBytes("{\"a\": ", 0)).find("w.safetensors: header is not valid JSON"),
             std::string::npos);
-  EXPECT_EQ(errorOf(image(R"({"a":{"dtype":"F7","shape":[2],"data_offsets":[0,8]}})", 8)),
+  EXPECT_EQ(errorOf(stBytes(R"({"a":{"dtype":"F7","shape":[2],"data_offsets":[0,8]}})", 8)),
             "w.safetensors: tensor 'a': unsupported dtype \"F7\"");
-  EXPECT_EQ(errorOf(image(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8)),
+  EXPECT_EQ(errorOf(stBytes(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8)),
             "w.safetensors: tensor 'a': shape entries must be non-negative integers, got [-2]");
-  EXPECT_EQ(errorOf(image(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,80]}})", 8)),
+  EXPECT_EQ(errorOf(stBytes(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,80]}})", 8)),
             "w.safetensors: tensor 'a': data_offsets [0, 80] lie outside the 8-byte data section");
-  EXPECT_EQ(errorOf(image(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8)),
+  EXPECT_EQ(errorOf(stBytes(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8)),
             "w.safetensors: tensor 'a': holds 8 bytes but shape [3] of F32 needs 12");
-  EXPECT_EQ(errorOf(image(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+  EXPECT_EQ(errorOf(stBytes(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
                           R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
                           12)),
             "w.safetensors: tensors overlap in the data section at byte 4");
   EXPECT_EQ(
-      errorOf(image(R"({"a":{"dtype":"F32","shape":[4611686018427387904,8],"data_offsets":[0,8]}})",
+      errorOf(stBytes(R"({"a":{"dtype":"F32","shape":[4611686018427387904,8],"data_offsets":[0,8]}})",
                     8)),
       "w.safetensors: tensor 'a': shape [4611686018427387904,8] is too large");
-  EXPECT_EQ(errorOf(image(R"({"a":{"dtype":"F32","shape":[2]}})", 8)),
+  EXPECT_EQ(errorOf(stBytes(R"({"a":{"dtype":"F32","shape":[2]}})", 8)),
             "w.safetensors: tensor 'a': expected {dtype, shape, data_offsets}");
 }
 

@@ -1,9 +1,9 @@
 //===- mm-run.cpp - run a MiniMax model folder ----------------------------===//
 //
-//   mm-run logits   --model DIR --ids 1,2,3 --out logits.npy
+//   mm-run logits   --model DIR --ids 1,2,3 [--image PATH]... --out logits.npy
 //   mm-run generate --model DIR (--ids 1,2,3 | --prompt TEXT)... --max-new-tokens N
 //                   [--greedy | --temperature T --top-k K --top-p P --seed S] [--json]
-//   mm-run emit-ir  (--model DIR | --config FILE) [--all-logits] [--bf16]
+//   mm-run emit-ir  (--model DIR | --config FILE) [--all-logits] [--bf16] [--vision]
 //   mm-run eval FILE.mlir [--function F] --input @a.npy ... --output @o.npy ...
 //               [--backend reference|cpu|cuda] [--precision f32|f64]
 //               [--params W.safetensors] [--max NAME=VALUE]...
@@ -11,7 +11,9 @@
 // `eval` runs any function of an mm module, as iree-run-module does. The
 // model commands run on the reference executor unless --backend says otherwise. `--ids` /
 // `--prompt` may repeat: the prompts then form one batch. With --json the last line of stdout is
-// one JSON object: {"ids", "tokens_per_second", ...}.
+// one JSON object: {"ids", "tokens_per_second", ...}. A MiniMax-VL-01 folder takes --image: each
+// image token of --ids is expanded to that image's token count, and the image features replace
+// those positions' embeddings.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/Compile.h"
@@ -19,6 +21,7 @@
 #include "ir/InitDialects.h"
 #include "ir/ModuleFile.h"
 #include "models/MiniMaxBuilder.h"
+#include "models/VisionBuilder.h"
 #include "reference/Executor.h"
 #include "reference/ReferenceBackend.h"
 #include "runtime/Npy.h"
@@ -28,6 +31,7 @@
 #include "runtime/engine/Engine.h"
 #include "tools/common/EvalCommand.h"
 #include "tools/common/GenerateCommand.h"
+#include "tools/common/ImagePrompt.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -74,7 +78,12 @@ struct Common {
                                               int64_t tokens, int64_t context) const {
     ExecutorOptions options = executorOptions();
     if (backend == "reference")
-      return std::make_unique<ReferenceBackend>(folder.config, *folder.weights, options, allLogits);
+      return std::make_unique<ReferenceBackend>(
+          folder.config, *folder.weights, options, allLogits, /*fused=*/false,
+          folder.vision ? std::optional<int64_t>(folder.vision->imageTokenIndex) : std::nullopt);
+    if (folder.vision)
+      throw makeError(folder.dir, ": MiniMax-VL-01's language model runs on --backend reference so "
+                                  "far (its vision tower compiles: --vision-backend cpu)");
     if (precision != "f32")
       throw makeError("--backend ", backend,
                       " computes in f32; --precision f64 is for the reference");
@@ -100,6 +109,31 @@ struct Common {
                                            folder.weights->binder());
     return std::make_unique<HostBackend>(std::move(compiled.executable), folder.weights->binder());
   }
+  /// The @vision function of a VL folder on the reference executor or
+  /// compiled for the host, sized for the tiles of one call.
+  VisionEncoder visionEncoder(const ModelFolder &folder, const std::string &which) const {
+    if (which != "reference" && precision != "f32")
+      throw makeError("--vision-backend ", which,
+                      " computes in f32; --precision f64 is for the reference");
+    return [&folder, which, this](const Tensor &pixels) -> Tensor {
+      auto context = std::make_unique<mlir::MLIRContext>();
+      mlir::DialectRegistry registry;
+      registerDialects(registry);
+      context->appendDialectRegistry(registry);
+      auto module = buildVisionModule(*context, *folder.vision);
+      auto fn = module->lookupSymbol<mlir::func::FuncOp>(kVisionFunction);
+      WeightBinder binder = folder.visionWeights->binder();
+      if (which == "reference") {
+        ReferenceExecutor executor(fn, binder, executorOptions());
+        return executor.run({pixels.to(executorOptions().precision)})[0];
+      }
+      CompileOptions options;
+      options.symbolMax = {{"N", pixels.dim(0)}};
+      CompileResult compiled = compileFunction(*module, kVisionFunction, options);
+      HostBackend host(std::move(compiled.executable), binder);
+      return host.call({pixels})[0];
+    };
+  }
   ExecutorOptions executorOptions() const {
 #ifdef _OPENMP
     if (threads > 0)
@@ -111,11 +145,20 @@ struct Common {
   }
 };
 
-int runLogits(const Common &common, const std::string &idsText, const std::string &out) {
+int runLogits(const Common &common, const std::string &idsText,
+              const std::vector<std::string> &images, const std::string &visionBackend,
+              const std::string &out) {
   auto folder = ModelFolder::open(common.model);
   std::vector<int64_t> ids = parseIds(idsText);
+  std::optional<ImagePrompt> prompt;
+  if (folder->vision || !images.empty()) {
+    prompt = prepareImagePrompt(*folder, ids, images, common.visionEncoder(*folder, visionBackend));
+    ids = prompt->ids;
+  }
   int64_t n = static_cast<int64_t>(ids.size());
   auto backend = common.makeBackend(*folder, true, 1, n, n);
+  if (prompt)
+    backend->setImageFeatures(prompt->features);
   InferenceEngine engine(folder->config, *backend);
   Tensor logits = engine.scoreAll(ids).to(DType::F32);
   writeNpy(out, logits);
@@ -123,15 +166,32 @@ int runLogits(const Common &common, const std::string &idsText, const std::strin
   return 0;
 }
 
-int runEmitIr(const std::string &source, bool allLogits, bool bf16) {
+int runEmitIr(const std::string &source, bool allLogits, bool bf16, bool visionSide) {
   if (source.empty())
     throw makeError("emit-ir needs --model DIR or --config FILE");
   std::string configPath = std::filesystem::is_directory(source)
                                ? (std::filesystem::path(source) / "config.json").string()
                                : source;
-  MiniMaxConfig config = loadMiniMaxConfig(configPath);
+  std::ifstream in(configPath, std::ios::binary);
+  if (!in)
+    throw makeError(configPath, ": cannot open the model config");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::optional<VisionLanguageConfig> vl;
+  if (isVisionLanguageConfig(text.str()))
+    vl = parseVisionLanguageConfig(text.str(), configPath);
+  if (visionSide && !vl)
+    throw makeError(configPath, ": --vision needs a MiniMax-VL-01 config (vision_config)");
   mlir::MLIRContext context;
+  if (visionSide) {
+    buildVisionModule(context, *vl)->print(llvm::outs());
+    llvm::outs() << "\n";
+    return 0;
+  }
+  MiniMaxConfig config = vl ? vl->text : parseMiniMaxConfig(text.str(), configPath);
   MiniMaxGraphOptions options;
+  if (vl)
+    options.imageTokenId = vl->imageTokenIndex;
   options.allLogits = allLogits;
   if (bf16)
     options.elementType = MiniMaxGraphOptions::ElementType::BF16;
@@ -206,10 +266,16 @@ int main(int argc, char **argv) {
   app.require_subcommand(1);
 
   Common logitsCommon, generateCommon;
-  std::string idsText, out;
+  std::string idsText, out, visionBackend = "reference";
+  std::vector<std::string> images;
   CLI::App *logits = app.add_subcommand("logits", "float32 logits of every position as .npy");
   logitsCommon.add(logits);
   logits->add_option("--ids", idsText, "token ids, e.g. 1,2,3")->required();
+  logits->add_option("--image", images,
+                     "PNG or JPEG for a MiniMax-VL-01 model, once per image token of --ids, in order");
+  logits->add_option("--vision-backend", visionBackend,
+                     "where the vision tower runs: reference or cpu (compiled)")
+      ->check(CLI::IsMember({"reference", "cpu"}));
   logits->add_option("--out", out, "output .npy file, shape [T, vocab]")->required();
 
   GenerateArgs gen;
@@ -218,13 +284,14 @@ int main(int argc, char **argv) {
   addGenerateOptions(*generate, gen);
 
   std::string irSource;
-  bool irAllLogits = false, irBf16 = false;
+  bool irAllLogits = false, irBf16 = false, irVision = false;
   CLI::App *emit = app.add_subcommand("emit-ir", "print the model's mm IR (for mm-opt)");
   auto *emitModel = emit->add_option("--model", irSource, "model folder");
   auto *emitConfig = emit->add_option("--config", irSource, "config.json (no weights needed)");
   emitModel->excludes(emitConfig);
   emit->add_flag("--all-logits", irAllLogits, "logits of every position");
   emit->add_flag("--bf16", irBf16, "bf16 weights and activations");
+  emit->add_flag("--vision", irVision, "MiniMax-VL-01: the vision tower and projector (@vision_tower, @vision)");
 
   EvalCommandArgs evalArgs;
   CLI::App *eval = app.add_subcommand("eval", "run any function of an mm module on .npy inputs");
@@ -247,9 +314,9 @@ int main(int argc, char **argv) {
     if (eval->parsed())
       return runEval(evalArgs);
     if (logits->parsed())
-      return runLogits(logitsCommon, idsText, out);
+      return runLogits(logitsCommon, idsText, images, visionBackend, out);
     if (emit->parsed())
-      return runEmitIr(irSource, irAllLogits, irBf16);
+      return runEmitIr(irSource, irAllLogits, irBf16, irVision);
     auto folder = ModelFolder::open(generateCommon.model);
     return runGenerate(*folder, gen,
                        [&](ModelFolder &f, int64_t batch, int64_t tokens, int64_t context) {
