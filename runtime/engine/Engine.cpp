@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <set>
 
 namespace mm {
@@ -59,6 +60,9 @@ GenerationResult InferenceEngine::generate(const std::vector<std::vector<int64_t
   for (int64_t s : options.stopTokens)
     if (s < 0 || s >= config_.vocabSize)
       throw makeError("stop token ", s, " is outside the vocabulary");
+  for (int64_t s : options.bannedTokens)
+    if (s < 0 || s >= config_.vocabSize)
+      throw makeError("banned token ", s, " is outside the vocabulary");
 
   int64_t B = static_cast<int64_t>(prompts.size()), T = 0;
   for (const auto &p : prompts)
@@ -101,6 +105,8 @@ GenerationResult InferenceEngine::generate(const std::vector<std::vector<int64_t
       if (finished[b])
         continue;
       std::vector<double> row = rowOf(logits, b);
+      for (int64_t banned : options.bannedTokens)
+        row[banned] = -std::numeric_limits<double>::infinity();
       next[b] = samplers[b].sample(row.data(), config_.vocabSize);
       result.tokens[b].push_back(next[b]);
       ++result.generatedTokens;

@@ -22,6 +22,9 @@ struct GenerationOptions {
   SamplingParams sampling;
   /// A sequence ends after emitting one of these (it is kept in the output).
   std::vector<int64_t> stopTokens;
+  /// Never sampled (their logits are set to -inf first), as vLLM's bad words:
+  /// MiniMax-VL-01's image token, which only a prompt may hold.
+  std::vector<int64_t> bannedTokens;
   /// Record each generated token's log-probability under softmax(logits /
   /// temperature) (temperature 1 when greedy), before top-k / top-p.
   bool logprobs = false;

@@ -9,7 +9,9 @@ and MiniMaxForCausalLM with the official semantics).
      for the host, in float32 and float64;
   2. the vision tower alone (`emit-ir --vision`, then `eval @vision_tower`)
      matches CLIP's hidden states on both backends;
-  3. a prompt that already holds every image token is filled in place;
+  3. greedy `generate --image` equals the oracle's continuation for every
+     case, alone and in one batch that mixes in a text-only prompt;
+     a prompt that already holds every image token is filled in place;
   4. bad input is refused with the file or count named: an image for a
      text-only model, placeholders that match no image count, a corrupt image,
      a missing image, and an image too elongated to tile.
@@ -68,6 +70,28 @@ def main():
                 check(got.shape == ref.shape and rel(got, ref) < bound,
                       f"{case['name']}: {vision} vision, {precision}: logits {got.shape}, "
                       f"error {rel(got, ref):.1e} (bound {bound:.0e})")
+
+        # Greedy generation through the KV cache and lightning state: each case
+        # alone, then all of them in one batch with a text-only prompt mixed in.
+        steps = len(expected["cases"][0]["greedy"])
+        batch_args, batch_images = [], []
+        for case in expected["cases"]:
+            ids = ",".join(map(str, case["ids"]))
+            images = sum((["--image", os.path.join(DATA, f"{n}.png")] for n in case["images"]), [])
+            p = run(["generate", "--model", DATA, "--ids", ids, "--greedy", "--max-new-tokens", str(steps),
+                     "--json"] + images)
+            got = json.loads(p.stdout.splitlines()[-1])["ids"] if p.returncode == 0 else None
+            check(got == case["greedy"], f"{case['name']}: greedy {got} (oracle {case['greedy']})")
+            batch_args += ["--ids", ids]
+            batch_images += images
+        solo = run(["generate", "--model", DATA, "--ids", "1,2,3", "--greedy", "--max-new-tokens", str(steps),
+                    "--json"])
+        solo_ids = json.loads(solo.stdout.splitlines()[-1])["ids"] if solo.returncode == 0 else None
+        p = run(["generate", "--model", DATA, "--greedy", "--max-new-tokens", str(steps), "--json",
+                 "--vision-backend", "cpu"] + batch_args[:4] + ["--ids", "1,2,3"] + batch_args[4:] + batch_images)
+        got = json.loads(p.stdout.splitlines()[-1])["ids"] if p.returncode == 0 else []
+        want = [c["greedy"] for c in expected["cases"][:2]] + [solo_ids] + [c["greedy"] for c in expected["cases"][2:]]
+        check(got == want, f"a batch of {len(want)} prompts, one text-only, continues each as alone: {got}")
 
         # The prompt may hold every image token already: filled in place.
         case = expected["cases"][0]

@@ -9,6 +9,7 @@
 #define MM_TOOLS_COMMON_GENERATECOMMAND_H
 
 #include "frontends/ModelFolder.h"
+#include "tools/common/ImagePrompt.h"
 #include "runtime/engine/ForwardBackend.h"
 
 #include <CLI/CLI.hpp>
@@ -30,6 +31,8 @@ struct GenerateArgs {
   /// Writes the logits of every step of the first sequence, [steps, vocab]
   /// (float32 .npy), to compare backends step by step.
   std::string dumpLogits;
+  /// MiniMax-VL-01: images for the prompts' image tokens, in batch order.
+  std::vector<std::string> images;
 };
 
 /// --ids, --prompt, --max-new-tokens, --greedy | --temperature --top-k
@@ -43,9 +46,12 @@ using BackendFactory = std::function<std::unique_ptr<ForwardBackend>(
 
 /// Runs generation and prints the text (with a tokenizer), the ids and
 /// tokens/s, or with --json the text then one JSON object as the last line.
-/// `extra` fields are added to the JSON report.
+/// `extra` fields are added to the JSON report. A VL folder's prompts take
+/// `args.images` through `encoder`: each prompt takes, in order, one image per
+/// image token it holds (a single prompt may instead hold every image's count).
 int runGenerate(ModelFolder &folder, const GenerateArgs &args, const BackendFactory &factory,
-                const std::vector<std::pair<std::string, std::string>> &extra = {});
+                const std::vector<std::pair<std::string, std::string>> &extra = {},
+                const VisionEncoder &encoder = nullptr);
 
 /// "1,2,3" as token ids; throws mm::Error naming the bad item.
 std::vector<int64_t> parseIds(const std::string &text);

@@ -282,6 +282,10 @@ int main(int argc, char **argv) {
   CLI::App *generate = app.add_subcommand("generate", "prefill + decode with sampling");
   generateCommon.add(generate);
   addGenerateOptions(*generate, gen);
+  std::string generateVision = "reference";
+  generate->add_option("--vision-backend", generateVision,
+                       "where the vision tower runs: reference or cpu (compiled)")
+      ->check(CLI::IsMember({"reference", "cpu"}));
 
   std::string irSource;
   bool irAllLogits = false, irBf16 = false, irVision = false;
@@ -322,7 +326,9 @@ int main(int argc, char **argv) {
                        [&](ModelFolder &f, int64_t batch, int64_t tokens, int64_t context) {
                          return generateCommon.makeBackend(f, false, batch, tokens, context);
                        },
-                       {{"precision", generateCommon.precision}});
+                       {{"precision", generateCommon.precision}},
+                       folder->vision ? generateCommon.visionEncoder(*folder, generateVision)
+                                      : VisionEncoder());
   } catch (const Error &e) {
     std::cerr << "mm-run: error: " << e.what() << "\n";
     return 1;
