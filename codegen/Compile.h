@@ -50,6 +50,10 @@ struct CompileOptions {
   /// with mm-train rl --lm-head-fp32, as MiniMax-M1 computes it).
   std::vector<std::string> float32Weights;
   bool allLogits = false;
+  /// MiniMax-VL-01: @forward merges image features at this token id; they
+  /// are planned for up to `maxImageTokens` rows per step (symbol I).
+  std::optional<int64_t> imageTokenId;
+  int64_t maxImageTokens = 4096;
   /// CUDA: the architecture NVRTC compiles for ahead of time ("sm_90"), or
   /// "jit" to leave compilation to the runtime on the GPU it finds.
   std::string cudaArch = "sm_90";

@@ -16,6 +16,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 
+#include <algorithm>
 #include <optional>
 
 using namespace mlir;
@@ -43,7 +44,11 @@ CompileResult compileMiniMax(const MiniMaxConfig &config, const std::string &con
   MLIRContext context(registry);
   MiniMaxGraphOptions graphOptions;
   graphOptions.allLogits = options.allLogits;
+  graphOptions.imageTokenId = options.imageTokenId;
   OwningOpRef<ModuleOp> module = buildMiniMaxModule(context, config, graphOptions);
+  CompileOptions planned = options;
+  if (options.imageTokenId)
+    planned.symbolMax.emplace("I", std::max<int64_t>(1, options.maxImageTokens));
 
   std::optional<minimax::WeightLoader> loader;
   if (checkpoint)
@@ -54,7 +59,7 @@ CompileResult compileMiniMax(const MiniMaxConfig &config, const std::string &con
   CompileResult result;
   try {
     result =
-        compileFunction(*module, kForwardFunction, options, sources, checkpointIsBF16(checkpoint));
+        compileFunction(*module, kForwardFunction, planned, sources, checkpointIsBF16(checkpoint));
   } catch (const Error &e) { // say which model
     throw makeError(config.source, ": ", e.what());
   }
@@ -65,7 +70,8 @@ CompileResult compileMiniMax(const MiniMaxConfig &config, const std::string &con
   e.set_model_dir(modelDir);
   e.set_all_logits(options.allLogits);
   // The engine keeps the caches in place between steps.
-  if (e.input_buffers_size() != static_cast<int>(kMiniMaxStepInputs) ||
+  size_t inputs = kMiniMaxStepInputs + (options.imageTokenId ? 1 : 0);
+  if (e.input_buffers_size() != static_cast<int>(inputs) ||
       e.state_buffers_size() + 1 != e.result_buffers_size())
     throw makeError(config.source, ": @forward's state is not updated in place; the engine "
                                    "keeps the model's state in place");

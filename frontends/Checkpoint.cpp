@@ -69,21 +69,27 @@ Checkpoint Checkpoint::open(const std::string &dirArg) {
   return ckpt;
 }
 
-Checkpoint Checkpoint::renamed(std::function<std::string(const std::string &)> fileName) const {
+Checkpoint Checkpoint::renamed(const std::function<std::string(const std::string &)> &ownName,
+                               const std::string &what) const {
   Checkpoint view = *this;
-  view.fileName_ = std::move(fileName);
+  view.tensors_.clear();
+  for (const auto &[stored, tensor] : tensors_)
+    if (std::string own = ownName(stored); !own.empty())
+      view.tensors_[own] = tensor;
+  view.view_ = what;
   return view;
 }
 
 const StTensor *Checkpoint::find(const std::string &name) const {
-  auto it = tensors_.find(fileName_ ? fileName_(name) : name);
+  auto it = tensors_.find(name);
   return it == tensors_.end() ? nullptr : it->second;
 }
 
 const StTensor &Checkpoint::get(const std::string &name) const {
   if (const StTensor *t = find(name))
     return *t;
-  throw makeError(dir_, ": the checkpoint has no tensor '", fileName_ ? fileName_(name) : name, "'");
+  throw makeError(dir_, ": the checkpoint has no tensor '", name, "'",
+                  view_.empty() ? "" : " (" + view_ + ")");
 }
 
 std::vector<std::string> Checkpoint::names() const {

@@ -23,10 +23,12 @@ public:
   /// Opens the safetensors of `dir`; throws mm::Error naming the file.
   static Checkpoint open(const std::string &dir);
 
-  /// The same files seen under other names: `find(name)` reads the tensor the
-  /// files call `fileName(name)`. MiniMax-VL-01 holds the text model under
-  /// `language_model.`, and the text loader asks for its own names.
-  Checkpoint renamed(std::function<std::string(const std::string &)> fileName) const;
+  /// The same files seen under other names: each stored tensor appears as
+  /// `ownName(stored)`, or not at all when that is empty. MiniMax-VL-01 holds
+  /// the text model under `language_model.`, and the text loader asks for its
+  /// own names. `what` says so in errors about missing tensors.
+  Checkpoint renamed(const std::function<std::string(const std::string &)> &ownName,
+                     const std::string &what) const;
 
   const StTensor *find(const std::string &name) const;
   /// The tensor, or an error naming it and the folder.
@@ -38,7 +40,7 @@ private:
   std::string dir_;
   std::vector<std::shared_ptr<SafetensorsFile>> files_;
   std::map<std::string, const StTensor *> tensors_;
-  std::function<std::string(const std::string &)> fileName_; // empty: names as stored
+  std::string view_; // what a renamed view shows, for messages
 };
 
 } // namespace mm

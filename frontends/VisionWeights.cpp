@@ -56,21 +56,32 @@ Layout detectLayout(const Checkpoint &files) {
                                "'model.language_model.embed_tokens.weight' (transformers) is present");
 }
 
+namespace {
+/// `name` without `prefix`, or "" when it does not start with it.
+std::string strip(const std::string &name, const std::string &prefix) {
+  return name.compare(0, prefix.size(), prefix) == 0 ? name.substr(prefix.size()) : "";
+}
+} // namespace
+
 Checkpoint textView(const Checkpoint &files, Layout layout) {
   if (layout == Layout::Released)
-    return files.renamed([](const std::string &name) { return "language_model." + name; });
-  return files.renamed([](const std::string &name) {
-    const std::string model = "model.";
-    if (name.compare(0, model.size(), model) == 0)
-      return "model.language_model." + name.substr(model.size());
-    return name; // lm_head.weight stays at the top
-  });
+    return files.renamed([](const std::string &s) { return strip(s, "language_model."); },
+                         "the text model's tensors are read under 'language_model.'");
+  return files.renamed(
+      [](const std::string &s) {
+        if (s == "lm_head.weight") // transformers keeps the head at the top
+          return s;
+        std::string rest = strip(s, "model.language_model.");
+        return rest.empty() ? rest : "model." + rest;
+      },
+      "the text model's tensors are read under 'model.language_model.'");
 }
 
 WeightLoader::WeightLoader(const VisionLanguageConfig &config, const Checkpoint &files)
     : files_(detectLayout(files) == Layout::Released
                  ? files
-                 : files.renamed([](const std::string &name) { return "model." + name; })) {
+                 : files.renamed([](const std::string &s) { return strip(s, "model."); },
+                                 "the vision tensors are read under 'model.'")) {
   for (const auto &spec : parameterSpecs(config))
     shapes_[spec.name] = spec.shape;
 }

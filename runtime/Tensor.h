@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mm {
@@ -36,6 +37,19 @@ template <> constexpr DType dtypeOf<int64_t>() { return DType::I64; }
 class Tensor {
 public:
   Tensor() = default;
+  Tensor(const Tensor &) = default;
+  Tensor &operator=(const Tensor &) = default;
+  /// A moved-from tensor holds nothing (numel 0), rather than an empty shape
+  /// that still claims its old element count.
+  Tensor(Tensor &&other) noexcept { *this = std::move(other); }
+  Tensor &operator=(Tensor &&other) noexcept {
+    storage_ = std::move(other.storage_);
+    shape_ = std::move(other.shape_);
+    numel_ = std::exchange(other.numel_, 0);
+    dtype_ = other.dtype_;
+    other.shape_.clear();
+    return *this;
+  }
 
   /// Uninitialised storage.
   static Tensor empty(DType dtype, Shape shape);

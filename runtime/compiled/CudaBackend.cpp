@@ -500,7 +500,7 @@ Tensor CudaBackend::step(const Tensor &ids, const Tensor &positions, const Tenso
     throw makeError("step: ids must be [", m.batch, ", T]");
   m.driver->makeCurrent();
   m.symbols = m.layout->stepSymbols(m.batch, ids.dim(1), m.capacity);
-  const Tensor *in[] = {&ids, &positions, &cachePositions, &lengths};
+  std::vector<const Tensor *> in = {&ids, &positions, &cachePositions, &lengths};
   m.layout->checkStepInputs(in, m.symbols);
   for (size_t i = 0; i < kMiniMaxStepInputs; ++i)
     m.inputs[i].uploadAsync(in[i]->raw(), in[i]->nbytes(), m.stream->handle());

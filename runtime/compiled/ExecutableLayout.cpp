@@ -16,6 +16,8 @@ std::string ExecutableLayout::maximumFlag(const std::string &name) {
     return "mm-compile --max-tokens";
   if (name == "S")
     return "mm-compile --max-context";
+  if (name == "I")
+    return "mm-compile --max-image-tokens";
   return "mm-compile --max " + name + "=VALUE";
 }
 
@@ -99,12 +101,12 @@ std::vector<int64_t> ExecutableLayout::stateSymbols(int64_t batch, int64_t capac
   return values;
 }
 
-std::vector<int64_t> ExecutableLayout::stepSymbols(int64_t batch, int64_t tokens,
-                                                   int64_t capacity) const {
+std::vector<int64_t> ExecutableLayout::stepSymbols(int64_t batch, int64_t tokens, int64_t capacity,
+                                                   int64_t imageTokens) const {
   std::vector<int64_t> values(maxima_.size());
   for (int i = 0; i < exe_.symbols_size(); ++i) {
     const std::string &name = exe_.symbols(i).name();
-    values[i] = name == "B" ? batch : name == "T" ? tokens : capacity;
+    values[i] = name == "B" ? batch : name == "T" ? tokens : name == "I" ? imageTokens : capacity;
     if (values[i] > maxima_[i])
       throw makeError("a step of ", values[i], " for ", name, " exceeds the compiled maximum ",
                       maxima_[i], " (", maximumFlag(name), ")");
@@ -170,15 +172,23 @@ int ExecutableLayout::inputIndex(uint32_t id) const {
   return -1;
 }
 
-void ExecutableLayout::checkStepInputs(const Tensor *const inputs[kMiniMaxStepInputs],
+bool ExecutableLayout::takesImageFeatures() const {
+  return exe_.input_buffers_size() == static_cast<int>(kMiniMaxStepInputs) + 1 &&
+         exe_.buffers(exe_.input_buffers(kMiniMaxStepInputs)).name() == "image_features";
+}
+
+void ExecutableLayout::checkStepInputs(const std::vector<const Tensor *> &inputs,
                                        const std::vector<int64_t> &symbols) const {
-  if (static_cast<size_t>(exe_.input_buffers_size()) != kMiniMaxStepInputs)
-    throw makeError("the executable does not take (ids, positions, cache_positions, lengths)");
-  for (size_t i = 0; i < kMiniMaxStepInputs; ++i) {
+  size_t want = kMiniMaxStepInputs + (takesImageFeatures() ? 1 : 0);
+  if (static_cast<size_t>(exe_.input_buffers_size()) != want || inputs.size() != want)
+    throw makeError("the executable does not take (ids, positions, cache_positions, lengths",
+                    takesImageFeatures() ? ", image_features)" : ")");
+  for (size_t i = 0; i < want; ++i) {
     const exe::Buffer &b = exe_.buffers(exe_.input_buffers(i));
-    if (inputs[i]->dtype() != DType::I64 ||
+    DType dtype = i < kMiniMaxStepInputs ? DType::I64 : DType::F32;
+    if (inputs[i]->dtype() != dtype ||
         static_cast<uint64_t>(inputs[i]->nbytes()) != bytes(b, symbols))
-      throw makeError("step: input '", b.name(), "' must be int64 of shape ",
+      throw makeError("step: input '", b.name(), "' must be ", dtypeName(dtype), " of shape ",
                       formatShape(Shape(dims(b, symbols))));
   }
 }

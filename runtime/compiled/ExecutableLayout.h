@@ -34,8 +34,12 @@ public:
   /// tokens (T at its maximum); throws past a compiled maximum, naming the
   /// mm-compile flag to raise.
   std::vector<int64_t> stateSymbols(int64_t batch, int64_t capacity) const;
-  /// Symbol values of one step of `tokens` tokens; throws past a maximum.
-  std::vector<int64_t> stepSymbols(int64_t batch, int64_t tokens, int64_t capacity) const;
+  /// Symbol values of one step of `tokens` tokens (and, MiniMax-VL-01,
+  /// `imageTokens` rows of image features, symbol I); throws past a maximum.
+  std::vector<int64_t> stepSymbols(int64_t batch, int64_t tokens, int64_t capacity,
+                                   int64_t imageTokens = 0) const;
+  /// True when @forward takes image features after its state (VL-01).
+  bool takesImageFeatures() const;
 
   std::vector<int64_t> dims(const exe::Buffer &buffer, const std::vector<int64_t> &symbols) const;
   uint64_t bytes(const exe::Buffer &buffer, const std::vector<int64_t> &symbols) const;
@@ -46,9 +50,10 @@ public:
   /// Position of buffer `id` among the state / step-input buffers, or -1.
   int stateIndex(uint32_t id) const;
   int inputIndex(uint32_t id) const;
-  /// Checks the step's (ids, positions, cache positions, lengths) against the
-  /// executable's input buffers at `symbols`: int64, exactly the planned size.
-  void checkStepInputs(const Tensor *const inputs[kMiniMaxStepInputs],
+  /// Checks the step's (ids, positions, cache positions, lengths[, image
+  /// features]) against the executable's input buffers at `symbols`: int64
+  /// (float32 for the features), exactly the planned size.
+  void checkStepInputs(const std::vector<const Tensor *> &inputs,
                        const std::vector<int64_t> &symbols) const;
 
   /// The symbol values of a call with `args` (one per function argument):

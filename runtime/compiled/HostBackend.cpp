@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -66,6 +67,7 @@ struct HostBackend::Impl {
   std::vector<Bytes> state;
   int64_t batch = 0, capacity = 0;
   uint64_t weightBytes = 0;
+  Tensor imageFeatures; // VL-01: for the next step only
 
   /// MM_PROFILE_KERNELS=1: time per kernel (kind and location), printed to
   /// stderr, heaviest first, when the backend is destroyed.
@@ -263,6 +265,14 @@ uint64_t HostBackend::weightBytes() const { return impl->weightBytes; }
 
 void HostBackend::rebindWeights(const WeightBinder &binder) { impl->bindWeights(binder); }
 
+void HostBackend::setImageFeatures(Tensor features) {
+  if (!impl->layout->takesImageFeatures())
+    throw makeError("this executable was compiled for a text-only model: it takes no image features");
+  if (features.rank() != 2)
+    throw makeError("image features must be [tokens, hidden], got ", formatShape(features.shape()));
+  impl->imageFeatures = features.to(DType::F32);
+}
+
 void HostBackend::reset(int64_t batch, int64_t capacity) {
   std::vector<int64_t> symbols = impl->layout->stateSymbols(batch, capacity);
   impl->batch = batch;
@@ -279,8 +289,15 @@ Tensor HostBackend::step(const Tensor &ids, const Tensor &positions, const Tenso
     throw makeError("HostBackend::step before reset");
   if (ids.rank() != 2 || ids.dim(0) != m.batch)
     throw makeError("step: ids must be [", m.batch, ", T]");
-  std::vector<int64_t> symbols = m.layout->stepSymbols(m.batch, ids.dim(1), m.capacity);
-  const Tensor *inputs[] = {&ids, &positions, &cachePositions, &lengths};
+  std::vector<const Tensor *> inputs = {&ids, &positions, &cachePositions, &lengths};
+  // A step without image features (decode, text-only prompts) passes none.
+  Tensor features = std::exchange(m.imageFeatures, Tensor());
+  if (!features.numel())
+    features = Tensor::zeros(DType::F32, {0, 1});
+  if (m.layout->takesImageFeatures())
+    inputs.push_back(&features);
+  std::vector<int64_t> symbols =
+      m.layout->stepSymbols(m.batch, ids.dim(1), m.capacity, features.dim(0));
   m.layout->checkStepInputs(inputs, symbols);
 
   // The step inputs are the caller's; the state is the backend's, kept

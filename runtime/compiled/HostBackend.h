@@ -36,6 +36,7 @@ public:
               const Tensor &lengths) override;
   bool allLogits() const override;
   const char *name() const override { return "cpu"; }
+  void setImageFeatures(Tensor features) override;
 
   /// Copies new values into the bound weights (same names, shapes and
   /// storage types): a trainer hands its weights to the engine in memory.

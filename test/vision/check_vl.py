@@ -5,8 +5,9 @@ and MiniMaxForCausalLM with the official semantics).
 
   1. `mm-run logits --image` for every case (square, landscape, portrait, very
      wide, two images in one prompt): the expanded prompt's logits match the
-     oracle's, with the vision tower on the reference executor and compiled
-     for the host, in float32 and float64;
+     oracle's, on the reference executor (float32 and float64) and compiled
+     for the host (the vision tower, then the language model too), and from
+     the same weights saved under transformers' names;
   2. the vision tower alone (`emit-ir --vision`, then `eval @vision_tower`)
      matches CLIP's hidden states on both backends;
   3. greedy `generate --image` equals the oracle's continuation for every
@@ -52,24 +53,57 @@ def run(args, expect_ok=True):
     return p
 
 
+def transformers_copy(src, dst):
+    """The tiny model re-saved under transformers' names (model.language_model.*,
+    model.vision_tower.*, model.multi_modal_projector.*, model.image_newline,
+    lm_head.weight): the same bytes, a renamed safetensors header."""
+    os.makedirs(dst)
+    for name in ["config.json", "preprocessor_config.json"]:
+        with open(os.path.join(src, name)) as f, open(os.path.join(dst, name), "w") as g:
+            g.write(f.read())
+    blob = open(os.path.join(src, "model.safetensors"), "rb").read()
+    n = int.from_bytes(blob[:8], "little")
+    header = json.loads(blob[8:8 + n])
+    renamed = {}
+    for key, value in header.items():
+        if key == "language_model.lm_head.weight":
+            key = "lm_head.weight"
+        elif key.startswith("language_model.model."):
+            key = "model.language_model." + key[len("language_model.model."):]
+        elif key != "__metadata__":
+            key = "model." + key
+        renamed[key] = value
+    text = json.dumps(renamed).encode()
+    text += b" " * (-len(text) % 8)
+    with open(os.path.join(dst, "model.safetensors"), "wb") as f:
+        f.write(len(text).to_bytes(8, "little") + text + blob[8 + n:])
+    return dst
+
+
 def main():
     expected = json.load(open(os.path.join(DATA, "expected.json")))
     token = expected["image_token_index"]
     with tempfile.TemporaryDirectory() as work:
         out = os.path.join(work, "logits.npy")
+        transformers_layout = transformers_copy(DATA, os.path.join(work, "transformers-layout"))
         for case in expected["cases"]:
             ids = ",".join(map(str, case["ids"]))
             images = sum((["--image", os.path.join(DATA, f"{n}.png")] for n in case["images"]), [])
             ref = np.load(os.path.join(DATA, f"{case['name']}-logits.npy"))
-            for vision, precision, bound in [("reference", "f32", 1e-4), ("reference", "f64", 1e-6),
-                                             ("cpu", "f32", 1e-4)]:
-                if run(["logits", "--model", DATA, "--ids", ids, "--out", out, "--precision", precision,
-                        "--vision-backend", vision] + images).returncode:
-                    continue
-                got = np.load(out)
-                check(got.shape == ref.shape and rel(got, ref) < bound,
-                      f"{case['name']}: {vision} vision, {precision}: logits {got.shape}, "
-                      f"error {rel(got, ref):.1e} (bound {bound:.0e})")
+            for text, vision, precision, bound in [
+                    ("reference", "reference", "f32", 1e-4), ("reference", "reference", "f64", 1e-6),
+                    ("reference", "cpu", "f32", 1e-4), ("cpu", "cpu", "f32", 1e-4)]:
+                for model in [DATA, transformers_layout]:
+                    if model != DATA and (text, precision) != ("reference", "f32"):
+                        continue
+                    if run(["logits", "--model", model, "--ids", ids, "--out", out, "--precision", precision,
+                            "--backend", text, "--vision-backend", vision] + images).returncode:
+                        continue
+                    got = np.load(out)
+                    layout = "" if model == DATA else ", transformers layout"
+                    check(got.shape == ref.shape and rel(got, ref) < bound,
+                          f"{case['name']}: {text} text, {vision} vision, {precision}{layout}: logits "
+                          f"{got.shape}, error {rel(got, ref):.1e} (bound {bound:.0e})")
 
         # Greedy generation through the KV cache and lightning state: each case
         # alone, then all of them in one batch with a text-only prompt mixed in.
@@ -87,11 +121,14 @@ def main():
         solo = run(["generate", "--model", DATA, "--ids", "1,2,3", "--greedy", "--max-new-tokens", str(steps),
                     "--json"])
         solo_ids = json.loads(solo.stdout.splitlines()[-1])["ids"] if solo.returncode == 0 else None
-        p = run(["generate", "--model", DATA, "--greedy", "--max-new-tokens", str(steps), "--json",
-                 "--vision-backend", "cpu"] + batch_args[:4] + ["--ids", "1,2,3"] + batch_args[4:] + batch_images)
-        got = json.loads(p.stdout.splitlines()[-1])["ids"] if p.returncode == 0 else []
         want = [c["greedy"] for c in expected["cases"][:2]] + [solo_ids] + [c["greedy"] for c in expected["cases"][2:]]
-        check(got == want, f"a batch of {len(want)} prompts, one text-only, continues each as alone: {got}")
+        for backend in ["reference", "cpu"]:
+            p = run(["generate", "--model", DATA, "--greedy", "--max-new-tokens", str(steps), "--json",
+                     "--backend", backend, "--vision-backend", "cpu"]
+                    + batch_args[:4] + ["--ids", "1,2,3"] + batch_args[4:] + batch_images)
+            got = json.loads(p.stdout.splitlines()[-1])["ids"] if p.returncode == 0 else []
+            check(got == want, f"{backend}: a batch of {len(want)} prompts, one text-only, continues each "
+                               f"as alone: {got}")
 
         # The prompt may hold every image token already: filled in place.
         case = expected["cases"][0]

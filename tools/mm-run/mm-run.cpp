@@ -81,9 +81,8 @@ struct Common {
       return std::make_unique<ReferenceBackend>(
           folder.config, *folder.weights, options, allLogits, /*fused=*/false,
           folder.vision ? std::optional<int64_t>(folder.vision->imageTokenIndex) : std::nullopt);
-    if (folder.vision)
-      throw makeError(folder.dir, ": MiniMax-VL-01's language model runs on --backend reference so "
-                                  "far (its vision tower compiles: --vision-backend cpu)");
+    if (folder.vision && backend == "cuda")
+      throw makeError(folder.dir, ": MiniMax-VL-01 runs on --backend reference or cpu so far");
     if (precision != "f32")
       throw makeError("--backend ", backend,
                       " computes in f32; --precision f64 is for the reference");
@@ -99,6 +98,10 @@ struct Common {
     compile.maxTokens = tokens;
     compile.maxContext = context;
     compile.allLogits = allLogits;
+    if (folder.vision) { // every prompt token could be an image token
+      compile.imageTokenId = folder.vision->imageTokenIndex;
+      compile.maxImageTokens = batch * tokens;
+    }
     std::ifstream in(std::filesystem::path(folder.dir) / "config.json");
     std::stringstream json;
     json << in.rdbuf();
