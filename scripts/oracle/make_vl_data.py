@@ -29,14 +29,13 @@ from PIL import Image
 from safetensors.torch import save_file
 from transformers import CLIPVisionConfig, CLIPVisionModel
 
+import anyres_reference
 import make_minimax_data as text
 import minimax_oracle
 
 TILE, PATCH = 56, 14
 IMAGE_TOKEN = 95
-MEAN = np.array([0.48145466, 0.4578275, 0.40821073], dtype=np.float32)
-STD = np.array([0.26862954, 0.26130258, 0.27577711], dtype=np.float32)
-PINPOINTS = [[a * TILE, b * TILE] for a, bs in zip(range(1, 7), [6, 6, 6, 4, 3, 3]) for b in range(1, bs + 1)]
+PINPOINTS = anyres_reference.released_pinpoints(TILE)
 
 TEXT = {
     # official naming, float32, 3 layers with a softmax layer in the middle,
@@ -66,32 +65,10 @@ CASES = [
 ]
 
 
-def select_best(w, h):
-    best, best_eff, best_waste = None, 0, float("inf")
-    for W, H in PINPOINTS:
-        scale = min(W / w, H / h)
-        eff = min(int(w * scale) * int(h * scale), w * h)
-        waste = W * H - eff
-        if eff > best_eff or (eff == best_eff and waste < best_waste):
-            best, best_eff, best_waste = (W, H), eff, waste
-    return best
-
-
 def preprocess(image):
-    """The released anyres processor: thumbnail + row-major tiles, normalised."""
-    w, h = image.size
-    W, H = select_best(w, h)
-    if w / h > W / H:
-        nw, nh = W, int(W * h / w)
-    else:
-        nw, nh = int(H * w / h), H
-    canvas = Image.new("RGB", (W, H), (0, 0, 0))
-    canvas.paste(image.resize((nw, nh), Image.BICUBIC), ((W - nw) // 2, (H - nh) // 2))
-    tiles = [image.resize((TILE, TILE), Image.BICUBIC)]
-    tiles += [canvas.crop((c, r, c + TILE, r + TILE)) for r in range(0, H, TILE) for c in range(0, W, TILE)]
-    u8 = np.stack([np.asarray(t.convert("RGB")) for t in tiles])
-    scaled = (u8.astype(np.float64) * (1 / 255)).astype(np.float32)
-    return ((scaled - MEAN) / STD).transpose(0, 3, 1, 2).copy(), (W, H)
+    """The released anyres processor (anyres_reference.py): thumbnail + row-major tiles, normalised."""
+    _, pixel_values, best = anyres_reference.preprocess(image, TILE, PINPOINTS)
+    return pixel_values, best
 
 
 def pack(features, image_size, best, newline):
@@ -217,7 +194,7 @@ def main():
     with open(os.path.join(folder, "config.json"), "w") as f:
         json.dump(config, f, indent=1)
     with open(os.path.join(folder, "preprocessor_config.json"), "w") as f:
-        json.dump({"image_mean": MEAN.tolist(), "image_std": STD.tolist(), "process_image_mode": "anyres",
+        json.dump({"image_mean": anyres_reference.MEAN.tolist(), "image_std": anyres_reference.STD.tolist(), "process_image_mode": "anyres",
                    "patch_size": PATCH, "size": [TILE, TILE], "image_grid_pinpoints": PINPOINTS}, f, indent=1)
 
     lm = minimax_oracle.to_float64(lm).eval()

@@ -29,6 +29,15 @@ std::string errorOf(const json &config) {
   return "";
 }
 
+/// 28-pixel tiles of 14-pixel patches: 2 x 2 tokens per tile, small by hand.
+image::AnyResConfig smallTiles() {
+  image::AnyResConfig config;
+  config.tile = 28;
+  config.patch = 14;
+  config.pinpoints = image::AnyResConfig::releasedPinpoints(28);
+  return config;
+}
+
 } // namespace
 
 TEST(VisionConfig, ReadsTheTinyReleasedLayout) {
@@ -80,10 +89,7 @@ TEST(VisionConfig, RefusalsNameTheField) {
 }
 
 TEST(ImagePrompt, ExpandsOneTokenPerImageOrKeepsTheFullCount) {
-  image::AnyResConfig config;
-  config.tile = 28;
-  config.patch = 14;
-  config.pinpoints = image::AnyResConfig::releasedPinpoints(28);
+  image::AnyResConfig config = smallTiles();
   auto a = image::imageTokenLayout(56, 28, config), b = image::imageTokenLayout(28, 28, config);
   ASSERT_EQ(a.tokens(), 14);
   ASSERT_EQ(b.tokens(), 4 + 2 * 3);
@@ -103,10 +109,7 @@ TEST(ImagePrompt, ExpandsOneTokenPerImageOrKeepsTheFullCount) {
 
 TEST(ImagePrompt, PacksThumbnailThenRowsWithNewlines) {
   // Two tiles side by side, 2 x 2 patches each; a feature is 100 * tile + patch.
-  image::AnyResConfig config;
-  config.tile = 28;
-  config.patch = 14;
-  config.pinpoints = image::AnyResConfig::releasedPinpoints(28);
+  image::AnyResConfig config = smallTiles();
   auto layout = image::imageTokenLayout(56, 28, config);
   ASSERT_EQ(layout.gridCols, 2);
   ASSERT_EQ(layout.gridRows, 1);
@@ -127,10 +130,7 @@ TEST(ImagePrompt, UnpadsToTheImageAspect) {
   // A 56 x 10 strip on the 2-tile (56 x 28) grid: the 2 x 4 feature map keeps
   // (10 * 4) // 56 = 0 rows, so the padding (2 - 0) / 2 = 1 takes both rows
   // and only the thumbnail remains, as in the released pack_image_features.
-  image::AnyResConfig config;
-  config.tile = 28;
-  config.patch = 14;
-  config.pinpoints = image::AnyResConfig::releasedPinpoints(28);
+  image::AnyResConfig config = smallTiles();
   auto l = image::imageTokenLayout(56, 10, config);
   EXPECT_EQ(l.gridRows, 1);
   EXPECT_EQ(l.gridCols, 2);

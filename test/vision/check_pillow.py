@@ -35,9 +35,10 @@ try:
 except ImportError:
     sys.exit("check_pillow.py: Pillow is missing (scripts/setup.sh installs python3-pil)")
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "oracle"))
+import anyres_reference as anyres  # noqa: E402
+
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-MEAN = np.array([0.48145466, 0.4578275, 0.40821073], dtype=np.float32)
-STD = np.array([0.26862954, 0.26130258, 0.27577711], dtype=np.float32)
 failures = []
 
 
@@ -161,40 +162,17 @@ def check_decode(probe, work):
     print(f"decode: {len(variants)} PNG/JPEG variants equal Image.open().convert('RGB')")
 
 
-def select_best(w, h, pinpoints):
-    best, best_eff, best_waste = None, 0, float("inf")
-    for W, H in pinpoints:
-        scale = min(W / w, H / h)
-        eff = min(int(w * scale) * int(h * scale), w * h)
-        waste = W * H - eff
-        if eff > best_eff or (eff == best_eff and waste < best_waste):
-            best, best_eff, best_waste = (W, H), eff, waste
-    return best
-
-
-PINPOINTS = [[a * 336, b * 336] for a, bs in zip(range(1, 7), [6, 6, 6, 4, 3, 3]) for b in range(1, bs + 1)]
+PINPOINTS = anyres.released_pinpoints(336)
 
 
 def reference_anyres(image, tile=336):
-    """The released processor's anyres path (spec, Preprocessing), with Pillow."""
-    w, h = image.size
-    W, H = select_best(w, h, PINPOINTS)
-    if w / h > W / H:
-        nw, nh = W, int(W * h / w)
-    else:
-        nw, nh = int(H * w / h), H
-    canvas = Image.new("RGB", (W, H), (0, 0, 0))
-    canvas.paste(image.resize((nw, nh), Image.BICUBIC), ((W - nw) // 2, (H - nh) // 2))
-    tiles = [image.resize((tile, tile), Image.BICUBIC)]
-    tiles += [canvas.crop((c, r, c + tile, r + tile)) for r in range(0, H, tile) for c in range(0, W, tile)]
-    u8 = np.stack([np.asarray(t.convert("RGB")) for t in tiles])
-    # transformers: rescale in float64 stored as float32, then normalise in float32.
-    scaled = (u8.astype(np.float64) * (1 / 255)).astype(np.float32)
-    return u8, ((scaled - MEAN) / STD).transpose(0, 3, 1, 2)
+    """The released processor's anyres path (scripts/oracle/anyres_reference.py)."""
+    u8, pixels, _ = anyres.preprocess(image, tile, PINPOINTS)
+    return u8, pixels
 
 
 def released_tokens(w, h, patch=14, tile=336):
-    W, H = select_best(w, h, PINPOINTS)
+    W, H = anyres.select_best(w, h, PINPOINTS)
     g = tile // patch
     rows, cols = (H // tile) * g, (W // tile) * g
     if w / h > cols / rows:
@@ -244,7 +222,7 @@ def check_layout(probe):
     refused = 0
     for (w, h), i in zip(sizes, index):
         ans = answers[i]
-        W, H = select_best(w, h, PINPOINTS)
+        W, H = anyres.select_best(w, h, PINPOINTS)
         degenerate = (int(W * h / w) if w / h > W / H else int(H * w / h)) < 1
         if "error" in ans:
             refused += 1
