@@ -149,118 +149,72 @@ template <typename W> inline float dot(const float *a, const W *b, int64_t n) {
 #endif
 }
 
-//===--- packed GEMM: register tiles for many rows --------------------------===//
-//
-// C = X W^T for M rows at once (prefill, vision towers, attention scores): W
-// is packed into panels of NR columns, K rows of NR contiguous floats, and an
-// MR x NR tile of C stays in registers while k runs, so each loaded value
-// feeds MR or NR FMAs instead of one. GCC's vector extensions give the same
-// code 16 lanes on AVX-512 and 8 on AVX2 (or SSE pairs). Every C element is
-// one k-ordered sum, so results do not depend on the thread count.
-
+/// R dot products of one row `a` with rows b[0..R), each summed exactly as
+/// dot() sums it (bit-identical results), sharing every load of `a`.
+template <int R, typename W> inline void dots(const float *a, const W *const *b, int64_t n, float *out) {
 #if defined(__AVX512F__)
-constexpr int kGemmLanes = 16;
-#else
-constexpr int kGemmLanes = 8;
-#endif
-typedef float gemm_vec __attribute__((vector_size(kGemmLanes * sizeof(float))));
-constexpr int64_t kGemmMR = 6, kGemmNR = 2 * kGemmLanes;
-constexpr int64_t kGemmMC = 120; // rows of X per pass over the packed W: X block stays in cache
-constexpr int64_t kGemmKC = 256; // a panel slice of KC x NR floats (32 KiB at NR 32) stays in L1
-
-/// Columns [n0, n0 + NR) of W, element (n, k) at w[n * ldn + k * ldk], as K
-/// rows of NR floats; zeros past N.
-template <typename W>
-inline void gemm_pack_panel(const W *w, int64_t ldn, int64_t ldk, int64_t n0, int64_t N, int64_t K,
-                            float *panel) {
-  int64_t cols = std::min<int64_t>(kGemmNR, N - n0);
-  for (int64_t k = 0; k < K; ++k) {
-    float *row = panel + k * kGemmNR;
-    int64_t c = 0;
-    for (; c < cols; ++c)
-      row[c] = load(w, (n0 + c) * ldn + k * ldk);
-    for (; c < kGemmNR; ++c)
-      row[c] = 0.0f;
-  }
-}
-
-/// tile[i][c] (+)= sum_k x[i * ldx + k] * panel[k][c] for i < rows (<= MR);
-/// `accumulate` adds to the tile's values instead of overwriting them.
-inline void gemm_micro(const float *x, int64_t ldx, int64_t rows, const float *panel, int64_t K,
-                       float *tile, bool accumulate) {
-  const float *xr[kGemmMR];
-  for (int64_t i = 0; i < kGemmMR; ++i)
-    xr[i] = x + std::min<int64_t>(i, rows - 1) * ldx; // short tiles repeat a row
-  gemm_vec acc[kGemmMR][2] = {};
-  if (accumulate)
-    std::memcpy(acc, tile, sizeof acc);
-  for (int64_t k = 0; k < K; ++k) {
-    gemm_vec b0, b1;
-    std::memcpy(&b0, panel + k * kGemmNR, sizeof b0);
-    std::memcpy(&b1, panel + k * kGemmNR + kGemmLanes, sizeof b1);
-    for (int64_t i = 0; i < kGemmMR; ++i) {
-      float a = xr[i][k];
-      acc[i][0] += a * b0;
-      acc[i][1] += a * b1;
-    }
-  }
-  std::memcpy(tile, acc, sizeof acc);
-}
-
-/// For every (m, n): epilogue(m, n, sum_k x[m * ldx + k] * W(n, k)), with
-/// W(n, k) = w[n * ldn + k * ldk]. Blocks: kGemmMC rows of X, and K in
-/// kGemmKC slices so the panel slice a block's tiles share stays in L1.
-/// Threads split the panels when `parallel`.
-template <typename W, typename Epilogue>
-inline void gemm_packed(const float *x, int64_t ldx, int64_t M, int64_t K, const W *w, int64_t ldn,
-                        int64_t ldk, int64_t N, Epilogue epilogue, bool parallel) {
-  int64_t panels = (N + kGemmNR - 1) / kGemmNR;
-  std::vector<float> packed(static_cast<size_t>(panels * K * kGemmNR));
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t p = 0; p < panels; ++p)
-    gemm_pack_panel(w, ldn, ldk, p * kGemmNR, N, K, packed.data() + p * K * kGemmNR);
-  for (int64_t m0 = 0; m0 < M; m0 += kGemmMC) {
-    int64_t mEnd = std::min(M, m0 + kGemmMC);
-#pragma omp parallel if (parallel)
-    {
-      std::vector<float> block(static_cast<size_t>(kGemmMC * kGemmNR));
-#pragma omp for schedule(static)
-      for (int64_t p = 0; p < panels; ++p) {
-        const float *panel = packed.data() + p * K * kGemmNR;
-        for (int64_t k0 = 0; k0 < K; k0 += kGemmKC) {
-          int64_t kc = std::min(kGemmKC, K - k0);
-          for (int64_t m = m0; m < mEnd; m += kGemmMR)
-            gemm_micro(x + m * ldx + k0, ldx, std::min<int64_t>(kGemmMR, mEnd - m),
-                       panel + k0 * kGemmNR, kc, block.data() + (m - m0) * kGemmNR, k0 > 0);
-        }
-        int64_t n0 = p * kGemmNR, cols = std::min<int64_t>(kGemmNR, N - n0);
-        for (int64_t m = m0; m < mEnd; ++m)
-          for (int64_t c = 0; c < cols; ++c)
-            epilogue(m, n0 + c, block[(m - m0) * kGemmNR + c]);
+  __m512 acc0[R], acc1[R];
+  for (int r = 0; r < R; ++r)
+    acc0[r] = acc1[r] = _mm512_setzero_ps();
+  int64_t k = 0;
+  for (; k + 32 <= n; k += 32) {
+    __m512 a0 = _mm512_loadu_ps(a + k), a1 = _mm512_loadu_ps(a + k + 16);
+    for (int r = 0; r < R; ++r) {
+      __m512 b0, b1;
+      if constexpr (sizeof(W) == 4) {
+        b0 = _mm512_loadu_ps(reinterpret_cast<const float *>(b[r]) + k);
+        b1 = _mm512_loadu_ps(reinterpret_cast<const float *>(b[r]) + k + 16);
+      } else {
+        __m256i h0 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b[r] + k));
+        __m256i h1 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b[r] + k + 16));
+        b0 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h0), 16));
+        b1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h1), 16));
       }
+      acc0[r] = _mm512_fmadd_ps(a0, b0, acc0[r]);
+      acc1[r] = _mm512_fmadd_ps(a1, b1, acc1[r]);
     }
   }
+  for (int r = 0; r < R; ++r) {
+    float s = _mm512_reduce_add_ps(_mm512_add_ps(acc0[r], acc1[r]));
+    for (int64_t t = k; t < n; ++t)
+      s += a[t] * load(b[r], t);
+    out[r] = s;
+  }
+#else
+  for (int r = 0; r < R; ++r)
+    out[r] = dot(a, b[r], n);
+#endif
 }
 
 //===--- GEMM with a fused epilogue ---------------------------------------===//
 
 /// For every (m, n): epilogue(m, n, sum_k x[m, k] * w[n, k]). x is [M, K]
-/// row-major, w is [N, K] (a linear layer's weight). Few rows (decode) are
-/// bound by streaming W: each weight row is read once and dotted with every
-/// row of x, threads splitting n. From kGemmPackedRows rows on, the packed
-/// register-tiled GEMM above.
-constexpr int64_t kGemmPackedRows = 32;
+/// row-major, w is [N, K] (a linear layer's weight). The work splits over n
+/// across threads (decode has M = 1).
+///
+/// Many rows (prefill, vision towers, training batches) would re-read all of
+/// x for every weight row, so x goes in blocks of rows that stay in L2, and
+/// four weight rows share each load of x (`dots`). Each (m, n) is still
+/// dot()'s sum: the blocking changes no result, decode or prefill.
 template <typename W, typename Epilogue>
 inline void gemm(const float *x, int64_t M, int64_t K, const W *w, int64_t N, Epilogue epilogue) {
-  if (M >= kGemmPackedRows) {
-    gemm_packed(x, K, M, K, w, K, 1, N, epilogue, M * N * K > (1 << 15));
-    return;
-  }
+  const int64_t blockRows = std::max<int64_t>(1, (int64_t(1) << 19) / std::max<int64_t>(1, K * 4));
+  const int64_t groups = (N + 3) / 4;
+  for (int64_t m0 = 0; m0 < M; m0 += blockRows) {
+    const int64_t m1 = std::min(M, m0 + blockRows);
 #pragma omp parallel for schedule(static) if (M * N * K > (1 << 15))
-  for (int64_t n = 0; n < N; ++n) {
-    const W *wn = w + n * K;
-    for (int64_t m = 0; m < M; ++m)
-      epilogue(m, n, dot(x + m * K, wn, K));
+    for (int64_t g = 0; g < groups; ++g) {
+      const int64_t n0 = g * 4, count = std::min<int64_t>(4, N - n0);
+      const W *rows[4];
+      for (int64_t i = 0; i < 4; ++i)
+        rows[i] = w + std::min(n0 + i, N - 1) * K; // a short group repeats its last row
+      for (int64_t m = m0; m < m1; ++m) {
+        float out[4];
+        dots<4>(x + m * K, rows, K, out);
+        for (int64_t i = 0; i < count; ++i)
+          epilogue(m, n0 + i, out[i]);
+      }
+    }
   }
 }
 
@@ -1054,34 +1008,28 @@ template <typename X, typename W, typename Bias>
 inline void conv2d(const X *x, int64_t N, int64_t Ci, int64_t H, int64_t Wd, const W *w, int64_t Co,
                    int64_t KH, int64_t KW, const Bias *bias, int64_t sh, int64_t sw, int64_t ph,
                    int64_t pw, int64_t dh, int64_t dw, int64_t Ho, int64_t Wo, float *out) {
-  // im2col in slices of output pixels (at most 64 MiB of patches at a time),
-  // each slice one packed GEMM against the [Co, K] weight.
-  const int64_t K = Ci * KH * KW, pixels = N * Ho * Wo;
-  const int64_t slice = std::max<int64_t>(kGemmMC, std::min<int64_t>(pixels, (int64_t(1) << 24) / K));
-  std::vector<float> patches(static_cast<size_t>(std::min(slice, pixels) * K));
-  for (int64_t first = 0; first < pixels; first += slice) {
-    int64_t rows = std::min(slice, pixels - first);
-#pragma omp parallel for schedule(static) if (rows * K > (1 << 15))
-    for (int64_t r = 0; r < rows; ++r) {
-      int64_t pix = first + r, n = pix / (Ho * Wo), oh = pix / Wo % Ho, ow = pix % Wo;
-      float *patch = patches.data() + r * K;
-      for (int64_t ci = 0; ci < Ci; ++ci)
-        for (int64_t kh = 0; kh < KH; ++kh) {
-          int64_t ih = oh * sh - ph + kh * dh;
-          for (int64_t kw = 0; kw < KW; ++kw) {
-            int64_t iw = ow * sw - pw + kw * dw;
-            bool inside = ih >= 0 && ih < H && iw >= 0 && iw < Wd;
-            patch[(ci * KH + kh) * KW + kw] =
-                inside ? float(load(x, ((n * Ci + ci) * H + ih) * Wd + iw)) : 0.0f;
-          }
+  const int64_t K = Ci * KH * KW;
+#pragma omp parallel if (N * Co * Ho * Wo * K > (1 << 15))
+  {
+    std::vector<float> patch(K);
+#pragma omp for collapse(3) schedule(static)
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t oh = 0; oh < Ho; ++oh)
+        for (int64_t ow = 0; ow < Wo; ++ow) {
+          for (int64_t ci = 0; ci < Ci; ++ci)
+            for (int64_t kh = 0; kh < KH; ++kh) {
+              int64_t ih = oh * sh - ph + kh * dh;
+              for (int64_t kw = 0; kw < KW; ++kw) {
+                int64_t iw = ow * sw - pw + kw * dw;
+                bool inside = ih >= 0 && ih < H && iw >= 0 && iw < Wd;
+                patch[(ci * KH + kh) * KW + kw] =
+                    inside ? float(load(x, ((n * Ci + ci) * H + ih) * Wd + iw)) : 0.0f;
+              }
+            }
+          for (int64_t co = 0; co < Co; ++co)
+            out[((n * Co + co) * Ho + oh) * Wo + ow] =
+                dot(patch.data(), w + co * K, K) + (bias ? float(load(bias, co)) : 0.0f);
         }
-    }
-    gemm_packed(patches.data(), K, rows, K, w, K, 1, Co,
-                [&](int64_t r, int64_t co, float acc) {
-                  int64_t pix = first + r, n = pix / (Ho * Wo), hw = pix % (Ho * Wo);
-                  out[(n * Co + co) * Ho * Wo + hw] = acc + (bias ? float(load(bias, co)) : 0.0f);
-                },
-                rows * Co * K > (1 << 15));
   }
 }
 
@@ -1243,45 +1191,40 @@ inline void hadamard_interaction(const float *fields, int64_t B, int64_t F, int6
 
 /// Attention without a cache: q [B, Tq, Hq, D], k [B, Tk, Hkv, D],
 /// v [B, Tk, Hkv, Dv]; query head h reads kv head h / (Hq / Hkv); with
-/// `causal` query i sees keys j <= i. Per (batch, head): the scores Q K^T and
-/// the output P V are packed GEMMs; the softmax sums in double.
+/// `causal` query i sees keys j <= i. Scores and softmax in double.
 inline void attention_nocache(const float *q, const float *k, const float *v, int64_t B, int64_t Tq,
                               int64_t Tk, int64_t Hq, int64_t Hkv, int64_t D, int64_t Dv,
                               float scale, bool causal, float *out) {
   const int64_t group = Hq / Hkv;
 #pragma omp parallel if (B * Tq * Hq * Tk * D > (1 << 15))
   {
-    std::vector<float> p(static_cast<size_t>(Tq * Tk));
-    std::vector<double> sums(static_cast<size_t>(Tq));
-#pragma omp for collapse(2) schedule(static)
+    std::vector<double> w(Tk), acc(Dv);
+#pragma omp for collapse(3) schedule(static)
     for (int64_t b = 0; b < B; ++b)
-      for (int64_t h = 0; h < Hq; ++h) {
-        int64_t kvh = h / group;
-        const float *qb = q + (b * Tq * Hq + h) * D;
-        const float *kb = k + (b * Tk * Hkv + kvh) * D;
-        const float *vb = v + (b * Tk * Hkv + kvh) * Dv;
-        gemm_packed(qb, Hq * D, Tq, D, kb, Hkv * D, 1, Tk,
-                    [&](int64_t i, int64_t j, float s) { p[i * Tk + j] = s * scale; }, false);
-        for (int64_t i = 0; i < Tq; ++i) {
-          float *row = p.data() + i * Tk;
-          int64_t keys = causal ? std::min(Tk, i + 1) : Tk;
-          float max = -INFINITY;
+      for (int64_t i = 0; i < Tq; ++i)
+        for (int64_t h = 0; h < Hq; ++h) {
+          const float *qi = q + ((b * Tq + i) * Hq + h) * D;
+          int64_t kvh = h / group, keys = causal ? std::min(Tk, i + 1) : Tk;
+          double max = -INFINITY, sum = 0;
+          for (int64_t j = 0; j < keys; ++j) {
+            w[j] = double(scale) * dot(qi, k + ((b * Tk + j) * Hkv + kvh) * D, D);
+            max = std::max(max, w[j]);
+          }
           for (int64_t j = 0; j < keys; ++j)
-            max = std::max(max, row[j]);
-          double sum = 0;
-          for (int64_t j = 0; j < keys; ++j)
-            sum += row[j] = std::exp(row[j] - max);
-          std::fill(row + keys, row + Tk, 0.0f);
-          sums[i] = sum;
+            sum += w[j] = std::exp(w[j] - max);
+          // Keys outer, so each value row is read once, contiguously; every
+          // acc[d] still sums over j in order, as a d-outer loop would.
+          std::fill(acc.begin(), acc.end(), 0.0);
+          for (int64_t j = 0; j < keys; ++j) {
+            const float *vj = v + ((b * Tk + j) * Hkv + kvh) * Dv;
+            const double wj = w[j];
+            for (int64_t d = 0; d < Dv; ++d)
+              acc[d] += wj * vj[d];
+          }
+          float *o = out + ((b * Tq + i) * Hq + h) * Dv;
+          for (int64_t d = 0; d < Dv; ++d)
+            o[d] = keys ? float(acc[d] / sum) : 0.0f;
         }
-        // Element (n = d, k = j) of the second GEMM's W is v[j, d].
-        gemm_packed(p.data(), Tk, Tq, Tk, vb, 1, Hkv * Dv, Dv,
-                    [&](int64_t i, int64_t d, float acc) {
-                      out[((b * Tq + i) * Hq + h) * Dv + d] =
-                          sums[i] > 0 ? float(acc / sums[i]) : 0.0f;
-                    },
-                    false);
-      }
   }
 }
 
