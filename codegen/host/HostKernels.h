@@ -111,46 +111,10 @@ inline int fail(const mm_kernel_ctx *c, const char *message) {
 
 //===--- dot products -----------------------------------------------------===//
 
-/// sum_k a[k] * b[k] in float, vectorised.
-template <typename W> inline float dot(const float *a, const W *b, int64_t n) {
-#if defined(__AVX512F__)
-  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-  int64_t k = 0;
-  for (; k + 32 <= n; k += 32) {
-    __m512 b0, b1;
-    if constexpr (sizeof(W) == 4) {
-      b0 = _mm512_loadu_ps(reinterpret_cast<const float *>(b) + k);
-      b1 = _mm512_loadu_ps(reinterpret_cast<const float *>(b) + k + 16);
-    } else {
-      __m256i h0 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b + k));
-      __m256i h1 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b + k + 16));
-      b0 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h0), 16));
-      b1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h1), 16));
-    }
-    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + k), b0, acc0);
-    acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + k + 16), b1, acc1);
-  }
-  float s = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
-  for (; k < n; ++k)
-    s += a[k] * load(b, k);
-  return s;
-#else
-  float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  int64_t k = 0;
-  for (; k + 4 <= n; k += 4) {
-    s0 += a[k] * load(b, k);
-    s1 += a[k + 1] * load(b, k + 1);
-    s2 += a[k + 2] * load(b, k + 2);
-    s3 += a[k + 3] * load(b, k + 3);
-  }
-  for (; k < n; ++k)
-    s0 += a[k] * load(b, k);
-  return (s0 + s1) + (s2 + s3);
-#endif
-}
-
-/// R dot products of one row `a` with rows b[0..R), each summed exactly as
-/// dot() sums it (bit-identical results), sharing every load of `a`.
+/// R dot products of one row `a` with rows b[0..R), each summed the same way
+/// whatever R (so one row's result never depends on its neighbours), sharing
+/// every load of `a`: 2 x 16-lane partial sums on AVX-512, 4 scalar ones
+/// elsewhere.
 template <int R, typename W> inline void dots(const float *a, const W *const *b, int64_t n, float *out) {
 #if defined(__AVX512F__)
   __m512 acc0[R], acc1[R];
@@ -181,9 +145,27 @@ template <int R, typename W> inline void dots(const float *a, const W *const *b,
     out[r] = s;
   }
 #else
-  for (int r = 0; r < R; ++r)
-    out[r] = dot(a, b[r], n);
+  for (int r = 0; r < R; ++r) {
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int64_t k = 0;
+    for (; k + 4 <= n; k += 4) {
+      s0 += a[k] * load(b[r], k);
+      s1 += a[k + 1] * load(b[r], k + 1);
+      s2 += a[k + 2] * load(b[r], k + 2);
+      s3 += a[k + 3] * load(b[r], k + 3);
+    }
+    for (; k < n; ++k)
+      s0 += a[k] * load(b[r], k);
+    out[r] = (s0 + s1) + (s2 + s3);
+  }
 #endif
+}
+
+/// sum_k a[k] * b[k] in float, vectorised.
+template <typename W> inline float dot(const float *a, const W *b, int64_t n) {
+  float out;
+  dots<1>(a, &b, n, &out);
+  return out;
 }
 
 //===--- GEMM with a fused epilogue ---------------------------------------===//
