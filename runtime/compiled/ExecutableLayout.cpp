@@ -16,8 +16,8 @@ std::string ExecutableLayout::maximumFlag(const std::string &name) {
     return "mm-compile --max-tokens";
   if (name == "S")
     return "mm-compile --max-context";
-  if (name == "I")
-    return "mm-compile --max-image-tokens";
+  if (name == "I") // mm-run plans every prompt token as a possible image token
+    return "mm-compile --max I=VALUE";
   return "mm-compile --max " + name + "=VALUE";
 }
 
