@@ -184,6 +184,10 @@ def main():
             p = run(["logits", "--out", out] + args, expect_ok=False)
             check(p.returncode != 0 and needle in p.stderr and "error" in p.stderr,
                   f"refused ({needle}): {p.stderr.strip()[:150]}")
+        p = run(["generate", "--model", DATA, "--ids", f"3,{token},4", "--ids", f"8,{token}", "--image", square,
+                 "--max-new-tokens", "2"], expect_ok=False)
+        check(p.returncode != 0 and "hold 2 image token(s)" in p.stderr,
+              f"refused (a batch short of images): {p.stderr.strip()[:150]}")
     if failures:
         print(f"{len(failures)} failures")
         return 1

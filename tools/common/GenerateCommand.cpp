@@ -90,46 +90,6 @@ void addGenerateOptions(CLI::App &cmd, GenerateArgs &args) {
                  "write each step's logits of the first sequence here (.npy, [steps, vocab])");
 }
 
-namespace {
-/// Expands every prompt's image tokens and returns the features of the whole
-/// batch in batch-then-position order (mm.merge_image_features's order).
-Tensor imageBatch(const ModelFolder &folder, std::vector<std::vector<int64_t>> &prompts,
-                  const std::vector<std::string> &images, const VisionEncoder &encoder) {
-  if (!folder.vision && images.empty())
-    return Tensor();
-  if (folder.vision && !encoder)
-    throw makeError(folder.dir, ": this tool cannot run MiniMax-VL-01's vision tower");
-  if (prompts.size() == 1) {
-    ImagePrompt p = prepareImagePrompt(folder, prompts[0], images, encoder);
-    prompts[0] = p.ids;
-    return p.features;
-  }
-  std::vector<Tensor> parts;
-  size_t next = 0;
-  int64_t rows = 0;
-  for (auto &prompt : prompts) {
-    int64_t token = folder.vision ? folder.vision->imageTokenIndex : -1;
-    size_t wanted = std::count(prompt.begin(), prompt.end(), token);
-    if (next + wanted > images.size())
-      throw makeError("the batch's prompts hold more image tokens than the ", images.size(),
-                      " --image given (one image per image token, in prompt order)");
-    std::vector<std::string> mine(images.begin() + next, images.begin() + next + wanted);
-    next += wanted;
-    ImagePrompt p = prepareImagePrompt(folder, prompt, mine, encoder);
-    prompt = p.ids;
-    rows += p.features.dim(0);
-    parts.push_back(p.features.to(DType::F32));
-  }
-  if (next != images.size())
-    throw makeError(images.size(), " --image given for ", next, " image tokens in the prompts");
-  Tensor all = Tensor::empty(DType::F32, {rows, folder.config.hiddenSize});
-  float *out = all.data<float>();
-  for (const Tensor &p : parts)
-    out = std::copy(p.data<float>(), p.data<float>() + p.numel(), out);
-  return all;
-}
-} // namespace
-
 int runGenerate(ModelFolder &folder, const GenerateArgs &args, const BackendFactory &factory,
                 const std::vector<std::pair<std::string, std::string>> &extra,
                 const VisionEncoder &encoder) {
@@ -154,9 +114,15 @@ int runGenerate(ModelFolder &folder, const GenerateArgs &args, const BackendFact
   options.sampling.seed = args.seed;
   if (!args.ignoreEos)
     options.stopTokens = folder.config.eosTokenIds;
-  Tensor imageFeatures = imageBatch(folder, prompts, args.images, encoder);
-  if (folder.vision)
+  Tensor imageFeatures;
+  if (folder.vision || !args.images.empty()) {
+    if (folder.vision && !encoder)
+      throw makeError(folder.dir, ": this tool cannot run MiniMax-VL-01's vision tower");
+    ImagePrompts batch = prepareImagePrompts(folder, prompts, args.images, encoder);
+    prompts = std::move(batch.ids);
+    imageFeatures = std::move(batch.features);
     options.bannedTokens.push_back(folder.vision->imageTokenIndex);
+  }
 
   int64_t longest = 0;
   for (const auto &p : prompts)

@@ -1,10 +1,11 @@
-//===- ImagePrompt.h - images into a MiniMax-VL-01 prompt -------*- C++ -*-===//
+//===- ImagePrompt.h - images into MiniMax-VL-01 prompts --------*- C++ -*-===//
 //
-// Decode each image, lay it out (anyres), expand the prompt's image tokens,
-// run every image's tiles through the vision function in one batch, and pack
-// the features in prompt order. The vision function is whichever backend the
-// tool chose (the reference executor or compiled code): a callback here, so
-// this file stays free of the compiler.
+// Decode each image, lay it out (anyres), expand the prompts' image tokens,
+// run every tile of the batch through the vision function in one call, and
+// pack the features in batch-then-position order (mm.merge_image_features's
+// order). The vision function is whichever backend the tool chose (the
+// reference executor or compiled code): a callback here, so this file stays
+// free of the compiler.
 //
 //===----------------------------------------------------------------------===//
 #ifndef MM_TOOLS_COMMON_IMAGEPROMPT_H
@@ -22,16 +23,19 @@ namespace mm {
 /// pixel_values [tiles, 3, S, S] -> projected features [tiles, g*g, hidden].
 using VisionEncoder = std::function<Tensor(const Tensor &pixelValues)>;
 
-struct ImagePrompt {
-  std::vector<int64_t> ids; // image tokens expanded
-  Tensor features;          // [image tokens, hidden], in prompt order
-  std::vector<image::ImageTokenLayout> layouts;
-  int64_t tiles = 0;
+struct ImagePrompts {
+  std::vector<std::vector<int64_t>> ids; // each prompt, image tokens expanded
+  Tensor features;                       // [image tokens of the batch, hidden]
+  int64_t tiles = 0;                     // through the tower, thumbnails included
 };
 
-/// Throws mm::Error naming the image file, or the model when it is text-only.
-ImagePrompt prepareImagePrompt(const ModelFolder &folder, const std::vector<int64_t> &ids,
-                               const std::vector<std::string> &imagePaths, const VisionEncoder &encode);
+/// Each prompt takes, in order, one image per image token it holds; a single
+/// prompt may instead hold every image's full token count. Throws mm::Error
+/// naming the image file, the counts that disagree, or the model when it is
+/// text-only.
+ImagePrompts prepareImagePrompts(const ModelFolder &folder, std::vector<std::vector<int64_t>> prompts,
+                                 const std::vector<std::string> &imagePaths,
+                                 const VisionEncoder &encode);
 
 } // namespace mm
 

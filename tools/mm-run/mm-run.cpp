@@ -153,10 +153,10 @@ int runLogits(const Common &common, const std::string &idsText,
               const std::string &out) {
   auto folder = ModelFolder::open(common.model);
   std::vector<int64_t> ids = parseIds(idsText);
-  std::optional<ImagePrompt> prompt;
+  std::optional<ImagePrompts> prompt;
   if (folder->vision || !images.empty()) {
-    prompt = prepareImagePrompt(*folder, ids, images, common.visionEncoder(*folder, visionBackend));
-    ids = prompt->ids;
+    prompt = prepareImagePrompts(*folder, {ids}, images, common.visionEncoder(*folder, visionBackend));
+    ids = prompt->ids.front();
   }
   int64_t n = static_cast<int64_t>(ids.size());
   auto backend = common.makeBackend(*folder, true, 1, n, n);
