@@ -83,16 +83,22 @@ CompileResult compileModelFolder(const std::string &model, const std::string &co
   std::unique_ptr<ModelFolder> folder;
   MiniMaxConfig config;
   std::string configFile = configPath;
-  if (!model.empty()) {
-    folder = ModelFolder::open(model);
-    config = folder->config;
+  if (!model.empty())
     configFile = (fs::path(model) / "config.json").string();
-  } else {
-    config = loadMiniMaxConfig(configPath);
-  }
   std::ifstream in(configFile);
   std::stringstream json;
   json << in.rdbuf();
+  // The AOT runner has no vision tower yet: a binary of the language model
+  // alone would refuse every prompt of a VL folder.
+  if (isVisionLanguageConfig(json.str()))
+    throw makeError(configFile, ": MiniMax-VL-01 cannot be compiled ahead of time yet; run it "
+                                "compiled in process: mm-run --backend cpu --vision-backend cpu");
+  if (!model.empty()) {
+    folder = ModelFolder::open(model);
+    config = folder->config;
+  } else {
+    config = loadMiniMaxConfig(configPath);
+  }
   return compileMiniMax(config, json.str(), model.empty() ? "" : fs::absolute(model).string(),
                         folder ? &folder->checkpoint : nullptr, options);
 }
