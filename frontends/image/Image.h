@@ -1,9 +1,10 @@
 //===- Image.h - 8-bit RGB images and their decoders -------------*- C++ -*-===//
 //
 // Images enter mmc as 8-bit RGB, row-major HWC, exactly as Pillow's
-// `Image.open(path).convert("RGB")` gives them (what vLLM and the model card do
+// `Image.open(path).convert("RGB")` gives them (what vLLM's image loader does
 // before the processor): palettes expanded, gray replicated, alpha dropped (not
-// composited), 16-bit samples reduced to their high byte, no gamma applied.
+// composited), 16-bit colour reduced to its high byte (16-bit gray clipped at
+// 255, as Pillow's I;16 conversion does), no gamma applied.
 // PNG is decoded by libpng, JPEG by libjpeg-turbo; nothing here parses the
 // formats itself. Every failure is an mm::Error naming the file.
 //
