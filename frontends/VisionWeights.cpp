@@ -93,8 +93,7 @@ const StTensor &WeightLoader::tensor(const std::string &name) const {
   const StTensor &t = files_.get(name);
   if (t.shape != it->second)
     throw makeError(files_.dir(), ": tensor '", t.name, "' has shape ", formatShape(t.shape),
-                    "; the config (", "vision_config / text_config", ") gives ",
-                    formatShape(it->second));
+                    "; vision_config and text_config give ", formatShape(it->second));
   return t;
 }
 
