@@ -152,7 +152,7 @@ FailureOr<GeneratedProgram> generateKernels(func::FuncOp fn, const SymbolicShape
   nameKernelsByContent(*program);
   for (size_t i = 0; i < program->kernels.size(); ++i) {
     const GeneratedKernel &k = program->kernels[i];
-    out.kernels.push_back({k.name, k.kind, k.location, k.code, "", program->kernelSource(i)});
+    out.kernels.push_back({k.name, k.kind, k.location, k.code, k.plan, program->kernelSource(i)});
   }
   out.source = program->source();
   out.host = std::move(*program);

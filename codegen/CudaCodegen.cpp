@@ -529,6 +529,9 @@ FailureOr<CudaKernelPlan> CudaEmitter::emit() {
     case KernelKind::GruBackward:
     case KernelKind::ConvBackward:
       return fail("no CUDA generator for this kind yet (the CPU target has one)");
+    case KernelKind::AllReduce:
+      return fail("collectives on CUDA (NCCL) are not generated yet; the CPU target runs them "
+                  "over MPI");
     }
     return fail("no CUDA generator");
   }();

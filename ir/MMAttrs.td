@@ -77,7 +77,10 @@ def MM_KernelKind : I32EnumAttr<"KernelKind", "the code-generation kind of an mm
     I32EnumAttrCase<"GroupedGemmWeightGrad", 30, "grouped_gemm_weight_grad">,
     I32EnumAttrCase<"LossBackward", 31, "loss_backward">,
     I32EnumAttrCase<"GruBackward", 32, "gru_backward">,
-    I32EnumAttrCase<"ConvBackward", 33, "conv_backward">]> {
+    I32EnumAttrCase<"ConvBackward", 33, "conv_backward">,
+    // A collective (shard.all_reduce): the generated code copies the input to
+    // the result; the runtime then reduces the result across the ranks.
+    I32EnumAttrCase<"AllReduce", 34, "all_reduce">]> {
   let cppNamespace = "::mm";
 }
 

@@ -3,6 +3,7 @@
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 namespace mm {
@@ -52,6 +53,7 @@ std::optional<KernelKind> kernelKind(Operation *op) {
       .Case([](CrossEntropyGradOp) { return KernelKind::LossBackward; })
       .Case([](GruGradOp) { return KernelKind::GruBackward; })
       .Case([](Conv1dGradOp) { return KernelKind::ConvBackward; })
+      .Case([](shard::AllReduceOp) { return KernelKind::AllReduce; })
       .Default([](Operation *) { return std::nullopt; });
 }
 

@@ -122,6 +122,23 @@ def TrainingStep : Pass<"mm-training-step", "mlir::ModuleOp"> {
     without a gradient. A weight-sharing supernet needs this: a child's step
     updates only the weights on its path.
 
+    With `dp-grid=NAME`, the step is data parallel over axis `dp-axis` of the
+    `shard.grid @NAME`: each rank's batch is its own slice, so every weight
+    gradient and the loss are averaged over that axis (a `shard.all_reduce`
+    sum, then a multiply by 1/size) before the norm and the update, as
+    PyTorch DDP and Megatron average. Each rank then applies the same update
+    to its replica. The average equals the single-process mean when every
+    rank holds the same number of loss terms (fixed [B, T] pretraining
+    batches); @F's other results stay per rank.
+
+    ```mlir
+    // mm-opt -mm-autodiff='function=loss' -mm-training-step='function=loss dp-grid=dp'
+    shard.grid @dp(shape = 2)
+    // in @loss_train_step, for each gradient %g:
+    %sum = shard.all_reduce %g on @dp grid_axes = [0] : tensor<3x8xf32> -> tensor<3x8xf32>
+    %mean = mm.mul %sum, %half : tensor<3x8xf32>, tensor<f32> -> tensor<3x8xf32>
+    ```
+
     ```mlir
     // mm-opt -mm-autodiff='function=loss' -mm-training-step='function=loss'
     func.func @loss_train_step(%x: tensor<4x8xf32>, %w: tensor<2x8xf32> {mm.name = "w"},
@@ -142,9 +159,14 @@ def TrainingStep : Pass<"mm-training-step", "mlir::ModuleOp"> {
     Option<"maxGradNorm", "max-grad-norm", "double", /*default=*/"1.0",
            "global-norm clipping threshold (0: no clipping)">,
     Option<"perWeightStep", "per-weight-step", "bool", /*default=*/"false",
-           "one step count per weight (step.NAME) instead of one for all">
+           "one step count per weight (step.NAME) instead of one for all">,
+    Option<"dpGrid", "dp-grid", "std::string", /*default=*/"\"\"",
+           "the shard.grid whose axis dp-axis the batch is split over (data parallel)">,
+    Option<"dpAxis", "dp-axis", "int64_t", /*default=*/"0",
+           "the data-parallel axis of dp-grid">
   ];
-  let dependentDialects = ["::mm::MMDialect", "::mlir::arith::ArithDialect"];
+  let dependentDialects = ["::mm::MMDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::shard::ShardDialect"];
 }
 
 //===----------------------------------------------------------------------===//

@@ -2,6 +2,7 @@
 #include "passes/SymbolicShapes.h"
 #include "ir/MMOps.h"
 
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
@@ -52,6 +53,11 @@ LogicalResult reinfer(Operation *op) {
         return failure();
     for (auto [r, y] : llvm::zip(kernel.getResults(), body.getTerminator()->getOperands()))
       r.setType(y.getType());
+    return success();
+  }
+  // An all_reduce keeps its input's shape (and here its element type).
+  if (auto allReduce = dyn_cast<shard::AllReduceOp>(op)) {
+    allReduce.getResult().setType(allReduce.getInput().getType());
     return success();
   }
   if (auto cast = dyn_cast<CastOp>(op)) {

@@ -12,6 +12,8 @@
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Shard/IR/ShardDialect.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/MapVector.h"
 
@@ -137,6 +139,29 @@ void TrainingStepPass::runOnOperation() {
 
   b.setInsertionPoint(ret);
   GradientBuilder gb(b, loc);
+  Value loss = ret.getOperand(0);
+  if (!dpGrid.empty()) {
+    auto grid = SymbolTable::lookupNearestSymbolFrom<shard::GridOp>(
+        module, FlatSymbolRefAttr::get(b.getContext(), dpGrid));
+    if (!grid || dpAxis < 0 || dpAxis >= grid.getRank() ||
+        ShapedType::isDynamic(grid.getShape()[dpAxis])) {
+      module.emitError("mm-training-step: dp-grid=")
+          << dpGrid << " dp-axis=" << static_cast<int64_t>(dpAxis)
+          << " does not name a static axis of a shard.grid in the module";
+      step.erase();
+      return signalPassFailure();
+    }
+    // The mean over the data-parallel ranks: a sum, then 1/size.
+    double inverse = 1.0 / grid.getShape()[dpAxis];
+    auto average = [&](Value v) {
+      Value sum = shard::AllReduceOp::create(b, loc, v, grid.getSymName(),
+                                             {shard::GridAxis(dpAxis)}, shard::ReductionKind::Sum);
+      return gb.mul(sum, gb.scalar(sum, inverse));
+    };
+    for (auto &[name, g] : gradients)
+      g = average(g);
+    loss = average(loss);
+  }
   // Global norm over every weight gradient, accumulated in float32 (a cast
   // for narrower weights), then clip_grad_norm_'s factor min(1, max / (n + 1e-6)).
   Value squares;
@@ -191,7 +216,7 @@ void TrainingStepPass::runOnOperation() {
     newSecond.push_back(v);
   }
 
-  SmallVector<Value> results{ret.getOperand(0), norm};
+  SmallVector<Value> results{loss, norm};
   SmallVector<Attribute> outAttrs{resultAttrs ? resultAttrs[0] : b.getDictionaryAttr({}),
                                   b.getDictionaryAttr({})};
   // F's other results (metrics such as per-token log-probs, computed before

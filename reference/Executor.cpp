@@ -3,6 +3,7 @@
 #include "ir/MMOps.h"
 #include "reference/OpEvaluation.h"
 #include "runtime/LightningDecay.h"
+#include "ir/ShardCollectives.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -23,6 +24,18 @@ std::string describe(Operation *op) {
   op->getLoc().print(os);
   os << ": '" << op->getName() << "'";
   return s;
+}
+
+/// shard.all_reduce across the ranks of dist::world() (the identity on one).
+Tensor allReduce(shard::AllReduceOp op, const Tensor &input) {
+  llvm::Expected<dist::CollectivePlan> plan = allReducePlan(op);
+  if (!plan)
+    throw makeError(llvm::toString(plan.takeError()));
+  dist::Collectives &world = dist::world();
+  std::vector<int> group = dist::gridGroup(plan->gridShape, plan->axes, world.rank(), world.size());
+  Tensor out = input.clone();
+  world.allReduce(out.raw(), out.numel(), out.dtype(), plan->reduction, group, describe(op));
+  return out;
 }
 
 } // namespace
@@ -163,6 +176,7 @@ void ReferenceExecutor::Impl::execute(Operation &op, Env &env) {
     llvm::TypeSwitch<Operation *>(&op)
         .Case([&](arith::ConstantOp c) { results.push_back(constant(c)); })
         .Case([&](ParamOp p) { results.push_back(param(p)); })
+        .Case([&](shard::AllReduceOp a) { results.push_back(allReduce(a, get(env, a.getInput()))); })
         .Case([&](ChoiceOp c) {
           Tensor sel = get(env, c.getSelector());
           int64_t index = sel.data<int64_t>()[0];

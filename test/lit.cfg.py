@@ -18,7 +18,7 @@ for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
-llvm_config.add_tool_substitutions(["mm-opt", "mm-run", "mm-compile"], [config.mm_tools_dir])
+llvm_config.add_tool_substitutions(["mm-opt", "mm-run", "mm-compile", "mm-plan"], [config.mm_tools_dir])
 config.substitutions.append(("%data", os.path.join(config.mm_src_root, "test", "data")))
 
 # The CUDA toolkit's nvcc, where installed: emitted kernels must compile with

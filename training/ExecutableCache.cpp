@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <unistd.h>
 
 namespace mm::train {
 
@@ -21,8 +22,11 @@ exe::Executable cachedExecutable(const std::string &dir, const std::string &name
     return readExecutable(path);
   exe::Executable executable = compile();
   std::filesystem::create_directories(dir);
-  writeExecutable(executable, path + ".tmp");
-  renameDurably(path + ".tmp", path);
+  // Ranks of a distributed run may compile the same program at once: each
+  // writes its own temporary, and the renames agree.
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  writeExecutable(executable, tmp);
+  renameDurably(tmp, path);
   return executable;
 }
 

@@ -1,7 +1,9 @@
 //===- Pretrain.cpp -------------------------------------------------------===//
 #include "training/Pretrain.h"
+#include "frontends/ParallelLayout.h"
 #include "frontends/tokenizer/Tokenizer.h"
 #include "runtime/Error.h"
+#include "runtime/dist/Collectives.h"
 #include "training/FlagChecks.h"
 #include "training/AtomicFile.h"
 #include "training/HfExport.h"
@@ -13,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstring>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
@@ -56,12 +59,45 @@ json runIdentity(const PretrainOptions &o, const std::string &configText,
           {"optimizer", optimizerIdentity(o.optimizer)}};
 }
 
+/// The data-parallel size of --parallel on this world; other splits are
+/// refused until their partitioned training graphs exist.
+int64_t dataParallelRanks(const PretrainOptions &o, const MiniMaxConfig &config) {
+  ParallelLayout layout = parseParallelLayout(o.parallel, dist::world().size());
+  checkLayoutFitsModel(layout, config);
+  if (layout.tp > 1 || layout.cp > 1 || layout.ep > 1 || layout.etp > 1)
+    throw makeError("--parallel ", o.parallel, " (", layout.str(),
+                    "): training runs data parallel only so far (dp, with the MoE part "
+                    "replicated the same way); tp, cp, ep and etp training is not built yet");
+  if (o.batchSize % layout.dp != 0)
+    throw makeError("--batch-size ", o.batchSize, " does not split evenly over dp=", layout.dp,
+                    " ranks");
+  return layout.dp;
+}
+
+/// Rows [begin, begin + count) of a [B, T] batch: this rank's slice.
+Tensor rowsOf(const Tensor &batch, int64_t begin, int64_t count) {
+  Tensor out = Tensor::empty(batch.dtype(), {count, batch.dim(1)});
+  size_t rowBytes = batch.dim(1) * dtypeSize(batch.dtype());
+  std::memcpy(out.raw(), static_cast<const char *>(batch.raw()) + begin * rowBytes,
+              count * rowBytes);
+  return out;
+}
+
 } // namespace
 
-int pretrain(const PretrainOptions &o, std::ostream &log) {
+int pretrain(const PretrainOptions &o, std::ostream &rankLog) {
   checkOptions(o);
   std::string configText = readFile(o.config);
   MiniMaxConfig config = parseMiniMaxConfig(configText, o.config);
+  dist::Collectives &world = dist::world();
+  int64_t dp = dataParallelRanks(o, config);
+  // Rank 0 writes the run directory and talks; the other ranks train in step.
+  bool leader = world.rank() == 0;
+  std::ostream nowhere(nullptr);
+  std::ostream &log = leader ? rankLog : nowhere;
+  if (dp > 1)
+    log << "mm-train: data parallel over " << dp << " ranks, " << o.batchSize / dp
+        << " sequences each\n";
   if (config.maxPositionEmbeddings && o.seqLen > *config.maxPositionEmbeddings)
     throw makeError("--seq-len ", o.seqLen, " exceeds the model's max_position_embeddings ",
                     *config.maxPositionEmbeddings, " (", o.config, ")");
@@ -81,7 +117,9 @@ int pretrain(const PretrainOptions &o, std::ostream &log) {
     resolved.warmupSteps = o.steps / 10;
   if (resolved.minLr < 0)
     resolved.minLr = o.lr / 10;
-  claimRunDirectory(o.out, o.resume, runIdentity(resolved, configText, tokenizerText));
+  if (leader)
+    claimRunDirectory(o.out, o.resume, runIdentity(resolved, configText, tokenizerText));
+  world.barrier("the run directory claimed by rank 0");
 
   TrainingState state = startingState(initialWeights(config, o.seed));
   std::string checkpoints = o.out + "/checkpoints";
@@ -96,8 +134,9 @@ int pretrain(const PretrainOptions &o, std::ostream &log) {
     }
   }
 
-  StepProgram program(config, o.optimizer, o.backend, o.batchSize, o.seqLen, o.out + "/cache",
-                      log, o.emitIR);
+  int64_t localBatch = o.batchSize / dp;
+  StepProgram program(config, o.optimizer, o.backend, localBatch, o.seqLen, o.out + "/cache",
+                      log, leader ? o.emitIR : "", std::nullopt, dp);
   checkTrainingMemory(program, state,
                       "--batch-size " + std::to_string(o.batchSize) + " x --seq-len " +
                           std::to_string(o.seqLen));
@@ -114,9 +153,14 @@ int pretrain(const PretrainOptions &o, std::ostream &log) {
   loop.minLr = resolved.minLr;
   loop.seed = o.seed;
   loop.tokensPerStep = o.batchSize * o.seqLen;
+  loop.writes = leader;
   auto next = [&](int64_t, DataPosition &position, Tensor &ids, Tensor &labels) {
     batches.next(ids, labels);
     position = batches.position();
+    if (dp > 1) { // every rank draws the whole batch, then keeps its rows
+      ids = rowsOf(ids, world.rank() * localBatch, localBatch);
+      labels = rowsOf(labels, world.rank() * localBatch, localBatch);
+    }
   };
   auto finish = [&](const TrainingState &final) {
     exportHuggingFaceModel(o.out, config, final.weights, configText, tokenizerText);

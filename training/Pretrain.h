@@ -29,6 +29,9 @@ struct PretrainOptions {
   double minLr = -1;        // -1: lr / 10
   int64_t logEvery = 0;     // 0: about 20 lines per run
   std::string emitIR;       // write @loss, @loss_grad and @loss_train_step here
+  /// --parallel over dist::world()'s ranks (ParallelLayout.h); training runs
+  /// data parallel: each of dp ranks takes batch-size / dp of every batch.
+  std::string parallel;
   OptimizerOptions optimizer;
 };
 

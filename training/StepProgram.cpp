@@ -12,6 +12,7 @@
 #include "training/ExecutableCache.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/raw_ostream.h"
@@ -47,7 +48,8 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
                          StepBackend backend, int64_t batch, int64_t seqLen,
                          const std::string &cacheDir, std::ostream &log,
                          const std::string &emitIR,
-                         const std::optional<MiniMaxGraphOptions::PolicyObjective> &policy)
+                         const std::optional<MiniMaxGraphOptions::PolicyObjective> &policy,
+                         int64_t dataParallel)
     : impl(std::make_unique<Impl>()) {
   if (backend == StepBackend::CUDA)
     throw makeError("--backend cuda: the CUDA training-step kernels (attention, lightning and "
@@ -64,6 +66,15 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
   graph.allLogits = true;
   graph.policy = policy;
   impl->module = buildMiniMaxModule(impl->context, config, graph);
+  TrainingStepOptions update = trainingStepOptions(optimizer, kLossFunction);
+  if (dataParallel > 1) {
+    // The data-parallel ranks as a 1-d device grid; the step averages over it.
+    mlir::OpBuilder b(&impl->context);
+    b.setInsertionPointToStart(impl->module->getBody());
+    mlir::shard::GridOp::create(b, impl->module->getLoc(), "dp",
+                                llvm::ArrayRef<int64_t>{dataParallel});
+    update.dpGrid = "dp";
+  }
 
   std::string diagnostics;
   llvm::raw_string_ostream diagStream(diagnostics);
@@ -77,7 +88,7 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
   if (optimizer.recompute)
     autodiff.recomputePrefix = "layers";
   pm.addPass(createAutoDiff(autodiff));
-  pm.addPass(createTrainingStep(trainingStepOptions(optimizer, kLossFunction)));
+  pm.addPass(createTrainingStep(update));
   if (failed(pm.run(*impl->module)))
     throw makeError("deriving the training step failed:\n", diagnostics);
   if (!emitIR.empty()) {

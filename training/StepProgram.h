@@ -40,11 +40,14 @@ public:
   /// Compiles for batches of exactly [batch, seqLen]; `cacheDir` (may be
   /// empty) keeps the compiled executable between runs. Throws mm::Error.
   /// `policy` set: the RL objective (MiniMaxBuilder.h) instead of the
-  /// next-token loss.
+  /// next-token loss. `dataParallel` > 1: `batch` is this rank's slice, and
+  /// the step averages the gradients and the loss over that many ranks
+  /// (-mm-training-step dp-grid, run through dist::world()).
   StepProgram(const MiniMaxConfig &config, const OptimizerOptions &optimizer,
               StepBackend backend, int64_t batch, int64_t seqLen, const std::string &cacheDir,
               std::ostream &log, const std::string &emitIR = "",
-              const std::optional<MiniMaxGraphOptions::PolicyObjective> &policy = std::nullopt);
+              const std::optional<MiniMaxGraphOptions::PolicyObjective> &policy = std::nullopt,
+              int64_t dataParallel = 1);
   ~StepProgram();
 
   struct Result {

@@ -45,7 +45,8 @@ int runSupervisedLoop(const SupervisedLoopOptions &o, StepProgram &program, Trai
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!std::isfinite(r.loss) || !std::isfinite(r.gradNorm)) {
       progress.finish();
-      metrics.flush();
+      if (o.writes)
+        metrics.flush();
       log << "mm-train: step " << step << ": the loss is " << r.loss << " and the gradient norm "
           << r.gradNorm << "; stopping without applying it. "
           << (lastCheckpoint.empty() ? std::string("No checkpoint was written yet.")
@@ -60,12 +61,14 @@ int runSupervisedLoop(const SupervisedLoopOptions &o, StepProgram &program, Trai
     MetricRow row{step, r.loss, lr, r.gradNorm, double(o.tokensPerStep) / seconds, elapsed};
     metrics.add(row);
     progress.update(row);
-    if (step % o.saveEvery == 0 || step == o.steps) {
+    if (o.writes && (step % o.saveEvery == 0 || step == o.steps)) {
       lastCheckpoint = saveCheckpoint(checkpoints, state, o.seed);
       metrics.flush();
     }
   }
   progress.finish();
+  if (!o.writes)
+    return 0;
   finish(state);
   metrics.flush();
   const auto &rows = metrics.rows();

@@ -24,6 +24,9 @@ struct SupervisedLoopOptions {
   double lr = 0, minLr = 0;
   uint64_t seed = 0;
   int64_t tokensPerStep = 0; // for tokens/s and tokens seen
+  /// False on the data-parallel ranks other than 0: they train in step but
+  /// write no checkpoint, metrics or model.
+  bool writes = true;
 };
 
 /// Fills the batch of step `step` (1-based) and sets `position` to where the

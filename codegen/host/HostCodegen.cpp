@@ -3,6 +3,7 @@
 #include "codegen/FusedKernel.h"
 #include "ir/MMOps.h"
 #include "runtime/LightningDecay.h"
+#include "ir/ShardCollectives.h"
 
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
@@ -99,6 +100,8 @@ private:
   LogicalResult emitLossBackward();
   LogicalResult emitGruBackward();
   LogicalResult emitConvBackward();
+  // Collectives: a copy here, the reduction in the runtime (CollectivePlan.h).
+  LogicalResult emitAllReduce();
 
   /// The one op of a single-op kernel whose operands are all kernel inputs.
   /// `partial` also accepts constant operands (read with operandRef) and
@@ -114,6 +117,7 @@ private:
   const WeightTypes &weightTypes;
   std::string name;
   std::string body; // the statements after the operand declarations
+  std::string plan; // a collective's runtime part (CollectivePlan.h)
 };
 
 std::string KernelEmitter::weightType(unsigned i) const {
@@ -787,6 +791,20 @@ LogicalResult KernelEmitter::emitConvBackward() {
   return success();
 }
 
+LogicalResult KernelEmitter::emitAllReduce() {
+  auto ar = singleOp<shard::AllReduceOp>();
+  if (failed(ar))
+    return failure();
+  llvm::Expected<dist::CollectivePlan> collective = allReducePlan(*ar);
+  if (!collective)
+    return fail(llvm::toString(collective.takeError()));
+  body += llvm::formatv("  if (out0 != {0})\n    std::memcpy(out0, {0}, sizeof(*out0) * ({1}));\n",
+                        pointer(ar->getInput()), numel(topLevel(ar->getInput())))
+              .str();
+  plan = collective->json();
+  return success();
+}
+
 LogicalResult KernelEmitter::emitLossBackward() {
   auto cg = singleOp<CrossEntropyGradOp>(/*partial=*/true);
   if (failed(cg))
@@ -1032,6 +1050,8 @@ FailureOr<GeneratedKernel> KernelEmitter::emit() {
       return emitGruBackward();
     case KernelKind::ConvBackward:
       return emitConvBackward();
+    case KernelKind::AllReduce:
+      return emitAllReduce();
     }
     return fail("no host generator");
   }();
@@ -1061,6 +1081,7 @@ FailureOr<GeneratedKernel> KernelEmitter::emit() {
         llvm::formatv("  [[maybe_unused]] const int64_t {0} = ctx->symbols[{1}];\n", s, i).str();
   GeneratedKernel g;
   g.name = name;
+  g.plan = plan;
   g.kind = stringifyKernelKind(kernel.getKind()).str();
   g.location = locationOf(kernel);
   g.code = "// " + g.kind + " at " + g.location + "\nextern \"C\" int " + name +

@@ -31,6 +31,9 @@ struct GeneratedKernel {
   std::string kind;     // the mm.kernel kind
   std::string location; // of the mm.kernel op, for run-time errors
   std::string code;     // the function
+  /// JSON of what the runtime adds to the launch: a collective's grid,
+  /// axes and reduction (empty for plain kernels).
+  std::string plan;
 };
 
 struct HostProgram {

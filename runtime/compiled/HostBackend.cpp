@@ -2,6 +2,7 @@
 #include "runtime/compiled/HostBackend.h"
 #include "runtime/Error.h"
 #include "runtime/compiled/ExecutableLayout.h"
+#include "runtime/dist/CollectivePlan.h"
 
 #include <algorithm>
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <dlfcn.h>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -62,6 +64,13 @@ struct HostBackend::Impl {
   void *library = nullptr;
   int memfd = -1;
   std::vector<KernelFn> kernels;
+  /// Per kernel: the collective the runtime runs after it, and this rank's
+  /// group (none for plain kernels).
+  struct Collective {
+    dist::CollectivePlan plan;
+    std::vector<int> group;
+  };
+  std::vector<std::optional<Collective>> collectives;
   std::vector<Bytes> weights;
   Bytes arena;
   std::vector<Bytes> state;
@@ -134,6 +143,18 @@ void HostBackend::Impl::loadLibrary() {
     if (!fn)
       throw makeError("the generated kernels have no '", k.name(), "'");
     kernels.push_back(fn);
+    collectives.emplace_back();
+    if (k.kind() == "all_reduce") {
+      Collective c;
+      c.plan = dist::CollectivePlan::parse(k.launch_plan(), k.location());
+      try {
+        c.group = dist::gridGroup(c.plan.gridShape, c.plan.axes, dist::world().rank(),
+                                  dist::world().size());
+      } catch (const Error &e) {
+        throw makeError(k.location(), ": ", e.what());
+      }
+      collectives.back() = std::move(c);
+    }
   }
 }
 
@@ -183,6 +204,16 @@ void HostBackend::Impl::runSchedule(const std::vector<int64_t> &symbols,
                                  : std::chrono::steady_clock::time_point();
     if (kernels[l.kernel()](&ctx) != 0)
       throw makeError(k.location(), ": ", error);
+    if (const auto &c = collectives[l.kernel()]) {
+      // The kernel copied its input to the result; reduce that in place.
+      const exe::Buffer &out = exe.buffers(l.operands(l.operands_size() - 1));
+      int64_t count = 1;
+      for (int64_t d : layout->dims(out, symbols))
+        count *= d;
+      dist::world().allReduce(operands.back(), count,
+                              out.dtype() == exe::DTYPE_I64 ? DType::I64 : DType::F32,
+                              c->plan.reduction, c->group, k.location());
+    }
     if (profile.enabled)
       profile.add(k.kind() + " " + k.location(),
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());

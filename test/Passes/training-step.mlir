@@ -56,3 +56,4 @@ func.func @loss(%x: tensor<4x8xf32>, %y: tensor<4xi64>) -> (tensor<f32>, tensor<
   %c = mm.reduce mean %rows dims [0] : (tensor<4xf32>) -> tensor<f32>
   return %c, %rows : tensor<f32>, tensor<4xf32>
 }
+

@@ -4,6 +4,7 @@
 //       --data FILE... --steps N --batch-size B --seq-len T --lr LR --seed S
 //       --threads N --save-every K --out DIR [--resume]
 //       [--backend cpu|cuda|reference]
+//   mpirun -np N mm-train pretrain ... --parallel dp=N [--collective-timeout S]
 //   mm-train sft --task add:D (--model DIR | --config CONFIG.json --tokenizer
 //       tokenizer.json) --steps N --seed S --threads N --out OUT
 //   mm-train rl --model DIR --task add:D --objective cispo|ppo_clip|dapo|grpo
@@ -13,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/Error.h"
+#include "runtime/dist/MpiCollectives.h"
 #include "training/Pretrain.h"
 #include "training/Rl.h"
 #include "training/Sft.h"
@@ -61,6 +63,12 @@ int main(int argc, char **argv) {
                "recompute each layer's activations in the backward (less memory, one more "
                "forward)");
   pre->add_option("--log-every", o.logEvery, "a progress line every N steps when not on a terminal");
+  pre->add_option("--parallel", o.parallel,
+                  "layout over the mpirun ranks, e.g. dp=2 (training: data parallel; the default "
+                  "puts every rank in dp)");
+  double collectiveTimeout = 60;
+  pre->add_option("--collective-timeout", collectiveTimeout,
+                  "seconds a rank waits in a collective before it exits naming it (default 60)");
 
   mm::train::SftOptions sft;
   std::string sftBackend = "cpu";
@@ -155,12 +163,20 @@ int main(int argc, char **argv) {
   sft.backend = backendOf(sftBackend);
   rl.backend = backendOf(rlBackend);
   try {
+    // Under mpirun every rank runs this program (SPMD); without it, one rank.
+    if (mm::dist::launchedByMpi()) {
+      mm::dist::initializeMpi(&argc, &argv, collectiveTimeout);
+      if (!*pre && mm::dist::world().size() > 1)
+        throw mm::makeError("only mm-train pretrain runs on several ranks so far; run sft and "
+                            "rl as one process");
+    }
 #ifdef _OPENMP
     omp_set_num_threads(*pre ? o.threads : *sftCmd ? sft.threads : rl.threads);
 #endif
+    int code = 0;
     if (*sftCmd)
-      return mm::train::supervisedFineTune(sft, std::cerr);
-    if (*rlCmd) {
+      code = mm::train::supervisedFineTune(sft, std::cerr);
+    else if (*rlCmd) {
       if (!rl.evalOnly)
         for (auto [given, flag] :
              {std::pair{rl.objective.empty(), "--objective"}, {rl.steps == 0, "--steps"},
@@ -168,11 +184,17 @@ int main(int argc, char **argv) {
               {rl.lr == 0, "--lr"}, {rl.out.empty(), "--out"}})
           if (given)
             throw mm::makeError(flag, " is required (unless --eval-only)");
-      return mm::train::reinforce(rl, std::cerr, std::cout);
+      code = mm::train::reinforce(rl, std::cerr, std::cout);
+    } else {
+      code = mm::train::pretrain(o, std::cerr);
     }
-    return mm::train::pretrain(o, std::cerr);
+    mm::dist::finalizeMpi();
+    return code;
   } catch (const std::exception &e) {
-    std::cerr << "mm-train: error: " << e.what() << "\n";
-    return 1;
+    mm::dist::Collectives &world = mm::dist::world();
+    std::cerr << "mm-train: error: "
+              << (world.size() > 1 ? "rank " + std::to_string(world.rank()) + ": " : "")
+              << e.what() << "\n";
+    mm::dist::abortRun(1); // a failing rank must not wait for the others
   }
 }

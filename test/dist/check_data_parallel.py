@@ -1,0 +1,188 @@
+"""`mpirun -np N mm-train pretrain --parallel dp=N` gives the single-process
+run, up to float32 reduction order; checkpoints move between world sizes; a
+stalled rank ends the run within --collective-timeout; bad layouts are refused.
+
+Usage: check_data_parallel.py MM_TRAIN MODEL_DIR
+
+Tolerances. The data-parallel step averages two half-batch means where one
+process takes one mean over the batch: the same sums in another order, so
+the loss and gradients differ by float32 rounding (a few 1e-8 relative on a
+loss of ~6). AdamW turns a relative gradient difference d into an update
+difference of about lr * d, far below 1e-6 over a few steps; the weight
+tolerance 1e-4 is a third of one lr-sized step at the end of the schedule,
+so a rank that applied a different update (a wrong shard, a missing
+average, a sign flip) fails it.
+"""
+import csv
+import json
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+from mpi_launch import mpirun  # noqa: E402
+
+mm_train, model = sys.argv[1], sys.argv[2]
+work = tempfile.mkdtemp(prefix="mm-dp-")
+data = os.path.join(work, "zen.txt")
+with open(data, "w") as f:
+    f.write("Beautiful is better than ugly. Explicit is better than implicit. "
+            "Simple is better than complex. Complex is better than complicated. " * 8)
+failures = []
+
+
+def check(ok, what):
+    print(("ok   " if ok else "FAIL ") + what)
+    if not ok:
+        failures.append(what)
+
+
+def args(out, steps=6, batch=4, backend="cpu", extra=()):
+    return [mm_train, "pretrain", "--config", os.path.join(model, "config.json"),
+            "--tokenizer", os.path.join(model, "tokenizer.json"), "--data", data,
+            "--steps", str(steps), "--batch-size", str(batch), "--seq-len", "32",
+            "--lr", "3e-3", "--seed", "0", "--threads", "1", "--save-every", "3",
+            "--log-every", "1", "--backend", backend, "--out", os.path.join(work, out)] + list(extra)
+
+
+def single(argv):
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    return p.returncode, p.stdout, p.stderr
+
+
+def metrics(out):
+    with open(os.path.join(work, out, "metrics.csv")) as f:
+        return list(csv.DictReader(f))
+
+
+def weights(out):
+    raw = open(os.path.join(work, out, "model.safetensors"), "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    out_ = {}
+    for name, v in header.items():
+        if name == "__metadata__":
+            continue
+        s, e = v["data_offsets"]
+        out_[name] = np.frombuffer(raw[8 + n + s:8 + n + e], dtype=np.float32)
+    return out_
+
+
+def same_run(a, b, what):
+    ma, mb = metrics(a), metrics(b)
+    check(len(ma) == len(mb) == int(ma[-1]["step"]), what + f": {len(mb)} metric rows")
+    loss = max(abs(float(x["loss"]) - float(y["loss"])) / abs(float(x["loss"])) for x, y in zip(ma, mb))
+    norm = max(abs(float(x["grad_norm"]) - float(y["grad_norm"])) / float(x["grad_norm"])
+               for x, y in zip(ma, mb))
+    check(loss <= 1e-5, what + f": loss per step within 1e-5 relative ({loss:.2e})")
+    check(norm <= 1e-4, what + f": gradient norm per step within 1e-4 relative ({norm:.2e})")
+    wa, wb = weights(a), weights(b)
+    diff = max(float(np.abs(wa[k] - wb[k]).max()) for k in wa)
+    check(wa.keys() == wb.keys() and diff <= 1e-4, what + f": final weights within 1e-4 ({diff:.2e})")
+
+
+code, _, err = single(args("one"))
+check(code == 0, "one process trains" + ("" if code == 0 else ": " + err[-2000:]))
+for n in (2, 4):
+    code, out, err, _ = mpirun(n, args(f"dp{n}", extra=["--parallel", f"dp={n}"]), timeout=600)
+    check(code == 0, f"{n} ranks train" + ("" if code == 0 else ": " + (out + err)[-3000:]))
+    if code == 0:
+        same_run("one", f"dp{n}", f"dp={n} against one process")
+        check(err.count("mm-train: 6 steps") == 1, f"dp={n}: only rank 0 reports")
+
+# The reference executor runs the partitioned graph too (the oracle).
+code, _, err = single(args("ref1", steps=2, backend="reference"))
+check(code == 0, "one process trains on the reference executor" + ("" if code == 0 else err[-2000:]))
+code, out, err, _ = mpirun(2, args("ref2", steps=2, backend="reference", extra=["--parallel", "dp=2"]),
+                           timeout=600)
+check(code == 0, "2 ranks on the reference executor" + ("" if code == 0 else (out + err)[-3000:]))
+if code == 0:
+    same_run("ref1", "ref2", "reference, dp=2 against one process")
+
+# Checkpoints written by N ranks load on M ranks: resume from step 3.
+for src, n, dst in (("dp2", 1, "from2to1"), ("one", 2, "from1to2")):
+    shutil.copytree(os.path.join(work, src), os.path.join(work, dst))
+    for name in ("step-00000006", ):
+        shutil.rmtree(os.path.join(work, dst, "checkpoints", name))
+    os.remove(os.path.join(work, dst, "model.safetensors"))
+    extra = ["--resume"] + (["--parallel", f"dp={n}"] if n > 1 else [])
+    if n == 1:
+        code, _, err = single(args(dst, extra=extra))
+    else:
+        code, out, err, _ = mpirun(n, args(dst, extra=extra), timeout=600)
+    check(code == 0 and "resuming from" in err, f"a checkpoint of {src} resumes on {n} rank(s)"
+          + ("" if code == 0 else err[-2000:]))
+    if code == 0:
+        same_run("one", dst, f"{src} resumed on {n} rank(s)")
+
+# Refusals name the flag.
+for n, extra, batch, want in (
+        (2, ["--parallel", "tp=2"], 4, "training runs data parallel only so far"),
+        (2, ["--parallel", "dp=2"], 3, "--batch-size 3 does not split evenly over dp=2"),
+        (2, ["--parallel", "dp=3"], 4, "dp=3"),
+        (1, ["--parallel", "dp=2"], 4, "dp=2")):
+    argv = args(f"bad{len(failures)}-{n}-{batch}-{extra[1]}", batch=batch, extra=extra)
+    if n == 1:
+        code, out, err = single(argv)
+    else:
+        code, out, err, _ = mpirun(n, argv, timeout=120)
+    check(code not in (0, None) and want in err,
+          f"{n} rank(s), {' '.join(extra)}, --batch-size {batch}: refused naming '{want}'"
+          + ("" if want in err else "\n" + err[-1500:]))
+
+# A stalled rank: the other exits within the timeout, naming the collective.
+TIMEOUT = 5
+cmd = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "2", "--mca", "btl", "self,vader",
+       "--bind-to", "none"] + args("stall", steps=100000, extra=["--parallel", "dp=2",
+                                                                  "--collective-timeout", str(TIMEOUT)])
+p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                     start_new_session=True)
+victim = None
+deadline = time.monotonic() + 300
+while victim is None and time.monotonic() < deadline and p.poll() is None:
+    time.sleep(0.5)
+    if not os.path.exists(os.path.join(work, "stall", "checkpoints")):
+        continue  # still compiling
+    for pid in os.listdir("/proc"):
+        try:
+            env = open(f"/proc/{pid}/environ", "rb").read().split(b"\0")
+            cmdline = open(f"/proc/{pid}/cmdline", "rb").read()
+        except OSError:
+            continue
+        if b"OMPI_COMM_WORLD_RANK=1" in env and b"stall" in cmdline and b"mm-train" in cmdline:
+            victim = int(pid)
+if victim is None:
+    check(False, "found rank 1 of the stalled run")
+else:
+    time.sleep(1)  # in the middle of training
+    os.kill(victim, signal.SIGSTOP)
+    start = time.monotonic()
+    try:
+        out, err = p.communicate(timeout=TIMEOUT + 60)
+        code = p.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, err = p.communicate()
+        code = None
+    seconds = time.monotonic() - start
+    check(code not in (0, None), f"rank 1 stopped: the run exits non-zero (exit {code})")
+    check(seconds < TIMEOUT + 30, f"rank 1 stopped: within {TIMEOUT + 30} s ({seconds:.1f} s)")
+    check("rank 0 of 2: collective timeout: all_reduce" in err,
+          "rank 0 names itself and the collective" + ("" if "rank 0 of 2" in err else "\n" + err[-2000:]))
+try:
+    os.killpg(p.pid, signal.SIGKILL)
+except ProcessLookupError:
+    pass
+
+if failures:
+    print(f"{len(failures)} check(s) failed; work directory {work}")
+    sys.exit(1)
+shutil.rmtree(work, ignore_errors=True)
+print("data-parallel training checks passed")
