@@ -530,6 +530,8 @@ FailureOr<CudaKernelPlan> CudaEmitter::emit() {
     case KernelKind::ConvBackward:
       return fail("no CUDA generator for this kind yet (the CPU target has one)");
     case KernelKind::AllReduce:
+    case KernelKind::AllGather:
+    case KernelKind::AllSlice:
       return fail("collectives on CUDA (NCCL) are not generated yet; the CPU target runs them "
                   "over MPI");
     }

@@ -1,6 +1,7 @@
 //===- InitDialects.cpp ---------------------------------------------------===//
 #include "ir/InitDialects.h"
 #include "ir/MMDialect.h"
+#include "ir/ShardingModels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/EmitC/IR/EmitC.h"
@@ -16,4 +17,5 @@ void mm::registerDialects(mlir::DialectRegistry &registry) {
   registry.insert<mm::MMDialect, mlir::arith::ArithDialect, mlir::emitc::EmitCDialect,
                   mlir::func::FuncDialect, mlir::linalg::LinalgDialect, mlir::math::MathDialect,
                   mlir::scf::SCFDialect, mlir::shard::ShardDialect, mlir::tensor::TensorDialect>();
+  registerShardingModels(registry);
 }

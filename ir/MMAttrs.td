@@ -78,9 +78,12 @@ def MM_KernelKind : I32EnumAttr<"KernelKind", "the code-generation kind of an mm
     I32EnumAttrCase<"LossBackward", 31, "loss_backward">,
     I32EnumAttrCase<"GruBackward", 32, "gru_backward">,
     I32EnumAttrCase<"ConvBackward", 33, "conv_backward">,
-    // A collective (shard.all_reduce): the generated code copies the input to
-    // the result; the runtime then reduces the result across the ranks.
-    I32EnumAttrCase<"AllReduce", 34, "all_reduce">]> {
+    // Collectives (shard.all_reduce, all_gather, all_slice): the runtime runs
+    // them between kernels (runtime/dist/CollectiveOps.h); the generated
+    // function does nothing.
+    I32EnumAttrCase<"AllReduce", 34, "all_reduce">,
+    I32EnumAttrCase<"AllGather", 35, "all_gather">,
+    I32EnumAttrCase<"AllSlice", 36, "all_slice">]> {
   let cppNamespace = "::mm";
 }
 

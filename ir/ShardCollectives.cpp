@@ -7,18 +7,41 @@ using namespace mlir;
 
 namespace mm {
 
-llvm::Expected<dist::CollectivePlan> allReducePlan(shard::AllReduceOp op) {
+bool isExecutableCollective(Operation *op) {
+  return isa<shard::AllReduceOp, shard::AllGatherOp, shard::AllSliceOp>(op);
+}
+
+llvm::Expected<dist::CollectivePlan> collectivePlan(Operation *op) {
   auto error = [](const Twine &message) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
   };
-  auto grid = SymbolTable::lookupNearestSymbolFrom<shard::GridOp>(op, op.getGridAttr());
+  if (!isExecutableCollective(op))
+    return error("only shard.all_reduce, all_gather and all_slice run so far");
+  FlatSymbolRefAttr gridName = op->getAttrOfType<FlatSymbolRefAttr>("grid");
+  auto grid = SymbolTable::lookupNearestSymbolFrom<shard::GridOp>(op, gridName);
   if (!grid || grid.getRank() == 0 || ShapedType::isDynamicShape(grid.getShape()))
-    return error("the grid @" + op.getGrid() + " is not a shard.grid of static shape");
-  if (llvm::cast<ShapedType>(op.getInput().getType()).getElementType() !=
-      llvm::cast<ShapedType>(op.getType()).getElementType())
-    return error("an all_reduce that converts its element type is not supported");
+    return error("the grid " + (gridName ? "@" + gridName.getValue() : StringRef("?")) +
+                 " is not a shard.grid of static shape");
+  if (llvm::cast<ShapedType>(op->getOperand(0).getType()).getElementType() !=
+      llvm::cast<ShapedType>(op->getResult(0).getType()).getElementType())
+    return error("a collective that converts its element type is not supported");
   dist::CollectivePlan plan;
-  switch (op.getReduction()) {
+  plan.gridShape.assign(grid.getShape().begin(), grid.getShape().end());
+  for (auto axis : op->getAttrOfType<DenseI16ArrayAttr>("grid_axes").asArrayRef())
+    plan.axes.push_back(axis);
+  if (auto gather = dyn_cast<shard::AllGatherOp>(op)) {
+    plan.kind = "all_gather";
+    plan.axis = gather.getGatherAxis().getSExtValue();
+    return plan;
+  }
+  if (auto slice = dyn_cast<shard::AllSliceOp>(op)) {
+    plan.kind = "all_slice";
+    plan.axis = slice.getSliceAxis().getSExtValue();
+    return plan;
+  }
+  auto reduce = cast<shard::AllReduceOp>(op);
+  plan.kind = "all_reduce";
+  switch (reduce.getReduction()) {
   case shard::ReductionKind::Sum:
     plan.reduction = dist::Reduction::Sum;
     break;
@@ -32,12 +55,9 @@ llvm::Expected<dist::CollectivePlan> allReducePlan(shard::AllReduceOp op) {
     plan.reduction = dist::Reduction::Product;
     break;
   default:
-    return error("reduction " + shard::stringifyReductionKind(op.getReduction()) +
+    return error("reduction " + shard::stringifyReductionKind(reduce.getReduction()) +
                  " is not one of sum, max, min, product");
   }
-  plan.gridShape.assign(grid.getShape().begin(), grid.getShape().end());
-  for (auto axis : op.getGridAxes())
-    plan.axes.push_back(axis);
   return plan;
 }
 

@@ -18,8 +18,12 @@
 
 namespace mm {
 
-/// The plan of a shard.all_reduce, or an error message.
-llvm::Expected<dist::CollectivePlan> allReducePlan(mlir::shard::AllReduceOp op);
+/// The plan of a shard.all_reduce, all_gather or all_slice, or an error
+/// message (another op, a grid of dynamic shape, an unsupported reduction).
+llvm::Expected<dist::CollectivePlan> collectivePlan(mlir::Operation *op);
+
+/// True for the shard collectives collectivePlan reads.
+bool isExecutableCollective(mlir::Operation *op);
 
 } // namespace mm
 

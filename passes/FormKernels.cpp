@@ -54,6 +54,8 @@ std::optional<KernelKind> kernelKind(Operation *op) {
       .Case([](GruGradOp) { return KernelKind::GruBackward; })
       .Case([](Conv1dGradOp) { return KernelKind::ConvBackward; })
       .Case([](shard::AllReduceOp) { return KernelKind::AllReduce; })
+      .Case([](shard::AllGatherOp) { return KernelKind::AllGather; })
+      .Case([](shard::AllSliceOp) { return KernelKind::AllSlice; })
       .Default([](Operation *) { return std::nullopt; });
 }
 

@@ -10,11 +10,17 @@
 //     memory-plan:  mm-plan-memory
 //   Code generation (codegen/) consumes the result: kernels, views, weights.
 //
+//   mm-partition-pipeline (before it, for a graph with shard.shard
+//   annotations on a shard.grid): upstream sharding-propagation, then
+//   shard-partition (one SPMD program per rank, with its collectives), then
+//   canonicalize. mm ops take part through ir/ShardingModels.cpp.
+//
 //===----------------------------------------------------------------------===//
 #include "passes/Pipelines.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Shard/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringSwitch.h"
@@ -65,6 +71,13 @@ LogicalResult buildInferencePipeline(OpPassManager &pm, const InferencePipelineO
   return success();
 }
 
+void buildPartitionPipeline(OpPassManager &pm) {
+  OpPassManager &fn = pm.nest<func::FuncOp>();
+  fn.addPass(shard::createShardingPropagation());
+  fn.addPass(shard::createPartition());
+  fn.addPass(createCanonicalizerPass());
+}
+
 /// Registers a pipeline whose builder can reject its options with a message.
 template <typename Options>
 static void
@@ -88,6 +101,11 @@ void registerPipelines() {
       "mm-inference-pipeline",
       "Compile an mm inference graph: cleanup, fusion into kernels, memory planning",
       buildInferencePipeline);
+  PassPipelineRegistration<>(
+      "mm-partition-pipeline",
+      "Partition an mm graph annotated with shard.shard over a shard.grid into the program each "
+      "rank runs: sharding-propagation, shard-partition, canonicalize",
+      buildPartitionPipeline);
 }
 
 void registerAllPassesAndPipelines() {

@@ -30,6 +30,10 @@ llvm::LogicalResult
 buildInferencePipeline(mlir::OpPassManager &pm, const InferencePipelineOptions &options,
                        llvm::function_ref<llvm::LogicalResult(const llvm::Twine &)> errorHandler);
 
+/// Adds mm-partition-pipeline: sharding propagation and partition into the
+/// per-rank (SPMD) program with its collectives.
+void buildPartitionPipeline(mlir::OpPassManager &pm);
+
 void registerPipelines();
 
 } // namespace mm

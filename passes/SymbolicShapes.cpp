@@ -2,7 +2,7 @@
 #include "passes/SymbolicShapes.h"
 #include "ir/MMOps.h"
 
-#include "mlir/Dialect/Shard/IR/ShardOps.h"
+#include "ir/ShardCollectives.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
@@ -55,9 +55,23 @@ LogicalResult reinfer(Operation *op) {
       r.setType(y.getType());
     return success();
   }
-  // An all_reduce keeps its input's shape (and here its element type).
-  if (auto allReduce = dyn_cast<shard::AllReduceOp>(op)) {
-    allReduce.getResult().setType(allReduce.getInput().getType());
+  // Collectives: all_reduce keeps the shape; all_gather multiplies its axis
+  // by the group's size and all_slice divides it.
+  if (isExecutableCollective(op)) {
+    auto in = llvm::cast<RankedTensorType>(op->getOperand(0).getType());
+    SmallVector<int64_t> shape(in.getShape());
+    if (!isa<shard::AllReduceOp>(op)) {
+      llvm::Expected<dist::CollectivePlan> plan = collectivePlan(op);
+      if (!plan)
+        return op->emitOpError(llvm::toString(plan.takeError()));
+      int64_t members = 1;
+      for (int64_t a : plan->axes)
+        members *= plan->gridShape[a];
+      int64_t &d = shape[plan->axis];
+      if (!ShapedType::isDynamic(d))
+        d = isa<shard::AllGatherOp>(op) ? d * members : d / members;
+    }
+    op->getResult(0).setType(RankedTensorType::get(shape, in.getElementType()));
     return success();
   }
   if (auto cast = dyn_cast<CastOp>(op)) {
@@ -86,6 +100,10 @@ FailureOr<SmallVector<SmallVector<int64_t>>> probe(func::FuncOp fn, ArrayRef<std
   OpBuilder b(fn.getContext());
   OwningOpRef<ModuleOp> scratch = ModuleOp::create(fn.getLoc());
   b.setInsertionPointToEnd(scratch->getBody());
+  // The device grids the collectives name come along.
+  if (auto module = fn->getParentOfType<ModuleOp>())
+    for (auto grid : module.getOps<shard::GridOp>())
+      b.clone(*grid);
   auto copy = llvm::cast<func::FuncOp>(b.clone(*fn));
   Block &body = copy.getBody().front();
   for (auto [arg, syms] : llvm::zip(body.getArguments(), argSymbols)) {

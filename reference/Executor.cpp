@@ -4,6 +4,7 @@
 #include "reference/OpEvaluation.h"
 #include "runtime/LightningDecay.h"
 #include "ir/ShardCollectives.h"
+#include "runtime/dist/CollectiveOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -26,15 +27,23 @@ std::string describe(Operation *op) {
   return s;
 }
 
-/// shard.all_reduce across the ranks of dist::world() (the identity on one).
-Tensor allReduce(shard::AllReduceOp op, const Tensor &input) {
-  llvm::Expected<dist::CollectivePlan> plan = allReducePlan(op);
+/// A shard collective across the ranks of dist::world() (on one rank,
+/// the identity).
+Tensor runShardCollective(Operation *op, const Tensor &input) {
+  llvm::Expected<dist::CollectivePlan> plan = collectivePlan(op);
   if (!plan)
     throw makeError(llvm::toString(plan.takeError()));
-  dist::Collectives &world = dist::world();
-  std::vector<int> group = dist::gridGroup(plan->gridShape, plan->axes, world.rank(), world.size());
-  Tensor out = input.clone();
-  world.allReduce(out.raw(), out.numel(), out.dtype(), plan->reduction, group, describe(op));
+  std::vector<int> group = dist::groupOf(*plan);
+  Shape shape = input.shape();
+  if (plan->kind != "all_reduce" && (plan->axis < 0 || plan->axis >= input.rank()))
+    throw makeError("axis ", plan->axis, " of a rank-", input.rank(), " tensor");
+  if (plan->kind == "all_gather")
+    shape[plan->axis] *= static_cast<int64_t>(group.size());
+  if (plan->kind == "all_slice")
+    shape[plan->axis] /= static_cast<int64_t>(group.size());
+  Tensor out = Tensor::empty(input.dtype(), shape);
+  dist::runCollective(*plan, group, input.raw(), input.shape(), out.raw(), shape, input.dtype(),
+                      describe(op));
   return out;
 }
 
@@ -176,7 +185,12 @@ void ReferenceExecutor::Impl::execute(Operation &op, Env &env) {
     llvm::TypeSwitch<Operation *>(&op)
         .Case([&](arith::ConstantOp c) { results.push_back(constant(c)); })
         .Case([&](ParamOp p) { results.push_back(param(p)); })
-        .Case([&](shard::AllReduceOp a) { results.push_back(allReduce(a, get(env, a.getInput()))); })
+        // A sharding annotation does not change the value (before
+        // shard-partition, the whole program runs on every rank).
+        .Case([&](shard::ShardOp s) { results.push_back(get(env, s.getSrc())); })
+        .Case<shard::AllReduceOp, shard::AllGatherOp, shard::AllSliceOp>([&](Operation *c) {
+          results.push_back(runShardCollective(c, get(env, c->getOperand(0))));
+        })
         .Case([&](ChoiceOp c) {
           Tensor sel = get(env, c.getSelector());
           int64_t index = sel.data<int64_t>()[0];
@@ -215,6 +229,8 @@ void ReferenceExecutor::Impl::execute(Operation &op, Env &env) {
 
 SmallVector<Tensor> ReferenceExecutor::Impl::runBlock(Block &block, Env &env) {
   for (Operation &op : block) {
+    if (isa<shard::ShardingOp>(op))
+      continue; // a description of a sharding, read by shard.shard only
     if (op.hasTrait<OpTrait::IsTerminator>()) {
       SmallVector<Tensor> out;
       for (Value v : op.getOperands())

@@ -100,8 +100,8 @@ private:
   LogicalResult emitLossBackward();
   LogicalResult emitGruBackward();
   LogicalResult emitConvBackward();
-  // Collectives: a copy here, the reduction in the runtime (CollectivePlan.h).
-  LogicalResult emitAllReduce();
+  // Collectives: the runtime runs them (CollectiveOps.h); the kernel is empty.
+  LogicalResult emitCollective();
 
   /// The one op of a single-op kernel whose operands are all kernel inputs.
   /// `partial` also accepts constant operands (read with operandRef) and
@@ -791,16 +791,17 @@ LogicalResult KernelEmitter::emitConvBackward() {
   return success();
 }
 
-LogicalResult KernelEmitter::emitAllReduce() {
-  auto ar = singleOp<shard::AllReduceOp>();
-  if (failed(ar))
-    return failure();
-  llvm::Expected<dist::CollectivePlan> collective = allReducePlan(*ar);
+LogicalResult KernelEmitter::emitCollective() {
+  SmallVector<Operation *> ops = bodyOps(kernel);
+  if (ops.size() != 1 || !isExecutableCollective(ops.front()))
+    return fail("expected one shard.all_reduce, all_gather or all_slice");
+  for (Value v : ops.front()->getOperands())
+    if (!topLevel(v))
+      return fail("the collective's input must be a kernel input");
+  llvm::Expected<dist::CollectivePlan> collective = collectivePlan(ops.front());
   if (!collective)
     return fail(llvm::toString(collective.takeError()));
-  body += llvm::formatv("  if (out0 != {0})\n    std::memcpy(out0, {0}, sizeof(*out0) * ({1}));\n",
-                        pointer(ar->getInput()), numel(topLevel(ar->getInput())))
-              .str();
+  body += "  return 0; // the runtime runs the collective after this launch\n";
   plan = collective->json();
   return success();
 }
@@ -1051,7 +1052,9 @@ FailureOr<GeneratedKernel> KernelEmitter::emit() {
     case KernelKind::ConvBackward:
       return emitConvBackward();
     case KernelKind::AllReduce:
-      return emitAllReduce();
+    case KernelKind::AllGather:
+    case KernelKind::AllSlice:
+      return emitCollective();
     }
     return fail("no host generator");
   }();

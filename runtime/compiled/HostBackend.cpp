@@ -2,7 +2,7 @@
 #include "runtime/compiled/HostBackend.h"
 #include "runtime/Error.h"
 #include "runtime/compiled/ExecutableLayout.h"
-#include "runtime/dist/CollectivePlan.h"
+#include "runtime/dist/CollectiveOps.h"
 
 #include <algorithm>
 #include <chrono>
@@ -144,12 +144,11 @@ void HostBackend::Impl::loadLibrary() {
       throw makeError("the generated kernels have no '", k.name(), "'");
     kernels.push_back(fn);
     collectives.emplace_back();
-    if (k.kind() == "all_reduce") {
+    if (k.kind() == "all_reduce" || k.kind() == "all_gather" || k.kind() == "all_slice") {
       Collective c;
       c.plan = dist::CollectivePlan::parse(k.launch_plan(), k.location());
       try {
-        c.group = dist::gridGroup(c.plan.gridShape, c.plan.axes, dist::world().rank(),
-                                  dist::world().size());
+        c.group = dist::groupOf(c.plan);
       } catch (const Error &e) {
         throw makeError(k.location(), ": ", e.what());
       }
@@ -205,14 +204,12 @@ void HostBackend::Impl::runSchedule(const std::vector<int64_t> &symbols,
     if (kernels[l.kernel()](&ctx) != 0)
       throw makeError(k.location(), ": ", error);
     if (const auto &c = collectives[l.kernel()]) {
-      // The kernel copied its input to the result; reduce that in place.
+      // Operands: the input, then the result.
+      const exe::Buffer &in = exe.buffers(l.operands(0));
       const exe::Buffer &out = exe.buffers(l.operands(l.operands_size() - 1));
-      int64_t count = 1;
-      for (int64_t d : layout->dims(out, symbols))
-        count *= d;
-      dist::world().allReduce(operands.back(), count,
-                              out.dtype() == exe::DTYPE_I64 ? DType::I64 : DType::F32,
-                              c->plan.reduction, c->group, k.location());
+      dist::runCollective(c->plan, c->group, operands.front(), layout->dims(in, symbols),
+                          operands.back(), layout->dims(out, symbols),
+                          out.dtype() == exe::DTYPE_I64 ? DType::I64 : DType::F32, k.location());
     }
     if (profile.enabled)
       profile.add(k.kind() + " " + k.location(),

@@ -33,6 +33,7 @@ std::string CollectivePlan::json() const {
   j["reduction"] = reductionName(reduction);
   j["grid"] = gridShape;
   j["axes"] = axes;
+  j["axis"] = axis;
   return j.dump();
 }
 
@@ -41,7 +42,7 @@ CollectivePlan CollectivePlan::parse(const std::string &text, const std::string 
     nlohmann::json j = nlohmann::json::parse(text);
     CollectivePlan p;
     p.kind = j.at("collective").get<std::string>();
-    if (p.kind != "all_reduce")
+    if (p.kind != "all_reduce" && p.kind != "all_gather" && p.kind != "all_slice")
       throw makeError("unknown collective '", p.kind, "'");
     std::optional<Reduction> r = parseReduction(j.at("reduction").get<std::string>());
     if (!r)
@@ -49,6 +50,7 @@ CollectivePlan CollectivePlan::parse(const std::string &text, const std::string 
     p.reduction = *r;
     p.gridShape = j.at("grid").get<std::vector<int64_t>>();
     p.axes = j.at("axes").get<std::vector<int64_t>>();
+    p.axis = j.at("axis").get<int64_t>();
     return p;
   } catch (const nlohmann::json::exception &e) {
     throw makeError(where, ": a malformed collective plan: ", e.what());

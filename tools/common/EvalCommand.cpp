@@ -2,6 +2,7 @@
 #include "tools/common/EvalCommand.h"
 #include "frontends/Safetensors.h"
 #include "runtime/Npy.h"
+#include "runtime/dist/Collectives.h"
 
 #include <algorithm>
 #include <chrono>
@@ -11,7 +12,9 @@
 namespace mm {
 
 void addEvalOptions(CLI::App &command, EvalArgs &args) {
-  command.add_option("--input", args.inputs, "@FILE.npy per function argument, in order");
+  command.add_option("--input", args.inputs,
+                     "@FILE.npy per function argument, in order; {RANK} in FILE is the rank's "
+                     "number under mpirun (each rank's slice of a split argument)");
   command.add_option("--output", args.outputs, "@FILE.npy per result, in order");
   command.add_option("--params", args.params, ".safetensors file binding the mm.param weights");
   command.add_option("--repeat", args.repeat, "time this many more calls (min and median)")
@@ -28,8 +31,11 @@ std::string fileOf(const std::string &flag, const std::string &value) {
 
 std::vector<Tensor> readEvalInputs(const EvalArgs &args) {
   std::vector<Tensor> inputs;
-  for (const std::string &in : args.inputs)
+  for (std::string in : args.inputs) {
+    for (size_t at; (at = in.find("{RANK}")) != std::string::npos;)
+      in.replace(at, 6, std::to_string(dist::world().rank()));
     inputs.push_back(readNpy(fileOf("--input", in)));
+  }
   return inputs;
 }
 
@@ -56,6 +62,10 @@ void writeEvalOutputs(const EvalArgs &args, const std::vector<Tensor> &results, 
   if (!args.outputs.empty() && args.outputs.size() != results.size())
     throw makeError("the function has ", results.size(), " results but ", args.outputs.size(),
                     " --output were given");
+  // Every rank of a partitioned program holds its own results; rank 0's are
+  // the program's (a replicated result is the same on every rank).
+  if (dist::world().rank() != 0)
+    return;
   for (size_t i = 0; i < results.size(); ++i) {
     Tensor r = results[i].dtype() == DType::I64 ? results[i] : results[i].to(floatType);
     if (!args.outputs.empty()) {

@@ -5,7 +5,7 @@
 // in-process compile) and AOT binaries compiled from a .mlir file share these
 // flags and this behaviour.
 //
-//   --input @a.npy      one per function argument, in order
+//   --input @a.npy      one per function argument, in order ({RANK}: the rank)
 //   --output @o.npy     one per result, in order (none: print a summary)
 //   --params W.safetensors   binds the function's mm.param weights by name
 //

@@ -28,6 +28,7 @@
 #include "runtime/compiled/CudaBackend.h"
 #include "runtime/compiled/HostBackend.h"
 #include "runtime/cuda/CudaDriver.h"
+#include "runtime/dist/MpiCollectives.h"
 #include "runtime/engine/Engine.h"
 #include "tools/common/EvalCommand.h"
 #include "tools/common/GenerateCommand.h"
@@ -315,11 +316,25 @@ int main(int argc, char **argv) {
                    "NAME=VALUE: compiled backends plan memory for shape symbol NAME up to VALUE "
                    "(default: its value in the inputs)");
   eval->add_option("--threads", evalArgs.threads, "OpenMP threads (default: all)");
+  double collectiveTimeout = 60;
+  eval->add_option("--collective-timeout", collectiveTimeout,
+                   "under mpirun: seconds a rank waits in a collective before it exits naming it");
 
   CLI11_PARSE(app, argc, argv);
   try {
-    if (eval->parsed())
-      return runEval(evalArgs);
+    // Under mpirun each rank runs the function (SPMD): a module partitioned
+    // over a shard.grid runs its collectives between the ranks.
+    if (dist::launchedByMpi()) {
+      dist::initializeMpi(&argc, &argv, collectiveTimeout);
+      if (!eval->parsed() && dist::world().size() > 1)
+        throw makeError("only mm-run eval runs on several ranks so far (a module partitioned "
+                        "with sharding-propagation and shard-partition)");
+    }
+    if (eval->parsed()) {
+      int code = runEval(evalArgs);
+      dist::finalizeMpi();
+      return code;
+    }
     if (logits->parsed())
       return runLogits(logitsCommon, idsText, images, visionBackend, out);
     if (emit->parsed())
@@ -332,11 +347,11 @@ int main(int argc, char **argv) {
                        {{"precision", generateCommon.precision}},
                        folder->vision ? generateCommon.visionEncoder(*folder, generateVision)
                                       : VisionEncoder());
-  } catch (const Error &e) {
-    std::cerr << "mm-run: error: " << e.what() << "\n";
-    return 1;
   } catch (const std::exception &e) {
-    std::cerr << "mm-run: error: " << e.what() << "\n";
-    return 1;
+    std::cerr << "mm-run: error: "
+              << (dist::world().size() > 1 ? "rank " + std::to_string(dist::world().rank()) + ": "
+                                            : "")
+              << e.what() << "\n";
+    dist::abortRun(1); // a failing rank must not wait for the others
   }
 }

@@ -1,0 +1,83 @@
+//===- CollectiveOps.cpp --------------------------------------------------===//
+#include "runtime/dist/CollectiveOps.h"
+#include "runtime/Error.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace mm::dist {
+
+namespace {
+int64_t product(const Shape &s, size_t begin, size_t end) {
+  int64_t n = 1;
+  for (size_t i = begin; i < end; ++i)
+    n *= s[i];
+  return n;
+}
+
+/// Sizes around `axis`: rows before it, the axis, bytes of one step after it.
+struct AxisView {
+  int64_t outer, extent, innerBytes;
+};
+AxisView viewAt(const Shape &s, int64_t axis, DType dtype) {
+  return {product(s, 0, axis), s[axis],
+          product(s, axis + 1, s.size()) * static_cast<int64_t>(dtypeSize(dtype))};
+}
+} // namespace
+
+std::vector<int> groupOf(const CollectivePlan &plan) {
+  return gridGroup(plan.gridShape, plan.axes, world().rank(), world().size());
+}
+
+void runCollective(const CollectivePlan &plan, const std::vector<int> &group, const void *in,
+                   const Shape &inShape, void *out, const Shape &outShape, DType dtype,
+                   const std::string &what) {
+  int64_t members = static_cast<int64_t>(group.size());
+  auto bad = [&](const std::string &why) {
+    return makeError(what, ": ", plan.kind, " ", why, " (input ", formatShape(inShape), ", result ",
+                     formatShape(outShape), ", ", members, " ranks)");
+  };
+  if (plan.kind == "all_reduce") {
+    if (inShape != outShape)
+      throw bad("changes the shape");
+    if (in != out)
+      std::memcpy(out, in, product(inShape, 0, inShape.size()) * dtypeSize(dtype));
+    world().allReduce(out, product(outShape, 0, outShape.size()), dtype, plan.reduction, group,
+                      what);
+    return;
+  }
+  int64_t axis = plan.axis;
+  if (axis < 0 || axis >= static_cast<int64_t>(inShape.size()) || inShape.size() != outShape.size())
+    throw bad("has a bad axis");
+  if (plan.kind == "all_slice") {
+    AxisView v = viewAt(inShape, axis, dtype);
+    if (v.extent % members != 0 || outShape[axis] != v.extent / members)
+      throw bad("does not split the axis evenly");
+    int64_t position = std::find(group.begin(), group.end(), world().rank()) - group.begin();
+    int64_t piece = v.extent / members;
+    for (int64_t o = 0; o < v.outer; ++o)
+      std::memcpy(static_cast<char *>(out) + o * piece * v.innerBytes,
+                  static_cast<const char *>(in) + (o * v.extent + position * piece) * v.innerBytes,
+                  piece * v.innerBytes);
+    return;
+  }
+  if (plan.kind == "all_gather") {
+    AxisView v = viewAt(inShape, axis, dtype);
+    if (outShape[axis] != v.extent * members)
+      throw bad("does not concatenate the group's pieces");
+    int64_t count = product(inShape, 0, inShape.size());
+    // Gathered rank-major, then interleaved so the pieces sit side by side
+    // along the axis.
+    std::vector<char> gathered(count * members * dtypeSize(dtype));
+    world().allGather(in, gathered.data(), count, dtype, group, what);
+    int64_t pieceBytes = v.extent * v.innerBytes;
+    for (int64_t m = 0; m < members; ++m)
+      for (int64_t o = 0; o < v.outer; ++o)
+        std::memcpy(static_cast<char *>(out) + (o * members + m) * pieceBytes,
+                    gathered.data() + (m * v.outer + o) * pieceBytes, pieceBytes);
+    return;
+  }
+  throw bad("is not a supported collective");
+}
+
+} // namespace mm::dist

@@ -1,0 +1,30 @@
+//===- CollectiveOps.h - shard collectives on dense buffers -----*- C++ -*-===//
+//
+// The tensor-level meaning of a compiled or interpreted shard.* collective,
+// shared by the reference executor and the compiled backends so both run the
+// same code: all_reduce (in place over the group), all_gather (concatenate
+// the group's pieces along an axis) and all_slice (keep this rank's piece of
+// an axis; no communication).
+//
+//===----------------------------------------------------------------------===//
+#ifndef MM_RUNTIME_DIST_COLLECTIVEOPS_H
+#define MM_RUNTIME_DIST_COLLECTIVEOPS_H
+
+#include "runtime/dist/CollectivePlan.h"
+
+namespace mm::dist {
+
+/// The caller's group for `plan` on dist::world(); throws when the grid does
+/// not match the world size.
+std::vector<int> groupOf(const CollectivePlan &plan);
+
+/// Runs `plan` from `in` (of `inShape`) into `out` (of `outShape`), which
+/// may alias `in` for all_reduce. Throws naming `what` on a shape that does
+/// not fit the plan.
+void runCollective(const CollectivePlan &plan, const std::vector<int> &group, const void *in,
+                   const Shape &inShape, void *out, const Shape &outShape, DType dtype,
+                   const std::string &what);
+
+} // namespace mm::dist
+
+#endif // MM_RUNTIME_DIST_COLLECTIVEOPS_H

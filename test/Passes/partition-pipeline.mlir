@@ -1,0 +1,100 @@
+// RUN: mm-opt %s -mm-partition-pipeline | FileCheck %s
+
+// mm ops under the upstream sharding-propagation and shard-partition
+// (ir/ShardingModels.cpp): the user places shard.shard annotations, the
+// passes place the collectives.
+
+shard.grid @tp(shape = 2)
+shard.grid @grid(shape = 2x2)
+
+// Megatron's MLP: w1 split on its output features (column parallel), w2 on
+// its input features (row parallel). Each rank slices its part of the
+// weights (no communication); the row-parallel product is a partial sum,
+// reduced once; the scaling and the norm then run on the whole activation.
+// CHECK-LABEL: func.func @megatron_mlp(
+// CHECK-SAME: %[[X:.*]]: tensor<4x8xf32>) -> tensor<4x8xf32>
+// CHECK: %[[W1:.*]] = shard.all_slice %{{.*}} on @tp grid_axes = [0] slice_axis = 0 : tensor<16x8xf32> -> tensor<8x8xf32>
+// CHECK: %[[W2:.*]] = shard.all_slice %{{.*}} on @tp grid_axes = [0] slice_axis = 1 : tensor<8x16xf32> -> tensor<8x8xf32>
+// CHECK: %[[H:.*]] = mm.linear %[[X]], %[[W1]] : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
+// CHECK: %[[A:.*]] = mm.silu %[[H]] : tensor<4x8xf32>
+// CHECK: %[[P:.*]] = mm.linear %[[A]], %[[W2]]
+// CHECK: %[[Y:.*]] = shard.all_reduce %[[P]] on @tp grid_axes = [0] : tensor<4x8xf32> -> tensor<4x8xf32>
+// CHECK: %[[Z:.*]] = mm.mul %[[Y]], %{{.*}} : (tensor<4x8xf32>, tensor<f32>) -> tensor<4x8xf32>
+// CHECK: mm.rms_norm %[[Z]]
+func.func @megatron_mlp(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %w1 = mm.param "w1" : tensor<16x8xf32>
+  %s1 = shard.sharding @tp split_axes = [[0]] : !shard.sharding
+  %w1s = shard.shard %w1 to %s1 annotate_for_users : tensor<16x8xf32>
+  %w2 = mm.param "w2" : tensor<8x16xf32>
+  %s2 = shard.sharding @tp split_axes = [[], [0]] : !shard.sharding
+  %w2s = shard.shard %w2 to %s2 annotate_for_users : tensor<8x16xf32>
+  %h = mm.linear %x, %w1s : (tensor<4x8xf32>, tensor<16x8xf32>) -> tensor<4x16xf32>
+  %a = mm.silu %h : tensor<4x16xf32>
+  %y = mm.linear %a, %w2s : (tensor<4x16xf32>, tensor<8x16xf32>) -> tensor<4x8xf32>
+  %c = arith.constant dense<0.5> : tensor<f32>
+  %z = mm.mul %y, %c : (tensor<4x8xf32>, tensor<f32>) -> tensor<4x8xf32>
+  %g = mm.param "g" : tensor<8xf32>
+  %o = mm.rms_norm %z, %g : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
+  return %o : tensor<4x8xf32>
+}
+
+// Data x tensor parallel on a 2x2 grid: the batch split over axis 0 makes the
+// argument each rank's half; the MLP is split over axis 1; the replicated
+// result needs the batch gathered.
+// CHECK-LABEL: func.func @dp_tp(
+// CHECK-SAME: %[[X:.*]]: tensor<2x8xf32>) -> tensor<4x8xf32>
+// CHECK: shard.all_slice %{{.*}} on @grid grid_axes = [1] slice_axis = 0
+// CHECK: shard.all_slice %{{.*}} on @grid grid_axes = [1] slice_axis = 1
+// CHECK: %[[H:.*]] = mm.linear %[[X]], %{{.*}} : (tensor<2x8xf32>, tensor<8x8xf32>) -> tensor<2x8xf32>
+// CHECK: shard.all_gather %[[H]] on @grid grid_axes = [0] gather_axis = 0 : tensor<2x8xf32> -> tensor<4x8xf32>
+// CHECK: mm.gelu
+// CHECK: %[[P:.*]] = mm.linear
+// CHECK: %[[Y:.*]] = shard.all_reduce %[[P]] on @grid grid_axes = [1]
+// CHECK: return %[[Y]]
+func.func @dp_tp(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %sx = shard.sharding @grid split_axes = [[0]] : !shard.sharding
+  %xs = shard.shard %x to %sx annotate_for_users : tensor<4x8xf32>
+  %w1 = mm.param "w1" : tensor<16x8xf32>
+  %s1 = shard.sharding @grid split_axes = [[1]] : !shard.sharding
+  %w1s = shard.shard %w1 to %s1 annotate_for_users : tensor<16x8xf32>
+  %w2 = mm.param "w2" : tensor<8x16xf32>
+  %s2 = shard.sharding @grid split_axes = [[], [1]] : !shard.sharding
+  %w2s = shard.shard %w2 to %s2 annotate_for_users : tensor<8x16xf32>
+  %h = mm.linear %xs, %w1s : (tensor<4x8xf32>, tensor<16x8xf32>) -> tensor<4x16xf32>
+  %a = mm.gelu %h : tensor<4x16xf32>
+  %y = mm.linear %a, %w2s : (tensor<4x16xf32>, tensor<8x16xf32>) -> tensor<4x8xf32>
+  %sr = shard.sharding @grid split_axes = [[]] : !shard.sharding
+  %ys = shard.shard %y to %sr : tensor<4x8xf32>
+  return %ys : tensor<4x8xf32>
+}
+
+// RMSNorm normalises over its last dim: a split input is gathered first.
+// CHECK-LABEL: func.func @norm_of_split(
+// CHECK-SAME: %{{.*}}: tensor<4x4xf32>) -> tensor<4x8xf32>
+// CHECK: %[[E:.*]] = mm.exp
+// CHECK: %[[G:.*]] = shard.all_gather %[[E]] on @grid grid_axes = [1] gather_axis = 1 : tensor<4x4xf32> -> tensor<4x8xf32>
+// CHECK: mm.rms_norm %[[G]]
+func.func @norm_of_split(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %s = shard.sharding @grid split_axes = [[], [1]] : !shard.sharding
+  %xs = shard.shard %x to %s annotate_for_users : tensor<4x8xf32>
+  %e = mm.exp %xs : tensor<4x8xf32>
+  %g = mm.param "g" : tensor<8xf32>
+  %n = mm.rms_norm %e, %g : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
+  return %n : tensor<4x8xf32>
+}
+
+// A bias would be added once per rank of a split contraction: with one, the
+// contraction stays whole and the split weight is gathered back.
+// CHECK-LABEL: func.func @biased_row_parallel(
+// CHECK: %[[S:.*]] = shard.all_slice %{{.*}} slice_axis = 1 : tensor<6x8xf32> -> tensor<6x4xf32>
+// CHECK: %[[W:.*]] = shard.all_gather %[[S]] on @grid grid_axes = [1] gather_axis = 1 : tensor<6x4xf32> -> tensor<6x8xf32>
+// CHECK: mm.linear %{{.*}}, %[[W]], %{{.*}} : (tensor<4x8xf32>, tensor<6x8xf32>, tensor<6xf32>) -> tensor<4x6xf32>
+// CHECK-NOT: shard.all_reduce
+func.func @biased_row_parallel(%x: tensor<4x8xf32>) -> tensor<4x6xf32> {
+  %w = mm.param "w" : tensor<6x8xf32>
+  %s = shard.sharding @grid split_axes = [[], [1]] : !shard.sharding
+  %ws = shard.shard %w to %s annotate_for_users : tensor<6x8xf32>
+  %b = mm.param "b" : tensor<6xf32>
+  %y = mm.linear %x, %ws, %b : (tensor<4x8xf32>, tensor<6x8xf32>, tensor<6xf32>) -> tensor<4x6xf32>
+  return %y : tensor<4x6xf32>
+}

@@ -1,0 +1,109 @@
+"""Partitioned mm programs on CPU ranks equal the whole program on one.
+
+Usage: check_partitioned_eval.py MM_OPT MM_RUN MODULE
+
+MODULE's functions carry shard.shard annotations; -mm-partition-pipeline
+(upstream sharding-propagation and shard-partition) turns each into the
+program every rank runs. `mpirun -np N mm-run eval` runs that on the
+reference executor and compiled for the CPU, and rank 0's result must equal
+`mm-run eval` of the annotated module in one process.
+
+Tolerance: the partitioned products sum the same K <= 16 terms in another
+order (two partial sums, then an all_reduce), so they differ by float32
+rounding, at most about K * 2^-24 of the sum of |terms|: below 1e-5 of the
+outputs' scale. A missing or doubled reduction, a wrong slice or a gather in
+the wrong order is off by O(1).
+"""
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+from mpi_launch import mpirun  # noqa: E402
+
+mm_opt, mm_run, module = sys.argv[1:4]
+work = tempfile.mkdtemp(prefix="mm-partition-")
+rng = np.random.default_rng(7)
+failures = []
+
+
+def check(ok, what):
+    print(("ok   " if ok else "FAIL ") + what)
+    if not ok:
+        failures.append(what)
+
+
+def save_safetensors(path, tensors):
+    header, blobs, offset = {}, [], 0
+    for name, v in tensors.items():
+        b = v.astype(np.float32).tobytes()
+        header[name] = {"dtype": "F32", "shape": list(v.shape), "data_offsets": [offset, offset + len(b)]}
+        offset += len(b)
+        blobs.append(b)
+    h = json.dumps(header).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
+params = os.path.join(work, "w.safetensors")
+save_safetensors(params, {"w1": rng.standard_normal((16, 8)), "w2": rng.standard_normal((8, 16)),
+                          "g": rng.standard_normal(8), "w": rng.standard_normal((6, 8)),
+                          "b": rng.standard_normal(6)})
+x = rng.standard_normal((4, 8)).astype(np.float32)
+np.save(os.path.join(work, "x.npy"), x)
+
+partitioned = os.path.join(work, "partitioned.mlir")
+p = subprocess.run([mm_opt, module, "-mm-partition-pipeline", "-o", partitioned],
+                   capture_output=True, text=True)
+check(p.returncode == 0, "mm-opt -mm-partition-pipeline" + ("" if p.returncode == 0 else p.stderr))
+
+# (function, ranks, each rank's slice of x: rank -> array)
+cases = [
+    ("megatron_mlp", 2, lambda r: x),
+    ("dp_tp", 4, lambda r: x[(r // 2) * 2:(r // 2 + 1) * 2]),   # rows by the grid's axis 0
+    ("norm_of_split", 4, lambda r: x[:, (r % 2) * 4:(r % 2 + 1) * 4]),  # columns by axis 1
+    ("biased_row_parallel", 4, lambda r: x),
+]
+for function, ranks, slice_of in cases:
+    whole = os.path.join(work, f"{function}.whole.npy")
+    p = subprocess.run([mm_run, "eval", module, "--function", function, "--input",
+                        "@" + os.path.join(work, "x.npy"), "--params", params, "--output", "@" + whole],
+                       capture_output=True, text=True)
+    check(p.returncode == 0, f"@{function} in one process" + ("" if p.returncode == 0 else p.stderr))
+    if p.returncode:
+        continue
+    expected = np.load(whole)
+    for r in range(ranks):
+        np.save(os.path.join(work, f"{function}.x.rank{r}.npy"), slice_of(r))
+    for backend in ("reference", "cpu"):
+        out = os.path.join(work, f"{function}.{backend}.npy")
+        code, so, se, _ = mpirun(ranks, [mm_run, "eval", partitioned, "--function", function,
+                                         "--input", "@" + os.path.join(work, f"{function}.x.rank{{RANK}}.npy"),
+                                         "--params", params, "--output", "@" + out, "--backend", backend,
+                                         "--collective-timeout", "60"], timeout=300)
+        if code != 0:
+            check(False, f"@{function} on {ranks} ranks, {backend}: exit {code}\n{(so + se)[-2000:]}")
+            continue
+        got = np.load(out)
+        scale = float(np.abs(expected).max())
+        err = float(np.abs(got - expected).max()) if got.shape == expected.shape else float("inf")
+        check(err <= 1e-5 * max(1.0, scale),
+              f"@{function} on {ranks} ranks, {backend}: {got.shape}, max error {err:.2e} (scale {scale:.2f})")
+
+# A partitioned program on the wrong number of ranks is refused, naming the grid size.
+code, so, se, _ = mpirun(2, [mm_run, "eval", partitioned, "--function", "dp_tp", "--input",
+                             "@" + os.path.join(work, "dp_tp.x.rank{RANK}.npy"), "--params", params],
+                         timeout=120)
+check(code not in (0, None) and "partitioned for a grid of 4 devices, but runs on 2 ranks" in se,
+      "a 4-device program on 2 ranks is refused" + ("" if code else se[-1500:]))
+
+if failures:
+    print(f"{len(failures)} check(s) failed; work directory {work}")
+    sys.exit(1)
+print("partitioned programs equal the whole program")
