@@ -532,6 +532,7 @@ FailureOr<CudaKernelPlan> CudaEmitter::emit() {
     case KernelKind::AllReduce:
     case KernelKind::AllGather:
     case KernelKind::AllSlice:
+    case KernelKind::ReduceScatter:
       return fail("collectives on CUDA (NCCL) are not generated yet; the CPU target runs them "
                   "over MPI");
     }

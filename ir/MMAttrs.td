@@ -78,12 +78,13 @@ def MM_KernelKind : I32EnumAttr<"KernelKind", "the code-generation kind of an mm
     I32EnumAttrCase<"LossBackward", 31, "loss_backward">,
     I32EnumAttrCase<"GruBackward", 32, "gru_backward">,
     I32EnumAttrCase<"ConvBackward", 33, "conv_backward">,
-    // Collectives (shard.all_reduce, all_gather, all_slice): the runtime runs
+    // Collectives (shard.all_reduce, all_gather, all_slice, reduce_scatter): the runtime runs
     // them between kernels (runtime/dist/CollectiveOps.h); the generated
     // function does nothing.
     I32EnumAttrCase<"AllReduce", 34, "all_reduce">,
     I32EnumAttrCase<"AllGather", 35, "all_gather">,
-    I32EnumAttrCase<"AllSlice", 36, "all_slice">]> {
+    I32EnumAttrCase<"AllSlice", 36, "all_slice">,
+    I32EnumAttrCase<"ReduceScatter", 37, "reduce_scatter">]> {
   let cppNamespace = "::mm";
 }
 

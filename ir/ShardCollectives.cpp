@@ -8,7 +8,8 @@ using namespace mlir;
 namespace mm {
 
 bool isExecutableCollective(Operation *op) {
-  return isa<shard::AllReduceOp, shard::AllGatherOp, shard::AllSliceOp>(op);
+  return isa<shard::AllReduceOp, shard::AllGatherOp, shard::AllSliceOp, shard::ReduceScatterOp>(
+      op);
 }
 
 llvm::Expected<dist::CollectivePlan> collectivePlan(Operation *op) {
@@ -16,7 +17,7 @@ llvm::Expected<dist::CollectivePlan> collectivePlan(Operation *op) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
   };
   if (!isExecutableCollective(op))
-    return error("only shard.all_reduce, all_gather and all_slice run so far");
+    return error("only shard.all_reduce, all_gather, all_slice and reduce_scatter run so far");
   FlatSymbolRefAttr gridName = op->getAttrOfType<FlatSymbolRefAttr>("grid");
   auto grid = SymbolTable::lookupNearestSymbolFrom<shard::GridOp>(op, gridName);
   if (!grid || grid.getRank() == 0 || ShapedType::isDynamicShape(grid.getShape()))
@@ -39,9 +40,16 @@ llvm::Expected<dist::CollectivePlan> collectivePlan(Operation *op) {
     plan.axis = slice.getSliceAxis().getSExtValue();
     return plan;
   }
-  auto reduce = cast<shard::AllReduceOp>(op);
-  plan.kind = "all_reduce";
-  switch (reduce.getReduction()) {
+  shard::ReductionKind reduction;
+  if (auto scatter = dyn_cast<shard::ReduceScatterOp>(op)) {
+    plan.kind = "reduce_scatter";
+    plan.axis = scatter.getScatterAxis().getSExtValue();
+    reduction = scatter.getReduction();
+  } else {
+    plan.kind = "all_reduce";
+    reduction = cast<shard::AllReduceOp>(op).getReduction();
+  }
+  switch (reduction) {
   case shard::ReductionKind::Sum:
     plan.reduction = dist::Reduction::Sum;
     break;
@@ -55,7 +63,7 @@ llvm::Expected<dist::CollectivePlan> collectivePlan(Operation *op) {
     plan.reduction = dist::Reduction::Product;
     break;
   default:
-    return error("reduction " + shard::stringifyReductionKind(reduce.getReduction()) +
+    return error("reduction " + shard::stringifyReductionKind(reduction) +
                  " is not one of sum, max, min, product");
   }
   return plan;

@@ -18,7 +18,7 @@
 
 namespace mm {
 
-/// The plan of a shard.all_reduce, all_gather or all_slice, or an error
+/// The plan of a shard.all_reduce, all_gather, all_slice or reduce_scatter, or an error
 /// message (another op, a grid of dynamic shape, an unsupported reduction).
 llvm::Expected<dist::CollectivePlan> collectivePlan(mlir::Operation *op);
 

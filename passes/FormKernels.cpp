@@ -56,6 +56,7 @@ std::optional<KernelKind> kernelKind(Operation *op) {
       .Case([](shard::AllReduceOp) { return KernelKind::AllReduce; })
       .Case([](shard::AllGatherOp) { return KernelKind::AllGather; })
       .Case([](shard::AllSliceOp) { return KernelKind::AllSlice; })
+      .Case([](shard::ReduceScatterOp) { return KernelKind::ReduceScatter; })
       .Default([](Operation *) { return std::nullopt; });
 }
 

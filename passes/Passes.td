@@ -131,6 +131,15 @@ def TrainingStep : Pass<"mm-training-step", "mlir::ModuleOp"> {
     rank holds the same number of loss terms (fixed [B, T] pretraining
     batches); @F's other results stay per rank.
 
+    With `zero1` as well, the optimizer state is sharded over the ranks as in
+    ZeRO stage 1 (Megatron's distributed optimizer): a weight whose leading
+    dim divides by the rank count takes moments of its rows `[d0 / ranks,
+    ...]` only; its gradient is reduce-scattered (each rank gets the mean of
+    its rows), the rank updates its rows of the weight (`shard.all_slice`,
+    no communication) and the new weight is all-gathered. The squares of the
+    slices are summed over the ranks for the global norm. Other weights keep
+    whole moments, updated on every rank.
+
     ```mlir
     // mm-opt -mm-autodiff='function=loss' -mm-training-step='function=loss dp-grid=dp'
     shard.grid @dp(shape = 2)
@@ -163,7 +172,9 @@ def TrainingStep : Pass<"mm-training-step", "mlir::ModuleOp"> {
     Option<"dpGrid", "dp-grid", "std::string", /*default=*/"\"\"",
            "the shard.grid whose axis dp-axis the batch is split over (data parallel)">,
     Option<"dpAxis", "dp-axis", "int64_t", /*default=*/"0",
-           "the data-parallel axis of dp-grid">
+           "the data-parallel axis of dp-grid">,
+    Option<"zero1", "zero1", "bool", /*default=*/"false",
+           "with dp-grid: split each weight's AdamW moments over the ranks (ZeRO-1)">
   ];
   let dependentDialects = ["::mm::MMDialect", "::mlir::arith::ArithDialect",
                            "::mlir::shard::ShardDialect"];

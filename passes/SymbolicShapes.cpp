@@ -56,7 +56,7 @@ LogicalResult reinfer(Operation *op) {
     return success();
   }
   // Collectives: all_reduce keeps the shape; all_gather multiplies its axis
-  // by the group's size and all_slice divides it.
+  // by the group's size, all_slice and reduce_scatter divide it.
   if (isExecutableCollective(op)) {
     auto in = llvm::cast<RankedTensorType>(op->getOperand(0).getType());
     SmallVector<int64_t> shape(in.getShape());

@@ -96,6 +96,41 @@ void TrainingStepPass::runOnOperation() {
     return signalPassFailure();
   }
 
+  // Data parallel: the grid axis the batch is split over, and (ZeRO-1)
+  // which weights have their optimizer state split along their leading dim.
+  int64_t ranks = 1;
+  shard::GridOp grid;
+  if (!dpGrid.empty()) {
+    grid = SymbolTable::lookupNearestSymbolFrom<shard::GridOp>(
+        module, FlatSymbolRefAttr::get(b.getContext(), dpGrid));
+    if (!grid || dpAxis < 0 || dpAxis >= grid.getRank() ||
+        ShapedType::isDynamic(grid.getShape()[dpAxis])) {
+      module.emitError("mm-training-step: dp-grid=")
+          << dpGrid << " dp-axis=" << static_cast<int64_t>(dpAxis)
+          << " does not name a static axis of a shard.grid in the module";
+      step.erase();
+      return signalPassFailure();
+    }
+    ranks = grid.getShape()[dpAxis];
+  } else if (zero1) {
+    module.emitError("mm-training-step: zero1 needs dp-grid");
+    step.erase();
+    return signalPassFailure();
+  }
+  auto shardedState = [&](Type type) {
+    auto t = llvm::cast<RankedTensorType>(type);
+    return zero1 && ranks > 1 && t.getRank() >= 1 && !t.isDynamicDim(0) &&
+           t.getDimSize(0) % ranks == 0;
+  };
+  auto stateType = [&](Type type) -> Type {
+    if (!shardedState(type))
+      return type;
+    auto t = llvm::cast<RankedTensorType>(type);
+    SmallVector<int64_t> shape(t.getShape());
+    shape[0] /= ranks;
+    return RankedTensorType::get(shape, t.getElementType());
+  };
+
   // Weights, then first and second moments, then lr and the 1-based step t.
   Location loc = step.getLoc();
   SmallVector<Type> argTypes(step.getArgumentTypes());
@@ -118,7 +153,7 @@ void TrainingStepPass::runOnOperation() {
   }
   for (auto *moments : {&firstMoments, &secondMoments})
     for (auto [i, entry] : llvm::enumerate(params)) {
-      Type type = weights[i].getType();
+      Type type = stateType(weights[i].getType()); // this rank's slice under ZeRO-1
       moments->push_back(body.addArgument(type, loc));
       argTypes.push_back(type);
       argAttrs.push_back(named((moments == &firstMoments ? "adam_m." : "adam_v.") +
@@ -140,42 +175,55 @@ void TrainingStepPass::runOnOperation() {
   b.setInsertionPoint(ret);
   GradientBuilder gb(b, loc);
   Value loss = ret.getOperand(0);
-  if (!dpGrid.empty()) {
-    auto grid = SymbolTable::lookupNearestSymbolFrom<shard::GridOp>(
-        module, FlatSymbolRefAttr::get(b.getContext(), dpGrid));
-    if (!grid || dpAxis < 0 || dpAxis >= grid.getRank() ||
-        ShapedType::isDynamic(grid.getShape()[dpAxis])) {
-      module.emitError("mm-training-step: dp-grid=")
-          << dpGrid << " dp-axis=" << static_cast<int64_t>(dpAxis)
-          << " does not name a static axis of a shard.grid in the module";
-      step.erase();
-      return signalPassFailure();
-    }
-    // The mean over the data-parallel ranks: a sum, then 1/size.
-    double inverse = 1.0 / grid.getShape()[dpAxis];
-    auto average = [&](Value v) {
-      Value sum = shard::AllReduceOp::create(b, loc, v, grid.getSymName(),
-                                             {shard::GridAxis(dpAxis)}, shard::ReductionKind::Sum);
-      return gb.mul(sum, gb.scalar(sum, inverse));
-    };
+  SmallVector<int16_t> axes{static_cast<int16_t>(dpAxis)};
+  auto leading = [](int64_t axis) { return APInt(64, axis); };
+  // The mean over the data-parallel ranks: a sum, then 1/ranks. Under
+  // ZeRO-1 a weight with split state takes only its slice of the mean
+  // gradient (reduce_scatter), updates its slice of the weight and gathers
+  // the new weight.
+  // Each collective is named by what it carries: a timeout message says so.
+  auto carrying = [&](const Twine &what) { return NameLoc::get(b.getStringAttr(what), loc); };
+  auto average = [&](Value v, const Twine &what) {
+    Value sum = shard::AllReduceOp::create(b, carrying(what), v, grid.getSymName(), axes,
+                                           shard::ReductionKind::Sum);
+    return gb.mul(sum, gb.scalar(sum, 1.0 / ranks));
+  };
+  auto averagedSlice = [&](Value g, const Twine &what) {
+    Value sum = shard::ReduceScatterOp::create(b, carrying(what), stateType(g.getType()),
+                                               grid.getSymName(), axes, g,
+                                               shard::ReductionKind::Sum, leading(0));
+    return gb.mul(sum, gb.scalar(sum, 1.0 / ranks));
+  };
+  if (grid) {
     for (auto &[name, g] : gradients)
-      g = average(g);
-    loss = average(loss);
+      g = shardedState(g.getType()) ? averagedSlice(g, "gradient of " + name)
+                                    : average(g, "gradient of " + name);
+    loss = average(loss, "loss");
   }
+
   // Global norm over every weight gradient, accumulated in float32 (a cast
   // for narrower weights), then clip_grad_norm_'s factor min(1, max / (n + 1e-6)).
-  Value squares;
+  // Slices (ZeRO-1) add their squares over the ranks first.
+  Value squares, sliceSquares;
   SmallVector<Value> grads;
   for (auto [i, entry] : llvm::enumerate(params)) {
+    bool sliced = shardedState(weights[i].getType());
     Value g = gradients.lookup(entry.first);
     if (!g)
-      g = gb.zerosLike(weights[i]);
+      g = gb.zerosLike(sliced ? firstMoments[i] : weights[i]);
     grads.push_back(g);
     Value g32 = gb.cast(g, b.getF32Type());
     SmallVector<int64_t> all = llvm::to_vector(
         llvm::seq<int64_t>(0, llvm::cast<RankedTensorType>(g.getType()).getRank()));
     Value s = all.empty() ? gb.mul(g32, g32) : gb.sum(gb.mul(g32, g32), all, false);
-    squares = squares ? gb.add(squares, s) : s;
+    Value &total = sliced ? sliceSquares : squares;
+    total = total ? gb.add(total, s) : s;
+  }
+  if (sliceSquares) {
+    Value everyRank = shard::AllReduceOp::create(b, carrying("squared gradient norm of the slices"),
+                                                 sliceSquares, grid.getSymName(), axes,
+                                                 shard::ReductionKind::Sum);
+    squares = squares ? gb.add(squares, everyRank) : everyRank;
   }
   Value norm = gb.sqrt(squares);
   Value scale;
@@ -197,6 +245,11 @@ void TrainingStepPass::runOnOperation() {
   SmallVector<Value> newWeights, newFirst, newSecond;
   for (auto [i, g] : llvm::enumerate(grads)) {
     Value w = weights[i];
+    bool sliced = shardedState(w.getType());
+    StringRef name = params.begin()[i].first;
+    if (sliced) // this rank's rows; no communication
+      w = shard::AllSliceOp::create(b, carrying("rows of " + name), stateType(w.getType()),
+                                    grid.getSymName(), axes, w, leading(0));
     Value stepSize = stepSizes[perWeightStep ? i : 0], rootBc2 = rootBc2s[perWeightStep ? i : 0];
     Type element = llvm::cast<RankedTensorType>(w.getType()).getElementType();
     auto local = [&](Value scalar) { return gb.cast(scalar, element); };
@@ -211,7 +264,11 @@ void TrainingStepPass::runOnOperation() {
     if (weightDecay > 0 && llvm::cast<RankedTensorType>(w.getType()).getRank() >= 2)
       decayed = gb.mul(w, local(gb.sub(gb.scalar(lr, 1.0), gb.mul(lr, gb.scalar(lr, weightDecay)))));
     Value denom = gb.add(gb.div(gb.sqrt(v), local(rootBc2)), gb.scalar(w, epsilon));
-    newWeights.push_back(gb.sub(decayed, gb.mul(local(stepSize), gb.div(m, denom))));
+    Value updated = gb.sub(decayed, gb.mul(local(stepSize), gb.div(m, denom)));
+    if (sliced) // every rank's updated rows make the new weight
+      updated = shard::AllGatherOp::create(b, carrying("updated " + name), weights[i].getType(),
+                                           grid.getSymName(), axes, updated, leading(0));
+    newWeights.push_back(updated);
     newFirst.push_back(m);
     newSecond.push_back(v);
   }

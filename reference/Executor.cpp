@@ -39,7 +39,7 @@ Tensor runShardCollective(Operation *op, const Tensor &input) {
     throw makeError("axis ", plan->axis, " of a rank-", input.rank(), " tensor");
   if (plan->kind == "all_gather")
     shape[plan->axis] *= static_cast<int64_t>(group.size());
-  if (plan->kind == "all_slice")
+  if (plan->kind == "all_slice" || plan->kind == "reduce_scatter")
     shape[plan->axis] /= static_cast<int64_t>(group.size());
   Tensor out = Tensor::empty(input.dtype(), shape);
   dist::runCollective(*plan, group, input.raw(), input.shape(), out.raw(), shape, input.dtype(),
@@ -188,7 +188,8 @@ void ReferenceExecutor::Impl::execute(Operation &op, Env &env) {
         // A sharding annotation does not change the value (before
         // shard-partition, the whole program runs on every rank).
         .Case([&](shard::ShardOp s) { results.push_back(get(env, s.getSrc())); })
-        .Case<shard::AllReduceOp, shard::AllGatherOp, shard::AllSliceOp>([&](Operation *c) {
+        .Case<shard::AllReduceOp, shard::AllGatherOp, shard::AllSliceOp, shard::ReduceScatterOp>(
+            [&](Operation *c) {
           results.push_back(runShardCollective(c, get(env, c->getOperand(0))));
         })
         .Case([&](ChoiceOp c) {

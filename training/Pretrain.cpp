@@ -136,7 +136,13 @@ int pretrain(const PretrainOptions &o, std::ostream &rankLog) {
 
   int64_t localBatch = o.batchSize / dp;
   StepProgram program(config, o.optimizer, o.backend, localBatch, o.seqLen, o.out + "/cache",
-                      log, leader ? o.emitIR : "", std::nullopt, dp);
+                      log, leader ? o.emitIR : "", std::nullopt, dp, o.zero1);
+  uint64_t wholeOptimizerBytes = program.optimizerStateBytes(state);
+  program.keepOwnOptimizerRows(state);
+  if (dp > 1)
+    log << "mm-train: AdamW moments: " << (program.optimizerStateBytes(state) >> 10)
+        << " KiB per rank of " << (wholeOptimizerBytes >> 10) << " KiB"
+        << (o.zero1 ? " (ZeRO-1)" : " (replicated; --optimizer-sharding none)") << "\n";
   checkTrainingMemory(program, state,
                       "--batch-size " + std::to_string(o.batchSize) + " x --seq-len " +
                           std::to_string(o.seqLen));
@@ -154,6 +160,8 @@ int pretrain(const PretrainOptions &o, std::ostream &rankLog) {
   loop.seed = o.seed;
   loop.tokensPerStep = o.batchSize * o.seqLen;
   loop.writes = leader;
+  if (dp > 1 && o.zero1)
+    loop.checkpointState = [&](const TrainingState &s) { return program.wholeState(s); };
   auto next = [&](int64_t, DataPosition &position, Tensor &ids, Tensor &labels) {
     batches.next(ids, labels);
     position = batches.position();

@@ -32,6 +32,8 @@ struct PretrainOptions {
   /// --parallel over dist::world()'s ranks (ParallelLayout.h); training runs
   /// data parallel: each of dp ranks takes batch-size / dp of every batch.
   std::string parallel;
+  /// ZeRO-1 under data parallelism: each rank keeps its rows of the moments.
+  bool zero1 = true;
   OptimizerOptions optimizer;
 };
 

@@ -7,6 +7,7 @@
 #include "reference/Executor.h"
 #include "runtime/Error.h"
 #include "runtime/compiled/HostBackend.h"
+#include "runtime/dist/Collectives.h"
 #include "runtime/executable/ExecutableFile.h"
 #include "training/AtomicFile.h"
 #include "training/ExecutableCache.h"
@@ -18,7 +19,9 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#include <cstring>
 #include <ostream>
+#include <set>
 
 namespace mm::train {
 
@@ -42,6 +45,8 @@ struct StepProgram::Impl {
   std::unique_ptr<ReferenceExecutor> reference;
   int64_t batch, seqLen;
   unsigned inputs = 0, aux = 0; // @loss's arguments and its results after the loss
+  int64_t ranks = 1;              // data-parallel ranks
+  std::set<std::string> slicedState; // ZeRO-1: weights whose moments are rows of this rank
 };
 
 StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &optimizer,
@@ -49,7 +54,7 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
                          const std::string &cacheDir, std::ostream &log,
                          const std::string &emitIR,
                          const std::optional<MiniMaxGraphOptions::PolicyObjective> &policy,
-                         int64_t dataParallel)
+                         int64_t dataParallel, bool zero1)
     : impl(std::make_unique<Impl>()) {
   if (backend == StepBackend::CUDA)
     throw makeError("--backend cuda: the CUDA training-step kernels (attention, lightning and "
@@ -74,7 +79,9 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
     mlir::shard::GridOp::create(b, impl->module->getLoc(), "dp",
                                 llvm::ArrayRef<int64_t>{dataParallel});
     update.dpGrid = "dp";
+    update.zero1 = zero1;
   }
+  impl->ranks = dataParallel;
 
   std::string diagnostics;
   llvm::raw_string_ostream diagStream(diagnostics);
@@ -103,9 +110,14 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
   impl->inputs = loss.getNumArguments();
   impl->aux = loss.getNumResults() - 1;
   unsigned weights = (step.getNumArguments() - impl->inputs - 2) / 3;
-  for (unsigned i = 0; i < weights; ++i)
+  for (unsigned i = 0; i < weights; ++i) {
     impl->weightOrder.push_back(
         step.getArgAttrOfType<mlir::StringAttr>(impl->inputs + i, "mm.name").str());
+    // A first moment narrower than its weight holds this rank's rows.
+    if (step.getArgumentTypes()[impl->inputs + weights + i] !=
+        step.getArgumentTypes()[impl->inputs + i])
+      impl->slicedState.insert(impl->weightOrder.back());
+  }
 
   WeightBinder none = [](const std::string &name, const Shape &, DType) -> Tensor {
     throw makeError("the training step reads weight '", name, "' as an argument, not a binding");
@@ -134,6 +146,49 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
 }
 
 StepProgram::~StepProgram() = default;
+
+namespace {
+/// Rows [r n / ranks, (r + 1) n / ranks) of a tensor of n rows.
+Tensor rowsOfRank(const Tensor &whole, int64_t rank, int64_t ranks) {
+  Shape shape = whole.shape();
+  shape[0] /= ranks;
+  Tensor part = Tensor::empty(whole.dtype(), shape);
+  std::memcpy(part.raw(), static_cast<const char *>(whole.raw()) + rank * part.nbytes(),
+              part.nbytes());
+  return part;
+}
+} // namespace
+
+void StepProgram::keepOwnOptimizerRows(TrainingState &state) const {
+  for (const std::string &name : impl->slicedState)
+    for (TensorMap *moments : {&state.firstMoments, &state.secondMoments})
+      (*moments)[name] = rowsOfRank(moments->at(name), dist::world().rank(), impl->ranks);
+}
+
+TrainingState StepProgram::wholeState(const TrainingState &state) const {
+  TrainingState whole = state;
+  std::vector<int> everyone = dist::gridGroup({impl->ranks}, {0}, dist::world().rank(),
+                                              dist::world().size());
+  for (const std::string &name : impl->slicedState)
+    for (TensorMap *moments : {&whole.firstMoments, &whole.secondMoments}) {
+      const Tensor &mine = moments->at(name);
+      Shape shape = mine.shape();
+      shape[0] *= impl->ranks;
+      Tensor all = Tensor::empty(mine.dtype(), shape);
+      dist::world().allGather(mine.raw(), all.raw(), mine.numel(), mine.dtype(), everyone,
+                              "gathering the AdamW moments of '" + name + "' for a checkpoint");
+      (*moments)[name] = all;
+    }
+  return whole;
+}
+
+uint64_t StepProgram::optimizerStateBytes(const TrainingState &state) const {
+  uint64_t bytes = 0;
+  for (const TensorMap *moments : {&state.firstMoments, &state.secondMoments})
+    for (const auto &[name, t] : *moments)
+      bytes += t.nbytes();
+  return bytes;
+}
 
 uint64_t StepProgram::arenaBytes() const { return impl->host ? impl->host->arenaBytes() : 0; }
 

@@ -42,12 +42,13 @@ public:
   /// `policy` set: the RL objective (MiniMaxBuilder.h) instead of the
   /// next-token loss. `dataParallel` > 1: `batch` is this rank's slice, and
   /// the step averages the gradients and the loss over that many ranks
-  /// (-mm-training-step dp-grid, run through dist::world()).
+  /// (-mm-training-step dp-grid, run through dist::world()); with `zero1`
+  /// each rank keeps and updates only its rows of the AdamW moments.
   StepProgram(const MiniMaxConfig &config, const OptimizerOptions &optimizer,
               StepBackend backend, int64_t batch, int64_t seqLen, const std::string &cacheDir,
               std::ostream &log, const std::string &emitIR = "",
               const std::optional<MiniMaxGraphOptions::PolicyObjective> &policy = std::nullopt,
-              int64_t dataParallel = 1);
+              int64_t dataParallel = 1, bool zero1 = false);
   ~StepProgram();
 
   struct Result {
@@ -69,6 +70,15 @@ public:
 
   /// Bytes of working memory the compiled step plans (0 on the reference).
   uint64_t arenaBytes() const;
+
+  /// ZeRO-1: replaces whole moments (a fresh or loaded state) by this rank's
+  /// rows of the weights whose state is split. A no-op otherwise.
+  void keepOwnOptimizerRows(TrainingState &state) const;
+  /// The state with whole moments, gathered from every rank (a collective:
+  /// all ranks call it), as a checkpoint holds it.
+  TrainingState wholeState(const TrainingState &state) const;
+  /// Bytes of AdamW moments this rank holds.
+  uint64_t optimizerStateBytes(const TrainingState &state) const;
 
 private:
   struct Impl;

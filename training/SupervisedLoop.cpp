@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <iostream>
+#include <optional>
 #include <unistd.h>
 
 namespace mm::train {
@@ -61,9 +62,14 @@ int runSupervisedLoop(const SupervisedLoopOptions &o, StepProgram &program, Trai
     MetricRow row{step, r.loss, lr, r.gradNorm, double(o.tokensPerStep) / seconds, elapsed};
     metrics.add(row);
     progress.update(row);
-    if (o.writes && (step % o.saveEvery == 0 || step == o.steps)) {
-      lastCheckpoint = saveCheckpoint(checkpoints, state, o.seed);
-      metrics.flush();
+    if (step % o.saveEvery == 0 || step == o.steps) {
+      std::optional<TrainingState> whole;
+      if (o.checkpointState)
+        whole = o.checkpointState(state);
+      if (o.writes) {
+        lastCheckpoint = saveCheckpoint(checkpoints, whole ? *whole : state, o.seed);
+        metrics.flush();
+      }
     }
   }
   progress.finish();

@@ -27,6 +27,9 @@ struct SupervisedLoopOptions {
   /// False on the data-parallel ranks other than 0: they train in step but
   /// write no checkpoint, metrics or model.
   bool writes = true;
+  /// The state a checkpoint holds (ZeRO-1: the moments gathered from every
+  /// rank; every rank calls it at a save). Empty: the state itself.
+  std::function<TrainingState(const TrainingState &)> checkpointState;
 };
 
 /// Fills the batch of step `step` (1-based) and sets `position` to where the

@@ -794,7 +794,7 @@ LogicalResult KernelEmitter::emitConvBackward() {
 LogicalResult KernelEmitter::emitCollective() {
   SmallVector<Operation *> ops = bodyOps(kernel);
   if (ops.size() != 1 || !isExecutableCollective(ops.front()))
-    return fail("expected one shard.all_reduce, all_gather or all_slice");
+    return fail("expected one shard.all_reduce, all_gather, all_slice or reduce_scatter");
   for (Value v : ops.front()->getOperands())
     if (!topLevel(v))
       return fail("the collective's input must be a kernel input");
@@ -1054,6 +1054,7 @@ FailureOr<GeneratedKernel> KernelEmitter::emit() {
     case KernelKind::AllReduce:
     case KernelKind::AllGather:
     case KernelKind::AllSlice:
+    case KernelKind::ReduceScatter:
       return emitCollective();
     }
     return fail("no host generator");

@@ -144,7 +144,8 @@ void HostBackend::Impl::loadLibrary() {
       throw makeError("the generated kernels have no '", k.name(), "'");
     kernels.push_back(fn);
     collectives.emplace_back();
-    if (k.kind() == "all_reduce" || k.kind() == "all_gather" || k.kind() == "all_slice") {
+    if (k.kind() == "all_reduce" || k.kind() == "all_gather" || k.kind() == "all_slice" ||
+        k.kind() == "reduce_scatter") {
       Collective c;
       c.plan = dist::CollectivePlan::parse(k.launch_plan(), k.location());
       try {

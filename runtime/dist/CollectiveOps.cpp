@@ -47,7 +47,8 @@ void runCollective(const CollectivePlan &plan, const std::vector<int> &group, co
     return;
   }
   int64_t axis = plan.axis;
-  if (axis < 0 || axis >= static_cast<int64_t>(inShape.size()) || inShape.size() != outShape.size())
+  if (axis < 0 || axis >= static_cast<int64_t>(inShape.size()) ||
+      inShape.size() != outShape.size())
     throw bad("has a bad axis");
   if (plan.kind == "all_slice") {
     AxisView v = viewAt(inShape, axis, dtype);
@@ -75,6 +76,18 @@ void runCollective(const CollectivePlan &plan, const std::vector<int> &group, co
       for (int64_t o = 0; o < v.outer; ++o)
         std::memcpy(static_cast<char *>(out) + (o * members + m) * pieceBytes,
                     gathered.data() + (m * v.outer + o) * pieceBytes, pieceBytes);
+    return;
+  }
+  if (plan.kind == "reduce_scatter") {
+    // Pieces along the axis are contiguous only for the leading axis (or
+    // when every dim before it is 1), which is what ZeRO's shards use.
+    if (product(inShape, 0, axis) != 1)
+      throw bad("scatters along an axis with non-trivial dims before it (only the leading axis "
+                "runs so far)");
+    if (inShape[axis] != outShape[axis] * members)
+      throw bad("does not split the axis evenly");
+    world().reduceScatter(in, out, product(outShape, 0, outShape.size()), dtype, plan.reduction,
+                          group, what);
     return;
   }
   throw bad("is not a supported collective");

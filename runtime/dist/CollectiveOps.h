@@ -3,8 +3,9 @@
 // The tensor-level meaning of a compiled or interpreted shard.* collective,
 // shared by the reference executor and the compiled backends so both run the
 // same code: all_reduce (in place over the group), all_gather (concatenate
-// the group's pieces along an axis) and all_slice (keep this rank's piece of
-// an axis; no communication).
+// the group's pieces along an axis), all_slice (keep this rank's piece of
+// an axis; no communication) and reduce_scatter (reduce, keep this rank's
+// piece of the leading axis).
 //
 //===----------------------------------------------------------------------===//
 #ifndef MM_RUNTIME_DIST_COLLECTIVEOPS_H

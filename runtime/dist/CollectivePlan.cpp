@@ -42,7 +42,8 @@ CollectivePlan CollectivePlan::parse(const std::string &text, const std::string 
     nlohmann::json j = nlohmann::json::parse(text);
     CollectivePlan p;
     p.kind = j.at("collective").get<std::string>();
-    if (p.kind != "all_reduce" && p.kind != "all_gather" && p.kind != "all_slice")
+    if (p.kind != "all_reduce" && p.kind != "all_gather" && p.kind != "all_slice" &&
+        p.kind != "reduce_scatter")
       throw makeError("unknown collective '", p.kind, "'");
     std::optional<Reduction> r = parseReduction(j.at("reduction").get<std::string>());
     if (!r)

@@ -19,10 +19,10 @@
 namespace mm::dist {
 
 struct CollectivePlan {
-  std::string kind = "all_reduce"; // all_reduce, all_gather or all_slice
-  Reduction reduction = Reduction::Sum; // all_reduce
+  std::string kind = "all_reduce"; // all_reduce, all_gather, all_slice, reduce_scatter
+  Reduction reduction = Reduction::Sum; // all_reduce, reduce_scatter
   std::vector<int64_t> gridShape, axes;
-  int64_t axis = 0; // the tensor axis all_gather concatenates or all_slice splits
+  int64_t axis = 0; // the tensor axis all_gather concatenates, all_slice / reduce_scatter split
 
   std::string json() const;
   /// Throws mm::Error naming `where` (the kernel's location) on a bad plan.

@@ -32,6 +32,14 @@ void SingleProcess::allGather(const void *in, void *out, int64_t count, DType dt
     std::memmove(out, in, count * dtypeSize(dtype));
 }
 
+void SingleProcess::reduceScatter(const void *in, void *out, int64_t count, DType dtype,
+                                  Reduction, const std::vector<int> &group,
+                                  const std::string &what) {
+  checkSelf(group, what);
+  if (in != out)
+    std::memmove(out, in, count * dtypeSize(dtype));
+}
+
 void SingleProcess::broadcast(void *, int64_t, DType, int root, const std::string &what) {
   if (root != 0)
     throw makeError(what, ": broadcast from rank ", root, " in a single-process run");

@@ -37,6 +37,10 @@ public:
   /// `in` holds `count` elements; `out` the group's, in group order.
   virtual void allGather(const void *in, void *out, int64_t count, DType dtype,
                          const std::vector<int> &group, const std::string &what) = 0;
+  /// `in` holds the group's pieces of `count` elements each, in group order;
+  /// `out` gets the reduction of the caller's piece over the group.
+  virtual void reduceScatter(const void *in, void *out, int64_t count, DType dtype, Reduction op,
+                             const std::vector<int> &group, const std::string &what) = 0;
   /// Rank `root`'s data to every rank of the world.
   virtual void broadcast(void *data, int64_t count, DType dtype, int root,
                          const std::string &what) = 0;
@@ -52,6 +56,8 @@ public:
                  const std::string &what) override;
   void allGather(const void *in, void *out, int64_t count, DType dtype,
                  const std::vector<int> &group, const std::string &what) override;
+  void reduceScatter(const void *in, void *out, int64_t count, DType dtype, Reduction op,
+                     const std::vector<int> &group, const std::string &what) override;
   void broadcast(void *, int64_t, DType, int root, const std::string &what) override;
   void barrier(const std::string &) override {}
 };

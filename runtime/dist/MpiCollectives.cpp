@@ -96,6 +96,19 @@ public:
     wait(request, "all_gather", what, group);
   }
 
+  void reduceScatter(const void *in, void *out, int64_t count, DType dtype, Reduction op,
+                     const std::vector<int> &group, const std::string &what) override {
+    if (count > INT_MAX)
+      throw makeError(what, ": a reduce_scatter of ", count, " elements per rank (more than MPI's ",
+                      INT_MAX, ")");
+    MPI_Comm comm = commFor(group, what);
+    MPI_Request request;
+    check(MPI_Ireduce_scatter_block(in, out, static_cast<int>(count), mpiType(dtype), mpiOp(op),
+                                    comm, &request),
+          "reduce_scatter", what, group);
+    wait(request, "reduce_scatter", what, group);
+  }
+
   void broadcast(void *data, int64_t count, DType dtype, int root,
                  const std::string &what) override {
     if (count > INT_MAX)

@@ -2,7 +2,8 @@
 //
 // mpirun -np N mm-collective-probe [--collective-timeout S] [--fail-rank R --fail MODE]
 //
-// Checks every collective's result exactly (small integers in float), over
+// Checks every collective's result exactly (all_reduce, all_gather,
+// reduce_scatter, broadcast) (small integers in float), over
 // the world and over each axis of a 2-d grid when N is even, then, with
 // --fail, makes rank R die (kill), stall (stop: SIGSTOP, hang: sleep) or
 // leave (exit) before the next collective: the others must exit non-zero
@@ -14,6 +15,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <thread>
@@ -50,6 +52,18 @@ void checkGroup(dist::Collectives &w, const std::vector<int> &group, const std::
   w.allGather(mine.data(), all.data(), 2, DType::F64, group, name + " gather");
   for (size_t i = 0; i < group.size(); ++i)
     expect(all[2 * i] == group[i] && all[2 * i + 1] == -group[i], name + " all_gather");
+  // reduce_scatter: piece p of rank r holds r + p + j; position q keeps the
+  // sum over the group of piece q.
+  std::vector<float> pieces(3 * group.size()), kept(3);
+  for (size_t p = 0; p < group.size(); ++p)
+    for (int j = 0; j < 3; ++j)
+      pieces[3 * p + j] = static_cast<float>(w.rank() + p + j);
+  w.reduceScatter(pieces.data(), kept.data(), 3, DType::F32, dist::Reduction::Sum, group,
+                  name + " reduce_scatter");
+  size_t q = std::find(group.begin(), group.end(), w.rank()) - group.begin();
+  for (int j = 0; j < 3; ++j)
+    expect(kept[j] == static_cast<float>(rankSum + group.size() * (q + j)),
+           name + " reduce_scatter");
 }
 } // namespace
 

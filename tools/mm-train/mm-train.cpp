@@ -66,6 +66,11 @@ int main(int argc, char **argv) {
   pre->add_option("--parallel", o.parallel,
                   "layout over the mpirun ranks, e.g. dp=2 (training: data parallel; the default "
                   "puts every rank in dp)");
+  std::string optimizerSharding = "zero1";
+  pre->add_option("--optimizer-sharding", optimizerSharding,
+                  "data parallel: zero1 (each rank keeps its rows of the AdamW moments, the "
+                  "default) or none (every rank keeps all)")
+      ->check(CLI::IsMember({"zero1", "none"}));
   double collectiveTimeout = 60;
   pre->add_option("--collective-timeout", collectiveTimeout,
                   "seconds a rank waits in a collective before it exits naming it (default 60)");
@@ -160,6 +165,7 @@ int main(int argc, char **argv) {
                                  : mm::train::StepBackend::CPU;
   };
   o.backend = backendOf(backend);
+  o.zero1 = optimizerSharding == "zero1";
   sft.backend = backendOf(sftBackend);
   rl.backend = backendOf(rlBackend);
   try {
