@@ -1,6 +1,7 @@
 //===- ShardingModels.cpp -------------------------------------------------===//
 #include "ir/ShardingModels.h"
 #include "ir/MMDialect.h"
+#include "ir/GradientBuilder.h"
 #include "ir/MMOps.h"
 
 #include "mlir/Dialect/Shard/Interfaces/ShardingInterface.h"
@@ -154,8 +155,10 @@ struct LinearModel : ShardingInterface::ExternalModel<LinearModel, LinearOp> {
   }
 };
 
-/// mm.rms_norm normalises over the last dim: its loop stays whole (the
-/// partition gathers a split input first); the leading dims are parallel.
+/// mm.rms_norm normalises over the last dim. Leading dims are parallel. A
+/// split last dim (the lightning output's norm over every head, under tensor
+/// parallelism) needs no gather: each rank sums its squares, one all_reduce
+/// of [..., 1] completes the mean, and each rank normalises its own columns.
 struct RmsNormModel : ShardingInterface::ExternalModel<RmsNormModel, RmsNormOp> {
   SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *op) const {
     return SmallVector<utils::IteratorType>(rankOf(op->getResult(0)),
@@ -168,41 +171,44 @@ struct RmsNormModel : ShardingInterface::ExternalModel<RmsNormModel, RmsNormOp> 
             AffineMap::get(loops, 0, {getAffineDimExpr(loops - 1, ctx)}, ctx),
             AffineMap::getMultiDimIdentityMap(loops, ctx)};
   }
-  FailureOr<ShardingOption> getShardingOption(Operation *op, ArrayRef<Sharding> operands,
-                                              ArrayRef<Sharding> results) const {
-    FailureOr<ShardingOption> option = shard::detail::defaultGetShardingOption(op, operands, results);
-    if (succeeded(option) && !option->empty && !option->shardingArray.empty() &&
-        option->shardingArray.size() == getLoopIteratorTypes(op).size())
-      option->shardingArray.back().clear();
-    return option;
-  }
-  /// The local product; where k is split it is a partial sum, completed by
-  /// an all_reduce over k's grid axes (MLIR 22's shardings carry no partial
-  /// state, so the op that makes the partial sum reduces it).
   LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
                           ArrayRef<Sharding> operandShardings,
                           ArrayRef<Sharding> resultShardings, IRMapping &map,
                           SymbolTableCollection &symbols, OpBuilder &b) const {
-    if (failed(partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols,
-                                b)))
-      return failure();
-    SmallVector<utils::IteratorType> loops = getLoopIteratorTypes(op);
     ShardingArray assignment = getGridAxisAssignmentForLoopIterators(
-        operandShardings, resultShardings, loops, getIndexingMaps(op));
-    SmallVector<GridAxis> axes = getReductionGridAxes(loops, assignment);
-    if (axes.empty())
-      return success();
-    Value local = map.lookup(op->getResult(0));
-    Value sum = AllReduceOp::create(b, op->getLoc(), local, operandShardings[1].getGrid(), axes,
-                                    ReductionKind::Sum);
-    map.map(op->getResult(0), sum);
+        operandShardings, resultShardings, getLoopIteratorTypes(op), getIndexingMaps(op));
+    if (assignment.empty() || assignment.back().empty())
+      return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
+    auto norm = llvm::cast<RmsNormOp>(op);
+    auto whole = llvm::cast<RankedTensorType>(norm.getInput().getType());
+    if (whole.isDynamicDim(whole.getRank() - 1))
+      return op->emitOpError("a split normalised dim must be static");
+    GradientBuilder gb(b, op->getLoc());
+    Value x = partitioned[0], g = partitioned[1];
+    Type element = rankedOf(x).getElementType();
+    Type f32 = b.getF32Type();
+    if (element != f32) { // accumulated in float32, as the op is
+      x = gb.cast(x, f32);
+      g = gb.cast(g, f32);
+    }
+    int64_t last = whole.getRank() - 1;
+    Value squares = gb.sum(gb.mul(x, x), {last}, /*keepDims=*/true);
+    Value total = AllReduceOp::create(b, op->getLoc(), squares, operandShardings[0].getGrid(),
+                                      assignment.back(), ReductionKind::Sum);
+    Value meanSquare = gb.div(total, gb.scalar(total, double(whole.getDimSize(last))));
+    Value scale = gb.sqrt(gb.add(meanSquare, gb.scalar(meanSquare, norm.getEpsilon().convertToDouble())));
+    Value y = gb.mul(gb.div(x, scale), g);
+    if (element != f32)
+      y = gb.cast(y, element);
+    map.map(op->getResult(0), y);
     return success();
   }
 };
 
-/// mm.param: every rank reads the whole weight, so its result is replicated;
-/// a split that a user asks for becomes a shard.all_slice after it (no
-/// communication). (Loading only the rank's slice is the binder's job.)
+/// mm.param: its result takes whatever sharding its users want, and each
+/// rank cuts its part from the whole weight it reads (shard.all_slice per
+/// split dim, no communication). Loading only the rank's slice is the
+/// binder's job, not done yet.
 struct ParamModel : ShardingInterface::ExternalModel<ParamModel, ParamOp> {
   SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *op) const {
     return SmallVector<utils::IteratorType>(rankOf(op->getResult(0)),
@@ -211,19 +217,29 @@ struct ParamModel : ShardingInterface::ExternalModel<ParamModel, ParamOp> {
   SmallVector<AffineMap> getIndexingMaps(Operation *op) const {
     return {AffineMap::getMultiDimIdentityMap(rankOf(op->getResult(0)), op->getContext())};
   }
-  FailureOr<ShardingOption> getShardingOption(Operation *op, ArrayRef<Sharding>,
-                                              ArrayRef<Sharding> results) const {
-    for (const Sharding &s : results)
-      if (s)
-        return ShardingOption(ShardingArray(rankOf(op->getResult(0))), s.getGridAttr());
-    return ShardingOption::makeEmpty();
-  }
-  LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
-                          ArrayRef<Sharding> operandShardings,
+  LogicalResult partition(Operation *op, ArrayRef<Value>, ArrayRef<Sharding>,
                           ArrayRef<Sharding> resultShardings, IRMapping &map,
-                          SymbolTableCollection &symbols, OpBuilder &b) const {
-    partitionFullyReplicatedOperation(*op, partitioned, operandShardings, resultShardings, map,
-                                      symbols, b);
+                          SymbolTableCollection &, OpBuilder &b) const {
+    Value v = b.clone(*op)->getResult(0);
+    const Sharding &sharding = resultShardings[0];
+    if (sharding)
+      for (auto [dim, axes] : llvm::enumerate(sharding.getSplitAxes())) {
+        if (axes.empty())
+          continue;
+        auto grid = SymbolTable::lookupNearestSymbolFrom<GridOp>(op, sharding.getGridAttr());
+        if (!grid)
+          return op->emitOpError("the grid @") << sharding.getGrid() << " is not in the module";
+        auto type = rankedOf(v);
+        SmallVector<int64_t> shape(type.getShape());
+        int64_t parts = 1;
+        for (GridAxis a : axes.asArrayRef())
+          parts *= grid.getShape()[a];
+        if (!ShapedType::isDynamic(shape[dim]))
+          shape[dim] /= parts;
+        v = AllSliceOp::create(b, op->getLoc(), RankedTensorType::get(shape, type.getElementType()),
+                               sharding.getGrid(), axes.asArrayRef(), v, APInt(64, dim));
+      }
+    map.map(op->getResult(0), v);
     return success();
   }
 };

@@ -11,7 +11,8 @@
 //   Code generation (codegen/) consumes the result: kernels, views, weights.
 //
 //   mm-partition-pipeline (before it, for a graph with shard.shard
-//   annotations on a shard.grid): upstream sharding-propagation, then
+//   annotations on a shard.grid): upstream sharding-propagation (forward,
+//   then backward), then
 //   shard-partition (one SPMD program per rank, with its collectives), then
 //   canonicalize. mm ops take part through ir/ShardingModels.cpp.
 //
@@ -73,7 +74,12 @@ LogicalResult buildInferencePipeline(OpPassManager &pm, const InferencePipelineO
 
 void buildPartitionPipeline(OpPassManager &pm) {
   OpPassManager &fn = pm.nest<func::FuncOp>();
-  fn.addPass(shard::createShardingPropagation());
+  // Forward first, as GSPMD: a split an operand carries reaches its users
+  // before a replicated result annotation pulls it back (a norm over a split
+  // dim then stays split instead of gathering its input).
+  shard::ShardingPropagationOptions propagation;
+  propagation.traversal = shard::TraversalOrder::ForwardBackward;
+  fn.addPass(shard::createShardingPropagation(propagation));
   fn.addPass(shard::createPartition());
   fn.addPass(createCanonicalizerPass());
 }

@@ -40,14 +40,15 @@ func.func @megatron_mlp(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 
 // Data x tensor parallel on a 2x2 grid: the batch split over axis 0 makes the
 // argument each rank's half; the MLP is split over axis 1; the replicated
-// result needs the batch gathered.
+// result needs the batch gathered (forward propagation first carries the
+// split batch through the first linear and the activation).
 // CHECK-LABEL: func.func @dp_tp(
 // CHECK-SAME: %[[X:.*]]: tensor<2x8xf32>) -> tensor<4x8xf32>
 // CHECK: shard.all_slice %{{.*}} on @grid grid_axes = [1] slice_axis = 0
 // CHECK: shard.all_slice %{{.*}} on @grid grid_axes = [1] slice_axis = 1
 // CHECK: %[[H:.*]] = mm.linear %[[X]], %{{.*}} : (tensor<2x8xf32>, tensor<8x8xf32>) -> tensor<2x8xf32>
-// CHECK: shard.all_gather %[[H]] on @grid grid_axes = [0] gather_axis = 0 : tensor<2x8xf32> -> tensor<4x8xf32>
-// CHECK: mm.gelu
+// CHECK: %[[A:.*]] = mm.gelu %[[H]] : tensor<2x8xf32>
+// CHECK: shard.all_gather %[[A]] on @grid grid_axes = [0] gather_axis = 0 : tensor<2x8xf32> -> tensor<4x8xf32>
 // CHECK: %[[P:.*]] = mm.linear
 // CHECK: %[[Y:.*]] = shard.all_reduce %[[P]] on @grid grid_axes = [1]
 // CHECK: return %[[Y]]
@@ -68,19 +69,28 @@ func.func @dp_tp(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   return %ys : tensor<4x8xf32>
 }
 
-// RMSNorm normalises over its last dim: a split input is gathered first.
+// RMSNorm over a split last dim (the lightning output's norm over every
+// head under tensor parallelism): each rank sums its squares, one
+// all_reduce of [4, 1] completes the mean, each rank scales its columns;
+// only the replicated result is gathered.
 // CHECK-LABEL: func.func @norm_of_split(
 // CHECK-SAME: %{{.*}}: tensor<4x4xf32>) -> tensor<4x8xf32>
 // CHECK: %[[E:.*]] = mm.exp
-// CHECK: %[[G:.*]] = shard.all_gather %[[E]] on @grid grid_axes = [1] gather_axis = 1 : tensor<4x4xf32> -> tensor<4x8xf32>
-// CHECK: mm.rms_norm %[[G]]
+// CHECK-NOT: shard.all_gather
+// CHECK: %[[SQ:.*]] = mm.reduce sum %{{.*}} dims [1] keep_dims : (tensor<4x4xf32>) -> tensor<4x1xf32>
+// CHECK: %[[T:.*]] = shard.all_reduce %[[SQ]] on @grid grid_axes = [1] : tensor<4x1xf32> -> tensor<4x1xf32>
+// CHECK: mm.div %[[E]],
+// CHECK: %[[Y:.*]] = mm.mul %{{.*}}, %{{.*}} : (tensor<4x4xf32>, tensor<4xf32>) -> tensor<4x4xf32>
+// CHECK: shard.all_gather %[[Y]] on @grid grid_axes = [1] gather_axis = 1 : tensor<4x4xf32> -> tensor<4x8xf32>
 func.func @norm_of_split(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   %s = shard.sharding @grid split_axes = [[], [1]] : !shard.sharding
   %xs = shard.shard %x to %s annotate_for_users : tensor<4x8xf32>
   %e = mm.exp %xs : tensor<4x8xf32>
   %g = mm.param "g" : tensor<8xf32>
   %n = mm.rms_norm %e, %g : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
-  return %n : tensor<4x8xf32>
+  %r = shard.sharding @grid split_axes = [[]] : !shard.sharding
+  %ns = shard.shard %n to %r annotate_for_users : tensor<4x8xf32>
+  return %ns : tensor<4x8xf32>
 }
 
 // A bias would be added once per rank of a split contraction: with one, the

@@ -1,12 +1,13 @@
 """Partitioned mm programs on CPU ranks equal the whole program on one.
 
-Usage: check_partitioned_eval.py MM_OPT MM_RUN MODULE
+Usage: check_partitioned_eval.py MM_OPT MM_RUN MM_COMPILE MODULE
 
 MODULE's functions carry shard.shard annotations; -mm-partition-pipeline
 (upstream sharding-propagation and shard-partition) turns each into the
 program every rank runs. `mpirun -np N mm-run eval` runs that on the
-reference executor and compiled for the CPU, and rank 0's result must equal
-`mm-run eval` of the annotated module in one process.
+reference executor and compiled for the CPU, and an AOT binary of it
+(mm-compile) runs under mpirun too; rank 0's result must equal `mm-run eval`
+of the annotated module in one process.
 
 Tolerance: the partitioned products sum the same K <= 16 terms in another
 order (two partial sums, then an all_reduce), so they differ by float32
@@ -26,7 +27,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
 from mpi_launch import mpirun  # noqa: E402
 
-mm_opt, mm_run, module = sys.argv[1:4]
+mm_opt, mm_run, mm_compile, module = sys.argv[1:5]
 work = tempfile.mkdtemp(prefix="mm-partition-")
 rng = np.random.default_rng(7)
 failures = []
@@ -95,6 +96,20 @@ for function, ranks, slice_of in cases:
         err = float(np.abs(got - expected).max()) if got.shape == expected.shape else float("inf")
         check(err <= 1e-5 * max(1.0, scale),
               f"@{function} on {ranks} ranks, {backend}: {got.shape}, max error {err:.2e} (scale {scale:.2f})")
+
+# The AOT binary of a partitioned function runs on the ranks as well.
+binary = os.path.join(work, "dp_tp.bin")
+p = subprocess.run([mm_compile, partitioned, "--function", "dp_tp", "--target", "cpu", "-o", binary],
+                   capture_output=True, text=True)
+check(p.returncode == 0, "mm-compile of the partitioned @dp_tp" + ("" if p.returncode == 0 else p.stderr))
+if p.returncode == 0:
+    out = os.path.join(work, "dp_tp.aot.npy")
+    code, so, se, _ = mpirun(4, [binary, "--input", "@" + os.path.join(work, "dp_tp.x.rank{RANK}.npy"),
+                                 "--params", params, "--output", "@" + out], timeout=300)
+    expected = np.load(os.path.join(work, "dp_tp.whole.npy"))
+    err = float(np.abs(np.load(out) - expected).max()) if code == 0 else float("inf")
+    check(code == 0 and err <= 1e-5 * max(1.0, float(np.abs(expected).max())),
+          f"the AOT binary of @dp_tp on 4 ranks: max error {err:.2e}" + ("" if code == 0 else (so + se)[-2000:]))
 
 # A partitioned program on the wrong number of ranks is refused, naming the grid size.
 code, so, se, _ = mpirun(2, [mm_run, "eval", partitioned, "--function", "dp_tp", "--input",

@@ -12,6 +12,7 @@
 #include "runtime/Error.h"
 #include "runtime/compiled/CudaBackend.h"
 #include "runtime/compiled/HostBackend.h"
+#include "runtime/dist/MpiCollectives.h"
 #include "runtime/executable/ExecutableFile.h"
 #include "tools/common/EvalCommand.h"
 #include "tools/common/GenerateCommand.h"
@@ -100,11 +101,17 @@ int runEval(const exe::Executable &executable, int argc, char **argv) {
   bool info = false;
   addEvalOptions(app, args);
   app.add_flag("--info", info, "print what this binary holds and exit");
+  double collectiveTimeout = 60;
+  app.add_option("--collective-timeout", collectiveTimeout,
+                 "under mpirun: seconds a rank waits in a collective before it exits naming it");
   CLI11_PARSE(app, argc, argv);
   if (info) {
     printInfo(executable);
     return 0;
   }
+  // A program partitioned over a shard.grid runs on that many mpirun ranks.
+  if (dist::launchedByMpi())
+    dist::initializeMpi(&argc, &argv, collectiveTimeout);
   if (executable.target() == exe::TARGET_CUDA)
     throw makeError("the CUDA runtime runs MiniMax @forward executables only so far; compile "
                     "@",
@@ -112,6 +119,7 @@ int runEval(const exe::Executable &executable, int argc, char **argv) {
   HostBackend backend(executable, paramsBinder(args.params, executable.function_name()));
   std::vector<Tensor> inputs = readEvalInputs(args);
   writeEvalOutputs(args, callAndTime(args, [&] { return backend.call(inputs); }), DType::F32);
+  dist::finalizeMpi();
   return 0;
 }
 } // namespace
@@ -150,7 +158,10 @@ int main(int argc, char **argv) {
         },
         {{"precision", "f32"}, {"backend", cuda ? "cuda" : "cpu"}});
   } catch (const std::exception &e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 1;
+    std::cerr << "error: "
+              << (dist::world().size() > 1 ? "rank " + std::to_string(dist::world().rank()) + ": "
+                                            : "")
+              << e.what() << "\n";
+    dist::abortRun(1); // a failing rank must not wait for the others
   }
 }
