@@ -10,6 +10,7 @@
 #include "codegen/host/HostCodegen.h"
 #include "codegen/host/HostCompiler.h"
 #include "ir/MMOps.h"
+#include "ir/ShardCollectives.h"
 #include "passes/Pipelines.h"
 #include "passes/SymbolicShapes.h"
 #include "runtime/Error.h"
@@ -299,6 +300,19 @@ void ExecutableBuilder::build(
       if (weightSources)
         for (const std::string &source : weightSources(p.getName().str()))
           w->add_source_tensors(source);
+      llvm::Expected<std::optional<dist::WeightShard>> shard = weightShardOf(p);
+      if (!shard)
+        throw makeError("weight '", p.getName().str(), "': ", llvm::toString(shard.takeError()));
+      if (*shard) {
+        exe::WeightShard *s = w->mutable_shard();
+        for (int64_t g : (*shard)->gridShape)
+          s->add_grid_shape(g);
+        for (const std::vector<int64_t> &axes : (*shard)->splitAxes) {
+          exe::WeightShard::Axes *entry = s->add_split_axes();
+          for (int64_t a : axes)
+            entry->add_axes(a);
+        }
+      }
       newBuffer(p, exe::Buffer::STORAGE_WEIGHT, e.weights_size() - 1, p.getName().str(), true);
     } else if (auto r = dyn_cast<ReshapeOp>(op)) {
       bufferOf[r.getResult()] = bufferOf.lookup(r.getInput());

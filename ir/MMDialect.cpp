@@ -55,6 +55,25 @@ LogicalResult mm::MMDialect::verifyOperationAttribute(Operation *op, NamedAttrib
     }
     return success();
   }
+  // A partitioned program's split weight (ir/ShardCollectives.h): the
+  // grid, and the grid axes of each dim of the param's (part) type.
+  if (name == "mm.grid" || name == "mm.split_axes") {
+    auto param = dyn_cast<ParamOp>(op);
+    if (!param)
+      return op->emitError(name) << " belongs on an mm.param";
+    if (name == "mm.grid")
+      return isa<FlatSymbolRefAttr>(attr.getValue())
+                 ? success()
+                 : op->emitError("mm.grid must name a shard.grid (@NAME)");
+    auto perDim = dyn_cast<ArrayAttr>(attr.getValue());
+    if (!perDim || perDim.size() != static_cast<size_t>(param.getType().getRank()) ||
+        !llvm::all_of(perDim, [](Attribute a) { return isa<DenseI16ArrayAttr>(a); }))
+      return op->emitError("mm.split_axes must hold one array<i16> of grid axes per dim of ")
+             << param.getType();
+    if (!op->hasAttr("mm.grid"))
+      return op->emitError("mm.split_axes needs mm.grid");
+    return success();
+  }
   return op->emitError("unknown mm attribute '") << name << "'";
 }
 

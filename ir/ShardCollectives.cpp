@@ -7,6 +7,30 @@ using namespace mlir;
 
 namespace mm {
 
+llvm::Expected<std::optional<dist::WeightShard>> weightShardOf(Operation *param) {
+  auto gridName = param->getAttrOfType<FlatSymbolRefAttr>(kWeightGridAttr);
+  auto perDim = param->getAttrOfType<ArrayAttr>(kWeightSplitAxesAttr);
+  if (!gridName && !perDim)
+    return std::optional<dist::WeightShard>();
+  auto error = [](const Twine &message) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+  };
+  auto grid = gridName ? SymbolTable::lookupNearestSymbolFrom<shard::GridOp>(param, gridName)
+                       : shard::GridOp();
+  if (!grid || !perDim || ShapedType::isDynamicShape(grid.getShape()))
+    return error(Twine(kWeightGridAttr) + " and " + kWeightSplitAxesAttr +
+                 " must name a static shard.grid and list the axes of every dim");
+  dist::WeightShard shard;
+  shard.gridShape.assign(grid.getShape().begin(), grid.getShape().end());
+  for (Attribute a : perDim) {
+    auto axes = llvm::dyn_cast<DenseI16ArrayAttr>(a);
+    if (!axes)
+      return error(Twine(kWeightSplitAxesAttr) + " holds one array<i16> of grid axes per dim");
+    shard.splitAxes.emplace_back(axes.asArrayRef().begin(), axes.asArrayRef().end());
+  }
+  return std::optional<dist::WeightShard>(std::move(shard));
+}
+
 bool isExecutableCollective(Operation *op) {
   return isa<shard::AllReduceOp, shard::AllGatherOp, shard::AllSliceOp, shard::ReduceScatterOp>(
       op);

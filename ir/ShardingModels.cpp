@@ -3,6 +3,7 @@
 #include "ir/MMDialect.h"
 #include "ir/GradientBuilder.h"
 #include "ir/MMOps.h"
+#include "ir/ShardCollectives.h"
 
 #include "mlir/Dialect/Shard/Interfaces/ShardingInterface.h"
 #include "mlir/Dialect/Shard/Interfaces/ShardingInterfaceImpl.h"
@@ -205,10 +206,10 @@ struct RmsNormModel : ShardingInterface::ExternalModel<RmsNormModel, RmsNormOp> 
   }
 };
 
-/// mm.param: its result takes whatever sharding its users want, and each
-/// rank cuts its part from the whole weight it reads (shard.all_slice per
-/// split dim, no communication). Loading only the rank's slice is the
-/// binder's job, not done yet.
+/// mm.param: its result takes whatever sharding its users want. The
+/// partitioned param has the part's type and says how it was cut
+/// (kWeightGridAttr, kWeightSplitAxesAttr): the executors bind only the
+/// rank's part of the checkpoint tensor.
 struct ParamModel : ShardingInterface::ExternalModel<ParamModel, ParamOp> {
   SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *op) const {
     return SmallVector<utils::IteratorType>(rankOf(op->getResult(0)),
@@ -220,26 +221,35 @@ struct ParamModel : ShardingInterface::ExternalModel<ParamModel, ParamOp> {
   LogicalResult partition(Operation *op, ArrayRef<Value>, ArrayRef<Sharding>,
                           ArrayRef<Sharding> resultShardings, IRMapping &map,
                           SymbolTableCollection &, OpBuilder &b) const {
-    Value v = b.clone(*op)->getResult(0);
+    auto param = cast<ParamOp>(b.clone(*op));
     const Sharding &sharding = resultShardings[0];
-    if (sharding)
-      for (auto [dim, axes] : llvm::enumerate(sharding.getSplitAxes())) {
-        if (axes.empty())
-          continue;
-        auto grid = SymbolTable::lookupNearestSymbolFrom<GridOp>(op, sharding.getGridAttr());
-        if (!grid)
-          return op->emitOpError("the grid @") << sharding.getGrid() << " is not in the module";
-        auto type = rankedOf(v);
-        SmallVector<int64_t> shape(type.getShape());
+    bool split = sharding && llvm::any_of(sharding.getSplitAxes(),
+                                          [](GridAxesAttr a) { return !a.empty(); });
+    if (split) {
+      auto grid = SymbolTable::lookupNearestSymbolFrom<GridOp>(op, sharding.getGridAttr());
+      if (!grid)
+        return op->emitOpError("the grid @") << sharding.getGrid() << " is not in the module";
+      auto type = rankedOf(param);
+      SmallVector<int64_t> shape(type.getShape());
+      SmallVector<Attribute> perDim;
+      for (int64_t dim = 0; dim < type.getRank(); ++dim) {
+        ArrayRef<GridAxis> axes;
+        if (dim < static_cast<int64_t>(sharding.getSplitAxes().size()))
+          axes = sharding.getSplitAxes()[dim].asArrayRef();
         int64_t parts = 1;
-        for (GridAxis a : axes.asArrayRef())
+        for (GridAxis a : axes)
           parts *= grid.getShape()[a];
-        if (!ShapedType::isDynamic(shape[dim]))
-          shape[dim] /= parts;
-        v = AllSliceOp::create(b, op->getLoc(), RankedTensorType::get(shape, type.getElementType()),
-                               sharding.getGrid(), axes.asArrayRef(), v, APInt(64, dim));
+        if (ShapedType::isDynamic(shape[dim]) || shape[dim] % parts != 0)
+          return op->emitOpError("dim ") << dim << " of " << type << " does not split into "
+                                         << parts << " parts";
+        shape[dim] /= parts;
+        perDim.push_back(b.getDenseI16ArrayAttr(axes));
       }
-    map.map(op->getResult(0), v);
+      param.getResult().setType(RankedTensorType::get(shape, type.getElementType()));
+      param->setAttr(kWeightGridAttr, sharding.getGridAttr());
+      param->setAttr(kWeightSplitAxesAttr, b.getArrayAttr(perDim));
+    }
+    map.map(op->getResult(0), param.getResult());
     return success();
   }
 };

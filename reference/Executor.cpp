@@ -143,8 +143,14 @@ Tensor ReferenceExecutor::Impl::param(ParamOp op) {
     return it->second;
   auto type = op.getType();
   Shape shape(type.getShape().begin(), type.getShape().end());
-  Tensor t = llvm::isa<FloatType>(type.getElementType()) ? binder(name, shape, options.precision)
-                                                         : binder(name, shape, DType::I64);
+  DType dtype = llvm::isa<FloatType>(type.getElementType()) ? options.precision : DType::I64;
+  llvm::Expected<std::optional<dist::WeightShard>> shard = weightShardOf(op);
+  if (!shard)
+    throw makeError(llvm::toString(shard.takeError()));
+  // A partitioned program's split weight: the rank keeps only its part.
+  Tensor t = *shard ? (*shard)->partOf(binder(name, (*shard)->wholeShape(shape), dtype),
+                                       dist::world().rank())
+                    : binder(name, shape, dtype);
   if (t.shape() != shape)
     throw makeError("weight '", name, "' was bound with shape ", formatShape(t.shape()),
                     ", expected ", formatShape(shape));
@@ -245,6 +251,13 @@ SmallVector<Tensor> ReferenceExecutor::Impl::runBlock(Block &block, Env &env) {
     }
   }
   throw makeError("reference executor: block without a terminator");
+}
+
+uint64_t ReferenceExecutor::boundWeightBytes() const {
+  uint64_t bytes = 0;
+  for (const auto &[name, t] : impl->params)
+    bytes += t.nbytes();
+  return bytes;
 }
 
 std::vector<Tensor> ReferenceExecutor::Impl::run(std::vector<Tensor> inputs) {

@@ -51,6 +51,9 @@ public:
 
   const ExecutorOptions &options() const;
 
+  /// Bytes of the weights bound so far (a rank's parts in a partitioned program).
+  uint64_t boundWeightBytes() const;
+
 private:
   struct Impl;
   std::unique_ptr<Impl> impl;

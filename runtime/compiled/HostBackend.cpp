@@ -3,6 +3,7 @@
 #include "runtime/Error.h"
 #include "runtime/compiled/ExecutableLayout.h"
 #include "runtime/dist/CollectiveOps.h"
+#include "runtime/dist/WeightShard.h"
 
 #include <algorithm>
 #include <chrono>
@@ -163,7 +164,17 @@ void HostBackend::Impl::bindWeights(const WeightBinder &binder) {
   for (int i = 0; i < exe.weights_size(); ++i) {
     const exe::Weight &w = exe.weights(i);
     Shape want(w.shape().begin(), w.shape().end());
-    Tensor t = binder(w.name(), want, w.dtype() == exe::DTYPE_I64 ? DType::I64 : DType::F32);
+    DType dtype = w.dtype() == exe::DTYPE_I64 ? DType::I64 : DType::F32;
+    Tensor t;
+    if (w.has_shard()) { // a split weight: this rank's part of the whole
+      dist::WeightShard shard;
+      shard.gridShape.assign(w.shard().grid_shape().begin(), w.shard().grid_shape().end());
+      for (const auto &axes : w.shard().split_axes())
+        shard.splitAxes.emplace_back(axes.axes().begin(), axes.axes().end());
+      t = shard.partOf(binder(w.name(), shard.wholeShape(want), dtype), dist::world().rank());
+    } else {
+      t = binder(w.name(), want, dtype);
+    }
     if (t.shape() != want)
       throw makeError("weight '", w.name(), "' has shape ", formatShape(t.shape()),
                       " but the executable was compiled for ", formatShape(want));

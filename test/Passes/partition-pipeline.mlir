@@ -8,13 +8,13 @@ shard.grid @tp(shape = 2)
 shard.grid @grid(shape = 2x2)
 
 // Megatron's MLP: w1 split on its output features (column parallel), w2 on
-// its input features (row parallel). Each rank slices its part of the
-// weights (no communication); the row-parallel product is a partial sum,
+// its input features (row parallel). Each rank binds only its part of the
+// weights (the param says how it is cut); the row-parallel product is a partial sum,
 // reduced once; the scaling and the norm then run on the whole activation.
 // CHECK-LABEL: func.func @megatron_mlp(
 // CHECK-SAME: %[[X:.*]]: tensor<4x8xf32>) -> tensor<4x8xf32>
-// CHECK: %[[W1:.*]] = shard.all_slice %{{.*}} on @tp grid_axes = [0] slice_axis = 0 : tensor<16x8xf32> -> tensor<8x8xf32>
-// CHECK: %[[W2:.*]] = shard.all_slice %{{.*}} on @tp grid_axes = [0] slice_axis = 1 : tensor<8x16xf32> -> tensor<8x8xf32>
+// CHECK: %[[W1:.*]] = mm.param "w1" {mm.grid = @tp, mm.split_axes = [array<i16: 0>, array<i16>]} : tensor<8x8xf32>
+// CHECK: %[[W2:.*]] = mm.param "w2" {mm.grid = @tp, mm.split_axes = [array<i16>, array<i16: 0>]} : tensor<8x8xf32>
 // CHECK: %[[H:.*]] = mm.linear %[[X]], %[[W1]] : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
 // CHECK: %[[A:.*]] = mm.silu %[[H]] : tensor<4x8xf32>
 // CHECK: %[[P:.*]] = mm.linear %[[A]], %[[W2]]
@@ -44,8 +44,8 @@ func.func @megatron_mlp(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 // split batch through the first linear and the activation).
 // CHECK-LABEL: func.func @dp_tp(
 // CHECK-SAME: %[[X:.*]]: tensor<2x8xf32>) -> tensor<4x8xf32>
-// CHECK: shard.all_slice %{{.*}} on @grid grid_axes = [1] slice_axis = 0
-// CHECK: shard.all_slice %{{.*}} on @grid grid_axes = [1] slice_axis = 1
+// CHECK: mm.param "w1" {mm.grid = @grid, mm.split_axes = [array<i16: 1>, array<i16>]} : tensor<8x8xf32>
+// CHECK: mm.param "w2" {mm.grid = @grid, mm.split_axes = [array<i16>, array<i16: 1>]} : tensor<8x8xf32>
 // CHECK: %[[H:.*]] = mm.linear %[[X]], %{{.*}} : (tensor<2x8xf32>, tensor<8x8xf32>) -> tensor<2x8xf32>
 // CHECK: %[[A:.*]] = mm.gelu %[[H]] : tensor<2x8xf32>
 // CHECK: shard.all_gather %[[A]] on @grid grid_axes = [0] gather_axis = 0 : tensor<2x8xf32> -> tensor<4x8xf32>
@@ -96,7 +96,7 @@ func.func @norm_of_split(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 // A bias would be added once per rank of a split contraction: with one, the
 // contraction stays whole and the split weight is gathered back.
 // CHECK-LABEL: func.func @biased_row_parallel(
-// CHECK: %[[S:.*]] = shard.all_slice %{{.*}} slice_axis = 1 : tensor<6x8xf32> -> tensor<6x4xf32>
+// CHECK: %[[S:.*]] = mm.param "w" {mm.grid = @grid, mm.split_axes = [array<i16>, array<i16: 1>]} : tensor<6x4xf32>
 // CHECK: %[[W:.*]] = shard.all_gather %[[S]] on @grid grid_axes = [1] gather_axis = 1 : tensor<6x4xf32> -> tensor<6x8xf32>
 // CHECK: mm.linear %{{.*}}, %[[W]], %{{.*}} : (tensor<4x8xf32>, tensor<6x8xf32>, tensor<6xf32>) -> tensor<4x6xf32>
 // CHECK-NOT: shard.all_reduce

@@ -17,6 +17,7 @@ the wrong order is off by O(1).
 """
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -91,6 +92,12 @@ for function, ranks, slice_of in cases:
         if code != 0:
             check(False, f"@{function} on {ranks} ranks, {backend}: exit {code}\n{(so + se)[-2000:]}")
             continue
+        # Each rank binds only its parts of split weights: w1 and w2 (128
+        # floats each) are halved by tp=2; g (8) stays whole: 544 of 1056 bytes.
+        if function == "megatron_mlp":
+            held = [int(b) for b in re.findall(r"rank \d of 2: (\d+) bytes of weights bound", se)]
+            check(held == [(64 + 64 + 8) * 4] * 2,
+                  f"@megatron_mlp, {backend}: each rank holds 544 of 1056 weight bytes ({held})")
         got = np.load(out)
         scale = float(np.abs(expected).max())
         err = float(np.abs(got - expected).max()) if got.shape == expected.shape else float("inf")

@@ -212,6 +212,16 @@ struct EvalCommandArgs {
   EvalArgs io;
 };
 
+/// Under mpirun, each rank says how many bytes of weights it holds (a
+/// partitioned program binds only its parts of split weights).
+void reportRankWeights(uint64_t bytes) {
+  if (dist::world().size() > 1) // one write, so the ranks' lines do not interleave
+    std::cerr << ("mm-run: rank " + std::to_string(dist::world().rank()) + " of " +
+                  std::to_string(dist::world().size()) + ": " + std::to_string(bytes) +
+                  " bytes of weights bound\n")
+              << std::flush;
+}
+
 /// Compiled in process for exactly this call: each shape symbol's maximum is
 /// its value in the inputs unless --max gives one.
 std::vector<Tensor> evalCompiled(const EvalCommandArgs &a, mlir::ModuleOp module,
@@ -234,6 +244,7 @@ std::vector<Tensor> evalCompiled(const EvalCommandArgs &a, mlir::ModuleOp module
   }
   CompileResult compiled = compileFunction(module, fn.getName().str(), options);
   HostBackend backend(std::move(compiled.executable), binder);
+  reportRankWeights(backend.weightBytes());
   return callAndTime(a.io, [&] { return backend.call(inputs); });
 }
 
@@ -255,6 +266,7 @@ int runEval(const EvalCommandArgs &a) {
   if (a.backend == "reference") {
     ReferenceExecutor executor(fn, binder, {precision, ref::LightningMode::Blockwise});
     executor.bindAllParams(); // weight conversion stays out of --repeat timings
+    reportRankWeights(executor.boundWeightBytes());
     results = callAndTime(a.io, [&] { return executor.run(inputs); });
   } else {
     results = evalCompiled(a, *module, fn, std::move(inputs), binder);
