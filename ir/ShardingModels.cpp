@@ -66,27 +66,11 @@ struct BroadcastingElementwiseModel
       return op->emitOpError("stretches a dimension of size 1: its sharding is not modelled");
     return shard::detail::defaultGetShardingOption(op, operands, results);
   }
-  /// The local product; where k is split it is a partial sum, completed by
-  /// an all_reduce over k's grid axes (MLIR 22's shardings carry no partial
-  /// state, so the op that makes the partial sum reduces it).
   LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
                           ArrayRef<Sharding> operandShardings,
                           ArrayRef<Sharding> resultShardings, IRMapping &map,
                           SymbolTableCollection &symbols, OpBuilder &b) const {
-    if (failed(partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols,
-                                b)))
-      return failure();
-    SmallVector<utils::IteratorType> loops = getLoopIteratorTypes(op);
-    ShardingArray assignment = getGridAxisAssignmentForLoopIterators(
-        operandShardings, resultShardings, loops, getIndexingMaps(op));
-    SmallVector<GridAxis> axes = getReductionGridAxes(loops, assignment);
-    if (axes.empty())
-      return success();
-    Value local = map.lookup(op->getResult(0));
-    Value sum = AllReduceOp::create(b, op->getLoc(), local, operandShardings[1].getGrid(), axes,
-                                    ReductionKind::Sum);
-    map.map(op->getResult(0), sum);
-    return success();
+    return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
   }
 };
 
