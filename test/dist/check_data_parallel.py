@@ -28,7 +28,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from mpi_launch import mpirun  # noqa: E402
+from mpi_launch import mpirun, rank_env  # noqa: E402
 
 mm_train, model = sys.argv[1], sys.argv[2]
 work = tempfile.mkdtemp(prefix="mm-dp-")
@@ -154,7 +154,7 @@ cmd = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "2", "--mca", 
        "--bind-to", "none"] + args("stall", steps=100000, extra=["--parallel", "dp=2",
                                                                   "--collective-timeout", str(TIMEOUT)])
 p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                     start_new_session=True)
+                     start_new_session=True, env=rank_env())
 victim = None
 deadline = time.monotonic() + 300
 while victim is None and time.monotonic() < deadline and p.poll() is None:
