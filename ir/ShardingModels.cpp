@@ -190,6 +190,118 @@ struct RmsNormModel : ShardingInterface::ExternalModel<RmsNormModel, RmsNormOp> 
   }
 };
 
+/// Clears the grid axes of loop `loop` of a default option: that dim must
+/// stay whole (the passes then gather it where it arrives split).
+FailureOr<ShardingOption> withLoopWhole(FailureOr<ShardingOption> option, size_t loops,
+                                        size_t loop) {
+  if (succeeded(option) && !option->empty && option->shardingArray.size() == loops)
+    option->shardingArray[loop].clear();
+  return option;
+}
+
+/// mm.slice: one parallel loop per dim; the sliced dim stays whole.
+struct SliceModel : ShardingInterface::ExternalModel<SliceModel, SliceOp> {
+  SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *op) const {
+    return SmallVector<utils::IteratorType>(rankOf(op->getResult(0)),
+                                            utils::IteratorType::parallel);
+  }
+  SmallVector<AffineMap> getIndexingMaps(Operation *op) const {
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(rankOf(op->getResult(0)),
+                                                           op->getContext());
+    return {identity, identity};
+  }
+  FailureOr<ShardingOption> getShardingOption(Operation *op, ArrayRef<Sharding> operands,
+                                              ArrayRef<Sharding> results) const {
+    return withLoopWhole(shard::detail::defaultGetShardingOption(op, operands, results),
+                         getLoopIteratorTypes(op).size(), cast<SliceOp>(op).getDim());
+  }
+  LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
+                          ArrayRef<Sharding> operandShardings,
+                          ArrayRef<Sharding> resultShardings, IRMapping &map,
+                          SymbolTableCollection &symbols, OpBuilder &b) const {
+    return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
+  }
+};
+
+/// mm.reshape that splits the last dim in two ([..., H*d] -> [..., H, d],
+/// heads out of a projection) or merges the last two ([..., H, d] ->
+/// [..., H*d]), leading dims unchanged. Loops are the finer dims (..., h, e);
+/// the coarse dim is indexed by h, its major factor, so splitting h into n
+/// blocks is splitting H*d into n blocks (H % n == 0). e stays whole. Any
+/// other reshape keeps every dim whole.
+struct ReshapeModel : ShardingInterface::ExternalModel<ReshapeModel, ReshapeOp> {
+  /// The rank of the finer side when this is a last-dim split or merge.
+  static std::optional<int64_t> finerRank(ReshapeOp op) {
+    auto in = rankedOf(op.getInput()), out = rankedOf(op.getResult());
+    auto fine = in.getRank() > out.getRank() ? in : out;
+    auto coarse = in.getRank() > out.getRank() ? out : in;
+    int64_t r = fine.getRank();
+    if (r < 2 || coarse.getRank() != r - 1)
+      return std::nullopt;
+    for (int64_t i = 0; i + 2 < r; ++i)
+      if (fine.getDimSize(i) != coarse.getDimSize(i))
+        return std::nullopt;
+    if (fine.isDynamicDim(r - 2) || fine.isDynamicDim(r - 1) || coarse.isDynamicDim(r - 2) ||
+        fine.getDimSize(r - 2) * fine.getDimSize(r - 1) != coarse.getDimSize(r - 2))
+      return std::nullopt;
+    return r;
+  }
+  SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *op) const {
+    auto reshape = cast<ReshapeOp>(op);
+    int64_t loops = std::max(rankOf(reshape.getInput()), rankOf(reshape.getResult()));
+    return SmallVector<utils::IteratorType>(loops, utils::IteratorType::parallel);
+  }
+  SmallVector<AffineMap> getIndexingMaps(Operation *op) const {
+    auto reshape = cast<ReshapeOp>(op);
+    MLIRContext *ctx = op->getContext();
+    int64_t rin = rankOf(reshape.getInput()), rout = rankOf(reshape.getResult());
+    int64_t loops = std::max(rin, rout);
+    // The first `rank` loops, in order: the finer side whole, the coarser
+    // one without e (and, for an unmodelled reshape, a placeholder: every
+    // loop is kept whole then, see getShardingOption).
+    auto leading = [&](int64_t rank) {
+      SmallVector<AffineExpr> dims;
+      for (int64_t i = 0; i < rank; ++i)
+        dims.push_back(getAffineDimExpr(i, ctx));
+      return AffineMap::get(loops, 0, dims, ctx);
+    };
+    return {leading(rin), leading(rout)};
+  }
+  FailureOr<ShardingOption> getShardingOption(Operation *op, ArrayRef<Sharding> operands,
+                                              ArrayRef<Sharding> results) const {
+    auto reshape = cast<ReshapeOp>(op);
+    size_t loops = getLoopIteratorTypes(op).size();
+    std::optional<int64_t> fine = finerRank(reshape);
+    FailureOr<ShardingOption> option = shard::detail::defaultGetShardingOption(op, operands, results);
+    if (!fine) { // unmodelled: everything whole
+      if (succeeded(option) && !option->empty)
+        for (auto &axes : option->shardingArray)
+          axes.clear();
+      return option;
+    }
+    return withLoopWhole(option, loops, *fine - 1);
+  }
+  /// The same reshape on the part: the spec's static sizes become the part's.
+  LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
+                          ArrayRef<Sharding> operandShardings,
+                          ArrayRef<Sharding> resultShardings, IRMapping &map,
+                          SymbolTableCollection &symbols, OpBuilder &b) const {
+    auto reshape = cast<ReshapeOp>(op);
+    auto local = llvm::cast<RankedTensorType>(
+        shardType(reshape.getResult().getType(),
+                  symbols.lookupNearestSymbolFrom<GridOp>(op, resultShardings[0].getGridAttr()),
+                  resultShardings[0]));
+    SmallVector<int64_t> spec(reshape.getShape());
+    for (auto [i, s] : llvm::enumerate(spec))
+      if (s > 0)
+        s = local.getDimSize(i);
+    Value part = ReshapeOp::create(b, op->getLoc(), local, partitioned[0],
+                                   b.getDenseI64ArrayAttr(spec));
+    map.map(reshape.getResult(), part);
+    return success();
+  }
+};
+
 /// mm.param: its result takes whatever sharding its users want. The
 /// partitioned param has the part's type and says how it was cut
 /// (kWeightGridAttr, kWeightSplitAxesAttr): the executors bind only the
@@ -255,6 +367,8 @@ void registerShardingModels(DialectRegistry &registry) {
     LinearOp::attachInterface<LinearModel>(*ctx);
     RmsNormOp::attachInterface<RmsNormModel>(*ctx);
     ParamOp::attachInterface<ParamModel>(*ctx);
+    SliceOp::attachInterface<SliceModel>(*ctx);
+    ReshapeOp::attachInterface<ReshapeModel>(*ctx);
   });
 }
 

@@ -108,3 +108,47 @@ func.func @biased_row_parallel(%x: tensor<4x8xf32>) -> tensor<4x6xf32> {
   %y = mm.linear %x, %ws, %b : (tensor<4x8xf32>, tensor<6x8xf32>, tensor<6xf32>) -> tensor<4x6xf32>
   return %y : tensor<4x6xf32>
 }
+
+// Heads under tensor parallelism: a per-head packed q/k/v projection split
+// on its output features, reshaped to [tokens, heads, 6], sliced within each
+// head, merged back and projected row-parallel. The reshapes and slices run
+// on each rank's heads (their static sizes halved); one all_reduce at the end.
+// CHECK-LABEL: func.func @heads(
+// CHECK: %[[W:.*]] = mm.param "wqkv" {mm.grid = @tp, mm.split_axes = [array<i16: 0>, array<i16>]} : tensor<12x8xf32>
+// CHECK: %[[QKV:.*]] = mm.linear %{{.*}}, %[[W]] : (tensor<3x8xf32>, tensor<12x8xf32>) -> tensor<3x12xf32>
+// CHECK: %[[H:.*]] = mm.reshape %[[QKV]] [0, 2, 6] : (tensor<3x12xf32>) -> tensor<3x2x6xf32>
+// CHECK: mm.slice %[[H]] dim 2 [0 : 2] : (tensor<3x2x6xf32>) -> tensor<3x2x2xf32>
+// CHECK: mm.slice %[[H]] dim 2 [2 : 4] : (tensor<3x2x6xf32>) -> tensor<3x2x2xf32>
+// CHECK: %[[M:.*]] = mm.reshape %{{.*}} [0, 4] : (tensor<3x2x2xf32>) -> tensor<3x4xf32>
+// CHECK: %[[P:.*]] = mm.linear %[[M]], %{{.*}} : (tensor<3x4xf32>, tensor<8x4xf32>) -> tensor<3x8xf32>
+// CHECK: shard.all_reduce %[[P]] on @tp grid_axes = [0]
+// CHECK-NOT: shard.all_gather
+func.func @heads(%x: tensor<3x8xf32>) -> tensor<3x8xf32> {
+  %w = mm.param "wqkv" : tensor<24x8xf32>
+  %s = shard.sharding @tp split_axes = [[0]] : !shard.sharding
+  %ws = shard.shard %w to %s annotate_for_users : tensor<24x8xf32>
+  %qkv = mm.linear %x, %ws : (tensor<3x8xf32>, tensor<24x8xf32>) -> tensor<3x24xf32>
+  %h = mm.reshape %qkv [0, 4, 6] : (tensor<3x24xf32>) -> tensor<3x4x6xf32>
+  %q = mm.slice %h dim 2 [0 : 2] : (tensor<3x4x6xf32>) -> tensor<3x4x2xf32>
+  %k = mm.slice %h dim 2 [2 : 4] : (tensor<3x4x6xf32>) -> tensor<3x4x2xf32>
+  %p = mm.mul %q, %k : (tensor<3x4x2xf32>, tensor<3x4x2xf32>) -> tensor<3x4x2xf32>
+  %m = mm.reshape %p [0, 8] : (tensor<3x4x2xf32>) -> tensor<3x8xf32>
+  %wo = mm.param "wo" : tensor<8x8xf32>
+  %so = shard.sharding @tp split_axes = [[], [0]] : !shard.sharding
+  %wos = shard.shard %wo to %so annotate_for_users : tensor<8x8xf32>
+  %y = mm.linear %m, %wos : (tensor<3x8xf32>, tensor<8x8xf32>) -> tensor<3x8xf32>
+  return %y : tensor<3x8xf32>
+}
+
+// A reshape that is not a last-dim split or merge keeps its dims whole: the
+// split input is gathered first.
+// CHECK-LABEL: func.func @other_reshape(
+// CHECK: %[[G:.*]] = shard.all_gather %{{.*}} on @tp grid_axes = [0] gather_axis = 1 : tensor<4x3xf32> -> tensor<4x6xf32>
+// CHECK: mm.reshape %[[G]] [2, 12] : (tensor<4x6xf32>) -> tensor<2x12xf32>
+func.func @other_reshape(%x: tensor<4x6xf32>) -> tensor<2x12xf32> {
+  %s = shard.sharding @tp split_axes = [[], [0]] : !shard.sharding
+  %xs = shard.shard %x to %s annotate_for_users : tensor<4x6xf32>
+  %e = mm.exp %xs : tensor<4x6xf32>
+  %r = mm.reshape %e [2, 12] : (tensor<4x6xf32>) -> tensor<2x12xf32>
+  return %r : tensor<2x12xf32>
+}

@@ -56,26 +56,31 @@ def save_safetensors(path, tensors):
 params = os.path.join(work, "w.safetensors")
 save_safetensors(params, {"w1": rng.standard_normal((16, 8)), "w2": rng.standard_normal((8, 16)),
                           "g": rng.standard_normal(8), "w": rng.standard_normal((6, 8)),
-                          "b": rng.standard_normal(6)})
+                          "b": rng.standard_normal(6), "wqkv": rng.standard_normal((24, 8)),
+                          "wo": rng.standard_normal((8, 8))})
 x = rng.standard_normal((4, 8)).astype(np.float32)
-np.save(os.path.join(work, "x.npy"), x)
 
 partitioned = os.path.join(work, "partitioned.mlir")
 p = subprocess.run([mm_opt, module, "-mm-partition-pipeline", "-o", partitioned],
                    capture_output=True, text=True)
 check(p.returncode == 0, "mm-opt -mm-partition-pipeline" + ("" if p.returncode == 0 else p.stderr))
 
-# (function, ranks, each rank's slice of x: rank -> array)
+x6 = x[:, :6].copy()
+# (function, ranks, the whole argument, each rank's slice of it: rank -> array)
 cases = [
-    ("megatron_mlp", 2, lambda r: x),
-    ("dp_tp", 4, lambda r: x[(r // 2) * 2:(r // 2 + 1) * 2]),   # rows by the grid's axis 0
-    ("norm_of_split", 4, lambda r: x[:, (r % 2) * 4:(r % 2 + 1) * 4]),  # columns by axis 1
-    ("biased_row_parallel", 4, lambda r: x),
+    ("megatron_mlp", 2, x, lambda r: x),
+    ("dp_tp", 4, x, lambda r: x[(r // 2) * 2:(r // 2 + 1) * 2]),   # rows by the grid's axis 0
+    ("norm_of_split", 4, x, lambda r: x[:, (r % 2) * 4:(r % 2 + 1) * 4]),  # columns by axis 1
+    ("biased_row_parallel", 4, x, lambda r: x),
+    ("heads", 2, x[:3], lambda r: x[:3]),
+    ("other_reshape", 2, x6, lambda r: x6[:, r * 3:(r + 1) * 3]),
 ]
-for function, ranks, slice_of in cases:
+for function, ranks, whole_input, slice_of in cases:
     whole = os.path.join(work, f"{function}.whole.npy")
+    np.save(os.path.join(work, f"{function}.x.npy"), whole_input)
     p = subprocess.run([mm_run, "eval", module, "--function", function, "--input",
-                        "@" + os.path.join(work, "x.npy"), "--params", params, "--output", "@" + whole],
+                        "@" + os.path.join(work, f"{function}.x.npy"), "--params", params,
+                        "--output", "@" + whole],
                        capture_output=True, text=True)
     check(p.returncode == 0, f"@{function} in one process" + ("" if p.returncode == 0 else p.stderr))
     if p.returncode:
