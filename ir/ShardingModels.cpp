@@ -26,9 +26,31 @@ LogicalResult partitionLocally(Operation *op, ArrayRef<Value> partitioned,
                                ArrayRef<Sharding> operandShardings,
                                ArrayRef<Sharding> resultShardings, IRMapping &map,
                                SymbolTableCollection &symbols, OpBuilder &b) {
-  partitionTriviallyShardableOperation(*op, partitioned, operandShardings, resultShardings, map,
-                                       symbols, b);
+  // A result nothing reads (a final state, an updated cache) carries no
+  // sharding: it is whole, on the grid of the others.
+  FlatSymbolRefAttr grid;
+  for (const auto *list : {&operandShardings, &resultShardings})
+    for (const Sharding &s : *list)
+      if (s && !grid)
+        grid = s.getGridAttr();
+  SmallVector<Sharding, 2> results(resultShardings.begin(), resultShardings.end());
+  for (auto [r, s] : llvm::zip(op->getResults(), results))
+    if (!s && grid)
+      s = Sharding::get(grid, SmallVector<GridAxesAttr>(rankedOf(r).getRank(),
+                                                        GridAxesAttr::get(b.getContext(), {})));
+  partitionTriviallyShardableOperation(*op, partitioned, operandShardings, results, map, symbols,
+                                       b);
   return success();
+}
+
+/// Clears the grid axes of loop `loop` of a default option: that dim must
+/// stay whole (the passes then gather it where it arrives split).
+FailureOr<ShardingOption> withLoopWhole(FailureOr<ShardingOption> option, size_t loops,
+                                        size_t loop) {
+  // The option may omit trailing loops that are not split.
+  if (succeeded(option) && !option->empty && loop < option->shardingArray.size())
+    option->shardingArray[loop].clear();
+  return option;
 }
 
 /// Broadcasting elementwise ops (mm.add, mm.mul, ...): one parallel loop per
@@ -111,10 +133,10 @@ struct LinearModel : ShardingInterface::ExternalModel<LinearModel, LinearOp> {
     FailureOr<ShardingOption> option = shard::detail::defaultGetShardingOption(op, operands, results);
     // A bias added on every rank of a split contraction would count it
     // size-of-group times: keep k whole when there is a bias.
-    if (succeeded(option) && !option->empty && llvm::cast<LinearOp>(op).getBias() &&
-        option->shardingArray.size() == getLoopIteratorTypes(op).size())
-      option->shardingArray.back().clear();
-    return option;
+    return llvm::cast<LinearOp>(op).getBias()
+               ? withLoopWhole(option, getLoopIteratorTypes(op).size(),
+                               getLoopIteratorTypes(op).size() - 1)
+               : option;
   }
   /// The local product; where k is split it is a partial sum, completed by
   /// an all_reduce over k's grid axes (MLIR 22's shardings carry no partial
@@ -189,15 +211,6 @@ struct RmsNormModel : ShardingInterface::ExternalModel<RmsNormModel, RmsNormOp> 
     return success();
   }
 };
-
-/// Clears the grid axes of loop `loop` of a default option: that dim must
-/// stay whole (the passes then gather it where it arrives split).
-FailureOr<ShardingOption> withLoopWhole(FailureOr<ShardingOption> option, size_t loops,
-                                        size_t loop) {
-  if (succeeded(option) && !option->empty && option->shardingArray.size() == loops)
-    option->shardingArray[loop].clear();
-  return option;
-}
 
 /// mm.slice: one parallel loop per dim; the sliced dim stays whole.
 struct SliceModel : ShardingInterface::ExternalModel<SliceModel, SliceOp> {
@@ -302,6 +315,109 @@ struct ReshapeModel : ShardingInterface::ExternalModel<ReshapeModel, ReshapeOp> 
   }
 };
 
+/// A model from a list of named loops: each operand and result lists the
+/// loops that index its dims, and only `splittable` loops may be split; the
+/// others stay whole (the passes gather them where they arrive split). The
+/// part runs the op unchanged on its operands' parts.
+struct LoopTable {
+  SmallVector<StringRef> loops;
+  SmallVector<SmallVector<StringRef>> operands, results;
+  SmallVector<StringRef> splittable;
+
+  SmallVector<AffineMap> maps(MLIRContext *ctx) const {
+    SmallVector<AffineMap> out;
+    for (const auto *list : {&operands, &results})
+      for (const SmallVector<StringRef> &dims : *list) {
+        SmallVector<AffineExpr> exprs;
+        for (StringRef d : dims)
+          exprs.push_back(getAffineDimExpr(llvm::find(loops, d) - loops.begin(), ctx));
+        out.push_back(AffineMap::get(loops.size(), 0, exprs, ctx));
+      }
+    return out;
+  }
+  FailureOr<ShardingOption> keepWhole(FailureOr<ShardingOption> option) const {
+    // The option may omit trailing loops that are not split.
+    if (succeeded(option) && !option->empty)
+      for (auto [i, axes] : llvm::enumerate(option->shardingArray))
+        if (i < loops.size() && !llvm::is_contained(splittable, loops[i]))
+          axes.clear();
+    return option;
+  }
+};
+
+template <typename Derived, typename Op>
+struct LoopTableModel : ShardingInterface::ExternalModel<Derived, Op> {
+  SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *op) const {
+    return SmallVector<utils::IteratorType>(Derived::table(cast<Op>(op)).loops.size(),
+                                            utils::IteratorType::parallel);
+  }
+  SmallVector<AffineMap> getIndexingMaps(Operation *op) const {
+    return Derived::table(cast<Op>(op)).maps(op->getContext());
+  }
+  FailureOr<ShardingOption> getShardingOption(Operation *op, ArrayRef<Sharding> operands,
+                                              ArrayRef<Sharding> results) const {
+    return Derived::table(cast<Op>(op))
+        .keepWhole(shard::detail::defaultGetShardingOption(op, operands, results));
+  }
+  LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
+                          ArrayRef<Sharding> operandShardings,
+                          ArrayRef<Sharding> resultShardings, IRMapping &map,
+                          SymbolTableCollection &symbols, OpBuilder &b) const {
+    return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
+  }
+};
+
+/// mm.rope on [B, T, heads, d]: batch and heads split; the rotated dim and
+/// the positions' time stay whole.
+struct RopeModel : LoopTableModel<RopeModel, RopeOp> {
+  static LoopTable table(RopeOp) {
+    return {{"b", "t", "h", "d"}, {{"b", "t", "h", "d"}, {"b", "t"}}, {{"b", "t", "h", "d"}},
+            {"b", "h"}};
+  }
+};
+
+/// mm.attention (grouped-query, optionally with a KV cache): batch and KV
+/// heads split. A query head belongs to KV head h / group and the heads of a
+/// group are adjacent, so the query's head dim is indexed by the KV-head
+/// loop, its major factor: splitting KV heads into n blocks splits the query
+/// heads into the matching n blocks (tp dividing the KV heads; replicating
+/// KV heads past their count is not modelled).
+struct AttentionModel : LoopTableModel<AttentionModel, AttentionOp> {
+  static LoopTable table(AttentionOp op) {
+    LoopTable t{{"b", "tq", "kvh", "dk", "dv", "tk"},
+                {{"b", "tq", "kvh", "dk"}, {"b", "tk", "kvh", "dk"}, {"b", "tk", "kvh", "dv"}},
+                {{"b", "tq", "kvh", "dv"}},
+                {"b", "kvh"}};
+    if (op.getKeyCache()) {
+      t.loops.push_back("s");
+      t.operands.push_back({"b", "s", "kvh", "dk"});
+      t.operands.push_back({"b", "s", "kvh", "dv"});
+    }
+    if (op.getCachePositions())
+      t.operands.push_back({"b"});
+    for (size_t i = 0; i < op.getUpdatedCache().size(); ++i)
+      t.results.push_back({"b", "s", "kvh", i == 0 ? "dk" : "dv"});
+    return t;
+  }
+};
+
+/// mm.lightning_attention: batch split only. Its decay slopes depend on the
+/// global head index, which a rank's part of the heads does not carry yet,
+/// so the heads stay whole (gathered before the op under tensor parallelism).
+struct LightningModel : LoopTableModel<LightningModel, LightningAttentionOp> {
+  static LoopTable table(LightningAttentionOp op) {
+    LoopTable t{{"b", "t", "h", "dk", "dv"},
+                {{"b", "t", "h", "dk"}, {"b", "t", "h", "dk"}, {"b", "t", "h", "dv"}},
+                {{"b", "t", "h", "dv"}, {"b", "h", "dk", "dv"}},
+                {"b"}};
+    if (op.getInitialState())
+      t.operands.push_back({"b", "h", "dk", "dv"});
+    if (op.getLengths())
+      t.operands.push_back({"b"});
+    return t;
+  }
+};
+
 /// mm.param: its result takes whatever sharding its users want. The
 /// partitioned param has the part's type and says how it was cut
 /// (kWeightGridAttr, kWeightSplitAxesAttr): the executors bind only the
@@ -369,6 +485,9 @@ void registerShardingModels(DialectRegistry &registry) {
     ParamOp::attachInterface<ParamModel>(*ctx);
     SliceOp::attachInterface<SliceModel>(*ctx);
     ReshapeOp::attachInterface<ReshapeModel>(*ctx);
+    RopeOp::attachInterface<RopeModel>(*ctx);
+    AttentionOp::attachInterface<AttentionModel>(*ctx);
+    LightningAttentionOp::attachInterface<LightningModel>(*ctx);
   });
 }
 

@@ -216,11 +216,22 @@ void HostBackend::Impl::runSchedule(const std::vector<int64_t> &symbols,
     if (kernels[l.kernel()](&ctx) != 0)
       throw makeError(k.location(), ": ", error);
     if (const auto &c = collectives[l.kernel()]) {
-      // Operands: the input, then the result.
+      // Operands: the input, then the result. The input buffer may be a
+      // reshape's source (same elements, another shape): its shape as the
+      // collective reads it comes from the result's.
       const exe::Buffer &in = exe.buffers(l.operands(0));
       const exe::Buffer &out = exe.buffers(l.operands(l.operands_size() - 1));
-      dist::runCollective(c->plan, c->group, operands.front(), layout->dims(in, symbols),
-                          operands.back(), layout->dims(out, symbols),
+      Shape outShape = layout->dims(out, symbols);
+      Shape inShape = dist::collectiveInputShape(c->plan, outShape, c->group.size());
+      int64_t stored = 1, read = 1;
+      for (int64_t d : layout->dims(in, symbols))
+        stored *= d;
+      for (int64_t d : inShape)
+        read *= d;
+      if (stored != read)
+        throw makeError(k.location(), ": the collective reads ", formatShape(inShape), " from a "
+                        "buffer of ", stored, " elements");
+      dist::runCollective(c->plan, c->group, operands.front(), inShape, operands.back(), outShape,
                           out.dtype() == exe::DTYPE_I64 ? DType::I64 : DType::F32, k.location());
     }
     if (profile.enabled)

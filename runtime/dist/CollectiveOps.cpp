@@ -25,6 +25,18 @@ AxisView viewAt(const Shape &s, int64_t axis, DType dtype) {
 }
 } // namespace
 
+Shape collectiveInputShape(const CollectivePlan &plan, Shape shape, int64_t members) {
+  if (plan.kind == "all_reduce")
+    return shape;
+  if (plan.axis < 0 || plan.axis >= static_cast<int64_t>(shape.size()))
+    throw makeError(plan.kind, " along axis ", plan.axis, " of a rank-", shape.size(), " result");
+  if (plan.kind == "all_gather")
+    shape[plan.axis] /= members;
+  else
+    shape[plan.axis] *= members;
+  return shape;
+}
+
 std::vector<int> groupOf(const CollectivePlan &plan) {
   return gridGroup(plan.gridShape, plan.axes, world().rank(), world().size());
 }

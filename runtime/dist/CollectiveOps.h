@@ -19,6 +19,11 @@ namespace mm::dist {
 /// not match the world size.
 std::vector<int> groupOf(const CollectivePlan &plan);
 
+/// The input's shape as the collective reads it, from its result's: a
+/// compiled input buffer may be a reshape's source, stored under another
+/// shape with the same elements.
+Shape collectiveInputShape(const CollectivePlan &plan, Shape resultShape, int64_t members);
+
 /// Runs `plan` from `in` (of `inShape`) into `out` (of `outShape`), which
 /// may alias `in` for all_reduce. Throws naming `what` on a shape that does
 /// not fit the plan.

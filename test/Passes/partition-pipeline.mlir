@@ -152,3 +152,57 @@ func.func @other_reshape(%x: tensor<4x6xf32>) -> tensor<2x12xf32> {
   %r = mm.reshape %e [2, 12] : (tensor<4x6xf32>) -> tensor<2x12xf32>
   return %r : tensor<2x12xf32>
 }
+
+// Grouped-query attention under tensor parallelism: 4 query heads and 2 KV
+// heads of 2 dims; q, k and v projections split by heads, so each rank runs
+// attention on 2 query heads and their 1 KV head, with no gather; the
+// row-parallel output projection reduces once.
+// CHECK-LABEL: func.func @gqa_attention(
+// CHECK: %[[Q:.*]] = mm.reshape %{{.*}} [0, 0, 2, 2] : (tensor<1x4x4xf32>) -> tensor<1x4x2x2xf32>
+// CHECK: %[[K:.*]] = mm.reshape %{{.*}} [0, 0, 1, 2] : (tensor<1x4x2xf32>) -> tensor<1x4x1x2xf32>
+// CHECK: %[[V:.*]] = mm.reshape %{{.*}} [0, 0, 1, 2] : (tensor<1x4x2xf32>) -> tensor<1x4x1x2xf32>
+// CHECK: %[[R:.*]] = mm.rope %[[Q]], %{{.*}} {rotary_dim = 2 : i64, theta = 1.000000e+04 : f64} : (tensor<1x4x2x2xf32>, tensor<1x4xi64>) -> tensor<1x4x2x2xf32>
+// CHECK: %[[KR:.*]] = mm.rope %[[K]], %{{.*}} : (tensor<1x4x1x2xf32>, tensor<1x4xi64>) -> tensor<1x4x1x2xf32>
+// CHECK-NOT: shard.all_gather
+// CHECK: mm.attention %[[R]], %[[KR]], %[[V]] {causal} : (tensor<1x4x2x2xf32>, tensor<1x4x1x2xf32>, tensor<1x4x1x2xf32>) -> tensor<1x4x2x2xf32>
+// CHECK: %[[P:.*]] = mm.linear %{{.*}} : (tensor<1x4x4xf32>, tensor<8x4xf32>) -> tensor<1x4x8xf32>
+// CHECK: shard.all_reduce %[[P]] on @tp grid_axes = [0]
+func.func @gqa_attention(%x: tensor<1x4x8xf32>, %pos: tensor<1x4xi64>) -> tensor<1x4x8xf32> {
+  %cols = shard.sharding @tp split_axes = [[0]] : !shard.sharding
+  %rows = shard.sharding @tp split_axes = [[], [0]] : !shard.sharding
+  %wq = mm.param "wq" : tensor<8x8xf32>
+  %wqs = shard.shard %wq to %cols annotate_for_users : tensor<8x8xf32>
+  %wk = mm.param "wk" : tensor<4x8xf32>
+  %wks = shard.shard %wk to %cols annotate_for_users : tensor<4x8xf32>
+  %wv = mm.param "wv" : tensor<4x8xf32>
+  %wvs = shard.shard %wv to %cols annotate_for_users : tensor<4x8xf32>
+  %q0 = mm.linear %x, %wqs : (tensor<1x4x8xf32>, tensor<8x8xf32>) -> tensor<1x4x8xf32>
+  %k0 = mm.linear %x, %wks : (tensor<1x4x8xf32>, tensor<4x8xf32>) -> tensor<1x4x4xf32>
+  %v0 = mm.linear %x, %wvs : (tensor<1x4x8xf32>, tensor<4x8xf32>) -> tensor<1x4x4xf32>
+  %q = mm.reshape %q0 [0, 0, 4, 2] : (tensor<1x4x8xf32>) -> tensor<1x4x4x2xf32>
+  %k = mm.reshape %k0 [0, 0, 2, 2] : (tensor<1x4x4xf32>) -> tensor<1x4x2x2xf32>
+  %v = mm.reshape %v0 [0, 0, 2, 2] : (tensor<1x4x4xf32>) -> tensor<1x4x2x2xf32>
+  %qr = mm.rope %q, %pos {rotary_dim = 2 : i64, theta = 1.0e4 : f64} : (tensor<1x4x4x2xf32>, tensor<1x4xi64>) -> tensor<1x4x4x2xf32>
+  %kr = mm.rope %k, %pos {rotary_dim = 2 : i64, theta = 1.0e4 : f64} : (tensor<1x4x2x2xf32>, tensor<1x4xi64>) -> tensor<1x4x2x2xf32>
+  %o = mm.attention %qr, %kr, %v {causal} : (tensor<1x4x4x2xf32>, tensor<1x4x2x2xf32>, tensor<1x4x2x2xf32>) -> tensor<1x4x4x2xf32>
+  %om = mm.reshape %o [0, 0, 8] : (tensor<1x4x4x2xf32>) -> tensor<1x4x8xf32>
+  %wo = mm.param "wo" : tensor<8x8xf32>
+  %wos = shard.shard %wo to %rows annotate_for_users : tensor<8x8xf32>
+  %y = mm.linear %om, %wos : (tensor<1x4x8xf32>, tensor<8x8xf32>) -> tensor<1x4x8xf32>
+  return %y : tensor<1x4x8xf32>
+}
+
+// Lightning attention keeps its heads whole for now (its decay slopes need
+// the global head index): the split heads are gathered before it.
+// CHECK-LABEL: func.func @lightning_heads_gathered(
+// CHECK: %[[G:.*]] = shard.all_gather %{{.*}} on @tp grid_axes = [0] gather_axis = 2 : tensor<1x4x2x2xf32> -> tensor<1x4x4x2xf32>
+// CHECK: mm.lightning_attention %[[G]], %[[G]], %[[G]] {block_size = 2 : i64, layer_index = 0 : i64, num_layers = 2 : i64} : (tensor<1x4x4x2xf32>, tensor<1x4x4x2xf32>, tensor<1x4x4x2xf32>) -> (tensor<1x4x4x2xf32>, tensor<1x4x2x2xf32>)
+func.func @lightning_heads_gathered(%x: tensor<1x4x8xf32>) -> tensor<1x4x4x2xf32> {
+  %cols = shard.sharding @tp split_axes = [[0]] : !shard.sharding
+  %wq = mm.param "wq" : tensor<8x8xf32>
+  %wqs = shard.shard %wq to %cols annotate_for_users : tensor<8x8xf32>
+  %q0 = mm.linear %x, %wqs : (tensor<1x4x8xf32>, tensor<8x8xf32>) -> tensor<1x4x8xf32>
+  %q = mm.reshape %q0 [0, 0, 4, 2] : (tensor<1x4x8xf32>) -> tensor<1x4x4x2xf32>
+  %o, %s = mm.lightning_attention %q, %q, %q {block_size = 2 : i64, layer_index = 0 : i64, num_layers = 2 : i64} : (tensor<1x4x4x2xf32>, tensor<1x4x4x2xf32>, tensor<1x4x4x2xf32>) -> (tensor<1x4x4x2xf32>, tensor<1x4x2x2xf32>)
+  return %o : tensor<1x4x4x2xf32>
+}

@@ -57,7 +57,8 @@ params = os.path.join(work, "w.safetensors")
 save_safetensors(params, {"w1": rng.standard_normal((16, 8)), "w2": rng.standard_normal((8, 16)),
                           "g": rng.standard_normal(8), "w": rng.standard_normal((6, 8)),
                           "b": rng.standard_normal(6), "wqkv": rng.standard_normal((24, 8)),
-                          "wo": rng.standard_normal((8, 8))})
+                          "wo": rng.standard_normal((8, 8)), "wq": rng.standard_normal((8, 8)),
+                          "wk": rng.standard_normal((4, 8)), "wv": rng.standard_normal((4, 8))})
 x = rng.standard_normal((4, 8)).astype(np.float32)
 
 partitioned = os.path.join(work, "partitioned.mlir")
@@ -66,6 +67,7 @@ p = subprocess.run([mm_opt, module, "-mm-partition-pipeline", "-o", partitioned]
 check(p.returncode == 0, "mm-opt -mm-partition-pipeline" + ("" if p.returncode == 0 else p.stderr))
 
 x6 = x[:, :6].copy()
+positions = np.arange(4, dtype=np.int64)[None, :]
 # (function, ranks, the whole argument, each rank's slice of it: rank -> array)
 cases = [
     ("megatron_mlp", 2, x, lambda r: x),
@@ -74,26 +76,33 @@ cases = [
     ("biased_row_parallel", 4, x, lambda r: x),
     ("heads", 2, x[:3], lambda r: x[:3]),
     ("other_reshape", 2, x6, lambda r: x6[:, r * 3:(r + 1) * 3]),
+    ("gqa_attention", 2, [x[None, :, :], positions], lambda r: [x[None, :, :], positions]),
+    ("lightning_heads_gathered", 2, x[None, :, :], lambda r: x[None, :, :]),
 ]
 for function, ranks, whole_input, slice_of in cases:
     whole = os.path.join(work, f"{function}.whole.npy")
-    np.save(os.path.join(work, f"{function}.x.npy"), whole_input)
-    p = subprocess.run([mm_run, "eval", module, "--function", function, "--input",
-                        "@" + os.path.join(work, f"{function}.x.npy"), "--params", params,
-                        "--output", "@" + whole],
+    wholes = whole_input if isinstance(whole_input, list) else [whole_input]
+    for i, a in enumerate(wholes):
+        np.save(os.path.join(work, f"{function}.x{i}.npy"), a)
+    inputs = [a for i in range(len(wholes)) for a in ("--input", "@" + os.path.join(work, f"{function}.x{i}.npy"))]
+    p = subprocess.run([mm_run, "eval", module, "--function", function] + inputs +
+                       ["--params", params, "--output", "@" + whole],
                        capture_output=True, text=True)
     check(p.returncode == 0, f"@{function} in one process" + ("" if p.returncode == 0 else p.stderr))
     if p.returncode:
         continue
     expected = np.load(whole)
     for r in range(ranks):
-        np.save(os.path.join(work, f"{function}.x.rank{r}.npy"), slice_of(r))
+        parts = slice_of(r) if isinstance(whole_input, list) else [slice_of(r)]
+        for i, a in enumerate(parts):
+            np.save(os.path.join(work, f"{function}.x{i}.rank{r}.npy"), a)
+    rank_inputs = [a for i in range(len(wholes))
+                   for a in ("--input", "@" + os.path.join(work, f"{function}.x{i}.rank{{RANK}}.npy"))]
     for backend in ("reference", "cpu"):
         out = os.path.join(work, f"{function}.{backend}.npy")
-        code, so, se, _ = mpirun(ranks, [mm_run, "eval", partitioned, "--function", function,
-                                         "--input", "@" + os.path.join(work, f"{function}.x.rank{{RANK}}.npy"),
-                                         "--params", params, "--output", "@" + out, "--backend", backend,
-                                         "--collective-timeout", "60"], timeout=300)
+        code, so, se, _ = mpirun(ranks, [mm_run, "eval", partitioned, "--function", function] + rank_inputs +
+                                 ["--params", params, "--output", "@" + out, "--backend", backend,
+                                  "--collective-timeout", "60"], timeout=300)
         if code != 0:
             check(False, f"@{function} on {ranks} ranks, {backend}: exit {code}\n{(so + se)[-2000:]}")
             continue
@@ -116,7 +125,7 @@ p = subprocess.run([mm_compile, partitioned, "--function", "dp_tp", "--target", 
 check(p.returncode == 0, "mm-compile of the partitioned @dp_tp" + ("" if p.returncode == 0 else p.stderr))
 if p.returncode == 0:
     out = os.path.join(work, "dp_tp.aot.npy")
-    code, so, se, _ = mpirun(4, [binary, "--input", "@" + os.path.join(work, "dp_tp.x.rank{RANK}.npy"),
+    code, so, se, _ = mpirun(4, [binary, "--input", "@" + os.path.join(work, "dp_tp.x0.rank{RANK}.npy"),
                                  "--params", params, "--output", "@" + out], timeout=300)
     expected = np.load(os.path.join(work, "dp_tp.whole.npy"))
     err = float(np.abs(np.load(out) - expected).max()) if code == 0 else float("inf")
@@ -125,7 +134,7 @@ if p.returncode == 0:
 
 # A partitioned program on the wrong number of ranks is refused, naming the grid size.
 code, so, se, _ = mpirun(2, [mm_run, "eval", partitioned, "--function", "dp_tp", "--input",
-                             "@" + os.path.join(work, "dp_tp.x.rank{RANK}.npy"), "--params", params],
+                             "@" + os.path.join(work, "dp_tp.x0.rank{RANK}.npy"), "--params", params],
                          timeout=120)
 check(code not in (0, None) and "partitioned for a grid of 4 devices, but runs on 2 ranks" in se,
       "a 4-device program on 2 ranks is refused" + ("" if code else se[-1500:]))
