@@ -34,13 +34,7 @@ Tensor runShardCollective(Operation *op, const Tensor &input) {
   if (!plan)
     throw makeError(llvm::toString(plan.takeError()));
   std::vector<int> group = dist::groupOf(*plan);
-  Shape shape = input.shape();
-  if (plan->kind != "all_reduce" && (plan->axis < 0 || plan->axis >= input.rank()))
-    throw makeError("axis ", plan->axis, " of a rank-", input.rank(), " tensor");
-  if (plan->kind == "all_gather")
-    shape[plan->axis] *= static_cast<int64_t>(group.size());
-  if (plan->kind == "all_slice" || plan->kind == "reduce_scatter")
-    shape[plan->axis] /= static_cast<int64_t>(group.size());
+  Shape shape = dist::collectiveResultShape(*plan, input.shape(), group.size());
   Tensor out = Tensor::empty(input.dtype(), shape);
   dist::runCollective(*plan, group, input.raw(), input.shape(), out.raw(), shape, input.dtype(),
                       describe(op));

@@ -15,7 +15,6 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
-#include <cstring>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
@@ -72,15 +71,6 @@ int64_t dataParallelRanks(const PretrainOptions &o, const MiniMaxConfig &config)
     throw makeError("--batch-size ", o.batchSize, " does not split evenly over dp=", layout.dp,
                     " ranks");
   return layout.dp;
-}
-
-/// Rows [begin, begin + count) of a [B, T] batch: this rank's slice.
-Tensor rowsOf(const Tensor &batch, int64_t begin, int64_t count) {
-  Tensor out = Tensor::empty(batch.dtype(), {count, batch.dim(1)});
-  size_t rowBytes = batch.dim(1) * dtypeSize(batch.dtype());
-  std::memcpy(out.raw(), static_cast<const char *>(batch.raw()) + begin * rowBytes,
-              count * rowBytes);
-  return out;
 }
 
 } // namespace
@@ -166,8 +156,8 @@ int pretrain(const PretrainOptions &o, std::ostream &rankLog) {
     batches.next(ids, labels);
     position = batches.position();
     if (dp > 1) { // every rank draws the whole batch, then keeps its rows
-      ids = rowsOf(ids, world.rank() * localBatch, localBatch);
-      labels = rowsOf(labels, world.rank() * localBatch, localBatch);
+      ids = leadingRows(ids, world.rank() * localBatch, localBatch);
+      labels = leadingRows(labels, world.rank() * localBatch, localBatch);
     }
   };
   auto finish = [&](const TrainingState &final) {

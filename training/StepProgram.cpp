@@ -147,22 +147,22 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
 
 StepProgram::~StepProgram() = default;
 
-namespace {
-/// Rows [r n / ranks, (r + 1) n / ranks) of a tensor of n rows.
-Tensor rowsOfRank(const Tensor &whole, int64_t rank, int64_t ranks) {
+Tensor leadingRows(const Tensor &whole, int64_t begin, int64_t count) {
   Shape shape = whole.shape();
-  shape[0] /= ranks;
+  shape[0] = count;
   Tensor part = Tensor::empty(whole.dtype(), shape);
-  std::memcpy(part.raw(), static_cast<const char *>(whole.raw()) + rank * part.nbytes(),
+  std::memcpy(part.raw(), static_cast<const char *>(whole.raw()) + begin * (part.nbytes() / count),
               part.nbytes());
   return part;
 }
-} // namespace
 
 void StepProgram::keepOwnOptimizerRows(TrainingState &state) const {
   for (const std::string &name : impl->slicedState)
-    for (TensorMap *moments : {&state.firstMoments, &state.secondMoments})
-      (*moments)[name] = rowsOfRank(moments->at(name), dist::world().rank(), impl->ranks);
+    for (TensorMap *moments : {&state.firstMoments, &state.secondMoments}) {
+      const Tensor &whole = moments->at(name);
+      int64_t rows = whole.dim(0) / impl->ranks;
+      (*moments)[name] = leadingRows(whole, dist::world().rank() * rows, rows);
+    }
 }
 
 TrainingState StepProgram::wholeState(const TrainingState &state) const {

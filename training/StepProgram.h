@@ -35,6 +35,10 @@ TrainingStepOptions trainingStepOptions(const OptimizerOptions &optimizer,
 
 enum class StepBackend { CPU, Reference, CUDA };
 
+/// Rows [begin, begin + count) of the leading dim: a data-parallel rank's
+/// share of a batch, or its rows of a weight's moments under ZeRO-1.
+Tensor leadingRows(const Tensor &whole, int64_t begin, int64_t count);
+
 class StepProgram {
 public:
   /// Compiles for batches of exactly [batch, seqLen]; `cacheDir` (may be

@@ -25,16 +25,29 @@ AxisView viewAt(const Shape &s, int64_t axis, DType dtype) {
 }
 } // namespace
 
-Shape collectiveInputShape(const CollectivePlan &plan, Shape shape, int64_t members) {
+namespace {
+/// The shape on the other side of a collective: with `grows` the axis is
+/// multiplied by the group's size (an all_gather's result, a slice's input),
+/// else divided.
+Shape otherSide(const CollectivePlan &plan, Shape shape, int64_t members, bool grows) {
   if (plan.kind == "all_reduce")
     return shape;
   if (plan.axis < 0 || plan.axis >= static_cast<int64_t>(shape.size()))
-    throw makeError(plan.kind, " along axis ", plan.axis, " of a rank-", shape.size(), " result");
-  if (plan.kind == "all_gather")
-    shape[plan.axis] /= members;
-  else
+    throw makeError(plan.kind, " along axis ", plan.axis, " of a rank-", shape.size(), " tensor");
+  if (grows)
     shape[plan.axis] *= members;
+  else
+    shape[plan.axis] /= members;
   return shape;
+}
+} // namespace
+
+Shape collectiveResultShape(const CollectivePlan &plan, Shape shape, int64_t members) {
+  return otherSide(plan, std::move(shape), members, plan.kind == "all_gather");
+}
+
+Shape collectiveInputShape(const CollectivePlan &plan, Shape shape, int64_t members) {
+  return otherSide(plan, std::move(shape), members, plan.kind != "all_gather");
 }
 
 std::vector<int> groupOf(const CollectivePlan &plan) {

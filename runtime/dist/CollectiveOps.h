@@ -19,6 +19,9 @@ namespace mm::dist {
 /// not match the world size.
 std::vector<int> groupOf(const CollectivePlan &plan);
 
+/// The result's shape from the input's (an interpreter allocates it).
+Shape collectiveResultShape(const CollectivePlan &plan, Shape inputShape, int64_t members);
+
 /// The input's shape as the collective reads it, from its result's: a
 /// compiled input buffer may be a reshape's source, stored under another
 /// shape with the same elements.
