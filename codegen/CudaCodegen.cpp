@@ -417,6 +417,9 @@ LogicalResult CudaEmitter::emitLightning() {
     return fail("the CUDA templates need lightning attention with a carried state updated in "
                 "place");
   LightningAttentionOp la = p.op;
+  if (la.getHeadIndex())
+    return fail("a rank's block of lightning heads (head_index) runs on the CPU backends only "
+                "so far: the CUDA templates bake every head's slope");
   int64_t H = p.heads, D = p.headDim, width = p.width;
   if (D % 16 || D > 128)
     return fail(llvm::formatv("head_dim {0}: the CUDA lightning kernels need head_dim a multiple "
@@ -535,6 +538,8 @@ FailureOr<CudaKernelPlan> CudaEmitter::emit() {
     case KernelKind::ReduceScatter:
       return fail("collectives on CUDA (NCCL) are not generated yet; the CPU target runs them "
                   "over MPI");
+    case KernelKind::Constant:
+      return fail("constant buffers (read by collectives) are generated for the CPU target only");
     }
     return fail("no CUDA generator");
   }();

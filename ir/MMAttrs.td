@@ -84,7 +84,10 @@ def MM_KernelKind : I32EnumAttr<"KernelKind", "the code-generation kind of an mm
     I32EnumAttrCase<"AllReduce", 34, "all_reduce">,
     I32EnumAttrCase<"AllGather", 35, "all_gather">,
     I32EnumAttrCase<"AllSlice", 36, "all_slice">,
-    I32EnumAttrCase<"ReduceScatter", 37, "reduce_scatter">]> {
+    I32EnumAttrCase<"ReduceScatter", 37, "reduce_scatter">,
+    // A non-splat arith.constant a collective reads (kernels clone the
+    // constants they read; a collective reads a buffer): writes its values.
+    I32EnumAttrCase<"Constant", 38, "constant">]> {
   let cppNamespace = "::mm";
 }
 

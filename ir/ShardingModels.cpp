@@ -5,6 +5,7 @@
 #include "ir/MMOps.h"
 #include "ir/ShardCollectives.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Shard/Interfaces/ShardingInterface.h"
 #include "mlir/Dialect/Shard/Interfaces/ShardingInterfaceImpl.h"
 #include "mlir/IR/AffineMap.h"
@@ -401,20 +402,70 @@ struct AttentionModel : LoopTableModel<AttentionModel, AttentionOp> {
   }
 };
 
-/// mm.lightning_attention: batch split only. Its decay slopes depend on the
-/// global head index, which a rank's part of the heads does not carry yet,
-/// so the heads stay whole (gathered before the op under tensor parallelism).
+/// mm.lightning_attention: batch and heads split. A head's decay slope
+/// depends on its place among all the heads, so a rank running a block of
+/// them reads their global indices: partitioning the heads adds head_index,
+/// this rank's all_slice of the iota of every head, and total_heads.
 struct LightningModel : LoopTableModel<LightningModel, LightningAttentionOp> {
   static LoopTable table(LightningAttentionOp op) {
     LoopTable t{{"b", "t", "h", "dk", "dv"},
                 {{"b", "t", "h", "dk"}, {"b", "t", "h", "dk"}, {"b", "t", "h", "dv"}},
                 {{"b", "t", "h", "dv"}, {"b", "h", "dk", "dv"}},
-                {"b"}};
+                {"b", "h"}};
     if (op.getInitialState())
       t.operands.push_back({"b", "h", "dk", "dv"});
     if (op.getLengths())
       t.operands.push_back({"b"});
+    if (op.getHeadIndex())
+      t.operands.push_back({"h"});
     return t;
+  }
+  LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
+                          ArrayRef<Sharding> operandShardings,
+                          ArrayRef<Sharding> resultShardings, IRMapping &map,
+                          SymbolTableCollection &symbols, OpBuilder &b) const {
+    auto la = cast<LightningAttentionOp>(op);
+    const Sharding &query = operandShardings[0];
+    ArrayRef<GridAxis> headAxes;
+    if (query && query.getSplitAxes().size() > 2)
+      headAxes = query.getSplitAxes()[2].asArrayRef();
+    if (headAxes.empty() || la.getHeadIndex()) // (an existing head_index splits with the heads)
+      return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
+    int64_t heads = rankedOf(la.getQuery()).getDimSize(2);
+    if (ShapedType::isDynamic(heads))
+      return op->emitOpError("splits a dynamic head count: its heads' slopes are unknown");
+    auto grid = SymbolTable::lookupNearestSymbolFrom<GridOp>(op, query.getGridAttr());
+    if (!grid)
+      return op->emitOpError("the grid @") << query.getGrid() << " is not in the module";
+    int64_t parts = 1;
+    for (GridAxis a : headAxes)
+      parts *= grid.getShape()[a];
+    if (heads % parts != 0)
+      return op->emitOpError("its ") << heads << " heads do not split into " << parts << " parts";
+    // A final state nothing reads is this rank's heads' state, not whole.
+    SmallVector<Sharding, 2> results(resultShardings.begin(), resultShardings.end());
+    if (!results[1]) {
+      ArrayRef<GridAxesAttr> q = query.getSplitAxes();
+      auto none = GridAxesAttr::get(b.getContext(), {});
+      results[1] = Sharding::get(query.getGridAttr(), {q[0], q[2], none, none});
+    }
+    if (failed(partitionLocally(op, partitioned, operandShardings, results, map, symbols, b)))
+      return failure();
+    auto local = cast<LightningAttentionOp>(map.lookup(la.getOutput()).getDefiningOp());
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(local);
+    SmallVector<int64_t> iota(heads);
+    for (int64_t h = 0; h < heads; ++h)
+      iota[h] = h;
+    auto allType = RankedTensorType::get({heads}, b.getI64Type());
+    Value all = arith::ConstantOp::create(b, op->getLoc(), allType,
+                                          DenseElementsAttr::get(allType, ArrayRef(iota)));
+    Value mine = AllSliceOp::create(b, op->getLoc(),
+                                    RankedTensorType::get({heads / parts}, b.getI64Type()), all,
+                                    query.getGrid(), headAxes, /*sliceAxis=*/0);
+    local.getHeadIndexMutable().assign(mine);
+    local.setTotalHeads(heads);
+    return success();
   }
 };
 

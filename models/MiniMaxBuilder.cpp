@@ -130,8 +130,9 @@ Value Builder::lightningAttention(int64_t l, Value u, Value &state) {
                            b.getI64IntegerAttr((i + 1) * D), b.getI64IntegerAttr(1));
   };
   auto la = LightningAttentionOp::create(b, loc, part(0), part(1), part(2), state, lengths,
-                                         b.getI64IntegerAttr(l), b.getI64IntegerAttr(c.numLayers),
-                                         b.getI64IntegerAttr(c.blockSize));
+                                         /*head_index=*/Value(), b.getI64IntegerAttr(l),
+                                         b.getI64IntegerAttr(c.numLayers),
+                                         b.getI64IntegerAttr(c.blockSize), IntegerAttr());
   state = la.getFinalState();
   Value o = reshape(la.getOutput(), {0, 0, c.attentionWidth()}, loc);
   o = rmsNorm(o, minimax::lightningNorm(l), c.lightningNormEps, loc);

@@ -1,4 +1,5 @@
 //===- FormKernels.cpp - every remaining compute op in a kernel -----------===//
+#include "ir/ShardCollectives.h"
 #include "passes/KernelOutlining.h"
 #include "passes/Passes.h"
 
@@ -63,6 +64,17 @@ std::optional<KernelKind> kernelKind(Operation *op) {
 struct FormKernelsPass : mm::impl::FormKernelsBase<FormKernelsPass> {
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
+    // A collective reads its input from a buffer: a constant it reads gets
+    // a kernel that writes it (other kernels clone the constants they read).
+    SmallVector<arith::ConstantOp> buffered;
+    for (auto c : getOperation().getBody().front().getOps<arith::ConstantOp>())
+      if (llvm::any_of(c->getUsers(), isExecutableCollective))
+        buffered.push_back(c);
+    for (arith::ConstantOp c : buffered)
+      if (failed(outlineKernel(rewriter, KernelKind::Constant, {c}, {}))) {
+        c->emitOpError("could not be placed in a kernel");
+        return signalPassFailure();
+      }
     SmallVector<Operation *> ops;
     for (Operation &op : getOperation().getBody().front())
       if (!isa<KernelOp, ParamOp, ReshapeOp, arith::ConstantOp>(op) &&

@@ -284,7 +284,10 @@ def FormKernels : Pass<"mm-form-kernels", "mlir::func::FuncOp"> {
     kind, so the function is only kernels, views (`mm.reshape`), weights and
     constants: exactly what code generation consumes. An op with no kernel
     kind is an error naming it; so is an `mm.choice` left with a run-time
-    selector (specialise the supernet first).
+    selector (specialise the supernet first). Kernels clone the constants
+    they read, but a collective reads a buffer: a constant a collective reads
+    becomes a `constant` kernel that writes it (the global head indices a
+    rank slices for its lightning heads).
 
     ```mlir
     %p = mm.softmax %x {dim = -1 : i64} : tensor<?x16xf32>

@@ -132,9 +132,18 @@ bool evaluateAttention(OpEvaluation &e) {
       })
       .Case([&](LightningAttentionOp la) {
         Tensor q = e.in(la.getQuery());
-        std::vector<double> slopes =
-            lightningDecaySlopes(q.dim(2), static_cast<int64_t>(la.getLayerIndex()),
-                                 static_cast<int64_t>(la.getNumLayers()));
+        auto layer = static_cast<int64_t>(la.getLayerIndex());
+        auto layers = static_cast<int64_t>(la.getNumLayers());
+        std::vector<double> slopes = lightningDecaySlopes(q.dim(2), layer, layers);
+        if (la.getHeadIndex()) { // a rank's block of the heads
+          Tensor index = e.in(la.getHeadIndex());
+          int64_t bad = 0;
+          slopes = lightningDecaySlopesOfHeads(la.getSlopeHeads(), layer, layers,
+                                               index.data<int64_t>(), q.dim(2), &bad);
+          if (slopes.empty() && q.dim(2) > 0)
+            throw makeError("mm.lightning_attention: head_index ", bad, " is outside [0, ",
+                            la.getSlopeHeads(), ")");
+        }
         std::optional<Tensor> state, lengths = e.opt(la.getLengths());
         if (la.getInitialState())
           state = e.take(la.getInitialState()).to(e.precision);

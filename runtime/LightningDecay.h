@@ -53,6 +53,24 @@ inline std::vector<double> lightningDecaySlopes(int64_t heads, int64_t layerInde
   return slopes;
 }
 
+/// The slopes of a rank's block of heads: entry h is the slope of global
+/// head headIndex[h] among totalHeads. Returns the first index outside
+/// [0, totalHeads) in `badIndex` (and an empty vector) instead.
+inline std::vector<double> lightningDecaySlopesOfHeads(int64_t totalHeads, int64_t layerIndex,
+                                                       int64_t numLayers, const int64_t *headIndex,
+                                                       int64_t heads, int64_t *badIndex) {
+  std::vector<double> all = lightningDecaySlopes(totalHeads, layerIndex, numLayers);
+  std::vector<double> local(static_cast<size_t>(heads));
+  for (int64_t h = 0; h < heads; ++h) {
+    if (headIndex[h] < 0 || headIndex[h] >= totalHeads) {
+      *badIndex = headIndex[h];
+      return {};
+    }
+    local[h] = all[headIndex[h]];
+  }
+  return local;
+}
+
 } // namespace mm
 
 #endif // MM_RUNTIME_LIGHTNINGDECAY_H

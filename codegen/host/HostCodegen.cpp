@@ -102,6 +102,7 @@ private:
   LogicalResult emitConvBackward();
   // Collectives: the runtime runs them (CollectiveOps.h); the kernel is empty.
   LogicalResult emitCollective();
+  LogicalResult emitConstant();
 
   /// The one op of a single-op kernel whose operands are all kernel inputs.
   /// `partial` also accepts constant operands (read with operandRef) and
@@ -269,13 +270,26 @@ LogicalResult KernelEmitter::emitLightning() {
     return failure();
   LightningParts p = *parts; // (op accessors are not const)
   LightningAttentionOp la = p.op;
-  std::vector<double> slopes = lightningDecaySlopes(
-      p.heads, static_cast<int64_t>(la.getLayerIndex()), static_cast<int64_t>(la.getNumLayers()));
   std::string slopeList;
-  for (double s : slopes)
+  for (double s : la.getDecaySlopes())
     slopeList += llvm::formatv("{0:e17}, ", s).str();
   Value out = kernel.getResult(p.out);
-  body += "  static const double slopes[] = {" + slopeList + "};\n";
+  if (!la.getHeadIndex()) {
+    body += "  static const double slopes[] = {" + slopeList + "};\n";
+  } else {
+    // A rank's block of the heads: their slopes among all, chosen at run time.
+    int64_t total = la.getSlopeHeads();
+    body += "  static const double all_slopes[] = {" + slopeList + "};\n";
+    body += llvm::formatv("  double slopes[{0}];\n"
+                          "  for (int64_t h = 0; h < {0}; ++h) {{\n"
+                          "    const int64_t g = {1}[h];\n"
+                          "    if (g < 0 || g >= {2})\n"
+                          "      return mmh::fail(ctx, \"mm.lightning_attention: a head_index is "
+                          "outside [0, {2})\");\n"
+                          "    slopes[h] = all_slopes[g];\n  }\n",
+                          p.heads, pointer(la.getHeadIndex()), total)
+                .str();
+  }
   body += "  const int64_t b = " + dims(out, 0, 1) + ", t = " + dims(out, 1, 2) + ";\n";
   // The state is carried in the final-state result: over the initial state in
   // place (inference), else in the result or, when nothing reads the final
@@ -806,6 +820,28 @@ LogicalResult KernelEmitter::emitCollective() {
   return success();
 }
 
+LogicalResult KernelEmitter::emitConstant() {
+  // (bodyOps leaves out constants: they are operands' values, not work)
+  auto c = dyn_cast<arith::ConstantOp>(&kernel.getBody().front().front());
+  auto values = c ? llvm::dyn_cast<DenseElementsAttr>(c.getValue()) : DenseElementsAttr();
+  if (!values || !values.getType().hasStaticShape())
+    return fail("expected one arith.constant of a static dense tensor");
+  Type element = values.getElementType();
+  std::string list;
+  if (element.isInteger(64)) {
+    for (const APInt &v : values.getValues<APInt>())
+      list += std::to_string(v.getSExtValue()) + ", ";
+  } else if (element.isF32()) {
+    for (const APFloat &v : values.getValues<APFloat>())
+      list += llvm::formatv("{0:e9}f, ", v.convertToFloat()).str();
+  } else {
+    return fail("constant buffers of i64 or f32 only");
+  }
+  body += "  static const " + elementType(c.getResult()) + " values[] = {" + list + "};\n";
+  body += "  std::memcpy(out0, values, sizeof(values));\n  return 0;\n";
+  return success();
+}
+
 LogicalResult KernelEmitter::emitLossBackward() {
   auto cg = singleOp<CrossEntropyGradOp>(/*partial=*/true);
   if (failed(cg))
@@ -1056,6 +1092,8 @@ FailureOr<GeneratedKernel> KernelEmitter::emit() {
     case KernelKind::AllSlice:
     case KernelKind::ReduceScatter:
       return emitCollective();
+    case KernelKind::Constant:
+      return emitConstant();
     }
     return fail("no host generator");
   }();

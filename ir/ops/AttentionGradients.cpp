@@ -30,6 +30,10 @@ LogicalResult AttentionOp::buildGradients(OpBuilder &b, ArrayRef<Value> grads,
 // Block-wise backward carrying the state gradient (mm.lightning_attention_grad).
 LogicalResult LightningAttentionOp::buildGradients(OpBuilder &b, ArrayRef<Value> grads,
                                                    SmallVectorImpl<Value> &out) {
+  // The backward kernels compute the slopes of the local heads only.
+  if (getHeadIndex())
+    return emitOpError("a rank's block of heads (head_index) has no gradient yet: train it with "
+                       "the heads whole (data parallel)");
   GradientBuilder gb(b, getLoc());
   Value gOut = gb.orZeros(grads[0], getOutput());
   Value gState = gb.orZeros(grads[1], getFinalState());

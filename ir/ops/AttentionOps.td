@@ -100,6 +100,12 @@ def MM_LightningAttentionOp : MM_InferOp<"lightning_attention", [MM_Differentiab
     arithmetic. `final_state` is the state after the last token, or after
     `lengths[b]` tokens for a batch of right-padded sequences.
 
+    Under tensor parallelism a rank holds a block of the heads, whose slopes
+    are those of their places among all the heads: `head_index` (`[heads]`,
+    i64) gives the global index of each local head in a model of
+    `total_heads` heads. shard-partition adds both when it splits the heads
+    (an all_slice of the iota of every head, so each rank reads its block).
+
     ```mlir
     %o, %s = mm.lightning_attention %q, %k, %v {layer_index = 0 : i64, num_layers = 80 : i64}
         : (tensor<?x?x64x128xbf16>, tensor<?x?x64x128xbf16>, tensor<?x?x64x128xbf16>)
@@ -108,21 +114,31 @@ def MM_LightningAttentionOp : MM_InferOp<"lightning_attention", [MM_Differentiab
     %o1, %s1 = mm.lightning_attention %q1, %k1, %v1 state(%s) {layer_index = 0 : i64, num_layers = 80 : i64}
         : (tensor<?x1x64x128xbf16>, tensor<?x1x64x128xbf16>, tensor<?x1x64x128xbf16>, tensor<?x64x128x128xf32>)
         -> (tensor<?x1x64x128xbf16>, tensor<?x64x128x128xf32>)
+    // A rank's 8 of 64 heads under tp = 8.
+    %o8, %s8 = mm.lightning_attention %q8, %k8, %v8 head_index(%ids) {layer_index = 0 : i64, num_layers = 80 : i64, total_heads = 64 : i64}
+        : (tensor<?x?x8x128xbf16>, tensor<?x?x8x128xbf16>, tensor<?x?x8x128xbf16>, tensor<8xi64>)
+        -> (tensor<?x?x8x128xbf16>, tensor<?x8x128x128xf32>)
     ```
   }];
   let arguments = (ins MM_FloatTensor:$query, MM_FloatTensor:$key, MM_FloatTensor:$value,
                        Optional<MM_FloatTensor>:$initial_state,
                        Optional<MM_IndexTensor>:$lengths,
+                       Optional<MM_IndexTensor>:$head_index,
                        I64Attr:$layer_index, I64Attr:$num_layers,
-                       DefaultValuedAttr<I64Attr, "256">:$block_size);
+                       DefaultValuedAttr<I64Attr, "256">:$block_size,
+                       OptionalAttr<I64Attr>:$total_heads);
   let results = (outs MM_FloatTensor:$output, MM_FloatTensor:$final_state);
   let assemblyFormat = [{
     $query `,` $key `,` $value (`state` `(` $initial_state^ `)`)? (`lengths` `(` $lengths^ `)`)?
-    attr-dict `:` functional-type(operands, results)
+    (`head_index` `(` $head_index^ `)`)? attr-dict `:` functional-type(operands, results)
   }];
   let extraClassDeclaration = [{
-    /// Per-step decay exponent s_h of every head (lambda_h = exp(-s_h)).
+    /// Per-step decay exponent s_h of every head (lambda_h = exp(-s_h));
+    /// with a head_index, of all total_heads heads (index it by head_index).
     ::llvm::SmallVector<double> getDecaySlopes();
+    /// The head count the slopes are computed for: total_heads, or the
+    /// query's heads.
+    int64_t getSlopeHeads();
   }];
 }
 

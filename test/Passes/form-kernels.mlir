@@ -53,3 +53,24 @@ func.func @any_module(%a: tensor<4x8xf32>, %b: tensor<8x8xf32>, %labels: tensor<
   %c = mm.conv1d %seq, %w : (tensor<2x5x8xf32>, tensor<8x8x3xf32>) -> tensor<2x3x8xf32>
   return %s, %t, %l, %c : tensor<4xf32>, tensor<8x4xf32>, tensor<f32>, tensor<2x3x8xf32>
 }
+
+// -----
+
+// A collective reads a buffer: the constant it reads (a rank's slice of the
+// global head indices) gets a kernel that writes it; a splat constant an
+// elementwise kernel reads is cloned into that kernel instead.
+// CHECK-LABEL: func @constant_for_a_collective
+// CHECK: %[[IOTA:.*]] = mm.kernel constant () : () -> tensor<4xi64> {
+// CHECK-NEXT: arith.constant dense<[0, 1, 2, 3]> : tensor<4xi64>
+// CHECK: mm.kernel all_slice (%[[IOTA]])
+// CHECK: mm.kernel elementwise
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.constant dense<2.000000e+00>
+shard.grid @tp(shape = 2)
+func.func @constant_for_a_collective(%x: tensor<4xf32>) -> (tensor<2xi64>, tensor<4xf32>) {
+  %iota = arith.constant dense<[0, 1, 2, 3]> : tensor<4xi64>
+  %two = arith.constant dense<2.0> : tensor<f32>
+  %mine = shard.all_slice %iota on @tp grid_axes = [0] slice_axis = 0 : tensor<4xi64> -> tensor<2xi64>
+  %y = mm.mul %x, %two : (tensor<4xf32>, tensor<f32>) -> tensor<4xf32>
+  return %mine, %y : tensor<2xi64>, tensor<4xf32>
+}

@@ -192,17 +192,37 @@ func.func @gqa_attention(%x: tensor<1x4x8xf32>, %pos: tensor<1x4xi64>) -> tensor
   return %y : tensor<1x4x8xf32>
 }
 
-// Lightning attention keeps its heads whole for now (its decay slopes need
-// the global head index): the split heads are gathered before it.
-// CHECK-LABEL: func.func @lightning_heads_gathered(
-// CHECK: %[[G:.*]] = shard.all_gather %{{.*}} on @tp grid_axes = [0] gather_axis = 2 : tensor<1x4x2x2xf32> -> tensor<1x4x4x2xf32>
-// CHECK: mm.lightning_attention %[[G]], %[[G]], %[[G]] {block_size = 2 : i64, layer_index = 0 : i64, num_layers = 2 : i64} : (tensor<1x4x4x2xf32>, tensor<1x4x4x2xf32>, tensor<1x4x4x2xf32>) -> (tensor<1x4x4x2xf32>, tensor<1x4x2x2xf32>)
-func.func @lightning_heads_gathered(%x: tensor<1x4x8xf32>) -> tensor<1x4x4x2xf32> {
+// Lightning attention split by heads under tensor parallelism: each rank
+// runs 2 of the 4 heads, with the decay slopes of their places among all 4
+// (head_index, its all_slice of the iota of every head), from its heads'
+// part of the carried state; the row-parallel output projection reduces once.
+// CHECK-LABEL: func.func @lightning_heads_split(
+// CHECK-SAME: %{{.*}}: tensor<1x4x8xf32>, %[[S:.*]]: tensor<1x2x2x2xf32>) -> tensor<1x4x8xf32>
+// CHECK: %[[IOTA:.*]] = arith.constant dense<[0, 1, 2, 3]> : tensor<4xi64>
+// CHECK-NOT: shard.all_gather
+// CHECK: %[[IDS:.*]] = shard.all_slice %[[IOTA]] on @tp grid_axes = [0] slice_axis = 0 : tensor<4xi64> -> tensor<2xi64>
+// CHECK: mm.lightning_attention %{{.*}}, %{{.*}}, %{{.*}} state(%[[S]]) head_index(%[[IDS]]) {block_size = 2 : i64, layer_index = 1 : i64, num_layers = 3 : i64, total_heads = 4 : i64} : (tensor<1x4x2x2xf32>, tensor<1x4x2x2xf32>, tensor<1x4x2x2xf32>, tensor<1x2x2x2xf32>, tensor<2xi64>) -> (tensor<1x4x2x2xf32>, tensor<1x2x2x2xf32>)
+// CHECK: %[[P:.*]] = mm.linear %{{.*}} : (tensor<1x4x4xf32>, tensor<8x4xf32>) -> tensor<1x4x8xf32>
+// CHECK: shard.all_reduce %[[P]] on @tp grid_axes = [0]
+func.func @lightning_heads_split(%x: tensor<1x4x8xf32>, %s0: tensor<1x4x2x2xf32>) -> tensor<1x4x8xf32> {
   %cols = shard.sharding @tp split_axes = [[0]] : !shard.sharding
+  %rows = shard.sharding @tp split_axes = [[], [0]] : !shard.sharding
   %wq = mm.param "wq" : tensor<8x8xf32>
   %wqs = shard.shard %wq to %cols annotate_for_users : tensor<8x8xf32>
+  %wk = mm.param "wlk" : tensor<8x8xf32>
+  %wks = shard.shard %wk to %cols annotate_for_users : tensor<8x8xf32>
+  %wv = mm.param "wlv" : tensor<8x8xf32>
+  %wvs = shard.shard %wv to %cols annotate_for_users : tensor<8x8xf32>
   %q0 = mm.linear %x, %wqs : (tensor<1x4x8xf32>, tensor<8x8xf32>) -> tensor<1x4x8xf32>
+  %k0 = mm.linear %x, %wks : (tensor<1x4x8xf32>, tensor<8x8xf32>) -> tensor<1x4x8xf32>
+  %v0 = mm.linear %x, %wvs : (tensor<1x4x8xf32>, tensor<8x8xf32>) -> tensor<1x4x8xf32>
   %q = mm.reshape %q0 [0, 0, 4, 2] : (tensor<1x4x8xf32>) -> tensor<1x4x4x2xf32>
-  %o, %s = mm.lightning_attention %q, %q, %q {block_size = 2 : i64, layer_index = 0 : i64, num_layers = 2 : i64} : (tensor<1x4x4x2xf32>, tensor<1x4x4x2xf32>, tensor<1x4x4x2xf32>) -> (tensor<1x4x4x2xf32>, tensor<1x4x2x2xf32>)
-  return %o : tensor<1x4x4x2xf32>
+  %k = mm.reshape %k0 [0, 0, 4, 2] : (tensor<1x4x8xf32>) -> tensor<1x4x4x2xf32>
+  %v = mm.reshape %v0 [0, 0, 4, 2] : (tensor<1x4x8xf32>) -> tensor<1x4x4x2xf32>
+  %o, %s = mm.lightning_attention %q, %k, %v state(%s0) {block_size = 2 : i64, layer_index = 1 : i64, num_layers = 3 : i64} : (tensor<1x4x4x2xf32>, tensor<1x4x4x2xf32>, tensor<1x4x4x2xf32>, tensor<1x4x2x2xf32>) -> (tensor<1x4x4x2xf32>, tensor<1x4x2x2xf32>)
+  %om = mm.reshape %o [0, 0, 8] : (tensor<1x4x4x2xf32>) -> tensor<1x4x8xf32>
+  %wo = mm.param "wo" : tensor<8x8xf32>
+  %wos = shard.shard %wo to %rows annotate_for_users : tensor<8x8xf32>
+  %y = mm.linear %om, %wos : (tensor<1x4x8xf32>, tensor<8x8xf32>) -> tensor<1x4x8xf32>
+  return %y : tensor<1x4x8xf32>
 }

@@ -62,8 +62,8 @@ TEST_F(DialectBuilder, LightningAttentionInfersStateAndSlopes) {
   Value x = fn.getArgument(0);
   auto op = mm::LightningAttentionOp::create(
       builder, builder.getUnknownLoc(), x, x, x, /*initial_state=*/Value(),
-      /*lengths=*/Value(), /*layer_index=*/3, /*num_layers=*/8,
-      /*block_size=*/256);
+      /*lengths=*/Value(), /*head_index=*/Value(), /*layer_index=*/3, /*num_layers=*/8,
+      /*block_size=*/256, /*total_heads=*/nullptr);
   EXPECT_EQ(op.getOutput().getType(), qkv);
   EXPECT_EQ(op.getFinalState().getType(), tensor({2, 4, 16, 16}));
   auto slopes = op.getDecaySlopes();
