@@ -61,6 +61,9 @@ struct CompileOptions {
   /// --mlir-timing, crash reproducers) to the pipeline; the tool must have
   /// registered and parsed them.
   bool passManagerCLOptions = false;
+  /// MiniMax @forward: this rank's program of tensor parallelism over this
+  /// many ranks (buildTensorParallelPipeline before the inference pipeline).
+  int64_t tensorParallel = 1;
   /// --compile-to: stop after this phase and return its IR.
   CompilePhase stopAt = CompilePhase::End;
 };

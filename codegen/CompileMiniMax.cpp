@@ -10,6 +10,7 @@
 #include "frontends/MiniMaxWeights.h"
 #include "ir/InitDialects.h"
 #include "models/MiniMaxBuilder.h"
+#include "passes/Pipelines.h"
 #include "runtime/Error.h"
 #include "runtime/engine/MiniMaxAbi.h"
 
@@ -46,6 +47,15 @@ CompileResult compileMiniMax(const MiniMaxConfig &config, const std::string &con
   graphOptions.allLogits = options.allLogits;
   graphOptions.imageTokenId = options.imageTokenId;
   OwningOpRef<ModuleOp> module = buildMiniMaxModule(context, config, graphOptions);
+  int64_t tp = options.tensorParallel;
+  if (tp < 1 || config.numHeads % tp != 0 || config.numKvHeads % tp != 0)
+    throw makeError(config.source, ": tp=", tp, " must divide num_attention_heads ",
+                    config.numHeads, " and num_key_value_heads ", config.numKvHeads,
+                    " (replicated KV heads are not built yet)");
+  if (std::string errors;
+      failed(partitionForTensorParallel(*module, options.tensorParallel, errors)))
+    throw makeError(config.source, ": partitioning for tp=", options.tensorParallel,
+                    " failed:\n", errors);
   CompileOptions planned = options;
   if (options.imageTokenId)
     planned.symbolMax.emplace("I", std::max<int64_t>(1, options.maxImageTokens));
@@ -69,6 +79,7 @@ CompileResult compileMiniMax(const MiniMaxConfig &config, const std::string &con
   e.set_config_json(configJson);
   e.set_model_dir(modelDir);
   e.set_all_logits(options.allLogits);
+  e.set_tensor_parallel(static_cast<uint32_t>(options.tensorParallel));
   // The engine keeps the caches in place between steps.
   size_t inputs = kMiniMaxStepInputs + (options.imageTokenId ? 1 : 0);
   if (e.input_buffers_size() != static_cast<int>(inputs) ||

@@ -469,6 +469,54 @@ struct LightningModel : LoopTableModel<LightningModel, LightningAttentionOp> {
   }
 };
 
+/// Ops with no split modelled yet (the embedding before vocab parallelism,
+/// the MoE ops before expert parallelism, gathers): every operand and
+/// result is whole on every rank. Each tensor dim is a loop of its own, so
+/// no split carries across the op; a split operand is gathered before it.
+template <typename Op>
+struct WholeModel : ShardingInterface::ExternalModel<WholeModel<Op>, Op> {
+  static int64_t loops(Operation *op) {
+    int64_t n = 0;
+    for (Type t : llvm::concat<const Type>(op->getOperandTypes(), op->getResultTypes()))
+      n += llvm::cast<RankedTensorType>(t).getRank();
+    return n;
+  }
+  SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *op) const {
+    return SmallVector<utils::IteratorType>(loops(op), utils::IteratorType::parallel);
+  }
+  SmallVector<AffineMap> getIndexingMaps(Operation *op) const {
+    SmallVector<AffineMap> maps;
+    int64_t next = 0, total = loops(op);
+    for (Type t : llvm::concat<const Type>(op->getOperandTypes(), op->getResultTypes())) {
+      SmallVector<AffineExpr> dims;
+      for (int64_t i = 0; i < llvm::cast<RankedTensorType>(t).getRank(); ++i)
+        dims.push_back(getAffineDimExpr(next++, op->getContext()));
+      maps.push_back(AffineMap::get(total, 0, dims, op->getContext()));
+    }
+    return maps;
+  }
+  FailureOr<ShardingOption> getShardingOption(Operation *op, ArrayRef<Sharding> operands,
+                                              ArrayRef<Sharding> results) const {
+    FailureOr<ShardingOption> option =
+        shard::detail::defaultGetShardingOption(op, operands, results);
+    if (succeeded(option))
+      for (auto &axes : option->shardingArray)
+        axes.clear();
+    return option;
+  }
+  LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
+                          ArrayRef<Sharding> operandShardings,
+                          ArrayRef<Sharding> resultShardings, IRMapping &map,
+                          SymbolTableCollection &symbols, OpBuilder &b) const {
+    return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
+  }
+};
+
+template <typename... Ops>
+void attachWhole(MLIRContext *ctx) {
+  (Ops::template attachInterface<WholeModel<Ops>>(*ctx), ...);
+}
+
 /// mm.param: its result takes whatever sharding its users want. The
 /// partitioned param has the part's type and says how it was cut
 /// (kWeightGridAttr, kWeightSplitAxesAttr): the executors bind only the
@@ -539,6 +587,8 @@ void registerShardingModels(DialectRegistry &registry) {
     RopeOp::attachInterface<RopeModel>(*ctx);
     AttentionOp::attachInterface<AttentionModel>(*ctx);
     LightningAttentionOp::attachInterface<LightningModel>(*ctx);
+    attachWhole<EmbeddingOp, GatherOp, MoeRouterOp, MoeDispatchOp, GroupedMatmulOp, MoeCombineOp,
+                MergeImageFeaturesOp, SoftmaxOp, ReduceOp>(ctx);
   });
 }
 

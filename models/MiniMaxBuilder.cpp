@@ -10,6 +10,7 @@
 #include "mlir/IR/Verifier.h"
 
 #include <map>
+#include <optional>
 
 using namespace mlir;
 
@@ -39,11 +40,16 @@ private:
   }
   Location at(const std::string &what) { return NameLoc::get(b.getStringAttr(what)); }
 
-  Value param(const std::string &name) {
+  /// `tpDim`: the dim tensor parallelism splits (Megatron's column-parallel
+  /// 0, row-parallel 1), read by -mm-tensor-parallel.
+  Value param(const std::string &name, std::optional<int64_t> tpDim = std::nullopt) {
     auto it = paramShapes.find(name);
     if (it == paramShapes.end())
       throw makeError("MiniMax builder: no weight spec for '", name, "'");
-    return ParamOp::create(b, at(name), tensor(it->second), b.getStringAttr(name));
+    auto op = ParamOp::create(b, at(name), tensor(it->second), b.getStringAttr(name));
+    if (tpDim)
+      op->setAttr("mm.tp_dim", b.getI64IntegerAttr(*tpDim));
+    return op;
   }
   /// A scalar constant of the activation type, for the residual scaling.
   Value scalar(double v, Location loc) {
@@ -54,8 +60,18 @@ private:
   Value rmsNorm(Value x, const std::string &weight, double eps, Location loc) {
     return RmsNormOp::create(b, loc, x, param(weight), b.getF64FloatAttr(eps));
   }
-  Value linear(Value x, const std::string &weight, Location loc) {
-    return LinearOp::create(b, loc, x, param(weight), Value());
+  Value linear(Value x, const std::string &weight, Location loc,
+               std::optional<int64_t> tpDim = std::nullopt) {
+    return LinearOp::create(b, loc, x, param(weight, tpDim), Value());
+  }
+  // Megatron's attention split: the projections into heads are column
+  // parallel (each rank computes its heads), the projection out of them row
+  // parallel (a partial sum, reduced once).
+  Value columnParallel(Value x, const std::string &weight, Location loc) {
+    return linear(x, weight, loc, 0);
+  }
+  Value rowParallel(Value x, const std::string &weight, Location loc) {
+    return linear(x, weight, loc, 1);
   }
   Value reshape(Value x, ArrayRef<int64_t> spec, Location loc) {
     return ReshapeOp::create(b, loc, x, b.getDenseI64ArrayAttr(spec));
@@ -100,9 +116,9 @@ Value Builder::decoderLayer(int64_t l, Value h, Value &kCache, Value &vCache, Va
 Value Builder::softmaxAttention(int64_t l, Value u, Value &kCache, Value &vCache) {
   Location loc = at("layers." + std::to_string(l) + ".self_attn");
   int64_t H = c.numHeads, KV = c.numKvHeads, D = c.headDim;
-  Value q = reshape(linear(u, minimax::qProj(l), loc), {0, 0, H, D}, loc);
-  Value k = reshape(linear(u, minimax::kProj(l), loc), {0, 0, KV, D}, loc);
-  Value v = reshape(linear(u, minimax::vProj(l), loc), {0, 0, KV, D}, loc);
+  Value q = reshape(columnParallel(u, minimax::qProj(l), loc), {0, 0, H, D}, loc);
+  Value k = reshape(columnParallel(u, minimax::kProj(l), loc), {0, 0, KV, D}, loc);
+  Value v = reshape(columnParallel(u, minimax::vProj(l), loc), {0, 0, KV, D}, loc);
   auto ropeAttrs = [&](Value x) {
     return RopeOp::create(b, loc, x, positions, b.getI64IntegerAttr(c.rotaryDim),
                           b.getF64FloatAttr(c.ropeTheta));
@@ -116,14 +132,14 @@ Value Builder::softmaxAttention(int64_t l, Value u, Value &kCache, Value &vCache
     vCache = attn.getUpdatedCache()[1];
   }
   Value o = reshape(attn.getOutput(), {0, 0, c.attentionWidth()}, loc);
-  return linear(o, minimax::oProj(l), loc);
+  return rowParallel(o, minimax::oProj(l), loc);
 }
 
 Value Builder::lightningAttention(int64_t l, Value u, Value &state) {
   Location loc = at("layers." + std::to_string(l) + ".self_attn");
   int64_t H = c.numHeads, D = c.headDim;
   // qkv_proj rows are per-head interleaved [q | k | v], and SiLU applies to all three.
-  Value qkv = SiluOp::create(b, loc, linear(u, minimax::qkvProj(l), loc));
+  Value qkv = SiluOp::create(b, loc, columnParallel(u, minimax::qkvProj(l), loc));
   qkv = reshape(qkv, {0, 0, H, 3 * D}, loc);
   auto part = [&](int64_t i) -> Value {
     return SliceOp::create(b, loc, qkv, b.getI64IntegerAttr(3), b.getI64IntegerAttr(i * D),
@@ -136,8 +152,8 @@ Value Builder::lightningAttention(int64_t l, Value u, Value &state) {
   state = la.getFinalState();
   Value o = reshape(la.getOutput(), {0, 0, c.attentionWidth()}, loc);
   o = rmsNorm(o, minimax::lightningNorm(l), c.lightningNormEps, loc);
-  Value gate = SigmoidOp::create(b, loc, linear(u, minimax::outputGate(l), loc));
-  return linear(MulOp::create(b, loc, gate, o), minimax::outProj(l), loc);
+  Value gate = SigmoidOp::create(b, loc, columnParallel(u, minimax::outputGate(l), loc));
+  return rowParallel(MulOp::create(b, loc, gate, o), minimax::outProj(l), loc);
 }
 
 Value Builder::moe(int64_t l, Value w) {

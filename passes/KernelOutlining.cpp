@@ -97,6 +97,7 @@ static bool broadcastable(Value side, RankedTensorType out) {
 }
 
 SmallVector<Operation *> absorbElementwiseEpilogue(SmallVector<Operation *> group, Value anchor) {
+  size_t initial = group.size();
   Value current = anchor;
   auto outType = llvm::cast<RankedTensorType>(anchor.getType());
   while (current.hasOneUse()) {
@@ -135,7 +136,13 @@ SmallVector<Operation *> absorbElementwiseEpilogue(SmallVector<Operation *> grou
     group.push_back(user);
     current = user->getResult(0);
   }
-  llvm::sort(group, [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+  // The anchor ops lead the kernel (its generators read them first); a side
+  // producer computes from kernel inputs only, so it may follow them even
+  // when it stands before them in the block (a norm's scaling before a
+  // gate's GEMM under tensor parallelism).
+  auto inBlockOrder = [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); };
+  llvm::sort(group.begin(), group.begin() + initial, inBlockOrder);
+  llvm::sort(group.begin() + initial, group.end(), inBlockOrder);
   return group;
 }
 

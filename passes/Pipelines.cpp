@@ -16,6 +16,10 @@
 //   shard-partition (one SPMD program per rank, with its collectives), then
 //   canonicalize. mm ops take part through ir/ShardingModels.cpp.
 //
+//   Tensor parallelism of a model (buildTensorParallelPipeline, which
+//   mm-run --parallel tp=N runs): mm-tensor-parallel annotates the params
+//   the model tags with mm.tp_dim, then mm-partition-pipeline.
+//
 //===----------------------------------------------------------------------===//
 #include "passes/Pipelines.h"
 #include "passes/Passes.h"
@@ -82,6 +86,29 @@ void buildPartitionPipeline(OpPassManager &pm) {
   fn.addPass(shard::createShardingPropagation(propagation));
   fn.addPass(shard::createPartition());
   fn.addPass(createCanonicalizerPass());
+}
+
+void buildTensorParallelPipeline(OpPassManager &pm, int64_t tp) {
+  if (tp == 1)
+    return;
+  TensorParallelOptions options;
+  options.tp = tp;
+  pm.addPass(createTensorParallel(options));
+  buildPartitionPipeline(pm);
+}
+
+LogicalResult partitionForTensorParallel(ModuleOp module, int64_t tp, std::string &errors) {
+  if (tp == 1)
+    return success();
+  llvm::raw_string_ostream os(errors);
+  ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &d) {
+    if (d.getSeverity() == DiagnosticSeverity::Error)
+      os << d.getLocation() << ": " << d << "\n";
+    return success();
+  });
+  PassManager pm(module.getContext());
+  buildTensorParallelPipeline(pm, tp);
+  return pm.run(module);
 }
 
 /// Registers a pipeline whose builder can reject its options with a message.

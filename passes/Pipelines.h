@@ -2,6 +2,7 @@
 #ifndef MM_PASSES_PIPELINES_H
 #define MM_PASSES_PIPELINES_H
 
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 
@@ -33,6 +34,16 @@ buildInferencePipeline(mlir::OpPassManager &pm, const InferencePipelineOptions &
 /// Adds mm-partition-pipeline: sharding propagation and partition into the
 /// per-rank (SPMD) program with its collectives.
 void buildPartitionPipeline(mlir::OpPassManager &pm);
+
+/// Adds -mm-tensor-parallel for a group of `tp` ranks, then the partition
+/// pipeline: a model whose params say how tensor parallelism cuts them
+/// becomes each rank's program. Nothing for tp = 1.
+void buildTensorParallelPipeline(mlir::OpPassManager &pm, int64_t tp);
+
+/// Runs buildTensorParallelPipeline on `module`; on failure `errors` holds
+/// the diagnostics (op locations included).
+llvm::LogicalResult partitionForTensorParallel(mlir::ModuleOp module, int64_t tp,
+                                               std::string &errors);
 
 void registerPipelines();
 

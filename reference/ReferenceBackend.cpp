@@ -20,8 +20,9 @@ struct ReferenceBackend::Graph {
 
 ReferenceBackend::ReferenceBackend(const MiniMaxConfig &config, const minimax::WeightLoader &loader,
                                    ExecutorOptions options, bool allLogits, bool fused,
-                                   std::optional<int64_t> imageTokenId)
-    : graph_(new Graph), config_(config), allLogits_(allLogits), imageTokenId_(imageTokenId) {
+                                   std::optional<int64_t> imageTokenId, int64_t tensorParallel)
+    : graph_(new Graph), config_(config), allLogits_(allLogits), tensorParallel_(tensorParallel),
+      imageTokenId_(imageTokenId) {
   mlir::DialectRegistry registry;
   registerDialects(registry);
   graph_->context.appendDialectRegistry(registry);
@@ -30,6 +31,10 @@ ReferenceBackend::ReferenceBackend(const MiniMaxConfig &config, const minimax::W
   graphOptions.allLogits = allLogits;
   graphOptions.imageTokenId = imageTokenId;
   graph_->module = buildMiniMaxModule(graph_->context, config, graphOptions);
+  if (std::string errors;
+      failed(partitionForTensorParallel(*graph_->module, tensorParallel, errors)))
+    throw makeError(config.source, ": partitioning for tp=", tensorParallel, " failed:\n",
+                    errors);
   if (fused) {
     mlir::PassManager pm(&graph_->context);
     InferencePipelineOptions pipeline;
@@ -60,13 +65,15 @@ ReferenceBackend::ReferenceBackend(const MiniMaxConfig &config, const minimax::W
 
 ReferenceBackend::~ReferenceBackend() = default;
 
+uint64_t ReferenceBackend::weightBytes() const { return graph_->executor->boundWeightBytes(); }
+
 std::vector<Tensor> ReferenceBackend::forward(std::vector<Tensor> inputs) {
   return graph_->executor->run(std::move(inputs));
 }
 
 void ReferenceBackend::reset(int64_t batch, int64_t capacity) {
   state_.clear();
-  for (const Shape &shape : minimaxStateShapes(config_, batch, capacity))
+  for (const Shape &shape : minimaxStateShapes(config_, batch, capacity, tensorParallel_))
     state_.push_back(Tensor::zeros(graph_->executor->options().precision, shape));
 }
 

@@ -18,9 +18,13 @@ namespace mm {
 class ReferenceBackend : public ForwardBackend {
 public:
   /// With `imageTokenId` (MiniMax-VL-01) the graph merges image features.
+  /// With `tensorParallel` > 1 the graph is this rank's part of a
+  /// tensor-parallel program (passes/Pipelines.h: buildTensorParallelPipeline)
+  /// and the caches and states hold this rank's heads.
   ReferenceBackend(const MiniMaxConfig &config, const minimax::WeightLoader &loader,
                    ExecutorOptions options, bool allLogits, bool fused = false,
-                   std::optional<int64_t> imageTokenId = std::nullopt);
+                   std::optional<int64_t> imageTokenId = std::nullopt,
+                   int64_t tensorParallel = 1);
   ~ReferenceBackend() override;
 
   void reset(int64_t batch, int64_t capacity) override;
@@ -28,6 +32,7 @@ public:
               const Tensor &lengths) override;
   bool allLogits() const override { return allLogits_; }
   const char *name() const override { return "reference"; }
+  uint64_t weightBytes() const override;
   void setImageFeatures(Tensor features) override;
 
   /// Runs @forward on explicit inputs (tests of the graph's state semantics).
@@ -38,6 +43,7 @@ private:
   std::unique_ptr<Graph> graph_;
   const MiniMaxConfig &config_;
   bool allLogits_;
+  int64_t tensorParallel_;
   std::vector<Tensor> state_;
   std::optional<int64_t> imageTokenId_;
   Tensor imageFeatures_; // for the next step only

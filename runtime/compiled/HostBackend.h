@@ -44,7 +44,7 @@ public:
 
   /// Bytes of the arena (planned peak) and of the bound weights.
   uint64_t arenaBytes() const;
-  uint64_t weightBytes() const;
+  uint64_t weightBytes() const override;
 
 private:
   struct Impl;

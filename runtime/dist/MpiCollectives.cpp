@@ -3,6 +3,9 @@
 #include "runtime/Error.h"
 
 #include <mpi.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -234,6 +237,24 @@ void initializeMpi(int *argc, char ***argv, double timeoutSeconds) {
     throw makeError("MPI_Init_thread failed");
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   setWorld(std::make_unique<MpiCollectives>(timeoutSeconds));
+  shareCoresAmongLocalRanks();
+}
+
+void shareCoresAmongLocalRanks() {
+#ifdef _OPENMP
+  if (std::getenv("OMP_NUM_THREADS") || world().size() == 1)
+    return;
+  // OpenMP would start one thread per core in every rank; ranks sharing a
+  // node then oversubscribe it, and spinning threads starve the others.
+  MPI_Comm node;
+  int local = 1;
+  if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) ==
+      MPI_SUCCESS) {
+    MPI_Comm_size(node, &local);
+    MPI_Comm_free(&node);
+  }
+  omp_set_num_threads(std::max(1, omp_get_num_procs() / std::max(1, local)));
+#endif
 }
 
 void finalizeMpi() {

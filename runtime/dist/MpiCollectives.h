@@ -24,6 +24,11 @@ bool launchedByMpi();
 /// the process fails, so a failing rank cannot hang in Finalize either.
 void initializeMpi(int *argc, char ***argv, double timeoutSeconds);
 
+/// Unless OMP_NUM_THREADS says otherwise, gives each rank its share of the
+/// node's cores as OpenMP threads (initializeMpi calls it; a tool's
+/// --threads still overrides it).
+void shareCoresAmongLocalRanks();
+
 /// Ends MPI normally (all ranks reach this).
 void finalizeMpi();
 

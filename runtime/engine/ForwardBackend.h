@@ -26,6 +26,9 @@ public:
   virtual bool allLogits() const = 0;
   /// A short name for reports ("reference", "cpu", "cuda").
   virtual const char *name() const = 0;
+  /// Bytes of weights this process holds (a tensor-parallel rank: its
+  /// parts); 0 where the backend does not count them.
+  virtual uint64_t weightBytes() const { return 0; }
   /// MiniMax-VL-01: the rows [I, hidden] that replace the image-token
   /// embeddings of the next step, in batch-then-position order; a step
   /// without them has no image tokens. Backends that cannot take images say so.

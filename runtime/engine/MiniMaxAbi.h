@@ -16,18 +16,19 @@
 
 namespace mm {
 
-/// Shapes of the state tensors for `batch` sequences of `capacity` tokens.
+/// Shapes of the state tensors for `batch` sequences of `capacity` tokens;
+/// under tensor parallelism over `tp` ranks, of one rank's heads.
 inline std::vector<Shape> minimaxStateShapes(const MiniMaxConfig &c, int64_t batch,
-                                             int64_t capacity) {
+                                             int64_t capacity, int64_t tp = 1) {
   std::vector<Shape> shapes;
   for (LayerKind k : c.layerKinds)
     if (k == LayerKind::Softmax) {
-      shapes.push_back({batch, capacity, c.numKvHeads, c.headDim});
-      shapes.push_back({batch, capacity, c.numKvHeads, c.headDim});
+      shapes.push_back({batch, capacity, c.numKvHeads / tp, c.headDim});
+      shapes.push_back({batch, capacity, c.numKvHeads / tp, c.headDim});
     }
   for (LayerKind k : c.layerKinds)
     if (k == LayerKind::Lightning)
-      shapes.push_back({batch, c.numHeads, c.headDim, c.headDim});
+      shapes.push_back({batch, c.numHeads / tp, c.headDim, c.headDim});
   return shapes;
 }
 

@@ -44,7 +44,7 @@ func.func @segments(%q: tensor<1x1x4x8xf32>) {
 
 func.func @result_count(%q: tensor<1x4x4x8xf32>) {
   // expected-error @+1 {{'mm.lightning_attention' op expected 2 results}}
-  %0 = "mm.lightning_attention"(%q, %q, %q) <{layer_index = 0 : i64, num_layers = 2 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>}> : (tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32>
+  %0 = "mm.lightning_attention"(%q, %q, %q) <{layer_index = 0 : i64, num_layers = 2 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0>}> : (tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32>
   return
 }
 

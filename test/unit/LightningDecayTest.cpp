@@ -40,3 +40,19 @@ TEST(LightningDecay, SingleLayerModel) {
   auto s = mm::lightningDecaySlopes(2, 0, 1);
   EXPECT_DOUBLE_EQ(s[0], std::pow(2.0, -4) * (1.0 + 1e-5));
 }
+
+// A rank's block of heads under tensor parallelism takes the slopes of its
+// places among all heads, not those of a smaller model.
+TEST(LightningDecay, ARanksHeadsTakeTheirGlobalSlopes) {
+  const int64_t index[] = {4, 5, 6, 7};
+  int64_t bad = -1;
+  auto local = mm::lightningDecaySlopesOfHeads(8, 3, 8, index, 4, &bad);
+  auto all = mm::lightningDecaySlopes(8, 3, 8);
+  ASSERT_EQ(local.size(), 4u);
+  for (int h = 0; h < 4; ++h)
+    EXPECT_EQ(local[h], all[4 + h]) << h;
+  EXPECT_NE(local[0], mm::lightningDecaySlopes(4, 3, 8)[0]);
+  const int64_t outside[] = {0, 8};
+  EXPECT_TRUE(mm::lightningDecaySlopesOfHeads(8, 3, 8, outside, 2, &bad).empty());
+  EXPECT_EQ(bad, 8);
+}

@@ -12,6 +12,8 @@
 #include "runtime/Error.h"
 #include "runtime/compiled/CudaBackend.h"
 #include "runtime/compiled/HostBackend.h"
+#include "tools/common/ParallelInference.h"
+#include "tools/common/RankZeroLogits.h"
 #include "runtime/dist/MpiCollectives.h"
 #include "runtime/executable/ExecutableFile.h"
 #include "tools/common/EvalCommand.h"
@@ -48,6 +50,9 @@ void printInfo(const exe::Executable &e) {
             << e.arena_bytes() << " bytes, " << e.weights_size() << " weights";
   if (!e.config_json().empty())
     std::cout << ", model " << (e.model_dir().empty() ? "(give --model DIR)" : e.model_dir());
+  if (e.tensor_parallel() > 1)
+    std::cout << ", tensor parallel over " << e.tensor_parallel() << " ranks (mpirun -np "
+              << e.tensor_parallel() << " ... --parallel tp=" << e.tensor_parallel() << ")";
   std::cout << "\n";
   if (e.target() == exe::TARGET_CUDA)
     std::cout << "  cuda " << (e.cuda_arch().empty() ? "jit" : e.cuda_arch()) << ", "
@@ -135,7 +140,13 @@ int main(int argc, char **argv) {
     std::string model;
     bool info = false;
     GenerateArgs args;
+    std::string parallel;
+    double collectiveTimeout = 60;
     app.add_option("--model", model, "model folder (default: the one compiled from)");
+    app.add_option("--parallel", parallel,
+                   "under mpirun: tp=N, the tensor-parallel group this binary was compiled for");
+    app.add_option("--collective-timeout", collectiveTimeout,
+                   "under mpirun: seconds a rank waits in a collective before it exits naming it");
     app.add_flag("--info", info, "print what this binary holds and exit");
     addGenerateOptions(app, args);
     CLI11_PARSE(app, argc, argv);
@@ -146,17 +157,33 @@ int main(int argc, char **argv) {
     }
     if (model.empty() && executable->model_dir().empty())
       throw makeError("this binary was compiled from a config alone; give --model DIR");
+    if (dist::launchedByMpi()) {
+      dist::initializeMpi(&argc, &argv, collectiveTimeout);
+      printOnRankZeroOnly();
+    }
     auto folder = ModelFolder::open(model.empty() ? executable->model_dir() : model);
     checkSameModel(compiled, folder->config);
+    int64_t tp = inferenceTensorParallel(parallel, folder->config);
+    int64_t compiledTp = std::max<int64_t>(1, executable->tensor_parallel());
+    if (tp != compiledTp)
+      throw makeError("this binary was compiled for tp=", compiledTp, " (mpirun -np ", compiledTp,
+                      " ... --parallel tp=", compiledTp, "); asked for tp=", tp);
     bool cuda = executable->target() == exe::TARGET_CUDA;
-    return runGenerate(
+    int code = runGenerate(
         *folder, args,
         [&](ModelFolder &f, int64_t, int64_t, int64_t) -> std::unique_ptr<ForwardBackend> {
+          std::unique_ptr<ForwardBackend> backend;
           if (cuda)
-            return std::make_unique<CudaBackend>(*executable, f.weights->binder());
-          return std::make_unique<HostBackend>(*executable, f.weights->binder());
+            backend = std::make_unique<CudaBackend>(*executable, f.weights->binder());
+          else
+            backend = std::make_unique<HostBackend>(*executable, f.weights->binder());
+          if (tp > 1)
+            return std::make_unique<RankZeroLogits>(std::move(backend));
+          return backend;
         },
         {{"precision", "f32"}, {"backend", cuda ? "cuda" : "cpu"}});
+    dist::finalizeMpi();
+    return code;
   } catch (const std::exception &e) {
     std::cerr << "error: "
               << (dist::world().size() > 1 ? "rank " + std::to_string(dist::world().rank()) + ": "

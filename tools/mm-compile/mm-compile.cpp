@@ -23,6 +23,7 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/Compile.h"
 #include "frontends/ModelFolder.h"
+#include "frontends/ParallelLayout.h"
 #include "ir/InitDialects.h"
 #include "ir/ModuleFile.h"
 #include "runtime/Error.h"
@@ -39,6 +40,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <regex>
 #include <sstream>
 
 using namespace mm;
@@ -73,6 +75,17 @@ bool parseMlirFlags(int &argc, char **argv) {
   mlir::registerDefaultTimingManagerCLOptions();
   return llvm::cl::ParseCommandLineOptions(static_cast<int>(mlir.size()), mlir.data(), "mm-compile",
                                            &llvm::errs());
+}
+
+/// `--parallel` of a compile: the binary runs one tensor-parallel group, so
+/// the text gives tp alone (the world is tp ranks).
+int64_t tensorParallelToCompile(const std::string &text) {
+  std::smatch m;
+  if (!std::regex_match(text, m, std::regex("tp=([0-9]{1,6})")))
+    throw makeError("--parallel '", text, "': compiling takes tp=N alone so far (cp, ep, etp, dp "
+                    "are not built for inference)");
+  int64_t tp = std::stoll(m[1].str());
+  return parseParallelLayout(text, std::max<int64_t>(1, tp)).tp; // its checks (tp >= 1)
 }
 
 CompileResult compileModelFolder(const std::string &model, const std::string &configPath,
@@ -142,6 +155,10 @@ int main(int argc, char **argv) {
   app.add_option("--emit-kernels", emitKernels, "also write every generated kernel's source here");
   app.add_option("--emit-ir", emitIr, "also write the mm IR after the pipeline here");
   app.add_option("--executable", executablePath, "also write the executable alone (.mmx)");
+  std::string parallel;
+  app.add_option("--parallel", parallel,
+                 "MiniMax: tp=N, compile each rank's program of tensor parallelism over N ranks "
+                 "(the binary runs under mpirun -np N)");
   app.add_option("--max-batch", options.maxBatch, "MiniMax: largest batch the binary accepts")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 16));
   app.add_option("--max-tokens", options.maxTokens, "MiniMax: largest prefill in tokens")
@@ -166,6 +183,12 @@ int main(int argc, char **argv) {
   try {
     options.target = target == "cuda" ? CompileOptions::Target::CUDA : CompileOptions::Target::CPU;
     options.symbolMax = parseSymbolMaxima(maxima);
+    if (!parallel.empty()) {
+      if (!input.empty())
+        throw makeError("--parallel is for --model / --config; partition a module with "
+                        "mm-opt -mm-partition-pipeline instead");
+      options.tensorParallel = tensorParallelToCompile(parallel);
+    }
     options.passManagerCLOptions = true;
     CompileResult r = input.empty() ? compileModelFolder(model, configPath, options)
                                     : compileMlirFile(input, function, options);

@@ -1,6 +1,7 @@
 //===- mm-run.cpp - run a MiniMax model folder ----------------------------===//
 //
 //   mm-run logits   --model DIR --ids 1,2,3 [--image PATH]... --out logits.npy
+//   mpirun -np N mm-run logits|generate ... --parallel tp=N [--collective-timeout S]
 //   mm-run generate --model DIR (--ids 1,2,3 | --prompt TEXT)... --max-new-tokens N
 //                   [--greedy | --temperature T --top-k K --top-p P --seed S] [--json]
 //   mm-run emit-ir  (--model DIR | --config FILE) [--all-logits] [--bf16] [--vision]
@@ -33,6 +34,8 @@
 #include "tools/common/EvalCommand.h"
 #include "tools/common/GenerateCommand.h"
 #include "tools/common/ImagePrompt.h"
+#include "tools/common/RankZeroLogits.h"
+#include "tools/common/ParallelInference.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -53,11 +56,22 @@
 using namespace mm;
 
 namespace {
+/// Under mpirun, each rank says how many bytes of weights it holds (a
+/// partitioned program binds only its parts of split weights).
+void reportRankWeights(uint64_t bytes) {
+  if (dist::world().size() > 1) // one write, so the ranks' lines do not interleave
+    std::cerr << ("mm-run: rank " + std::to_string(dist::world().rank()) + " of " +
+                  std::to_string(dist::world().size()) + ": " + std::to_string(bytes) +
+                  " bytes of weights bound\n")
+              << std::flush;
+}
+
 struct Common {
   std::string model;
   std::string precision = "f32";
   std::string lightning = "blockwise";
   std::string backend = "reference";
+  std::string parallel;
   int threads = 0;
 
   void add(CLI::App *cmd) {
@@ -71,17 +85,43 @@ struct Common {
                     "reference (the oracle executor), cpu or cuda (compile, then run the "
                     "generated code)")
         ->check(CLI::IsMember({"reference", "cpu", "cuda"}));
+    cmd->add_option("--parallel", parallel,
+                    "under mpirun: the layout, tp=N (tensor parallel over the N ranks)");
+  }
+
+  /// The tensor-parallel group size of --parallel on this many ranks; what
+  /// inference cannot split yet is refused, naming the factor.
+  int64_t tensorParallel(const ModelFolder &folder) const {
+    int64_t tp = inferenceTensorParallel(parallel, folder.config);
+    if (tp > 1 && folder.vision)
+      throw makeError("--parallel '", parallel, "': MiniMax-VL-01 runs on one rank so far");
+    if (tp > 1 && backend == "cuda")
+      throw makeError("--parallel '", parallel, "': --backend cuda runs one rank so far (NCCL is "
+                      "not wired in); use --backend cpu or reference");
+    return tp;
   }
 
   /// The backend asked for; `batch`, `tokens` and `context` size a compiled
   /// executable's arena.
   std::unique_ptr<ForwardBackend> makeBackend(ModelFolder &folder, bool allLogits, int64_t batch,
                                               int64_t tokens, int64_t context) const {
+    int64_t tp = tensorParallel(folder);
+    std::unique_ptr<ForwardBackend> made = makeRankBackend(folder, allLogits, batch, tokens,
+                                                           context, tp);
+    if (tp == 1)
+      return made;
+    reportRankWeights(made->weightBytes());
+    return std::make_unique<RankZeroLogits>(std::move(made));
+  }
+  std::unique_ptr<ForwardBackend> makeRankBackend(ModelFolder &folder, bool allLogits,
+                                                  int64_t batch, int64_t tokens, int64_t context,
+                                                  int64_t tp) const {
     ExecutorOptions options = executorOptions();
     if (backend == "reference")
       return std::make_unique<ReferenceBackend>(
           folder.config, *folder.weights, options, allLogits, /*fused=*/false,
-          folder.vision ? std::optional<int64_t>(folder.vision->imageTokenIndex) : std::nullopt);
+          folder.vision ? std::optional<int64_t>(folder.vision->imageTokenIndex) : std::nullopt,
+          tp);
     if (folder.vision && backend == "cuda")
       throw makeError(folder.dir, ": MiniMax-VL-01 runs on --backend reference or cpu so far");
     if (precision != "f32")
@@ -99,6 +139,7 @@ struct Common {
     compile.maxTokens = tokens;
     compile.maxContext = context;
     compile.allLogits = allLogits;
+    compile.tensorParallel = tp;
     if (folder.vision) { // every prompt token could be an image token
       compile.imageTokenId = folder.vision->imageTokenIndex;
       compile.maxImageTokens = batch * tokens;
@@ -165,6 +206,8 @@ int runLogits(const Common &common, const std::string &idsText,
     backend->setImageFeatures(prompt->features);
   InferenceEngine engine(folder->config, *backend);
   Tensor logits = engine.scoreAll(ids).to(DType::F32);
+  if (dist::world().rank() != 0)
+    return 0; // rank 0 writes
   writeNpy(out, logits);
   std::cout << "wrote " << out << " [" << logits.dim(0) << ", " << logits.dim(1) << "]\n";
   return 0;
@@ -212,15 +255,6 @@ struct EvalCommandArgs {
   EvalArgs io;
 };
 
-/// Under mpirun, each rank says how many bytes of weights it holds (a
-/// partitioned program binds only its parts of split weights).
-void reportRankWeights(uint64_t bytes) {
-  if (dist::world().size() > 1) // one write, so the ranks' lines do not interleave
-    std::cerr << ("mm-run: rank " + std::to_string(dist::world().rank()) + " of " +
-                  std::to_string(dist::world().size()) + ": " + std::to_string(bytes) +
-                  " bytes of weights bound\n")
-              << std::flush;
-}
 
 /// Compiled in process for exactly this call: each shape symbol's maximum is
 /// its value in the inputs unless --max gives one.
@@ -329,8 +363,9 @@ int main(int argc, char **argv) {
                    "(default: its value in the inputs)");
   eval->add_option("--threads", evalArgs.threads, "OpenMP threads (default: all)");
   double collectiveTimeout = 60;
-  eval->add_option("--collective-timeout", collectiveTimeout,
-                   "under mpirun: seconds a rank waits in a collective before it exits naming it");
+  for (CLI::App *cmd : {eval, logits, generate})
+    cmd->add_option("--collective-timeout", collectiveTimeout,
+                    "under mpirun: seconds a rank waits in a collective before it exits naming it");
 
   CLI11_PARSE(app, argc, argv);
   try {
@@ -338,27 +373,32 @@ int main(int argc, char **argv) {
     // over a shard.grid runs its collectives between the ranks.
     if (dist::launchedByMpi()) {
       dist::initializeMpi(&argc, &argv, collectiveTimeout);
-      if (!eval->parsed() && dist::world().size() > 1)
-        throw makeError("only mm-run eval runs on several ranks so far (a module partitioned "
-                        "with sharding-propagation and shard-partition)");
+      if (emit->parsed() && dist::world().size() > 1)
+        throw makeError("mm-run emit-ir runs on one rank");
+      printOnRankZeroOnly();
     }
     if (eval->parsed()) {
       int code = runEval(evalArgs);
       dist::finalizeMpi();
       return code;
     }
-    if (logits->parsed())
-      return runLogits(logitsCommon, idsText, images, visionBackend, out);
+    if (logits->parsed()) {
+      int code = runLogits(logitsCommon, idsText, images, visionBackend, out);
+      dist::finalizeMpi();
+      return code;
+    }
     if (emit->parsed())
       return runEmitIr(irSource, irAllLogits, irBf16, irVision);
     auto folder = ModelFolder::open(generateCommon.model);
-    return runGenerate(*folder, gen,
+    int code = runGenerate(*folder, gen,
                        [&](ModelFolder &f, int64_t batch, int64_t tokens, int64_t context) {
                          return generateCommon.makeBackend(f, false, batch, tokens, context);
                        },
                        {{"precision", generateCommon.precision}},
                        folder->vision ? generateCommon.visionEncoder(*folder, generateVision)
                                       : VisionEncoder());
+    dist::finalizeMpi();
+    return code;
   } catch (const std::exception &e) {
     std::cerr << "mm-run: error: "
               << (dist::world().size() > 1 ? "rank " + std::to_string(dist::world().rank()) + ": "
