@@ -13,6 +13,7 @@
 
 #include "frontends/Checkpoint.h"
 #include "frontends/ModelConfig.h"
+#include "passes/Pipelines.h"
 #include "runtime/executable/ExecutableFile.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -61,9 +62,9 @@ struct CompileOptions {
   /// --mlir-timing, crash reproducers) to the pipeline; the tool must have
   /// registered and parsed them.
   bool passManagerCLOptions = false;
-  /// MiniMax @forward: this rank's program of tensor parallelism over this
-  /// many ranks (buildTensorParallelPipeline before the inference pipeline).
-  int64_t tensorParallel = 1;
+  /// MiniMax @forward: this rank's program of tensor (and expert)
+  /// parallelism (buildModelParallelPipeline before the inference pipeline).
+  ModelParallelism parallelism;
   /// --compile-to: stop after this phase and return its IR.
   CompilePhase stopAt = CompilePhase::End;
 };

@@ -47,15 +47,18 @@ CompileResult compileMiniMax(const MiniMaxConfig &config, const std::string &con
   graphOptions.allLogits = options.allLogits;
   graphOptions.imageTokenId = options.imageTokenId;
   OwningOpRef<ModuleOp> module = buildMiniMaxModule(context, config, graphOptions);
-  int64_t tp = options.tensorParallel;
+  auto [tp, ep] = options.parallelism;
   if (tp < 1 || config.numHeads % tp != 0 || config.numKvHeads % tp != 0)
     throw makeError(config.source, ": tp=", tp, " must divide num_attention_heads ",
                     config.numHeads, " and num_key_value_heads ", config.numKvHeads,
                     " (replicated KV heads are not built yet)");
+  if (ep < 1 || tp % ep != 0 || config.numExperts % ep != 0)
+    throw makeError(config.source, ": ep=", ep, " must divide tp=", tp,
+                    " and num_local_experts ", config.numExperts);
   if (std::string errors;
-      failed(partitionForTensorParallel(*module, options.tensorParallel, errors)))
-    throw makeError(config.source, ": partitioning for tp=", options.tensorParallel,
-                    " failed:\n", errors);
+      failed(partitionForModelParallelism(*module, options.parallelism, errors)))
+    throw makeError(config.source, ": partitioning for tp=", tp, " ep=", ep, " failed:\n",
+                    errors);
   CompileOptions planned = options;
   if (options.imageTokenId)
     planned.symbolMax.emplace("I", std::max<int64_t>(1, options.maxImageTokens));
@@ -79,7 +82,8 @@ CompileResult compileMiniMax(const MiniMaxConfig &config, const std::string &con
   e.set_config_json(configJson);
   e.set_model_dir(modelDir);
   e.set_all_logits(options.allLogits);
-  e.set_tensor_parallel(static_cast<uint32_t>(options.tensorParallel));
+  e.set_tensor_parallel(static_cast<uint32_t>(tp));
+  e.set_expert_parallel(static_cast<uint32_t>(ep));
   // The engine keeps the caches in place between steps.
   size_t inputs = kMiniMaxStepInputs + (options.imageTokenId ? 1 : 0);
   if (e.input_buffers_size() != static_cast<int>(inputs) ||

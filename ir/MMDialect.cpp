@@ -74,14 +74,14 @@ LogicalResult mm::MMDialect::verifyOperationAttribute(Operation *op, NamedAttrib
       return op->emitError("mm.split_axes needs mm.grid");
     return success();
   }
-  // The model's tensor-parallel split of a weight (-mm-tensor-parallel).
-  if (name == "mm.tp_dim") {
+  // The model's tensor- / expert-parallel split of a weight (-mm-model-parallel).
+  if (name == "mm.tp_dim" || name == "mm.ep_dim") {
     auto param = dyn_cast<ParamOp>(op);
     auto dim = dyn_cast<IntegerAttr>(attr.getValue());
     if (!param || !dim)
-      return op->emitError("mm.tp_dim must be an integer on an mm.param");
+      return op->emitError(name) << " must be an integer on an mm.param";
     if (dim.getInt() < 0 || dim.getInt() >= param.getType().getRank())
-      return op->emitError("mm.tp_dim ") << dim.getInt() << " is not a dim of " << param.getType();
+      return op->emitError(name) << " " << dim.getInt() << " is not a dim of " << param.getType();
     return success();
   }
   return op->emitError("unknown mm attribute '") << name << "'";

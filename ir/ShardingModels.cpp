@@ -517,6 +517,76 @@ void attachWhole(MLIRContext *ctx) {
   (Ops::template attachInterface<WholeModel<Ops>>(*ctx), ...);
 }
 
+/// mm.grouped_matmul: loops r (rows), n (out), k (in, a sum), e (experts, a
+/// sum: row r's product is the sum over experts of "r in e's group" times
+/// x_r W_e^T) and o (the offsets, whole). Only e splits: expert
+/// parallelism. A rank holds a block of the experts and computes the rows of
+/// their groups (the others are zero), from its block of the offsets; an
+/// all_reduce over the expert axes completes every row, since each row
+/// belongs to one expert.
+struct GroupedMatmulModel : ShardingInterface::ExternalModel<GroupedMatmulModel, GroupedMatmulOp> {
+  SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *) const {
+    using utils::IteratorType;
+    return {IteratorType::parallel, IteratorType::parallel, IteratorType::reduction,
+            IteratorType::reduction, IteratorType::parallel};
+  }
+  SmallVector<ReductionKind> getReductionLoopIteratorKinds(Operation *) const {
+    return {ReductionKind::Sum, ReductionKind::Sum};
+  }
+  SmallVector<AffineMap> getIndexingMaps(Operation *op) const {
+    MLIRContext *ctx = op->getContext();
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    enum { r, n, k, e, o };
+    return {AffineMap::get(5, 0, {d(r), d(k)}, ctx), AffineMap::get(5, 0, {d(e), d(n), d(k)}, ctx),
+            AffineMap::get(5, 0, {d(o)}, ctx), AffineMap::get(5, 0, {d(r), d(n)}, ctx)};
+  }
+  FailureOr<ShardingOption> getShardingOption(Operation *op, ArrayRef<Sharding> operands,
+                                              ArrayRef<Sharding> results) const {
+    FailureOr<ShardingOption> option = shard::detail::defaultGetShardingOption(op, operands, results);
+    if (succeeded(option) && !option->empty)
+      for (auto [i, axes] : llvm::enumerate(option->shardingArray))
+        if (i != 3) // only the experts split
+          axes.clear();
+    return option;
+  }
+  LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
+                          ArrayRef<Sharding> operandShardings,
+                          ArrayRef<Sharding> resultShardings, IRMapping &map,
+                          SymbolTableCollection &symbols, OpBuilder &b) const {
+    const Sharding &weight = operandShardings[1];
+    ArrayRef<GridAxis> axes;
+    if (weight && !weight.getSplitAxes().empty())
+      axes = weight.getSplitAxes()[0].asArrayRef();
+    if (axes.empty())
+      return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
+    auto grouped = cast<GroupedMatmulOp>(op);
+    int64_t experts = rankedOf(grouped.getWeight()).getDimSize(0);
+    int64_t local = rankedOf(partitioned[1]).getDimSize(0);
+    if (ShapedType::isDynamic(experts) || ShapedType::isDynamic(local) || local < 1)
+      return op->emitOpError("splits a dynamic expert count");
+    // This rank's offsets: its block of the group starts and of the group
+    // ends (all_slice, no communication), the last end appended.
+    Location loc = op->getLoc();
+    auto slice = [&](Value x, int64_t start, int64_t end) -> Value {
+      return SliceOp::create(b, loc, x, b.getI64IntegerAttr(0), b.getI64IntegerAttr(start),
+                             b.getI64IntegerAttr(end), b.getI64IntegerAttr(1));
+    };
+    auto mine = [&](Value x) -> Value {
+      return AllSliceOp::create(b, loc, RankedTensorType::get({local}, b.getI64Type()), x,
+                                weight.getGrid(), axes, /*sliceAxis=*/0);
+    };
+    Value offsets = partitioned[2];
+    Value starts = mine(slice(offsets, 0, experts));
+    Value ends = mine(slice(offsets, 1, experts + 1));
+    Value localOffsets = ConcatOp::create(b, loc, ValueRange{starts, slice(ends, local - 1, local)},
+                                          b.getI64IntegerAttr(0));
+    Value part = GroupedMatmulOp::create(b, loc, partitioned[0], partitioned[1], localOffsets);
+    Value sum = AllReduceOp::create(b, loc, part, weight.getGrid(), axes, ReductionKind::Sum);
+    map.map(op->getResult(0), sum);
+    return success();
+  }
+};
+
 /// mm.param: its result takes whatever sharding its users want. The
 /// partitioned param has the part's type and says how it was cut
 /// (kWeightGridAttr, kWeightSplitAxesAttr): the executors bind only the
@@ -587,7 +657,8 @@ void registerShardingModels(DialectRegistry &registry) {
     RopeOp::attachInterface<RopeModel>(*ctx);
     AttentionOp::attachInterface<AttentionModel>(*ctx);
     LightningAttentionOp::attachInterface<LightningModel>(*ctx);
-    attachWhole<EmbeddingOp, GatherOp, MoeRouterOp, MoeDispatchOp, GroupedMatmulOp, MoeCombineOp,
+    GroupedMatmulOp::attachInterface<GroupedMatmulModel>(*ctx);
+    attachWhole<EmbeddingOp, GatherOp, MoeRouterOp, MoeDispatchOp, MoeCombineOp,
                 MergeImageFeaturesOp, SoftmaxOp, ReduceOp>(ctx);
   });
 }

@@ -41,7 +41,7 @@ private:
   Location at(const std::string &what) { return NameLoc::get(b.getStringAttr(what)); }
 
   /// `tpDim`: the dim tensor parallelism splits (Megatron's column-parallel
-  /// 0, row-parallel 1), read by -mm-tensor-parallel.
+  /// 0, row-parallel 1), read by -mm-model-parallel.
   Value param(const std::string &name, std::optional<int64_t> tpDim = std::nullopt) {
     auto it = paramShapes.find(name);
     if (it == paramShapes.end())
@@ -72,6 +72,12 @@ private:
   }
   Value rowParallel(Value x, const std::string &weight, Location loc) {
     return linear(x, weight, loc, 1);
+  }
+  /// [experts, out, in]: expert parallelism splits the experts.
+  Value experts(const std::string &name) {
+    Value w = param(name);
+    w.getDefiningOp()->setAttr("mm.ep_dim", b.getI64IntegerAttr(0));
+    return w;
   }
   Value reshape(Value x, ArrayRef<int64_t> spec, Location loc) {
     return ReshapeOp::create(b, loc, x, b.getDenseI64ArrayAttr(spec));
@@ -164,10 +170,10 @@ Value Builder::moe(int64_t l, Value w) {
   auto dispatch =
       MoeDispatchOp::create(b, loc, w, route.getIndices(), b.getI64IntegerAttr(c.numExperts));
   Value rows = dispatch.getDispatched(), offsets = dispatch.getGroupOffsets();
-  Value gate = GroupedMatmulOp::create(b, loc, rows, param(minimax::expertsW1(l)), offsets);
-  Value up = GroupedMatmulOp::create(b, loc, rows, param(minimax::expertsW3(l)), offsets);
+  Value gate = GroupedMatmulOp::create(b, loc, rows, experts(minimax::expertsW1(l)), offsets);
+  Value up = GroupedMatmulOp::create(b, loc, rows, experts(minimax::expertsW3(l)), offsets);
   Value act = SwigluOp::create(b, loc, gate, up);
-  Value down = GroupedMatmulOp::create(b, loc, act, param(minimax::expertsW2(l)), offsets);
+  Value down = GroupedMatmulOp::create(b, loc, act, experts(minimax::expertsW2(l)), offsets);
   if (opts.training) {
     // Load-balancing statistics: routed slots per expert and summed router
     // probabilities (the gradient reaches the router through the latter).

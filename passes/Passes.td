@@ -180,31 +180,41 @@ def TrainingStep : Pass<"mm-training-step", "mlir::ModuleOp"> {
                            "::mlir::shard::ShardDialect"];
 }
 
-def TensorParallel : Pass<"mm-tensor-parallel", "mlir::ModuleOp"> {
-  let summary = "annotate a model's params for Megatron-style tensor parallelism";
+def ModelParallel : Pass<"mm-model-parallel", "mlir::ModuleOp"> {
+  let summary = "annotate a model's params for tensor and expert parallelism";
   let description = [{
-    The model definition says how tensor parallelism cuts each projection,
-    as Megatron's ColumnParallelLinear and RowParallelLinear do: an
-    `mm.param` tagged `mm.tp_dim = D` is split along dim D (0: the output
-    features of a column-parallel weight, 1: the input features of a
-    row-parallel one). With `tp` > 1 this pass adds `shard.grid @tp(shape =
-    tp)` and annotates every tagged param's users with that split; the rest
-    of the graph (activations, KV caches, lightning states, norms) follows
-    by `mm-partition-pipeline`, which places the collectives. A dim that does
-    not divide by `tp` is an error naming the param. `tp` 1 changes nothing.
+    The model definition says how model parallelism cuts each weight, as
+    Megatron's ColumnParallelLinear / RowParallelLinear and its expert
+    layers do: an `mm.param` tagged `mm.tp_dim = D` is split along dim D by
+    tensor parallelism (0: the output features of a column-parallel weight,
+    1: the input features of a row-parallel one), one tagged `mm.ep_dim = D`
+    along dim D (its experts) by expert parallelism. With `tp` > 1 this pass
+    adds `shard.grid @tp` over the tp ranks (`[tp / ep, ep]` when ep splits
+    a part of them: experts on the fastest axis, as Megatron orders its
+    expert-parallel ranks) and annotates every tagged param's users with its
+    split; the rest of the graph (activations, KV caches, lightning states,
+    norms, expert offsets) follows by `mm-partition-pipeline`, which places
+    the collectives. A dim that does not divide is an error naming the param
+    and the tag. `tp` 1 changes nothing.
 
     ```mlir
-    // mm-opt -mm-tensor-parallel=tp=2
+    // mm-opt -mm-model-parallel="tp=2 ep=2"
     %w = mm.param "layers.0.self_attn.q_proj.weight" {mm.tp_dim = 0 : i64} : tensor<64x64xf32>
+    %e = mm.param "layers.0.block_sparse_moe.w1" {mm.ep_dim = 0 : i64} : tensor<4x128x64xf32>
     // becomes
     shard.grid @tp(shape = 2)
     %w = mm.param "layers.0.self_attn.q_proj.weight" {mm.tp_dim = 0 : i64} : tensor<64x64xf32>
     %s = shard.sharding @tp split_axes = [[0]] : !shard.sharding
     %ws = shard.shard %w to %s annotate_for_users : tensor<64x64xf32>
+    %e = mm.param "layers.0.block_sparse_moe.w1" {mm.ep_dim = 0 : i64} : tensor<4x128x64xf32>
+    %se = shard.sharding @tp split_axes = [[0]] : !shard.sharding
+    %es = shard.shard %e to %se annotate_for_users : tensor<4x128x64xf32>
     ```
   }];
   let options = [
-    Option<"tp", "tp", "int64_t", /*default=*/"1", "tensor-parallel group size">
+    Option<"tp", "tp", "int64_t", /*default=*/"1", "tensor-parallel group size (the ranks)">,
+    Option<"ep", "ep", "int64_t", /*default=*/"1",
+           "expert-parallel group size, dividing tp (1: every rank holds every expert)">
   ];
   let dependentDialects = ["::mlir::shard::ShardDialect"];
 }

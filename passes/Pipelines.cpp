@@ -16,9 +16,10 @@
 //   shard-partition (one SPMD program per rank, with its collectives), then
 //   canonicalize. mm ops take part through ir/ShardingModels.cpp.
 //
-//   Tensor parallelism of a model (buildTensorParallelPipeline, which
-//   mm-run --parallel tp=N runs): mm-tensor-parallel annotates the params
-//   the model tags with mm.tp_dim, then mm-partition-pipeline.
+//   Model parallelism of a model (buildModelParallelPipeline, which
+//   mm-run --parallel tp=N,ep=M runs): mm-model-parallel annotates the
+//   params the model tags with mm.tp_dim / mm.ep_dim, then
+//   mm-partition-pipeline.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Pipelines.h"
@@ -88,17 +89,19 @@ void buildPartitionPipeline(OpPassManager &pm) {
   fn.addPass(createCanonicalizerPass());
 }
 
-void buildTensorParallelPipeline(OpPassManager &pm, int64_t tp) {
-  if (tp == 1)
+void buildModelParallelPipeline(OpPassManager &pm, ModelParallelism parallelism) {
+  if (parallelism.tp == 1)
     return;
-  TensorParallelOptions options;
-  options.tp = tp;
-  pm.addPass(createTensorParallel(options));
+  ModelParallelOptions options;
+  options.tp = parallelism.tp;
+  options.ep = parallelism.ep;
+  pm.addPass(createModelParallel(options));
   buildPartitionPipeline(pm);
 }
 
-LogicalResult partitionForTensorParallel(ModuleOp module, int64_t tp, std::string &errors) {
-  if (tp == 1)
+LogicalResult partitionForModelParallelism(ModuleOp module, ModelParallelism parallelism,
+                                           std::string &errors) {
+  if (parallelism.tp == 1)
     return success();
   llvm::raw_string_ostream os(errors);
   ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &d) {
@@ -107,7 +110,7 @@ LogicalResult partitionForTensorParallel(ModuleOp module, int64_t tp, std::strin
     return success();
   });
   PassManager pm(module.getContext());
-  buildTensorParallelPipeline(pm, tp);
+  buildModelParallelPipeline(pm, parallelism);
   return pm.run(module);
 }
 

@@ -35,15 +35,22 @@ buildInferencePipeline(mlir::OpPassManager &pm, const InferencePipelineOptions &
 /// per-rank (SPMD) program with its collectives.
 void buildPartitionPipeline(mlir::OpPassManager &pm);
 
-/// Adds -mm-tensor-parallel for a group of `tp` ranks, then the partition
-/// pipeline: a model whose params say how tensor parallelism cuts them
-/// becomes each rank's program. Nothing for tp = 1.
-void buildTensorParallelPipeline(mlir::OpPassManager &pm, int64_t tp);
+/// A model's split over one group of `tp` ranks: attention heads and
+/// projections over all of them, experts over `ep` of them (ep divides tp).
+struct ModelParallelism {
+  int64_t tp = 1, ep = 1;
+};
 
-/// Runs buildTensorParallelPipeline on `module`; on failure `errors` holds
+/// Adds -mm-model-parallel, then the partition pipeline: a model whose
+/// params say how tensor and expert parallelism cut them becomes each
+/// rank's program. Nothing for tp = 1.
+void buildModelParallelPipeline(mlir::OpPassManager &pm, ModelParallelism parallelism);
+
+/// Runs buildModelParallelPipeline on `module`; on failure `errors` holds
 /// the diagnostics (op locations included).
-llvm::LogicalResult partitionForTensorParallel(mlir::ModuleOp module, int64_t tp,
-                                               std::string &errors);
+llvm::LogicalResult partitionForModelParallelism(mlir::ModuleOp module,
+                                                 ModelParallelism parallelism,
+                                                 std::string &errors);
 
 void registerPipelines();
 

@@ -20,8 +20,9 @@ struct ReferenceBackend::Graph {
 
 ReferenceBackend::ReferenceBackend(const MiniMaxConfig &config, const minimax::WeightLoader &loader,
                                    ExecutorOptions options, bool allLogits, bool fused,
-                                   std::optional<int64_t> imageTokenId, int64_t tensorParallel)
-    : graph_(new Graph), config_(config), allLogits_(allLogits), tensorParallel_(tensorParallel),
+                                   std::optional<int64_t> imageTokenId,
+                                   ModelParallelism parallelism)
+    : graph_(new Graph), config_(config), allLogits_(allLogits), parallelism_(parallelism),
       imageTokenId_(imageTokenId) {
   mlir::DialectRegistry registry;
   registerDialects(registry);
@@ -32,9 +33,9 @@ ReferenceBackend::ReferenceBackend(const MiniMaxConfig &config, const minimax::W
   graphOptions.imageTokenId = imageTokenId;
   graph_->module = buildMiniMaxModule(graph_->context, config, graphOptions);
   if (std::string errors;
-      failed(partitionForTensorParallel(*graph_->module, tensorParallel, errors)))
-    throw makeError(config.source, ": partitioning for tp=", tensorParallel, " failed:\n",
-                    errors);
+      failed(partitionForModelParallelism(*graph_->module, parallelism, errors)))
+    throw makeError(config.source, ": partitioning for tp=", parallelism.tp, " ep=",
+                    parallelism.ep, " failed:\n", errors);
   if (fused) {
     mlir::PassManager pm(&graph_->context);
     InferencePipelineOptions pipeline;
@@ -73,7 +74,7 @@ std::vector<Tensor> ReferenceBackend::forward(std::vector<Tensor> inputs) {
 
 void ReferenceBackend::reset(int64_t batch, int64_t capacity) {
   state_.clear();
-  for (const Shape &shape : minimaxStateShapes(config_, batch, capacity, tensorParallel_))
+  for (const Shape &shape : minimaxStateShapes(config_, batch, capacity, parallelism_.tp))
     state_.push_back(Tensor::zeros(graph_->executor->options().precision, shape));
 }
 

@@ -3,6 +3,7 @@
 #define MM_REFERENCE_REFERENCEBACKEND_H
 
 #include "frontends/MiniMaxWeights.h"
+#include "passes/Pipelines.h"
 #include "reference/Executor.h"
 #include "runtime/engine/ForwardBackend.h"
 
@@ -18,13 +19,13 @@ namespace mm {
 class ReferenceBackend : public ForwardBackend {
 public:
   /// With `imageTokenId` (MiniMax-VL-01) the graph merges image features.
-  /// With `tensorParallel` > 1 the graph is this rank's part of a
-  /// tensor-parallel program (passes/Pipelines.h: buildTensorParallelPipeline)
+  /// With `parallelism.tp` > 1 the graph is this rank's part of a
+  /// model-parallel program (passes/Pipelines.h: buildModelParallelPipeline)
   /// and the caches and states hold this rank's heads.
   ReferenceBackend(const MiniMaxConfig &config, const minimax::WeightLoader &loader,
                    ExecutorOptions options, bool allLogits, bool fused = false,
                    std::optional<int64_t> imageTokenId = std::nullopt,
-                   int64_t tensorParallel = 1);
+                   ModelParallelism parallelism = {});
   ~ReferenceBackend() override;
 
   void reset(int64_t batch, int64_t capacity) override;
@@ -43,7 +44,7 @@ private:
   std::unique_ptr<Graph> graph_;
   const MiniMaxConfig &config_;
   bool allLogits_;
-  int64_t tensorParallel_;
+  ModelParallelism parallelism_;
   std::vector<Tensor> state_;
   std::optional<int64_t> imageTokenId_;
   Tensor imageFeatures_; // for the next step only

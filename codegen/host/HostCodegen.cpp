@@ -364,9 +364,10 @@ LogicalResult KernelEmitter::emitGroupedGemm() {
       failed(storeResults(code, "i")))
     return failure();
   body += llvm::formatv(
-              "  mmh::grouped_gemm({0}, {1}, {2}, {3}, {4}, {5}, [&](int64_t r, int64_t n, "
+              "  mmh::grouped_gemm({0}, {6}, {1}, {2}, {3}, {4}, {5}, [&](int64_t r, int64_t n, "
               "float acc) {{\n",
-              pointer(g.getInput()), K, pointer(g.getWeight()), N, pointer(g.getGroupOffsets()), E)
+              pointer(g.getInput()), K, pointer(g.getWeight()), N, pointer(g.getGroupOffsets()), E,
+              dims(topLevel(g.getInput()), 0, 1))
               .str();
   body += code + "  });\n  return 0;\n";
   return success();
@@ -378,10 +379,11 @@ LogicalResult KernelEmitter::emitGroupedSwiglu() {
     return failure();
   GroupedMatmulOp gate = parts->gate, up = parts->up;
   int64_t E = parts->experts, N = parts->N, K = parts->K;
-  body += llvm::formatv("  mmh::grouped_gemm_swiglu({0}, {1}, {2}, {3}, {4}, {5}, {6}, out0);\n"
+  body += llvm::formatv("  mmh::grouped_gemm_swiglu({0}, {7}, {1}, {2}, {3}, {4}, {5}, {6}, out0);\n"
                         "  return 0;\n",
                         pointer(gate.getInput()), K, pointer(gate.getWeight()),
-                        pointer(up.getWeight()), N, pointer(gate.getGroupOffsets()), E)
+                        pointer(up.getWeight()), N, pointer(gate.getGroupOffsets()), E,
+                        dims(topLevel(gate.getInput()), 0, 1))
               .str();
   return success();
 }

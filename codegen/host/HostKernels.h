@@ -444,8 +444,13 @@ inline int moe_dispatch(const mm_kernel_ctx *c, const float *x, int64_t N, int64
 
 /// For rows r of expert e: epilogue(r, n, x[r] . w[e, n]).
 template <typename W, typename Epilogue>
-inline void grouped_gemm(const float *x, int64_t K, const W *w, int64_t N, const int64_t *offsets,
-                         int64_t E, Epilogue epilogue) {
+inline void grouped_gemm(const float *x, int64_t M, int64_t K, const W *w, int64_t N,
+                         const int64_t *offsets, int64_t E, Epilogue epilogue) {
+  // Rows of no expert here (a rank's block of experts) are zero products.
+  for (int64_t r = 0; r < M; ++r)
+    if (r < offsets[0] || r >= offsets[E])
+      for (int64_t n = 0; n < N; ++n)
+        epilogue(r, n, 0.0f);
   for (int64_t e = 0; e < E; ++e) {
     const W *we = w + e * N * K;
     int64_t begin = offsets[e], end = offsets[e + 1];
@@ -458,8 +463,11 @@ inline void grouped_gemm(const float *x, int64_t K, const W *w, int64_t N, const
 
 /// silu(x W1_e^T) * (x W3_e^T) for every dispatched row, both GEMMs in one pass.
 template <typename W>
-inline void grouped_gemm_swiglu(const float *x, int64_t K, const W *w1, const W *w3, int64_t N,
-                                const int64_t *offsets, int64_t E, float *out) {
+inline void grouped_gemm_swiglu(const float *x, int64_t M, int64_t K, const W *w1, const W *w3,
+                                int64_t N, const int64_t *offsets, int64_t E, float *out) {
+  // Rows of no expert here: silu(0) * 0.
+  std::fill(out, out + offsets[0] * N, 0.0f);
+  std::fill(out + offsets[E] * N, out + M * N, 0.0f);
   for (int64_t e = 0; e < E; ++e) {
     const W *g = w1 + e * N * K, *u = w3 + e * N * K;
     int64_t begin = offsets[e], end = offsets[e + 1];

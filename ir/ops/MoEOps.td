@@ -57,6 +57,9 @@ def MM_GroupedMatmulOp : MM_InferOp<"grouped_matmul", [MM_Differentiable]> {
     them; `weight` is `[experts, out, in]` (each expert's `[out, in]` linear
     weight); `group_offsets` `[experts + 1]`. Row `r` in group `e` becomes
     `input[r] W_e^T`. One op, so a backend runs all experts in one grouped GEMM.
+    Rows before `group_offsets[0]` or from `group_offsets[experts]` on belong
+    to no expert here and are zero: under expert parallelism a rank holds a
+    block of the experts and the offsets of their groups only.
 
     ```mlir
     %h = mm.grouped_matmul %x2, %w1, %off

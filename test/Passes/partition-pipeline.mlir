@@ -226,3 +226,20 @@ func.func @lightning_heads_split(%x: tensor<1x4x8xf32>, %s0: tensor<1x4x2x2xf32>
   %y = mm.linear %om, %wos : (tensor<1x4x8xf32>, tensor<8x8xf32>) -> tensor<1x4x8xf32>
   return %y : tensor<1x4x8xf32>
 }
+
+// Expert parallelism on a 2x2 grid: the experts split over axis 1, so each
+// rank computes the rows of its 2 experts from its block of the group
+// offsets (rows of the others are zero) and one all_reduce over axis 1
+// completes every row; axis 0 holds replicas.
+// CHECK-LABEL: func.func @experts_on_grid(
+// CHECK: mm.param "wexp" {mm.grid = @grid, mm.split_axes = [array<i16: 1>, array<i16>, array<i16>]} : tensor<2x6x8xf32>
+// CHECK: shard.all_slice %{{.*}} on @grid grid_axes = [1] slice_axis = 0 : tensor<4xi64> -> tensor<2xi64>
+// CHECK: %[[Y:.*]] = mm.grouped_matmul %{{.*}} : (tensor<6x8xf32>, tensor<2x6x8xf32>, tensor<3xi64>) -> tensor<6x6xf32>
+// CHECK: shard.all_reduce %[[Y]] on @grid grid_axes = [1]
+func.func @experts_on_grid(%x: tensor<6x8xf32>, %offsets: tensor<5xi64>) -> tensor<6x6xf32> {
+  %split = shard.sharding @grid split_axes = [[1]] : !shard.sharding
+  %w = mm.param "wexp" : tensor<4x6x8xf32>
+  %ws = shard.shard %w to %split annotate_for_users : tensor<4x6x8xf32>
+  %y = mm.grouped_matmul %x, %ws, %offsets : (tensor<6x8xf32>, tensor<4x6x8xf32>, tensor<5xi64>) -> tensor<6x6xf32>
+  return %y : tensor<6x6xf32>
+}

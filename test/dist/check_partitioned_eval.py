@@ -59,7 +59,8 @@ save_safetensors(params, {"w1": rng.standard_normal((16, 8)), "w2": rng.standard
                           "b": rng.standard_normal(6), "wqkv": rng.standard_normal((24, 8)),
                           "wo": rng.standard_normal((8, 8)), "wq": rng.standard_normal((8, 8)),
                           "wk": rng.standard_normal((4, 8)), "wv": rng.standard_normal((4, 8)),
-                          "wlk": rng.standard_normal((8, 8)), "wlv": rng.standard_normal((8, 8))})
+                          "wlk": rng.standard_normal((8, 8)), "wlv": rng.standard_normal((8, 8)),
+                          "wexp": rng.standard_normal((4, 6, 8))})
 x = rng.standard_normal((4, 8)).astype(np.float32)
 
 partitioned = os.path.join(work, "partitioned.mlir")
@@ -70,6 +71,8 @@ check(p.returncode == 0, "mm-opt -mm-partition-pipeline" + ("" if p.returncode =
 x6 = x[:, :6].copy()
 positions = np.arange(4, dtype=np.int64)[None, :]
 state0 = rng.standard_normal((1, 4, 2, 2)).astype(np.float32)
+rows = rng.standard_normal((6, 8)).astype(np.float32)
+offsets = np.array([0, 1, 3, 3, 6], dtype=np.int64)  # expert 2 gets no rows
 # (function, ranks, the whole argument, each rank's slice of it: rank -> array)
 cases = [
     ("megatron_mlp", 2, x, lambda r: x),
@@ -81,6 +84,7 @@ cases = [
     ("gqa_attention", 2, [x[None, :, :], positions], lambda r: [x[None, :, :], positions]),
     # heads by rank: rank r runs heads 2r, 2r + 1 from their part of the state
     ("lightning_heads_split", 2, [x[None, :, :], state0], lambda r: [x[None, :, :], state0[:, 2 * r:2 * r + 2]]),
+    ("experts_on_grid", 4, [rows, offsets], lambda r: [rows, offsets]),
 ]
 for function, ranks, whole_input, slice_of in cases:
     whole = os.path.join(work, f"{function}.whole.npy")

@@ -1,4 +1,4 @@
-"""`mpirun -np N mm-run logits|generate --parallel tp=N` gives the
+"""`mpirun -np N mm-run logits|generate --parallel tp=N[,ep=M]` gives the
 single-process answer, on the reference executor and compiled for the CPU.
 
 Usage: check_tensor_parallel.py MM_RUN MM_COMPILE TINY_MODEL_DIR ORACLE_DATA_DIR
@@ -7,7 +7,9 @@ Each rank runs its block of the attention heads (softmax and lightning,
 whose decay slopes are those of the heads' global places) and of the
 projections around them; two all-reduces per lightning layer (the output
 norm's sum of squares, the output projection) and one per softmax layer
-complete the sums.
+complete the sums. With ep, each of M ranks holds a block of the experts
+and computes their rows; an all_reduce after each grouped GEMM completes
+them (each row has one expert, so the sum adds zeros: exact).
 
 Tolerances. Against one process: the tensor-parallel sums add the same
 terms in another order (per-rank partial sums, then the all-reduce), so
@@ -67,47 +69,53 @@ def logits_on_ranks(ranks, model, ids, backend, precision="f32", parallel=None):
 
 
 def tensor_bytes(model):
-    """(all, attention) bytes of the model's float32 tensors: the attention
-    weights (q/k/v/o, the lightning qkv, gate, norm and output) split by heads."""
+    """(all, attention, experts) bytes of the model's float32 tensors: the
+    attention weights (q/k/v/o, the lightning qkv, gate, norm and output)
+    split by heads, the experts' by expert."""
     with open(os.path.join(model, "model.safetensors"), "rb") as f:
         header = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
     sizes = {k: v["data_offsets"][1] - v["data_offsets"][0] for k, v in header.items()
              if k != "__metadata__"}
-    return sum(sizes.values()), sum(b for k, b in sizes.items() if ".self_attn." in k)
+    return (sum(sizes.values()), sum(b for k, b in sizes.items() if ".self_attn." in k),
+            sum(b for k, b in sizes.items() if ".experts." in k))
 
 
-# The bundled model: tp=2 against one process, both backends. Each rank
-# holds its half of the attention weights and all the rest.
+# The bundled model: tp=2 (and ep=2) against one process, both backends.
+# Each rank holds its half of the attention weights (and of the experts'),
+# and all the rest.
 ids = [1, 5, 9, 33, 7, 100, 2, 8, 64, 3, 250, 17]
-total, attention = tensor_bytes(tiny)
+total, attention, experts = tensor_bytes(tiny)
 whole, text = logits_on_ranks(1, tiny, ids, "reference")
 check(whole is not None, "minimax-tiny in one process" + ("" if whole is not None else text))
-for backend in ("reference", "cpu"):
-    got, text = logits_on_ranks(2, tiny, ids, backend, parallel="tp=2")
-    if got is None:
-        check(False, f"minimax-tiny, tp=2, {backend}: {text}")
-        continue
-    err = rel_error(got, whole)
-    check(err <= 1e-5, f"minimax-tiny, tp=2, {backend}: relative error {err:.2e} against one process")
-    held = sorted(int(b) for b in re.findall(r"rank \d of 2: (\d+) bytes of weights bound", text))
-    want_held = total - attention // 2
-    check(held == [want_held] * 2, f"minimax-tiny, tp=2, {backend}: each rank holds {held} of "
-                                   f"{total} weight bytes (want {want_held})")
+for parallel, split in (("tp=2", attention), ("tp=2,ep=2", attention + experts)):
+    for backend in ("reference", "cpu"):
+        what = f"minimax-tiny, {parallel}, {backend}"
+        got, text = logits_on_ranks(2, tiny, ids, backend, parallel=parallel)
+        if got is None:
+            check(False, f"{what}: {text}")
+            continue
+        err = rel_error(got, whole)
+        check(err <= 1e-5, f"{what}: relative error {err:.2e} against one process")
+        held = sorted(int(b) for b in re.findall(r"rank \d of 2: (\d+) bytes of weights bound", text))
+        want_held = total - split // 2
+        check(held == [want_held] * 2,
+              f"{what}: each rank holds {held} of {total} weight bytes (want {want_held})")
 
 # Oracle models: 6 heads over 3 ranks (3 KV heads; ALiBi slopes of a
 # non-power-of-two count) and 4 over 2, against transformers in float64.
-for name, ranks in (("official-bf16", 3), ("hf-f32-packed", 2)):
+for name, ranks, parallel in (("official-bf16", 3, "tp=3"), ("hf-f32-packed", 2, "tp=2,ep=2")):
     model = os.path.join(data, name)
     prompt = json.load(open(os.path.join(model, "expected.json")))["prompt"]
     oracle = np.load(os.path.join(model, "logits.npy")).astype(np.float64)
     for backend, precision, bound in (("reference", "f64", 1e-6), ("cpu", "f32", 1e-4)):
-        got, text = logits_on_ranks(ranks, model, prompt, backend, precision, f"tp={ranks}")
+        what = f"{name}, {parallel}, {backend} {precision}"
+        got, text = logits_on_ranks(ranks, model, prompt, backend, precision, parallel)
         if got is None:
-            check(False, f"{name}, tp={ranks}, {backend} {precision}: {text}")
+            check(False, f"{what}: {text}")
             continue
         err = rel_error(got, oracle)
-        check(err <= bound, f"{name}, tp={ranks}, {backend} {precision}: relative error {err:.2e} "
-                            f"against the float64 oracle (bound {bound:.0e})")
+        check(err <= bound, f"{what}: relative error {err:.2e} against the float64 oracle "
+                            f"(bound {bound:.0e})")
 
 # Greedy generation: the same tokens as one process (each step's logits are
 # rank 0's, so the ranks never sample apart).
@@ -123,28 +131,31 @@ check(want is not None and got == want, f"generate, tp=2, cpu: {got} == {want}" 
 check(code == 0 and sum(l.startswith("{") for l in lines) == 1,
       "generate, tp=2: rank 0 alone prints the JSON")
 
-# The AOT binary of a tensor-parallel program (mm-compile --parallel tp=2)
-# generates the same tokens on 2 ranks, and says how to launch it otherwise.
+# The AOT binary of a model-parallel program (mm-compile --parallel
+# tp=2,ep=2) generates the same tokens on 2 ranks, and says how to launch it
+# otherwise.
 binary = os.path.join(work, "tiny-tp2")
-p = subprocess.run([mm_compile, "--model", tiny, "--target", "cpu", "--parallel", "tp=2",
+p = subprocess.run([mm_compile, "--model", tiny, "--target", "cpu", "--parallel", "tp=2,ep=2",
                     "--max-batch", "1", "--max-tokens", "8", "--max-context", "32", "-o", binary],
                    capture_output=True, text=True, timeout=600)
-check(p.returncode == 0, "mm-compile --parallel tp=2" + ("" if p.returncode == 0 else p.stderr[-2000:]))
+check(p.returncode == 0, "mm-compile --parallel tp=2,ep=2" + ("" if p.returncode == 0 else p.stderr[-2000:]))
 if p.returncode == 0:
     aot = [binary, "--ids", "1,5,9,33", "--max-new-tokens", "16", "--greedy", "--json"]
-    code, so, se, _ = mpirun(2, aot + ["--parallel", "tp=2"], timeout=300)
+    code, so, se, _ = mpirun(2, aot + ["--parallel", "tp=2,ep=2"], timeout=300)
     lines = so.strip().splitlines()
     got = json.loads(lines[-1])["ids"] if code == 0 and lines else None
     check(got == want, f"the AOT binary on 2 ranks: {got} == {want}" + ("" if code == 0 else (so + se)[-2000:]))
     p = subprocess.run(aot, capture_output=True, text=True, timeout=120)
-    check(p.returncode != 0 and "compiled for tp=2 (mpirun -np 2" in p.stderr,
+    check(p.returncode != 0 and "compiled for tp=2,ep=2 (mpirun -np 2" in p.stderr,
           "the tp=2 binary on one rank is refused" + ("" if p.returncode else p.stdout[-500:]))
 
 # What inference cannot split is refused, naming the reason.
 refusals = [
     (os.path.join(data, "hf-f16-sharded-tied"), "tp=2", "reference",
      "num_key_value_heads 1 does not split over tp=2"),
-    (tiny, "ep=2", "reference", "inference splits tp only so far"),
+    (tiny, "ep=2", "reference", "leaves dp=2"),
+    (tiny, "tp=2,etp=2", "reference", "inference splits tp and ep only so far"),
+    (tiny, "tp=2,ep=3", "reference", "ep=3"),
     (tiny, "tp=2", "cuda", "--backend cuda runs one rank so far"),
     (tiny, "tp=4", "reference", "tp=4"),
 ]

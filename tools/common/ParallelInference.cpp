@@ -8,14 +8,15 @@
 
 namespace mm {
 
-int64_t inferenceTensorParallel(const std::string &parallel, const MiniMaxConfig &config) {
+InferenceParallelism inferenceParallelism(const std::string &parallel,
+                                          const MiniMaxConfig &config) {
   int64_t world = dist::world().size();
   if (parallel.empty() && world == 1)
-    return 1;
+    return {};
   ParallelLayout layout = parseParallelLayout(parallel, world);
   std::string flag = "--parallel '" + parallel + "' on " + std::to_string(world) + " rank(s)";
-  if (layout.cp > 1 || layout.ep > 1 || layout.etp > 1)
-    throw makeError(flag, ": inference splits tp only so far (cp, ep and etp are refused)");
+  if (layout.cp > 1 || layout.etp > 1)
+    throw makeError(flag, ": inference splits tp and ep only so far (cp and etp are refused)");
   if (layout.dp > 1)
     throw makeError(flag, " leaves dp=", layout.dp,
                     ": every rank of one request must be in its tensor-parallel group (give tp=",
@@ -29,7 +30,12 @@ int64_t inferenceTensorParallel(const std::string &parallel, const MiniMaxConfig
     throw makeError(flag, ": ", config.source, ": num_key_value_heads ", config.numKvHeads,
                     " does not split over tp=", layout.tp,
                     " (replicated KV heads are not built yet)");
-  return layout.tp;
+  // The MoE part: ep of the tp ranks hold a block of the experts each; the
+  // rest of the MoE world (edp) holds replicas.
+  if (config.numExperts % layout.ep != 0)
+    throw makeError(flag, ": ", config.source, ": num_local_experts ", config.numExperts,
+                    " does not split over ep=", layout.ep);
+  return {layout.tp, layout.ep};
 }
 
 void printOnRankZeroOnly() {

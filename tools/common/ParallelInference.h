@@ -9,11 +9,18 @@
 
 namespace mm {
 
-/// The tensor-parallel group size that `--parallel` text asks of inference
-/// on the current world (mpirun's ranks): the layout parsed, and what
-/// inference cannot split yet (cp, ep, etp, dp > 1; heads or KV heads that do
-/// not divide) refused with the flag and the config field named.
-int64_t inferenceTensorParallel(const std::string &parallel, const MiniMaxConfig &config);
+/// One group of `tp` ranks runs a request: attention split over all of
+/// them, experts over `ep` of them.
+struct InferenceParallelism {
+  int64_t tp = 1, ep = 1;
+};
+
+/// What `--parallel` text asks of inference on the current world (mpirun's
+/// ranks): the layout parsed, and what inference cannot split yet (cp, etp,
+/// dp > 1; heads, KV heads or experts that do not divide) refused with the
+/// flag and the config field named.
+InferenceParallelism inferenceParallelism(const std::string &parallel,
+                                          const MiniMaxConfig &config);
 
 /// Under mpirun, rank 0 alone prints to stdout (the others' reports would
 /// repeat it); errors still reach stderr from every rank.

@@ -51,8 +51,10 @@ void printInfo(const exe::Executable &e) {
   if (!e.config_json().empty())
     std::cout << ", model " << (e.model_dir().empty() ? "(give --model DIR)" : e.model_dir());
   if (e.tensor_parallel() > 1)
-    std::cout << ", tensor parallel over " << e.tensor_parallel() << " ranks (mpirun -np "
-              << e.tensor_parallel() << " ... --parallel tp=" << e.tensor_parallel() << ")";
+    std::cout << ", tensor parallel over " << e.tensor_parallel() << " ranks, experts over "
+              << std::max<uint32_t>(1, e.expert_parallel()) << " (mpirun -np "
+              << e.tensor_parallel() << " ... --parallel tp=" << e.tensor_parallel()
+              << ",ep=" << std::max<uint32_t>(1, e.expert_parallel()) << ")";
   std::cout << "\n";
   if (e.target() == exe::TARGET_CUDA)
     std::cout << "  cuda " << (e.cuda_arch().empty() ? "jit" : e.cuda_arch()) << ", "
@@ -144,7 +146,7 @@ int main(int argc, char **argv) {
     double collectiveTimeout = 60;
     app.add_option("--model", model, "model folder (default: the one compiled from)");
     app.add_option("--parallel", parallel,
-                   "under mpirun: tp=N, the tensor-parallel group this binary was compiled for");
+                   "under mpirun: tp=N[,ep=M], the split this binary was compiled for");
     app.add_option("--collective-timeout", collectiveTimeout,
                    "under mpirun: seconds a rank waits in a collective before it exits naming it");
     app.add_flag("--info", info, "print what this binary holds and exit");
@@ -163,11 +165,13 @@ int main(int argc, char **argv) {
     }
     auto folder = ModelFolder::open(model.empty() ? executable->model_dir() : model);
     checkSameModel(compiled, folder->config);
-    int64_t tp = inferenceTensorParallel(parallel, folder->config);
-    int64_t compiledTp = std::max<int64_t>(1, executable->tensor_parallel());
-    if (tp != compiledTp)
-      throw makeError("this binary was compiled for tp=", compiledTp, " (mpirun -np ", compiledTp,
-                      " ... --parallel tp=", compiledTp, "); asked for tp=", tp);
+    auto [tp, ep] = inferenceParallelism(parallel, folder->config);
+    int64_t compiledTp = std::max<uint32_t>(1, executable->tensor_parallel());
+    int64_t compiledEp = std::max<uint32_t>(1, executable->expert_parallel());
+    if (tp != compiledTp || ep != compiledEp)
+      throw makeError("this binary was compiled for tp=", compiledTp, ",ep=", compiledEp,
+                      " (mpirun -np ", compiledTp, " ... --parallel tp=", compiledTp, ",ep=",
+                      compiledEp, "); asked for tp=", tp, ",ep=", ep);
     bool cuda = executable->target() == exe::TARGET_CUDA;
     int code = runGenerate(
         *folder, args,

@@ -78,14 +78,15 @@ bool parseMlirFlags(int &argc, char **argv) {
 }
 
 /// `--parallel` of a compile: the binary runs one tensor-parallel group, so
-/// the text gives tp alone (the world is tp ranks).
-int64_t tensorParallelToCompile(const std::string &text) {
+/// the text gives tp (the world is tp ranks) and optionally ep.
+ModelParallelism parallelismToCompile(const std::string &text) {
   std::smatch m;
-  if (!std::regex_match(text, m, std::regex("tp=([0-9]{1,6})")))
-    throw makeError("--parallel '", text, "': compiling takes tp=N alone so far (cp, ep, etp, dp "
+  if (!std::regex_match(text, m, std::regex("tp=([0-9]{1,6})(,ep=[0-9]{1,6})?")))
+    throw makeError("--parallel '", text, "': compiling takes tp=N[,ep=M] so far (cp, etp, dp "
                     "are not built for inference)");
-  int64_t tp = std::stoll(m[1].str());
-  return parseParallelLayout(text, std::max<int64_t>(1, tp)).tp; // its checks (tp >= 1)
+  ParallelLayout layout =
+      parseParallelLayout(text, std::max<int64_t>(1, std::stoll(m[1].str()))); // its checks
+  return {layout.tp, layout.ep};
 }
 
 CompileResult compileModelFolder(const std::string &model, const std::string &configPath,
@@ -157,8 +158,8 @@ int main(int argc, char **argv) {
   app.add_option("--executable", executablePath, "also write the executable alone (.mmx)");
   std::string parallel;
   app.add_option("--parallel", parallel,
-                 "MiniMax: tp=N, compile each rank's program of tensor parallelism over N ranks "
-                 "(the binary runs under mpirun -np N)");
+                 "MiniMax: tp=N[,ep=M], compile each rank's program of tensor parallelism over "
+                 "N ranks, experts over M of them (the binary runs under mpirun -np N)");
   app.add_option("--max-batch", options.maxBatch, "MiniMax: largest batch the binary accepts")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 16));
   app.add_option("--max-tokens", options.maxTokens, "MiniMax: largest prefill in tokens")
@@ -187,7 +188,7 @@ int main(int argc, char **argv) {
       if (!input.empty())
         throw makeError("--parallel is for --model / --config; partition a module with "
                         "mm-opt -mm-partition-pipeline instead");
-      options.tensorParallel = tensorParallelToCompile(parallel);
+      options.parallelism = parallelismToCompile(parallel);
     }
     options.passManagerCLOptions = true;
     CompileResult r = input.empty() ? compileModelFolder(model, configPath, options)

@@ -86,42 +86,43 @@ struct Common {
                     "generated code)")
         ->check(CLI::IsMember({"reference", "cpu", "cuda"}));
     cmd->add_option("--parallel", parallel,
-                    "under mpirun: the layout, tp=N (tensor parallel over the N ranks)");
+                    "under mpirun: the layout, tp=N[,ep=M] (attention over the N ranks, "
+                    "experts over M of them)");
   }
 
-  /// The tensor-parallel group size of --parallel on this many ranks; what
-  /// inference cannot split yet is refused, naming the factor.
-  int64_t tensorParallel(const ModelFolder &folder) const {
-    int64_t tp = inferenceTensorParallel(parallel, folder.config);
+  /// The split --parallel asks on this many ranks; what inference cannot
+  /// split yet is refused, naming the factor.
+  ModelParallelism modelParallelism(const ModelFolder &folder) const {
+    auto [tp, ep] = inferenceParallelism(parallel, folder.config);
     if (tp > 1 && folder.vision)
       throw makeError("--parallel '", parallel, "': MiniMax-VL-01 runs on one rank so far");
     if (tp > 1 && backend == "cuda")
       throw makeError("--parallel '", parallel, "': --backend cuda runs one rank so far (NCCL is "
                       "not wired in); use --backend cpu or reference");
-    return tp;
+    return {tp, ep};
   }
 
   /// The backend asked for; `batch`, `tokens` and `context` size a compiled
   /// executable's arena.
   std::unique_ptr<ForwardBackend> makeBackend(ModelFolder &folder, bool allLogits, int64_t batch,
                                               int64_t tokens, int64_t context) const {
-    int64_t tp = tensorParallel(folder);
+    ModelParallelism parallelism = modelParallelism(folder);
     std::unique_ptr<ForwardBackend> made = makeRankBackend(folder, allLogits, batch, tokens,
-                                                           context, tp);
-    if (tp == 1)
+                                                           context, parallelism);
+    if (parallelism.tp == 1)
       return made;
     reportRankWeights(made->weightBytes());
     return std::make_unique<RankZeroLogits>(std::move(made));
   }
   std::unique_ptr<ForwardBackend> makeRankBackend(ModelFolder &folder, bool allLogits,
                                                   int64_t batch, int64_t tokens, int64_t context,
-                                                  int64_t tp) const {
+                                                  ModelParallelism parallelism) const {
     ExecutorOptions options = executorOptions();
     if (backend == "reference")
       return std::make_unique<ReferenceBackend>(
           folder.config, *folder.weights, options, allLogits, /*fused=*/false,
           folder.vision ? std::optional<int64_t>(folder.vision->imageTokenIndex) : std::nullopt,
-          tp);
+          parallelism);
     if (folder.vision && backend == "cuda")
       throw makeError(folder.dir, ": MiniMax-VL-01 runs on --backend reference or cpu so far");
     if (precision != "f32")
@@ -139,7 +140,7 @@ struct Common {
     compile.maxTokens = tokens;
     compile.maxContext = context;
     compile.allLogits = allLogits;
-    compile.tensorParallel = tp;
+    compile.parallelism = parallelism;
     if (folder.vision) { // every prompt token could be an image token
       compile.imageTokenId = folder.vision->imageTokenIndex;
       compile.maxImageTokens = batch * tokens;

@@ -1,0 +1,88 @@
+//===- ModelParallel.cpp - params annotated from the model's tp / ep tags --===//
+#include "ir/MMOps.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Shard/IR/ShardDialect.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
+#include "mlir/IR/Builders.h"
+
+namespace mm {
+#define GEN_PASS_DEF_MODELPARALLEL
+#include "passes/Passes.h.inc"
+} // namespace mm
+
+using namespace mlir;
+using mlir::shard::GridAxis;
+
+namespace {
+constexpr llvm::StringLiteral kGrid = "tp";
+
+struct ModelParallelPass : mm::impl::ModelParallelBase<ModelParallelPass> {
+  using ModelParallelBase::ModelParallelBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    int64_t tp = this->tp, ep = this->ep; // (the option objects do not print)
+    if (tp < 1 || ep < 1 || tp % ep != 0) {
+      module.emitError("-mm-model-parallel: tp and ep must be positive with ep dividing tp, got "
+                       "tp=")
+          << tp << " ep=" << ep;
+      return signalPassFailure();
+    }
+    if (tp == 1)
+      return;
+    if (module.lookupSymbol(kGrid)) {
+      module.emitError("-mm-model-parallel: the module already has a symbol @") << kGrid;
+      return signalPassFailure();
+    }
+    // One group of tp ranks. Experts split over ep of them: the fastest grid
+    // axis, as Megatron orders expert-parallel ranks; the dense splits span
+    // the whole grid.
+    OpBuilder b(module.getContext());
+    b.setInsertionPointToStart(module.getBody());
+    SmallVector<int64_t> shape = ep == 1 || ep == tp ? SmallVector<int64_t>{tp}
+                                                      : SmallVector<int64_t>{tp / ep, ep};
+    shard::GridOp::create(b, module.getLoc(), kGrid, shape);
+    SmallVector<GridAxis> denseAxes, expertAxes;
+    for (size_t a = 0; a < shape.size(); ++a)
+      denseAxes.push_back(static_cast<GridAxis>(a));
+    if (ep > 1)
+      expertAxes.push_back(static_cast<GridAxis>(shape.size() - 1));
+    WalkResult walk = module.walk([&](mm::ParamOp param) {
+      for (auto [attr, axes, parts] : {std::make_tuple("mm.tp_dim", ArrayRef(denseAxes), tp),
+                                       std::make_tuple("mm.ep_dim", ArrayRef(expertAxes), ep)}) {
+        auto dimAttr = param->getAttrOfType<IntegerAttr>(attr);
+        if (!dimAttr || parts == 1)
+          continue;
+        if (failed(annotate(b, param, dimAttr.getInt(), axes, parts, attr)))
+          return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      signalPassFailure();
+  }
+
+  /// Splits `param`'s dim `dim` over grid axes `axes` (`parts` ranks) for
+  /// its users.
+  LogicalResult annotate(OpBuilder &b, mm::ParamOp param, int64_t dim, ArrayRef<GridAxis> axes,
+                         int64_t parts, StringRef attr) {
+    auto type = llvm::cast<RankedTensorType>(param.getType());
+    if (dim < 0 || dim >= type.getRank())
+      return param.emitOpError(attr) << " " << dim << " is not a dim of " << type;
+    int64_t size = type.getDimSize(dim);
+    if (ShapedType::isDynamic(size) || size % parts != 0)
+      return param.emitOpError("dim ") << dim << " of " << type << " does not split into "
+                                       << parts << " parts (" << attr << ")";
+    SmallVector<shard::GridAxesAttr> split(dim + 1, shard::GridAxesAttr::get(b.getContext(), {}));
+    split[dim] = shard::GridAxesAttr::get(b.getContext(), axes);
+    b.setInsertionPointAfter(param);
+    Value sharding = shard::ShardingOp::create(
+        b, param.getLoc(), FlatSymbolRefAttr::get(b.getStringAttr(kGrid)), split);
+    auto annotated = shard::ShardOp::create(b, param.getLoc(), param.getResult(), sharding,
+                                            /*annotate_for_users=*/true);
+    param.getResult().replaceAllUsesExcept(annotated.getResult(), annotated);
+    return success();
+  }
+};
+} // namespace

@@ -1,0 +1,88 @@
+// RUN: mm-opt %s -split-input-file -verify-diagnostics -mm-model-parallel="tp=2 ep=2" | FileCheck %s
+// RUN: mm-opt %s -split-input-file -verify-diagnostics -mm-model-parallel="tp=2 ep=2" -mm-partition-pipeline | FileCheck %s --check-prefix=PART
+// RUN: mm-opt %s -split-input-file -mm-model-parallel=tp=1 2>&1 | FileCheck %s --check-prefix=ONE
+
+// The model tags how tensor parallelism cuts each projection (mm.tp_dim:
+// 0 column parallel, 1 row parallel); the pass annotates those params on a
+// grid @tp and leaves the rest to sharding propagation, which splits the
+// activation between the two projections and reduces once after them.
+// CHECK: shard.grid @tp(shape = 2)
+// CHECK-LABEL: func.func @mlp
+// CHECK: %[[W1:.*]] = mm.param "w1" {mm.tp_dim = 0 : i64}
+// CHECK: %[[S1:.*]] = shard.sharding @tp split_axes = {{\[\[}}0]] : !shard.sharding
+// CHECK: %[[A1:.*]] = shard.shard %[[W1]] to %[[S1]] annotate_for_users
+// CHECK: %[[W2:.*]] = mm.param "w2" {mm.tp_dim = 1 : i64}
+// CHECK: %[[S2:.*]] = shard.sharding @tp split_axes = {{\[\[}}], [0]] : !shard.sharding
+// CHECK: shard.shard %[[W2]] to %[[S2]] annotate_for_users
+// CHECK: mm.param "g" : tensor<8xf32>
+// CHECK-NOT: shard.shard
+// CHECK: mm.linear %{{.*}}, %[[A1]]
+// PART-LABEL: func.func @mlp
+// PART: mm.param "w1" {mm.grid = @tp, mm.split_axes = [array<i16: 0>, array<i16>], mm.tp_dim = 0 : i64} : tensor<8x8xf32>
+// PART: mm.param "w2" {mm.grid = @tp, mm.split_axes = [array<i16>, array<i16: 0>], mm.tp_dim = 1 : i64} : tensor<8x8xf32>
+// PART: mm.silu
+// PART: %[[P:.*]] = mm.linear %{{.*}} : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
+// PART: shard.all_reduce %[[P]] on @tp grid_axes = [0]
+// ONE-NOT: shard.
+func.func @mlp(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %w1 = mm.param "w1" {mm.tp_dim = 0 : i64} : tensor<16x8xf32>
+  %w2 = mm.param "w2" {mm.tp_dim = 1 : i64} : tensor<8x16xf32>
+  %g = mm.param "g" : tensor<8xf32>
+  %h = mm.linear %x, %w1 : (tensor<4x8xf32>, tensor<16x8xf32>) -> tensor<4x16xf32>
+  %a = mm.silu %h : tensor<4x16xf32>
+  %y = mm.linear %a, %w2 : (tensor<4x16xf32>, tensor<8x16xf32>) -> tensor<4x8xf32>
+  %o = mm.rms_norm %y, %g : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
+  return %o : tensor<4x8xf32>
+}
+
+// -----
+
+// A tagged dim that does not divide by tp is an error naming the param.
+func.func @odd(%x: tensor<4x8xf32>) -> tensor<4x3xf32> {
+  // expected-error-re @+1 {{'mm.param' op dim 0 of 'tensor<3x8xf32>' does not split into {{[24]}} parts (mm.tp_dim)}}
+  %w = mm.param "w" {mm.tp_dim = 0 : i64} : tensor<3x8xf32>
+  %y = mm.linear %x, %w : (tensor<4x8xf32>, tensor<3x8xf32>) -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
+// Experts (mm.ep_dim) split over ep of the tp ranks: with ep = tp on the one
+// axis; each rank computes its experts' rows from its block of the group
+// offsets (starts and ends all_sliced, the last end appended), and one
+// all_reduce completes every row.
+// CHECK-LABEL: func.func @experts
+// CHECK: %[[W:.*]] = mm.param "w" {mm.ep_dim = 0 : i64}
+// CHECK: shard.sharding @tp split_axes = {{\[\[}}0]] : !shard.sharding
+// PART-LABEL: func.func @experts
+// PART: mm.param "w" {mm.ep_dim = 0 : i64, mm.grid = @tp, mm.split_axes = [array<i16: 0>, array<i16>, array<i16>]} : tensor<2x6x8xf32>
+// PART: %[[S:.*]] = mm.slice %{{.*}} dim 0 [0 : 4]
+// PART: %[[MS:.*]] = shard.all_slice %[[S]] on @tp grid_axes = [0] slice_axis = 0 : tensor<4xi64> -> tensor<2xi64>
+// PART: %[[E:.*]] = mm.slice %{{.*}} dim 0 [1 : 5]
+// PART: %[[ME:.*]] = shard.all_slice %[[E]] on @tp grid_axes = [0] slice_axis = 0 : tensor<4xi64> -> tensor<2xi64>
+// PART: %[[LAST:.*]] = mm.slice %[[ME]] dim 0 [1 : 2]
+// PART: %[[OFF:.*]] = mm.concat %[[MS]], %[[LAST]] dim 0
+// PART: %[[Y:.*]] = mm.grouped_matmul %{{.*}}, %{{.*}}, %[[OFF]] : (tensor<?x8xf32>, tensor<2x6x8xf32>, tensor<3xi64>) -> tensor<?x6xf32>
+// PART: shard.all_reduce %[[Y]] on @tp grid_axes = [0]
+func.func @experts(%x: tensor<?x8xf32>, %offsets: tensor<5xi64>) -> tensor<?x6xf32> {
+  %w = mm.param "w" {mm.ep_dim = 0 : i64} : tensor<4x6x8xf32>
+  %y = mm.grouped_matmul %x, %w, %offsets : (tensor<?x8xf32>, tensor<4x6x8xf32>, tensor<5xi64>) -> tensor<?x6xf32>
+  return %y : tensor<?x6xf32>
+}
+
+// -----
+
+// ep dividing tp: a [tp / ep, ep] grid, experts on its fastest axis, the
+// dense splits over both axes.
+// RUN: mm-opt %s -split-input-file -verify-diagnostics -mm-model-parallel="tp=4 ep=2" | FileCheck %s --check-prefix=GRID
+// GRID: shard.grid @tp(shape = 2x2)
+// GRID-LABEL: func.func @both
+// GRID: shard.sharding @tp split_axes = {{\[\[}}0, 1]] : !shard.sharding
+// GRID: shard.sharding @tp split_axes = {{\[\[}}1]] : !shard.sharding
+func.func @both(%x: tensor<4x8xf32>, %offsets: tensor<5xi64>) -> (tensor<4x8xf32>, tensor<4x6xf32>) {
+  %wq = mm.param "wq" {mm.tp_dim = 0 : i64} : tensor<8x8xf32>
+  %w = mm.param "w" {mm.ep_dim = 0 : i64} : tensor<4x6x8xf32>
+  %q = mm.linear %x, %wq : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
+  %y = mm.grouped_matmul %x, %w, %offsets : (tensor<4x8xf32>, tensor<4x6x8xf32>, tensor<5xi64>) -> tensor<4x6xf32>
+  return %q, %y : tensor<4x8xf32>, tensor<4x6xf32>
+}
