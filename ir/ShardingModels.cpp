@@ -44,6 +44,19 @@ LogicalResult partitionLocally(Operation *op, ArrayRef<Value> partitioned,
   return success();
 }
 
+/// Clears the grid axes of every loop of a default option that `splits`
+/// rejects: those dims stay whole (the passes then gather them where they
+/// arrive split).
+FailureOr<ShardingOption> keepSplits(FailureOr<ShardingOption> option,
+                                     llvm::function_ref<bool(size_t loop)> splits) {
+  // The option may omit trailing loops that are not split.
+  if (succeeded(option) && !option->empty)
+    for (auto [i, axes] : llvm::enumerate(option->shardingArray))
+      if (!splits(i))
+        axes.clear();
+  return option;
+}
+
 /// Clears the grid axes of loop `loop` of a default option: that dim must
 /// stay whole (the passes then gather it where it arrives split).
 FailureOr<ShardingOption> withLoopWhole(FailureOr<ShardingOption> option, size_t loops,
@@ -337,12 +350,9 @@ struct LoopTable {
     return out;
   }
   FailureOr<ShardingOption> keepWhole(FailureOr<ShardingOption> option) const {
-    // The option may omit trailing loops that are not split.
-    if (succeeded(option) && !option->empty)
-      for (auto [i, axes] : llvm::enumerate(option->shardingArray))
-        if (i < loops.size() && !llvm::is_contained(splittable, loops[i]))
-          axes.clear();
-    return option;
+    return keepSplits(option, [&](size_t i) {
+      return i >= loops.size() || llvm::is_contained(splittable, loops[i]);
+    });
   }
 };
 
@@ -497,12 +507,8 @@ struct WholeModel : ShardingInterface::ExternalModel<WholeModel<Op>, Op> {
   }
   FailureOr<ShardingOption> getShardingOption(Operation *op, ArrayRef<Sharding> operands,
                                               ArrayRef<Sharding> results) const {
-    FailureOr<ShardingOption> option =
-        shard::detail::defaultGetShardingOption(op, operands, results);
-    if (succeeded(option))
-      for (auto &axes : option->shardingArray)
-        axes.clear();
-    return option;
+    return keepSplits(shard::detail::defaultGetShardingOption(op, operands, results),
+                      [](size_t) { return false; });
   }
   LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
                           ArrayRef<Sharding> operandShardings,
@@ -542,12 +548,8 @@ struct GroupedMatmulModel : ShardingInterface::ExternalModel<GroupedMatmulModel,
   }
   FailureOr<ShardingOption> getShardingOption(Operation *op, ArrayRef<Sharding> operands,
                                               ArrayRef<Sharding> results) const {
-    FailureOr<ShardingOption> option = shard::detail::defaultGetShardingOption(op, operands, results);
-    if (succeeded(option) && !option->empty)
-      for (auto [i, axes] : llvm::enumerate(option->shardingArray))
-        if (i != 3) // only the experts split
-          axes.clear();
-    return option;
+    return keepSplits(shard::detail::defaultGetShardingOption(op, operands, results),
+                      [](size_t loop) { return loop == 3; }); // only the experts split
   }
   LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
                           ArrayRef<Sharding> operandShardings,

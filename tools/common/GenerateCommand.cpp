@@ -2,6 +2,7 @@
 #include "tools/common/GenerateCommand.h"
 #include "runtime/Error.h"
 #include "runtime/Npy.h"
+#include "runtime/engine/DelegatingBackend.h"
 #include "runtime/engine/Engine.h"
 
 #include <nlohmann/json.hpp>
@@ -14,13 +15,12 @@ namespace mm {
 namespace {
 /// Forwards to a backend and keeps, per step, the logits of sequence 0 at its
 /// last real token.
-class RecordingBackend : public ForwardBackend {
+class RecordingBackend : public DelegatingBackend {
 public:
-  explicit RecordingBackend(std::unique_ptr<ForwardBackend> inner) : inner_(std::move(inner)) {}
-  void reset(int64_t batch, int64_t capacity) override { inner_->reset(batch, capacity); }
+  using DelegatingBackend::DelegatingBackend;
   Tensor step(const Tensor &ids, const Tensor &positions, const Tensor &cachePositions,
               const Tensor &lengths) override {
-    Tensor logits = inner_->step(ids, positions, cachePositions, lengths);
+    Tensor logits = DelegatingBackend::step(ids, positions, cachePositions, lengths);
     int64_t vocab = logits.dim(logits.rank() - 1);
     int64_t row = 0;
     if (logits.rank() == 3) // [B, T, vocab]: the last real token of sequence 0
@@ -30,15 +30,12 @@ public:
     vocab_ = vocab;
     return logits;
   }
-  bool allLogits() const override { return inner_->allLogits(); }
-  const char *name() const override { return inner_->name(); }
   void write(const std::string &path) const {
     int64_t steps = vocab_ ? static_cast<int64_t>(rows_.size()) / vocab_ : 0;
     writeNpy(path, Tensor::fromVector<float>({steps, vocab_}, rows_));
   }
 
 private:
-  std::unique_ptr<ForwardBackend> inner_;
   std::vector<float> rows_;
   int64_t vocab_ = 0;
 };

@@ -11,29 +11,19 @@
 #define MM_TOOLS_COMMON_RANKZEROLOGITS_H
 
 #include "runtime/dist/Collectives.h"
-#include "runtime/engine/ForwardBackend.h"
-
-#include <memory>
+#include "runtime/engine/DelegatingBackend.h"
 
 namespace mm {
 
-class RankZeroLogits : public ForwardBackend {
+class RankZeroLogits : public DelegatingBackend {
 public:
-  explicit RankZeroLogits(std::unique_ptr<ForwardBackend> inner) : inner_(std::move(inner)) {}
-  void reset(int64_t batch, int64_t capacity) override { inner_->reset(batch, capacity); }
+  using DelegatingBackend::DelegatingBackend;
   Tensor step(const Tensor &ids, const Tensor &positions, const Tensor &cachePositions,
               const Tensor &lengths) override {
-    Tensor logits = inner_->step(ids, positions, cachePositions, lengths);
+    Tensor logits = DelegatingBackend::step(ids, positions, cachePositions, lengths);
     dist::world().broadcast(logits.raw(), logits.numel(), logits.dtype(), 0, "the step's logits");
     return logits;
   }
-  bool allLogits() const override { return inner_->allLogits(); }
-  const char *name() const override { return inner_->name(); }
-  uint64_t weightBytes() const override { return inner_->weightBytes(); }
-  void setImageFeatures(Tensor features) override { inner_->setImageFeatures(std::move(features)); }
-
-private:
-  std::unique_ptr<ForwardBackend> inner_;
 };
 
 } // namespace mm
