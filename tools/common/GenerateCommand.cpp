@@ -2,6 +2,7 @@
 #include "tools/common/GenerateCommand.h"
 #include "runtime/Error.h"
 #include "runtime/Npy.h"
+#include "runtime/dist/Collectives.h"
 #include "runtime/engine/DelegatingBackend.h"
 #include "runtime/engine/Engine.h"
 
@@ -136,7 +137,7 @@ int runGenerate(ModelFolder &folder, const GenerateArgs &args, const BackendFact
     backend->setImageFeatures(imageFeatures);
   InferenceEngine engine(folder.config, *backend);
   GenerationResult r = engine.generate(prompts, options);
-  if (recorder)
+  if (recorder && dist::world().rank() == 0) // under mpirun, rank 0 writes
     recorder->write(args.dumpLogits);
 
   double total = r.prefillSeconds + r.decodeSeconds;
