@@ -76,9 +76,15 @@ def run(ranks, parallel):
                                        timeout=900)
         if code != 0:
             sys.exit(f"{parallel or 'one process'} failed:\n{(out + err)[-3000:]}")
+
         r = json.loads(out.strip().splitlines()[-1])
         held = [int(b) for b in re.findall(r": (\d+) bytes of weights bound", err)]
         r["held"] = max(held) if held else None
+        peak = [int(m) for m in re.findall(r"peak resident (\d+) MiB", err)]
+        if ranks == 1:  # mm-run reports it under mpirun only; the children's peak so far
+            import resource
+            peak = [resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024]
+        r["peak"] = max(peak) if peak else None
         if best is None or r["decode_tokens_per_second"] > best["decode_tokens_per_second"]:
             best = r
     return best
@@ -128,8 +134,8 @@ base = rows[0][4]
 print(f"model {a.model}: {weights} bytes of weights; prompt {a.prompt_tokens} tokens, "
       f"{a.new_tokens} new; memory bandwidth {bandwidth:.1f} GB/s (numpy copy)")
 print("| run | prefill tok/s | decode tok/s | decode vs 1 process | weight bytes per rank "
-      "| decode weight reads, all ranks | of bandwidth |")
-print("|---|---:|---:|---:|---:|---:|---:|")
+      "| peak resident per rank | decode weight reads, all ranks | of bandwidth |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
 for name, ranks, tp, ep, r in rows:
     held = r["held"] or weights
     gbs = read_per_token(ranks, tp, ep) * r["decode_tokens_per_second"] / 1e9
@@ -137,4 +143,5 @@ for name, ranks, tp, ep, r in rows:
     print(f"| {name}{same} | {r['prefill_tokens_per_second']:.0f} | "
           f"{r['decode_tokens_per_second']:.0f} | "
           f"{r['decode_tokens_per_second'] / base['decode_tokens_per_second']:.2f}x | {held} | "
+          f"{r['peak']} MiB | "
           f"{gbs:.1f} GB/s | {gbs / bandwidth:.0%} |")

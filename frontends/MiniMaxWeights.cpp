@@ -97,13 +97,45 @@ Tensor WeightLoader::loadExperts(int64_t layer, int which, DType dtype) const {
   return out;
 }
 
-Tensor WeightLoader::load(const std::string &name, DType dtype) const {
-  const ParamSpec *spec = nullptr;
+const ParamSpec &WeightLoader::spec(const std::string &name) const {
   for (const ParamSpec &s : specs_)
     if (s.name == name)
-      spec = &s;
-  if (!spec)
-    throw makeError("no MiniMax weight is called '", name, "'");
+      return s;
+  throw makeError("no MiniMax weight is called '", name, "'");
+}
+
+std::optional<Tensor> WeightLoader::loadBlock(const std::string &name, DType dtype,
+                                              const WeightBlock &block) const {
+  const ParamSpec &want = spec(name);
+  if (block.offset.size() != want.shape.size())
+    throw makeError("a block of rank ", block.offset.size(), " of weight '", name, "' ",
+                    formatShape(want.shape));
+  std::vector<std::string> from = sources(name);
+  // Experts stacked from one checkpoint tensor per expert, or not.
+  bool onePerExpert = name.find("block_sparse_moe.experts") != std::string::npos &&
+                      from.front().find(".mlp.experts.") == std::string::npos;
+  if (!onePerExpert) {
+    if (from.front().find("gate_up_proj") != std::string::npos)
+      return std::nullopt; // gate and up rows interleaved per expert
+    return tensor(from.front(), want.shape).blockToFloat(dtype, block);
+  }
+  // One checkpoint tensor per expert: read only this block's experts, and
+  // of each only its rows / columns.
+  Shape perExpert(want.shape.begin() + 1, want.shape.end());
+  WeightBlock inner{Shape(block.offset.begin() + 1, block.offset.end()),
+                    Shape(block.size.begin() + 1, block.size.end())};
+  Tensor out = Tensor::empty(dtype, block.size);
+  size_t bytes = static_cast<size_t>(out.numel() / std::max<int64_t>(1, block.size[0])) *
+                 dtypeSize(dtype);
+  for (int64_t e = 0; e < block.size[0]; ++e) {
+    Tensor t = tensor(from.at(block.offset[0] + e), perExpert).blockToFloat(dtype, inner);
+    std::memcpy(static_cast<uint8_t *>(out.raw()) + e * bytes, t.raw(), bytes);
+  }
+  return out;
+}
+
+Tensor WeightLoader::load(const std::string &name, DType dtype) const {
+  const ParamSpec *spec = &this->spec(name);
   for (int64_t i = 0; i < config_.numLayers; ++i) {
     if (name == expertsW1(i))
       return loadExperts(i, 0, dtype);

@@ -21,6 +21,7 @@
 #include "runtime/Tensor.h"
 #include "runtime/WeightBinder.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,10 +62,19 @@ public:
   /// The weight as an F32 / F64 tensor of its spec shape; throws mm::Error
   /// naming the tensor and the folder when it is missing or misshapen.
   Tensor load(const std::string &name, DType dtype) const;
-  /// `load` as the binder the executors take (the loader must outlive it).
+  /// The box `block` of the weight, reading only its bytes from the
+  /// checkpoint (a rank's block of a split weight); nullopt for a block of
+  /// the packed gate_up_proj layout, which the caller cuts from `load`.
+  std::optional<Tensor> loadBlock(const std::string &name, DType dtype,
+                                  const WeightBlock &block) const;
+  /// `load` (and `loadBlock`) as the binder the executors take (the loader
+  /// must outlive it).
   WeightBinder binder() const {
-    return
-        [this](const std::string &name, const Shape &, DType dtype) { return load(name, dtype); };
+    return WeightBinder(
+        [this](const std::string &name, const Shape &, DType dtype) { return load(name, dtype); },
+        [this](const std::string &name, const Shape &, DType dtype, const WeightBlock &block) {
+          return loadBlock(name, dtype, block);
+        });
   }
   /// Checks that every weight exists with the right shape (no conversion).
   void validate() const;
@@ -76,6 +86,7 @@ public:
 private:
   const StTensor &tensor(const std::string &name, const Shape &shape) const;
   Tensor loadExperts(int64_t layer, int which, DType dtype) const;
+  const ParamSpec &spec(const std::string &name) const;
 
   const MiniMaxConfig &config_;
   const Checkpoint &checkpoint_;

@@ -116,6 +116,24 @@ Tensor StTensor::toFloat(DType dtype) const {
   return out;
 }
 
+Tensor StTensor::blockToFloat(DType dtype, const WeightBlock &block) const {
+  size_t element = stDTypeSize(this->dtype);
+  int64_t count = 1;
+  for (int64_t s : block.size)
+    count *= s;
+  std::vector<uint8_t> bytes(static_cast<size_t>(count) * element);
+  try {
+    copyBlock(data, shape, element, block, bytes.data());
+  } catch (const Error &e) {
+    throw makeError(file, ": tensor '", name, "': ", e.what());
+  }
+  StTensor view = *this;
+  view.shape = block.size;
+  view.data = bytes.data();
+  view.nbytes = bytes.size();
+  return view.toFloat(dtype);
+}
+
 Tensor StTensor::toInt64() const {
   Tensor out = Tensor::empty(DType::I64, shape);
   int64_t *o = out.data<int64_t>();

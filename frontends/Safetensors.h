@@ -11,6 +11,7 @@
 #define MM_FRONTENDS_SAFETENSORS_H
 
 #include "runtime/Tensor.h"
+#include "runtime/WeightBinder.h"
 
 #include <map>
 #include <memory>
@@ -34,6 +35,9 @@ struct StTensor {
 
   /// Converts to F32 or F64 (from F32, F16, BF16, F64); throws for others.
   Tensor toFloat(DType dtype) const;
+  /// `toFloat` of the box `block` only: reads just its bytes (a rank's
+  /// block of a split weight).
+  Tensor blockToFloat(DType dtype, const WeightBlock &block) const;
   /// Converts an integer (or BOOL) tensor to I64; throws for float dtypes.
   Tensor toInt64() const;
 };

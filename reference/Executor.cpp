@@ -142,8 +142,7 @@ Tensor ReferenceExecutor::Impl::param(ParamOp op) {
   if (!shard)
     throw makeError(llvm::toString(shard.takeError()));
   // A partitioned program's split weight: the rank keeps only its part.
-  Tensor t = *shard ? (*shard)->partOf(binder(name, (*shard)->wholeShape(shape), dtype),
-                                       dist::world().rank())
+  Tensor t = *shard ? (*shard)->bind(binder, name, shape, dtype, dist::world().rank())
                     : binder(name, shape, dtype);
   if (t.shape() != shape)
     throw makeError("weight '", name, "' was bound with shape ", formatShape(t.shape()),

@@ -171,7 +171,7 @@ void HostBackend::Impl::bindWeights(const WeightBinder &binder) {
       shard.gridShape.assign(w.shard().grid_shape().begin(), w.shard().grid_shape().end());
       for (const auto &axes : w.shard().split_axes())
         shard.splitAxes.emplace_back(axes.axes().begin(), axes.axes().end());
-      t = shard.partOf(binder(w.name(), shard.wholeShape(want), dtype), dist::world().rank());
+      t = shard.bind(binder, w.name(), want, dtype, dist::world().rank());
     } else {
       t = binder(w.name(), want, dtype);
     }

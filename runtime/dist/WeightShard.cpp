@@ -36,39 +36,35 @@ Shape WeightShard::wholeShape(const Shape &part) const {
   return whole;
 }
 
-Tensor WeightShard::partOf(const Tensor &whole, int rank) const {
-  int64_t dims = whole.rank();
+WeightBlock WeightShard::blockOf(const Shape &whole, int rank) const {
+  int64_t dims = static_cast<int64_t>(whole.size());
   if (static_cast<int64_t>(splitAxes.size()) != dims)
     throw makeError("a weight split over ", splitAxes.size(), " dims has ", dims);
-  Shape size = whole.shape(), offset(dims, 0);
+  WeightBlock block{Shape(dims, 0), whole};
   for (int64_t d = 0; d < dims; ++d) {
     auto [parts, index] = partIndex(gridShape, splitAxes[d], rank);
-    if (whole.dim(d) % parts != 0)
-      throw makeError("dim ", d, " of ", formatShape(whole.shape()), " does not split into ",
-                      parts, " parts");
-    size[d] = whole.dim(d) / parts;
-    offset[d] = index * size[d];
+    if (whole[d] % parts != 0)
+      throw makeError("dim ", d, " of ", formatShape(whole), " does not split into ", parts,
+                      " parts");
+    block.size[d] = whole[d] / parts;
+    block.offset[d] = index * block.size[d];
   }
-  Tensor part = Tensor::empty(whole.dtype(), size);
-  // Copy runs of the last dim, walking the other dims' part indices.
-  size_t element = dtypeSize(whole.dtype());
-  int64_t runs = 1;
-  for (int64_t d = 0; d + 1 < dims; ++d)
-    runs *= size[d];
-  int64_t run = dims ? size[dims - 1] : 1;
-  for (int64_t r = 0; r < runs; ++r) {
-    int64_t from = 0, rest = r;
-    std::vector<int64_t> at(dims, 0);
-    for (int64_t d = dims - 2; d >= 0; --d) {
-      at[d] = rest % size[d];
-      rest /= size[d];
-    }
-    for (int64_t d = 0; d < dims; ++d)
-      from = from * whole.dim(d) + (d + 1 < dims ? at[d] + offset[d] : offset[d]);
-    std::memcpy(static_cast<char *>(part.raw()) + r * run * element,
-                static_cast<const char *>(whole.raw()) + from * element, run * element);
-  }
+  return block;
+}
+
+Tensor WeightShard::partOf(const Tensor &whole, int rank) const {
+  WeightBlock block = blockOf(whole.shape(), rank);
+  Tensor part = Tensor::empty(whole.dtype(), block.size);
+  copyBlock(whole.raw(), whole.shape(), dtypeSize(whole.dtype()), block, part.raw());
   return part;
+}
+
+Tensor WeightShard::bind(const WeightBinder &binder, const std::string &name, const Shape &part,
+                         DType dtype, int rank) const {
+  Shape whole = wholeShape(part);
+  if (std::optional<Tensor> block = binder.block(name, whole, dtype, blockOf(whole, rank)))
+    return std::move(*block);
+  return partOf(binder(name, whole, dtype), rank);
 }
 
 } // namespace mm::dist

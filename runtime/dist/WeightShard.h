@@ -11,6 +11,7 @@
 #define MM_RUNTIME_DIST_WEIGHTSHARD_H
 
 #include "runtime/Tensor.h"
+#include "runtime/WeightBinder.h"
 
 #include <vector>
 
@@ -24,6 +25,12 @@ struct WeightShard {
   Shape wholeShape(const Shape &part) const;
   /// `rank`'s part of `whole`. Throws when a split dim does not divide.
   Tensor partOf(const Tensor &whole, int rank) const;
+  /// Where `rank`'s part lies in a weight of shape `whole`.
+  WeightBlock blockOf(const Shape &whole, int rank) const;
+  /// `rank`'s part of the weight `name` whose part has shape `part`: read as
+  /// a block where the binder can, else cut from the whole weight.
+  Tensor bind(const WeightBinder &binder, const std::string &name, const Shape &part, DType dtype,
+              int rank) const;
 };
 
 } // namespace mm::dist

@@ -47,6 +47,8 @@
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <sys/resource.h>
+
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -57,13 +59,19 @@ using namespace mm;
 
 namespace {
 /// Under mpirun, each rank says how many bytes of weights it holds (a
-/// partitioned program binds only its parts of split weights).
+/// partitioned program binds only its parts of split weights) and its peak
+/// resident memory so far.
 void reportRankWeights(uint64_t bytes) {
-  if (dist::world().size() > 1) // one write, so the ranks' lines do not interleave
-    std::cerr << ("mm-run: rank " + std::to_string(dist::world().rank()) + " of " +
-                  std::to_string(dist::world().size()) + ": " + std::to_string(bytes) +
-                  " bytes of weights bound\n")
-              << std::flush;
+  if (dist::world().size() == 1)
+    return;
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage); // ru_maxrss: KiB on Linux
+  // One write, so the ranks' lines do not interleave.
+  std::cerr << ("mm-run: rank " + std::to_string(dist::world().rank()) + " of " +
+                std::to_string(dist::world().size()) + ": " + std::to_string(bytes) +
+                " bytes of weights bound, peak resident " +
+                std::to_string(usage.ru_maxrss / 1024) + " MiB\n")
+            << std::flush;
 }
 
 struct Common {
