@@ -74,8 +74,9 @@ LogicalResult mm::MMDialect::verifyOperationAttribute(Operation *op, NamedAttrib
       return op->emitError("mm.split_axes needs mm.grid");
     return success();
   }
-  // The model's tensor- / expert-parallel split of a weight (-mm-model-parallel).
-  if (name == "mm.tp_dim" || name == "mm.ep_dim") {
+  // The model's tensor- / expert- / vocab-parallel split of a weight
+  // (-mm-model-parallel).
+  if (name == "mm.tp_dim" || name == "mm.ep_dim" || name == "mm.vocab_dim") {
     auto param = dyn_cast<ParamOp>(op);
     auto dim = dyn_cast<IntegerAttr>(attr.getValue());
     if (!param || !dim)
@@ -134,6 +135,12 @@ LogicalResult mm::MMDialect::verifyRegionResultAttribute(Operation *op, unsigned
   if (name == "mm.gradient_of" || name == "mm.update_of") {
     if (!isa<StringAttr>(attr.getValue()))
       return op->emitError(name) << " of result " << resultIndex << " must be a string";
+    return success();
+  }
+  // Every rank of a partitioned program returns this result whole.
+  if (name == "mm.replicated") {
+    if (!isa<UnitAttr>(attr.getValue()))
+      return op->emitError("mm.replicated of result ") << resultIndex << " must be a unit attribute";
     return success();
   }
   return op->emitError("unknown mm result attribute '") << attr.getName().getValue() << "'";

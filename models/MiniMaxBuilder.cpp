@@ -271,7 +271,13 @@ OwningOpRef<ModuleOp> Builder::build() {
     h = GatherOp::create(b, head, h, last, b.getI64IntegerAttr(1), b.getI64IntegerAttr(1));
   }
   h = rmsNorm(h, minimax::finalNorm(), c.rmsNormEps, head);
-  SmallVector<Value> outs{linear(h, minimax::lmHead(), head)};
+  // The LM head splits its vocabulary over the tensor-parallel ranks where it
+  // divides (Megatron's vocab-parallel output layer); every rank returns the
+  // whole logits.
+  Value lmHead = param(minimax::lmHead());
+  lmHead.getDefiningOp()->setAttr("mm.vocab_dim", b.getI64IntegerAttr(0));
+  SmallVector<Value> outs{LinearOp::create(b, head, h, lmHead, Value())};
+  fn.setResultAttr(0, "mm.replicated", b.getUnitAttr());
   for (int64_t l : softmaxLayers) {
     outs.push_back(caches[l].first);
     outs.push_back(caches[l].second);

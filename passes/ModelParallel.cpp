@@ -50,17 +50,46 @@ struct ModelParallelPass : mm::impl::ModelParallelBase<ModelParallelPass> {
       expertAxes.push_back(static_cast<GridAxis>(shape.size() - 1));
     WalkResult walk = module.walk([&](mm::ParamOp param) {
       for (auto [attr, axes, parts] : {std::make_tuple("mm.tp_dim", ArrayRef(denseAxes), tp),
-                                       std::make_tuple("mm.ep_dim", ArrayRef(expertAxes), ep)}) {
+                                       std::make_tuple("mm.ep_dim", ArrayRef(expertAxes), ep),
+                                       std::make_tuple("mm.vocab_dim", ArrayRef(denseAxes), tp)}) {
         auto dimAttr = param->getAttrOfType<IntegerAttr>(attr);
         if (!dimAttr || parts == 1)
           continue;
-        if (failed(annotate(b, param, dimAttr.getInt(), axes, parts, attr)))
+        // A vocabulary that does not divide stays whole (Megatron pads it
+        // instead): a choice of memory, not of the answer.
+        auto type = llvm::cast<RankedTensorType>(param.getType());
+        int64_t dim = dimAttr.getInt();
+        if (StringRef(attr) == "mm.vocab_dim" && dim >= 0 && dim < type.getRank() &&
+            (type.isDynamicDim(dim) || type.getDimSize(dim) % parts != 0))
+          continue;
+        if (failed(annotate(b, param, dim, axes, parts, attr)))
           return WalkResult::interrupt();
       }
       return WalkResult::advance();
     });
     if (walk.wasInterrupted())
-      signalPassFailure();
+      return signalPassFailure();
+    module.walk([&](func::FuncOp fn) { keepResultsWhole(b, fn); });
+  }
+
+  /// Results marked mm.replicated are whole on every rank: a replicated
+  /// annotation before the return (the partition gathers what arrives split).
+  void keepResultsWhole(OpBuilder &b, func::FuncOp fn) {
+    if (fn.isExternal())
+      return;
+    auto ret = cast<func::ReturnOp>(fn.getBody().back().getTerminator());
+    for (unsigned i = 0; i < fn.getNumResults(); ++i) {
+      auto type = llvm::dyn_cast<RankedTensorType>(ret.getOperand(i).getType());
+      if (!fn.getResultAttr(i, "mm.replicated") || !type)
+        continue;
+      b.setInsertionPoint(ret);
+      SmallVector<shard::GridAxesAttr> none(type.getRank(),
+                                            shard::GridAxesAttr::get(b.getContext(), {}));
+      Value sharding = shard::ShardingOp::create(
+          b, ret.getLoc(), FlatSymbolRefAttr::get(b.getStringAttr(kGrid)), none);
+      auto whole = shard::ShardOp::create(b, ret.getLoc(), ret.getOperand(i), sharding);
+      ret.setOperand(i, whole.getResult());
+    }
   }
 
   /// Splits `param`'s dim `dim` over grid axes `axes` (`parts` ranks) for

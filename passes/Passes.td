@@ -180,6 +180,30 @@ def TrainingStep : Pass<"mm-training-step", "mlir::ModuleOp"> {
                            "::mlir::shard::ShardDialect"];
 }
 
+def WholeReturns : Pass<"mm-whole-returns", "mlir::func::FuncOp"> {
+  let summary = "return unsharded values whole, so shard-partition can partition the return";
+  let description = [{
+    Runs after `sharding-propagation`, which runs again after it to carry the
+    new annotations to their producers, before `shard-partition` (in
+    `mm-partition-pipeline`). In a function where some returned value carries
+    a sharding, a returned value with none (nothing connects it to a split)
+    gets a replicated `shard.shard` on the grid of the others: MLIR 22's
+    `shard-partition` needs a sharding for every operand of the return once
+    one has one, and crashes otherwise. A function whose returned values use
+    different grids, or none, is left alone.
+
+    ```mlir
+    %a = shard.shard %x to %split : tensor<4x8xf32>
+    return %a, %y : tensor<4x8xf32>, tensor<4x7xf32>
+    // becomes
+    %whole = shard.sharding @tp split_axes = [[]] : !shard.sharding
+    %y1 = shard.shard %y to %whole : tensor<4x7xf32>
+    return %a, %y1 : tensor<4x8xf32>, tensor<4x7xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::shard::ShardDialect"];
+}
+
 def ModelParallel : Pass<"mm-model-parallel", "mlir::ModuleOp"> {
   let summary = "annotate a model's params for tensor and expert parallelism";
   let description = [{
@@ -195,7 +219,11 @@ def ModelParallel : Pass<"mm-model-parallel", "mlir::ModuleOp"> {
     split; the rest of the graph (activations, KV caches, lightning states,
     norms, expert offsets) follows by `mm-partition-pipeline`, which places
     the collectives. A dim that does not divide is an error naming the param
-    and the tag. `tp` 1 changes nothing.
+    and the tag, except `mm.vocab_dim` (an LM head's vocabulary, split over
+    all tp ranks as Megatron's vocab-parallel output layer), which stays
+    whole when it does not divide. A function result marked `mm.replicated`
+    is returned whole by every rank (the logits: gathered where they arrive
+    split). `tp` 1 changes nothing.
 
     ```mlir
     // mm-opt -mm-model-parallel="tp=2 ep=2"

@@ -12,7 +12,8 @@
 //
 //   mm-partition-pipeline (before it, for a graph with shard.shard
 //   annotations on a shard.grid): upstream sharding-propagation (forward,
-//   then backward), then
+//   then backward), mm-whole-returns (unsharded returned values whole) and
+//   propagation again, then
 //   shard-partition (one SPMD program per rank, with its collectives), then
 //   canonicalize. mm ops take part through ir/ShardingModels.cpp.
 //
@@ -84,6 +85,10 @@ void buildPartitionPipeline(OpPassManager &pm) {
   // dim then stays split instead of gathering its input).
   shard::ShardingPropagationOptions propagation;
   propagation.traversal = shard::TraversalOrder::ForwardBackward;
+  fn.addPass(shard::createShardingPropagation(propagation));
+  // Values returned unsharded become whole; propagating again carries that
+  // back to their producers, so every op the partition meets has shardings.
+  fn.addPass(createWholeReturns());
   fn.addPass(shard::createShardingPropagation(propagation));
   fn.addPass(shard::createPartition());
   fn.addPass(createCanonicalizerPass());

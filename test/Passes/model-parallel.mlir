@@ -86,3 +86,24 @@ func.func @both(%x: tensor<4x8xf32>, %offsets: tensor<5xi64>) -> (tensor<4x8xf32
   %y = mm.grouped_matmul %x, %w, %offsets : (tensor<4x8xf32>, tensor<4x6x8xf32>, tensor<5xi64>) -> tensor<4x6xf32>
   return %q, %y : tensor<4x8xf32>, tensor<4x6xf32>
 }
+
+// -----
+
+// An LM head splits its vocabulary where it divides (Megatron's
+// vocab-parallel output layer) and stays whole where it does not; a result
+// marked mm.replicated is returned whole, so the split logits are gathered.
+// CHECK-LABEL: func.func @lm_head
+// PART-LABEL: func.func @lm_head
+// PART-SAME: -> (tensor<4x8xf32> {mm.replicated}, tensor<4x7xf32>)
+// PART: mm.param "head" {mm.grid = @tp, mm.split_axes = [array<i16: 0>, array<i16>], mm.vocab_dim = 0 : i64} : tensor<4x16xf32>
+// PART: mm.param "odd" {mm.vocab_dim = 0 : i64} : tensor<7x16xf32>
+// PART: %[[L:.*]] = mm.linear %{{.*}} : (tensor<4x16xf32>, tensor<4x16xf32>) -> tensor<4x4xf32>
+// PART: %[[G:.*]] = shard.all_gather %[[L]] on @tp grid_axes = [0] gather_axis = 1 : tensor<4x4xf32> -> tensor<4x8xf32>
+// PART: return %[[G]]
+func.func @lm_head(%h: tensor<4x16xf32>) -> (tensor<4x8xf32> {mm.replicated}, tensor<4x7xf32>) {
+  %w = mm.param "head" {mm.vocab_dim = 0 : i64} : tensor<8x16xf32>
+  %odd = mm.param "odd" {mm.vocab_dim = 0 : i64} : tensor<7x16xf32>
+  %l = mm.linear %h, %w : (tensor<4x16xf32>, tensor<8x16xf32>) -> tensor<4x8xf32>
+  %m = mm.linear %h, %odd : (tensor<4x16xf32>, tensor<7x16xf32>) -> tensor<4x7xf32>
+  return %l, %m : tensor<4x8xf32>, tensor<4x7xf32>
+}

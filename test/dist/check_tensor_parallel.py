@@ -7,7 +7,8 @@ Each rank runs its block of the attention heads (softmax and lightning,
 whose decay slopes are those of the heads' global places) and of the
 projections around them; two all-reduces per lightning layer (the output
 norm's sum of squares, the output projection) and one per softmax layer
-complete the sums. With ep, each of M ranks holds a block of the experts
+complete the sums. The LM head splits its vocabulary where it divides
+(not 80 over 3 ranks), and the logits are gathered. With ep, each of M ranks holds a block of the experts
 and computes their rows; an all_reduce after each grouped GEMM completes
 them (each row has one expert, so the sum adds zeros: exact).
 
@@ -69,22 +70,24 @@ def logits_on_ranks(ranks, model, ids, backend, precision="f32", parallel=None):
 
 
 def tensor_bytes(model):
-    """(all, attention, experts) bytes of the model's float32 tensors: the
-    attention weights (q/k/v/o, the lightning qkv, gate, norm and output)
-    split by heads, the experts' by expert."""
+    """(all, attention, experts, LM head) bytes of the model's float32
+    tensors: the attention weights (q/k/v/o, the lightning qkv, gate, norm
+    and output) split by heads, the experts' by expert, the LM head's by
+    vocabulary (384 divides by 2)."""
     with open(os.path.join(model, "model.safetensors"), "rb") as f:
         header = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
     sizes = {k: v["data_offsets"][1] - v["data_offsets"][0] for k, v in header.items()
              if k != "__metadata__"}
     return (sum(sizes.values()), sum(b for k, b in sizes.items() if ".self_attn." in k),
-            sum(b for k, b in sizes.items() if ".experts." in k))
+            sum(b for k, b in sizes.items() if ".experts." in k), sizes["lm_head.weight"])
 
 
 # The bundled model: tp=2 (and ep=2) against one process, both backends.
-# Each rank holds its half of the attention weights (and of the experts'),
-# and all the rest.
+# Each rank holds its half of the attention weights and the LM head (and of
+# the experts'), and all the rest.
 ids = [1, 5, 9, 33, 7, 100, 2, 8, 64, 3, 250, 17]
-total, attention, experts = tensor_bytes(tiny)
+total, attention, experts, lm_head = tensor_bytes(tiny)
+attention += lm_head  # split over the same ranks
 whole, text = logits_on_ranks(1, tiny, ids, "reference")
 check(whole is not None, "minimax-tiny in one process" + ("" if whole is not None else text))
 for parallel, split in (("tp=2", attention), ("tp=2,ep=2", attention + experts)):

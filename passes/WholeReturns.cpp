@@ -1,0 +1,48 @@
+//===- WholeReturns.cpp - unsharded returned values, whole ----------------===//
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Shard/IR/ShardDialect.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
+#include "mlir/IR/Builders.h"
+
+namespace mm {
+#define GEN_PASS_DEF_WHOLERETURNS
+#include "passes/Passes.h.inc"
+} // namespace mm
+
+using namespace mlir;
+
+namespace {
+struct WholeReturnsPass : mm::impl::WholeReturnsBase<WholeReturnsPass> {
+  void runOnOperation() override {
+    func::FuncOp fn = getOperation();
+    if (fn.isExternal())
+      return;
+    auto ret = dyn_cast<func::ReturnOp>(fn.getBody().back().getTerminator());
+    if (!ret)
+      return;
+    FlatSymbolRefAttr grid;
+    for (Value v : ret.getOperands())
+      if (auto shard = v.getDefiningOp<shard::ShardOp>()) {
+        FlatSymbolRefAttr g = shard.getSharding().getDefiningOp<shard::ShardingOp>()
+                                  ? shard.getSharding().getDefiningOp<shard::ShardingOp>().getGridAttr()
+                                  : FlatSymbolRefAttr();
+        if (!g || (grid && g != grid))
+          return; // several grids, or one we cannot read: leave it
+        grid = g;
+      }
+    if (!grid)
+      return;
+    OpBuilder b(ret);
+    for (OpOperand &operand : ret->getOpOperands()) {
+      auto type = llvm::dyn_cast<RankedTensorType>(operand.get().getType());
+      if (!type || operand.get().getDefiningOp<shard::ShardOp>())
+        continue;
+      SmallVector<shard::GridAxesAttr> none(type.getRank(),
+                                            shard::GridAxesAttr::get(b.getContext(), {}));
+      Value whole = shard::ShardingOp::create(b, ret.getLoc(), grid, none);
+      operand.set(shard::ShardOp::create(b, ret.getLoc(), operand.get(), whole).getResult());
+    }
+  }
+};
+} // namespace
