@@ -12,8 +12,8 @@ all the machine's cores as OpenMP threads, (b) on N = cores MPI ranks of one
 thread each with --parallel tp=N, (c) the same with ep=N. Prints the best of
 --repeats prefill and decode tokens/s, the ratio to (a), the weight bytes
 each rank holds, and the decode's weight traffic: the weight bytes all ranks
-read per token (the LM head, norms and router whole on every rank, the
-attention split by tp, the active experts: top-k of E, split by ep) times
+read per token (norms and router whole on every rank, the attention and
+the LM head split by tp, the active experts: top-k of E, split by ep) times
 tokens/s, against the machine's measured memory bandwidth. The
 tokens of (b) and (c) equal (a)'s (ctest dist-tensor-parallel checks the
 logits).
@@ -100,7 +100,7 @@ def tensor_bytes():
     """Bytes of the checkpoint's tensors by part: attention, experts, the
     embedding (one row read per token), the rest (LM head, norms, router)."""
     import struct
-    parts = {"attention": 0, "experts": 0, "embedding": 0, "rest": 0}
+    parts = {"attention": 0, "experts": 0, "embedding": 0, "lm_head": 0, "rest": 0}
     for f in os.listdir(a.model):
         if not f.endswith(".safetensors"):
             continue
@@ -111,7 +111,8 @@ def tensor_bytes():
                 continue
             n = v["data_offsets"][1] - v["data_offsets"][0]
             part = ("attention" if ".self_attn." in k else "experts" if ".experts." in k else
-                    "embedding" if "embed_tokens" in k else "rest")
+                    "embedding" if "embed_tokens" in k else "lm_head" if "lm_head" in k else
+                    "rest")
             parts[part] += n
     return parts
 
@@ -122,7 +123,9 @@ parts = tensor_bytes()
 def read_per_token(ranks, tp, ep):
     """Weight bytes all ranks read for one decode token."""
     active = config["num_experts_per_tok"] / config["num_local_experts"]
-    per_rank = parts["rest"] + parts["attention"] / tp + parts["experts"] * active / ep
+    vocab_split = tp if config["vocab_size"] % tp == 0 else 1
+    per_rank = (parts["rest"] + parts["attention"] / tp + parts["lm_head"] / vocab_split +
+                parts["experts"] * active / ep)
     return ranks * per_rank
 rows = [("1 process, %d threads" % cores, 1, 1, 1, run(1, ""))]
 if cores >= 2:
