@@ -480,8 +480,8 @@ struct LightningModel : LoopTableModel<LightningModel, LightningAttentionOp> {
 };
 
 /// Ops with no split modelled yet (the embedding before vocab parallelism,
-/// the MoE ops before expert parallelism, gathers): every operand and
-/// result is whole on every rank. Each tensor dim is a loop of its own, so
+/// the MoE router, dispatch and combine, gathers, softmax, reductions):
+/// every operand and result is whole on every rank. Each tensor dim is a loop of its own, so
 /// no split carries across the op; a split operand is gathered before it.
 template <typename Op>
 struct WholeModel : ShardingInterface::ExternalModel<WholeModel<Op>, Op> {

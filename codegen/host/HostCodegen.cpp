@@ -826,16 +826,19 @@ LogicalResult KernelEmitter::emitConstant() {
   // (bodyOps leaves out constants: they are operands' values, not work)
   auto c = dyn_cast<arith::ConstantOp>(&kernel.getBody().front().front());
   auto values = c ? llvm::dyn_cast<DenseElementsAttr>(c.getValue()) : DenseElementsAttr();
-  if (!values || !values.getType().hasStaticShape())
-    return fail("expected one arith.constant of a static dense tensor");
+  if (!values || !values.getType().hasStaticShape() || values.getNumElements() == 0)
+    return fail("expected one arith.constant of a static, non-empty dense tensor");
   Type element = values.getElementType();
   std::string list;
   if (element.isInteger(64)) {
     for (const APInt &v : values.getValues<APInt>())
       list += std::to_string(v.getSExtValue()) + ", ";
   } else if (element.isF32()) {
-    for (const APFloat &v : values.getValues<APFloat>())
+    for (const APFloat &v : values.getValues<APFloat>()) {
+      if (!v.isFinite())
+        return fail("a constant buffer holds an infinity or NaN");
       list += llvm::formatv("{0:e9}f, ", v.convertToFloat()).str();
+    }
   } else {
     return fail("constant buffers of i64 or f32 only");
   }
