@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/Compile.h"
 #include "frontends/MiniMaxWeights.h"
+#include "frontends/ParallelLayout.h"
 #include "ir/InitDialects.h"
 #include "models/MiniMaxBuilder.h"
 #include "passes/Pipelines.h"
@@ -48,13 +49,8 @@ CompileResult compileMiniMax(const MiniMaxConfig &config, const std::string &con
   graphOptions.imageTokenId = options.imageTokenId;
   OwningOpRef<ModuleOp> module = buildMiniMaxModule(context, config, graphOptions);
   auto [tp, ep] = options.parallelism;
-  if (tp < 1 || config.numHeads % tp != 0 || config.numKvHeads % tp != 0)
-    throw makeError(config.source, ": tp=", tp, " must divide num_attention_heads ",
-                    config.numHeads, " and num_key_value_heads ", config.numKvHeads,
-                    " (replicated KV heads are not built yet)");
-  if (ep < 1 || tp % ep != 0 || config.numExperts % ep != 0)
-    throw makeError(config.source, ": ep=", ep, " must divide tp=", tp,
-                    " and num_local_experts ", config.numExperts);
+  if (std::string why = modelParallelMismatch(config, tp, ep); !why.empty())
+    throw makeError(config.source, ": ", why);
   if (std::string errors;
       failed(partitionForModelParallelism(*module, options.parallelism, errors)))
     throw makeError(config.source, ": partitioning for tp=", tp, " ep=", ep, " failed:\n",

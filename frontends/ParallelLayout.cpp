@@ -128,4 +128,23 @@ int64_t kvHeadsPerTpRank(const ParallelLayout &l, const MiniMaxConfig &c) {
   return l.tp > c.numKvHeads ? 1 : c.numKvHeads / l.tp;
 }
 
+std::string modelParallelMismatch(const MiniMaxConfig &config, int64_t tp, int64_t ep) {
+  auto splits = [](const char *field, int64_t n, const char *factor, int64_t parts) {
+    return std::string(field) + " " + std::to_string(n) + " does not split over " + factor + "=" +
+           std::to_string(parts);
+  };
+  if (tp < 1 || ep < 1)
+    return "tp and ep must be positive";
+  if (config.numHeads % tp != 0)
+    return splits("num_attention_heads", config.numHeads, "tp", tp);
+  if (config.numKvHeads % tp != 0)
+    return splits("num_key_value_heads", config.numKvHeads, "tp", tp) +
+           " (replicated KV heads are not built yet)";
+  if (tp % ep != 0)
+    return "ep=" + std::to_string(ep) + " does not divide tp=" + std::to_string(tp);
+  if (config.numExperts % ep != 0)
+    return splits("num_local_experts", config.numExperts, "ep", ep);
+  return "";
+}
+
 } // namespace mm

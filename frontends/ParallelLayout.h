@@ -54,6 +54,11 @@ ParallelLayout parseParallelLayout(const std::string &text, int64_t world);
 /// mm::Error naming the config file, the field and the factor.
 void checkLayoutFitsModel(const ParallelLayout &layout, const MiniMaxConfig &config);
 
+/// Why one tensor-parallel group of `tp` ranks, experts over `ep` of them,
+/// cannot run the model as inference splits it today (heads, KV heads and
+/// experts divide; ep divides tp), naming the config field; empty when it can.
+std::string modelParallelMismatch(const MiniMaxConfig &config, int64_t tp, int64_t ep);
+
 /// KV heads each tp rank holds: numKvHeads / tp, or 1 (a replica) when tp > numKvHeads.
 int64_t kvHeadsPerTpRank(const ParallelLayout &layout, const MiniMaxConfig &config);
 

@@ -22,15 +22,15 @@ struct WholeReturnsPass : mm::impl::WholeReturnsBase<WholeReturnsPass> {
     if (!ret)
       return;
     FlatSymbolRefAttr grid;
-    for (Value v : ret.getOperands())
-      if (auto shard = v.getDefiningOp<shard::ShardOp>()) {
-        FlatSymbolRefAttr g = shard.getSharding().getDefiningOp<shard::ShardingOp>()
-                                  ? shard.getSharding().getDefiningOp<shard::ShardingOp>().getGridAttr()
-                                  : FlatSymbolRefAttr();
-        if (!g || (grid && g != grid))
-          return; // several grids, or one we cannot read: leave it
-        grid = g;
-      }
+    for (Value v : ret.getOperands()) {
+      auto annotated = v.getDefiningOp<shard::ShardOp>();
+      if (!annotated)
+        continue;
+      auto sharding = annotated.getSharding().getDefiningOp<shard::ShardingOp>();
+      if (!sharding || (grid && sharding.getGridAttr() != grid))
+        return; // several grids, or one we cannot read: leave it
+      grid = sharding.getGridAttr();
+    }
     if (!grid)
       return;
     OpBuilder b(ret);

@@ -835,9 +835,9 @@ LogicalResult KernelEmitter::emitConstant() {
       list += std::to_string(v.getSExtValue()) + ", ";
   } else if (element.isF32()) {
     for (const APFloat &v : values.getValues<APFloat>()) {
-      if (!v.isFinite())
-        return fail("a constant buffer holds an infinity or NaN");
-      list += llvm::formatv("{0:e9}f, ", v.convertToFloat()).str();
+      if (v.isNaN())
+        return fail("a constant buffer holds a NaN");
+      list += floatLiteral(v.convertToDouble()) + ", "; // exact, as kernels' other constants
     }
   } else {
     return fail("constant buffers of i64 or f32 only");

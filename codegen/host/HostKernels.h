@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 #include <vector>
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -447,8 +448,8 @@ template <typename W, typename Epilogue>
 inline void grouped_gemm(const float *x, int64_t M, int64_t K, const W *w, int64_t N,
                          const int64_t *offsets, int64_t E, Epilogue epilogue) {
   // Rows of no expert here (a rank's block of experts) are zero products.
-  for (int64_t r = 0; r < M; ++r)
-    if (r < offsets[0] || r >= offsets[E])
+  for (auto [begin, end] : {std::pair(int64_t(0), offsets[0]), std::pair(offsets[E], M)})
+    for (int64_t r = begin; r < end; ++r)
       for (int64_t n = 0; n < N; ++n)
         epilogue(r, n, 0.0f);
   for (int64_t e = 0; e < E; ++e) {

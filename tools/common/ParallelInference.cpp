@@ -22,19 +22,10 @@ InferenceParallelism inferenceParallelism(const std::string &parallel,
                     ": every rank of one request must be in its tensor-parallel group (give tp=",
                     world, ")");
   // (checkLayoutFitsModel asks more, for splits not built here yet: the
-  // embedding and LM head stay whole, so the vocabulary need not divide.)
-  if (config.numHeads % layout.tp != 0)
-    throw makeError(flag, ": ", config.source, ": num_attention_heads ", config.numHeads,
-                    " does not split over tp=", layout.tp);
-  if (config.numKvHeads % layout.tp != 0)
-    throw makeError(flag, ": ", config.source, ": num_key_value_heads ", config.numKvHeads,
-                    " does not split over tp=", layout.tp,
-                    " (replicated KV heads are not built yet)");
-  // The MoE part: ep of the tp ranks hold a block of the experts each; the
-  // rest of the MoE world (edp) holds replicas.
-  if (config.numExperts % layout.ep != 0)
-    throw makeError(flag, ": ", config.source, ": num_local_experts ", config.numExperts,
-                    " does not split over ep=", layout.ep);
+  // vocabulary stays whole where it does not divide.) The MoE part: ep of
+  // the tp ranks hold a block of the experts each; the rest (edp) replicas.
+  if (std::string why = modelParallelMismatch(config, layout.tp, layout.ep); !why.empty())
+    throw makeError(flag, ": ", config.source, ": ", why);
   return {layout.tp, layout.ep};
 }
 
