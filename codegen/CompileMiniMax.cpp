@@ -47,6 +47,7 @@ CompileResult compileMiniMax(const MiniMaxConfig &config, const std::string &con
   MiniMaxGraphOptions graphOptions;
   graphOptions.allLogits = options.allLogits;
   graphOptions.imageTokenId = options.imageTokenId;
+  graphOptions.kvHeadReplicas = minimaxKvHeadReplicas(config, options.parallelism.tp);
   OwningOpRef<ModuleOp> module = buildMiniMaxModule(context, config, graphOptions);
   auto [tp, ep] = options.parallelism;
   if (std::string why = modelParallelMismatch(config, tp, ep); !why.empty())

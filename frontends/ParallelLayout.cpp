@@ -137,9 +137,11 @@ std::string modelParallelMismatch(const MiniMaxConfig &config, int64_t tp, int64
     return "tp and ep must be positive";
   if (config.numHeads % tp != 0)
     return splits("num_attention_heads", config.numHeads, "tp", tp);
-  if (config.numKvHeads % tp != 0)
+  // Past the KV heads each rank holds a copy of one (vLLM's replication).
+  if (tp <= config.numKvHeads ? config.numKvHeads % tp != 0 : tp % config.numKvHeads != 0)
     return splits("num_key_value_heads", config.numKvHeads, "tp", tp) +
-           " (replicated KV heads are not built yet)";
+           " (tp must divide the KV heads, or be a multiple of them to replicate each on tp / " +
+           std::to_string(config.numKvHeads) + " ranks)";
   if (tp % ep != 0)
     return "ep=" + std::to_string(ep) + " does not divide tp=" + std::to_string(tp);
   if (config.numExperts % ep != 0)

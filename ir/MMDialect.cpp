@@ -1,6 +1,7 @@
 //===- MMDialect.cpp - registration of the mm dialect ---------------------===//
 #include "ir/MMDialect.h"
 #include "ir/MMOps.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 
 using namespace mlir;
@@ -74,15 +75,16 @@ LogicalResult mm::MMDialect::verifyOperationAttribute(Operation *op, NamedAttrib
       return op->emitError("mm.split_axes needs mm.grid");
     return success();
   }
-  // The model's tensor- / expert- / vocab-parallel split of a weight
-  // (-mm-model-parallel).
+  // The model's tensor- / expert- / vocab-parallel split of a weight or of
+  // a constant (a head map) (-mm-model-parallel).
   if (name == "mm.tp_dim" || name == "mm.ep_dim" || name == "mm.vocab_dim") {
-    auto param = dyn_cast<ParamOp>(op);
     auto dim = dyn_cast<IntegerAttr>(attr.getValue());
-    if (!param || !dim)
-      return op->emitError(name) << " must be an integer on an mm.param";
-    if (dim.getInt() < 0 || dim.getInt() >= param.getType().getRank())
-      return op->emitError(name) << " " << dim.getInt() << " is not a dim of " << param.getType();
+    if (!isa<ParamOp, arith::ConstantOp>(op) || !dim)
+      return op->emitError(name) << " must be an integer on an mm.param or arith.constant";
+    auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+    if (!type || dim.getInt() < 0 || dim.getInt() >= type.getRank())
+      return op->emitError(name) << " " << dim.getInt() << " is not a dim of "
+                                 << op->getResult(0).getType();
     return success();
   }
   return op->emitError("unknown mm attribute '") << name << "'";

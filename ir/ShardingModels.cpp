@@ -391,8 +391,8 @@ struct RopeModel : LoopTableModel<RopeModel, RopeOp> {
 /// heads split. A query head belongs to KV head h / group and the heads of a
 /// group are adjacent, so the query's head dim is indexed by the KV-head
 /// loop, its major factor: splitting KV heads into n blocks splits the query
-/// heads into the matching n blocks (tp dividing the KV heads; replicating
-/// KV heads past their count is not modelled).
+/// heads into the matching n blocks. Past the KV heads' count, the model
+/// repeats them first (a take-form mm.gather, split with them).
 struct AttentionModel : LoopTableModel<AttentionModel, AttentionOp> {
   static LoopTable table(AttentionOp op) {
     LoopTable t{{"b", "tq", "kvh", "dk", "dv", "tk"},
@@ -409,6 +409,18 @@ struct AttentionModel : LoopTableModel<AttentionModel, AttentionOp> {
     for (size_t i = 0; i < op.getUpdatedCache().size(); ++i)
       t.results.push_back({"b", "s", "kvh", i == 0 ? "dk" : "dv"});
     return t;
+  }
+  /// An updated cache nothing reads is this rank's part, as its cache is.
+  LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
+                          ArrayRef<Sharding> operandShardings,
+                          ArrayRef<Sharding> resultShardings, IRMapping &map,
+                          SymbolTableCollection &symbols, OpBuilder &b) const {
+    auto attention = cast<AttentionOp>(op);
+    SmallVector<Sharding, 3> results(resultShardings.begin(), resultShardings.end());
+    for (size_t i = 0; i < attention.getUpdatedCache().size(); ++i)
+      if (!results[1 + i])
+        results[1 + i] = operandShardings[3 + i];
+    return partitionLocally(op, partitioned, operandShardings, results, map, symbols, b);
   }
 };
 
@@ -479,32 +491,35 @@ struct LightningModel : LoopTableModel<LightningModel, LightningAttentionOp> {
   }
 };
 
+/// Every tensor dim of `op` a loop of its own: no split carries across it.
+int64_t unrelatedDimCount(Operation *op) {
+  int64_t n = 0;
+  for (Type t : llvm::concat<const Type>(op->getOperandTypes(), op->getResultTypes()))
+    n += llvm::cast<RankedTensorType>(t).getRank();
+  return n;
+}
+SmallVector<AffineMap> unrelatedDimMaps(Operation *op) {
+  SmallVector<AffineMap> maps;
+  int64_t next = 0, total = unrelatedDimCount(op);
+  for (Type t : llvm::concat<const Type>(op->getOperandTypes(), op->getResultTypes())) {
+    SmallVector<AffineExpr> dims;
+    for (int64_t i = 0; i < llvm::cast<RankedTensorType>(t).getRank(); ++i)
+      dims.push_back(getAffineDimExpr(next++, op->getContext()));
+    maps.push_back(AffineMap::get(total, 0, dims, op->getContext()));
+  }
+  return maps;
+}
+
 /// Ops with no split modelled yet (the embedding before vocab parallelism,
-/// the MoE router, dispatch and combine, gathers, softmax, reductions):
-/// every operand and result is whole on every rank. Each tensor dim is a loop of its own, so
-/// no split carries across the op; a split operand is gathered before it.
+/// the MoE router, dispatch and combine, softmax, reductions): every operand
+/// and result is whole on every rank. Each tensor dim is a loop of its own,
+/// so no split carries across the op; a split operand is gathered before it.
 template <typename Op>
 struct WholeModel : ShardingInterface::ExternalModel<WholeModel<Op>, Op> {
-  static int64_t loops(Operation *op) {
-    int64_t n = 0;
-    for (Type t : llvm::concat<const Type>(op->getOperandTypes(), op->getResultTypes()))
-      n += llvm::cast<RankedTensorType>(t).getRank();
-    return n;
-  }
   SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *op) const {
-    return SmallVector<utils::IteratorType>(loops(op), utils::IteratorType::parallel);
+    return SmallVector<utils::IteratorType>(unrelatedDimCount(op), utils::IteratorType::parallel);
   }
-  SmallVector<AffineMap> getIndexingMaps(Operation *op) const {
-    SmallVector<AffineMap> maps;
-    int64_t next = 0, total = loops(op);
-    for (Type t : llvm::concat<const Type>(op->getOperandTypes(), op->getResultTypes())) {
-      SmallVector<AffineExpr> dims;
-      for (int64_t i = 0; i < llvm::cast<RankedTensorType>(t).getRank(); ++i)
-        dims.push_back(getAffineDimExpr(next++, op->getContext()));
-      maps.push_back(AffineMap::get(total, 0, dims, op->getContext()));
-    }
-    return maps;
-  }
+  SmallVector<AffineMap> getIndexingMaps(Operation *op) const { return unrelatedDimMaps(op); }
   FailureOr<ShardingOption> getShardingOption(Operation *op, ArrayRef<Sharding> operands,
                                               ArrayRef<Sharding> results) const {
     return keepSplits(shard::detail::defaultGetShardingOption(op, operands, results),
@@ -515,6 +530,69 @@ struct WholeModel : ShardingInterface::ExternalModel<WholeModel<Op>, Op> {
                           ArrayRef<Sharding> resultShardings, IRMapping &map,
                           SymbolTableCollection &symbols, OpBuilder &b) const {
     return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
+  }
+};
+
+/// mm.gather in NumPy's take form (batch_dims 0, 1-D indices): a loop per
+/// result dim, and one more for the input's gathered dim, which stays whole
+/// (an index may pick any entry). The indices split with the result's
+/// gathered dim, so each rank gathers its block of the result from its block
+/// of the indices, with no communication: replicated KV heads are such a
+/// gather, split by heads. The other forms keep every dim whole.
+struct GatherModel : ShardingInterface::ExternalModel<GatherModel, GatherOp> {
+  static bool isTake(Operation *op) {
+    auto g = cast<GatherOp>(op);
+    return g.getBatchDims() == 0 && rankOf(g.getIndices()) == 1;
+  }
+  SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *op) const {
+    int64_t loops = isTake(op) ? rankOf(op->getResult(0)) + 1 : unrelatedDimCount(op);
+    return SmallVector<utils::IteratorType>(loops, utils::IteratorType::parallel);
+  }
+  SmallVector<AffineMap> getIndexingMaps(Operation *op) const {
+    if (!isTake(op))
+      return unrelatedDimMaps(op);
+    MLIRContext *ctx = op->getContext();
+    int64_t rank = rankOf(op->getResult(0)), dim = cast<GatherOp>(op).getDim();
+    int64_t loops = rank + 1; // loop `rank` walks the input's gathered dim
+    SmallVector<AffineExpr> input, result;
+    for (int64_t i = 0; i < rank; ++i) {
+      input.push_back(getAffineDimExpr(i == dim ? rank : i, ctx));
+      result.push_back(getAffineDimExpr(i, ctx));
+    }
+    return {AffineMap::get(loops, 0, input, ctx),
+            AffineMap::get(loops, 0, {getAffineDimExpr(dim, ctx)}, ctx),
+            AffineMap::get(loops, 0, result, ctx)};
+  }
+  FailureOr<ShardingOption> getShardingOption(Operation *op, ArrayRef<Sharding> operands,
+                                              ArrayRef<Sharding> results) const {
+    bool take = isTake(op);
+    size_t source = take ? static_cast<size_t>(rankOf(op->getResult(0))) : 0;
+    return keepSplits(shard::detail::defaultGetShardingOption(op, operands, results),
+                      [&](size_t loop) { return take && loop != source; });
+  }
+  /// Indices made by an op with no sharding model (a constant head map)
+  /// arrive whole where their sharding says split: each rank slices its
+  /// block first (all_slice, no communication).
+  LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
+                          ArrayRef<Sharding> operandShardings,
+                          ArrayRef<Sharding> resultShardings, IRMapping &map,
+                          SymbolTableCollection &symbols, OpBuilder &b) const {
+    const Sharding &indices = operandShardings[1];
+    Value whole = op->getOperand(1);
+    if (!isTake(op) || !indices || indices.getSplitAxes().empty() ||
+        indices.getSplitAxes()[0].empty() || partitioned[1].getType() != whole.getType())
+      return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
+    ShapedType local =
+        shardShapedType(rankedOf(whole), getGrid(op, indices.getGridAttr(), symbols), indices);
+    Value mine = AllSliceOp::create(b, op->getLoc(), local, partitioned[1], indices.getGrid(),
+                                    indices.getSplitAxes()[0].asArrayRef(), /*sliceAxis=*/0);
+    // The local op is cloned through `map`: the slice stands for the
+    // indices only while it is.
+    map.map(whole, mine);
+    LogicalResult done =
+        partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
+    map.map(whole, partitioned[1]);
+    return done;
   }
 };
 
@@ -660,7 +738,8 @@ void registerShardingModels(DialectRegistry &registry) {
     AttentionOp::attachInterface<AttentionModel>(*ctx);
     LightningAttentionOp::attachInterface<LightningModel>(*ctx);
     GroupedMatmulOp::attachInterface<GroupedMatmulModel>(*ctx);
-    attachWhole<EmbeddingOp, GatherOp, MoeRouterOp, MoeDispatchOp, MoeCombineOp,
+    GatherOp::attachInterface<GatherModel>(*ctx);
+    attachWhole<EmbeddingOp, MoeRouterOp, MoeDispatchOp, MoeCombineOp,
                 MergeImageFeaturesOp, SoftmaxOp, ReduceOp>(ctx);
   });
 }

@@ -79,6 +79,18 @@ private:
     w.getDefiningOp()->setAttr("mm.ep_dim", b.getI64IntegerAttr(0));
     return w;
   }
+  /// [B, T, KV, D] -> [B, T, KV * r, D], head j a copy of head j / r.
+  Value repeatKvHeads(Value x, Location loc) {
+    int64_t r = opts.kvHeadReplicas, KV = c.numKvHeads;
+    SmallVector<int64_t> source;
+    for (int64_t j = 0; j < KV * r; ++j)
+      source.push_back(j / r);
+    auto type = tensor({KV * r}, b.getI64Type());
+    auto heads = arith::ConstantOp::create(
+        b, loc, type, DenseElementsAttr::get(type, ArrayRef<int64_t>(source)));
+    heads->setAttr("mm.tp_dim", b.getI64IntegerAttr(0)); // each rank gathers its copies
+    return GatherOp::create(b, loc, x, heads, b.getI64IntegerAttr(2), b.getI64IntegerAttr(0));
+  }
   Value reshape(Value x, ArrayRef<int64_t> spec, Location loc) {
     return ReshapeOp::create(b, loc, x, b.getDenseI64ArrayAttr(spec));
   }
@@ -123,8 +135,18 @@ Value Builder::softmaxAttention(int64_t l, Value u, Value &kCache, Value &vCache
   Location loc = at("layers." + std::to_string(l) + ".self_attn");
   int64_t H = c.numHeads, KV = c.numKvHeads, D = c.headDim;
   Value q = reshape(columnParallel(u, minimax::qProj(l), loc), {0, 0, H, D}, loc);
-  Value k = reshape(columnParallel(u, minimax::kProj(l), loc), {0, 0, KV, D}, loc);
-  Value v = reshape(columnParallel(u, minimax::vProj(l), loc), {0, 0, KV, D}, loc);
+  // Replicated KV heads: every rank projects all of them (too few to split)
+  // and keeps its copy, a split gather of the repeated heads.
+  bool replicated = opts.kvHeadReplicas > 1;
+  auto kvProjection = [&](const std::string &weight) {
+    return replicated ? linear(u, weight, loc) : columnParallel(u, weight, loc);
+  };
+  Value k = reshape(kvProjection(minimax::kProj(l)), {0, 0, KV, D}, loc);
+  Value v = reshape(kvProjection(minimax::vProj(l)), {0, 0, KV, D}, loc);
+  if (replicated) { // before RoPE, which acts on each head alike, so that it fuses into attention
+    k = repeatKvHeads(k, loc);
+    v = repeatKvHeads(v, loc);
+  }
   auto ropeAttrs = [&](Value x) {
     return RopeOp::create(b, loc, x, positions, b.getI64IntegerAttr(c.rotaryDim),
                           b.getF64FloatAttr(c.ropeTheta));
@@ -213,8 +235,8 @@ OwningOpRef<ModuleOp> Builder::build() {
   for (int64_t l = 0; l < c.numLayers; ++l)
     (c.layerKinds[l] == LayerKind::Softmax ? softmaxLayers : lightningLayers).push_back(l);
   for (int64_t l : softmaxLayers) {
-    inputs.push_back(tensor({kDyn, kDyn, KV, D}));
-    inputs.push_back(tensor({kDyn, kDyn, KV, D}));
+    inputs.push_back(tensor({kDyn, kDyn, KV * opts.kvHeadReplicas, D}));
+    inputs.push_back(tensor({kDyn, kDyn, KV * opts.kvHeadReplicas, D}));
     names.push_back("k_cache." + std::to_string(l));
     names.push_back("v_cache." + std::to_string(l));
     dims.push_back({"B", "S", "", ""});
@@ -421,6 +443,9 @@ OwningOpRef<ModuleOp> buildMiniMaxModule(MLIRContext &context, const MiniMaxConf
   context.getOrLoadDialect<MMDialect>();
   context.getOrLoadDialect<func::FuncDialect>();
   context.getOrLoadDialect<arith::ArithDialect>();
+  if (options.kvHeadReplicas < 1)
+    throw makeError("MiniMax builder: kvHeadReplicas must be positive, got ",
+                    options.kvHeadReplicas);
   Builder builder(context, config, options);
   OwningOpRef<ModuleOp> module = options.training ? builder.buildTraining() : builder.build();
   std::string diagnostics;

@@ -51,6 +51,12 @@ struct MiniMaxGraphOptions {
   /// whose rows replace, in order, the embeddings of this token id
   /// (mm.merge_image_features); I counts the placeholders of the whole batch.
   std::optional<int64_t> imageTokenId;
+  /// Grouped-query attention with each KV head repeated this many times
+  /// (adjacent copies, so query head i still reads KV head i / group): the
+  /// caches hold numKvHeads * kvHeadReplicas heads. Tensor parallelism over
+  /// more ranks than KV heads splits the copies, one per rank, as vLLM
+  /// replicates them (minimaxKvHeadReplicas); the answer is unchanged.
+  int64_t kvHeadReplicas = 1;
 };
 
 /// Builds and verifies the module; throws mm::Error if verification fails

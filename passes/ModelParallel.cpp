@@ -1,7 +1,8 @@
-//===- ModelParallel.cpp - params annotated from the model's tp / ep tags --===//
+//===- ModelParallel.cpp - values annotated from the model's tp / ep tags --===//
 #include "ir/MMOps.h"
 #include "passes/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Shard/IR/ShardDialect.h"
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/IR/Builders.h"
@@ -48,21 +49,23 @@ struct ModelParallelPass : mm::impl::ModelParallelBase<ModelParallelPass> {
       denseAxes.push_back(static_cast<GridAxis>(a));
     if (ep > 1)
       expertAxes.push_back(static_cast<GridAxis>(shape.size() - 1));
-    WalkResult walk = module.walk([&](mm::ParamOp param) {
+    WalkResult walk = module.walk([&](Operation *tagged) {
+      if (!isa<mm::ParamOp, arith::ConstantOp>(tagged))
+        return WalkResult::advance();
       for (auto [attr, axes, parts] : {std::make_tuple("mm.tp_dim", ArrayRef(denseAxes), tp),
                                        std::make_tuple("mm.ep_dim", ArrayRef(expertAxes), ep),
                                        std::make_tuple("mm.vocab_dim", ArrayRef(denseAxes), tp)}) {
-        auto dimAttr = param->getAttrOfType<IntegerAttr>(attr);
+        auto dimAttr = tagged->getAttrOfType<IntegerAttr>(attr);
         if (!dimAttr || parts == 1)
           continue;
         // A vocabulary that does not divide stays whole (Megatron pads it
         // instead): a choice of memory, not of the answer.
-        auto type = llvm::cast<RankedTensorType>(param.getType());
+        auto type = llvm::cast<RankedTensorType>(tagged->getResult(0).getType());
         int64_t dim = dimAttr.getInt();
         if (StringRef(attr) == "mm.vocab_dim" && dim >= 0 && dim < type.getRank() &&
             (type.isDynamicDim(dim) || type.getDimSize(dim) % parts != 0))
           continue;
-        if (failed(annotate(b, param, dim, axes, parts, attr)))
+        if (failed(annotate(b, tagged, dim, axes, parts, attr)))
           return WalkResult::interrupt();
       }
       return WalkResult::advance();
@@ -92,25 +95,25 @@ struct ModelParallelPass : mm::impl::ModelParallelBase<ModelParallelPass> {
     }
   }
 
-  /// Splits `param`'s dim `dim` over grid axes `axes` (`parts` ranks) for
+  /// Splits `tagged`'s dim `dim` over grid axes `axes` (`parts` ranks) for
   /// its users.
-  LogicalResult annotate(OpBuilder &b, mm::ParamOp param, int64_t dim, ArrayRef<GridAxis> axes,
+  LogicalResult annotate(OpBuilder &b, Operation *tagged, int64_t dim, ArrayRef<GridAxis> axes,
                          int64_t parts, StringRef attr) {
-    auto type = llvm::cast<RankedTensorType>(param.getType());
+    auto type = llvm::cast<RankedTensorType>(tagged->getResult(0).getType());
     if (dim < 0 || dim >= type.getRank())
-      return param.emitOpError(attr) << " " << dim << " is not a dim of " << type;
+      return tagged->emitOpError(attr) << " " << dim << " is not a dim of " << type;
     int64_t size = type.getDimSize(dim);
     if (ShapedType::isDynamic(size) || size % parts != 0)
-      return param.emitOpError("dim ") << dim << " of " << type << " does not split into "
+      return tagged->emitOpError("dim ") << dim << " of " << type << " does not split into "
                                        << parts << " parts (" << attr << ")";
     SmallVector<shard::GridAxesAttr> split(dim + 1, shard::GridAxesAttr::get(b.getContext(), {}));
     split[dim] = shard::GridAxesAttr::get(b.getContext(), axes);
-    b.setInsertionPointAfter(param);
+    b.setInsertionPointAfter(tagged);
     Value sharding = shard::ShardingOp::create(
-        b, param.getLoc(), FlatSymbolRefAttr::get(b.getStringAttr(kGrid)), split);
-    auto annotated = shard::ShardOp::create(b, param.getLoc(), param.getResult(), sharding,
+        b, tagged->getLoc(), FlatSymbolRefAttr::get(b.getStringAttr(kGrid)), split);
+    auto annotated = shard::ShardOp::create(b, tagged->getLoc(), tagged->getResult(0), sharding,
                                             /*annotate_for_users=*/true);
-    param.getResult().replaceAllUsesExcept(annotated.getResult(), annotated);
+    tagged->getResult(0).replaceAllUsesExcept(annotated.getResult(), annotated);
     return success();
   }
 };

@@ -189,8 +189,9 @@ def WholeReturns : Pass<"mm-whole-returns", "mlir::func::FuncOp"> {
     a sharding, a returned value with none (nothing connects it to a split)
     gets a replicated `shard.shard` on the grid of the others: MLIR 22's
     `shard-partition` needs a sharding for every operand of the return once
-    one has one, and crashes otherwise. A function whose returned values use
-    different grids, or none, is left alone.
+    one has one, and crashes otherwise. An argument nothing reads gets a
+    replicated annotation for the same reason. A function whose returned
+    values use different grids, or none, is left alone.
 
     ```mlir
     %a = shard.shard %x to %split : tensor<4x8xf32>
@@ -204,8 +205,34 @@ def WholeReturns : Pass<"mm-whole-returns", "mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::shard::ShardDialect"];
 }
 
+def StepwiseReshards : Pass<"mm-stepwise-reshards", "mlir::func::FuncOp"> {
+  let summary = "break a reshard over several grid axes into one axis per step";
+  let description = [{
+    Runs after `sharding-propagation`, before `shard-partition` (in
+    `mm-partition-pipeline`). MLIR 22's `shard-partition` reshards a value by
+    matching one pattern: one grid axis added to a dim (all_slice), removed
+    from it (all_gather) or moved between dims; a change of two or more axes
+    at once crashes it. This happens on a 2-D grid, e.g. logits split over
+    `[0, 1]` (tensor parallelism on a `[tp / ep, ep]` grid) returned whole.
+    Each reshard whose target extends or shortens every dim's axes becomes a
+    chain of single-axis steps: first the slices, then the gathers, each axis
+    removed last-added first. Other reshards are left alone.
+
+    ```mlir
+    %a = shard.shard %y to %split01 : tensor<4x8xf32>       // [[], [0, 1]]
+    %b = shard.shard %a to %whole annotate_for_users : tensor<4x8xf32>
+    // becomes
+    %s0 = shard.sharding @tp split_axes = [[], [0]] : !shard.sharding
+    %a0 = shard.shard %a to %s0 annotate_for_users : tensor<4x8xf32>
+    %a1 = shard.shard %a0 to %s0 : tensor<4x8xf32>
+    %b = shard.shard %a1 to %whole annotate_for_users : tensor<4x8xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::shard::ShardDialect"];
+}
+
 def ModelParallel : Pass<"mm-model-parallel", "mlir::ModuleOp"> {
-  let summary = "annotate a model's params for tensor and expert parallelism";
+  let summary = "annotate a model's params (and head maps) for tensor and expert parallelism";
   let description = [{
     The model definition says how model parallelism cuts each weight, as
     Megatron's ColumnParallelLinear / RowParallelLinear and its expert
@@ -218,8 +245,10 @@ def ModelParallel : Pass<"mm-model-parallel", "mlir::ModuleOp"> {
     expert-parallel ranks) and annotates every tagged param's users with its
     split; the rest of the graph (activations, KV caches, lightning states,
     norms, expert offsets) follows by `mm-partition-pipeline`, which places
-    the collectives. A dim that does not divide is an error naming the param
-    and the tag, except `mm.vocab_dim` (an LM head's vocabulary, split over
+    the collectives. An `arith.constant` may carry `mm.tp_dim` too: the map
+    of replicated KV heads (past the KV head count each rank gathers its
+    copy), whose split then flows forward into the gather. A dim that does
+    not divide is an error naming the op and the tag, except `mm.vocab_dim` (an LM head's vocabulary, split over
     all tp ranks as Megatron's vocab-parallel output layer), which stays
     whole when it does not divide. A function result marked `mm.replicated`
     is returned whole by every rank (the logits: gathered where they arrive

@@ -90,6 +90,8 @@ void buildPartitionPipeline(OpPassManager &pm) {
   // back to their producers, so every op the partition meets has shardings.
   fn.addPass(createWholeReturns());
   fn.addPass(shard::createShardingPropagation(propagation));
+  // shard-partition reshards one grid axis at a time.
+  fn.addPass(createStepwiseReshards());
   fn.addPass(shard::createPartition());
   fn.addPass(createCanonicalizerPass());
 }
@@ -145,7 +147,8 @@ void registerPipelines() {
   PassPipelineRegistration<>(
       "mm-partition-pipeline",
       "Partition an mm graph annotated with shard.shard over a shard.grid into the program each "
-      "rank runs: sharding-propagation, shard-partition, canonicalize",
+      "rank runs: sharding-propagation, mm-whole-returns, sharding-propagation, "
+      "mm-stepwise-reshards, shard-partition, canonicalize",
       buildPartitionPipeline);
 }
 

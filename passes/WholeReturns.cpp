@@ -33,7 +33,20 @@ struct WholeReturnsPass : mm::impl::WholeReturnsBase<WholeReturnsPass> {
     }
     if (!grid)
       return;
-    OpBuilder b(ret);
+    // An argument nothing reads carries no sharding either, and crashes
+    // shard-partition the same way: it is whole.
+    OpBuilder b(fn.getContext());
+    b.setInsertionPointToStart(&fn.getBody().front());
+    for (BlockArgument arg : fn.getArguments()) {
+      auto type = llvm::dyn_cast<RankedTensorType>(arg.getType());
+      if (!type || !arg.use_empty())
+        continue;
+      SmallVector<shard::GridAxesAttr> none(type.getRank(),
+                                            shard::GridAxesAttr::get(b.getContext(), {}));
+      Value whole = shard::ShardingOp::create(b, fn.getLoc(), grid, none);
+      shard::ShardOp::create(b, fn.getLoc(), arg, whole, /*annotate_for_users=*/true);
+    }
+    b.setInsertionPoint(ret);
     for (OpOperand &operand : ret->getOpOperands()) {
       auto type = llvm::dyn_cast<RankedTensorType>(operand.get().getType());
       if (!type || operand.get().getDefiningOp<shard::ShardOp>())

@@ -31,6 +31,7 @@ ReferenceBackend::ReferenceBackend(const MiniMaxConfig &config, const minimax::W
   MiniMaxGraphOptions graphOptions;
   graphOptions.allLogits = allLogits;
   graphOptions.imageTokenId = imageTokenId;
+  graphOptions.kvHeadReplicas = minimaxKvHeadReplicas(config, parallelism.tp);
   graph_->module = buildMiniMaxModule(graph_->context, config, graphOptions);
   if (std::string errors;
       failed(partitionForModelParallelism(*graph_->module, parallelism, errors)))

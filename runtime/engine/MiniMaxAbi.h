@@ -16,15 +16,23 @@
 
 namespace mm {
 
+/// How many times @forward repeats each KV head for `tp` tensor-parallel
+/// ranks: 1 while tp divides the KV heads, tp / numKvHeads past them, so that
+/// each rank holds one (vLLM's replication; the answer is unchanged).
+inline int64_t minimaxKvHeadReplicas(const MiniMaxConfig &c, int64_t tp) {
+  return tp > c.numKvHeads && c.numKvHeads > 0 ? tp / c.numKvHeads : 1;
+}
+
 /// Shapes of the state tensors for `batch` sequences of `capacity` tokens;
 /// under tensor parallelism over `tp` ranks, of one rank's heads.
 inline std::vector<Shape> minimaxStateShapes(const MiniMaxConfig &c, int64_t batch,
                                              int64_t capacity, int64_t tp = 1) {
   std::vector<Shape> shapes;
+  const int64_t kvHeads = c.numKvHeads * minimaxKvHeadReplicas(c, tp) / tp;
   for (LayerKind k : c.layerKinds)
     if (k == LayerKind::Softmax) {
-      shapes.push_back({batch, capacity, c.numKvHeads / tp, c.headDim});
-      shapes.push_back({batch, capacity, c.numKvHeads / tp, c.headDim});
+      shapes.push_back({batch, capacity, kvHeads, c.headDim});
+      shapes.push_back({batch, capacity, kvHeads, c.headDim});
     }
   for (LayerKind k : c.layerKinds)
     if (k == LayerKind::Lightning)

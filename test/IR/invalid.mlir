@@ -1251,3 +1251,19 @@ func.func @in_place_twice(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
   }
   return %0#0, %0#1 : tensor<4xf32>, tensor<4xf32>
 }
+
+// -----
+
+func.func @tp_dim_on_an_activation(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{mm.tp_dim must be an integer on an mm.param or arith.constant}}
+  %y = mm.relu %x {mm.tp_dim = 0 : i64} : tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+func.func @tp_dim_past_the_head_map() -> tensor<4xi64> {
+  // expected-error @+1 {{mm.tp_dim 1 is not a dim of 'tensor<4xi64>'}}
+  %m = arith.constant {mm.tp_dim = 1 : i64} dense<[0, 0, 1, 1]> : tensor<4xi64>
+  return %m : tensor<4xi64>
+}

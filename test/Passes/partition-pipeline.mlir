@@ -192,6 +192,41 @@ func.func @gqa_attention(%x: tensor<1x4x8xf32>, %pos: tensor<1x4xi64>) -> tensor
   return %y : tensor<1x4x8xf32>
 }
 
+// More ranks than KV heads (vLLM's replication): 4 query heads and 2 KV
+// heads over the 4 ranks of @grid. Every rank projects both KV heads, and
+// the take-form gather that repeats each twice splits by its indices: each
+// rank slices its entry of the constant head map (no communication) and
+// attends its query head to its copy, keeping that copy's cache.
+// CHECK-LABEL: func.func @replicated_kv_heads(
+// CHECK-SAME: %{{.*}}: tensor<1x4x8xf32>, %[[C:.*]]: tensor<1x6x1x2xf32>, %{{.*}}: tensor<1xi64>) -> (tensor<1x4x8xf32>, tensor<1x6x1x2xf32>)
+// CHECK: %[[MAP:.*]] = arith.constant dense<[0, 0, 1, 1]> : tensor<4xi64>
+// CHECK: %[[K:.*]] = mm.linear %{{.*}} : (tensor<1x4x8xf32>, tensor<4x8xf32>) -> tensor<1x4x4xf32>
+// CHECK: %[[KH:.*]] = mm.reshape %[[K]] [0, 0, 2, 2] : (tensor<1x4x4xf32>) -> tensor<1x4x2x2xf32>
+// CHECK: %[[MINE:.*]] = shard.all_slice %[[MAP]] on @grid grid_axes = [0, 1] slice_axis = 0 : tensor<4xi64> -> tensor<1xi64>
+// CHECK: %[[KR:.*]] = mm.gather %[[KH]], %[[MINE]] {dim = 2 : i64} : (tensor<1x4x2x2xf32>, tensor<1xi64>) -> tensor<1x4x1x2xf32>
+// CHECK-NOT: shard.all_gather
+// CHECK: mm.attention %{{.*}}, %[[KR]], %[[KR]] cache(%[[C]], %[[C]]) at %{{.*}} {causal} : (tensor<1x4x1x2xf32>, tensor<1x4x1x2xf32>, tensor<1x4x1x2xf32>, tensor<1x6x1x2xf32>, tensor<1x6x1x2xf32>, tensor<1xi64>) -> (tensor<1x4x1x2xf32>, tensor<1x6x1x2xf32>, tensor<1x6x1x2xf32>)
+// CHECK: shard.all_reduce %{{.*}} on @grid grid_axes = [0, 1]
+func.func @replicated_kv_heads(%x: tensor<1x4x8xf32>, %kc: tensor<1x6x4x2xf32>, %cp: tensor<1xi64>) -> (tensor<1x4x8xf32>, tensor<1x6x4x2xf32>) {
+  %cols = shard.sharding @grid split_axes = [[0, 1]] : !shard.sharding
+  %rows = shard.sharding @grid split_axes = [[], [0, 1]] : !shard.sharding
+  %wq = mm.param "wq" : tensor<8x8xf32>
+  %wqs = shard.shard %wq to %cols annotate_for_users : tensor<8x8xf32>
+  %wk = mm.param "wk" : tensor<4x8xf32>
+  %q0 = mm.linear %x, %wqs : (tensor<1x4x8xf32>, tensor<8x8xf32>) -> tensor<1x4x8xf32>
+  %k0 = mm.linear %x, %wk : (tensor<1x4x8xf32>, tensor<4x8xf32>) -> tensor<1x4x4xf32>
+  %q = mm.reshape %q0 [0, 0, 4, 2] : (tensor<1x4x8xf32>) -> tensor<1x4x4x2xf32>
+  %k = mm.reshape %k0 [0, 0, 2, 2] : (tensor<1x4x4xf32>) -> tensor<1x4x2x2xf32>
+  %map = arith.constant dense<[0, 0, 1, 1]> : tensor<4xi64>
+  %kr = mm.gather %k, %map {dim = 2 : i64} : (tensor<1x4x2x2xf32>, tensor<4xi64>) -> tensor<1x4x4x2xf32>
+  %o, %kn, %vn = mm.attention %q, %kr, %kr cache(%kc, %kc) at %cp {causal} : (tensor<1x4x4x2xf32>, tensor<1x4x4x2xf32>, tensor<1x4x4x2xf32>, tensor<1x6x4x2xf32>, tensor<1x6x4x2xf32>, tensor<1xi64>) -> (tensor<1x4x4x2xf32>, tensor<1x6x4x2xf32>, tensor<1x6x4x2xf32>)
+  %om = mm.reshape %o [0, 0, 8] : (tensor<1x4x4x2xf32>) -> tensor<1x4x8xf32>
+  %wo = mm.param "wo" : tensor<8x8xf32>
+  %wos = shard.shard %wo to %rows annotate_for_users : tensor<8x8xf32>
+  %y = mm.linear %om, %wos : (tensor<1x4x8xf32>, tensor<8x8xf32>) -> tensor<1x4x8xf32>
+  return %y, %kn : tensor<1x4x8xf32>, tensor<1x6x4x2xf32>
+}
+
 // Lightning attention split by heads under tensor parallelism: each rank
 // runs 2 of the 4 heads, with the decay slopes of their places among all 4
 // (head_index, its all_slice of the iota of every head), from its heads'

@@ -25,6 +25,26 @@ func.func @mixed(%h: tensor<4x16xf32>, %g: tensor<4x16xf32>) -> (tensor<4x8xf32>
 
 // -----
 
+// An argument nothing reads is whole too (shard-partition crashes on an
+// argument with no sharding once others have one).
+shard.grid @tp(shape = 2)
+// CHECK-LABEL: func.func @unread_argument
+// CHECK: %[[W:.*]] = shard.sharding @tp split_axes = {{\[\[}}]] : !shard.sharding
+// CHECK: shard.shard %arg1 to %[[W]] annotate_for_users : tensor<3xi64>
+// PART-LABEL: func.func @unread_argument
+// PART-SAME: %{{.*}}: tensor<4x16xf32>, %{{.*}}: tensor<3xi64>) -> tensor<4x4xf32>
+func.func @unread_argument(%h: tensor<4x16xf32>, %unread: tensor<3xi64>) -> tensor<4x8xf32> {
+  %w = mm.param "head" : tensor<8x16xf32>
+  %s = shard.sharding @tp split_axes = [[0]] : !shard.sharding
+  %ws = shard.shard %w to %s annotate_for_users : tensor<8x16xf32>
+  %l = mm.linear %h, %ws : (tensor<4x16xf32>, tensor<8x16xf32>) -> tensor<4x8xf32>
+  %r = shard.sharding @tp split_axes = [[], [0]] : !shard.sharding
+  %lr = shard.shard %l to %r : tensor<4x8xf32>
+  return %lr : tensor<4x8xf32>
+}
+
+// -----
+
 // No returned value carries a sharding: nothing to do.
 // CHECK-LABEL: func.func @none
 // CHECK-NOT: shard.

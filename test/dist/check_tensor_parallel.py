@@ -90,23 +90,45 @@ total, attention, experts, lm_head = tensor_bytes(tiny)
 attention += lm_head  # split over the same ranks
 whole, text = logits_on_ranks(1, tiny, ids, "reference")
 check(whole is not None, "minimax-tiny in one process" + ("" if whole is not None else text))
+
+
+def tiny_against_one_process(ranks, parallel, backend, what):
+    """The bundled model's logits on `ranks` ranks against one process's;
+    returns the run's output, or None."""
+    got, text = logits_on_ranks(ranks, tiny, ids, backend, parallel=parallel)
+    if got is None:
+        check(False, f"{what}: {text}")
+        return None
+    err = rel_error(got, whole)
+    check(err <= 1e-5, f"{what}: relative error {err:.2e} against one process")
+    return text
+
+
 for parallel, split in (("tp=2", attention), ("tp=2,ep=2", attention + experts)):
     for backend in ("reference", "cpu"):
         what = f"minimax-tiny, {parallel}, {backend}"
-        got, text = logits_on_ranks(2, tiny, ids, backend, parallel=parallel)
-        if got is None:
-            check(False, f"{what}: {text}")
+        text = tiny_against_one_process(2, parallel, backend, what)
+        if text is None:
             continue
-        err = rel_error(got, whole)
-        check(err <= 1e-5, f"{what}: relative error {err:.2e} against one process")
         held = sorted(int(b) for b in re.findall(r"rank \d of 2: (\d+) bytes of weights bound", text))
         want_held = total - split // 2
         check(held == [want_held] * 2,
               f"{what}: each rank holds {held} of {total} weight bytes (want {want_held})")
 
+# More ranks than KV heads: each KV head replicated on tp / KV ranks (vLLM's
+# choice), every rank attending its query heads to its copy. 4 ranks over
+# the bundled model's 2 KV heads (copies [0, 0, 1, 1]: a wrong head map
+# changes the answer), the experts over all 4 or over 2 of a 2x2 grid.
+for parallel in ("tp=4", "tp=4,ep=2"):
+    for backend in ("reference", "cpu"):
+        tiny_against_one_process(4, parallel, backend,
+                                 f"minimax-tiny, {parallel} (KV heads replicated), {backend}")
+
 # Oracle models: 6 heads over 3 ranks (3 KV heads; ALiBi slopes of a
-# non-power-of-two count) and 4 over 2, against transformers in float64.
-for name, ranks, parallel in (("official-bf16", 3, "tp=3"), ("hf-f32-packed", 2, "tp=2,ep=2")):
+# non-power-of-two count), 4 over 2, and 2 query heads over 2 ranks sharing
+# 1 KV head (replicated), against transformers in float64.
+for name, ranks, parallel in (("official-bf16", 3, "tp=3"), ("hf-f32-packed", 2, "tp=2,ep=2"),
+                              ("hf-f16-sharded-tied", 2, "tp=2")):
     model = os.path.join(data, name)
     prompt = json.load(open(os.path.join(model, "expected.json")))["prompt"]
     oracle = np.load(os.path.join(model, "logits.npy")).astype(np.float64)
@@ -133,6 +155,12 @@ check(want is not None and got == want, f"generate, tp=2, cpu: {got} == {want}" 
       ("" if code == 0 else (so + se)[-2000:]))
 check(code == 0 and sum(l.startswith("{") for l in lines) == 1,
       "generate, tp=2: rank 0 alone prints the JSON")
+# The KV cache of replicated heads: each of 4 ranks keeps its copy's.
+code, so, se, _ = mpirun(4, gen + ["--parallel", "tp=4,ep=2"], timeout=300)
+lines = so.strip().splitlines()
+got = json.loads(lines[-1])["ids"] if code == 0 and lines else None
+check(want is not None and got == want, f"generate, tp=4,ep=2, cpu: {got} == {want}" +
+      ("" if code == 0 else (so + se)[-2000:]))
 
 # The AOT binary of a model-parallel program (mm-compile --parallel
 # tp=2,ep=2) generates the same tokens on 2 ranks, and says how to launch it
@@ -154,8 +182,8 @@ if p.returncode == 0:
 
 # What inference cannot split is refused, naming the reason.
 refusals = [
-    (os.path.join(data, "hf-f16-sharded-tied"), "tp=2", "reference",
-     "num_key_value_heads 1 does not split over tp=2"),
+    (os.path.join(data, "official-bf16"), "tp=2", "reference",
+     "num_key_value_heads 3 does not split over tp=2"),
     (tiny, "ep=2", "reference", "leaves dp=2"),
     (tiny, "tp=2,etp=2", "reference", "inference splits tp and ep only so far"),
     (tiny, "tp=2,ep=3", "reference", "ep=3"),
