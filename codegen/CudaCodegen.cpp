@@ -199,6 +199,8 @@ LogicalResult CudaEmitter::emitEmbedding() {
   if (failed(parts))
     return failure();
   EmbeddingOp e = parts->op;
+  if (e.getRowsFrom())
+    return fail("a vocab-parallel embedding part (rows_from) runs on the CPU backends only");
   int64_t V = parts->vocab, H = parts->width;
   plan["ids"] = int64_t(argIndex(e.getIds()));
   plan["H"] = H;

@@ -191,7 +191,8 @@ FailureOr<FusedKernelEmitter::NormParts> FusedKernelEmitter::normParts() {
 FailureOr<FusedKernelEmitter::EmbeddingParts> FusedKernelEmitter::embeddingParts() {
   SmallVector<Operation *> ops = bodyOps(kernel);
   auto e = ops.size() == 1 ? llvm::dyn_cast<EmbeddingOp>(ops.front()) : EmbeddingOp();
-  if (!e || !topLevel(e.getTable()) || !topLevel(e.getIds()))
+  if (!e || !topLevel(e.getTable()) || !topLevel(e.getIds()) ||
+      (e.getRowsFrom() && !topLevel(e.getRowsFrom())))
     return (void)fail("expected one mm.embedding of kernel inputs"), FailureOr<EmbeddingParts>();
   Value table = topLevel(e.getTable());
   return EmbeddingParts{e, staticDim(table, 0), staticDim(table, 1)};

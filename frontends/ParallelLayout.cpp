@@ -2,8 +2,10 @@
 #include "frontends/ParallelLayout.h"
 #include "runtime/Error.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
+#include <regex>
 #include <sstream>
 
 namespace mm {
@@ -98,6 +100,14 @@ ParallelLayout parseParallelLayout(const std::string &text, int64_t world) {
   l.dp = fillWorld(flag, get("dp"), "dp", l.cp, "cp", l.tp, "tp", world);
   l.edp = fillWorld(flag, get("edp"), "edp", l.etp, "etp", l.ep, "ep", world);
   return l;
+}
+
+ParallelLayout parseTensorParallelGroup(const std::string &text) {
+  std::smatch m;
+  if (!std::regex_match(text, m, std::regex("tp=([0-9]{1,6})(,ep=[0-9]{1,6})?")))
+    throw makeError("--parallel '", text, "': takes tp=N[,ep=M] so far (cp, etp, dp are not "
+                    "built for inference)");
+  return parseParallelLayout(text, std::max<int64_t>(1, std::stoll(m[1].str()))); // its checks
 }
 
 namespace {

@@ -48,6 +48,11 @@ struct ParallelLayout {
 /// is not a positive integer, products that do not divide or equal `world`.
 ParallelLayout parseParallelLayout(const std::string &text, int64_t world);
 
+/// `--parallel` text of one tensor-parallel group outside mpirun (a compile,
+/// a printed graph): "tp=N[,ep=M]" over a world of tp ranks. Throws naming
+/// the text for anything else (cp, etp, dp are not built for inference).
+ParallelLayout parseTensorParallelGroup(const std::string &text);
+
 /// Checks the layout against the model: heads % tp, KV heads (tp % kv heads
 /// when tp exceeds them: replicated, as vLLM does), experts % ep, expert FFN
 /// width % etp, vocab % tp (vocab-sharded embedding and LM head). Throws

@@ -510,8 +510,8 @@ SmallVector<AffineMap> unrelatedDimMaps(Operation *op) {
   return maps;
 }
 
-/// Ops with no split modelled yet (the embedding before vocab parallelism,
-/// the MoE router, dispatch and combine, softmax, reductions): every operand
+/// Ops with no split modelled yet (the MoE router, dispatch and combine,
+/// softmax, reductions): every operand
 /// and result is whole on every rank. Each tensor dim is a loop of its own,
 /// so no split carries across the op; a split operand is gathered before it.
 template <typename Op>
@@ -530,6 +530,83 @@ struct WholeModel : ShardingInterface::ExternalModel<WholeModel<Op>, Op> {
                           ArrayRef<Sharding> resultShardings, IRMapping &map,
                           SymbolTableCollection &symbols, OpBuilder &b) const {
     return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
+  }
+};
+
+/// mm.embedding: loops b... (the ids' dims), h (the width) and v (the
+/// vocabulary, a sum: a result row is the sum over the table's rows of "this
+/// row is the id's" times the row). v splits: Megatron's vocab-parallel
+/// embedding. Each rank looks its ids up in its block of rows (`rows_from`,
+/// the block's first row, an all_slice of every block's; other ids give zero
+/// rows) and an all_reduce over v's axes completes every row. A part that
+/// already has `rows_from` keeps every dim whole.
+struct EmbeddingModel : ShardingInterface::ExternalModel<EmbeddingModel, EmbeddingOp> {
+  static bool isPart(Operation *op) { return bool(cast<EmbeddingOp>(op).getRowsFrom()); }
+  SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *op) const {
+    if (isPart(op))
+      return SmallVector<utils::IteratorType>(unrelatedDimCount(op), utils::IteratorType::parallel);
+    SmallVector<utils::IteratorType> types(rankOf(op->getOperand(1)) + 1,
+                                           utils::IteratorType::parallel);
+    types.push_back(utils::IteratorType::reduction);
+    return types;
+  }
+  SmallVector<ReductionKind> getReductionLoopIteratorKinds(Operation *op) const {
+    return isPart(op) ? SmallVector<ReductionKind>{} : SmallVector<ReductionKind>{ReductionKind::Sum};
+  }
+  SmallVector<AffineMap> getIndexingMaps(Operation *op) const {
+    if (isPart(op))
+      return unrelatedDimMaps(op);
+    MLIRContext *ctx = op->getContext();
+    int64_t batch = rankOf(op->getOperand(1)), loops = batch + 2;
+    AffineExpr h = getAffineDimExpr(batch, ctx), v = getAffineDimExpr(batch + 1, ctx);
+    SmallVector<AffineExpr> ids, result;
+    for (int64_t i = 0; i < batch; ++i) {
+      ids.push_back(getAffineDimExpr(i, ctx));
+      result.push_back(getAffineDimExpr(i, ctx));
+    }
+    result.push_back(h);
+    return {AffineMap::get(loops, 0, {v, h}, ctx), AffineMap::get(loops, 0, ids, ctx),
+            AffineMap::get(loops, 0, result, ctx)};
+  }
+  FailureOr<ShardingOption> getShardingOption(Operation *op, ArrayRef<Sharding> operands,
+                                              ArrayRef<Sharding> results) const {
+    bool part = isPart(op);
+    size_t width = part ? 0 : static_cast<size_t>(rankOf(op->getOperand(1)));
+    return keepSplits(shard::detail::defaultGetShardingOption(op, operands, results),
+                      [&](size_t loop) { return !part && loop != width; });
+  }
+  LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
+                          ArrayRef<Sharding> operandShardings,
+                          ArrayRef<Sharding> resultShardings, IRMapping &map,
+                          SymbolTableCollection &symbols, OpBuilder &b) const {
+    SmallVector<utils::IteratorType> loops = getLoopIteratorTypes(op);
+    ShardingArray assignment = getGridAxisAssignmentForLoopIterators(
+        operandShardings, resultShardings, loops, getIndexingMaps(op));
+    SmallVector<GridAxis> axes = isPart(op) ? SmallVector<GridAxis>{}
+                                            : getReductionGridAxes(loops, assignment);
+    if (axes.empty())
+      return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
+    auto whole = rankedOf(op->getOperand(0));
+    const Sharding &table = operandShardings[0];
+    auto grid = getGrid(op, table.getGridAttr(), symbols);
+    int64_t rows = rankedOf(partitioned[0]).getDimSize(0), vocab = whole.getDimSize(0);
+    if (ShapedType::isDynamic(vocab) || ShapedType::isDynamic(rows))
+      return op->emitOpError("splits a dynamic vocabulary");
+    int64_t parts = vocab / rows;
+    SmallVector<int64_t> firsts(parts);
+    for (int64_t p = 0; p < parts; ++p)
+      firsts[p] = p * rows;
+    auto allType = RankedTensorType::get({parts}, b.getI64Type());
+    Value all = arith::ConstantOp::create(b, op->getLoc(), allType,
+                                          DenseElementsAttr::get(allType, ArrayRef(firsts)));
+    Value mine = AllSliceOp::create(b, op->getLoc(), RankedTensorType::get({1}, b.getI64Type()),
+                                    all, grid.getSymName(), axes, /*sliceAxis=*/0);
+    Value local = EmbeddingOp::create(b, op->getLoc(), partitioned[0], partitioned[1], mine,
+                                      b.getI64IntegerAttr(vocab));
+    map.map(op->getResult(0), AllReduceOp::create(b, op->getLoc(), local, grid.getSymName(), axes,
+                                                  ReductionKind::Sum)
+                                  .getResult());
+    return success();
   }
 };
 
@@ -739,7 +816,8 @@ void registerShardingModels(DialectRegistry &registry) {
     LightningAttentionOp::attachInterface<LightningModel>(*ctx);
     GroupedMatmulOp::attachInterface<GroupedMatmulModel>(*ctx);
     GatherOp::attachInterface<GatherModel>(*ctx);
-    attachWhole<EmbeddingOp, MoeRouterOp, MoeDispatchOp, MoeCombineOp,
+    EmbeddingOp::attachInterface<EmbeddingModel>(*ctx);
+    attachWhole<MoeRouterOp, MoeDispatchOp, MoeCombineOp,
                 MergeImageFeaturesOp, SoftmaxOp, ReduceOp>(ctx);
   });
 }

@@ -73,6 +73,12 @@ private:
   Value rowParallel(Value x, const std::string &weight, Location loc) {
     return linear(x, weight, loc, 1);
   }
+  /// [vocab, hidden] (the embedding, the LM head): tensor parallelism splits
+  /// the vocabulary where it divides (Megatron's vocab-parallel layers).
+  Value vocabParallel(Value table) {
+    table.getDefiningOp()->setAttr("mm.vocab_dim", b.getI64IntegerAttr(0));
+    return table;
+  }
   /// [experts, out, in]: expert parallelism splits the experts.
   Value experts(const std::string &name) {
     Value w = param(name);
@@ -277,7 +283,8 @@ OwningOpRef<ModuleOp> Builder::build() {
   for (int64_t l : lightningLayers)
     states[l] = entry->getArgument(arg++);
 
-  Value h = EmbeddingOp::create(b, at("embed_tokens"), param(minimax::embedTokens()), ids);
+  Value table = vocabParallel(param(minimax::embedTokens()));
+  Value h = EmbeddingOp::create(b, at("embed_tokens"), table, ids);
   if (opts.imageTokenId)
     h = MergeImageFeaturesOp::create(b, at("merge_image_features"), h, ids, entry->getArgument(arg),
                                      b.getI64IntegerAttr(*opts.imageTokenId));
@@ -296,8 +303,7 @@ OwningOpRef<ModuleOp> Builder::build() {
   // The LM head splits its vocabulary over the tensor-parallel ranks where it
   // divides (Megatron's vocab-parallel output layer); every rank returns the
   // whole logits.
-  Value lmHead = param(minimax::lmHead());
-  lmHead.getDefiningOp()->setAttr("mm.vocab_dim", b.getI64IntegerAttr(0));
+  Value lmHead = vocabParallel(param(minimax::lmHead()));
   SmallVector<Value> outs{LinearOp::create(b, head, h, lmHead, Value())};
   fn.setResultAttr(0, "mm.replicated", b.getUnitAttr());
   for (int64_t l : softmaxLayers) {
@@ -350,7 +356,8 @@ OwningOpRef<ModuleOp> Builder::buildTraining() {
   b.setInsertionPointToEnd(entry);
   Value ids = entry->getArgument(0), labels = entry->getArgument(1);
   positions = entry->getArgument(2);
-  Value h = EmbeddingOp::create(b, at("embed_tokens"), param(minimax::embedTokens()), ids);
+  Value table = vocabParallel(param(minimax::embedTokens()));
+  Value h = EmbeddingOp::create(b, at("embed_tokens"), table, ids);
   for (int64_t l = 0; l < c.numLayers; ++l) {
     Value noKeyCache, noValueCache, noState; // training attends without caches or states
     h = decoderLayer(l, h, noKeyCache, noValueCache, noState);

@@ -97,7 +97,11 @@ bool evaluateLinearAndNorm(OpEvaluation &e) {
                                         m.getTransposeRhs()));
       })
       .Case([&](EmbeddingOp emb) {
-        e.results.push_back(ref::embedding(e.in(emb.getTable()), e.in(emb.getIds())));
+        std::optional<std::pair<int64_t, int64_t>> part;
+        if (emb.getRowsFrom())
+          part = {e.in(emb.getRowsFrom()).data<int64_t>()[0],
+                  static_cast<int64_t>(*emb.getVocabSize())};
+        e.results.push_back(ref::embedding(e.in(emb.getTable()), e.in(emb.getIds()), part));
       })
       .Default([&](Operation *) { handled = false; });
   return handled;

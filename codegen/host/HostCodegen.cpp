@@ -417,9 +417,12 @@ LogicalResult KernelEmitter::emitEmbedding() {
   EmbeddingOp e = parts->op;
   Value table = topLevel(e.getTable());
   body += "  const int64_t n = " + numel(topLevel(e.getIds())) + ";\n";
-  body += llvm::formatv("  return mmh::embedding(ctx, {0}, {1}, {2}, {3}, n, out0);\n",
+  std::string part; // a vocab-parallel part: its first row, the whole vocabulary
+  if (e.getRowsFrom())
+    part = llvm::formatv(", {0}[0], {1}", pointer(e.getRowsFrom()), *e.getVocabSize()).str();
+  body += llvm::formatv("  return mmh::embedding(ctx, {0}, {1}, {2}, {3}, n, out0{4});\n",
                         pointer(e.getTable()), staticDim(table, 0), staticDim(table, 1),
-                        pointer(e.getIds()))
+                        pointer(e.getIds()), part)
               .str();
   return success();
 }

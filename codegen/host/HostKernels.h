@@ -224,9 +224,14 @@ inline void rms_norm(int64_t rows, int64_t N, float eps, const W *g, Prologue pr
 
 //===--- lookups ----------------------------------------------------------===//
 
+/// `table` holds rows [first, first + rows) of a `vocab`-row vocabulary
+/// (all of it unless vocab parallel): other ids give zero rows.
 template <typename W>
-inline int embedding(const mm_kernel_ctx *c, const W *table, int64_t vocab, int64_t D,
-                     const int64_t *ids, int64_t n, float *out) {
+inline int embedding(const mm_kernel_ctx *c, const W *table, int64_t rows, int64_t D,
+                     const int64_t *ids, int64_t n, float *out, int64_t first = 0,
+                     int64_t vocab = -1) {
+  if (vocab < 0)
+    vocab = rows;
   for (int64_t i = 0; i < n; ++i) {
     if (ids[i] < 0 || ids[i] >= vocab) {
       std::snprintf(c->error, size_t(c->error_size),
@@ -234,8 +239,9 @@ inline int embedding(const mm_kernel_ctx *c, const W *table, int64_t vocab, int6
                     (long long)ids[i], (long long)vocab);
       return 1;
     }
+    const int64_t row = ids[i] - first;
     for (int64_t d = 0; d < D; ++d)
-      out[i * D + d] = load(table, ids[i] * D + d);
+      out[i * D + d] = row >= 0 && row < rows ? load(table, row * D + d) : 0.0f;
   }
   return 0;
 }

@@ -43,6 +43,8 @@ LogicalResult MatmulOp::buildGradients(OpBuilder &b, ArrayRef<Value> grads,
 // The table's gradient adds each output row's gradient at its id.
 LogicalResult EmbeddingOp::buildGradients(OpBuilder &b, ArrayRef<Value> grads,
                                           SmallVectorImpl<Value> &out) {
+  if (getRowsFrom())
+    return emitOpError("the gradient of a vocab-parallel part (rows_from) is not built");
   GradientBuilder gb(b, getLoc());
   Value table = getTable();
   int64_t dim = rankedOf(table).getDimSize(1);

@@ -123,6 +123,19 @@ LogicalResult EmbeddingOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   auto ids = d.ranked(adaptor.getIds().getType(), "ids");
   if (failed(table) || failed(ids) || failed(d.expectRank(*table, 2, "table")))
     return failure();
+  std::optional<int64_t> vocab;
+  if (adaptor.getVocabSize())
+    vocab = static_cast<int64_t>(*adaptor.getVocabSize());
+  if (bool(adaptor.getRowsFrom()) != vocab.has_value())
+    return d.error("rows_from and vocab_size go together (a vocab-parallel part)");
+  if (adaptor.getRowsFrom()) {
+    auto from = d.ranked(adaptor.getRowsFrom().getType(), "rows_from");
+    if (failed(from) || from->getRank() != 1 || from->getDimSize(0) != 1)
+      return d.error("rows_from must be a tensor<1xi64>");
+    if (!table->isDynamicDim(0) && *vocab < table->getDimSize(0))
+      return d.error("vocab_size ", *vocab, " is smaller than the table's ",
+                     table->getDimSize(0), " rows");
+  }
   SmallVector<int64_t> shape(ids->getShape());
   shape.push_back(table->getDimSize(1));
   types.push_back(RankedTensorType::get(shape, table->getElementType()));

@@ -51,13 +51,29 @@ def MM_EmbeddingOp : MM_InferOp<"embedding", [MM_Differentiable]> {
     integers of any shape. An id outside `[0, vocab)` is an error when the
     graph runs (never a read out of bounds).
 
+    A vocab-parallel part (Megatron's VocabParallelEmbedding) holds the rows
+    `[o, o + rows)` of a `vocab_size`-row table, `o` its `rows_from` operand
+    (`[1]`): an id in that range reads its row, any other id of `[0,
+    vocab_size)` gives a zero row (another rank holds it; an all_reduce of
+    the parts completes the lookup), and an id outside it is an error.
+    shard-partition adds both when it splits the vocabulary.
+
     ```mlir
     %h = mm.embedding %table, %ids : (tensor<200064x6144xbf16>, tensor<?x?xi64>) -> tensor<?x?x6144xbf16>
+    // rank r of 8: rows [r * 25008, (r + 1) * 25008)
+    %p = mm.embedding %part, %ids rows_from(%o) {vocab_size = 200064 : i64}
+        : (tensor<25008x6144xbf16>, tensor<?x?xi64>, tensor<1xi64>) -> tensor<?x?x6144xbf16>
     ```
   }];
-  let arguments = (ins MM_FloatTensor:$table, MM_IndexTensor:$ids);
+  let arguments = (ins MM_FloatTensor:$table, MM_IndexTensor:$ids,
+                       Optional<MM_IndexTensor>:$rows_from, OptionalAttr<I64Attr>:$vocab_size);
   let results = (outs MM_FloatTensor:$result);
-  let assemblyFormat = "$table `,` $ids attr-dict `:` functional-type(operands, results)";
+  let assemblyFormat = [{
+    $table `,` $ids (`rows_from` `(` $rows_from^ `)`)? attr-dict `:` functional-type(operands, results)
+  }];
+  let builders = [OpBuilder<(ins "::mlir::Value":$table, "::mlir::Value":$ids), [{
+    build($_builder, $_state, table, ids, ::mlir::Value(), ::mlir::IntegerAttr());
+  }]>];
 }
 
 #endif // MM_LINEAR_OPS_TD

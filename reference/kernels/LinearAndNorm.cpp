@@ -139,9 +139,11 @@ Tensor matmul(const Tensor &a, const Tensor &b, bool transposeA, bool transposeB
   });
 }
 
-Tensor embedding(const Tensor &table, const Tensor &ids) {
+Tensor embedding(const Tensor &table, const Tensor &ids,
+                 std::optional<std::pair<int64_t, int64_t>> part) {
   expectRank(table, 2, "mm.embedding", "table");
-  int64_t vocab = table.dim(0), d = table.dim(1);
+  int64_t rows = table.dim(0), d = table.dim(1);
+  auto [first, vocab] = part.value_or(std::make_pair(int64_t(0), rows));
   Shape shape = ids.shape();
   shape.push_back(d);
   return withFloat(table, "mm.embedding", [&](auto tag) {
@@ -154,7 +156,11 @@ Tensor embedding(const Tensor &table, const Tensor &ids) {
       if (id[i] < 0 || id[i] >= vocab)
         throw makeError("mm.embedding: token id ", id[i], " is outside the vocabulary [0, ", vocab,
                         ")");
-      std::copy(t + id[i] * d, t + (id[i] + 1) * d, out + i * d);
+      int64_t row = id[i] - first;
+      if (row < 0 || row >= rows) // another part's row
+        std::fill(out + i * d, out + (i + 1) * d, T(0));
+      else
+        std::copy(t + row * d, t + (row + 1) * d, out + i * d);
     }
     return y;
   });

@@ -40,7 +40,10 @@ Tensor layerNorm(const Tensor &x, const Tensor &weight, const Tensor &bias, doub
 /// y = x W^T (+ b); W is [out, in].
 Tensor linear(const Tensor &x, const Tensor &weight, const Tensor *bias);
 Tensor matmul(const Tensor &a, const Tensor &b, bool transposeA, bool transposeB);
-Tensor embedding(const Tensor &table, const Tensor &ids);
+/// With `part`, the table holds rows [part->first, part->first + rows) of a
+/// part->second-row vocabulary: other ids give zero rows (vocab parallel).
+Tensor embedding(const Tensor &table, const Tensor &ids,
+                 std::optional<std::pair<int64_t, int64_t>> part = std::nullopt);
 
 //===--- attention --------------------------------------------------------===//
 Tensor rope(const Tensor &x, const Tensor &positions, int64_t rotaryDim, double theta);

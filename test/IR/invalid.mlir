@@ -1267,3 +1267,27 @@ func.func @tp_dim_past_the_head_map() -> tensor<4xi64> {
   %m = arith.constant {mm.tp_dim = 1 : i64} dense<[0, 0, 1, 1]> : tensor<4xi64>
   return %m : tensor<4xi64>
 }
+
+// -----
+
+func.func @embedding_part_without_vocab_size(%t: tensor<3x4xf32>, %ids: tensor<5xi64>, %o: tensor<1xi64>) -> tensor<5x4xf32> {
+  // expected-error @+1 {{rows_from and vocab_size go together (a vocab-parallel part)}}
+  %h = mm.embedding %t, %ids rows_from(%o) : (tensor<3x4xf32>, tensor<5xi64>, tensor<1xi64>) -> tensor<5x4xf32>
+  return %h : tensor<5x4xf32>
+}
+
+// -----
+
+func.func @embedding_part_of_a_smaller_vocabulary(%t: tensor<3x4xf32>, %ids: tensor<5xi64>, %o: tensor<1xi64>) -> tensor<5x4xf32> {
+  // expected-error @+1 {{vocab_size 2 is smaller than the table's 3 rows}}
+  %h = mm.embedding %t, %ids rows_from(%o) {vocab_size = 2 : i64} : (tensor<3x4xf32>, tensor<5xi64>, tensor<1xi64>) -> tensor<5x4xf32>
+  return %h : tensor<5x4xf32>
+}
+
+// -----
+
+func.func @embedding_part_offsets(%t: tensor<3x4xf32>, %ids: tensor<5xi64>, %o: tensor<2xi64>) -> tensor<5x4xf32> {
+  // expected-error @+1 {{rows_from must be a tensor<1xi64>}}
+  %h = mm.embedding %t, %ids rows_from(%o) {vocab_size = 6 : i64} : (tensor<3x4xf32>, tensor<5xi64>, tensor<2xi64>) -> tensor<5x4xf32>
+  return %h : tensor<5x4xf32>
+}

@@ -72,6 +72,10 @@ func.func @norms_and_linear(%x: tensor<?x?x64xbf16>, %g: tensor<64xbf16>, %w: te
   %6 = mm.matmul %q, %k {transpose_lhs} : (tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>) -> tensor<2x4x8x8xf32>
   // CHECK: mm.embedding %{{.*}}, %{{.*}} : (tensor<100x64xbf16>, tensor<?x?xi64>) -> tensor<?x?x64xbf16>
   %7 = mm.embedding %t, %ids : (tensor<100x64xbf16>, tensor<?x?xi64>) -> tensor<?x?x64xbf16>
+  // A vocab-parallel part: rows [%first, %first + 100) of 400.
+  // CHECK: mm.embedding %{{.*}}, %{{.*}} rows_from(%{{.*}}) {vocab_size = 400 : i64} : (tensor<100x64xbf16>, tensor<?x?xi64>, tensor<1xi64>) -> tensor<?x?x64xbf16>
+  %first = arith.constant dense<100> : tensor<1xi64>
+  %8 = mm.embedding %t, %ids rows_from(%first) {vocab_size = 400 : i64} : (tensor<100x64xbf16>, tensor<?x?xi64>, tensor<1xi64>) -> tensor<?x?x64xbf16>
   return
 }
 

@@ -99,6 +99,15 @@ func.func @loss(%e: tensor<1x4x3xf32>, %ids: tensor<1x4xi64>, %f: tensor<2x3xf32
 
 // -----
 
+func.func @loss(%t: tensor<3x4xf32>, %ids: tensor<5xi64>, %first: tensor<1xi64>) -> tensor<f32> {
+  // expected-error @+1 {{'mm.embedding' op the gradient of a vocab-parallel part (rows_from) is not built}}
+  %h = mm.embedding %t, %ids rows_from(%first) {vocab_size = 6 : i64} : (tensor<3x4xf32>, tensor<5xi64>, tensor<1xi64>) -> tensor<5x4xf32>
+  %l = mm.reduce sum %h dims [0, 1] : (tensor<5x4xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
 // The GRU's gradient is one mm.gru_grad (backpropagation through time); an
 // absent initial state is zeros, and an unused sequence result's gradient too.
 // CHECK-LABEL: func.func @loss_grad(

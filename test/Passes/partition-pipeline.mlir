@@ -192,6 +192,24 @@ func.func @gqa_attention(%x: tensor<1x4x8xf32>, %pos: tensor<1x4xi64>) -> tensor
   return %y : tensor<1x4x8xf32>
 }
 
+// The embedding split by its vocabulary (Megatron's VocabParallelEmbedding):
+// each rank holds 3 of the 6 rows and looks its ids up in them (rows_from,
+// its block's first row: an all_slice of every block's; other ids give zero
+// rows), and one all_reduce completes every row.
+// CHECK-LABEL: func.func @vocab_parallel_embedding(
+// CHECK: %[[FIRSTS:.*]] = arith.constant dense<[0, 3]> : tensor<2xi64>
+// CHECK: %[[T:.*]] = mm.param "emb" {mm.grid = @tp, mm.split_axes = [array<i16: 0>, array<i16>]} : tensor<3x4xf32>
+// CHECK: %[[MINE:.*]] = shard.all_slice %[[FIRSTS]] on @tp grid_axes = [0] slice_axis = 0 : tensor<2xi64> -> tensor<1xi64>
+// CHECK: %[[E:.*]] = mm.embedding %[[T]], %{{.*}} rows_from(%[[MINE]]) {vocab_size = 6 : i64} : (tensor<3x4xf32>, tensor<1x5xi64>, tensor<1xi64>) -> tensor<1x5x4xf32>
+// CHECK: shard.all_reduce %[[E]] on @tp grid_axes = [0] : tensor<1x5x4xf32> -> tensor<1x5x4xf32>
+func.func @vocab_parallel_embedding(%ids: tensor<1x5xi64>) -> tensor<1x5x4xf32> {
+  %rows = shard.sharding @tp split_axes = [[0]] : !shard.sharding
+  %t = mm.param "emb" : tensor<6x4xf32>
+  %ts = shard.shard %t to %rows annotate_for_users : tensor<6x4xf32>
+  %h = mm.embedding %ts, %ids : (tensor<6x4xf32>, tensor<1x5xi64>) -> tensor<1x5x4xf32>
+  return %h : tensor<1x5x4xf32>
+}
+
 // More ranks than KV heads (vLLM's replication): 4 query heads and 2 KV
 // heads over the 4 ranks of @grid. Every rank projects both KV heads, and
 // the take-form gather that repeats each twice splits by its indices: each

@@ -60,7 +60,7 @@ save_safetensors(params, {"w1": rng.standard_normal((16, 8)), "w2": rng.standard
                           "wo": rng.standard_normal((8, 8)), "wq": rng.standard_normal((8, 8)),
                           "wk": rng.standard_normal((4, 8)), "wv": rng.standard_normal((4, 8)),
                           "wlk": rng.standard_normal((8, 8)), "wlv": rng.standard_normal((8, 8)),
-                          "wexp": rng.standard_normal((4, 6, 8))})
+                          "wexp": rng.standard_normal((4, 6, 8)), "emb": rng.standard_normal((6, 4))})
 x = rng.standard_normal((4, 8)).astype(np.float32)
 
 partitioned = os.path.join(work, "partitioned.mlir")
@@ -73,6 +73,7 @@ positions = np.arange(4, dtype=np.int64)[None, :]
 state0 = rng.standard_normal((1, 4, 2, 2)).astype(np.float32)
 rows = rng.standard_normal((6, 8)).astype(np.float32)
 offsets = np.array([0, 1, 3, 3, 6], dtype=np.int64)  # expert 2 gets no rows
+token_ids = np.array([[5, 0, 3, 2, 3]], dtype=np.int64)
 # (function, ranks, the whole argument, each rank's slice of it: rank -> array)
 cases = [
     ("megatron_mlp", 2, x, lambda r: x),
@@ -85,6 +86,8 @@ cases = [
     # heads by rank: rank r runs heads 2r, 2r + 1 from their part of the state
     ("lightning_heads_split", 2, [x[None, :, :], state0], lambda r: [x[None, :, :], state0[:, 2 * r:2 * r + 2]]),
     ("experts_on_grid", 4, [rows, offsets], lambda r: [rows, offsets]),
+    # ids of both halves of the vocabulary, and repeated
+    ("vocab_parallel_embedding", 2, token_ids, lambda r: token_ids),
 ]
 for function, ranks, whole_input, slice_of in cases:
     whole = os.path.join(work, f"{function}.whole.npy")
@@ -138,6 +141,17 @@ if p.returncode == 0:
     err = float(np.abs(np.load(out) - expected).max()) if code == 0 else float("inf")
     check(code == 0 and err <= 1e-5 * max(1.0, float(np.abs(expected).max())),
           f"the AOT binary of @dp_tp on 4 ranks: max error {err:.2e}" + ("" if code == 0 else (so + se)[-2000:]))
+
+# An id past the vocabulary is an error on every rank, though each rank
+# holds only a part of the table (the part's other ids are zero rows).
+np.save(os.path.join(work, "bad_ids.npy"), np.array([[1, 6, 0, 0, 0]], dtype=np.int64))
+for backend in ("reference", "cpu"):
+    code, so, se, _ = mpirun(2, [mm_run, "eval", partitioned, "--function", "vocab_parallel_embedding",
+                                 "--input", "@" + os.path.join(work, "bad_ids.npy"), "--params", params,
+                                 "--backend", backend], timeout=120)
+    refused = code not in (0, None) and "token id 6 is outside the vocabulary [0, 6)" in se
+    check(refused, f"@vocab_parallel_embedding, {backend}: id 6 of 6 rows is refused" +
+          ("" if refused else f" (exit {code}): {se[-1500:]}"))
 
 # A partitioned program on the wrong number of ranks is refused, naming the grid size.
 code, so, se, _ = mpirun(2, [mm_run, "eval", partitioned, "--function", "dp_tp", "--input",

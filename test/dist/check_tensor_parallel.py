@@ -70,24 +70,25 @@ def logits_on_ranks(ranks, model, ids, backend, precision="f32", parallel=None):
 
 
 def tensor_bytes(model):
-    """(all, attention, experts, LM head) bytes of the model's float32
+    """(all, attention, experts, vocabulary) bytes of the model's float32
     tensors: the attention weights (q/k/v/o, the lightning qkv, gate, norm
-    and output) split by heads, the experts' by expert, the LM head's by
-    vocabulary (384 divides by 2)."""
+    and output) split by heads, the experts' by expert, the embedding's and
+    the LM head's by vocabulary (384 divides by 2)."""
     with open(os.path.join(model, "model.safetensors"), "rb") as f:
         header = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
     sizes = {k: v["data_offsets"][1] - v["data_offsets"][0] for k, v in header.items()
              if k != "__metadata__"}
     return (sum(sizes.values()), sum(b for k, b in sizes.items() if ".self_attn." in k),
-            sum(b for k, b in sizes.items() if ".experts." in k), sizes["lm_head.weight"])
+            sum(b for k, b in sizes.items() if ".experts." in k),
+            sizes["lm_head.weight"] + sizes["model.embed_tokens.weight"])
 
 
 # The bundled model: tp=2 (and ep=2) against one process, both backends.
-# Each rank holds its half of the attention weights and the LM head (and of
-# the experts'), and all the rest.
+# Each rank holds its half of the attention weights, the embedding and the
+# LM head (and of the experts'), and all the rest.
 ids = [1, 5, 9, 33, 7, 100, 2, 8, 64, 3, 250, 17]
-total, attention, experts, lm_head = tensor_bytes(tiny)
-attention += lm_head  # split over the same ranks
+total, attention, experts, vocabulary = tensor_bytes(tiny)
+attention += vocabulary  # split over the same ranks
 whole, text = logits_on_ranks(1, tiny, ids, "reference")
 check(whole is not None, "minimax-tiny in one process" + ("" if whole is not None else text))
 

@@ -40,7 +40,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <regex>
 #include <sstream>
 
 using namespace mm;
@@ -75,18 +74,6 @@ bool parseMlirFlags(int &argc, char **argv) {
   mlir::registerDefaultTimingManagerCLOptions();
   return llvm::cl::ParseCommandLineOptions(static_cast<int>(mlir.size()), mlir.data(), "mm-compile",
                                            &llvm::errs());
-}
-
-/// `--parallel` of a compile: the binary runs one tensor-parallel group, so
-/// the text gives tp (the world is tp ranks) and optionally ep.
-ModelParallelism parallelismToCompile(const std::string &text) {
-  std::smatch m;
-  if (!std::regex_match(text, m, std::regex("tp=([0-9]{1,6})(,ep=[0-9]{1,6})?")))
-    throw makeError("--parallel '", text, "': compiling takes tp=N[,ep=M] so far (cp, etp, dp "
-                    "are not built for inference)");
-  ParallelLayout layout =
-      parseParallelLayout(text, std::max<int64_t>(1, std::stoll(m[1].str()))); // its checks
-  return {layout.tp, layout.ep};
 }
 
 CompileResult compileModelFolder(const std::string &model, const std::string &configPath,
@@ -188,7 +175,8 @@ int main(int argc, char **argv) {
       if (!input.empty())
         throw makeError("--parallel is for --model / --config; partition a module with "
                         "mm-opt -mm-partition-pipeline instead");
-      options.parallelism = parallelismToCompile(parallel);
+      ParallelLayout group = parseTensorParallelGroup(parallel); // the binary runs one group
+      options.parallelism = {group.tp, group.ep};
     }
     options.passManagerCLOptions = true;
     CompileResult r = input.empty() ? compileModelFolder(model, configPath, options)

@@ -5,6 +5,7 @@
 //   mm-run generate --model DIR (--ids 1,2,3 | --prompt TEXT)... --max-new-tokens N
 //                   [--greedy | --temperature T --top-k K --top-p P --seed S] [--json]
 //   mm-run emit-ir  (--model DIR | --config FILE) [--all-logits] [--bf16] [--vision]
+//                   [--parallel tp=N[,ep=M]]
 //   mm-run eval FILE.mlir [--function F] --input @a.npy ... --output @o.npy ...
 //               [--backend reference|cpu|cuda] [--precision f32|f64]
 //               [--params W.safetensors] [--max NAME=VALUE]...
@@ -19,10 +20,12 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/Compile.h"
 #include "frontends/ModelFolder.h"
+#include "frontends/ParallelLayout.h"
 #include "ir/InitDialects.h"
 #include "ir/ModuleFile.h"
 #include "models/MiniMaxBuilder.h"
 #include "models/VisionBuilder.h"
+#include "passes/Pipelines.h"
 #include "reference/Executor.h"
 #include "reference/ReferenceBackend.h"
 #include "runtime/Npy.h"
@@ -31,6 +34,7 @@
 #include "runtime/cuda/CudaDriver.h"
 #include "runtime/dist/MpiCollectives.h"
 #include "runtime/engine/Engine.h"
+#include "runtime/engine/MiniMaxAbi.h"
 #include "tools/common/EvalCommand.h"
 #include "tools/common/GenerateCommand.h"
 #include "tools/common/ImagePrompt.h"
@@ -222,7 +226,8 @@ int runLogits(const Common &common, const std::string &idsText,
   return 0;
 }
 
-int runEmitIr(const std::string &source, bool allLogits, bool bf16, bool visionSide) {
+int runEmitIr(const std::string &source, bool allLogits, bool bf16, bool visionSide,
+              const std::string &parallel) {
   if (source.empty())
     throw makeError("emit-ir needs --model DIR or --config FILE");
   std::string configPath = std::filesystem::is_directory(source)
@@ -238,7 +243,9 @@ int runEmitIr(const std::string &source, bool allLogits, bool bf16, bool visionS
     vl = parseVisionLanguageConfig(text.str(), configPath);
   if (visionSide && !vl)
     throw makeError(configPath, ": --vision needs a MiniMax-VL-01 config (vision_config)");
-  mlir::MLIRContext context;
+  mlir::DialectRegistry registry; // with the sharding models --parallel partitions through
+  registerDialects(registry);
+  mlir::MLIRContext context(registry);
   if (visionSide) {
     buildVisionModule(context, *vl)->print(llvm::outs());
     llvm::outs() << "\n";
@@ -251,7 +258,21 @@ int runEmitIr(const std::string &source, bool allLogits, bool bf16, bool visionS
   options.allLogits = allLogits;
   if (bf16)
     options.elementType = MiniMaxGraphOptions::ElementType::BF16;
+  // The program each rank of a tensor-parallel group runs, collectives placed.
+  ModelParallelism group;
+  if (!parallel.empty()) {
+    if (vl)
+      throw makeError(configPath, ": --parallel splits MiniMax-Text-01 / M1 only so far");
+    ParallelLayout layout = parseTensorParallelGroup(parallel);
+    if (std::string why = modelParallelMismatch(config, layout.tp, layout.ep); !why.empty())
+      throw makeError("--parallel '", parallel, "': ", configPath, ": ", why);
+    group = {layout.tp, layout.ep};
+    options.kvHeadReplicas = minimaxKvHeadReplicas(config, layout.tp);
+  }
   auto module = buildMiniMaxModule(context, config, options);
+  if (std::string errors; failed(partitionForModelParallelism(*module, group, errors)))
+    throw makeError(configPath, ": partitioning for --parallel '", parallel, "' failed:\n",
+                    errors);
   module->print(llvm::outs());
   llvm::outs() << "\n";
   return 0;
@@ -355,6 +376,9 @@ int main(int argc, char **argv) {
   emit->add_flag("--all-logits", irAllLogits, "logits of every position");
   emit->add_flag("--bf16", irBf16, "bf16 weights and activations");
   emit->add_flag("--vision", irVision, "MiniMax-VL-01: the vision tower and projector (@vision_tower, @vision)");
+  std::string irParallel;
+  emit->add_option("--parallel", irParallel,
+                   "tp=N[,ep=M]: the program each rank runs, partitioned (collectives placed)");
 
   EvalCommandArgs evalArgs;
   CLI::App *eval = app.add_subcommand("eval", "run any function of an mm module on .npy inputs");
@@ -397,7 +421,7 @@ int main(int argc, char **argv) {
       return code;
     }
     if (emit->parsed())
-      return runEmitIr(irSource, irAllLogits, irBf16, irVision);
+      return runEmitIr(irSource, irAllLogits, irBf16, irVision, irParallel);
     auto folder = ModelFolder::open(generateCommon.model);
     int code = runGenerate(*folder, gen,
                        [&](ModelFolder &f, int64_t batch, int64_t tokens, int64_t context) {
