@@ -44,6 +44,26 @@ LogicalResult partitionLocally(Operation *op, ArrayRef<Value> partitioned,
   return success();
 }
 
+/// d0, ..., d(n-1): the leading (batch) loops of an op.
+SmallVector<AffineExpr> leadingLoops(int64_t n, MLIRContext *ctx) {
+  SmallVector<AffineExpr> dims;
+  for (int64_t i = 0; i < n; ++i)
+    dims.push_back(getAffineDimExpr(i, ctx));
+  return dims;
+}
+
+/// A model whose op partitions locally (every split it allows is of
+/// independent loops): the op on its local operands.
+template <typename Derived, typename Op>
+struct LocallyPartitioned : ShardingInterface::ExternalModel<Derived, Op> {
+  LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
+                          ArrayRef<Sharding> operandShardings,
+                          ArrayRef<Sharding> resultShardings, IRMapping &map,
+                          SymbolTableCollection &symbols, OpBuilder &b) const {
+    return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
+  }
+};
+
 /// Clears the grid axes of every loop of a default option that `splits`
 /// rejects: those dims stay whole (the passes then gather them where they
 /// arrive split).
@@ -73,7 +93,7 @@ FailureOr<ShardingOption> withLoopWhole(FailureOr<ShardingOption> option, size_t
 /// no projected-permutation map: such ops refuse a sharding.
 template <typename Op>
 struct BroadcastingElementwiseModel
-    : ShardingInterface::ExternalModel<BroadcastingElementwiseModel<Op>, Op> {
+    : LocallyPartitioned<BroadcastingElementwiseModel<Op>, Op> {
   SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *op) const {
     return SmallVector<utils::IteratorType>(rankOf(op->getResult(0)),
                                             utils::IteratorType::parallel);
@@ -102,12 +122,6 @@ struct BroadcastingElementwiseModel
       return op->emitOpError("stretches a dimension of size 1: its sharding is not modelled");
     return shard::detail::defaultGetShardingOption(op, operands, results);
   }
-  LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
-                          ArrayRef<Sharding> operandShardings,
-                          ArrayRef<Sharding> resultShardings, IRMapping &map,
-                          SymbolTableCollection &symbols, OpBuilder &b) const {
-    return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
-  }
 };
 
 /// mm.linear: y[b..., n] = sum_k x[b..., k] w[n, k] (+ bias[n]). Loops
@@ -128,11 +142,7 @@ struct LinearModel : ShardingInterface::ExternalModel<LinearModel, LinearOp> {
     MLIRContext *ctx = op->getContext();
     int64_t batch = rankOf(linear.getInput()) - 1, loops = batch + 2;
     AffineExpr n = getAffineDimExpr(batch, ctx), k = getAffineDimExpr(batch + 1, ctx);
-    SmallVector<AffineExpr> input, output;
-    for (int64_t i = 0; i < batch; ++i) {
-      input.push_back(getAffineDimExpr(i, ctx));
-      output.push_back(getAffineDimExpr(i, ctx));
-    }
+    SmallVector<AffineExpr> input = leadingLoops(batch, ctx), output = input;
     input.push_back(k);
     output.push_back(n);
     SmallVector<AffineMap> maps{AffineMap::get(loops, 0, input, ctx),
@@ -227,7 +237,7 @@ struct RmsNormModel : ShardingInterface::ExternalModel<RmsNormModel, RmsNormOp> 
 };
 
 /// mm.slice: one parallel loop per dim; the sliced dim stays whole.
-struct SliceModel : ShardingInterface::ExternalModel<SliceModel, SliceOp> {
+struct SliceModel : LocallyPartitioned<SliceModel, SliceOp> {
   SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *op) const {
     return SmallVector<utils::IteratorType>(rankOf(op->getResult(0)),
                                             utils::IteratorType::parallel);
@@ -241,12 +251,6 @@ struct SliceModel : ShardingInterface::ExternalModel<SliceModel, SliceOp> {
                                               ArrayRef<Sharding> results) const {
     return withLoopWhole(shard::detail::defaultGetShardingOption(op, operands, results),
                          getLoopIteratorTypes(op).size(), cast<SliceOp>(op).getDim());
-  }
-  LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
-                          ArrayRef<Sharding> operandShardings,
-                          ArrayRef<Sharding> resultShardings, IRMapping &map,
-                          SymbolTableCollection &symbols, OpBuilder &b) const {
-    return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
   }
 };
 
@@ -357,7 +361,7 @@ struct LoopTable {
 };
 
 template <typename Derived, typename Op>
-struct LoopTableModel : ShardingInterface::ExternalModel<Derived, Op> {
+struct LoopTableModel : LocallyPartitioned<Derived, Op> {
   SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *op) const {
     return SmallVector<utils::IteratorType>(Derived::table(cast<Op>(op)).loops.size(),
                                             utils::IteratorType::parallel);
@@ -369,12 +373,6 @@ struct LoopTableModel : ShardingInterface::ExternalModel<Derived, Op> {
                                               ArrayRef<Sharding> results) const {
     return Derived::table(cast<Op>(op))
         .keepWhole(shard::detail::defaultGetShardingOption(op, operands, results));
-  }
-  LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
-                          ArrayRef<Sharding> operandShardings,
-                          ArrayRef<Sharding> resultShardings, IRMapping &map,
-                          SymbolTableCollection &symbols, OpBuilder &b) const {
-    return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
   }
 };
 
@@ -515,7 +513,7 @@ SmallVector<AffineMap> unrelatedDimMaps(Operation *op) {
 /// and result is whole on every rank. Each tensor dim is a loop of its own,
 /// so no split carries across the op; a split operand is gathered before it.
 template <typename Op>
-struct WholeModel : ShardingInterface::ExternalModel<WholeModel<Op>, Op> {
+struct WholeModel : LocallyPartitioned<WholeModel<Op>, Op> {
   SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *op) const {
     return SmallVector<utils::IteratorType>(unrelatedDimCount(op), utils::IteratorType::parallel);
   }
@@ -524,12 +522,6 @@ struct WholeModel : ShardingInterface::ExternalModel<WholeModel<Op>, Op> {
                                               ArrayRef<Sharding> results) const {
     return keepSplits(shard::detail::defaultGetShardingOption(op, operands, results),
                       [](size_t) { return false; });
-  }
-  LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
-                          ArrayRef<Sharding> operandShardings,
-                          ArrayRef<Sharding> resultShardings, IRMapping &map,
-                          SymbolTableCollection &symbols, OpBuilder &b) const {
-    return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
   }
 };
 
@@ -559,11 +551,7 @@ struct EmbeddingModel : ShardingInterface::ExternalModel<EmbeddingModel, Embeddi
     MLIRContext *ctx = op->getContext();
     int64_t batch = rankOf(op->getOperand(1)), loops = batch + 2;
     AffineExpr h = getAffineDimExpr(batch, ctx), v = getAffineDimExpr(batch + 1, ctx);
-    SmallVector<AffineExpr> ids, result;
-    for (int64_t i = 0; i < batch; ++i) {
-      ids.push_back(getAffineDimExpr(i, ctx));
-      result.push_back(getAffineDimExpr(i, ctx));
-    }
+    SmallVector<AffineExpr> ids = leadingLoops(batch, ctx), result = ids;
     result.push_back(h);
     return {AffineMap::get(loops, 0, {v, h}, ctx), AffineMap::get(loops, 0, ids, ctx),
             AffineMap::get(loops, 0, result, ctx)};
