@@ -458,8 +458,8 @@ int reinforce(const RlOptions &o, std::ostream &log, std::ostream &out) {
                  updates ? trainedTokens / updateSeconds : NAN, accuracy.greedy, elapsed});
     reportProgress(log, terminal, step, o.steps, every, metrics);
     if (step % saveEvery == 0 || step == o.steps) {
+      flush(); // before the checkpoint (see SupervisedLoop.cpp)
       saveCheckpoint(checkpoints, state, o.seed);
-      flush();
     }
   }
   exportHuggingFaceModel(o.out, model.config, state.weights, model.configText,

@@ -67,8 +67,11 @@ int runSupervisedLoop(const SupervisedLoopOptions &o, StepProgram &program, Trai
       if (o.checkpointState)
         whole = o.checkpointState(state);
       if (o.writes) {
-        lastCheckpoint = saveCheckpoint(checkpoints, whole ? *whole : state, o.seed);
+        // Metrics first: a kill between the two leaves rows past the newest
+        // checkpoint, which a resume drops; the other order lost the rows of
+        // the checkpoint's steps.
         metrics.flush();
+        lastCheckpoint = saveCheckpoint(checkpoints, whole ? *whole : state, o.seed);
       }
     }
   }
