@@ -49,13 +49,13 @@ CompileResult compileMiniMax(const MiniMaxConfig &config, const std::string &con
   graphOptions.imageTokenId = options.imageTokenId;
   graphOptions.kvHeadReplicas = minimaxKvHeadReplicas(config, options.parallelism.tp);
   OwningOpRef<ModuleOp> module = buildMiniMaxModule(context, config, graphOptions);
-  auto [tp, ep] = options.parallelism;
-  if (std::string why = modelParallelMismatch(config, tp, ep); !why.empty())
+  auto [tp, ep, etp] = options.parallelism;
+  if (std::string why = modelParallelMismatch(config, tp, ep, etp); !why.empty())
     throw makeError(config.source, ": ", why);
   if (std::string errors;
       failed(partitionForModelParallelism(*module, options.parallelism, errors)))
-    throw makeError(config.source, ": partitioning for tp=", tp, " ep=", ep, " failed:\n",
-                    errors);
+    throw makeError(config.source, ": partitioning for tp=", tp, " ep=", ep, " etp=", etp,
+                    " failed:\n", errors);
   CompileOptions planned = options;
   if (options.imageTokenId)
     planned.symbolMax.emplace("I", std::max<int64_t>(1, options.maxImageTokens));
@@ -81,6 +81,7 @@ CompileResult compileMiniMax(const MiniMaxConfig &config, const std::string &con
   e.set_all_logits(options.allLogits);
   e.set_tensor_parallel(static_cast<uint32_t>(tp));
   e.set_expert_parallel(static_cast<uint32_t>(ep));
+  e.set_expert_tensor_parallel(static_cast<uint32_t>(etp));
   // The engine keeps the caches in place between steps.
   size_t inputs = kMiniMaxStepInputs + (options.imageTokenId ? 1 : 0);
   if (e.input_buffers_size() != static_cast<int>(inputs) ||

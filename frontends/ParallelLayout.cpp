@@ -104,9 +104,9 @@ ParallelLayout parseParallelLayout(const std::string &text, int64_t world) {
 
 ParallelLayout parseTensorParallelGroup(const std::string &text) {
   std::smatch m;
-  if (!std::regex_match(text, m, std::regex("tp=([0-9]{1,6})(,ep=[0-9]{1,6})?")))
-    throw makeError("--parallel '", text, "': takes tp=N[,ep=M] so far (cp, etp, dp are not "
-                    "built for inference)");
+  if (!std::regex_match(text, m, std::regex("tp=([0-9]{1,6})(,(ep|etp)=[0-9]{1,6})*")))
+    throw makeError("--parallel '", text, "': takes tp=N[,ep=M][,etp=K] so far (cp and dp are "
+                    "not built for inference)");
   return parseParallelLayout(text, std::max<int64_t>(1, std::stoll(m[1].str()))); // its checks
 }
 
@@ -138,13 +138,14 @@ int64_t kvHeadsPerTpRank(const ParallelLayout &l, const MiniMaxConfig &c) {
   return l.tp > c.numKvHeads ? 1 : c.numKvHeads / l.tp;
 }
 
-std::string modelParallelMismatch(const MiniMaxConfig &config, int64_t tp, int64_t ep) {
+std::string modelParallelMismatch(const MiniMaxConfig &config, int64_t tp, int64_t ep,
+                                  int64_t etp) {
   auto splits = [](const char *field, int64_t n, const char *factor, int64_t parts) {
     return std::string(field) + " " + std::to_string(n) + " does not split over " + factor + "=" +
            std::to_string(parts);
   };
-  if (tp < 1 || ep < 1)
-    return "tp and ep must be positive";
+  if (tp < 1 || ep < 1 || etp < 1)
+    return "tp, ep and etp must be positive";
   if (config.numHeads % tp != 0)
     return splits("num_attention_heads", config.numHeads, "tp", tp);
   // Past the KV heads each rank holds a copy of one (vLLM's replication).
@@ -152,10 +153,13 @@ std::string modelParallelMismatch(const MiniMaxConfig &config, int64_t tp, int64
     return splits("num_key_value_heads", config.numKvHeads, "tp", tp) +
            " (tp must divide the KV heads, or be a multiple of them to replicate each on tp / " +
            std::to_string(config.numKvHeads) + " ranks)";
-  if (tp % ep != 0)
-    return "ep=" + std::to_string(ep) + " does not divide tp=" + std::to_string(tp);
+  if (tp % (ep * etp) != 0)
+    return "ep=" + std::to_string(ep) + " x etp=" + std::to_string(etp) + " does not divide tp=" +
+           std::to_string(tp);
   if (config.numExperts % ep != 0)
     return splits("num_local_experts", config.numExperts, "ep", ep);
+  if (config.intermediateSize % etp != 0)
+    return splits("intermediate_size", config.intermediateSize, "etp", etp);
   return "";
 }
 

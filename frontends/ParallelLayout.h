@@ -49,8 +49,8 @@ struct ParallelLayout {
 ParallelLayout parseParallelLayout(const std::string &text, int64_t world);
 
 /// `--parallel` text of one tensor-parallel group outside mpirun (a compile,
-/// a printed graph): "tp=N[,ep=M]" over a world of tp ranks. Throws naming
-/// the text for anything else (cp, etp, dp are not built for inference).
+/// a printed graph): "tp=N[,ep=M][,etp=K]" over a world of tp ranks. Throws
+/// naming the text for anything else (cp and dp are not built for inference).
 ParallelLayout parseTensorParallelGroup(const std::string &text);
 
 /// Checks the layout against the model: heads % tp, KV heads (tp % kv heads
@@ -59,10 +59,13 @@ ParallelLayout parseTensorParallelGroup(const std::string &text);
 /// mm::Error naming the config file, the field and the factor.
 void checkLayoutFitsModel(const ParallelLayout &layout, const MiniMaxConfig &config);
 
-/// Why one tensor-parallel group of `tp` ranks, experts over `ep` of them,
-/// cannot run the model as inference splits it today (heads, KV heads and
-/// experts divide; ep divides tp), naming the config field; empty when it can.
-std::string modelParallelMismatch(const MiniMaxConfig &config, int64_t tp, int64_t ep);
+/// Why one tensor-parallel group of `tp` ranks, experts over `ep` of them and
+/// each expert's FFN width over `etp`, cannot run the model as inference
+/// splits it today (heads and experts divide, KV heads divide or replicate,
+/// ep x etp divides tp, etp divides the FFN width), naming the config field;
+/// empty when it can.
+std::string modelParallelMismatch(const MiniMaxConfig &config, int64_t tp, int64_t ep,
+                                  int64_t etp = 1);
 
 /// KV heads each tp rank holds: numKvHeads / tp, or 1 (a replica) when tp > numKvHeads.
 int64_t kvHeadsPerTpRank(const ParallelLayout &layout, const MiniMaxConfig &config);

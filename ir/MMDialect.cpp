@@ -75,9 +75,10 @@ LogicalResult mm::MMDialect::verifyOperationAttribute(Operation *op, NamedAttrib
       return op->emitError("mm.split_axes needs mm.grid");
     return success();
   }
-  // The model's tensor- / expert- / vocab-parallel split of a weight or of
+  // The model's tensor- / expert- / expert-tensor- / vocab-parallel split of a weight or of
   // a constant (a head map) (-mm-model-parallel).
-  if (name == "mm.tp_dim" || name == "mm.ep_dim" || name == "mm.vocab_dim") {
+  if (name == "mm.tp_dim" || name == "mm.ep_dim" || name == "mm.etp_dim" ||
+      name == "mm.vocab_dim") {
     auto dim = dyn_cast<IntegerAttr>(attr.getValue());
     if (!isa<ParamOp, arith::ConstantOp>(op) || !dim)
       return op->emitError(name) << " must be an integer on an mm.param or arith.constant";

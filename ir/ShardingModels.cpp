@@ -668,11 +668,13 @@ void attachWhole(MLIRContext *ctx) {
 
 /// mm.grouped_matmul: loops r (rows), n (out), k (in, a sum), e (experts, a
 /// sum: row r's product is the sum over experts of "r in e's group" times
-/// x_r W_e^T) and o (the offsets, whole). Only e splits: expert
-/// parallelism. A rank holds a block of the experts and computes the rows of
-/// their groups (the others are zero), from its block of the offsets; an
-/// all_reduce over the expert axes completes every row, since each row
-/// belongs to one expert.
+/// x_r W_e^T) and o (the offsets, whole). e, n and k split. e is expert
+/// parallelism: a rank holds a block of the experts and computes the rows of
+/// their groups (the others are zero) from its block of the offsets. n and k
+/// are expert tensor parallelism (each expert's FFN width, column parallel
+/// in w1 / w3, row parallel in w2): a split n needs nothing, a split k makes
+/// a partial sum. One all_reduce over the expert and k axes completes every
+/// row, since each row belongs to one expert.
 struct GroupedMatmulModel : ShardingInterface::ExternalModel<GroupedMatmulModel, GroupedMatmulOp> {
   SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *) const {
     using utils::IteratorType;
@@ -692,41 +694,48 @@ struct GroupedMatmulModel : ShardingInterface::ExternalModel<GroupedMatmulModel,
   FailureOr<ShardingOption> getShardingOption(Operation *op, ArrayRef<Sharding> operands,
                                               ArrayRef<Sharding> results) const {
     return keepSplits(shard::detail::defaultGetShardingOption(op, operands, results),
-                      [](size_t loop) { return loop == 3; }); // only the experts split
+                      [](size_t loop) { return loop != 0 && loop != 4; }); // n, k, e
   }
   LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
                           ArrayRef<Sharding> operandShardings,
                           ArrayRef<Sharding> resultShardings, IRMapping &map,
                           SymbolTableCollection &symbols, OpBuilder &b) const {
     const Sharding &weight = operandShardings[1];
-    ArrayRef<GridAxis> axes;
-    if (weight && !weight.getSplitAxes().empty())
-      axes = weight.getSplitAxes()[0].asArrayRef();
-    if (axes.empty())
+    auto weightAxes = [&](size_t dim) {
+      return weight && weight.getSplitAxes().size() > dim ? weight.getSplitAxes()[dim].asArrayRef()
+                                                          : ArrayRef<GridAxis>();
+    };
+    ArrayRef<GridAxis> expertAxes = weightAxes(0), inAxes = weightAxes(2);
+    if (expertAxes.empty() && inAxes.empty())
       return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
     auto grouped = cast<GroupedMatmulOp>(op);
     int64_t experts = rankedOf(grouped.getWeight()).getDimSize(0);
     int64_t local = rankedOf(partitioned[1]).getDimSize(0);
     if (ShapedType::isDynamic(experts) || ShapedType::isDynamic(local) || local < 1)
       return op->emitOpError("splits a dynamic expert count");
-    // This rank's offsets: its block of the group starts and of the group
-    // ends (all_slice, no communication), the last end appended.
     Location loc = op->getLoc();
-    auto slice = [&](Value x, int64_t start, int64_t end) -> Value {
-      return SliceOp::create(b, loc, x, b.getI64IntegerAttr(0), b.getI64IntegerAttr(start),
-                             b.getI64IntegerAttr(end), b.getI64IntegerAttr(1));
-    };
-    auto mine = [&](Value x) -> Value {
-      return AllSliceOp::create(b, loc, RankedTensorType::get({local}, b.getI64Type()), x,
-                                weight.getGrid(), axes, /*sliceAxis=*/0);
-    };
     Value offsets = partitioned[2];
-    Value starts = mine(slice(offsets, 0, experts));
-    Value ends = mine(slice(offsets, 1, experts + 1));
-    Value localOffsets = ConcatOp::create(b, loc, ValueRange{starts, slice(ends, local - 1, local)},
-                                          b.getI64IntegerAttr(0));
-    Value part = GroupedMatmulOp::create(b, loc, partitioned[0], partitioned[1], localOffsets);
-    Value sum = AllReduceOp::create(b, loc, part, weight.getGrid(), axes, ReductionKind::Sum);
+    if (!expertAxes.empty()) {
+      // This rank's offsets: its block of the group starts and of the group
+      // ends (all_slice, no communication), the last end appended.
+      auto slice = [&](Value x, int64_t start, int64_t end) -> Value {
+        return SliceOp::create(b, loc, x, b.getI64IntegerAttr(0), b.getI64IntegerAttr(start),
+                               b.getI64IntegerAttr(end), b.getI64IntegerAttr(1));
+      };
+      auto mine = [&](Value x) -> Value {
+        return AllSliceOp::create(b, loc, RankedTensorType::get({local}, b.getI64Type()), x,
+                                  weight.getGrid(), expertAxes, /*sliceAxis=*/0);
+      };
+      Value starts = mine(slice(offsets, 0, experts));
+      Value ends = mine(slice(offsets, 1, experts + 1));
+      offsets = ConcatOp::create(b, loc, ValueRange{starts, slice(ends, local - 1, local)},
+                                 b.getI64IntegerAttr(0));
+    }
+    Value part = GroupedMatmulOp::create(b, loc, partitioned[0], partitioned[1], offsets);
+    SmallVector<GridAxis> sumAxes(expertAxes.begin(), expertAxes.end());
+    sumAxes.append(inAxes.begin(), inAxes.end());
+    llvm::sort(sumAxes);
+    Value sum = AllReduceOp::create(b, loc, part, weight.getGrid(), sumAxes, ReductionKind::Sum);
     map.map(op->getResult(0), sum);
     return success();
   }

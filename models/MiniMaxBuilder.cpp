@@ -79,10 +79,13 @@ private:
     table.getDefiningOp()->setAttr("mm.vocab_dim", b.getI64IntegerAttr(0));
     return table;
   }
-  /// [experts, out, in]: expert parallelism splits the experts.
-  Value experts(const std::string &name) {
+  /// [experts, out, in]: expert parallelism splits the experts, expert
+  /// tensor parallelism each expert's FFN width (`widthDim`: out of w1 / w3,
+  /// in of w2, as Megatron's column- / row-parallel expert linears).
+  Value experts(const std::string &name, int64_t widthDim) {
     Value w = param(name);
     w.getDefiningOp()->setAttr("mm.ep_dim", b.getI64IntegerAttr(0));
+    w.getDefiningOp()->setAttr("mm.etp_dim", b.getI64IntegerAttr(widthDim));
     return w;
   }
   /// [B, T, KV, D] -> [B, T, KV * r, D], head j a copy of head j / r.
@@ -198,10 +201,10 @@ Value Builder::moe(int64_t l, Value w) {
   auto dispatch =
       MoeDispatchOp::create(b, loc, w, route.getIndices(), b.getI64IntegerAttr(c.numExperts));
   Value rows = dispatch.getDispatched(), offsets = dispatch.getGroupOffsets();
-  Value gate = GroupedMatmulOp::create(b, loc, rows, experts(minimax::expertsW1(l)), offsets);
-  Value up = GroupedMatmulOp::create(b, loc, rows, experts(minimax::expertsW3(l)), offsets);
+  Value gate = GroupedMatmulOp::create(b, loc, rows, experts(minimax::expertsW1(l), 1), offsets);
+  Value up = GroupedMatmulOp::create(b, loc, rows, experts(minimax::expertsW3(l), 1), offsets);
   Value act = SwigluOp::create(b, loc, gate, up);
-  Value down = GroupedMatmulOp::create(b, loc, act, experts(minimax::expertsW2(l)), offsets);
+  Value down = GroupedMatmulOp::create(b, loc, act, experts(minimax::expertsW2(l), 2), offsets);
   if (opts.training) {
     // Load-balancing statistics: routed slots per expert and summed router
     // probabilities (the gradient reaches the router through the latter).

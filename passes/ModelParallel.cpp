@@ -23,11 +23,11 @@ struct ModelParallelPass : mm::impl::ModelParallelBase<ModelParallelPass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    int64_t tp = this->tp, ep = this->ep; // (the option objects do not print)
-    if (tp < 1 || ep < 1 || tp % ep != 0) {
-      module.emitError("-mm-model-parallel: tp and ep must be positive with ep dividing tp, got "
-                       "tp=")
-          << tp << " ep=" << ep;
+    int64_t tp = this->tp, ep = this->ep, etp = this->etp; // (the option objects do not print)
+    if (tp < 1 || ep < 1 || etp < 1 || tp % (ep * etp) != 0) {
+      module.emitError("-mm-model-parallel: tp, ep and etp must be positive with ep x etp "
+                       "dividing tp, got tp=")
+          << tp << " ep=" << ep << " etp=" << etp;
       return signalPassFailure();
     }
     if (tp == 1)
@@ -36,38 +36,58 @@ struct ModelParallelPass : mm::impl::ModelParallelBase<ModelParallelPass> {
       module.emitError("-mm-model-parallel: the module already has a symbol @") << kGrid;
       return signalPassFailure();
     }
-    // One group of tp ranks. Experts split over ep of them: the fastest grid
-    // axis, as Megatron orders expert-parallel ranks; the dense splits span
-    // the whole grid.
+    // One group of tp ranks, [edp, ep, etp] without the factors of 1: the
+    // MoE rank order of docs/parallelism.md (etp fastest, then ep, then the
+    // replicas edp); the dense splits span the whole grid.
     OpBuilder b(module.getContext());
     b.setInsertionPointToStart(module.getBody());
-    SmallVector<int64_t> shape = ep == 1 || ep == tp ? SmallVector<int64_t>{tp}
-                                                      : SmallVector<int64_t>{tp / ep, ep};
+    SmallVector<int64_t> shape;
+    SmallVector<GridAxis> denseAxes, expertAxes, widthAxes;
+    for (auto [size, axes] : {std::make_pair(tp / (ep * etp), (SmallVector<GridAxis> *)nullptr),
+                              std::make_pair(ep, &expertAxes), std::make_pair(etp, &widthAxes)}) {
+      if (size == 1)
+        continue;
+      if (axes)
+        axes->push_back(static_cast<GridAxis>(shape.size()));
+      denseAxes.push_back(static_cast<GridAxis>(shape.size()));
+      shape.push_back(size);
+    }
     shard::GridOp::create(b, module.getLoc(), kGrid, shape);
-    SmallVector<GridAxis> denseAxes, expertAxes;
-    for (size_t a = 0; a < shape.size(); ++a)
-      denseAxes.push_back(static_cast<GridAxis>(a));
-    if (ep > 1)
-      expertAxes.push_back(static_cast<GridAxis>(shape.size() - 1));
     WalkResult walk = module.walk([&](Operation *tagged) {
       if (!isa<mm::ParamOp, arith::ConstantOp>(tagged))
         return WalkResult::advance();
+      auto type = llvm::cast<RankedTensorType>(tagged->getResult(0).getType());
+      SmallVector<SmallVector<GridAxis>> split(type.getRank());
       for (auto [attr, axes, parts] : {std::make_tuple("mm.tp_dim", ArrayRef(denseAxes), tp),
                                        std::make_tuple("mm.ep_dim", ArrayRef(expertAxes), ep),
+                                       std::make_tuple("mm.etp_dim", ArrayRef(widthAxes), etp),
                                        std::make_tuple("mm.vocab_dim", ArrayRef(denseAxes), tp)}) {
         auto dimAttr = tagged->getAttrOfType<IntegerAttr>(attr);
         if (!dimAttr || parts == 1)
           continue;
+        int64_t dim = dimAttr.getInt();
+        if (dim < 0 || dim >= type.getRank()) {
+          tagged->emitOpError(attr) << " " << dim << " is not a dim of " << type;
+          return WalkResult::interrupt();
+        }
         // A vocabulary that does not divide stays whole (Megatron pads it
         // instead): a choice of memory, not of the answer.
-        auto type = llvm::cast<RankedTensorType>(tagged->getResult(0).getType());
-        int64_t dim = dimAttr.getInt();
-        if (StringRef(attr) == "mm.vocab_dim" && dim >= 0 && dim < type.getRank() &&
-            (type.isDynamicDim(dim) || type.getDimSize(dim) % parts != 0))
+        bool divides = !type.isDynamicDim(dim) && type.getDimSize(dim) % parts == 0;
+        if (StringRef(attr) == "mm.vocab_dim" && !divides)
           continue;
-        if (failed(annotate(b, tagged, dim, axes, parts, attr)))
+        if (!split[dim].empty()) {
+          tagged->emitOpError("dim ") << dim << " carries two split tags (" << attr << ")";
           return WalkResult::interrupt();
+        }
+        if (!divides) {
+          tagged->emitOpError("dim ") << dim << " of " << type << " does not split into "
+                                      << parts << " parts (" << attr << ")";
+          return WalkResult::interrupt();
+        }
+        split[dim].assign(axes.begin(), axes.end());
       }
+      if (llvm::any_of(split, [](const auto &axes) { return !axes.empty(); }))
+        annotate(b, tagged, split);
       return WalkResult::advance();
     });
     if (walk.wasInterrupted())
@@ -95,26 +115,20 @@ struct ModelParallelPass : mm::impl::ModelParallelBase<ModelParallelPass> {
     }
   }
 
-  /// Splits `tagged`'s dim `dim` over grid axes `axes` (`parts` ranks) for
-  /// its users.
-  LogicalResult annotate(OpBuilder &b, Operation *tagged, int64_t dim, ArrayRef<GridAxis> axes,
-                         int64_t parts, StringRef attr) {
-    auto type = llvm::cast<RankedTensorType>(tagged->getResult(0).getType());
-    if (dim < 0 || dim >= type.getRank())
-      return tagged->emitOpError(attr) << " " << dim << " is not a dim of " << type;
-    int64_t size = type.getDimSize(dim);
-    if (ShapedType::isDynamic(size) || size % parts != 0)
-      return tagged->emitOpError("dim ") << dim << " of " << type << " does not split into "
-                                       << parts << " parts (" << attr << ")";
-    SmallVector<shard::GridAxesAttr> split(dim + 1, shard::GridAxesAttr::get(b.getContext(), {}));
-    split[dim] = shard::GridAxesAttr::get(b.getContext(), axes);
+  /// Splits `tagged`'s dims over the grid axes `split` gives each, for its
+  /// users.
+  void annotate(OpBuilder &b, Operation *tagged, ArrayRef<SmallVector<GridAxis>> split) {
+    SmallVector<shard::GridAxesAttr> axes;
+    for (const auto &a : split)
+      axes.push_back(shard::GridAxesAttr::get(b.getContext(), a));
+    while (!axes.empty() && axes.back().empty())
+      axes.pop_back(); // (the printed form leaves trailing whole dims out)
     b.setInsertionPointAfter(tagged);
     Value sharding = shard::ShardingOp::create(
-        b, tagged->getLoc(), FlatSymbolRefAttr::get(b.getStringAttr(kGrid)), split);
+        b, tagged->getLoc(), FlatSymbolRefAttr::get(b.getStringAttr(kGrid)), axes);
     auto annotated = shard::ShardOp::create(b, tagged->getLoc(), tagged->getResult(0), sharding,
                                             /*annotate_for_users=*/true);
     tagged->getResult(0).replaceAllUsesExcept(annotated.getResult(), annotated);
-    return success();
   }
 };
 } // namespace

@@ -239,11 +239,14 @@ def ModelParallel : Pass<"mm-model-parallel", "mlir::ModuleOp"> {
     layers do: an `mm.param` tagged `mm.tp_dim = D` is split along dim D by
     tensor parallelism (0: the output features of a column-parallel weight,
     1: the input features of a row-parallel one), one tagged `mm.ep_dim = D`
-    along dim D (its experts) by expert parallelism. With `tp` > 1 this pass
-    adds `shard.grid @tp` over the tp ranks (`[tp / ep, ep]` when ep splits
-    a part of them: experts on the fastest axis, as Megatron orders its
-    expert-parallel ranks) and annotates every tagged param's users with its
-    split; the rest of the graph (activations, KV caches, lightning states,
+    along dim D (its experts) by expert parallelism, one tagged `mm.etp_dim =
+    D` along dim D (an expert's FFN width: the out dim of w1 / w3, the in dim
+    of w2) by expert tensor parallelism. With `tp` > 1 this pass adds
+    `shard.grid @tp` over the tp ranks, `[edp, ep, etp]` with the factors of
+    1 left out (`edp = tp / (ep x etp)`, replicas of the experts): the FFN
+    width on the fastest axis, then the experts, as Megatron orders its
+    expert ranks (docs/parallelism.md); the dense splits span the whole grid. It annotates
+    every tagged param's users with its split; the rest of the graph (activations, KV caches, lightning states,
     norms, expert offsets) follows by `mm-partition-pipeline`, which places
     the collectives. An `arith.constant` may carry `mm.tp_dim` too: the map
     of replicated KV heads (past the KV head count each rank gathers its
@@ -271,7 +274,10 @@ def ModelParallel : Pass<"mm-model-parallel", "mlir::ModuleOp"> {
   let options = [
     Option<"tp", "tp", "int64_t", /*default=*/"1", "tensor-parallel group size (the ranks)">,
     Option<"ep", "ep", "int64_t", /*default=*/"1",
-           "expert-parallel group size, dividing tp (1: every rank holds every expert)">
+           "expert-parallel group size, dividing tp (1: every rank holds every expert)">,
+    Option<"etp", "etp", "int64_t", /*default=*/"1",
+           "expert-tensor-parallel group size: each expert's FFN width split over etp ranks "
+           "(ep x etp divides tp)">
   ];
   let dependentDialects = ["::mlir::shard::ShardDialect"];
 }

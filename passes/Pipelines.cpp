@@ -102,6 +102,7 @@ void buildModelParallelPipeline(OpPassManager &pm, ModelParallelism parallelism)
   ModelParallelOptions options;
   options.tp = parallelism.tp;
   options.ep = parallelism.ep;
+  options.etp = parallelism.etp;
   pm.addPass(createModelParallel(options));
   buildPartitionPipeline(pm);
 }

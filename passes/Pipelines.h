@@ -36,9 +36,11 @@ buildInferencePipeline(mlir::OpPassManager &pm, const InferencePipelineOptions &
 void buildPartitionPipeline(mlir::OpPassManager &pm);
 
 /// A model's split over one group of `tp` ranks: attention heads and
-/// projections over all of them, experts over `ep` of them (ep divides tp).
+/// projections over all of them, experts over `ep` of them and each
+/// expert's FFN width over `etp` (ep x etp divides tp; the rest, edp, hold
+/// replicas: MiniMax-01's decoupled MoE layout on the same ranks).
 struct ModelParallelism {
-  int64_t tp = 1, ep = 1;
+  int64_t tp = 1, ep = 1, etp = 1;
 };
 
 /// Adds -mm-model-parallel, then the partition pipeline: a model whose

@@ -36,7 +36,7 @@ ReferenceBackend::ReferenceBackend(const MiniMaxConfig &config, const minimax::W
   if (std::string errors;
       failed(partitionForModelParallelism(*graph_->module, parallelism, errors)))
     throw makeError(config.source, ": partitioning for tp=", parallelism.tp, " ep=",
-                    parallelism.ep, " failed:\n", errors);
+                    parallelism.ep, " etp=", parallelism.etp, " failed:\n", errors);
   if (fused) {
     mlir::PassManager pm(&graph_->context);
     InferencePipelineOptions pipeline;

@@ -107,3 +107,33 @@ func.func @lm_head(%h: tensor<4x16xf32>) -> (tensor<4x8xf32> {mm.replicated}, te
   %m = mm.linear %h, %odd : (tensor<4x16xf32>, tensor<7x16xf32>) -> tensor<4x7xf32>
   return %l, %m : tensor<4x8xf32>, tensor<4x7xf32>
 }
+
+// -----
+
+// Expert tensor parallelism (mm.etp_dim): each expert's FFN width split, as
+// Megatron's column- / row-parallel expert linears, on the [ep, etp] grid of
+// tp=4 ep=2 etp=2 (no replicas). Each rank holds 2 of the 4 experts and 3 of
+// their 6 FFN columns: w1's rows of its experts' groups need the experts'
+// all_reduce only; w2's partial sums, one all_reduce over both axes.
+// RUN: mm-opt %s -split-input-file -verify-diagnostics -mm-model-parallel="tp=4 ep=2 etp=2" | FileCheck %s --check-prefix=ETP
+// RUN: mm-opt %s -split-input-file -verify-diagnostics -mm-model-parallel="tp=4 ep=2 etp=2" -mm-partition-pipeline | FileCheck %s --check-prefix=ETPPART
+// ETP: shard.grid @tp(shape = 2x2)
+// ETP-LABEL: func.func @expert_width
+// ETP: mm.param "w1" {mm.ep_dim = 0 : i64, mm.etp_dim = 1 : i64} : tensor<4x6x8xf32>
+// ETP: shard.sharding @tp split_axes = {{\[\[}}0], [1]] : !shard.sharding
+// ETP: mm.param "w2" {mm.ep_dim = 0 : i64, mm.etp_dim = 2 : i64} : tensor<4x8x6xf32>
+// ETP: shard.sharding @tp split_axes = {{\[\[}}0], [], [1]] : !shard.sharding
+// ETPPART-LABEL: func.func @expert_width
+// ETPPART: %[[G1:.*]] = mm.grouped_matmul %{{.*}}, %{{.*}}, %{{.*}} : (tensor<?x8xf32>, tensor<2x3x8xf32>, tensor<3xi64>) -> tensor<?x3xf32>
+// ETPPART: %[[R1:.*]] = shard.all_reduce %[[G1]] on @tp grid_axes = [0]
+// ETPPART: %[[A:.*]] = mm.silu %[[R1]] : tensor<?x3xf32>
+// ETPPART: %[[G2:.*]] = mm.grouped_matmul %[[A]], %{{.*}}, %{{.*}} : (tensor<?x3xf32>, tensor<2x8x3xf32>, tensor<3xi64>) -> tensor<?x8xf32>
+// ETPPART: shard.all_reduce %[[G2]] on @tp grid_axes = [0, 1]
+func.func @expert_width(%x: tensor<?x8xf32>, %offsets: tensor<5xi64>) -> tensor<?x8xf32> {
+  %w1 = mm.param "w1" {mm.ep_dim = 0 : i64, mm.etp_dim = 1 : i64} : tensor<4x6x8xf32>
+  %w2 = mm.param "w2" {mm.ep_dim = 0 : i64, mm.etp_dim = 2 : i64} : tensor<4x8x6xf32>
+  %h = mm.grouped_matmul %x, %w1, %offsets : (tensor<?x8xf32>, tensor<4x6x8xf32>, tensor<5xi64>) -> tensor<?x6xf32>
+  %a = mm.silu %h : tensor<?x6xf32>
+  %y = mm.grouped_matmul %a, %w2, %offsets : (tensor<?x6xf32>, tensor<4x8x6xf32>, tensor<5xi64>) -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}

@@ -105,7 +105,9 @@ def tiny_against_one_process(ranks, parallel, backend, what):
     return text
 
 
-for parallel, split in (("tp=2", attention), ("tp=2,ep=2", attention + experts)):
+# tp=2,etp=2: each expert's FFN width halved instead of its experts.
+for parallel, split in (("tp=2", attention), ("tp=2,ep=2", attention + experts),
+                        ("tp=2,etp=2", attention + experts)):
     for backend in ("reference", "cpu"):
         what = f"minimax-tiny, {parallel}, {backend}"
         text = tiny_against_one_process(2, parallel, backend, what)
@@ -120,7 +122,9 @@ for parallel, split in (("tp=2", attention), ("tp=2,ep=2", attention + experts))
 # choice), every rank attending its query heads to its copy. 4 ranks over
 # the bundled model's 2 KV heads (copies [0, 0, 1, 1]: a wrong head map
 # changes the answer), the experts over all 4 or over 2 of a 2x2 grid.
-for parallel in ("tp=4", "tp=4,ep=2"):
+# With tp=4,ep=2,etp=2 each rank holds 2 experts' halves (a 2x2 grid, the
+# width over its fastest axis).
+for parallel in ("tp=4", "tp=4,ep=2", "tp=4,ep=2,etp=2"):
     for backend in ("reference", "cpu"):
         tiny_against_one_process(4, parallel, backend,
                                  f"minimax-tiny, {parallel} (KV heads replicated), {backend}")
@@ -186,7 +190,8 @@ refusals = [
     (os.path.join(data, "official-bf16"), "tp=2", "reference",
      "num_key_value_heads 3 does not split over tp=2"),
     (tiny, "ep=2", "reference", "leaves dp=2"),
-    (tiny, "tp=2,etp=2", "reference", "inference splits tp and ep only so far"),
+    (tiny, "cp=2", "reference", "inference splits tp, ep and etp only so far (cp is refused)"),
+    (tiny, "tp=2,ep=2,etp=2", "reference", "etp x ep = 2 x 2 = 4 does not divide the world size 2"),
     (tiny, "tp=2,ep=3", "reference", "ep=3"),
     (tiny, "tp=2", "cuda", "--backend cuda runs one rank so far"),
     (tiny, "tp=4", "reference", "tp=4"),

@@ -15,8 +15,8 @@ InferenceParallelism inferenceParallelism(const std::string &parallel,
     return {};
   ParallelLayout layout = parseParallelLayout(parallel, world);
   std::string flag = "--parallel '" + parallel + "' on " + std::to_string(world) + " rank(s)";
-  if (layout.cp > 1 || layout.etp > 1)
-    throw makeError(flag, ": inference splits tp and ep only so far (cp and etp are refused)");
+  if (layout.cp > 1)
+    throw makeError(flag, ": inference splits tp, ep and etp only so far (cp is refused)");
   if (layout.dp > 1)
     throw makeError(flag, " leaves dp=", layout.dp,
                     ": every rank of one request must be in its tensor-parallel group (give tp=",
@@ -24,9 +24,10 @@ InferenceParallelism inferenceParallelism(const std::string &parallel,
   // (checkLayoutFitsModel asks more, for splits not built here yet: the
   // vocabulary stays whole where it does not divide.) The MoE part: ep of
   // the tp ranks hold a block of the experts each; the rest (edp) replicas.
-  if (std::string why = modelParallelMismatch(config, layout.tp, layout.ep); !why.empty())
+  if (std::string why = modelParallelMismatch(config, layout.tp, layout.ep, layout.etp);
+      !why.empty())
     throw makeError(flag, ": ", config.source, ": ", why);
-  return {layout.tp, layout.ep};
+  return {layout.tp, layout.ep, layout.etp};
 }
 
 void printOnRankZeroOnly() {

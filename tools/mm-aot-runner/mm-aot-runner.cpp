@@ -44,6 +44,18 @@ static void checkSameModel(const MiniMaxConfig &compiled, const MiniMaxConfig &f
 }
 
 namespace {
+/// `--parallel` text of a tensor-parallel group.
+std::string layoutText(int64_t tp, int64_t ep, int64_t etp) {
+  return "tp=" + std::to_string(tp) + ",ep=" + std::to_string(ep) +
+         (etp > 1 ? ",etp=" + std::to_string(etp) : "");
+}
+/// The group `e` was partitioned for (1 where a field is unset).
+std::string layoutText(const exe::Executable &e) {
+  return layoutText(std::max<uint32_t>(1, e.tensor_parallel()),
+                    std::max<uint32_t>(1, e.expert_parallel()),
+                    std::max<uint32_t>(1, e.expert_tensor_parallel()));
+}
+
 void printInfo(const exe::Executable &e) {
   std::cout << "target " << (e.target() == exe::TARGET_CPU ? "cpu" : "cuda") << ", @"
             << e.function_name() << ", " << e.kernels_size() << " kernels, arena "
@@ -52,9 +64,9 @@ void printInfo(const exe::Executable &e) {
     std::cout << ", model " << (e.model_dir().empty() ? "(give --model DIR)" : e.model_dir());
   if (e.tensor_parallel() > 1)
     std::cout << ", tensor parallel over " << e.tensor_parallel() << " ranks, experts over "
-              << std::max<uint32_t>(1, e.expert_parallel()) << " (mpirun -np "
-              << e.tensor_parallel() << " ... --parallel tp=" << e.tensor_parallel()
-              << ",ep=" << std::max<uint32_t>(1, e.expert_parallel()) << ")";
+              << std::max<uint32_t>(1, e.expert_parallel()) << ", each expert's width over "
+              << std::max<uint32_t>(1, e.expert_tensor_parallel()) << " (mpirun -np "
+              << e.tensor_parallel() << " ... --parallel " << layoutText(e) << ")";
   std::cout << "\n";
   if (e.target() == exe::TARGET_CUDA)
     std::cout << "  cuda " << (e.cuda_arch().empty() ? "jit" : e.cuda_arch()) << ", "
@@ -165,13 +177,12 @@ int main(int argc, char **argv) {
     }
     auto folder = ModelFolder::open(model.empty() ? executable->model_dir() : model);
     checkSameModel(compiled, folder->config);
-    auto [tp, ep] = inferenceParallelism(parallel, folder->config);
-    int64_t compiledTp = std::max<uint32_t>(1, executable->tensor_parallel());
-    int64_t compiledEp = std::max<uint32_t>(1, executable->expert_parallel());
-    if (tp != compiledTp || ep != compiledEp)
-      throw makeError("this binary was compiled for tp=", compiledTp, ",ep=", compiledEp,
-                      " (mpirun -np ", compiledTp, " ... --parallel tp=", compiledTp, ",ep=",
-                      compiledEp, "); asked for tp=", tp, ",ep=", ep);
+    auto [tp, ep, etp] = inferenceParallelism(parallel, folder->config);
+    std::string compiledLayout = layoutText(*executable);
+    if (layoutText(tp, ep, etp) != compiledLayout)
+      throw makeError("this binary was compiled for ", compiledLayout, " (mpirun -np ",
+                      std::max<uint32_t>(1, executable->tensor_parallel()), " ... --parallel ",
+                      compiledLayout, "); asked for ", layoutText(tp, ep, etp));
     bool cuda = executable->target() == exe::TARGET_CUDA;
     int code = runGenerate(
         *folder, args,

@@ -145,8 +145,9 @@ int main(int argc, char **argv) {
   app.add_option("--executable", executablePath, "also write the executable alone (.mmx)");
   std::string parallel;
   app.add_option("--parallel", parallel,
-                 "MiniMax: tp=N[,ep=M], compile each rank's program of tensor parallelism over "
-                 "N ranks, experts over M of them (the binary runs under mpirun -np N)");
+                 "MiniMax: tp=N[,ep=M][,etp=K], compile each rank's program of tensor "
+                 "parallelism over N ranks, experts over M of them, each expert's FFN width "
+                 "over K (the binary runs under mpirun -np N)");
   app.add_option("--max-batch", options.maxBatch, "MiniMax: largest batch the binary accepts")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 16));
   app.add_option("--max-tokens", options.maxTokens, "MiniMax: largest prefill in tokens")
@@ -176,7 +177,7 @@ int main(int argc, char **argv) {
         throw makeError("--parallel is for --model / --config; partition a module with "
                         "mm-opt -mm-partition-pipeline instead");
       ParallelLayout group = parseTensorParallelGroup(parallel); // the binary runs one group
-      options.parallelism = {group.tp, group.ep};
+      options.parallelism = {group.tp, group.ep, group.etp};
     }
     options.passManagerCLOptions = true;
     CompileResult r = input.empty() ? compileModelFolder(model, configPath, options)

@@ -98,20 +98,20 @@ struct Common {
                     "generated code)")
         ->check(CLI::IsMember({"reference", "cpu", "cuda"}));
     cmd->add_option("--parallel", parallel,
-                    "under mpirun: the layout, tp=N[,ep=M] (attention over the N ranks, "
-                    "experts over M of them)");
+                    "under mpirun: the layout, tp=N[,ep=M][,etp=K] (attention over the N "
+                    "ranks, experts over M of them, each expert's FFN width over K)");
   }
 
   /// The split --parallel asks on this many ranks; what inference cannot
   /// split yet is refused, naming the factor.
   ModelParallelism modelParallelism(const ModelFolder &folder) const {
-    auto [tp, ep] = inferenceParallelism(parallel, folder.config);
+    auto [tp, ep, etp] = inferenceParallelism(parallel, folder.config);
     if (tp > 1 && folder.vision)
       throw makeError("--parallel '", parallel, "': MiniMax-VL-01 runs on one rank so far");
     if (tp > 1 && backend == "cuda")
       throw makeError("--parallel '", parallel, "': --backend cuda runs one rank so far (NCCL is "
                       "not wired in); use --backend cpu or reference");
-    return {tp, ep};
+    return {tp, ep, etp};
   }
 
   /// The backend asked for; `batch`, `tokens` and `context` size a compiled
@@ -264,9 +264,10 @@ int runEmitIr(const std::string &source, bool allLogits, bool bf16, bool visionS
     if (vl)
       throw makeError(configPath, ": --parallel splits MiniMax-Text-01 / M1 only so far");
     ParallelLayout layout = parseTensorParallelGroup(parallel);
-    if (std::string why = modelParallelMismatch(config, layout.tp, layout.ep); !why.empty())
+    if (std::string why = modelParallelMismatch(config, layout.tp, layout.ep, layout.etp);
+        !why.empty())
       throw makeError("--parallel '", parallel, "': ", configPath, ": ", why);
-    group = {layout.tp, layout.ep};
+    group = {layout.tp, layout.ep, layout.etp};
     options.kvHeadReplicas = minimaxKvHeadReplicas(config, layout.tp);
   }
   auto module = buildMiniMaxModule(context, config, options);
@@ -378,7 +379,8 @@ int main(int argc, char **argv) {
   emit->add_flag("--vision", irVision, "MiniMax-VL-01: the vision tower and projector (@vision_tower, @vision)");
   std::string irParallel;
   emit->add_option("--parallel", irParallel,
-                   "tp=N[,ep=M]: the program each rank runs, partitioned (collectives placed)");
+                   "tp=N[,ep=M][,etp=K]: the program each rank runs, partitioned (collectives "
+                   "placed)");
 
   EvalCommandArgs evalArgs;
   CLI::App *eval = app.add_subcommand("eval", "run any function of an mm module on .npy inputs");
