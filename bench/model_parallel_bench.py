@@ -9,7 +9,8 @@ experts top-2, vocab 32000) is written to a temporary folder.
 
 Generates greedily with the compiled CPU backend (a) in one process with
 all the machine's cores as OpenMP threads, (b) on N = cores MPI ranks of one
-thread each with --parallel tp=N, (c) the same with ep=N. Prints the best of
+thread each with --parallel tp=N, (c) the same with ep=N, (d) with etp=N
+instead (each expert's FFN width split). Prints the best of
 --repeats prefill and decode tokens/s, the ratio to (a), the weight bytes
 each rank holds, and the decode's weight traffic: the weight bytes all ranks
 read per token (norms and router whole on every rank, the attention and
@@ -120,28 +121,30 @@ def tensor_bytes():
 parts = tensor_bytes()
 
 
-def read_per_token(ranks, tp, ep):
-    """Weight bytes all ranks read for one decode token."""
+def read_per_token(ranks, tp, ep, etp):
+    """Weight bytes all ranks read for one decode token (experts split over ep
+    ranks, each one's width over etp)."""
     active = config["num_experts_per_tok"] / config["num_local_experts"]
     vocab_split = tp if config["vocab_size"] % tp == 0 else 1
     per_rank = (parts["rest"] + parts["attention"] / tp + parts["lm_head"] / vocab_split +
-                parts["experts"] * active / ep)
+                parts["experts"] * active / (ep * etp))
     return ranks * per_rank
-rows = [("1 process, %d threads" % cores, 1, 1, 1, run(1, ""))]
+rows = [("1 process, %d threads" % cores, 1, 1, 1, 1, run(1, ""))]
 if cores >= 2:
-    rows.append(("%d ranks x 1 thread, tp=%d" % (cores, cores), cores, cores, 1,
-                 run(cores, "tp=%d" % cores)))
-    rows.append(("%d ranks x 1 thread, tp=%d,ep=%d" % (cores, cores, cores), cores, cores, cores,
-                 run(cores, "tp=%d,ep=%d" % (cores, cores))))
-base = rows[0][4]
+    for ep, etp in ((1, 1), (cores, 1), (1, cores)):
+        layout = "tp=%d" % cores + (",ep=%d" % ep if ep > 1 else "") + \
+            (",etp=%d" % etp if etp > 1 else "")
+        rows.append(("%d ranks x 1 thread, %s" % (cores, layout), cores, cores, ep, etp,
+                     run(cores, layout)))
+base = rows[0][-1]
 print(f"model {a.model}: {weights} bytes of weights; prompt {a.prompt_tokens} tokens, "
       f"{a.new_tokens} new; memory bandwidth {bandwidth:.1f} GB/s (numpy copy)")
 print("| run | prefill tok/s | decode tok/s | decode vs 1 process | weight bytes per rank "
       "| peak resident per rank | decode weight reads, all ranks | of bandwidth |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|")
-for name, ranks, tp, ep, r in rows:
+for name, ranks, tp, ep, etp, r in rows:
     held = r["held"] or weights
-    gbs = read_per_token(ranks, tp, ep) * r["decode_tokens_per_second"] / 1e9
+    gbs = read_per_token(ranks, tp, ep, etp) * r["decode_tokens_per_second"] / 1e9
     same = "" if r["ids"] == base["ids"] else " (tokens differ!)"
     print(f"| {name}{same} | {r['prefill_tokens_per_second']:.0f} | "
           f"{r['decode_tokens_per_second']:.0f} | "
