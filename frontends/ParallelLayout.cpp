@@ -103,11 +103,12 @@ ParallelLayout parseParallelLayout(const std::string &text, int64_t world) {
 }
 
 ParallelLayout parseTensorParallelGroup(const std::string &text) {
-  std::smatch m;
-  if (!std::regex_match(text, m, std::regex("tp=([0-9]{1,6})(,(ep|etp)=[0-9]{1,6})*")))
+  std::smatch tp;
+  if (!std::regex_match(text, std::regex("(tp|ep|etp)=[0-9]{1,6}(,(tp|ep|etp)=[0-9]{1,6})*")) ||
+      !std::regex_search(text, tp, std::regex("(^|,)tp=([0-9]{1,6})")))
     throw makeError("--parallel '", text, "': takes tp=N[,ep=M][,etp=K] so far (cp and dp are "
                     "not built for inference)");
-  return parseParallelLayout(text, std::max<int64_t>(1, std::stoll(m[1].str()))); // its checks
+  return parseParallelLayout(text, std::max<int64_t>(1, std::stoll(tp[2].str()))); // its checks
 }
 
 namespace {

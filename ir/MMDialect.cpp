@@ -3,6 +3,7 @@
 #include "ir/MMOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Shard/Interfaces/ShardingInterface.h"
 
 using namespace mlir;
 
@@ -82,6 +83,17 @@ LogicalResult mm::MMDialect::verifyOperationAttribute(Operation *op, NamedAttrib
     auto dim = dyn_cast<IntegerAttr>(attr.getValue());
     if (!isa<ParamOp, arith::ConstantOp>(op) || !dim)
       return op->emitError(name) << " must be an integer on an mm.param or arith.constant";
+    // A split constant stays whole where it is made (constants have no
+    // sharding model): only a head map read by gathers, which slice it. (Ops
+    // with no sharding model, as kernels and shard ops, may hold it later.)
+    if (isa<arith::ConstantOp>(op) &&
+        (name != "mm.tp_dim" || llvm::any_of(op->getResult(0).getUses(), [](OpOperand &use) {
+          Operation *user = use.getOwner();
+          return isa<shard::ShardingInterface>(user) &&
+                 !(isa<GatherOp>(user) && use.getOperandNumber() == 1);
+        })))
+      return op->emitError(name) << " on an arith.constant is for a head map read as "
+                                    "mm.gather indices only";
     auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
     if (!type || dim.getInt() < 0 || dim.getInt() >= type.getRank())
       return op->emitError(name) << " " << dim.getInt() << " is not a dim of "

@@ -570,6 +570,10 @@ struct EmbeddingModel : ShardingInterface::ExternalModel<EmbeddingModel, Embeddi
     SmallVector<utils::IteratorType> loops = getLoopIteratorTypes(op);
     ShardingArray assignment = getGridAxisAssignmentForLoopIterators(
         operandShardings, resultShardings, loops, getIndexingMaps(op));
+    if (isPart(op) && llvm::any_of(operandShardings, [](const Sharding &s) {
+          return s && llvm::any_of(s.getSplitAxes(), [](GridAxesAttr a) { return !a.empty(); });
+        }))
+      return op->emitOpError("a vocab-parallel part (rows_from) does not split again");
     SmallVector<GridAxis> axes = isPart(op) ? SmallVector<GridAxis>{}
                                             : getReductionGridAxes(loops, assignment);
     if (axes.empty())
@@ -609,6 +613,20 @@ struct GatherModel : ShardingInterface::ExternalModel<GatherModel, GatherOp> {
     auto g = cast<GatherOp>(op);
     return g.getBatchDims() == 0 && rankOf(g.getIndices()) == 1;
   }
+  /// The gathered dim, a negative one counted from the back.
+  static int64_t gatheredDim(Operation *op) {
+    int64_t dim = cast<GatherOp>(op).getDim(), rank = rankOf(op->getResult(0));
+    return dim < 0 ? dim + rank : dim;
+  }
+  /// Whether the indices come, through their annotations, from an op with no
+  /// sharding model (a constant head map): the partition leaves it whole.
+  static bool indicesArriveWhole(Operation *op) {
+    Value v = op->getOperand(1);
+    while (auto annotation = v.getDefiningOp<ShardOp>())
+      v = annotation.getSrc();
+    Operation *producer = v.getDefiningOp();
+    return producer && !isa<ShardingInterface>(producer);
+  }
   SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *op) const {
     int64_t loops = isTake(op) ? rankOf(op->getResult(0)) + 1 : unrelatedDimCount(op);
     return SmallVector<utils::IteratorType>(loops, utils::IteratorType::parallel);
@@ -617,7 +635,7 @@ struct GatherModel : ShardingInterface::ExternalModel<GatherModel, GatherOp> {
     if (!isTake(op))
       return unrelatedDimMaps(op);
     MLIRContext *ctx = op->getContext();
-    int64_t rank = rankOf(op->getResult(0)), dim = cast<GatherOp>(op).getDim();
+    int64_t rank = rankOf(op->getResult(0)), dim = gatheredDim(op);
     int64_t loops = rank + 1; // loop `rank` walks the input's gathered dim
     SmallVector<AffineExpr> input, result;
     for (int64_t i = 0; i < rank; ++i) {
@@ -637,7 +655,8 @@ struct GatherModel : ShardingInterface::ExternalModel<GatherModel, GatherOp> {
   }
   /// Indices made by an op with no sharding model (a constant head map)
   /// arrive whole where their sharding says split: each rank slices its
-  /// block first (all_slice, no communication).
+  /// block first (all_slice, no communication). Indices from a partitioned
+  /// producer or argument are this rank's already.
   LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
                           ArrayRef<Sharding> operandShardings,
                           ArrayRef<Sharding> resultShardings, IRMapping &map,
@@ -645,7 +664,7 @@ struct GatherModel : ShardingInterface::ExternalModel<GatherModel, GatherOp> {
     const Sharding &indices = operandShardings[1];
     Value whole = op->getOperand(1);
     if (!isTake(op) || !indices || indices.getSplitAxes().empty() ||
-        indices.getSplitAxes()[0].empty() || partitioned[1].getType() != whole.getType())
+        indices.getSplitAxes()[0].empty() || !indicesArriveWhole(op))
       return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
     ShapedType local =
         shardShapedType(rankedOf(whole), getGrid(op, indices.getGridAttr(), symbols), indices);
@@ -711,11 +730,11 @@ struct GroupedMatmulModel : ShardingInterface::ExternalModel<GroupedMatmulModel,
     auto grouped = cast<GroupedMatmulOp>(op);
     int64_t experts = rankedOf(grouped.getWeight()).getDimSize(0);
     int64_t local = rankedOf(partitioned[1]).getDimSize(0);
-    if (ShapedType::isDynamic(experts) || ShapedType::isDynamic(local) || local < 1)
-      return op->emitOpError("splits a dynamic expert count");
     Location loc = op->getLoc();
     Value offsets = partitioned[2];
     if (!expertAxes.empty()) {
+      if (ShapedType::isDynamic(experts) || ShapedType::isDynamic(local) || local < 1)
+        return op->emitOpError("splits a dynamic expert count");
       // This rank's offsets: its block of the group starts and of the group
       // ends (all_slice, no communication), the last end appended.
       auto slice = [&](Value x, int64_t start, int64_t end) -> Value {

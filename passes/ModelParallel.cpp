@@ -54,9 +54,16 @@ struct ModelParallelPass : mm::impl::ModelParallelBase<ModelParallelPass> {
     }
     shard::GridOp::create(b, module.getLoc(), kGrid, shape);
     WalkResult walk = module.walk([&](Operation *tagged) {
-      if (!isa<mm::ParamOp, arith::ConstantOp>(tagged))
+      static constexpr llvm::StringLiteral kTags[] = {"mm.tp_dim", "mm.ep_dim", "mm.etp_dim",
+                                                      "mm.vocab_dim"};
+      if (!isa<mm::ParamOp, arith::ConstantOp>(tagged) ||
+          llvm::none_of(kTags, [&](StringRef tag) { return tagged->hasAttr(tag); }))
         return WalkResult::advance();
-      auto type = llvm::cast<RankedTensorType>(tagged->getResult(0).getType());
+      auto type = llvm::dyn_cast<RankedTensorType>(tagged->getResult(0).getType());
+      if (!type) { // (the verifier refuses it; a module built unverified may not)
+        tagged->emitOpError("a split tag on a value that is not a ranked tensor");
+        return WalkResult::interrupt();
+      }
       SmallVector<SmallVector<GridAxis>> split(type.getRank());
       for (auto [attr, axes, parts] : {std::make_tuple("mm.tp_dim", ArrayRef(denseAxes), tp),
                                        std::make_tuple("mm.ep_dim", ArrayRef(expertAxes), ep),

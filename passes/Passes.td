@@ -216,7 +216,8 @@ def StepwiseReshards : Pass<"mm-stepwise-reshards", "mlir::func::FuncOp"> {
     `[0, 1]` (tensor parallelism on a `[tp / ep, ep]` grid) returned whole.
     Each reshard whose target extends or shortens every dim's axes becomes a
     chain of single-axis steps: first the slices, then the gathers, each axis
-    removed last-added first. Other reshards are left alone.
+    removed last-added first. Other reshards (an axis moving between dims:
+    upstream's all_to_all) are left alone.
 
     ```mlir
     %a = shard.shard %y to %split01 : tensor<4x8xf32>       // [[], [0, 1]]
@@ -251,9 +252,10 @@ def ModelParallel : Pass<"mm-model-parallel", "mlir::ModuleOp"> {
     the collectives. An `arith.constant` may carry `mm.tp_dim` too: the map
     of replicated KV heads (past the KV head count each rank gathers its
     copy), whose split then flows forward into the gather. A dim that does
-    not divide is an error naming the op and the tag, except `mm.vocab_dim` (an LM head's vocabulary, split over
-    all tp ranks as Megatron's vocab-parallel output layer), which stays
-    whole when it does not divide. A function result marked `mm.replicated`
+    not divide is an error naming the op and the tag, except `mm.vocab_dim`
+    (the vocabulary of the embedding and the LM head, split over all tp ranks
+    as Megatron's vocab-parallel layers), which stays whole when it does not
+    divide. A function result marked `mm.replicated`
     is returned whole by every rank (the logits: gathered where they arrive
     split). `tp` 1 changes nothing.
 

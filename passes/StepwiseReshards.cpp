@@ -45,7 +45,8 @@ struct StepwiseReshardsPass : mm::impl::StepwiseReshardsBase<StepwiseReshardsPas
 
   /// Replaces the reshard from `user`'s source sharding to its own by a
   /// chain that adds, then removes, one grid axis of one dim per step, when
-  /// every dim's target axes extend or shorten its source axes.
+  /// every dim's target axes extend or shorten its source axes and no axis
+  /// moves between dims.
   void split(shard::ShardOp user) {
     auto source = user.getSrc().getDefiningOp<shard::ShardOp>();
     auto from = source.getSharding().getDefiningOp<shard::ShardingOp>();
@@ -57,6 +58,13 @@ struct StepwiseReshardsPass : mm::impl::StepwiseReshardsBase<StepwiseReshardsPas
         !to.getStaticShardedDimsOffsets().empty())
       return;
     AxesPerDim current = axesOf(from, type.getRank()), target = axesOf(to, type.getRank());
+    // A grid axis that leaves one dim for another is a move (an all_to_all,
+    // upstream's own pattern): slicing it in first would name it twice.
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      for (GridAxis a : target[d])
+        if (!llvm::is_contained(current[d], a) &&
+            llvm::any_of(current, [&](const auto &axes) { return llvm::is_contained(axes, a); }))
+          return;
     SmallVector<AxesPerDim> steps;
     for (int64_t d = 0; d < type.getRank(); ++d) // slices first: they only shrink
       if (startsWith(target[d], current[d]))

@@ -130,7 +130,8 @@ LogicalResult EmbeddingOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
     return d.error("rows_from and vocab_size go together (a vocab-parallel part)");
   if (adaptor.getRowsFrom()) {
     auto from = d.ranked(adaptor.getRowsFrom().getType(), "rows_from");
-    if (failed(from) || from->getRank() != 1 || from->getDimSize(0) != 1)
+    if (failed(from) || from->getRank() != 1 || from->getDimSize(0) != 1 ||
+        !from->getElementType().isInteger(64))
       return d.error("rows_from must be a tensor<1xi64>");
     if (!table->isDynamicDim(0) && *vocab < table->getDimSize(0))
       return d.error("vocab_size ", *vocab, " is smaller than the table's ",

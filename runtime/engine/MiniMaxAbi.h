@@ -10,6 +10,7 @@
 #define MM_RUNTIME_ENGINE_MINIMAXABI_H
 
 #include "frontends/ModelConfig.h"
+#include "runtime/Error.h"
 #include "runtime/Tensor.h"
 
 #include <vector>
@@ -20,7 +21,13 @@ namespace mm {
 /// ranks: 1 while tp divides the KV heads, tp / numKvHeads past them, so that
 /// each rank holds one (vLLM's replication; the answer is unchanged).
 inline int64_t minimaxKvHeadReplicas(const MiniMaxConfig &c, int64_t tp) {
-  return tp > c.numKvHeads && c.numKvHeads > 0 ? tp / c.numKvHeads : 1;
+  if (tp <= c.numKvHeads || c.numKvHeads < 1)
+    return 1;
+  if (tp % c.numKvHeads != 0)
+    throw makeError(c.source, ": field 'num_key_value_heads' = ", c.numKvHeads, ": tp = ", tp,
+                    " exceeds it and is not a multiple of it, so the KV heads cannot be "
+                    "replicated evenly");
+  return tp / c.numKvHeads;
 }
 
 /// Shapes of the state tensors for `batch` sequences of `capacity` tokens;

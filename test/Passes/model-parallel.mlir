@@ -37,6 +37,19 @@ func.func @mlp(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 
 // -----
 
+// Constants without a tag (a scalar among them) are left as they are.
+// CHECK-LABEL: func.func @untagged_constants
+// CHECK: arith.constant 1.000000e+00 : f32
+// CHECK-NOT: shard.shard
+func.func @untagged_constants(%x: tensor<4xf32>) -> (f32, tensor<4xf32>) {
+  %c = arith.constant 1.0 : f32
+  %t = arith.constant dense<2.0> : tensor<4xf32>
+  %y = mm.mul %x, %t : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return %c, %y : f32, tensor<4xf32>
+}
+
+// -----
+
 // A tagged dim that does not divide by tp is an error naming the param.
 func.func @odd(%x: tensor<4x8xf32>) -> tensor<4x3xf32> {
   // expected-error-re @+1 {{'mm.param' op dim 0 of 'tensor<3x8xf32>' does not split into {{[24]}} parts (mm.tp_dim)}}

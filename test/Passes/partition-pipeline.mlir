@@ -245,6 +245,21 @@ func.func @replicated_kv_heads(%x: tensor<1x4x8xf32>, %kc: tensor<1x6x4x2xf32>, 
   return %y, %kn : tensor<1x4x8xf32>, tensor<1x6x4x2xf32>
 }
 
+// A take-form gather whose indices are this rank's already (a split
+// argument, dynamic in length) gathers them as they are, no all_slice; a
+// negative dim counts from the back.
+// CHECK-LABEL: func.func @gather_rank_indices(
+// CHECK-SAME: %[[X:.*]]: tensor<3x8xf32>, %[[I:.*]]: tensor<?xi64>) -> tensor<?x8xf32>
+// CHECK-NOT: shard.all_slice
+// CHECK: mm.gather %[[X]], %[[I]] {dim = -2 : i64} : (tensor<3x8xf32>, tensor<?xi64>) -> tensor<?x8xf32>
+func.func @gather_rank_indices(%x: tensor<3x8xf32>, %idx: tensor<?xi64>) -> tensor<?x8xf32> {
+  %split = shard.sharding @tp split_axes = [[0]] : !shard.sharding
+  %is = shard.shard %idx to %split annotate_for_users : tensor<?xi64>
+  %g = mm.gather %x, %is {dim = -2 : i64} : (tensor<3x8xf32>, tensor<?xi64>) -> tensor<?x8xf32>
+  %gs = shard.shard %g to %split : tensor<?x8xf32>
+  return %gs : tensor<?x8xf32>
+}
+
 // Lightning attention split by heads under tensor parallelism: each rank
 // runs 2 of the 4 heads, with the decay slopes of their places among all 4
 // (head_index, its all_slice of the iota of every head), from its heads'

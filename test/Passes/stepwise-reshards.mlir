@@ -59,3 +59,23 @@ func.func @one_axis(%x: tensor<8x4xf32>) -> tensor<8x4xf32> {
   %xs = shard.shard %xw to %rows annotate_for_users : tensor<8x4xf32>
   return %xs : tensor<8x4xf32>
 }
+
+// -----
+
+// A grid axis moving between dims (upstream's all_to_all) is left alone:
+// slicing it into its new dim first would name the axis twice.
+shard.grid @tp(shape = 2)
+// CHECK-LABEL: func.func @move
+// CHECK-COUNT-2: = shard.sharding
+// CHECK-NOT: = shard.sharding
+// PART-LABEL: func.func @move
+// PART: shard.all_to_all
+func.func @move(%x: tensor<4x4xf32>) -> tensor<4x4xf32> {
+  %rows = shard.sharding @tp split_axes = [[0]] : !shard.sharding
+  %xr = shard.shard %x to %rows : tensor<4x4xf32>
+  %cols = shard.sharding @tp split_axes = [[], [0]] : !shard.sharding
+  %xc = shard.shard %xr to %cols annotate_for_users : tensor<4x4xf32>
+  %y = mm.relu %xc : tensor<4x4xf32>
+  %yc = shard.shard %y to %cols : tensor<4x4xf32>
+  return %yc : tensor<4x4xf32>
+}

@@ -5,7 +5,7 @@
 //   mm-run generate --model DIR (--ids 1,2,3 | --prompt TEXT)... --max-new-tokens N
 //                   [--greedy | --temperature T --top-k K --top-p P --seed S] [--json]
 //   mm-run emit-ir  (--model DIR | --config FILE) [--all-logits] [--bf16] [--vision]
-//                   [--parallel tp=N[,ep=M]]
+//                   [--parallel tp=N[,ep=M][,etp=K]]
 //   mm-run eval FILE.mlir [--function F] --input @a.npy ... --output @o.npy ...
 //               [--backend reference|cpu|cuda] [--precision f32|f64]
 //               [--params W.safetensors] [--max NAME=VALUE]...
@@ -243,6 +243,8 @@ int runEmitIr(const std::string &source, bool allLogits, bool bf16, bool visionS
     vl = parseVisionLanguageConfig(text.str(), configPath);
   if (visionSide && !vl)
     throw makeError(configPath, ": --vision needs a MiniMax-VL-01 config (vision_config)");
+  if (visionSide && !parallel.empty())
+    throw makeError("--parallel '", parallel, "': the vision tower runs on one rank so far");
   mlir::DialectRegistry registry; // with the sharding models --parallel partitions through
   registerDialects(registry);
   mlir::MLIRContext context(registry);
