@@ -52,6 +52,18 @@ SmallVector<AffineExpr> leadingLoops(int64_t n, MLIRContext *ctx) {
   return dims;
 }
 
+/// This rank's block of `values` (an i64 constant) split into `parts` over
+/// `axes` of `grid`: an all_slice, no communication. MLIR has no "rank's
+/// coordinate" op; a rank's global indices are its slice of a constant.
+Value thisRanksBlock(OpBuilder &b, Location loc, ArrayRef<int64_t> values, int64_t parts,
+                     StringRef grid, ArrayRef<GridAxis> axes) {
+  auto allType = RankedTensorType::get({static_cast<int64_t>(values.size())}, b.getI64Type());
+  Value all =
+      arith::ConstantOp::create(b, loc, allType, DenseElementsAttr::get(allType, values));
+  auto mineType = RankedTensorType::get({allType.getDimSize(0) / parts}, b.getI64Type());
+  return AllSliceOp::create(b, loc, mineType, all, grid, axes, /*sliceAxis=*/0);
+}
+
 /// A model whose op partitions locally (every split it allows is of
 /// independent loops): the op on its local operands.
 template <typename Derived, typename Op>
@@ -477,13 +489,8 @@ struct LightningModel : LoopTableModel<LightningModel, LightningAttentionOp> {
     SmallVector<int64_t> iota(heads);
     for (int64_t h = 0; h < heads; ++h)
       iota[h] = h;
-    auto allType = RankedTensorType::get({heads}, b.getI64Type());
-    Value all = arith::ConstantOp::create(b, op->getLoc(), allType,
-                                          DenseElementsAttr::get(allType, ArrayRef(iota)));
-    Value mine = AllSliceOp::create(b, op->getLoc(),
-                                    RankedTensorType::get({heads / parts}, b.getI64Type()), all,
-                                    query.getGrid(), headAxes, /*sliceAxis=*/0);
-    local.getHeadIndexMutable().assign(mine);
+    local.getHeadIndexMutable().assign(
+        thisRanksBlock(b, op->getLoc(), iota, parts, query.getGrid(), headAxes));
     local.setTotalHeads(heads);
     return success();
   }
@@ -567,15 +574,17 @@ struct EmbeddingModel : ShardingInterface::ExternalModel<EmbeddingModel, Embeddi
                           ArrayRef<Sharding> operandShardings,
                           ArrayRef<Sharding> resultShardings, IRMapping &map,
                           SymbolTableCollection &symbols, OpBuilder &b) const {
+    if (isPart(op)) {
+      if (llvm::any_of(operandShardings, [](const Sharding &s) {
+            return s && llvm::any_of(s.getSplitAxes(), [](GridAxesAttr a) { return !a.empty(); });
+          }))
+        return op->emitOpError("a vocab-parallel part (rows_from) does not split again");
+      return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
+    }
     SmallVector<utils::IteratorType> loops = getLoopIteratorTypes(op);
-    ShardingArray assignment = getGridAxisAssignmentForLoopIterators(
-        operandShardings, resultShardings, loops, getIndexingMaps(op));
-    if (isPart(op) && llvm::any_of(operandShardings, [](const Sharding &s) {
-          return s && llvm::any_of(s.getSplitAxes(), [](GridAxesAttr a) { return !a.empty(); });
-        }))
-      return op->emitOpError("a vocab-parallel part (rows_from) does not split again");
-    SmallVector<GridAxis> axes = isPart(op) ? SmallVector<GridAxis>{}
-                                            : getReductionGridAxes(loops, assignment);
+    SmallVector<GridAxis> axes = getReductionGridAxes(
+        loops, getGridAxisAssignmentForLoopIterators(operandShardings, resultShardings, loops,
+                                                     getIndexingMaps(op)));
     if (axes.empty())
       return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
     auto whole = rankedOf(op->getOperand(0));
@@ -588,11 +597,7 @@ struct EmbeddingModel : ShardingInterface::ExternalModel<EmbeddingModel, Embeddi
     SmallVector<int64_t> firsts(parts);
     for (int64_t p = 0; p < parts; ++p)
       firsts[p] = p * rows;
-    auto allType = RankedTensorType::get({parts}, b.getI64Type());
-    Value all = arith::ConstantOp::create(b, op->getLoc(), allType,
-                                          DenseElementsAttr::get(allType, ArrayRef(firsts)));
-    Value mine = AllSliceOp::create(b, op->getLoc(), RankedTensorType::get({1}, b.getI64Type()),
-                                    all, grid.getSymName(), axes, /*sliceAxis=*/0);
+    Value mine = thisRanksBlock(b, op->getLoc(), firsts, parts, grid.getSymName(), axes);
     Value local = EmbeddingOp::create(b, op->getLoc(), partitioned[0], partitioned[1], mine,
                                       b.getI64IntegerAttr(vocab));
     map.map(op->getResult(0), AllReduceOp::create(b, op->getLoc(), local, grid.getSymName(), axes,
@@ -637,11 +642,8 @@ struct GatherModel : ShardingInterface::ExternalModel<GatherModel, GatherOp> {
     MLIRContext *ctx = op->getContext();
     int64_t rank = rankOf(op->getResult(0)), dim = gatheredDim(op);
     int64_t loops = rank + 1; // loop `rank` walks the input's gathered dim
-    SmallVector<AffineExpr> input, result;
-    for (int64_t i = 0; i < rank; ++i) {
-      input.push_back(getAffineDimExpr(i == dim ? rank : i, ctx));
-      result.push_back(getAffineDimExpr(i, ctx));
-    }
+    SmallVector<AffineExpr> result = leadingLoops(rank, ctx), input = result;
+    input[dim] = getAffineDimExpr(rank, ctx);
     return {AffineMap::get(loops, 0, input, ctx),
             AffineMap::get(loops, 0, {getAffineDimExpr(dim, ctx)}, ctx),
             AffineMap::get(loops, 0, result, ctx)};
@@ -719,14 +721,16 @@ struct GroupedMatmulModel : ShardingInterface::ExternalModel<GroupedMatmulModel,
                           ArrayRef<Sharding> operandShardings,
                           ArrayRef<Sharding> resultShardings, IRMapping &map,
                           SymbolTableCollection &symbols, OpBuilder &b) const {
-    const Sharding &weight = operandShardings[1];
-    auto weightAxes = [&](size_t dim) {
-      return weight && weight.getSplitAxes().size() > dim ? weight.getSplitAxes()[dim].asArrayRef()
-                                                          : ArrayRef<GridAxis>();
-    };
-    ArrayRef<GridAxis> expertAxes = weightAxes(0), inAxes = weightAxes(2);
-    if (expertAxes.empty() && inAxes.empty())
+    SmallVector<utils::IteratorType> loops = getLoopIteratorTypes(op);
+    ShardingArray assignment = getGridAxisAssignmentForLoopIterators(
+        operandShardings, resultShardings, loops, getIndexingMaps(op));
+    // The sums over k and e (loops 2 and 3): the partial products' axes.
+    SmallVector<GridAxis> sumAxes = getReductionGridAxes(loops, assignment);
+    if (sumAxes.empty())
       return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
+    ArrayRef<GridAxis> expertAxes =
+        assignment.size() > 3 ? ArrayRef<GridAxis>(assignment[3]) : ArrayRef<GridAxis>();
+    const Sharding &weight = operandShardings[1];
     auto grouped = cast<GroupedMatmulOp>(op);
     int64_t experts = rankedOf(grouped.getWeight()).getDimSize(0);
     int64_t local = rankedOf(partitioned[1]).getDimSize(0);
@@ -751,9 +755,7 @@ struct GroupedMatmulModel : ShardingInterface::ExternalModel<GroupedMatmulModel,
                                  b.getI64IntegerAttr(0));
     }
     Value part = GroupedMatmulOp::create(b, loc, partitioned[0], partitioned[1], offsets);
-    SmallVector<GridAxis> sumAxes(expertAxes.begin(), expertAxes.end());
-    sumAxes.append(inAxes.begin(), inAxes.end());
-    llvm::sort(sumAxes);
+    llvm::sort(sumAxes); // (the group's rank order, whichever loop split first)
     Value sum = AllReduceOp::create(b, loc, part, weight.getGrid(), sumAxes, ReductionKind::Sum);
     map.map(op->getResult(0), sum);
     return success();

@@ -1,11 +1,14 @@
 //===- ModelParallel.cpp - values annotated from the model's tp / ep tags --===//
 #include "ir/MMOps.h"
 #include "passes/Passes.h"
+#include "passes/WholeAnnotation.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Shard/IR/ShardDialect.h"
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/IR/Builders.h"
+
+#include <tuple>
 
 namespace mm {
 #define GEN_PASS_DEF_MODELPARALLEL
@@ -53,11 +56,15 @@ struct ModelParallelPass : mm::impl::ModelParallelBase<ModelParallelPass> {
       shape.push_back(size);
     }
     shard::GridOp::create(b, module.getLoc(), kGrid, shape);
+    // Each tag: the grid axes that split its dim, and how many parts they make.
+    const std::tuple<StringRef, ArrayRef<GridAxis>, int64_t> tags[] = {
+        {"mm.tp_dim", denseAxes, tp},
+        {"mm.ep_dim", expertAxes, ep},
+        {"mm.etp_dim", widthAxes, etp},
+        {"mm.vocab_dim", denseAxes, tp}};
     WalkResult walk = module.walk([&](Operation *tagged) {
-      static constexpr llvm::StringLiteral kTags[] = {"mm.tp_dim", "mm.ep_dim", "mm.etp_dim",
-                                                      "mm.vocab_dim"};
       if (!isa<mm::ParamOp, arith::ConstantOp>(tagged) ||
-          llvm::none_of(kTags, [&](StringRef tag) { return tagged->hasAttr(tag); }))
+          llvm::none_of(tags, [&](const auto &tag) { return tagged->hasAttr(std::get<0>(tag)); }))
         return WalkResult::advance();
       auto type = llvm::dyn_cast<RankedTensorType>(tagged->getResult(0).getType());
       if (!type) { // (the verifier refuses it; a module built unverified may not)
@@ -65,10 +72,7 @@ struct ModelParallelPass : mm::impl::ModelParallelBase<ModelParallelPass> {
         return WalkResult::interrupt();
       }
       SmallVector<SmallVector<GridAxis>> split(type.getRank());
-      for (auto [attr, axes, parts] : {std::make_tuple("mm.tp_dim", ArrayRef(denseAxes), tp),
-                                       std::make_tuple("mm.ep_dim", ArrayRef(expertAxes), ep),
-                                       std::make_tuple("mm.etp_dim", ArrayRef(widthAxes), etp),
-                                       std::make_tuple("mm.vocab_dim", ArrayRef(denseAxes), tp)}) {
+      for (auto [attr, axes, parts] : tags) {
         auto dimAttr = tagged->getAttrOfType<IntegerAttr>(attr);
         if (!dimAttr || parts == 1)
           continue;
@@ -108,18 +112,13 @@ struct ModelParallelPass : mm::impl::ModelParallelBase<ModelParallelPass> {
     if (fn.isExternal())
       return;
     auto ret = cast<func::ReturnOp>(fn.getBody().back().getTerminator());
-    for (unsigned i = 0; i < fn.getNumResults(); ++i) {
-      auto type = llvm::dyn_cast<RankedTensorType>(ret.getOperand(i).getType());
-      if (!fn.getResultAttr(i, "mm.replicated") || !type)
-        continue;
-      b.setInsertionPoint(ret);
-      SmallVector<shard::GridAxesAttr> none(type.getRank(),
-                                            shard::GridAxesAttr::get(b.getContext(), {}));
-      Value sharding = shard::ShardingOp::create(
-          b, ret.getLoc(), FlatSymbolRefAttr::get(b.getStringAttr(kGrid)), none);
-      auto whole = shard::ShardOp::create(b, ret.getLoc(), ret.getOperand(i), sharding);
-      ret.setOperand(i, whole.getResult());
-    }
+    b.setInsertionPoint(ret);
+    for (unsigned i = 0; i < fn.getNumResults(); ++i)
+      if (fn.getResultAttr(i, "mm.replicated") &&
+          llvm::isa<RankedTensorType>(ret.getOperand(i).getType()))
+        ret.setOperand(i, mm::annotateWhole(b, ret.getLoc(),
+                                            FlatSymbolRefAttr::get(b.getStringAttr(kGrid)),
+                                            ret.getOperand(i), /*forUsers=*/false));
   }
 
   /// Splits `tagged`'s dims over the grid axes `split` gives each, for its

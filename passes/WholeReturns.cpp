@@ -1,5 +1,6 @@
 //===- WholeReturns.cpp - unsharded returned values, whole ----------------===//
 #include "passes/Passes.h"
+#include "passes/WholeAnnotation.h"
 
 #include "mlir/Dialect/Shard/IR/ShardDialect.h"
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
@@ -37,25 +38,14 @@ struct WholeReturnsPass : mm::impl::WholeReturnsBase<WholeReturnsPass> {
     // shard-partition the same way: it is whole.
     OpBuilder b(fn.getContext());
     b.setInsertionPointToStart(&fn.getBody().front());
-    for (BlockArgument arg : fn.getArguments()) {
-      auto type = llvm::dyn_cast<RankedTensorType>(arg.getType());
-      if (!type || !arg.use_empty())
-        continue;
-      SmallVector<shard::GridAxesAttr> none(type.getRank(),
-                                            shard::GridAxesAttr::get(b.getContext(), {}));
-      Value whole = shard::ShardingOp::create(b, fn.getLoc(), grid, none);
-      shard::ShardOp::create(b, fn.getLoc(), arg, whole, /*annotate_for_users=*/true);
-    }
+    for (BlockArgument arg : fn.getArguments())
+      if (llvm::isa<RankedTensorType>(arg.getType()) && arg.use_empty())
+        mm::annotateWhole(b, fn.getLoc(), grid, arg, /*forUsers=*/true);
     b.setInsertionPoint(ret);
-    for (OpOperand &operand : ret->getOpOperands()) {
-      auto type = llvm::dyn_cast<RankedTensorType>(operand.get().getType());
-      if (!type || operand.get().getDefiningOp<shard::ShardOp>())
-        continue;
-      SmallVector<shard::GridAxesAttr> none(type.getRank(),
-                                            shard::GridAxesAttr::get(b.getContext(), {}));
-      Value whole = shard::ShardingOp::create(b, ret.getLoc(), grid, none);
-      operand.set(shard::ShardOp::create(b, ret.getLoc(), operand.get(), whole).getResult());
-    }
+    for (OpOperand &operand : ret->getOpOperands())
+      if (llvm::isa<RankedTensorType>(operand.get().getType()) &&
+          !operand.get().getDefiningOp<shard::ShardOp>())
+        operand.set(mm::annotateWhole(b, ret.getLoc(), grid, operand.get(), /*forUsers=*/false));
   }
 };
 } // namespace
