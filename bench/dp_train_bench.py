@@ -1,14 +1,17 @@
-"""Data-parallel pretraining throughput: one process against mpirun ranks.
+"""Distributed pretraining throughput: one process against mpirun ranks.
 
     python3 bench/dp_train_bench.py [--steps 40] [--batch-size 8] [--seq-len 64]
 
 Trains the bundled tiny model the same number of steps (a) in one process
 with all the machine's cores as OpenMP threads, (b) on N = cores MPI ranks of
 one thread each with --parallel dp=N (ZeRO-1), (c) the same with replicated
-AdamW moments. Prints the median tokens/s of steps after the first five
+AdamW moments, (d) with --parallel tp=N (the partitioned training step:
+attention heads and the embedding's rows split), (e) with tp=N,ep=N (the
+experts split too). Prints the median tokens/s of steps after the first five
 (compilation and warm-up excluded) and the ratio to (a), and the AdamW
-moment bytes per rank. The loss curves of (b) and (c) equal (a)'s up to
-float32 rounding (ctest dist-train-data-parallel checks that).
+moment (and, under tp, weight) bytes per rank. The loss curves equal (a)'s up
+to float32 rounding (ctest dist-train-data-parallel and
+dist-train-model-parallel check that).
 """
 import argparse
 import csv
@@ -64,6 +67,16 @@ for name, extra in (("ZeRO-1", []), ("replicated moments", ["--optimizer-shardin
     m = re.search(r"AdamW moments: (\d+) KiB per rank of (\d+) KiB", se)
     runs.append((f"{cores} ranks x 1 thread, dp={cores}, {name}", tokens_per_s(out),
                  f"{m.group(1)} of {m.group(2)} KiB" if m else ""))
+
+for layout in (f"tp={cores}", f"tp={cores},ep={cores}"):
+    out = layout.replace(",", "-").replace("=", "")
+    code, so, se, _ = mpirun(cores, argv(out, 1, ["--parallel", layout]), timeout=3600)
+    if code:
+        sys.exit(se[-3000:])
+    m = re.search(r"rank 0 of \d+: (\d+) of (\d+) bytes of weights, (\d+) of (\d+) bytes", se)
+    held = (f"{int(m.group(3)) >> 10} of {int(m.group(4)) >> 10} KiB; weights "
+            f"{int(m.group(1)) >> 10} of {int(m.group(2)) >> 10} KiB") if m else ""
+    runs.append((f"{cores} ranks x 1 thread, {layout}", tokens_per_s(out), held))
 
 base = runs[0][1]
 print(f"tiny model, batch {a.batch_size} x {a.seq_len} tokens, {a.steps} steps, {cores} cores")

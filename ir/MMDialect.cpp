@@ -84,16 +84,18 @@ LogicalResult mm::MMDialect::verifyOperationAttribute(Operation *op, NamedAttrib
     if (!isa<ParamOp, arith::ConstantOp>(op) || !dim)
       return op->emitError(name) << " must be an integer on an mm.param or arith.constant";
     // A split constant stays whole where it is made (constants have no
-    // sharding model): only a head map read by gathers, which slice it. (Ops
-    // with no sharding model, as kernels and shard ops, may hold it later.)
+    // sharding model): only a head map read as indices, by gathers, which
+    // slice it, and by their gradients' scatter_adds, which take it whole.
+    // (Ops with no sharding model, as kernels and shard ops, may hold it
+    // later.)
     if (isa<arith::ConstantOp>(op) &&
         (name != "mm.tp_dim" || llvm::any_of(op->getResult(0).getUses(), [](OpOperand &use) {
           Operation *user = use.getOwner();
           return isa<shard::ShardingInterface>(user) &&
-                 !(isa<GatherOp>(user) && use.getOperandNumber() == 1);
+                 !(isa<GatherOp, ScatterAddOp>(user) && use.getOperandNumber() == 1);
         })))
       return op->emitError(name) << " on an arith.constant is for a head map read as "
-                                    "mm.gather indices only";
+                                    "mm.gather / mm.scatter_add indices only";
     auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
     if (!type || dim.getInt() < 0 || dim.getInt() >= type.getRank())
       return op->emitError(name) << " " << dim.getInt() << " is not a dim of "
@@ -132,6 +134,16 @@ LogicalResult mm::MMDialect::verifyRegionArgAttribute(Operation *op, unsigned re
                << argIndex << ": static dim " << d << " names symbol '" << s.getValue()
                << "' (static dims are \"\")";
     }
+    return success();
+  }
+  // A trained weight's split, carried from its mm.param to the training
+  // step's argument (and its moments'): -mm-model-parallel reads it there.
+  if (name == "mm.tp_dim" || name == "mm.ep_dim" || name == "mm.etp_dim" ||
+      name == "mm.vocab_dim") {
+    auto dim = dyn_cast<IntegerAttr>(attr.getValue());
+    if (!dim || !type || dim.getInt() < 0 || dim.getInt() >= type.getRank())
+      return op->emitError(name) << " of argument " << argIndex
+                                 << " must be an integer dim of a ranked tensor";
     return success();
   }
   if (name == "mm.selector") { // a supernet's choice selector (models/AmerBuilder.h)

@@ -44,6 +44,45 @@ LogicalResult partitionLocally(Operation *op, ArrayRef<Value> partitioned,
   return success();
 }
 
+/// The op on its local operands; where its reduction loops are split, the
+/// local result is a partial reduction, completed by an all_reduce of `kind`
+/// over those loops' grid axes (MLIR 22's shardings carry no partial state,
+/// so the op that makes the partial result reduces it).
+LogicalResult partitionReducingSplitLoops(Operation *op, ArrayRef<Value> partitioned,
+                                          ArrayRef<Sharding> operandShardings,
+                                          ArrayRef<Sharding> resultShardings, IRMapping &map,
+                                          SymbolTableCollection &symbols, OpBuilder &b,
+                                          ArrayRef<utils::IteratorType> loops,
+                                          ArrayRef<AffineMap> maps, ReductionKind kind) {
+  if (failed(partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b)))
+    return failure();
+  ShardingArray assignment =
+      getGridAxisAssignmentForLoopIterators(operandShardings, resultShardings, loops, maps);
+  SmallVector<GridAxis> axes = getReductionGridAxes(loops, assignment);
+  if (axes.empty())
+    return success();
+  const Sharding *split = llvm::find_if(operandShardings, [](const Sharding &s) { return bool(s); });
+  Value total = AllReduceOp::create(b, op->getLoc(), map.lookup(op->getResult(0)),
+                                    split->getGrid(), axes, kind);
+  map.map(op->getResult(0), total);
+  return success();
+}
+
+/// A product whose sum loops may split (mm.linear, mm.matmul): the local
+/// product, then one all_reduce of the partial sums.
+template <typename Derived, typename Op>
+struct PartialSumModel : ShardingInterface::ExternalModel<Derived, Op> {
+  LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
+                          ArrayRef<Sharding> operandShardings,
+                          ArrayRef<Sharding> resultShardings, IRMapping &map,
+                          SymbolTableCollection &symbols, OpBuilder &b) const {
+    const auto &self = static_cast<const Derived &>(*this);
+    return partitionReducingSplitLoops(op, partitioned, operandShardings, resultShardings, map,
+                                       symbols, b, self.getLoopIteratorTypes(op),
+                                       self.getIndexingMaps(op), ReductionKind::Sum);
+  }
+};
+
 /// d0, ..., d(n-1): the leading (batch) loops of an op.
 SmallVector<AffineExpr> leadingLoops(int64_t n, MLIRContext *ctx) {
   SmallVector<AffineExpr> dims;
@@ -76,6 +115,9 @@ struct LocallyPartitioned : ShardingInterface::ExternalModel<Derived, Op> {
   }
 };
 
+int64_t unrelatedDimCount(Operation *op);
+SmallVector<AffineMap> unrelatedDimMaps(Operation *op);
+
 /// Clears the grid axes of every loop of a default option that `splits`
 /// rejects: those dims stay whole (the passes then gather them where they
 /// arrive split).
@@ -101,25 +143,37 @@ FailureOr<ShardingOption> withLoopWhole(FailureOr<ShardingOption> option, size_t
 
 /// Broadcasting elementwise ops (mm.add, mm.mul, ...): one parallel loop per
 /// result dim; an operand aligned on the right indexes the trailing loops,
-/// a 0-d operand none. Dims of size 1 stretched against a larger one have
-/// no projected-permutation map: such ops refuse a sharding.
+/// a 0-d operand none. A dim of size 1 stretched against a larger one has
+/// no projected-permutation map: such an op is whole on every rank, as
+/// WholeModel's ops are (a backward's scaling by a [T, 1] factor).
 template <typename Op>
 struct BroadcastingElementwiseModel
     : LocallyPartitioned<BroadcastingElementwiseModel<Op>, Op> {
+  static bool stretches(Operation *op) {
+    auto result = llvm::cast<RankedTensorType>(op->getResult(0).getType());
+    for (Value operand : op->getOperands()) {
+      auto type = llvm::cast<RankedTensorType>(operand.getType());
+      int64_t offset = result.getRank() - type.getRank();
+      for (int64_t i = 0; i < type.getRank(); ++i)
+        if (type.getDimSize(i) == 1 && result.getDimSize(offset + i) != 1)
+          return true;
+    }
+    return false;
+  }
   SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *op) const {
-    return SmallVector<utils::IteratorType>(rankOf(op->getResult(0)),
-                                            utils::IteratorType::parallel);
+    return SmallVector<utils::IteratorType>(
+        stretches(op) ? unrelatedDimCount(op) : rankOf(op->getResult(0)),
+        utils::IteratorType::parallel);
   }
   SmallVector<AffineMap> getIndexingMaps(Operation *op) const {
+    if (stretches(op))
+      return unrelatedDimMaps(op);
     auto result = llvm::cast<RankedTensorType>(op->getResult(0).getType());
     int64_t loops = result.getRank();
     SmallVector<AffineMap> maps;
     for (Value operand : op->getOperands()) {
       auto type = llvm::cast<RankedTensorType>(operand.getType());
       int64_t offset = loops - type.getRank();
-      for (int64_t i = 0; i < type.getRank(); ++i)
-        if (type.getDimSize(i) == 1 && result.getDimSize(offset + i) != 1)
-          return {}; // a stretched dim (see above)
       SmallVector<AffineExpr> dims;
       for (int64_t i = 0; i < type.getRank(); ++i)
         dims.push_back(getAffineDimExpr(offset + i, op->getContext()));
@@ -130,16 +184,15 @@ struct BroadcastingElementwiseModel
   }
   FailureOr<ShardingOption> getShardingOption(Operation *op, ArrayRef<Sharding> operands,
                                               ArrayRef<Sharding> results) const {
-    if (getIndexingMaps(op).empty())
-      return op->emitOpError("stretches a dimension of size 1: its sharding is not modelled");
-    return shard::detail::defaultGetShardingOption(op, operands, results);
+    return keepSplits(shard::detail::defaultGetShardingOption(op, operands, results),
+                      [&](size_t) { return !stretches(op); });
   }
 };
 
 /// mm.linear: y[b..., n] = sum_k x[b..., k] w[n, k] (+ bias[n]). Loops
 /// b..., n (parallel) and k (a sum): w split on n is column parallel, split
 /// on k row parallel (a partial sum).
-struct LinearModel : ShardingInterface::ExternalModel<LinearModel, LinearOp> {
+struct LinearModel : PartialSumModel<LinearModel, LinearOp> {
   SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *op) const {
     SmallVector<utils::IteratorType> types(rankOf(op->getOperand(0)),
                                            utils::IteratorType::parallel);
@@ -174,27 +227,143 @@ struct LinearModel : ShardingInterface::ExternalModel<LinearModel, LinearOp> {
                                getLoopIteratorTypes(op).size() - 1)
                : option;
   }
-  /// The local product; where k is split it is a partial sum, completed by
-  /// an all_reduce over k's grid axes (MLIR 22's shardings carry no partial
-  /// state, so the op that makes the partial sum reduces it).
+};
+
+/// mm.matmul: r[b..., m, n] = sum_k lhs[b..., m, k] rhs[b..., k, n] (either
+/// operand transposed). Loops b... (the result's batch dims; an operand's
+/// fewer batch dims align on the right), m, n (parallel) and k (a sum): the
+/// backward of a split mm.linear. A split k is a partial sum, all-reduced as
+/// in mm.linear (the input gradient of a column-parallel projection: the
+/// backward's reduction of Megatron's f). A batch dim of size 1 stretched
+/// against a larger one has no projected-permutation map: such a product is
+/// whole on every rank.
+struct MatmulModel : PartialSumModel<MatmulModel, MatmulOp> {
+  static bool stretches(Operation *op) {
+    auto result = llvm::cast<RankedTensorType>(op->getResult(0).getType());
+    int64_t batch = result.getRank() - 2;
+    for (Value operand : op->getOperands()) {
+      auto type = llvm::cast<RankedTensorType>(operand.getType());
+      int64_t own = type.getRank() - 2;
+      for (int64_t i = 0; i < own; ++i)
+        if (type.getDimSize(i) == 1 && result.getDimSize(batch - own + i) != 1)
+          return true;
+    }
+    return false;
+  }
+  SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *op) const {
+    if (stretches(op))
+      return SmallVector<utils::IteratorType>(unrelatedDimCount(op),
+                                              utils::IteratorType::parallel);
+    SmallVector<utils::IteratorType> types(rankOf(op->getResult(0)),
+                                           utils::IteratorType::parallel);
+    types.push_back(utils::IteratorType::reduction);
+    return types;
+  }
+  SmallVector<ReductionKind> getReductionLoopIteratorKinds(Operation *op) const {
+    if (stretches(op))
+      return {};
+    return {ReductionKind::Sum};
+  }
+  SmallVector<AffineMap> getIndexingMaps(Operation *op) const {
+    if (stretches(op))
+      return unrelatedDimMaps(op);
+    auto matmul = llvm::cast<MatmulOp>(op);
+    MLIRContext *ctx = op->getContext();
+    int64_t batch = rankOf(op->getResult(0)) - 2, loops = batch + 3;
+    AffineExpr m = getAffineDimExpr(batch, ctx), n = getAffineDimExpr(batch + 1, ctx),
+               k = getAffineDimExpr(batch + 2, ctx);
+    auto operandMap = [&](Value v, AffineExpr outer, AffineExpr inner, bool transposed) {
+      int64_t own = rankOf(v) - 2;
+      SmallVector<AffineExpr> dims;
+      for (int64_t i = 0; i < own; ++i)
+        dims.push_back(getAffineDimExpr(batch - own + i, ctx));
+      dims.push_back(transposed ? inner : outer);
+      dims.push_back(transposed ? outer : inner);
+      return AffineMap::get(loops, 0, dims, ctx);
+    };
+    SmallVector<AffineExpr> result = leadingLoops(batch, ctx);
+    result.append({m, n});
+    return {operandMap(matmul.getLhs(), m, k, matmul.getTransposeLhs()),
+            operandMap(matmul.getRhs(), k, n, matmul.getTransposeRhs()),
+            AffineMap::get(loops, 0, result, ctx)};
+  }
+  FailureOr<ShardingOption> getShardingOption(Operation *op, ArrayRef<Sharding> operands,
+                                              ArrayRef<Sharding> results) const {
+    return keepSplits(shard::detail::defaultGetShardingOption(op, operands, results),
+                      [&](size_t) { return !stretches(op); });
+  }
+};
+
+/// mm.reduce sum / max / min without keep_dims: one loop per input dim, the
+/// reduced ones reductions of the op's kind. A split reduced dim reduces
+/// locally, then an all_reduce of that kind over its grid axes (the
+/// clipping norm of split gradients: each rank's sum of squares, then one
+/// scalar all_reduce). Mean, product and keep_dims are whole on every rank.
+struct ReduceModel : ShardingInterface::ExternalModel<ReduceModel, ReduceOp> {
+  static std::optional<ReductionKind> splittable(Operation *op) {
+    auto reduce = llvm::cast<ReduceOp>(op);
+    if (reduce.getKeepDims())
+      return std::nullopt;
+    switch (reduce.getKind()) {
+    case ReduceKind::Sum:
+      return ReductionKind::Sum;
+    case ReduceKind::Max:
+      return ReductionKind::Max;
+    case ReduceKind::Min:
+      return ReductionKind::Min;
+    case ReduceKind::Mean:
+    case ReduceKind::Prod:
+      return std::nullopt;
+    }
+    return std::nullopt;
+  }
+  static SmallVector<bool> reduced(Operation *op) {
+    auto reduce = llvm::cast<ReduceOp>(op);
+    int64_t rank = rankOf(reduce.getInput());
+    SmallVector<bool> is(rank, false);
+    for (int64_t d : reduce.getDims())
+      is[d < 0 ? d + rank : d] = true;
+    return is;
+  }
+  SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *op) const {
+    if (!splittable(op))
+      return SmallVector<utils::IteratorType>(unrelatedDimCount(op),
+                                              utils::IteratorType::parallel);
+    SmallVector<utils::IteratorType> types;
+    for (bool r : reduced(op))
+      types.push_back(r ? utils::IteratorType::reduction : utils::IteratorType::parallel);
+    return types;
+  }
+  SmallVector<ReductionKind> getReductionLoopIteratorKinds(Operation *op) const {
+    std::optional<ReductionKind> kind = splittable(op);
+    if (!kind)
+      return {};
+    return SmallVector<ReductionKind>(llvm::count(reduced(op), true), *kind);
+  }
+  SmallVector<AffineMap> getIndexingMaps(Operation *op) const {
+    if (!splittable(op))
+      return unrelatedDimMaps(op);
+    MLIRContext *ctx = op->getContext();
+    SmallVector<bool> is = reduced(op);
+    int64_t loops = static_cast<int64_t>(is.size());
+    SmallVector<AffineExpr> kept;
+    for (int64_t d = 0; d < loops; ++d)
+      if (!is[d])
+        kept.push_back(getAffineDimExpr(d, ctx));
+    return {AffineMap::getMultiDimIdentityMap(loops, ctx), AffineMap::get(loops, 0, kept, ctx)};
+  }
+  FailureOr<ShardingOption> getShardingOption(Operation *op, ArrayRef<Sharding> operands,
+                                              ArrayRef<Sharding> results) const {
+    return keepSplits(shard::detail::defaultGetShardingOption(op, operands, results),
+                      [&](size_t) { return splittable(op).has_value(); });
+  }
   LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
                           ArrayRef<Sharding> operandShardings,
                           ArrayRef<Sharding> resultShardings, IRMapping &map,
                           SymbolTableCollection &symbols, OpBuilder &b) const {
-    if (failed(partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols,
-                                b)))
-      return failure();
-    SmallVector<utils::IteratorType> loops = getLoopIteratorTypes(op);
-    ShardingArray assignment = getGridAxisAssignmentForLoopIterators(
-        operandShardings, resultShardings, loops, getIndexingMaps(op));
-    SmallVector<GridAxis> axes = getReductionGridAxes(loops, assignment);
-    if (axes.empty())
-      return success();
-    Value local = map.lookup(op->getResult(0));
-    Value sum = AllReduceOp::create(b, op->getLoc(), local, operandShardings[1].getGrid(), axes,
-                                    ReductionKind::Sum);
-    map.map(op->getResult(0), sum);
-    return success();
+    return partitionReducingSplitLoops(op, partitioned, operandShardings, resultShardings, map,
+                                       symbols, b, getLoopIteratorTypes(op), getIndexingMaps(op),
+                                       splittable(op).value_or(ReductionKind::Sum));
   }
 };
 
@@ -270,8 +439,9 @@ struct SliceModel : LocallyPartitioned<SliceModel, SliceOp> {
 /// heads out of a projection) or merges the last two ([..., H, d] ->
 /// [..., H*d]), leading dims unchanged. Loops are the finer dims (..., h, e);
 /// the coarse dim is indexed by h, its major factor, so splitting h into n
-/// blocks is splitting H*d into n blocks (H % n == 0). e stays whole. Any
-/// other reshape keeps every dim whole.
+/// blocks is splitting H*d into n blocks (H % n == 0). e stays whole. A
+/// reshape that regroups the leading dims and keeps the last splits that
+/// last dim only. Any other reshape keeps every dim whole.
 struct ReshapeModel : ShardingInterface::ExternalModel<ReshapeModel, ReshapeOp> {
   /// The rank of the finer side when this is a last-dim split or merge.
   static std::optional<int64_t> finerRank(ReshapeOp op) {
@@ -289,15 +459,38 @@ struct ReshapeModel : ShardingInterface::ExternalModel<ReshapeModel, ReshapeOp> 
       return std::nullopt;
     return r;
   }
+  /// Whether the leading dims regroup and the last dim stays (a flatten of
+  /// [b, t, d] to [b t, d] before a weight gradient's product): the last dim
+  /// may split, the regrouped ones stay whole.
+  static bool keepsLastDim(ReshapeOp op) {
+    auto in = rankedOf(op.getInput()), out = rankedOf(op.getResult());
+    return !finerRank(op) && in.getRank() >= 1 && out.getRank() >= 1 &&
+           !in.isDynamicDim(in.getRank() - 1) &&
+           in.getDimSize(in.getRank() - 1) == out.getDimSize(out.getRank() - 1);
+  }
   SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *op) const {
     auto reshape = cast<ReshapeOp>(op);
-    int64_t loops = std::max(rankOf(reshape.getInput()), rankOf(reshape.getResult()));
+    int64_t rin = rankOf(reshape.getInput()), rout = rankOf(reshape.getResult());
+    int64_t loops = keepsLastDim(reshape) ? rin + rout - 1 : std::max(rin, rout);
     return SmallVector<utils::IteratorType>(loops, utils::IteratorType::parallel);
   }
   SmallVector<AffineMap> getIndexingMaps(Operation *op) const {
     auto reshape = cast<ReshapeOp>(op);
     MLIRContext *ctx = op->getContext();
     int64_t rin = rankOf(reshape.getInput()), rout = rankOf(reshape.getResult());
+    if (keepsLastDim(reshape)) {
+      // Loops: the input's leading dims, the output's, then the last dim.
+      int64_t loops = rin + rout - 1, next = 0;
+      auto map = [&](int64_t rank) {
+        SmallVector<AffineExpr> dims;
+        for (int64_t i = 0; i + 1 < rank; ++i)
+          dims.push_back(getAffineDimExpr(next++, ctx));
+        dims.push_back(getAffineDimExpr(loops - 1, ctx));
+        return AffineMap::get(loops, 0, dims, ctx);
+      };
+      AffineMap input = map(rin);
+      return {input, map(rout)};
+    }
     int64_t loops = std::max(rin, rout);
     // The first `rank` loops, in order: the finer side whole, the coarser
     // one without e (and, for an unmodelled reshape, a placeholder: every
@@ -316,6 +509,8 @@ struct ReshapeModel : ShardingInterface::ExternalModel<ReshapeModel, ReshapeOp> 
     size_t loops = getLoopIteratorTypes(op).size();
     std::optional<int64_t> fine = finerRank(reshape);
     FailureOr<ShardingOption> option = shard::detail::defaultGetShardingOption(op, operands, results);
+    if (keepsLastDim(reshape))
+      return keepSplits(option, [&](size_t loop) { return loop + 1 == loops; });
     if (!fine) { // unmodelled: everything whole
       if (succeeded(option) && !option->empty)
         for (auto &axes : option->shardingArray)
@@ -434,6 +629,22 @@ struct AttentionModel : LoopTableModel<AttentionModel, AttentionOp> {
   }
 };
 
+/// mm.attention_grad (no cache): the loops of mm.attention, batch and KV
+/// heads split; each rank's heads' gradients from its heads' q, k, v, o and
+/// do (Megatron's attention backward under tensor parallelism).
+struct AttentionGradModel : LoopTableModel<AttentionGradModel, AttentionGradOp> {
+  static LoopTable table(AttentionGradOp) {
+    return {{"b", "tq", "kvh", "dk", "dv", "tk"},
+            {{"b", "tq", "kvh", "dk"},
+             {"b", "tk", "kvh", "dk"},
+             {"b", "tk", "kvh", "dv"},
+             {"b", "tq", "kvh", "dv"},
+             {"b", "tq", "kvh", "dv"}},
+            {{"b", "tq", "kvh", "dk"}, {"b", "tk", "kvh", "dk"}, {"b", "tk", "kvh", "dv"}},
+            {"b", "kvh"}};
+  }
+};
+
 /// mm.lightning_attention: batch and heads split. A head's decay slope
 /// depends on its place among all the heads, so a rank running a block of
 /// them reads their global indices: partitioning the heads adds head_index,
@@ -516,8 +727,8 @@ SmallVector<AffineMap> unrelatedDimMaps(Operation *op) {
 }
 
 /// Ops with no split modelled yet (the MoE router, dispatch and combine,
-/// softmax, reductions): every operand
-/// and result is whole on every rank. Each tensor dim is a loop of its own,
+/// softmax, the losses, the backward kernels of attention, lightning and
+/// the grouped GEMM): every operand and result is whole on every rank. Each tensor dim is a loop of its own,
 /// so no split carries across the op; a split operand is gathered before it.
 template <typename Op>
 struct WholeModel : LocallyPartitioned<WholeModel<Op>, Op> {
@@ -687,6 +898,54 @@ void attachWhole(MLIRContext *ctx) {
   (Ops::template attachInterface<WholeModel<Ops>>(*ctx), ...);
 }
 
+/// This rank's group offsets when the `experts` split into blocks of `local`
+/// over `expertAxes`: its block of the group starts and of the group ends
+/// (all_slice, no communication), the last end appended. Row indices stay
+/// global (the rows are whole).
+FailureOr<Value> localGroupOffsets(Operation *op, OpBuilder &b, Value offsets, int64_t experts,
+                                   int64_t local, StringRef grid, ArrayRef<GridAxis> expertAxes) {
+  if (ShapedType::isDynamic(experts) || ShapedType::isDynamic(local) || local < 1)
+    return op->emitOpError("splits a dynamic expert count");
+  Location loc = op->getLoc();
+  auto slice = [&](Value x, int64_t start, int64_t end) -> Value {
+    return SliceOp::create(b, loc, x, b.getI64IntegerAttr(0), b.getI64IntegerAttr(start),
+                           b.getI64IntegerAttr(end), b.getI64IntegerAttr(1));
+  };
+  auto mine = [&](Value x) -> Value {
+    return AllSliceOp::create(b, loc, RankedTensorType::get({local}, b.getI64Type()), x, grid,
+                              expertAxes, /*sliceAxis=*/0);
+  };
+  Value starts = mine(slice(offsets, 0, experts));
+  Value ends = mine(slice(offsets, 1, experts + 1));
+  return ConcatOp::create(b, loc, ValueRange{starts, slice(ends, local - 1, local)},
+                          b.getI64IntegerAttr(0))
+      .getResult();
+}
+
+/// The loops of the grouped GEMM ops: the rows, the out and in features,
+/// the experts and the offsets. The rows and the offsets stay whole; the
+/// others split with the expert weights (ep, etp).
+enum GroupedLoop : unsigned { kRows, kOut, kIn, kExperts, kOffsets, kGroupedLoops };
+SmallVector<AffineMap> groupedMaps(MLIRContext *ctx,
+                                   std::initializer_list<std::initializer_list<unsigned>> operands) {
+  SmallVector<AffineMap> maps;
+  for (auto loops : operands) {
+    SmallVector<AffineExpr> dims;
+    for (unsigned l : loops)
+      dims.push_back(getAffineDimExpr(l, ctx));
+    maps.push_back(AffineMap::get(kGroupedLoops, 0, dims, ctx));
+  }
+  return maps;
+}
+template <typename Derived, typename Op>
+struct GroupedLoopsModel : ShardingInterface::ExternalModel<Derived, Op> {
+  FailureOr<ShardingOption> getShardingOption(Operation *op, ArrayRef<Sharding> operands,
+                                              ArrayRef<Sharding> results) const {
+    return keepSplits(shard::detail::defaultGetShardingOption(op, operands, results),
+                      [](size_t loop) { return loop != kRows && loop != kOffsets; });
+  }
+};
+
 /// mm.grouped_matmul: loops r (rows), n (out), k (in, a sum), e (experts, a
 /// sum: row r's product is the sum over experts of "r in e's group" times
 /// x_r W_e^T) and o (the offsets, whole). e, n and k split. e is expert
@@ -696,7 +955,7 @@ void attachWhole(MLIRContext *ctx) {
 /// in w1 / w3, row parallel in w2): a split n needs nothing, a split k makes
 /// a partial sum. One all_reduce over the expert and k axes completes every
 /// row, since each row belongs to one expert.
-struct GroupedMatmulModel : ShardingInterface::ExternalModel<GroupedMatmulModel, GroupedMatmulOp> {
+struct GroupedMatmulModel : GroupedLoopsModel<GroupedMatmulModel, GroupedMatmulOp> {
   SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *) const {
     using utils::IteratorType;
     return {IteratorType::parallel, IteratorType::parallel, IteratorType::reduction,
@@ -706,16 +965,8 @@ struct GroupedMatmulModel : ShardingInterface::ExternalModel<GroupedMatmulModel,
     return {ReductionKind::Sum, ReductionKind::Sum};
   }
   SmallVector<AffineMap> getIndexingMaps(Operation *op) const {
-    MLIRContext *ctx = op->getContext();
-    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-    enum { r, n, k, e, o };
-    return {AffineMap::get(5, 0, {d(r), d(k)}, ctx), AffineMap::get(5, 0, {d(e), d(n), d(k)}, ctx),
-            AffineMap::get(5, 0, {d(o)}, ctx), AffineMap::get(5, 0, {d(r), d(n)}, ctx)};
-  }
-  FailureOr<ShardingOption> getShardingOption(Operation *op, ArrayRef<Sharding> operands,
-                                              ArrayRef<Sharding> results) const {
-    return keepSplits(shard::detail::defaultGetShardingOption(op, operands, results),
-                      [](size_t loop) { return loop != 0 && loop != 4; }); // n, k, e
+    return groupedMaps(op->getContext(),
+                       {{kRows, kIn}, {kExperts, kOut, kIn}, {kOffsets}, {kRows, kOut}});
   }
   LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
                           ArrayRef<Sharding> operandShardings,
@@ -728,8 +979,9 @@ struct GroupedMatmulModel : ShardingInterface::ExternalModel<GroupedMatmulModel,
     SmallVector<GridAxis> sumAxes = getReductionGridAxes(loops, assignment);
     if (sumAxes.empty())
       return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
-    ArrayRef<GridAxis> expertAxes =
-        assignment.size() > 3 ? ArrayRef<GridAxis>(assignment[3]) : ArrayRef<GridAxis>();
+    ArrayRef<GridAxis> expertAxes = assignment.size() > kExperts
+                                        ? ArrayRef<GridAxis>(assignment[kExperts])
+                                        : ArrayRef<GridAxis>();
     const Sharding &weight = operandShardings[1];
     auto grouped = cast<GroupedMatmulOp>(op);
     int64_t experts = rankedOf(grouped.getWeight()).getDimSize(0);
@@ -737,27 +989,65 @@ struct GroupedMatmulModel : ShardingInterface::ExternalModel<GroupedMatmulModel,
     Location loc = op->getLoc();
     Value offsets = partitioned[2];
     if (!expertAxes.empty()) {
-      if (ShapedType::isDynamic(experts) || ShapedType::isDynamic(local) || local < 1)
-        return op->emitOpError("splits a dynamic expert count");
-      // This rank's offsets: its block of the group starts and of the group
-      // ends (all_slice, no communication), the last end appended.
-      auto slice = [&](Value x, int64_t start, int64_t end) -> Value {
-        return SliceOp::create(b, loc, x, b.getI64IntegerAttr(0), b.getI64IntegerAttr(start),
-                               b.getI64IntegerAttr(end), b.getI64IntegerAttr(1));
-      };
-      auto mine = [&](Value x) -> Value {
-        return AllSliceOp::create(b, loc, RankedTensorType::get({local}, b.getI64Type()), x,
-                                  weight.getGrid(), expertAxes, /*sliceAxis=*/0);
-      };
-      Value starts = mine(slice(offsets, 0, experts));
-      Value ends = mine(slice(offsets, 1, experts + 1));
-      offsets = ConcatOp::create(b, loc, ValueRange{starts, slice(ends, local - 1, local)},
-                                 b.getI64IntegerAttr(0));
+      FailureOr<Value> mine =
+          localGroupOffsets(op, b, offsets, experts, local, weight.getGrid(), expertAxes);
+      if (failed(mine))
+        return failure();
+      offsets = *mine;
     }
     Value part = GroupedMatmulOp::create(b, loc, partitioned[0], partitioned[1], offsets);
     llvm::sort(sumAxes); // (the group's rank order, whichever loop split first)
     Value sum = AllReduceOp::create(b, loc, part, weight.getGrid(), sumAxes, ReductionKind::Sum);
     map.map(op->getResult(0), sum);
+    return success();
+  }
+};
+
+/// mm.grouped_matmul_weight_grad: dW[e, n, k] = sum over the rows r of group
+/// e of dy[r, n] x[r, k]. Loops r (the rows, a sum: whole), n, k, e and o
+/// (the offsets, whole). e, n and k split with the weight they are the
+/// gradient of: a rank computes its experts' blocks from its block of the
+/// offsets, reading every row (the rows are whole) and summing only its
+/// groups'; nothing to reduce.
+struct GroupedMatmulWeightGradModel
+    : GroupedLoopsModel<GroupedMatmulWeightGradModel, GroupedMatmulWeightGradOp> {
+  SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *) const {
+    using utils::IteratorType;
+    return {IteratorType::reduction, IteratorType::parallel, IteratorType::parallel,
+            IteratorType::parallel, IteratorType::parallel};
+  }
+  SmallVector<ReductionKind> getReductionLoopIteratorKinds(Operation *) const {
+    return {ReductionKind::Sum};
+  }
+  SmallVector<AffineMap> getIndexingMaps(Operation *op) const {
+    return groupedMaps(op->getContext(),
+                       {{kRows, kOut}, {kRows, kIn}, {kOffsets}, {kExperts, kOut, kIn}});
+  }
+  LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
+                          ArrayRef<Sharding> operandShardings,
+                          ArrayRef<Sharding> resultShardings, IRMapping &map,
+                          SymbolTableCollection &symbols, OpBuilder &b) const {
+    SmallVector<utils::IteratorType> loops = getLoopIteratorTypes(op);
+    ShardingArray assignment = getGridAxisAssignmentForLoopIterators(
+        operandShardings, resultShardings, loops, getIndexingMaps(op));
+    ArrayRef<GridAxis> expertAxes = assignment.size() > kExperts
+                                        ? ArrayRef<GridAxis>(assignment[kExperts])
+                                        : ArrayRef<GridAxis>();
+    if (expertAxes.empty())
+      return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
+    auto grad = cast<GroupedMatmulWeightGradOp>(op);
+    int64_t experts = rankedOf(grad.getResult()).getDimSize(0);
+    auto localType = llvm::cast<RankedTensorType>(
+        shardType(grad.getResult().getType(), getGrid(op, resultShardings[0].getGridAttr(), symbols),
+                  resultShardings[0]));
+    FailureOr<Value> offsets =
+        localGroupOffsets(op, b, partitioned[2], experts, localType.getDimSize(0),
+                          resultShardings[0].getGrid(), expertAxes);
+    if (failed(offsets))
+      return failure();
+    Value part = GroupedMatmulWeightGradOp::create(b, op->getLoc(), localType, partitioned[0],
+                                                   partitioned[1], *offsets);
+    map.map(op->getResult(0), part);
     return success();
   }
 };
@@ -825,18 +1115,30 @@ void registerShardingModels(DialectRegistry &registry) {
                       GeluOp, SwigluOp, CastOp>(ctx);
     attachBroadcasting<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp>(ctx);
     LinearOp::attachInterface<LinearModel>(*ctx);
+    MatmulOp::attachInterface<MatmulModel>(*ctx);
+    ReduceOp::attachInterface<ReduceModel>(*ctx);
     RmsNormOp::attachInterface<RmsNormModel>(*ctx);
     ParamOp::attachInterface<ParamModel>(*ctx);
     SliceOp::attachInterface<SliceModel>(*ctx);
     ReshapeOp::attachInterface<ReshapeModel>(*ctx);
     RopeOp::attachInterface<RopeModel>(*ctx);
     AttentionOp::attachInterface<AttentionModel>(*ctx);
+    AttentionGradOp::attachInterface<AttentionGradModel>(*ctx);
     LightningAttentionOp::attachInterface<LightningModel>(*ctx);
     GroupedMatmulOp::attachInterface<GroupedMatmulModel>(*ctx);
+    GroupedMatmulWeightGradOp::attachInterface<GroupedMatmulWeightGradModel>(*ctx);
     GatherOp::attachInterface<GatherModel>(*ctx);
     EmbeddingOp::attachInterface<EmbeddingModel>(*ctx);
     attachWhole<MoeRouterOp, MoeDispatchOp, MoeCombineOp,
-                MergeImageFeaturesOp, SoftmaxOp, ReduceOp>(ctx);
+                MergeImageFeaturesOp, SoftmaxOp>(ctx);
+    // The rest, so that no op meets the partition without a model (it would
+    // run on whatever part arrives): whole until a split is modelled. The
+    // backward ops of a training step are among them.
+    attachElementwise<ZerosLikeOp>(ctx);
+    attachWhole<LightningAttentionGradOp, CrossEntropyGradOp, Conv2dGradOp, Conv1dGradOp, GruGradOp,
+                CrossEntropyOp, PolicyLossOp, SigmoidBceOp, LayerNormOp, Conv1dOp, GruOp, PoolOp,
+                TargetAttentionOp, HadamardInteractionOp, LogSoftmaxOp, TopKOp, ArgmaxOp,
+                TransposeOp, ConcatOp, ScatterAddOp, Conv2dOp>(ctx);
   });
 }
 

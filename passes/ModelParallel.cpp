@@ -7,6 +7,7 @@
 #include "mlir/Dialect/Shard/IR/ShardDialect.h"
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringMap.h"
 
 #include <tuple>
 
@@ -62,6 +63,36 @@ struct ModelParallelPass : mm::impl::ModelParallelBase<ModelParallelPass> {
         {"mm.ep_dim", expertAxes, ep},
         {"mm.etp_dim", widthAxes, etp},
         {"mm.vocab_dim", denseAxes, tp}};
+    // The grid axes that split each dim of a value of `type` whose tags
+    // `tagOf` reads; failure (reported) on a tag that cannot apply.
+    using Split = SmallVector<SmallVector<GridAxis>>;
+    auto splitOf = [&](RankedTensorType type, function_ref<IntegerAttr(StringRef)> tagOf,
+                       function_ref<InFlightDiagnostic()> emitError) -> FailureOr<Split> {
+      Split split(type.getRank());
+      for (auto [attr, axes, parts] : tags) {
+        IntegerAttr dimAttr = tagOf(attr);
+        if (!dimAttr || parts == 1)
+          continue;
+        int64_t dim = dimAttr.getInt();
+        if (dim < 0 || dim >= type.getRank())
+          return emitError() << attr << " " << dim << " is not a dim of " << type;
+        // A vocabulary that does not divide stays whole (Megatron pads it
+        // instead): a choice of memory, not of the answer.
+        bool divides = !type.isDynamicDim(dim) && type.getDimSize(dim) % parts == 0;
+        if (StringRef(attr) == "mm.vocab_dim" && !divides)
+          continue;
+        if (!split[dim].empty())
+          return emitError() << "dim " << dim << " carries two split tags (" << attr << ")";
+        if (!divides)
+          return emitError() << "dim " << dim << " of " << type << " does not split into "
+                             << parts << " parts (" << attr << ")";
+        split[dim].assign(axes.begin(), axes.end());
+      }
+      return split;
+    };
+    auto anySplit = [](const Split &split) {
+      return llvm::any_of(split, [](const auto &axes) { return !axes.empty(); });
+    };
     WalkResult walk = module.walk([&](Operation *tagged) {
       if (!isa<mm::ParamOp, arith::ConstantOp>(tagged) ||
           llvm::none_of(tags, [&](const auto &tag) { return tagged->hasAttr(std::get<0>(tag)); }))
@@ -71,38 +102,78 @@ struct ModelParallelPass : mm::impl::ModelParallelBase<ModelParallelPass> {
         tagged->emitOpError("a split tag on a value that is not a ranked tensor");
         return WalkResult::interrupt();
       }
-      SmallVector<SmallVector<GridAxis>> split(type.getRank());
-      for (auto [attr, axes, parts] : tags) {
-        auto dimAttr = tagged->getAttrOfType<IntegerAttr>(attr);
-        if (!dimAttr || parts == 1)
-          continue;
-        int64_t dim = dimAttr.getInt();
-        if (dim < 0 || dim >= type.getRank()) {
-          tagged->emitOpError(attr) << " " << dim << " is not a dim of " << type;
-          return WalkResult::interrupt();
-        }
-        // A vocabulary that does not divide stays whole (Megatron pads it
-        // instead): a choice of memory, not of the answer.
-        bool divides = !type.isDynamicDim(dim) && type.getDimSize(dim) % parts == 0;
-        if (StringRef(attr) == "mm.vocab_dim" && !divides)
-          continue;
-        if (!split[dim].empty()) {
-          tagged->emitOpError("dim ") << dim << " carries two split tags (" << attr << ")";
-          return WalkResult::interrupt();
-        }
-        if (!divides) {
-          tagged->emitOpError("dim ") << dim << " of " << type << " does not split into "
-                                      << parts << " parts (" << attr << ")";
-          return WalkResult::interrupt();
-        }
-        split[dim].assign(axes.begin(), axes.end());
-      }
-      if (llvm::any_of(split, [](const auto &axes) { return !axes.empty(); }))
-        annotate(b, tagged, split);
+      FailureOr<Split> split = splitOf(
+          type, [&](StringRef tag) { return tagged->getAttrOfType<IntegerAttr>(tag); },
+          [&] { return tagged->emitOpError(); });
+      if (failed(split))
+        return WalkResult::interrupt();
+      if (!anySplit(*split))
+        return WalkResult::advance();
+      b.setInsertionPointAfter(tagged);
+      Value value = tagged->getResult(0);
+      Value annotated = annotate(b, tagged->getLoc(), value, *split, /*forUsers=*/true);
+      // A head map is split for the gathers that take it as indices; other
+      // readers (their gradients' scatter_adds) take it whole.
+      bool constant = isa<arith::ConstantOp>(tagged);
+      value.replaceUsesWithIf(annotated, [&](OpOperand &use) {
+        return use.getOwner() != annotated.getDefiningOp() &&
+               (!constant || (isa<mm::GatherOp>(use.getOwner()) && use.getOperandNumber() == 1));
+      });
       return WalkResult::advance();
     });
     if (walk.wasInterrupted())
       return signalPassFailure();
+    // Tagged arguments (a training step's weights and moments) are split
+    // where they enter. The other arguments of such a function (the batch,
+    // unsplit weights, lr) are whole on every rank: said explicitly, since
+    // shard-partition would otherwise give an argument the split of
+    // whichever user asks first.
+    llvm::StringMap<Split> argSplits; // by the argument's mm.name
+    for (auto fn : module.getOps<func::FuncOp>()) {
+      if (fn.isExternal())
+        continue;
+      SmallVector<std::optional<Split>> splits;
+      for (BlockArgument arg : fn.getArguments()) {
+        auto type = llvm::dyn_cast<RankedTensorType>(arg.getType());
+        splits.emplace_back();
+        if (!type || type.getRank() == 0) // (a scalar has nothing to split)
+          continue;
+        unsigned i = arg.getArgNumber();
+        FailureOr<Split> split = splitOf(
+            type, [&](StringRef tag) { return fn.getArgAttrOfType<IntegerAttr>(i, tag); },
+            [&] { return fn.emitOpError("argument ") << i << ": "; });
+        if (failed(split))
+          return signalPassFailure();
+        splits.back() = *split;
+      }
+      if (llvm::none_of(splits, [&](const auto &s) { return s && anySplit(*s); }))
+        continue;
+      b.setInsertionPointToStart(&fn.getBody().front());
+      for (BlockArgument arg : fn.getArguments()) {
+        const std::optional<Split> &split = splits[arg.getArgNumber()];
+        if (!split)
+          continue;
+        annotateUses(b, fn.getLoc(), arg, *split, /*forUsers=*/false);
+        if (auto name = fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "mm.name"))
+          argSplits[name.getValue()] = *split;
+      }
+      // A training step returns each weight's update (mm.update_of) split as
+      // the weight came in: every rank keeps its part of a split one, and a
+      // whole one (a norm's gain, whose gradient may arrive split) whole.
+      // (Annotated where it is made, for every user: sharding-propagation
+      // expects a value's own annotation there.)
+      auto ret = cast<func::ReturnOp>(fn.getBody().back().getTerminator());
+      for (unsigned i = 0; i < fn.getNumResults(); ++i) {
+        auto of = fn.getResultAttrOfType<StringAttr>(i, "mm.update_of");
+        auto split = of ? argSplits.find(of.getValue()) : argSplits.end();
+        Value updated = ret.getOperand(i);
+        if (split == argSplits.end() || updated.getDefiningOp<shard::ShardOp>())
+          continue;
+        b.setInsertionPointAfterValue(updated);
+        annotateUses(b, updated.getLoc(), updated, split->second, /*forUsers=*/false);
+      }
+      argSplits.clear();
+    }
     module.walk([&](func::FuncOp fn) { keepResultsWhole(b, fn); });
   }
 
@@ -121,20 +192,25 @@ struct ModelParallelPass : mm::impl::ModelParallelBase<ModelParallelPass> {
                                             ret.getOperand(i), /*forUsers=*/false));
   }
 
-  /// Splits `tagged`'s dims over the grid axes `split` gives each, for its
-  /// users.
-  void annotate(OpBuilder &b, Operation *tagged, ArrayRef<SmallVector<GridAxis>> split) {
+  /// Splits `value`'s dims over the grid axes `split` gives each: for its
+  /// users (a weight's param), or as the value's own (an argument).
+  Value annotate(OpBuilder &b, Location loc, Value value, ArrayRef<SmallVector<GridAxis>> split,
+                 bool forUsers) {
     SmallVector<shard::GridAxesAttr> axes;
     for (const auto &a : split)
       axes.push_back(shard::GridAxesAttr::get(b.getContext(), a));
-    while (!axes.empty() && axes.back().empty())
-      axes.pop_back(); // (the printed form leaves trailing whole dims out)
-    b.setInsertionPointAfter(tagged);
-    Value sharding = shard::ShardingOp::create(
-        b, tagged->getLoc(), FlatSymbolRefAttr::get(b.getStringAttr(kGrid)), axes);
-    auto annotated = shard::ShardOp::create(b, tagged->getLoc(), tagged->getResult(0), sharding,
-                                            /*annotate_for_users=*/true);
-    tagged->getResult(0).replaceAllUsesExcept(annotated.getResult(), annotated);
+    // (The printed form leaves trailing whole dims out, but needs one.)
+    while (axes.size() > 1 && axes.back().empty())
+      axes.pop_back();
+    Value sharding =
+        shard::ShardingOp::create(b, loc, FlatSymbolRefAttr::get(b.getStringAttr(kGrid)), axes);
+    return shard::ShardOp::create(b, loc, value, sharding, forUsers).getResult();
+  }
+  /// The same, in place of `value` for its other users.
+  void annotateUses(OpBuilder &b, Location loc, Value value,
+                    ArrayRef<SmallVector<GridAxis>> split, bool forUsers) {
+    Value annotated = annotate(b, loc, value, split, forUsers);
+    value.replaceAllUsesExcept(annotated, annotated.getDefiningOp());
   }
 };
 } // namespace

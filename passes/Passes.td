@@ -257,7 +257,11 @@ def ModelParallel : Pass<"mm-model-parallel", "mlir::ModuleOp"> {
     as Megatron's vocab-parallel layers), which stays whole when it does not
     divide. A function result marked `mm.replicated`
     is returned whole by every rank (the logits: gathered where they arrive
-    split). `tp` 1 changes nothing.
+    split). A function argument may carry the same tags (a training step's
+    weights and AdamW moments, from `-mm-training-step`): it is split where
+    it enters, and a result marked `mm.update_of` the argument's `mm.name`
+    (its update) is returned split alike, so each rank keeps its parts of
+    the weights and moments across steps. `tp` 1 changes nothing.
 
     ```mlir
     // mm-opt -mm-model-parallel="tp=2 ep=2"
@@ -271,6 +275,16 @@ def ModelParallel : Pass<"mm-model-parallel", "mlir::ModuleOp"> {
     %e = mm.param "layers.0.block_sparse_moe.w1" {mm.ep_dim = 0 : i64} : tensor<4x128x64xf32>
     %se = shard.sharding @tp split_axes = [[0]] : !shard.sharding
     %es = shard.shard %e to %se annotate_for_users : tensor<4x128x64xf32>
+
+    // a training step's weight argument and its update
+    func.func @loss_train_step(%w: tensor<64x64xf32> {mm.name = "w", mm.tp_dim = 0 : i64}, ...)
+        -> (..., tensor<64x64xf32> {mm.update_of = "w"}) {
+      %s = shard.sharding @tp split_axes = [[0]] : !shard.sharding
+      %ws = shard.shard %w to %s : tensor<64x64xf32>
+      ...
+      %new = shard.shard %updated to %s : tensor<64x64xf32>
+      return ..., %new : ..., tensor<64x64xf32>
+    }
     ```
   }];
   let options = [

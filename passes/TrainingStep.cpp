@@ -137,15 +137,24 @@ void TrainingStepPass::runOnOperation() {
   SmallVector<DictionaryAttr> argAttrs;
   for (unsigned i = 0; i < numArgs; ++i)
     argAttrs.push_back(step.getArgAttrDict(i) ? step.getArgAttrDict(i) : b.getDictionaryAttr({}));
-  auto named = [&](StringRef name) {
-    return b.getDictionaryAttr(b.getNamedAttr("mm.name", b.getStringAttr(name)));
+  // A weight's argument, and its moments' where they are not ZeRO-1 rows,
+  // keep the param's split tags: -mm-model-parallel splits them alike.
+  SmallVector<SmallVector<NamedAttribute>> splitTags; // per weight
+  auto named = [&](StringRef name, ArrayRef<NamedAttribute> tags = {}) {
+    SmallVector<NamedAttribute> attrs{b.getNamedAttr("mm.name", b.getStringAttr(name))};
+    attrs.append(tags.begin(), tags.end());
+    return b.getDictionaryAttr(attrs);
   };
   SmallVector<Value> weights, firstMoments, secondMoments;
   for (auto &[name, uses] : params) {
     Type type = uses.front().getType();
     weights.push_back(body.addArgument(type, uses.front().getLoc()));
     argTypes.push_back(type);
-    argAttrs.push_back(named(name));
+    splitTags.emplace_back();
+    for (StringRef tag : {"mm.tp_dim", "mm.ep_dim", "mm.etp_dim", "mm.vocab_dim"})
+      if (Attribute dim = uses.front()->getAttr(tag))
+        splitTags.back().push_back(b.getNamedAttr(tag, dim));
+    argAttrs.push_back(named(name, splitTags.back()));
     for (ParamOp p : uses) {
       p.getResult().replaceAllUsesWith(weights.back());
       p.erase();
@@ -157,7 +166,9 @@ void TrainingStepPass::runOnOperation() {
       moments->push_back(body.addArgument(type, loc));
       argTypes.push_back(type);
       argAttrs.push_back(named((moments == &firstMoments ? "adam_m." : "adam_v.") +
-                               entry.first.str()));
+                                   entry.first.str(),
+                               type == weights[i].getType() ? ArrayRef(splitTags[i])
+                                                            : ArrayRef<NamedAttribute>()));
     }
   auto f32Scalar = RankedTensorType::get({}, b.getF32Type());
   Value lr = body.addArgument(f32Scalar, loc);

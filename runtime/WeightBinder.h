@@ -62,6 +62,10 @@ private:
 /// `element` bytes from `from` to `to` (packed); throws when it does not fit.
 void copyBlock(const void *from, const Shape &shape, size_t element, const WeightBlock &block,
                void *to);
+/// The inverse: writes the packed `block` at `from` into its box of the
+/// row-major array of `shape` at `to`.
+void placeBlock(const void *from, const Shape &shape, size_t element, const WeightBlock &block,
+                void *to);
 
 } // namespace mm
 

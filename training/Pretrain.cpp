@@ -58,19 +58,38 @@ json runIdentity(const PretrainOptions &o, const std::string &configText,
           {"optimizer", optimizerIdentity(o.optimizer)}};
 }
 
-/// The data-parallel size of --parallel on this world; other splits are
-/// refused until their partitioned training graphs exist.
-int64_t dataParallelRanks(const PretrainOptions &o, const MiniMaxConfig &config) {
+/// --parallel on this world: data parallel (dp = the world), or one
+/// tensor-parallel group (tp = the world, experts over ep of its ranks and
+/// their FFN width over etp), as inference splits the model. Mixes of the
+/// two and cp are refused until their partitioned training graphs exist.
+struct TrainingLayout {
+  int64_t dp = 1;
+  ModelParallelism model;
+};
+TrainingLayout trainingLayout(const PretrainOptions &o, const MiniMaxConfig &config) {
   ParallelLayout layout = parseParallelLayout(o.parallel, dist::world().size());
   checkLayoutFitsModel(layout, config);
-  if (layout.tp > 1 || layout.cp > 1 || layout.ep > 1 || layout.etp > 1)
-    throw makeError("--parallel ", o.parallel, " (", layout.str(),
-                    "): training runs data parallel only so far (dp, with the MoE part "
-                    "replicated the same way); tp, cp, ep and etp training is not built yet");
+  auto refuse = [&](const std::string &why) {
+    return makeError("--parallel ", o.parallel, " (", layout.str(), "): ", why);
+  };
+  if (layout.cp > 1)
+    throw refuse("context-parallel training (LASP+ and ring attention) is not built yet");
+  if (layout.tp > 1 || layout.ep > 1 || layout.etp > 1) {
+    if (layout.dp > 1)
+      throw refuse("training splits the model over one tensor-parallel group of all the ranks "
+                   "(tp = world, with ep / etp inside it) or runs data parallel (dp = world); "
+                   "a mix of data parallelism with tp, ep or etp is not built yet (an ep without "
+                   "tp leaves the dense part data parallel: give tp=" +
+                   std::to_string(layout.world) + " too)");
+    if (std::string why = modelParallelMismatch(config, layout.tp, layout.ep, layout.etp);
+        !why.empty())
+      throw refuse(why + " (" + o.config + ")");
+    return {1, {layout.tp, layout.ep, layout.etp}};
+  }
   if (o.batchSize % layout.dp != 0)
     throw makeError("--batch-size ", o.batchSize, " does not split evenly over dp=", layout.dp,
                     " ranks");
-  return layout.dp;
+  return {layout.dp, {}};
 }
 
 } // namespace
@@ -80,7 +99,8 @@ int pretrain(const PretrainOptions &o, std::ostream &rankLog) {
   std::string configText = readFile(o.config);
   MiniMaxConfig config = parseMiniMaxConfig(configText, o.config);
   dist::Collectives &world = dist::world();
-  int64_t dp = dataParallelRanks(o, config);
+  TrainingLayout parallel = trainingLayout(o, config);
+  int64_t dp = parallel.dp;
   // Rank 0 writes the run directory and talks; the other ranks train in step.
   bool leader = world.rank() == 0;
   std::ostream nowhere(nullptr);
@@ -88,6 +108,10 @@ int pretrain(const PretrainOptions &o, std::ostream &rankLog) {
   if (dp > 1)
     log << "mm-train: data parallel over " << dp << " ranks, " << o.batchSize / dp
         << " sequences each\n";
+  if (parallel.model.tp > 1)
+    log << "mm-train: the model split over " << parallel.model.tp << " ranks (tp="
+        << parallel.model.tp << " ep=" << parallel.model.ep << " etp=" << parallel.model.etp
+        << "); each rank holds its parts of the weights and their AdamW moments\n";
   if (config.maxPositionEmbeddings && o.seqLen > *config.maxPositionEmbeddings)
     throw makeError("--seq-len ", o.seqLen, " exceeds the model's max_position_embeddings ",
                     *config.maxPositionEmbeddings, " (", o.config, ")");
@@ -126,13 +150,22 @@ int pretrain(const PretrainOptions &o, std::ostream &rankLog) {
 
   int64_t localBatch = o.batchSize / dp;
   StepProgram program(config, o.optimizer, o.backend, localBatch, o.seqLen, o.out + "/cache",
-                      log, leader ? o.emitIR : "", std::nullopt, dp, o.zero1);
+                      log, leader ? o.emitIR : "", std::nullopt, dp, o.zero1, parallel.model);
   uint64_t wholeOptimizerBytes = program.optimizerStateBytes(state);
-  program.keepOwnOptimizerRows(state);
+  uint64_t wholeWeightBytes = StepProgram::weightBytes(state);
+  program.keepOwnState(state);
   if (dp > 1)
     log << "mm-train: AdamW moments: " << (program.optimizerStateBytes(state) >> 10)
         << " KiB per rank of " << (wholeOptimizerBytes >> 10) << " KiB"
         << (o.zero1 ? " (ZeRO-1)" : " (replicated; --optimizer-sharding none)") << "\n";
+  if (parallel.model.tp > 1) // every rank says what it holds (one write: no interleaving)
+    rankLog << ("mm-train: rank " + std::to_string(world.rank()) + " of " +
+                std::to_string(world.size()) + ": " +
+                std::to_string(StepProgram::weightBytes(state)) + " of " +
+                std::to_string(wholeWeightBytes) + " bytes of weights, " +
+                std::to_string(program.optimizerStateBytes(state)) + " of " +
+                std::to_string(wholeOptimizerBytes) + " bytes of AdamW moments\n")
+            << std::flush;
   checkTrainingMemory(program, state,
                       "--batch-size " + std::to_string(o.batchSize) + " x --seq-len " +
                           std::to_string(o.seqLen));
@@ -150,7 +183,7 @@ int pretrain(const PretrainOptions &o, std::ostream &rankLog) {
   loop.seed = o.seed;
   loop.tokensPerStep = o.batchSize * o.seqLen;
   loop.writes = leader;
-  if (dp > 1 && o.zero1)
+  if (program.splitsState())
     loop.checkpointState = [&](const TrainingState &s) { return program.wholeState(s); };
   auto next = [&](int64_t, DataPosition &position, Tensor &ids, Tensor &labels) {
     batches.next(ids, labels);

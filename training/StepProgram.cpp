@@ -8,6 +8,8 @@
 #include "runtime/Error.h"
 #include "runtime/compiled/HostBackend.h"
 #include "runtime/dist/Collectives.h"
+#include "runtime/dist/WeightShard.h"
+#include "runtime/engine/MiniMaxAbi.h"
 #include "runtime/executable/ExecutableFile.h"
 #include "training/AtomicFile.h"
 #include "training/ExecutableCache.h"
@@ -21,6 +23,7 @@
 #include <cmath>
 #include <cstring>
 #include <ostream>
+#include <map>
 #include <set>
 
 namespace mm::train {
@@ -47,15 +50,65 @@ struct StepProgram::Impl {
   unsigned inputs = 0, aux = 0; // @loss's arguments and its results after the loss
   int64_t ranks = 1;              // data-parallel ranks
   std::set<std::string> slicedState; // ZeRO-1: weights whose moments are rows of this rank
+  // Model parallelism: how the split weights (and their moments) are cut.
+  std::map<std::string, dist::WeightShard> parts;
 };
+
+namespace {
+/// Partitions @loss_train_step for `model` and records how each split weight
+/// argument is cut (read off -mm-model-parallel's annotation of it before
+/// the partition retypes it to the rank's part).
+void partitionStep(mlir::ModuleOp module, mlir::func::FuncOp step, ModelParallelism model,
+                   unsigned inputs, std::map<std::string, dist::WeightShard> &parts,
+                   const std::string &diagnostics) {
+  mlir::PassManager annotate(module.getContext());
+  ModelParallelOptions options;
+  options.tp = model.tp;
+  options.ep = model.ep;
+  options.etp = model.etp;
+  annotate.addPass(createModelParallel(options));
+  if (failed(annotate.run(module)))
+    throw makeError("splitting the training step for tp=", model.tp, " ep=", model.ep, " etp=",
+                    model.etp, " failed:\n", diagnostics);
+  // The weights' arguments (their moments' are cut alike).
+  unsigned weights = (step.getNumArguments() - inputs - 2) / 3;
+  for (unsigned i = inputs; i < inputs + weights; ++i) {
+    auto name = step.getArgAttrOfType<mlir::StringAttr>(i, "mm.name");
+    for (mlir::Operation *user : step.getArgument(i).getUsers()) {
+      auto annotated = llvm::dyn_cast<mlir::shard::ShardOp>(user);
+      if (!annotated || annotated.getAnnotateForUsers() || !name)
+        continue;
+      auto sharding = annotated.getSharding().getDefiningOp<mlir::shard::ShardingOp>();
+      auto grid = mlir::SymbolTable::lookupNearestSymbolFrom<mlir::shard::GridOp>(
+          step, sharding.getGridAttr());
+      dist::WeightShard shard;
+      shard.gridShape.assign(grid.getShape().begin(), grid.getShape().end());
+      shard.splitAxes.resize(
+          llvm::cast<mlir::RankedTensorType>(step.getArgument(i).getType()).getRank());
+      for (auto [d, axes] : llvm::enumerate(sharding.getSplitAxes().getAxes()))
+        shard.splitAxes[d].assign(axes.asArrayRef().begin(), axes.asArrayRef().end());
+      parts[name.str()] = shard;
+    }
+  }
+  mlir::PassManager partition(module.getContext());
+  buildPartitionPipeline(partition);
+  if (failed(partition.run(module)))
+    throw makeError("partitioning the training step for tp=", model.tp, " ep=", model.ep,
+                    " etp=", model.etp, " failed:\n", diagnostics);
+}
+} // namespace
 
 StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &optimizer,
                          StepBackend backend, int64_t batch, int64_t seqLen,
                          const std::string &cacheDir, std::ostream &log,
                          const std::string &emitIR,
                          const std::optional<MiniMaxGraphOptions::PolicyObjective> &policy,
-                         int64_t dataParallel, bool zero1)
+                         int64_t dataParallel, bool zero1, ModelParallelism model)
     : impl(std::make_unique<Impl>()) {
+  if (model.tp > 1 && dataParallel > 1)
+    throw makeError("training with both data parallelism (dp=", dataParallel,
+                    ") and tensor / expert parallelism (tp=", model.tp,
+                    ") is not built yet: use one of them");
   if (backend == StepBackend::CUDA)
     throw makeError("--backend cuda: the CUDA training-step kernels (attention, lightning and "
                     "grouped-GEMM backward) are not generated yet; train with --backend cpu, or "
@@ -70,6 +123,7 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
   graph.training = true;
   graph.allLogits = true;
   graph.policy = policy;
+  graph.kvHeadReplicas = minimaxKvHeadReplicas(config, model.tp);
   impl->module = buildMiniMaxModule(impl->context, config, graph);
   TrainingStepOptions update = trainingStepOptions(optimizer, kLossFunction);
   if (dataParallel > 1) {
@@ -98,17 +152,23 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
   pm.addPass(createTrainingStep(update));
   if (failed(pm.run(*impl->module)))
     throw makeError("deriving the training step failed:\n", diagnostics);
+  auto step = impl->module->lookupSymbol<mlir::func::FuncOp>("loss_train_step");
+  // Arguments: @loss's inputs, weights, first and second moments, lr, step.
+  auto loss = impl->module->lookupSymbol<mlir::func::FuncOp>(kLossFunction);
+  impl->inputs = loss.getNumArguments();
+  impl->aux = loss.getNumResults() - 1;
+  if (model.tp > 1) {
+    // Only the step runs; @loss and @loss_grad need no partition.
+    for (llvm::StringRef name : {"loss_grad", "loss"})
+      impl->module->lookupSymbol<mlir::func::FuncOp>(name).erase();
+    partitionStep(*impl->module, step, model, impl->inputs, impl->parts, diagnostics);
+  }
   if (!emitIR.empty()) {
     std::string text;
     llvm::raw_string_ostream os(text);
     impl->module->print(os);
     writeFileAtomically(emitIR, text);
   }
-  auto step = impl->module->lookupSymbol<mlir::func::FuncOp>("loss_train_step");
-  // Arguments: @loss's inputs, weights, first and second moments, lr, step.
-  auto loss = impl->module->lookupSymbol<mlir::func::FuncOp>(kLossFunction);
-  impl->inputs = loss.getNumArguments();
-  impl->aux = loss.getNumResults() - 1;
   unsigned weights = (step.getNumArguments() - impl->inputs - 2) / 3;
   for (unsigned i = 0; i < weights; ++i) {
     impl->weightOrder.push_back(
@@ -156,7 +216,10 @@ Tensor leadingRows(const Tensor &whole, int64_t begin, int64_t count) {
   return part;
 }
 
-void StepProgram::keepOwnOptimizerRows(TrainingState &state) const {
+void StepProgram::keepOwnState(TrainingState &state) const {
+  for (const auto &[name, shard] : impl->parts)
+    for (TensorMap *group : {&state.weights, &state.firstMoments, &state.secondMoments})
+      (*group)[name] = shard.partOf(group->at(name), dist::world().rank());
   for (const std::string &name : impl->slicedState)
     for (TensorMap *moments : {&state.firstMoments, &state.secondMoments}) {
       const Tensor &whole = moments->at(name);
@@ -167,8 +230,9 @@ void StepProgram::keepOwnOptimizerRows(TrainingState &state) const {
 
 TrainingState StepProgram::wholeState(const TrainingState &state) const {
   TrainingState whole = state;
-  std::vector<int> everyone = dist::gridGroup({impl->ranks}, {0}, dist::world().rank(),
-                                              dist::world().size());
+  std::vector<int> everyone;
+  if (!impl->slicedState.empty())
+    everyone = dist::gridGroup({impl->ranks}, {0}, dist::world().rank(), dist::world().size());
   for (const std::string &name : impl->slicedState)
     for (TensorMap *moments : {&whole.firstMoments, &whole.secondMoments}) {
       const Tensor &mine = moments->at(name);
@@ -179,7 +243,22 @@ TrainingState StepProgram::wholeState(const TrainingState &state) const {
                               "gathering the AdamW moments of '" + name + "' for a checkpoint");
       (*moments)[name] = all;
     }
+  for (const auto &[name, shard] : impl->parts)
+    for (TensorMap *group : {&whole.weights, &whole.firstMoments, &whole.secondMoments})
+      (*group)[name] = shard.wholeOf(group->at(name), dist::world(),
+                                     "gathering the parts of '" + name + "' for a checkpoint");
   return whole;
+}
+
+bool StepProgram::splitsState() const {
+  return !impl->parts.empty() || !impl->slicedState.empty();
+}
+
+uint64_t StepProgram::weightBytes(const TrainingState &state) {
+  uint64_t bytes = 0;
+  for (const auto &[name, t] : state.weights)
+    bytes += t.nbytes();
+  return bytes;
 }
 
 uint64_t StepProgram::optimizerStateBytes(const TrainingState &state) const {

@@ -13,6 +13,7 @@
 #include "frontends/ModelConfig.h"
 #include "models/MiniMaxBuilder.h"
 #include "passes/Passes.h"
+#include "passes/Pipelines.h"
 #include "training/TrainCheckpoint.h"
 
 #include <memory>
@@ -48,11 +49,16 @@ public:
   /// the step averages the gradients and the loss over that many ranks
   /// (-mm-training-step dp-grid, run through dist::world()); with `zero1`
   /// each rank keeps and updates only its rows of the AdamW moments.
+  /// `model` with tp > 1: the step is partitioned as inference is
+  /// (-mm-model-parallel on the weights' tags, then -mm-partition-pipeline:
+  /// the compiler places the collectives of the forward, the backward and
+  /// the update), and each rank holds only its parts of the split weights
+  /// and of their moments (keepOwnState). Not with dataParallel > 1 yet.
   StepProgram(const MiniMaxConfig &config, const OptimizerOptions &optimizer,
               StepBackend backend, int64_t batch, int64_t seqLen, const std::string &cacheDir,
               std::ostream &log, const std::string &emitIR = "",
               const std::optional<MiniMaxGraphOptions::PolicyObjective> &policy = std::nullopt,
-              int64_t dataParallel = 1, bool zero1 = false);
+              int64_t dataParallel = 1, bool zero1 = false, ModelParallelism model = {});
   ~StepProgram();
 
   struct Result {
@@ -75,14 +81,18 @@ public:
   /// Bytes of working memory the compiled step plans (0 on the reference).
   uint64_t arenaBytes() const;
 
-  /// ZeRO-1: replaces whole moments (a fresh or loaded state) by this rank's
-  /// rows of the weights whose state is split. A no-op otherwise.
-  void keepOwnOptimizerRows(TrainingState &state) const;
-  /// The state with whole moments, gathered from every rank (a collective:
-  /// all ranks call it), as a checkpoint holds it.
+  /// Replaces a whole state (fresh or loaded) by what this rank keeps: under
+  /// ZeRO-1 its rows of the split moments, under model parallelism its parts
+  /// of the split weights and their moments. A no-op otherwise.
+  void keepOwnState(TrainingState &state) const;
+  /// The whole state, gathered from every rank (a collective: all ranks
+  /// call it), as a checkpoint and the exported model hold it.
   TrainingState wholeState(const TrainingState &state) const;
-  /// Bytes of AdamW moments this rank holds.
+  /// Whether this rank's state is a part (wholeState differs from it).
+  bool splitsState() const;
+  /// Bytes of AdamW moments / of weights this rank holds.
   uint64_t optimizerStateBytes(const TrainingState &state) const;
+  static uint64_t weightBytes(const TrainingState &state);
 
 private:
   struct Impl;

@@ -76,9 +76,12 @@ int runSupervisedLoop(const SupervisedLoopOptions &o, StepProgram &program, Trai
     }
   }
   progress.finish();
+  std::optional<TrainingState> whole; // (a collective: every rank gathers)
+  if (o.checkpointState)
+    whole = o.checkpointState(state);
   if (!o.writes)
     return 0;
-  finish(state);
+  finish(whole ? *whole : state);
   metrics.flush();
   const auto &rows = metrics.rows();
   if (!rows.empty())

@@ -27,8 +27,10 @@ struct SupervisedLoopOptions {
   /// False on the data-parallel ranks other than 0: they train in step but
   /// write no checkpoint, metrics or model.
   bool writes = true;
-  /// The state a checkpoint holds (ZeRO-1: the moments gathered from every
-  /// rank; every rank calls it at a save). Empty: the state itself.
+  /// The state a checkpoint and the exported model hold (ZeRO-1: the
+  /// moments gathered from every rank; model parallel: the weights and
+  /// moments; every rank calls it at a save and at the end). Empty: the
+  /// state itself.
   std::function<TrainingState(const TrainingState &)> checkpointState;
 };
 

@@ -59,6 +59,21 @@ Tensor WeightShard::partOf(const Tensor &whole, int rank) const {
   return part;
 }
 
+Tensor WeightShard::wholeOf(const Tensor &part, Collectives &ranks, const std::string &what) const {
+  std::vector<int64_t> everyAxis(gridShape.size());
+  for (size_t a = 0; a < gridShape.size(); ++a)
+    everyAxis[a] = static_cast<int64_t>(a);
+  std::vector<int> group = gridGroup(gridShape, everyAxis, ranks.rank(), ranks.size());
+  Tensor parts = Tensor::empty(part.dtype(), {static_cast<int64_t>(group.size()) * part.numel()});
+  ranks.allGather(part.raw(), parts.raw(), part.numel(), part.dtype(), group, what);
+  // gridGroup over every axis is the grid's devices in order: world ranks.
+  Tensor whole = Tensor::empty(part.dtype(), wholeShape(part.shape()));
+  for (size_t r = 0; r < group.size(); ++r)
+    placeBlock(static_cast<const char *>(parts.raw()) + r * part.nbytes(), whole.shape(),
+               dtypeSize(part.dtype()), blockOf(whole.shape(), group[r]), whole.raw());
+  return whole;
+}
+
 Tensor WeightShard::bind(const WeightBinder &binder, const std::string &name, const Shape &part,
                          DType dtype, int rank) const {
   Shape whole = wholeShape(part);

@@ -1272,7 +1272,7 @@ func.func @tp_dim_past_the_head_map(%k: tensor<1x2x8xf32>) -> tensor<1x4x8xf32> 
 // -----
 
 func.func @tp_dim_on_a_constant_added(%x: tensor<4xi64>) -> tensor<4xi64> {
-  // expected-error @+1 {{mm.tp_dim on an arith.constant is for a head map read as mm.gather indices only}}
+  // expected-error @+1 {{mm.tp_dim on an arith.constant is for a head map read as mm.gather / mm.scatter_add indices only}}
   %m = arith.constant {mm.tp_dim = 0 : i64} dense<[0, 0, 1, 1]> : tensor<4xi64>
   %r = mm.add %x, %m : (tensor<4xi64>, tensor<4xi64>) -> tensor<4xi64>
   return %r : tensor<4xi64>

@@ -57,3 +57,19 @@ func.func @loss(%x: tensor<4x8xf32>, %y: tensor<4xi64>) -> (tensor<f32>, tensor<
   return %c, %rows : tensor<f32>, tensor<4xf32>
 }
 
+
+// -----
+
+// A weight's split tags (the model's tensor / expert parallelism) move with
+// it to its argument and to its moments': -mm-model-parallel splits all
+// three alike (test/Passes/model-parallel.mlir, TRAIN).
+// CHECK-LABEL: func.func @loss_train_step(
+// CHECK-SAME: tensor<4x8xf32> {mm.name = "w", mm.tp_dim = 0 : i64}
+// CHECK-SAME: tensor<4x8xf32> {mm.name = "adam_m.w", mm.tp_dim = 0 : i64}
+// CHECK-SAME: tensor<4x8xf32> {mm.name = "adam_v.w", mm.tp_dim = 0 : i64}
+func.func @loss(%x: tensor<2x8xf32>, %y: tensor<2xi64>) -> tensor<f32> {
+  %w = mm.param "w" {mm.tp_dim = 0 : i64} : tensor<4x8xf32>
+  %l = mm.linear %x, %w : (tensor<2x8xf32>, tensor<4x8xf32>) -> tensor<2x4xf32>
+  %c = mm.cross_entropy mean %l, %y : (tensor<2x4xf32>, tensor<2xi64>) -> tensor<f32>
+  return %c : tensor<f32>
+}

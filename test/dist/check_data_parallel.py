@@ -4,89 +4,24 @@ stalled rank ends the run within --collective-timeout; bad layouts are refused.
 
 Usage: check_data_parallel.py MM_TRAIN MODEL_DIR
 
-Tolerances. The data-parallel step averages two half-batch means where one
-process takes one mean over the batch: the same sums in another order, so
-the loss and gradients differ by float32 rounding (a few 1e-8 relative on a
-loss of ~6). AdamW turns a relative gradient difference d into an update
-difference of about lr * d, far below 1e-6 over a few steps; the weight
-tolerance 1e-4 is a third of one lr-sized step at the end of the schedule,
-so a rank that applied a different update (a wrong shard, a missing
-average, a sign flip) fails it.
+Tolerances: train_runs.py.
 """
-import csv
-import json
 import os
 import re
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 
-import numpy as np
-
 sys.path.insert(0, os.path.dirname(__file__))
 from mpi_launch import mpirun, rank_env  # noqa: E402
+from train_runs import TrainRuns  # noqa: E402
 
-mm_train, model = sys.argv[1], sys.argv[2]
-work = tempfile.mkdtemp(prefix="mm-dp-")
-data = os.path.join(work, "zen.txt")
-with open(data, "w") as f:
-    f.write("Beautiful is better than ugly. Explicit is better than implicit. "
-            "Simple is better than complex. Complex is better than complicated. " * 8)
-failures = []
-
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what)
-    if not ok:
-        failures.append(what)
-
-
-def args(out, steps=6, batch=4, backend="cpu", extra=()):
-    return [mm_train, "pretrain", "--config", os.path.join(model, "config.json"),
-            "--tokenizer", os.path.join(model, "tokenizer.json"), "--data", data,
-            "--steps", str(steps), "--batch-size", str(batch), "--seq-len", "32",
-            "--lr", "3e-3", "--seed", "0", "--threads", "1", "--save-every", "3",
-            "--log-every", "1", "--backend", backend, "--out", os.path.join(work, out)] + list(extra)
-
-
-def single(argv):
-    p = subprocess.run(argv, capture_output=True, text=True, timeout=600)
-    return p.returncode, p.stdout, p.stderr
-
-
-def metrics(out):
-    with open(os.path.join(work, out, "metrics.csv")) as f:
-        return list(csv.DictReader(f))
-
-
-def weights(out):
-    raw = open(os.path.join(work, out, "model.safetensors"), "rb").read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    header = json.loads(raw[8:8 + n])
-    out_ = {}
-    for name, v in header.items():
-        if name == "__metadata__":
-            continue
-        s, e = v["data_offsets"]
-        out_[name] = np.frombuffer(raw[8 + n + s:8 + n + e], dtype=np.float32)
-    return out_
-
-
-def same_run(a, b, what):
-    ma, mb = metrics(a), metrics(b)
-    check(len(ma) == len(mb) == int(ma[-1]["step"]), what + f": {len(mb)} metric rows")
-    loss = max(abs(float(x["loss"]) - float(y["loss"])) / abs(float(x["loss"])) for x, y in zip(ma, mb))
-    norm = max(abs(float(x["grad_norm"]) - float(y["grad_norm"])) / float(x["grad_norm"])
-               for x, y in zip(ma, mb))
-    check(loss <= 1e-5, what + f": loss per step within 1e-5 relative ({loss:.2e})")
-    check(norm <= 1e-4, what + f": gradient norm per step within 1e-4 relative ({norm:.2e})")
-    wa, wb = weights(a), weights(b)
-    diff = max(float(np.abs(wa[k] - wb[k]).max()) for k in wa)
-    check(wa.keys() == wb.keys() and diff <= 1e-4, what + f": final weights within 1e-4 ({diff:.2e})")
+runs = TrainRuns(sys.argv[1], sys.argv[2], tempfile.mkdtemp(prefix="mm-dp-"))
+work, failures, check, args, single, same_run = (runs.work, runs.failures, runs.check, runs.args,
+                                                 runs.single, runs.same_run)
 
 
 code, _, err = single(args("one"))
@@ -135,7 +70,7 @@ for src, n, dst in (("dp2", 1, "from2to1"), ("one", 2, "from1to2")):
 
 # Refusals name the flag.
 for n, extra, batch, want in (
-        (2, ["--parallel", "tp=2"], 4, "training runs data parallel only so far"),
+        (2, ["--parallel", "ep=2"], 4, "a mix of data parallelism with tp, ep or etp"),
         (2, ["--parallel", "dp=2"], 3, "--batch-size 3 does not split evenly over dp=2"),
         (2, ["--parallel", "dp=3"], 4, "dp=3"),
         (1, ["--parallel", "dp=2"], 4, "dp=2")):

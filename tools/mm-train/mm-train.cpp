@@ -4,7 +4,8 @@
 //       --data FILE... --steps N --batch-size B --seq-len T --lr LR --seed S
 //       --threads N --save-every K --out DIR [--resume]
 //       [--backend cpu|cuda|reference]
-//   mpirun -np N mm-train pretrain ... --parallel dp=N [--collective-timeout S]
+//   mpirun -np N mm-train pretrain ... --parallel dp=N | tp=N[,ep=M][,etp=K]
+//       [--collective-timeout S]
 //   mm-train sft --task add:D (--model DIR | --config CONFIG.json --tokenizer
 //       tokenizer.json) --steps N --seed S --threads N --out OUT
 //   mm-train rl --model DIR --task add:D --objective cispo|ppo_clip|dapo|grpo
@@ -64,8 +65,8 @@ int main(int argc, char **argv) {
                "forward)");
   pre->add_option("--log-every", o.logEvery, "a progress line every N steps when not on a terminal");
   pre->add_option("--parallel", o.parallel,
-                  "layout over the mpirun ranks, e.g. dp=2 (training: data parallel; the default "
-                  "puts every rank in dp)");
+                  "layout over the mpirun ranks: dp=N (data parallel, the default puts every "
+                  "rank in dp) or tp=N[,ep=M][,etp=K] (the model split over all N ranks)");
   std::string optimizerSharding = "zero1";
   pre->add_option("--optimizer-sharding", optimizerSharding,
                   "data parallel: zero1 (each rank keeps its rows of the AdamW moments, the "
