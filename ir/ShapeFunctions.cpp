@@ -104,8 +104,23 @@ std::string formatShape(ArrayRef<int64_t> shape) {
   return s;
 }
 
-SmallVector<double> lightningSlopesOf(Type query, int64_t layerIndex, int64_t numLayers) {
-  int64_t heads = llvm::cast<RankedTensorType>(query).getDimSize(2);
+LogicalResult checkHeadIndex(const OpDiag &d, Value headIndex, std::optional<uint64_t> totalHeads,
+                             int64_t heads) {
+  if (bool(headIndex) != totalHeads.has_value())
+    return d.error("head_index and total_heads come together (a rank's heads among all)");
+  if (!headIndex)
+    return success();
+  auto h = d.ranked(headIndex.getType(), "head_index");
+  if (failed(h) || failed(d.expectRank(*h, 1, "head_index")) ||
+      failed(d.expectDim(h->getDimSize(0), heads, "head_index size")))
+    return failure();
+  int64_t total = static_cast<int64_t>(*totalHeads);
+  if (total < 1 || (heads != ShapedType::kDynamic && total < heads))
+    return d.error("total_heads ", total, " must be at least the local heads ", heads);
+  return success();
+}
+
+SmallVector<double> lightningSlopesOf(int64_t heads, int64_t layerIndex, int64_t numLayers) {
   if (heads == ShapedType::kDynamic)
     return {};
   std::vector<double> s = lightningDecaySlopes(heads, layerIndex, numLayers);

@@ -73,10 +73,15 @@ std::optional<int64_t> numElements(llvm::ArrayRef<int64_t> shape);
 /// "4x?x512" for diagnostics.
 std::string formatShape(llvm::ArrayRef<int64_t> shape);
 
-/// Lightning attention's per-head decay exponents for a query of type
-/// `query` ([batch, seq, heads, d]); empty when the head count is dynamic.
-llvm::SmallVector<double> lightningSlopesOf(mlir::Type query, int64_t layerIndex,
-                                            int64_t numLayers);
+/// A lightning op's `head_index` (`[heads]` i64, a rank's heads' places
+/// among all) and `total_heads` come together, and the total covers the
+/// local heads.
+mlir::LogicalResult checkHeadIndex(const OpDiag &d, mlir::Value headIndex,
+                                   std::optional<uint64_t> totalHeads, int64_t heads);
+
+/// Lightning attention's per-head decay exponents of `heads` heads; empty
+/// when the head count is dynamic.
+llvm::SmallVector<double> lightningSlopesOf(int64_t heads, int64_t layerIndex, int64_t numLayers);
 
 } // namespace mm::shape
 

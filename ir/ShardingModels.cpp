@@ -645,10 +645,59 @@ struct AttentionGradModel : LoopTableModel<AttentionGradModel, AttentionGradOp> 
   }
 };
 
-/// mm.lightning_attention: batch and heads split. A head's decay slope
-/// depends on its place among all the heads, so a rank running a block of
-/// them reads their global indices: partitioning the heads adds head_index,
-/// this rank's all_slice of the iota of every head, and total_heads.
+/// Partitions a lightning op (the forward or its gradient) whose heads may
+/// split. A head's decay slope depends on its place among all the heads, so
+/// a rank running a block of them reads their global indices: partitioning
+/// the heads adds head_index, this rank's all_slice of the iota of every
+/// head, and total_heads. Result `state` is [b, h, dk, dv] (the final
+/// state, or the initial state's gradient), the others [b, t, h, d].
+template <typename LightningOp>
+LogicalResult partitionLightningHeads(Operation *op, ArrayRef<Value> partitioned,
+                                      ArrayRef<Sharding> operandShardings,
+                                      ArrayRef<Sharding> resultShardings, IRMapping &map,
+                                      SymbolTableCollection &symbols, OpBuilder &b,
+                                      unsigned state) {
+  auto la = cast<LightningOp>(op);
+  const Sharding &query = operandShardings[0];
+  ArrayRef<GridAxis> headAxes;
+  if (query && query.getSplitAxes().size() > 2)
+    headAxes = query.getSplitAxes()[2].asArrayRef();
+  if (headAxes.empty() || la.getHeadIndex()) // (an existing head_index splits with the heads)
+    return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
+  int64_t heads = rankedOf(la.getQuery()).getDimSize(2);
+  if (ShapedType::isDynamic(heads))
+    return op->emitOpError("splits a dynamic head count: its heads' slopes are unknown");
+  auto grid = SymbolTable::lookupNearestSymbolFrom<GridOp>(op, query.getGridAttr());
+  if (!grid)
+    return op->emitOpError("the grid @") << query.getGrid() << " is not in the module";
+  int64_t parts = 1;
+  for (GridAxis a : headAxes)
+    parts *= grid.getShape()[a];
+  if (heads % parts != 0)
+    return op->emitOpError("its ") << heads << " heads do not split into " << parts << " parts";
+  // A result nothing reads is this rank's heads' all the same: the state
+  // split as [b, h, dk, dv], the others ([b, t, h, d]) as the query.
+  SmallVector<Sharding, 4> results(resultShardings.begin(), resultShardings.end());
+  ArrayRef<GridAxesAttr> q = query.getSplitAxes();
+  auto none = GridAxesAttr::get(b.getContext(), {});
+  for (auto [i, r] : llvm::enumerate(results))
+    if (!r)
+      r = i == state ? Sharding::get(query.getGridAttr(), {q[0], q[2], none, none}) : query;
+  if (failed(partitionLocally(op, partitioned, operandShardings, results, map, symbols, b)))
+    return failure();
+  auto local = cast<LightningOp>(map.lookup(op->getResult(0)).getDefiningOp());
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(local);
+  SmallVector<int64_t> iota(heads);
+  for (int64_t h = 0; h < heads; ++h)
+    iota[h] = h;
+  local.getHeadIndexMutable().assign(
+      thisRanksBlock(b, op->getLoc(), iota, parts, query.getGrid(), headAxes));
+  local.setTotalHeads(heads);
+  return success();
+}
+
+/// mm.lightning_attention: batch and heads split (partitionLightningHeads).
 struct LightningModel : LoopTableModel<LightningModel, LightningAttentionOp> {
   static LoopTable table(LightningAttentionOp op) {
     LoopTable t{{"b", "t", "h", "dk", "dv"},
@@ -667,43 +716,40 @@ struct LightningModel : LoopTableModel<LightningModel, LightningAttentionOp> {
                           ArrayRef<Sharding> operandShardings,
                           ArrayRef<Sharding> resultShardings, IRMapping &map,
                           SymbolTableCollection &symbols, OpBuilder &b) const {
-    auto la = cast<LightningAttentionOp>(op);
-    const Sharding &query = operandShardings[0];
-    ArrayRef<GridAxis> headAxes;
-    if (query && query.getSplitAxes().size() > 2)
-      headAxes = query.getSplitAxes()[2].asArrayRef();
-    if (headAxes.empty() || la.getHeadIndex()) // (an existing head_index splits with the heads)
-      return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
-    int64_t heads = rankedOf(la.getQuery()).getDimSize(2);
-    if (ShapedType::isDynamic(heads))
-      return op->emitOpError("splits a dynamic head count: its heads' slopes are unknown");
-    auto grid = SymbolTable::lookupNearestSymbolFrom<GridOp>(op, query.getGridAttr());
-    if (!grid)
-      return op->emitOpError("the grid @") << query.getGrid() << " is not in the module";
-    int64_t parts = 1;
-    for (GridAxis a : headAxes)
-      parts *= grid.getShape()[a];
-    if (heads % parts != 0)
-      return op->emitOpError("its ") << heads << " heads do not split into " << parts << " parts";
-    // A final state nothing reads is this rank's heads' state, not whole.
-    SmallVector<Sharding, 2> results(resultShardings.begin(), resultShardings.end());
-    if (!results[1]) {
-      ArrayRef<GridAxesAttr> q = query.getSplitAxes();
-      auto none = GridAxesAttr::get(b.getContext(), {});
-      results[1] = Sharding::get(query.getGridAttr(), {q[0], q[2], none, none});
-    }
-    if (failed(partitionLocally(op, partitioned, operandShardings, results, map, symbols, b)))
-      return failure();
-    auto local = cast<LightningAttentionOp>(map.lookup(la.getOutput()).getDefiningOp());
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(local);
-    SmallVector<int64_t> iota(heads);
-    for (int64_t h = 0; h < heads; ++h)
-      iota[h] = h;
-    local.getHeadIndexMutable().assign(
-        thisRanksBlock(b, op->getLoc(), iota, parts, query.getGrid(), headAxes));
-    local.setTotalHeads(heads);
-    return success();
+    return partitionLightningHeads<LightningAttentionOp>(
+        op, partitioned, operandShardings, resultShardings, map, symbols, b, /*state=*/1);
+  }
+};
+
+/// mm.lightning_attention_grad: the forward's loops, batch and heads split;
+/// each rank's heads' gradients with their slopes (partitionLightningHeads).
+struct LightningGradModel : LoopTableModel<LightningGradModel, LightningAttentionGradOp> {
+  static LoopTable table(LightningAttentionGradOp op) {
+    LoopTable t{{"b", "t", "h", "dk", "dv"},
+                {{"b", "t", "h", "dk"},
+                 {"b", "t", "h", "dk"},
+                 {"b", "t", "h", "dv"},
+                 {"b", "t", "h", "dv"},
+                 {"b", "h", "dk", "dv"}},
+                {{"b", "t", "h", "dk"},
+                 {"b", "t", "h", "dk"},
+                 {"b", "t", "h", "dv"},
+                 {"b", "h", "dk", "dv"}},
+                {"b", "h"}};
+    if (op.getInitialState())
+      t.operands.push_back({"b", "h", "dk", "dv"});
+    if (op.getLengths())
+      t.operands.push_back({"b"});
+    if (op.getHeadIndex())
+      t.operands.push_back({"h"});
+    return t;
+  }
+  LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
+                          ArrayRef<Sharding> operandShardings,
+                          ArrayRef<Sharding> resultShardings, IRMapping &map,
+                          SymbolTableCollection &symbols, OpBuilder &b) const {
+    return partitionLightningHeads<LightningAttentionGradOp>(
+        op, partitioned, operandShardings, resultShardings, map, symbols, b, /*state=*/3);
   }
 };
 
@@ -727,9 +773,10 @@ SmallVector<AffineMap> unrelatedDimMaps(Operation *op) {
 }
 
 /// Ops with no split modelled yet (the MoE router, dispatch and combine,
-/// softmax, the losses, the backward kernels of attention, lightning and
-/// the grouped GEMM): every operand and result is whole on every rank. Each tensor dim is a loop of its own,
-/// so no split carries across the op; a split operand is gathered before it.
+/// softmax, the losses and their gradients, convolutions, the recommender
+/// ops): every operand and result is whole on every rank. Each tensor dim
+/// is a loop of its own, so no split carries across the op; a split operand
+/// is gathered before it.
 template <typename Op>
 struct WholeModel : LocallyPartitioned<WholeModel<Op>, Op> {
   SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *op) const {
@@ -1125,6 +1172,7 @@ void registerShardingModels(DialectRegistry &registry) {
     AttentionOp::attachInterface<AttentionModel>(*ctx);
     AttentionGradOp::attachInterface<AttentionGradModel>(*ctx);
     LightningAttentionOp::attachInterface<LightningModel>(*ctx);
+    LightningAttentionGradOp::attachInterface<LightningGradModel>(*ctx);
     GroupedMatmulOp::attachInterface<GroupedMatmulModel>(*ctx);
     GroupedMatmulWeightGradOp::attachInterface<GroupedMatmulWeightGradModel>(*ctx);
     GatherOp::attachInterface<GatherModel>(*ctx);
@@ -1135,7 +1183,7 @@ void registerShardingModels(DialectRegistry &registry) {
     // run on whatever part arrives): whole until a split is modelled. The
     // backward ops of a training step are among them.
     attachElementwise<ZerosLikeOp>(ctx);
-    attachWhole<LightningAttentionGradOp, CrossEntropyGradOp, Conv2dGradOp, Conv1dGradOp, GruGradOp,
+    attachWhole<CrossEntropyGradOp, Conv2dGradOp, Conv1dGradOp, GruGradOp,
                 CrossEntropyOp, PolicyLossOp, SigmoidBceOp, LayerNormOp, Conv1dOp, GruOp, PoolOp,
                 TargetAttentionOp, HadamardInteractionOp, LogSoftmaxOp, TopKOp, ArgmaxOp,
                 TransposeOp, ConcatOp, ScatterAddOp, Conv2dOp>(ctx);

@@ -39,6 +39,24 @@ ref::LossReduction toRef(LossReduction r) {
 std::vector<int64_t> vec(ArrayRef<int64_t> a) { return {a.begin(), a.end()}; }
 
 Tensor *ptr(std::optional<Tensor> &t) { return t ? &*t : nullptr; }
+
+/// The decay slopes of a lightning op's `heads` local heads: all of them, or
+/// (with a head_index) those of the rank's heads among the op's slope heads.
+template <typename LightningOp>
+std::vector<double> lightningSlopes(OpEvaluation &e, LightningOp op, int64_t heads) {
+  auto layer = static_cast<int64_t>(op.getLayerIndex());
+  auto layers = static_cast<int64_t>(op.getNumLayers());
+  if (!op.getHeadIndex())
+    return lightningDecaySlopes(heads, layer, layers);
+  Tensor index = e.in(op.getHeadIndex());
+  int64_t bad = 0;
+  std::vector<double> slopes = lightningDecaySlopesOfHeads(
+      op.getSlopeHeads(), layer, layers, index.template data<int64_t>(), heads, &bad);
+  if (slopes.empty() && heads > 0)
+    throw makeError(op->getName().getStringRef().str(), ": head_index ", bad, " is outside [0, ",
+                    op.getSlopeHeads(), ")");
+  return slopes;
+}
 } // namespace
 
 bool evaluateElementwise(OpEvaluation &e) {
@@ -136,18 +154,7 @@ bool evaluateAttention(OpEvaluation &e) {
       })
       .Case([&](LightningAttentionOp la) {
         Tensor q = e.in(la.getQuery());
-        auto layer = static_cast<int64_t>(la.getLayerIndex());
-        auto layers = static_cast<int64_t>(la.getNumLayers());
-        std::vector<double> slopes = lightningDecaySlopes(q.dim(2), layer, layers);
-        if (la.getHeadIndex()) { // a rank's block of the heads
-          Tensor index = e.in(la.getHeadIndex());
-          int64_t bad = 0;
-          slopes = lightningDecaySlopesOfHeads(la.getSlopeHeads(), layer, layers,
-                                               index.data<int64_t>(), q.dim(2), &bad);
-          if (slopes.empty() && q.dim(2) > 0)
-            throw makeError("mm.lightning_attention: head_index ", bad, " is outside [0, ",
-                            la.getSlopeHeads(), ")");
-        }
+        std::vector<double> slopes = lightningSlopes(e, la, q.dim(2));
         std::optional<Tensor> state, lengths = e.opt(la.getLengths());
         if (la.getInitialState())
           state = e.take(la.getInitialState()).to(e.precision);
@@ -439,9 +446,7 @@ bool evaluateGradient(OpEvaluation &e) {
         auto s0 = e.opt(l.getInitialState());
         auto lengths = e.opt(l.getLengths());
         Tensor q = e.in(l.getQuery());
-        std::vector<double> slopes =
-            lightningDecaySlopes(q.dim(2), static_cast<int64_t>(l.getLayerIndex()),
-                                 static_cast<int64_t>(l.getNumLayers()));
+        std::vector<double> slopes = lightningSlopes(e, l, q.dim(2));
         ref::LightningGradResult r = ref::lightningAttentionBackward(
             q, e.in(l.getKey()), e.in(l.getValue()), e.in(l.getGradOutput()),
             e.in(l.getGradFinalState()), ptr(s0), ptr(lengths), slopes, l.getBlockSize());

@@ -96,6 +96,7 @@ private:
   // Backward kinds (HostBackwardKernels.h).
   LogicalResult emitAttentionBackward();
   LogicalResult emitLightningBackward();
+  void emitLightningSlopes(ArrayRef<double> all, int64_t heads, Value headIndex, int64_t total);
   LogicalResult emitGroupedGemmWeightGrad();
   LogicalResult emitLossBackward();
   LogicalResult emitGruBackward();
@@ -270,26 +271,8 @@ LogicalResult KernelEmitter::emitLightning() {
     return failure();
   LightningParts p = *parts; // (op accessors are not const)
   LightningAttentionOp la = p.op;
-  std::string slopeList;
-  for (double s : la.getDecaySlopes())
-    slopeList += llvm::formatv("{0:e17}, ", s).str();
   Value out = kernel.getResult(p.out);
-  if (!la.getHeadIndex()) {
-    body += "  static const double slopes[] = {" + slopeList + "};\n";
-  } else {
-    // A rank's block of the heads: their slopes among all, chosen at run time.
-    int64_t total = la.getSlopeHeads();
-    body += "  static const double all_slopes[] = {" + slopeList + "};\n";
-    body += llvm::formatv("  double slopes[{0}];\n"
-                          "  for (int64_t h = 0; h < {0}; ++h) {{\n"
-                          "    const int64_t g = {1}[h];\n"
-                          "    if (g < 0 || g >= {2})\n"
-                          "      return mmh::fail(ctx, \"mm.lightning_attention: a head_index is "
-                          "outside [0, {2})\");\n"
-                          "    slopes[h] = all_slopes[g];\n  }\n",
-                          p.heads, pointer(la.getHeadIndex()), total)
-                .str();
-  }
+  emitLightningSlopes(la.getDecaySlopes(), p.heads, la.getHeadIndex(), la.getSlopeHeads());
   body += "  const int64_t b = " + dims(out, 0, 1) + ", t = " + dims(out, 1, 2) + ";\n";
   // The state is carried in the final-state result: over the initial state in
   // place (inference), else in the result or, when nothing reads the final
@@ -723,6 +706,30 @@ LogicalResult KernelEmitter::emitAttentionBackward() {
   return success();
 }
 
+/// `slopes`, the decay slopes of the kernel's `heads` local heads: `all`, or
+/// with a head_index (a rank's block of the heads) their slopes among all
+/// `total`, chosen at run time.
+void KernelEmitter::emitLightningSlopes(ArrayRef<double> all, int64_t heads, Value headIndex,
+                                        int64_t total) {
+  std::string slopeList;
+  for (double s : all)
+    slopeList += llvm::formatv("{0:e17}, ", s).str();
+  if (!headIndex) {
+    body += "  static const double slopes[] = {" + slopeList + "};\n";
+    return;
+  }
+  body += "  static const double all_slopes[] = {" + slopeList + "};\n";
+  body += llvm::formatv("  double slopes[{0}];\n"
+                        "  for (int64_t h = 0; h < {0}; ++h) {{\n"
+                        "    const int64_t g = {1}[h];\n"
+                        "    if (g < 0 || g >= {2})\n"
+                        "      return mmh::fail(ctx, \"mm.lightning_attention: a head_index is "
+                        "outside [0, {2})\");\n"
+                        "    slopes[h] = all_slopes[g];\n  }\n",
+                        heads, pointer(headIndex), total)
+              .str();
+}
+
 LogicalResult KernelEmitter::emitLightningBackward() {
   auto lg = singleOp<LightningAttentionGradOp>(/*partial=*/true);
   if (failed(lg))
@@ -733,11 +740,7 @@ LogicalResult KernelEmitter::emitLightningBackward() {
   if (heads == ShapedType::kDynamic || headDim == ShapedType::kDynamic ||
       staticDim(topLevel(op.getValue()), 3) != headDim)
     return fail("heads and head_dim must be static, with equal key and value dims");
-  std::string slopeList;
-  for (double s : lightningDecaySlopes(heads, static_cast<int64_t>(op.getLayerIndex()),
-                                       static_cast<int64_t>(op.getNumLayers())))
-    slopeList += llvm::formatv("{0:e17}, ", s).str();
-  body += "  static const double slopes[] = {" + slopeList + "};\n";
+  emitLightningSlopes(op.getDecaySlopes(), heads, op.getHeadIndex(), op.getSlopeHeads());
   body += llvm::formatv("  return mmh::lightning_grad(ctx, {0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, "
                         "{8}, {9}, {10}, {11}, slopes, {12}, {13}, {14}, {15});\n",
                         pointer(op.getQuery()), pointer(op.getKey()), pointer(op.getValue()),

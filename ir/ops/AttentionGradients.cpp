@@ -30,20 +30,19 @@ LogicalResult AttentionOp::buildGradients(OpBuilder &b, ArrayRef<Value> grads,
 // Block-wise backward carrying the state gradient (mm.lightning_attention_grad).
 LogicalResult LightningAttentionOp::buildGradients(OpBuilder &b, ArrayRef<Value> grads,
                                                    SmallVectorImpl<Value> &out) {
-  // The backward kernels compute the slopes of the local heads only.
-  if (getHeadIndex())
-    return emitOpError("a rank's block of heads (head_index) has no gradient yet: train it with "
-                       "the heads whole (data parallel)");
+  // A rank's block of the heads (head_index) keeps its heads' slopes.
   GradientBuilder gb(b, getLoc());
   Value gOut = gb.orZeros(grads[0], getOutput());
   Value gState = gb.orZeros(grads[1], getFinalState());
   auto backward = LightningAttentionGradOp::create(
       b, getLoc(), getQuery(), getKey(), getValue(), gOut, gState, getInitialState(),
-      getLengths(), getLayerIndexAttr(), getNumLayersAttr(), getBlockSizeAttr());
+      getLengths(), getHeadIndex(), getLayerIndexAttr(), getNumLayersAttr(), getBlockSizeAttr(),
+      getTotalHeadsAttr());
   out.append({backward.getGradQuery(), backward.getGradKey(), backward.getGradValue()});
   if (getInitialState())
     out.push_back(backward.getGradInitialState());
-  if (getLengths())
-    out.push_back(Value());
+  for (Value integer : {getLengths(), getHeadIndex()})
+    if (integer)
+      out.push_back(Value());
   return success();
 }

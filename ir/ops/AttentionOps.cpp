@@ -171,19 +171,8 @@ LogicalResult LightningAttentionOp::inferReturnTypes(MLIRContext *ctx, std::opti
         failed(d.expectDim(l->getDimSize(0), batch, "lengths size")))
       return failure();
   }
-  Value headIndex = adaptor.getHeadIndex();
-  std::optional<uint64_t> totalHeads = adaptor.getTotalHeads();
-  if (bool(headIndex) != totalHeads.has_value())
-    return d.error("head_index and total_heads come together (a rank's heads among all)");
-  if (headIndex) {
-    auto h = d.ranked(headIndex.getType(), "head_index");
-    if (failed(h) || failed(d.expectRank(*h, 1, "head_index")) ||
-        failed(d.expectDim(h->getDimSize(0), heads, "head_index size")))
-      return failure();
-    int64_t total = static_cast<int64_t>(*totalHeads);
-    if (total < 1 || (heads != ShapedType::kDynamic && total < heads))
-      return d.error("total_heads ", total, " must be at least the local heads ", heads);
-  }
+  if (failed(checkHeadIndex(d, adaptor.getHeadIndex(), adaptor.getTotalHeads(), heads)))
+    return failure();
   types.push_back(RankedTensorType::get({batch, lq.seq, heads, lv.dim}, q->getElementType()));
   types.push_back(stateType);
   return success();
@@ -196,9 +185,5 @@ int64_t LightningAttentionOp::getSlopeHeads() {
 }
 
 SmallVector<double> LightningAttentionOp::getDecaySlopes() {
-  int64_t heads = getSlopeHeads();
-  if (heads == ShapedType::kDynamic)
-    return {};
-  std::vector<double> s = lightningDecaySlopes(heads, getLayerIndex(), getNumLayers());
-  return SmallVector<double>(s.begin(), s.end());
+  return lightningSlopesOf(getSlopeHeads(), getLayerIndex(), getNumLayers());
 }

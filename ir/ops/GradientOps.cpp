@@ -61,6 +61,8 @@ LogicalResult LightningAttentionGradOp::inferReturnTypes(MLIRContext *,
     if (failed(s0) || failed(expectLike(d, *ds, *s0, "grad_final_state", "initial_state")))
       return failure();
   }
+  if (failed(checkHeadIndex(d, adaptor.getHeadIndex(), adaptor.getTotalHeads(), q->getDimSize(2))))
+    return failure();
   if (adaptor.getBlockSize() <= 0)
     return d.error("block_size must be positive, got ", adaptor.getBlockSize());
   if (adaptor.getNumLayers() <= 0 || adaptor.getLayerIndex() < 0 ||
@@ -71,8 +73,14 @@ LogicalResult LightningAttentionGradOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+int64_t LightningAttentionGradOp::getSlopeHeads() {
+  if (std::optional<uint64_t> total = getTotalHeads())
+    return static_cast<int64_t>(*total);
+  return getQuery().getType().getDimSize(2);
+}
+
 SmallVector<double> LightningAttentionGradOp::getDecaySlopes() {
-  return lightningSlopesOf(getQuery().getType(), getLayerIndex(), getNumLayers());
+  return lightningSlopesOf(getSlopeHeads(), getLayerIndex(), getNumLayers());
 }
 
 LogicalResult GroupedMatmulWeightGradOp::inferReturnTypes(MLIRContext *,

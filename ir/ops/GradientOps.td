@@ -81,7 +81,10 @@ def MM_LightningAttentionGradOp : MM_InferOp<"lightning_attention_grad",
 
     Results: `dq`, `dk`, `dv` (the input types) and the gradient of
     `initial_state` (`[batch, heads, d, d]`, the state's type). Tokens past
-    `lengths[b]` get zero gradients.
+    `lengths[b]` get zero gradients. A rank's block of the heads carries
+    `head_index` and `total_heads` as the forward op does (their decay
+    slopes are those of their places among all the heads); shard-partition
+    adds both when it splits the heads of a training step.
 
     ```mlir
     %dq, %dk, %dv, %ds0 = mm.lightning_attention_grad %q, %k, %v, %do, %dsT
@@ -89,24 +92,36 @@ def MM_LightningAttentionGradOp : MM_InferOp<"lightning_attention_grad",
         : (tensor<?x?x2x8xf32>, tensor<?x?x2x8xf32>, tensor<?x?x2x8xf32>,
            tensor<?x?x2x8xf32>, tensor<?x2x8x8xf32>)
         -> (tensor<?x?x2x8xf32>, tensor<?x?x2x8xf32>, tensor<?x?x2x8xf32>, tensor<?x2x8x8xf32>)
+    // rank 1 of 2: heads 2 and 3 of 4
+    %dq1, %dk1, %dv1, %ds1 = mm.lightning_attention_grad %q1, %k1, %v1, %do1, %dsT1 head_index(%mine)
+        {layer_index = 0 : i64, num_layers = 2 : i64, block_size = 4 : i64, total_heads = 4 : i64}
+        : (tensor<?x?x2x8xf32>, tensor<?x?x2x8xf32>, tensor<?x?x2x8xf32>,
+           tensor<?x?x2x8xf32>, tensor<?x2x8x8xf32>, tensor<2xi64>)
+        -> (tensor<?x?x2x8xf32>, tensor<?x?x2x8xf32>, tensor<?x?x2x8xf32>, tensor<?x2x8x8xf32>)
     ```
   }];
   let arguments = (ins MM_FloatTensor:$query, MM_FloatTensor:$key, MM_FloatTensor:$value,
                        MM_FloatTensor:$grad_output, MM_FloatTensor:$grad_final_state,
                        Optional<MM_FloatTensor>:$initial_state,
                        Optional<MM_IndexTensor>:$lengths,
+                       Optional<MM_IndexTensor>:$head_index,
                        I64Attr:$layer_index, I64Attr:$num_layers,
-                       DefaultValuedAttr<I64Attr, "256">:$block_size);
+                       DefaultValuedAttr<I64Attr, "256">:$block_size,
+                       OptionalAttr<I64Attr>:$total_heads);
   let results = (outs MM_FloatTensor:$grad_query, MM_FloatTensor:$grad_key,
                       MM_FloatTensor:$grad_value, MM_FloatTensor:$grad_initial_state);
   let assemblyFormat = [{
     $query `,` $key `,` $value `,` $grad_output `,` $grad_final_state
     (`state` `(` $initial_state^ `)`)? (`lengths` `(` $lengths^ `)`)?
-    attr-dict `:` functional-type(operands, results)
+    (`head_index` `(` $head_index^ `)`)? attr-dict `:` functional-type(operands, results)
   }];
   let extraClassDeclaration = [{
-    /// Per-step decay exponent s_h of every head, as mm.lightning_attention's.
+    /// Per-step decay exponent s_h of every head, as mm.lightning_attention's
+    /// (with a head_index, of all total_heads heads).
     ::llvm::SmallVector<double> getDecaySlopes();
+    /// The head count the slopes are computed for: total_heads, or the
+    /// query's heads.
+    int64_t getSlopeHeads();
   }];
 }
 

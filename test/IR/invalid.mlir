@@ -396,6 +396,16 @@ func.func @lightning_total_heads(%q: tensor<1x4x4x8xf32>, %ids: tensor<4xi64>) {
 
 // -----
 
+func.func @lightning_grad_head_index_alone(%q: tensor<1x4x2x8xf32>, %s: tensor<1x2x8x8xf32>, %ids: tensor<2xi64>) {
+  // expected-error @+1 {{head_index and total_heads come together}}
+  %0:4 = mm.lightning_attention_grad %q, %q, %q, %q, %s head_index(%ids) {layer_index = 0 : i64, num_layers = 8 : i64}
+      : (tensor<1x4x2x8xf32>, tensor<1x4x2x8xf32>, tensor<1x4x2x8xf32>, tensor<1x4x2x8xf32>, tensor<1x2x8x8xf32>, tensor<2xi64>)
+      -> (tensor<1x4x2x8xf32>, tensor<1x4x2x8xf32>, tensor<1x4x2x8xf32>, tensor<1x2x8x8xf32>)
+  return
+}
+
+// -----
+
 func.func @lightning_qkv(%q: tensor<1x4x4x8xf32>, %k: tensor<1x5x4x8xf32>) {
   // expected-error @+1 {{query, key and value must agree in batch, length and heads}}
   %0:2 = mm.lightning_attention %q, %k, %q {layer_index = 0 : i64, num_layers = 8 : i64}

@@ -79,6 +79,18 @@ func.func @loss(%q: tensor<1x5x2x4xf32>, %k: tensor<1x5x2x4xf32>, %v: tensor<1x5
 
 // -----
 
+// A rank's block of the heads: the gradient keeps head_index and total_heads
+// (its heads' slopes among all).
+// CHECK-LABEL: func.func @loss_grad(
+// CHECK: mm.lightning_attention_grad %arg0, %arg1, %arg2, %{{.*}}, %{{.*}} head_index(%arg3) {block_size = 2 : i64, layer_index = 0 : i64, num_layers = 1 : i64, total_heads = 4 : i64}
+func.func @loss(%q: tensor<1x5x2x4xf32>, %k: tensor<1x5x2x4xf32>, %v: tensor<1x5x2x4xf32>, %heads: tensor<2xi64>) -> tensor<f32> {
+  %o, %s = mm.lightning_attention %q, %k, %v head_index(%heads) {layer_index = 0 : i64, num_layers = 1 : i64, block_size = 2 : i64, total_heads = 4 : i64} : (tensor<1x5x2x4xf32>, tensor<1x5x2x4xf32>, tensor<1x5x2x4xf32>, tensor<2xi64>) -> (tensor<1x5x2x4xf32>, tensor<1x2x4x4xf32>)
+  %l = mm.reduce sum %o dims [0, 1, 2, 3] : (tensor<1x5x2x4xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
 // The router's expert choice is constant; argmax's is refused.
 func.func @loss(%x: tensor<3x5xf32>, %t: tensor<5x4xf32>) -> tensor<f32> {
   // expected-error @+1 {{'mm.argmax' op has no gradient: the loss depends on its integer result #0}}

@@ -295,6 +295,30 @@ func.func @lightning_heads_split(%x: tensor<1x4x8xf32>, %s0: tensor<1x4x2x2xf32>
   return %y : tensor<1x4x8xf32>
 }
 
+// Its gradient (a partitioned training step's backward) splits the same
+// way: each rank's 2 heads, with their slopes among all 4; the query's
+// gradient is gathered to be returned whole.
+// CHECK-LABEL: func.func @lightning_grad_heads_split(
+// CHECK-SAME: %[[Q:[a-z0-9]+]]: tensor<1x4x2x2xf32>, %{{.*}}: tensor<1x4x2x2xf32>, %{{.*}}: tensor<1x4x2x2xf32>, %{{.*}}: tensor<1x4x2x2xf32>, %{{.*}}: tensor<1x2x2x2xf32>) -> tensor<1x4x4x2xf32>
+// CHECK: %[[IDS:.*]] = shard.all_slice %{{.*}} on @tp grid_axes = [0] slice_axis = 0 : tensor<4xi64> -> tensor<2xi64>
+// CHECK: %[[DQ:.*]], %{{.*}}, %{{.*}}, %{{.*}} = mm.lightning_attention_grad %[[Q]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} head_index(%[[IDS]]) {block_size = 2 : i64, layer_index = 1 : i64, num_layers = 3 : i64, total_heads = 4 : i64}
+// CHECK: shard.all_gather %[[DQ]] on @tp grid_axes = [0] gather_axis = 2
+func.func @lightning_grad_heads_split(%q: tensor<1x4x4x2xf32>, %k: tensor<1x4x4x2xf32>, %v: tensor<1x4x4x2xf32>, %do: tensor<1x4x4x2xf32>, %ds: tensor<1x4x2x2xf32>) -> tensor<1x4x4x2xf32> {
+  %heads = shard.sharding @tp split_axes = [[], [], [0]] : !shard.sharding
+  %stateHeads = shard.sharding @tp split_axes = [[], [0]] : !shard.sharding
+  %whole = shard.sharding @tp split_axes = [[]] : !shard.sharding
+  %qs = shard.shard %q to %heads : tensor<1x4x4x2xf32>
+  %ks = shard.shard %k to %heads : tensor<1x4x4x2xf32>
+  %vs = shard.shard %v to %heads : tensor<1x4x4x2xf32>
+  %dos = shard.shard %do to %heads : tensor<1x4x4x2xf32>
+  %dss = shard.shard %ds to %stateHeads : tensor<1x4x2x2xf32>
+  %dq, %dk, %dv, %ds0 = mm.lightning_attention_grad %qs, %ks, %vs, %dos, %dss {block_size = 2 : i64, layer_index = 1 : i64, num_layers = 3 : i64} : (tensor<1x4x4x2xf32>, tensor<1x4x4x2xf32>, tensor<1x4x4x2xf32>, tensor<1x4x4x2xf32>, tensor<1x4x2x2xf32>) -> (tensor<1x4x4x2xf32>, tensor<1x4x4x2xf32>, tensor<1x4x4x2xf32>, tensor<1x4x2x2xf32>)
+  %dqs = shard.shard %dq to %heads : tensor<1x4x4x2xf32>
+  %dqw = shard.shard %dqs to %whole annotate_for_users : tensor<1x4x4x2xf32>
+  %r = mm.neg %dqw : tensor<1x4x4x2xf32>
+  return %r : tensor<1x4x4x2xf32>
+}
+
 // Expert parallelism on a 2x2 grid: the experts split over axis 1, so each
 // rank computes the rows of its 2 experts from its block of the group
 // offsets (rows of the others are zero) and one all_reduce over axis 1

@@ -111,6 +111,7 @@ def build_cases():
     add("attention", "attention_full_scaled")
     add("attention", "lightning_state", scale=0.5)
     add("attention", "lightning_lengths", ints={"len": [5, 8]}, scale=0.5)
+    add("attention", "lightning_head_index", ints={"idx": [3, 1]}, scale=0.5)
 
     add("moe", "moe_block")
     add("moe", "router_plain")

@@ -74,6 +74,8 @@ state0 = rng.standard_normal((1, 4, 2, 2)).astype(np.float32)
 rows = rng.standard_normal((6, 8)).astype(np.float32)
 offsets = np.array([0, 1, 3, 3, 6], dtype=np.int64)  # expert 2 gets no rows
 token_ids = np.array([[5, 0, 3, 2, 3]], dtype=np.int64)
+lightning_grad_inputs = [rng.standard_normal((1, 4, 4, 2)).astype(np.float32) for _ in range(4)] + \
+    [rng.standard_normal((1, 4, 2, 2)).astype(np.float32)]
 # (function, ranks, the whole argument, each rank's slice of it: rank -> array)
 cases = [
     ("megatron_mlp", 2, x, lambda r: x),
@@ -85,6 +87,10 @@ cases = [
     ("gqa_attention", 2, [x[None, :, :], positions], lambda r: [x[None, :, :], positions]),
     # heads by rank: rank r runs heads 2r, 2r + 1 from their part of the state
     ("lightning_heads_split", 2, [x[None, :, :], state0], lambda r: [x[None, :, :], state0[:, 2 * r:2 * r + 2]]),
+    # the same heads' gradients (q, k, v, do by heads; the state gradient too)
+    ("lightning_grad_heads_split", 2, lightning_grad_inputs,
+     lambda r: [a[:, :, 2 * r:2 * r + 2] for a in lightning_grad_inputs[:4]] +
+               [lightning_grad_inputs[4][:, 2 * r:2 * r + 2]]),
     ("experts_on_grid", 4, [rows, offsets], lambda r: [rows, offsets]),
     # ids of both halves of the vocabulary, and repeated
     ("vocab_parallel_embedding", 2, token_ids, lambda r: token_ids),

@@ -43,3 +43,15 @@ func.func @lightning_lengths(%q: tensor<2x8x3x4xf32>, %k: tensor<2x8x3x4xf32>, %
   %l = mm.add %lo, %ls : (tensor<f32>, tensor<f32>) -> tensor<f32>
   return %l : tensor<f32>
 }
+
+// A rank's block of the heads (head_index: heads 3 and 1 of 5, out of order):
+// the backward decays each head with its slope among all five, as the forward.
+func.func @lightning_head_index(%q: tensor<2x6x2x4xf32>, %k: tensor<2x6x2x4xf32>, %v: tensor<2x6x2x4xf32>, %s0: tensor<2x2x4x4xf32>, %idx: tensor<2xi64>, %c: tensor<2x6x2x4xf32>, %cs: tensor<2x2x4x4xf32>) -> tensor<f32> {
+  %o, %s = mm.lightning_attention %q, %k, %v state(%s0) head_index(%idx) {layer_index = 0 : i64, num_layers = 3 : i64, block_size = 4 : i64, total_heads = 5 : i64} : (tensor<2x6x2x4xf32>, tensor<2x6x2x4xf32>, tensor<2x6x2x4xf32>, tensor<2x2x4x4xf32>, tensor<2xi64>) -> (tensor<2x6x2x4xf32>, tensor<2x2x4x4xf32>)
+  %wo = mm.mul %o, %c : (tensor<2x6x2x4xf32>, tensor<2x6x2x4xf32>) -> tensor<2x6x2x4xf32>
+  %lo = mm.reduce sum %wo dims [0, 1, 2, 3] : (tensor<2x6x2x4xf32>) -> tensor<f32>
+  %ws = mm.mul %s, %cs : (tensor<2x2x4x4xf32>, tensor<2x2x4x4xf32>) -> tensor<2x2x4x4xf32>
+  %ls = mm.reduce sum %ws dims [0, 1, 2, 3] : (tensor<2x2x4x4xf32>) -> tensor<f32>
+  %l = mm.add %lo, %ls : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
