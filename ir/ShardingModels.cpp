@@ -697,13 +697,24 @@ LogicalResult partitionLightningHeads(Operation *op, ArrayRef<Value> partitioned
   return success();
 }
 
-/// mm.lightning_attention: batch and heads split (partitionLightningHeads).
-struct LightningModel : LoopTableModel<LightningModel, LightningAttentionOp> {
-  static LoopTable table(LightningAttentionOp op) {
+/// mm.lightning_attention and its gradient: batch and heads split
+/// (partitionLightningHeads). The gradient reads the forward's operands and
+/// the output and final-state gradients, and returns one gradient per
+/// float operand; the state ([b, h, dk, dv]) is the last result of both.
+template <typename Op>
+struct LightningModel : LoopTableModel<LightningModel<Op>, Op> {
+  static constexpr bool kGradient = std::is_same_v<Op, LightningAttentionGradOp>;
+  static LoopTable table(Op op) {
     LoopTable t{{"b", "t", "h", "dk", "dv"},
                 {{"b", "t", "h", "dk"}, {"b", "t", "h", "dk"}, {"b", "t", "h", "dv"}},
                 {{"b", "t", "h", "dv"}, {"b", "h", "dk", "dv"}},
                 {"b", "h"}};
+    if (kGradient) {
+      t.operands.push_back({"b", "t", "h", "dv"});
+      t.operands.push_back({"b", "h", "dk", "dv"});
+      t.results = {{"b", "t", "h", "dk"}, {"b", "t", "h", "dk"}, {"b", "t", "h", "dv"},
+                   {"b", "h", "dk", "dv"}};
+    }
     if (op.getInitialState())
       t.operands.push_back({"b", "h", "dk", "dv"});
     if (op.getLengths())
@@ -716,40 +727,8 @@ struct LightningModel : LoopTableModel<LightningModel, LightningAttentionOp> {
                           ArrayRef<Sharding> operandShardings,
                           ArrayRef<Sharding> resultShardings, IRMapping &map,
                           SymbolTableCollection &symbols, OpBuilder &b) const {
-    return partitionLightningHeads<LightningAttentionOp>(
-        op, partitioned, operandShardings, resultShardings, map, symbols, b, /*state=*/1);
-  }
-};
-
-/// mm.lightning_attention_grad: the forward's loops, batch and heads split;
-/// each rank's heads' gradients with their slopes (partitionLightningHeads).
-struct LightningGradModel : LoopTableModel<LightningGradModel, LightningAttentionGradOp> {
-  static LoopTable table(LightningAttentionGradOp op) {
-    LoopTable t{{"b", "t", "h", "dk", "dv"},
-                {{"b", "t", "h", "dk"},
-                 {"b", "t", "h", "dk"},
-                 {"b", "t", "h", "dv"},
-                 {"b", "t", "h", "dv"},
-                 {"b", "h", "dk", "dv"}},
-                {{"b", "t", "h", "dk"},
-                 {"b", "t", "h", "dk"},
-                 {"b", "t", "h", "dv"},
-                 {"b", "h", "dk", "dv"}},
-                {"b", "h"}};
-    if (op.getInitialState())
-      t.operands.push_back({"b", "h", "dk", "dv"});
-    if (op.getLengths())
-      t.operands.push_back({"b"});
-    if (op.getHeadIndex())
-      t.operands.push_back({"h"});
-    return t;
-  }
-  LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
-                          ArrayRef<Sharding> operandShardings,
-                          ArrayRef<Sharding> resultShardings, IRMapping &map,
-                          SymbolTableCollection &symbols, OpBuilder &b) const {
-    return partitionLightningHeads<LightningAttentionGradOp>(
-        op, partitioned, operandShardings, resultShardings, map, symbols, b, /*state=*/3);
+    return partitionLightningHeads<Op>(op, partitioned, operandShardings, resultShardings, map,
+                                       symbols, b, /*state=*/op->getNumResults() - 1);
   }
 };
 
@@ -1171,8 +1150,8 @@ void registerShardingModels(DialectRegistry &registry) {
     RopeOp::attachInterface<RopeModel>(*ctx);
     AttentionOp::attachInterface<AttentionModel>(*ctx);
     AttentionGradOp::attachInterface<AttentionGradModel>(*ctx);
-    LightningAttentionOp::attachInterface<LightningModel>(*ctx);
-    LightningAttentionGradOp::attachInterface<LightningGradModel>(*ctx);
+    LightningAttentionOp::attachInterface<LightningModel<LightningAttentionOp>>(*ctx);
+    LightningAttentionGradOp::attachInterface<LightningModel<LightningAttentionGradOp>>(*ctx);
     GroupedMatmulOp::attachInterface<GroupedMatmulModel>(*ctx);
     GroupedMatmulWeightGradOp::attachInterface<GroupedMatmulWeightGradModel>(*ctx);
     GatherOp::attachInterface<GatherModel>(*ctx);
