@@ -464,9 +464,17 @@ struct ReshapeModel : ShardingInterface::ExternalModel<ReshapeModel, ReshapeOp> 
   /// may split, the regrouped ones stay whole.
   static bool keepsLastDim(ReshapeOp op) {
     auto in = rankedOf(op.getInput()), out = rankedOf(op.getResult());
-    return !finerRank(op) && in.getRank() >= 1 && out.getRank() >= 1 &&
-           !in.isDynamicDim(in.getRank() - 1) &&
-           in.getDimSize(in.getRank() - 1) == out.getDimSize(out.getRank() - 1);
+    if (finerRank(op) || in.getRank() < 1 || out.getRank() < 1 ||
+        in.isDynamicDim(in.getRank() - 1) ||
+        in.getDimSize(in.getRank() - 1) != out.getDimSize(out.getRank() - 1))
+      return false;
+    // A spec entry 0 copies the input dim at its index: only a leading one
+    // (which stays whole) may, not the last nor the input's last.
+    ArrayRef<int64_t> spec = op.getShape();
+    for (size_t i = 0; i < spec.size(); ++i)
+      if (spec[i] == 0 && (i + 1 >= spec.size() || int64_t(i) + 1 >= in.getRank()))
+        return false;
+    return true;
   }
   SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *op) const {
     auto reshape = cast<ReshapeOp>(op);
@@ -948,9 +956,8 @@ FailureOr<Value> localGroupOffsets(Operation *op, OpBuilder &b, Value offsets, i
       .getResult();
 }
 
-/// The loops of the grouped GEMM ops: the rows, the out and in features,
-/// the experts and the offsets. The rows and the offsets stay whole; the
-/// others split with the expert weights (ep, etp).
+/// mm.grouped_matmul's loops: the rows, the out and in features, the
+/// experts and the offsets.
 enum GroupedLoop : unsigned { kRows, kOut, kIn, kExperts, kOffsets, kGroupedLoops };
 SmallVector<AffineMap> groupedMaps(MLIRContext *ctx,
                                    std::initializer_list<std::initializer_list<unsigned>> operands) {
@@ -963,14 +970,6 @@ SmallVector<AffineMap> groupedMaps(MLIRContext *ctx,
   }
   return maps;
 }
-template <typename Derived, typename Op>
-struct GroupedLoopsModel : ShardingInterface::ExternalModel<Derived, Op> {
-  FailureOr<ShardingOption> getShardingOption(Operation *op, ArrayRef<Sharding> operands,
-                                              ArrayRef<Sharding> results) const {
-    return keepSplits(shard::detail::defaultGetShardingOption(op, operands, results),
-                      [](size_t loop) { return loop != kRows && loop != kOffsets; });
-  }
-};
 
 /// mm.grouped_matmul: loops r (rows), n (out), k (in, a sum), e (experts, a
 /// sum: row r's product is the sum over experts of "r in e's group" times
@@ -981,7 +980,7 @@ struct GroupedLoopsModel : ShardingInterface::ExternalModel<Derived, Op> {
 /// in w1 / w3, row parallel in w2): a split n needs nothing, a split k makes
 /// a partial sum. One all_reduce over the expert and k axes completes every
 /// row, since each row belongs to one expert.
-struct GroupedMatmulModel : GroupedLoopsModel<GroupedMatmulModel, GroupedMatmulOp> {
+struct GroupedMatmulModel : ShardingInterface::ExternalModel<GroupedMatmulModel, GroupedMatmulOp> {
   SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *) const {
     using utils::IteratorType;
     return {IteratorType::parallel, IteratorType::parallel, IteratorType::reduction,
@@ -993,6 +992,11 @@ struct GroupedMatmulModel : GroupedLoopsModel<GroupedMatmulModel, GroupedMatmulO
   SmallVector<AffineMap> getIndexingMaps(Operation *op) const {
     return groupedMaps(op->getContext(),
                        {{kRows, kIn}, {kExperts, kOut, kIn}, {kOffsets}, {kRows, kOut}});
+  }
+  FailureOr<ShardingOption> getShardingOption(Operation *op, ArrayRef<Sharding> operands,
+                                              ArrayRef<Sharding> results) const {
+    return keepSplits(shard::detail::defaultGetShardingOption(op, operands, results),
+                      [](size_t loop) { return loop != kRows && loop != kOffsets; });
   }
   LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
                           ArrayRef<Sharding> operandShardings,
@@ -1029,54 +1033,6 @@ struct GroupedMatmulModel : GroupedLoopsModel<GroupedMatmulModel, GroupedMatmulO
   }
 };
 
-/// mm.grouped_matmul_weight_grad: dW[e, n, k] = sum over the rows r of group
-/// e of dy[r, n] x[r, k]. Loops r (the rows, a sum: whole), n, k, e and o
-/// (the offsets, whole). e, n and k split with the weight they are the
-/// gradient of: a rank computes its experts' blocks from its block of the
-/// offsets, reading every row (the rows are whole) and summing only its
-/// groups'; nothing to reduce.
-struct GroupedMatmulWeightGradModel
-    : GroupedLoopsModel<GroupedMatmulWeightGradModel, GroupedMatmulWeightGradOp> {
-  SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *) const {
-    using utils::IteratorType;
-    return {IteratorType::reduction, IteratorType::parallel, IteratorType::parallel,
-            IteratorType::parallel, IteratorType::parallel};
-  }
-  SmallVector<ReductionKind> getReductionLoopIteratorKinds(Operation *) const {
-    return {ReductionKind::Sum};
-  }
-  SmallVector<AffineMap> getIndexingMaps(Operation *op) const {
-    return groupedMaps(op->getContext(),
-                       {{kRows, kOut}, {kRows, kIn}, {kOffsets}, {kExperts, kOut, kIn}});
-  }
-  LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
-                          ArrayRef<Sharding> operandShardings,
-                          ArrayRef<Sharding> resultShardings, IRMapping &map,
-                          SymbolTableCollection &symbols, OpBuilder &b) const {
-    SmallVector<utils::IteratorType> loops = getLoopIteratorTypes(op);
-    ShardingArray assignment = getGridAxisAssignmentForLoopIterators(
-        operandShardings, resultShardings, loops, getIndexingMaps(op));
-    ArrayRef<GridAxis> expertAxes = assignment.size() > kExperts
-                                        ? ArrayRef<GridAxis>(assignment[kExperts])
-                                        : ArrayRef<GridAxis>();
-    if (expertAxes.empty())
-      return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
-    auto grad = cast<GroupedMatmulWeightGradOp>(op);
-    int64_t experts = rankedOf(grad.getResult()).getDimSize(0);
-    auto localType = llvm::cast<RankedTensorType>(
-        shardType(grad.getResult().getType(), getGrid(op, resultShardings[0].getGridAttr(), symbols),
-                  resultShardings[0]));
-    FailureOr<Value> offsets =
-        localGroupOffsets(op, b, partitioned[2], experts, localType.getDimSize(0),
-                          resultShardings[0].getGrid(), expertAxes);
-    if (failed(offsets))
-      return failure();
-    Value part = GroupedMatmulWeightGradOp::create(b, op->getLoc(), localType, partitioned[0],
-                                                   partitioned[1], *offsets);
-    map.map(op->getResult(0), part);
-    return success();
-  }
-};
 
 /// mm.param: its result takes whatever sharding its users want. The
 /// partitioned param has the part's type and says how it was cut
@@ -1153,7 +1109,6 @@ void registerShardingModels(DialectRegistry &registry) {
     LightningAttentionOp::attachInterface<LightningModel<LightningAttentionOp>>(*ctx);
     LightningAttentionGradOp::attachInterface<LightningModel<LightningAttentionGradOp>>(*ctx);
     GroupedMatmulOp::attachInterface<GroupedMatmulModel>(*ctx);
-    GroupedMatmulWeightGradOp::attachInterface<GroupedMatmulWeightGradModel>(*ctx);
     GatherOp::attachInterface<GatherModel>(*ctx);
     EmbeddingOp::attachInterface<EmbeddingModel>(*ctx);
     attachWhole<MoeRouterOp, MoeDispatchOp, MoeCombineOp,
@@ -1162,7 +1117,7 @@ void registerShardingModels(DialectRegistry &registry) {
     // run on whatever part arrives): whole until a split is modelled. The
     // backward ops of a training step are among them.
     attachElementwise<ZerosLikeOp>(ctx);
-    attachWhole<CrossEntropyGradOp, Conv2dGradOp, Conv1dGradOp, GruGradOp,
+    attachWhole<GroupedMatmulWeightGradOp, CrossEntropyGradOp, Conv2dGradOp, Conv1dGradOp, GruGradOp,
                 CrossEntropyOp, PolicyLossOp, SigmoidBceOp, LayerNormOp, Conv1dOp, GruOp, PoolOp,
                 TargetAttentionOp, HadamardInteractionOp, LogSoftmaxOp, TopKOp, ArgmaxOp,
                 TransposeOp, ConcatOp, ScatterAddOp, Conv2dOp>(ctx);

@@ -85,9 +85,13 @@ void partitionStep(mlir::ModuleOp module, mlir::func::FuncOp step, ModelParallel
       shard.gridShape.assign(grid.getShape().begin(), grid.getShape().end());
       shard.splitAxes.resize(
           llvm::cast<mlir::RankedTensorType>(step.getArgument(i).getType()).getRank());
-      for (auto [d, axes] : llvm::enumerate(sharding.getSplitAxes().getAxes()))
+      bool split = false;
+      for (auto [d, axes] : llvm::enumerate(sharding.getSplitAxes().getAxes())) {
         shard.splitAxes[d].assign(axes.asArrayRef().begin(), axes.asArrayRef().end());
-      parts[name.str()] = shard;
+        split |= !axes.empty();
+      }
+      if (split) // (a whole weight is every rank's already)
+        parts[name.str()] = shard;
     }
   }
   mlir::PassManager partition(module.getContext());
@@ -105,7 +109,8 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
                          const std::optional<MiniMaxGraphOptions::PolicyObjective> &policy,
                          int64_t dataParallel, bool zero1, ModelParallelism model)
     : impl(std::make_unique<Impl>()) {
-  if (model.tp > 1 && dataParallel > 1)
+  bool modelParallel = model.tp > 1 || model.ep > 1 || model.etp > 1;
+  if (modelParallel && dataParallel > 1)
     throw makeError("training with both data parallelism (dp=", dataParallel,
                     ") and tensor / expert parallelism (tp=", model.tp,
                     ") is not built yet: use one of them");
@@ -157,7 +162,7 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
   auto loss = impl->module->lookupSymbol<mlir::func::FuncOp>(kLossFunction);
   impl->inputs = loss.getNumArguments();
   impl->aux = loss.getNumResults() - 1;
-  if (model.tp > 1) {
+  if (modelParallel) {
     // Only the step runs; @loss and @loss_grad need no partition.
     for (llvm::StringRef name : {"loss_grad", "loss"})
       impl->module->lookupSymbol<mlir::func::FuncOp>(name).erase();

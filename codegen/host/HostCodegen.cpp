@@ -96,7 +96,8 @@ private:
   // Backward kinds (HostBackwardKernels.h).
   LogicalResult emitAttentionBackward();
   LogicalResult emitLightningBackward();
-  void emitLightningSlopes(ArrayRef<double> all, int64_t heads, Value headIndex, int64_t total);
+  void emitLightningSlopes(ArrayRef<double> all, int64_t heads, Value headIndex, int64_t total,
+                           StringRef opName);
   LogicalResult emitGroupedGemmWeightGrad();
   LogicalResult emitLossBackward();
   LogicalResult emitGruBackward();
@@ -272,7 +273,8 @@ LogicalResult KernelEmitter::emitLightning() {
   LightningParts p = *parts; // (op accessors are not const)
   LightningAttentionOp la = p.op;
   Value out = kernel.getResult(p.out);
-  emitLightningSlopes(la.getDecaySlopes(), p.heads, la.getHeadIndex(), la.getSlopeHeads());
+  emitLightningSlopes(la.getDecaySlopes(), p.heads, la.getHeadIndex(), la.getSlopeHeads(),
+                      LightningAttentionOp::getOperationName());
   body += "  const int64_t b = " + dims(out, 0, 1) + ", t = " + dims(out, 1, 2) + ";\n";
   // The state is carried in the final-state result: over the initial state in
   // place (inference), else in the result or, when nothing reads the final
@@ -710,7 +712,7 @@ LogicalResult KernelEmitter::emitAttentionBackward() {
 /// with a head_index (a rank's block of the heads) their slopes among all
 /// `total`, chosen at run time.
 void KernelEmitter::emitLightningSlopes(ArrayRef<double> all, int64_t heads, Value headIndex,
-                                        int64_t total) {
+                                        int64_t total, StringRef opName) {
   std::string slopeList;
   for (double s : all)
     slopeList += llvm::formatv("{0:e17}, ", s).str();
@@ -723,10 +725,9 @@ void KernelEmitter::emitLightningSlopes(ArrayRef<double> all, int64_t heads, Val
                         "  for (int64_t h = 0; h < {0}; ++h) {{\n"
                         "    const int64_t g = {1}[h];\n"
                         "    if (g < 0 || g >= {2})\n"
-                        "      return mmh::fail(ctx, \"mm.lightning_attention: a head_index is "
-                        "outside [0, {2})\");\n"
+                        "      return mmh::fail(ctx, \"{3}: a head_index is outside [0, {2})\");\n"
                         "    slopes[h] = all_slopes[g];\n  }\n",
-                        heads, pointer(headIndex), total)
+                        heads, pointer(headIndex), total, opName)
               .str();
 }
 
@@ -740,7 +741,8 @@ LogicalResult KernelEmitter::emitLightningBackward() {
   if (heads == ShapedType::kDynamic || headDim == ShapedType::kDynamic ||
       staticDim(topLevel(op.getValue()), 3) != headDim)
     return fail("heads and head_dim must be static, with equal key and value dims");
-  emitLightningSlopes(op.getDecaySlopes(), heads, op.getHeadIndex(), op.getSlopeHeads());
+  emitLightningSlopes(op.getDecaySlopes(), heads, op.getHeadIndex(), op.getSlopeHeads(),
+                      LightningAttentionGradOp::getOperationName());
   body += llvm::formatv("  return mmh::lightning_grad(ctx, {0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, "
                         "{8}, {9}, {10}, {11}, slopes, {12}, {13}, {14}, {15});\n",
                         pointer(op.getQuery()), pointer(op.getKey()), pointer(op.getValue()),

@@ -65,7 +65,7 @@ void runCollective(const CollectivePlan &plan, const std::vector<int> &group, co
   if (plan.kind == "all_reduce") {
     if (inShape != outShape)
       throw bad("changes the shape");
-    if (in != out)
+    if (in != out && product(inShape, 0, inShape.size()) > 0)
       std::memcpy(out, in, product(inShape, 0, inShape.size()) * dtypeSize(dtype));
     world().allReduce(out, product(outShape, 0, outShape.size()), dtype, plan.reduction, group,
                       what);
@@ -81,6 +81,8 @@ void runCollective(const CollectivePlan &plan, const std::vector<int> &group, co
       throw bad("does not split the axis evenly");
     int64_t position = std::find(group.begin(), group.end(), world().rank()) - group.begin();
     int64_t piece = v.extent / members;
+    if (piece * v.innerBytes == 0) // (an empty part; its pointers may be null)
+      return;
     for (int64_t o = 0; o < v.outer; ++o)
       std::memcpy(static_cast<char *>(out) + o * piece * v.innerBytes,
                   static_cast<const char *>(in) + (o * v.extent + position * piece) * v.innerBytes,
@@ -97,6 +99,8 @@ void runCollective(const CollectivePlan &plan, const std::vector<int> &group, co
     std::vector<char> gathered(count * members * dtypeSize(dtype));
     world().allGather(in, gathered.data(), count, dtype, group, what);
     int64_t pieceBytes = v.extent * v.innerBytes;
+    if (pieceBytes == 0) // (an empty piece: nothing to place; data() may be null)
+      return;
     for (int64_t m = 0; m < members; ++m)
       for (int64_t o = 0; o < v.outer; ++o)
         std::memcpy(static_cast<char *>(out) + (o * members + m) * pieceBytes,

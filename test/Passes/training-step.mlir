@@ -62,7 +62,7 @@ func.func @loss(%x: tensor<4x8xf32>, %y: tensor<4xi64>) -> (tensor<f32>, tensor<
 
 // A weight's split tags (the model's tensor / expert parallelism) move with
 // it to its argument and to its moments': -mm-model-parallel splits all
-// three alike (test/Passes/model-parallel.mlir, TRAIN).
+// three alike (test/Passes/model-parallel-training.mlir).
 // CHECK-LABEL: func.func @loss_train_step(
 // CHECK-SAME: tensor<4x8xf32> {mm.name = "w", mm.tp_dim = 0 : i64}
 // CHECK-SAME: tensor<4x8xf32> {mm.name = "adam_m.w", mm.tp_dim = 0 : i64}
