@@ -128,10 +128,10 @@ struct ModelParallelPass : mm::impl::ModelParallelBase<ModelParallelPass> {
     // unsplit weights, lr) are whole on every rank: said explicitly, since
     // shard-partition would otherwise give an argument the split of
     // whichever user asks first.
-    llvm::StringMap<Split> argSplits; // by the argument's mm.name
     for (auto fn : module.getOps<func::FuncOp>()) {
       if (fn.isExternal())
         continue;
+      llvm::StringMap<Split> argSplits; // by the argument's mm.name
       SmallVector<std::optional<Split>> splits;
       for (BlockArgument arg : fn.getArguments()) {
         auto type = llvm::dyn_cast<RankedTensorType>(arg.getType());
@@ -172,7 +172,6 @@ struct ModelParallelPass : mm::impl::ModelParallelBase<ModelParallelPass> {
         b.setInsertionPointAfterValue(updated);
         annotateUses(b, updated.getLoc(), updated, split->second, /*forUsers=*/false);
       }
-      argSplits.clear();
     }
     module.walk([&](func::FuncOp fn) { keepResultsWhole(b, fn); });
   }

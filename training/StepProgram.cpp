@@ -59,7 +59,8 @@ namespace {
 /// argument is cut (read off -mm-model-parallel's annotation of it before
 /// the partition retypes it to the rank's part).
 void partitionStep(mlir::ModuleOp module, mlir::func::FuncOp step, ModelParallelism model,
-                   unsigned inputs, std::map<std::string, dist::WeightShard> &parts,
+                   unsigned inputs, unsigned weights,
+                   std::map<std::string, dist::WeightShard> &parts,
                    const std::string &diagnostics) {
   mlir::PassManager annotate(module.getContext());
   ModelParallelOptions options;
@@ -71,7 +72,6 @@ void partitionStep(mlir::ModuleOp module, mlir::func::FuncOp step, ModelParallel
     throw makeError("splitting the training step for tp=", model.tp, " ep=", model.ep, " etp=",
                     model.etp, " failed:\n", diagnostics);
   // The weights' arguments (their moments' are cut alike).
-  unsigned weights = (step.getNumArguments() - inputs - 2) / 3;
   for (unsigned i = inputs; i < inputs + weights; ++i) {
     auto name = step.getArgAttrOfType<mlir::StringAttr>(i, "mm.name");
     for (mlir::Operation *user : step.getArgument(i).getUsers()) {
@@ -162,11 +162,12 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
   auto loss = impl->module->lookupSymbol<mlir::func::FuncOp>(kLossFunction);
   impl->inputs = loss.getNumArguments();
   impl->aux = loss.getNumResults() - 1;
+  unsigned weights = (step.getNumArguments() - impl->inputs - 2) / 3;
   if (modelParallel) {
     // Only the step runs; @loss and @loss_grad need no partition.
     for (llvm::StringRef name : {"loss_grad", "loss"})
       impl->module->lookupSymbol<mlir::func::FuncOp>(name).erase();
-    partitionStep(*impl->module, step, model, impl->inputs, impl->parts, diagnostics);
+    partitionStep(*impl->module, step, model, impl->inputs, weights, impl->parts, diagnostics);
   }
   if (!emitIR.empty()) {
     std::string text;
@@ -174,7 +175,6 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
     impl->module->print(os);
     writeFileAtomically(emitIR, text);
   }
-  unsigned weights = (step.getNumArguments() - impl->inputs - 2) / 3;
   for (unsigned i = 0; i < weights; ++i) {
     impl->weightOrder.push_back(
         step.getArgAttrOfType<mlir::StringAttr>(impl->inputs + i, "mm.name").str());

@@ -16,9 +16,7 @@ void checkTrainingMemory(const StepProgram &program, const TrainingState &state,
                          const std::string &batchFlags) {
   uint64_t memory = static_cast<uint64_t>(::sysconf(_SC_PHYS_PAGES)) *
                     static_cast<uint64_t>(::sysconf(_SC_PAGE_SIZE));
-  uint64_t weightBytes = 0;
-  for (const auto &[name, w] : state.weights)
-    weightBytes += 3 * w.nbytes(); // weights and two moments
+  uint64_t weightBytes = 3 * StepProgram::weightBytes(state); // weights and two moments
   if (program.arenaBytes() + 2 * weightBytes > memory / 10 * 8)
     throw makeError(batchFlags, ": the training step plans ", program.arenaBytes() >> 20,
                     " MiB of activations and ", (2 * weightBytes) >> 20,
