@@ -3,6 +3,7 @@
 #include "ir/MMOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Shard/IR/ShardDialect.h"
 #include "mlir/Dialect/Shard/Interfaces/ShardingInterface.h"
 
 using namespace mlir;
@@ -86,12 +87,13 @@ LogicalResult mm::MMDialect::verifyOperationAttribute(Operation *op, NamedAttrib
     // A split constant stays whole where it is made (constants have no
     // sharding model): only a head map read as indices, by gathers, which
     // slice it, and by their gradients' scatter_adds, which take it whole.
-    // (Ops with no sharding model, as kernels and shard ops, may hold it
-    // later.)
+    // (Ops with no sharding model, as kernels, and the shard collectives
+    // the partition makes of it may hold it later.)
     if (isa<arith::ConstantOp>(op) &&
         (name != "mm.tp_dim" || llvm::any_of(op->getResult(0).getUses(), [](OpOperand &use) {
           Operation *user = use.getOwner();
           return isa<shard::ShardingInterface>(user) &&
+                 !isa<shard::ShardDialect>(user->getDialect()) &&
                  !(isa<GatherOp, ScatterAddOp>(user) && use.getOperandNumber() == 1);
         })))
       return op->emitError(name) << " on an arith.constant is for a head map read as "

@@ -354,6 +354,12 @@ struct ReduceModel : ShardingInterface::ExternalModel<ReduceModel, ReduceOp> {
   }
   FailureOr<ShardingOption> getShardingOption(Operation *op, ArrayRef<Sharding> operands,
                                               ArrayRef<Sharding> results) const {
+    // A reduction to a scalar learns nothing of its input's split from its
+    // result: until the input has a sharding, no option (else the backward
+    // half of the propagation would make the input whole, e.g. the squares
+    // of a gradient for the clipping norm, before the update splits it).
+    if (splittable(op) && rankOf(op->getResult(0)) == 0 && (operands.empty() || !operands[0]))
+      return ShardingOption::makeEmpty();
     return keepSplits(shard::detail::defaultGetShardingOption(op, operands, results),
                       [&](size_t) { return splittable(op).has_value(); });
   }
@@ -1033,6 +1039,84 @@ struct GroupedMatmulModel : ShardingInterface::ExternalModel<GroupedMatmulModel,
   }
 };
 
+/// mm.grouped_matmul_weight_grad: dW[e, n, k] = sum over the rows r of group
+/// e of g[r, n] x[r, k]. Loops e, n, k (parallel), r (the rows, a sum, kept
+/// whole) and o (the offsets, whole). e splits as in mm.grouped_matmul (expert
+/// parallelism: a rank's block of the experts from its block of the
+/// offsets), n and k as each expert's FFN width does (etp: n in w1 / w3, k
+/// in w2). Every rank holds every row, so nothing is reduced.
+enum WeightGradLoop : unsigned { kWgExperts, kWgOut, kWgIn, kWgRows, kWgOffsets, kWgLoops };
+struct GroupedMatmulWeightGradModel
+    : ShardingInterface::ExternalModel<GroupedMatmulWeightGradModel, GroupedMatmulWeightGradOp> {
+  SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *) const {
+    using utils::IteratorType;
+    return {IteratorType::parallel, IteratorType::parallel, IteratorType::parallel,
+            IteratorType::reduction, IteratorType::parallel};
+  }
+  SmallVector<ReductionKind> getReductionLoopIteratorKinds(Operation *) const {
+    return {ReductionKind::Sum};
+  }
+  SmallVector<AffineMap> getIndexingMaps(Operation *op) const {
+    static_assert(unsigned(kWgLoops) == unsigned(kGroupedLoops), "groupedMaps: 5 loops");
+    return groupedMaps(op->getContext(), {{kWgRows, kWgOut}, {kWgRows, kWgIn}, {kWgOffsets},
+                                          {kWgExperts, kWgOut, kWgIn}});
+  }
+  FailureOr<ShardingOption> getShardingOption(Operation *op, ArrayRef<Sharding> operands,
+                                              ArrayRef<Sharding> results) const {
+    // Only the result says how the experts split: until a user has said
+    // it (the update of the rank's experts, seen by the backward half of
+    // the propagation), no option, so the forward half does not fix the
+    // gradient whole on every rank.
+    if (results.empty() || !results[0])
+      return ShardingOption::makeEmpty();
+    return keepSplits(shard::detail::defaultGetShardingOption(op, operands, results),
+                      [](size_t loop) { return loop != kWgRows && loop != kWgOffsets; });
+  }
+  LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
+                          ArrayRef<Sharding> operandShardings,
+                          ArrayRef<Sharding> resultShardings, IRMapping &map,
+                          SymbolTableCollection &symbols, OpBuilder &b) const {
+    // The experts' split is the result's dim 0 (upstream's loop assignment
+    // reads the operands only, and no operand has an experts dim).
+    const Sharding &result = resultShardings[0];
+    if (!result || result.getSplitAxes().empty() || result.getSplitAxes()[0].empty())
+      return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
+    ArrayRef<GridAxis> expertAxes = result.getSplitAxes()[0].asArrayRef();
+    GridOp grid = shard::getGrid(op, result.getGridAttr(), symbols);
+    int64_t experts = rankedOf(op->getResult(0)).getDimSize(0);
+    int64_t parts = collectiveProcessGroupSize(expertAxes, grid);
+    if (experts % parts != 0)
+      return op->emitOpError() << experts << " experts do not split into " << parts << " parts";
+    FailureOr<Value> mine = localGroupOffsets(op, b, partitioned[2], experts, experts / parts,
+                                              result.getGrid(), expertAxes);
+    if (failed(mine))
+      return failure();
+    map.map(op->getResult(0), GroupedMatmulWeightGradOp::create(b, op->getLoc(), partitioned[0],
+                                                                partitioned[1], *mine)
+                                  .getResult());
+    return success();
+  }
+};
+
+/// mm.transpose: one parallel loop per result dim; result dim i reads input
+/// dim permutation[i], so a split moves with its dim (the input gradient of
+/// an expert-parallel grouped GEMM takes each rank's experts transposed).
+struct TransposeModel : LocallyPartitioned<TransposeModel, TransposeOp> {
+  SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *op) const {
+    return SmallVector<utils::IteratorType>(rankOf(op->getResult(0)),
+                                            utils::IteratorType::parallel);
+  }
+  SmallVector<AffineMap> getIndexingMaps(Operation *op) const {
+    ArrayRef<int64_t> permutation = cast<TransposeOp>(op).getPermutation();
+    SmallVector<AffineExpr> input(permutation.size());
+    for (auto [i, p] : llvm::enumerate(permutation))
+      input[p] = getAffineDimExpr(i, op->getContext());
+    int64_t loops = static_cast<int64_t>(permutation.size());
+    return {AffineMap::get(loops, 0, input, op->getContext()),
+            AffineMap::getMultiDimIdentityMap(loops, op->getContext())};
+  }
+};
+
 
 /// mm.param: its result takes whatever sharding its users want. The
 /// partitioned param has the part's type and says how it was cut
@@ -1092,6 +1176,7 @@ template <typename... Ops> void attachBroadcasting(MLIRContext *ctx) {
 } // namespace
 
 void registerShardingModels(DialectRegistry &registry) {
+  registerCollectiveShardingModels(registry);
   registry.addExtension(+[](MLIRContext *ctx, MMDialect *) {
     attachElementwise<SiluOp, SigmoidOp, ReluOp, TanhOp, ExpOp, LogOp, SqrtOp, RsqrtOp, NegOp,
                       GeluOp, SwigluOp, CastOp>(ctx);
@@ -1111,16 +1196,18 @@ void registerShardingModels(DialectRegistry &registry) {
     GroupedMatmulOp::attachInterface<GroupedMatmulModel>(*ctx);
     GatherOp::attachInterface<GatherModel>(*ctx);
     EmbeddingOp::attachInterface<EmbeddingModel>(*ctx);
+    GroupedMatmulWeightGradOp::attachInterface<GroupedMatmulWeightGradModel>(*ctx);
+    TransposeOp::attachInterface<TransposeModel>(*ctx);
     attachWhole<MoeRouterOp, MoeDispatchOp, MoeCombineOp,
                 MergeImageFeaturesOp, SoftmaxOp>(ctx);
     // The rest, so that no op meets the partition without a model (it would
     // run on whatever part arrives): whole until a split is modelled. The
     // backward ops of a training step are among them.
     attachElementwise<ZerosLikeOp>(ctx);
-    attachWhole<GroupedMatmulWeightGradOp, CrossEntropyGradOp, Conv2dGradOp, Conv1dGradOp, GruGradOp,
+    attachWhole<CrossEntropyGradOp, Conv2dGradOp, Conv1dGradOp, GruGradOp,
                 CrossEntropyOp, PolicyLossOp, SigmoidBceOp, LayerNormOp, Conv1dOp, GruOp, PoolOp,
                 TargetAttentionOp, HadamardInteractionOp, LogSoftmaxOp, TopKOp, ArgmaxOp,
-                TransposeOp, ConcatOp, ScatterAddOp, Conv2dOp>(ctx);
+                ConcatOp, ScatterAddOp, Conv2dOp>(ctx);
   });
 }
 

@@ -18,6 +18,10 @@ class DialectRegistry;
 
 namespace mm {
 void registerShardingModels(mlir::DialectRegistry &registry);
+/// Models of the shard collectives a training step carries along its dp
+/// axis: each runs on the rank's part (CollectiveShardingModels.cpp).
+/// registerShardingModels registers them too.
+void registerCollectiveShardingModels(mlir::DialectRegistry &registry);
 } // namespace mm
 
 #endif // MM_IR_SHARDINGMODELS_H

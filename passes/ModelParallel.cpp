@@ -1,5 +1,6 @@
 //===- ModelParallel.cpp - values annotated from the model's tp / ep tags --===//
 #include "ir/MMOps.h"
+#include "passes/ModelParallelGrid.h"
 #include "passes/Passes.h"
 #include "passes/WholeAnnotation.h"
 
@@ -20,43 +21,43 @@ using namespace mlir;
 using mlir::shard::GridAxis;
 
 namespace {
-constexpr llvm::StringLiteral kGrid = "tp";
+constexpr llvm::StringLiteral kGrid = mm::kModelParallelGrid;
 
 struct ModelParallelPass : mm::impl::ModelParallelBase<ModelParallelPass> {
   using ModelParallelBase::ModelParallelBase;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    int64_t tp = this->tp, ep = this->ep, etp = this->etp; // (the option objects do not print)
-    if (tp < 1 || ep < 1 || etp < 1 || tp % (ep * etp) != 0) {
-      module.emitError("-mm-model-parallel: tp, ep and etp must be positive with ep x etp "
+    int64_t tp = this->tp, ep = this->ep, etp = this->etp, dp = this->dp; // (the option objects do not print)
+    if (tp < 1 || ep < 1 || etp < 1 || dp < 1 || tp % (ep * etp) != 0) {
+      module.emitError("-mm-model-parallel: tp, ep, etp and dp must be positive with ep x etp "
                        "dividing tp, got tp=")
-          << tp << " ep=" << ep << " etp=" << etp;
+          << tp << " ep=" << ep << " etp=" << etp << " dp=" << dp;
       return signalPassFailure();
     }
     if (tp == 1)
       return;
-    if (module.lookupSymbol(kGrid)) {
-      module.emitError("-mm-model-parallel: the module already has a symbol @") << kGrid;
-      return signalPassFailure();
+    mm::ModelParallelGrid layout = mm::modelParallelGrid(dp, tp, ep, etp);
+    // A grid @tp already there (made for a data-parallel training step's
+    // collectives) must be this one.
+    if (Operation *existing = module.lookupSymbol(kGrid)) {
+      auto grid = llvm::dyn_cast<shard::GridOp>(existing);
+      if (!grid || grid.getShape() != ArrayRef<int64_t>(layout.shape)) {
+        InFlightDiagnostic diag = existing->emitError("-mm-model-parallel: the module already has a symbol @")
+                                  << kGrid << " that is not the grid of dp=" << dp << " tp=" << tp
+                                  << " ep=" << ep << " etp=" << etp << " (shape = ";
+        llvm::interleave(layout.shape, diag, "x");
+        diag << ")";
+        return signalPassFailure();
+      }
+    } else {
+      OpBuilder top(module.getContext());
+      top.setInsertionPointToStart(module.getBody());
+      shard::GridOp::create(top, module.getLoc(), kGrid, layout.shape);
     }
-    // One group of tp ranks, [edp, ep, etp] without the factors of 1: the
-    // MoE rank order of docs/parallelism.md (etp fastest, then ep, then the
-    // replicas edp); the dense splits span the whole grid.
     OpBuilder b(module.getContext());
-    b.setInsertionPointToStart(module.getBody());
-    SmallVector<int64_t> shape;
-    SmallVector<GridAxis> denseAxes, expertAxes, widthAxes;
-    for (auto [size, axes] : {std::make_pair(tp / (ep * etp), (SmallVector<GridAxis> *)nullptr),
-                              std::make_pair(ep, &expertAxes), std::make_pair(etp, &widthAxes)}) {
-      if (size == 1)
-        continue;
-      if (axes)
-        axes->push_back(static_cast<GridAxis>(shape.size()));
-      denseAxes.push_back(static_cast<GridAxis>(shape.size()));
-      shape.push_back(size);
-    }
-    shard::GridOp::create(b, module.getLoc(), kGrid, shape);
+    ArrayRef<GridAxis> denseAxes = layout.denseAxes, expertAxes = layout.expertAxes,
+                       widthAxes = layout.widthAxes;
     // Each tag: the grid axes that split its dim, and how many parts they make.
     const std::tuple<StringRef, ArrayRef<GridAxis>, int64_t> tags[] = {
         {"mm.tp_dim", denseAxes, tp},

@@ -140,6 +140,25 @@ def TrainingStep : Pass<"mm-training-step", "mlir::ModuleOp"> {
     slices are summed over the ranks for the global norm. Other weights keep
     whole moments, updated on every rank.
 
+    With `split-tags` as well (the tags that split: `mm.ep_dim` only with ep
+    above 1, and so on), `-mm-model-parallel` (with its `dp`) splits the
+    tagged weights afterwards, on the same grid: these collectives then run
+    on each rank's part. A weight one of those tags splits along its dim 0
+    (column-parallel projections, experts under ep, the vocabulary) keeps
+    whole moments, which the split makes 1/parts per rank already; the
+    ZeRO-1 rows of another (a row-parallel projection, a norm) keep its split
+    tags, so a rank holds the dp rows of its part.
+
+    ```mlir
+    // mm-opt -mm-autodiff='function=loss'
+    //   -mm-training-step='function=loss dp-grid=tp zero1 split-tags=mm.tp_dim'
+    //   -mm-model-parallel='tp=2 dp=2' -mm-partition-pipeline
+    shard.grid @tp(shape = 2x2)
+    // a row-parallel w2 [8, 16] (mm.tp_dim = 1): its part [8, 8], moments [4, 8]
+    %rows = shard.reduce_scatter %dw2 on @tp grid_axes = [0] scatter_axis = 0
+        : tensor<8x8xf32> -> tensor<4x8xf32>
+    ```
+
     ```mlir
     // mm-opt -mm-autodiff='function=loss' -mm-training-step='function=loss dp-grid=dp'
     shard.grid @dp(shape = 2)
@@ -174,7 +193,11 @@ def TrainingStep : Pass<"mm-training-step", "mlir::ModuleOp"> {
     Option<"dpAxis", "dp-axis", "int64_t", /*default=*/"0",
            "the data-parallel axis of dp-grid">,
     Option<"zero1", "zero1", "bool", /*default=*/"false",
-           "with dp-grid: split each weight's AdamW moments over the ranks (ZeRO-1)">
+           "with dp-grid: split each weight's AdamW moments over the ranks (ZeRO-1)">,
+    ListOption<"splitTags", "split-tags", "std::string",
+               "the split tags (mm.tp_dim, mm.ep_dim, mm.etp_dim, mm.vocab_dim) that "
+               "-mm-model-parallel applies after this pass: with zero1, a weight one of them "
+               "splits along dim 0 keeps whole moments">
   ];
   let dependentDialects = ["::mm::MMDialect", "::mlir::arith::ArithDialect",
                            "::mlir::shard::ShardDialect"];
@@ -263,6 +286,21 @@ def ModelParallel : Pass<"mm-model-parallel", "mlir::ModuleOp"> {
     (its update) is returned split alike, so each rank keeps its parts of
     the weights and moments across steps. `tp` 1 changes nothing.
 
+    With `dp` > 1 the grid gets a leading axis of dp replicas of the tp group
+    (`[dp, edp, ep, etp]`, passes/ModelParallelGrid.h): no value is split
+    over it, and a data-parallel training step averages its gradients along
+    it (`-mm-training-step dp-grid=tp dp-axis=0`, which needs the grid first:
+    a `shard.grid @tp` already in the module is used when it has exactly
+    this shape, and is an error otherwise). Its collectives then run on each
+    rank's parts (their sharding models, ir/CollectiveShardingModels.cpp).
+
+    ```mlir
+    // mm-opt -mm-model-parallel="tp=2 dp=2"
+    shard.grid @tp(shape = 2x2)
+    // a column-parallel weight split over axis 1, the tp ranks
+    %s = shard.sharding @tp split_axes = [[1]] : !shard.sharding
+    ```
+
     ```mlir
     // mm-opt -mm-model-parallel="tp=2 ep=2"
     %w = mm.param "layers.0.self_attn.q_proj.weight" {mm.tp_dim = 0 : i64} : tensor<64x64xf32>
@@ -293,7 +331,10 @@ def ModelParallel : Pass<"mm-model-parallel", "mlir::ModuleOp"> {
            "expert-parallel group size, dividing tp (1: every rank holds every expert)">,
     Option<"etp", "etp", "int64_t", /*default=*/"1",
            "expert-tensor-parallel group size: each expert's FFN width split over etp ranks "
-           "(ep x etp divides tp)">
+           "(ep x etp divides tp)">,
+    Option<"dp", "dp", "int64_t", /*default=*/"1",
+           "data-parallel replicas of the tp group: a leading grid axis nothing is split over "
+           "(a training step's gradient averages run along it)">
   ];
   let dependentDialects = ["::mlir::shard::ShardDialect"];
 }

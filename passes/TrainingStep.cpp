@@ -117,19 +117,16 @@ void TrainingStepPass::runOnOperation() {
     step.erase();
     return signalPassFailure();
   }
-  auto shardedState = [&](Type type) {
-    auto t = llvm::cast<RankedTensorType>(type);
-    return zero1 && ranks > 1 && t.getRank() >= 1 && !t.isDynamicDim(0) &&
-           t.getDimSize(0) % ranks == 0;
-  };
-  auto stateType = [&](Type type) -> Type {
-    if (!shardedState(type))
-      return type;
+  // ZeRO-1 rows: whether weight i's moments are this rank's rows, and
+  // their type. (Filled once the weights' split tags are known.)
+  SmallVector<bool> sliced;
+  auto rowsOf = [&](Type type) -> Type {
     auto t = llvm::cast<RankedTensorType>(type);
     SmallVector<int64_t> shape(t.getShape());
     shape[0] /= ranks;
     return RankedTensorType::get(shape, t.getElementType());
   };
+  auto stateType = [&](size_t i, Type type) { return sliced[i] ? rowsOf(type) : type; };
 
   // Weights, then first and second moments, then lr and the 1-based step t.
   Location loc = step.getLoc();
@@ -139,7 +136,7 @@ void TrainingStepPass::runOnOperation() {
     argAttrs.push_back(step.getArgAttrDict(i) ? step.getArgAttrDict(i) : b.getDictionaryAttr({}));
   // A weight's argument, and its moments' where they are not ZeRO-1 rows,
   // keep the param's split tags: -mm-model-parallel splits them alike.
-  SmallVector<SmallVector<NamedAttribute>> splitTags; // per weight
+  SmallVector<SmallVector<NamedAttribute>> weightTags; // per weight
   auto named = [&](StringRef name, ArrayRef<NamedAttribute> tags = {}) {
     SmallVector<NamedAttribute> attrs{b.getNamedAttr("mm.name", b.getStringAttr(name))};
     attrs.append(tags.begin(), tags.end());
@@ -150,25 +147,38 @@ void TrainingStepPass::runOnOperation() {
     Type type = uses.front().getType();
     weights.push_back(body.addArgument(type, uses.front().getLoc()));
     argTypes.push_back(type);
-    splitTags.emplace_back();
+    weightTags.emplace_back();
     for (StringRef tag : {"mm.tp_dim", "mm.ep_dim", "mm.etp_dim", "mm.vocab_dim"})
       if (Attribute dim = uses.front()->getAttr(tag))
-        splitTags.back().push_back(b.getNamedAttr(tag, dim));
-    argAttrs.push_back(named(name, splitTags.back()));
+        weightTags.back().push_back(b.getNamedAttr(tag, dim));
+    argAttrs.push_back(named(name, weightTags.back()));
     for (ParamOp p : uses) {
       p.getResult().replaceAllUsesWith(weights.back());
       p.erase();
     }
   }
+  for (auto [i, tags] : llvm::enumerate(weightTags)) {
+    auto t = llvm::cast<RankedTensorType>(weights[i].getType());
+    // A weight that model parallelism splits along dim 0 has 1/parts of its
+    // moments per rank already; rows of that part need not divide again.
+    bool splitRows = llvm::any_of(tags, [&](NamedAttribute tag) {
+      auto dim = llvm::dyn_cast<IntegerAttr>(tag.getValue());
+      return dim && dim.getInt() == 0 && llvm::is_contained(splitTags, tag.getName().str());
+    });
+    sliced.push_back(zero1 && ranks > 1 && t.getRank() >= 1 && !t.isDynamicDim(0) &&
+                     t.getDimSize(0) % ranks == 0 && !splitRows);
+  }
   for (auto *moments : {&firstMoments, &secondMoments})
     for (auto [i, entry] : llvm::enumerate(params)) {
-      Type type = stateType(weights[i].getType()); // this rank's slice under ZeRO-1
+      Type type = stateType(i, weights[i].getType()); // this rank's slice under ZeRO-1
       moments->push_back(body.addArgument(type, loc));
       argTypes.push_back(type);
+      // ZeRO-1 rows keep the tags only when model parallelism splits them
+      // after this pass (none is at dim 0 then): the rows of the rank's part.
+      bool tagged = !sliced[i] || !splitTags.empty();
       argAttrs.push_back(named((moments == &firstMoments ? "adam_m." : "adam_v.") +
                                    entry.first.str(),
-                               type == weights[i].getType() ? ArrayRef(splitTags[i])
-                                                            : ArrayRef<NamedAttribute>()));
+                               tagged ? ArrayRef(weightTags[i]) : ArrayRef<NamedAttribute>()));
     }
   auto f32Scalar = RankedTensorType::get({}, b.getF32Type());
   Value lr = body.addArgument(f32Scalar, loc);
@@ -200,15 +210,16 @@ void TrainingStepPass::runOnOperation() {
     return gb.mul(sum, gb.scalar(sum, 1.0 / ranks));
   };
   auto averagedSlice = [&](Value g, const Twine &what) {
-    Value sum = shard::ReduceScatterOp::create(b, carrying(what), stateType(g.getType()),
+    Value sum = shard::ReduceScatterOp::create(b, carrying(what), rowsOf(g.getType()),
                                                grid.getSymName(), axes, g,
                                                shard::ReductionKind::Sum, leading(0));
     return gb.mul(sum, gb.scalar(sum, 1.0 / ranks));
   };
   if (grid) {
     for (auto &[name, g] : gradients)
-      g = shardedState(g.getType()) ? averagedSlice(g, "gradient of " + name)
-                                    : average(g, "gradient of " + name);
+      g = sliced[std::distance(params.begin(), params.find(name))]
+              ? averagedSlice(g, "gradient of " + name)
+              : average(g, "gradient of " + name);
     loss = average(loss, "loss");
   }
 
@@ -218,16 +229,15 @@ void TrainingStepPass::runOnOperation() {
   Value squares, sliceSquares;
   SmallVector<Value> grads;
   for (auto [i, entry] : llvm::enumerate(params)) {
-    bool sliced = shardedState(weights[i].getType());
     Value g = gradients.lookup(entry.first);
     if (!g)
-      g = gb.zerosLike(sliced ? firstMoments[i] : weights[i]);
+      g = gb.zerosLike(sliced[i] ? firstMoments[i] : weights[i]);
     grads.push_back(g);
     Value g32 = gb.cast(g, b.getF32Type());
     SmallVector<int64_t> all = llvm::to_vector(
         llvm::seq<int64_t>(0, llvm::cast<RankedTensorType>(g.getType()).getRank()));
     Value s = all.empty() ? gb.mul(g32, g32) : gb.sum(gb.mul(g32, g32), all, false);
-    Value &total = sliced ? sliceSquares : squares;
+    Value &total = sliced[i] ? sliceSquares : squares;
     total = total ? gb.add(total, s) : s;
   }
   if (sliceSquares) {
@@ -256,10 +266,9 @@ void TrainingStepPass::runOnOperation() {
   SmallVector<Value> newWeights, newFirst, newSecond;
   for (auto [i, g] : llvm::enumerate(grads)) {
     Value w = weights[i];
-    bool sliced = shardedState(w.getType());
     StringRef name = params.begin()[i].first;
-    if (sliced) // this rank's rows; no communication
-      w = shard::AllSliceOp::create(b, carrying("rows of " + name), stateType(w.getType()),
+    if (sliced[i]) // this rank's rows; no communication
+      w = shard::AllSliceOp::create(b, carrying("rows of " + name), rowsOf(w.getType()),
                                     grid.getSymName(), axes, w, leading(0));
     Value stepSize = stepSizes[perWeightStep ? i : 0], rootBc2 = rootBc2s[perWeightStep ? i : 0];
     Type element = llvm::cast<RankedTensorType>(w.getType()).getElementType();
@@ -276,7 +285,7 @@ void TrainingStepPass::runOnOperation() {
       decayed = gb.mul(w, local(gb.sub(gb.scalar(lr, 1.0), gb.mul(lr, gb.scalar(lr, weightDecay)))));
     Value denom = gb.add(gb.div(gb.sqrt(v), local(rootBc2)), gb.scalar(w, epsilon));
     Value updated = gb.sub(decayed, gb.mul(local(stepSize), gb.div(m, denom)));
-    if (sliced) // every rank's updated rows make the new weight
+    if (sliced[i]) // every rank's updated rows make the new weight
       updated = shard::AllGatherOp::create(b, carrying("updated " + name), weights[i].getType(),
                                            grid.getSymName(), axes, updated, leading(0));
     newWeights.push_back(updated);

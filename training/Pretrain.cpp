@@ -58,10 +58,11 @@ json runIdentity(const PretrainOptions &o, const std::string &configText,
           {"optimizer", optimizerIdentity(o.optimizer)}};
 }
 
-/// --parallel on this world: data parallel (dp = the world), or one
-/// tensor-parallel group (tp = the world, experts over ep of its ranks and
-/// their FFN width over etp), as inference splits the model. Mixes of the
-/// two and cp are refused until their partitioned training graphs exist.
+/// --parallel on this world: dp replicas of a tensor-parallel group of tp
+/// ranks (world = dp x tp), the experts over ep of a group's ranks and
+/// their FFN width over etp, as inference splits the model. cp, and ep
+/// across replicas (without tp), are refused until their partitioned
+/// training graphs exist.
 struct TrainingLayout {
   int64_t dp = 1;
   ModelParallelism model;
@@ -74,21 +75,19 @@ TrainingLayout trainingLayout(const PretrainOptions &o, const MiniMaxConfig &con
   };
   if (layout.cp > 1)
     throw refuse("context-parallel training (LASP+ and ring attention) is not built yet");
+  if (o.batchSize % layout.dp != 0)
+    throw makeError("--batch-size ", o.batchSize, " does not split evenly over dp=", layout.dp,
+                    " data-parallel replicas");
   if (layout.tp > 1 || layout.ep > 1 || layout.etp > 1) {
-    if (layout.dp > 1)
-      throw refuse("training splits the model over one tensor-parallel group of all the ranks "
-                   "(tp = world, with ep / etp inside it) or runs data parallel (dp = world); "
-                   "a mix of data parallelism with tp, ep or etp is not built yet (an ep without "
-                   "tp leaves the dense part data parallel: give tp=" +
-                   std::to_string(layout.world) + " too)");
+    if (layout.tp == 1)
+      throw refuse("experts split across data-parallel replicas (ep without tp: the dense part "
+                   "data parallel) are not built yet; ep and etp split within the tp group: "
+                   "give tp=" + std::to_string(layout.ep * layout.etp) + " or more");
     if (std::string why = modelParallelMismatch(config, layout.tp, layout.ep, layout.etp);
         !why.empty())
       throw refuse(why + " (" + o.config + ")");
-    return {1, {layout.tp, layout.ep, layout.etp}};
+    return {layout.dp, {layout.tp, layout.ep, layout.etp}};
   }
-  if (o.batchSize % layout.dp != 0)
-    throw makeError("--batch-size ", o.batchSize, " does not split evenly over dp=", layout.dp,
-                    " ranks");
   return {layout.dp, {}};
 }
 
@@ -106,8 +105,10 @@ int pretrain(const PretrainOptions &o, std::ostream &rankLog) {
   std::ostream nowhere(nullptr);
   std::ostream &log = leader ? rankLog : nowhere;
   if (dp > 1)
-    log << "mm-train: data parallel over " << dp << " ranks, " << o.batchSize / dp
-        << " sequences each\n";
+    log << "mm-train: data parallel over " << dp
+        << (parallel.model.tp > 1 ? " groups of " + std::to_string(parallel.model.tp) + " ranks"
+                                   : std::string(" ranks"))
+        << ", " << o.batchSize / dp << " sequences each\n";
   if (parallel.model.tp > 1)
     log << "mm-train: the model split over " << parallel.model.tp << " ranks (tp="
         << parallel.model.tp << " ep=" << parallel.model.ep << " etp=" << parallel.model.etp
@@ -188,9 +189,10 @@ int pretrain(const PretrainOptions &o, std::ostream &rankLog) {
   auto next = [&](int64_t, DataPosition &position, Tensor &ids, Tensor &labels) {
     batches.next(ids, labels);
     position = batches.position();
-    if (dp > 1) { // every rank draws the whole batch, then keeps its rows
-      ids = leadingRows(ids, world.rank() * localBatch, localBatch);
-      labels = leadingRows(labels, world.rank() * localBatch, localBatch);
+    if (dp > 1) { // every rank draws the whole batch, then keeps its replica's rows
+      int64_t replica = world.rank() / (world.size() / dp); // (a tp group: consecutive ranks)
+      ids = leadingRows(ids, replica * localBatch, localBatch);
+      labels = leadingRows(labels, replica * localBatch, localBatch);
     }
   };
   auto finish = [&](const TrainingState &final) {

@@ -3,6 +3,7 @@
 #include "codegen/Compile.h"
 #include "ir/InitDialects.h"
 #include "models/MiniMaxBuilder.h"
+#include "passes/ModelParallelGrid.h"
 #include "passes/Passes.h"
 #include "reference/Executor.h"
 #include "runtime/Error.h"
@@ -59,7 +60,7 @@ namespace {
 /// argument is cut (read off -mm-model-parallel's annotation of it before
 /// the partition retypes it to the rank's part).
 void partitionStep(mlir::ModuleOp module, mlir::func::FuncOp step, ModelParallelism model,
-                   unsigned inputs, unsigned weights,
+                   int64_t dataParallel, unsigned inputs, unsigned weights,
                    std::map<std::string, dist::WeightShard> &parts,
                    const std::string &diagnostics) {
   mlir::PassManager annotate(module.getContext());
@@ -67,6 +68,7 @@ void partitionStep(mlir::ModuleOp module, mlir::func::FuncOp step, ModelParallel
   options.tp = model.tp;
   options.ep = model.ep;
   options.etp = model.etp;
+  options.dp = dataParallel;
   annotate.addPass(createModelParallel(options));
   if (failed(annotate.run(module)))
     throw makeError("splitting the training step for tp=", model.tp, " ep=", model.ep, " etp=",
@@ -110,10 +112,6 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
                          int64_t dataParallel, bool zero1, ModelParallelism model)
     : impl(std::make_unique<Impl>()) {
   bool modelParallel = model.tp > 1 || model.ep > 1 || model.etp > 1;
-  if (modelParallel && dataParallel > 1)
-    throw makeError("training with both data parallelism (dp=", dataParallel,
-                    ") and tensor / expert parallelism (tp=", model.tp,
-                    ") is not built yet: use one of them");
   if (backend == StepBackend::CUDA)
     throw makeError("--backend cuda: the CUDA training-step kernels (attention, lightning and "
                     "grouped-GEMM backward) are not generated yet; train with --backend cpu, or "
@@ -132,13 +130,28 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
   impl->module = buildMiniMaxModule(impl->context, config, graph);
   TrainingStepOptions update = trainingStepOptions(optimizer, kLossFunction);
   if (dataParallel > 1) {
-    // The data-parallel ranks as a 1-d device grid; the step averages over it.
+    // The step averages over the data-parallel ranks: a 1-d grid of them,
+    // or the leading axis of the model-parallel grid (dp replicas of the
+    // tp group), which -mm-model-parallel then splits the weights over.
     mlir::OpBuilder b(&impl->context);
     b.setInsertionPointToStart(impl->module->getBody());
-    mlir::shard::GridOp::create(b, impl->module->getLoc(), "dp",
-                                llvm::ArrayRef<int64_t>{dataParallel});
-    update.dpGrid = "dp";
+    llvm::SmallVector<int64_t> shape{dataParallel};
+    std::string grid = "dp";
+    if (modelParallel) {
+      shape = modelParallelGrid(dataParallel, model.tp, model.ep, model.etp).shape;
+      grid = kModelParallelGrid.str();
+    }
+    mlir::shard::GridOp::create(b, impl->module->getLoc(), grid, shape);
+    update.dpGrid = grid;
+    update.dpAxis = 0;
     update.zero1 = zero1;
+    // (The tags that split: ZeRO-1 leaves their dim-0 parts' moments whole.)
+    if (model.tp > 1)
+      update.splitTags = {"mm.tp_dim", "mm.vocab_dim"};
+    if (model.ep > 1)
+      update.splitTags.push_back("mm.ep_dim");
+    if (model.etp > 1)
+      update.splitTags.push_back("mm.etp_dim");
   }
   impl->ranks = dataParallel;
 
@@ -167,7 +180,8 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
     // Only the step runs; @loss and @loss_grad need no partition.
     for (llvm::StringRef name : {"loss_grad", "loss"})
       impl->module->lookupSymbol<mlir::func::FuncOp>(name).erase();
-    partitionStep(*impl->module, step, model, impl->inputs, weights, impl->parts, diagnostics);
+    partitionStep(*impl->module, step, model, dataParallel, impl->inputs, weights, impl->parts,
+                  diagnostics);
   }
   if (!emitIR.empty()) {
     std::string text;
@@ -225,26 +239,30 @@ void StepProgram::keepOwnState(TrainingState &state) const {
   for (const auto &[name, shard] : impl->parts)
     for (TensorMap *group : {&state.weights, &state.firstMoments, &state.secondMoments})
       (*group)[name] = shard.partOf(group->at(name), dist::world().rank());
+  // Then the dp rows (of the part, under model parallelism): the grid's
+  // leading axis is dp, so a rank's dp index is its rank over the group's.
+  int64_t dpIndex = dist::world().rank() / (dist::world().size() / impl->ranks);
   for (const std::string &name : impl->slicedState)
     for (TensorMap *moments : {&state.firstMoments, &state.secondMoments}) {
       const Tensor &whole = moments->at(name);
       int64_t rows = whole.dim(0) / impl->ranks;
-      (*moments)[name] = leadingRows(whole, dist::world().rank() * rows, rows);
+      (*moments)[name] = leadingRows(whole, dpIndex * rows, rows);
     }
 }
 
 TrainingState StepProgram::wholeState(const TrainingState &state) const {
   TrainingState whole = state;
-  std::vector<int> everyone;
+  std::vector<int> replicas;
   if (!impl->slicedState.empty())
-    everyone = dist::gridGroup({impl->ranks}, {0}, dist::world().rank(), dist::world().size());
+    replicas = dist::gridGroup({impl->ranks, dist::world().size() / impl->ranks}, {0},
+                               dist::world().rank(), dist::world().size());
   for (const std::string &name : impl->slicedState)
     for (TensorMap *moments : {&whole.firstMoments, &whole.secondMoments}) {
       const Tensor &mine = moments->at(name);
       Shape shape = mine.shape();
       shape[0] *= impl->ranks;
       Tensor all = Tensor::empty(mine.dtype(), shape);
-      dist::world().allGather(mine.raw(), all.raw(), mine.numel(), mine.dtype(), everyone,
+      dist::world().allGather(mine.raw(), all.raw(), mine.numel(), mine.dtype(), replicas,
                               "gathering the AdamW moments of '" + name + "' for a checkpoint");
       (*moments)[name] = all;
     }

@@ -53,7 +53,11 @@ public:
   /// (-mm-model-parallel on the weights' tags, then -mm-partition-pipeline:
   /// the compiler places the collectives of the forward, the backward and
   /// the update), and each rank holds only its parts of the split weights
-  /// and of their moments (keepOwnState). Not with dataParallel > 1 yet.
+  /// and of their moments (keepOwnState). Both: dataParallel replicas of
+  /// the tp group (world = dp x tp, a tp group consecutive ranks); `batch`
+  /// is the group's slice, the gradients are averaged over the replicas of
+  /// each part, and ZeRO-1 takes the dp rows of a rank's part of a weight
+  /// not split along its dim 0 (-mm-training-step model-parallel).
   StepProgram(const MiniMaxConfig &config, const OptimizerOptions &optimizer,
               StepBackend backend, int64_t batch, int64_t seqLen, const std::string &cacheDir,
               std::ostream &log, const std::string &emitIR = "",

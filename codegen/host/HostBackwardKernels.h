@@ -50,8 +50,10 @@ inline int cross_entropy_grad(const mm_kernel_ctx *c, const float *logits, int64
 inline int grouped_gemm_weight_grad(const mm_kernel_ctx *c, const float *g, const float *x,
                                     const int64_t *offsets, int64_t rows, int64_t E, int64_t N,
                                     int64_t K, float *dw) {
-  if (offsets[0] != 0 || offsets[E] != rows)
-    return fail(c, "mm.grouped_matmul_weight_grad: group offsets must rise from 0 to the rows");
+  // (A rank's block of the experts under ep: its groups lie anywhere in
+  // [0, rows]; rows outside them belong to other ranks' experts.)
+  if (offsets[0] < 0 || offsets[E] > rows)
+    return fail(c, "mm.grouped_matmul_weight_grad: group offsets must lie in [0, rows]");
   for (int64_t e = 0; e < E; ++e)
     if (offsets[e] > offsets[e + 1])
       return fail(c, "mm.grouped_matmul_weight_grad: group offsets must not decrease");

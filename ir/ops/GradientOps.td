@@ -132,6 +132,10 @@ def MM_GroupedMatmulWeightGradOp : MM_InferOp<"grouped_matmul_weight_grad"> {
     (`[rows, out]`), `dW[e] = sum over rows r of group e of grad_output[r]^T
     x[r]` (`[experts, out, in]`; an expert with no rows gets zeros). The
     number of experts is the static size of `group_offsets` minus one.
+    Group e is rows `[group_offsets[e], group_offsets[e + 1])`; the offsets
+    rise within `[0, rows]`, and rows outside every group are not read (a
+    rank's block of the experts under expert parallelism, as in
+    `mm.grouped_matmul`).
 
     ```mlir
     %dw = mm.grouped_matmul_weight_grad %dy, %x, %off

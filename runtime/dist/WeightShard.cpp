@@ -2,6 +2,7 @@
 #include "runtime/dist/WeightShard.h"
 #include "runtime/Error.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace mm::dist {
@@ -60,13 +61,16 @@ Tensor WeightShard::partOf(const Tensor &whole, int rank) const {
 }
 
 Tensor WeightShard::wholeOf(const Tensor &part, Collectives &ranks, const std::string &what) const {
-  std::vector<int64_t> everyAxis(gridShape.size());
-  for (size_t a = 0; a < gridShape.size(); ++a)
-    everyAxis[a] = static_cast<int64_t>(a);
-  std::vector<int> group = gridGroup(gridShape, everyAxis, ranks.rank(), ranks.size());
+  // The ranks whose parts make the whole: along the axes that split it
+  // (replicas along the others, such as a dp axis, gather their own).
+  std::vector<int64_t> splitting;
+  for (const auto &axes : splitAxes)
+    splitting.insert(splitting.end(), axes.begin(), axes.end());
+  std::sort(splitting.begin(), splitting.end());
+  std::vector<int> group = gridGroup(gridShape, splitting, ranks.rank(), ranks.size());
   Tensor parts = Tensor::empty(part.dtype(), {static_cast<int64_t>(group.size()) * part.numel()});
   ranks.allGather(part.raw(), parts.raw(), part.numel(), part.dtype(), group, what);
-  // gridGroup over every axis is the grid's devices in order: world ranks.
+  // (group holds world ranks: each part's place is its rank's block.)
   Tensor whole = Tensor::empty(part.dtype(), wholeShape(part.shape()));
   for (size_t r = 0; r < group.size(); ++r)
     placeBlock(static_cast<const char *>(parts.raw()) + r * part.nbytes(), whole.shape(),

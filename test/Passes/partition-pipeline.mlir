@@ -319,6 +319,41 @@ func.func @lightning_grad_heads_split(%q: tensor<1x4x4x2xf32>, %k: tensor<1x4x4x
   return %r : tensor<1x4x4x2xf32>
 }
 
+// The experts' backward under expert parallelism. The weight gradient:
+// each rank computes its 2 experts' gradients from its block of the group
+// offsets (rows of the others' groups are not read); gathered here only to
+// be returned whole.
+// CHECK-LABEL: func.func @experts_weight_grad_split(
+// CHECK: shard.all_slice %{{.*}} on @tp grid_axes = [0] slice_axis = 0 : tensor<4xi64> -> tensor<2xi64>
+// CHECK: %[[DW:.*]] = mm.grouped_matmul_weight_grad %{{.*}} : (tensor<6x6xf32>, tensor<6x8xf32>, tensor<3xi64>) -> tensor<2x6x8xf32>
+// CHECK: shard.all_gather %[[DW]] on @tp grid_axes = [0] gather_axis = 0
+func.func @experts_weight_grad_split(%g: tensor<6x6xf32>, %x: tensor<6x8xf32>, %offsets: tensor<5xi64>) -> tensor<4x6x8xf32> {
+  %experts = shard.sharding @tp split_axes = [[0]] : !shard.sharding
+  %whole = shard.sharding @tp split_axes = [[]] : !shard.sharding
+  %dw = mm.grouped_matmul_weight_grad %g, %x, %offsets : (tensor<6x6xf32>, tensor<6x8xf32>, tensor<5xi64>) -> tensor<4x6x8xf32>
+  %dws = shard.shard %dw to %experts : tensor<4x6x8xf32>
+  %dww = shard.shard %dws to %whole annotate_for_users : tensor<4x6x8xf32>
+  %r = mm.neg %dww : tensor<4x6x8xf32>
+  return %r : tensor<4x6x8xf32>
+}
+
+// The input gradient: the rank's experts transposed (the split moves with
+// its dim; no weight is gathered), their groups' rows, one all_reduce.
+// CHECK-LABEL: func.func @experts_input_grad_split(
+// CHECK: %[[W:.*]] = mm.param "wexp" {{.*}} : tensor<2x6x8xf32>
+// CHECK-NOT: shard.all_gather
+// CHECK: %[[WT:.*]] = mm.transpose %[[W]] [0, 2, 1] : (tensor<2x6x8xf32>) -> tensor<2x8x6xf32>
+// CHECK: %[[DX:.*]] = mm.grouped_matmul %{{.*}}, %[[WT]], %{{.*}} : (tensor<6x6xf32>, tensor<2x8x6xf32>, tensor<3xi64>) -> tensor<6x8xf32>
+// CHECK: shard.all_reduce %[[DX]] on @tp grid_axes = [0]
+func.func @experts_input_grad_split(%g: tensor<6x6xf32>, %offsets: tensor<5xi64>) -> tensor<6x8xf32> {
+  %split = shard.sharding @tp split_axes = [[0]] : !shard.sharding
+  %w = mm.param "wexp" : tensor<4x6x8xf32>
+  %ws = shard.shard %w to %split annotate_for_users : tensor<4x6x8xf32>
+  %wt = mm.transpose %ws [0, 2, 1] : (tensor<4x6x8xf32>) -> tensor<4x8x6xf32>
+  %dx = mm.grouped_matmul %g, %wt, %offsets : (tensor<6x6xf32>, tensor<4x8x6xf32>, tensor<5xi64>) -> tensor<6x8xf32>
+  return %dx : tensor<6x8xf32>
+}
+
 // Expert parallelism on a 2x2 grid: the experts split over axis 1, so each
 // rank computes the rows of its 2 experts from its block of the group
 // offsets (rows of the others are zero) and one all_reduce over axis 1

@@ -70,7 +70,7 @@ for src, n, dst in (("dp2", 1, "from2to1"), ("one", 2, "from1to2")):
 
 # Refusals name the flag.
 for n, extra, batch, want in (
-        (2, ["--parallel", "ep=2"], 4, "a mix of data parallelism with tp, ep or etp"),
+        (2, ["--parallel", "ep=2"], 4, "experts split across data-parallel replicas"),
         (2, ["--parallel", "dp=2"], 3, "--batch-size 3 does not split evenly over dp=2"),
         (2, ["--parallel", "dp=3"], 4, "dp=3"),
         (1, ["--parallel", "dp=2"], 4, "dp=2")):

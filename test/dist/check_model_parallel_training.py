@@ -1,9 +1,11 @@
-"""`mpirun -np N mm-train pretrain --parallel tp=N[,ep=M][,etp=K]` gives the
+"""`mpirun -np N mm-train pretrain --parallel tp=A[,ep=M][,etp=K]` gives the
 single-process run, up to float32 reduction order: the training step (forward,
 backward, clipping and AdamW) partitioned by -mm-model-parallel and
 -mm-partition-pipeline, each rank holding only its parts of the split weights
-and of their moments. Checkpoints (whole, gathered from the ranks) move
-between layouts; layouts not built are refused.
+and of their moments. With N > A, N / A data-parallel replicas of the tp
+group each train on their slice of the batch and average the gradients of
+their parts (ZeRO-1 over the replicas). Checkpoints (whole, gathered from the
+ranks) move between layouts; layouts not built are refused.
 
 Usage: check_model_parallel_training.py MM_TRAIN MODEL_DIR
 
@@ -34,25 +36,42 @@ def held_bytes(err):
 
 # The tiny model: 4 heads / 2 KV heads, 4 experts of FFN width 128. tp=4
 # replicates each KV head on 2 ranks; tp=4,ep=2,etp=2 puts 2 experts' halves
-# on each rank.
-for n, layout in ((2, "tp=2"), (2, "tp=2,ep=2"), (2, "tp=2,etp=2"), (4, "tp=4,ep=2,etp=2")):
-    name = layout.replace(",", "-").replace("=", "")
-    code, out, err, _ = mpirun(n, args(name, extra=["--parallel", layout]), timeout=600)
-    check(code == 0, f"{layout} on {n} ranks trains" + ("" if code == 0 else ": " + (out + err)[-3000:]))
+# on each rank. On 4 ranks, tp=2 leaves dp=2: two replicas of a tp pair.
+held_by = {}
+for n, layout, sharding in ((2, "tp=2", "zero1"), (2, "tp=2,ep=2", "zero1"),
+                            (2, "tp=2,etp=2", "zero1"), (4, "tp=4,ep=2,etp=2", "zero1"),
+                            (4, "tp=2", "zero1"), (4, "tp=2,ep=2", "zero1"),
+                            (4, "tp=2,ep=2", "none")):
+    name = f"{n}-" + layout.replace(",", "-").replace("=", "") + f"-{sharding}"
+    code, out, err, _ = mpirun(n, args(name, extra=["--parallel", layout,
+                                                   "--optimizer-sharding", sharding]), timeout=600)
+    what = f"{layout} on {n} ranks" + (" (moments replicated over dp)" if sharding == "none" else "")
+    check(code == 0, f"{what} trains" + ("" if code == 0 else ": " + (out + err)[-3000:]))
     if code != 0:
         continue
-    runs.same_run("one", name, f"{layout} against one process")
-    check(err.count("mm-train: 6 steps") == 1, f"{layout}: only rank 0 reports")
-    held = held_bytes(err)
+    runs.same_run("one", name, f"{what} against one process")
+    check(err.count("mm-train: 6 steps") == 1, f"{what}: only rank 0 reports")
+    held = held_by[name] = held_bytes(err)
+    dp = n // int(layout.split(",")[0].split("=")[1])
     # Every rank holds a part: the attention weights and the embedding's
     # rows split (the experts too with ep / etp), the norms and the router
-    # whole (tp=2: 1874944 of 2071552 bytes); moments are twice the weights.
-    check(len(held) == n and all(w < 0.95 * whole and m == 2 * w and mw == 2 * whole
-                                 for (w, whole), (m, mw) in held),
-          f"{layout}: each rank holds a part of the weights and moments ({held})")
+    # whole (tp=2: 1874944 of 2071552 bytes); moments are twice the weights,
+    # less under ZeRO-1 over dp replicas (the rows of the parts not split
+    # along dim 0).
+    zero1 = dp > 1 and sharding == "zero1"
+    check(len(held) == n and all(w < 0.95 * whole and (m < 1.9 * w if zero1 else m == 2 * w)
+                                 and mw == 2 * whole for (w, whole), (m, mw) in held),
+          f"{what}: each rank holds a part of the weights and moments ({held})")
     if layout == "tp=2,ep=2":
         check(all(w < 0.55 * whole for (w, whole), _ in held),
-              f"{layout}: with the experts split too, about half ({held})")
+              f"{what}: with the experts split too, about half ({held})")
+    if dp > 1:
+        check(f"data parallel over {dp} groups of {n // dp} ranks" in err,
+              f"{what}: {dp} data-parallel replicas of the tp group")
+# ZeRO-1 over the replicas holds fewer moment bytes than replicating them.
+zero, none = held_by.get("4-tp2-ep2-zero1"), held_by.get("4-tp2-ep2-none")
+check(bool(zero and none) and all(z[1][0] < r[1][0] for z, r in zip(zero, none)),
+      f"tp=2,ep=2 on 4 ranks: ZeRO-1 holds fewer moment bytes ({zero} against {none})")
 
 # The reference executor (the oracle) runs the partitioned step too.
 code, _, err = runs.single(args("ref1", steps=2, backend="reference"))
@@ -62,10 +81,18 @@ code, out, err, _ = mpirun(2, args("ref-tp2ep2", steps=2, backend="reference",
 check(code == 0, "tp=2,ep=2 on the reference executor" + ("" if code == 0 else (out + err)[-3000:]))
 if code == 0:
     runs.same_run("ref1", "ref-tp2ep2", "reference, tp=2,ep=2 against one process")
+code, out, err, _ = mpirun(4, args("ref-dp2tp2", steps=2, backend="reference",
+                                   extra=["--parallel", "tp=2"]), timeout=600)
+check(code == 0, "tp=2 on 4 ranks (dp=2) on the reference executor" + ("" if code == 0 else (out + err)[-3000:]))
+if code == 0:
+    runs.same_run("ref1", "ref-dp2tp2", "reference, tp=2 on 4 ranks against one process")
 
 # Checkpoints hold whole weights and moments: a tp=2,ep=2 run resumes in one
 # process, and a one-process run resumes split.
-for src, n, layout, dst in (("tp2-ep2", 1, None, "tp-to-1"), ("one", 2, "tp=2,ep=2", "1-to-tp")):
+for src, n, layout, dst in (("2-tp2-ep2-zero1", 1, None, "tp-to-1"),
+                            ("one", 2, "tp=2,ep=2", "1-to-tp"),
+                            ("4-tp2-ep2-zero1", 2, "tp=2", "dp-tp-to-tp"),
+                            ("2-tp2-zero1", 4, "tp=2,ep=2", "tp-to-dp-tp")):
     if not os.path.isdir(os.path.join(runs.work, src)):
         check(False, f"{src} exists to resume from")
         continue
@@ -83,10 +110,10 @@ for src, n, layout, dst in (("tp2-ep2", 1, None, "tp-to-1"), ("one", 2, "tp=2,ep
         runs.same_run("one", dst, f"{src} resumed on {layout or 'one process'}")
 
 # Layouts not built are refused, naming why.
-for n, layout, want in ((2, "ep=2", "a mix of data parallelism with tp, ep or etp"),
-                        (4, "tp=2", "a mix of data parallelism"),
+for n, layout, want in ((2, "ep=2", "experts split across data-parallel replicas"),
                         (2, "cp=2", "context-parallel training"),
-                        (2, "tp=2,ep=3", "ep=3")):
+                        (2, "tp=2,ep=3", "ep=3"),
+                        (4, "tp=2,ep=4", "ep=4 x etp=1 does not divide tp=2")):
     code, out, err, _ = mpirun(n, args(f"bad-{n}-{layout}", extra=["--parallel", layout]), timeout=120)
     check(code not in (0, None) and want in err,
           f"{n} ranks, --parallel {layout}: refused naming '{want}'" + ("" if want in err else "\n" + err[-1500:]))

@@ -73,6 +73,7 @@ positions = np.arange(4, dtype=np.int64)[None, :]
 state0 = rng.standard_normal((1, 4, 2, 2)).astype(np.float32)
 rows = rng.standard_normal((6, 8)).astype(np.float32)
 offsets = np.array([0, 1, 3, 3, 6], dtype=np.int64)  # expert 2 gets no rows
+grad_rows = rng.standard_normal((6, 6)).astype(np.float32)
 token_ids = np.array([[5, 0, 3, 2, 3]], dtype=np.int64)
 lightning_grad_inputs = [rng.standard_normal((1, 4, 4, 2)).astype(np.float32) for _ in range(4)] + \
     [rng.standard_normal((1, 4, 2, 2)).astype(np.float32)]
@@ -92,6 +93,9 @@ cases = [
      lambda r: [a[:, :, 2 * r:2 * r + 2] for a in lightning_grad_inputs[:4]] +
                [lightning_grad_inputs[4][:, 2 * r:2 * r + 2]]),
     ("experts_on_grid", 4, [rows, offsets], lambda r: [rows, offsets]),
+    # the experts' backward: rank r's 2 experts (expert 2, rank 1's, has no rows)
+    ("experts_weight_grad_split", 2, [grad_rows, rows, offsets], lambda r: [grad_rows, rows, offsets]),
+    ("experts_input_grad_split", 2, [grad_rows, offsets], lambda r: [grad_rows, offsets]),
     # ids of both halves of the vocabulary, and repeated
     ("vocab_parallel_embedding", 2, token_ids, lambda r: token_ids),
 ]
