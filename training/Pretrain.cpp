@@ -1,6 +1,5 @@
 //===- Pretrain.cpp -------------------------------------------------------===//
 #include "training/Pretrain.h"
-#include "frontends/ParallelLayout.h"
 #include "frontends/tokenizer/Tokenizer.h"
 #include "runtime/Error.h"
 #include "runtime/dist/Collectives.h"
@@ -10,6 +9,7 @@
 #include "training/Initializer.h"
 #include "training/RunDirectory.h"
 #include "training/TextData.h"
+#include "training/TrainingLayout.h"
 #include "training/SupervisedLoop.h"
 
 #include <nlohmann/json.hpp>
@@ -58,39 +58,6 @@ json runIdentity(const PretrainOptions &o, const std::string &configText,
           {"optimizer", optimizerIdentity(o.optimizer)}};
 }
 
-/// --parallel on this world: dp replicas of a tensor-parallel group of tp
-/// ranks (world = dp x tp), the experts over ep of a group's ranks and
-/// their FFN width over etp, as inference splits the model. cp, and ep
-/// across replicas (without tp), are refused until their partitioned
-/// training graphs exist.
-struct TrainingLayout {
-  int64_t dp = 1;
-  ModelParallelism model;
-};
-TrainingLayout trainingLayout(const PretrainOptions &o, const MiniMaxConfig &config) {
-  ParallelLayout layout = parseParallelLayout(o.parallel, dist::world().size());
-  checkLayoutFitsModel(layout, config);
-  auto refuse = [&](const std::string &why) {
-    return makeError("--parallel ", o.parallel, " (", layout.str(), "): ", why);
-  };
-  if (layout.cp > 1)
-    throw refuse("context-parallel training (LASP+ and ring attention) is not built yet");
-  if (o.batchSize % layout.dp != 0)
-    throw makeError("--batch-size ", o.batchSize, " does not split evenly over dp=", layout.dp,
-                    " data-parallel replicas");
-  if (layout.tp > 1 || layout.ep > 1 || layout.etp > 1) {
-    if (layout.tp == 1)
-      throw refuse("experts split across data-parallel replicas (ep without tp: the dense part "
-                   "data parallel) are not built yet; ep and etp split within the tp group: "
-                   "give tp=" + std::to_string(layout.ep * layout.etp) + " or more");
-    if (std::string why = modelParallelMismatch(config, layout.tp, layout.ep, layout.etp);
-        !why.empty())
-      throw refuse(why + " (" + o.config + ")");
-    return {layout.dp, {layout.tp, layout.ep, layout.etp}};
-  }
-  return {layout.dp, {}};
-}
-
 } // namespace
 
 int pretrain(const PretrainOptions &o, std::ostream &rankLog) {
@@ -98,21 +65,13 @@ int pretrain(const PretrainOptions &o, std::ostream &rankLog) {
   std::string configText = readFile(o.config);
   MiniMaxConfig config = parseMiniMaxConfig(configText, o.config);
   dist::Collectives &world = dist::world();
-  TrainingLayout parallel = trainingLayout(o, config);
+  TrainingLayout parallel = trainingLayout(o.parallel, o.batchSize, config, o.config);
   int64_t dp = parallel.dp;
   // Rank 0 writes the run directory and talks; the other ranks train in step.
   bool leader = world.rank() == 0;
   std::ostream nowhere(nullptr);
   std::ostream &log = leader ? rankLog : nowhere;
-  if (dp > 1)
-    log << "mm-train: data parallel over " << dp
-        << (parallel.model.tp > 1 ? " groups of " + std::to_string(parallel.model.tp) + " ranks"
-                                   : std::string(" ranks"))
-        << ", " << o.batchSize / dp << " sequences each\n";
-  if (parallel.model.tp > 1)
-    log << "mm-train: the model split over " << parallel.model.tp << " ranks (tp="
-        << parallel.model.tp << " ep=" << parallel.model.ep << " etp=" << parallel.model.etp
-        << "); each rank holds its parts of the weights and their AdamW moments\n";
+  describeLayout(parallel, o.batchSize, log);
   if (config.maxPositionEmbeddings && o.seqLen > *config.maxPositionEmbeddings)
     throw makeError("--seq-len ", o.seqLen, " exceeds the model's max_position_embeddings ",
                     *config.maxPositionEmbeddings, " (", o.config, ")");
@@ -152,21 +111,7 @@ int pretrain(const PretrainOptions &o, std::ostream &rankLog) {
   int64_t localBatch = o.batchSize / dp;
   StepProgram program(config, o.optimizer, o.backend, localBatch, o.seqLen, o.out + "/cache",
                       log, leader ? o.emitIR : "", std::nullopt, dp, o.zero1, parallel.model);
-  uint64_t wholeOptimizerBytes = program.optimizerStateBytes(state);
-  uint64_t wholeWeightBytes = StepProgram::weightBytes(state);
-  program.keepOwnState(state);
-  if (dp > 1)
-    log << "mm-train: AdamW moments: " << (program.optimizerStateBytes(state) >> 10)
-        << " KiB per rank of " << (wholeOptimizerBytes >> 10) << " KiB"
-        << (o.zero1 ? " (ZeRO-1)" : " (replicated; --optimizer-sharding none)") << "\n";
-  if (parallel.model.tp > 1) // every rank says what it holds (one write: no interleaving)
-    rankLog << ("mm-train: rank " + std::to_string(world.rank()) + " of " +
-                std::to_string(world.size()) + ": " +
-                std::to_string(StepProgram::weightBytes(state)) + " of " +
-                std::to_string(wholeWeightBytes) + " bytes of weights, " +
-                std::to_string(program.optimizerStateBytes(state)) + " of " +
-                std::to_string(wholeOptimizerBytes) + " bytes of AdamW moments\n")
-            << std::flush;
+  keepOwnStateAndReport(program, state, parallel, o.zero1, log, rankLog);
   checkTrainingMemory(program, state,
                       "--batch-size " + std::to_string(o.batchSize) + " x --seq-len " +
                           std::to_string(o.seqLen));

@@ -7,6 +7,8 @@
 #include "training/RunDirectory.h"
 #include "training/StartingModel.h"
 #include "training/SupervisedLoop.h"
+#include "training/TrainingLayout.h"
+#include "runtime/dist/Collectives.h"
 
 #include <cmath>
 #include <ostream>
@@ -17,7 +19,7 @@ namespace mm::train {
 /// from others).
 constexpr uint64_t kSftStream = 1ULL << 40;
 
-int supervisedFineTune(const SftOptions &o, std::ostream &log) {
+int supervisedFineTune(const SftOptions &o, std::ostream &rankLog) {
   AdditionTask task = AdditionTask::parse(o.task);
   requirePositive(o.steps, "--steps");
   requirePositive(o.batchSize, "--batch-size");
@@ -26,6 +28,23 @@ int supervisedFineTune(const SftOptions &o, std::ostream &log) {
   if (o.out.empty())
     throw makeError("--out is required");
   StartingModel model = loadStartingModel(o.model, o.config, o.tokenizer, o.seed);
+  dist::Collectives &world = dist::world();
+  TrainingLayout parallel;
+  if (!o.parallel.empty() || world.size() > 1) {
+    parallel = trainingLayout(o.parallel, o.batchSize, model.config,
+                              o.config.empty() ? o.model + "/config.json" : o.config);
+    if (parallel.dp > 1)
+      throw makeError("--parallel ", o.parallel.empty() ? "(none)" : o.parallel, " on ",
+                      world.size(), " ranks leaves dp=", parallel.dp,
+                      ": sft averages its loss over the answer tokens, whose count differs "
+                      "between data-parallel replicas, so their means cannot simply be averaged "
+                      "(not built yet); give tp=", world.size());
+  }
+  // Rank 0 writes the run directory and talks; the other ranks train in step.
+  bool leader = world.rank() == 0;
+  std::ostream nowhere(nullptr);
+  std::ostream &log = leader ? rankLog : nowhere;
+  describeLayout(parallel, o.batchSize, log);
   const Tokenizer &tokenizer = *model.tokenizer;
   int64_t T = task.maxPromptTokens(tokenizer) + task.maxAnswerTokens(tokenizer) - 1;
 
@@ -46,7 +65,9 @@ int supervisedFineTune(const SftOptions &o, std::ostream &log) {
       {"warmup_steps", loop.warmupSteps}, {"seed", o.seed},   {"threads", o.threads},
       {"backend", backendName(o.backend)},
       {"optimizer", optimizerIdentity(o.optimizer)}};
-  claimRunDirectory(o.out, o.resume, identity);
+  if (leader)
+    claimRunDirectory(o.out, o.resume, identity);
+  world.barrier("the run directory claimed by rank 0");
 
   TrainingState state = startingState(std::move(model.weights));
   if (o.resume) {
@@ -57,8 +78,12 @@ int supervisedFineTune(const SftOptions &o, std::ostream &log) {
     }
   }
   StepProgram program(model.config, o.optimizer, o.backend, o.batchSize, T, o.out + "/cache",
-                      log);
+                      log, "", std::nullopt, 1, false, parallel.model);
+  keepOwnStateAndReport(program, state, parallel, false, log, rankLog);
   checkTrainingMemory(program, state, "--batch-size " + std::to_string(o.batchSize));
+  loop.writes = leader;
+  if (program.splitsState()) // checkpoints and the export hold the whole state
+    loop.checkpointState = [&](const TrainingState &s) { return program.wholeState(s); };
 
   // Row: prompt, answer, end of sequence, then padding (ids: eos, labels:
   // ignored). Labels are the next token on the answer only.

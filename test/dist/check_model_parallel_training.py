@@ -109,6 +109,26 @@ for src, n, layout, dst in (("2-tp2-ep2-zero1", 1, None, "tp-to-1"),
     if code == 0:
         runs.same_run("one", dst, f"{src} resumed on {layout or 'one process'}")
 
+# mm-train sft (the loss on the answer tokens only) splits the same way.
+def sft_args(out):
+    m = runs.model
+    return [runs.mm_train, "sft", "--task", "add:1", "--config", os.path.join(m, "config.json"),
+            "--tokenizer", os.path.join(m, "tokenizer.json"), "--steps", "6", "--seed", "0",
+            "--threads", "1", "--batch-size", "8", "--save-every", "3", "--log-every", "1",
+            "--out", os.path.join(runs.work, out)]
+
+
+code, _, err = runs.single(sft_args("sft-one"))
+check(code == 0, "sft in one process" + ("" if code == 0 else ": " + err[-2000:]))
+code, out, err, _ = mpirun(2, sft_args("sft-tp2ep2") + ["--parallel", "tp=2,ep=2"], timeout=600)
+check(code == 0, "sft with tp=2,ep=2 on 2 ranks" + ("" if code == 0 else ": " + (out + err)[-3000:]))
+if code == 0:
+    runs.same_run("sft-one", "sft-tp2ep2", "sft, tp=2,ep=2 against one process")
+    check(len(held_bytes(err)) == 2, "sft, tp=2,ep=2: each rank holds its parts")
+code, out, err, _ = mpirun(2, sft_args("sft-dp2"), timeout=120)
+check(code not in (0, None) and "sft averages its loss over the answer tokens" in err,
+      "sft on 2 ranks without tp (dp=2) is refused, naming why" + ("" if code else "\n" + err[-1500:]))
+
 # Layouts not built are refused, naming why.
 for n, layout, want in ((2, "ep=2", "experts split across data-parallel replicas"),
                         (2, "cp=2", "context-parallel training"),

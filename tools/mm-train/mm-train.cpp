@@ -4,10 +4,11 @@
 //       --data FILE... --steps N --batch-size B --seq-len T --lr LR --seed S
 //       --threads N --save-every K --out DIR [--resume]
 //       [--backend cpu|cuda|reference]
-//   mpirun -np N mm-train pretrain ... --parallel dp=N | tp=N[,ep=M][,etp=K]
+//   mpirun -np N mm-train pretrain ... --parallel dp=N | tp=A[,ep=M][,etp=K]
 //       [--collective-timeout S]
 //   mm-train sft --task add:D (--model DIR | --config CONFIG.json --tokenizer
 //       tokenizer.json) --steps N --seed S --threads N --out OUT
+//       [under mpirun: --parallel tp=N[,ep=M][,etp=K]]
 //   mm-train rl --model DIR --task add:D --objective cispo|ppo_clip|dapo|grpo
 //       --steps N --prompts-per-step P --group-size G --max-new-tokens M
 //       --updates-per-batch U --lr LR --seed S --threads N --out OUT
@@ -66,7 +67,8 @@ int main(int argc, char **argv) {
   pre->add_option("--log-every", o.logEvery, "a progress line every N steps when not on a terminal");
   pre->add_option("--parallel", o.parallel,
                   "layout over the mpirun ranks: dp=N (data parallel, the default puts every "
-                  "rank in dp) or tp=N[,ep=M][,etp=K] (the model split over all N ranks)");
+                  "rank in dp) or tp=A[,ep=M][,etp=K] (the model split over tp ranks; the "
+                  "world / tp groups of them data parallel)");
   std::string optimizerSharding = "zero1";
   pre->add_option("--optimizer-sharding", optimizerSharding,
                   "data parallel: zero1 (each rank keeps its rows of the AdamW moments, the "
@@ -101,6 +103,9 @@ int main(int argc, char **argv) {
   sftCmd->add_flag("--resume", sft.resume, "continue the run in --out");
   sftCmd->add_option("--backend", sftBackend, "where the step runs")
       ->check(CLI::IsMember({"cpu", "cuda", "reference"}));
+  sftCmd->add_option("--parallel", sft.parallel,
+                     "under mpirun: tp=N[,ep=M][,etp=K], the model split over all N ranks "
+                     "(data parallelism is refused for sft)");
 
   mm::train::RlOptions rl;
   CLI::App *rlCmd = app.add_subcommand(
@@ -173,9 +178,9 @@ int main(int argc, char **argv) {
     // Under mpirun every rank runs this program (SPMD); without it, one rank.
     if (mm::dist::launchedByMpi()) {
       mm::dist::initializeMpi(&argc, &argv, collectiveTimeout);
-      if (!*pre && mm::dist::world().size() > 1)
-        throw mm::makeError("only mm-train pretrain runs on several ranks so far; run sft and "
-                            "rl as one process");
+      if (*rlCmd && mm::dist::world().size() > 1)
+        throw mm::makeError("mm-train rl does not run on several ranks yet; run it as one "
+                            "process (pretrain and sft take --parallel)");
     }
 #ifdef _OPENMP
     omp_set_num_threads(*pre ? o.threads : *sftCmd ? sft.threads : rl.threads);
