@@ -131,6 +131,13 @@ def TrainingStep : Pass<"mm-training-step", "mlir::ModuleOp"> {
     rank holds the same number of loss terms (fixed [B, T] pretraining
     batches); @F's other results stay per rank.
 
+    With `dp-weight` as well, the step takes one more argument, `dp_weight`
+    (0-d f32, last): the rank's weight in the average, which is then the sum
+    over the ranks of `dp_weight x` each rank's value (the multiply comes
+    before the collective). A mean over loss terms whose count differs
+    between ranks (supervised fine-tuning's answer tokens) is the global
+    mean when each rank passes its count over the total.
+
     With `zero1` as well, the optimizer state is sharded over the ranks as in
     ZeRO stage 1 (Megatron's distributed optimizer): a weight whose leading
     dim divides by the rank count takes moments of its rows `[d0 / ranks,
@@ -194,6 +201,9 @@ def TrainingStep : Pass<"mm-training-step", "mlir::ModuleOp"> {
            "the data-parallel axis of dp-grid">,
     Option<"zero1", "zero1", "bool", /*default=*/"false",
            "with dp-grid: split each weight's AdamW moments over the ranks (ZeRO-1)">,
+    Option<"dpWeight", "dp-weight", "bool", /*default=*/"false",
+           "with dp-grid: each rank's weight in the average is an argument dp_weight (its "
+           "share of the loss terms) instead of 1/ranks">,
     ListOption<"splitTags", "split-tags", "std::string",
                "the split tags (mm.tp_dim, mm.ep_dim, mm.etp_dim, mm.vocab_dim) that "
                "-mm-model-parallel applies after this pass: with zero1, a weight one of them "

@@ -112,8 +112,8 @@ void TrainingStepPass::runOnOperation() {
       return signalPassFailure();
     }
     ranks = grid.getShape()[dpAxis];
-  } else if (zero1) {
-    module.emitError("mm-training-step: zero1 needs dp-grid");
+  } else if (zero1 || dpWeight) {
+    module.emitError("mm-training-step: ") << (zero1 ? "zero1" : "dp-weight") << " needs dp-grid";
     step.erase();
     return signalPassFailure();
   }
@@ -192,6 +192,14 @@ void TrainingStepPass::runOnOperation() {
     argTypes.push_back(f32Scalar);
     argAttrs.push_back(named(perWeightStep ? "step." + entry.first.str() : "step"));
   }
+  // A replica's weight in the data-parallel average (dp-weight): its share
+  // of the loss terms instead of 1/ranks.
+  Value replicaWeight;
+  if (dpWeight && grid) {
+    replicaWeight = body.addArgument(f32Scalar, loc);
+    argTypes.push_back(f32Scalar);
+    argAttrs.push_back(named("dp_weight"));
+  }
 
   b.setInsertionPoint(ret);
   GradientBuilder gb(b, loc);
@@ -204,16 +212,25 @@ void TrainingStepPass::runOnOperation() {
   // the new weight.
   // Each collective is named by what it carries: a timeout message says so.
   auto carrying = [&](const Twine &what) { return NameLoc::get(b.getStringAttr(what), loc); };
+  // With a replica weight each rank scales its share before the sum.
+  auto weighed = [&](Value v) {
+    auto element = llvm::cast<RankedTensorType>(v.getType()).getElementType();
+    return gb.mul(v, element == b.getF32Type() ? replicaWeight : gb.cast(replicaWeight, element));
+  };
   auto average = [&](Value v, const Twine &what) {
+    if (replicaWeight)
+      return Value(shard::AllReduceOp::create(b, carrying(what), weighed(v), grid.getSymName(),
+                                              axes, shard::ReductionKind::Sum));
     Value sum = shard::AllReduceOp::create(b, carrying(what), v, grid.getSymName(), axes,
                                            shard::ReductionKind::Sum);
     return gb.mul(sum, gb.scalar(sum, 1.0 / ranks));
   };
   auto averagedSlice = [&](Value g, const Twine &what) {
     Value sum = shard::ReduceScatterOp::create(b, carrying(what), rowsOf(g.getType()),
-                                               grid.getSymName(), axes, g,
+                                               grid.getSymName(), axes,
+                                               replicaWeight ? weighed(g) : g,
                                                shard::ReductionKind::Sum, leading(0));
-    return gb.mul(sum, gb.scalar(sum, 1.0 / ranks));
+    return replicaWeight ? sum : gb.mul(sum, gb.scalar(sum, 1.0 / ranks));
   };
   if (grid) {
     for (auto &[name, g] : gradients)

@@ -10,6 +10,7 @@
 #include "training/TrainingLayout.h"
 #include "runtime/dist/Collectives.h"
 
+#include <algorithm>
 #include <cmath>
 #include <ostream>
 
@@ -30,16 +31,9 @@ int supervisedFineTune(const SftOptions &o, std::ostream &rankLog) {
   StartingModel model = loadStartingModel(o.model, o.config, o.tokenizer, o.seed);
   dist::Collectives &world = dist::world();
   TrainingLayout parallel;
-  if (!o.parallel.empty() || world.size() > 1) {
+  if (!o.parallel.empty() || world.size() > 1)
     parallel = trainingLayout(o.parallel, o.batchSize, model.config,
                               o.config.empty() ? o.model + "/config.json" : o.config);
-    if (parallel.dp > 1)
-      throw makeError("--parallel ", o.parallel.empty() ? "(none)" : o.parallel, " on ",
-                      world.size(), " ranks leaves dp=", parallel.dp,
-                      ": sft averages its loss over the answer tokens, whose count differs "
-                      "between data-parallel replicas, so their means cannot simply be averaged "
-                      "(not built yet); give tp=", world.size());
-  }
   // Rank 0 writes the run directory and talks; the other ranks train in step.
   bool leader = world.rank() == 0;
   std::ostream nowhere(nullptr);
@@ -77,9 +71,13 @@ int supervisedFineTune(const SftOptions &o, std::ostream &rankLog) {
       log << "mm-train: resuming from " << found->first << " (step " << state.step << ")\n";
     }
   }
-  StepProgram program(model.config, o.optimizer, o.backend, o.batchSize, T, o.out + "/cache",
-                      log, "", std::nullopt, 1, false, parallel.model);
-  keepOwnStateAndReport(program, state, parallel, false, log, rankLog);
+  // Data parallel: each replica's mean over its answer tokens is weighed by
+  // its share of the step's answer tokens (their counts differ), so the
+  // average is the one-process mean.
+  int64_t dp = parallel.dp, localBatch = o.batchSize / dp;
+  StepProgram program(model.config, o.optimizer, o.backend, localBatch, T, o.out + "/cache", log,
+                      "", std::nullopt, dp, o.zero1, parallel.model, /*weighReplicas=*/dp > 1);
+  keepOwnStateAndReport(program, state, parallel, o.zero1, log, rankLog);
   checkTrainingMemory(program, state, "--batch-size " + std::to_string(o.batchSize));
   loop.writes = leader;
   if (program.splitsState()) // checkpoints and the export hold the whole state
@@ -106,6 +104,17 @@ int supervisedFineTune(const SftOptions &o, std::ostream &rankLog) {
         id[b * T + t] = t < static_cast<int64_t>(row.size()) ? row[t] : model.eos;
         label[b * T + t] = inside && t + 1 >= prompt ? row[t + 1] : -100;
       }
+    }
+    if (dp > 1) { // every rank makes the whole batch, then keeps its replica's rows
+      int64_t replica = world.rank() / (world.size() / dp); // (a tp group: consecutive ranks)
+      auto counted = [&](const Tensor &rows) {
+        const int64_t *l = rows.data<int64_t>();
+        return std::count_if(l, l + rows.numel(), [](int64_t x) { return x != -100; });
+      };
+      int64_t total = counted(labels);
+      ids = leadingRows(ids, replica * localBatch, localBatch);
+      labels = leadingRows(labels, replica * localBatch, localBatch);
+      program.setReplicaWeight(total > 0 ? double(counted(labels)) / double(total) : 1.0 / dp);
     }
   };
   auto finish = [&](const TrainingState &final) {

@@ -27,17 +27,18 @@ struct SftOptions {
   bool resume = false;
   StepBackend backend = StepBackend::CPU;
   OptimizerOptions optimizer;
-  /// Under mpirun: tp=N[,ep=M][,etp=K] over all the ranks (data
-  /// parallelism is refused: see supervisedFineTune).
+  /// Under mpirun: the layout (training/TrainingLayout.h), and ZeRO-1 over
+  /// data-parallel replicas.
   std::string parallel;
+  bool zero1 = true;
 };
 
 /// Returns the exit code (0, or 3 for a NaN / Inf loss). Throws mm::Error
 /// for bad input. Under mpirun every rank calls it; rank 0 writes the run
-/// directory and talks (`log`), the others train in step. Data parallelism
-/// is refused: the loss is a mean over the answer tokens, whose count
-/// differs between replicas, so averaging the replicas' means would weigh
-/// tokens unevenly.
+/// directory and talks (`log`), the others train in step. Under data
+/// parallelism each replica's mean over its answer tokens counts by its
+/// share of the step's answer tokens (their counts differ), so the run is
+/// the one-process run.
 int supervisedFineTune(const SftOptions &options, std::ostream &log);
 
 } // namespace mm::train

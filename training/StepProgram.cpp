@@ -50,6 +50,7 @@ struct StepProgram::Impl {
   int64_t batch, seqLen;
   unsigned inputs = 0, aux = 0; // @loss's arguments and its results after the loss
   int64_t ranks = 1;              // data-parallel ranks
+  std::optional<double> replicaWeight; // the dp_weight argument, with weighReplicas
   std::set<std::string> slicedState; // ZeRO-1: weights whose moments are rows of this rank
   // Model parallelism: how the split weights (and their moments) are cut.
   std::map<std::string, dist::WeightShard> parts;
@@ -109,7 +110,8 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
                          const std::string &cacheDir, std::ostream &log,
                          const std::string &emitIR,
                          const std::optional<MiniMaxGraphOptions::PolicyObjective> &policy,
-                         int64_t dataParallel, bool zero1, ModelParallelism model)
+                         int64_t dataParallel, bool zero1, ModelParallelism model,
+                         bool weighReplicas)
     : impl(std::make_unique<Impl>()) {
   bool modelParallel = model.tp > 1 || model.ep > 1 || model.etp > 1;
   if (backend == StepBackend::CUDA)
@@ -145,6 +147,9 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
     update.dpGrid = grid;
     update.dpAxis = 0;
     update.zero1 = zero1;
+    update.dpWeight = weighReplicas;
+    if (weighReplicas)
+      impl->replicaWeight = 1.0 / double(dataParallel);
     // (The tags that split: ZeRO-1 leaves their dim-0 parts' moments whole.)
     if (model.tp > 1)
       update.splitTags = {"mm.tp_dim", "mm.vocab_dim"};
@@ -296,6 +301,12 @@ uint64_t StepProgram::arenaBytes() const { return impl->host ? impl->host->arena
 
 const std::vector<std::string> &StepProgram::weightNames() const { return impl->weightOrder; }
 
+void StepProgram::setReplicaWeight(double weight) {
+  if (!impl->replicaWeight)
+    throw makeError("the training step has no replica weight (built without weighReplicas)");
+  impl->replicaWeight = weight;
+}
+
 StepProgram::Result StepProgram::run(const Tensor &ids, const Tensor &labels, TrainingState &state,
                                      double lr, int64_t step) {
   Tensor positions = Tensor::empty(DType::I64, ids.shape());
@@ -315,6 +326,8 @@ StepProgram::Result StepProgram::run(std::vector<Tensor> args, TrainingState &st
       args.push_back(group->at(name));
   args.push_back(Tensor::fromVector<float>({}, {static_cast<float>(lr)}));
   args.push_back(Tensor::fromVector<float>({}, {static_cast<float>(step)}));
+  if (impl->replicaWeight)
+    args.push_back(Tensor::fromVector<float>({}, {static_cast<float>(*impl->replicaWeight)}));
   std::vector<Tensor> out = impl->host ? impl->host->call(std::move(args))
                                        : impl->reference->run(std::move(args));
   auto scalar = [](const Tensor &t) {

@@ -57,12 +57,17 @@ public:
   /// the tp group (world = dp x tp, a tp group consecutive ranks); `batch`
   /// is the group's slice, the gradients are averaged over the replicas of
   /// each part, and ZeRO-1 takes the dp rows of a rank's part of a weight
-  /// not split along its dim 0 (-mm-training-step model-parallel).
+  /// not split along its dim 0 (-mm-training-step split-tags).
+  /// `weighReplicas` (with dataParallel > 1): each replica's weight in the
+  /// average is setReplicaWeight's, not 1 / dataParallel
+  /// (-mm-training-step dp-weight), for losses whose term count differs
+  /// between replicas.
   StepProgram(const MiniMaxConfig &config, const OptimizerOptions &optimizer,
               StepBackend backend, int64_t batch, int64_t seqLen, const std::string &cacheDir,
               std::ostream &log, const std::string &emitIR = "",
               const std::optional<MiniMaxGraphOptions::PolicyObjective> &policy = std::nullopt,
-              int64_t dataParallel = 1, bool zero1 = false, ModelParallelism model = {});
+              int64_t dataParallel = 1, bool zero1 = false, ModelParallelism model = {},
+              bool weighReplicas = false);
   ~StepProgram();
 
   struct Result {
@@ -78,6 +83,10 @@ public:
   /// and moments in place (only when the loss and gradient norm are finite;
   /// otherwise `state` is untouched).
   Result run(std::vector<Tensor> inputs, TrainingState &state, double lr, int64_t step);
+
+  /// This replica's weight in the data-parallel average of the next steps:
+  /// its loss terms over all replicas' (with weighReplicas).
+  void setReplicaWeight(double weight);
 
   /// The trained weights' names, in the step's argument order.
   const std::vector<std::string> &weightNames() const;

@@ -2,6 +2,8 @@
 // over the ranks (all_reduce sum, times 1/size) before the norm.
 // RUN: mm-opt %s -mm-autodiff='function=loss' -mm-training-step='function=loss dp-grid=dp' | FileCheck %s --check-prefix=DP
 // RUN: mm-opt %s -mm-autodiff='function=loss' -mm-training-step='function=loss dp-grid=dp zero1=true' | FileCheck %s --check-prefix=ZERO
+// RUN: mm-opt %s -mm-autodiff='function=loss' -mm-training-step='function=loss dp-grid=dp zero1=true dp-weight=true' | FileCheck %s --check-prefix=WEIGHT
+// RUN: not mm-opt %s -mm-autodiff='function=loss' -mm-training-step='function=loss dp-weight=true' 2>&1 | FileCheck %s --check-prefix=NOWEIGHT
 // RUN: not mm-opt %s -mm-autodiff='function=loss' -mm-training-step='function=loss dp-grid=nogrid' 2>&1 | FileCheck %s --check-prefix=NOGRID
 // RUN: not mm-opt %s -mm-autodiff='function=loss' -mm-training-step='function=loss zero1=true' 2>&1 | FileCheck %s --check-prefix=NOZERO
 // DP-LABEL: func.func @loss_train_step(
@@ -28,6 +30,18 @@
 // ZERO: shard.all_reduce %[[SQ]] on @dp grid_axes = [0] : tensor<f32> -> tensor<f32>
 // ZERO: shard.all_slice %{{.*}} on @dp grid_axes = [0] slice_axis = 0 : tensor<4x8xf32> -> tensor<2x8xf32>
 // ZERO: shard.all_gather %{{.*}} on @dp grid_axes = [0] gather_axis = 0 : tensor<2x8xf32> -> tensor<4x8xf32>
+// dp-weight: the rank's share of the loss terms is the last argument; each
+// value is scaled by it before the sum (no 1/size after).
+// WEIGHT-LABEL: func.func @loss_train_step(
+// WEIGHT-SAME: %[[WT:[a-z0-9]+]]: tensor<f32> {mm.name = "dp_weight"})
+// WEIGHT: %[[G:.*]] = mm.mul %{{.*}}, %[[WT]] : (tensor<4x8xf32>, tensor<f32>) -> tensor<4x8xf32>
+// WEIGHT-NEXT: shard.reduce_scatter %[[G]] on @dp grid_axes = [0] scatter_axis = 0 : tensor<4x8xf32> -> tensor<2x8xf32>
+// WEIGHT: %[[G3:.*]] = mm.mul %{{.*}}, %[[WT]] : (tensor<3x4xf32>, tensor<f32>) -> tensor<3x4xf32>
+// WEIGHT-NEXT: shard.all_reduce %[[G3]] on @dp grid_axes = [0] : tensor<3x4xf32> -> tensor<3x4xf32>
+// WEIGHT: %[[L:.*]] = mm.mul %{{.*}}, %[[WT]] : (tensor<f32>, tensor<f32>) -> tensor<f32>
+// WEIGHT-NEXT: %[[LOSS:.*]] = shard.all_reduce %[[L]] on @dp grid_axes = [0] : tensor<f32> -> tensor<f32>
+// WEIGHT: return %[[LOSS]],
+// NOWEIGHT: error: mm-training-step: dp-weight needs dp-grid
 shard.grid @dp(shape = 2)
 func.func @loss(%x: tensor<4x8xf32>, %y: tensor<4xi64>) -> tensor<f32> {
   %w = mm.param "w" : tensor<4x8xf32>

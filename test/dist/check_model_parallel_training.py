@@ -125,9 +125,16 @@ check(code == 0, "sft with tp=2,ep=2 on 2 ranks" + ("" if code == 0 else ": " + 
 if code == 0:
     runs.same_run("sft-one", "sft-tp2ep2", "sft, tp=2,ep=2 against one process")
     check(len(held_bytes(err)) == 2, "sft, tp=2,ep=2: each rank holds its parts")
-code, out, err, _ = mpirun(2, sft_args("sft-dp2"), timeout=120)
-check(code not in (0, None) and "sft averages its loss over the answer tokens" in err,
-      "sft on 2 ranks without tp (dp=2) is refused, naming why" + ("" if code else "\n" + err[-1500:]))
+# Data parallel: the replicas' answer-token counts differ, so each replica's
+# mean counts by its share of the step's tokens (an even average is off by
+# ~3e-4 relative in the loss by step 4, beyond the 1e-5 tolerance).
+for n, layout, out in ((2, None, "sft-dp2"), (4, "tp=2,ep=2", "sft-dp2-tp2ep2")):
+    extra = ["--parallel", layout] if layout else []
+    code, so, err, _ = mpirun(n, sft_args(out) + extra, timeout=600)
+    what = f"sft on {n} ranks" + (f" with {layout}" if layout else "") + " (dp=2)"
+    check(code == 0, what + ("" if code == 0 else ": " + (so + err)[-3000:]))
+    if code == 0:
+        runs.same_run("sft-one", out, what + " against one process")
 
 # Layouts not built are refused, naming why.
 for n, layout, want in ((2, "ep=2", "experts split across data-parallel replicas"),

@@ -8,7 +8,7 @@
 //       [--collective-timeout S]
 //   mm-train sft --task add:D (--model DIR | --config CONFIG.json --tokenizer
 //       tokenizer.json) --steps N --seed S --threads N --out OUT
-//       [under mpirun: --parallel tp=N[,ep=M][,etp=K]]
+//       [under mpirun: --parallel dp=N | tp=A[,ep=M][,etp=K]]
 //   mm-train rl --model DIR --task add:D --objective cispo|ppo_clip|dapo|grpo
 //       --steps N --prompts-per-step P --group-size G --max-new-tokens M
 //       --updates-per-batch U --lr LR --seed S --threads N --out OUT
@@ -104,8 +104,12 @@ int main(int argc, char **argv) {
   sftCmd->add_option("--backend", sftBackend, "where the step runs")
       ->check(CLI::IsMember({"cpu", "cuda", "reference"}));
   sftCmd->add_option("--parallel", sft.parallel,
-                     "under mpirun: tp=N[,ep=M][,etp=K], the model split over all N ranks "
-                     "(data parallelism is refused for sft)");
+                     "layout over the mpirun ranks, as for pretrain: dp=N or "
+                     "tp=A[,ep=M][,etp=K] (world / tp data-parallel groups)");
+  std::string sftOptimizerSharding = "zero1";
+  sftCmd->add_option("--optimizer-sharding", sftOptimizerSharding,
+                     "data parallel: zero1 (the default) or none")
+      ->check(CLI::IsMember({"zero1", "none"}));
 
   mm::train::RlOptions rl;
   CLI::App *rlCmd = app.add_subcommand(
@@ -173,6 +177,7 @@ int main(int argc, char **argv) {
   o.backend = backendOf(backend);
   o.zero1 = optimizerSharding == "zero1";
   sft.backend = backendOf(sftBackend);
+  sft.zero1 = sftOptimizerSharding == "zero1";
   rl.backend = backendOf(rlBackend);
   try {
     // Under mpirun every rank runs this program (SPMD); without it, one rank.
