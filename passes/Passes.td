@@ -152,7 +152,8 @@ def TrainingStep : Pass<"mm-training-step", "mlir::ModuleOp"> {
     tagged weights afterwards, on the same grid: these collectives then run
     on each rank's part. A weight one of those tags splits along its dim 0
     (column-parallel projections, experts under ep, the vocabulary) keeps
-    whole moments, which the split makes 1/parts per rank already; the
+    whole moments, which the split makes 1/parts per rank already (a
+    vocabulary that does not divide stays whole, moments too); the
     ZeRO-1 rows of another (a row-parallel projection, a norm) keep its split
     tags, so a rank holds the dp rows of its part.
 
@@ -238,6 +239,36 @@ def WholeReturns : Pass<"mm-whole-returns", "mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::shard::ShardDialect"];
 }
 
+def WholeUnannotated : Pass<"mm-whole-unannotated", "mlir::func::FuncOp"> {
+  let summary = "ops the sharding propagation left unannotated run whole";
+  let description = [{
+    Runs after the second `sharding-propagation` of `mm-partition-pipeline`,
+    before `shard-partition`, which needs every tensor operand of an op to
+    come from an `annotate_for_users` shard.shard and every result to have
+    its own (and crashes otherwise). Some sharding models give no option
+    until a neighbour has a sharding: a reduction to a scalar waits for its
+    input's, `mm.grouped_matmul_weight_grad` for its users', so that the
+    propagation's backward half does not fix a split gradient whole; where
+    no neighbour ever says (a weight gradient whose only use is a norm, an
+    argument read with no annotation), nothing would. Such an op runs whole:
+    each tensor operand gets a replicated annotation for it (gathered where
+    it arrives split), each result a replicated one of its own (its users
+    reshard from it), and an argument read without an annotation is whole.
+    A function with no shardings, or with shardings on several grids, is
+    left alone.
+
+    ```mlir
+    %n = mm.reduce sum %x dims [0, 1] : (tensor<6x8xf32>) -> tensor<f32>
+    // becomes, %x an argument nothing annotated
+    %s = shard.sharding @tp split_axes = [[]] : !shard.sharding
+    %xw = shard.shard %x to %s : tensor<6x8xf32>
+    %xu = shard.shard %xw to %s annotate_for_users : tensor<6x8xf32>
+    %n = mm.reduce sum %xu dims [0, 1] : (tensor<6x8xf32>) -> tensor<f32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::shard::ShardDialect"];
+}
+
 def StepwiseReshards : Pass<"mm-stepwise-reshards", "mlir::func::FuncOp"> {
   let summary = "break a reshard over several grid axes into one axis per step";
   let description = [{
@@ -279,7 +310,7 @@ def ModelParallel : Pass<"mm-model-parallel", "mlir::ModuleOp"> {
     `shard.grid @tp` over the tp ranks, `[edp, ep, etp]` with the factors of
     1 left out (`edp = tp / (ep x etp)`, replicas of the experts): the FFN
     width on the fastest axis, then the experts, as Megatron orders its
-    expert ranks (docs/parallelism.md); the dense splits span the whole grid. It annotates
+    expert ranks (docs/parallelism.md); the dense splits span every axis but dp. It annotates
     every tagged param's users with its split; the rest of the graph (activations, KV caches, lightning states,
     norms, expert offsets) follows by `mm-partition-pipeline`, which places
     the collectives. An `arith.constant` may carry `mm.tp_dim` too: the map

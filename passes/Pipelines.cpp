@@ -90,6 +90,8 @@ void buildPartitionPipeline(OpPassManager &pm) {
   // back to their producers, so every op the partition meets has shardings.
   fn.addPass(createWholeReturns());
   fn.addPass(shard::createShardingPropagation(propagation));
+  // What no neighbour gave a sharding runs whole.
+  fn.addPass(createWholeUnannotated());
   // shard-partition reshards one grid axis at a time.
   fn.addPass(createStepwiseReshards());
   fn.addPass(shard::createPartition());

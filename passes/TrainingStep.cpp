@@ -42,6 +42,11 @@ struct TrainingStepPass : mm::impl::TrainingStepBase<TrainingStepPass> {
       return bad("epsilon must be positive, got ") << epsilon;
     if (!(weightDecay >= 0))
       return bad("weight-decay must be non-negative, got ") << weightDecay;
+    for (const std::string &tag : splitTags)
+      if (!llvm::is_contained({"mm.tp_dim", "mm.ep_dim", "mm.etp_dim", "mm.vocab_dim"},
+                              llvm::StringRef(tag)))
+        return bad("split-tags: '") << tag << "' is not a split tag (mm.tp_dim, mm.ep_dim, "
+                                             "mm.etp_dim or mm.vocab_dim)";
     if (!(maxGradNorm >= 0))
       return bad("max-grad-norm must be non-negative (0 disables clipping), got ")
              << maxGradNorm;

@@ -114,6 +114,11 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
                          bool weighReplicas)
     : impl(std::make_unique<Impl>()) {
   bool modelParallel = model.tp > 1 || model.ep > 1 || model.etp > 1;
+  if (modelParallel && (model.tp < 2 || model.ep < 1 || model.etp < 1 ||
+                        model.tp % (model.ep * model.etp) != 0))
+    throw makeError("tp=", model.tp, " ep=", model.ep, " etp=", model.etp,
+                    ": the experts split inside the tensor-parallel group (ep x etp divides tp, "
+                    "tp above 1)");
   if (backend == StepBackend::CUDA)
     throw makeError("--backend cuda: the CUDA training-step kernels (attention, lightning and "
                     "grouped-GEMM backward) are not generated yet; train with --backend cpu, or "
@@ -201,6 +206,13 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
     if (step.getArgumentTypes()[impl->inputs + weights + i] !=
         step.getArgumentTypes()[impl->inputs + i])
       impl->slicedState.insert(impl->weightOrder.back());
+    // (ZeRO-1 rows are rows of a part split along another dim; the split
+    // tags given -mm-training-step keep it so. keepOwnState relies on it.)
+    auto part = impl->parts.find(impl->weightOrder.back());
+    if (impl->slicedState.count(impl->weightOrder.back()) && part != impl->parts.end() &&
+        !part->second.splitAxes.front().empty())
+      throw makeError("internal: the ZeRO-1 moments of '", impl->weightOrder.back(),
+                      "' are rows of a weight split along its rows too");
   }
 
   WeightBinder none = [](const std::string &name, const Shape &, DType) -> Tensor {

@@ -28,8 +28,9 @@ struct WeightShard {
   Tensor partOf(const Tensor &whole, int rank) const;
   /// Where `rank`'s part lies in a weight of shape `whole`.
   WeightBlock blockOf(const Shape &whole, int rank) const;
-  /// The whole weight from every rank's `part` (a collective over the grid's
-  /// ranks: each calls it with its own part; `what` names it in a timeout).
+  /// The whole weight from every rank's `part` (a collective over the ranks
+  /// along the axes that split it; replicas along other axes gather their
+  /// own: each calls it with its own part; `what` names it in a timeout).
   Tensor wholeOf(const Tensor &part, Collectives &ranks, const std::string &what) const;
   /// `rank`'s part of the weight `name` whose part has shape `part`: read as
   /// a block where the binder can, else cut from the whole weight.

@@ -7,7 +7,7 @@
 // Megatron's MLP on 2 replicas of 2 tp ranks. w1 (column parallel, split
 // along dim 0) keeps whole moments of its part; w2 (row parallel) takes
 // ZeRO-1 rows of its part: 4 of its part's 8 rows of moments. The gradients
-// are averaged over axis 0 (the replicas) as parts: no gradient is
+// are averaged over axis 0 (the replicas) as parts: neither gradient is
 // gathered; the tp partial sums reduce over axis 1.
 // CHECK-LABEL: func.func @loss_train_step(
 // CHECK-SAME: %{{.*}}: tensor<4x8xf32>, %{{.*}}: tensor<4xi64>, %[[W1:[a-z0-9]+]]: tensor<8x8xf32> {mm.name = "w1", mm.tp_dim = 0 : i64}, %[[W2:[a-z0-9]+]]: tensor<8x8xf32> {mm.name = "w2", mm.tp_dim = 1 : i64}

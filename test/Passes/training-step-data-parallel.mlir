@@ -4,6 +4,7 @@
 // RUN: mm-opt %s -mm-autodiff='function=loss' -mm-training-step='function=loss dp-grid=dp zero1=true' | FileCheck %s --check-prefix=ZERO
 // RUN: mm-opt %s -mm-autodiff='function=loss' -mm-training-step='function=loss dp-grid=dp zero1=true dp-weight=true' | FileCheck %s --check-prefix=WEIGHT
 // RUN: not mm-opt %s -mm-autodiff='function=loss' -mm-training-step='function=loss dp-weight=true' 2>&1 | FileCheck %s --check-prefix=NOWEIGHT
+// RUN: not mm-opt %s -mm-autodiff='function=loss' -mm-training-step='function=loss dp-grid=dp zero1=true split-tags=mm.tp' 2>&1 | FileCheck %s --check-prefix=BADTAG
 // RUN: not mm-opt %s -mm-autodiff='function=loss' -mm-training-step='function=loss dp-grid=nogrid' 2>&1 | FileCheck %s --check-prefix=NOGRID
 // RUN: not mm-opt %s -mm-autodiff='function=loss' -mm-training-step='function=loss zero1=true' 2>&1 | FileCheck %s --check-prefix=NOZERO
 // DP-LABEL: func.func @loss_train_step(
@@ -42,6 +43,7 @@
 // WEIGHT-NEXT: %[[LOSS:.*]] = shard.all_reduce %[[L]] on @dp grid_axes = [0] : tensor<f32> -> tensor<f32>
 // WEIGHT: return %[[LOSS]],
 // NOWEIGHT: error: mm-training-step: dp-weight needs dp-grid
+// BADTAG: error: mm-training-step: split-tags: 'mm.tp' is not a split tag (mm.tp_dim, mm.ep_dim, mm.etp_dim or mm.vocab_dim)
 shard.grid @dp(shape = 2)
 func.func @loss(%x: tensor<4x8xf32>, %y: tensor<4xi64>) -> tensor<f32> {
   %w = mm.param "w" : tensor<4x8xf32>
