@@ -7,15 +7,21 @@
 
 namespace mm {
 
+/// A sharding on `grid` with no split axes for a ranked tensor of `type`.
+inline mlir::Value wholeSharding(mlir::OpBuilder &b, mlir::Location loc,
+                                 mlir::FlatSymbolRefAttr grid, mlir::Type type) {
+  llvm::SmallVector<mlir::shard::GridAxesAttr> none(
+      llvm::cast<mlir::RankedTensorType>(type).getRank(),
+      mlir::shard::GridAxesAttr::get(b.getContext(), {}));
+  return mlir::shard::ShardingOp::create(b, loc, grid, none);
+}
+
 /// `value` (a ranked tensor) annotated replicated on `grid`: a shard.shard to
 /// a sharding with no split axes, for the value itself or for its users.
 inline mlir::shard::ShardOp annotateWhole(mlir::OpBuilder &b, mlir::Location loc,
                                           mlir::FlatSymbolRefAttr grid, mlir::Value value,
                                           bool forUsers) {
-  auto type = llvm::cast<mlir::RankedTensorType>(value.getType());
-  llvm::SmallVector<mlir::shard::GridAxesAttr> none(
-      type.getRank(), mlir::shard::GridAxesAttr::get(b.getContext(), {}));
-  mlir::Value sharding = mlir::shard::ShardingOp::create(b, loc, grid, none);
+  mlir::Value sharding = wholeSharding(b, loc, grid, value.getType());
   return mlir::shard::ShardOp::create(b, loc, value, sharding, forUsers);
 }
 

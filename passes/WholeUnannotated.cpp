@@ -82,14 +82,13 @@ struct WholeUnannotatedPass : mm::impl::WholeUnannotatedBase<WholeUnannotatedPas
       for (Value result : op->getResults()) {
         if (!splittable(result) || result.use_empty())
           continue;
-        shard::ShardOp own = ownAnnotation(result);
-        shard::ShardOp whole = mm::annotateWhole(b, op->getLoc(), grid, result, /*forUsers=*/false);
-        if (own) { // (made whole in place: its users reshard from it)
-          own->setOperand(1, whole.getSharding());
-          whole.erase();
-        } else {
-          result.replaceAllUsesExcept(whole, whole);
+        // An annotation of its own becomes whole in place (its users reshard).
+        if (shard::ShardOp own = ownAnnotation(result)) {
+          own->setOperand(1, mm::wholeSharding(b, op->getLoc(), grid, result.getType()));
+          continue;
         }
+        shard::ShardOp whole = mm::annotateWhole(b, op->getLoc(), grid, result, /*forUsers=*/false);
+        result.replaceAllUsesExcept(whole, whole);
       }
     }
   }

@@ -134,11 +134,7 @@ int pretrain(const PretrainOptions &o, std::ostream &rankLog) {
   auto next = [&](int64_t, DataPosition &position, Tensor &ids, Tensor &labels) {
     batches.next(ids, labels);
     position = batches.position();
-    if (dp > 1) { // every rank draws the whole batch, then keeps its replica's rows
-      int64_t replica = world.rank() / (world.size() / dp); // (a tp group: consecutive ranks)
-      ids = leadingRows(ids, replica * localBatch, localBatch);
-      labels = leadingRows(labels, replica * localBatch, localBatch);
-    }
+    keepReplicaRows(parallel, ids, labels);
   };
   auto finish = [&](const TrainingState &final) {
     exportHuggingFaceModel(o.out, config, final.weights, configText, tokenizerText);

@@ -106,14 +106,12 @@ int supervisedFineTune(const SftOptions &o, std::ostream &rankLog) {
       }
     }
     if (dp > 1) { // every rank makes the whole batch, then keeps its replica's rows
-      int64_t replica = world.rank() / (world.size() / dp); // (a tp group: consecutive ranks)
       auto counted = [&](const Tensor &rows) {
         const int64_t *l = rows.data<int64_t>();
         return std::count_if(l, l + rows.numel(), [](int64_t x) { return x != -100; });
       };
       int64_t total = counted(labels);
-      ids = leadingRows(ids, replica * localBatch, localBatch);
-      labels = leadingRows(labels, replica * localBatch, localBatch);
+      keepReplicaRows(parallel, ids, labels);
       program.setReplicaWeight(total > 0 ? double(counted(labels)) / double(total) : 1.0 / dp);
     }
   };

@@ -14,6 +14,7 @@
 #include "runtime/executable/ExecutableFile.h"
 #include "training/AtomicFile.h"
 #include "training/ExecutableCache.h"
+#include "training/TrainingLayout.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Shard/IR/ShardOps.h"
@@ -256,9 +257,8 @@ void StepProgram::keepOwnState(TrainingState &state) const {
   for (const auto &[name, shard] : impl->parts)
     for (TensorMap *group : {&state.weights, &state.firstMoments, &state.secondMoments})
       (*group)[name] = shard.partOf(group->at(name), dist::world().rank());
-  // Then the dp rows (of the part, under model parallelism): the grid's
-  // leading axis is dp, so a rank's dp index is its rank over the group's.
-  int64_t dpIndex = dist::world().rank() / (dist::world().size() / impl->ranks);
+  // Then the dp rows (of the part, under model parallelism).
+  int64_t dpIndex = replicaOf(impl->ranks);
   for (const std::string &name : impl->slicedState)
     for (TensorMap *moments : {&state.firstMoments, &state.secondMoments}) {
       const Tensor &whole = moments->at(name);

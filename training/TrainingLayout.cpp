@@ -31,6 +31,18 @@ TrainingLayout trainingLayout(const std::string &parallel, int64_t batchSize,
   return {layout.dp, {layout.tp, layout.ep, layout.etp}};
 }
 
+int64_t replicaOf(int64_t dp) {
+  return dist::world().rank() / (dist::world().size() / dp);
+}
+
+void keepReplicaRows(const TrainingLayout &layout, Tensor &ids, Tensor &labels) {
+  if (layout.dp == 1)
+    return;
+  int64_t rows = ids.dim(0) / layout.dp, first = replicaOf(layout.dp) * rows;
+  ids = leadingRows(ids, first, rows);
+  labels = leadingRows(labels, first, rows);
+}
+
 void describeLayout(const TrainingLayout &layout, int64_t batchSize, std::ostream &log) {
   const ModelParallelism &m = layout.model;
   if (layout.dp > 1)

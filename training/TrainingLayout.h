@@ -33,6 +33,14 @@ struct TrainingLayout {
 TrainingLayout trainingLayout(const std::string &parallel, int64_t batchSize,
                               const MiniMaxConfig &config, const std::string &configPath);
 
+/// This rank's data-parallel replica among `dp` (a tp group is consecutive
+/// ranks: the grid's leading axis is dp).
+int64_t replicaOf(int64_t dp);
+
+/// A step's whole batch (every rank draws it) cut to this rank's replica's
+/// rows, in place. Nothing to cut for dp = 1.
+void keepReplicaRows(const TrainingLayout &layout, Tensor &ids, Tensor &labels);
+
 /// One line per split on `log`: the replicas and their sequences of a
 /// `batchSize` step, the model's split.
 void describeLayout(const TrainingLayout &layout, int64_t batchSize, std::ostream &log);
