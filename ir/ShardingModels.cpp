@@ -1209,6 +1209,11 @@ void registerShardingModels(DialectRegistry &registry) {
                 TargetAttentionOp, HadamardInteractionOp, LogSoftmaxOp, TopKOp, ArgmaxOp,
                 ConcatOp, ScatterAddOp, Conv2dOp>(ctx);
   });
+  // The backward's elementwise choices (GradientBuilder::selectWhere: the
+  // policy losses' clips) split as their operands do.
+  registry.addExtension(+[](MLIRContext *ctx, arith::ArithDialect *) {
+    attachElementwise<arith::CmpFOp, arith::SelectOp>(ctx);
+  });
 }
 
 } // namespace mm

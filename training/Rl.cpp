@@ -11,7 +11,10 @@
 #include "training/RlObjective.h"
 #include "training/RolloutEngine.h"
 #include "training/RunDirectory.h"
+#include "training/SharedRollouts.h"
 #include "training/StartingModel.h"
+#include "training/TrainingLayout.h"
+#include "runtime/dist/Collectives.h"
 
 #include <nlohmann/json.hpp>
 
@@ -122,6 +125,14 @@ struct Rollout {
   double reward = 0, advantage = 0;
 };
 
+/// Positions of `r` that predict a response token in a row of T: t + 1 in
+/// [prompt, n) for t < T (the mask of updateInputs).
+int64_t maskedTokens(const Rollout &r, int64_t T) {
+  int64_t prompt = static_cast<int64_t>(r.prompt.size());
+  int64_t n = prompt + static_cast<int64_t>(r.response.size());
+  return std::max<int64_t>(0, std::min(T, n - 1) - std::max<int64_t>(0, prompt - 1));
+}
+
 /// The update inputs of `rows` (in @loss's argument order) for sequences of
 /// T tokens: ids, labels (-100 off the response), positions, old log-probs,
 /// advantages, mask, normaliser (token count, or rows per sequence).
@@ -133,6 +144,8 @@ std::vector<Tensor> updateInputs(const std::vector<const Rollout *> &rows, int64
   Tensor old = Tensor::zeros(DType::F32, {B, T}), mask = Tensor::zeros(DType::F32, {B, T});
   Tensor advantages = Tensor::zeros(DType::F32, {B});
   double tokens = 0;
+  for (const Rollout *r : rows)
+    tokens += double(maskedTokens(*r, T));
   for (int64_t b = 0; b < B; ++b) {
     const Rollout &r = *rows[b];
     std::vector<int64_t> seq = r.prompt;
@@ -148,7 +161,6 @@ std::vector<Tensor> updateInputs(const std::vector<const Rollout *> &rows, int64
       if (response) {
         old.data<float>()[i] = static_cast<float>(r.logprobs[t + 1 - prompt]);
         mask.data<float>()[i] = 1;
-        tokens += 1;
       }
     }
   }
@@ -163,13 +175,16 @@ struct Accuracy {
 
 /// Accuracy on the fixed evaluation set: the mean reward of `samples`
 /// responses per prompt at the rollout temperature (avg@k, as MiniMax-M1
-/// reports its benchmarks; the quantity RL optimises), and greedy.
+/// reports its benchmarks; the quantity RL optimises), and greedy. Under
+/// mpirun each rank answers its share of the prompts with the streams they
+/// have in one process, and the rewards are summed over the ranks.
 Accuracy evaluate(RolloutEngine &engine, const AdditionTask &task, const Tokenizer &tokenizer,
                   int64_t eos, int64_t prompts, int64_t samples, double temperature,
                   int64_t maxNewTokens) {
+  Share share = shareOf(prompts, dist::world().size(), dist::world().rank());
   std::vector<TaskExample> examples;
   std::vector<std::vector<int64_t>> ids, repeated;
-  for (int64_t i = 0; i < prompts; ++i) {
+  for (int64_t i = share.begin; i < share.end; ++i) {
     examples.push_back(task.example(kEvalSeed, kEvalStream, uint64_t(i), tokenizer, eos));
     ids.push_back(examples.back().promptIds);
     for (int64_t k = 0; k < samples; ++k)
@@ -182,16 +197,16 @@ Accuracy evaluate(RolloutEngine &engine, const AdditionTask &task, const Tokeniz
   options.sampling.greedy = false;
   options.sampling.temperature = temperature;
   options.sampling.seed = kEvalStream;
+  options.firstSequence = share.begin * samples;
   GenerationResult sampled = engine.generate(repeated, options);
-  Accuracy a{0, 0};
-  for (int64_t i = 0; i < prompts; ++i) {
-    a.greedy += task.reward(examples[i], greedy.tokens[i], tokenizer, eos);
+  std::vector<double> sums{0, 0}; // greedy, sampled
+  for (int64_t i = 0; i < share.size(); ++i) {
+    sums[0] += task.reward(examples[i], greedy.tokens[i], tokenizer, eos);
     for (int64_t k = 0; k < samples; ++k)
-      a.sampled += task.reward(examples[i], sampled.tokens[i * samples + k], tokenizer, eos);
+      sums[1] += task.reward(examples[i], sampled.tokens[i * samples + k], tokenizer, eos);
   }
-  a.greedy /= double(prompts);
-  a.sampled /= double(prompts * samples);
-  return a;
+  sumOverWorld(sums, "summing the evaluation rewards");
+  return {sums[1] / double(prompts * samples), sums[0] / double(prompts)};
 }
 
 /// A progress bar on a terminal, else a line every `every` steps.
@@ -225,11 +240,20 @@ const std::vector<std::string> kColumns = {
     "kept_groups",   "truncated",    "rollout_tokens_per_s", "update_tokens_per_s", "greedy_accuracy", "elapsed_s"};
 } // namespace
 
-int reinforce(const RlOptions &o, std::ostream &log, std::ostream &out) {
+int reinforce(const RlOptions &o, std::ostream &rankLog, std::ostream &rankOut) {
   checkOptions(o);
   AdditionTask task = AdditionTask::parse(o.task);
   RlObjective objective = o.evalOnly ? RlObjective{} : resolveObjective(o);
   StartingModel model = loadStartingModel(o.model, "", "", o.seed);
+  // Rank 0 writes the run directory and talks; the others sample and train
+  // in step.
+  dist::Collectives &world = dist::world();
+  bool leader = world.rank() == 0;
+  std::ostream nowhere(nullptr);
+  std::ostream &log = leader ? rankLog : nowhere, &out = leader ? rankOut : nowhere;
+  TrainingLayout parallel;
+  if (!o.evalOnly && (!o.parallel.empty() || world.size() > 1))
+    parallel = trainingLayout(o.parallel, /*batchSize=*/0, model.config, o.model + "/config.json");
   const Tokenizer &tokenizer = *model.tokenizer;
   int64_t promptTokens = task.maxPromptTokens(tokenizer), M = o.maxNewTokens;
   int64_t rollouts = o.promptsPerStep * o.groupSize;
@@ -289,7 +313,9 @@ int reinforce(const RlOptions &o, std::ostream &log, std::ostream &out) {
       {"repeat", {o.repeatWindow, o.repeatProbability}},
       {"eval", {o.evalPrompts, o.evalSamples, o.evalEvery}},
       {"optimizer", optimizerIdentity(o.optimizer)}};
-  claimRunDirectory(o.out, o.resume, identity);
+  if (leader)
+    claimRunDirectory(o.out, o.resume, identity);
+  world.barrier("the run directory claimed by rank 0");
 
   std::unique_ptr<ReferencePolicy> reference;
   int64_t T = promptTokens + M - 1; // the longest prompt + response, less the last token
@@ -309,9 +335,24 @@ int reinforce(const RlOptions &o, std::ostream &log, std::ostream &out) {
   if (o.backend == StepBackend::CUDA)
     throw makeError("--backend cuda: the CUDA training-step kernels are not generated yet; use "
                     "cpu, or reference for the oracle");
+  // Data parallel: each replica updates on its share of a mini-batch's
+  // rows, weighed by its share of the loss's terms (response tokens, or
+  // rows per sequence), so the average is the one-process update.
+  int64_t dp = parallel.dp, replica = replicaOf(dp);
   StepProgram program(model.config, o.optimizer, o.backend, rollouts, T, o.out + "/cache", log,
-                      o.emitIR, objective.loss);
-  RolloutEngine engine(model.config, model.configText, state.weights, engineOptions, log);
+                      leader ? o.emitIR : "", objective.loss, dp, o.zero1, parallel.model,
+                      /*weighReplicas=*/dp > 1);
+  int64_t updateRows = (o.promptsPerStep + o.updatesPerBatch - 1) / o.updatesPerBatch * o.groupSize;
+  describeLayout(parallel, updateRows, log); // (the most rows of one update)
+  keepOwnStateAndReport(program, state, parallel, o.zero1, log, rankLog);
+  // The engine samples with whole weights on every rank (the update's parts
+  // gathered after each step, as verl reshards a Megatron trainer's weights
+  // for a rollout engine of its own layout).
+  auto engineWeights = [&] { return program.wholeWeights(state.weights); };
+  RolloutEngine engine(model.config, model.configText, engineWeights(), engineOptions, log);
+  // Within a tp group every rank holds the same rows: its first rank speaks
+  // for the replica in the step's metrics.
+  bool speaksForReplica = world.rank() % (world.size() / dp) == 0;
 
   MetricsTable metrics(o.out + "/metrics.csv", kColumns, state.step);
   int64_t every = o.logEvery > 0 ? o.logEvery : std::max<int64_t>(1, o.steps / 20);
@@ -319,6 +360,8 @@ int reinforce(const RlOptions &o, std::ostream &log, std::ostream &out) {
   bool terminal = ::isatty(STDERR_FILENO) && &log == &std::cerr;
   double elapsed = metrics.rows().empty() ? 0 : metrics.last("elapsed_s");
   auto flush = [&] {
+    if (!leader)
+      return;
     metrics.flush();
     writeFileAtomically(o.out + "/reward_curve.svg",
                         curvesSvg({metrics.series("reward_mean"), metrics.series("accuracy")},
@@ -327,27 +370,34 @@ int reinforce(const RlOptions &o, std::ostream &log, std::ostream &out) {
 
   for (int64_t step = state.step + 1; step <= o.steps; ++step) {
     auto stepStart = Clock::now();
-    engine.loadWeights(state.weights); // the policy being trained, in memory
+    engine.loadWeights(engineWeights()); // the policy being trained, in memory
 
-    // Rollouts: G samples of each prompt.
+    // Rollouts: G samples of each prompt; under mpirun each rank samples
+    // its share of the prompts and every rank gathers all.
     std::vector<TaskExample> examples;
-    std::vector<std::vector<int64_t>> prompts;
+    std::vector<std::vector<int64_t>> prompts, mine;
+    Share share = shareOf(o.promptsPerStep, world.size(), world.rank());
     for (int64_t p = 0; p < o.promptsPerStep; ++p) {
       examples.push_back(task.example(o.seed, uint64_t(step), uint64_t(p), tokenizer, model.eos));
-      for (int64_t g = 0; g < o.groupSize; ++g)
+      for (int64_t g = 0; g < o.groupSize; ++g) {
         prompts.push_back(examples.back().promptIds);
+        if (p >= share.begin && p < share.end)
+          mine.push_back(examples.back().promptIds);
+      }
     }
     GenerationOptions generation;
     generation.maxNewTokens = M;
     generation.sampling.greedy = false;
     generation.sampling.temperature = o.temperature;
     generation.sampling.seed = o.seed * 1000003ULL + uint64_t(step) * 7919ULL;
+    generation.firstSequence = share.begin * o.groupSize; // (its streams in one process)
     generation.stopTokens = {model.eos};
     generation.logprobs = true;
     generation.repeatWindow = o.repeatWindow;
     generation.repeatProbability = o.repeatProbability;
     auto rolloutStart = Clock::now();
-    GenerationResult generated = engine.generate(prompts, generation);
+    GenerationResult generated =
+        gatherGenerations(engine.generate(mine, generation), "gathering the step's rollouts");
     double rolloutSeconds = secondsSince(rolloutStart);
 
     std::vector<Rollout> batch(static_cast<size_t>(rollouts));
@@ -397,7 +447,29 @@ int reinforce(const RlOptions &o, std::ostream &log, std::ostream &out) {
       size_t to = groups.size() * size_t(u + 1) / size_t(updates);
       for (size_t g = from; g < to; ++g)
         rows.insert(rows.end(), groups[g].begin(), groups[g].end());
-      std::vector<Tensor> inputs = updateInputs(rows, T, model.eos, loss.perSequence);
+      int64_t n = static_cast<int64_t>(rows.size());
+      Share part = shareOf(n, dp, replica);
+      std::vector<const Rollout *> local(rows.begin() + part.begin, rows.begin() + part.end);
+      // A replica with no row of this update runs one with nothing to learn
+      // (mask 0), at weight 0: every replica must join the step's collectives.
+      bool idle = local.empty();
+      if (idle)
+        local.push_back(rows.front());
+      std::vector<Tensor> inputs = updateInputs(local, T, model.eos, loss.perSequence);
+      if (idle) {
+        inputs[5] = Tensor::zeros(DType::F32, inputs[5].shape());
+        inputs[6] = Tensor::fromVector<float>({}, {1.0f});
+      }
+      if (dp > 1) {
+        auto terms = [&](const std::vector<const Rollout *> &of) {
+          double sum = 0;
+          for (const Rollout *r : of)
+            sum += loss.perSequence ? 1.0 : double(maskedTokens(*r, T));
+          return sum;
+        };
+        double all = terms(rows), own = idle ? 0 : terms(local);
+        program.setReplicaWeight(all > 0 ? own / all : 0.0);
+      }
       Tensor old = inputs[3], mask = inputs[5], adv = inputs[4];
       if (reference)
         inputs.push_back(reference->logprobs(inputs));
@@ -412,7 +484,10 @@ int reinforce(const RlOptions &o, std::ostream &log, std::ostream &out) {
       normSum += r.gradNorm;
       // Before this update, the trainer's log-probs of the sampled tokens:
       // against the engine's for the first (same weights), and the ratio's
-      // clipping for all.
+      // clipping for all; this replica's rows, gathered below.
+      trainedTokens += double(rows.size()) * double(T);
+      if (!speaksForReplica)
+        continue;
       const float *now = r.aux.at(0).data<float>(), *before = old.data<float>();
       const float *m = mask.data<float>(), *a = adv.data<float>();
       int64_t Tm = old.dim(1);
@@ -432,8 +507,13 @@ int reinforce(const RlOptions &o, std::ostream &log, std::ostream &out) {
           trainerProbs.push_back(std::exp(double(now[i])));
         }
       }
-      trainedTokens += double(rows.size()) * double(T);
     }
+    std::vector<double> clipCounts{clipped, counted};
+    sumOverWorld(clipCounts, "summing the clipped tokens");
+    clipped = clipCounts[0];
+    counted = clipCounts[1];
+    engineProbs = gatherAll(engineProbs, "gathering the engine's probabilities");
+    trainerProbs = gatherAll(trainerProbs, "gathering the trainer's probabilities");
     double updateSeconds = secondsSince(updateStart);
     state.step = step;
     state.tokensSeen += static_cast<int64_t>(trainedTokens);
@@ -441,7 +521,7 @@ int reinforce(const RlOptions &o, std::ostream &log, std::ostream &out) {
     double trainSeconds = secondsSince(stepStart); // rollouts and updates, not evaluation
     Accuracy accuracy{NAN, NAN};
     if (step % o.evalEvery == 0 || step == o.steps) {
-      engine.loadWeights(state.weights);
+      engine.loadWeights(engineWeights());
       accuracy = evaluate(engine, task, tokenizer, model.eos, o.evalPrompts, o.evalSamples,
                           o.temperature, M);
     }
@@ -458,12 +538,18 @@ int reinforce(const RlOptions &o, std::ostream &log, std::ostream &out) {
                  updates ? trainedTokens / updateSeconds : NAN, accuracy.greedy, elapsed});
     reportProgress(log, terminal, step, o.steps, every, metrics);
     if (step % saveEvery == 0 || step == o.steps) {
+      std::optional<TrainingState> whole; // (gathering is a collective: every rank joins)
+      if (program.splitsState())
+        whole = program.wholeState(state);
       flush(); // before the checkpoint (see SupervisedLoop.cpp)
-      saveCheckpoint(checkpoints, state, o.seed);
+      if (leader)
+        saveCheckpoint(checkpoints, whole ? *whole : state, o.seed);
     }
   }
-  exportHuggingFaceModel(o.out, model.config, state.weights, model.configText,
-                         model.tokenizerText);
+  TensorMap finalWeights = engineWeights();
+  if (leader)
+    exportHuggingFaceModel(o.out, model.config, finalWeights, model.configText,
+                           model.tokenizerText);
   flush();
   log << "mm-train: " << o.steps << " RL steps (" << objective.name << "); accuracy "
       << metrics.last("accuracy") << "; the model is in " << o.out

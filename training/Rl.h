@@ -42,6 +42,11 @@ struct RlOptions {
   /// Where the policy update runs (the reference executor is the oracle).
   StepBackend backend = StepBackend::CPU;
   std::string emitIR; // write @loss, @loss_grad and @loss_train_step here
+  /// Under mpirun: the update's layout (TrainingLayout.h; empty: dp over
+  /// every rank), and ZeRO-1 over the data-parallel replicas. Rollouts and
+  /// evaluation spread over every rank whatever the layout.
+  std::string parallel;
+  bool zero1 = true;
   OptimizerOptions optimizer{0.9, 0.95, 1e-15, 0.01, 1.0, false};
 };
 
@@ -49,7 +54,8 @@ struct RlOptions {
 /// With evalOnly, prints {"accuracy": A, ...} as the last line of `out`
 /// (A: the mean reward of --eval-samples responses per evaluation prompt at
 /// the rollout temperature; also the greedy accuracy). Throws
-/// mm::Error for bad input.
+/// mm::Error for bad input. Under mpirun every rank calls it; rank 0 alone
+/// writes the run directory, `log` and `out`.
 int reinforce(const RlOptions &options, std::ostream &log, std::ostream &out);
 
 } // namespace mm::train

@@ -49,7 +49,7 @@ GenerationResult RolloutEngine::generate(const std::vector<std::vector<int64_t>>
     std::vector<std::vector<int64_t>> chunk(prompts.begin() + long(start),
                                             prompts.begin() + long(end));
     GenerationOptions o = options;
-    o.sampling.seed = options.sampling.seed + start; // streams (seed + i) for sequence i
+    o.firstSequence = options.firstSequence + int64_t(start); // the streams of one call
     GenerationResult r = engine.generate(chunk, o);
     for (size_t i = 0; i < chunk.size(); ++i) {
       all.tokens.push_back(std::move(r.tokens[i]));

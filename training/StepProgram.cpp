@@ -290,6 +290,14 @@ TrainingState StepProgram::wholeState(const TrainingState &state) const {
   return whole;
 }
 
+TensorMap StepProgram::wholeWeights(const TensorMap &weights) const {
+  TensorMap whole = weights;
+  for (const auto &[name, shard] : impl->parts)
+    whole[name] = shard.wholeOf(weights.at(name), dist::world(),
+                                "gathering the parts of '" + name + "'");
+  return whole;
+}
+
 bool StepProgram::splitsState() const {
   return !impl->parts.empty() || !impl->slicedState.empty();
 }

@@ -101,6 +101,9 @@ public:
   /// The whole state, gathered from every rank (a collective: all ranks
   /// call it), as a checkpoint and the exported model hold it.
   TrainingState wholeState(const TrainingState &state) const;
+  /// The whole weights alone (a collective too): the parts gathered, no
+  /// moments moved.
+  TensorMap wholeWeights(const TensorMap &weights) const;
   /// Whether this rank's state is a part (wholeState differs from it).
   bool splitsState() const;
   /// Bytes of AdamW moments / of weights this rank holds.

@@ -17,7 +17,7 @@ TrainingLayout trainingLayout(const std::string &parallel, int64_t batchSize,
   };
   if (layout.cp > 1)
     throw refuse("context-parallel training (LASP+ and ring attention) is not built yet");
-  if (batchSize % layout.dp != 0)
+  if (batchSize > 0 && batchSize % layout.dp != 0)
     throw makeError("--batch-size ", batchSize, " does not split evenly over dp=", layout.dp,
                     " data-parallel replicas");
   if (layout.tp == 1 && (layout.ep > 1 || layout.etp > 1))
@@ -48,7 +48,7 @@ void describeLayout(const TrainingLayout &layout, int64_t batchSize, std::ostrea
   if (layout.dp > 1)
     log << "mm-train: data parallel over " << layout.dp
         << (m.tp > 1 ? " groups of " + std::to_string(m.tp) + " ranks" : std::string(" ranks"))
-        << ", " << batchSize / layout.dp << " sequences each\n";
+        << ", " << (batchSize + layout.dp - 1) / layout.dp << " sequences each at most\n";
   if (layout.splitsModel())
     log << "mm-train: the model split over " << m.tp << " ranks (tp=" << m.tp << " ep=" << m.ep
         << " etp=" << m.etp << "); each rank holds its parts of the weights and their AdamW "

@@ -28,7 +28,7 @@ struct TrainingLayout {
 
 /// `parallel` (the --parallel text; empty: dp over every rank) on this
 /// world for a model of `config` (read from `configPath`) and steps of
-/// `batchSize` sequences. Throws mm::Error naming the reason for a layout
+/// `batchSize` sequences (0: a count that varies, split unevenly; rl). Throws mm::Error naming the reason for a layout
 /// that is refused or does not divide.
 TrainingLayout trainingLayout(const std::string &parallel, int64_t batchSize,
                               const MiniMaxConfig &config, const std::string &configPath);

@@ -78,7 +78,7 @@ GenerationResult InferenceEngine::generate(const std::vector<std::vector<int64_t
   bool needProbability = options.logprobs || options.repeatWindow > 0;
   std::vector<Sampler> samplers;
   for (int64_t b = 0; b < B; ++b)
-    samplers.emplace_back(options.sampling, b);
+    samplers.emplace_back(options.sampling, uint64_t(options.firstSequence + b));
   std::set<int64_t> stops(options.stopTokens.begin(), options.stopTokens.end());
   std::vector<bool> finished(B, false);
   std::vector<int64_t> cacheLen(B);

@@ -33,6 +33,10 @@ struct GenerationOptions {
   /// `repeatProbability` (0: never).
   int64_t repeatWindow = 0;
   double repeatProbability = 0.99;
+  /// Sequence b of the call samples from stream (seed, firstSequence + b):
+  /// a share of a larger batch (another rank's, another chunk's) samples as
+  /// it would inside it.
+  int64_t firstSequence = 0;
 };
 
 struct GenerationResult {

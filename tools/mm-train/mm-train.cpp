@@ -13,6 +13,7 @@
 //       --steps N --prompts-per-step P --group-size G --max-new-tokens M
 //       --updates-per-batch U --lr LR --seed S --threads N --out OUT
 //       [--lm-head-fp32] [--eval-only]
+//       [under mpirun: --parallel dp=N | tp=A[,ep=M][,etp=K]]
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/Error.h"
@@ -75,8 +76,11 @@ int main(int argc, char **argv) {
                   "default) or none (every rank keeps all)")
       ->check(CLI::IsMember({"zero1", "none"}));
   double collectiveTimeout = 60;
-  pre->add_option("--collective-timeout", collectiveTimeout,
-                  "seconds a rank waits in a collective before it exits naming it (default 60)");
+  auto addCollectiveTimeout = [&](CLI::App *cmd) {
+    cmd->add_option("--collective-timeout", collectiveTimeout,
+                    "seconds a rank waits in a collective before it exits naming it (default 60)");
+  };
+  addCollectiveTimeout(pre);
 
   mm::train::SftOptions sft;
   std::string sftBackend = "cpu";
@@ -110,6 +114,7 @@ int main(int argc, char **argv) {
   sftCmd->add_option("--optimizer-sharding", sftOptimizerSharding,
                      "data parallel: zero1 (the default) or none")
       ->check(CLI::IsMember({"zero1", "none"}));
+  addCollectiveTimeout(sftCmd);
 
   mm::train::RlOptions rl;
   CLI::App *rlCmd = app.add_subcommand(
@@ -167,6 +172,14 @@ int main(int argc, char **argv) {
   rlCmd->add_option("--eps", rl.optimizer.epsilon, "AdamW epsilon (default 1e-15)");
   rlCmd->add_option("--weight-decay", rl.optimizer.weightDecay, "AdamW weight decay");
   rlCmd->add_option("--max-grad-norm", rl.optimizer.maxGradNorm, "global-norm clipping");
+  rlCmd->add_option("--parallel", rl.parallel,
+                    "the update's layout over the mpirun ranks, as for pretrain: dp=N or "
+                    "tp=A[,ep=M][,etp=K]; rollouts and evaluation spread over every rank");
+  std::string rlOptimizerSharding = "zero1";
+  rlCmd->add_option("--optimizer-sharding", rlOptimizerSharding,
+                    "data parallel: zero1 (the default) or none")
+      ->check(CLI::IsMember({"zero1", "none"}));
+  addCollectiveTimeout(rlCmd);
 
   CLI11_PARSE(app, argc, argv);
   auto backendOf = [](const std::string &name) {
@@ -179,14 +192,11 @@ int main(int argc, char **argv) {
   sft.backend = backendOf(sftBackend);
   sft.zero1 = sftOptimizerSharding == "zero1";
   rl.backend = backendOf(rlBackend);
+  rl.zero1 = rlOptimizerSharding == "zero1";
   try {
     // Under mpirun every rank runs this program (SPMD); without it, one rank.
-    if (mm::dist::launchedByMpi()) {
+    if (mm::dist::launchedByMpi())
       mm::dist::initializeMpi(&argc, &argv, collectiveTimeout);
-      if (*rlCmd && mm::dist::world().size() > 1)
-        throw mm::makeError("mm-train rl does not run on several ranks yet; run it as one "
-                            "process (pretrain and sft take --parallel)");
-    }
 #ifdef _OPENMP
     omp_set_num_threads(*pre ? o.threads : *sftCmd ? sft.threads : rl.threads);
 #endif
