@@ -35,12 +35,13 @@ struct ModelParallelPass : mm::impl::ModelParallelBase<ModelParallelPass> {
           << tp << " ep=" << ep << " etp=" << etp << " dp=" << dp;
       return signalPassFailure();
     }
-    if (tp == 1)
-      return;
     mm::ModelParallelGrid layout = mm::modelParallelGrid(dp, tp, ep, etp);
     // A grid @tp already there (made for a data-parallel training step's
-    // collectives) must be this one.
-    if (Operation *existing = module.lookupSymbol(kGrid)) {
+    // collectives) must be this one, even when there is nothing to split.
+    Operation *existing = module.lookupSymbol(kGrid);
+    if (tp == 1 && !existing)
+      return;
+    if (existing) {
       auto grid = llvm::dyn_cast<shard::GridOp>(existing);
       if (!grid || grid.getShape() != ArrayRef<int64_t>(layout.shape)) {
         InFlightDiagnostic diag = existing->emitError("-mm-model-parallel: the module already has a symbol @")
@@ -50,8 +51,10 @@ struct ModelParallelPass : mm::impl::ModelParallelBase<ModelParallelPass> {
         diag << ")";
         return signalPassFailure();
       }
+      if (tp == 1)
+        return;
     } else {
-      OpBuilder top(module.getContext());
+      OpBuilder top(module.getContext()); // (tp > 1 here)
       top.setInsertionPointToStart(module.getBody());
       shard::GridOp::create(top, module.getLoc(), kGrid, layout.shape);
     }

@@ -149,7 +149,7 @@ inline int lightning_grad(const mm_kernel_ctx *c, const float *q, const float *k
   std::fill(dq, dq + B * T * H * D, 0.0f);
   std::fill(dk, dk + B * T * H * D, 0.0f);
   std::fill(dv, dv + B * T * H * D, 0.0f);
-#pragma omp parallel if (B * H > 1)
+#pragma omp parallel if (B * H > 1 && B * H * T * D * D > (1 << 15)) // (as lightning's)
   {
     std::vector<float> decay(block + 2), S(D * D), G(D * D), before;
 #pragma omp for collapse(2) schedule(static)

@@ -298,7 +298,7 @@ inline int attention(const mm_kernel_ctx *c, const float *q, const float *k, con
                     v + ((b * T + t) * Hkv + h) * D, size_t(D) * 4);
       }
   int64_t group = Hq / Hkv;
-#pragma omp parallel if (B * T * Hq > 4)
+#pragma omp parallel if (B * T * Hq > 4 && B * T * Hq * S * D > (1 << 15)) // (as lightning's)
   {
     std::vector<float> qv(D), scores(S), acc(D);
 #pragma omp for collapse(3) schedule(static)
@@ -345,7 +345,10 @@ inline int lightning(const mm_kernel_ctx *c, const float *q, const float *k, con
   for (int64_t b = 0; b < B; ++b)
     if (lengths && (lengths[b] < 0 || lengths[b] > T))
       return fail(c, "mm.lightning_attention: a sequence length is outside [0, T]");
-#pragma omp parallel if (B * H > 1)
+  // Threads only for work that pays for waking them: a decode step of a
+  // small model's few heads runs faster alone, and a busy machine can
+  // deschedule a woken thread for a whole time slice.
+#pragma omp parallel if (B * H > 1 && B * H * T * D * D > (1 << 15))
   {
     std::vector<float> decay(block + 1), qk(block), kv(D * D);
 #pragma omp for collapse(2) schedule(static)

@@ -1,6 +1,11 @@
 // RUN: mm-opt %s -split-input-file -verify-diagnostics -mm-model-parallel="tp=2 ep=2" | FileCheck %s
 // RUN: mm-opt %s -split-input-file -verify-diagnostics -mm-model-parallel="tp=2 ep=2" -mm-partition-pipeline | FileCheck %s --check-prefix=PART
 // RUN: mm-opt %s -split-input-file -mm-model-parallel=tp=1 2>&1 | FileCheck %s --check-prefix=ONE
+// With nothing to split (tp=1) a grid @tp already there must still be the layout's.
+// RUN: echo 'shard.grid @tp(shape = 3)' | not mm-opt -mm-model-parallel="tp=1 dp=2" 2>&1 | FileCheck %s --check-prefix=TPONE
+// RUN: echo 'shard.grid @tp(shape = 2)' | mm-opt -mm-model-parallel="tp=1 dp=2" | FileCheck %s --check-prefix=TPONEOK
+// TPONE: the module already has a symbol @tp that is not the grid of dp=2 tp=1 ep=1 etp=1 (shape = 2)
+// TPONEOK: shard.grid @tp(shape = 2)
 
 // The model tags how tensor parallelism cuts each projection (mm.tp_dim:
 // 0 column parallel, 1 row parallel); the pass annotates those params on a

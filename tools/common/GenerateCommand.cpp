@@ -89,7 +89,7 @@ void addGenerateOptions(CLI::App &cmd, GenerateArgs &args) {
 }
 
 int runGenerate(ModelFolder &folder, const GenerateArgs &args, const BackendFactory &factory,
-                const std::vector<std::pair<std::string, std::string>> &extra,
+                const nlohmann::json &extra,
                 const VisionEncoder &encoder) {
   std::vector<std::vector<int64_t>> prompts;
   for (const std::string &s : args.ids)
@@ -157,8 +157,7 @@ int runGenerate(ModelFolder &folder, const GenerateArgs &args, const BackendFact
   report["decode_tokens_per_second"] =
       r.decodeSeconds > 0 ? (r.generatedTokens - int64_t(prompts.size())) / r.decodeSeconds : 0.0;
   report["backend"] = backend->name();
-  for (const auto &[k, v] : extra)
-    report[k] = v;
+  report.update(extra);
 
   if (!args.json) {
     for (size_t b = 0; b < r.tokens.size(); ++b) {
@@ -174,7 +173,11 @@ int runGenerate(ModelFolder &folder, const GenerateArgs &args, const BackendFact
               << report["tokens_per_second"].get<double>() << " tokens/s; prefill "
               << report["prefill_tokens_per_second"].get<double>() << " tokens/s, decode "
               << report["decode_tokens_per_second"].get<double>() << " tokens/s) on "
-              << backend->name() << "\n";
+              << backend->name()
+              << (report.contains("threads")
+                      ? ", " + report["threads"].dump() + " thread(s)"
+                      : std::string())
+              << "\n";
   } else {
     if (folder.tokenizer)
       for (const auto &t : r.tokens)

@@ -13,6 +13,7 @@
 #include "runtime/engine/ForwardBackend.h"
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <functional>
 #include <memory>
@@ -46,11 +47,12 @@ using BackendFactory = std::function<std::unique_ptr<ForwardBackend>(
 
 /// Runs generation and prints the text (with a tokenizer), the ids and
 /// tokens/s, or with --json the text then one JSON object as the last line.
-/// `extra` fields are added to the JSON report. A VL folder's prompts take
+/// `extra` fields are added to the JSON report ("threads" to the text's
+/// last line too). A VL folder's prompts take
 /// `args.images` through `encoder`: each prompt takes, in order, one image per
 /// image token it holds (a single prompt may instead hold every image's count).
 int runGenerate(ModelFolder &folder, const GenerateArgs &args, const BackendFactory &factory,
-                const std::vector<std::pair<std::string, std::string>> &extra = {},
+                const nlohmann::json &extra = nlohmann::json::object(),
                 const VisionEncoder &encoder = nullptr);
 
 /// "1,2,3" as token ids; throws mm::Error naming the bad item.

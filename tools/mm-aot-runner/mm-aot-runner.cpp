@@ -14,6 +14,7 @@
 #include "runtime/compiled/HostBackend.h"
 #include "tools/common/ParallelInference.h"
 #include "tools/common/RankZeroLogits.h"
+#include "tools/common/ThreadsOption.h"
 #include "runtime/dist/MpiCollectives.h"
 #include "runtime/executable/ExecutableFile.h"
 #include "tools/common/EvalCommand.h"
@@ -119,6 +120,8 @@ int runEval(const exe::Executable &executable, int argc, char **argv) {
   EvalArgs args;
   bool info = false;
   addEvalOptions(app, args);
+  int threads = 0;
+  addThreadsOption(app, threads);
   app.add_flag("--info", info, "print what this binary holds and exit");
   double collectiveTimeout = 60;
   app.add_option("--collective-timeout", collectiveTimeout,
@@ -135,6 +138,7 @@ int runEval(const exe::Executable &executable, int argc, char **argv) {
     throw makeError("the CUDA runtime runs MiniMax @forward executables only so far; compile "
                     "@",
                     executable.function_name(), " with --target cpu");
+  useThreads(threads);
   HostBackend backend(executable, paramsBinder(args.params, executable.function_name()));
   std::vector<Tensor> inputs = readEvalInputs(args);
   writeEvalOutputs(args, callAndTime(args, [&] { return backend.call(inputs); }), DType::F32);
@@ -162,6 +166,8 @@ int main(int argc, char **argv) {
     app.add_option("--collective-timeout", collectiveTimeout,
                    "under mpirun: seconds a rank waits in a collective before it exits naming it");
     app.add_flag("--info", info, "print what this binary holds and exit");
+    int threads = 0;
+    addThreadsOption(app, threads);
     addGenerateOptions(app, args);
     CLI11_PARSE(app, argc, argv);
     MiniMaxConfig compiled = parseMiniMaxConfig(executable->config_json(), "the compiled config");
@@ -196,7 +202,9 @@ int main(int argc, char **argv) {
             return std::make_unique<RankZeroLogits>(std::move(backend));
           return backend;
         },
-        {{"precision", "f32"}, {"backend", cuda ? "cuda" : "cpu"}});
+        {{"precision", "f32"},
+         {"backend", cuda ? "cuda" : "cpu"},
+         {"threads", cuda ? 1 : useThreads(threads)}});
     dist::finalizeMpi();
     return code;
   } catch (const std::exception &e) {

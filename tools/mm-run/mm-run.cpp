@@ -40,12 +40,10 @@
 #include "tools/common/ImagePrompt.h"
 #include "tools/common/RankZeroLogits.h"
 #include "tools/common/ParallelInference.h"
+#include "tools/common/ThreadsOption.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -92,7 +90,7 @@ struct Common {
     cmd->add_option("--precision", precision, "f32 or f64")->check(CLI::IsMember({"f32", "f64"}));
     cmd->add_option("--lightning", lightning, "lightning attention form")
         ->check(CLI::IsMember({"blockwise", "recurrence"}));
-    cmd->add_option("--threads", threads, "OpenMP threads (default: all)");
+    addThreadsOption(*cmd, threads);
     cmd->add_option("--backend", backend,
                     "reference (the oracle executor), cpu or cuda (compile, then run the "
                     "generated code)")
@@ -193,10 +191,7 @@ struct Common {
     };
   }
   ExecutorOptions executorOptions() const {
-#ifdef _OPENMP
-    if (threads > 0)
-      omp_set_num_threads(threads);
-#endif
+    useThreads(threads);
     return {precision == "f64" ? DType::F64 : DType::F32, lightning == "recurrence"
                                                               ? ref::LightningMode::Recurrence
                                                               : ref::LightningMode::Blockwise};
@@ -316,10 +311,7 @@ std::vector<Tensor> evalCompiled(const EvalCommandArgs &a, mlir::ModuleOp module
 }
 
 int runEval(const EvalCommandArgs &a) {
-#ifdef _OPENMP
-  if (a.threads > 0)
-    omp_set_num_threads(a.threads);
-#endif
+  useThreads(a.threads);
   mlir::DialectRegistry registry;
   registerDialects(registry);
   mlir::MLIRContext context(registry);
@@ -398,7 +390,7 @@ int main(int argc, char **argv) {
   eval->add_option("--max", evalArgs.maxima,
                    "NAME=VALUE: compiled backends plan memory for shape symbol NAME up to VALUE "
                    "(default: its value in the inputs)");
-  eval->add_option("--threads", evalArgs.threads, "OpenMP threads (default: all)");
+  addThreadsOption(*eval, evalArgs.threads);
   double collectiveTimeout = 60;
   for (CLI::App *cmd : {eval, logits, generate})
     cmd->add_option("--collective-timeout", collectiveTimeout,
@@ -431,7 +423,8 @@ int main(int argc, char **argv) {
                        [&](ModelFolder &f, int64_t batch, int64_t tokens, int64_t context) {
                          return generateCommon.makeBackend(f, false, batch, tokens, context);
                        },
-                       {{"precision", generateCommon.precision}},
+                       {{"precision", generateCommon.precision},
+                        {"threads", useThreads(generateCommon.threads)}},
                        folder->vision ? generateCommon.visionEncoder(*folder, generateVision)
                                       : VisionEncoder());
     dist::finalizeMpi();
