@@ -9,14 +9,11 @@ Tolerances: train_runs.py.
 import os
 import re
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from mpi_launch import mpirun, rank_env  # noqa: E402
+from mpi_launch import mpirun, stall_rank_one  # noqa: E402
 from train_runs import TrainRuns  # noqa: E402
 
 runs = TrainRuns(sys.argv[1], sys.argv[2], tempfile.mkdtemp(prefix="mm-dp-"))
@@ -85,49 +82,19 @@ for n, extra, batch, want in (
 
 # A stalled rank: the other exits within the timeout, naming the collective.
 TIMEOUT = 5
-cmd = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "2", "--mca", "btl", "self,vader",
-       "--bind-to", "none"] + args("stall", steps=100000, extra=["--parallel", "dp=2",
-                                                                  "--collective-timeout", str(TIMEOUT)])
-p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                     start_new_session=True, env=rank_env())
-victim = None
-deadline = time.monotonic() + 300
-while victim is None and time.monotonic() < deadline and p.poll() is None:
-    time.sleep(0.5)
-    if not os.path.exists(os.path.join(work, "stall", "checkpoints")):
-        continue  # still compiling
-    for pid in os.listdir("/proc"):
-        try:
-            env = open(f"/proc/{pid}/environ", "rb").read().split(b"\0")
-            cmdline = open(f"/proc/{pid}/cmdline", "rb").read()
-        except OSError:
-            continue
-        if b"OMPI_COMM_WORLD_RANK=1" in env and b"stall" in cmdline and b"mm-train" in cmdline:
-            victim = int(pid)
-if victim is None:
+code, err, seconds = stall_rank_one(
+    args("stall", steps=100000, extra=["--parallel", "dp=2", "--collective-timeout", str(TIMEOUT)]),
+    lambda: os.path.exists(os.path.join(work, "stall", "checkpoints")),  # past the compile
+    "stall", TIMEOUT)
+if err is None:
     check(False, "found rank 1 of the stalled run")
 else:
-    time.sleep(1)  # in the middle of training
-    os.kill(victim, signal.SIGSTOP)
-    start = time.monotonic()
-    try:
-        out, err = p.communicate(timeout=TIMEOUT + 60)
-        code = p.returncode
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        out, err = p.communicate()
-        code = None
-    seconds = time.monotonic() - start
     check(code not in (0, None), f"rank 1 stopped: the run exits non-zero (exit {code})")
     check(seconds < TIMEOUT + 30, f"rank 1 stopped: within {TIMEOUT + 30} s ({seconds:.1f} s)")
     named = re.search(r"rank 0 of 2: collective timeout: (all_reduce|reduce_scatter|all_gather) #\d+ "
                       r"\(\S+", err)
     check(named is not None, "rank 0 names itself and the collective"
           + (": " + named.group(0) if named else "\n" + err[-2000:]))
-try:
-    os.killpg(p.pid, signal.SIGKILL)
-except ProcessLookupError:
-    pass
 
 if failures:
     print(f"{len(failures)} check(s) failed; work directory {work}")

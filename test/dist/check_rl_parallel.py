@@ -43,12 +43,15 @@ Cases:
     gathered weights), --optimizer-sharding none;
   * kill -9 of a dp=2 run after its first checkpoint, then --resume on 2
     ranks: byte-identical to the uninterrupted run;
+  * a stopped rank (SIGSTOP) ends the run within --collective-timeout,
+    rank 0 naming the collective;
   * --eval-only on 2 ranks prints the one-process accuracy;
   * cp is refused by name.
 """
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 import struct
@@ -60,7 +63,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mpi_launch import mpirun, rank_env  # noqa: E402
+from mpi_launch import mpirun, rank_env, stall_rank_one  # noqa: E402
 
 FAILED = []
 EXACT = ("reward_mean", "accuracy", "greedy_accuracy", "response_len", "rollout_accuracy",
@@ -204,6 +207,19 @@ def main(argv):
         untimed = lambda rs: [{k: v for k, v in r.items() if not k.endswith("_s")} for r in rs]
         check(code == 0 and untimed(rows(whole)) == untimed(rows(cut)),
               "dp=2 killed and resumed: the same metrics at every step (timings aside)")
+
+        # A stopped rank (SIGSTOP) mid-run: rank 0 exits within the collective
+        # timeout, naming itself and the collective it waited in.
+        stalled, timeout = os.path.join(tmp, "stalled"), 5
+        code, err, seconds = stall_rank_one(
+            rl_args(mm_train, sft, stalled, {"--parallel": "dp=2", "--steps": "100000",
+                                             "--save-every": "1", "--eval-every": "1000",
+                                             "--collective-timeout": str(timeout)}),
+            lambda: os.path.isdir(os.path.join(stalled, "checkpoints")), stalled, timeout)
+        named = re.search(r"rank 0 of 2: collective timeout: \w+ #\d+ \(", err or "")
+        check(err is not None and code not in (0, None) and seconds < timeout + 30 and named,
+              f"rl, rank 1 stopped: rank 0 exits within {timeout + 30} s naming the collective "
+              f"({seconds:.1f} s)", f"exit {code}: {(err or '')[-1500:]}")
 
         # Evaluation alone, spread over 2 ranks.
         def eval_only(launch):
