@@ -1204,7 +1204,7 @@ void registerShardingModels(DialectRegistry &registry) {
     // run on whatever part arrives): whole until a split is modelled. The
     // backward ops of a training step are among them.
     attachElementwise<ZerosLikeOp>(ctx);
-    attachWhole<CrossEntropyGradOp, Conv2dGradOp, Conv1dGradOp, GruGradOp,
+    attachWhole<CrossEntropyGradOp, MergeImageFeaturesGradOp, Conv2dGradOp, Conv1dGradOp, GruGradOp,
                 CrossEntropyOp, PolicyLossOp, SigmoidBceOp, LayerNormOp, Conv1dOp, GruOp, PoolOp,
                 TargetAttentionOp, HadamardInteractionOp, LogSoftmaxOp, TopKOp, ArgmaxOp,
                 ConcatOp, ScatterAddOp, Conv2dOp>(ctx);

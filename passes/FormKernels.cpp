@@ -44,7 +44,8 @@ std::optional<KernelKind> kernelKind(Operation *op) {
       .Case<Conv1dOp, Conv2dOp>([](Operation *) { return KernelKind::Conv; })
       .Case([](PoolOp) { return KernelKind::Pool; })
       .Case([](RopeOp) { return KernelKind::Rope; })
-      .Case([](MergeImageFeaturesOp) { return KernelKind::MergeImageFeatures; })
+      .Case<MergeImageFeaturesOp, MergeImageFeaturesGradOp>(
+          [](Operation *) { return KernelKind::MergeImageFeatures; })
       .Case([](GruOp) { return KernelKind::Gru; })
       .Case([](TargetAttentionOp) { return KernelKind::TargetAttention; })
       .Case([](HadamardInteractionOp) { return KernelKind::HadamardInteraction; })

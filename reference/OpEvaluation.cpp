@@ -308,6 +308,11 @@ bool evaluateVisionAndRecsys(OpEvaluation &e) {
                                                     e.in(m.getImageFeatures()),
                                                     static_cast<int64_t>(m.getImageTokenId())));
       })
+      .Case([&](MergeImageFeaturesGradOp m) {
+        e.results.push_back(ref::mergeImageFeaturesGrad(
+            e.in(m.getGradOutput()), e.in(m.getIds()), e.in(m.getImageFeatures()),
+            static_cast<int64_t>(m.getImageTokenId())));
+      })
       .Case([&](Conv1dOp c) {
         auto bias = e.opt(c.getBias());
         ArrayRef<int64_t> pad = c.getPadding();

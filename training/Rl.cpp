@@ -251,6 +251,9 @@ int reinforce(const RlOptions &o, std::ostream &rankLog, std::ostream &rankOut) 
   bool leader = world.rank() == 0;
   std::ostream nowhere(nullptr);
   std::ostream &log = leader ? rankLog : nowhere, &out = leader ? rankOut : nowhere;
+  if (o.evalOnly && !o.parallel.empty())
+    throw makeError("--parallel '", o.parallel, "' lays out the policy update; --eval-only has "
+                    "none (its evaluation spreads over every mpirun rank by itself)");
   TrainingLayout parallel;
   if (!o.evalOnly && (!o.parallel.empty() || world.size() > 1))
     parallel = trainingLayout(o.parallel, /*batchSize=*/0, model.config, o.model + "/config.json");

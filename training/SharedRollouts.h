@@ -3,8 +3,9 @@
 // `mm-train rl` under mpirun samples on every rank at once: each rank takes
 // a contiguous share of the step's prompts (a prompt's whole group, so its
 // advantage needs no other rank), samples them with the streams the
-// sequences have in one process (the sampler's stream is seed + sequence
-// index), and the shares are gathered in rank order, so every rank holds
+// sequences have in one process (the sampler's stream is fixed by the seed
+// and the sequence's index in the step: GenerationOptions::firstSequence),
+// and the shares are gathered in rank order, so every rank holds
 // the one-process batch. Also the variable-length gathers the step's
 // metrics need.
 //

@@ -952,6 +952,19 @@ LogicalResult KernelEmitter::emitRope() {
 }
 
 LogicalResult KernelEmitter::emitMergeImageFeatures() {
+  SmallVector<Operation *> ops = bodyOps(kernel);
+  if (ops.size() == 1 && isa<MergeImageFeaturesGradOp>(ops.front())) { // the features' gradient
+    auto g = singleOp<MergeImageFeaturesGradOp>();
+    if (failed(g))
+      return failure();
+    Value rows = topLevel(g->getGradOutput()), f = topLevel(g->getImageFeatures());
+    body += llvm::formatv("  return mmh::merge_image_features_grad(ctx, {0}, {1}, {2}, {3}, {4}, "
+                          "int64_t({5}), out0);\n",
+                          pointer(g->getGradOutput()), pointer(g->getIds()), dims(rows, 0, 2),
+                          staticDim(rows, 2), dims(f, 0, 1), int64_t(g->getImageTokenId()))
+                .str();
+    return success();
+  }
   auto m = singleOp<MergeImageFeaturesOp>();
   if (failed(m))
     return failure();

@@ -1092,23 +1092,42 @@ inline void rope_rows(const float *x, const int64_t *positions, int64_t rows, in
     }
 }
 
+/// Whether `rows` ids hold exactly n image placeholders `token` (else the
+/// error, naming `op`).
+inline bool image_placeholders_match(const mm_kernel_ctx *c, const char *op, const int64_t *ids,
+                                     int64_t rows, int64_t n, int64_t token) {
+  int64_t placeholders = 0;
+  for (int64_t r = 0; r < rows; ++r)
+    placeholders += ids[r] == token;
+  if (placeholders != n)
+    std::snprintf(c->error, size_t(c->error_size), "%s: %lld image placeholders but %lld feature rows",
+                  op, (long long)placeholders, (long long)n);
+  return placeholders == n;
+}
+
 /// mm.merge_image_features: embeddings [rows, D] with each row whose id is
 /// `token` replaced, in order, by the next of the n feature rows.
 inline int merge_image_features(const mm_kernel_ctx *c, const float *emb, const int64_t *ids,
                                 int64_t rows, int64_t D, const float *features, int64_t n,
                                 int64_t token, float *out) {
-  int64_t placeholders = 0;
-  for (int64_t r = 0; r < rows; ++r)
-    placeholders += ids[r] == token;
-  if (placeholders != n) {
-    std::snprintf(c->error, size_t(c->error_size),
-                  "mm.merge_image_features: %lld image placeholders but %lld feature rows",
-                  (long long)placeholders, (long long)n);
+  if (!image_placeholders_match(c, "mm.merge_image_features", ids, rows, n, token))
     return 1;
-  }
   for (int64_t r = 0, next = 0; r < rows; ++r)
     std::memcpy(out + r * D, ids[r] == token ? features + (next++) * D : emb + r * D,
                 size_t(D) * sizeof(float));
+  return 0;
+}
+
+/// mm.merge_image_features_grad: the rows of g [rows, D] whose id is
+/// `token`, in order, as the n rows of out [n, D].
+inline int merge_image_features_grad(const mm_kernel_ctx *c, const float *g, const int64_t *ids,
+                                     int64_t rows, int64_t D, int64_t n, int64_t token,
+                                     float *out) {
+  if (!image_placeholders_match(c, "mm.merge_image_features_grad", ids, rows, n, token))
+    return 1;
+  for (int64_t r = 0, next = 0; r < rows; ++r)
+    if (ids[r] == token)
+      std::memcpy(out + (next++) * D, g + r * D, size_t(D) * sizeof(float));
   return 0;
 }
 

@@ -170,6 +170,28 @@ def MM_CrossEntropyGradOp : MM_InferOp<"cross_entropy_grad"> {
   let assemblyFormat = "$reduction $logits `,` $labels `,` $grad_loss attr-dict `:` functional-type(operands, results)";
 }
 
+def MM_MergeImageFeaturesGradOp : MM_InferOp<"merge_image_features_grad"> {
+  let summary = "image-feature gradient of mm.merge_image_features";
+  let description = [{
+    The gradient of `mm.merge_image_features` (same `image_token_id`) with
+    respect to its `image_features`: the rows of `grad_output` (`[batch,
+    seq, dim]`) at the positions where `ids == image_token_id`, in the
+    merge's order (row-major over batch, then position). The result has
+    `image_features`' type; only its shape is read. A placeholder count
+    other than its row count is an error when the graph runs, as in the
+    merge.
+
+    ```mlir
+    %df = mm.merge_image_features_grad %g, %ids, %feats {image_token_id = 200025 : i64}
+        : (tensor<?x?x6144xf32>, tensor<?x?xi64>, tensor<?x6144xf32>) -> tensor<?x6144xf32>
+    ```
+  }];
+  let arguments = (ins MM_FloatTensor:$grad_output, MM_IndexTensor:$ids,
+                       MM_FloatTensor:$image_features, I64Attr:$image_token_id);
+  let results = (outs MM_FloatTensor:$result);
+  let assemblyFormat = "$grad_output `,` $ids `,` $image_features attr-dict `:` functional-type(operands, results)";
+}
+
 def MM_Conv2dGradOp : MM_InferOp<"conv2d_grad"> {
   let summary = "input and weight gradients of mm.conv2d";
   let description = [{

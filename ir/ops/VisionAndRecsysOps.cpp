@@ -76,24 +76,56 @@ LogicalResult Conv2dOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   return success();
 }
 
+namespace {
+/// The merge's operands (or its gradient's, `rows` naming the embeddings
+/// or the output gradient): [batch, seq, dim] rows, [batch, seq] ids and
+/// [n, dim] features of the rows' element type.
+LogicalResult checkMergeOperands(const OpDiag &d, Type rowsType, StringRef rowsName, Type idsType,
+                                 Type featuresType, RankedTensorType &rows,
+                                 RankedTensorType &features) {
+  auto e = d.ranked(rowsType, rowsName);
+  auto ids = d.ranked(idsType, "ids");
+  auto f = d.ranked(featuresType, "image_features");
+  if (failed(e) || failed(ids) || failed(f) || failed(d.expectRank(*e, 3, rowsName)) ||
+      failed(d.expectRank(*ids, 2, "ids")) || failed(d.expectRank(*f, 2, "image_features")) ||
+      failed(d.expectSameElementType(*e, *f, rowsName, "image_features")))
+    return failure();
+  if (!compatible(e->getDimSize(0), ids->getDimSize(0)) ||
+      !compatible(e->getDimSize(1), ids->getDimSize(1)))
+    return d.error("ids ", *ids, " must be the [batch, seq] of ", rowsName, " ", *e);
+  if (!compatible(e->getDimSize(2), f->getDimSize(1)))
+    return d.error("image_features width ", f->getDimSize(1), " differs from the ", rowsName,
+                   " width ", e->getDimSize(2));
+  rows = *e;
+  features = *f;
+  return success();
+}
+} // namespace
+
 LogicalResult MergeImageFeaturesOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                                      Adaptor adaptor,
                                                      SmallVectorImpl<Type> &types) {
   OpDiag d(loc, getOperationName());
-  auto e = d.ranked(adaptor.getEmbeddings().getType(), "embeddings");
-  auto ids = d.ranked(adaptor.getIds().getType(), "ids");
-  auto f = d.ranked(adaptor.getImageFeatures().getType(), "image_features");
-  if (failed(e) || failed(ids) || failed(f) || failed(d.expectRank(*e, 3, "embeddings")) ||
-      failed(d.expectRank(*ids, 2, "ids")) || failed(d.expectRank(*f, 2, "image_features")) ||
-      failed(d.expectSameElementType(*e, *f, "embeddings", "image_features")))
+  RankedTensorType rows, features;
+  if (failed(checkMergeOperands(d, adaptor.getEmbeddings().getType(), "embeddings",
+                                adaptor.getIds().getType(), adaptor.getImageFeatures().getType(),
+                                rows, features)))
     return failure();
-  if (!compatible(e->getDimSize(0), ids->getDimSize(0)) ||
-      !compatible(e->getDimSize(1), ids->getDimSize(1)))
-    return d.error("ids ", *ids, " must be the [batch, seq] of embeddings ", *e);
-  if (!compatible(e->getDimSize(2), f->getDimSize(1)))
-    return d.error("image_features width ", f->getDimSize(1), " differs from the embedding width ",
-                   e->getDimSize(2));
-  types.push_back(*e);
+  types.push_back(rows);
+  return success();
+}
+
+LogicalResult MergeImageFeaturesGradOp::inferReturnTypes(MLIRContext *,
+                                                         std::optional<Location> loc,
+                                                         Adaptor adaptor,
+                                                         SmallVectorImpl<Type> &types) {
+  OpDiag d(loc, getOperationName());
+  RankedTensorType rows, features;
+  if (failed(checkMergeOperands(d, adaptor.getGradOutput().getType(), "grad_output",
+                                adaptor.getIds().getType(), adaptor.getImageFeatures().getType(),
+                                rows, features)))
+    return failure();
+  types.push_back(features);
   return success();
 }
 

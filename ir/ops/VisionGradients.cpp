@@ -5,6 +5,20 @@
 using namespace mlir;
 using namespace mm;
 
+// The merged positions take the features' gradient (their rows of g); the
+// embeddings keep g elsewhere and zero there.
+LogicalResult MergeImageFeaturesOp::buildGradients(OpBuilder &b, ArrayRef<Value> grads,
+                                                   SmallVectorImpl<Value> &out) {
+  GradientBuilder gb(b, getLoc());
+  Value features = getImageFeatures();
+  out.push_back(MergeImageFeaturesOp::create(b, getLoc(), grads[0], getIds(),
+                                             gb.zerosLike(features), getImageTokenIdAttr()));
+  out.push_back(Value());
+  out.push_back(MergeImageFeaturesGradOp::create(b, getLoc(), grads[0], getIds(), features,
+                                                 getImageTokenIdAttr()));
+  return success();
+}
+
 // Input (the transposed convolution) and weight gradients are one backward
 // op; the bias's is the sum of g over batch and output positions.
 LogicalResult Conv2dOp::buildGradients(OpBuilder &b, ArrayRef<Value> grads,

@@ -27,7 +27,7 @@ def MM_Conv2dOp : MM_InferOp<"conv2d", [MM_Differentiable]> {
   let assemblyFormat = "$input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
 }
 
-def MM_MergeImageFeaturesOp : MM_InferOp<"merge_image_features"> {
+def MM_MergeImageFeaturesOp : MM_InferOp<"merge_image_features", [MM_Differentiable]> {
   let summary = "replace image placeholder embeddings by image features";
   let description = [{
     `embeddings` `[batch, seq, dim]` are the text embeddings of `ids`
@@ -35,7 +35,9 @@ def MM_MergeImageFeaturesOp : MM_InferOp<"merge_image_features"> {
     (row-major over batch then position), the embeddings at positions where
     `ids == image_token_id`. The number of placeholders must equal `n`: a
     mismatch is an error when the graph runs (VL-01 dynamic resolution makes
-    `n` a function of the image sizes).
+    `n` a function of the image sizes). The gradient of the embeddings is
+    the merge of the output gradient with zero features; that of the
+    features is `mm.merge_image_features_grad`.
 
     ```mlir
     %e2 = mm.merge_image_features %e, %ids, %feats {image_token_id = 200025 : i64}

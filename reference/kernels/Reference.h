@@ -124,6 +124,9 @@ Tensor conv2d(const Tensor &x, const Tensor &w, const Tensor *bias,
               const std::vector<int64_t> &dilation);
 Tensor mergeImageFeatures(const Tensor &embeddings, const Tensor &ids, const Tensor &features,
                           int64_t imageTokenId);
+/// The rows of `grad` at the image placeholders, shaped like `features`.
+Tensor mergeImageFeaturesGrad(const Tensor &grad, const Tensor &ids, const Tensor &features,
+                              int64_t imageTokenId);
 Tensor conv1d(const Tensor &x, const Tensor &w, const Tensor *bias, int64_t stride,
               int64_t dilation, int64_t padBefore, int64_t padAfter);
 std::pair<Tensor, Tensor> gru(const Tensor &x, const Tensor &wih, const Tensor &whh,

@@ -50,14 +50,16 @@ Tensor conv2d(const Tensor &x, const Tensor &w, const Tensor *bias,
   });
 }
 
-Tensor mergeImageFeatures(const Tensor &embeddings, const Tensor &ids, const Tensor &features,
-                          int64_t imageTokenId) {
-  const char *op = "mm.merge_image_features";
-  expectRank(embeddings, 3, op, "embeddings");
+namespace {
+/// The merge's operands agree: [batch, seq, D] rows of the ids, [n, D]
+/// features, n placeholders among the ids.
+void checkMerge(const char *op, const Tensor &rows, const char *rowsName, const Tensor &ids,
+                const Tensor &features, int64_t imageTokenId) {
+  expectRank(rows, 3, op, rowsName);
   expectRank(features, 2, op, "image_features");
-  int64_t D = embeddings.dim(2);
-  if (ids.numel() * D != embeddings.numel() || features.dim(1) != D)
-    throw makeError(op, ": ids or features do not match the embeddings");
+  int64_t D = rows.dim(2);
+  if (ids.numel() * D != rows.numel() || features.dim(1) != D)
+    throw makeError(op, ": ids or features do not match the ", rowsName);
   const int64_t *id = ids.data<int64_t>();
   int64_t placeholders = 0;
   for (int64_t i = 0; i < ids.numel(); ++i)
@@ -65,6 +67,33 @@ Tensor mergeImageFeatures(const Tensor &embeddings, const Tensor &ids, const Ten
   if (placeholders != features.dim(0))
     throw makeError(op, ": the text has ", placeholders, " image placeholder tokens (id ",
                     imageTokenId, ") but ", features.dim(0), " image features were given");
+}
+} // namespace
+
+Tensor mergeImageFeaturesGrad(const Tensor &grad, const Tensor &ids, const Tensor &features,
+                              int64_t imageTokenId) {
+  const char *op = "mm.merge_image_features_grad";
+  checkMerge(op, grad, "grad_output", ids, features, imageTokenId);
+  int64_t D = grad.dim(2);
+  const int64_t *id = ids.data<int64_t>();
+  return withFloat(grad, op, [&](auto tag) {
+    using F = decltype(tag);
+    Tensor y = Tensor::zeros(grad.dtype(), features.shape());
+    F *out = y.data<F>();
+    const F *g = grad.data<F>();
+    for (int64_t i = 0, next = 0; i < ids.numel(); ++i)
+      if (id[i] == imageTokenId)
+        std::copy(g + i * D, g + (i + 1) * D, out + (next++) * D);
+    return y;
+  });
+}
+
+Tensor mergeImageFeatures(const Tensor &embeddings, const Tensor &ids, const Tensor &features,
+                          int64_t imageTokenId) {
+  const char *op = "mm.merge_image_features";
+  checkMerge(op, embeddings, "embeddings", ids, features, imageTokenId);
+  int64_t D = embeddings.dim(2);
+  const int64_t *id = ids.data<int64_t>();
   return withFloat(embeddings, op, [&](auto tag) {
     using F = decltype(tag);
     Tensor y = embeddings.clone();

@@ -907,7 +907,7 @@ func.func @conv2d_overflow(%x: tensor<1x3x9223372036854775807x8xf32>, %w: tensor
 // -----
 
 func.func @merge_width(%e: tensor<?x?x8xf32>, %ids: tensor<?x?xi64>, %f: tensor<?x4xf32>) {
-  // expected-error @+1 {{image_features width 4 differs from the embedding width 8}}
+  // expected-error @+1 {{image_features width 4 differs from the embeddings width 8}}
   %0 = mm.merge_image_features %e, %ids, %f {image_token_id = 3 : i64} : (tensor<?x?x8xf32>, tensor<?x?xi64>, tensor<?x4xf32>) -> tensor<?x?x8xf32>
   return
 }
@@ -917,6 +917,14 @@ func.func @merge_width(%e: tensor<?x?x8xf32>, %ids: tensor<?x?xi64>, %f: tensor<
 func.func @merge_ids(%e: tensor<2x5x8xf32>, %ids: tensor<2x4xi64>, %f: tensor<?x8xf32>) {
   // expected-error @+1 {{ids 'tensor<2x4xi64>' must be the [batch, seq] of embeddings}}
   %0 = mm.merge_image_features %e, %ids, %f {image_token_id = 3 : i64} : (tensor<2x5x8xf32>, tensor<2x4xi64>, tensor<?x8xf32>) -> tensor<2x5x8xf32>
+  return
+}
+
+// -----
+
+func.func @merge_grad_ids(%g: tensor<2x5x8xf32>, %ids: tensor<2x4xi64>, %f: tensor<?x8xf32>) {
+  // expected-error @+1 {{ids 'tensor<2x4xi64>' must be the [batch, seq] of grad_output}}
+  %0 = mm.merge_image_features_grad %g, %ids, %f {image_token_id = 3 : i64} : (tensor<2x5x8xf32>, tensor<2x4xi64>, tensor<?x8xf32>) -> tensor<?x8xf32>
   return
 }
 

@@ -226,6 +226,8 @@ func.func @vision(%img: tensor<?x3x336x336xf32>, %w: tensor<64x3x14x14xf32>, %b:
   %1 = mm.conv2d %img, %w {padding = array<i64: 3, 3>, dilation = array<i64: 2, 2>} : (tensor<?x3x336x336xf32>, tensor<64x3x14x14xf32>) -> tensor<?x64x316x316xf32>
   // CHECK: mm.merge_image_features %{{.*}}, %{{.*}}, %{{.*}} {image_token_id = 7 : i64} : (tensor<?x?x64xf32>, tensor<?x?xi64>, tensor<?x64xf32>) -> tensor<?x?x64xf32>
   %2 = mm.merge_image_features %e, %ids, %f {image_token_id = 7 : i64} : (tensor<?x?x64xf32>, tensor<?x?xi64>, tensor<?x64xf32>) -> tensor<?x?x64xf32>
+  // CHECK: mm.merge_image_features_grad %{{.*}}, %{{.*}}, %{{.*}} {image_token_id = 7 : i64} : (tensor<?x?x64xf32>, tensor<?x?xi64>, tensor<?x64xf32>) -> tensor<?x64xf32>
+  %3 = mm.merge_image_features_grad %e, %ids, %f {image_token_id = 7 : i64} : (tensor<?x?x64xf32>, tensor<?x?xi64>, tensor<?x64xf32>) -> tensor<?x64xf32>
   return
 }
 

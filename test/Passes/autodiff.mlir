@@ -102,8 +102,25 @@ func.func @loss(%x: tensor<3x5xf32>, %t: tensor<5x4xf32>) -> tensor<f32> {
 
 // -----
 
+// A backward op has no rule of its own (no second derivatives).
+func.func @loss(%x: tensor<3x5xf32>, %y: tensor<3xi64>, %g: tensor<f32>) -> tensor<f32> {
+  // expected-error @+1 {{'mm.cross_entropy_grad' op has no gradient rule}}
+  %d = mm.cross_entropy_grad mean %x, %y, %g : (tensor<3x5xf32>, tensor<3xi64>, tensor<f32>) -> tensor<3x5xf32>
+  %l = mm.reduce sum %d dims [0, 1] : (tensor<3x5xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// VL-01's merge: the embeddings' gradient is g with zero rows merged in at
+// the placeholders; the features' gradient is g's rows there.
+// CHECK-LABEL: func.func @loss_grad(%{{.*}}: tensor<1x4x3xf32>
+// CHECK-SAME: %[[IDS:[^:]*]]: tensor<1x4xi64>, %[[F:[^:]*]]: tensor<2x3xf32>)
+// CHECK: %[[Z:.*]] = mm.zeros_like %[[F]]
+// CHECK: %[[DE:.*]] = mm.merge_image_features %[[G:.*]], %[[IDS]], %[[Z]] {image_token_id = 7 : i64}
+// CHECK: %[[DF:.*]] = mm.merge_image_features_grad %[[G]], %[[IDS]], %[[F]] {image_token_id = 7 : i64}
+// CHECK: return %{{.*}}, %[[DE]], %[[DF]]
 func.func @loss(%e: tensor<1x4x3xf32>, %ids: tensor<1x4xi64>, %f: tensor<2x3xf32>) -> tensor<f32> {
-  // expected-error @+1 {{'mm.merge_image_features' op has no gradient rule}}
   %m = mm.merge_image_features %e, %ids, %f {image_token_id = 7 : i64} : (tensor<1x4x3xf32>, tensor<1x4xi64>, tensor<2x3xf32>) -> tensor<1x4x3xf32>
   %l = mm.reduce sum %m dims [0, 1, 2] : (tensor<1x4x3xf32>) -> tensor<f32>
   return %l : tensor<f32>

@@ -180,6 +180,7 @@ def build_cases():
     add("recsys", "conv1d_same", dyn={"x": [2], "c": [2]})
     add("vision", "conv2d")
     add("vision", "conv2d_patch")
+    add("vision", "merge_image_features", ints={"ids": [[7, 1, 7, 2], [3, 7, 4, 5]]})
 
     add("model", "tiny_lm", ints={"ids": [[1, 7, 3, 10, 0], [4, 4, 9, 2, 6]],
                                   "labels": [[7, 3, 10, 0, -100], [4, 9, 2, 6, 5]],
@@ -193,7 +194,7 @@ REFUSALS = [
     ("float_to_int", "mm.cast", "integer result"),
     ("cached_attention", "mm.attention", "KV cache"),
     ("reduce_prod", "mm.reduce", "product"),
-    ("no_rule", "mm.merge_image_features", "no gradient rule"),
+    ("no_rule", "mm.cross_entropy_grad", "no gradient rule"),
     ("not_scalar", "result #0 must be a float scalar", ""),
 ]
 

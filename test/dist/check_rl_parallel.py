@@ -46,7 +46,7 @@ Cases:
   * a stopped rank (SIGSTOP) ends the run within --collective-timeout,
     rank 0 naming the collective;
   * --eval-only on 2 ranks prints the one-process accuracy;
-  * cp is refused by name.
+  * cp, and --parallel with --eval-only, are refused by name.
 """
 import csv
 import json
@@ -150,7 +150,8 @@ def main(argv):
             return 1
 
         cases = [
-            ("cispo dp=2", 2, {"--parallel": "dp=2"}),
+            # (a narrow clip range, so that the second update of a step clips)
+            ("cispo dp=2", 2, {"--parallel": "dp=2", "--eps-high": "0.002", "--eps-low": "0.002"}),
             ("grpo dp=3, an idle replica, kl", 3,
              {"--objective": "grpo", "--parallel": "dp=3", "--group-size": "2",
               "--updates-per-batch": "3", "--kl-coef": "0.05"}),
@@ -175,6 +176,11 @@ def main(argv):
                 first = rows(one)[0]
                 check(float(first["kept_groups"]) > 0 and float(first["loss"]) != 0,
                       name + ": the first step trains", first)
+                if name.startswith("cispo"):
+                    clips = [x["clip_frac"] for x in rows(one)]
+                    check(any(c and float(c) > 0 for c in clips),
+                          name + ": some tokens clip (so clip_frac's sum over replicas is tested)",
+                          clips)
 
         # kill -9 after the first checkpoint of a dp=2 run, then --resume on 2
         # ranks: byte-identical to the uninterrupted run (the checkpoint holds
@@ -190,7 +196,8 @@ def main(argv):
                                   start_new_session=True, env=rank_env())
         checkpoints, deadline = os.path.join(cut, "checkpoints"), time.time() + 10 * seconds + 30
         while time.time() < deadline and killed.poll() is None:
-            if os.path.isdir(checkpoints) and any(n.startswith("step-")
+            # (a finished checkpoint: step-N, not the step-N.tmp.PID being written)
+            if os.path.isdir(checkpoints) and any(re.fullmatch(r"step-\d+", n)
                                                   for n in os.listdir(checkpoints)):
                 break
             time.sleep(0.05)
@@ -239,6 +246,12 @@ def main(argv):
         check(c1 == 0 and c2 == 0 and j1 == j2,
               "--eval-only on 2 ranks prints the one-process accuracy (once)",
               f"{j1} vs {j2} {e1[-500:]} {e2[-500:]}")
+
+        q = subprocess.run([mm_train, "rl", "--model", sft, "--task", "add:1", "--max-new-tokens",
+                            "4", "--seed", "0", "--threads", "1", "--eval-only", "--parallel",
+                            "dp=2"], capture_output=True, text=True, timeout=300)
+        check(q.returncode != 0 and "--eval-only has none" in q.stderr,
+              "--eval-only refuses --parallel by name", q.stderr[-500:])
 
         code, _, err, _ = mpirun(2, rl_args(mm_train, sft, os.path.join(tmp, "cp"),
                                             {"--parallel": "cp=2"}), timeout=300)

@@ -800,6 +800,8 @@ def build_cases():
     mid = i64([[1, 7, 7, 3, 2], [7, 4, 5, 6, 8]])
     mf = fl(115, (3, 4), 5, 6)
     add("mm.merge_image_features", V, "merge_image_features", [me, mid, mf], merge_image_features(me, mid, mf, 7), n=0)
+    add("mm.merge_image_features_grad", V, "merge_image_features_grad", [me, mid, mf],
+        me[mid == 7], n=0)  # (boolean indexing is row-major: batch, then position)
     c1x, c1w, c1b = fl(116, (2, 9, 3)), fl(117, (4, 3, 3)), fl(118, (4,))
     add("mm.conv1d", V, "conv1d", [c1x, c1w, c1b],
         conv1d(c1x, c1w, c1b, stride=2, dilation=2, padding=(2, 1)), n=10, mag=3.0)
@@ -1083,6 +1085,10 @@ def runtime_error_cases(mm_run, cases_dir, tmp, tally):
                     [fl(217, (2, 5, 4)), i64([[1, 7, 2, 3, 2], [7, 4, 5, 6, 8]]), fl(218, (3, 4))], 1, "reference"),
                  ["mm.merge_image_features", "loc("])
     for backend in ("reference", "cpu"):
+        expect_error(mm_run, tally, f"merge-grad-placeholder-count {backend}",
+                     ev("vision_recsys.mlir", "merge_image_features_grad",
+                        [fl(217, (2, 5, 4)), i64([[1, 7, 2, 3, 2], [7, 4, 5, 6, 8]]), fl(218, (3, 4))], 1, backend),
+                     ["mm.merge_image_features_grad", "3 feature rows" if backend == "cpu" else "loc("])
         expect_error(mm_run, tally, f"dispatch-expert-out-of-range {backend}",
                      ev("moe.mlir", "dispatch", [fl(219, (2, 3, 4)), i64([[[0, 1], [2, 4]], [[3, 2], [2, 3]], [[0, 3], [2, 0]]]).reshape(2, 3, 2)], 3, backend),
                      ["mm.moe_dispatch", "loc("])

@@ -31,6 +31,7 @@ import csv
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -171,7 +172,8 @@ def main(argv):
         deadline = time.time() + 10 * duration + 30
         ckpts = os.path.join(b, "checkpoints")
         while time.time() < deadline and p.poll() is None:
-            if os.path.isdir(ckpts) and any(n.startswith("step-") for n in os.listdir(ckpts)):
+            # (a finished checkpoint: step-N, not the step-N.tmp.PID being written)
+            if os.path.isdir(ckpts) and any(re.fullmatch(r"step-\d+", n) for n in os.listdir(ckpts)):
                 break
             time.sleep(0.05)
         p.send_signal(signal.SIGKILL)

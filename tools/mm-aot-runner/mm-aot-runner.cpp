@@ -204,7 +204,7 @@ int main(int argc, char **argv) {
         },
         {{"precision", "f32"},
          {"backend", cuda ? "cuda" : "cpu"},
-         {"threads", cuda ? 1 : useThreads(threads)}});
+         {"threads", useThreads(threads)}}); // (the host's: sampling, and the kernels on cpu)
     dist::finalizeMpi();
     return code;
   } catch (const std::exception &e) {

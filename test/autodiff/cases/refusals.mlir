@@ -25,9 +25,10 @@ func.func @reduce_prod(%x: tensor<4xf32>) -> tensor<f32> {
   return %l : tensor<f32>
 }
 
-func.func @no_rule(%e: tensor<1x4x3xf32>, %ids: tensor<1x4xi64>, %f: tensor<2x3xf32>) -> tensor<f32> {
-  %m = mm.merge_image_features %e, %ids, %f {image_token_id = 7 : i64} : (tensor<1x4x3xf32>, tensor<1x4xi64>, tensor<2x3xf32>) -> tensor<1x4x3xf32>
-  %l = mm.reduce sum %m dims [0, 1, 2] : (tensor<1x4x3xf32>) -> tensor<f32>
+// A backward op has no rule of its own (no second derivatives).
+func.func @no_rule(%x: tensor<3x5xf32>, %y: tensor<3xi64>, %g: tensor<f32>) -> tensor<f32> {
+  %d = mm.cross_entropy_grad mean %x, %y, %g : (tensor<3x5xf32>, tensor<3xi64>, tensor<f32>) -> tensor<3x5xf32>
+  %l = mm.reduce sum %d dims [0, 1] : (tensor<3x5xf32>) -> tensor<f32>
   return %l : tensor<f32>
 }
 

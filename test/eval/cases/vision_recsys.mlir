@@ -17,6 +17,12 @@ func.func @merge_image_features(%e: tensor<2x5x4xf32>, %ids: tensor<2x5xi64>, %f
       : (tensor<2x5x4xf32>, tensor<2x5xi64>, tensor<3x4xf32>) -> tensor<2x5x4xf32>
   return %0 : tensor<2x5x4xf32>
 }
+// Its features' gradient: the rows of g at the placeholders.
+func.func @merge_image_features_grad(%g: tensor<2x5x4xf32>, %ids: tensor<2x5xi64>, %f: tensor<3x4xf32>) -> tensor<3x4xf32> {
+  %0 = mm.merge_image_features_grad %g, %ids, %f {image_token_id = 7 : i64}
+      : (tensor<2x5x4xf32>, tensor<2x5xi64>, tensor<3x4xf32>) -> tensor<3x4xf32>
+  return %0 : tensor<3x4xf32>
+}
 // out len = (9 + 2 + 1 - 2*(3-1) - 1)/2 + 1 = 4.
 func.func @conv1d(%x: tensor<2x9x3xf32>, %w: tensor<4x3x3xf32>, %b: tensor<4xf32>) -> tensor<2x4x4xf32> {
   %0 = mm.conv1d %x, %w, %b {stride = 2 : i64, dilation = 2 : i64, padding = array<i64: 2, 1>}
