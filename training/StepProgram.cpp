@@ -283,10 +283,9 @@ TrainingState StepProgram::wholeState(const TrainingState &state) const {
                               "gathering the AdamW moments of '" + name + "' for a checkpoint");
       (*moments)[name] = all;
     }
-  for (const auto &[name, shard] : impl->parts)
-    for (TensorMap *group : {&whole.weights, &whole.firstMoments, &whole.secondMoments})
-      (*group)[name] = shard.wholeOf(group->at(name), dist::world(),
-                                     "gathering the parts of '" + name + "' for a checkpoint");
+  // A weight's moments are cut as the weight is.
+  for (TensorMap *group : {&whole.weights, &whole.firstMoments, &whole.secondMoments})
+    *group = wholeWeights(*group);
   return whole;
 }
 
@@ -294,7 +293,7 @@ TensorMap StepProgram::wholeWeights(const TensorMap &weights) const {
   TensorMap whole = weights;
   for (const auto &[name, shard] : impl->parts)
     whole[name] = shard.wholeOf(weights.at(name), dist::world(),
-                                "gathering the parts of '" + name + "'");
+                                "gathering the parts of '" + name + "' from the ranks");
   return whole;
 }
 

@@ -101,8 +101,9 @@ public:
   /// The whole state, gathered from every rank (a collective: all ranks
   /// call it), as a checkpoint and the exported model hold it.
   TrainingState wholeState(const TrainingState &state) const;
-  /// The whole weights alone (a collective too): the parts gathered, no
-  /// moments moved.
+  /// The whole of one map of the state (weights, or a moment: each is cut
+  /// as its weight is), its parts gathered (a collective too); wholeState
+  /// without moving the other maps.
   TensorMap wholeWeights(const TensorMap &weights) const;
   /// Whether this rank's state is a part (wholeState differs from it).
   bool splitsState() const;
