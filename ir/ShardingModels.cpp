@@ -1,5 +1,6 @@
 //===- ShardingModels.cpp -------------------------------------------------===//
 #include "ir/ShardingModels.h"
+#include "ir/ShardingModelSupport.h"
 #include "ir/MMDialect.h"
 #include "ir/GradientBuilder.h"
 #include "ir/MMOps.h"
@@ -20,9 +21,8 @@ namespace {
 
 int64_t rankOf(Value v) { return llvm::cast<RankedTensorType>(v.getType()).getRank(); }
 
-/// Clones the op on its local operands; the result types follow the
-/// result shardings. Right for every op below: none carries a size of a
-/// dimension that a sharding may split.
+} // namespace
+
 LogicalResult partitionLocally(Operation *op, ArrayRef<Value> partitioned,
                                ArrayRef<Sharding> operandShardings,
                                ArrayRef<Sharding> resultShardings, IRMapping &map,
@@ -43,6 +43,8 @@ LogicalResult partitionLocally(Operation *op, ArrayRef<Value> partitioned,
                                        b);
   return success();
 }
+
+namespace {
 
 /// The op on its local operands; where its reduction loops are split, the
 /// local result is a partial reduction, completed by an all_reduce of `kind`
@@ -83,7 +85,8 @@ struct PartialSumModel : ShardingInterface::ExternalModel<Derived, Op> {
   }
 };
 
-/// d0, ..., d(n-1): the leading (batch) loops of an op.
+} // namespace
+
 SmallVector<AffineExpr> leadingLoops(int64_t n, MLIRContext *ctx) {
   SmallVector<AffineExpr> dims;
   for (int64_t i = 0; i < n; ++i)
@@ -91,9 +94,6 @@ SmallVector<AffineExpr> leadingLoops(int64_t n, MLIRContext *ctx) {
   return dims;
 }
 
-/// This rank's block of `values` (an i64 constant) split into `parts` over
-/// `axes` of `grid`: an all_slice, no communication. MLIR has no "rank's
-/// coordinate" op; a rank's global indices are its slice of a constant.
 Value thisRanksBlock(OpBuilder &b, Location loc, ArrayRef<int64_t> values, int64_t parts,
                      StringRef grid, ArrayRef<GridAxis> axes) {
   auto allType = RankedTensorType::get({static_cast<int64_t>(values.size())}, b.getI64Type());
@@ -102,6 +102,8 @@ Value thisRanksBlock(OpBuilder &b, Location loc, ArrayRef<int64_t> values, int64
   auto mineType = RankedTensorType::get({allType.getDimSize(0) / parts}, b.getI64Type());
   return AllSliceOp::create(b, loc, mineType, all, grid, axes, /*sliceAxis=*/0);
 }
+
+namespace {
 
 /// A model whose op partitions locally (every split it allows is of
 /// independent loops): the op on its local operands.
@@ -118,9 +120,8 @@ struct LocallyPartitioned : ShardingInterface::ExternalModel<Derived, Op> {
 int64_t unrelatedDimCount(Operation *op);
 SmallVector<AffineMap> unrelatedDimMaps(Operation *op);
 
-/// Clears the grid axes of every loop of a default option that `splits`
-/// rejects: those dims stay whole (the passes then gather them where they
-/// arrive split).
+} // namespace
+
 FailureOr<ShardingOption> keepSplits(FailureOr<ShardingOption> option,
                                      llvm::function_ref<bool(size_t loop)> splits) {
   // The option may omit trailing loops that are not split.
@@ -130,6 +131,8 @@ FailureOr<ShardingOption> keepSplits(FailureOr<ShardingOption> option,
         axes.clear();
   return option;
 }
+
+namespace {
 
 /// Clears the grid axes of loop `loop` of a default option: that dim must
 /// stay whole (the passes then gather it where it arrives split).
@@ -766,8 +769,9 @@ SmallVector<AffineMap> unrelatedDimMaps(Operation *op) {
 }
 
 /// Ops with no split modelled yet (the MoE router, dispatch and combine,
-/// softmax, the losses and their gradients, convolutions, the recommender
-/// ops): every operand and result is whole on every rank. Each tensor dim
+/// softmax, the losses other than the cross-entropy and their gradients,
+/// convolutions, the recommender ops): every operand and result is whole
+/// on every rank. Each tensor dim
 /// is a loop of its own, so no split carries across the op; a split operand
 /// is gathered before it.
 template <typename Op>
@@ -1177,6 +1181,7 @@ template <typename... Ops> void attachBroadcasting(MLIRContext *ctx) {
 
 void registerShardingModels(DialectRegistry &registry) {
   registerCollectiveShardingModels(registry);
+  registerLossShardingModels(registry);
   registry.addExtension(+[](MLIRContext *ctx, MMDialect *) {
     attachElementwise<SiluOp, SigmoidOp, ReluOp, TanhOp, ExpOp, LogOp, SqrtOp, RsqrtOp, NegOp,
                       GeluOp, SwigluOp, CastOp>(ctx);
@@ -1204,8 +1209,8 @@ void registerShardingModels(DialectRegistry &registry) {
     // run on whatever part arrives): whole until a split is modelled. The
     // backward ops of a training step are among them.
     attachElementwise<ZerosLikeOp>(ctx);
-    attachWhole<CrossEntropyGradOp, MergeImageFeaturesGradOp, Conv2dGradOp, Conv1dGradOp, GruGradOp,
-                CrossEntropyOp, PolicyLossOp, SigmoidBceOp, LayerNormOp, Conv1dOp, GruOp, PoolOp,
+    attachWhole<MergeImageFeaturesGradOp, Conv2dGradOp, Conv1dGradOp, GruGradOp,
+                PolicyLossOp, SigmoidBceOp, LayerNormOp, Conv1dOp, GruOp, PoolOp,
                 TargetAttentionOp, HadamardInteractionOp, LogSoftmaxOp, TopKOp, ArgmaxOp,
                 ConcatOp, ScatterAddOp, Conv2dOp>(ctx);
   });

@@ -22,6 +22,9 @@ void registerShardingModels(mlir::DialectRegistry &registry);
 /// axis: each runs on the rank's part (CollectiveShardingModels.cpp).
 /// registerShardingModels registers them too.
 void registerCollectiveShardingModels(mlir::DialectRegistry &registry);
+/// The vocab-parallel cross-entropy and its gradient
+/// (LossShardingModels.cpp). registerShardingModels registers them too.
+void registerLossShardingModels(mlir::DialectRegistry &registry);
 } // namespace mm
 
 #endif // MM_IR_SHARDINGMODELS_H

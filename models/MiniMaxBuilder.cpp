@@ -367,7 +367,10 @@ OwningOpRef<ModuleOp> Builder::buildTraining() {
   }
   Location head = at("lm_head");
   h = rmsNorm(h, minimax::finalNorm(), c.rmsNormEps, head);
-  Value logits = linear(h, minimax::lmHead(), head);
+  // Vocab-parallel under tp: the cross-entropy and its gradient partition
+  // over the split vocabulary (ir/LossShardingModels.cpp), no logits gathered.
+  Value lmHead = vocabParallel(param(minimax::lmHead()));
+  Value logits = LinearOp::create(b, head, h, lmHead, Value());
   SmallVector<Value> results;
   Value loss;
   if (policy) {

@@ -66,10 +66,13 @@ struct FormKernelsPass : mm::impl::FormKernelsBase<FormKernelsPass> {
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
     // A collective reads its input from a buffer: a constant it reads gets
-    // a kernel that writes it (other kernels clone the constants they read).
+    // a kernel that writes it. So does one a fused kernel takes as an input
+    // (outlineKernel: a non-splat read elementwise); kernels clone the other
+    // constants they read.
     SmallVector<arith::ConstantOp> buffered;
     for (auto c : getOperation().getBody().front().getOps<arith::ConstantOp>())
-      if (llvm::any_of(c->getUsers(), isExecutableCollective))
+      if (llvm::any_of(c->getUsers(),
+                       [](Operation *u) { return isExecutableCollective(u) || isa<KernelOp>(u); }))
         buffered.push_back(c);
     for (arith::ConstantOp c : buffered)
       if (failed(outlineKernel(rewriter, KernelKind::Constant, {c}, {}))) {

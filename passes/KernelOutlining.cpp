@@ -25,7 +25,12 @@ FailureOr<KernelOp> outlineKernel(RewriterBase &rewriter, KernelKind kind,
       Operation *def = v.getDefiningOp();
       if (def && inGroup.contains(def))
         continue;
-      if (def && isa<arith::ConstantOp>(def))
+      // Kernels clone the constants they read, but an elementwise op reads
+      // a splat only (a literal in the generated code): another constant
+      // (a table of class ids) is an input, written by a Constant kernel.
+      auto constant = llvm::dyn_cast_or_null<arith::ConstantOp>(def);
+      auto dense = constant ? llvm::dyn_cast<DenseElementsAttr>(constant.getValue()) : nullptr;
+      if (constant && !(isElementwise(op) && dense && !dense.isSplat()))
         constants.push_back(def);
       else
         inputs.insert(v);

@@ -74,3 +74,22 @@ func.func @constant_for_a_collective(%x: tensor<4xf32>) -> (tensor<2xi64>, tenso
   %y = mm.mul %x, %two : (tensor<4xf32>, tensor<f32>) -> tensor<4xf32>
   return %mine, %y : tensor<2xi64>, tensor<4xf32>
 }
+
+// -----
+
+// A kernel that takes a constant as an input (an elementwise kernel reads
+// splats only, -mm-fuse-elementwise) reads a buffer too: a constant kernel
+// writes it.
+// CHECK-LABEL: func @constant_input_of_a_kernel
+// CHECK: %[[IDS:.*]] = mm.kernel constant () : () -> tensor<3xf32> {
+// CHECK-NEXT: arith.constant dense<[1.000000e+00, 2.000000e+00, 3.000000e+00]> : tensor<3xf32>
+// CHECK: mm.kernel elementwise (%[[IDS]], %arg0)
+func.func @constant_input_of_a_kernel(%first: tensor<1xf32>) -> tensor<3xf32> {
+  %ids = arith.constant dense<[1.0, 2.0, 3.0]> : tensor<3xf32>
+  %0 = mm.kernel elementwise (%ids, %first) : (tensor<3xf32>, tensor<1xf32>) -> tensor<3xf32> {
+  ^bb0(%a: tensor<3xf32>, %b: tensor<1xf32>):
+    %1 = mm.add %a, %b : (tensor<3xf32>, tensor<1xf32>) -> tensor<3xf32>
+    mm.yield %1 : tensor<3xf32>
+  }
+  return %0 : tensor<3xf32>
+}

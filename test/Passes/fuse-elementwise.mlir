@@ -41,3 +41,23 @@ func.func @ints(%lengths: tensor<?xi64>) -> tensor<?xi64> {
   %0 = mm.sub %lengths, %one : (tensor<?xi64>, tensor<i64>) -> tensor<?xi64>
   return %0 : tensor<?xi64>
 }
+
+// -----
+
+// A splat constant is a literal inside the kernel; any other constant (the
+// class ids of a vocab-parallel cross-entropy) is an input of the kernel,
+// which -mm-form-kernels then writes with a constant kernel.
+// CHECK-LABEL: func @table_constant
+// CHECK: %[[IDS:.*]] = arith.constant dense<[1.000000e+00, 2.000000e+00, 3.000000e+00]> : tensor<3xf32>
+// CHECK: mm.kernel elementwise (%[[IDS]], %arg0)
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.constant dense<2.000000e+00> : tensor<f32>
+// CHECK-NEXT: mm.add
+// CHECK-NEXT: mm.mul
+func.func @table_constant(%first: tensor<1xf32>) -> tensor<3xf32> {
+  %ids = arith.constant dense<[1.0, 2.0, 3.0]> : tensor<3xf32>
+  %two = arith.constant dense<2.0> : tensor<f32>
+  %0 = mm.add %ids, %first : (tensor<3xf32>, tensor<1xf32>) -> tensor<3xf32>
+  %1 = mm.mul %0, %two : (tensor<3xf32>, tensor<f32>) -> tensor<3xf32>
+  return %1 : tensor<3xf32>
+}

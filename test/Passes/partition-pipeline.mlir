@@ -370,3 +370,98 @@ func.func @experts_on_grid(%x: tensor<6x8xf32>, %offsets: tensor<5xi64>) -> tens
   %y = mm.grouped_matmul %x, %ws, %offsets : (tensor<6x8xf32>, tensor<4x6x8xf32>, tensor<5xi64>) -> tensor<6x6xf32>
   return %y : tensor<6x6xf32>
 }
+
+// The cross-entropy of a vocab-parallel LM head (Megatron's
+// vocab_parallel_cross_entropy, ir/LossShardingModels.cpp): the logits stay
+// split by class, 3 of the 6 on each rank, and are never gathered. Each rank
+// reduces its own classes: an all_reduce max of the row maxima, then
+// all_reduce sums of the exponentials and of the logit at the label, which
+// only the rank holding the label's class contributes (its global class ids
+// start at its block's first, an all_slice; an embedding of the labels into
+// a ones column of its block refuses a label outside [0, 6) as the whole op
+// does). The loss is whole on every rank.
+// CHECK-LABEL: func.func @vocab_parallel_cross_entropy(
+// CHECK-DAG: %[[FIRSTS:.*]] = arith.constant dense<[0, 3]> : tensor<2xi64>
+// CHECK-DAG: %[[IDS:.*]] = arith.constant dense<[1.000000e+00, 2.000000e+00, 3.000000e+00]> : tensor<3xf32>
+// CHECK: %[[W:.*]] = mm.param "w" {mm.grid = @tp, mm.split_axes = [array<i16: 0>, array<i16>]} : tensor<3x8xf32>
+// CHECK: %[[L:.*]] = mm.linear %{{.*}}, %[[W]] : (tensor<4x8xf32>, tensor<3x8xf32>) -> tensor<4x3xf32>
+// CHECK-NOT: shard.all_gather
+// CHECK: %[[LM:.*]] = mm.reduce max %[[L]] dims [1] keep_dims : (tensor<4x3xf32>) -> tensor<4x1xf32>
+// CHECK: %[[M:.*]] = shard.all_reduce %[[LM]] on @tp grid_axes = [0] reduction = max : tensor<4x1xf32> -> tensor<4x1xf32>
+// CHECK: %[[E:.*]] = mm.exp
+// CHECK: %[[LS:.*]] = mm.reduce sum %[[E]] dims [1] keep_dims
+// CHECK: %[[S:.*]] = shard.all_reduce %[[LS]] on @tp grid_axes = [0] : tensor<4x1xf32> -> tensor<4x1xf32>
+// CHECK: %[[FIRST:.*]] = shard.all_slice %[[FIRSTS]] on @tp grid_axes = [0] slice_axis = 0 : tensor<2xi64> -> tensor<1xi64>
+// CHECK: mm.add %{{.*}}, %[[IDS]] : (tensor<1xf32>, tensor<3xf32>) -> tensor<3xf32>
+// CHECK: %[[HELD:.*]] = mm.embedding %{{.*}}, %{{.*}} rows_from(%[[FIRST]]) {vocab_size = 6 : i64} : (tensor<3x1xf32>, tensor<4xi64>, tensor<1xi64>) -> tensor<4x1xf32>
+// CHECK: mm.sub %[[HELD]], %{{.*}} : (tensor<4x1xf32>, tensor<3xf32>) -> tensor<4x3xf32>
+// CHECK: %[[PICKED:.*]] = mm.reduce sum %{{.*}} dims [1] keep_dims : (tensor<4x3xf32>) -> tensor<4x1xf32>
+// CHECK: %[[P:.*]] = shard.all_reduce %[[PICKED]] on @tp grid_axes = [0] : tensor<4x1xf32> -> tensor<4x1xf32>
+// CHECK: %[[LOG:.*]] = mm.log %[[S]]
+// CHECK: %[[LSE:.*]] = mm.add %[[M]], %[[LOG]]
+// CHECK: mm.sub %[[LSE]], %[[P]]
+// CHECK-NOT: shard.
+// CHECK: return %{{.*}} : tensor<f32>
+func.func @vocab_parallel_cross_entropy(%x: tensor<4x8xf32>, %labels: tensor<4xi64>) -> tensor<f32> {
+  %rows = shard.sharding @tp split_axes = [[0]] : !shard.sharding
+  %w = mm.param "w" : tensor<6x8xf32>
+  %ws = shard.shard %w to %rows annotate_for_users : tensor<6x8xf32>
+  %logits = mm.linear %x, %ws : (tensor<4x8xf32>, tensor<6x8xf32>) -> tensor<4x6xf32>
+  %l = mm.cross_entropy mean %logits, %labels : (tensor<4x6xf32>, tensor<4xi64>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// The per-position losses, on the 2x2 grid with the classes split over
+// axis 1 (axis 0 holds replicas).
+// CHECK-LABEL: func.func @vocab_parallel_cross_entropy_none(
+// CHECK: mm.param "w" {mm.grid = @grid, mm.split_axes = [array<i16: 1>, array<i16>]} : tensor<3x8xf32>
+// CHECK-NOT: shard.all_gather
+// CHECK: shard.all_reduce %{{.*}} on @grid grid_axes = [1] reduction = max : tensor<4x1xf32>
+// CHECK: shard.all_reduce %{{.*}} on @grid grid_axes = [1] : tensor<4x1xf32>
+// CHECK: shard.all_reduce %{{.*}} on @grid grid_axes = [1] : tensor<4x1xf32>
+// CHECK: %[[L:.*]] = mm.reshape %{{.*}} [0] : (tensor<4x1xf32>) -> tensor<4xf32>
+// CHECK-NEXT: return %[[L]] : tensor<4xf32>
+func.func @vocab_parallel_cross_entropy_none(%x: tensor<4x8xf32>, %labels: tensor<4xi64>) -> tensor<4xf32> {
+  %rows = shard.sharding @grid split_axes = [[1]] : !shard.sharding
+  %w = mm.param "w" : tensor<6x8xf32>
+  %ws = shard.shard %w to %rows annotate_for_users : tensor<6x8xf32>
+  %logits = mm.linear %x, %ws : (tensor<4x8xf32>, tensor<6x8xf32>) -> tensor<4x6xf32>
+  %l = mm.cross_entropy none %logits, %labels : (tensor<4x6xf32>, tensor<4xi64>) -> tensor<4xf32>
+  return %l : tensor<4xf32>
+}
+
+// The gradient keeps the class split: each rank's softmax - onehot on its
+// own classes (the same three all_reduces), and the LM head's input
+// gradient is a partial sum over the classes, reduced once. Nothing of
+// [4, 6] is gathered.
+// CHECK-LABEL: func.func @vocab_parallel_cross_entropy_grad(
+// CHECK: %[[W:.*]] = mm.param "w" {mm.grid = @tp, mm.split_axes = [array<i16: 0>, array<i16>]} : tensor<3x8xf32>
+// CHECK-NOT: shard.all_gather
+// CHECK: shard.all_reduce %{{.*}} on @tp grid_axes = [0] reduction = max : tensor<4x1xf32>
+// CHECK: %[[S:.*]] = shard.all_reduce %{{.*}} on @tp grid_axes = [0] : tensor<4x1xf32>
+// CHECK: mm.embedding %{{.*}} rows_from
+// CHECK: %[[SOFTMAX:.*]] = mm.div %{{.*}}, %[[S]] : (tensor<4x3xf32>, tensor<4x1xf32>) -> tensor<4x3xf32>
+// CHECK: %[[D:.*]] = mm.sub %[[SOFTMAX]], %{{.*}} : (tensor<4x3xf32>, tensor<4x3xf32>) -> tensor<4x3xf32>
+// CHECK: %[[DL:.*]] = mm.mul %[[D]], %{{.*}} : (tensor<4x3xf32>, tensor<4x1xf32>) -> tensor<4x3xf32>
+// CHECK: %[[DX:.*]] = mm.matmul %[[DL]], %[[W]] : (tensor<4x3xf32>, tensor<3x8xf32>) -> tensor<4x8xf32>
+// CHECK: shard.all_reduce %[[DX]] on @tp grid_axes = [0] : tensor<4x8xf32> -> tensor<4x8xf32>
+func.func @vocab_parallel_cross_entropy_grad(%x: tensor<4x8xf32>, %labels: tensor<4xi64>, %g: tensor<f32>) -> tensor<4x8xf32> {
+  %rows = shard.sharding @tp split_axes = [[0]] : !shard.sharding
+  %w = mm.param "w" : tensor<6x8xf32>
+  %ws = shard.shard %w to %rows annotate_for_users : tensor<6x8xf32>
+  %logits = mm.linear %x, %ws : (tensor<4x8xf32>, tensor<6x8xf32>) -> tensor<4x6xf32>
+  %dl = mm.cross_entropy_grad mean %logits, %labels, %g : (tensor<4x6xf32>, tensor<4xi64>, tensor<f32>) -> tensor<4x6xf32>
+  %dx = mm.matmul %dl, %ws : (tensor<4x6xf32>, tensor<6x8xf32>) -> tensor<4x8xf32>
+  return %dx : tensor<4x8xf32>
+}
+
+// Per-position loss gradients, through the LM head to its input.
+func.func @vocab_parallel_cross_entropy_grad_none(%x: tensor<4x8xf32>, %labels: tensor<4xi64>, %g: tensor<4xf32>) -> tensor<4x8xf32> {
+  %rows = shard.sharding @tp split_axes = [[0]] : !shard.sharding
+  %w = mm.param "w" : tensor<6x8xf32>
+  %ws = shard.shard %w to %rows annotate_for_users : tensor<6x8xf32>
+  %logits = mm.linear %x, %ws : (tensor<4x8xf32>, tensor<6x8xf32>) -> tensor<4x6xf32>
+  %dl = mm.cross_entropy_grad none %logits, %labels, %g : (tensor<4x6xf32>, tensor<4xi64>, tensor<4xf32>) -> tensor<4x6xf32>
+  %dx = mm.matmul %dl, %ws : (tensor<4x6xf32>, tensor<6x8xf32>) -> tensor<4x8xf32>
+  return %dx : tensor<4x8xf32>
+}

@@ -53,15 +53,21 @@ for n, layout, sharding in ((2, "tp=2", "zero1"), (2, "tp=2,ep=2", "zero1"),
     check(err.count("mm-train: 6 steps") == 1, f"{what}: only rank 0 reports")
     held = held_by[name] = held_bytes(err)
     dp = n // int(layout.split(",")[0].split("=")[1])
-    # Every rank holds a part: the attention weights and the embedding's
-    # rows split (the experts too with ep / etp), the norms and the router
-    # whole (tp=2: 1874944 of 2071552 bytes); moments are twice the weights,
-    # less under ZeRO-1 over dp replicas (the rows of the parts not split
-    # along dim 0).
+    # Every rank holds a part: the attention weights and the rows of the
+    # embedding and of the LM head split (the experts too with ep / etp),
+    # the norms and the router whole; moments are twice the weights, less
+    # under ZeRO-1 over dp replicas (the rows of the parts not split along
+    # dim 0).
     zero1 = dp > 1 and sharding == "zero1"
-    check(len(held) == n and all(w < 0.95 * whole and (m < 1.9 * w if zero1 else m == 2 * w)
+    check(len(held) == n and all(w < 0.95 * whole and (m < 2 * w if zero1 else m == 2 * w)
                                  and mw == 2 * whole for (w, whole), (m, mw) in held),
           f"{what}: each rank holds a part of the weights and moments ({held})")
+    if layout == "tp=2":
+        # 2071552 less half the attention's 294912 bytes and half of the
+        # embedding's and the LM head's 98304 each. The LM head is split for
+        # the vocab-parallel cross-entropy: whole, a rank held 1874944.
+        check(all(w == 1825792 for (w, _), _ in held),
+              f"{what}: the LM head's rows are split too, 1825792 bytes a rank ({held})")
     if layout == "tp=2,ep=2":
         check(all(w < 0.55 * whole for (w, whole), _ in held),
               f"{what}: with the experts split too, about half ({held})")

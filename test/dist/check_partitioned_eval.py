@@ -77,6 +77,10 @@ grad_rows = rng.standard_normal((6, 6)).astype(np.float32)
 token_ids = np.array([[5, 0, 3, 2, 3]], dtype=np.int64)
 lightning_grad_inputs = [rng.standard_normal((1, 4, 4, 2)).astype(np.float32) for _ in range(4)] + \
     [rng.standard_normal((1, 4, 2, 2)).astype(np.float32)]
+# Labels in both halves of the 6 classes, repeated, and one ignored (-100).
+labels = np.array([5, 0, -100, 2], dtype=np.int64)
+loss_grad = np.array(0.7, dtype=np.float32)
+position_grads = rng.standard_normal(4).astype(np.float32)
 # (function, ranks, the whole argument, each rank's slice of it: rank -> array)
 cases = [
     ("megatron_mlp", 2, x, lambda r: x),
@@ -98,6 +102,12 @@ cases = [
     ("experts_input_grad_split", 2, [grad_rows, offsets], lambda r: [grad_rows, offsets]),
     # ids of both halves of the vocabulary, and repeated
     ("vocab_parallel_embedding", 2, token_ids, lambda r: token_ids),
+    # the cross-entropy of a vocab-parallel LM head and its gradients
+    ("vocab_parallel_cross_entropy", 2, [x, labels], lambda r: [x, labels]),
+    ("vocab_parallel_cross_entropy_none", 4, [x, labels], lambda r: [x, labels]),
+    ("vocab_parallel_cross_entropy_grad", 2, [x, labels, loss_grad], lambda r: [x, labels, loss_grad]),
+    ("vocab_parallel_cross_entropy_grad_none", 2, [x, labels, position_grads],
+     lambda r: [x, labels, position_grads]),
 ]
 for function, ranks, whole_input, slice_of in cases:
     whole = os.path.join(work, f"{function}.whole.npy")
@@ -162,6 +172,20 @@ for backend in ("reference", "cpu"):
     refused = code not in (0, None) and "token id 6 is outside the vocabulary [0, 6)" in se
     check(refused, f"@vocab_parallel_embedding, {backend}: id 6 of 6 rows is refused" +
           ("" if refused else f" (exit {code}): {se[-1500:]}"))
+
+# So is a label past the classes, or negative and not the ignore index, in
+# the vocab-parallel cross-entropy (each rank holds 3 of the 6 classes).
+for bad in (6, -3):
+    bad_labels = os.path.join(work, f"bad_labels{bad}.npy")
+    np.save(bad_labels, np.array([1, bad, 0, -100], dtype=np.int64))
+    for backend in ("reference", "cpu"):
+        code, so, se, _ = mpirun(2, [mm_run, "eval", partitioned, "--function", "vocab_parallel_cross_entropy",
+                                     "--input", "@" + os.path.join(work, "vocab_parallel_cross_entropy.x0.rank0.npy"),
+                                     "--input", "@" + bad_labels, "--params", params,
+                                     "--backend", backend], timeout=120)
+        refused = code not in (0, None) and f"token id {bad} is outside the vocabulary [0, 6)" in se
+        check(refused, f"@vocab_parallel_cross_entropy, {backend}: label {bad} of 6 classes is refused" +
+              ("" if refused else f" (exit {code}): {se[-1500:]}"))
 
 # A partitioned program on the wrong number of ranks is refused, naming the grid size.
 code, so, se, _ = mpirun(2, [mm_run, "eval", partitioned, "--function", "dp_tp", "--input",

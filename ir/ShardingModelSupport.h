@@ -1,0 +1,47 @@
+//===- ShardingModelSupport.h - pieces the sharding models share -*- C++ -*-===//
+//
+// The helpers of ShardingModels.cpp that the models kept in other files
+// (LossShardingModels.cpp) use too: cloning an op on its parts, keeping
+// chosen loops whole, and a rank's block of a constant.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MM_IR_SHARDINGMODELSUPPORT_H
+#define MM_IR_SHARDINGMODELSUPPORT_H
+
+#include "mlir/Dialect/Shard/Interfaces/ShardingInterface.h"
+#include "mlir/IR/AffineExpr.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/SymbolTable.h"
+
+namespace mm {
+
+/// Clones the op on its local operands; the result types follow the result
+/// shardings. Right for an op that carries no size of a dimension that a
+/// sharding may split.
+mlir::LogicalResult partitionLocally(mlir::Operation *op, llvm::ArrayRef<mlir::Value> partitioned,
+                                     llvm::ArrayRef<mlir::shard::Sharding> operandShardings,
+                                     llvm::ArrayRef<mlir::shard::Sharding> resultShardings,
+                                     mlir::IRMapping &map, mlir::SymbolTableCollection &symbols,
+                                     mlir::OpBuilder &b);
+
+/// d0, ..., d(n-1): the leading (batch) loops of an op.
+llvm::SmallVector<mlir::AffineExpr> leadingLoops(int64_t n, mlir::MLIRContext *ctx);
+
+/// This rank's block of `values` (an i64 constant) split into `parts` over
+/// `axes` of `grid`: an all_slice, no communication. MLIR has no "rank's
+/// coordinate" op; a rank's global indices are its slice of a constant.
+mlir::Value thisRanksBlock(mlir::OpBuilder &b, mlir::Location loc, llvm::ArrayRef<int64_t> values,
+                           int64_t parts, llvm::StringRef grid,
+                           llvm::ArrayRef<mlir::shard::GridAxis> axes);
+
+/// Clears the grid axes of every loop of a default option that `splits`
+/// rejects: those dims stay whole (the passes then gather them where they
+/// arrive split).
+mlir::FailureOr<mlir::shard::ShardingOption>
+keepSplits(mlir::FailureOr<mlir::shard::ShardingOption> option,
+           llvm::function_ref<bool(size_t loop)> splits);
+
+} // namespace mm
+
+#endif // MM_IR_SHARDINGMODELSUPPORT_H
