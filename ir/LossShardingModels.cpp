@@ -169,6 +169,27 @@ struct ClassSplitModel : ShardingInterface::ExternalModel<Derived, Op> {
     return keepSplits(shard::detail::defaultGetShardingOption(op, operands, results),
                       [&](size_t loop) { return loop == classLoop; });
   }
+  /// The op on its parts where the class dim is whole; else the shared
+  /// pieces, which the model's `complete` turns into its result.
+  LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
+                          ArrayRef<Sharding> operandShardings,
+                          ArrayRef<Sharding> resultShardings, IRMapping &map,
+                          SymbolTableCollection &symbols, OpBuilder &b) const {
+    const auto &self = static_cast<const Derived &>(*this);
+    SmallVector<GridAxis> axes = classAxes(op, operandShardings, resultShardings,
+                                           self.getLoopIteratorTypes(op), self.getIndexingMaps(op));
+    if (axes.empty())
+      return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
+    auto typed = cast<Op>(op);
+    StringRef grid = operandShardings[0].getGrid();
+    FailureOr<VocabParallelParts> p =
+        buildParts(op, partitioned[0], partitioned[1], typed.getIgnoreIndex(), axes, grid, b);
+    if (failed(p))
+      return failure();
+    GradientBuilder gb(b, op->getLoc());
+    map.map(op->getResult(0), Derived::complete(typed, *p, partitioned, grid, axes, gb));
+    return success();
+  }
 };
 
 /// mm.cross_entropy: the class loop is a sum; the loss is whole on every
@@ -188,39 +209,23 @@ struct CrossEntropyModel : ClassSplitModel<CrossEntropyModel, CrossEntropyOp> {
   SmallVector<AffineMap> getIndexingMaps(Operation *op) const {
     return mapsFor(op, perPosition(op)); // logits, labels, loss
   }
-  LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
-                          ArrayRef<Sharding> operandShardings,
-                          ArrayRef<Sharding> resultShardings, IRMapping &map,
-                          SymbolTableCollection &symbols, OpBuilder &b) const {
-    SmallVector<GridAxis> axes = classAxes(op, operandShardings, resultShardings,
-                                           getLoopIteratorTypes(op), getIndexingMaps(op));
-    if (axes.empty())
-      return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
-    auto ce = cast<CrossEntropyOp>(op);
-    StringRef grid = operandShardings[0].getGrid();
-    FailureOr<VocabParallelParts> p =
-        buildParts(op, partitioned[0], partitioned[1], ce.getIgnoreIndex(), axes, grid, b);
-    if (failed(p))
-      return failure();
-    GradientBuilder gb(b, op->getLoc());
-    Value picked = AllReduceOp::create(b, op->getLoc(), reduceLast(gb, ReduceKind::Sum,
-                                                                   gb.mul(p->onehot, p->x)),
+  static Value complete(CrossEntropyOp ce, const VocabParallelParts &p, ArrayRef<Value>,
+                        StringRef grid, ArrayRef<GridAxis> axes, GradientBuilder &gb) {
+    OpBuilder &b = gb.builder();
+    Location loc = gb.location();
+    Value picked = AllReduceOp::create(b, loc, reduceLast(gb, ReduceKind::Sum, gb.mul(p.onehot, p.x)),
                                        grid, axes, ReductionKind::Sum)
                        .getResult();
     // loss = M + log S - x[label], 0 where the label is ignored.
-    Value loss = gb.mul(gb.sub(gb.add(p->max, LogOp::create(b, op->getLoc(), p->sumExps).getResult()), picked),
-                        p->counted);
-    loss = dropLast(gb, loss);
+    Value logSum = LogOp::create(b, loc, p.sumExps).getResult();
+    Value loss = dropLast(gb, gb.mul(gb.sub(gb.add(p.max, logSum), picked), p.counted));
     if (ce.getReduction() != LossReduction::None) {
       loss = gb.sumLeading(loss, 0);
       if (ce.getReduction() == LossReduction::Mean)
-        loss = gb.div(loss, countedPositions(gb, p->counted));
+        loss = gb.div(loss, countedPositions(gb, p.counted));
     }
-    Type resultElement = rankedOf(op->getResult(0)).getElementType();
-    if (rankedOf(loss).getElementType() != resultElement)
-      loss = gb.cast(loss, resultElement);
-    map.map(op->getResult(0), gb.matchType(loss, op->getResult(0).getType()));
-    return success();
+    auto resultType = llvm::cast<RankedTensorType>(ce.getLoss().getType());
+    return gb.matchType(gb.cast(loss, resultType.getElementType()), resultType);
   }
 };
 
@@ -238,25 +243,11 @@ struct CrossEntropyGradModel : ClassSplitModel<CrossEntropyGradModel, CrossEntro
     maps.push_back(maps.front());                               // the gradient
     return maps;
   }
-  LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
-                          ArrayRef<Sharding> operandShardings,
-                          ArrayRef<Sharding> resultShardings, IRMapping &map,
-                          SymbolTableCollection &symbols, OpBuilder &b) const {
-    SmallVector<GridAxis> axes = classAxes(op, operandShardings, resultShardings,
-                                           getLoopIteratorTypes(op), getIndexingMaps(op));
-    if (axes.empty())
-      return partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols, b);
-    auto grad = cast<CrossEntropyGradOp>(op);
-    StringRef grid = operandShardings[0].getGrid();
-    FailureOr<VocabParallelParts> p =
-        buildParts(op, partitioned[0], partitioned[1], grad.getIgnoreIndex(), axes, grid, b);
-    if (failed(p))
-      return failure();
-    GradientBuilder gb(b, op->getLoc());
-    Type accumulate = rankedOf(p->x).getElementType();
-    Value g = partitioned[2];
-    if (rankedOf(g).getElementType() != accumulate)
-      g = gb.cast(g, accumulate);
+  static Value complete(CrossEntropyGradOp grad, const VocabParallelParts &p,
+                        ArrayRef<Value> partitioned, StringRef, ArrayRef<GridAxis>,
+                        GradientBuilder &gb) {
+    Type accumulate = rankedOf(p.x).getElementType();
+    Value g = gb.cast(partitioned[2], accumulate);
     // The scale of each position: g (sum), g / counted positions (mean),
     // g[...] (none), and 0 where the label is ignored.
     if (grad.getReduction() == LossReduction::None) {
@@ -264,15 +255,12 @@ struct CrossEntropyGradModel : ClassSplitModel<CrossEntropyGradModel, CrossEntro
       spec.push_back(1);
       g = gb.reshape(g, spec);
     } else if (grad.getReduction() == LossReduction::Mean) {
-      g = gb.div(g, countedPositions(gb, p->counted));
+      g = gb.div(g, countedPositions(gb, p.counted));
     }
-    Value scale = gb.mul(p->counted, g);
-    Value result = gb.mul(gb.sub(gb.div(p->exps, p->sumExps), p->onehot), scale);
-    Type element = rankedOf(partitioned[0]).getElementType();
-    if (element != accumulate)
-      result = gb.cast(result, element);
-    map.map(op->getResult(0), gb.matchType(result, partitioned[0].getType()));
-    return success();
+    Value scale = gb.mul(p.counted, g);
+    Value result = gb.mul(gb.sub(gb.div(p.exps, p.sumExps), p.onehot), scale);
+    return gb.matchType(gb.cast(result, rankedOf(partitioned[0]).getElementType()),
+                        partitioned[0].getType());
   }
 };
 

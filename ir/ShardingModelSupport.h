@@ -8,6 +8,7 @@
 #ifndef MM_IR_SHARDINGMODELSUPPORT_H
 #define MM_IR_SHARDINGMODELSUPPORT_H
 
+#include "ir/MMOps.h"
 #include "mlir/Dialect/Shard/Interfaces/ShardingInterface.h"
 #include "mlir/IR/AffineExpr.h"
 #include "mlir/IR/Builders.h"
@@ -41,6 +42,23 @@ mlir::Value thisRanksBlock(mlir::OpBuilder &b, mlir::Location loc, llvm::ArrayRe
 mlir::FailureOr<mlir::shard::ShardingOption>
 keepSplits(mlir::FailureOr<mlir::shard::ShardingOption> option,
            llvm::function_ref<bool(size_t loop)> splits);
+
+/// Completes `local`, a lightning_attention on this rank's chunk of a
+/// sequence split over `seqAxes` (LASP+): it starts from the state the
+/// chunks before it leave, and `wholeFinalState` (the original op's) maps to
+/// the state after the last chunk. In LightningSequenceSplit.cpp.
+mlir::LogicalResult partitionLightningSequence(LightningAttentionOp local,
+                                               const mlir::shard::Sharding &query,
+                                               llvm::ArrayRef<mlir::shard::GridAxis> seqAxes,
+                                               mlir::IRMapping &map,
+                                               mlir::Value wholeFinalState, mlir::OpBuilder &b);
+/// The same for the gradient: `local` runs from its chunk's starting state
+/// with the final-state gradient that the chunks after it send back, and
+/// `wholeInitialStateGrad` maps to the gradient at the first chunk's start.
+mlir::LogicalResult partitionLightningGradSequence(
+    LightningAttentionGradOp local, const mlir::shard::Sharding &query,
+    llvm::ArrayRef<mlir::shard::GridAxis> seqAxes, mlir::IRMapping &map,
+    mlir::Value wholeInitialStateGrad, mlir::OpBuilder &b);
 
 } // namespace mm
 

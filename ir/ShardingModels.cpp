@@ -715,9 +715,12 @@ LogicalResult partitionLightningHeads(Operation *op, ArrayRef<Value> partitioned
 }
 
 /// mm.lightning_attention and its gradient: batch and heads split
-/// (partitionLightningHeads). The gradient reads the forward's operands and
-/// the output and final-state gradients, and returns one gradient per
-/// float operand; the state ([b, h, dk, dv]) is the last result of both.
+/// (partitionLightningHeads). The sequence splits too, over context-parallel
+/// ranks (LASP+, partitionLightningSequence and its gradient's), unless the
+/// op reads right-padded lengths; not together with the heads. The gradient
+/// reads the forward's operands and the output and final-state gradients,
+/// and returns one gradient per float operand; the state ([b, h, dk, dv])
+/// is the last result of both.
 template <typename Op>
 struct LightningModel : LoopTableModel<LightningModel<Op>, Op> {
   static constexpr bool kGradient = std::is_same_v<Op, LightningAttentionGradOp>;
@@ -726,6 +729,8 @@ struct LightningModel : LoopTableModel<LightningModel<Op>, Op> {
                 {{"b", "t", "h", "dk"}, {"b", "t", "h", "dk"}, {"b", "t", "h", "dv"}},
                 {{"b", "t", "h", "dv"}, {"b", "h", "dk", "dv"}},
                 {"b", "h"}};
+    if (!op.getLengths())
+      t.splittable.push_back("t");
     if (kGradient) {
       t.operands.push_back({"b", "t", "h", "dv"});
       t.operands.push_back({"b", "h", "dk", "dv"});
@@ -744,8 +749,26 @@ struct LightningModel : LoopTableModel<LightningModel<Op>, Op> {
                           ArrayRef<Sharding> operandShardings,
                           ArrayRef<Sharding> resultShardings, IRMapping &map,
                           SymbolTableCollection &symbols, OpBuilder &b) const {
-    return partitionLightningHeads<Op>(op, partitioned, operandShardings, resultShardings, map,
-                                       symbols, b, /*state=*/op->getNumResults() - 1);
+    const Sharding &query = operandShardings[0];
+    auto axesOf = [&](size_t dim) {
+      return query && query.getSplitAxes().size() > dim ? query.getSplitAxes()[dim].asArrayRef()
+                                                        : ArrayRef<GridAxis>();
+    };
+    ArrayRef<GridAxis> seqAxes = axesOf(1);
+    if (seqAxes.empty())
+      return partitionLightningHeads<Op>(op, partitioned, operandShardings, resultShardings, map,
+                                         symbols, b, /*state=*/op->getNumResults() - 1);
+    if (!axesOf(2).empty())
+      return op->emitOpError("splits both its sequence and its heads; split one of them");
+    if (failed(partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols,
+                                b)))
+      return failure();
+    auto local = cast<Op>(map.lookup(op->getResult(0)).getDefiningOp());
+    Value state = op->getResult(op->getNumResults() - 1);
+    if constexpr (kGradient)
+      return partitionLightningGradSequence(local, query, seqAxes, map, state, b);
+    else
+      return partitionLightningSequence(local, query, seqAxes, map, state, b);
   }
 };
 

@@ -36,7 +36,11 @@ FailureOr<KernelOp> outlineKernel(RewriterBase &rewriter, KernelKind kind,
         inputs.insert(v);
     }
   SmallVector<Value> results;
-  for (Operation *op : ops)
+  for (Operation *op : ops) {
+    // An attention kernel writes its output wherever it goes: one nothing
+    // reads (a LASP+ chunk run only for its state) still gets a buffer.
+    if (isa<AttentionOp, LightningAttentionOp>(op) && op->getResult(0).use_empty())
+      results.push_back(op->getResult(0));
     for (Value r : op->getResults())
       for (Operation *user : r.getUsers())
         if (!inGroup.contains(user)) {
@@ -46,6 +50,7 @@ FailureOr<KernelOp> outlineKernel(RewriterBase &rewriter, KernelKind kind,
           if (!llvm::is_contained(results, r))
             results.push_back(r);
         }
+  }
 
   rewriter.setInsertionPointAfter(last);
   SmallVector<Type> resultTypes;

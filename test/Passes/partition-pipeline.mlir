@@ -6,6 +6,7 @@
 
 shard.grid @tp(shape = 2)
 shard.grid @grid(shape = 2x2)
+shard.grid @cp(shape = 3)
 
 // Megatron's MLP: w1 split on its output features (column parallel), w2 on
 // its input features (row parallel). Each rank binds only its part of the
@@ -464,4 +465,81 @@ func.func @vocab_parallel_cross_entropy_grad_none(%x: tensor<4x8xf32>, %labels: 
   %dl = mm.cross_entropy_grad none %logits, %labels, %g : (tensor<4x6xf32>, tensor<4xi64>, tensor<4xf32>) -> tensor<4x6xf32>
   %dx = mm.matmul %dl, %ws : (tensor<4x6xf32>, tensor<6x8xf32>) -> tensor<4x8xf32>
   return %dx : tensor<4x8xf32>
+}
+
+// Lightning attention with its sequence split over 3 context-parallel ranks
+// (LASP+): each rank runs its chunk from a zero state for the chunk's own
+// state and counts its tokens; one all_gather of each brings every chunk's
+// to every rank, which folds the prefix P_{c+1} = exp(-s_h N_c) P_c + S_c
+// from the carried state; its slice of the chunks' starts starts its chunk,
+// and the final state is the last prefix, whole on every rank. The output
+// stays split (each rank returns its chunk).
+// CHECK-LABEL: func.func @lightning_sequence_split(
+// CHECK-SAME: %[[Q:[a-z0-9]+]]: tensor<1x?x4x2xf32> {mm.dims = ["", "T", "", ""]}, %[[K:[a-z0-9]+]]: tensor<1x?x4x2xf32> {{.*}}, %[[V:[a-z0-9]+]]: tensor<1x?x4x2xf32> {{.*}}, %[[S0:[a-z0-9]+]]: tensor<1x4x2x2xf32>) -> (tensor<1x?x4x2xf32>, tensor<1x4x2x2xf32>)
+// CHECK: %{{.*}}, %[[OWN:.*]] = mm.lightning_attention %[[Q]], %[[K]], %[[V]] {block_size = 2 : i64, layer_index = 1 : i64, num_layers = 3 : i64}
+// CHECK: %[[STATES:.*]] = shard.all_gather %{{.*}} on @cp grid_axes = [0] gather_axis = 0 : tensor<1x1x4x2x2xf32> -> tensor<3x1x4x2x2xf32>
+// CHECK: %[[COUNTS:.*]] = shard.all_gather %{{.*}} on @cp grid_axes = [0] gather_axis = 0 : tensor<1xf32> -> tensor<3xf32>
+// CHECK: %[[STARTS:.*]] = mm.concat %{{.*}}, %{{.*}}, %{{.*}} dim 0 : (tensor<1x1x4x2x2xf32>, tensor<1x1x4x2x2xf32>, tensor<1x1x4x2x2xf32>) -> tensor<3x1x4x2x2xf32>
+// CHECK: %[[MINE:.*]] = shard.all_slice %[[STARTS]] on @cp grid_axes = [0] slice_axis = 0 : tensor<3x1x4x2x2xf32> -> tensor<1x1x4x2x2xf32>
+// CHECK: %[[START:.*]] = mm.reduce sum %[[MINE]]
+// CHECK: %[[O:.*]], %{{.*}} = mm.lightning_attention %[[Q]], %[[K]], %[[V]] state(%[[START]])
+// CHECK: return %[[O]], %{{.*}} : tensor<1x?x4x2xf32>, tensor<1x4x2x2xf32>
+func.func @lightning_sequence_split(%q: tensor<1x?x4x2xf32> {mm.dims = ["", "T", "", ""]}, %k: tensor<1x?x4x2xf32> {mm.dims = ["", "T", "", ""]}, %v: tensor<1x?x4x2xf32> {mm.dims = ["", "T", "", ""]}, %s0: tensor<1x4x2x2xf32>) -> (tensor<1x?x4x2xf32>, tensor<1x4x2x2xf32>) {
+  %seq = shard.sharding @cp split_axes = [[], [0]] : !shard.sharding
+  %qs = shard.shard %q to %seq annotate_for_users : tensor<1x?x4x2xf32>
+  %ks = shard.shard %k to %seq annotate_for_users : tensor<1x?x4x2xf32>
+  %vs = shard.shard %v to %seq annotate_for_users : tensor<1x?x4x2xf32>
+  %o, %s = mm.lightning_attention %qs, %ks, %vs state(%s0) {block_size = 2 : i64, layer_index = 1 : i64, num_layers = 3 : i64} : (tensor<1x?x4x2xf32>, tensor<1x?x4x2xf32>, tensor<1x?x4x2xf32>, tensor<1x4x2x2xf32>) -> (tensor<1x?x4x2xf32>, tensor<1x4x2x2xf32>)
+  %os = shard.shard %o to %seq : tensor<1x?x4x2xf32>
+  return %os, %s : tensor<1x?x4x2xf32>, tensor<1x4x2x2xf32>
+}
+
+// The same on a 2x2 grid: the batch split over axis 0 (data parallel), the
+// sequence over axis 1, from a zero state. The gathers and the slice run
+// over axis 1 only.
+// CHECK-LABEL: func.func @lightning_sequence_split_on_grid(
+// CHECK-SAME: -> (tensor<1x?x4x2xf32>, tensor<1x4x2x2xf32>)
+// CHECK: shard.all_gather %{{.*}} on @grid grid_axes = [1] gather_axis = 0 : tensor<1x1x4x2x2xf32> -> tensor<2x1x4x2x2xf32>
+// CHECK: shard.all_gather %{{.*}} on @grid grid_axes = [1] gather_axis = 0 : tensor<1xf32> -> tensor<2xf32>
+// CHECK: shard.all_slice %{{.*}} on @grid grid_axes = [1] slice_axis = 0 : tensor<2x1x4x2x2xf32> -> tensor<1x1x4x2x2xf32>
+func.func @lightning_sequence_split_on_grid(%q: tensor<2x?x4x2xf32> {mm.dims = ["", "T", "", ""]}, %k: tensor<2x?x4x2xf32> {mm.dims = ["", "T", "", ""]}, %v: tensor<2x?x4x2xf32> {mm.dims = ["", "T", "", ""]}) -> (tensor<2x?x4x2xf32>, tensor<2x4x2x2xf32>) {
+  %seq = shard.sharding @grid split_axes = [[0], [1]] : !shard.sharding
+  %state = shard.sharding @grid split_axes = [[0]] : !shard.sharding
+  %qs = shard.shard %q to %seq annotate_for_users : tensor<2x?x4x2xf32>
+  %ks = shard.shard %k to %seq annotate_for_users : tensor<2x?x4x2xf32>
+  %vs = shard.shard %v to %seq annotate_for_users : tensor<2x?x4x2xf32>
+  %o, %s = mm.lightning_attention %qs, %ks, %vs {block_size = 2 : i64, layer_index = 0 : i64, num_layers = 3 : i64} : (tensor<2x?x4x2xf32>, tensor<2x?x4x2xf32>, tensor<2x?x4x2xf32>) -> (tensor<2x?x4x2xf32>, tensor<2x4x2x2xf32>)
+  %os = shard.shard %o to %seq : tensor<2x?x4x2xf32>
+  %ss = shard.shard %s to %state : tensor<2x4x2x2xf32>
+  return %os, %ss : tensor<2x?x4x2xf32>, tensor<2x4x2x2xf32>
+}
+
+// Its gradient under the same split (a context-parallel training step's
+// backward): the forward's prefix again (each chunk's own state from a zero
+// state), and the backward's run the other way from the final-state
+// gradient (each chunk's own gradient at its start, from a zero final-state
+// gradient). Each rank's backward starts from its chunk's state and takes
+// the gradient the later chunks send back; the initial state's gradient is
+// the last of the backward fold, whole on every rank.
+// CHECK-LABEL: func.func @lightning_grad_sequence_split(
+// CHECK-SAME: -> (tensor<1x?x4x2xf32>, tensor<1x?x4x2xf32>, tensor<1x?x4x2xf32>, tensor<1x4x2x2xf32>)
+// CHECK: %{{.*}}, %[[OWN:.*]] = mm.lightning_attention %arg0, %arg1, %arg2 {block_size = 2 : i64, layer_index = 1 : i64, num_layers = 3 : i64}
+// CHECK: shard.all_gather %{{.*}} on @cp grid_axes = [0] gather_axis = 0 : tensor<1x1x4x2x2xf32> -> tensor<3x1x4x2x2xf32>
+// CHECK: %{{.*}}, %{{.*}}, %{{.*}}, %[[D:.*]] = mm.lightning_attention_grad %arg0, %arg1, %arg2, %arg3, %{{.*}} {block_size = 2 : i64, layer_index = 1 : i64, num_layers = 3 : i64}
+// CHECK: shard.all_gather %{{.*}} on @cp grid_axes = [0] gather_axis = 0 : tensor<1x1x4x2x2xf32> -> tensor<3x1x4x2x2xf32>
+// CHECK: %[[STARTS:.*]] = shard.all_slice %{{.*}} on @cp grid_axes = [0] slice_axis = 0 : tensor<3x1x4x2x2xf32> -> tensor<1x1x4x2x2xf32>
+// CHECK: %[[GRADS:.*]] = shard.all_slice %{{.*}} on @cp grid_axes = [0] slice_axis = 0 : tensor<3x1x4x2x2xf32> -> tensor<1x1x4x2x2xf32>
+// CHECK: %[[DQ:.*]], %[[DK:.*]], %[[DV:.*]], %{{.*}} = mm.lightning_attention_grad %arg0, %arg1, %arg2, %arg3, %{{.*}} state(%{{.*}})
+// CHECK: return %[[DQ]], %[[DK]], %[[DV]], %{{.*}} : tensor<1x?x4x2xf32>, tensor<1x?x4x2xf32>, tensor<1x?x4x2xf32>, tensor<1x4x2x2xf32>
+func.func @lightning_grad_sequence_split(%q: tensor<1x?x4x2xf32> {mm.dims = ["", "T", "", ""]}, %k: tensor<1x?x4x2xf32> {mm.dims = ["", "T", "", ""]}, %v: tensor<1x?x4x2xf32> {mm.dims = ["", "T", "", ""]}, %do: tensor<1x?x4x2xf32> {mm.dims = ["", "T", "", ""]}, %dsT: tensor<1x4x2x2xf32>, %s0: tensor<1x4x2x2xf32>) -> (tensor<1x?x4x2xf32>, tensor<1x?x4x2xf32>, tensor<1x?x4x2xf32>, tensor<1x4x2x2xf32>) {
+  %seq = shard.sharding @cp split_axes = [[], [0]] : !shard.sharding
+  %qs = shard.shard %q to %seq annotate_for_users : tensor<1x?x4x2xf32>
+  %ks = shard.shard %k to %seq annotate_for_users : tensor<1x?x4x2xf32>
+  %vs = shard.shard %v to %seq annotate_for_users : tensor<1x?x4x2xf32>
+  %dos = shard.shard %do to %seq annotate_for_users : tensor<1x?x4x2xf32>
+  %dq, %dk, %dv, %ds0 = mm.lightning_attention_grad %qs, %ks, %vs, %dos, %dsT state(%s0) {block_size = 2 : i64, layer_index = 1 : i64, num_layers = 3 : i64} : (tensor<1x?x4x2xf32>, tensor<1x?x4x2xf32>, tensor<1x?x4x2xf32>, tensor<1x?x4x2xf32>, tensor<1x4x2x2xf32>, tensor<1x4x2x2xf32>) -> (tensor<1x?x4x2xf32>, tensor<1x?x4x2xf32>, tensor<1x?x4x2xf32>, tensor<1x4x2x2xf32>)
+  %dqs = shard.shard %dq to %seq : tensor<1x?x4x2xf32>
+  %dks = shard.shard %dk to %seq : tensor<1x?x4x2xf32>
+  %dvs = shard.shard %dv to %seq : tensor<1x?x4x2xf32>
+  return %dqs, %dks, %dvs, %ds0 : tensor<1x?x4x2xf32>, tensor<1x?x4x2xf32>, tensor<1x?x4x2xf32>, tensor<1x4x2x2xf32>
 }

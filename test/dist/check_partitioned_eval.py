@@ -194,6 +194,107 @@ code, so, se, _ = mpirun(2, [mm_run, "eval", partitioned, "--function", "dp_tp",
 check(code not in (0, None) and "partitioned for a grid of 4 devices, but runs on 2 ranks" in se,
       "a 4-device program on 2 ranks is refused" + ("" if code else se[-1500:]))
 
+# Lightning attention and its gradient with the sequence split over
+# context-parallel ranks (LASP+): each rank feeds its chunk and writes its
+# chunk of the split results (--output with {RANK}); the chunks may be
+# uneven, shorter than a block (block_size 2) or empty. Every rank's result
+# must equal the one-process run's, and that run the token-by-token
+# recurrence (and its hand-derived backward) in float64. Float32 rounding of
+# 7 steps of O(1) terms is far below 1e-5 of the scale; a chunk that starts
+# from the wrong state or gradient (a missing or misordered prefix) is off
+# by O(1).
+def lightning_decay(heads, layer, layers):
+    base = 2.0 ** (-8.0 * (np.arange(heads) + 1) / heads)  # (a power-of-two head count)
+    return np.exp(-base * (1 - layer / (layers - 1) + 1e-5))[None, :, None, None]
+
+
+def lightning_states(k, v, state, decay):
+    """S_t after each token t (S_t = lambda S_{t-1} + k_t v_t^T), float64."""
+    s, states = state.astype(np.float64), []
+    for t in range(k.shape[1]):
+        s = decay * s + np.einsum("bhk,bhv->bhkv", k[:, t], v[:, t])
+        states.append(s)
+    return states
+
+
+def lightning_forward(q, k, v, state, layer):
+    states = lightning_states(k, v, state, lightning_decay(q.shape[2], layer, 3))
+    out = np.stack([np.einsum("bhk,bhkv->bhv", q[:, t], s) for t, s in enumerate(states)], 1)
+    return [out, states[-1] if states else state.astype(np.float64)]
+
+
+def lightning_backward(q, k, v, do, grad_final, state, layer):
+    """The op's documented backward: G_T = dS_T + q_T do_T^T, G_t = lambda G_{t+1} + q_t do_t^T,
+    dq_t = S_t do_t, dk_t = G_t v_t, dv_t = G_t^T k_t, d S_0 = lambda G_1."""
+    decay = lightning_decay(q.shape[2], layer, 3)
+    states = lightning_states(k, v, state, decay)
+    dq, dk, dv = (np.zeros(a.shape) for a in (q, k, v))
+    g = grad_final.astype(np.float64)
+    for t in reversed(range(q.shape[1])):
+        g = (decay * g if t < q.shape[1] - 1 else g) + np.einsum("bhk,bhv->bhkv", q[:, t], do[:, t])
+        dq[:, t] = np.einsum("bhkv,bhv->bhk", states[t], do[:, t])
+        dk[:, t] = np.einsum("bhkv,bhv->bhk", g, v[:, t])
+        dv[:, t] = np.einsum("bhkv,bhk->bhv", g, k[:, t])
+    return [dq, dk, dv, decay * g if q.shape[1] else g]
+
+
+def run_sequence_split(function, ranks, whole, chunk_of, oracle, chunks):
+    """Runs `function` whole and on `ranks` ranks; chunk_of(r, a) is rank r's part of a."""
+    stem = os.path.join(work, function)
+    for i, a in enumerate(whole):
+        np.save(f"{stem}.x{i}.npy", a)
+    expected_files = [f"{stem}.r{i}.npy" for i in range(len(oracle))]
+    p = subprocess.run([mm_run, "eval", module, "--function", function, "--params", params] +
+                       [a for i in range(len(whole)) for a in ("--input", f"@{stem}.x{i}.npy")] +
+                       [a for f in expected_files for a in ("--output", "@" + f)],
+                       capture_output=True, text=True)
+    check(p.returncode == 0, f"@{function} in one process" + ("" if p.returncode == 0 else p.stderr))
+    if p.returncode:
+        return
+    expected = [np.load(f) for f in expected_files]
+    scale = max(1.0, max(float(np.abs(o).max(initial=0.0)) for o in oracle))
+    err = max(float(np.abs(e - o).max(initial=0.0)) for e, o in zip(expected, oracle))
+    check(err <= 1e-5 * scale,
+          f"@{function} in one process equals the float64 recurrence: max error {err:.2e} (scale {scale:.1f})")
+    for r in range(ranks):
+        for i, a in enumerate(whole):
+            np.save(f"{stem}.x{i}.rank{r}.npy", chunk_of(r, a))
+    for backend in ("reference", "cpu"):
+        args = [a for i in range(len(whole)) for a in ("--input", f"@{stem}.x{i}.rank{{RANK}}.npy")]
+        args += [a for i in range(len(expected)) for a in ("--output", f"@{stem}.{backend}.r{i}.rank{{RANK}}.npy")]
+        code, so, se, _ = mpirun(ranks, [mm_run, "eval", partitioned, "--function", function,
+                                         "--params", params, "--backend", backend,
+                                         "--collective-timeout", "60"] + args, timeout=300)
+        if code != 0:
+            check(False, f"@{function}, chunks {chunks}, {backend}: exit {code}\n{(so + se)[-2000:]}")
+            continue
+        err = 0.0
+        for r in range(ranks):
+            for i, e in enumerate(expected):
+                got, want = np.load(f"{stem}.{backend}.r{i}.rank{r}.npy"), chunk_of(r, e)
+                err = max(err, float(np.abs(got - want).max(initial=0.0)) if got.shape == want.shape
+                          else float("inf"))
+        check(err <= 1e-5 * scale, f"@{function} on {ranks} ranks, chunks {chunks}, {backend}: every "
+              f"rank's results, max error {err:.2e}")
+
+
+lq = [rng.standard_normal((1, 7, 4, 2)).astype(np.float32) for _ in range(4)]
+lstate, lgrad_final = (rng.standard_normal((1, 4, 2, 2)).astype(np.float32) for _ in range(2))
+for chunks in ([4, 1, 2], [1, 1, 5], [0, 5, 2]):
+    bounds = np.cumsum([0] + chunks)
+    # (a tensor of 7 tokens is split; the states are whole: every rank reads and returns all of it)
+    split = lambda r, a, b=bounds: a[:, b[r]:b[r + 1]] if a.ndim == 4 and a.shape[1] == 7 else a  # noqa: E731
+    run_sequence_split("lightning_sequence_split", 3, lq[:3] + [lstate], split,
+                       lightning_forward(*lq[:3], lstate, 1), chunks)
+    run_sequence_split("lightning_grad_sequence_split", 3, lq + [lgrad_final, lstate], split,
+                       lightning_backward(*lq, lgrad_final, lstate, 1), chunks)
+# On the 2x2 grid: rank r holds batch row r // 2 and sequence chunk r % 2.
+gq = [rng.standard_normal((2, 5, 4, 2)).astype(np.float32) for _ in range(3)]
+run_sequence_split("lightning_sequence_split_on_grid", 4, gq,
+                   lambda r, a: a[r // 2:r // 2 + 1, (0, 3, 5)[r % 2]:(0, 3, 5)[r % 2 + 1]]
+                   if a.shape[1] == 5 else a[r // 2:r // 2 + 1],
+                   lightning_forward(*gq, np.zeros((2, 4, 2, 2), np.float32), 0), [3, 2])
+
 if failures:
     print(f"{len(failures)} check(s) failed; work directory {work}")
     sys.exit(1)

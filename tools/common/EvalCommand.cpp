@@ -15,7 +15,9 @@ void addEvalOptions(CLI::App &command, EvalArgs &args) {
   command.add_option("--input", args.inputs,
                      "@FILE.npy per function argument, in order; {RANK} in FILE is the rank's "
                      "number under mpirun (each rank's slice of a split argument)");
-  command.add_option("--output", args.outputs, "@FILE.npy per result, in order");
+  command.add_option("--output", args.outputs,
+                     "@FILE.npy per result, in order; rank 0 writes it, or, with {RANK} in FILE, "
+                     "every rank its own (each rank's slice of a split result)");
   command.add_option("--params", args.params, ".safetensors file binding the mm.param weights");
   command.add_option("--repeat", args.repeat, "time this many more calls (min and median)")
       ->check(CLI::Range(0, 1000000));
@@ -27,15 +29,24 @@ std::string fileOf(const std::string &flag, const std::string &value) {
     throw makeError(flag, " '", value, "': expected @FILE.npy");
   return value.substr(1);
 }
+
+constexpr const char *kRankPattern = "{RANK}";
+
+bool isPerRank(const std::string &path) { return path.find(kRankPattern) != std::string::npos; }
+
+/// `path` with every {RANK} replaced by this rank's number.
+std::string forThisRank(std::string path) {
+  for (size_t at; (at = path.find(kRankPattern)) != std::string::npos;)
+    path.replace(at, std::char_traits<char>::length(kRankPattern),
+                 std::to_string(dist::world().rank()));
+  return path;
+}
 } // namespace
 
 std::vector<Tensor> readEvalInputs(const EvalArgs &args) {
   std::vector<Tensor> inputs;
-  for (std::string in : args.inputs) {
-    for (size_t at; (at = in.find("{RANK}")) != std::string::npos;)
-      in.replace(at, 6, std::to_string(dist::world().rank()));
-    inputs.push_back(readNpy(fileOf("--input", in)));
-  }
+  for (const std::string &in : args.inputs)
+    inputs.push_back(readNpy(fileOf("--input", forThisRank(in))));
   return inputs;
 }
 
@@ -63,13 +74,17 @@ void writeEvalOutputs(const EvalArgs &args, const std::vector<Tensor> &results, 
     throw makeError("the function has ", results.size(), " results but ", args.outputs.size(),
                     " --output were given");
   // Every rank of a partitioned program holds its own results; rank 0's are
-  // the program's (a replicated result is the same on every rank).
-  if (dist::world().rank() != 0)
-    return;
+  // the program's (a replicated result is the same on every rank), unless
+  // the file is per rank (a result left split, such as a context-parallel
+  // chunk's output).
+  bool rankZero = dist::world().rank() == 0;
   for (size_t i = 0; i < results.size(); ++i) {
+    bool perRank = !args.outputs.empty() && isPerRank(args.outputs[i]);
+    if (!rankZero && !perRank)
+      continue;
     Tensor r = results[i].dtype() == DType::I64 ? results[i] : results[i].to(floatType);
     if (!args.outputs.empty()) {
-      writeNpy(fileOf("--output", args.outputs[i]), r);
+      writeNpy(fileOf("--output", forThisRank(args.outputs[i])), r);
       continue;
     }
     std::cout << "result[" << i << "]: " << (r.rank() ? formatShape(r.shape()) + "x" : "")

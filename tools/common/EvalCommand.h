@@ -6,7 +6,8 @@
 // flags and this behaviour.
 //
 //   --input @a.npy      one per function argument, in order ({RANK}: the rank)
-//   --output @o.npy     one per result, in order (none: print a summary)
+//   --output @o.npy     one per result, in order (none: print a summary;
+//                       {RANK}: every rank writes its own)
 //   --params W.safetensors   binds the function's mm.param weights by name
 //
 //===----------------------------------------------------------------------===//
