@@ -59,6 +59,15 @@ def cases(rng):
         p = x.reshape(4, 3, 14, 16, 14, 16).transpose(0, 2, 4, 1, 3, 5).reshape(4 * 196, 768)
         return (p @ w.reshape(768, 768).T).reshape(4, 14, 14, 768).transpose(0, 3, 1, 2)
 
+    dy = rng.standard_normal((4, 768, 14, 14)).astype(F)
+
+    def patches_grad(x):  # its backward: two matmuls and the inverse reshape
+        p = x.reshape(4, 3, 14, 16, 14, 16).transpose(0, 2, 4, 1, 3, 5).reshape(4 * 196, 768)
+        g = dy.transpose(0, 2, 3, 1).reshape(4 * 196, 768)
+        dw = (g.T @ p).reshape(768, 3, 16, 16)
+        dp = g @ w.reshape(768, 768)
+        return dp.reshape(4, 14, 14, 3, 16, 16).transpose(0, 3, 1, 4, 2, 5).reshape(x.shape), dw
+
     mb = lambda *arrays: sum(x.nbytes for x in arrays)
     # name, inputs, numpy function, flops (0: bandwidth-bound), bytes moved
     return [
@@ -70,6 +79,7 @@ def cases(rng):
         ("transpose", [t], lambda: np.ascontiguousarray(t.T), 0, 2 * mb(t)),
         ("cross_entropy", [logits, labels], lambda: cross_entropy(logits), 0, mb(logits)),
         ("conv2d_patches", [img, w], lambda: patches(img), 2 * 4 * 768 * 196 * 768, 0),
+        ("conv2d_patches_grad", [img, w, dy], lambda: patches_grad(img), 2 * 2 * 4 * 768 * 196 * 768, 0),
     ]
 
 
@@ -99,6 +109,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--reference-repeat", type=int, default=3)
+    parser.add_argument("--only", nargs="*", help="run these functions only")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     big = np.ones(64 << 20, F)  # 256 MiB
@@ -118,6 +129,8 @@ def main():
     print("|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for name, inputs, fn, flops, moved in cases(rng):
+            if args.only and name not in args.only:
+                continue
             files = []
             for i, x in enumerate(inputs):
                 files.append(os.path.join(tmp, f"{name}.{i}.npy"))

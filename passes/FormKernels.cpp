@@ -54,7 +54,7 @@ std::optional<KernelKind> kernelKind(Operation *op) {
       .Case([](GroupedMatmulWeightGradOp) { return KernelKind::GroupedGemmWeightGrad; })
       .Case([](CrossEntropyGradOp) { return KernelKind::LossBackward; })
       .Case([](GruGradOp) { return KernelKind::GruBackward; })
-      .Case([](Conv1dGradOp) { return KernelKind::ConvBackward; })
+      .Case<Conv1dGradOp, Conv2dGradOp>([](Operation *) { return KernelKind::ConvBackward; })
       .Case([](shard::AllReduceOp) { return KernelKind::AllReduce; })
       .Case([](shard::AllGatherOp) { return KernelKind::AllGather; })
       .Case([](shard::AllSliceOp) { return KernelKind::AllSlice; })

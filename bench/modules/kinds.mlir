@@ -33,3 +33,9 @@ func.func @conv2d_patches(%x: tensor<4x3x224x224xf32>, %w: tensor<768x3x16x16xf3
   %y = mm.conv2d %x, %w {strides = array<i64: 16, 16>} : (tensor<4x3x224x224xf32>, tensor<768x3x16x16xf32>) -> tensor<4x768x14x14xf32>
   return %y : tensor<4x768x14x14xf32>
 }
+
+// The patch embedding's backward (a ViT training step): the input and weight gradients.
+func.func @conv2d_patches_grad(%x: tensor<4x3x224x224xf32>, %w: tensor<768x3x16x16xf32>, %dy: tensor<4x768x14x14xf32>) -> (tensor<4x3x224x224xf32>, tensor<768x3x16x16xf32>) {
+  %dx, %dw = mm.conv2d_grad %x, %w, %dy {strides = array<i64: 16, 16>} : (tensor<4x3x224x224xf32>, tensor<768x3x16x16xf32>, tensor<4x768x14x14xf32>) -> (tensor<4x3x224x224xf32>, tensor<768x3x16x16xf32>)
+  return %dx, %dw : tensor<4x3x224x224xf32>, tensor<768x3x16x16xf32>
+}

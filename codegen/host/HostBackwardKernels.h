@@ -272,6 +272,69 @@ inline void conv1d_grad(const float *x, int64_t N, int64_t L, int64_t Ci, const 
   }
 }
 
+/// mm.conv2d_grad for NCHW x [N, Ci, H, Wd], OIHW w [Co, Ci, KH, KW] and gy
+/// [N, Co, Ho, Wo] (strides, symmetric padding, dilation as the forward), as
+/// two GEMMs per image over its patch matrix (im2col, as the forward gathers
+/// patches), K = Ci * KH * KW and P = Ho * Wo:
+///   the weight gradient  gw [Co, K] += gy_n [Co, P] . patches_n^T [P, K];
+///   the input gradient   d patches_n [P, K] = gy_n^T [P, Co] . w [Co, K],
+///   spread back onto the image (col2im), one channel per thread.
+/// Each value is summed in one fixed order (images in turn; gemm's dot
+/// products; positions in turn): the same at any thread count. A null output
+/// is a gradient nothing reads.
+inline void conv2d_grad(const float *x, int64_t N, int64_t Ci, int64_t H, int64_t Wd,
+                        const float *w, int64_t Co, int64_t KH, int64_t KW, const float *gy,
+                        int64_t Ho, int64_t Wo, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
+                        int64_t dh, int64_t dw, float *gx, float *gw) {
+  const int64_t K = Ci * KH * KW, P = Ho * Wo;
+  // The input element tap kk of output position p reads, or -1 in the padding.
+  auto tapOf = [&](int64_t p, int64_t kk) -> int64_t {
+    int64_t ci = kk / (KH * KW), kh = kk / KW % KH, kw = kk % KW;
+    int64_t ih = p / Wo * sh - ph + kh * dh, iw = p % Wo * sw - pw + kw * dw;
+    return ih >= 0 && ih < H && iw >= 0 && iw < Wd ? (ci * H + ih) * Wd + iw : -1;
+  };
+  if (gw) {
+    std::fill(gw, gw + Co * K, 0.0f);
+    std::vector<float> patchesT(size_t(K * P)); // [K, P]: contiguous along the positions
+    for (int64_t n = 0; n < N; ++n) {
+      const float *image = x + n * Ci * H * Wd;
+#pragma omp parallel for schedule(static) if (K * P > (1 << 15))
+      for (int64_t kk = 0; kk < K; ++kk)
+        for (int64_t p = 0; p < P; ++p) {
+          int64_t at = tapOf(p, kk);
+          patchesT[kk * P + p] = at < 0 ? 0.0f : image[at];
+        }
+      gemm(gy + n * Co * P, Co, P, patchesT.data(), K,
+           [&](int64_t co, int64_t kk, float v) { gw[co * K + kk] += v; });
+    }
+  }
+  if (gx) {
+    std::vector<float> wT(size_t(K * Co)), gyT(size_t(P * Co)), dPatches(size_t(P * K));
+    for (int64_t co = 0; co < Co; ++co)
+      for (int64_t kk = 0; kk < K; ++kk)
+        wT[kk * Co + co] = w[co * K + kk];
+    for (int64_t n = 0; n < N; ++n) {
+      const float *g = gy + n * Co * P;
+      for (int64_t co = 0; co < Co; ++co)
+        for (int64_t p = 0; p < P; ++p)
+          gyT[p * Co + co] = g[co * P + p];
+      gemm(gyT.data(), P, Co, wT.data(), K,
+           [&](int64_t p, int64_t kk, float v) { dPatches[p * K + kk] = v; });
+      float *image = gx + n * Ci * H * Wd;
+#pragma omp parallel for schedule(static) if (Ci * H * Wd > (1 << 14))
+      for (int64_t ci = 0; ci < Ci; ++ci) {
+        std::fill(image + ci * H * Wd, image + (ci + 1) * H * Wd, 0.0f);
+        for (int64_t p = 0; p < P; ++p)
+          for (int64_t kk = ci * KH * KW; kk < (ci + 1) * KH * KW; ++kk) {
+            int64_t at = tapOf(p, kk);
+            if (at >= 0)
+              image[at] += dPatches[p * K + kk];
+          }
+      }
+    }
+  }
+}
+
 /// mm.gru_grad: backpropagation through time for x [B, T, I], weights
 /// [3H, I] and [3H, H], biases [3H], initial state h0 [B, H], the forward
 /// states seq [B, T, H] and the result gradients gseq [B, T, H], glast [B, H].

@@ -96,6 +96,7 @@ private:
   // Backward kinds (HostBackwardKernels.h).
   LogicalResult emitAttentionBackward();
   LogicalResult emitLightningBackward();
+  LogicalResult emitConv2dBackward();
   void emitLightningSlopes(ArrayRef<double> all, int64_t heads, Value headIndex, int64_t total,
                            StringRef opName);
   LogicalResult emitGroupedGemmWeightGrad();
@@ -796,6 +797,9 @@ LogicalResult KernelEmitter::emitGruBackward() {
 }
 
 LogicalResult KernelEmitter::emitConvBackward() {
+  Operation *only = bodyOps(kernel).size() == 1 ? bodyOps(kernel).front() : nullptr;
+  if (isa_and_nonnull<Conv2dGradOp>(only))
+    return emitConv2dBackward();
   auto cg = singleOp<Conv1dGradOp>(/*partial=*/true); // an unread gradient is null
   if (failed(cg))
     return failure();
@@ -811,6 +815,28 @@ LogicalResult KernelEmitter::emitConvBackward() {
                         pointer(op.getGradOutput()), dims(g, 1, 2), int64_t(op.getStride()),
                         int64_t(op.getDilation()), op.getPadding()[0],
                         resultRef(op.getGradInput()), resultRef(op.getGradWeight()))
+              .str();
+  return success();
+}
+
+LogicalResult KernelEmitter::emitConv2dBackward() {
+  auto cg = singleOp<Conv2dGradOp>(/*partial=*/true); // an unread gradient is null
+  if (failed(cg))
+    return failure();
+  Conv2dGradOp op = *cg;
+  if (weightType(argIndex(op.getWeight())) == "mmh::bf16")
+    return fail("the convolution gradient reads float32 weights; this one is stored as bf16");
+  Value x = topLevel(op.getInput()), w = topLevel(op.getWeight()),
+        g = topLevel(op.getGradOutput());
+  ArrayRef<int64_t> st = op.getStrides(), pad = op.getPadding(), dil = op.getDilation();
+  body += llvm::formatv("  mmh::conv2d_grad({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, "
+                        "{10}, {11}, {12}, {13}, {14}, {15}, {16}, {17}, {18}, {19});\n"
+                        "  return 0;\n",
+                        pointer(op.getInput()), dims(x, 0, 1), staticDim(x, 1), staticDim(x, 2),
+                        staticDim(x, 3), pointer(op.getWeight()), staticDim(w, 0),
+                        staticDim(w, 2), staticDim(w, 3), pointer(op.getGradOutput()),
+                        staticDim(g, 2), staticDim(g, 3), st[0], st[1], pad[0], pad[1], dil[0],
+                        dil[1], resultRef(op.getGradInput()), resultRef(op.getGradWeight()))
               .str();
   return success();
 }
