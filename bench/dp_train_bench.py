@@ -7,7 +7,9 @@ with all the machine's cores as OpenMP threads, (b) on N = cores MPI ranks of
 one thread each with --parallel dp=N (ZeRO-1), (c) the same with replicated
 AdamW moments, (d) with --parallel tp=N (the partitioned training step:
 attention heads and the embedding's rows split), (e) with tp=N,ep=N (the
-experts split too). Prints the median tokens/s of steps after the first five
+experts split too), (f) with cp=N (each sequence in N chunks: LASP+, the
+softmax layer's keys all-gathered, the MoE layers and the loss whole on
+every rank). Prints the median tokens/s of steps after the first five
 (compilation and warm-up excluded) and the ratio to (a), and the AdamW
 moment (and, under tp, weight) bytes per rank. The loss curves equal (a)'s up
 to float32 rounding (ctest dist-train-data-parallel and
@@ -68,7 +70,7 @@ for name, extra in (("ZeRO-1", []), ("replicated moments", ["--optimizer-shardin
     runs.append((f"{cores} ranks x 1 thread, dp={cores}, {name}", tokens_per_s(out),
                  f"{m.group(1)} of {m.group(2)} KiB" if m else ""))
 
-for layout in (f"tp={cores}", f"tp={cores},ep={cores}"):
+for layout in (f"tp={cores}", f"tp={cores},ep={cores}", f"cp={cores}"):
     out = layout.replace(",", "-").replace("=", "")
     code, so, se, _ = mpirun(cores, argv(out, 1, ["--parallel", layout]), timeout=3600)
     if code:

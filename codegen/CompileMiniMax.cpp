@@ -49,7 +49,10 @@ CompileResult compileMiniMax(const MiniMaxConfig &config, const std::string &con
   graphOptions.imageTokenId = options.imageTokenId;
   graphOptions.kvHeadReplicas = minimaxKvHeadReplicas(config, options.parallelism.tp);
   OwningOpRef<ModuleOp> module = buildMiniMaxModule(context, config, graphOptions);
-  auto [tp, ep, etp] = options.parallelism;
+  int64_t tp = options.parallelism.tp, ep = options.parallelism.ep, etp = options.parallelism.etp;
+  if (options.parallelism.cp != 1)
+    throw makeError(config.source, ": inference splits tp, ep and etp only so far (cp=",
+                    options.parallelism.cp, ")");
   if (std::string why = modelParallelMismatch(config, tp, ep, etp); !why.empty())
     throw makeError(config.source, ": ", why);
   if (std::string errors;

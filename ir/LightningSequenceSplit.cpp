@@ -48,7 +48,7 @@ Value entry(OpBuilder &b, Location loc, Value x, int64_t c) {
 class ChunkExchange {
 public:
   ChunkExchange(OpBuilder &b, Location loc, GridOp grid, ArrayRef<GridAxis> axes,
-                RankedTensorType stateType)
+                RankedTensorType stateType = {})
       : b(b), gb(b, loc), loc(loc), grid(grid), axes(axes), stateType(stateType) {
     chunks = 1;
     for (GridAxis a : axes)
@@ -159,6 +159,17 @@ FailureOr<ChunkExchange> exchangeBefore(Operation *local, Value state, const Sha
 }
 
 } // namespace
+
+Value sequenceChunkStart(OpBuilder &b, Location loc, GridOp grid, ArrayRef<GridAxis> seqAxes,
+                         Value query) {
+  ChunkExchange x(b, loc, grid, seqAxes);
+  Value counts = x.gather(x.tokenCount(query));
+  // Exclusive prefix sums, in float32: exact below 2^24 tokens.
+  SmallVector<Value> starts{x.gb.zerosLike(entry(b, loc, counts, 0))};
+  for (int64_t c = 1; c < x.chunks; ++c)
+    starts.push_back(x.gb.add(starts.back(), entry(b, loc, counts, c - 1)));
+  return x.gb.cast(x.mine(starts), b.getI64Type());
+}
 
 LogicalResult partitionLightningSequence(LightningAttentionOp local, const Sharding &query,
                                          ArrayRef<GridAxis> seqAxes, IRMapping &map,

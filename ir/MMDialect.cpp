@@ -139,9 +139,10 @@ LogicalResult mm::MMDialect::verifyRegionArgAttribute(Operation *op, unsigned re
     return success();
   }
   // A trained weight's split, carried from its mm.param to the training
-  // step's argument (and its moments'): -mm-model-parallel reads it there.
+  // step's argument (and its moments'), or the tokens' dim a context-
+  // parallel step splits: -mm-model-parallel reads it there.
   if (name == "mm.tp_dim" || name == "mm.ep_dim" || name == "mm.etp_dim" ||
-      name == "mm.vocab_dim") {
+      name == "mm.vocab_dim" || name == "mm.cp_dim") {
     auto dim = dyn_cast<IntegerAttr>(attr.getValue());
     if (!dim || !type || dim.getInt() < 0 || dim.getInt() >= type.getRank())
       return op->emitError(name) << " of argument " << argIndex

@@ -120,6 +120,27 @@ LogicalResult checkHeadIndex(const OpDiag &d, Value headIndex, std::optional<uin
   return success();
 }
 
+LogicalResult checkCausalLengths(const OpDiag &d, Value queryStart, bool causal, int64_t querySeq,
+                                 int64_t keySeq) {
+  if (!queryStart) {
+    if (causal && !compatible(querySeq, keySeq))
+      return d.error("causal attention without a cache (or a query_start) needs equal query and "
+                     "key lengths, got ",
+                     querySeq, " and ", keySeq);
+    return success();
+  }
+  if (!causal)
+    return d.error("query_start places the queries of a causal attention; this one is not causal");
+  auto start = d.ranked(queryStart.getType(), "query_start");
+  if (failed(start) || failed(d.expectRank(*start, 1, "query_start")) ||
+      failed(d.expectDim(start->getDimSize(0), 1, "query_start size")))
+    return failure();
+  if (querySeq != ShapedType::kDynamic && keySeq != ShapedType::kDynamic && querySeq > keySeq)
+    return d.error("query length ", querySeq, " exceeds the key length ", keySeq,
+                   " (query_start + query length must fit among the keys)");
+  return success();
+}
+
 SmallVector<double> lightningSlopesOf(int64_t heads, int64_t layerIndex, int64_t numLayers) {
   if (heads == ShapedType::kDynamic)
     return {};

@@ -79,6 +79,12 @@ std::string formatShape(llvm::ArrayRef<int64_t> shape);
 mlir::LogicalResult checkHeadIndex(const OpDiag &d, mlir::Value headIndex,
                                    std::optional<uint64_t> totalHeads, int64_t heads);
 
+/// The causal lengths of an attention (or its gradient) without a cache:
+/// equal query and key lengths, or with `queryStart` (`[1]` integer, causal
+/// only) a query no longer than the keys.
+mlir::LogicalResult checkCausalLengths(const OpDiag &d, mlir::Value queryStart, bool causal,
+                                       int64_t querySeq, int64_t keySeq);
+
 /// Lightning attention's per-head decay exponents of `heads` heads; empty
 /// when the head count is dynamic.
 llvm::SmallVector<double> lightningSlopesOf(int64_t heads, int64_t layerIndex, int64_t numLayers);

@@ -57,6 +57,8 @@ llvm::Expected<dist::CollectivePlan> collectivePlan(Operation *op) {
   if (auto gather = dyn_cast<shard::AllGatherOp>(op)) {
     plan.kind = "all_gather";
     plan.axis = gather.getGatherAxis().getSExtValue();
+    auto in = llvm::cast<ShapedType>(gather.getInput().getType());
+    plan.uneven = plan.axis < in.getRank() && in.isDynamicDim(plan.axis);
     return plan;
   }
   if (auto slice = dyn_cast<shard::AllSliceOp>(op)) {

@@ -60,6 +60,29 @@ mlir::LogicalResult partitionLightningGradSequence(
     llvm::ArrayRef<mlir::shard::GridAxis> seqAxes, mlir::IRMapping &map,
     mlir::Value wholeInitialStateGrad, mlir::OpBuilder &b);
 
+/// Where this rank's chunk of a sequence split over `seqAxes` of `grid`
+/// begins: a [1] i64, the tokens of the chunks before it, counted at run time
+/// from `query` ([b, t, h, d]) and all-gathered, so the chunks may be uneven.
+/// In LightningSequenceSplit.cpp.
+mlir::Value sequenceChunkStart(mlir::OpBuilder &b, mlir::Location loc, mlir::shard::GridOp grid,
+                               llvm::ArrayRef<mlir::shard::GridAxis> seqAxes, mlir::Value query);
+
+/// Completes `local`, an mm.attention (or its gradient) on this rank's chunk
+/// of the queries, split over `seqAxes`, against every key (context
+/// parallelism with the keys and values all-gathered): a causal one reads
+/// where its chunk starts (query_start). The gradient's key and value
+/// gradients are this chunk's share: `wholeKeyGrad` and `wholeValueGrad`
+/// map to their sums over the chunks. In AttentionSequenceSplit.cpp.
+mlir::LogicalResult partitionAttentionSequence(AttentionOp local,
+                                               const mlir::shard::Sharding &query,
+                                               llvm::ArrayRef<mlir::shard::GridAxis> seqAxes,
+                                               mlir::OpBuilder &b);
+mlir::LogicalResult partitionAttentionGradSequence(AttentionGradOp local,
+                                                   const mlir::shard::Sharding &query,
+                                                   llvm::ArrayRef<mlir::shard::GridAxis> seqAxes,
+                                                   mlir::IRMapping &map, mlir::Value wholeKeyGrad,
+                                                   mlir::Value wholeValueGrad, mlir::OpBuilder &b);
+
 } // namespace mm
 
 #endif // MM_IR_SHARDINGMODELSUPPORT_H

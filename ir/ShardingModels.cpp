@@ -582,6 +582,23 @@ struct LoopTable {
       return i >= loops.size() || llvm::is_contained(splittable, loops[i]);
     });
   }
+  /// `given` (an operand's or result's sharding) without the splits of its
+  /// dims that must stay whole. The default option sees only splits it may
+  /// keep: a sequence split on both the queries (tq, splittable) and the
+  /// keys (tk, whole) would otherwise claim one grid axis for two loops,
+  /// and the default option gives up.
+  Sharding withoutWholeSplits(const Sharding &given, ArrayRef<StringRef> dims) const {
+    if (!given)
+      return given;
+    SmallVector<GridAxesAttr> axes(given.getSplitAxes());
+    bool changed = false;
+    for (auto [i, a] : llvm::enumerate(axes))
+      if (i < dims.size() && !a.empty() && !llvm::is_contained(splittable, dims[i])) {
+        a = GridAxesAttr::get(a.getContext(), {});
+        changed = true;
+      }
+    return changed ? Sharding::get(given.getGridAttr(), axes) : given;
+  }
 };
 
 template <typename Derived, typename Op>
@@ -595,32 +612,52 @@ struct LoopTableModel : LocallyPartitioned<Derived, Op> {
   }
   FailureOr<ShardingOption> getShardingOption(Operation *op, ArrayRef<Sharding> operands,
                                               ArrayRef<Sharding> results) const {
-    return Derived::table(cast<Op>(op))
-        .keepWhole(shard::detail::defaultGetShardingOption(op, operands, results));
+    LoopTable t = Derived::table(cast<Op>(op));
+    SmallVector<Sharding, 4> keptOperands, keptResults;
+    for (auto [i, s] : llvm::enumerate(operands))
+      keptOperands.push_back(i < t.operands.size() ? t.withoutWholeSplits(s, t.operands[i]) : s);
+    for (auto [i, s] : llvm::enumerate(results))
+      keptResults.push_back(i < t.results.size() ? t.withoutWholeSplits(s, t.results[i]) : s);
+    return t.keepWhole(shard::detail::defaultGetShardingOption(op, keptOperands, keptResults));
   }
 };
 
-/// mm.rope on [B, T, heads, d]: batch and heads split; the rotated dim and
-/// the positions' time stay whole.
+/// mm.rope on [B, T, heads, d]: batch, time and heads split (each token
+/// rotates by its own position, so a context-parallel chunk rotates with its
+/// chunk of the positions); the rotated dim stays whole.
 struct RopeModel : LoopTableModel<RopeModel, RopeOp> {
   static LoopTable table(RopeOp) {
     return {{"b", "t", "h", "d"}, {{"b", "t", "h", "d"}, {"b", "t"}}, {{"b", "t", "h", "d"}},
-            {"b", "h"}};
+            {"b", "t", "h"}};
   }
 };
+
+/// The grid axes splitting dim `dim` of an operand with sharding `s`.
+ArrayRef<GridAxis> axesOfDim(const Sharding &s, size_t dim) {
+  return s && s.getSplitAxes().size() > dim ? s.getSplitAxes()[dim].asArrayRef()
+                                            : ArrayRef<GridAxis>();
+}
 
 /// mm.attention (grouped-query, optionally with a KV cache): batch and KV
 /// heads split. A query head belongs to KV head h / group and the heads of a
 /// group are adjacent, so the query's head dim is indexed by the KV-head
 /// loop, its major factor: splitting KV heads into n blocks splits the query
 /// heads into the matching n blocks. Past the KV heads' count, the model
-/// repeats them first (a take-form mm.gather, split with them).
+/// repeats them first (a take-form mm.gather, split with them). Without a
+/// cache (or a query_start already) the queries' sequence splits too, over
+/// context-parallel ranks, against every key (partitionAttentionSequence).
 struct AttentionModel : LoopTableModel<AttentionModel, AttentionOp> {
   static LoopTable table(AttentionOp op) {
     LoopTable t{{"b", "tq", "kvh", "dk", "dv", "tk"},
                 {{"b", "tq", "kvh", "dk"}, {"b", "tk", "kvh", "dk"}, {"b", "tk", "kvh", "dv"}},
                 {{"b", "tq", "kvh", "dv"}},
                 {"b", "kvh"}};
+    if (!op.getKeyCache() && !op.getQueryStart())
+      t.splittable.push_back("tq");
+    if (op.getQueryStart()) {
+      t.loops.push_back("one");
+      t.operands.push_back({"one"});
+    }
     if (op.getKeyCache()) {
       t.loops.push_back("s");
       t.operands.push_back({"b", "s", "kvh", "dk"});
@@ -642,23 +679,53 @@ struct AttentionModel : LoopTableModel<AttentionModel, AttentionOp> {
     for (size_t i = 0; i < attention.getUpdatedCache().size(); ++i)
       if (!results[1 + i])
         results[1 + i] = operandShardings[3 + i];
-    return partitionLocally(op, partitioned, operandShardings, results, map, symbols, b);
+    if (failed(partitionLocally(op, partitioned, operandShardings, results, map, symbols, b)))
+      return failure();
+    ArrayRef<GridAxis> seqAxes = axesOfDim(operandShardings[0], 1);
+    if (seqAxes.empty())
+      return success();
+    auto local = cast<AttentionOp>(map.lookup(op->getResult(0)).getDefiningOp());
+    return partitionAttentionSequence(local, operandShardings[0], seqAxes, b);
   }
 };
 
 /// mm.attention_grad (no cache): the loops of mm.attention, batch and KV
 /// heads split; each rank's heads' gradients from its heads' q, k, v, o and
-/// do (Megatron's attention backward under tensor parallelism).
+/// do (Megatron's attention backward under tensor parallelism). The queries'
+/// sequence splits as the forward's; dk and dv are then each chunk's share,
+/// summed over the chunks (partitionAttentionGradSequence).
 struct AttentionGradModel : LoopTableModel<AttentionGradModel, AttentionGradOp> {
-  static LoopTable table(AttentionGradOp) {
-    return {{"b", "tq", "kvh", "dk", "dv", "tk"},
-            {{"b", "tq", "kvh", "dk"},
-             {"b", "tk", "kvh", "dk"},
-             {"b", "tk", "kvh", "dv"},
-             {"b", "tq", "kvh", "dv"},
-             {"b", "tq", "kvh", "dv"}},
-            {{"b", "tq", "kvh", "dk"}, {"b", "tk", "kvh", "dk"}, {"b", "tk", "kvh", "dv"}},
-            {"b", "kvh"}};
+  static LoopTable table(AttentionGradOp op) {
+    LoopTable t{{"b", "tq", "kvh", "dk", "dv", "tk"},
+                {{"b", "tq", "kvh", "dk"},
+                 {"b", "tk", "kvh", "dk"},
+                 {"b", "tk", "kvh", "dv"},
+                 {"b", "tq", "kvh", "dv"},
+                 {"b", "tq", "kvh", "dv"}},
+                {{"b", "tq", "kvh", "dk"}, {"b", "tk", "kvh", "dk"}, {"b", "tk", "kvh", "dv"}},
+                {"b", "kvh"}};
+    if (op.getQueryStart()) {
+      t.loops.push_back("one");
+      t.operands.push_back({"one"});
+    } else {
+      t.splittable.push_back("tq");
+    }
+    return t;
+  }
+  LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,
+                          ArrayRef<Sharding> operandShardings,
+                          ArrayRef<Sharding> resultShardings, IRMapping &map,
+                          SymbolTableCollection &symbols, OpBuilder &b) const {
+    if (failed(partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols,
+                                b)))
+      return failure();
+    ArrayRef<GridAxis> seqAxes = axesOfDim(operandShardings[0], 1);
+    if (seqAxes.empty())
+      return success();
+    auto grad = cast<AttentionGradOp>(op);
+    auto local = cast<AttentionGradOp>(map.lookup(op->getResult(0)).getDefiningOp());
+    return partitionAttentionGradSequence(local, operandShardings[0], seqAxes, map,
+                                          grad.getGradKey(), grad.getGradValue(), b);
   }
 };
 
@@ -717,7 +784,7 @@ LogicalResult partitionLightningHeads(Operation *op, ArrayRef<Value> partitioned
 /// mm.lightning_attention and its gradient: batch and heads split
 /// (partitionLightningHeads). The sequence splits too, over context-parallel
 /// ranks (LASP+, partitionLightningSequence and its gradient's), unless the
-/// op reads right-padded lengths; not together with the heads. The gradient
+/// op reads right-padded lengths; with the heads or without. The gradient
 /// reads the forward's operands and the output and final-state gradients,
 /// and returns one gradient per float operand; the state ([b, h, dk, dv])
 /// is the last result of both.
@@ -750,18 +817,19 @@ struct LightningModel : LoopTableModel<LightningModel<Op>, Op> {
                           ArrayRef<Sharding> resultShardings, IRMapping &map,
                           SymbolTableCollection &symbols, OpBuilder &b) const {
     const Sharding &query = operandShardings[0];
-    auto axesOf = [&](size_t dim) {
-      return query && query.getSplitAxes().size() > dim ? query.getSplitAxes()[dim].asArrayRef()
-                                                        : ArrayRef<GridAxis>();
-    };
+    auto axesOf = [&](size_t dim) { return axesOfDim(query, dim); };
     ArrayRef<GridAxis> seqAxes = axesOf(1);
     if (seqAxes.empty())
       return partitionLightningHeads<Op>(op, partitioned, operandShardings, resultShardings, map,
                                          symbols, b, /*state=*/op->getNumResults() - 1);
-    if (!axesOf(2).empty())
-      return op->emitOpError("splits both its sequence and its heads; split one of them");
-    if (failed(partitionLocally(op, partitioned, operandShardings, resultShardings, map, symbols,
-                                b)))
+    // Heads split too (tp x cp): the rank's heads first, then LASP+ among
+    // the ranks holding the same heads.
+    if (failed(axesOf(2).empty()
+                   ? partitionLocally(op, partitioned, operandShardings, resultShardings, map,
+                                      symbols, b)
+                   : partitionLightningHeads<Op>(op, partitioned, operandShardings,
+                                                 resultShardings, map, symbols, b,
+                                                 /*state=*/op->getNumResults() - 1)))
       return failure();
     auto local = cast<Op>(map.lookup(op->getResult(0)).getDefiningOp());
     Value state = op->getResult(op->getNumResults() - 1);

@@ -294,7 +294,7 @@ Value Graph::seqOp(size_t i, SeqOp op, Value x) {
     // Not causal: the history is all in the past. Padding positions have zero
     // keys and values (their inputs are masked to zero).
     Value o = AttentionOp::create(b, loc, proj("q"), proj("k"), proj("v"), Value(), Value(),
-                                  Value(), UnitAttr(), FloatAttr())
+                                  Value(), /*queryStart=*/Value(), UnitAttr(), FloatAttr())
                   .getOutput();
     return LinearOp::create(b, loc, reshape(o, {0, 0, D}, loc), param(p + ".o.weight", {D, D}),
                             Value());
@@ -622,7 +622,7 @@ Value sasrec(Graph &g) {
       return g.reshape(g.dense(v, p + "." + w, D, D), {0, 0, 1, D}, bl);
     };
     Value o = AttentionOp::create(g.b, bl, proj("q", q), proj("k", x), proj("v", x), Value(), Value(),
-                                  Value(), g.b.getUnitAttr(), FloatAttr())
+                                  Value(), /*queryStart=*/Value(), g.b.getUnitAttr(), FloatAttr())
                   .getOutput();
     x = AddOp::create(g.b, bl, q, g.dense(g.reshape(o, {0, 0, D}, bl), p + ".o", D, D));
     Value f = ln(x, p + ".ffn_norm");

@@ -163,7 +163,7 @@ Value Builder::softmaxAttention(int64_t l, Value u, Value &kCache, Value &vCache
   q = ropeAttrs(q);
   k = ropeAttrs(k);
   auto attn = AttentionOp::create(b, loc, q, k, v, kCache, vCache, cachePositions,
-                                  /*causal=*/b.getUnitAttr(), /*scale=*/FloatAttr());
+                                  /*queryStart=*/Value(), /*causal=*/b.getUnitAttr(), /*scale=*/FloatAttr());
   if (kCache) {
     kCache = attn.getUpdatedCache()[0];
     vCache = attn.getUpdatedCache()[1];
@@ -354,6 +354,9 @@ OwningOpRef<ModuleOp> Builder::buildTraining() {
   for (auto [i, a] : llvm::enumerate(arguments)) {
     fn.setArgAttr(i, "mm.name", b.getStringAttr(a.name));
     fn.setArgAttr(i, "mm.dims", b.getStrArrayAttr(a.dims));
+    // The tokens' dim: context parallelism splits it (-mm-model-parallel cp=N).
+    if (a.dims.size() > 1 && a.dims[1] == "T")
+      fn.setArgAttr(i, "mm.cp_dim", b.getI64IntegerAttr(1));
   }
   Block *entry = fn.addEntryBlock();
   b.setInsertionPointToEnd(entry);

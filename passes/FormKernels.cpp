@@ -67,13 +67,18 @@ struct FormKernelsPass : mm::impl::FormKernelsBase<FormKernelsPass> {
     IRRewriter rewriter(&getContext());
     // A collective reads its input from a buffer: a constant it reads gets
     // a kernel that writes it. So does one a fused kernel takes as an input
-    // (outlineKernel: a non-splat read elementwise); kernels clone the other
-    // constants they read.
+    // (outlineKernel: a non-splat read elementwise), and a table a gather
+    // indexes; kernels clone the other constants they read.
     SmallVector<arith::ConstantOp> buffered;
-    for (auto c : getOperation().getBody().front().getOps<arith::ConstantOp>())
-      if (llvm::any_of(c->getUsers(),
-                       [](Operation *u) { return isExecutableCollective(u) || isa<KernelOp>(u); }))
+    for (auto c : getOperation().getBody().front().getOps<arith::ConstantOp>()) {
+      auto dense = llvm::dyn_cast<DenseElementsAttr>(c.getValue());
+      bool table = dense && !dense.isSplat();
+      if (llvm::any_of(c->getUsers(), [&](Operation *u) {
+            return isExecutableCollective(u) || isa<KernelOp>(u) ||
+                   (table && isa<GatherOp>(u) && u->getOperand(0) == c.getResult());
+          }))
         buffered.push_back(c);
+    }
     for (arith::ConstantOp c : buffered)
       if (failed(outlineKernel(rewriter, KernelKind::Constant, {c}, {}))) {
         c->emitOpError("could not be placed in a kernel");

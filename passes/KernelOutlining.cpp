@@ -26,11 +26,14 @@ FailureOr<KernelOp> outlineKernel(RewriterBase &rewriter, KernelKind kind,
       if (def && inGroup.contains(def))
         continue;
       // Kernels clone the constants they read, but an elementwise op reads
-      // a splat only (a literal in the generated code): another constant
-      // (a table of class ids) is an input, written by a Constant kernel.
+      // a splat only (a literal in the generated code), and a gather a
+      // table it indexes only as an input: another constant (a table of
+      // class ids, of every head's decay slope) is an input, written by a
+      // Constant kernel.
       auto constant = llvm::dyn_cast_or_null<arith::ConstantOp>(def);
       auto dense = constant ? llvm::dyn_cast<DenseElementsAttr>(constant.getValue()) : nullptr;
-      if (constant && !(isElementwise(op) && dense && !dense.isSplat()))
+      bool readAsTable = isa<GatherOp>(op) && v == op->getOperand(0);
+      if (constant && !((isElementwise(op) || readAsTable) && dense && !dense.isSplat()))
         constants.push_back(def);
       else
         inputs.insert(v);

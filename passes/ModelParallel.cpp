@@ -28,45 +28,49 @@ struct ModelParallelPass : mm::impl::ModelParallelBase<ModelParallelPass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    int64_t tp = this->tp, ep = this->ep, etp = this->etp, dp = this->dp; // (the option objects do not print)
-    if (tp < 1 || ep < 1 || etp < 1 || dp < 1 || tp % (ep * etp) != 0) {
-      module.emitError("-mm-model-parallel: tp, ep, etp and dp must be positive with ep x etp "
-                       "dividing tp, got tp=")
-          << tp << " ep=" << ep << " etp=" << etp << " dp=" << dp;
+    // (the option objects do not print)
+    int64_t tp = this->tp, ep = this->ep, etp = this->etp, dp = this->dp, cp = this->cp;
+    if (tp < 1 || ep < 1 || etp < 1 || dp < 1 || cp < 1 || tp % (ep * etp) != 0) {
+      module.emitError("-mm-model-parallel: tp, ep, etp, dp and cp must be positive with ep x "
+                       "etp dividing tp, got tp=")
+          << tp << " ep=" << ep << " etp=" << etp << " dp=" << dp << " cp=" << cp;
       return signalPassFailure();
     }
-    mm::ModelParallelGrid layout = mm::modelParallelGrid(dp, tp, ep, etp);
+    mm::ModelParallelGrid layout = mm::modelParallelGrid(dp, tp, ep, etp, cp);
+    bool splits = tp > 1 || cp > 1;
     // A grid @tp already there (made for a data-parallel training step's
     // collectives) must be this one, even when there is nothing to split.
     Operation *existing = module.lookupSymbol(kGrid);
-    if (tp == 1 && !existing)
+    if (!splits && !existing)
       return;
     if (existing) {
       auto grid = llvm::dyn_cast<shard::GridOp>(existing);
       if (!grid || grid.getShape() != ArrayRef<int64_t>(layout.shape)) {
         InFlightDiagnostic diag = existing->emitError("-mm-model-parallel: the module already has a symbol @")
                                   << kGrid << " that is not the grid of dp=" << dp << " tp=" << tp
-                                  << " ep=" << ep << " etp=" << etp << " (shape = ";
+                                  << " ep=" << ep << " etp=" << etp << " cp=" << cp << " (shape = ";
         llvm::interleave(layout.shape, diag, "x");
         diag << ")";
         return signalPassFailure();
       }
-      if (tp == 1)
+      if (!splits)
         return;
     } else {
-      OpBuilder top(module.getContext()); // (tp > 1 here)
+      OpBuilder top(module.getContext()); // (tp or cp > 1 here)
       top.setInsertionPointToStart(module.getBody());
       shard::GridOp::create(top, module.getLoc(), kGrid, layout.shape);
     }
     OpBuilder b(module.getContext());
     ArrayRef<GridAxis> denseAxes = layout.denseAxes, expertAxes = layout.expertAxes,
-                       widthAxes = layout.widthAxes;
+                       widthAxes = layout.widthAxes, sequenceAxes = layout.sequenceAxes;
     // Each tag: the grid axes that split its dim, and how many parts they make.
     const std::tuple<StringRef, ArrayRef<GridAxis>, int64_t> tags[] = {
         {"mm.tp_dim", denseAxes, tp},
         {"mm.ep_dim", expertAxes, ep},
         {"mm.etp_dim", widthAxes, etp},
-        {"mm.vocab_dim", denseAxes, tp}};
+        {"mm.vocab_dim", denseAxes, tp},
+        // A training step's tokens: each rank is fed its chunk (any length).
+        {"mm.cp_dim", sequenceAxes, cp}};
     // The grid axes that split each dim of a value of `type` whose tags
     // `tagOf` reads; failure (reported) on a tag that cannot apply.
     using Split = SmallVector<SmallVector<GridAxis>>;
@@ -87,7 +91,7 @@ struct ModelParallelPass : mm::impl::ModelParallelBase<ModelParallelPass> {
           continue;
         if (!split[dim].empty())
           return emitError() << "dim " << dim << " carries two split tags (" << attr << ")";
-        if (!divides)
+        if (!divides && StringRef(attr) != "mm.cp_dim")
           return emitError() << "dim " << dim << " of " << type << " does not split into "
                              << parts << " parts (" << attr << ")";
         split[dim].assign(axes.begin(), axes.end());
@@ -127,9 +131,10 @@ struct ModelParallelPass : mm::impl::ModelParallelBase<ModelParallelPass> {
     });
     if (walk.wasInterrupted())
       return signalPassFailure();
-    // Tagged arguments (a training step's weights and moments) are split
-    // where they enter. The other arguments of such a function (the batch,
-    // unsplit weights, lr) are whole on every rank: said explicitly, since
+    // Tagged arguments (a training step's weights and moments, and under cp
+    // its tokens: each rank's chunk) are split where they enter. The other
+    // arguments of such a function (the batch, unsplit weights, lr) are
+    // whole on every rank: said explicitly, since
     // shard-partition would otherwise give an argument the split of
     // whichever user asks first.
     for (auto fn : module.getOps<func::FuncOp>()) {

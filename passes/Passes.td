@@ -335,6 +335,23 @@ def ModelParallel : Pass<"mm-model-parallel", "mlir::ModuleOp"> {
     this shape, and is an error otherwise). Its collectives then run on each
     rank's parts (their sharding models, ir/CollectiveShardingModels.cpp).
 
+    With `cp` > 1 (context parallelism) the grid gets an axis of cp sequence
+    chunks after dp (`[dp, cp, edp, ep, etp]`). A function argument tagged
+    `mm.cp_dim = D` (a training step's token ids, labels and positions) is
+    this rank's chunk of dim D: the caller feeds each rank its chunk, as it
+    feeds each data-parallel replica its rows. The partition pipeline then
+    carries the split through: LASP+ for lightning attention, the keys and
+    values all-gathered for softmax attention, partial sums of the weight
+    gradients all-reduced over the chunks.
+
+    ```mlir
+    // mm-opt -mm-model-parallel="cp=2"
+    func.func @loss_train_step(%ids: tensor<?x?xi64> {mm.cp_dim = 1 : i64, mm.name = "ids"}, ...) {
+      // becomes
+      %chunks = shard.sharding @tp split_axes = [[], [0]] : !shard.sharding
+      %mine = shard.shard %ids to %chunks : tensor<?x?xi64>
+    ```
+
     ```mlir
     // mm-opt -mm-model-parallel="tp=2 dp=2"
     shard.grid @tp(shape = 2x2)
@@ -375,7 +392,11 @@ def ModelParallel : Pass<"mm-model-parallel", "mlir::ModuleOp"> {
            "(ep x etp divides tp)">,
     Option<"dp", "dp", "int64_t", /*default=*/"1",
            "data-parallel replicas of the tp group: a leading grid axis nothing is split over "
-           "(a training step's gradient averages run along it)">
+           "(a training step's gradient averages run along it)">,
+    Option<"cp", "cp", "int64_t", /*default=*/"1",
+           "context-parallel chunks: the dim an argument's mm.cp_dim names (a training step's "
+           "tokens) is split over a grid axis after dp; every rank is given the whole argument "
+           "and keeps its chunk">
   ];
   let dependentDialects = ["::mlir::shard::ShardDialect"];
 }

@@ -41,6 +41,7 @@ void buildPartitionPipeline(mlir::OpPassManager &pm);
 /// replicas: MiniMax-01's decoupled MoE layout on the same ranks).
 struct ModelParallelism {
   int64_t tp = 1, ep = 1, etp = 1;
+  int64_t cp = 1; // context parallel: the sequence of tagged inputs (mm.cp_dim) split
 };
 
 /// Adds -mm-model-parallel, then the partition pipeline: a model whose

@@ -34,6 +34,14 @@ Tensor runShardCollective(Operation *op, const Tensor &input) {
   if (!plan)
     throw makeError(llvm::toString(plan.takeError()));
   std::vector<int> group = dist::groupOf(*plan);
+  if (plan->kind == "all_gather") { // (the pieces may differ in length)
+    std::vector<int64_t> pieces = dist::gatherPieces(*plan, group, input.shape(), describe(op));
+    Shape shape = dist::gatheredShape(input.shape(), plan->axis, pieces);
+    Tensor out = Tensor::empty(input.dtype(), shape);
+    dist::runCollective(*plan, group, input.raw(), input.shape(), out.raw(), shape,
+                        input.dtype(), describe(op), &pieces);
+    return out;
+  }
   Shape shape = dist::collectiveResultShape(*plan, input.shape(), group.size());
   Tensor out = Tensor::empty(input.dtype(), shape);
   dist::runCollective(*plan, group, input.raw(), input.shape(), out.raw(), shape, input.dtype(),

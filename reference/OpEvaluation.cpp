@@ -137,7 +137,8 @@ bool evaluateAttention(OpEvaluation &e) {
         Tensor q = e.in(a.getQuery());
         double scale =
             a.getScale() ? a.getScale()->convertToDouble() : 1.0 / std::sqrt(double(q.dim(3)));
-        std::optional<Tensor> kc, vc, pos = e.opt(a.getCachePositions());
+        std::optional<Tensor> kc, vc, pos = e.opt(a.getCachePositions()),
+                                      start = e.opt(a.getQueryStart());
         if (a.hasCache()) {
           kc = e.take(a.getKeyCache());
           // One tensor as both caches: each result is that tensor updated
@@ -145,7 +146,7 @@ bool evaluateAttention(OpEvaluation &e) {
           vc = a.getValueCache() == a.getKeyCache() ? kc->clone() : e.take(a.getValueCache());
         }
         auto r = ref::attention(q, e.in(a.getKey()), e.in(a.getValue()), a.getCausal(), scale,
-                                std::move(kc), std::move(vc), ptr(pos));
+                                std::move(kc), std::move(vc), ptr(pos), ptr(start));
         e.results.push_back(r.output);
         if (r.keyCache) {
           e.results.push_back(*r.keyCache);
@@ -442,9 +443,10 @@ bool evaluateGradient(OpEvaluation &e) {
         Tensor q = e.in(a.getQuery());
         double scale =
             a.getScale() ? a.getScale()->convertToDouble() : 1.0 / std::sqrt(double(q.dim(3)));
+        std::optional<Tensor> start = e.opt(a.getQueryStart());
         ref::AttentionGradResult r =
             ref::attentionBackward(q, e.in(a.getKey()), e.in(a.getValue()), e.in(a.getOutput()),
-                                   e.in(a.getGradOutput()), a.getCausal(), scale);
+                                   e.in(a.getGradOutput()), a.getCausal(), scale, ptr(start));
         e.results.append({r.query, r.key, r.value});
       })
       .Case([&](LightningAttentionGradOp l) {

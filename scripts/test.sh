@@ -2,7 +2,8 @@
 # Builds mmc and runs every test: the lit suite (check-mm) and the GoogleTest
 # unit tests, both through ctest. Installs its dependencies first (idempotent).
 #
-#   scripts/test.sh              Release build in build/, all tests
+#   scripts/test.sh              Release build in build/, every test but the
+#                                long soaks (label nightly: scripts/nightly.sh)
 #   scripts/test.sh --sanitize   clang-22 AddressSanitizer + UBSan build in
 #                                build-asan/: lit + unit tests under the
 #                                sanitizers, then the parse fuzzer for
@@ -24,7 +25,7 @@ jobs=${JOBS:-2}
 if [ "$mode" = release ]; then
   cmake -S . -B build -G Ninja
   cmake --build build -j "$jobs"
-  ctest --test-dir build --output-on-failure -j "$jobs"
+  ctest --test-dir build --output-on-failure -j "$jobs" -LE nightly
   exit 0
 fi
 
@@ -36,5 +37,5 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
   -DMM_SANITIZE=ON -DMM_ENABLE_FUZZERS=ON
 cmake --build build-asan -j "$jobs"
-ctest --test-dir build-asan --output-on-failure -j "$jobs"
+ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE nightly
 bash scripts/fuzz.sh build-asan "${FUZZ_SECONDS:-60}"

@@ -65,7 +65,7 @@ int pretrain(const PretrainOptions &o, std::ostream &rankLog) {
   std::string configText = readFile(o.config);
   MiniMaxConfig config = parseMiniMaxConfig(configText, o.config);
   dist::Collectives &world = dist::world();
-  TrainingLayout parallel = trainingLayout(o.parallel, o.batchSize, config, o.config);
+  TrainingLayout parallel = trainingLayout(o.parallel, o.batchSize, config, o.config, o.seqLen);
   int64_t dp = parallel.dp;
   // Rank 0 writes the run directory and talks; the other ranks train in step.
   bool leader = world.rank() == 0;

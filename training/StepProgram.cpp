@@ -55,6 +55,8 @@ struct StepProgram::Impl {
   std::set<std::string> slicedState; // ZeRO-1: weights whose moments are rows of this rank
   // Model parallelism: how the split weights (and their moments) are cut.
   std::map<std::string, dist::WeightShard> parts;
+  // Context parallelism: the chunks of every sequence, and this rank's.
+  int64_t chunks = 1, chunk = 0;
 };
 
 namespace {
@@ -71,10 +73,11 @@ void partitionStep(mlir::ModuleOp module, mlir::func::FuncOp step, ModelParallel
   options.ep = model.ep;
   options.etp = model.etp;
   options.dp = dataParallel;
+  options.cp = model.cp;
   annotate.addPass(createModelParallel(options));
   if (failed(annotate.run(module)))
     throw makeError("splitting the training step for tp=", model.tp, " ep=", model.ep, " etp=",
-                    model.etp, " failed:\n", diagnostics);
+                    model.etp, " cp=", model.cp, " failed:\n", diagnostics);
   // The weights' arguments (their moments' are cut alike).
   for (unsigned i = inputs; i < inputs + weights; ++i) {
     auto name = step.getArgAttrOfType<mlir::StringAttr>(i, "mm.name");
@@ -102,7 +105,7 @@ void partitionStep(mlir::ModuleOp module, mlir::func::FuncOp step, ModelParallel
   buildPartitionPipeline(partition);
   if (failed(partition.run(module)))
     throw makeError("partitioning the training step for tp=", model.tp, " ep=", model.ep,
-                    " etp=", model.etp, " failed:\n", diagnostics);
+                    " etp=", model.etp, " cp=", model.cp, " failed:\n", diagnostics);
 }
 } // namespace
 
@@ -114,9 +117,10 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
                          int64_t dataParallel, bool zero1, ModelParallelism model,
                          bool weighReplicas)
     : impl(std::make_unique<Impl>()) {
-  bool modelParallel = model.tp > 1 || model.ep > 1 || model.etp > 1;
-  if (modelParallel && (model.tp < 2 || model.ep < 1 || model.etp < 1 ||
-                        model.tp % (model.ep * model.etp) != 0))
+  bool tensorParallel = model.tp > 1 || model.ep > 1 || model.etp > 1;
+  bool modelParallel = tensorParallel || model.cp > 1;
+  if (model.cp < 1 || (tensorParallel && (model.tp < 2 || model.ep < 1 || model.etp < 1 ||
+                                          model.tp % (model.ep * model.etp) != 0)))
     throw makeError("tp=", model.tp, " ep=", model.ep, " etp=", model.etp,
                     ": the experts split inside the tensor-parallel group (ep x etp divides tp, "
                     "tp above 1)");
@@ -146,7 +150,7 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
     llvm::SmallVector<int64_t> shape{dataParallel};
     std::string grid = "dp";
     if (modelParallel) {
-      shape = modelParallelGrid(dataParallel, model.tp, model.ep, model.etp).shape;
+      shape = modelParallelGrid(dataParallel, model.tp, model.ep, model.etp, model.cp).shape;
       grid = kModelParallelGrid.str();
     }
     mlir::shard::GridOp::create(b, impl->module->getLoc(), grid, shape);
@@ -165,6 +169,9 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
       update.splitTags.push_back("mm.etp_dim");
   }
   impl->ranks = dataParallel;
+  impl->chunks = model.cp;
+  // (Ranks in order tp fastest, then cp, then dp: ParallelLayout::dense.)
+  impl->chunk = (dist::world().rank() / model.tp) % model.cp;
 
   std::string diagnostics;
   llvm::raw_string_ostream diagStream(diagnostics);
@@ -243,6 +250,19 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
 }
 
 StepProgram::~StepProgram() = default;
+
+Tensor columns(const Tensor &whole, int64_t begin, int64_t count) {
+  if (whole.rank() != 2 || begin < 0 || begin + count > whole.dim(1))
+    throw makeError("columns [", begin, ", ", begin + count, ") of a ",
+                    formatShape(whole.shape()), " tensor");
+  Tensor part = Tensor::empty(whole.dtype(), {whole.dim(0), count});
+  size_t element = dtypeSize(whole.dtype());
+  for (int64_t r = 0; r < whole.dim(0); ++r)
+    std::memcpy(static_cast<char *>(part.raw()) + r * count * element,
+                static_cast<const char *>(whole.raw()) + (r * whole.dim(1) + begin) * element,
+                count * element);
+  return part;
+}
 
 Tensor leadingRows(const Tensor &whole, int64_t begin, int64_t count) {
   Shape shape = whole.shape();
@@ -333,7 +353,16 @@ StepProgram::Result StepProgram::run(const Tensor &ids, const Tensor &labels, Tr
   for (int64_t b = 0; b < ids.dim(0); ++b)
     for (int64_t t = 0; t < ids.dim(1); ++t)
       p[b * ids.dim(1) + t] = t;
-  return run({ids, labels, positions}, state, lr, step);
+  if (impl->chunks == 1)
+    return run({ids, labels, positions}, state, lr, step);
+  // Context parallel: this rank's chunk of every sequence.
+  if (ids.dim(1) % impl->chunks != 0)
+    throw makeError("a sequence of ", ids.dim(1), " tokens does not split into cp=", impl->chunks,
+                    " equal chunks");
+  int64_t width = ids.dim(1) / impl->chunks, first = impl->chunk * width;
+  return run({columns(ids, first, width), columns(labels, first, width),
+              columns(positions, first, width)},
+             state, lr, step);
 }
 
 StepProgram::Result StepProgram::run(std::vector<Tensor> args, TrainingState &state, double lr,

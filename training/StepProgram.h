@@ -39,6 +39,9 @@ enum class StepBackend { CPU, Reference, CUDA };
 /// Rows [begin, begin + count) of the leading dim: a data-parallel rank's
 /// share of a batch, or its rows of a weight's moments under ZeRO-1.
 Tensor leadingRows(const Tensor &whole, int64_t begin, int64_t count);
+/// Columns [begin, begin + count) of a [rows, cols] tensor (a context-
+/// parallel rank's chunk of each sequence).
+Tensor columns(const Tensor &whole, int64_t begin, int64_t count);
 
 class StepProgram {
 public:

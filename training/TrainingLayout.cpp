@@ -9,14 +9,20 @@
 namespace mm::train {
 
 TrainingLayout trainingLayout(const std::string &parallel, int64_t batchSize,
-                              const MiniMaxConfig &config, const std::string &configPath) {
+                              const MiniMaxConfig &config, const std::string &configPath,
+                              int64_t seqLen) {
   ParallelLayout layout = parseParallelLayout(parallel, dist::world().size());
   checkLayoutFitsModel(layout, config);
   auto refuse = [&](const std::string &why) {
     return makeError("--parallel ", parallel, " (", layout.str(), "): ", why);
   };
-  if (layout.cp > 1)
-    throw refuse("context-parallel training (LASP+ and ring attention) is not built yet");
+  if (layout.cp > 1 && seqLen == 0)
+    throw refuse("context-parallel training is not built for sft and rl yet (mm-train "
+                 "pretrain runs it)");
+  if (layout.cp > 1 && seqLen % layout.cp != 0)
+    throw refuse("--seq-len " + std::to_string(seqLen) + " does not split into cp=" +
+                 std::to_string(layout.cp) + " equal chunks (the softmax attention's key "
+                 "gradients and the MoE layers come back to each rank by an even split)");
   if (batchSize > 0 && batchSize % layout.dp != 0)
     throw makeError("--batch-size ", batchSize, " does not split evenly over dp=", layout.dp,
                     " data-parallel replicas");
@@ -28,7 +34,7 @@ TrainingLayout trainingLayout(const std::string &parallel, int64_t batchSize,
     if (std::string why = modelParallelMismatch(config, layout.tp, layout.ep, layout.etp);
         !why.empty())
       throw refuse(why + " (" + configPath + ")");
-  return {layout.dp, {layout.tp, layout.ep, layout.etp}};
+  return {layout.dp, {layout.tp, layout.ep, layout.etp, layout.cp}};
 }
 
 int64_t replicaOf(int64_t dp) {
@@ -53,6 +59,10 @@ void describeLayout(const TrainingLayout &layout, int64_t batchSize, std::ostrea
     log << "mm-train: the model split over " << m.tp << " ranks (tp=" << m.tp << " ep=" << m.ep
         << " etp=" << m.etp << "); each rank holds its parts of the weights and their AdamW "
         << "moments\n";
+  if (m.cp > 1)
+    log << "mm-train: context parallel: each sequence in " << m.cp
+        << " chunks, one a rank (LASP+ for lightning attention, the keys and values "
+        << "all-gathered for softmax attention)\n";
 }
 
 void keepOwnStateAndReport(const StepProgram &program, TrainingState &state,

@@ -28,10 +28,13 @@ struct TrainingLayout {
 
 /// `parallel` (the --parallel text; empty: dp over every rank) on this
 /// world for a model of `config` (read from `configPath`) and steps of
-/// `batchSize` sequences (0: a count that varies, split unevenly; rl). Throws mm::Error naming the reason for a layout
-/// that is refused or does not divide.
+/// `batchSize` sequences (0: a count that varies, split unevenly; rl) of
+/// `seqLen` tokens (0: the command does not split sequences, and cp is
+/// refused). Throws mm::Error naming the reason for a layout that is
+/// refused or does not divide.
 TrainingLayout trainingLayout(const std::string &parallel, int64_t batchSize,
-                              const MiniMaxConfig &config, const std::string &configPath);
+                              const MiniMaxConfig &config, const std::string &configPath,
+                              int64_t seqLen = 0);
 
 /// This rank's data-parallel replica among `dp` (a tp group is consecutive
 /// ranks: the grid's leading axis is dp).

@@ -69,6 +69,9 @@ private:
   LogicalResult emitNorm();
   LogicalResult emitAttention();
   LogicalResult emitAttentionWithoutCache(AttentionOp op);
+  /// Declares `start`, the position of the first query among the keys (the
+  /// op's query_start, checked to fit, or 0).
+  void emitQueryStart(Value start, Value query, Value key, StringRef opName);
   LogicalResult emitLightning();
   LogicalResult emitRouter();
   LogicalResult emitDispatch();
@@ -231,15 +234,24 @@ LogicalResult KernelEmitter::emitAttentionWithoutCache(AttentionOp op) {
     if (!topLevel(v))
       return fail("attention operands must be kernel inputs");
   Value q = topLevel(op.getQuery()), k = topLevel(op.getKey()), v = topLevel(op.getValue());
+  emitQueryStart(op.getQueryStart(), q, k, AttentionOp::getOperationName());
   body +=
       llvm::formatv("  mmh::attention_nocache({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, "
-                    "{10}, {11}, out0);\n  return 0;\n",
+                    "{10}, {11}, start, out0);\n  return 0;\n",
                     pointer(op.getQuery()), pointer(op.getKey()), pointer(op.getValue()),
                     dims(q, 0, 1), dims(q, 1, 2), dims(k, 1, 2), staticDim(q, 2), staticDim(k, 2),
                     staticDim(q, 3), staticDim(v, 3), floatLiteral(op.getScaleOrDefault()),
                     op.getCausal() ? "true" : "false")
           .str();
   return success();
+}
+
+void KernelEmitter::emitQueryStart(Value start, Value query, Value key, StringRef opName) {
+  body += llvm::formatv("  const int64_t start = mmh::query_start(ctx, \"{0}\", {1}, {2}, {3});\n"
+                        "  if (start < 0)\n    return 1;\n",
+                        opName, start ? pointer(start) : std::string("nullptr"),
+                        dims(query, 1, 2), dims(key, 1, 2))
+              .str();
 }
 
 LogicalResult KernelEmitter::emitAttention() {
@@ -697,8 +709,9 @@ LogicalResult KernelEmitter::emitAttentionBackward() {
       staticDim(k, 2) == ShapedType::kDynamic)
     return fail("head counts and head_dim must be static");
   double scale = op.getScale() ? op.getScale()->convertToDouble() : 1.0 / std::sqrt(double(headDim));
+  emitQueryStart(op.getQueryStart(), q, k, AttentionGradOp::getOperationName());
   body += llvm::formatv("  mmh::attention_grad({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, "
-                        "{10}, {11}, {12}, {13:e17}f, {14}, {15}, {16});\n  return 0;\n",
+                        "{10}, {11}, {12}, start, {13:e17}f, {14}, {15}, {16});\n  return 0;\n",
                         pointer(op.getQuery()), pointer(op.getKey()), pointer(op.getValue()),
                         pointer(op.getOutput()), pointer(op.getGradOutput()), dims(q, 0, 1),
                         dims(q, 1, 2), dims(k, 1, 2), dims(q, 2, 3), dims(k, 2, 3), headDim,

@@ -1208,12 +1208,28 @@ inline void hadamard_interaction(const float *fields, int64_t B, int64_t F, int6
       }
 }
 
+/// The position of query 0 among `keys` keys (an attention's query_start,
+/// or 0 without one); -1 with the error set when the queries do not fit.
+inline int64_t query_start(const mm_kernel_ctx *c, const char *op, const int64_t *start,
+                           int64_t queries, int64_t keys) {
+  if (!start)
+    return 0;
+  if (start[0] < 0 || start[0] + queries > keys) {
+    std::snprintf(c->error, size_t(c->error_size),
+                  "%s: %lld queries from query_start %lld do not fit among %lld keys", op,
+                  (long long)queries, (long long)start[0], (long long)keys);
+    return -1;
+  }
+  return start[0];
+}
+
 /// Attention without a cache: q [B, Tq, Hq, D], k [B, Tk, Hkv, D],
 /// v [B, Tk, Hkv, Dv]; query head h reads kv head h / (Hq / Hkv); with
-/// `causal` query i sees keys j <= i. Scores and softmax in double.
+/// `causal` query i (at key position start + i) sees keys j <= start + i.
+/// Scores and softmax in double.
 inline void attention_nocache(const float *q, const float *k, const float *v, int64_t B, int64_t Tq,
                               int64_t Tk, int64_t Hq, int64_t Hkv, int64_t D, int64_t Dv,
-                              float scale, bool causal, float *out) {
+                              float scale, bool causal, int64_t start, float *out) {
   const int64_t group = Hq / Hkv;
 #pragma omp parallel if (B * Tq * Hq * Tk * D > (1 << 15))
   {
@@ -1223,7 +1239,7 @@ inline void attention_nocache(const float *q, const float *k, const float *v, in
       for (int64_t i = 0; i < Tq; ++i)
         for (int64_t h = 0; h < Hq; ++h) {
           const float *qi = q + ((b * Tq + i) * Hq + h) * D;
-          int64_t kvh = h / group, keys = causal ? std::min(Tk, i + 1) : Tk;
+          int64_t kvh = h / group, keys = causal ? std::min(Tk, start + i + 1) : Tk;
           double max = -INFINITY, sum = 0;
           for (int64_t j = 0; j < keys; ++j) {
             w[j] = double(scale) * dot(qi, k + ((b * Tk + j) * Hkv + kvh) * D, D);

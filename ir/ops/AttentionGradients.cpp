@@ -22,8 +22,11 @@ LogicalResult AttentionOp::buildGradients(OpBuilder &b, ArrayRef<Value> grads,
     return emitOpError("with a KV cache cannot be differentiated: training attends without "
                        "a cache");
   auto backward = AttentionGradOp::create(b, getLoc(), getQuery(), getKey(), getValue(),
-                                          getOutput(), grads[0], getCausalAttr(), getScaleAttr());
+                                          getOutput(), grads[0], getQueryStart(), getCausalAttr(),
+                                          getScaleAttr());
   out.append({backward.getGradQuery(), backward.getGradKey(), backward.getGradValue()});
+  if (getQueryStart()) // (an integer position: no gradient)
+    out.push_back(Value());
   return success();
 }
 

@@ -82,10 +82,12 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   if (hasKC != hasVC || hasKC != hasPos)
     return d.error("key_cache, value_cache and cache_positions must be given "
                    "together");
-  if (!hasKC && adaptor.getCausal() && !compatible(lq.seq, lk.seq))
-    return d.error("causal attention without a cache needs equal query and "
-                   "key lengths, got ",
-                   lq.seq, " and ", lk.seq);
+  if (hasKC && adaptor.getQueryStart())
+    return d.error("query_start is for attention without a cache (a cache places its queries at "
+                   "cache_positions)");
+  if (!hasKC && failed(checkCausalLengths(d, adaptor.getQueryStart(),
+                                          bool(adaptor.getCausal()), lq.seq, lk.seq)))
+    return failure();
   types.push_back(RankedTensorType::get({batch, lq.seq, lq.heads, lv.dim}, q->getElementType()));
   if (!hasKC)
     return success();

@@ -50,6 +50,13 @@ def MM_AttentionOp : MM_InferOp<"attention", [MM_Differentiable, AttrSizedOperan
     by the updated key and value caches. Writing past `capacity` is an error
     when the graph runs.
 
+    Without a cache, `query_start` (`[1]`, integer; `causal` only) places the
+    queries among the keys: query `i` is at position `query_start + i` and
+    sees keys `j <= query_start + i`, so `q_len` may be shorter than `kv_len`
+    (`query_start + q_len <= kv_len`, checked when the graph runs). Context
+    parallelism uses it: a rank attends its chunk of the queries to every
+    key, and `query_start` is where its chunk begins.
+
     ```mlir
     // Prefill without cache (MiniMax softmax layer: 64 query heads, 8 kv heads).
     %o = mm.attention %q, %k, %v {causal}
@@ -59,17 +66,23 @@ def MM_AttentionOp : MM_InferOp<"attention", [MM_Differentiable, AttrSizedOperan
         : (tensor<?x1x64x128xbf16>, tensor<?x1x8x128xbf16>, tensor<?x1x8x128xbf16>,
            tensor<?x4096x8x128xbf16>, tensor<?x4096x8x128xbf16>, tensor<?xi64>)
         -> (tensor<?x1x64x128xbf16>, tensor<?x4096x8x128xbf16>, tensor<?x4096x8x128xbf16>)
+    // A context-parallel rank's 256 queries, starting at %start, against all 1024 keys.
+    %oc = mm.attention %qc, %kall, %vall query_start(%start) {causal}
+        : (tensor<1x256x64x128xf32>, tensor<1x1024x8x128xf32>, tensor<1x1024x8x128xf32>, tensor<1xi64>)
+        -> tensor<1x256x64x128xf32>
     ```
   }];
   let arguments = (ins MM_FloatTensor:$query, MM_FloatTensor:$key, MM_FloatTensor:$value,
                        Optional<MM_FloatTensor>:$key_cache,
                        Optional<MM_FloatTensor>:$value_cache,
                        Optional<MM_IndexTensor>:$cache_positions,
+                       Optional<MM_IndexTensor>:$query_start,
                        UnitAttr:$causal, OptionalAttr<F64Attr>:$scale);
   let results = (outs MM_FloatTensor:$output, Variadic<MM_FloatTensor>:$updated_cache);
   let assemblyFormat = [{
     $query `,` $key `,` $value
     (`cache` `(` $key_cache^ `,` $value_cache `)` `at` $cache_positions)?
+    (`query_start` `(` $query_start^ `)`)?
     attr-dict `:` functional-type(operands, results)
   }];
   let extraClassDeclaration = [{

@@ -36,6 +36,9 @@ LogicalResult AttentionGradOp::inferReturnTypes(MLIRContext *, std::optional<Loc
     return d.error("query and key head dims differ: ", *q, " and ", *k);
   if (o->getRank() != 4 || !compatible(o->getDimSize(3), v->getDimSize(3)))
     return d.error("output ", *o, " must be [batch, q_len, q_heads, v_dim] for value ", *v);
+  if (failed(checkCausalLengths(d, adaptor.getQueryStart(), bool(adaptor.getCausal()),
+                                q->getDimSize(1), k->getDimSize(1))))
+    return failure();
   types.append({*q, *k, *v});
   return success();
 }

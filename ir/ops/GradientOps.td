@@ -43,21 +43,31 @@ def MM_AttentionGradOp : MM_InferOp<"attention_grad"> {
         dq_i += scale ds_ij k_j       dk_j += scale ds_ij q_i
 
     Gradients of grouped query heads accumulate into their shared kv head.
+    `query_start` places the queries among the keys as in `mm.attention`;
+    then `dk` and `dv` hold only these queries' contributions (a context-
+    parallel rank's part of a sum over the ranks).
 
     ```mlir
     %dq, %dk, %dv = mm.attention_grad %q, %k, %v, %o, %do {causal}
         : (tensor<?x?x8x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>,
            tensor<?x?x8x16xf32>, tensor<?x?x8x16xf32>)
         -> (tensor<?x?x8x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>)
+    // A context-parallel rank's 4 queries, starting at %start, against 12 keys.
+    %dqc, %dkc, %dvc = mm.attention_grad %qc, %k12, %v12, %oc, %doc query_start(%start) {causal}
+        : (tensor<1x4x8x16xf32>, tensor<1x12x2x16xf32>, tensor<1x12x2x16xf32>,
+           tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>, tensor<1xi64>)
+        -> (tensor<1x4x8x16xf32>, tensor<1x12x2x16xf32>, tensor<1x12x2x16xf32>)
     ```
   }];
   let arguments = (ins MM_FloatTensor:$query, MM_FloatTensor:$key, MM_FloatTensor:$value,
                        MM_FloatTensor:$output, MM_FloatTensor:$grad_output,
+                       Optional<MM_IndexTensor>:$query_start,
                        UnitAttr:$causal, OptionalAttr<F64Attr>:$scale);
   let results = (outs MM_FloatTensor:$grad_query, MM_FloatTensor:$grad_key,
                       MM_FloatTensor:$grad_value);
   let assemblyFormat = [{
-    $query `,` $key `,` $value `,` $output `,` $grad_output attr-dict `:` functional-type(operands, results)
+    $query `,` $key `,` $value `,` $output `,` $grad_output
+    (`query_start` `(` $query_start^ `)`)? attr-dict `:` functional-type(operands, results)
   }];
 }
 

@@ -55,9 +55,22 @@ static Tensor writable(std::optional<Tensor> &cache) {
   return t.uniquelyOwned() ? t : t.clone();
 }
 
+int64_t causalQueryStart(const char *op, const Tensor *queryStart, int64_t queries, int64_t keys) {
+  if (!queryStart)
+    return 0;
+  if (queryStart->numel() != 1 || queryStart->dtype() != DType::I64)
+    throw makeError(op, ": query_start must be one integer, got ", formatShape(queryStart->shape()));
+  int64_t start = queryStart->data<int64_t>()[0];
+  if (start < 0 || start + queries > keys)
+    throw makeError(op, ": ", queries, " queries from query_start ", start, " do not fit among ",
+                    keys, " keys");
+  return start;
+}
+
 AttentionResult attention(const Tensor &q, const Tensor &k, const Tensor &v, bool causal,
                           double scale, std::optional<Tensor> keyCache,
-                          std::optional<Tensor> valueCache, const Tensor *cachePositions) {
+                          std::optional<Tensor> valueCache, const Tensor *cachePositions,
+                          const Tensor *queryStart) {
   const char *op = "mm.attention";
   expectRank(q, 4, op, "query");
   expectRank(k, 4, op, "key");
@@ -71,14 +84,17 @@ AttentionResult attention(const Tensor &q, const Tensor &k, const Tensor &v, boo
     throw makeError(op, ": incompatible query ", formatShape(q.shape()), ", key ",
                     formatShape(k.shape()), ", value ", formatShape(v.shape()));
   bool cached = keyCache.has_value();
-  if (!cached && causal && Tq != Tk)
+  if (!cached && causal && !queryStart && Tq != Tk)
     throw makeError(op, ": causal attention needs equal query and key lengths");
+  if (queryStart && (cached || !causal))
+    throw makeError(op, ": query_start is for causal attention without a cache");
   if (cached && Tq != Tk)
     throw makeError(op, ": with a cache, query and new key lengths must match");
 
   AttentionResult result;
   Tensor keys = k, values = v;
-  std::vector<int64_t> offset(B, 0);   // absolute position of query 0
+  // The absolute position of query 0.
+  std::vector<int64_t> offset(B, causalQueryStart(op, queryStart, Tq, Tk));
   std::vector<int64_t> written(B, Tk); // number of valid keys
   if (cached) {
     Tensor kc = writable(keyCache), vc = writable(valueCache);

@@ -16,7 +16,7 @@ namespace mm::ref {
 
 AttentionGradResult attentionBackward(const Tensor &q, const Tensor &k, const Tensor &v,
                                       const Tensor &o, const Tensor &dOut, bool causal,
-                                      double scale) {
+                                      double scale, const Tensor *queryStart) {
   const char *op = "mm.attention_grad";
   expectRank(q, 4, op, "query");
   expectRank(k, 4, op, "key");
@@ -28,7 +28,9 @@ AttentionGradResult attentionBackward(const Tensor &q, const Tensor &k, const Te
     throw makeError(op, ": shapes q ", formatShape(q.shape()), ", k ", formatShape(k.shape()),
                     ", v ", formatShape(v.shape()), ", o ", formatShape(o.shape()), ", do ",
                     formatShape(dOut.shape()), " do not fit");
-  int64_t group = Hq / Hk;
+  if (queryStart && !causal)
+    throw makeError(op, ": query_start is for causal attention");
+  int64_t group = Hq / Hk, start = causalQueryStart(op, queryStart, Tq, Tk);
   return withFloat(q, op, [&](auto tag) {
     using F = decltype(tag);
     AttentionGradResult r{Tensor::zeros(q.dtype(), q.shape()), Tensor::zeros(q.dtype(), k.shape()),
@@ -43,7 +45,7 @@ AttentionGradResult attentionBackward(const Tensor &q, const Tensor &k, const Te
         for (int64_t i = 0; i < Tq; ++i) {
           const F *qi = Q + ((b * Tq + i) * Hq + h) * D;
           const F *oi = O + ((b * Tq + i) * Hq + h) * Dv, *gi = G + ((b * Tq + i) * Hq + h) * Dv;
-          int64_t visible = causal ? std::min(i + 1, Tk) : Tk;
+          int64_t visible = causal ? std::min(start + i + 1, Tk) : Tk;
           // Recompute this row's probabilities.
           F mx = -std::numeric_limits<F>::infinity();
           for (int64_t j = 0; j < visible; ++j) {

@@ -54,10 +54,16 @@ struct AttentionResult {
 };
 /// Grouped-query attention; with caches, writes k/v at cachePositions and
 /// attends against the cache (see mm.attention). Caches are updated in place
-/// when the caller hands over the only reference.
+/// when the caller hands over the only reference. Without them, a
+/// `queryStart` ([1], causal) places query 0 at that key position.
 AttentionResult attention(const Tensor &q, const Tensor &k, const Tensor &v, bool causal,
                           double scale, std::optional<Tensor> keyCache,
-                          std::optional<Tensor> valueCache, const Tensor *cachePositions);
+                          std::optional<Tensor> valueCache, const Tensor *cachePositions,
+                          const Tensor *queryStart = nullptr);
+
+/// The position of query 0 among `keys` keys for `queries` causal queries:
+/// `queryStart`'s value (checked to fit), or 0 without one.
+int64_t causalQueryStart(const char *op, const Tensor *queryStart, int64_t queries, int64_t keys);
 
 enum class LightningMode { Blockwise, Recurrence };
 struct LightningResult {
@@ -144,7 +150,7 @@ struct AttentionGradResult {
 /// mm.attention_grad: recomputes each query row's probabilities.
 AttentionGradResult attentionBackward(const Tensor &q, const Tensor &k, const Tensor &v,
                                       const Tensor &o, const Tensor &dOut, bool causal,
-                                      double scale);
+                                      double scale, const Tensor *queryStart = nullptr);
 struct LightningGradResult {
   Tensor query, key, value, initialState;
 };

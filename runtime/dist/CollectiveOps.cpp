@@ -54,9 +54,56 @@ std::vector<int> groupOf(const CollectivePlan &plan) {
   return gridGroup(plan.gridShape, plan.axes, world().rank(), world().size());
 }
 
+std::vector<int64_t> gatherPieces(const CollectivePlan &plan, const std::vector<int> &group,
+                                  const Shape &inShape, const std::string &what) {
+  if (plan.axis < 0 || plan.axis >= static_cast<int64_t>(inShape.size()))
+    throw makeError(what, ": ", plan.kind, " along axis ", plan.axis, " of a rank-",
+                    inShape.size(), " tensor");
+  std::vector<int64_t> pieces(group.size(), inShape[plan.axis]);
+  if (plan.uneven)
+    world().allGather(&inShape[plan.axis], pieces.data(), 1, DType::I64, group,
+                      what + " (the pieces' lengths)");
+  return pieces;
+}
+
+Shape gatheredShape(Shape inShape, int64_t axis, const std::vector<int64_t> &pieces) {
+  int64_t total = 0;
+  for (int64_t p : pieces)
+    total += p;
+  inShape[axis] = total;
+  return inShape;
+}
+
+namespace {
+/// An all_gather whose pieces differ in length: each rank sends its piece
+/// padded to the longest, then the pieces are placed side by side along the
+/// axis without the padding.
+void gatherUneven(const std::vector<int> &group, const void *in, const Shape &inShape, void *out,
+                  DType dtype, int64_t axis, const std::vector<int64_t> &pieces,
+                  const std::string &what) {
+  AxisView v = viewAt(inShape, axis, dtype);
+  int64_t longest = *std::max_element(pieces.begin(), pieces.end());
+  int64_t members = static_cast<int64_t>(group.size()), total = 0;
+  for (int64_t p : pieces)
+    total += p;
+  int64_t rowBytes = longest * v.innerBytes, paddedBytes = v.outer * rowBytes;
+  std::vector<char> mine(paddedBytes, 0), gathered(paddedBytes * members);
+  for (int64_t o = 0; o < v.outer && v.extent * v.innerBytes > 0; ++o)
+    std::memcpy(mine.data() + o * rowBytes,
+                static_cast<const char *>(in) + o * v.extent * v.innerBytes,
+                v.extent * v.innerBytes);
+  int64_t elementBytes = static_cast<int64_t>(dtypeSize(dtype));
+  world().allGather(mine.data(), gathered.data(), paddedBytes / elementBytes, dtype, group, what);
+  for (int64_t m = 0, before = 0; m < members; before += pieces[m++])
+    for (int64_t o = 0; o < v.outer && pieces[m] * v.innerBytes > 0; ++o)
+      std::memcpy(static_cast<char *>(out) + (o * total + before) * v.innerBytes,
+                  gathered.data() + m * paddedBytes + o * rowBytes, pieces[m] * v.innerBytes);
+}
+} // namespace
+
 void runCollective(const CollectivePlan &plan, const std::vector<int> &group, const void *in,
                    const Shape &inShape, void *out, const Shape &outShape, DType dtype,
-                   const std::string &what) {
+                   const std::string &what, const std::vector<int64_t> *givenPieces) {
   int64_t members = static_cast<int64_t>(group.size());
   auto bad = [&](const std::string &why) {
     return makeError(what, ": ", plan.kind, " ", why, " (input ", formatShape(inShape), ", result ",
@@ -91,8 +138,24 @@ void runCollective(const CollectivePlan &plan, const std::vector<int> &group, co
   }
   if (plan.kind == "all_gather") {
     AxisView v = viewAt(inShape, axis, dtype);
-    if (outShape[axis] != v.extent * members)
-      throw bad("does not concatenate the group's pieces");
+    std::vector<int64_t> pieces =
+        givenPieces ? *givenPieces : gatherPieces(plan, group, inShape, what);
+    if (outShape != gatheredShape(inShape, axis, pieces)) {
+      std::string lengths;
+      for (int64_t p : pieces)
+        lengths += (lengths.empty() ? "" : ", ") + std::to_string(p);
+      bool even = std::all_of(pieces.begin(), pieces.end(),
+                              [&](int64_t p) { return p == pieces.front(); });
+      throw bad("does not concatenate the group's pieces (of " + lengths + " along axis " +
+                std::to_string(axis) + ")" +
+                (even ? "" : "; a compiled program sizes the result as the group's size times its "
+                             "own piece, so uneven pieces run on the reference executor "
+                             "(--backend reference)"));
+    }
+    if (std::any_of(pieces.begin(), pieces.end(), [&](int64_t p) { return p != v.extent; })) {
+      gatherUneven(group, in, inShape, out, dtype, axis, pieces, what);
+      return;
+    }
     int64_t count = product(inShape, 0, inShape.size());
     // Gathered rank-major, then interleaved so the pieces sit side by side
     // along the axis.

@@ -27,12 +27,22 @@ Shape collectiveResultShape(const CollectivePlan &plan, Shape inputShape, int64_
 /// shape with the same elements.
 Shape collectiveInputShape(const CollectivePlan &plan, Shape resultShape, int64_t members);
 
+/// The length of each group member's piece along an all_gather's axis, in
+/// group order: exchanged (one small all_gather) when the plan is uneven,
+/// else the caller's own for every member.
+std::vector<int64_t> gatherPieces(const CollectivePlan &plan, const std::vector<int> &group,
+                                  const Shape &inShape, const std::string &what);
+
+/// An all_gather's result shape from the input's and the pieces' lengths.
+Shape gatheredShape(Shape inShape, int64_t axis, const std::vector<int64_t> &pieces);
+
 /// Runs `plan` from `in` (of `inShape`) into `out` (of `outShape`), which
 /// may alias `in` for all_reduce. Throws naming `what` on a shape that does
-/// not fit the plan.
+/// not fit the plan. An all_gather takes its `pieces` (gatherPieces) when
+/// the caller has them.
 void runCollective(const CollectivePlan &plan, const std::vector<int> &group, const void *in,
                    const Shape &inShape, void *out, const Shape &outShape, DType dtype,
-                   const std::string &what);
+                   const std::string &what, const std::vector<int64_t> *pieces = nullptr);
 
 } // namespace mm::dist
 

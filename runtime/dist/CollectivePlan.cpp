@@ -34,6 +34,8 @@ std::string CollectivePlan::json() const {
   j["grid"] = gridShape;
   j["axes"] = axes;
   j["axis"] = axis;
+  if (uneven)
+    j["uneven"] = true;
   return j.dump();
 }
 
@@ -52,6 +54,7 @@ CollectivePlan CollectivePlan::parse(const std::string &text, const std::string 
     p.gridShape = j.at("grid").get<std::vector<int64_t>>();
     p.axes = j.at("axes").get<std::vector<int64_t>>();
     p.axis = j.at("axis").get<int64_t>();
+    p.uneven = j.value("uneven", false);
     return p;
   } catch (const nlohmann::json::exception &e) {
     throw makeError(where, ": a malformed collective plan: ", e.what());

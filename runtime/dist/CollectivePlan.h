@@ -23,6 +23,9 @@ struct CollectivePlan {
   Reduction reduction = Reduction::Sum; // all_reduce, reduce_scatter
   std::vector<int64_t> gridShape, axes;
   int64_t axis = 0; // the tensor axis all_gather concatenates, all_slice / reduce_scatter split
+  // all_gather of a dynamic axis: the pieces' lengths may differ (a context-
+  // parallel chunk of any prompt), so they are exchanged first.
+  bool uneven = false;
 
   std::string json() const;
   /// Throws mm::Error naming `where` (the kernel's location) on a bad plan.

@@ -267,8 +267,50 @@ func.func @attention_kv(%q: tensor<1x4x4x8xf32>, %k: tensor<1x4x4x8xf32>, %v: te
 // -----
 
 func.func @attention_causal_lengths(%q: tensor<1x3x4x8xf32>, %k: tensor<1x4x4x8xf32>) {
-  // expected-error @+1 {{causal attention without a cache needs equal query and key lengths, got 3 and 4}}
+  // expected-error @+1 {{causal attention without a cache (or a query_start) needs equal query and key lengths, got 3 and 4}}
   %0 = mm.attention %q, %k, %k {causal} : (tensor<1x3x4x8xf32>, tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>) -> tensor<1x3x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_query_start_not_causal(%q: tensor<1x2x4x8xf32>, %k: tensor<1x4x4x8xf32>, %s: tensor<1xi64>) {
+  // expected-error @+1 {{query_start places the queries of a causal attention; this one is not causal}}
+  %0 = mm.attention %q, %k, %k query_start(%s) : (tensor<1x2x4x8xf32>, tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>, tensor<1xi64>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_query_start_too_long(%q: tensor<1x5x4x8xf32>, %k: tensor<1x4x4x8xf32>, %s: tensor<1xi64>) {
+  // expected-error @+1 {{query length 5 exceeds the key length 4}}
+  %0 = mm.attention %q, %k, %k query_start(%s) {causal} : (tensor<1x5x4x8xf32>, tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>, tensor<1xi64>) -> tensor<1x5x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_query_start_shape(%q: tensor<1x2x4x8xf32>, %k: tensor<1x4x4x8xf32>, %s: tensor<2xi64>) {
+  // expected-error @+1 {{query_start size}}
+  %0 = mm.attention %q, %k, %k query_start(%s) {causal} : (tensor<1x2x4x8xf32>, tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>, tensor<2xi64>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_query_start_with_cache(%q: tensor<1x1x4x8xf32>, %c: tensor<1x16x4x8xf32>, %p: tensor<1xi64>) {
+  // expected-error @+1 {{query_start is for attention without a cache}}
+  %0:3 = mm.attention %q, %q, %q cache(%c, %c) at %p query_start(%p) {causal}
+      : (tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x16x4x8xf32>, tensor<1x16x4x8xf32>, tensor<1xi64>, tensor<1xi64>)
+      -> (tensor<1x1x4x8xf32>, tensor<1x16x4x8xf32>, tensor<1x16x4x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_grad_query_start_not_causal(%q: tensor<1x2x4x8xf32>, %k: tensor<1x4x4x8xf32>, %s: tensor<1xi64>) {
+  // expected-error @+1 {{query_start places the queries of a causal attention; this one is not causal}}
+  %0:3 = mm.attention_grad %q, %k, %k, %q, %q query_start(%s) : (tensor<1x2x4x8xf32>, tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1xi64>) -> (tensor<1x2x4x8xf32>, tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>)
   return
 }
 
@@ -284,7 +326,7 @@ func.func @attention_scale(%q: tensor<1x4x4x8xf32>) {
 
 func.func @attention_partial_cache(%q: tensor<1x1x4x8xf32>, %c: tensor<1x16x4x8xf32>, %p: tensor<1xi64>) {
   // expected-error @+1 {{key_cache, value_cache and cache_positions must be given together}}
-  %0:3 = "mm.attention"(%q, %q, %q, %c, %p) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 1>}>
+  %0:3 = "mm.attention"(%q, %q, %q, %c, %p) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 1, 0>}>
       : (tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x16x4x8xf32>, tensor<1xi64>)
       -> (tensor<1x1x4x8xf32>, tensor<1x16x4x8xf32>, tensor<1x16x4x8xf32>)
   return

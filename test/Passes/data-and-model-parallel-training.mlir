@@ -36,7 +36,7 @@ func.func @loss(%x: tensor<4x8xf32>, %y: tensor<4xi64>) -> tensor<f32> {
 // -----
 
 // The step's grid must be the one -mm-model-parallel would make.
-// expected-error @+1 {{the module already has a symbol @tp that is not the grid of dp=2 tp=2 ep=1 etp=1 (shape = 2x2)}}
+// expected-error @+1 {{the module already has a symbol @tp that is not the grid of dp=2 tp=2 ep=1 etp=1 cp=1 (shape = 2x2)}}
 shard.grid @tp(shape = 3)
 func.func @loss(%x: tensor<4x8xf32>, %y: tensor<4xi64>) -> tensor<f32> {
   %w1 = mm.param "w1" {mm.tp_dim = 0 : i64} : tensor<16x8xf32>

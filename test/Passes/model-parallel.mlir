@@ -4,8 +4,14 @@
 // With nothing to split (tp=1) a grid @tp already there must still be the layout's.
 // RUN: echo 'shard.grid @tp(shape = 3)' | not mm-opt -mm-model-parallel="tp=1 dp=2" 2>&1 | FileCheck %s --check-prefix=TPONE
 // RUN: echo 'shard.grid @tp(shape = 2)' | mm-opt -mm-model-parallel="tp=1 dp=2" | FileCheck %s --check-prefix=TPONEOK
-// TPONE: the module already has a symbol @tp that is not the grid of dp=2 tp=1 ep=1 etp=1 (shape = 2)
+// TPONE: the module already has a symbol @tp that is not the grid of dp=2 tp=1 ep=1 etp=1 cp=1 (shape = 2)
 // TPONEOK: shard.grid @tp(shape = 2)
+// Context parallel: a training step's tokens (mm.cp_dim) are each rank's
+// chunk of the sequence, over the cp axis: after dp, before the tp axes.
+// RUN: echo 'func.func @f(%%ids: tensor<?x?xi64> {mm.cp_dim = 1 : i64, mm.dims = ["B", "T"]}) -> tensor<?x?xi64> { return %%ids : tensor<?x?xi64> }' | mm-opt -mm-model-parallel="tp=2 cp=2 dp=3" | FileCheck %s --check-prefix=CP
+// CP: shard.grid @tp(shape = 3x2x2)
+// CP: %[[S:.*]] = shard.sharding @tp split_axes = {{\[\[\], \[1\]\]}} : !shard.sharding
+// CP: shard.shard %arg0 to %[[S]] : tensor<?x?xi64>
 
 // The model tags how tensor parallelism cuts each projection (mm.tp_dim:
 // 0 column parallel, 1 row parallel); the pass annotates those params on a

@@ -543,3 +543,77 @@ func.func @lightning_grad_sequence_split(%q: tensor<1x?x4x2xf32> {mm.dims = ["",
   %dvs = shard.shard %dv to %seq : tensor<1x?x4x2xf32>
   return %dqs, %dks, %dvs, %ds0 : tensor<1x?x4x2xf32>, tensor<1x?x4x2xf32>, tensor<1x?x4x2xf32>, tensor<1x4x2x2xf32>
 }
+
+// Causal softmax attention with the sequence split over context-parallel
+// ranks (grouped-query: 4 query heads, 2 KV heads). The keys' loop stays
+// whole, so the passes all-gather every chunk's keys and values; each rank
+// attends its chunk of the queries to all of them from where its chunk
+// starts: the exclusive prefix of the chunks' token counts (all-gathered,
+// so the chunks may be uneven), this rank's entry by an all_slice.
+// CHECK-LABEL: func.func @attention_sequence_split(
+// CHECK-SAME: %[[Q:[a-z0-9]+]]: tensor<1x?x4x2xf32> {{.*}}, %[[K:[a-z0-9]+]]: tensor<1x?x2x2xf32> {{.*}}, %[[V:[a-z0-9]+]]: tensor<1x?x2x2xf32> {{.*}}) -> tensor<1x?x4x2xf32>
+// CHECK-DAG: %[[KALL:.*]] = shard.all_gather %[[K]] on @cp grid_axes = [0] gather_axis = 1 : tensor<1x?x2x2xf32> -> tensor<1x?x2x2xf32>
+// CHECK-DAG: %[[VALL:.*]] = shard.all_gather %[[V]] on @cp grid_axes = [0] gather_axis = 1 : tensor<1x?x2x2xf32> -> tensor<1x?x2x2xf32>
+// CHECK: %[[COUNTS:.*]] = shard.all_gather %{{.*}} on @cp grid_axes = [0] gather_axis = 0 : tensor<1xf32> -> tensor<3xf32>
+// CHECK: %[[STARTS:.*]] = mm.concat %{{.*}}, %{{.*}}, %{{.*}} dim 0 : (tensor<1xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<3xf32>
+// CHECK: %[[MINE:.*]] = shard.all_slice %[[STARTS]] on @cp grid_axes = [0] slice_axis = 0 : tensor<3xf32> -> tensor<1xf32>
+// CHECK: %[[START:.*]] = mm.cast %[[MINE]] : tensor<1xf32> to tensor<1xi64>
+// CHECK: %[[O:.*]] = mm.attention %[[Q]], %[[KALL]], %[[VALL]] query_start(%[[START]]) {causal}
+// CHECK: return %[[O]] : tensor<1x?x4x2xf32>
+func.func @attention_sequence_split(%q: tensor<1x?x4x2xf32> {mm.dims = ["", "T", "", ""]}, %k: tensor<1x?x2x2xf32> {mm.dims = ["", "T", "", ""]}, %v: tensor<1x?x2x2xf32> {mm.dims = ["", "T", "", ""]}) -> tensor<1x?x4x2xf32> {
+  %seq = shard.sharding @cp split_axes = [[], [0]] : !shard.sharding
+  %qs = shard.shard %q to %seq annotate_for_users : tensor<1x?x4x2xf32>
+  %ks = shard.shard %k to %seq annotate_for_users : tensor<1x?x2x2xf32>
+  %vs = shard.shard %v to %seq annotate_for_users : tensor<1x?x2x2xf32>
+  %o = mm.attention %qs, %ks, %vs {causal} : (tensor<1x?x4x2xf32>, tensor<1x?x2x2xf32>, tensor<1x?x2x2xf32>) -> tensor<1x?x4x2xf32>
+  %os = shard.shard %o to %seq : tensor<1x?x4x2xf32>
+  return %os : tensor<1x?x4x2xf32>
+}
+
+// Its gradient under the same split: each rank's dq from its queries
+// against every key; its dk and dv are its queries' share of sums over all
+// of them, all-reduced over the sequence axis, then sliced to its chunk.
+// CHECK-LABEL: func.func @attention_grad_sequence_split(
+// CHECK: shard.all_gather %{{.*}} on @cp grid_axes = [0] gather_axis = 1 : tensor<1x?x2x2xf32> -> tensor<1x?x2x2xf32>
+// CHECK: %[[START:.*]] = mm.cast %{{.*}} : tensor<1xf32> to tensor<1xi64>
+// CHECK: %[[DQ:.*]], %[[DK:.*]], %[[DV:.*]] = mm.attention_grad %arg0, %{{.*}}, %{{.*}}, %arg3, %arg4 query_start(%[[START]]) {causal}
+// CHECK-DAG: %[[DKALL:.*]] = shard.all_reduce %[[DK]] on @cp grid_axes = [0] : tensor<1x?x2x2xf32> -> tensor<1x?x2x2xf32>
+// CHECK-DAG: %[[DVALL:.*]] = shard.all_reduce %[[DV]] on @cp grid_axes = [0] : tensor<1x?x2x2xf32> -> tensor<1x?x2x2xf32>
+// CHECK-DAG: %[[DKS:.*]] = shard.all_slice %[[DKALL]] on @cp grid_axes = [0] slice_axis = 1
+// CHECK-DAG: %[[DVS:.*]] = shard.all_slice %[[DVALL]] on @cp grid_axes = [0] slice_axis = 1
+// CHECK: return %[[DQ]], %[[DKS]], %[[DVS]]
+func.func @attention_grad_sequence_split(%q: tensor<1x?x4x2xf32> {mm.dims = ["", "T", "", ""]}, %k: tensor<1x?x2x2xf32> {mm.dims = ["", "T", "", ""]}, %v: tensor<1x?x2x2xf32> {mm.dims = ["", "T", "", ""]}, %o: tensor<1x?x4x2xf32> {mm.dims = ["", "T", "", ""]}, %do: tensor<1x?x4x2xf32> {mm.dims = ["", "T", "", ""]}) -> (tensor<1x?x4x2xf32>, tensor<1x?x2x2xf32>, tensor<1x?x2x2xf32>) {
+  %seq = shard.sharding @cp split_axes = [[], [0]] : !shard.sharding
+  %qs = shard.shard %q to %seq annotate_for_users : tensor<1x?x4x2xf32>
+  %ks = shard.shard %k to %seq annotate_for_users : tensor<1x?x2x2xf32>
+  %vs = shard.shard %v to %seq annotate_for_users : tensor<1x?x2x2xf32>
+  %os = shard.shard %o to %seq annotate_for_users : tensor<1x?x4x2xf32>
+  %dos = shard.shard %do to %seq annotate_for_users : tensor<1x?x4x2xf32>
+  %dq, %dk, %dv = mm.attention_grad %qs, %ks, %vs, %os, %dos {causal} : (tensor<1x?x4x2xf32>, tensor<1x?x2x2xf32>, tensor<1x?x2x2xf32>, tensor<1x?x4x2xf32>, tensor<1x?x4x2xf32>) -> (tensor<1x?x4x2xf32>, tensor<1x?x2x2xf32>, tensor<1x?x2x2xf32>)
+  %dqs = shard.shard %dq to %seq : tensor<1x?x4x2xf32>
+  %dks = shard.shard %dk to %seq : tensor<1x?x2x2xf32>
+  %dvs = shard.shard %dv to %seq : tensor<1x?x2x2xf32>
+  return %dqs, %dks, %dvs : tensor<1x?x4x2xf32>, tensor<1x?x2x2xf32>, tensor<1x?x2x2xf32>
+}
+
+// Lightning attention split over its sequence (grid axis 0) and its heads
+// (axis 1) at once, tp x cp: each rank runs its heads (head_index, their
+// slopes among all four) on its chunk, and LASP+ exchanges the chunk states
+// among the ranks holding the same heads (the all_gathers over axis 0 only).
+// CHECK-LABEL: func.func @lightning_sequence_and_heads(
+// CHECK: %[[IDS:.*]] = shard.all_slice %{{.*}} on @grid grid_axes = [1] slice_axis = 0 : tensor<4xi64> -> tensor<2xi64>
+// CHECK: mm.lightning_attention %{{.*}}, %{{.*}}, %{{.*}} head_index(%[[IDS]]) {block_size = 2 : i64, layer_index = 1 : i64, num_layers = 3 : i64, total_heads = 4 : i64} : (tensor<1x?x2x2xf32>, tensor<1x?x2x2xf32>, tensor<1x?x2x2xf32>, tensor<2xi64>)
+// CHECK: shard.all_gather %{{.*}} on @grid grid_axes = [0] gather_axis = 0 : tensor<1x1x2x2x2xf32> -> tensor<2x1x2x2x2xf32>
+// CHECK: shard.all_gather %{{.*}} on @grid grid_axes = [0] gather_axis = 0 : tensor<1xf32> -> tensor<2xf32>
+// CHECK: mm.lightning_attention %{{.*}}, %{{.*}}, %{{.*}} state(%{{.*}}) head_index(%[[IDS]])
+func.func @lightning_sequence_and_heads(%q: tensor<1x?x4x2xf32> {mm.dims = ["", "T", "", ""]}, %k: tensor<1x?x4x2xf32> {mm.dims = ["", "T", "", ""]}, %v: tensor<1x?x4x2xf32> {mm.dims = ["", "T", "", ""]}) -> (tensor<1x?x4x2xf32>, tensor<1x4x2x2xf32>) {
+  %both = shard.sharding @grid split_axes = [[], [0], [1]] : !shard.sharding
+  %heads = shard.sharding @grid split_axes = [[], [1]] : !shard.sharding
+  %qs = shard.shard %q to %both annotate_for_users : tensor<1x?x4x2xf32>
+  %ks = shard.shard %k to %both annotate_for_users : tensor<1x?x4x2xf32>
+  %vs = shard.shard %v to %both annotate_for_users : tensor<1x?x4x2xf32>
+  %o, %s = mm.lightning_attention %qs, %ks, %vs {block_size = 2 : i64, layer_index = 1 : i64, num_layers = 3 : i64} : (tensor<1x?x4x2xf32>, tensor<1x?x4x2xf32>, tensor<1x?x4x2xf32>) -> (tensor<1x?x4x2xf32>, tensor<1x4x2x2xf32>)
+  %os = shard.shard %o to %both : tensor<1x?x4x2xf32>
+  %ss = shard.shard %s to %heads : tensor<1x4x2x2xf32>
+  return %os, %ss : tensor<1x?x4x2xf32>, tensor<1x4x2x2xf32>
+}

@@ -3,9 +3,10 @@
 
 Usage: check_amer.py MM_AMER MM_OPT [--quick]
 
---quick (the sanitizer build): every command path on a small search (200
-users, one epoch a supernet, two children), without the recovery and
-reproducibility assertions, which are the release build's.
+--quick (ctest amer-search, every run and CI): every command path on a small
+search (200 users, one epoch a supernet, two children), without the recovery
+and reproducibility assertions. Without it (ctest amer-search-recovery,
+label nightly, scripts/nightly.sh) the full search below.
 
   * `mm-amer plant` writes RecBole atomic files with a known answer
     (training/amer/Planted.h): a bilinear interaction of age_band and page,

@@ -109,6 +109,7 @@ def build_cases():
     add("attention", "rope", ints={"pos": [[0, 1, 2], [5, 9, 13]]})
     add("attention", "attention_causal_gqa")
     add("attention", "attention_full_scaled")
+    add("attention", "attention_query_start", ints={"start": [2]})
     add("attention", "lightning_state", scale=0.5)
     add("attention", "lightning_lengths", ints={"len": [5, 8]}, scale=0.5)
     add("attention", "lightning_head_index", ints={"idx": [3, 1]}, scale=0.5)

@@ -93,6 +93,23 @@ check(code == 0, "tp=2 on 4 ranks (dp=2) on the reference executor" + ("" if cod
 if code == 0:
     runs.same_run("ref1", "ref-dp2tp2", "reference, tp=2 on 4 ranks against one process")
 
+# Context parallelism: each sequence of 32 tokens in chunks of 16, one a
+# rank (LASP+ for the lightning layers, the keys and values all-gathered for
+# the softmax one, the weight gradients' partial sums all-reduced over the
+# chunks); alone, beside dp=2 and beside tp=2 on 4 ranks, compiled and on
+# the reference executor. Weights stay whole on every rank.
+for n, layout, backend, one in ((2, "cp=2", "cpu", "one"), (4, "cp=2", "cpu", "one"),
+                                (4, "tp=2,cp=2", "cpu", "one"), (2, "cp=2", "reference", "ref1")):
+    name = f"{n}-" + layout.replace(",", "-").replace("=", "") + "-" + backend
+    steps = 6 if backend == "cpu" else 2
+    code, out, err, _ = mpirun(n, args(name, steps=steps, backend=backend,
+                                       extra=["--parallel", layout]), timeout=600)
+    what = f"{layout} on {n} ranks, {backend}"
+    check(code == 0, f"{what} trains" + ("" if code == 0 else ": " + (out + err)[-3000:]))
+    if code == 0:
+        runs.same_run(one, name, f"{what} against one process")
+        check("each sequence in 2 chunks" in err, f"{what}: the layout is reported")
+
 # Checkpoints hold whole weights and moments: a tp=2,ep=2 run resumes in one
 # process, and a one-process run resumes split.
 for src, n, layout, dst in (("2-tp2-ep2-zero1", 1, None, "tp-to-1"),
@@ -144,7 +161,7 @@ for n, layout, out in ((2, None, "sft-dp2"), (4, "tp=2,ep=2", "sft-dp2-tp2ep2"))
 
 # Layouts not built are refused, naming why.
 for n, layout, want in ((2, "ep=2", "experts split across data-parallel replicas"),
-                        (2, "cp=2", "context-parallel training"),
+                        (3, "cp=3", "--seq-len 32 does not split into cp=3"),
                         (2, "tp=2,ep=3", "ep=3"),
                         (4, "tp=2,ep=4", "ep=4 x etp=1 does not divide tp=2")):
     code, out, err, _ = mpirun(n, args(f"bad-{n}-{layout}", extra=["--parallel", layout]), timeout=120)

@@ -238,7 +238,7 @@ def lightning_backward(q, k, v, do, grad_final, state, layer):
     return [dq, dk, dv, decay * g if q.shape[1] else g]
 
 
-def run_sequence_split(function, ranks, whole, chunk_of, oracle, chunks):
+def run_sequence_split(function, ranks, whole, chunk_of, oracle, chunks, backends=("reference", "cpu")):
     """Runs `function` whole and on `ranks` ranks; chunk_of(r, a) is rank r's part of a."""
     stem = os.path.join(work, function)
     for i, a in enumerate(whole):
@@ -259,7 +259,7 @@ def run_sequence_split(function, ranks, whole, chunk_of, oracle, chunks):
     for r in range(ranks):
         for i, a in enumerate(whole):
             np.save(f"{stem}.x{i}.rank{r}.npy", chunk_of(r, a))
-    for backend in ("reference", "cpu"):
+    for backend in backends:
         args = [a for i in range(len(whole)) for a in ("--input", f"@{stem}.x{i}.rank{{RANK}}.npy")]
         args += [a for i in range(len(expected)) for a in ("--output", f"@{stem}.{backend}.r{i}.rank{{RANK}}.npy")]
         code, so, se, _ = mpirun(ranks, [mm_run, "eval", partitioned, "--function", function,
@@ -294,6 +294,72 @@ run_sequence_split("lightning_sequence_split_on_grid", 4, gq,
                    lambda r, a: a[r // 2:r // 2 + 1, (0, 3, 5)[r % 2]:(0, 3, 5)[r % 2 + 1]]
                    if a.shape[1] == 5 else a[r // 2:r // 2 + 1],
                    lightning_forward(*gq, np.zeros((2, 4, 2, 2), np.float32), 0), [3, 2])
+# tp x cp on the 2x2 grid: rank r holds sequence chunk r // 2 (3 or 2 tokens)
+# of heads block r % 2 (heads 0-1 or 2-3, each with its own decay slope).
+hq = [rng.standard_normal((1, 5, 4, 2)).astype(np.float32) for _ in range(3)]
+cut = (0, 3, 5)
+run_sequence_split("lightning_sequence_and_heads", 4, hq,
+                   lambda r, a: a[:, cut[r // 2]:cut[r // 2 + 1], 2 * (r % 2):2 * (r % 2) + 2]
+                   if a.shape[1] == 5 else a[:, 2 * (r % 2):2 * (r % 2) + 2],
+                   lightning_forward(*hq, np.zeros((1, 4, 2, 2), np.float32), 1), [3, 2])
+
+# Causal softmax attention and its gradient with the sequence split over
+# context-parallel ranks (the keys and values all-gathered, each rank's
+# queries placed by query_start): every rank's chunk of the outputs must
+# equal the one-process run's, and that run the float64 formulas. The
+# reference executor takes uneven and empty chunks (the all_gather sizes its
+# result at run time); the compiled path takes even ones and refuses uneven
+# ones by name. The gradient's dk and dv come back by an even all_slice, so
+# it takes even chunks. A rank that attends from the wrong start (a missing
+# query_start) or misses a key is off by O(1).
+def softmax_attention(q, k, v):
+    group = q.shape[2] // k.shape[2]
+    kk, vv = (np.repeat(a.astype(np.float64), group, axis=2) for a in (k, v))
+    s = np.einsum("bihd,bjhd->bhij", q.astype(np.float64), kk) / np.sqrt(q.shape[3])
+    s = np.where(np.tril(np.ones((q.shape[1], k.shape[1]), bool)), s, -np.inf)
+    p = np.exp(s - s.max(-1, keepdims=True))
+    p /= p.sum(-1, keepdims=True)
+    return p, kk, vv, np.einsum("bhij,bjhd->bihd", p, vv)
+
+
+def softmax_attention_backward(q, k, v, do):
+    """dv = p^T do, ds = p (do v^T - rowsum(do o)), dq = scale ds k, dk = scale ds^T q; a group's
+    query heads' dk and dv summed into their KV head."""
+    p, kk, vv, o = softmax_attention(q, k, v)
+    scale, group, g = 1 / np.sqrt(q.shape[3]), q.shape[2] // k.shape[2], do.astype(np.float64)
+    dp = np.einsum("bihd,bjhd->bhij", g, vv)
+    ds = p * (dp - np.einsum("bihd,bihd->bhi", g, o)[..., None])
+    dq = scale * np.einsum("bhij,bjhd->bihd", ds, kk)
+    dk = scale * np.einsum("bhij,bihd->bjhd", ds, q.astype(np.float64))
+    dv = np.einsum("bhij,bihd->bjhd", p, g)
+    fold = lambda a: a.reshape(a.shape[0], a.shape[1], -1, group, a.shape[3]).sum(3)  # noqa: E731
+    return [dq, fold(dk), fold(dv)]
+
+
+aq = rng.standard_normal((1, 7, 4, 2)).astype(np.float32)
+ak, av = (rng.standard_normal((1, 7, 2, 2)).astype(np.float32) for _ in range(2))
+for chunks in ([4, 1, 2], [1, 1, 5], [0, 5, 2]):
+    bounds = np.cumsum([0] + chunks)
+    split = lambda r, a, b=bounds: a[:, b[r]:b[r + 1]]  # noqa: E731
+    run_sequence_split("attention_sequence_split", 3, [aq, ak, av], split,
+                       [softmax_attention(aq, ak, av)[3]], chunks, backends=("reference",))
+# The compiled path refuses the last uneven split (no hang), naming the gather.
+code, so, se, _ = mpirun(3, [mm_run, "eval", partitioned, "--function", "attention_sequence_split",
+                             "--backend", "cpu", "--collective-timeout", "60"] +
+                         [a for i in range(3) for a in
+                          ("--input", "@" + os.path.join(work, f"attention_sequence_split.x{i}.rank{{RANK}}.npy"))],
+                         timeout=300)
+check(code not in (0, None) and "uneven pieces run on the reference executor" in so + se,
+      "uneven chunks on the compiled path are refused, naming the gather" + ("" if code else (so + se)[-1500:]))
+gq = rng.standard_normal((1, 6, 4, 2)).astype(np.float32)
+gk, gv = (rng.standard_normal((1, 6, 2, 2)).astype(np.float32) for _ in range(2))
+run_sequence_split("attention_sequence_split", 3, [gq, gk, gv], lambda r, a: a[:, 2 * r:2 * r + 2],
+                   [softmax_attention(gq, gk, gv)[3]], [2, 2, 2])
+go = softmax_attention(gq, gk, gv)[3].astype(np.float32)
+gdo = rng.standard_normal(go.shape).astype(np.float32)
+run_sequence_split("attention_grad_sequence_split", 3, [gq, gk, gv, go, gdo],
+                   lambda r, a: a[:, 2 * r:2 * r + 2], softmax_attention_backward(gq, gk, gv, gdo),
+                   [2, 2, 2])
 
 if failures:
     print(f"{len(failures)} check(s) failed; work directory {work}")

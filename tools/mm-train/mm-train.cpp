@@ -4,7 +4,7 @@
 //       --data FILE... --steps N --batch-size B --seq-len T --lr LR --seed S
 //       --threads N --save-every K --out DIR [--resume]
 //       [--backend cpu|cuda|reference]
-//   mpirun -np N mm-train pretrain ... --parallel dp=N | tp=A[,ep=M][,etp=K]
+//   mpirun -np N mm-train pretrain ... --parallel dp=N | tp=A[,ep=M][,etp=K][,cp=C]
 //       [--collective-timeout S]
 //   mm-train sft --task add:D (--model DIR | --config CONFIG.json --tokenizer
 //       tokenizer.json) --steps N --seed S --threads N --out OUT
@@ -68,8 +68,9 @@ int main(int argc, char **argv) {
   pre->add_option("--log-every", o.logEvery, "a progress line every N steps when not on a terminal");
   pre->add_option("--parallel", o.parallel,
                   "layout over the mpirun ranks: dp=N (data parallel, the default puts every "
-                  "rank in dp) or tp=A[,ep=M][,etp=K] (the model split over tp ranks; the "
-                  "world / tp groups of them data parallel)");
+                  "rank in dp) or tp=A[,ep=M][,etp=K] (the model split over tp ranks), "
+                  "cp=C (each sequence in C chunks: context parallel), or both; the world / "
+                  "(tp x cp) groups of them data parallel");
   std::string optimizerSharding = "zero1";
   pre->add_option("--optimizer-sharding", optimizerSharding,
                   "data parallel: zero1 (each rank keeps its rows of the AdamW moments, the "

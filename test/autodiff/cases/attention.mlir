@@ -22,6 +22,16 @@ func.func @attention_full_scaled(%q: tensor<1x3x2x4xf32>, %k: tensor<1x6x2x4xf32
   return %l : tensor<f32>
 }
 
+// A context-parallel rank's 3 queries from position 2 among 6 keys
+// (query_start): the backward masks as the forward, and dk, dv take only
+// these queries' share.
+func.func @attention_query_start(%q: tensor<2x3x4x8xf32>, %k: tensor<2x6x2x8xf32>, %v: tensor<2x6x2x6xf32>, %start: tensor<1xi64>, %c: tensor<2x3x4x6xf32>) -> tensor<f32> {
+  %o = mm.attention %q, %k, %v query_start(%start) {causal} : (tensor<2x3x4x8xf32>, tensor<2x6x2x8xf32>, tensor<2x6x2x6xf32>, tensor<1xi64>) -> tensor<2x3x4x6xf32>
+  %wc = mm.mul %o, %c : (tensor<2x3x4x6xf32>, tensor<2x3x4x6xf32>) -> tensor<2x3x4x6xf32>
+  %l = mm.reduce sum %wc dims [0, 1, 2, 3] : (tensor<2x3x4x6xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
 // 7 tokens in blocks of 3 (three blocks, the last partial), a carried state.
 func.func @lightning_state(%q: tensor<2x7x2x4xf32>, %k: tensor<2x7x2x4xf32>, %v: tensor<2x7x2x4xf32>, %s0: tensor<2x2x4x4xf32>, %c: tensor<2x7x2x4xf32>, %cs: tensor<2x2x4x4xf32>) -> tensor<f32> {
   %o, %s = mm.lightning_attention %q, %k, %v state(%s0) {layer_index = 1 : i64, num_layers = 3 : i64, block_size = 3 : i64} : (tensor<2x7x2x4xf32>, tensor<2x7x2x4xf32>, tensor<2x7x2x4xf32>, tensor<2x2x4x4xf32>) -> (tensor<2x7x2x4xf32>, tensor<2x2x4x4xf32>)
