@@ -132,9 +132,10 @@ LogicalResult checkCausalLengths(const OpDiag &d, Value queryStart, bool causal,
   if (!causal)
     return d.error("query_start places the queries of a causal attention; this one is not causal");
   auto start = d.ranked(queryStart.getType(), "query_start");
-  if (failed(start) || failed(d.expectRank(*start, 1, "query_start")) ||
-      failed(d.expectDim(start->getDimSize(0), 1, "query_start size")))
+  if (failed(start) || failed(d.expectRank(*start, 1, "query_start")))
     return failure();
+  if (start->getDimSize(0) != 1 || !start->getElementType().isInteger(64))
+    return d.error("query_start must be one i64 (tensor<1xi64>), got ", *start);
   if (querySeq != ShapedType::kDynamic && keySeq != ShapedType::kDynamic && querySeq > keySeq)
     return d.error("query length ", querySeq, " exceeds the key length ", keySeq,
                    " (query_start + query length must fit among the keys)");

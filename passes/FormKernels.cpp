@@ -71,8 +71,7 @@ struct FormKernelsPass : mm::impl::FormKernelsBase<FormKernelsPass> {
     // indexes; kernels clone the other constants they read.
     SmallVector<arith::ConstantOp> buffered;
     for (auto c : getOperation().getBody().front().getOps<arith::ConstantOp>()) {
-      auto dense = llvm::dyn_cast<DenseElementsAttr>(c.getValue());
-      bool table = dense && !dense.isSplat();
+      bool table = llvm::isa<DenseElementsAttr>(c.getValue());
       if (llvm::any_of(c->getUsers(), [&](Operation *u) {
             return isExecutableCollective(u) || isa<KernelOp>(u) ||
                    (table && isa<GatherOp>(u) && u->getOperand(0) == c.getResult());

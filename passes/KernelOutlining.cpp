@@ -33,7 +33,8 @@ FailureOr<KernelOp> outlineKernel(RewriterBase &rewriter, KernelKind kind,
       auto constant = llvm::dyn_cast_or_null<arith::ConstantOp>(def);
       auto dense = constant ? llvm::dyn_cast<DenseElementsAttr>(constant.getValue()) : nullptr;
       bool readAsTable = isa<GatherOp>(op) && v == op->getOperand(0);
-      if (constant && !((isElementwise(op) || readAsTable) && dense && !dense.isSplat()))
+      bool input = dense && (readAsTable || (isElementwise(op) && !dense.isSplat()));
+      if (constant && !input)
         constants.push_back(def);
       else
         inputs.insert(v);

@@ -91,7 +91,8 @@ struct ModelParallelPass : mm::impl::ModelParallelBase<ModelParallelPass> {
           continue;
         if (!split[dim].empty())
           return emitError() << "dim " << dim << " carries two split tags (" << attr << ")";
-        if (!divides && StringRef(attr) != "mm.cp_dim")
+        // (A dynamic token dim: each rank is fed its chunk, of any length.)
+        if (!divides && !(StringRef(attr) == "mm.cp_dim" && type.isDynamicDim(dim)))
           return emitError() << "dim " << dim << " of " << type << " does not split into "
                              << parts << " parts (" << attr << ")";
         split[dim].assign(axes.begin(), axes.end());

@@ -395,8 +395,7 @@ def ModelParallel : Pass<"mm-model-parallel", "mlir::ModuleOp"> {
            "(a training step's gradient averages run along it)">,
     Option<"cp", "cp", "int64_t", /*default=*/"1",
            "context-parallel chunks: the dim an argument's mm.cp_dim names (a training step's "
-           "tokens) is split over a grid axis after dp; every rank is given the whole argument "
-           "and keeps its chunk">
+           "tokens) is split over a grid axis after dp; the caller feeds each rank its chunk">
   ];
   let dependentDialects = ["::mlir::shard::ShardDialect"];
 }

@@ -1,5 +1,6 @@
 //===- Sft.cpp ------------------------------------------------------------===//
 #include "training/Sft.h"
+#include "frontends/ParallelLayout.h"
 #include "runtime/Error.h"
 #include "training/FlagChecks.h"
 #include "training/AdditionTask.h"
@@ -30,17 +31,24 @@ int supervisedFineTune(const SftOptions &o, std::ostream &rankLog) {
     throw makeError("--out is required");
   StartingModel model = loadStartingModel(o.model, o.config, o.tokenizer, o.seed);
   dist::Collectives &world = dist::world();
+  const Tokenizer &tokenizer = *model.tokenizer;
+  int64_t T = task.maxPromptTokens(tokenizer) + task.maxAnswerTokens(tokenizer) - 1;
+  int64_t taskLength = T;
   TrainingLayout parallel;
-  if (!o.parallel.empty() || world.size() > 1)
-    parallel = trainingLayout(o.parallel, o.batchSize, model.config,
-                              o.config.empty() ? o.model + "/config.json" : o.config);
+  if (!o.parallel.empty() || world.size() > 1) {
+    std::string configPath = o.config.empty() ? o.model + "/config.json" : o.config;
+    T = contextParallelLength(T, parseParallelLayout(o.parallel, world.size()).cp, model.config,
+                              configPath);
+    parallel = trainingLayout(o.parallel, o.batchSize, model.config, configPath, T);
+  }
   // Rank 0 writes the run directory and talks; the other ranks train in step.
   bool leader = world.rank() == 0;
   std::ostream nowhere(nullptr);
   std::ostream &log = leader ? rankLog : nowhere;
   describeLayout(parallel, o.batchSize, log);
-  const Tokenizer &tokenizer = *model.tokenizer;
-  int64_t T = task.maxPromptTokens(tokenizer) + task.maxAnswerTokens(tokenizer) - 1;
+  if (T != taskLength)
+    log << "mm-train: rows padded from " << taskLength << " to " << T << " tokens to split into "
+        << parallel.model.cp << " equal chunks\n";
 
   SupervisedLoopOptions loop;
   loop.out = o.out;

@@ -17,8 +17,8 @@ TrainingLayout trainingLayout(const std::string &parallel, int64_t batchSize,
     return makeError("--parallel ", parallel, " (", layout.str(), "): ", why);
   };
   if (layout.cp > 1 && seqLen == 0)
-    throw refuse("context-parallel training is not built for sft and rl yet (mm-train "
-                 "pretrain runs it)");
+    throw refuse("context-parallel training is not built for rl yet (mm-train pretrain and "
+                 "sft run it)");
   if (layout.cp > 1 && seqLen % layout.cp != 0)
     throw refuse("--seq-len " + std::to_string(seqLen) + " does not split into cp=" +
                  std::to_string(layout.cp) + " equal chunks (the softmax attention's key "
@@ -35,6 +35,16 @@ TrainingLayout trainingLayout(const std::string &parallel, int64_t batchSize,
         !why.empty())
       throw refuse(why + " (" + configPath + ")");
   return {layout.dp, {layout.tp, layout.ep, layout.etp, layout.cp}};
+}
+
+int64_t contextParallelLength(int64_t length, int64_t cp, const MiniMaxConfig &config,
+                              const std::string &configPath) {
+  int64_t padded = (length + cp - 1) / cp * cp;
+  if (padded != length && config.outputRouterLogits)
+    throw makeError("--parallel cp=", cp, ": rows of ", length, " tokens would be padded to ",
+                    padded, " to split evenly, and ", configPath, " sets output_router_logits: the "
+                    "load-balancing loss would count the padding");
+  return padded;
 }
 
 int64_t replicaOf(int64_t dp) {

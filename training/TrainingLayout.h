@@ -36,6 +36,15 @@ TrainingLayout trainingLayout(const std::string &parallel, int64_t batchSize,
                               const MiniMaxConfig &config, const std::string &configPath,
                               int64_t seqLen = 0);
 
+/// The row length of right-padded sequences of `length` tokens under `cp`
+/// context-parallel chunks: rounded up to a multiple of cp. More padding
+/// (ids end of sequence, labels ignored) changes no answer, since every
+/// mixer is causal and the loss skips ignored labels, unless the config's
+/// load-balancing loss counts every token (output_router_logits), which is
+/// refused naming `configPath`.
+int64_t contextParallelLength(int64_t length, int64_t cp, const MiniMaxConfig &config,
+                              const std::string &configPath);
+
 /// This rank's data-parallel replica among `dp` (a tp group is consecutive
 /// ranks: the grid's leading axis is dp).
 int64_t replicaOf(int64_t dp);

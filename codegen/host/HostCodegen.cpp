@@ -4,6 +4,7 @@
 #include "ir/MMOps.h"
 #include "runtime/LightningDecay.h"
 #include "ir/ShardCollectives.h"
+#include "mlir/IR/Matchers.h"
 
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
@@ -71,7 +72,7 @@ private:
   LogicalResult emitAttentionWithoutCache(AttentionOp op);
   /// Declares `start`, the position of the first query among the keys (the
   /// op's query_start, checked to fit, or 0).
-  void emitQueryStart(Value start, Value query, Value key, StringRef opName);
+  LogicalResult emitQueryStart(Value start, Value query, Value key, StringRef opName);
   LogicalResult emitLightning();
   LogicalResult emitRouter();
   LogicalResult emitDispatch();
@@ -231,10 +232,11 @@ LogicalResult KernelEmitter::emitNorm() {
 
 LogicalResult KernelEmitter::emitAttentionWithoutCache(AttentionOp op) {
   for (Value v : op->getOperands())
-    if (!topLevel(v))
+    if (!topLevel(v) && v != op.getQueryStart())
       return fail("attention operands must be kernel inputs");
   Value q = topLevel(op.getQuery()), k = topLevel(op.getKey()), v = topLevel(op.getValue());
-  emitQueryStart(op.getQueryStart(), q, k, AttentionOp::getOperationName());
+  if (failed(emitQueryStart(op.getQueryStart(), q, k, AttentionOp::getOperationName())))
+    return failure();
   body +=
       llvm::formatv("  mmh::attention_nocache({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, "
                     "{10}, {11}, start, out0);\n  return 0;\n",
@@ -246,12 +248,26 @@ LogicalResult KernelEmitter::emitAttentionWithoutCache(AttentionOp op) {
   return success();
 }
 
-void KernelEmitter::emitQueryStart(Value start, Value query, Value key, StringRef opName) {
+LogicalResult KernelEmitter::emitQueryStart(Value start, Value query, Value key,
+                                           StringRef opName) {
+  // A kernel input, or a constant the kernel cloned (a literal here).
+  std::string where = "nullptr";
+  if (start && topLevel(start)) {
+    where = pointer(start);
+  } else if (start) {
+    DenseElementsAttr value;
+    if (!matchPattern(start, m_Constant(&value)) || value.getNumElements() != 1)
+      return fail("query_start must be a kernel input or a constant");
+    body += llvm::formatv("  static const int64_t query_start_value[1] = {{{0}};\n",
+                          value.getSplatValue<APInt>().getSExtValue())
+                .str();
+    where = "query_start_value";
+  }
   body += llvm::formatv("  const int64_t start = mmh::query_start(ctx, \"{0}\", {1}, {2}, {3});\n"
                         "  if (start < 0)\n    return 1;\n",
-                        opName, start ? pointer(start) : std::string("nullptr"),
-                        dims(query, 1, 2), dims(key, 1, 2))
+                        opName, where, dims(query, 1, 2), dims(key, 1, 2))
               .str();
+  return success();
 }
 
 LogicalResult KernelEmitter::emitAttention() {
@@ -709,7 +725,8 @@ LogicalResult KernelEmitter::emitAttentionBackward() {
       staticDim(k, 2) == ShapedType::kDynamic)
     return fail("head counts and head_dim must be static");
   double scale = op.getScale() ? op.getScale()->convertToDouble() : 1.0 / std::sqrt(double(headDim));
-  emitQueryStart(op.getQueryStart(), q, k, AttentionGradOp::getOperationName());
+  if (failed(emitQueryStart(op.getQueryStart(), q, k, AttentionGradOp::getOperationName())))
+    return failure();
   body += llvm::formatv("  mmh::attention_grad({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, "
                         "{10}, {11}, {12}, start, {13:e17}f, {14}, {15}, {16});\n  return 0;\n",
                         pointer(op.getQuery()), pointer(op.getKey()), pointer(op.getValue()),

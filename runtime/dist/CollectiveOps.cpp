@@ -140,19 +140,22 @@ void runCollective(const CollectivePlan &plan, const std::vector<int> &group, co
     AxisView v = viewAt(inShape, axis, dtype);
     std::vector<int64_t> pieces =
         givenPieces ? *givenPieces : gatherPieces(plan, group, inShape, what);
-    if (outShape != gatheredShape(inShape, axis, pieces)) {
-      std::string lengths;
-      for (int64_t p : pieces)
-        lengths += (lengths.empty() ? "" : ", ") + std::to_string(p);
-      bool even = std::all_of(pieces.begin(), pieces.end(),
-                              [&](int64_t p) { return p == pieces.front(); });
+    std::string lengths;
+    for (int64_t p : pieces)
+      lengths += (lengths.empty() ? "" : ", ") + std::to_string(p);
+    bool even = std::all_of(pieces.begin(), pieces.end(),
+                            [&](int64_t p) { return p == pieces.front(); });
+    // A caller without the pieces (a compiled program, its result sized as
+    // the group's size times its own piece) refuses uneven ones on every
+    // rank alike, even one whose size happens to fit: no rank waits alone.
+    if (!even && !givenPieces)
+      throw bad("gets uneven pieces (" + lengths + " along axis " + std::to_string(axis) +
+                "); a compiled program sizes the result as the group's size times its own "
+                "piece, so uneven pieces run on the reference executor (--backend reference)");
+    if (outShape != gatheredShape(inShape, axis, pieces))
       throw bad("does not concatenate the group's pieces (of " + lengths + " along axis " +
-                std::to_string(axis) + ")" +
-                (even ? "" : "; a compiled program sizes the result as the group's size times its "
-                             "own piece, so uneven pieces run on the reference executor "
-                             "(--backend reference)"));
-    }
-    if (std::any_of(pieces.begin(), pieces.end(), [&](int64_t p) { return p != v.extent; })) {
+                std::to_string(axis) + ")");
+    if (!even) {
       gatherUneven(group, in, inShape, out, dtype, axis, pieces, what);
       return;
     }

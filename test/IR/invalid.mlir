@@ -291,7 +291,7 @@ func.func @attention_query_start_too_long(%q: tensor<1x5x4x8xf32>, %k: tensor<1x
 // -----
 
 func.func @attention_query_start_shape(%q: tensor<1x2x4x8xf32>, %k: tensor<1x4x4x8xf32>, %s: tensor<2xi64>) {
-  // expected-error @+1 {{query_start size}}
+  // expected-error @+1 {{query_start must be one i64 (tensor<1xi64>), got 'tensor<2xi64>'}}
   %0 = mm.attention %q, %k, %k query_start(%s) {causal} : (tensor<1x2x4x8xf32>, tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>, tensor<2xi64>) -> tensor<1x2x4x8xf32>
   return
 }
@@ -303,6 +303,14 @@ func.func @attention_query_start_with_cache(%q: tensor<1x1x4x8xf32>, %c: tensor<
   %0:3 = mm.attention %q, %q, %q cache(%c, %c) at %p query_start(%p) {causal}
       : (tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x16x4x8xf32>, tensor<1x16x4x8xf32>, tensor<1xi64>, tensor<1xi64>)
       -> (tensor<1x1x4x8xf32>, tensor<1x16x4x8xf32>, tensor<1x16x4x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_query_start_i32(%q: tensor<1x2x4x8xf32>, %k: tensor<1x4x4x8xf32>, %s: tensor<1xi32>) {
+  // expected-error @+1 {{query_start must be one i64 (tensor<1xi64>), got 'tensor<1xi32>'}}
+  %0 = mm.attention %q, %k, %k query_start(%s) {causal} : (tensor<1x2x4x8xf32>, tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>, tensor<1xi32>) -> tensor<1x2x4x8xf32>
   return
 }
 

@@ -12,6 +12,9 @@
 // CP: shard.grid @tp(shape = 3x2x2)
 // CP: %[[S:.*]] = shard.sharding @tp split_axes = {{\[\[\], \[1\]\]}} : !shard.sharding
 // CP: shard.shard %arg0 to %[[S]] : tensor<?x?xi64>
+// A static token dim cp does not divide is refused, naming it.
+// RUN: echo 'func.func @f(%%ids: tensor<2x5xi64> {mm.cp_dim = 1 : i64}) -> tensor<2x5xi64> { return %%ids : tensor<2x5xi64> }' | not mm-opt -mm-model-parallel="cp=2" 2>&1 | FileCheck %s --check-prefix=CPODD
+// CPODD: dim 1 of 'tensor<2x5xi64>' does not split into 2 parts (mm.cp_dim)
 
 // The model tags how tensor parallelism cuts each projection (mm.tp_dim:
 // 0 column parallel, 1 row parallel); the pass annotates those params on a

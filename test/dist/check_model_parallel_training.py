@@ -133,9 +133,9 @@ for src, n, layout, dst in (("2-tp2-ep2-zero1", 1, None, "tp-to-1"),
         runs.same_run("one", dst, f"{src} resumed on {layout or 'one process'}")
 
 # mm-train sft (the loss on the answer tokens only) splits the same way.
-def sft_args(out):
+def sft_args(out, task="add:1"):
     m = runs.model
-    return [runs.mm_train, "sft", "--task", "add:1", "--config", os.path.join(m, "config.json"),
+    return [runs.mm_train, "sft", "--task", task, "--config", os.path.join(m, "config.json"),
             "--tokenizer", os.path.join(m, "tokenizer.json"), "--steps", "6", "--seed", "0",
             "--threads", "1", "--batch-size", "8", "--save-every", "3", "--log-every", "1",
             "--out", os.path.join(runs.work, out)]
@@ -158,6 +158,18 @@ for n, layout, out in ((2, None, "sft-dp2"), (4, "tp=2,ep=2", "sft-dp2-tp2ep2"))
     check(code == 0, what + ("" if code == 0 else ": " + (so + err)[-3000:]))
     if code == 0:
         runs.same_run("sft-one", out, what + " against one process")
+
+# sft under cp: its rows (prompt, answer, padding) are padded to a multiple
+# of cp when they do not divide (add:2 rows are 9 tokens: 10 under cp=2);
+# every mixer is causal and the padding's labels are ignored, so the run is
+# one process's.
+code, _, err = runs.single(sft_args("sft2-one", "add:2"))
+check(code == 0, "sft add:2 in one process" + ("" if code == 0 else ": " + err[-2000:]))
+code, so, err, _ = mpirun(2, sft_args("sft2-cp2", "add:2") + ["--parallel", "cp=2"], timeout=600)
+check(code == 0, "sft with cp=2 on 2 ranks" + ("" if code == 0 else ": " + (so + err)[-3000:]))
+if code == 0:
+    check("rows padded from 9 to 10 tokens" in err, "sft, cp=2: the rows are padded to 10 tokens")
+    runs.same_run("sft2-one", "sft2-cp2", "sft, cp=2 against one process")
 
 # Layouts not built are refused, naming why.
 for n, layout, want in ((2, "ep=2", "experts split across data-parallel replicas"),

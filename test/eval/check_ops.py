@@ -196,7 +196,7 @@ def _attend(qv, keys, vals, allowed, scale):
     return softmax(s, -1) @ vals
 
 
-def attention(q, k, v, causal, scale=None):
+def attention(q, k, v, causal, scale=None, start=0):
     b_, tq, hq, d = q.shape
     hk = k.shape[2]
     group = hq // hk
@@ -208,7 +208,7 @@ def attention(q, k, v, causal, scale=None):
             keys, vals = k[b, :, kh], v[b, :, kh]
             i = np.arange(tq)[:, None]
             j = np.arange(keys.shape[0])[None, :]
-            allowed = (j <= i) if causal else np.ones((tq, keys.shape[0]), bool)
+            allowed = (j <= i + start) if causal else np.ones((tq, keys.shape[0]), bool)
             out[b, :, h] = _attend(q[b, :, h], keys, vals, allowed, scale)
     return out
 
@@ -608,6 +608,13 @@ def build_cases():
     add("mm.attention", A, "attention_causal", [q, k, v], attention(q, k, v, True), n=16, mag=3.0)
     q, k, v = normal(37, (1, 3, 4, 8)), normal(38, (1, 6, 1, 8)), normal(39, (1, 6, 1, 5))
     add("mm.attention", A, "attention_noncausal", [q, k, v], attention(q, k, v, False, 0.25), n=16, mag=3.0)
+    # A context-parallel rank's 2 queries from key position 3 of 6 (query_start
+    # an input, and a constant the compiled kernel takes as a literal).
+    q, k, v = normal(60, (2, 2, 4, 8)), normal(61, (2, 6, 2, 8)), normal(62, (2, 6, 2, 8))
+    add("mm.attention", A, "attention_query_start", [q, k, v, i64([3])],
+        attention(q, k, v, True, start=3), n=16, mag=3.0)
+    add("mm.attention", A, "attention_query_start_constant", [q, k, v],
+        attention(q, k, v, True, start=1), n=16, mag=3.0)
     q, k, v = normal(40, (2, 3, 4, 8)), normal(41, (2, 3, 2, 8)), normal(42, (2, 3, 2, 8))
     kc, vc = normal(43, (2, 10, 2, 8)), normal(44, (2, 10, 2, 8))
     cp = i64([2, 5])

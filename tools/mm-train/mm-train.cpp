@@ -109,8 +109,9 @@ int main(int argc, char **argv) {
   sftCmd->add_option("--backend", sftBackend, "where the step runs")
       ->check(CLI::IsMember({"cpu", "cuda", "reference"}));
   sftCmd->add_option("--parallel", sft.parallel,
-                     "layout over the mpirun ranks, as for pretrain: dp=N or "
-                     "tp=A[,ep=M][,etp=K] (world / tp data-parallel groups)");
+                     "layout over the mpirun ranks, as for pretrain: dp=N, "
+                     "tp=A[,ep=M][,etp=K] and/or cp=C (world / (tp x cp) data-parallel "
+                     "groups; under cp the rows are padded to a multiple of C)");
   std::string sftOptimizerSharding = "zero1";
   sftCmd->add_option("--optimizer-sharding", sftOptimizerSharding,
                      "data parallel: zero1 (the default) or none")

@@ -18,6 +18,16 @@ func.func @attention_causal(%q: tensor<2x5x4x8xf32>, %k: tensor<2x5x2x8xf32>, %v
   %0 = mm.attention %q, %k, %v {causal} : (tensor<2x5x4x8xf32>, tensor<2x5x2x8xf32>, tensor<2x5x2x8xf32>) -> tensor<2x5x4x8xf32>
   return %0 : tensor<2x5x4x8xf32>
 }
+// A context-parallel chunk: queries placed among the keys by query_start.
+func.func @attention_query_start(%q: tensor<2x2x4x8xf32>, %k: tensor<2x6x2x8xf32>, %v: tensor<2x6x2x8xf32>, %s: tensor<1xi64>) -> tensor<2x2x4x8xf32> {
+  %0 = mm.attention %q, %k, %v query_start(%s) {causal} : (tensor<2x2x4x8xf32>, tensor<2x6x2x8xf32>, tensor<2x6x2x8xf32>, tensor<1xi64>) -> tensor<2x2x4x8xf32>
+  return %0 : tensor<2x2x4x8xf32>
+}
+func.func @attention_query_start_constant(%q: tensor<2x2x4x8xf32>, %k: tensor<2x6x2x8xf32>, %v: tensor<2x6x2x8xf32>) -> tensor<2x2x4x8xf32> {
+  %s = arith.constant dense<1> : tensor<1xi64>
+  %0 = mm.attention %q, %k, %v query_start(%s) {causal} : (tensor<2x2x4x8xf32>, tensor<2x6x2x8xf32>, tensor<2x6x2x8xf32>, tensor<1xi64>) -> tensor<2x2x4x8xf32>
+  return %0 : tensor<2x2x4x8xf32>
+}
 // Not causal, explicit scale, kv_len != q_len, v_dim != head_dim.
 func.func @attention_noncausal(%q: tensor<1x3x4x8xf32>, %k: tensor<1x6x1x8xf32>, %v: tensor<1x6x1x5xf32>) -> tensor<1x3x4x5xf32> {
   %0 = mm.attention %q, %k, %v {scale = 0.25 : f64} : (tensor<1x3x4x8xf32>, tensor<1x6x1x8xf32>, tensor<1x6x1x5xf32>) -> tensor<1x3x4x5xf32>
