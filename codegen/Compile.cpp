@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/Compile.h"
 #include "codegen/CudaCodegen.h"
+#include "codegen/WeightStorage.h"
 #include "codegen/host/HostCodegen.h"
 #include "codegen/host/HostCompiler.h"
 #include "ir/MMOps.h"
@@ -117,17 +118,8 @@ LogicalResult runPipeline(ModuleOp module, const CompileOptions &options,
   return pm.run(module);
 }
 
-exe::DType dtypeOf(Type t, bool bf16Weight) {
-  if (llvm::isa<IntegerType>(t))
-    return exe::DTYPE_I64;
-  return bf16Weight ? exe::DTYPE_BF16 : exe::DTYPE_F32;
-}
-
-/// Which weights are stored as bf16.
-using Bf16Weight = std::function<bool(StringRef name)>;
-
 FailureOr<GeneratedProgram> generateKernels(func::FuncOp fn, const SymbolicShapes &shapes,
-                                            bool cuda, const Bf16Weight &bf16Weight) {
+                                            bool cuda, const WeightStorage &storage) {
   GeneratedProgram out;
   if (cuda) {
     auto program = generateCudaProgram(fn, shapes);
@@ -141,12 +133,7 @@ FailureOr<GeneratedProgram> generateKernels(func::FuncOp fn, const SymbolicShape
     out.source = program->source();
     return out;
   }
-  WeightTypes weightTypes;
-  fn.walk([&](ParamOp p) {
-    weightTypes[p.getName()] =
-        bf16Weight(p.getName()) && llvm::isa<FloatType>(p.getType().getElementType()) ? "bf16"
-                                                                                      : "f32";
-  });
+  WeightTypes weightTypes = storage.hostTypes();
   auto program = generateHostProgram(fn, shapes, weightTypes);
   if (failed(program))
     return failure();
@@ -164,8 +151,8 @@ FailureOr<GeneratedProgram> generateKernels(func::FuncOp fn, const SymbolicShape
 /// arena results, views), kernels and their launches, and the interface.
 class ExecutableBuilder {
 public:
-  ExecutableBuilder(exe::Executable &e, const SymbolicShapes &shapes, Bf16Weight bf16Weight)
-      : e(e), shapes(shapes), bf16Weight(std::move(bf16Weight)) {}
+  ExecutableBuilder(exe::Executable &e, const SymbolicShapes &shapes, const WeightStorage &storage)
+      : e(e), shapes(shapes), weightStorage(storage) {}
 
   void build(func::FuncOp fn, const GeneratedProgram &program,
              const std::function<std::vector<std::string>(const std::string &)> &weightSources);
@@ -179,7 +166,7 @@ private:
 
   exe::Executable &e;
   const SymbolicShapes &shapes;
-  Bf16Weight bf16Weight;
+  const WeightStorage &weightStorage;
   llvm::DenseMap<Value, uint32_t> bufferOf;
   /// Argument buffers that a kernel updates in place.
   llvm::DenseSet<uint32_t> updatedInPlace;
@@ -192,9 +179,10 @@ uint32_t ExecutableBuilder::newBuffer(Value v, exe::Buffer::Storage storage, uin
   b->set_storage(storage);
   b->set_offset(offset);
   b->set_name(name);
-  b->set_dtype(
-      dtypeOf(llvm::cast<RankedTensorType>(v.getType()).getElementType(),
-              weight && bf16Weight(name)));
+  Type element = llvm::cast<RankedTensorType>(v.getType()).getElementType();
+  b->set_dtype(weight                            ? weightStorage.dtype(element, name)
+               : llvm::isa<IntegerType>(element) ? exe::DTYPE_I64
+                                                 : exe::DTYPE_F32);
   for (const SymbolicDim &d : shapes.dims(v)) {
     exe::Dim *pd = b->add_shape();
     pd->set_coefficient(d.coefficient);
@@ -296,7 +284,7 @@ void ExecutableBuilder::build(
       w->set_name(p.getName().str());
       for (int64_t d : p.getType().getShape())
         w->add_shape(d);
-      w->set_dtype(dtypeOf(p.getType().getElementType(), bf16Weight(p.getName())));
+      w->set_dtype(weightStorage.dtype(p.getType().getElementType(), p.getName()));
       if (weightSources)
         for (const std::string &source : weightSources(p.getName().str()))
           w->add_source_tensors(source);
@@ -395,14 +383,6 @@ compileFunction(ModuleOp module, const std::string &function, const CompileOptio
       other.erase();
 
   bool cuda = options.target == CompileOptions::Target::CUDA;
-  if (options.weightDType != "auto" && options.weightDType != "f32" &&
-      options.weightDType != "bf16")
-    throw makeError("unknown weight type '", options.weightDType, "' (auto, f32 or bf16)");
-  if (cuda && options.weightDType == "bf16")
-    throw makeError("--weight-dtype bf16: the CUDA target keeps weights in float32 (bf16 "
-                    "checkpoints are widened when loaded)");
-  bool bf16 = !cuda && (options.weightDType == "bf16" ||
-                        (options.weightDType == "auto" && bf16CheckpointWeights));
 
   CompileResult result;
   if (failed(runPipeline(module, options, diagStream)))
@@ -414,22 +394,16 @@ compileFunction(ModuleOp module, const std::string &function, const CompileOptio
   auto shapes = SymbolicShapes::infer(fn);
   if (failed(shapes))
     throw fail("shape analysis");
-  std::set<std::string> float32(options.float32Weights.begin(), options.float32Weights.end());
-  for (const std::string &name : float32) {
-    bool found = false;
-    fn.walk([&](ParamOp p) { found |= p.getName() == name; });
-    if (!found)
-      throw makeError("float32 weight '", name, "' is not a weight of @", function);
-  }
-  Bf16Weight bf16Weight = [&](StringRef name) { return bf16 && !float32.count(name.str()); };
-  auto program = generateKernels(fn, *shapes, cuda, bf16Weight);
+  WeightStorage storage = WeightStorage::resolve(fn, options.weightDType, options.weightDTypeOf,
+                                                 cuda, bf16CheckpointWeights);
+  auto program = generateKernels(fn, *shapes, cuda, storage);
   if (failed(program))
     throw fail(cuda ? "CUDA code generation" : "code generation");
 
   exe::Executable &e = result.executable;
   e.set_format_version(kExecutableFormatVersion);
   e.set_target(cuda ? exe::TARGET_CUDA : exe::TARGET_CPU);
-  ExecutableBuilder(e, *shapes, bf16Weight).build(fn, *program, weightSources);
+  ExecutableBuilder(e, *shapes, storage).build(fn, *program, weightSources);
   for (size_t i = 0; i < program->kernels.size(); ++i)
     result.kernelSources.push_back(
         {llvm::formatv("k{0:3}_{1}.{2}", i, program->kernels[i].kind, cuda ? "cu" : "cpp").str(),

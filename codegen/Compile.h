@@ -44,12 +44,14 @@ struct CompileOptions {
   int64_t maxBatch = 8;
   int64_t maxTokens = 512;
   int64_t maxContext = 4096;
-  /// Weight storage: "auto" (bf16 if the checkpoint is bf16, else f32),
-  /// "f32" or "bf16".
+  /// Weight storage (codegen/WeightStorage.h): "auto" (bf16 if the
+  /// checkpoint is bf16, else f32), "f32", "bf16", or "int8" (the gemm
+  /// matrices int8 with per-row scales, the other weights as "auto").
   std::string weightDType = "auto";
-  /// Weights kept in float32 when the others are stored as bf16 (the LM head
-  /// with mm-train rl --lm-head-fp32, as MiniMax-M1 computes it).
-  std::vector<std::string> float32Weights;
+  /// Weights stored otherwise ("f32", "bf16" or "int8"), by name: the LM head
+  /// with --lm-head-dtype, or in float32 with mm-train rl --lm-head-fp32, as
+  /// MiniMax-M1 computes it.
+  std::map<std::string, std::string> weightDTypeOf;
   bool allLogits = false;
   /// MiniMax-VL-01: @forward merges image features at this token id; they
   /// are planned for up to `maxImageTokens` rows per step (symbol I).

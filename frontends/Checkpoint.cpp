@@ -99,4 +99,11 @@ std::vector<std::string> Checkpoint::names() const {
   return out;
 }
 
+std::vector<std::string> Checkpoint::files() const {
+  std::vector<std::string> out;
+  for (const auto &f : files_)
+    out.push_back(f->path());
+  return out;
+}
+
 } // namespace mm

@@ -35,6 +35,8 @@ public:
   const StTensor &get(const std::string &name) const;
   std::vector<std::string> names() const;
   const std::string &dir() const { return dir_; }
+  /// The paths of its safetensors files, in the order they were opened.
+  std::vector<std::string> files() const;
 
 private:
   std::string dir_;

@@ -21,7 +21,7 @@ RolloutEngine::RolloutEngine(const MiniMaxConfig &config, const std::string &con
   compile.maxContext = options.maxPromptTokens + options.maxNewTokens;
   compile.weightDType = options.bf16Weights ? "bf16" : "f32";
   if (options.bf16Weights && options.lmHeadFp32)
-    compile.float32Weights = {minimax::lmHead()};
+    compile.weightDTypeOf = {{minimax::lmHead(), "f32"}};
   std::string key = configText + "|B=" + std::to_string(compile.maxBatch) +
                     "|T=" + std::to_string(compile.maxTokens) +
                     "|S=" + std::to_string(compile.maxContext) + "|w=" + compile.weightDType +

@@ -133,7 +133,9 @@ std::string KernelEmitter::weightType(unsigned i) const {
   if (!param || isInteger(param)) // integer weights are plain int64 tensors
     return "";
   auto it = weightTypes.find(param.getName());
-  return it == weightTypes.end() ? "float" : it->second == "bf16" ? "mmh::bf16" : "float";
+  if (it == weightTypes.end())
+    return "float";
+  return it->second == "bf16" ? "mmh::bf16" : it->second == "int8" ? "mmh::q8_rows" : "float";
 }
 
 std::string KernelEmitter::dims(Value v, int64_t begin, int64_t end) const {
@@ -1186,6 +1188,15 @@ FailureOr<GeneratedKernel> KernelEmitter::emit() {
   std::string decls;
   for (auto [i, v] : llvm::enumerate(kernel.getInputs())) {
     std::string type = weightType(i);
+    if (type == "mmh::q8_rows") { // a view of int8 rows and their scales
+      auto shape = llvm::cast<RankedTensorType>(v.getType()).getShape();
+      int64_t K = shape.back();
+      decls += llvm::formatv(
+                   "  const mmh::q8_rows in{0}(ctx->operands[{0}], {1}, {2});\n", i,
+                   K == 0 ? 0 : llvm::cast<RankedTensorType>(v.getType()).getNumElements() / K, K)
+                   .str();
+      continue;
+    }
     if (type.empty())
       type = elementType(v);
     bool written = false;

@@ -44,7 +44,9 @@ struct HostProgram {
   std::string kernelSource(size_t index) const;
 };
 
-/// Storage type of each weight by mm.param name: "f32" (default) or "bf16".
+/// Storage type of each weight by mm.param name: "f32" (default), "bf16",
+/// or "int8" (a matrix of gemm or the grouped kinds only; see
+/// int8WeightCandidates in codegen/WeightStorage.h).
 using WeightTypes = llvm::StringMap<std::string>;
 
 /// Generates the host program of `fn`; emits an error at the kernel that no

@@ -5,7 +5,9 @@
 // instantiates these templates with the kernel's constants and with lambdas
 // holding its fused elementwise prologue / epilogue. Everything here mirrors a
 // reference kernel (reference/kernels/Reference.h) and is tested against it
-// through the generated code. Float data is f32; weights are f32 or bf16.
+// through the generated code. Float data is f32; weights are f32, bf16, or
+// int8 with a float32 scale per row (the matrices of gemm and the grouped
+// kinds, --weight-dtype int8).
 //
 // Self-contained on purpose (standard headers only): the generated file is
 // compiled by the system compiler when a model is compiled, not with mmc.
@@ -49,6 +51,35 @@ inline float load(const bf16 *p, int64_t i) {
   float f;
   std::memcpy(&f, &bits, 4);
   return f;
+}
+
+inline float load(const int8_t *p, int64_t i) { return float(p[i]); }
+
+/// A weight stored as int8 with one float32 scale per row of its last dim
+/// (weight-only quantization): element (r, k) is q[r * K + k] * scale[r].
+/// The buffer holds the rows' int8 values, then the scales from the next
+/// 64-byte boundary (runtime/compiled/WeightQuantization.h writes it).
+/// Kernels sum x . q in float and scale the sum once per row.
+struct q8_rows {
+  const int8_t *q;
+  const float *scale;
+  q8_rows(const void *base, int64_t rows, int64_t K)
+      : q(static_cast<const int8_t *>(base)),
+        scale(reinterpret_cast<const float *>(static_cast<const char *>(base) +
+                                              (rows * K + 63) / 64 * 64)) {}
+};
+template <typename W> constexpr bool is_q8 = std::is_same_v<std::decay_t<W>, q8_rows>;
+
+/// Row r of a [rows, K] weight, and the factor its dot products take.
+template <typename T> inline const T *weight_row(const T *w, int64_t r, int64_t K) {
+  return w + r * K;
+}
+inline const int8_t *weight_row(const q8_rows &w, int64_t r, int64_t K) { return w.q + r * K; }
+template <typename W> inline float scaled(const W &w, int64_t r, float dot) {
+  if constexpr (is_q8<W>)
+    return dot * w.scale[r];
+  else
+    return dot;
 }
 
 inline float silu(float x) { return x / (1.0f + std::exp(-x)); }
@@ -112,54 +143,111 @@ inline int fail(const mm_kernel_ctx *c, const char *message) {
 
 //===--- dot products -----------------------------------------------------===//
 
-/// R dot products of one row `a` with rows b[0..R), each summed the same way
-/// whatever R (so one row's result never depends on its neighbours), sharing
-/// every load of `a`: 2 x 16-lane partial sums on AVX-512, 4 scalar ones
-/// elsewhere.
-template <int R, typename W> inline void dots(const float *a, const W *const *b, int64_t n, float *out) {
 #if defined(__AVX512F__)
-  __m512 acc0[R], acc1[R];
-  for (int r = 0; r < R; ++r)
-    acc0[r] = acc1[r] = _mm512_setzero_ps();
+/// Widens 32 weights of row `b` from k on into two 16-lane float vectors.
+template <typename W> inline void load32(const W *b, int64_t k, __m512 &b0, __m512 &b1) {
+  if constexpr (sizeof(W) == 4) {
+    b0 = _mm512_loadu_ps(reinterpret_cast<const float *>(b) + k);
+    b1 = _mm512_loadu_ps(reinterpret_cast<const float *>(b) + k + 16);
+  } else if constexpr (sizeof(W) == 1) { // int8: widened exactly to float
+    __m128i q0 = _mm_loadu_si128(reinterpret_cast<const __m128i *>(b + k));
+    __m128i q1 = _mm_loadu_si128(reinterpret_cast<const __m128i *>(b + k + 16));
+    b0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q0));
+    b1 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q1));
+  } else {
+    __m256i h0 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b + k));
+    __m256i h1 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b + k + 16));
+    b0 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h0), 16));
+    b1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h1), 16));
+  }
+}
+#endif
+
+/// MR x R dot products: rows a[0..MR) with rows b[0..R), out[i][r] =
+/// a[i] . b[r]. Every product is summed the same way whatever MR and R (so
+/// one result never depends on its neighbours, and decode equals prefill): 2
+/// x 16-lane partial sums on AVX-512, 4 scalar ones elsewhere. The tile
+/// shares each load (and widening) of a weight row among the MR rows of a,
+/// and each load of a among the R weight rows.
+template <int MR, int R, typename W>
+inline void dot_tile(const float *const *a, const W *const *b, int64_t n, float (*out)[R]) {
+#if defined(__AVX512F__)
+  __m512 acc0[MR][R], acc1[MR][R];
+  for (int i = 0; i < MR; ++i)
+    for (int r = 0; r < R; ++r)
+      acc0[i][r] = acc1[i][r] = _mm512_setzero_ps();
   int64_t k = 0;
   for (; k + 32 <= n; k += 32) {
-    __m512 a0 = _mm512_loadu_ps(a + k), a1 = _mm512_loadu_ps(a + k + 16);
+    __m512 a0[MR], a1[MR];
+    for (int i = 0; i < MR; ++i) {
+      a0[i] = _mm512_loadu_ps(a[i] + k);
+      a1[i] = _mm512_loadu_ps(a[i] + k + 16);
+    }
+    // Narrow weights take more instructions per byte, so fewer of their
+    // cache misses are in flight: decode pulled int8 rows from memory at
+    // half float32's bytes per second. Asking 4 KiB ahead closes most of it.
+    if constexpr (sizeof(W) < 4)
+      for (int r = 0; r < R; ++r)
+        _mm_prefetch(reinterpret_cast<const char *>(reinterpret_cast<uintptr_t>(b[r] + k) + 4096),
+                     _MM_HINT_T0); // a hint: past the end of the rows is harmless
     for (int r = 0; r < R; ++r) {
       __m512 b0, b1;
-      if constexpr (sizeof(W) == 4) {
-        b0 = _mm512_loadu_ps(reinterpret_cast<const float *>(b[r]) + k);
-        b1 = _mm512_loadu_ps(reinterpret_cast<const float *>(b[r]) + k + 16);
-      } else {
-        __m256i h0 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b[r] + k));
-        __m256i h1 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b[r] + k + 16));
-        b0 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h0), 16));
-        b1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h1), 16));
+      load32(b[r], k, b0, b1);
+      for (int i = 0; i < MR; ++i) {
+        acc0[i][r] = _mm512_fmadd_ps(a0[i], b0, acc0[i][r]);
+        acc1[i][r] = _mm512_fmadd_ps(a1[i], b1, acc1[i][r]);
       }
-      acc0[r] = _mm512_fmadd_ps(a0, b0, acc0[r]);
-      acc1[r] = _mm512_fmadd_ps(a1, b1, acc1[r]);
     }
   }
-  for (int r = 0; r < R; ++r) {
-    float s = _mm512_reduce_add_ps(_mm512_add_ps(acc0[r], acc1[r]));
-    for (int64_t t = k; t < n; ++t)
-      s += a[t] * load(b[r], t);
-    out[r] = s;
-  }
+  for (int i = 0; i < MR; ++i)
+    for (int r = 0; r < R; ++r) {
+      float s = _mm512_reduce_add_ps(_mm512_add_ps(acc0[i][r], acc1[i][r]));
+      for (int64_t t = k; t < n; ++t)
+        s += a[i][t] * load(b[r], t);
+      out[i][r] = s;
+    }
 #else
-  for (int r = 0; r < R; ++r) {
-    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    int64_t k = 0;
-    for (; k + 4 <= n; k += 4) {
-      s0 += a[k] * load(b[r], k);
-      s1 += a[k + 1] * load(b[r], k + 1);
-      s2 += a[k + 2] * load(b[r], k + 2);
-      s3 += a[k + 3] * load(b[r], k + 3);
+  for (int i = 0; i < MR; ++i)
+    for (int r = 0; r < R; ++r) {
+      float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      int64_t k = 0;
+      for (; k + 4 <= n; k += 4) {
+        s0 += a[i][k] * load(b[r], k);
+        s1 += a[i][k + 1] * load(b[r], k + 1);
+        s2 += a[i][k + 2] * load(b[r], k + 2);
+        s3 += a[i][k + 3] * load(b[r], k + 3);
+      }
+      for (; k < n; ++k)
+        s0 += a[i][k] * load(b[r], k);
+      out[i][r] = (s0 + s1) + (s2 + s3);
     }
-    for (; k < n; ++k)
-      s0 += a[k] * load(b[r], k);
-    out[r] = (s0 + s1) + (s2 + s3);
-  }
 #endif
+}
+
+/// R dot products of one row `a` with rows b[0..R) (dot_tile with MR = 1).
+template <int R, typename W>
+inline void dots(const float *a, const W *const *b, int64_t n, float *out) {
+  dot_tile<1, R>(&a, b, n, reinterpret_cast<float(*)[R]>(out));
+}
+
+/// For rows r in [begin, end) of x ([*, K] row-major): each(r, sums) with
+/// sums[j] = x[r] . rows[j], two rows of x per tile.
+template <typename Row, typename Each>
+inline void dot_rows(const float *x, int64_t K, int64_t begin, int64_t end, const Row (&rows)[4],
+                     Each each) {
+  int64_t r = begin;
+  for (; r + 2 <= end; r += 2) {
+    const float *xs[2] = {x + r * K, x + (r + 1) * K};
+    float sums[2][4];
+    dot_tile<2, 4>(xs, rows, K, sums);
+    each(r, sums[0]);
+    each(r + 1, sums[1]);
+  }
+  if (r < end) {
+    float sums[4];
+    dots<4>(x + r * K, rows, K, sums);
+    each(r, sums);
+  }
 }
 
 /// sum_k a[k] * b[k] in float, vectorised.
@@ -178,9 +266,10 @@ template <typename W> inline float dot(const float *a, const W *b, int64_t n) {
 /// Many rows (prefill, vision towers, training batches) would re-read all of
 /// x for every weight row, so x goes in blocks of rows that stay in L2, and
 /// four weight rows share each load of x (`dots`). Each (m, n) is still
-/// dot()'s sum: the blocking changes no result, decode or prefill.
+/// dot()'s sum: the blocking changes no result, decode or prefill. `w` is a
+/// pointer to f32 or bf16 rows, or a q8_rows.
 template <typename W, typename Epilogue>
-inline void gemm(const float *x, int64_t M, int64_t K, const W *w, int64_t N, Epilogue epilogue) {
+inline void gemm(const float *x, int64_t M, int64_t K, W w, int64_t N, Epilogue epilogue) {
   const int64_t blockRows = std::max<int64_t>(1, (int64_t(1) << 19) / std::max<int64_t>(1, K * 4));
   const int64_t groups = (N + 3) / 4;
   for (int64_t m0 = 0; m0 < M; m0 += blockRows) {
@@ -188,15 +277,13 @@ inline void gemm(const float *x, int64_t M, int64_t K, const W *w, int64_t N, Ep
 #pragma omp parallel for schedule(static) if (M * N * K > (1 << 15))
     for (int64_t g = 0; g < groups; ++g) {
       const int64_t n0 = g * 4, count = std::min<int64_t>(4, N - n0);
-      const W *rows[4];
+      decltype(weight_row(w, 0, K)) rows[4];
       for (int64_t i = 0; i < 4; ++i)
-        rows[i] = w + std::min(n0 + i, N - 1) * K; // a short group repeats its last row
-      for (int64_t m = m0; m < m1; ++m) {
-        float out[4];
-        dots<4>(x + m * K, rows, K, out);
+        rows[i] = weight_row(w, std::min(n0 + i, N - 1), K); // a short group repeats its last row
+      dot_rows(x, K, m0, m1, rows, [&](int64_t m, const float *out) {
         for (int64_t i = 0; i < count; ++i)
-          epilogue(m, n0 + i, out[i]);
-      }
+          epilogue(m, n0 + i, scaled(w, n0 + i, out[i]));
+      });
     }
   }
 }
@@ -452,42 +539,94 @@ inline int moe_dispatch(const mm_kernel_ctx *c, const float *x, int64_t N, int64
   return 0;
 }
 
-/// For rows r of expert e: epilogue(r, n, x[r] . w[e, n]).
+/// Weight rows [n0, n0 + 4) of expert e's [N, K] block, a short group
+/// repeating its last row (as gemm's groups).
+template <typename W>
+inline void expert_rows(const W &w, int64_t e, int64_t n0, int64_t N, int64_t K,
+                        decltype(weight_row(w, 0, K)) (&rows)[4]) {
+  for (int64_t i = 0; i < 4; ++i)
+    rows[i] = weight_row(w, e * N + std::min(n0 + i, N - 1), K);
+}
+
+/// body(e, n0, count) for every group of four output columns [n0, n0 +
+/// count) of every expert e that has rows, in one parallel loop: decode
+/// wakes the threads once per kernel, not once per expert. It runs threaded
+/// above `threshold` multiply-adds.
+template <typename Body>
+inline void for_expert_groups(const int64_t *offsets, int64_t E, int64_t N, int64_t K,
+                              int64_t threshold, Body body) {
+  std::vector<int64_t> active;
+  int64_t work = 0;
+  for (int64_t e = 0; e < E; ++e)
+    if (offsets[e + 1] > offsets[e]) {
+      active.push_back(e);
+      work += (offsets[e + 1] - offsets[e]) * N * K;
+    }
+  const int64_t groups = (N + 3) / 4, items = int64_t(active.size()) * groups;
+#pragma omp parallel for schedule(static) if (work > threshold)
+  for (int64_t t = 0; t < items; ++t) {
+    const int64_t n0 = t % groups * 4;
+    body(active[t / groups], n0, std::min<int64_t>(4, N - n0));
+  }
+}
+
+/// For rows r of expert e: epilogue(r, n, x[r] . w[e, n]). Four weight rows
+/// share each load of x (`dots`), as in gemm; every element is still dot()'s
+/// sum. One parallel loop covers every expert that has rows: decode wakes the
+/// threads once per kernel, not once per expert.
 template <typename W, typename Epilogue>
-inline void grouped_gemm(const float *x, int64_t M, int64_t K, const W *w, int64_t N,
+inline void grouped_gemm(const float *x, int64_t M, int64_t K, W w, int64_t N,
                          const int64_t *offsets, int64_t E, Epilogue epilogue) {
   // Rows of no expert here (a rank's block of experts) are zero products.
   for (auto [begin, end] : {std::pair(int64_t(0), offsets[0]), std::pair(offsets[E], M)})
     for (int64_t r = begin; r < end; ++r)
       for (int64_t n = 0; n < N; ++n)
         epilogue(r, n, 0.0f);
-  for (int64_t e = 0; e < E; ++e) {
-    const W *we = w + e * N * K;
-    int64_t begin = offsets[e], end = offsets[e + 1];
-#pragma omp parallel for schedule(static) if ((end - begin) * N * K > (1 << 15))
-    for (int64_t n = 0; n < N; ++n)
-      for (int64_t r = begin; r < end; ++r)
-        epilogue(r, n, dot(x + r * K, we + n * K, K));
-  }
+  for_expert_groups(offsets, E, N, K, 1 << 15, [&](int64_t e, int64_t n0, int64_t count) {
+    decltype(weight_row(w, 0, K)) rows[4];
+    expert_rows(w, e, n0, N, K, rows);
+    dot_rows(x, K, offsets[e], offsets[e + 1], rows, [&](int64_t r, const float *sums) {
+      for (int64_t i = 0; i < count; ++i)
+        epilogue(r, n0 + i, scaled(w, e * N + n0 + i, sums[i]));
+    });
+  });
 }
 
-/// silu(x W1_e^T) * (x W3_e^T) for every dispatched row, both GEMMs in one pass.
-template <typename W>
-inline void grouped_gemm_swiglu(const float *x, int64_t M, int64_t K, const W *w1, const W *w3,
-                                int64_t N, const int64_t *offsets, int64_t E, float *out) {
+/// silu(x W1_e^T) * (x W3_e^T) for every dispatched row, both GEMMs in one
+/// pass, four rows of each weight at a time (one parallel loop, as above).
+template <typename W1, typename W3>
+inline void grouped_gemm_swiglu(const float *x, int64_t M, int64_t K, W1 w1, W3 w3, int64_t N,
+                                const int64_t *offsets, int64_t E, float *out) {
   // Rows of no expert here: silu(0) * 0.
   std::fill(out, out + offsets[0] * N, 0.0f);
   std::fill(out + offsets[E] * N, out + M * N, 0.0f);
-  for (int64_t e = 0; e < E; ++e) {
-    const W *g = w1 + e * N * K, *u = w3 + e * N * K;
-    int64_t begin = offsets[e], end = offsets[e + 1];
-#pragma omp parallel for schedule(static) if ((end - begin) * N * K > (1 << 14))
-    for (int64_t n = 0; n < N; ++n)
-      for (int64_t r = begin; r < end; ++r) {
-        const float *xr = x + r * K;
-        out[r * N + n] = silu(dot(xr, g + n * K, K)) * dot(xr, u + n * K, K);
+  for_expert_groups(offsets, E, N, K, 1 << 14, [&](int64_t e, int64_t n0, int64_t count) {
+    decltype(weight_row(w1, 0, K)) gate[4];
+    decltype(weight_row(w3, 0, K)) up[4];
+    expert_rows(w1, e, n0, N, K, gate);
+    expert_rows(w3, e, n0, N, K, up);
+    int64_t r = offsets[e];
+    auto store = [&](int64_t row, const float *a, const float *b) {
+      for (int64_t i = 0; i < count; ++i) {
+        const int64_t wrow = e * N + n0 + i;
+        out[row * N + n0 + i] = silu(scaled(w1, wrow, a[i])) * scaled(w3, wrow, b[i]);
       }
-  }
+    };
+    for (; r + 2 <= offsets[e + 1]; r += 2) { // two rows of x per tile
+      const float *xs[2] = {x + r * K, x + (r + 1) * K};
+      float a[2][4], b[2][4];
+      dot_tile<2, 4>(xs, gate, K, a);
+      dot_tile<2, 4>(xs, up, K, b);
+      store(r, a[0], b[0]);
+      store(r + 1, a[1], b[1]);
+    }
+    if (r < offsets[e + 1]) {
+      float a[4], b[4];
+      dots<4>(x + r * K, gate, K, a);
+      dots<4>(x + r * K, up, K, b);
+      store(r, a, b);
+    }
+  });
 }
 
 /// epilogue(t, d, sum_j weights[t, j] * y[row of slot t * k + j, d]), in slot order.

@@ -2,6 +2,7 @@
 #include "runtime/compiled/HostBackend.h"
 #include "runtime/Error.h"
 #include "runtime/compiled/ExecutableLayout.h"
+#include "runtime/compiled/WeightQuantization.h"
 #include "runtime/dist/CollectiveOps.h"
 #include "runtime/dist/WeightShard.h"
 
@@ -107,7 +108,7 @@ struct HostBackend::Impl {
   } profile;
 
   void loadLibrary();
-  void bindWeights(const WeightBinder &binder);
+  void bindWeights(const WeightBinder &binder, const Int8WeightViews *int8Weights = nullptr);
   /// Where an argument (input or state) buffer lives in this run.
   using ArgumentMemory = std::function<void *(const exe::Buffer &)>;
   /// Runs every launch.
@@ -159,11 +160,24 @@ void HostBackend::Impl::loadLibrary() {
   }
 }
 
-void HostBackend::Impl::bindWeights(const WeightBinder &binder) {
+void HostBackend::Impl::bindWeights(const WeightBinder &binder,
+                                    const Int8WeightViews *int8Weights) {
   bool rebinding = !weights.empty();
   for (int i = 0; i < exe.weights_size(); ++i) {
     const exe::Weight &w = exe.weights(i);
     Shape want(w.shape().begin(), w.shape().end());
+    if (w.dtype() == exe::DTYPE_I8_ROWS && !w.has_shard() && int8Weights &&
+        int8Weights->count(w.name())) {
+      const Int8WeightView &v = int8Weights->at(w.name()); // shapes checked when opened
+      Int8Rows layout(want);
+      if (!rebinding) {
+        weights.push_back(Bytes::allocate(layout.bytes()));
+        weightBytes += weights.back().size;
+      }
+      std::memcpy(weights[i].data.get(), v.q, size_t(layout.rows * layout.K));
+      std::memcpy(weights[i].data.get() + layout.scaleOffset(), v.scales, size_t(layout.rows) * 4);
+      continue;
+    }
     DType dtype = w.dtype() == exe::DTYPE_I64 ? DType::I64 : DType::F32;
     Tensor t;
     if (w.has_shard()) { // a split weight: this rank's part of the whole
@@ -178,13 +192,17 @@ void HostBackend::Impl::bindWeights(const WeightBinder &binder) {
     if (t.shape() != want)
       throw makeError("weight '", w.name(), "' has shape ", formatShape(t.shape()),
                       " but the executable was compiled for ", formatShape(want));
-    bool bf16 = w.dtype() == exe::DTYPE_BF16;
+    bool bf16 = w.dtype() == exe::DTYPE_BF16, int8 = w.dtype() == exe::DTYPE_I8_ROWS;
     if (!rebinding) {
-      weights.push_back(Bytes::allocate(bf16 ? t.numel() * 2 : t.nbytes()));
+      weights.push_back(Bytes::allocate(bf16   ? t.numel() * 2
+                                        : int8 ? Int8Rows(t.shape()).bytes()
+                                               : t.nbytes()));
       weightBytes += weights.back().size;
     }
     Bytes &b = weights[i];
-    if (bf16) {
+    if (int8) {
+      quantizeInt8Rows(w.name(), t, b.data.get());
+    } else if (bf16) {
       auto *out = reinterpret_cast<uint16_t *>(b.data.get());
       const float *in = t.data<float>();
       for (int64_t j = 0; j < t.numel(); ++j)
@@ -285,8 +303,10 @@ std::vector<Tensor> HostBackend::call(std::vector<Tensor> args) {
       results.push_back(args[m.layout->argumentIndex(id)]);
       continue;
     }
-    if (b.dtype() == exe::DTYPE_BF16)
-      throw makeError("result '", b.name(), "' is a bf16 weight; compile with --weight-dtype f32");
+    if (b.dtype() == exe::DTYPE_BF16 || b.dtype() == exe::DTYPE_I8_ROWS)
+      throw makeError("result '", b.name(), "' is a ",
+                      b.dtype() == exe::DTYPE_BF16 ? "bf16" : "int8",
+                      " weight; compile with --weight-dtype f32");
     Tensor out = Tensor::empty(b.dtype() == exe::DTYPE_I64 ? DType::I64 : DType::F32,
                                m.layout->dims(b, symbols));
     std::memcpy(out.raw(), m.storageOf(b, arguments), out.nbytes());
@@ -295,11 +315,13 @@ std::vector<Tensor> HostBackend::call(std::vector<Tensor> args) {
   return results;
 }
 
-HostBackend::HostBackend(exe::Executable executable, const WeightBinder &binder) : impl(new Impl) {
+HostBackend::HostBackend(exe::Executable executable, const WeightBinder &binder,
+                         const Int8WeightViews *int8Weights)
+    : impl(new Impl) {
   impl->exe = std::move(executable);
   impl->layout = std::make_unique<ExecutableLayout>(impl->exe);
   impl->loadLibrary();
-  impl->bindWeights(binder);
+  impl->bindWeights(binder, int8Weights);
   impl->arena = Bytes::allocate(impl->exe.arena_bytes());
 }
 

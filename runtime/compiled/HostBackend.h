@@ -11,6 +11,7 @@
 #define MM_RUNTIME_COMPILED_HOSTBACKEND_H
 
 #include "runtime/WeightBinder.h"
+#include "runtime/compiled/Int8WeightFile.h"
 #include "runtime/engine/ForwardBackend.h"
 #include "runtime/executable/ExecutableFile.h"
 
@@ -21,7 +22,11 @@ namespace mm {
 
 class HostBackend : public ForwardBackend {
 public:
-  HostBackend(exe::Executable executable, const WeightBinder &weights);
+  /// `int8Weights`: int8 weights quantized ahead of time
+  /// (runtime/compiled/Int8WeightFile.h), copied instead of read through
+  /// `weights` and quantized.
+  HostBackend(exe::Executable executable, const WeightBinder &weights,
+              const Int8WeightViews *int8Weights = nullptr);
   ~HostBackend() override;
 
   /// Runs the compiled function: one tensor per argument (float ones are

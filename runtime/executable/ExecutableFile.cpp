@@ -22,18 +22,6 @@ std::string readFile(const std::string &path) {
   return s.str();
 }
 
-void writeFileAtomically(const std::string &path, const std::string &bytes) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), bytes.size());
-    if (!out)
-      throw makeError(tmp, ": write failed");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    throw makeError(path, ": cannot move the written file into place");
-}
-
 /// Every reference inside the executable points at something that exists.
 void validate(const exe::Executable &e, const std::string &source) {
   auto bad = [&](const std::string &what) { return makeError(source, ": ", what); };
@@ -56,6 +44,10 @@ void validate(const exe::Executable &e, const std::string &source) {
       if (!ok)
         throw bad("buffer '" + b.name() + "' has a malformed dim");
     }
+    if (!exe::DType_IsValid(b.dtype()) || b.dtype() == exe::DTYPE_UNSPECIFIED ||
+        (b.dtype() == exe::DTYPE_I8_ROWS && b.storage() != exe::Buffer::STORAGE_WEIGHT))
+      throw bad("buffer '" + b.name() + "' has dtype " + std::to_string(b.dtype()) +
+                ", which this runtime does not read there");
     if (b.storage() == exe::Buffer::STORAGE_WEIGHT && b.offset() >= uint64_t(e.weights_size()))
       throw bad("buffer '" + b.name() + "' names weight " + std::to_string(b.offset()));
     if (b.storage() == exe::Buffer::STORAGE_UNSPECIFIED)
@@ -64,6 +56,11 @@ void validate(const exe::Executable &e, const std::string &source) {
         (b.view_of() >= uint32_t(e.buffers_size()) || e.buffers(b.view_of()).has_view_of()))
       throw bad("buffer '" + b.name() + "' is a view of a missing buffer or of a view");
   }
+  for (const exe::Weight &w : e.weights())
+    if (!exe::DType_IsValid(w.dtype()) || w.dtype() == exe::DTYPE_UNSPECIFIED ||
+        (w.dtype() == exe::DTYPE_I8_ROWS && w.shape_size() < 1))
+      throw bad("weight '" + w.name() + "' has dtype " + std::to_string(w.dtype()) +
+                ", which this runtime does not read for it");
   auto checkBuffer = [&](uint32_t id, const char *what) {
     if (id >= uint32_t(e.buffers_size()))
       throw bad(std::string(what) + " refers to buffer " + std::to_string(id) + " of " +
@@ -90,6 +87,23 @@ void validate(const exe::Executable &e, const std::string &source) {
   checkBuffer(e.logits_buffer(), "the logits");
 }
 } // namespace
+
+void writeFileAtomically(const std::string &path, const std::string &bytes) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), bytes.size());
+    out.close();
+    if (!out) {
+      std::remove(tmp.c_str()); // nothing half-written is left behind
+      throw makeError(tmp, ": write failed");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw makeError(path, ": cannot move the written file into place");
+  }
+}
 
 exe::Executable parseExecutable(const std::string &bytes, const std::string &source) {
   exe::Executable e;

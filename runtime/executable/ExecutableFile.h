@@ -16,7 +16,7 @@
 namespace mm {
 
 /// The format version this runtime reads and writes.
-constexpr uint32_t kExecutableFormatVersion = 3;
+constexpr uint32_t kExecutableFormatVersion = 4;
 
 /// Parses and checks the version and internal consistency (buffer ids,
 /// kernel indices, operand counts); throws mm::Error naming `source`.
@@ -24,6 +24,9 @@ exe::Executable parseExecutable(const std::string &bytes, const std::string &sou
 exe::Executable readExecutable(const std::string &path);
 /// Writes atomically (temporary file, then rename).
 void writeExecutable(const exe::Executable &executable, const std::string &path);
+
+/// Writes `bytes` to `path` atomically (a temporary file, then rename).
+void writeFileAtomically(const std::string &path, const std::string &bytes);
 
 /// Copies `runner` to `path`, appends the executable and its trailer, and
 /// makes the result executable.

@@ -20,7 +20,9 @@
 #include "tools/common/EvalCommand.h"
 #include "tools/common/GenerateCommand.h"
 
+#include <filesystem>
 #include <iostream>
+#include <map>
 
 using namespace mm;
 
@@ -61,6 +63,16 @@ void printInfo(const exe::Executable &e) {
   std::cout << "target " << (e.target() == exe::TARGET_CPU ? "cpu" : "cuda") << ", @"
             << e.function_name() << ", " << e.kernels_size() << " kernels, arena "
             << e.arena_bytes() << " bytes, " << e.weights_size() << " weights";
+  std::map<std::string, int> stored; // weights by storage type
+  for (const exe::Weight &w : e.weights())
+    ++stored[w.dtype() == exe::DTYPE_I8_ROWS ? "int8"
+             : w.dtype() == exe::DTYPE_BF16  ? "bf16"
+             : w.dtype() == exe::DTYPE_I64   ? "int64"
+                                             : "f32"];
+  for (const auto &[type, count] : stored)
+    std::cout << (type == stored.begin()->first ? " (" : ", ") << count << " " << type;
+  if (!stored.empty())
+    std::cout << ")";
   if (!e.config_json().empty())
     std::cout << ", model " << (e.model_dir().empty() ? "(give --model DIR)" : e.model_dir());
   if (e.tensor_parallel() > 1)
@@ -190,6 +202,16 @@ int main(int argc, char **argv) {
                       std::max<uint32_t>(1, executable->tensor_parallel()), " ... --parallel ",
                       compiledLayout, "); asked for ", layoutText(tp, ep, etp));
     bool cuda = executable->target() == exe::TARGET_CUDA;
+    // int8 weights quantized at compile time, unless the checkpoint changed.
+    std::unique_ptr<Int8WeightFile> int8File;
+    if (executable->has_int8_weight_file()) {
+      std::string whyNot;
+      int8File = Int8WeightFile::open(
+          *executable, std::filesystem::read_symlink("/proc/self/exe").parent_path().string(),
+          folder->checkpoint.files(), &whyNot);
+      if (!int8File)
+        std::cerr << "note: quantizing the int8 weights from the checkpoint: " << whyNot << "\n";
+    }
     int code = runGenerate(
         *folder, args,
         [&](ModelFolder &f, int64_t, int64_t, int64_t) -> std::unique_ptr<ForwardBackend> {
@@ -197,7 +219,8 @@ int main(int argc, char **argv) {
           if (cuda)
             backend = std::make_unique<CudaBackend>(*executable, f.weights->binder());
           else
-            backend = std::make_unique<HostBackend>(*executable, f.weights->binder());
+            backend = std::make_unique<HostBackend>(*executable, f.weights->binder(),
+                                                    int8File ? &int8File->weights() : nullptr);
           if (tp > 1)
             return std::make_unique<RankZeroLogits>(std::move(backend));
           return backend;

@@ -1,10 +1,12 @@
 //===- mm-compile.cpp - the ahead-of-time compiler ------------------------===//
 //
 //   mm-compile FILE.mlir [--function F] --target cpu|cuda -o PATH
-//              [--max NAME=VALUE]... [--compile-to PHASE] [--mlir-* flags]
+//              [--max NAME=VALUE]... [--weight-dtype auto|f32|bf16|int8]
+//              [--compile-to PHASE] [--mlir-* flags]
 //   mm-compile (--model DIR | --config FILE) --target cpu|cuda -o PATH
 //              [--max-batch N] [--max-tokens N] [--max-context N]
-//              [--weight-dtype auto|f32|bf16] [--cuda-arch sm_90|jit]
+//              [--weight-dtype auto|f32|bf16|int8] [--lm-head-dtype f32|bf16|int8]
+//              [--cuda-arch sm_90|jit]
 //   either form: [--emit-kernels KDIR] [--emit-ir FILE] [--executable FILE]
 //
 // Writes a standalone binary at PATH: the MLIR-free runtime (mm-aot-runner)
@@ -13,8 +15,9 @@
 // as `mm-run eval` does. Compiled from a MiniMax model, `PATH --ids 1,2,3
 // --max-new-tokens N --greedy --json` prints what `mm-run generate` prints;
 // the weights are memory-mapped from the model folder at run time (the one
-// compiled from, or --model DIR). --compile-to stops after a pipeline phase
-// (input, cleanup, fusion, memory-plan) and prints the IR, as IREE's does;
+// compiled from, or --model DIR). With --weight-dtype int8 and --model, the
+// int8 weights are quantized once and written beside it (PATH.int8.safetensors). --compile-to stops
+// after a pipeline phase (input, cleanup, fusion, memory-plan) and prints the IR, as IREE's does;
 // `--compile-to sources` stops once the kernels are generated (written by
 // --emit-kernels, not compiled).
 // MLIR's pass-manager flags (--mlir-print-ir-after-all, --mlir-timing,
@@ -22,11 +25,14 @@
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/Compile.h"
+#include "frontends/MiniMaxWeights.h"
 #include "frontends/ModelFolder.h"
 #include "frontends/ParallelLayout.h"
 #include "ir/InitDialects.h"
 #include "ir/ModuleFile.h"
 #include "runtime/Error.h"
+#include "runtime/compiled/Int8WeightFile.h"
+#include "tools/common/WeightDTypeOption.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -76,12 +82,13 @@ bool parseMlirFlags(int &argc, char **argv) {
                                            &llvm::errs());
 }
 
+/// `folder` is set when the weights are at hand (--model).
 CompileResult compileModelFolder(const std::string &model, const std::string &configPath,
-                                 const CompileOptions &options) {
+                                 const CompileOptions &options,
+                                 std::unique_ptr<ModelFolder> &folder) {
   if (options.maxTokens > options.maxContext)
     throw makeError("--max-tokens (", options.maxTokens, ") exceeds --max-context (",
                     options.maxContext, ")");
-  std::unique_ptr<ModelFolder> folder;
   MiniMaxConfig config;
   std::string configFile = configPath;
   if (!model.empty())
@@ -155,8 +162,8 @@ int main(int argc, char **argv) {
   app.add_option("--max-context", options.maxContext,
                  "MiniMax: largest prompt + generation in tokens")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 24));
-  app.add_option("--weight-dtype", options.weightDType, "weight storage: auto, f32 or bf16")
-      ->check(CLI::IsMember({"auto", "f32", "bf16"}));
+  WeightDTypeChoice weightDType;
+  addWeightDTypeOptions(app, weightDType, /*lmHead=*/true);
   app.add_option("--cuda-arch", options.cudaArch,
                  "cuda: NVRTC target compiled ahead of time (sm_80, sm_90, ...) or jit");
   CLI11_PARSE(app, argc, argv);
@@ -172,6 +179,12 @@ int main(int argc, char **argv) {
   try {
     options.target = target == "cuda" ? CompileOptions::Target::CUDA : CompileOptions::Target::CPU;
     options.symbolMax = parseSymbolMaxima(maxima);
+    options.weightDType = weightDType.weights;
+    if (!weightDType.lmHead.empty()) {
+      if (!input.empty())
+        throw makeError("--lm-head-dtype is for --model / --config (a MiniMax LM head)");
+      options.weightDTypeOf[minimax::lmHead()] = weightDType.lmHead;
+    }
     if (!parallel.empty()) {
       if (!input.empty())
         throw makeError("--parallel is for --model / --config; partition a module with "
@@ -180,7 +193,8 @@ int main(int argc, char **argv) {
       options.parallelism = {group.tp, group.ep, group.etp};
     }
     options.passManagerCLOptions = true;
-    CompileResult r = input.empty() ? compileModelFolder(model, configPath, options)
+    std::unique_ptr<ModelFolder> folder;
+    CompileResult r = input.empty() ? compileModelFolder(model, configPath, options, folder)
                                     : compileMlirFile(input, function, options);
     if (!emitKernels.empty()) {
       fs::create_directories(emitKernels);
@@ -198,6 +212,17 @@ int main(int argc, char **argv) {
     }
     if (!emitIr.empty())
       std::ofstream(emitIr) << r.finalIR;
+    // int8 weights quantized now, stored beside the binary (one rank's
+    // program: a partitioned one quantizes its parts when loaded).
+    std::string int8File;
+    int int8Weights = 0;
+    for (const exe::Weight &w : r.executable.weights())
+      int8Weights += w.dtype() == exe::DTYPE_I8_ROWS;
+    if (int8Weights && folder && options.parallelism.tp <= 1) {
+      int8File = output + ".int8.safetensors";
+      Int8WeightFile::write(r.executable, folder->weights->binder(), int8File,
+                            folder->checkpoint.files());
+    }
     if (!executablePath.empty())
       writeExecutable(r.executable, executablePath);
     writeAotBinary(r.executable, runnerPath(), output);
@@ -210,6 +235,9 @@ int main(int argc, char **argv) {
     if (input.empty())
       std::cout << ", weights from " << (model.empty() ? "--model DIR at run time" : e.model_dir());
     std::cout << "\n";
+    if (!int8File.empty())
+      std::cout << "wrote " << int8File << ": " << int8Weights
+                << " int8 weights, quantized once (the binary loads them from there)\n";
     return 0;
   } catch (const std::exception &e) {
     std::cerr << "mm-compile: error: " << e.what() << "\n";

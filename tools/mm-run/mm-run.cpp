@@ -4,11 +4,13 @@
 //   mpirun -np N mm-run logits|generate ... --parallel tp=N [--collective-timeout S]
 //   mm-run generate --model DIR (--ids 1,2,3 | --prompt TEXT)... --max-new-tokens N
 //                   [--greedy | --temperature T --top-k K --top-p P --seed S] [--json]
+//   (logits and generate, compiled backends: [--weight-dtype auto|f32|bf16|int8]
+//    [--lm-head-dtype f32|bf16|int8])
 //   mm-run emit-ir  (--model DIR | --config FILE) [--all-logits] [--bf16] [--vision]
 //                   [--parallel tp=N[,ep=M][,etp=K]]
 //   mm-run eval FILE.mlir [--function F] --input @a.npy ... --output @o.npy ...
 //               [--backend reference|cpu|cuda] [--precision f32|f64]
-//               [--params W.safetensors] [--max NAME=VALUE]...
+//               [--params W.safetensors] [--max NAME=VALUE]... [--weight-dtype ...]
 //
 // `eval` runs any function of an mm module, as iree-run-module does. The
 // model commands run on the reference executor unless --backend says otherwise. `--ids` /
@@ -19,6 +21,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/Compile.h"
+#include "frontends/MiniMaxWeights.h"
 #include "frontends/ModelFolder.h"
 #include "frontends/ParallelLayout.h"
 #include "ir/InitDialects.h"
@@ -38,9 +41,10 @@
 #include "tools/common/EvalCommand.h"
 #include "tools/common/GenerateCommand.h"
 #include "tools/common/ImagePrompt.h"
-#include "tools/common/RankZeroLogits.h"
 #include "tools/common/ParallelInference.h"
+#include "tools/common/RankZeroLogits.h"
 #include "tools/common/ThreadsOption.h"
+#include "tools/common/WeightDTypeOption.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -83,6 +87,7 @@ struct Common {
   std::string backend = "reference";
   std::string parallel;
   int threads = 0;
+  WeightDTypeChoice weightDType;
 
   void add(CLI::App *cmd) {
     cmd->add_option("--model", model, "model folder (config.json, safetensors, tokenizer.json)")
@@ -91,6 +96,7 @@ struct Common {
     cmd->add_option("--lightning", lightning, "lightning attention form")
         ->check(CLI::IsMember({"blockwise", "recurrence"}));
     addThreadsOption(*cmd, threads);
+    addWeightDTypeOptions(*cmd, weightDType, /*lmHead=*/true);
     cmd->add_option("--backend", backend,
                     "reference (the oracle executor), cpu or cuda (compile, then run the "
                     "generated code)")
@@ -128,6 +134,10 @@ struct Common {
                                                   int64_t batch, int64_t tokens, int64_t context,
                                                   ModelParallelism parallelism) const {
     ExecutorOptions options = executorOptions();
+    if (backend == "reference" && (weightDType.weights != "auto" || !weightDType.lmHead.empty()))
+      throw makeError("--weight-dtype and --lm-head-dtype choose a compiled backend's weight "
+                      "storage; the reference executor reads the checkpoint as it is (give "
+                      "--backend cpu)");
     if (backend == "reference")
       return std::make_unique<ReferenceBackend>(
           folder.config, *folder.weights, options, allLogits, /*fused=*/false,
@@ -146,6 +156,9 @@ struct Common {
       compile.target = CompileOptions::Target::CUDA;
       compile.cudaArch = "jit"; // compiled once, for the GPU found, when loaded
     }
+    compile.weightDType = weightDType.weights;
+    if (!weightDType.lmHead.empty())
+      compile.weightDTypeOf[minimax::lmHead()] = weightDType.lmHead;
     compile.maxBatch = batch;
     compile.maxTokens = tokens;
     compile.maxContext = context;
@@ -280,6 +293,7 @@ struct EvalCommandArgs {
   std::string file, function, backend = "reference", precision = "f32";
   std::vector<std::string> maxima;
   int threads = 0;
+  std::string weightDType = "auto";
   EvalArgs io;
 };
 
@@ -296,6 +310,7 @@ std::vector<Tensor> evalCompiled(const EvalCommandArgs &a, mlir::ModuleOp module
     throw makeError("--backend cuda: the CUDA runtime runs MiniMax @forward executables only so "
                     "far; evaluate other functions with --backend cpu or reference");
   CompileOptions options;
+  options.weightDType = a.weightDType;
   options.symbolMax = parseSymbolMaxima(a.maxima);
   for (auto [i, input] : llvm::enumerate(inputs)) {
     auto names = i < fn.getNumArguments() ? fn.getArgAttrOfType<mlir::ArrayAttr>(i, "mm.dims")
@@ -322,6 +337,10 @@ int runEval(const EvalCommandArgs &a) {
   WeightBinder binder = paramsBinder(a.io.params, name);
   DType precision = a.precision == "f64" ? DType::F64 : DType::F32;
   std::vector<Tensor> results;
+  if (a.backend == "reference" && a.weightDType != "auto")
+    throw makeError("--weight-dtype ", a.weightDType,
+                    " chooses a compiled backend's weight "
+                    "storage; the reference executor reads the weights as given (--backend cpu)");
   if (a.backend == "reference") {
     ReferenceExecutor executor(fn, binder, {precision, ref::LightningMode::Blockwise});
     executor.bindAllParams(); // weight conversion stays out of --repeat timings
@@ -391,6 +410,8 @@ int main(int argc, char **argv) {
                    "NAME=VALUE: compiled backends plan memory for shape symbol NAME up to VALUE "
                    "(default: its value in the inputs)");
   addThreadsOption(*eval, evalArgs.threads);
+  WeightDTypeChoice evalWeights;
+  addWeightDTypeOptions(*eval, evalWeights, /*lmHead=*/false);
   double collectiveTimeout = 60;
   for (CLI::App *cmd : {eval, logits, generate})
     cmd->add_option("--collective-timeout", collectiveTimeout,
@@ -407,6 +428,7 @@ int main(int argc, char **argv) {
       printOnRankZeroOnly();
     }
     if (eval->parsed()) {
+      evalArgs.weightDType = evalWeights.weights;
       int code = runEval(evalArgs);
       dist::finalizeMpi();
       return code;
