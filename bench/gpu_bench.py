@@ -19,6 +19,12 @@ one script run on one GPU. Called by scripts/gpu-check.sh.
         two compared; the MoE layer's time per step (mmc: MM_CUDA_PROFILE's
         router + dispatch + grouped GEMMs + combine; PyTorch: the model's
         sparse MoE block, gate included).
+        With --stored DTYPE=BIN (binaries compiled with --weight-dtype bf16 /
+        int8): batch-1 and batch-8 decode of each weight storage, and of f32
+        the way it ran before (cuBLAS GEMMs, one launch per kernel), as a
+        fraction of the HBM roofline (active weight and state bytes per step
+        over the GPU's memory bandwidth), with transformers in bf16 as the
+        peer; and each storage's logits and greedy ids against f32.
 
 All PyTorch timings: CUDA events around the call, after one warm-up, float32
 with TF32 off (torch's default for matmul), the mean of several repetitions.
@@ -253,7 +259,7 @@ def hf_generate(model, ids, new):
     return t1 - t0, t2 - t1, torch.cat(tokens, 1)[0].tolist(), first
 
 
-def mm_generate(binary, folder, prompts, new, profile=False):
+def mm_generate(binary, folder, prompts, new, profile=False, env_extra=None):
     cmd = [binary, "--model", folder, "--max-new-tokens", str(new), "--greedy", "--ignore-eos",
            "--json", "--dump-logits", os.path.join(folder, "mm-logits.npy")]
     for p in prompts:
@@ -261,6 +267,7 @@ def mm_generate(binary, folder, prompts, new, profile=False):
     env = dict(os.environ)
     if profile:
         env["MM_CUDA_PROFILE"] = "1"
+    env.update(env_extra or {})
     r = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if r.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:3])} ... failed:\n{r.stderr[-3000:]}")
@@ -337,6 +344,89 @@ def model(args):
             print(f"{batch * tokens_per_seq:>7} {ms:>9.3f} {t:>12.3f} {t / ms if ms else float('nan'):>10.1f}")
         print("(mmc: MM_CUDA_PROFILE's moe_router + moe_dispatch + grouped_gemm_swiglu + grouped_gemm + "
               "moe_combine per layer; the router's gate GEMM is a plain gemm there and not counted)")
+        if args.stored:
+            stored_weights(args, folder, hf, cfg, g)
+
+
+# HBM bandwidth by GPU name (spec sheets), for the decode roofline.
+HBM_TB_S = {"H200": 4.8, "H100": 3.35}
+
+
+def decode_bytes(hf, cfg, dtype, batch):
+    """Bytes one decode step must move at least: every weight matrix it reads
+    once (experts: the top-k of E per token, at most all of them), in its
+    storage; norms and the gate in f32 where they stay f32; one embedding row
+    per token; the lightning states read and written."""
+    per = {"f32": 4.0, "bf16": 2.0, "int8": 1.0}[dtype]
+    E, topk = cfg["num_local_experts"], cfg["num_experts_per_tok"]
+    active = min(1.0, batch * topk / E)
+    total = 0.0
+    for name, p in hf.named_parameters():
+        n = p.numel()
+        if p.dim() < 2:
+            total += 4 * n
+        elif "embed_tokens" in name:
+            total += 4 * batch * cfg["hidden_size"]
+        elif "experts" in name:
+            total += per * n * active + (4 * n / p.shape[-1] * active if dtype == "int8" else 0)
+        elif name.endswith("gate.weight") and p.shape[0] == E:  # the MoE gate
+            total += (4.0 if dtype == "int8" else per) * n
+        else:
+            total += per * n + (4 * n / p.shape[-1] if dtype == "int8" else 0)
+    linear = cfg["layer_types"].count("linear_attention")
+    d = cfg.get("head_dim") or cfg["hidden_size"] // cfg["num_attention_heads"]
+    total += 2 * 4 * batch * linear * cfg["num_attention_heads"] * d * d
+    return total
+
+
+def stored_weights(args, folder, hf, cfg, g):
+    import numpy as np
+    dev = device_name()
+    bw = next((v for k, v in HBM_TB_S.items() if k in dev), None)
+    runs = [("f32, cuBLAS, no graph", args.binary, {"MM_CUDA_DENSE_GEMV": "0", "MM_CUDA_GRAPHS": "0"}, "f32"),
+            ("f32, GEMV, no graph", args.binary, {"MM_CUDA_GRAPHS": "0"}, "f32"),
+            ("f32", args.binary, {}, "f32")]
+    for item in args.stored:
+        dtype, binary = item.split("=", 1)
+        runs.append((dtype, binary, {}, dtype))
+    vocab = cfg["vocab_size"]
+    prompts = {b: torch.randint(0, vocab, (b, args.prompt), generator=g) for b in (1, 8)}
+    print(f"\n== weight storage on {dev}: decode of the ~1B model (prompt {args.prompt}, {args.new} new "
+          f"tokens); roofline = bytes per step / {bw} TB/s HBM")
+    print(f"{'weights':>24} {'batch':>5} {'tok/s':>9} {'ms/step':>8} {'roofline ms':>11} {'fraction':>8} "
+          f"{'max rel err':>11} {'greedy':>7}")
+    base = {}
+    for label, binary, env, dtype in runs:
+        for batch in (1, 8):
+            p = prompts[batch].tolist()
+            rep, _ = mm_generate(binary, folder, p, args.new, env_extra=env)
+            logits = np.load(os.path.join(folder, "mm-logits.npy"))
+            ms = batch * 1e3 / rep["decode_tokens_per_second"]
+            roof = decode_bytes(hf, cfg, dtype, batch) / (bw * 1e12) * 1e3 if bw else float("nan")
+            if label == "f32" and batch not in base:
+                base[batch] = (rep["ids"], logits)
+            ref_ids, ref_logits = base.get(batch, (None, None))
+            err, agree = "", ""
+            if ref_ids is not None and label != "f32":
+                first = np.abs(logits[0] - ref_logits[0]).max() / np.abs(ref_logits[0]).max()
+                same = next((i for i, (a, b) in enumerate(zip(rep["ids"], ref_ids)) if a != b), len(ref_ids))
+                err, agree = f"{first:.1e}", f"{same}/{len(ref_ids)}"
+            print(f"{label:>24} {batch:>5} {rep['decode_tokens_per_second']:>9.1f} {ms:>8.3f} {roof:>11.3f} "
+                  f"{roof / ms:>8.2f} {err:>11} {agree:>7}")
+            sys.stdout.flush()
+    print("(max rel err: the first step's logits against the f32 binary's, relative to its largest "
+          "|logit|; greedy: ids equal to f32's before the first difference, of the batch's first row; "
+          "the f32 variants differ from f32 only in summation order)")
+    # The peer: transformers eager with bf16 weights and activations.
+    hf = hf.to(torch.bfloat16)
+    for batch in (1, 8):
+        ids = prompts[batch].to(DEVICE)
+        hf_generate(hf, ids[:, :16], 3)
+        _, dec, _, _ = hf_generate(hf, ids, args.new)
+        tps = batch * (args.new - 1) / dec
+        roof = decode_bytes(hf, cfg, "bf16", batch) / (bw * 1e12) * 1e3 if bw else float("nan")
+        print(f"{'transformers bf16':>24} {batch:>5} {tps:>9.1f} {batch * 1e3 / tps:>8.3f} {roof:>11.3f} "
+              f"{roof / (batch * 1e3 / tps):>8.2f}")
 
 
 def main():
@@ -350,6 +440,8 @@ def main():
     m.add_argument("--prompt", type=int, default=128)
     m.add_argument("--new", type=int, default=64)
     m.add_argument("--workdir", default=None)
+    m.add_argument("--stored", action="append", default=[],
+                   help="DTYPE=BIN: a binary compiled with --weight-dtype DTYPE (bf16, int8)")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {device_name()}; "
           f"TF32 matmul {'on' if torch.backends.cuda.matmul.allow_tf32 else 'off'}")

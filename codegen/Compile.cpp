@@ -121,8 +121,9 @@ LogicalResult runPipeline(ModuleOp module, const CompileOptions &options,
 FailureOr<GeneratedProgram> generateKernels(func::FuncOp fn, const SymbolicShapes &shapes,
                                             bool cuda, const WeightStorage &storage) {
   GeneratedProgram out;
+  WeightTypes weightTypes = storage.generatorTypes();
   if (cuda) {
-    auto program = generateCudaProgram(fn, shapes);
+    auto program = generateCudaProgram(fn, shapes, weightTypes);
     if (failed(program))
       return failure();
     for (size_t i = 0; i < program->kernels.size(); ++i) {
@@ -133,7 +134,6 @@ FailureOr<GeneratedProgram> generateKernels(func::FuncOp fn, const SymbolicShape
     out.source = program->source();
     return out;
   }
-  WeightTypes weightTypes = storage.hostTypes();
   auto program = generateHostProgram(fn, shapes, weightTypes);
   if (failed(program))
     return failure();

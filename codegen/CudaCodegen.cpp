@@ -37,15 +37,27 @@ __device__ __forceinline__ float mmg_gelu_tanh(float x) {
 
 class CudaEmitter : public FusedKernelEmitter {
 public:
-  CudaEmitter(KernelOp kernel, size_t index, const SymbolicShapes &shapes)
+  CudaEmitter(KernelOp kernel, size_t index, const SymbolicShapes &shapes,
+              const WeightTypes &weightTypes)
       : FusedKernelEmitter(kernel, shapes, CodeTarget::Cuda, "CUDA", "    "),
-        prefix("mm_k" + std::to_string(index)) {}
+        weightTypes(weightTypes), prefix("mm_k" + std::to_string(index)) {}
 
   FailureOr<CudaKernelPlan> emit();
 
 private:
   std::string elementType(Value v) const override { return isInteger(v) ? "mm_i64" : "float"; }
   std::string integerLiteral(int64_t v) const override { return "(mm_i64)" + std::to_string(v); }
+  /// "f32", "bf16" or "int8": how input `i` is stored (weights.cuh's float,
+  /// mm_bf16, mm_q8); activations and non-weights are f32.
+  std::string storageOf(unsigned i) const;
+  /// The element type a wrapper declares input `i` with.
+  std::string inputType(unsigned i) const;
+  /// Elementwise code reads stored weights widened (bf16 only: int8 weights
+  /// are gemm matrices by construction, and mm_widen has no int8 overload).
+  std::string load(Value v, StringRef index) const override {
+    std::string plain = FusedKernelEmitter::load(v, index);
+    return storageOf(argIndex(v)) == "f32" ? plain : "mm_widen(" + plain + ")";
+  }
   /// The operand pointer parameters of every wrapper of this kernel.
   std::string operandParams() const;
   /// Opens a wrapper `<prefix>_<step>` taking the operands then `extra`.
@@ -77,15 +89,31 @@ private:
   LogicalResult emitAttention();
   LogicalResult emitLightning();
 
+  const WeightTypes &weightTypes;
   std::string prefix;
   std::string code;
   llvm::json::Object plan;
 };
 
+std::string CudaEmitter::storageOf(unsigned i) const {
+  auto param = kernel.getInputs()[i].getDefiningOp<ParamOp>();
+  if (!param || isInteger(param))
+    return "f32";
+  auto it = weightTypes.find(param.getName());
+  return it == weightTypes.end() ? "f32" : it->second;
+}
+
+std::string CudaEmitter::inputType(unsigned i) const {
+  std::string storage = storageOf(i);
+  return storage == "bf16"   ? "mm_bf16"
+         : storage == "int8" ? "mm_q8"
+                             : elementType(kernel.getInputs()[i]);
+}
+
 std::string CudaEmitter::operandParams() const {
   std::string s;
-  for (auto [i, v] : llvm::enumerate(kernel.getInputs()))
-    s += (i ? ", " : "") + std::string("const ") + elementType(v) + " *in" + std::to_string(i);
+  for (unsigned i = 0; i < kernel.getInputs().size(); ++i)
+    s += (i ? ", " : "") + std::string("const ") + inputType(i) + " *in" + std::to_string(i);
   for (auto [i, v] : llvm::enumerate(kernel.getResults()))
     s += ", " + elementType(v) + " *out" + std::to_string(i);
   return s;
@@ -134,13 +162,35 @@ LogicalResult CudaEmitter::emitGemm() {
   plan["w"] = int64_t(argIndex(linear.getWeight()));
   plan["K"] = K;
   plan["N"] = N;
+  // A GEMV for decode-sized steps (any storage); for larger steps cuBLAS,
+  // with bf16 / int8 weights widened to float32 in chunks first (then int8
+  // columns scaled).
+  std::string storage = storageOf(argIndex(linear.getWeight()));
+  plan["weight_dtype"] = storage;
+  std::string w = pointer(linear.getWeight()), x = pointer(linear.getInput());
+  plan["gemv"] = K % 4 == 0; // the GEMV and widening read 4 weights at a time
+  if (storage != "f32" && K % 4 != 0)
+    return fail(storage + " weight rows of " + std::to_string(K) +
+                ": the CUDA kernels read bf16 and int8 rows 4 weights at a time (K a multiple "
+                "of 4)");
+  if (K % 4 == 0)
+    code +=
+        wrapper("gv", "mm_i64 rows") +
+        llvm::formatv("  mm_gemv_kernel<{0}, {1}>({2}, {3}, out0, rows);\n}\n", N, K, x, w).str();
+  if (storage != "f32")
+    code += wrapper("widen", "float *wide, mm_i64 first, mm_i64 count") +
+            llvm::formatv("  mm_widen_rows_kernel<{0}>({1}, wide, first, count);\n}\n", K, w).str();
+  if (storage == "int8")
+    code +=
+        wrapper("scale", "mm_i64 count") +
+        llvm::formatv("  mm_scale_columns_kernel<{0}, {1}>({2}, out0, count);\n}\n", N, K, w).str();
   ArrayRef<Operation *> epilogue = parts->epilogue;
   if (Value bias = linear.getBias()) { // bias joins the epilogue: acc + b[n]
     if (!epilogue.empty() || kernel.getNumResults() != 1)
       return fail("a linear with a bias and an epilogue");
     plan["epilogue"] = true;
     code += wrapper("epi", "mm_i64 count") + gridStride("count") +
-            "    out0[i] += " + pointer(bias) + "[i % " + std::to_string(N) + "];\n  }\n}\n";
+            "    out0[i] += " + load(bias, "i % " + std::to_string(N)) + ";\n  }\n}\n";
     return success();
   }
   return emitEpilogue(linear.getResult(), epilogue, N);
@@ -159,7 +209,7 @@ LogicalResult CudaEmitter::emitNorm() {
   // Functors with every operand pointer (copied by value into the kernel).
   std::string members, init;
   for (auto [i, v] : llvm::enumerate(kernel.getInputs())) {
-    members += "  const " + elementType(v) + " *in" + std::to_string(i) + ";\n";
+    members += "  const " + inputType(i) + " *in" + std::to_string(i) + ";\n";
     init += std::string(i ? ", " : "") + "in" + std::to_string(i);
   }
   std::string pro = "    const mm_i64 i = r * " + std::to_string(H) + " + c;\n";
@@ -273,6 +323,9 @@ LogicalResult CudaEmitter::emitGroupedSwiglu() {
     return failure();
   GroupedMatmulOp gate = parts->gate, up = parts->up;
   int64_t E = parts->experts, N = parts->N, K = parts->K;
+  plan["weight_dtype"] = storageOf(argIndex(gate.getWeight()));
+  if (storageOf(argIndex(up.getWeight())) != storageOf(argIndex(gate.getWeight())))
+    return fail("the gate and up projections of a SwiGLU stored in different precisions");
   plan["x"] = int64_t(argIndex(gate.getInput()));
   plan["N"] = N;
   plan["K"] = K;
@@ -300,6 +353,7 @@ LogicalResult CudaEmitter::emitGroupedGemm() {
     return failure();
   GroupedMatmulOp g = parts->op;
   int64_t E = parts->experts, N = parts->N, K = parts->K;
+  plan["weight_dtype"] = storageOf(argIndex(g.getWeight()));
   plan["x"] = int64_t(argIndex(g.getInput()));
   plan["N"] = N;
   plan["K"] = K;
@@ -311,10 +365,10 @@ LogicalResult CudaEmitter::emitGroupedGemm() {
                         pointer(g.getGroupOffsets()))
               .str();
   code += wrapper("gv", "mm_i64 rows, int *error") +
-          llvm::formatv(
-              "  mm_moe_grouped_gemv_kernel<{0}, {1}, {2}, false>({3}, {4}, nullptr, {5}, "
-              "out0, rows, error);\n}\n",
-              N, K, E, pointer(g.getInput()), pointer(g.getWeight()), pointer(g.getGroupOffsets()))
+          llvm::formatv("  mm_moe_grouped_gemv_kernel<{0}, {1}, {2}, false>({3}, {4}, {4}, {5}, "
+                        "out0, rows, error);\n}\n",
+                        N, K, E, pointer(g.getInput()), pointer(g.getWeight()),
+                        pointer(g.getGroupOffsets()))
               .str();
   return emitEpilogue(g.getResult(), parts->epilogue, N);
 }
@@ -576,7 +630,8 @@ std::string CudaProgram::kernelSource(size_t index) const {
          kernels[index].code;
 }
 
-FailureOr<CudaProgram> generateCudaProgram(func::FuncOp fn, const SymbolicShapes &shapes) {
+FailureOr<CudaProgram> generateCudaProgram(func::FuncOp fn, const SymbolicShapes &shapes,
+                                           const WeightTypes &weightTypes) {
   CudaProgram program;
   // Layers repeat: a kernel whose code equals an earlier one's (up to its
   // name) calls that one's wrappers, so NVRTC compiles each distinct kernel
@@ -585,7 +640,7 @@ FailureOr<CudaProgram> generateCudaProgram(func::FuncOp fn, const SymbolicShapes
   size_t index = 0;
   for (Operation &op : fn.getBody().front())
     if (auto kernel = dyn_cast<KernelOp>(op)) {
-      auto p = CudaEmitter(kernel, index++, shapes).emit();
+      auto p = CudaEmitter(kernel, index++, shapes, weightTypes).emit();
       if (failed(p))
         return failure();
       std::string canonical = p->code.substr(p->code.find('\n') + 1);

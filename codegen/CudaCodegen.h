@@ -8,12 +8,15 @@
 // the step's own arguments; the runtime (runtime/compiled/CudaBackend.cpp)
 // decides per step which wrappers run (prefill or decode) and with which grid,
 // from the plan recorded with each kernel. Dense GEMMs are cuBLAS calls whose
-// epilogue runs as a generated kernel over the result in place.
+// epilogue runs as a generated kernel over the result in place; with bf16 or
+// int8 weights they also get a GEMV wrapper (decode) and widen / scale
+// wrappers around cuBLAS (prefill).
 //
 //===----------------------------------------------------------------------===//
 #ifndef MM_CODEGEN_CUDACODEGEN_H
 #define MM_CODEGEN_CUDACODEGEN_H
 
+#include "codegen/host/HostCodegen.h"
 #include "passes/SymbolicShapes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -44,8 +47,12 @@ struct CudaProgram {
   std::string kernelSource(size_t index) const;
 };
 
+/// `weightTypes` names the weights stored bf16 or int8 (the matrices of gemm
+/// and grouped kernels; codegen/WeightStorage.h), which the wrappers take as
+/// mm_bf16 / mm_q8 pointers.
 mlir::FailureOr<CudaProgram> generateCudaProgram(mlir::func::FuncOp fn,
-                                                 const SymbolicShapes &shapes);
+                                                 const SymbolicShapes &shapes,
+                                                 const WeightTypes &weightTypes);
 
 } // namespace mm
 

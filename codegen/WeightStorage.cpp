@@ -107,37 +107,34 @@ WeightStorage WeightStorage::resolve(func::FuncOp fn, const std::string &dtype,
                                      const std::map<std::string, std::string> &overrides, bool cuda,
                                      bool bf16Checkpoint) {
   checkDType("--weight-dtype", dtype, /*allowAuto=*/true);
-  if (cuda && dtype != "auto" && dtype != "f32")
-    throw makeError("--weight-dtype ", dtype,
-                    ": the CUDA target keeps weights in float32 (bf16 checkpoints are widened "
-                    "when loaded); bf16 and int8 weights are host-only so far");
   std::set<std::string> names;
   fn.walk([&](ParamOp p) {
     if (isFloatParam(p))
       names.insert(p.getName().str());
   });
-  // Weights that int8 leaves alone keep the checkpoint's precision.
+  // Weights that int8 leaves alone keep the checkpoint's precision (on CUDA,
+  // f32 unless asked: bf16 checkpoints are widened when loaded).
   std::string plain = bf16Checkpoint && !cuda ? "bf16" : "f32";
   std::string base = dtype == "auto" ? plain : dtype;
-  std::set<std::string> matrices;
+  std::set<std::string> int8Matrices;
   if (base == "int8" || llvm::any_of(overrides, [](auto &o) { return o.second == "int8"; }))
-    matrices = int8WeightCandidates(fn);
+    int8Matrices = int8WeightCandidates(fn);
+  auto storedAs = [&](const std::string &name, const std::string &type) {
+    if (type == "int8")
+      return int8Matrices.count(name) ? "int8" : plain;
+    return type;
+  };
 
   WeightStorage s;
-  for (const std::string &name : names) {
-    std::string chosen = base == "int8" ? (matrices.count(name) ? "int8" : plain) : base;
-    if (chosen != "f32")
+  for (const std::string &name : names)
+    if (std::string chosen = storedAs(name, base); chosen != "f32")
       s.stored_[name] = chosen;
-  }
   for (const auto &[name, type] : overrides) {
     checkDType("the storage of weight '" + name + "'", type, /*allowAuto=*/false);
     if (!names.count(name))
       throw makeError("weight '", name, "' (given its own dtype) is not a float weight of @",
                       fn.getName().str());
-    if (cuda && type != "f32")
-      throw makeError("weight '", name, "' as ", type,
-                      ": the CUDA target keeps weights in float32");
-    if (type == "int8" && !matrices.count(name))
+    if (storedAs(name, type) != type)
       throw makeError("weight '", name,
                       "' cannot be int8: int8 holds only the matrices that "
                       "gemm and grouped_matmul kernels read, and this one is read otherwise");
@@ -161,7 +158,7 @@ exe::DType WeightStorage::dtype(Type element, llvm::StringRef name) const {
   return s == "bf16" ? exe::DTYPE_BF16 : s == "int8" ? exe::DTYPE_I8_ROWS : exe::DTYPE_F32;
 }
 
-WeightTypes WeightStorage::hostTypes() const {
+WeightTypes WeightStorage::generatorTypes() const {
   WeightTypes types;
   for (const auto &[name, type] : stored_)
     types[name] = type;

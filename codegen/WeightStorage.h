@@ -29,8 +29,8 @@ public:
   /// Resolves `dtype` ("auto", "f32", "bf16" or "int8") and `overrides`
   /// (weight name -> "f32", "bf16" or "int8") for `fn` after the inference
   /// pipeline (it reads the kernels). Throws mm::Error naming the flag or the
-  /// weight: an unknown type, an override of no weight, int8 for a weight
-  /// that no gemm reads as its matrix, or anything but f32 on CUDA.
+  /// weight: an unknown type, an override of no weight, or int8 for a
+  /// weight that is read otherwise than as a gemm's matrix.
   static WeightStorage resolve(mlir::func::FuncOp fn, const std::string &dtype,
                                const std::map<std::string, std::string> &overrides, bool cuda,
                                bool bf16Checkpoint);
@@ -39,8 +39,8 @@ public:
   std::string of(llvm::StringRef name) const;
   /// The executable's dtype of a weight of element type `element`.
   exe::DType dtype(mlir::Type element, llvm::StringRef name) const;
-  /// The host generator's view of the same choice.
-  WeightTypes hostTypes() const;
+  /// The code generators' view of the same choice (host and CUDA).
+  WeightTypes generatorTypes() const;
 
 private:
   std::map<std::string, std::string> stored_; // float weights not stored as f32

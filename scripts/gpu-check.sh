@@ -5,13 +5,15 @@
 #   1. AOT CUDA binaries of tiny models against the reference executor:
 #      identical greedy ids, per-step logits within 1e-4 (scripts/gpu/
 #      compare_outputs.py argues the bound), batch of mixed lengths included;
+#      with bf16 and int8 weights against the host-compiled path's;
 #   2. mm-cuda-gpu-tests: every library kernel against the CPU reference
 #      kernels (float32, and bf16 cuBLAS), full-size shapes included, then
 #      mmc's kernel timing table;
 #   3. bench/gpu_bench.py kernels: lightning prefill / decode and attention
 #      decode against PyTorch eager and flash-linear-attention;
 #   4. bench/gpu_bench.py model: a ~1B hybrid model, mmc's AOT binary against
-#      transformers eager (prefill, decode, the MoE layer).
+#      transformers eager (prefill, decode, the MoE layer); decode with f32,
+#      bf16 and int8 weights as a fraction of the HBM roofline.
 # Exit status: non-zero when a correctness check failed.
 #
 #   bash scripts/gpu/prepare.sh            # here, before
@@ -46,7 +48,7 @@ fi
 if want 1; then
 section "1. compiled models (AOT CUDA binaries) against the reference executor"
 source scripts/gpu/cases.sh
-for c in tiny-hf tiny-hf-batch tiny-example; do
+for c in tiny-hf tiny-hf-batch tiny-example tiny-example-bf16 tiny-example-int8; do
   read -r model args <<<"${CASES[$c]}"
   if eval "timeout 120 $pack/bin/${BINARIES[$c]} --model $model $args --greedy --ignore-eos --json \
       --dump-logits /tmp/$c.npy" >"/tmp/$c.json" 2>"/tmp/$c.err"; then
@@ -78,7 +80,9 @@ fi
 if want 4; then
 section "4. ~1B hybrid model: mmc AOT binary against transformers eager"
 timeout "${MODEL_BENCH_TIMEOUT:-150}" "$python" bench/gpu_bench.py model --binary "$pack/bin/bench-1b" \
-  --config bench/configs/minimax-1b-hybrid.json --workdir /tmp || echo "(model bench failed: $?)"
+  --config bench/configs/minimax-1b-hybrid.json --workdir /tmp \
+  --stored bf16="$pack/bin/bench-1b-bf16" --stored int8="$pack/bin/bench-1b-int8" \
+  || echo "(model bench failed: $?)"
 fi
 
 section "gpu-check: $([ $status -eq 0 ] && echo PASS || echo FAIL)"

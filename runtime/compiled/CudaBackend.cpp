@@ -2,9 +2,11 @@
 #include "runtime/compiled/CudaBackend.h"
 #include "runtime/Error.h"
 #include "runtime/compiled/ExecutableLayout.h"
+#include "runtime/compiled/WeightQuantization.h"
 #include "runtime/cuda/Cublas.h"
 #include "runtime/cuda/CudaDriver.h"
 #include "runtime/cuda/DevicePool.h"
+#include "runtime/cuda/Graph.h"
 #include "runtime/cuda/LaunchShapes.h"
 #include "runtime/cuda/Module.h"
 #include "runtime/cuda/Nvrtc.h"
@@ -63,6 +65,12 @@ struct Scratch {
   }
 };
 
+/// Bytes per stored weight of a matrix kernel's plan ("weight_dtype").
+int storedWeightBytes(const nlohmann::json &plan) {
+  std::string dtype = plan.value("weight_dtype", "f32");
+  return dtype == "int8" ? 1 : dtype == "bf16" ? 2 : 4;
+}
+
 int64_t planInt(const nlohmann::json &plan, const char *key, const exe::Kernel &k) {
   auto it = plan.find(key);
   if (it == plan.end() || !it->is_number_integer())
@@ -91,8 +99,18 @@ struct CudaBackend::Impl {
   std::vector<cuda::DeviceBuffer> state;
   std::array<cuda::DeviceBuffer, kMiniMaxStepInputs> inputs;
   cuda::DeviceBuffer errors; // one int per launch
-  Scratch qRot, kRot, partial, lightning, rowOfSlot;
+  Scratch qRot, kRot, partial, lightning, rowOfSlot, wideWeights;
   std::unique_ptr<ExecutableLayout> layout;
+  // Decode steps replay one CUDA graph per (batch, capacity): captured at the
+  // first decode step after a reset that changed either (state buffers, and
+  // so pointers, are kept otherwise). MM_CUDA_GRAPHS=0 launches one by one.
+  bool graphs = false;
+  std::unique_ptr<cuda::Graph> decodeGraph;
+  std::vector<CuDevicePtr> graphScratch; // the scratch a graph was captured with
+  std::vector<CuDevicePtr> scratchAddresses() const {
+    return {qRot.buffer.address(),      kRot.buffer.address(),      partial.buffer.address(),
+            lightning.buffer.address(), rowOfSlot.buffer.address(), wideWeights.buffer.address()};
+  }
   int batchSymbol = -1, tokenSymbol = -1; // indices in `symbols`
   int64_t batch = 0, capacity = 0;
 
@@ -115,7 +133,19 @@ struct CudaBackend::Impl {
   int64_t numel(uint32_t bufferId) const { return layout->numel(bufferId, symbols); }
 
   void loadModule();
-  void bindWeights(const WeightBinder &binder);
+  /// Queues every launch of the schedule for the current step.
+  void runSchedule();
+  /// decodeGraph for the current state, or graphs off (with a note) when
+  /// the driver cannot capture the schedule.
+  void captureDecodeGraph();
+  void bindWeights(const WeightBinder &binder, const Int8WeightViews *int8Weights);
+  /// Decode-sized dense GEMMs take mmc's GEMV (one weight read at full
+  /// bandwidth) rather than cuBLAS; MM_CUDA_DENSE_GEMV=0 keeps cuBLAS for f32.
+  bool denseGemv = true;
+  /// y = x W^T for a prefill-sized gemm whose weight is stored bf16 or int8:
+  /// cuBLAS on float32 copies of chunks of its rows.
+  void widenedGemm(const exe::Kernel &k, const nlohmann::json &plan, CuDevicePtr x, int64_t m,
+                   int64_t N, int64_t K, CuDevicePtr y);
   CuDevicePtr pointerOf(uint32_t id);
   void run(const exe::Launch &launch);
   void launch(const exe::Kernel &k, const char *step, const LaunchShape &shape, Params &params);
@@ -166,6 +196,11 @@ void CudaBackend::Impl::loadModule() {
     compiledAtLoad = true;
   }
   module = std::make_unique<cuda::Module>(*driver, image);
+  const char *graphEnv = std::getenv("MM_CUDA_GRAPHS");
+  const char *gemvEnv = std::getenv("MM_CUDA_DENSE_GEMV");
+  denseGemv = !(gemvEnv && std::string(gemvEnv) == "0");
+  graphs = cuda::Graph::supported(*driver) && !profile &&
+           !std::getenv("MM_CUDA_SYNC_EACH_KERNEL") && !(graphEnv && std::string(graphEnv) == "0");
   for (const exe::Kernel &k : exe.kernels()) {
     nlohmann::json plan = nlohmann::json::parse(k.launch_plan(), nullptr, false);
     if (plan.is_discarded() || !plan.is_object())
@@ -181,18 +216,63 @@ void CudaBackend::Impl::loadModule() {
   }
 }
 
-void CudaBackend::Impl::bindWeights(const WeightBinder &binder) {
+void CudaBackend::Impl::bindWeights(const WeightBinder &binder,
+                                    const Int8WeightViews *int8Weights) {
+  std::vector<uint8_t> stored; // bf16 / int8 bytes on their way to the device
   for (const exe::Weight &w : exe.weights()) {
     Shape want(w.shape().begin(), w.shape().end());
-    Tensor t = binder(w.name(), want, w.dtype() == exe::DTYPE_I64 ? DType::I64 : DType::F32);
-    if (t.shape() != want)
-      throw makeError("weight '", w.name(), "' has shape ", formatShape(t.shape()),
-                      " but the executable was compiled for ", formatShape(want));
-    if (w.dtype() != exe::DTYPE_F32 && w.dtype() != exe::DTYPE_I64)
-      throw makeError("weight '", w.name(), "': the CUDA runtime takes float32 or int64 weights");
-    cuda::DeviceBuffer b = pool->allocate(t.nbytes());
-    b.upload(t.raw(), t.nbytes());
+    if (w.has_shard())
+      throw makeError("weight '", w.name(),
+                      "' is split (--parallel): the CUDA runtime runs one GPU");
+    const bool bf16 = w.dtype() == exe::DTYPE_BF16, int8 = w.dtype() == exe::DTYPE_I8_ROWS;
+    if (!bf16 && !int8 && w.dtype() != exe::DTYPE_F32 && w.dtype() != exe::DTYPE_I64)
+      throw makeError("weight '", w.name(), "': unknown storage dtype ", int(w.dtype()));
+    if (int8 && int8Weights && int8Weights->count(w.name())) {
+      // Quantized at compile time (the file beside the binary; shapes checked when opened).
+      const Int8WeightView &v = int8Weights->at(w.name());
+      Int8Rows layout(want);
+      stored.assign(layout.bytes(), 0);
+      std::memcpy(stored.data(), v.q, size_t(layout.rows * layout.K));
+      std::memcpy(stored.data() + layout.scaleOffset(), v.scales, size_t(layout.rows) * 4);
+    } else {
+      Tensor t = binder(w.name(), want, w.dtype() == exe::DTYPE_I64 ? DType::I64 : DType::F32);
+      if (t.shape() != want)
+        throw makeError("weight '", w.name(), "' has shape ", formatShape(t.shape()),
+                        " but the executable was compiled for ", formatShape(want));
+      if (int8) {
+        stored.assign(Int8Rows(want).bytes(), 0);
+        quantizeInt8Rows(w.name(), t, stored.data());
+      } else if (bf16) {
+        stored.resize(size_t(t.numel()) * 2);
+        convertToBF16(t, reinterpret_cast<uint16_t *>(stored.data()));
+      } else {
+        stored.assign(static_cast<const uint8_t *>(t.raw()),
+                      static_cast<const uint8_t *>(t.raw()) + t.nbytes());
+      }
+    }
+    cuda::DeviceBuffer b = pool->allocate(std::max<size_t>(stored.size(), 256));
+    b.upload(stored.data(), stored.size());
     weights.push_back(std::move(b));
+  }
+}
+
+void CudaBackend::Impl::widenedGemm(const exe::Kernel &k, const nlohmann::json &plan, CuDevicePtr x,
+                                    int64_t m, int64_t N, int64_t K, CuDevicePtr y) {
+  // Prefill-sized: float32 copies of up to 64 MiB of weight rows at a time,
+  // each multiplied by cuBLAS into its columns of y.
+  const int64_t chunk = std::min<int64_t>(N, std::max<int64_t>(1, (int64_t(16) << 20) / K));
+  CuDevicePtr wide = wideWeights.get(*pool, size_t(chunk * K) * sizeof(float));
+  for (int64_t n0 = 0; n0 < N; n0 += chunk) {
+    const int64_t count = std::min(chunk, N - n0);
+    Params p = operandParams();
+    p.ptr(wide).i64(n0).i64(count);
+    launch(k, "widen", cuda::launch::elementwise(count * K / 4), p);
+    cublas->gemmRowMajor(m, count, K, x, K, wide, K, y + CuDevicePtr(n0 * sizeof(float)), N);
+  }
+  if (plan.value("weight_dtype", "f32") == "int8") {
+    Params p = operandParams();
+    p.i64(m * N);
+    launch(k, "scale", cuda::launch::elementwise(m * N), p);
   }
 }
 
@@ -261,7 +341,16 @@ void CudaBackend::Impl::run(const exe::Launch &l) {
     CuDevicePtr y = operands.back();
     if (m == 0)
       return;
-    cublas->gemmRowMajor(m, N, K, input("x"), K, input("w"), K, y, N);
+    const bool stored = plan.value("weight_dtype", "f32") != "f32";
+    if (m <= mmk::kGemvMaxRows && plan.value("gemv", false) && (denseGemv || stored)) {
+      Params p = operandParams();
+      p.i64(m);
+      launch(k, "gv", cuda::launch::gemv(int(N), storedWeightBytes(plan)), p);
+    } else if (!stored) {
+      cublas->gemmRowMajor(m, N, K, input("x"), K, input("w"), K, y, N);
+    } else {
+      widenedGemm(k, plan, input("x"), m, N, K, y);
+    }
     epilogue(k, plan, m * N);
   } else if (kind == "norm") {
     int64_t H = planInt(plan, "H", k);
@@ -309,13 +398,13 @@ void CudaBackend::Impl::run(const exe::Launch &l) {
     const bool gemv = rows <= mmk::kGroupedGemvMaxRows;
     if (kind == "grouped_gemm") {
       launch(k, gemv ? "gv" : "gg",
-             gemv ? cuda::launch::groupedGemv(int(N), int(E))
+             gemv ? cuda::launch::groupedGemv(int(N), int(E), storedWeightBytes(plan))
                   : cuda::launch::groupedGemm(rows, int(N), int(E)),
              p);
       epilogue(k, plan, rows * N);
     } else {
       launch(k, gemv ? "swiglu_gv" : "swiglu",
-             gemv ? cuda::launch::groupedGemv(int(N), int(E))
+             gemv ? cuda::launch::groupedGemv(int(N), int(E), storedWeightBytes(plan))
                   : cuda::launch::groupedSwiglu(rows, int(N), int(E)),
              p);
     }
@@ -398,7 +487,36 @@ void CudaBackend::Impl::run(const exe::Launch &l) {
   }
 }
 
-CudaBackend::CudaBackend(exe::Executable executable, const WeightBinder &loader) : impl(new Impl) {
+void CudaBackend::Impl::runSchedule() {
+  for (launchIndex = 0; launchIndex < size_t(exe.schedule_size()); ++launchIndex) {
+    if (profile)
+      events[2 * launchIndex]->record(stream->handle());
+    run(exe.schedule(launchIndex));
+    if (profile)
+      events[2 * launchIndex + 1]->record(stream->handle());
+  }
+}
+
+void CudaBackend::Impl::captureDecodeGraph() {
+  std::string whyNot;
+  try {
+    decodeGraph = cuda::Graph::capture(
+        *driver, stream->handle(), [&] { runSchedule(); }, &whyNot);
+    graphScratch = scratchAddresses();
+  } catch (const std::exception &e) {
+    decodeGraph.reset();
+    whyNot = e.what();
+  }
+  if (!decodeGraph) {
+    graphs = false;
+    std::fprintf(stderr, "note: decode steps launch kernels one by one (no CUDA graph): %s\n",
+                 whyNot.c_str());
+  }
+}
+
+CudaBackend::CudaBackend(exe::Executable executable, const WeightBinder &loader,
+                         const Int8WeightViews *int8Weights)
+    : impl(new Impl) {
   impl->exe = std::move(executable);
   impl->layout = std::make_unique<ExecutableLayout>(impl->exe);
   impl->batchSymbol = impl->layout->symbolIndex("B");
@@ -406,7 +524,7 @@ CudaBackend::CudaBackend(exe::Executable executable, const WeightBinder &loader)
   if (impl->batchSymbol < 0 || impl->tokenSymbol < 0)
     throw makeError("the executable has no batch (B) or step (T) size");
   impl->loadModule();
-  impl->bindWeights(loader);
+  impl->bindWeights(loader, int8Weights);
   impl->arena = impl->pool->allocate(std::max<uint64_t>(impl->exe.arena_bytes(), 256));
   for (size_t i = 0; i < kMiniMaxStepInputs; ++i)
     impl->inputs[i] = impl->pool->allocate(std::max<uint64_t>(
@@ -417,30 +535,37 @@ CudaBackend::CudaBackend(exe::Executable executable, const WeightBinder &loader)
 }
 
 void CudaBackend::warmUp() {
-  // Like vLLM's start-up run: one prefill at the largest compiled batch and
-  // step, then one decode step, so that lazy module loading, cuBLAS's first
-  // calls and every scratch allocation happen here and not in the first
-  // request's time.
+  // Like vLLM's start-up run: prefills at the largest compiled batch and step
+  // and at a few smaller sizes, then one decode step, so that lazy module
+  // loading, cuBLAS's first calls for each kind of shape (it picks other
+  // kernels for short prefills) and every scratch allocation happen here and
+  // not in the first request's time.
   Impl &m = *impl;
-  int64_t batch = m.layout->maximum("B", 1), capacity = m.layout->maximum("S", 1);
-  int64_t tokens = std::max<int64_t>(1, std::min(m.layout->maximum("T", 1), capacity - 1));
-  reset(batch, std::min(capacity, tokens + 1));
-  std::vector<int64_t> steps{tokens};
-  if (m.capacity > tokens)
-    steps.push_back(1);
-  for (int64_t t : steps) {
+  const int64_t maxBatch = m.layout->maximum("B", 1), capacity = m.layout->maximum("S", 1);
+  const int64_t tokens = std::max<int64_t>(1, std::min(m.layout->maximum("T", 1), capacity - 1));
+  auto run = [&](int64_t batch, int64_t t, int64_t start) {
     Tensor ids = Tensor::zeros(DType::I64, {batch, t});
     Tensor positions = Tensor::zeros(DType::I64, {batch, t});
     Tensor cachePositions = Tensor::zeros(DType::I64, {batch});
     Tensor lengths = Tensor::zeros(DType::I64, {batch});
     for (int64_t b = 0; b < batch; ++b) {
       for (int64_t i = 0; i < t; ++i)
-        positions.data<int64_t>()[b * t + i] = (t == 1 ? tokens : 0) + i;
-      cachePositions.data<int64_t>()[b] = t == 1 ? tokens : 0;
+        positions.data<int64_t>()[b * t + i] = start + i;
+      cachePositions.data<int64_t>()[b] = start;
       lengths.data<int64_t>()[b] = t;
     }
     step(ids, positions, cachePositions, lengths);
-  }
+  };
+  for (int64_t t : {int64_t(16), int64_t(128)})
+    if (t < tokens) {
+      reset(1, std::min(capacity, t + 1));
+      run(1, t, 0);
+    }
+  reset(maxBatch, std::min(capacity, tokens + 1));
+  run(maxBatch, tokens, 0);
+  if (m.capacity > tokens)
+    run(maxBatch, 1, tokens);
+  m.decodeGraph.reset();
   m.state.clear();
   m.batch = m.capacity = 0;
   m.profiled.clear();
@@ -478,10 +603,17 @@ bool CudaBackend::compiledAtLoad() const { return impl->compiledAtLoad; }
 
 void CudaBackend::reset(int64_t batch, int64_t capacity) {
   Impl &m = *impl;
+  m.stream->synchronize();
+  if (batch == m.batch && capacity == m.capacity && !m.state.empty()) {
+    // Same sizes: zero the state in place, so a captured decode graph stays valid.
+    for (cuda::DeviceBuffer &buf : m.state)
+      buf.fill(0);
+    return;
+  }
   std::vector<int64_t> values = m.layout->stateSymbols(batch, capacity);
+  m.decodeGraph.reset();
   m.batch = batch;
   m.capacity = capacity;
-  m.stream->synchronize();
   m.state.clear();
   for (uint32_t id : m.exe.state_buffers()) {
     uint64_t n = m.layout->bytes(m.exe.buffers(id), values);
@@ -511,13 +643,15 @@ Tensor CudaBackend::step(const Tensor &ids, const Tensor &positions, const Tenso
   if (m.profile && m.events.empty())
     for (int i = 0; i < 2 * m.exe.schedule_size(); ++i)
       m.events.push_back(std::make_unique<cuda::Event>(*m.driver));
-  for (m.launchIndex = 0; m.launchIndex < size_t(m.exe.schedule_size()); ++m.launchIndex) {
-    if (m.profile)
-      m.events[2 * m.launchIndex]->record(m.stream->handle());
-    m.run(m.exe.schedule(m.launchIndex));
-    if (m.profile)
-      m.events[2 * m.launchIndex + 1]->record(m.stream->handle());
-  }
+  const bool decode = ids.dim(1) == 1;
+  if (m.decodeGraph && m.graphScratch != m.scratchAddresses())
+    m.decodeGraph.reset(); // a prefill grew a scratch buffer the graph points into
+  if (decode && m.graphs && !m.decodeGraph)
+    m.captureDecodeGraph();
+  if (decode && m.decodeGraph)
+    m.decodeGraph->launch(m.stream->handle());
+  else
+    m.runSchedule();
 
   const exe::Buffer &out = m.exe.buffers(m.exe.logits_buffer());
   Tensor logits = Tensor::empty(DType::F32, Shape(m.layout->dims(out, m.symbols)));
@@ -529,7 +663,6 @@ Tensor CudaBackend::step(const Tensor &ids, const Tensor &positions, const Tenso
   m.errors.downloadAsync(flags.data(), flags.size() * sizeof(int), m.stream->handle());
   m.stream->synchronize();
   if (m.profile) {
-    bool decode = ids.dim(1) == 1;
     ++m.profiledSteps[decode];
     for (size_t i = 0; i < flags.size(); ++i) {
       const exe::Kernel &k = m.exe.kernels(m.exe.schedule(i).kernel());

@@ -1,7 +1,9 @@
 //===- CudaBackend.h - running a compiled CUDA executable -------*- C++ -*-===//
 //
 // Loads the executable's CUBIN (or, on a GPU of another architecture, compiles
-// its CUDA source with NVRTC, cached on disk), uploads the weights in float32,
+// its CUDA source with NVRTC, cached on disk), uploads the weights in their
+// compiled storage (float32, or bf16 / int8 matrices quantized on the way or
+// taken from the file beside an AOT binary),
 // allocates the arena once for the maximum sizes it was planned for, and runs
 // the launch schedule on one stream each step. Each exe::Kernel carries a
 // launch plan (codegen/CudaCodegen.cpp) saying which of its wrappers run in
@@ -18,6 +20,7 @@
 #define MM_RUNTIME_COMPILED_CUDABACKEND_H
 
 #include "runtime/WeightBinder.h"
+#include "runtime/compiled/Int8WeightFile.h"
 #include "runtime/engine/ForwardBackend.h"
 #include "runtime/executable/ExecutableFile.h"
 
@@ -29,8 +32,10 @@ namespace mm {
 class CudaBackend : public ForwardBackend {
 public:
   /// Throws mm::Error when there is no usable GPU (saying why), or when the
-  /// executable does not target CUDA.
-  CudaBackend(exe::Executable executable, const WeightBinder &weights);
+  /// executable does not target CUDA. `int8Weights` are int8 weights
+  /// quantized at compile time (others are quantized from `weights`).
+  CudaBackend(exe::Executable executable, const WeightBinder &weights,
+              const Int8WeightViews *int8Weights = nullptr);
   ~CudaBackend() override;
 
   void reset(int64_t batch, int64_t capacity) override;

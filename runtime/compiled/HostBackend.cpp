@@ -50,14 +50,6 @@ struct Bytes {
   }
 };
 
-uint16_t toBF16(float f) {
-  uint32_t bits;
-  std::memcpy(&bits, &f, 4);
-  if ((bits & 0x7f800000u) == 0x7f800000u && (bits & 0x7fffffu)) // NaN stays NaN
-    return static_cast<uint16_t>((bits >> 16) | 0x40);
-  bits += 0x7fffu + ((bits >> 16) & 1); // round to nearest even
-  return static_cast<uint16_t>(bits >> 16);
-}
 } // namespace
 
 struct HostBackend::Impl {
@@ -203,10 +195,7 @@ void HostBackend::Impl::bindWeights(const WeightBinder &binder,
     if (int8) {
       quantizeInt8Rows(w.name(), t, b.data.get());
     } else if (bf16) {
-      auto *out = reinterpret_cast<uint16_t *>(b.data.get());
-      const float *in = t.data<float>();
-      for (int64_t j = 0; j < t.numel(); ++j)
-        out[j] = toBF16(in[j]);
+      convertToBF16(t, reinterpret_cast<uint16_t *>(b.data.get()));
     } else {
       std::memcpy(b.data.get(), t.raw(), t.nbytes());
     }

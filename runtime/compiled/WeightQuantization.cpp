@@ -49,4 +49,16 @@ void quantizeInt8Rows(const std::string &name, const Tensor &w, uint8_t *out) {
                       " holds a value that is not finite; int8 quantization needs finite weights");
 }
 
+void convertToBF16(const Tensor &w, uint16_t *out) {
+  const float *in = w.data<float>();
+  for (int64_t j = 0; j < w.numel(); ++j) {
+    uint32_t bits;
+    std::memcpy(&bits, &in[j], 4);
+    if ((bits & 0x7f800000u) == 0x7f800000u && (bits & 0x7fffffu)) // NaN stays NaN
+      out[j] = static_cast<uint16_t>((bits >> 16) | 0x40);
+    else // round to nearest even
+      out[j] = static_cast<uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1)) >> 16);
+  }
+}
+
 } // namespace mm

@@ -6,7 +6,8 @@
 // TensorRT-LLM's weight-only int8: scale_r = max_k |w[r, k]| / 127 (float32),
 // q[r, k] = w[r, k] / scale_r rounded to nearest, ties to even, so
 // |w - q * scale| <= scale / 2. The generated kernels read it as mmh::q8_rows
-// (codegen/host/HostKernels.h).
+// (codegen/host/HostKernels.h), the CUDA kernels as mm_q8
+// (codegen/cuda/kernels/weights.cuh).
 //
 //===----------------------------------------------------------------------===//
 #ifndef MM_RUNTIME_COMPILED_WEIGHTQUANTIZATION_H
@@ -31,6 +32,10 @@ struct Int8Rows {
 /// Quantizes float32 `w` into `out` (Int8Rows(w.shape()).bytes() bytes).
 /// Throws mm::Error naming `name` and the row if a value is not finite.
 void quantizeInt8Rows(const std::string &name, const Tensor &w, uint8_t *out);
+
+/// w (float32) rounded to bf16, nearest even (NaN stays NaN), into `out`
+/// (w.numel() values): the storage of exe::DTYPE_BF16.
+void convertToBF16(const Tensor &w, uint16_t *out);
 
 } // namespace mm
 

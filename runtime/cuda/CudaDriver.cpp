@@ -4,6 +4,7 @@
 #include "runtime/cuda/DynamicLibrary.h"
 
 #include <mutex>
+#include <type_traits>
 
 namespace mm::cuda {
 
@@ -46,6 +47,15 @@ void resolveAll(const DynamicLibrary &lib, DriverApi &a) {
   lib.resolve(a.cuEventDestroy, {"cuEventDestroy_v2"});
   lib.resolve(a.cuGetErrorName, {"cuGetErrorName"});
   lib.resolve(a.cuGetErrorString, {"cuGetErrorString"});
+  auto optional = [&](auto &entry, std::initializer_list<const char *> names) {
+    entry = reinterpret_cast<std::remove_reference_t<decltype(entry)>>(lib.find(names));
+  };
+  optional(a.cuStreamBeginCapture, {"cuStreamBeginCapture_v2"});
+  optional(a.cuStreamEndCapture, {"cuStreamEndCapture"});
+  optional(a.cuGraphInstantiateWithFlags, {"cuGraphInstantiateWithFlags"});
+  optional(a.cuGraphLaunch, {"cuGraphLaunch"});
+  optional(a.cuGraphExecDestroy, {"cuGraphExecDestroy"});
+  optional(a.cuGraphDestroy, {"cuGraphDestroy"});
 }
 } // namespace
 

@@ -24,11 +24,15 @@ struct CuModuleHandle;
 struct CuFunctionHandle;
 struct CuStreamHandle;
 struct CuEventHandle;
+struct CuGraphHandle;
+struct CuGraphExecHandle;
 using CuContext = CuContextHandle *;
 using CuModule = CuModuleHandle *;
 using CuFunction = CuFunctionHandle *;
 using CuStream = CuStreamHandle *; // null = the legacy default stream
 using CuEvent = CuEventHandle *;
+using CuGraph = CuGraphHandle *;
+using CuGraphExec = CuGraphExecHandle *;
 
 /// CUfunction_attribute values used by mmc.
 enum FunctionAttribute : int {
@@ -86,6 +90,15 @@ struct DriverApi {
   CuResult (*cuEventDestroy)(CuEvent event);
   CuResult (*cuGetErrorName)(CuResult error, const char **name);
   CuResult (*cuGetErrorString)(CuResult error, const char **text);
+  // Optional, null when the driver lacks them (then nothing is captured):
+  // CUDA graphs (runtime/cuda/Graph.h).
+  CuResult (*cuStreamBeginCapture)(CuStream stream, int mode);
+  CuResult (*cuStreamEndCapture)(CuStream stream, CuGraph *graph);
+  CuResult (*cuGraphInstantiateWithFlags)(CuGraphExec *exec, CuGraph graph,
+                                          unsigned long long flags);
+  CuResult (*cuGraphLaunch)(CuGraphExec exec, CuStream stream);
+  CuResult (*cuGraphExecDestroy)(CuGraphExec exec);
+  CuResult (*cuGraphDestroy)(CuGraph graph);
 };
 
 class DynamicLibrary;

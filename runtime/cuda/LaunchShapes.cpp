@@ -114,9 +114,12 @@ LaunchShape groupedSwiglu(int64_t rowCount, int outFeatures, int experts) {
                mmk::ceilDiv(outFeatures, mmk::groupedSwigluColTile(outFeatures)), 1,
                mmk::kGroupedGemmThreads);
 }
-LaunchShape groupedGemv(int outFeatures, int experts) {
-  return shape(mmk::ceilDiv(outFeatures, mmk::kGroupedGemvThreads / 32), experts, 1,
-               mmk::kGroupedGemvThreads);
+LaunchShape groupedGemv(int outFeatures, int experts, int weightBytes) {
+  const int columnsPerBlock = mmk::kGroupedGemvThreads / 32 * mmk::gemvColumnsPerWarp(weightBytes);
+  return shape(mmk::ceilDiv(outFeatures, columnsPerBlock), experts, 1, mmk::kGroupedGemvThreads);
+}
+LaunchShape gemv(int outFeatures, int weightBytes) {
+  return groupedGemv(outFeatures, 1, weightBytes);
 }
 } // namespace launch
 

@@ -51,8 +51,11 @@ LaunchShape moeRouter(int64_t tokens);
 LaunchShape moeSort();
 LaunchShape groupedGemm(int64_t rows, int outFeatures, int experts);
 LaunchShape groupedSwiglu(int64_t rows, int outFeatures, int experts);
-/// mm_moe_grouped_gemv_kernel (either form), for up to kGroupedGemvMaxRows rows.
-LaunchShape groupedGemv(int outFeatures, int experts);
+/// mm_moe_grouped_gemv_kernel (either form), for up to kGroupedGemvMaxRows
+/// rows, with weights of `weightBytes` bytes (4 f32, 2 bf16, 1 int8).
+LaunchShape groupedGemv(int outFeatures, int experts, int weightBytes = 4);
+/// mm_gemv_kernel (a dense weight's few-row product).
+LaunchShape gemv(int outFeatures, int weightBytes = 4);
 } // namespace launch
 
 } // namespace mm::cuda

@@ -136,6 +136,12 @@ inline constexpr int kGroupedGemvRows = 4;
 /// The runtime takes the GEMV form up to this many dispatched rows (a decode
 /// step of up to 32 sequences at top-2), the tiled form above.
 inline constexpr int kGroupedGemvMaxRows = 64;
+/// Output columns per warp of the GEMV kernels for weights of `bytes` bytes
+/// (4 bytes of weights per k: f32 1, bf16 2, int8 4).
+MMK_HD constexpr int gemvColumnsPerWarp(int bytes) { return 4 / bytes; }
+/// Dense bf16 / int8 weights (mm_gemv_kernel): the GEMV form up to this many
+/// rows; above, the runtime widens the weight in chunks for cuBLAS.
+inline constexpr int kGemvMaxRows = 16;
 /// Row tiles to launch when the group sizes are only known on the device:
 /// sum_e ceil(count_e / TM) <= ceil(rows / TM) + E.
 MMK_HD constexpr long long groupedGemmRowTiles(long long rows, int experts) {

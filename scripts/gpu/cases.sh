@@ -7,4 +7,12 @@ declare -A CASES=(
   [tiny-hf-batch]="test/data/minimax/hf-f32-packed --ids $long_ids --ids 5,17,3,9,11,2,60 --ids 7 --max-new-tokens 12"
   [tiny-example]="examples/minimax-tiny --prompt 'Beautiful is better than ugly. Explicit is better than implicit. Simple is better than complex. Complex is' --max-new-tokens 48"
 )
-declare -A BINARIES=([tiny-hf]=tiny-hf [tiny-hf-batch]=tiny-hf [tiny-example]=tiny-example)
+# bf16 / int8 weights: the same prompt against the host-compiled path with the
+# same storage (the reference executor computes with f32 weights only).
+CASES[tiny-example-bf16]=${CASES[tiny-example]}
+CASES[tiny-example-int8]=${CASES[tiny-example]}
+declare -A BINARIES=([tiny-hf]=tiny-hf [tiny-hf-batch]=tiny-hf [tiny-example]=tiny-example
+  [tiny-example-bf16]=tiny-example-bf16 [tiny-example-int8]=tiny-example-int8)
+# mm-run arguments of each case's reference run (default: the reference executor).
+declare -A REFERENCE=([tiny-example-bf16]="--backend cpu --weight-dtype bf16"
+  [tiny-example-int8]="--backend cpu --weight-dtype int8")

@@ -2,9 +2,11 @@
 # Packs what scripts/gpu-check.sh needs on a GPU machine that has no MLIR and
 # no package registry, into .gpu/ (git-ignored; carried to the machine):
 #   bin/  mm-cuda-gpu-tests and AOT CUDA binaries (tiny models, a ~1B hybrid
-#         config), compiled here for sm_90 by mm-compile
+#         config; f32, bf16 and int8 weights), compiled here for sm_90 by
+#         mm-compile
 #   lib/  the shared libraries those binaries need beyond a CUDA image
-#   ref/  the reference executor's greedy ids and per-step logits
+#   ref/  the reference executor's greedy ids and per-step logits (for bf16 /
+#         int8 weights, the host-compiled path's with the same storage)
 #   whl/  flash-linear-attention wheels, when pip can fetch them
 #
 #   bash scripts/gpu/prepare.sh      (after a build of build/)
@@ -16,7 +18,12 @@ cmake --build "$build" -j2 --target mm-compile mm-run mm-aot-runner mm-cuda-gpu-
 rm -rf "$pack"
 mkdir -p "$pack"/{bin,lib,ref,whl}
 cp "$build/bin/mm-cuda-gpu-tests" "$pack/bin/"
-for lib in $(ldd "$build/bin/mm-aot-runner" | awk '/libprotobuf|libonig/ {print $3}'); do
+# Everything the runner links beyond the C/C++ runtime, zlib and OpenMP (which a
+# CUDA image has, and which PyTorch in the same script must not get from here):
+# protobuf, oniguruma, libpng / libjpeg for images, Open MPI for --parallel
+# runs, and their dependencies.
+for lib in $(ldd "$build/bin/mm-aot-runner" |
+  awk '$3 ~ /^\// && $1 !~ /^(libc|libm|libstdc\+\+|libgcc_s|libdl|libpthread|librt|libz|libgomp)\.so/ {print $3}'); do
   cp -L "$lib" "$pack/lib/"
 done
 
@@ -27,6 +34,12 @@ compile() {
 }
 compile tiny-hf --model test/data/minimax/hf-f32-packed --max-batch 4 --max-tokens 64 --max-context 128
 compile tiny-example --model examples/minimax-tiny --max-batch 4 --max-tokens 128 --max-context 256
+for dtype in bf16 int8; do
+  compile tiny-example-$dtype --model examples/minimax-tiny --max-batch 4 --max-tokens 128 \
+    --max-context 256 --weight-dtype $dtype
+  compile bench-1b-$dtype --config bench/configs/minimax-1b-hybrid.json --max-batch 8 \
+    --max-tokens 512 --max-context 1024 --weight-dtype $dtype
+done
 compile bench-1b --config bench/configs/minimax-1b-hybrid.json --max-batch 8 --max-tokens 512 \
   --max-context 1024
 
@@ -34,8 +47,8 @@ compile bench-1b --config bench/configs/minimax-1b-hybrid.json --max-batch 8 --m
 source scripts/gpu/cases.sh
 for c in "${!CASES[@]}"; do
   read -r model args <<<"${CASES[$c]}"
-  eval "\"$build/bin/mm-run\" generate --model $model $args --greedy --ignore-eos --json \
-    --dump-logits $pack/ref/$c.npy" >"$pack/ref/$c.json"
+  eval "\"$build/bin/mm-run\" generate --model $model $args ${REFERENCE[$c]:-} --greedy --ignore-eos \
+    --json --dump-logits $pack/ref/$c.npy" >"$pack/ref/$c.json"
 done
 
 python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \

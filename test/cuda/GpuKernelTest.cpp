@@ -261,6 +261,45 @@ void timings(GpuRunner &r) {
   }
   if (err.value() != 0)
     throw Error(std::string("timing runs reported: ") + kernelErrorMessage(err.value()));
+
+  // Dense decode GEMV, y [rows, N] = x W^T with W [8192, 6144] (MiniMax-Text-01's
+  // q projection) in each storage, and cuBLAS's FP32 GEMM on the same shape.
+  // Bytes = the weight (and int8 scales) read once.
+  const int64_t N = toy ? 96 : 8192, K = toy ? 80 : 6144;
+  std::printf("\ndense decode GEMV (W [%lld, %lld]; weight read once)\n", static_cast<long long>(N),
+              static_cast<long long>(K));
+  std::printf("%8s %6s %10s %12s\n", "weights", "rows", "us", "weight GB/s");
+  std::unique_ptr<Cublas> cublas = toy ? nullptr : Cublas::create(r.driver());
+  for (const char *dtype : {"f32", "bf16", "int8", "cublas-f32"}) {
+    const bool viaCublas = std::string(dtype) == "cublas-f32";
+    if (viaCublas && !cublas)
+      continue;
+    const double perWeight = dtype[0] == 'b' ? 2 : dtype[0] == 'i' ? 1 : 4;
+    const size_t bytes = size_t(N * K * perWeight) + (dtype[0] == 'i' ? 64 + 4 * N : 0);
+    DeviceArray<uint8_t> w(r, bytes);
+    w.fill(0x3c); // bf16 0x3c3c = 0.0115, int8 60, scales 0.0115
+    for (int64_t rows : {1, 8}) {
+      DeviceArray<float> x(r, size_t(rows) * K), y(r, size_t(rows) * N);
+      x.fill(0x3c);
+      const std::string kernel = toy ? std::string("t_gemv_") + (viaCublas ? "f32" : dtype) +
+                                           (dtype[0] == 'f' || viaCublas ? "_narrow" : "_wide")
+                                     : std::string("t_gemv_timing_") + dtype;
+      if (toy && (dtype[0] == 'f' || viaCublas))
+        continue; // the toy f32 instance has other dims
+      double ms = timeMs(r, toy ? 1 : 50, [&] {
+        if (viaCublas)
+          cublas->gemmRowMajor(rows, N, K, reinterpret_cast<uintptr_t>(x.ptr()), K,
+                               reinterpret_cast<uintptr_t>(w.ptr()), K,
+                               reinterpret_cast<uintptr_t>(y.ptr()), N);
+        else
+          r.enqueue(kernel, launch::gemv(int(N), int(perWeight)),
+                    KernelArgs(static_cast<const float *>(x.ptr()),
+                               static_cast<const void *>(w.ptr()), y.ptr(), rows));
+      });
+      std::printf("%8s %6lld %10.1f %12.0f\n", dtype, static_cast<long long>(rows), ms * 1e3,
+                  bytes / (ms * 1e-3) / 1e9);
+    }
+  }
 }
 
 } // namespace

@@ -158,7 +158,31 @@ std::vector<KernelInstance> libraryInstances(const ModelDims &d) {
   e.add("moe_down_gv", "",
         "const float *x, const float *w, const mm_i64 *off, float *y, mm_i64 rows, int *err",
         "mm_moe_grouped_gemv_kernel<" + H + ", " + I + ", " + E +
-            ", false>(x, w, nullptr, off, y, rows, err)");
+            ", false>(x, w, w, off, y, rows, err)");
+  // The matrix kernels with bf16 and int8 weights (weights.cuh).
+  for (auto [tag, W] :
+       {std::pair<std::string, std::string>{"bf16", "mm_bf16"}, {"int8", "mm_q8"}}) {
+    const std::string x = "const float *x, ",
+                      off = "const mm_i64 *off, float *y, mm_i64 rows, int *err";
+    e.add("gemv_" + tag, "", x + "const " + W + " *w, float *y, mm_i64 rows",
+          "mm_gemv_kernel<" + I + ", " + H + ">(x, w, y, rows)");
+    e.add("widen_" + tag, "", "const " + W + " *w, float *o, mm_i64 first, mm_i64 count",
+          "mm_widen_rows_kernel<" + H + ">(w, o, first, count)");
+    e.add("moe_swiglu_" + tag, "mmk::kGroupedGemmThreads, 2",
+          x + "const " + W + " *w1, const " + W + " *w3, " + off,
+          "mm_moe_grouped_swiglu_kernel<" + I + ", " + H + ", " + E +
+              ">(x, w1, w3, off, y, rows, err)");
+    e.add("moe_down_" + tag, "mmk::kGroupedGemmThreads, 2", x + "const " + W + " *w, " + off,
+          "mm_moe_grouped_gemm_kernel<" + H + ", " + I + ", " + E + ">(x, w, off, y, rows, err)");
+    e.add("moe_swiglu_gv_" + tag, "", x + "const " + W + " *w1, const " + W + " *w3, " + off,
+          "mm_moe_grouped_gemv_kernel<" + I + ", " + H + ", " + E +
+              ", true>(x, w1, w3, off, y, rows, err)");
+    e.add("moe_down_gv_" + tag, "", x + "const " + W + " *w, " + off,
+          "mm_moe_grouped_gemv_kernel<" + H + ", " + I + ", " + E +
+              ", false>(x, w, w, off, y, rows, err)");
+  }
+  e.add("scale_columns", "", "const mm_q8 *w, float *y, mm_i64 n",
+        "mm_scale_columns_kernel<" + I + ", " + H + ">(w, y, n)");
   e.add("moe_combine", "",
         "const float *eo, const mm_i64 *rows, const float *w, float *o, mm_i64 n, int *err",
         "mm_moe_combine_kernel<" + H + ", " + K + ", mmk::rowThreads(" + H +

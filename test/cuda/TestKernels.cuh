@@ -19,6 +19,7 @@
 #include "codegen/cuda/kernels/convert.cuh"
 #include "codegen/cuda/kernels/epilogue.cuh"
 #include "codegen/cuda/kernels/gather.cuh"
+#include "codegen/cuda/kernels/gemv.cuh"
 #include "codegen/cuda/kernels/lightning.cuh"
 #include "codegen/cuda/kernels/moe.cuh"
 #include "codegen/cuda/kernels/norm.cuh"
@@ -241,8 +242,62 @@ MM_TEST_KERNEL(t_moe_invert_order,
   }                                                                                                \
   MM_TEST_KERNEL(t_moe_down_gv_##tag, (const float *x, const float *w, const mm_i64 *offsets,      \
                                        float *y, mm_i64 rows, int *err)) {                         \
-    mm_moe_grouped_gemv_kernel<H, I, E, false>(x, w, nullptr, offsets, y, rows, err);              \
+    mm_moe_grouped_gemv_kernel<H, I, E, false>(x, w, w, offsets, y, rows, err);                    \
   }
 MM_T_EXPERTS(tiny, 32, 64, 4)
 MM_T_EXPERTS(mid, 80, 96, 4)
 MM_T_EXPERTS(full, 6144, 9216, 32)
+
+//===--- bf16 and int8 weights (weights.cuh) --------------------------------===//
+/// The matrix kernels with stored weights W: dense GEMV [I, H], widening, and
+/// the expert MLP (w1, w3 [E, I, H], w2 [E, H, I]).
+#define MM_T_STORED(tag, W, H, I, E)                                                               \
+  MM_TEST_KERNEL(t_gemv_##tag, (const float *x, const W *w, float *y, mm_i64 rows)) {              \
+    mm_gemv_kernel<I, H>(x, w, y, rows);                                                           \
+  }                                                                                                \
+  MM_TEST_KERNEL(t_widen_##tag, (const W *w, float *out, mm_i64 first, mm_i64 count)) {            \
+    mm_widen_rows_kernel<H>(w, out, first, count);                                                 \
+  }                                                                                                \
+  MM_TEST_KERNEL_BOUNDED(t_sw_swiglu_##tag, mmk::kGroupedGemmThreads, 2,                           \
+                         (const float *x, const W *w1, const W *w3, const mm_i64 *offsets,         \
+                          float *y, mm_i64 rows, int *err)) {                                      \
+    mm_moe_grouped_swiglu_kernel<I, H, E>(x, w1, w3, offsets, y, rows, err);                       \
+  }                                                                                                \
+  MM_TEST_KERNEL_BOUNDED(                                                                          \
+      t_sw_down_##tag, mmk::kGroupedGemmThreads, 2,                                                \
+      (const float *x, const W *w, const mm_i64 *offsets, float *y, mm_i64 rows, int *err)) {      \
+    mm_moe_grouped_gemm_kernel<H, I, E>(x, w, offsets, y, rows, err);                              \
+  }                                                                                                \
+  MM_TEST_KERNEL(t_sw_swiglu_gv_##tag, (const float *x, const W *w1, const W *w3,                  \
+                                        const mm_i64 *offsets, float *y, mm_i64 rows, int *err)) { \
+    mm_moe_grouped_gemv_kernel<I, H, E, true>(x, w1, w3, offsets, y, rows, err);                   \
+  }                                                                                                \
+  MM_TEST_KERNEL(t_sw_down_gv_##tag, (const float *x, const W *w, const mm_i64 *offsets, float *y, \
+                                      mm_i64 rows, int *err)) {                                    \
+    mm_moe_grouped_gemv_kernel<H, I, E, false>(x, w, w, offsets, y, rows, err);                    \
+  }
+// wide: rows of 16-byte loads (H, I multiples of 16); narrow: 4 weights per load.
+MM_T_STORED(bf16_wide, mm_bf16, 80, 96, 4)
+MM_T_STORED(bf16_narrow, mm_bf16, 36, 44, 4)
+MM_T_STORED(int8_wide, mm_q8, 80, 96, 4)
+MM_T_STORED(int8_narrow, mm_q8, 36, 44, 4)
+MM_T_STORED(f32_narrow, float, 36, 44, 4)
+/// A dense GEMV whose last warp has fewer columns than it takes (38 = 4 * 9 + 2).
+#define MM_T_GEMV_ODD(tag, W)                                                                      \
+  MM_TEST_KERNEL(t_gemv_odd_##tag, (const float *x, const W *w, float *y, mm_i64 rows)) {          \
+    mm_gemv_kernel<38, 36>(x, w, y, rows);                                                         \
+  }
+MM_T_GEMV_ODD(f32, float)
+MM_T_GEMV_ODD(bf16, mm_bf16)
+MM_T_GEMV_ODD(int8, mm_q8)
+MM_TEST_KERNEL(t_scale_columns_int8, (const mm_q8 *w, float *y, mm_i64 count)) {
+  mm_scale_columns_kernel<96, 80>(w, y, count);
+}
+/// Decode GEMV at a full-size projection (MiniMax-Text-01's q: [8192, 6144]), for the timing table.
+#define MM_T_GEMV_TIMING(tag, W)                                                                   \
+  MM_TEST_KERNEL(t_gemv_timing_##tag, (const float *x, const W *w, float *y, mm_i64 rows)) {       \
+    mm_gemv_kernel<8192, 6144>(x, w, y, rows);                                                     \
+  }
+MM_T_GEMV_TIMING(f32, float)
+MM_T_GEMV_TIMING(bf16, mm_bf16)
+MM_T_GEMV_TIMING(int8, mm_q8)

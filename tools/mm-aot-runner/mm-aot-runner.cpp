@@ -216,11 +216,11 @@ int main(int argc, char **argv) {
         *folder, args,
         [&](ModelFolder &f, int64_t, int64_t, int64_t) -> std::unique_ptr<ForwardBackend> {
           std::unique_ptr<ForwardBackend> backend;
+          const Int8WeightViews *int8 = int8File ? &int8File->weights() : nullptr;
           if (cuda)
-            backend = std::make_unique<CudaBackend>(*executable, f.weights->binder());
+            backend = std::make_unique<CudaBackend>(*executable, f.weights->binder(), int8);
           else
-            backend = std::make_unique<HostBackend>(*executable, f.weights->binder(),
-                                                    int8File ? &int8File->weights() : nullptr);
+            backend = std::make_unique<HostBackend>(*executable, f.weights->binder(), int8);
           if (tp > 1)
             return std::make_unique<RankZeroLogits>(std::move(backend));
           return backend;

@@ -3,27 +3,27 @@
 #define MM_CUDA_GATHER_CUH
 
 #include "common.cuh"
+#include "weights.cuh"
 
-/// dst[0, ROW) = src[0, ROW) by the threads of one block (float4 when ROW % 4 == 0),
-/// or zeros when src is null.
-template <int ROW, int THREADS>
-__device__ __forceinline__ void mm_copy_row(const float *src, float *dst) {
+/// dst[0, ROW) = src[0, ROW) (float32, or bf16 weights widened) by the threads
+/// of one block (4 at a time when ROW % 4 == 0), or zeros when src is null.
+template <int ROW, int THREADS, typename S>
+__device__ __forceinline__ void mm_copy_row(const S *src, float *dst) {
   if (ROW % 4 == 0) {
     for (int i = threadIdx.x; i < ROW / 4; i += THREADS)
-      mm_store4(dst + 4 * i, src ? mm_load4(src + 4 * i) : mm_zero4());
+      mm_store4(dst + 4 * i, src ? mm_load_w4(src + 4 * i) : mm_zero4());
   } else {
     for (int i = threadIdx.x; i < ROW; i += THREADS)
-      dst[i] = src ? src[i] : 0.f;
+      dst[i] = src ? mm_widen(src[i]) : 0.f;
   }
 }
 
-/// out[r, :] = table[ids[r], :] for r < count (ref::embedding); an id outside
-/// [0, vocab) sets kIndexOutOfRange and writes a zero row.
-/// Launch: block THREADS (e.g. mmk::rowThreads(HIDDEN / 4)), grid up to count.
-template <int HIDDEN, int THREADS>
-__device__ __forceinline__ void mm_embedding_kernel(const float *table, const mm_i64 *ids,
-                                                    float *out, mm_i64 count, mm_i64 vocab,
-                                                    int *error) {
+/// out[r, :] = table[ids[r], :] for r < count (ref::embedding; a bf16 table
+/// widened); an id outside [0, vocab) sets kIndexOutOfRange and writes a zero
+/// row. Launch: block THREADS (e.g. mmk::rowThreads(HIDDEN / 4)), grid up to count.
+template <int HIDDEN, int THREADS, typename W>
+__device__ __forceinline__ void mm_embedding_kernel(const W *table, const mm_i64 *ids, float *out,
+                                                    mm_i64 count, mm_i64 vocab, int *error) {
   for (mm_i64 r = blockIdx.x; r < count; r += gridDim.x) {
     mm_i64 id = ids[r];
     bool ok = id >= 0 && id < vocab;

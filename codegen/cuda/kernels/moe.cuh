@@ -14,7 +14,9 @@
 
 #include "activation.cuh"
 #include "gather.cuh"
+#include "gemv.cuh"
 #include "tile.cuh"
+#include "weights.cuh"
 
 /// ref::moeRouter: p = softmax(logits[t]) in fp32; the TOPK largest p in
 /// descending order, ties to the lower expert index; weights p / (sum of the
@@ -241,26 +243,29 @@ __device__ __forceinline__ bool mm_group_tile(const mm_i64 *offsets, mm_i64 tile
 }
 
 /// Loads rows [0, validRows) x cols [k0, k0 + KT) of a row-major [*, K] matrix
-/// into a ROWS x KT shared tile (row stride KT + pad), zero-filling the rest.
-template <int ROWS, int KT, int K, int THREADS>
-__device__ __forceinline__ void mm_k_slice_load(float *dst, const float *src, mm_i64 validRows,
+/// (float32, or weights in any storage of weights.cuh, widened) into a ROWS x
+/// KT shared tile (row stride KT + pad), zero-filling the rest.
+template <int ROWS, int KT, int K, int THREADS, typename S>
+__device__ __forceinline__ void mm_k_slice_load(float *dst, const S *src, mm_i64 validRows,
                                                 int k0) {
   constexpr int Q = KT / 4, LD = KT + mmk::kSmemPad;
   for (int f = threadIdx.x; f < ROWS * Q; f += THREADS) {
     int r = f / Q, c = 4 * (f % Q);
     mm_store4(dst + r * LD + c,
-              r < validRows && k0 + c < K ? mm_load4(src + (mm_i64)r * K + k0 + c) : mm_zero4());
+              r < validRows && k0 + c < K ? mm_load_w4(src + (mm_i64)r * K + k0 + c) : mm_zero4());
   }
 }
 
 /// ref::groupedMatmul: y[r, :] = x[r, :] W_e^T for the rows r of expert e
 /// (groupOffsets[e] <= r < groupOffsets[e+1]); x [rows, K], weight [E, N, K],
-/// y [rows, N]. Sizes stay on the device: the grid covers the worst case and
-/// surplus CTAs exit. Bad offsets set kBadGroupOffsets.
+/// y [rows, N], the weight in any storage of weights.cuh (int8 outputs take
+/// their row's scale after the dot product). Sizes stay on the device: the
+/// grid covers the worst case and surplus CTAs exit. Bad offsets set
+/// kBadGroupOffsets.
 /// Launch: grid (groupedGemmRowTiles(rows, E), ceilDiv(N, groupedGemmColTile(N))),
 /// block kGroupedGemmThreads.
-template <int N, int K, int E>
-__device__ __forceinline__ void mm_moe_grouped_gemm_kernel(const float *x, const float *weight,
+template <int N, int K, int E, typename W>
+__device__ __forceinline__ void mm_moe_grouped_gemm_kernel(const float *x, const W *weight,
                                                            const mm_i64 *groupOffsets, float *y,
                                                            mm_i64 rows, int *error) {
   constexpr int TM = mmk::kGroupedGemmRowTile, TN = mmk::groupedGemmColTile(N);
@@ -279,7 +284,8 @@ __device__ __forceinline__ void mm_moe_grouped_gemm_kernel(const float *x, const
     return;
   const int n0 = blockIdx.y * TN;
   const float *xb = x + rowStart * K;
-  const float *wb = weight + ((mm_i64)expert * N + n0) * K;
+  const W *wb = weight + ((mm_i64)expert * N + n0) * K;
+  const MmRowScales<W> scale(weight, (mm_i64)E * N, K);
   float acc[Gemm::RM][Gemm::RN];
   Gemm::zero(acc);
   for (int k0 = 0; k0 < K; k0 += KT) {
@@ -300,18 +306,18 @@ __device__ __forceinline__ void mm_moe_grouped_gemm_kernel(const float *x, const
 #pragma unroll
     for (int j = 0; j < Gemm::RN; ++j)
       if (n0 + Gemm::col(j) < N)
-        yr[Gemm::col(j)] = acc[i][j];
+        yr[Gemm::col(j)] = scale[(mm_i64)expert * N + n0 + Gemm::col(j)] * acc[i][j];
   }
 }
 
 /// The expert MLP's first half in one pass: y = silu(x W1_e^T) * (x W3_e^T)
-/// (ref::groupedMatmul twice, then ref::swiglu). w1, w3 [E, N, K].
+/// (ref::groupedMatmul twice, then ref::swiglu). w1, w3 [E, N, K] in storage W.
 /// Launch: grid (groupedGemmRowTiles(rows, E), ceilDiv(N, groupedSwigluColTile(N))),
 /// block kGroupedGemmThreads.
-template <int N, int K, int E>
+template <int N, int K, int E, typename W>
 __device__ __forceinline__ void
-mm_moe_grouped_swiglu_kernel(const float *x, const float *w1, const float *w3,
-                             const mm_i64 *groupOffsets, float *y, mm_i64 rows, int *error) {
+mm_moe_grouped_swiglu_kernel(const float *x, const W *w1, const W *w3, const mm_i64 *groupOffsets,
+                             float *y, mm_i64 rows, int *error) {
   constexpr int TM = mmk::kGroupedGemmRowTile, TN = mmk::groupedSwigluColTile(N);
   constexpr int KT = mmk::kGroupedGemmKTile, THREADS = mmk::kGroupedGemmThreads;
   constexpr int LD = KT + mmk::kSmemPad;
@@ -330,6 +336,7 @@ mm_moe_grouped_swiglu_kernel(const float *x, const float *w1, const float *w3,
   const int n0 = blockIdx.y * TN;
   const float *xb = x + rowStart * K;
   const mm_i64 wOffset = ((mm_i64)expert * N + n0) * K;
+  const MmRowScales<W> scale1(w1, (mm_i64)E * N, K), scale3(w3, (mm_i64)E * N, K);
   float gate[Gemm::RM][Gemm::RN], up[Gemm::RM][Gemm::RN];
   Gemm::zero(gate);
   Gemm::zero(up);
@@ -351,66 +358,44 @@ mm_moe_grouped_swiglu_kernel(const float *x, const float *w1, const float *w3,
     float *yr = y + (rowStart + Gemm::row(i)) * N + n0;
 #pragma unroll
     for (int j = 0; j < Gemm::RN; ++j)
-      if (n0 + Gemm::col(j) < N)
-        yr[Gemm::col(j)] = mm_silu(gate[i][j]) * up[i][j];
+      if (n0 + Gemm::col(j) < N) {
+        const mm_i64 row = (mm_i64)expert * N + n0 + Gemm::col(j);
+        yr[Gemm::col(j)] = mm_silu(scale1[row] * gate[i][j]) * (scale3[row] * up[i][j]);
+      }
   }
 }
 
 /// ref::groupedMatmul for few rows (decode): y[r, n] = x[r, :] . W1_e[n, :]
 /// for the rows r of expert e, or with SWIGLU y[r, n] = silu(x W1_e^T) *
-/// (x W3_e^T) (ref::swiglu of the two). One warp per (column n, expert e):
-/// the lanes stream the weight row(s) once, float4 at a time, and apply them
-/// to the expert's rows, kGroupedGemvRows per pass (more rows re-read the
-/// row, from L2). A decode step reads each active expert's weights once at
-/// full memory bandwidth, where the 64-row tiles of the kernels above would
-/// be mostly empty. Experts with no rows exit at once.
-/// Accuracy: each output is a K-term dot product summed as 32 lane partials
-/// (K / 128 float4 steps each) and a warp tree: |error| <= (K + 8) u (|x| |W|^T),
-/// within the tiled kernels' (2 K + 8) u bound.
-/// Launch: grid (ceilDiv(N, kGroupedGemvThreads / 32), E), block kGroupedGemvThreads.
-template <int N, int K, int E, bool SWIGLU>
-__device__ __forceinline__ void
-mm_moe_grouped_gemv_kernel(const float *x, const float *w1, const float *w3,
-                           const mm_i64 *groupOffsets, float *y, mm_i64 rows, int *error) {
-  constexpr int R = mmk::kGroupedGemvRows, WARPS = mmk::kGroupedGemvThreads / 32;
-  static_assert(K % 4 == 0, "K a multiple of 4 (float4 rows)");
+/// (x W3_e^T) (ref::swiglu of the two); weights in storage W. One warp per
+/// (column n, expert e) streams the weight row(s) once (mm_gemv_warp,
+/// gemv.cuh, which states the accuracy: within the tiled kernels' (2 K + 8) u
+/// bound). A decode step reads each active expert's weights once at full
+/// memory bandwidth, where the 64-row tiles of the kernels above would be
+/// mostly empty. Experts with no rows exit at once.
+/// Launch: launch::groupedGemv(N, E, sizeof(W)).
+template <int N, int K, int E, bool SWIGLU, typename W>
+__device__ __forceinline__ void mm_moe_grouped_gemv_kernel(const float *x, const W *w1, const W *w3,
+                                                           const mm_i64 *groupOffsets, float *y,
+                                                           mm_i64 rows, int *error) {
+  constexpr int WARPS = mmk::kGroupedGemvThreads / 32, C = MmGemvColumns<W>::C;
   if (!mm_group_offsets_valid<E>(groupOffsets, rows, error))
     return;
-  const int e = blockIdx.y, lane = threadIdx.x % 32;
-  const int n = blockIdx.x * WARPS + threadIdx.x / 32;
+  const int e = blockIdx.y;
+  const int n = (blockIdx.x * WARPS + threadIdx.x / 32) * C;
   const mm_i64 first = groupOffsets[e], last = groupOffsets[e + 1];
   if (first == last || n >= N)
     return;
-  const float *wa = w1 + ((mm_i64)e * N + n) * K;
-  const float *wb = SWIGLU ? w3 + ((mm_i64)e * N + n) * K : wa;
-  for (mm_i64 r0 = first; r0 < last; r0 += R) {
-    const int count = (int)mm_min64(R, last - r0);
-    float a[R], b[R];
+  const mm_i64 row = (mm_i64)e * N + n;
+  const MmRowScales<W> s1(w1, (mm_i64)E * N, K), s3(w3, (mm_i64)E * N, K);
+  float sa[C], sb[C];
 #pragma unroll
-    for (int i = 0; i < R; ++i)
-      a[i] = b[i] = 0.f;
-    for (int k = 4 * lane; k < K; k += 128) {
-      const float4 u = mm_load4(wa + k);
-      const float4 v = SWIGLU ? mm_load4(wb + k) : u;
-#pragma unroll
-      for (int i = 0; i < R; ++i)
-        if (i < count) {
-          const float4 xv = mm_load4(x + (r0 + i) * K + k);
-          a[i] = fmaf(u.w, xv.w, fmaf(u.z, xv.z, fmaf(u.y, xv.y, fmaf(u.x, xv.x, a[i]))));
-          if (SWIGLU)
-            b[i] = fmaf(v.w, xv.w, fmaf(v.z, xv.z, fmaf(v.y, xv.y, fmaf(v.x, xv.x, b[i]))));
-        }
-    }
-#pragma unroll
-    for (int i = 0; i < R; ++i) {
-      if (i >= count)
-        break;
-      const float gate = mm_warp_sum(a[i]);
-      const float up = SWIGLU ? mm_warp_sum(b[i]) : 0.f;
-      if (lane == 0)
-        y[(r0 + i) * N + n] = SWIGLU ? mm_silu(gate) * up : gate;
-    }
+  for (int c = 0; c < C; ++c) {
+    sa[c] = n + c < N ? s1[row + c] : 0.f;
+    sb[c] = SWIGLU && n + c < N ? s3[row + c] : 1.f;
   }
+  mm_gemv_warp<N, K, SWIGLU, W>(x, w1 + row * K, (SWIGLU ? w3 : w1) + row * K, sa, sb,
+                                mm_min(C, N - n), first, last, n, y);
 }
 
 /// ref::moeCombine: out[t, :] = sum_{j < TOPK} weights[t, j] * expertOut[rowOfSlot[t*TOPK+j], :],

@@ -3,6 +3,7 @@
 #define MM_CUDA_NORM_CUH
 
 #include "activation.cuh"
+#include "weights.cuh"
 
 /// Prologue / epilogue hook that changes nothing.
 struct MmNormIdentity {
@@ -17,13 +18,14 @@ struct MmNormIdentity {
 /// a prologue may also store its value (e.g. the new residual stream
 /// residual * alpha + x * beta, see MmResidualPrologue), an epilogue may read
 /// other tensors (e.g. MmSigmoidGateEpilogue). y may alias x.
-/// Launch: block THREADS (a multiple of 32, e.g. mmk::rowThreads(HIDDEN)),
-/// grid up to `rows` (rows are grid-strided). The row lives in registers:
-/// ceil(HIDDEN / THREADS) values per thread.
-/// Accuracy: the sum of squares is accumulated in a different order than the
-/// reference's 4-way dot product; |relative error of the sum| <= HIDDEN * 2^-24.
-template <int HIDDEN, int THREADS, class Pro = MmNormIdentity, class Epi = MmNormIdentity>
-__device__ __forceinline__ void mm_rms_norm_kernel(const float *x, const float *weight, float *y,
+/// The weight is float32 or bf16 (widened). Launch: block THREADS (a multiple
+/// of 32, e.g. mmk::rowThreads(HIDDEN)), grid up to `rows` (rows are grid-strided). The row lives
+/// in registers: ceil(HIDDEN / THREADS) values per thread. Accuracy: the sum of squares is
+/// accumulated in a different order than the reference's 4-way dot product; |relative error of the
+/// sum| <= HIDDEN * 2^-24.
+template <int HIDDEN, int THREADS, class Pro = MmNormIdentity, class Epi = MmNormIdentity,
+          typename W = float>
+__device__ __forceinline__ void mm_rms_norm_kernel(const float *x, const W *weight, float *y,
                                                    mm_i64 rows, float eps, Pro pro = Pro(),
                                                    Epi epi = Epi()) {
   constexpr int V = (HIDDEN + THREADS - 1) / THREADS;
@@ -46,7 +48,7 @@ __device__ __forceinline__ void mm_rms_norm_kernel(const float *x, const float *
     for (int j = 0; j < V; ++j) {
       int col = threadIdx.x + j * THREADS;
       if (col < HIDDEN)
-        y[row * HIDDEN + col] = epi(row, col, weight[col] * (vals[j] * inv));
+        y[row * HIDDEN + col] = epi(row, col, mm_widen(weight[col]) * (vals[j] * inv));
     }
   }
 }
