@@ -96,7 +96,7 @@ private:
 };
 
 std::string CudaEmitter::storageOf(unsigned i) const {
-  auto param = kernel.getInputs()[i].getDefiningOp<ParamOp>();
+  ParamOp param = paramOf(kernel.getInputs()[i]);
   if (!param || isInteger(param))
     return "f32";
   auto it = weightTypes.find(param.getName());

@@ -22,6 +22,12 @@ bool isInteger(Value v) {
   return llvm::isa<IntegerType>(llvm::cast<RankedTensorType>(v.getType()).getElementType());
 }
 
+ParamOp paramOf(Value kernelInput) {
+  while (auto view = kernelInput.getDefiningOp<ReshapeOp>())
+    kernelInput = view.getInput();
+  return kernelInput.getDefiningOp<ParamOp>();
+}
+
 SmallVector<Operation *> bodyOps(KernelOp k) {
   SmallVector<Operation *> ops;
   for (Operation &op : k.getBodyBlock().without_terminator())

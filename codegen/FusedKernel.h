@@ -29,6 +29,9 @@ std::string locationOf(mlir::Operation *op);
 bool isInteger(mlir::Value v);
 /// The ops of a kernel body other than constants and the terminator.
 llvm::SmallVector<mlir::Operation *> bodyOps(KernelOp kernel);
+/// The mm.param a kernel input is, directly or through top-level reshapes
+/// (views of its buffer, so of its storage), else null.
+ParamOp paramOf(mlir::Value kernelInput);
 
 class FusedKernelEmitter {
 public:

@@ -129,7 +129,7 @@ private:
 };
 
 std::string KernelEmitter::weightType(unsigned i) const {
-  auto param = kernel.getInputs()[i].getDefiningOp<ParamOp>();
+  ParamOp param = paramOf(kernel.getInputs()[i]);
   if (!param || isInteger(param)) // integer weights are plain int64 tensors
     return "";
   auto it = weightTypes.find(param.getName());

@@ -500,9 +500,17 @@ void CudaBackend::Impl::runSchedule() {
 void CudaBackend::Impl::captureDecodeGraph() {
   std::string whyNot;
   try {
+    std::vector<CuDevicePtr> before = scratchAddresses();
     decodeGraph = cuda::Graph::capture(
         *driver, stream->handle(), [&] { runSchedule(); }, &whyNot);
     graphScratch = scratchAddresses();
+    if (decodeGraph && graphScratch != before) {
+      // A scratch buffer grew during the capture: launches captured before
+      // that point hold its old block. This step runs eagerly; the next
+      // decode step captures again with the buffers at their new sizes.
+      decodeGraph.reset();
+      return;
+    }
   } catch (const std::exception &e) {
     decodeGraph.reset();
     whyNot = e.what();

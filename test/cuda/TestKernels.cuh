@@ -276,16 +276,17 @@ MM_T_EXPERTS(full, 6144, 9216, 32)
                                       mm_i64 rows, int *err)) {                                    \
     mm_moe_grouped_gemv_kernel<H, I, E, false>(x, w, w, offsets, y, rows, err);                    \
   }
-// wide: rows of 16-byte loads (H, I multiples of 16); narrow: 4 weights per load.
+// wide: rows of 16-byte loads (H, I multiples of 16); narrow: 4 weights per
+// load, and 3 experts so that E * N * K bytes of int8 end off a 64-byte boundary.
 MM_T_STORED(bf16_wide, mm_bf16, 80, 96, 4)
-MM_T_STORED(bf16_narrow, mm_bf16, 36, 44, 4)
+MM_T_STORED(bf16_narrow, mm_bf16, 36, 44, 3)
 MM_T_STORED(int8_wide, mm_q8, 80, 96, 4)
-MM_T_STORED(int8_narrow, mm_q8, 36, 44, 4)
-MM_T_STORED(f32_narrow, float, 36, 44, 4)
-/// A dense GEMV whose last warp has fewer columns than it takes (38 = 4 * 9 + 2).
+MM_T_STORED(int8_narrow, mm_q8, 36, 44, 3)
+MM_T_STORED(f32_narrow, float, 36, 44, 3)
+/// A dense GEMV whose last warp has fewer columns than it takes (37 = 4 * 9 + 1 = 2 * 18 + 1).
 #define MM_T_GEMV_ODD(tag, W)                                                                      \
   MM_TEST_KERNEL(t_gemv_odd_##tag, (const float *x, const W *w, float *y, mm_i64 rows)) {          \
-    mm_gemv_kernel<38, 36>(x, w, y, rows);                                                         \
+    mm_gemv_kernel<37, 36>(x, w, y, rows);                                                         \
   }
 MM_T_GEMV_ODD(f32, float)
 MM_T_GEMV_ODD(bf16, mm_bf16)

@@ -17,6 +17,8 @@ Also checked:
     and the int8 run is not the f32 run (the int8 path really ran);
   * which weights int8 holds: a table read by mm.embedding and tied to the
     linear's weight stays f32 (`--info` of a compiled binary);
+  * a bf16 weight that a kernel reads through a view (a top-level mm.reshape)
+    is widened, not read as float32;
   * refusals: the reference backend, int8 rows the CUDA kernels cannot read
     (K = 70, not a multiple of 4), non-finite weights
     (naming the weight and row), --lm-head-dtype on a .mlir module;
@@ -66,6 +68,14 @@ func.func @moe(%x: tensor<?x64xf32> {mm.dims = ["N", ""]}) -> tensor<?x64xf32> {
   %o = mm.grouped_matmul %h, %w2, %off : (tensor<?x48xf32>, tensor<4x64x48xf32>, tensor<5xi64>) -> tensor<?x64xf32>
   %y = mm.moe_combine %o, %ord, %w : (tensor<?x64xf32>, tensor<?xi64>, tensor<?x2xf32>) -> tensor<?x64xf32>
   return %y : tensor<?x64xf32>
+}
+// A weight read through a view (a top-level mm.reshape of the param): its
+// kernel must read the stored bf16, not take the buffer for float32.
+func.func @viewed(%x: tensor<?x16xf32> {mm.dims = ["N", ""]}) -> tensor<?x16xf32> {
+  %w = mm.param "scale.weight" : tensor<2x8xf32>
+  %v = mm.reshape %w [16] : (tensor<2x8xf32>) -> tensor<16xf32>
+  %y = mm.mul %x, %v : (tensor<?x16xf32>, tensor<16xf32>) -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
 }
 // A tied table: read by mm.embedding, so it stays f32 although a linear reads it too.
 func.func @tied(%ids: tensor<?xi64> {mm.dims = ["N"]}) -> tensor<?x11xf32> {
@@ -180,6 +190,17 @@ def main(argv):
             # expert GEMMs and the 2-term combine, as check_ops.py's moe_block.
             ok, why = within(got, want, U32, 64 + 64 + 48 + 2)
             c.report(ok, "moe block int8 (grouped_gemm_swiglu, grouped_gemm; f32 router) vs NumPy", why)
+
+        # --- a bf16 weight read through a view ----------------------------------
+        xv = rng.standard_normal((5, 16)).astype(F32)
+        sv = (rng.standard_normal((2, 8)) * 3).astype(F32)
+        got, text = c.eval("viewed", [xv], {"scale.weight": sv}, "bf16")
+        bf = (sv.view(np.uint32) + 0x7FFF + ((sv.view(np.uint32) >> 16) & 1)) & 0xFFFF0000
+        want = xv.astype(np.float64) * bf.astype(np.uint32).view(F32).reshape(16)
+        # One float32 product of exact operands: within u |want|.
+        ok = got is not None and bool(np.all(np.abs(got - want) <= U32 * np.abs(want)))
+        c.report(ok, "a bf16 weight read through mm.reshape is widened (not read as float32)",
+                 text[-200:] if got is None else f"max |diff| {np.max(np.abs(got - want)):.3g}")
 
         # --- which weights int8 holds ----------------------------------------
         ids = np.array([0, 3, 10, 7], np.int64)
