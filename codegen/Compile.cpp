@@ -394,8 +394,8 @@ compileFunction(ModuleOp module, const std::string &function, const CompileOptio
   auto shapes = SymbolicShapes::infer(fn);
   if (failed(shapes))
     throw fail("shape analysis");
-  WeightStorage storage = WeightStorage::resolve(fn, options.weightDType, options.weightDTypeOf,
-                                                 cuda, bf16CheckpointWeights);
+  WeightStorage storage =
+      WeightStorage::resolve(fn, options.weightDType, options.weightDTypeOf, bf16CheckpointWeights);
   auto program = generateKernels(fn, *shapes, cuda, storage);
   if (failed(program))
     throw fail(cuda ? "CUDA code generation" : "code generation");

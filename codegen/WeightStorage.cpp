@@ -104,7 +104,7 @@ std::set<std::string> int8WeightCandidates(func::FuncOp fn) {
 }
 
 WeightStorage WeightStorage::resolve(func::FuncOp fn, const std::string &dtype,
-                                     const std::map<std::string, std::string> &overrides, bool cuda,
+                                     const std::map<std::string, std::string> &overrides,
                                      bool bf16Checkpoint) {
   checkDType("--weight-dtype", dtype, /*allowAuto=*/true);
   std::set<std::string> names;
@@ -112,9 +112,9 @@ WeightStorage WeightStorage::resolve(func::FuncOp fn, const std::string &dtype,
     if (isFloatParam(p))
       names.insert(p.getName().str());
   });
-  // Weights that int8 leaves alone keep the checkpoint's precision (on CUDA,
-  // f32 unless asked: bf16 checkpoints are widened when loaded).
-  std::string plain = bf16Checkpoint && !cuda ? "bf16" : "f32";
+  // Weights that int8 leaves alone keep the checkpoint's precision, as `auto`
+  // does (vLLM's --dtype auto): bf16 for a bf16 checkpoint, else f32.
+  std::string plain = bf16Checkpoint ? "bf16" : "f32";
   std::string base = dtype == "auto" ? plain : dtype;
   std::set<std::string> int8Matrices;
   if (base == "int8" || llvm::any_of(overrides, [](auto &o) { return o.second == "int8"; }))

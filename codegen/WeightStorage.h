@@ -6,7 +6,8 @@
 // read, except the MoE router's gate; every other weight (embeddings, norms,
 // biases, anything an elementwise body reads) keeps f32, or bf16 when the checkpoint is bf16, as
 // vLLM's weight-only schemes keep the model dtype. Per-weight overrides hold
-// one weight apart (the LM head with --lm-head-dtype).
+// one weight apart (the LM head with --lm-head-dtype). The host and CUDA
+// targets store alike.
 //
 //===----------------------------------------------------------------------===//
 #ifndef MM_CODEGEN_WEIGHTSTORAGE_H
@@ -32,7 +33,7 @@ public:
   /// weight: an unknown type, an override of no weight, or int8 for a
   /// weight that is read otherwise than as a gemm's matrix.
   static WeightStorage resolve(mlir::func::FuncOp fn, const std::string &dtype,
-                               const std::map<std::string, std::string> &overrides, bool cuda,
+                               const std::map<std::string, std::string> &overrides,
                                bool bf16Checkpoint);
 
   /// "f32", "bf16" or "int8" for the float weight `name`.
