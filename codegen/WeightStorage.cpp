@@ -119,22 +119,19 @@ WeightStorage WeightStorage::resolve(func::FuncOp fn, const std::string &dtype,
   std::set<std::string> int8Matrices;
   if (base == "int8" || llvm::any_of(overrides, [](auto &o) { return o.second == "int8"; }))
     int8Matrices = int8WeightCandidates(fn);
-  auto storedAs = [&](const std::string &name, const std::string &type) {
-    if (type == "int8")
-      return int8Matrices.count(name) ? "int8" : plain;
-    return type;
-  };
 
   WeightStorage s;
-  for (const std::string &name : names)
-    if (std::string chosen = storedAs(name, base); chosen != "f32")
+  for (const std::string &name : names) {
+    std::string chosen = base == "int8" ? (int8Matrices.count(name) ? "int8" : plain) : base;
+    if (chosen != "f32")
       s.stored_[name] = chosen;
+  }
   for (const auto &[name, type] : overrides) {
     checkDType("the storage of weight '" + name + "'", type, /*allowAuto=*/false);
     if (!names.count(name))
       throw makeError("weight '", name, "' (given its own dtype) is not a float weight of @",
                       fn.getName().str());
-    if (storedAs(name, type) != type)
+    if (type == "int8" && !int8Matrices.count(name))
       throw makeError("weight '", name,
                       "' cannot be int8: int8 holds only the matrices that "
                       "gemm and grouped_matmul kernels read, and this one is read otherwise");

@@ -8,7 +8,7 @@
 #ifndef MM_CUDA_CONVERT_CUH
 #define MM_CUDA_CONVERT_CUH
 
-#include "common.cuh"
+#include "weights.cuh"
 
 __device__ __forceinline__ unsigned short mm_f32_to_bf16(float f) {
   unsigned u = __float_as_uint(f);
@@ -16,9 +16,6 @@ __device__ __forceinline__ unsigned short mm_f32_to_bf16(float f) {
     return (unsigned short)((u >> 16) | 0x40u);
   u += 0x7fffu + ((u >> 16) & 1u);
   return (unsigned short)(u >> 16);
-}
-__device__ __forceinline__ float mm_bf16_to_f32(unsigned short h) {
-  return __uint_as_float((unsigned)h << 16);
 }
 
 /// y[i] = bf16(x[i]). Launch: block kElementwiseThreads, grid elementwiseBlocks(n).
@@ -31,7 +28,7 @@ __device__ __forceinline__ void mm_f32_to_bf16_kernel(const float *x, unsigned s
 __device__ __forceinline__ void mm_bf16_to_f32_kernel(const unsigned short *x, float *y, mm_i64 n) {
   for (mm_i64 i = (mm_i64)blockIdx.x * blockDim.x + threadIdx.x; i < n;
        i += (mm_i64)gridDim.x * blockDim.x)
-    y[i] = mm_bf16_to_f32(x[i]);
+    y[i] = mm_widen(x[i]);
 }
 
 #endif // MM_CUDA_CONVERT_CUH
