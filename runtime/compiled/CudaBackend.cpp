@@ -219,6 +219,11 @@ void CudaBackend::Impl::loadModule() {
 void CudaBackend::Impl::bindWeights(const WeightBinder &binder,
                                     const Int8WeightViews *int8Weights) {
   std::vector<uint8_t> stored; // bf16 / int8 bytes on their way to the device
+  auto upload = [&](const void *bytes, size_t n) {
+    cuda::DeviceBuffer b = pool->allocate(std::max<size_t>(n, 256));
+    b.upload(bytes, n);
+    weights.push_back(std::move(b));
+  };
   for (const exe::Weight &w : exe.weights()) {
     Shape want(w.shape().begin(), w.shape().end());
     if (w.has_shard())
@@ -245,14 +250,12 @@ void CudaBackend::Impl::bindWeights(const WeightBinder &binder,
       } else if (bf16) {
         stored.resize(size_t(t.numel()) * 2);
         convertToBF16(t, reinterpret_cast<uint16_t *>(stored.data()));
-      } else {
-        stored.assign(static_cast<const uint8_t *>(t.raw()),
-                      static_cast<const uint8_t *>(t.raw()) + t.nbytes());
+      } else { // f32 / int64 go up as bound, without a host copy
+        upload(t.raw(), t.nbytes());
+        continue;
       }
     }
-    cuda::DeviceBuffer b = pool->allocate(std::max<size_t>(stored.size(), 256));
-    b.upload(stored.data(), stored.size());
-    weights.push_back(std::move(b));
+    upload(stored.data(), stored.size());
   }
 }
 
