@@ -5,6 +5,7 @@
 #include <ucontext.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -31,7 +32,83 @@ extern "C" void __asan_unpoison_memory_region(void const volatile *addr, size_t 
 namespace mm_emu {
 namespace {
 
-// Fiber stacks: kernel frames are a few KiB. Under ASan the swapcontext
+// Fiber switching. glibc's swapcontext saves and restores the signal mask, a
+// system call each way; with a switch at every barrier and warp operation
+// that was most of the emulator's time. On x86-64 a switch is the callee-saved
+// registers, the SSE and x87 control words and the stack pointer (the
+// System V ABI's whole contract across a call); elsewhere ucontext remains.
+#if defined(__x86_64__)
+extern "C" void mm_emu_switch(void **saveStackPointer, void *loadStackPointer);
+asm(R"(
+  .text
+  .globl mm_emu_switch
+  .hidden mm_emu_switch
+  .type mm_emu_switch, @function
+mm_emu_switch:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  subq $8, %rsp
+  stmxcsr (%rsp)
+  fnstcw 4(%rsp)
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  ldmxcsr (%rsp)
+  fldcw 4(%rsp)
+  addq $8, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret
+  .size mm_emu_switch, .-mm_emu_switch
+  .section .note.GNU-stack,"",@progbits
+  .text
+)");
+
+struct Context {
+  void *stackPointer = nullptr;
+};
+/// A context that starts `entry` (which must never return) on the stack.
+void makeContext(Context &c, unsigned char *stack, size_t bytes, void (*entry)()) {
+  auto top = reinterpret_cast<uintptr_t>(stack + bytes) & ~uintptr_t(15);
+  auto *slot = reinterpret_cast<uint64_t *>(top);
+  *--slot = 0;                                 // entry's return address: none
+  *--slot = reinterpret_cast<uint64_t>(entry); // mm_emu_switch returns here
+  for (int r = 0; r < 6; ++r)                  // rbp rbx r12 r13 r14 r15
+    *--slot = 0;
+  uint32_t mxcsr;
+  uint16_t fpcw;
+  asm volatile("stmxcsr %0" : "=m"(mxcsr));
+  asm volatile("fnstcw %0" : "=m"(fpcw));
+  --slot;
+  std::memcpy(slot, &mxcsr, 4);
+  std::memcpy(reinterpret_cast<char *>(slot) + 4, &fpcw, 2);
+  c.stackPointer = slot;
+}
+void switchContext(Context &from, Context &to) {
+  mm_emu_switch(&from.stackPointer, to.stackPointer);
+}
+#else
+struct Context {
+  ucontext_t context;
+};
+void makeContext(Context &c, unsigned char *stack, size_t bytes, void (*entry)()) {
+  getcontext(&c.context);
+  c.context.uc_stack.ss_sp = stack;
+  c.context.uc_stack.ss_size = bytes;
+  c.context.uc_link = nullptr;
+  makecontext(&c.context, entry, 0);
+}
+void switchContext(Context &from, Context &to) { swapcontext(&from.context, &to.context); }
+#endif
+
+// Fiber stacks: kernel frames are a few KiB. Under ASan, ucontext's swapcontext
 // interceptor clears the shadow of the whole target stack on every switch, so
 // stacks are kept small; the lowest page of each is a guard (an overflow
 // faults instead of corrupting the neighbouring fiber's stack).
@@ -46,7 +123,7 @@ constexpr unsigned kMaxThreads = 1024;
 enum class State { Ready, BlockBarrier, WarpBarrier, Done };
 
 struct Fiber {
-  ucontext_t context;
+  Context context;
   Index3 thread;
   State state = State::Ready;
   void *fakeStack = nullptr;
@@ -62,7 +139,7 @@ struct Machine {
   std::vector<Fiber> fibers;
   std::vector<unsigned char> warpSlots;
   Fiber *current = nullptr;
-  ucontext_t scheduler;
+  Context scheduler;
   const void *schedulerStackBottom = nullptr;
   size_t schedulerStackSize = 0;
   unsigned char *stacks = nullptr; // kMaxThreads stacks, mapped once
@@ -96,11 +173,9 @@ void yieldToScheduler(bool exiting) {
   __sanitizer_start_switch_fiber(exiting ? nullptr : &self->fakeStack, m.schedulerStackBottom,
                                  m.schedulerStackSize);
 #endif
-  if (exiting) {
-    setcontext(&m.scheduler);
-    fail("setcontext returned");
-  }
-  swapcontext(&self->context, &m.scheduler);
+  switchContext(self->context, m.scheduler);
+  if (exiting)
+    fail("a finished fiber was resumed");
 #ifdef MM_EMU_ASAN
   __sanitizer_finish_switch_fiber(self->fakeStack, nullptr, nullptr);
 #endif
@@ -123,7 +198,7 @@ void resume(Fiber &f, size_t index) {
   void *save = nullptr;
   __sanitizer_start_switch_fiber(&save, stackOf(index) + kGuardBytes, kStackBytes - kGuardBytes);
 #endif
-  swapcontext(&m.scheduler, &f.context);
+  switchContext(m.scheduler, f.context);
 #ifdef MM_EMU_ASAN
   __sanitizer_finish_switch_fiber(save, nullptr, nullptr);
 #endif
@@ -141,16 +216,12 @@ void runBlock() {
     f.thread = Index3{t, 0, 0};
 #ifdef MM_EMU_ASAN
     // A finished fiber leaves only its entry frames (never unwound: it exits
-    // with setcontext) poisoned, at the top of its stack; kernel frames
+    // by switching away for good) poisoned, at the top of its stack; kernel frames
     // unpoison themselves on return. Unpoisoning just that part keeps ASan
     // from releasing and re-faulting the shadow of every stack per block.
     __asan_unpoison_memory_region(stackOf(t) + kStackBytes - kStackTopBytes, kStackTopBytes);
 #endif
-    getcontext(&f.context);
-    f.context.uc_stack.ss_sp = stackOf(t) + kGuardBytes;
-    f.context.uc_stack.ss_size = kStackBytes - kGuardBytes;
-    f.context.uc_link = nullptr;
-    makecontext(&f.context, fiberMain, 0);
+    makeContext(f.context, stackOf(t) + kGuardBytes, kStackBytes - kGuardBytes, fiberMain);
   }
   m.order.resize(n);
   std::iota(m.order.begin(), m.order.end(), 0u);
@@ -232,9 +303,15 @@ const KernelEntry *findKernel(const std::string &name) {
   return it == registry().end() ? nullptr : &it->second;
 }
 
-void registerKernel(const std::string &name, KernelEntry entry) {
-  registry()[name] = std::move(entry);
+namespace {
+std::map<std::string, KernelEntry> *registrationSink = nullptr;
 }
+
+void registerKernel(const std::string &name, KernelEntry entry) {
+  (registrationSink ? *registrationSink : registry())[name] = std::move(entry);
+}
+
+void setRegistrationSink(std::map<std::string, KernelEntry> *sink) { registrationSink = sink; }
 
 const Index3 &threadIndex() { return machine().current->thread; }
 const Index3 &blockIndex() { return machine().blockIdx; }

@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,6 +41,10 @@ struct KernelEntry {
 /// Kernels registered by MM_TEST_KERNEL in an emulated translation unit.
 const KernelEntry *findKernel(const std::string &name);
 void registerKernel(const std::string &name, KernelEntry entry);
+/// While set, registerKernel files kernels here instead of the global table:
+/// the fake driver collects a loaded module's kernels (two modules may define
+/// the same name, as two compiled models do on a GPU).
+void setRegistrationSink(std::map<std::string, KernelEntry> *sink);
 
 template <typename... P> struct Registrar {
   explicit Registrar(const char *name, void (*fn)(P...)) {

@@ -8,6 +8,9 @@
 // The functions are defined with cuda.h's own prototypes, so the exported
 // names (cuMemAlloc_v2, cuEventElapsedTime_v2, ...) are NVIDIA's, and a
 // misspelt or wrongly versioned symbol in runtime/cuda fails to resolve here.
+// Modules built by the fake NVRTC (FakeNvrtc.cpp) are host shared objects:
+// loading one dlopens it and launches run its kernels, so whole generated
+// models run here too.
 // Like the driver, a launch with more than 48 KiB of dynamic shared memory
 // fails unless cuFuncSetAttribute raised the kernel's limit first. NVRTC
 // also finds this library while compiling (see cuGetExportTable).
@@ -16,20 +19,36 @@
 #include <cuda.h>
 
 #include "test/cuda/emu/Emulator.h"
+#include "test/cuda/fakecuda/EmulatedModule.h"
+
+#include <dlfcn.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <mutex>
 
 namespace {
 constexpr int kDefaultDynamicShared = 48 * 1024, kOptinShared = 227 * 1024;
 
+/// The kernels of one shared object built by the fake NVRTC. Objects stay
+/// loaded: a second module of the same object shares them (dlopen would not
+/// run its registrations again).
+struct EmulatedObject {
+  std::map<std::string, mm_emu::KernelEntry> kernels;
+};
+struct FakeModule {
+  const EmulatedObject *object = nullptr; // null: the kernels linked into this library
+};
+
 struct State {
   std::mutex mutex;
   std::map<CUdeviceptr, size_t> allocations;
   std::map<const void *, int> sharedLimit; // per kernel entry
+  std::map<std::string, EmulatedObject> objects; // by path
 };
 State &state() {
   static State s;
@@ -96,15 +115,46 @@ CUresult CUDAAPI cuCtxSynchronize(void) { return CUDA_SUCCESS; }
 CUresult CUDAAPI cuModuleLoadData(CUmodule *module, const void *image) {
   if (!image)
     return CUDA_ERROR_INVALID_IMAGE;
-  *module = reinterpret_cast<CUmodule>(new int(0));
+  auto fake = std::make_unique<FakeModule>();
+  if (std::optional<std::string> path = mm_fakecuda::emulatedModulePath(image)) {
+    std::lock_guard<std::mutex> lock(state().mutex);
+    auto [it, fresh] = state().objects.try_emplace(*path);
+    if (fresh) {
+      // The object's kernels call the emulator in this library, which was
+      // dlopen'd RTLD_LOCAL: make its symbols visible to the object first.
+      Dl_info self{};
+      if (!dladdr(reinterpret_cast<void *>(&cuModuleLoadData), &self) ||
+          !dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_GLOBAL)) {
+        state().objects.erase(it);
+        return CUDA_ERROR_SHARED_OBJECT_INIT_FAILED;
+      }
+      mm_emu::setRegistrationSink(&it->second.kernels);
+      void *handle = dlopen(path->c_str(), RTLD_NOW | RTLD_LOCAL);
+      mm_emu::setRegistrationSink(nullptr);
+      if (!handle) {
+        std::fprintf(stderr, "fake libcuda: %s\n", dlerror());
+        state().objects.erase(it);
+        return CUDA_ERROR_INVALID_IMAGE;
+      }
+    }
+    fake->object = &it->second;
+  }
+  *module = reinterpret_cast<CUmodule>(fake.release());
   return CUDA_SUCCESS;
 }
 CUresult CUDAAPI cuModuleUnload(CUmodule module) {
-  delete reinterpret_cast<int *>(module);
+  delete reinterpret_cast<FakeModule *>(module);
   return CUDA_SUCCESS;
 }
-CUresult CUDAAPI cuModuleGetFunction(CUfunction *function, CUmodule, const char *name) {
-  const mm_emu::KernelEntry *entry = mm_emu::findKernel(name);
+CUresult CUDAAPI cuModuleGetFunction(CUfunction *function, CUmodule module, const char *name) {
+  const auto *fake = reinterpret_cast<const FakeModule *>(module);
+  const mm_emu::KernelEntry *entry = nullptr;
+  if (fake && fake->object) {
+    auto it = fake->object->kernels.find(name);
+    entry = it == fake->object->kernels.end() ? nullptr : &it->second;
+  } else {
+    entry = mm_emu::findKernel(name);
+  }
   if (!entry)
     return CUDA_ERROR_NOT_FOUND;
   *function = reinterpret_cast<CUfunction>(const_cast<mm_emu::KernelEntry *>(entry));
