@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/Compile.h"
 #include "codegen/CudaCodegen.h"
+#include "codegen/CudaLaunchBuilder.h"
 #include "codegen/WeightStorage.h"
 #include "codegen/host/HostCodegen.h"
 #include "codegen/host/HostCompiler.h"
@@ -69,6 +70,7 @@ namespace {
 /// What a target generated for one mm.kernel.
 struct GeneratedKernelInfo {
   std::string name, kind, location, code, plan, file;
+  exe::CudaLaunchPlan cudaLaunch; // cuda: how the runtime launches it
 };
 struct GeneratedProgram {
   std::vector<GeneratedKernelInfo> kernels; // in the order of the mm.kernel ops
@@ -129,7 +131,7 @@ FailureOr<GeneratedProgram> generateKernels(func::FuncOp fn, const SymbolicShape
     for (size_t i = 0; i < program->kernels.size(); ++i) {
       const CudaKernelPlan &k = program->kernels[i];
       out.kernels.push_back(
-          {k.symbol, k.kind, k.location, k.code, k.planJson, program->kernelSource(i)});
+          {k.symbol, k.kind, k.location, k.code, "", program->kernelSource(i), k.launch});
     }
     out.source = program->source();
     return out;
@@ -232,6 +234,8 @@ void ExecutableBuilder::addKernel(KernelOp k, size_t index, const GeneratedKerne
   kernel->set_location(g.location);
   kernel->set_source(g.code);
   kernel->set_launch_plan(g.plan);
+  if (g.cudaLaunch.steps_size() > 0)
+    *kernel->mutable_cuda_launch() = g.cudaLaunch;
 }
 
 /// Results in order (a returned view gets a buffer of its own shape), and
@@ -325,6 +329,7 @@ void ExecutableBuilder::build(
 /// runtime) and records each kernel's registers and spills.
 void compileCudaObject(exe::Executable &e, const std::string &source, const std::string &arch) {
   e.set_cuda_source(source);
+  e.set_cuda_scratch_slots(static_cast<uint32_t>(cudagen::ScratchSlot::Count));
   if (arch == "jit")
     return;
   if (arch.rfind("sm_", 0) != 0)

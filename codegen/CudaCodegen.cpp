@@ -1,5 +1,6 @@
 //===- CudaCodegen.cpp ----------------------------------------------------===//
 #include "codegen/CudaCodegen.h"
+#include "codegen/CudaLaunchBuilder.h"
 #include "codegen/FusedKernel.h"
 #include "codegen/cuda/KernelLibrary.h"
 #include "ir/MMOps.h"
@@ -7,7 +8,6 @@
 
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FormatVariadic.h"
-#include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -15,6 +15,11 @@ using namespace mlir;
 namespace mm {
 
 namespace {
+
+using cudagen::Arg;
+using cudagen::Int;
+using cudagen::ScratchSlot;
+namespace shapes = cudagen::shapes;
 
 /// Device helpers the generated expressions call, and the wrapper macro
 /// (the CPU emulator used in tests redefines it to register kernels).
@@ -45,6 +50,16 @@ public:
   FailureOr<CudaKernelPlan> emit();
 
 private:
+  /// Launch operands are the inputs, then the results.
+  unsigned resultOperand(unsigned r) const { return kernel.getInputs().size() + r; }
+  /// Dim `axis` of a top-level operand or result of the kernel, as an
+  /// expression of the call's shape symbols.
+  Int dimOf(Value topLevel, unsigned axis) const;
+  /// Bytes per stored weight of input `i` (4, 2 or 1).
+  int storedBytes(unsigned i) const {
+    std::string s = storageOf(i);
+    return s == "int8" ? 1 : s == "bf16" ? 2 : 4;
+  }
   std::string elementType(Value v) const override { return isInteger(v) ? "mm_i64" : "float"; }
   std::string integerLiteral(int64_t v) const override { return "(mm_i64)" + std::to_string(v); }
   /// "f32", "bf16" or "int8": how input `i` is stored (weights.cuh's float,
@@ -73,8 +88,13 @@ private:
   }
 
   /// A wrapper `<prefix>_epi` applying the ops after `anchor` to result 0 in
-  /// place (`acc` is the anchor's value), over n = rows * N elements.
-  LogicalResult emitEpilogue(Value anchor, ArrayRef<Operation *> epilogue, int64_t N);
+  /// place (`acc` is the anchor's value), over n = rows * N elements, and its
+  /// launch over `count` elements when `guard` holds.
+  LogicalResult emitEpilogue(Value anchor, ArrayRef<Operation *> epilogue, int64_t N,
+                             const Int &count, const Int &guard);
+  void launchEpilogue(const Int &count, const Int &guard) {
+    launch.kernel("epi", shapes::elementwise(count), {Arg::i64(count)}, guard);
+  }
 
   LogicalResult emitElementwiseKernel();
   LogicalResult emitGemm();
@@ -89,11 +109,38 @@ private:
   LogicalResult emitAttention();
   LogicalResult emitLightning();
 
+  /// A grouped GEMM's steps: GEMV form for decode-sized row counts, tiled
+  /// otherwise; its row count.
+  Int launchGrouped(unsigned xIndex, unsigned wIndex, int64_t N, int64_t K, int64_t E,
+                    const char *gemvEntry, const char *tiledEntry,
+                    cudagen::Shape (*tiledShape)(const Int &, int, int));
+  void launchAttention(const AttentionParts &p);
+  /// The expert kernels load rows 4 floats at a time.
+  LogicalResult checkGroupedK(int64_t K) {
+    if (K % 4 == 0)
+      return success();
+    return fail(llvm::formatv("expert rows of {0}: the CUDA grouped kernels read K 4 at a time "
+                              "(K a multiple of 4)",
+                              K)
+                    .str());
+  }
+  void launchLightning(const LightningParts &p, int64_t blockSize,
+                       const std::vector<float> &slopes);
+
   const WeightTypes &weightTypes;
   std::string prefix;
   std::string code;
-  llvm::json::Object plan;
+  cudagen::LaunchPlanBuilder launch;
 };
+
+Int CudaEmitter::dimOf(Value topLevel, unsigned axis) const {
+  const SymbolicDim &d = shapes.dims(topLevel)[axis];
+  Int v = d.coefficient;
+  for (auto [k, e] : llvm::enumerate(d.exponents))
+    for (unsigned i = 0; i < e; ++i)
+      v = v * cudagen::symbol(shapes.symbols()[k]);
+  return v;
+}
 
 std::string CudaEmitter::storageOf(unsigned i) const {
   ParamOp param = paramOf(kernel.getInputs()[i]);
@@ -119,8 +166,8 @@ std::string CudaEmitter::operandParams() const {
   return s;
 }
 
-LogicalResult CudaEmitter::emitEpilogue(Value anchor, ArrayRef<Operation *> epilogue, int64_t N) {
-  plan["epilogue"] = !epilogue.empty();
+LogicalResult CudaEmitter::emitEpilogue(Value anchor, ArrayRef<Operation *> epilogue, int64_t N,
+                                        const Int &count, const Int &guard) {
   if (epilogue.empty())
     return success();
   if (kernel.getNumResults() != 1)
@@ -133,6 +180,7 @@ LogicalResult CudaEmitter::emitEpilogue(Value anchor, ArrayRef<Operation *> epil
       failed(storeResults(body, "i")))
     return failure();
   code += wrapper("epi", "mm_i64 count") + gridStride("count") + body + "  }\n}\n";
+  launchEpilogue(count, guard);
   return success();
 }
 
@@ -149,6 +197,8 @@ LogicalResult CudaEmitter::emitElementwiseKernel() {
     if (llvm::cast<RankedTensorType>(r.getType()).getShape() != type.getShape())
       return fail("results of different shapes");
   code += wrapper("ew", "mm_i64 count") + gridStride("count") + body + "  }\n}\n";
+  Int count = cudagen::numel(resultOperand(kernel.getNumResults() - 1));
+  launch.kernel("ew", shapes::elementwise(count), {Arg::i64(count)}, cudagen::le(1, count));
   return success();
 }
 
@@ -158,17 +208,12 @@ LogicalResult CudaEmitter::emitGemm() {
     return failure();
   LinearOp linear = parts->linear;
   int64_t K = parts->K, N = parts->N;
-  plan["x"] = int64_t(argIndex(linear.getInput()));
-  plan["w"] = int64_t(argIndex(linear.getWeight()));
-  plan["K"] = K;
-  plan["N"] = N;
   // A GEMV for decode-sized steps (any storage); for larger steps cuBLAS,
   // with bf16 / int8 weights widened to float32 in chunks first (then int8
   // columns scaled).
-  std::string storage = storageOf(argIndex(linear.getWeight()));
-  plan["weight_dtype"] = storage;
+  const unsigned xIndex = argIndex(linear.getInput()), wIndex = argIndex(linear.getWeight());
+  std::string storage = storageOf(wIndex);
   std::string w = pointer(linear.getWeight()), x = pointer(linear.getInput());
-  plan["gemv"] = K % 4 == 0; // the GEMV and widening read 4 weights at a time
   if (storage != "f32" && K % 4 != 0)
     return fail(storage + " weight rows of " + std::to_string(K) +
                 ": the CUDA kernels read bf16 and int8 rows 4 weights at a time (K a multiple "
@@ -184,16 +229,49 @@ LogicalResult CudaEmitter::emitGemm() {
     code +=
         wrapper("scale", "mm_i64 count") +
         llvm::formatv("  mm_scale_columns_kernel<{0}, {1}>({2}, out0, count);\n}\n", N, K, w).str();
+
+  // Launch steps. m rows; the GEMV takes up to kGemvMaxRows of them (f32
+  // weights: unless MM_CUDA_DENSE_GEMV=0), K % 4 == 0 (it reads 4 at a time).
+  const bool stored = storage != "f32";
+  Int m = launch.let(cudagen::numel(xIndex) / K), any = cudagen::le(1, m);
+  Int gemv =
+      K % 4 != 0
+          ? Int(0)
+          : launch.let(cudagen::both(cudagen::le(m, mmk::kGemvMaxRows),
+                                     stored ? Int(1) : cudagen::option(exe::IntExpr::DENSE_GEMV)));
+  Int tiled = cudagen::both(any, cudagen::negate(gemv));
+  const unsigned y = resultOperand(0);
+  launch.kernel("gv", shapes::gemv(int(N), storedBytes(wIndex)), {Arg::i64(m)},
+                cudagen::both(any, gemv));
+  if (!stored) {
+    launch.gemm(m, N, K, cudagen::operandPointer(xIndex), cudagen::operandPointer(wIndex),
+                cudagen::operandPointer(y), K, K, N, tiled);
+  } else {
+    // Prefill-sized: float32 copies of up to 64 MiB of weight rows at a
+    // time, each multiplied by cuBLAS into its columns of y.
+    const int64_t chunk = std::min<int64_t>(N, std::max<int64_t>(1, (int64_t(16) << 20) / K));
+    unsigned wide = launch.scratch(ScratchSlot::WidenedWeights, chunk * K * int64_t(sizeof(float)));
+    for (int64_t n0 = 0; n0 < N; n0 += chunk) {
+      const int64_t count = std::min(chunk, N - n0);
+      launch.kernel("widen", shapes::elementwise(count * K / 4),
+                    {Arg::pointer(cudagen::scratchPointer(wide)), Arg::i64(n0), Arg::i64(count)},
+                    tiled);
+      launch.gemm(m, count, K, cudagen::operandPointer(xIndex), cudagen::scratchPointer(wide),
+                  cudagen::operandPointer(y, n0 * int64_t(sizeof(float))), K, K, N, tiled);
+    }
+    if (storage == "int8")
+      launch.kernel("scale", shapes::elementwise(m * N), {Arg::i64(m * N)}, tiled);
+  }
   ArrayRef<Operation *> epilogue = parts->epilogue;
   if (Value bias = linear.getBias()) { // bias joins the epilogue: acc + b[n]
     if (!epilogue.empty() || kernel.getNumResults() != 1)
       return fail("a linear with a bias and an epilogue");
-    plan["epilogue"] = true;
     code += wrapper("epi", "mm_i64 count") + gridStride("count") +
             "    out0[i] += " + load(bias, "i % " + std::to_string(N)) + ";\n  }\n}\n";
+    launchEpilogue(m * N, any);
     return success();
   }
-  return emitEpilogue(linear.getResult(), epilogue, N);
+  return emitEpilogue(linear.getResult(), epilogue, N, m * N, any);
 }
 
 LogicalResult CudaEmitter::emitNorm() {
@@ -204,8 +282,10 @@ LogicalResult CudaEmitter::emitNorm() {
     return fail("expected one RMSNorm result");
   RmsNormOp norm = parts->norm;
   int64_t H = parts->width;
-  plan["H"] = H;
   Value out = kernel.getResult(0);
+  Int rows = launch.let(cudagen::numel(resultOperand(0)) / H);
+  launch.kernel("norm", shapes::rows(rows, mmk::rowThreads(int(H))), {Arg::i64(rows)},
+                cudagen::le(1, rows));
   // Functors with every operand pointer (copied by value into the kernel).
   std::string members, init;
   for (auto [i, v] : llvm::enumerate(kernel.getInputs())) {
@@ -252,8 +332,9 @@ LogicalResult CudaEmitter::emitEmbedding() {
   if (e.getRowsFrom())
     return fail("a vocab-parallel embedding part (rows_from) runs on the CPU backends only");
   int64_t V = parts->vocab, H = parts->width;
-  plan["ids"] = int64_t(argIndex(e.getIds()));
-  plan["H"] = H;
+  Int count = cudagen::numel(argIndex(e.getIds()));
+  launch.kernel("emb", shapes::rows(count, mmk::rowThreads(int(H))),
+                {Arg::i64(count), Arg::errorFlag()}, cudagen::le(1, count));
   code += wrapper("emb", "mm_i64 count, int *error") +
           llvm::formatv("  mm_embedding_kernel<{0}, mmk::rowThreads({0})>({1}, {2}, out0, count, "
                         "{3}, error);\n}\n",
@@ -270,8 +351,10 @@ LogicalResult CudaEmitter::emitGather() {
     return fail("only the per-sequence row gather ([B, T, D] by [B]) has a CUDA template");
   GatherOp g = parts->op;
   int64_t D = parts->width;
-  plan["x"] = int64_t(argIndex(g.getInput()));
-  plan["ROW"] = D;
+  Value input = kernel.getInputs()[argIndex(g.getInput())];
+  Int batch = dimOf(input, 0), n = dimOf(input, 1);
+  launch.kernel("gather", shapes::rows(batch, mmk::rowThreads(int(D))),
+                {Arg::i64(batch), Arg::i64(n), Arg::errorFlag()});
   code +=
       wrapper("gather", "mm_i64 batch, mm_i64 n, int *error") +
       llvm::formatv("  mm_gather_rows_kernel<{0}, mmk::rowThreads({0})>({1}, {2}, out0, batch, n, "
@@ -287,8 +370,8 @@ LogicalResult CudaEmitter::emitRouter() {
     return failure();
   MoeRouterOp r = parts->op;
   int64_t E = parts->experts;
-  plan["E"] = E;
-  plan["logits"] = int64_t(argIndex(r.getLogits()));
+  Int tokens = launch.let(cudagen::numel(argIndex(r.getLogits())) / E);
+  launch.kernel("router", shapes::moeRouter(tokens), {Arg::i64(tokens)}, cudagen::le(1, tokens));
   code += wrapper("router", "mm_i64 tokens") +
           llvm::formatv("  mm_moe_router_kernel<{0}, {1}>({2}, out0, out1, tokens, {3});\n}\n", E,
                         r.getTopK(), pointer(r.getLogits()), r.getRenormalize() ? 1 : 0)
@@ -302,8 +385,11 @@ LogicalResult CudaEmitter::emitDispatch() {
     return failure();
   MoeDispatchOp d = parts->op;
   int64_t D = parts->width, k = parts->topK, E = parts->experts;
-  plan["indices"] = int64_t(argIndex(d.getExpertIndices()));
-  plan["D"] = D;
+  Int slots = cudagen::numel(argIndex(d.getExpertIndices()));
+  // The sort's rowOfSlot output is for the combine's own inversion; here null.
+  launch.kernel("sort", shapes::moeSort(), {Arg::i64(0), Arg::i64(slots), Arg::errorFlag()});
+  launch.kernel("gather", shapes::rows(slots, mmk::rowThreads(int(D))),
+                {Arg::i64(slots), Arg::errorFlag()}, cudagen::le(1, slots));
   code += wrapper("sort", "mm_i64 *rowOfSlot, mm_i64 slots, int *error") +
           llvm::formatv("  mm_moe_sort_kernel<{0}>({1}, slots, out1, out2, rowOfSlot, error);\n}\n",
                         E, pointer(d.getExpertIndices()))
@@ -323,13 +409,12 @@ LogicalResult CudaEmitter::emitGroupedSwiglu() {
     return failure();
   GroupedMatmulOp gate = parts->gate, up = parts->up;
   int64_t E = parts->experts, N = parts->N, K = parts->K;
-  plan["weight_dtype"] = storageOf(argIndex(gate.getWeight()));
   if (storageOf(argIndex(up.getWeight())) != storageOf(argIndex(gate.getWeight())))
     return fail("the gate and up projections of a SwiGLU stored in different precisions");
-  plan["x"] = int64_t(argIndex(gate.getInput()));
-  plan["N"] = N;
-  plan["K"] = K;
-  plan["E"] = E;
+  if (failed(checkGroupedK(K)))
+    return failure();
+  launchGrouped(argIndex(gate.getInput()), argIndex(gate.getWeight()), N, K, E, "swiglu_gv",
+                "swiglu", shapes::groupedSwiglu);
   code +=
       wrapper("swiglu", "mm_i64 rows, int *error") +
       llvm::formatv("  mm_moe_grouped_swiglu_kernel<{0}, {1}, {2}>({3}, {4}, {5}, {6}, out0, rows, "
@@ -353,11 +438,10 @@ LogicalResult CudaEmitter::emitGroupedGemm() {
     return failure();
   GroupedMatmulOp g = parts->op;
   int64_t E = parts->experts, N = parts->N, K = parts->K;
-  plan["weight_dtype"] = storageOf(argIndex(g.getWeight()));
-  plan["x"] = int64_t(argIndex(g.getInput()));
-  plan["N"] = N;
-  plan["K"] = K;
-  plan["E"] = E;
+  if (failed(checkGroupedK(K)))
+    return failure();
+  Int rows = launchGrouped(argIndex(g.getInput()), argIndex(g.getWeight()), N, K, E, "gv", "gg",
+                           shapes::groupedGemm);
   code += wrapper("gg", "mm_i64 rows, int *error") +
           llvm::formatv("  mm_moe_grouped_gemm_kernel<{0}, {1}, {2}>({3}, {4}, {5}, out0, rows, "
                         "error);\n}\n",
@@ -370,7 +454,7 @@ LogicalResult CudaEmitter::emitGroupedGemm() {
                         N, K, E, pointer(g.getInput()), pointer(g.getWeight()),
                         pointer(g.getGroupOffsets()))
               .str();
-  return emitEpilogue(g.getResult(), parts->epilogue, N);
+  return emitEpilogue(g.getResult(), parts->epilogue, N, rows * N, cudagen::le(1, rows));
 }
 
 LogicalResult CudaEmitter::emitCombine() {
@@ -379,9 +463,16 @@ LogicalResult CudaEmitter::emitCombine() {
     return failure();
   MoeCombineOp c = parts->op;
   int64_t k = parts->topK, D = parts->width;
-  plan["weights"] = int64_t(argIndex(c.getWeights()));
-  plan["K"] = k;
-  plan["D"] = D;
+  Int slots = launch.let(cudagen::numel(argIndex(c.getWeights())));
+  Int tokens = launch.let(slots / k), any = cudagen::le(1, tokens);
+  unsigned rowOfSlot = launch.scratch(ScratchSlot::RowOfSlot, slots * int64_t(sizeof(int64_t)));
+  launch.memset(cudagen::scratchPointer(rowOfSlot), 0xff, slots * int64_t(sizeof(int64_t)), any);
+  launch.kernel(
+      "invert", shapes::elementwise(slots),
+      {Arg::pointer(cudagen::scratchPointer(rowOfSlot)), Arg::i64(slots), Arg::errorFlag()}, any);
+  launch.kernel(
+      "combine", shapes::rows(tokens, mmk::rowThreads(int(D))),
+      {Arg::pointer(cudagen::scratchPointer(rowOfSlot)), Arg::i64(tokens), Arg::errorFlag()}, any);
   code += wrapper("invert", "mm_i64 *rowOfSlot, mm_i64 slots, int *error") +
           llvm::formatv("  mm_moe_invert_order_kernel({0}, rowOfSlot, slots, error);\n}\n",
                         pointer(c.getTokenOrder()))
@@ -392,7 +483,7 @@ LogicalResult CudaEmitter::emitCombine() {
                     "out0, tokens, error);\n}\n",
                     D, k, pointer(c.getExpertOutput()), pointer(c.getWeights()))
           .str();
-  return emitEpilogue(c.getResult(), parts->epilogue, D);
+  return emitEpilogue(c.getResult(), parts->epilogue, D, tokens * D, any);
 }
 
 LogicalResult CudaEmitter::emitAttention() {
@@ -407,13 +498,13 @@ LogicalResult CudaEmitter::emitAttention() {
   Value q = p.q, k = p.k;
   RopeOp qRope = p.rope;
   int64_t HQ = p.queryHeads, HKV = p.kvHeads, D = p.headDim, rotary = p.rotaryDim;
+  if (D % 16 != 0)
+    return fail(llvm::formatv("head_dim {0}: the CUDA attention kernels need head_dim a "
+                              "multiple of 16 (their 16-wide tiles are not masked yet)",
+                              D)
+                    .str());
   double scale = p.scale;
-  plan["HQ"] = HQ;
-  plan["HKV"] = HKV;
-  plan["D"] = D;
-  plan["rope"] = bool(qRope);
-  plan["q"] = int64_t(argIndex(q));
-  plan["k"] = int64_t(argIndex(k));
+  launchAttention(p);
   std::string o = "out" + std::to_string(p.out), kc = "out" + std::to_string(p.keyCacheOut),
               vc = "out" + std::to_string(p.valueCacheOut), cp = pointer(att.getCachePositions());
   if (qRope) {
@@ -490,20 +581,18 @@ LogicalResult CudaEmitter::emitLightning() {
                : p.blockSize < 64    ? (p.blockSize + 15) / 16 * 16
                                      : 64;
   const std::string *base = p.base;
-  // The slopes differ per layer; as a parameter (uploaded by the runtime from
-  // the plan) they leave every lightning layer with the same wrappers.
-  llvm::json::Array slopes;
+  // The slopes differ per layer; as a device constant of the launch plan
+  // (uploaded by the runtime) they leave every lightning layer with the same
+  // wrappers.
+  std::vector<float> slopes;
   for (double s : lightningDecaySlopes(H, static_cast<int64_t>(la.getLayerIndex()),
                                        static_cast<int64_t>(la.getNumLayers())))
-    slopes.push_back(static_cast<double>(static_cast<float>(s)));
+    slopes.push_back(static_cast<float>(s));
   std::string lengths = la.getLengths() ? pointer(la.getLengths()) : "nullptr";
   std::string o = "out" + std::to_string(p.out), so = "out" + std::to_string(*p.stateOut);
   std::string state = pointer(la.getInitialState());
   int64_t tokenStride = H * width, headStride = width;
-  plan["H"] = H;
-  plan["D"] = D;
-  plan["BS"] = BS;
-  plan["slopes"] = std::move(slopes);
+  launchLightning(p, BS, slopes);
   std::string qkvArgs = base[0] + ", " + base[1] + ", " + base[2];
   code +=
       wrapper("state",
@@ -536,9 +625,83 @@ LogicalResult CudaEmitter::emitLightning() {
   return success();
 }
 
+Int CudaEmitter::launchGrouped(unsigned xIndex, unsigned wIndex, int64_t N, int64_t K, int64_t E,
+                               const char *gemvEntry, const char *tiledEntry,
+                               cudagen::Shape (*tiledShape)(const Int &, int, int)) {
+  // Decode-sized steps stream each expert's weights once (GEMV form); the
+  // tiled form pays off once experts have tens of rows.
+  Int rows = launch.let(cudagen::numel(xIndex) / K), any = cudagen::le(1, rows);
+  Int gemv = launch.let(cudagen::le(rows, mmk::kGroupedGemvMaxRows));
+  std::vector<Arg> args = {Arg::i64(rows), Arg::errorFlag()};
+  launch.kernel(gemvEntry, shapes::groupedGemv(int(N), int(E), storedBytes(wIndex)), args,
+                cudagen::both(any, gemv));
+  launch.kernel(tiledEntry, tiledShape(rows, int(N), int(E)), args,
+                cudagen::both(any, cudagen::negate(gemv)));
+  return rows;
+}
+
+void CudaEmitter::launchAttention(const AttentionParts &p) {
+  // out [B, T, HQ * D]; the caches [B, S, HKV, D] (S = capacity).
+  Int B = dimOf(kernel.getResult(p.out), 0), T = dimOf(kernel.getResult(p.out), 1);
+  Int S = dimOf(kernel.getResult(p.keyCacheOut), 1);
+  const int HQ = int(p.queryHeads), HKV = int(p.kvHeads), D = int(p.headDim);
+  Int tokens = launch.let(B * T), any = cudagen::le(1, tokens);
+  Int decode = cudagen::both(any, cudagen::le(T, 1)),
+      prefill = cudagen::both(any, cudagen::le(2, T));
+  exe::DevicePointer qSrc = cudagen::operandPointer(argIndex(p.q)),
+                     kSrc = cudagen::operandPointer(argIndex(p.k));
+  if (p.rope) {
+    unsigned qRot = launch.scratch(ScratchSlot::RotatedQueries, tokens * (HQ * D * 4));
+    unsigned kRot = launch.scratch(ScratchSlot::RotatedKeys, tokens * (HKV * D * 4));
+    qSrc = cudagen::scratchPointer(qRot);
+    kSrc = cudagen::scratchPointer(kRot);
+    launch.kernel("rope_q", shapes::rows(tokens, mmk::rowThreads(HQ * D / 2)),
+                  {Arg::pointer(qSrc), Arg::i64(tokens)}, any);
+    launch.kernel("rope_k", shapes::rows(tokens, mmk::rowThreads(HKV * D / 2)),
+                  {Arg::pointer(kSrc), Arg::i64(tokens)}, any);
+  }
+  launch.kernel("kv", shapes::rows(tokens, mmk::rowThreads(HKV * D / 4)),
+                {Arg::pointer(kSrc), Arg::i64(B), Arg::i64(T), Arg::i64(S), Arg::errorFlag()}, any);
+  // Decode: the keys split across CTAs, then the partial results combined.
+  Int splits = launch.let(shapes::attentionDecodeSplits(B, HKV, S));
+  Int keysPerSplit = cudagen::ceilDiv(cudagen::ceilDiv(S, splits), mmk::kAttentionKeyTile) *
+                     mmk::kAttentionKeyTile;
+  unsigned partial = launch.scratch(ScratchSlot::AttentionPartials,
+                                    B * (HQ * mmk::attentionDecodePartialFloats(D) * 4) * splits);
+  launch.kernel("decode", shapes::attentionDecode(B, HQ, HKV, D, splits),
+                {Arg::pointer(qSrc), Arg::pointer(cudagen::scratchPointer(partial)), Arg::i64(B),
+                 Arg::i64(S), Arg::i64(keysPerSplit), Arg::errorFlag()},
+                decode);
+  launch.kernel("combine", shapes::attentionDecodeCombine(B, HQ, D),
+                {Arg::pointer(cudagen::scratchPointer(partial)), Arg::i64(B), Arg::i32(splits)},
+                decode);
+  launch.kernel("prefill", shapes::attentionPrefill(B, T, HQ, HKV, D),
+                {Arg::pointer(qSrc), Arg::i64(B), Arg::i64(T), Arg::i64(S), Arg::errorFlag()},
+                prefill);
+}
+
+void CudaEmitter::launchLightning(const LightningParts &p, int64_t blockSize,
+                                  const std::vector<float> &slopes) {
+  Int B = dimOf(kernel.getResult(p.out), 0), T = dimOf(kernel.getResult(p.out), 1);
+  const int H = int(p.heads), D = int(p.headDim), BS = int(blockSize);
+  Int any = cudagen::le(1, B * T);
+  Int decode = cudagen::both(any, cudagen::le(T, 1)),
+      prefill = cudagen::both(any, cudagen::le(2, T));
+  Arg slopeArg = Arg::pointer(cudagen::constantPointer(launch.constant(slopes)));
+  launch.kernel("decode", shapes::lightningDecode(B, H, D),
+                {slopeArg, Arg::i64(B), Arg::errorFlag()}, decode);
+  // Prefill: each block's state, a scan over blocks, then each block's output.
+  unsigned workspace = launch.scratch(ScratchSlot::LightningWorkspace,
+                                      B * cudagen::ceilDiv(T, BS) * (int64_t(H) * D * D * 4));
+  std::vector<Arg> args = {slopeArg, Arg::pointer(cudagen::scratchPointer(workspace)), Arg::i64(B),
+                           Arg::i64(T), Arg::errorFlag()};
+  launch.kernel("state", shapes::lightningState(B, T, H, BS), args, prefill);
+  launch.kernel("scan", shapes::lightningScan(B, H, D), args, prefill);
+  launch.kernel("output", shapes::lightningOutput(B, T, H, D, BS), args, prefill);
+}
+
 FailureOr<CudaKernelPlan> CudaEmitter::emit() {
   std::string kind = stringifyKernelKind(kernel.getKind()).str();
-  plan["kind"] = kind;
   LogicalResult ok = [&] {
     switch (kernel.getKind()) {
     case KernelKind::Elementwise:
@@ -610,8 +773,7 @@ FailureOr<CudaKernelPlan> CudaEmitter::emit() {
   p.location = locationOf(kernel);
   p.prefix = prefix;
   p.code = "// " + p.kind + " at " + p.location + "\n" + code;
-  llvm::raw_string_ostream os(p.planJson);
-  os << llvm::json::Value(std::move(plan));
+  p.launch = launch.take();
   return p;
 }
 

@@ -5,9 +5,10 @@
 // (codegen/cuda/kernels/*.cuh) with the kernel's constants and with its fused
 // elementwise prologue / epilogue as generated device functors. A wrapper
 // takes every operand pointer of its mm.kernel (inputs, then results) and then
-// the step's own arguments; the runtime (runtime/compiled/CudaBackend.cpp)
-// decides per step which wrappers run (prefill or decode) and with which grid,
-// from the plan recorded with each kernel. Dense GEMMs are cuBLAS calls whose
+// the step's own arguments. Which wrappers run (prefill or decode forms), on
+// which grid and with which scratch is decided here too, as typed launch
+// steps (CudaLaunchBuilder.h, runtime/executable/CudaLaunch.proto) that the
+// runtime evaluates per call. Dense GEMMs are cuBLAS calls whose
 // epilogue runs as a generated kernel over the result in place; with bf16 or
 // int8 weights they also get a GEMV wrapper (decode) and widen / scale
 // wrappers around cuBLAS (prefill).
@@ -18,6 +19,8 @@
 
 #include "codegen/host/HostCodegen.h"
 #include "passes/SymbolicShapes.h"
+
+#include "CudaLaunch.pb.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
@@ -35,7 +38,7 @@ struct CudaKernelPlan {
   /// code out).
   std::string symbol;
   bool shared() const { return symbol != prefix; }
-  std::string planJson; // what the runtime needs to launch it
+  exe::CudaLaunchPlan launch; // how the runtime launches it
   std::string code;     // its generated wrappers and functors
 };
 

@@ -11,9 +11,9 @@
 #include "runtime/cuda/Module.h"
 #include "runtime/cuda/Nvrtc.h"
 #include "runtime/cuda/Stream.h"
+#include "runtime/executable/CudaLaunchPlan.h"
 
-#include <nlohmann/json.hpp>
-
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -65,18 +65,15 @@ struct Scratch {
   }
 };
 
-/// Bytes per stored weight of a matrix kernel's plan ("weight_dtype").
-int storedWeightBytes(const nlohmann::json &plan) {
-  std::string dtype = plan.value("weight_dtype", "f32");
-  return dtype == "int8" ? 1 : dtype == "bf16" ? 2 : 4;
-}
-
-int64_t planInt(const nlohmann::json &plan, const char *key, const exe::Kernel &k) {
-  auto it = plan.find(key);
-  if (it == plan.end() || !it->is_number_integer())
-    throw makeError(k.location(), ": the launch plan of this '", k.kind(), "' kernel has no '", key,
-                    "'");
-  return it->get<int64_t>();
+/// A launch-shape dimension: x may stride (clamped to [1, 2^31 - 1]); y and
+/// z carry heads and batch, which kernels do not stride over.
+unsigned gridAxis(int64_t n, int axis, const exe::Kernel &k, const std::string &entry) {
+  if (axis == 0)
+    return static_cast<unsigned>(std::clamp<int64_t>(n, 1, 0x7fffffff));
+  if (n > 65535)
+    throw makeError(k.location(), ": ", k.name(), "_", entry, ": grid dimension ", n,
+                    " exceeds 65535 (heads or batch too large)");
+  return static_cast<unsigned>(std::max<int64_t>(n, 1));
 }
 
 } // namespace
@@ -92,14 +89,18 @@ struct CudaBackend::Impl {
   std::unique_ptr<cuda::Cublas> cublas;
   std::unique_ptr<cuda::Module> module;
   bool compiledAtLoad = false;
-  std::vector<nlohmann::json> plans;
-  std::vector<cuda::DeviceBuffer> slopes; // per kernel, lightning only
+  // Per kernel: its plan's device constants (lightning decay slopes).
+  std::vector<std::vector<cuda::DeviceBuffer>> constants;
   std::vector<cuda::DeviceBuffer> weights;
   cuda::DeviceBuffer arena;
   std::vector<cuda::DeviceBuffer> state;
   std::array<cuda::DeviceBuffer, kMiniMaxStepInputs> inputs;
+  // A MiniMax @forward (compiled from a model): the engine's reset / step.
+  bool engineSteps = false;
+  // During `call`: the arguments on the device, in argument order.
+  std::vector<cuda::DeviceBuffer> callArguments;
   cuda::DeviceBuffer errors; // one int per launch
-  Scratch qRot, kRot, partial, lightning, rowOfSlot, wideWeights;
+  std::vector<Scratch> scratch; // Executable.cuda_scratch_slots, shared by kernels
   std::unique_ptr<ExecutableLayout> layout;
   // Decode steps replay one CUDA graph per (batch, capacity): captured at the
   // first decode step after a reset that changed either (state buffers, and
@@ -108,8 +109,10 @@ struct CudaBackend::Impl {
   std::unique_ptr<cuda::Graph> decodeGraph;
   std::vector<CuDevicePtr> graphScratch; // the scratch a graph was captured with
   std::vector<CuDevicePtr> scratchAddresses() const {
-    return {qRot.buffer.address(),      kRot.buffer.address(),      partial.buffer.address(),
-            lightning.buffer.address(), rowOfSlot.buffer.address(), wideWeights.buffer.address()};
+    std::vector<CuDevicePtr> a;
+    for (const Scratch &s : scratch)
+      a.push_back(s.buffer.address());
+    return a;
   }
   int batchSymbol = -1, tokenSymbol = -1; // indices in `symbols`
   int64_t batch = 0, capacity = 0;
@@ -140,31 +143,24 @@ struct CudaBackend::Impl {
   void captureDecodeGraph();
   void bindWeights(const WeightBinder &binder, const Int8WeightViews *int8Weights);
   /// Decode-sized dense GEMMs take mmc's GEMV (one weight read at full
-  /// bandwidth) rather than cuBLAS; MM_CUDA_DENSE_GEMV=0 keeps cuBLAS for f32.
+  /// bandwidth) rather than cuBLAS; MM_CUDA_DENSE_GEMV=0 keeps cuBLAS for f32
+  /// (the plans read it as the DENSE_GEMV option).
   bool denseGemv = true;
-  /// y = x W^T for a prefill-sized gemm whose weight is stored bf16 or int8:
-  /// cuBLAS on float32 copies of chunks of its rows.
-  void widenedGemm(const exe::Kernel &k, const nlohmann::json &plan, CuDevicePtr x, int64_t m,
-                   int64_t N, int64_t K, CuDevicePtr y);
   CuDevicePtr pointerOf(uint32_t id);
+  /// Runs one launch of the schedule: its kernel's launch steps, in order.
   void run(const exe::Launch &launch);
-  void launch(const exe::Kernel &k, const char *step, const LaunchShape &shape, Params &params);
-  /// Params starting with every operand pointer of the current launch.
-  Params operandParams() const {
-    Params p;
-    for (CuDevicePtr ptr : operands)
-      p.ptr(ptr);
-    return p;
-  }
+  void launch(const exe::Kernel &k, const std::string &entry, const LaunchShape &shape,
+              Params &params);
   CuDevicePtr errorFlag() const {
     return errors.address() + static_cast<CuDevicePtr>(launchIndex * sizeof(int));
   }
-  void epilogue(const exe::Kernel &k, const nlohmann::json &plan, int64_t count) {
-    if (!plan.value("epilogue", false) || count == 0)
-      return;
-    Params p = operandParams();
-    p.i64(count);
-    launch(k, "epi", cuda::launch::elementwise(count), p);
+  /// Throws naming the first launch whose kernel reported bad input.
+  void throwKernelErrors(const std::vector<int> &flags) const {
+    for (size_t i = 0; i < flags.size(); ++i)
+      if (flags[i] != 0) {
+        const exe::Kernel &k = exe.kernels(exe.schedule(i).kernel());
+        throw makeError(k.location(), ": ", cuda::kernelErrorMessage(flags[i]));
+      }
   }
 };
 
@@ -201,18 +197,15 @@ void CudaBackend::Impl::loadModule() {
   denseGemv = !(gemvEnv && std::string(gemvEnv) == "0");
   graphs = cuda::Graph::supported(*driver) && !profile &&
            !std::getenv("MM_CUDA_SYNC_EACH_KERNEL") && !(graphEnv && std::string(graphEnv) == "0");
+  scratch.resize(exe.cuda_scratch_slots());
   for (const exe::Kernel &k : exe.kernels()) {
-    nlohmann::json plan = nlohmann::json::parse(k.launch_plan(), nullptr, false);
-    if (plan.is_discarded() || !plan.is_object())
-      throw makeError(k.location(), ": the '", k.kind(), "' kernel has no valid launch plan");
-    cuda::DeviceBuffer s;
-    if (plan.contains("slopes")) {
-      std::vector<float> values = plan["slopes"].get<std::vector<float>>();
-      s = pool->allocate(values.size() * sizeof(float));
-      s.upload(values.data(), values.size() * sizeof(float));
+    std::vector<cuda::DeviceBuffer> uploaded;
+    for (const exe::DeviceConstant &c : k.cuda_launch().constants()) {
+      cuda::DeviceBuffer b = pool->allocate(std::max<size_t>(c.values_size() * sizeof(float), 256));
+      b.upload(c.values().data(), c.values_size() * sizeof(float));
+      uploaded.push_back(std::move(b));
     }
-    plans.push_back(std::move(plan));
-    slopes.push_back(std::move(s));
+    constants.push_back(std::move(uploaded));
   }
 }
 
@@ -259,28 +252,14 @@ void CudaBackend::Impl::bindWeights(const WeightBinder &binder,
   }
 }
 
-void CudaBackend::Impl::widenedGemm(const exe::Kernel &k, const nlohmann::json &plan, CuDevicePtr x,
-                                    int64_t m, int64_t N, int64_t K, CuDevicePtr y) {
-  // Prefill-sized: float32 copies of up to 64 MiB of weight rows at a time,
-  // each multiplied by cuBLAS into its columns of y.
-  const int64_t chunk = std::min<int64_t>(N, std::max<int64_t>(1, (int64_t(16) << 20) / K));
-  CuDevicePtr wide = wideWeights.get(*pool, size_t(chunk * K) * sizeof(float));
-  for (int64_t n0 = 0; n0 < N; n0 += chunk) {
-    const int64_t count = std::min(chunk, N - n0);
-    Params p = operandParams();
-    p.ptr(wide).i64(n0).i64(count);
-    launch(k, "widen", cuda::launch::elementwise(count * K / 4), p);
-    cublas->gemmRowMajor(m, count, K, x, K, wide, K, y + CuDevicePtr(n0 * sizeof(float)), N);
-  }
-  if (plan.value("weight_dtype", "f32") == "int8") {
-    Params p = operandParams();
-    p.i64(m * N);
-    launch(k, "scale", cuda::launch::elementwise(m * N), p);
-  }
-}
-
 CuDevicePtr CudaBackend::Impl::pointerOf(uint32_t id) {
   const exe::Buffer &b = exe.buffers(id);
+  if (b.has_view_of()) // a result that reshapes another buffer
+    return pointerOf(b.view_of());
+  if (!callArguments.empty() &&
+      (b.storage() == exe::Buffer::STORAGE_INPUT || b.storage() == exe::Buffer::STORAGE_STATE))
+    if (int i = layout->argumentIndex(id); i >= 0)
+      return callArguments[i].address();
   switch (b.storage()) {
   case exe::Buffer::STORAGE_ARENA:
     return arena.address() + b.offset();
@@ -300,8 +279,8 @@ CuDevicePtr CudaBackend::Impl::pointerOf(uint32_t id) {
   throw makeError("buffer '", b.name(), "' has no storage");
 }
 
-void CudaBackend::Impl::launch(const exe::Kernel &k, const char *step, const LaunchShape &shape,
-                               Params &params) {
+void CudaBackend::Impl::launch(const exe::Kernel &k, const std::string &step,
+                               const LaunchShape &shape, Params &params) {
   cuda::LaunchDims dims;
   for (int i = 0; i < 3; ++i)
     dims.grid[i] = shape.grid[i];
@@ -320,177 +299,69 @@ void CudaBackend::Impl::launch(const exe::Kernel &k, const char *step, const Lau
 
 void CudaBackend::Impl::run(const exe::Launch &l) {
   const exe::Kernel &k = exe.kernels(l.kernel());
-  const nlohmann::json &plan = plans[l.kernel()];
+  const exe::CudaLaunchPlan &plan = k.cuda_launch();
   operands.clear();
   for (uint32_t id : l.operands())
     operands.push_back(pointerOf(id));
-  // Operands are the kernel's inputs then its results; the plan names the
-  // inputs each kind needs by position.
-  auto input = [&](const char *key) { return operands[planInt(plan, key, k)]; };
-  auto inputId = [&](const char *key) { return l.operands(planInt(plan, key, k)); };
-  const int64_t B = symbols[batchSymbol], T = symbols[tokenSymbol], S = capacity;
-  const std::string &kind = k.kind();
-  CuDevicePtr error = errorFlag();
-
-  if (kind == "elementwise") {
-    int64_t count = numel(l.operands(l.operands_size() - 1));
-    Params p = operandParams();
-    p.i64(count);
-    if (count)
-      launch(k, "ew", cuda::launch::elementwise(count), p);
-  } else if (kind == "gemm") {
-    int64_t K = planInt(plan, "K", k), N = planInt(plan, "N", k);
-    int64_t m = numel(inputId("x")) / K;
-    CuDevicePtr y = operands.back();
-    if (m == 0)
-      return;
-    const bool stored = plan.value("weight_dtype", "f32") != "f32";
-    if (m <= mmk::kGemvMaxRows && plan.value("gemv", false) && (denseGemv || stored)) {
-      Params p = operandParams();
-      p.i64(m);
-      launch(k, "gv", cuda::launch::gemv(int(N), storedWeightBytes(plan)), p);
-    } else if (!stored) {
-      cublas->gemmRowMajor(m, N, K, input("x"), K, input("w"), K, y, N);
+  LaunchValues v;
+  v.symbol = [&](const std::string &name) { return symbols[layout->symbolIndex(name)]; };
+  v.numel = [&](uint32_t operand) { return numel(l.operands(operand)); };
+  v.multiprocessors = driver->multiprocessors();
+  v.denseGemv = denseGemv;
+  v.location = &k.location();
+  for (const exe::IntExpr &e : plan.values())
+    v.values.push_back(evaluate(e, v));
+  std::vector<CuDevicePtr> scratchOf;
+  for (const exe::ScratchBuffer &s : plan.scratch())
+    scratchOf.push_back(scratch[s.slot()].get(*pool, size_t(evaluate(s.bytes(), v))));
+  auto pointer = [&](const exe::DevicePointer &p) {
+    CuDevicePtr base = p.has_operand()   ? operands[p.operand()]
+                       : p.has_scratch() ? scratchOf[p.scratch()]
+                                         : constants[l.kernel()][p.constant()].address();
+    return base + static_cast<CuDevicePtr>(p.has_byte_offset() ? evaluate(p.byte_offset(), v) : 0);
+  };
+  for (const exe::LaunchStep &step : plan.steps()) {
+    if (step.has_guard() && evaluate(step.guard(), v) == 0)
+      continue;
+    if (step.has_kernel()) {
+      const exe::KernelCall &call = step.kernel();
+      Params p;
+      for (CuDevicePtr ptr : operands)
+        p.ptr(ptr);
+      for (const exe::KernelArgument &a : call.args())
+        if (a.has_i64())
+          p.i64(evaluate(a.i64(), v));
+        else if (a.has_i32())
+          p.i32(static_cast<int>(evaluate(a.i32(), v)));
+        else if (a.has_pointer())
+          p.ptr(pointer(a.pointer()));
+        else
+          p.ptr(errorFlag());
+      LaunchShape shape;
+      for (int i = 0; i < 3; ++i)
+        shape.grid[i] = gridAxis(evaluate(call.grid(i), v), i, k, call.entry());
+      shape.block = call.block();
+      shape.sharedBytes = static_cast<unsigned>(evaluate(call.shared_bytes(), v));
+      launch(k, call.entry(), shape, p);
+    } else if (step.has_gemm()) {
+      const exe::GemmCall &g = step.gemm();
+      cublas->gemmRowMajor(evaluate(g.m(), v), evaluate(g.n(), v), evaluate(g.k(), v),
+                           pointer(g.x()), evaluate(g.ldx(), v), pointer(g.w()),
+                           evaluate(g.ldw(), v), pointer(g.y()), evaluate(g.ldy(), v));
     } else {
-      widenedGemm(k, plan, input("x"), m, N, K, y);
+      const exe::MemsetCall &m = step.memset();
+      driver->check(driver->api().cuMemsetD8Async(pointer(m.target()),
+                                                  static_cast<unsigned char>(m.byte()),
+                                                  size_t(evaluate(m.bytes(), v)), stream->handle()),
+                    "cuMemsetD8Async");
     }
-    epilogue(k, plan, m * N);
-  } else if (kind == "norm") {
-    int64_t H = planInt(plan, "H", k);
-    int64_t rows = numel(l.operands(l.operands_size() - 1)) / H;
-    Params p = operandParams();
-    p.i64(rows);
-    if (rows)
-      launch(k, "norm", cuda::launch::rows(rows, mmk::rowThreads(int(H))), p);
-  } else if (kind == "embedding") {
-    int64_t H = planInt(plan, "H", k), count = numel(inputId("ids"));
-    Params p = operandParams();
-    p.i64(count).ptr(error);
-    if (count)
-      launch(k, "emb", cuda::launch::rows(count, mmk::rowThreads(int(H))), p);
-  } else if (kind == "gather") {
-    std::vector<int64_t> x = layout->dims(exe.buffers(inputId("x")), symbols);
-    int64_t row = planInt(plan, "ROW", k);
-    Params p = operandParams();
-    p.i64(x[0]).i64(x[1]).ptr(error);
-    launch(k, "gather", cuda::launch::rows(x[0], mmk::rowThreads(int(row))), p);
-  } else if (kind == "moe_router") {
-    int64_t tokens = numel(inputId("logits")) / planInt(plan, "E", k);
-    Params p = operandParams();
-    p.i64(tokens);
-    if (tokens)
-      launch(k, "router", cuda::launch::moeRouter(tokens), p);
-  } else if (kind == "moe_dispatch") {
-    int64_t slots = numel(inputId("indices")), D = planInt(plan, "D", k);
-    Params sort = operandParams();
-    sort.ptr(0).i64(slots).ptr(error);
-    launch(k, "sort", cuda::launch::moeSort(), sort);
-    Params gather = operandParams();
-    gather.i64(slots).ptr(error);
-    if (slots)
-      launch(k, "gather", cuda::launch::rows(slots, mmk::rowThreads(int(D))), gather);
-  } else if (kind == "grouped_gemm" || kind == "grouped_gemm_swiglu") {
-    int64_t N = planInt(plan, "N", k), K = planInt(plan, "K", k), E = planInt(plan, "E", k);
-    int64_t rows = numel(inputId("x")) / K;
-    Params p = operandParams();
-    p.i64(rows).ptr(error);
-    if (rows == 0)
-      return;
-    // Decode-sized steps stream each expert's weights once (GEMV form); the
-    // tiled form pays off once experts have tens of rows.
-    const bool gemv = rows <= mmk::kGroupedGemvMaxRows;
-    if (kind == "grouped_gemm") {
-      launch(k, gemv ? "gv" : "gg",
-             gemv ? cuda::launch::groupedGemv(int(N), int(E), storedWeightBytes(plan))
-                  : cuda::launch::groupedGemm(rows, int(N), int(E)),
-             p);
-      epilogue(k, plan, rows * N);
-    } else {
-      launch(k, gemv ? "swiglu_gv" : "swiglu",
-             gemv ? cuda::launch::groupedGemv(int(N), int(E), storedWeightBytes(plan))
-                  : cuda::launch::groupedSwiglu(rows, int(N), int(E)),
-             p);
-    }
-  } else if (kind == "moe_combine") {
-    int64_t slots = numel(inputId("weights")), topK = planInt(plan, "K", k);
-    int64_t D = planInt(plan, "D", k), tokens = slots / topK;
-    if (tokens == 0)
-      return;
-    CuDevicePtr rows = rowOfSlot.get(*pool, slots * sizeof(int64_t));
-    driver->check(
-        driver->api().cuMemsetD8Async(rows, 0xff, slots * sizeof(int64_t), stream->handle()),
-        "cuMemsetD8Async");
-    Params invert = operandParams();
-    invert.ptr(rows).i64(slots).ptr(error);
-    launch(k, "invert", cuda::launch::elementwise(slots), invert);
-    Params combine = operandParams();
-    combine.ptr(rows).i64(tokens).ptr(error);
-    launch(k, "combine", cuda::launch::rows(tokens, mmk::rowThreads(int(D))), combine);
-    epilogue(k, plan, tokens * D);
-  } else if (kind == "attention") {
-    int HQ = int(planInt(plan, "HQ", k)), HKV = int(planInt(plan, "HKV", k));
-    int D = int(planInt(plan, "D", k));
-    if (B * T == 0)
-      return;
-    CuDevicePtr qSrc = input("q"), kSrc = input("k");
-    if (plan.value("rope", false)) {
-      qSrc = qRot.get(*pool, size_t(B * T * HQ * D) * sizeof(float));
-      kSrc = kRot.get(*pool, size_t(B * T * HKV * D) * sizeof(float));
-      Params pq = operandParams();
-      pq.ptr(qSrc).i64(B * T);
-      launch(k, "rope_q", cuda::launch::rows(B * T, mmk::rowThreads(HQ * D / 2)), pq);
-      Params pk = operandParams();
-      pk.ptr(kSrc).i64(B * T);
-      launch(k, "rope_k", cuda::launch::rows(B * T, mmk::rowThreads(HKV * D / 2)), pk);
-    }
-    Params kv = operandParams();
-    kv.ptr(kSrc).i64(B).i64(T).i64(S).ptr(error);
-    launch(k, "kv", cuda::launch::rows(B * T, mmk::rowThreads(HKV * D / 4)), kv);
-    if (T == 1) {
-      int splits = cuda::launch::attentionDecodeSplits(B, HKV, S, driver->multiprocessors());
-      int64_t keysPerSplit = mmk::attentionDecodeKeysPerSplit(S, splits);
-      CuDevicePtr part = partial.get(
-          *pool, size_t(B) * HQ * splits * mmk::attentionDecodePartialFloats(D) * sizeof(float));
-      Params dec = operandParams();
-      dec.ptr(qSrc).ptr(part).i64(B).i64(S).i64(keysPerSplit).ptr(error);
-      launch(k, "decode", cuda::launch::attentionDecode(B, HQ, HKV, D, splits), dec);
-      Params comb = operandParams();
-      comb.ptr(part).i64(B).i32(splits);
-      launch(k, "combine", cuda::launch::attentionDecodeCombine(B, HQ, D), comb);
-    } else {
-      Params pre = operandParams();
-      pre.ptr(qSrc).i64(B).i64(T).i64(S).ptr(error);
-      launch(k, "prefill", cuda::launch::attentionPrefill(B, T, HQ, HKV, D), pre);
-    }
-  } else if (kind == "lightning") {
-    int H = int(planInt(plan, "H", k)), D = int(planInt(plan, "D", k));
-    int BS = int(planInt(plan, "BS", k));
-    CuDevicePtr sl = slopes[l.kernel()].address();
-    if (B == 0 || T == 0)
-      return;
-    if (T == 1) {
-      Params p = operandParams();
-      p.ptr(sl).i64(B).ptr(error);
-      launch(k, "decode", cuda::launch::lightningDecode(B, H, D), p);
-    } else {
-      CuDevicePtr ws = lightning.get(*pool, size_t(mmk::lightningWorkspaceFloats(B, H, T, D, BS)) *
-                                                sizeof(float));
-      const char *steps[] = {"state", "scan", "output"};
-      LaunchShape shapes[] = {cuda::launch::lightningState(B, T, H, BS),
-                              cuda::launch::lightningScan(B, H, D),
-                              cuda::launch::lightningOutput(B, T, H, D, BS)};
-      for (int i = 0; i < 3; ++i) {
-        Params p = operandParams();
-        p.ptr(sl).ptr(ws).i64(B).i64(T).ptr(error);
-        launch(k, steps[i], shapes[i], p);
-      }
-    }
-  } else {
-    throw makeError(k.location(), ": the CUDA runtime cannot launch a '", kind, "' kernel");
   }
 }
 
 void CudaBackend::Impl::runSchedule() {
+  driver->check(driver->api().cuMemsetD8Async(errors.address(), 0,
+                                              exe.schedule_size() * sizeof(int), stream->handle()),
+                "cuMemsetD8Async");
   for (launchIndex = 0; launchIndex < size_t(exe.schedule_size()); ++launchIndex) {
     if (profile)
       events[2 * launchIndex]->record(stream->handle());
@@ -530,19 +401,64 @@ CudaBackend::CudaBackend(exe::Executable executable, const WeightBinder &loader,
     : impl(new Impl) {
   impl->exe = std::move(executable);
   impl->layout = std::make_unique<ExecutableLayout>(impl->exe);
+  // Compiled from a MiniMax model (its config recorded): the engine's steps.
+  impl->engineSteps = !impl->exe.config_json().empty();
   impl->batchSymbol = impl->layout->symbolIndex("B");
   impl->tokenSymbol = impl->layout->symbolIndex("T");
-  if (impl->batchSymbol < 0 || impl->tokenSymbol < 0)
-    throw makeError("the executable has no batch (B) or step (T) size");
+  if (impl->engineSteps && (impl->batchSymbol < 0 || impl->tokenSymbol < 0 ||
+                            impl->exe.input_buffers_size() != int(kMiniMaxStepInputs)))
+    throw makeError("the executable of a MiniMax model has no batch (B) or step (T) size, or "
+                    "not its four step inputs");
   impl->loadModule();
   impl->bindWeights(loader, int8Weights);
   impl->arena = impl->pool->allocate(std::max<uint64_t>(impl->exe.arena_bytes(), 256));
+  impl->errors = impl->pool->allocate(std::max<size_t>(impl->exe.schedule_size(), 1) * sizeof(int));
+  if (!impl->engineSteps)
+    return;
   for (size_t i = 0; i < kMiniMaxStepInputs; ++i)
     impl->inputs[i] = impl->pool->allocate(std::max<uint64_t>(
         impl->layout->bytes(impl->exe.buffers(impl->exe.input_buffers(i)), impl->layout->maxima()),
         256));
-  impl->errors = impl->pool->allocate(std::max<size_t>(impl->exe.schedule_size(), 1) * sizeof(int));
   warmUp();
+}
+
+std::vector<Tensor> CudaBackend::call(std::vector<Tensor> args) {
+  Impl &m = *impl;
+  m.driver->makeCurrent();
+  for (Tensor &a : args)
+    if (a.dtype() == DType::F64)
+      a = a.to(DType::F32);
+  m.symbols = m.layout->bindSymbols(args); // checks every argument against its buffer
+  m.callArguments.clear();
+  for (const Tensor &a : args) {
+    cuda::DeviceBuffer b = m.pool->allocate(std::max<size_t>(a.nbytes(), 256));
+    b.upload(a.raw(), a.nbytes());
+    m.callArguments.push_back(std::move(b));
+  }
+  struct Release { // the arguments go back to the pool whatever happens
+    Impl &m;
+    ~Release() { m.callArguments.clear(); }
+  } release{m};
+  m.runSchedule();
+  std::vector<int> flags(m.exe.schedule_size());
+  m.errors.downloadAsync(flags.data(), flags.size() * sizeof(int), m.stream->handle());
+  std::vector<Tensor> results;
+  for (uint32_t id : m.exe.result_buffers()) {
+    const exe::Buffer &b = m.exe.buffers(id);
+    if (b.dtype() == exe::DTYPE_BF16 || b.dtype() == exe::DTYPE_I8_ROWS)
+      throw makeError("result '", b.name(), "' is a ",
+                      b.dtype() == exe::DTYPE_BF16 ? "bf16" : "int8",
+                      " weight; compile with --weight-dtype f32");
+    Tensor out = Tensor::empty(b.dtype() == exe::DTYPE_I64 ? DType::I64 : DType::F32,
+                               m.layout->dims(b, m.symbols));
+    m.driver->check(m.driver->api().cuMemcpyDtoHAsync(out.raw(), m.pointerOf(id), out.nbytes(),
+                                                      m.stream->handle()),
+                    "cuMemcpyDtoHAsync (result)");
+    results.push_back(std::move(out));
+  }
+  m.stream->synchronize();
+  m.throwKernelErrors(flags);
+  return results;
 }
 
 void CudaBackend::warmUp() {
@@ -614,6 +530,9 @@ bool CudaBackend::compiledAtLoad() const { return impl->compiledAtLoad; }
 
 void CudaBackend::reset(int64_t batch, int64_t capacity) {
   Impl &m = *impl;
+  if (!m.engineSteps)
+    throw makeError("@", m.exe.function_name(),
+                    " was not compiled from a MiniMax model: run it with call (mm-run eval)");
   m.stream->synchronize();
   if (batch == m.batch && capacity == m.capacity && !m.state.empty()) {
     // Same sizes: zero the state in place, so a captured decode graph stays valid.
@@ -647,10 +566,6 @@ Tensor CudaBackend::step(const Tensor &ids, const Tensor &positions, const Tenso
   m.layout->checkStepInputs(in, m.symbols);
   for (size_t i = 0; i < kMiniMaxStepInputs; ++i)
     m.inputs[i].uploadAsync(in[i]->raw(), in[i]->nbytes(), m.stream->handle());
-  m.driver->check(m.driver->api().cuMemsetD8Async(m.errors.address(), 0,
-                                                  m.exe.schedule_size() * sizeof(int),
-                                                  m.stream->handle()),
-                  "cuMemsetD8Async");
   if (m.profile && m.events.empty())
     for (int i = 0; i < 2 * m.exe.schedule_size(); ++i)
       m.events.push_back(std::make_unique<cuda::Event>(*m.driver));
@@ -682,11 +597,7 @@ Tensor CudaBackend::step(const Tensor &ids, const Tensor &positions, const Tenso
       ++t.launches;
     }
   }
-  for (size_t i = 0; i < flags.size(); ++i)
-    if (flags[i] != 0) {
-      const exe::Kernel &k = m.exe.kernels(m.exe.schedule(i).kernel());
-      throw makeError(k.location(), ": ", cuda::kernelErrorMessage(flags[i]));
-    }
+  m.throwKernelErrors(flags);
   return logits;
 }
 

@@ -5,9 +5,11 @@
 // compiled storage (float32, or bf16 / int8 matrices quantized on the way or
 // taken from the file beside an AOT binary),
 // allocates the arena once for the maximum sizes it was planned for, and runs
-// the launch schedule on one stream each step. Each exe::Kernel carries a
-// launch plan (codegen/CudaCodegen.cpp) saying which of its wrappers run in
-// prefill or decode and with which sizes; dense GEMMs go to cuBLAS. No MLIR:
+// the launch schedule on one stream: once per `call` of any compiled
+// function, or once per engine step of a MiniMax @forward. Each exe::Kernel
+// carries typed launch steps (runtime/executable/CudaLaunch.proto) saying
+// which of its wrappers run, on which grid, and where cuBLAS multiplies; the
+// backend evaluates and runs them with no code per kernel kind. No MLIR:
 // this is what AOT binaries link. Throws mm::Error naming the kernel's mm IR
 // location when a kernel reports bad input (ids, cache positions, lengths).
 //
@@ -26,6 +28,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace mm {
 
@@ -38,6 +41,14 @@ public:
               const Int8WeightViews *int8Weights = nullptr);
   ~CudaBackend() override;
 
+  /// Runs the compiled function: one tensor per argument (float ones are
+  /// taken as float32), one per result in the IR's order; state arguments
+  /// come back updated as their results. Throws naming the argument, or the
+  /// location of a kernel that reported bad input.
+  std::vector<Tensor> call(std::vector<Tensor> args);
+
+  // ForwardBackend: the engine's steps of a MiniMax @forward (an executable
+  // compiled from a model folder or config; others throw).
   void reset(int64_t batch, int64_t capacity) override;
   Tensor step(const Tensor &ids, const Tensor &positions, const Tensor &cachePositions,
               const Tensor &lengths) override;

@@ -1,6 +1,7 @@
 //===- ExecutableFile.cpp -------------------------------------------------===//
 #include "runtime/executable/ExecutableFile.h"
 #include "runtime/Error.h"
+#include "runtime/executable/CudaLaunchPlan.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -71,6 +72,13 @@ void validate(const exe::Executable &e, const std::string &source) {
       throw bad("a launch refers to kernel " + std::to_string(l.kernel()));
     for (uint32_t op : l.operands())
       checkBuffer(op, "a launch");
+    if (e.target() == exe::TARGET_CUDA) {
+      try {
+        validateCudaLaunchPlan(e.kernels(l.kernel()), e, uint32_t(l.operands_size()));
+      } catch (const Error &err) {
+        throw bad(err.what());
+      }
+    }
   }
   for (uint32_t id : e.input_buffers())
     checkBuffer(id, "an input");

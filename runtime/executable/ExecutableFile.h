@@ -16,7 +16,7 @@
 namespace mm {
 
 /// The format version this runtime reads and writes.
-constexpr uint32_t kExecutableFormatVersion = 4;
+constexpr uint32_t kExecutableFormatVersion = 5;
 
 /// Parses and checks the version and internal consistency (buffer ids,
 /// kernel indices, operand counts); throws mm::Error naming `source`.

@@ -54,4 +54,29 @@ eval "env $fake \"$build/bin/mm-run\" generate --model $model $args --backend cu
   || { echo "mm-run --backend cuda failed:"; tail -20 "$work/in-process.err"; status=1; }
 "$python" scripts/gpu/compare_outputs.py "mm-run --backend cuda" "$work/tiny-hf-batch.ref.json" \
   "$work/tiny-hf-batch.ref.npy" "$work/in-process.json" "$work/in-process.npy" || status=1
+# A hand-written function (not MiniMax) compiled ahead of time for CUDA: its
+# binary runs it on .npy files like `mm-run eval`, and matches the CPU target.
+"$python" - "$work" <<'PY'
+import sys, numpy as np
+r = np.random.default_rng(7)
+np.save(f"{sys.argv[1]}/x.npy", r.standard_normal((2, 3, 16)).astype(np.float32))
+np.save(f"{sys.argv[1]}/w.npy", r.standard_normal((5, 16)).astype(np.float32))
+PY
+env $fake "$build/bin/mm-compile" test/eval/cases/linear_norm.mlir --function linear --target cuda \
+  --max B=4 -o "$work/linear" >/dev/null
+env $fake "$work/linear" --input @"$work/x.npy" --input @"$work/w.npy" --output @"$work/y.cuda.npy" \
+  >/dev/null 2>"$work/linear.err" || { echo "AOT @linear failed:"; tail -5 "$work/linear.err"; status=1; }
+"$build/bin/mm-run" eval test/eval/cases/linear_norm.mlir --function linear --backend cpu \
+  --input @"$work/x.npy" --input @"$work/w.npy" --output @"$work/y.cpu.npy" >/dev/null
+# float32 dot products of 16 terms in another order: |error| <= 16 u sum|x w|
+"$python" - "$work" <<'PY' || status=1
+import sys, numpy as np
+w = sys.argv[1]
+got, want = np.load(f"{w}/y.cuda.npy"), np.load(f"{w}/y.cpu.npy")
+x, m = np.load(f"{w}/x.npy").astype(np.float64), np.load(f"{w}/w.npy").astype(np.float64)
+bound = 16 * 2.0**-24 * (np.abs(x) @ np.abs(m).T) * 2
+ok = got.shape == want.shape and bool(np.all(np.abs(got - want) <= bound))
+print(f"AOT @linear (.mlir) on CUDA: max |cuda - cpu| {np.abs(got - want).max():.2e}: {'PASS' if ok else 'FAIL'}")
+sys.exit(0 if ok else 1)
+PY
 exit $status

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Checks every mm op, run through `mm-run eval`, against NumPy.
 
-Usage: check_ops.py MM_RUN CASES_DIR [--filter SUBSTRING]
+Usage: check_ops.py MM_RUN CASES_DIR [--filter SUBSTRING] [--backends reference,cpu,cuda]
 
 Every case runs a function of one of CASES_DIR/*.mlir on deterministic inputs
 (numpy default_rng with fixed seeds) and compares its outputs with an
@@ -15,7 +15,11 @@ Each case runs twice:
     compared with a float64 tolerance;
   * `--backend cpu` (generated C++, float32), compared with a float32
     tolerance where it compiles; where the compiled path refuses the function,
-    the error must be one of REFUSALS (below) and carry a loc(...).
+    the error must be one of REFUSALS (below) and carry a loc(...);
+  * with `--backends ...,cuda`: `--backend cuda` (generated CUDA, float32), the
+    same bound as cpu; where the CUDA generator refuses the function, the
+    error must be one of CUDA_REFUSALS with a loc(...). CI runs it on the fake
+    CUDA toolkit (test/cuda/fakecuda: the kernels on the CPU emulator).
 Error-path cases check the messages of bad invocations (wrong input count,
 bad input shape, missing --params tensor) and the errors the op descriptions
 promise "when the graph runs" (ids / indices out of range, cache overflow,
@@ -497,6 +501,8 @@ CASES = []
 # code generation (a kind whose template does not take this form).
 REFUSALS = ("has no kernel kind", "selects a supernet candidate at run time",
             "cannot generate host code")
+CUDA_REFUSALS = ("has no kernel kind", "selects a supernet candidate at run time",
+                 "cannot generate CUDA for")
 
 # Known disagreements between mm-run and the documents, numbered as in the
 # report of the session that wrote this test (test/eval, "disagreements").
@@ -922,7 +928,7 @@ def run_mm(mm_run, args, retries=3):
 class Tally:
     def __init__(self):
         self.passed = self.failed = self.xfailed = self.xpassed = 0
-        self.refused = []
+        self.refused = {}  # backend -> ops it refused
 
     def line(self, status, text, detail=""):
         print(f"{status} {text}" + (f": {detail}" if detail else ""), flush=True)
@@ -955,7 +961,7 @@ def compare_outputs(case, outs, u, want_float_dtype):
     return True, ""
 
 
-def run_case(mm_run, cases_dir, tmp, idx, case, tally):
+def run_case(mm_run, cases_dir, tmp, idx, case, tally, backends):
     tag = f"c{idx}"
     mlir = os.path.join(cases_dir, case.file)
     common = [mlir, "--function", case.fn, "--threads", "1"]
@@ -964,7 +970,10 @@ def run_case(mm_run, cases_dir, tmp, idx, case, tally):
         write_safetensors(sp, case.params)
         common += ["--params", sp]
     name = f"{case.op} {case.label}"
-    for backend, flags, fdt, u in (("reference", REF_FLAGS, "<f8", U64), ("cpu", CPU_FLAGS, "<f4", U32)):
+    for backend, flags, fdt, u in (("reference", REF_FLAGS, "<f8", U64), ("cpu", CPU_FLAGS, "<f4", U32),
+                                   ("cuda", ["--backend", "cuda"], "<f4", U32)):
+        if backend not in backends:
+            continue
         ins = write_inputs(tmp, f"{tag}.{backend}", case.inputs, fdt)
         outs = [os.path.join(tmp, f"{tag}.{backend}.out{i}.npy") for i in range(len(case.expect))]
         for o in outs:
@@ -981,14 +990,15 @@ def run_case(mm_run, cases_dir, tmp, idx, case, tally):
         # The compiled path refuses what it cannot generate, with the op's
         # location: at kernel formation (no kernel kind) or at code generation
         # (a kind whose template does not take this form).
-        if backend == "cpu" and rc != 0 and any(r in msg for r in REFUSALS):
+        refusals = {"cpu": REFUSALS, "cuda": CUDA_REFUSALS}.get(backend, ())
+        if rc != 0 and any(r in msg for r in refusals):
             if "loc(" in msg:
                 tally.passed += 1
-                tally.refused.append(case.op)
-                tally.line("REFUSED", f"{name} cpu (ok)")
+                tally.refused.setdefault(backend, []).append(case.op)
+                tally.line("REFUSED", f"{name} {backend} (ok)")
             else:
                 tally.failed += 1
-                tally.line("FAIL", f"{name} cpu", f"refusal without a loc(...): {msg[-400:]}")
+                tally.line("FAIL", f"{name} {backend}", f"refusal without a loc(...): {msg[-400:]}")
             continue
         if rc != 0:
             ok, why = False, f"exit {rc}: {msg[-600:]}"
@@ -1107,6 +1117,7 @@ def main(argv):
         return 2
     mm_run, cases_dir = os.path.abspath(argv[1]), os.path.abspath(argv[2])
     filt = argv[argv.index("--filter") + 1] if "--filter" in argv else None
+    backends = (argv[argv.index("--backends") + 1] if "--backends" in argv else "reference,cpu").split(",")
     build_cases()
     tally = Tally()
     t0 = time.time()
@@ -1114,14 +1125,15 @@ def main(argv):
         for i, case in enumerate(CASES):
             if filt and filt not in f"{case.op} {case.label}":
                 continue
-            run_case(mm_run, cases_dir, tmp, i, case, tally)
-        if not filt or "error" in filt:
+            run_case(mm_run, cases_dir, tmp, i, case, tally, backends)
+        if (not filt or "error" in filt) and "cpu" in backends:
             error_cases(mm_run, cases_dir, tmp, tally)
             runtime_error_cases(mm_run, cases_dir, tmp, tally)
     ops = sorted({c.op for c in CASES})
     print(f"# {len(ops)} ops, {len(CASES)} cases in {time.time() - t0:.1f}s; "
           f"{tally.xfailed} expected failures, {tally.xpassed} unexpected passes; "
-          f"cpu refused: {', '.join(sorted(set(tally.refused))) or 'none'}")
+          + "; ".join(f"{b} refused: {', '.join(sorted(set(tally.refused.get(b, [])))) or 'none'}"
+                      for b in backends if b != "reference"))
     print(f"{tally.passed} passed, {tally.failed} failed")
     return 1 if tally.failed else 0
 

@@ -82,7 +82,7 @@ TEST(ExecutableFile, RejectsBrokenInterfaces) {
 
   e = twoArgs();
   e.set_format_version(2);
-  EXPECT_NE(parseError(e).find("format version 2, this runtime reads version 4"),
+  EXPECT_NE(parseError(e).find("format version 2, this runtime reads version 5"),
             std::string::npos);
 }
 

@@ -146,13 +146,16 @@ int runEval(const exe::Executable &executable, int argc, char **argv) {
   // A program partitioned over a shard.grid runs on that many mpirun ranks.
   if (dist::launchedByMpi())
     dist::initializeMpi(&argc, &argv, collectiveTimeout);
-  if (executable.target() == exe::TARGET_CUDA)
-    throw makeError("the CUDA runtime runs MiniMax @forward executables only so far; compile "
-                    "@",
-                    executable.function_name(), " with --target cpu");
   useThreads(threads);
-  HostBackend backend(executable, paramsBinder(args.params, executable.function_name()));
   std::vector<Tensor> inputs = readEvalInputs(args);
+  if (executable.target() == exe::TARGET_CUDA) {
+    if (dist::launchedByMpi())
+      throw makeError("a CUDA executable runs on one GPU; collectives run on the CPU target");
+    CudaBackend backend(executable, paramsBinder(args.params, executable.function_name()));
+    writeEvalOutputs(args, callAndTime(args, [&] { return backend.call(inputs); }), DType::F32);
+    return 0;
+  }
+  HostBackend backend(executable, paramsBinder(args.params, executable.function_name()));
   writeEvalOutputs(args, callAndTime(args, [&] { return backend.call(inputs); }), DType::F32);
   dist::finalizeMpi();
   return 0;

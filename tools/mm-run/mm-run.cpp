@@ -306,10 +306,11 @@ std::vector<Tensor> evalCompiled(const EvalCommandArgs &a, mlir::ModuleOp module
   if (a.precision != "f32")
     throw makeError("--backend ", a.backend,
                     " computes in f32; --precision f64 is for the reference");
-  if (a.backend == "cuda")
-    throw makeError("--backend cuda: the CUDA runtime runs MiniMax @forward executables only so "
-                    "far; evaluate other functions with --backend cpu or reference");
   CompileOptions options;
+  if (a.backend == "cuda") { // compiled by NVRTC for this GPU when the backend loads
+    options.target = CompileOptions::Target::CUDA;
+    options.cudaArch = "jit";
+  }
   options.weightDType = a.weightDType;
   options.symbolMax = parseSymbolMaxima(a.maxima);
   for (auto [i, input] : llvm::enumerate(inputs)) {
@@ -320,6 +321,10 @@ std::vector<Tensor> evalCompiled(const EvalCommandArgs &a, mlir::ModuleOp module
         options.symbolMax.emplace(s.str(), std::max<int64_t>(1, input.dim(d)));
   }
   CompileResult compiled = compileFunction(module, fn.getName().str(), options);
+  if (a.backend == "cuda") {
+    CudaBackend backend(std::move(compiled.executable), binder);
+    return callAndTime(a.io, [&] { return backend.call(inputs); });
+  }
   HostBackend backend(std::move(compiled.executable), binder);
   reportRankWeights(backend.weightBytes());
   return callAndTime(a.io, [&] { return backend.call(inputs); });

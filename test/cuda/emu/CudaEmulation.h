@@ -84,6 +84,11 @@ inline unsigned __match_any_sync(unsigned, int value) {
 }
 
 inline int __popc(unsigned x) { return __builtin_popcount(x); }
+// CUDA's integer min / max overloads (the generated elementwise code calls them).
+inline long long max(long long a, long long b) { return a > b ? a : b; }
+inline long long min(long long a, long long b) { return a < b ? a : b; }
+inline int max(int a, int b) { return a > b ? a : b; }
+inline int min(int a, int b) { return a < b ? a : b; }
 inline float __int_as_float(int i) {
   float f;
   std::memcpy(&f, &i, 4);
