@@ -108,6 +108,18 @@ private:
   LogicalResult emitCombine();
   LogicalResult emitAttention();
   LogicalResult emitLightning();
+  LogicalResult emitSoftmax();
+  LogicalResult emitLayerNorm();
+  /// The single op of a kernel whose operands are all kernel inputs.
+  Operation *singleOpOnInputs() const {
+    auto ops = bodyOps(kernel);
+    if (ops.size() != 1)
+      return nullptr;
+    for (Value v : ops.front()->getOperands())
+      if (!topLevel(v))
+        return nullptr;
+    return ops.front();
+  }
 
   /// A grouped GEMM's steps: GEMV form for decode-sized row counts, tiled
   /// otherwise; its row count.
@@ -625,6 +637,53 @@ LogicalResult CudaEmitter::emitLightning() {
   return success();
 }
 
+LogicalResult CudaEmitter::emitSoftmax() {
+  Operation *op = singleOpOnInputs();
+  if (!op || !isa<SoftmaxOp, LogSoftmaxOp>(op))
+    return fail("expected one mm.softmax or mm.log_softmax of a kernel input");
+  Value in = topLevel(op->getOperand(0));
+  int64_t rank = llvm::cast<RankedTensorType>(in.getType()).getRank();
+  int64_t dim = isa<SoftmaxOp>(op) ? static_cast<int64_t>(cast<SoftmaxOp>(op).getDim())
+                                   : static_cast<int64_t>(cast<LogSoftmaxOp>(op).getDim());
+  if (dim < 0)
+    dim += rank;
+  if (dim != rank - 1)
+    return fail("a softmax over a dim other than the last has no CUDA template");
+  const bool log = isa<LogSoftmaxOp>(op);
+  code += wrapper("softmax", "mm_i64 rows, mm_i64 n") +
+          llvm::formatv("  mm_softmax_rows_kernel<256, {0}>({1}, out0, rows, n);\n}\n",
+                        log ? "true" : "false", pointer(op->getOperand(0)))
+              .str();
+  // Rows of any length: the kernel streams each row (online max and sum).
+  Int n = dimOf(in, unsigned(rank - 1));
+  Int rows = launch.let(cudagen::numel(argIndex(op->getOperand(0))) / cudagen::max(n, 1));
+  launch.kernel("softmax", shapes::rows(rows, 256), {Arg::i64(rows), Arg::i64(n)},
+                cudagen::le(1, rows));
+  return success();
+}
+
+LogicalResult CudaEmitter::emitLayerNorm() {
+  auto *op = singleOpOnInputs();
+  auto norm = dyn_cast_or_null<LayerNormOp>(op);
+  if (!norm)
+    return fail("expected one mm.layer_norm of kernel inputs");
+  Value x = topLevel(norm.getInput());
+  auto type = llvm::cast<RankedTensorType>(x.getType());
+  int64_t H = type.getShape().back();
+  if (ShapedType::isDynamic(H))
+    return fail("a layer norm over a dynamic feature dim has no CUDA template");
+  code += wrapper("layer_norm", "mm_i64 rows") +
+          llvm::formatv("  mm_layer_norm_kernel<{0}, mmk::rowThreads({0})>({1}, {2}, {3}, out0, "
+                        "rows, {4});\n}\n",
+                        H, pointer(norm.getInput()), pointer(norm.getWeight()),
+                        pointer(norm.getBias()), floatLiteral(norm.getEpsilon().convertToDouble()))
+              .str();
+  Int rows = launch.let(cudagen::numel(resultOperand(0)) / H);
+  launch.kernel("layer_norm", shapes::rows(rows, mmk::rowThreads(int(H))), {Arg::i64(rows)},
+                cudagen::le(1, rows));
+  return success();
+}
+
 Int CudaEmitter::launchGrouped(unsigned xIndex, unsigned wIndex, int64_t N, int64_t K, int64_t E,
                                const char *gemvEntry, const char *tiledEntry,
                                cudagen::Shape (*tiledShape)(const Int &, int, int)) {
@@ -728,11 +787,13 @@ FailureOr<CudaKernelPlan> CudaEmitter::emit() {
       return emitAttention();
     case KernelKind::Lightning:
       return emitLightning();
+    case KernelKind::Softmax:
+      return emitSoftmax();
+    case KernelKind::LayerNorm:
+      return emitLayerNorm();
     case KernelKind::Copy:
     case KernelKind::Reduce:
-    case KernelKind::Softmax:
     case KernelKind::Matmul:
-    case KernelKind::LayerNorm:
     case KernelKind::ScatterAdd:
     case KernelKind::Argmax:
     case KernelKind::Loss:

@@ -64,6 +64,9 @@ std::vector<KernelInstance> libraryInstances(const ModelDims &d) {
         "mm_rms_norm_kernel<" + AW + ", mmk::rowThreads(" + AW +
             "), MmNormIdentity, MmSigmoidGateEpilogue<" + AW +
             ">>(x, w, y, rows, eps, MmNormIdentity(), MmSigmoidGateEpilogue<" + AW + ">{gate})");
+  e.add("layer_norm", "mmk::rowThreads(" + H + ")",
+        "const float *x, const float *w, const float *b, float *y, mm_i64 rows, float eps",
+        "mm_layer_norm_kernel<" + H + ", mmk::rowThreads(" + H + ")>(x, w, b, y, rows, eps)");
   e.add("softmax", "256", "const float *x, float *y, mm_i64 rows, mm_i64 n",
         "mm_softmax_rows_kernel<256, false>(x, y, rows, n)");
   e.add("log_softmax", "256", "const float *x, float *y, mm_i64 rows, mm_i64 n",

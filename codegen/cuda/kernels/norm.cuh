@@ -1,4 +1,4 @@
-//===- norm.cuh - RMSNorm and softmax over the last dimension --------------===//
+//===- norm.cuh - RMSNorm, LayerNorm and softmax over the last dimension ---===//
 #ifndef MM_CUDA_NORM_CUH
 #define MM_CUDA_NORM_CUH
 
@@ -74,6 +74,47 @@ template <int HIDDEN> struct MmSigmoidGateEpilogue {
     return mm_sigmoid(gate[row * HIDDEN + col]) * normed;
   }
 };
+
+/// LayerNorm of each row of x [rows, HIDDEN] (ref::layerNorm, mm.layer_norm):
+///   mean = sum_i x_i / HIDDEN,  var = sum_i (x_i - mean)^2 / HIDDEN   (two passes, as the
+///   reference, so a large mean does not cancel the variance)
+///   y[row, i] = (x_i - mean) / sqrt(var + eps) * weight[i] + bias[i]
+/// The weight and bias are float32 or bf16 (widened). Launch: block THREADS (a multiple of 32,
+/// e.g. mmk::rowThreads(HIDDEN)), grid up to `rows`. The row lives in registers. Accuracy: float32
+/// block sums, |relative error of each sum| <= HIDDEN * 2^-24 (the host sums in float64).
+template <int HIDDEN, int THREADS, typename WG = float, typename WB = float>
+__device__ __forceinline__ void mm_layer_norm_kernel(const float *x, const WG *weight,
+                                                     const WB *bias, float *y, mm_i64 rows,
+                                                     float eps) {
+  constexpr int V = (HIDDEN + THREADS - 1) / THREADS;
+  for (mm_i64 row = blockIdx.x; row < rows; row += gridDim.x) {
+    const float *xr = x + row * HIDDEN;
+    float vals[V];
+    float sum = 0.f;
+#pragma unroll
+    for (int j = 0; j < V; ++j) {
+      int col = threadIdx.x + j * THREADS;
+      vals[j] = col < HIDDEN ? xr[col] : 0.f;
+      sum += vals[j];
+    }
+    const float mean = mm_block_sum<THREADS>(sum) / (float)HIDDEN;
+    float ss = 0.f;
+#pragma unroll
+    for (int j = 0; j < V; ++j) {
+      int col = threadIdx.x + j * THREADS;
+      float d = col < HIDDEN ? vals[j] - mean : 0.f;
+      ss += d * d;
+    }
+    const float inv = 1.0f / sqrtf(mm_block_sum<THREADS>(ss) / (float)HIDDEN + eps);
+#pragma unroll
+    for (int j = 0; j < V; ++j) {
+      int col = threadIdx.x + j * THREADS;
+      if (col < HIDDEN)
+        y[row * HIDDEN + col] =
+            (vals[j] - mean) * inv * mm_widen(weight[col]) + mm_widen(bias[col]);
+    }
+  }
+}
 
 /// Softmax (or log-softmax with LOG) of each row of x [rows, n] (ref::softmax
 /// on the last dim): y = exp(x - max) / sum, or x - max - log(sum). Streams the
