@@ -110,6 +110,15 @@ private:
   LogicalResult emitLightning();
   LogicalResult emitSoftmax();
   LogicalResult emitLayerNorm();
+  LogicalResult emitCopy();
+  LogicalResult emitReduce();
+  LogicalResult emitMatmul();
+  /// A wrapper `<prefix>_<entry>` and its launch copying every element of an
+  /// index space `dims` from input `src` to result 0: source offset srcBase +
+  /// sum idx_k srcStrides_k, destination dstBase + sum idx_k dstStrides_k.
+  void emitStridedCopy(const std::string &entry, Value src, const std::vector<Int> &dims,
+                       const std::vector<Int> &srcStrides, const Int &srcBase,
+                       const std::vector<Int> &dstStrides, const Int &dstBase);
   /// The single op of a kernel whose operands are all kernel inputs.
   Operation *singleOpOnInputs() const {
     auto ops = bodyOps(kernel);
@@ -662,6 +671,224 @@ LogicalResult CudaEmitter::emitSoftmax() {
   return success();
 }
 
+void CudaEmitter::emitStridedCopy(const std::string &entry, Value src, const std::vector<Int> &dims,
+                                  const std::vector<Int> &srcStrides, const Int &srcBase,
+                                  const std::vector<Int> &dstStrides, const Int &dstBase) {
+  std::string params = "mm_i64 count, mm_i64 srcBase, mm_i64 dstBase";
+  std::string body = "    mm_i64 r = i, src = srcBase, dst = dstBase;\n";
+  Int count = 1;
+  std::vector<Arg> args = {Arg::i64(0), Arg::i64(srcBase), Arg::i64(dstBase)};
+  for (size_t k = 0; k < dims.size(); ++k) {
+    std::string d = std::to_string(k);
+    params += ", mm_i64 d" + d + ", mm_i64 s" + d + ", mm_i64 t" + d;
+    args.push_back(Arg::i64(dims[k]));
+    args.push_back(Arg::i64(srcStrides[k]));
+    args.push_back(Arg::i64(dstStrides[k]));
+    count = count * dims[k];
+  }
+  for (size_t k = dims.size(); k-- > 0;) { // the last dim varies fastest
+    std::string d = std::to_string(k);
+    body += "    { const mm_i64 x = r % d" + d + "; r /= d" + d + "; src += x * s" + d +
+            "; dst += x * t" + d + "; }\n";
+  }
+  body += "    out0[dst] = " + load(src, "src") + ";\n";
+  code += wrapper(entry, params) + gridStride("count") + body + "  }\n}\n";
+  count = launch.let(count);
+  args[0] = Arg::i64(count);
+  launch.kernel(entry, shapes::elementwise(count), args, cudagen::le(1, count));
+}
+
+LogicalResult CudaEmitter::emitCopy() {
+  Operation *op = singleOpOnInputs();
+  if (!op || !isa<TransposeOp, SliceOp, ConcatOp>(op))
+    return fail("expected one mm.transpose, mm.slice or mm.concat of kernel inputs");
+  Value out = kernel.getResult(0);
+  const unsigned rank = unsigned(llvm::cast<RankedTensorType>(out.getType()).getRank());
+  auto dimsOf = [&](Value topLevelValue) {
+    std::vector<Int> d;
+    for (unsigned k = 0; k < rank; ++k)
+      d.push_back(dimOf(topLevelValue, k));
+    return d;
+  };
+  auto stridesOf = [&](const std::vector<Int> &d) { // row-major
+    std::vector<Int> strides(rank);
+    Int acc = 1;
+    for (unsigned k = rank; k-- > 0;) {
+      strides[k] = acc;
+      acc = acc * d[k];
+    }
+    return strides;
+  };
+  const std::vector<Int> outDims = dimsOf(out), outStrides = stridesOf(outDims);
+  if (auto t = dyn_cast<TransposeOp>(op)) {
+    std::vector<Int> inStrides = stridesOf(dimsOf(topLevel(t.getInput()))), src;
+    for (int64_t p : t.getPermutation())
+      src.push_back(inStrides[p]);
+    emitStridedCopy("copy", t.getInput(), outDims, src, 0, outStrides, 0);
+    return success();
+  }
+  if (auto sl = dyn_cast<SliceOp>(op)) {
+    // Python's rules (mm.slice): negative bounds count from the end, both
+    // clamp to the dim; the clamped length must be the result's dim.
+    int64_t dim = static_cast<int64_t>(sl.getDim());
+    if (dim < 0)
+      dim += rank;
+    std::vector<Int> inDims = dimsOf(topLevel(sl.getInput())), src = stridesOf(inDims);
+    const Int n = inDims[dim], inStride = src[dim];
+    const int64_t start = sl.getStart(), step = sl.getStep();
+    Int first = start < 0 ? cudagen::max(n + start, 0) : cudagen::min(start, n);
+    std::optional<uint64_t> end = sl.getEnd();
+    Int last = !end                ? n
+               : int64_t(*end) < 0 ? cudagen::max(n + int64_t(*end), 0)
+                                   : cudagen::min(int64_t(*end), n);
+    Int length = cudagen::ceilDiv(cudagen::max(last - first, 0), step);
+    launch.require(cudagen::eq(length, outDims[dim]),
+                   "mm.slice: the clamped slice's length differs from the result's dim");
+    src[dim] = inStride * step;
+    emitStridedCopy("copy", sl.getInput(), outDims, src, first * inStride, outStrides, 0);
+    return success();
+  }
+  auto c = cast<ConcatOp>(op);
+  int64_t dim = static_cast<int64_t>(c.getDim());
+  if (dim < 0)
+    dim += rank;
+  Int offset = 0;
+  for (auto [i, v] : llvm::enumerate(c.getInputs())) {
+    std::vector<Int> inDims = dimsOf(topLevel(v));
+    emitStridedCopy("copy" + std::to_string(i), v, inDims, stridesOf(inDims), 0, outStrides,
+                    offset * outStrides[dim]);
+    offset = offset + inDims[dim];
+  }
+  return success();
+}
+
+LogicalResult CudaEmitter::emitReduce() {
+  auto *op = singleOpOnInputs();
+  auto r = dyn_cast_or_null<ReduceOp>(op);
+  if (!r)
+    return fail("expected one mm.reduce of a kernel input");
+  Value in = topLevel(r.getInput());
+  const int64_t rank = llvm::cast<RankedTensorType>(in.getType()).getRank();
+  const bool integer = isInteger(in);
+  const ReduceKind kind = r.getKind();
+  if (integer && kind == ReduceKind::Mean)
+    return fail("the mean of an integer tensor has no CUDA template");
+  std::vector<bool> reduced(rank, false);
+  for (int64_t d : r.getDims())
+    reduced[d < 0 ? d + rank : d] = true;
+  // One thread per output element (the kept dims), looping over the reduced
+  // ones; floats accumulate in double, as on the host, so sums match it.
+  std::vector<Int> strides(rank);
+  Int acc = 1;
+  for (int64_t k = rank; k-- > 0;) {
+    strides[k] = acc;
+    acc = acc * dimOf(in, unsigned(k));
+  }
+  std::string params = "mm_i64 outer, mm_i64 count", keptCode, reducedCode;
+  std::vector<Arg> args = {Arg::i64(0), Arg::i64(0)};
+  Int outer = 1, count = 1;
+  for (int64_t k = 0; k < rank; ++k) {
+    std::string d = std::to_string(k);
+    params += ", mm_i64 d" + d + ", mm_i64 s" + d;
+    args.push_back(Arg::i64(dimOf(in, unsigned(k))));
+    args.push_back(Arg::i64(strides[k]));
+    (reduced[k] ? count : outer) = (reduced[k] ? count : outer) * dimOf(in, unsigned(k));
+  }
+  for (int64_t k = rank; k-- > 0;) { // the last dim varies fastest
+    std::string d = std::to_string(k);
+    (reduced[k] ? reducedCode : keptCode) +=
+        std::string(reduced[k] ? "      { const mm_i64 x = left % d"
+                               : "    { const mm_i64 x = rest % d") +
+        d + (reduced[k] ? "; left /= d" : "; rest /= d") + d +
+        (reduced[k] ? "; at += x * s" : "; base += x * s") + d + "; }\n";
+  }
+  const std::string accType = integer ? "mm_i64" : "double";
+  std::string combine;
+  switch (kind) {
+  case ReduceKind::Sum:
+  case ReduceKind::Mean:
+    combine = "acc = acc + v;";
+    break;
+  case ReduceKind::Prod:
+    combine = "acc = acc * v;";
+    break;
+  case ReduceKind::Max: // NaN propagates, as on the host
+    combine = "acc = (r == 0 || v > acc || v != v) ? v : acc;";
+    break;
+  case ReduceKind::Min:
+    combine = "acc = (r == 0 || v < acc || v != v) ? v : acc;";
+    break;
+  }
+  std::string result = kind == ReduceKind::Mean ? "acc / (double)count" : "acc";
+  code += wrapper("reduce", params) + gridStride("outer") + "    mm_i64 base = 0, rest = i;\n" +
+          keptCode + "    " + accType + " acc = " + (kind == ReduceKind::Prod ? "1" : "0") +
+          ";\n    for (mm_i64 r = 0; r < count; ++r) {\n" + "      mm_i64 at = base, left = r;\n" +
+          reducedCode + "      const " + accType + " v = (" + accType + ")" +
+          load(r.getInput(), "at") + ";\n      " + combine + "\n    }\n    out0[i] = (" +
+          elementType(kernel.getResult(0)) + ")(" + result + ");\n  }\n}\n";
+  outer = launch.let(outer);
+  args[0] = Arg::i64(outer);
+  args[1] = Arg::i64(count);
+  launch.kernel("reduce", shapes::elementwise(outer), args, cudagen::le(1, outer));
+  return success();
+}
+
+LogicalResult CudaEmitter::emitMatmul() {
+  auto *op = singleOpOnInputs();
+  auto mm = dyn_cast_or_null<MatmulOp>(op);
+  if (!mm)
+    return fail("expected one mm.matmul of kernel inputs");
+  Value a = topLevel(mm.getLhs()), b = topLevel(mm.getRhs()), out = kernel.getResult(0);
+  auto rankOf = [](Value v) { return llvm::cast<RankedTensorType>(v.getType()).getRank(); };
+  const int64_t aRank = rankOf(a), bRank = rankOf(b), outRank = rankOf(out);
+  const bool ta = mm.getTransposeLhs(), tb = mm.getTransposeRhs();
+  // out[..., m, n] = sum_k a[..., m, k] b[..., k, n]; a stored [..., K, M] when
+  // transposed, b [..., N, K]; batch dims broadcast as in NumPy (size 1: stride 0).
+  Int M = dimOf(out, unsigned(outRank - 2)), N = dimOf(out, unsigned(outRank - 1));
+  Int K = dimOf(a, unsigned(ta ? aRank - 2 : aRank - 1));
+  std::vector<Arg> args = {Arg::i64(0),          Arg::i64(M),          Arg::i64(N),
+                           Arg::i64(K),          Arg::i64(ta ? 1 : K), Arg::i64(ta ? M : 1),
+                           Arg::i64(tb ? 1 : N), Arg::i64(tb ? K : 1)};
+  std::string params = "mm_i64 total, mm_i64 M, mm_i64 N, mm_i64 K, mm_i64 aM, mm_i64 aK, "
+                       "mm_i64 bK, mm_i64 bN",
+              batchCode;
+  Int total = M * N, aStride = M * K, bStride = K * N;
+  auto isOne = [](Value v, int64_t k) {
+    return llvm::cast<RankedTensorType>(v.getType()).getShape()[k] == 1;
+  };
+  for (int64_t k = outRank - 3; k >= 0; --k) {
+    const int64_t ak = k - (outRank - aRank), bk = k - (outRank - bRank);
+    Int aBatch = 0, bBatch = 0;
+    if (ak >= 0) {
+      aBatch = isOne(a, ak) ? Int(0) : aStride;
+      aStride = aStride * dimOf(a, unsigned(ak));
+    }
+    if (bk >= 0) {
+      bBatch = isOne(b, bk) ? Int(0) : bStride;
+      bStride = bStride * dimOf(b, unsigned(bk));
+    }
+    std::string d = std::to_string(k);
+    params += ", mm_i64 d" + d + ", mm_i64 sa" + d + ", mm_i64 sb" + d;
+    args.push_back(Arg::i64(dimOf(out, unsigned(k))));
+    args.push_back(Arg::i64(aBatch));
+    args.push_back(Arg::i64(bBatch));
+    batchCode += "    { const mm_i64 c = rest % d" + d + "; rest /= d" + d + "; ao += c * sa" + d +
+                 "; bo += c * sb" + d + "; }\n";
+    total = total * dimOf(out, unsigned(k));
+  }
+  // One thread per output element; k in order, accumulated in float as on the host.
+  code += wrapper("matmul", params) + gridStride("total") +
+          "    const mm_i64 n = i % N, m = (i / N) % M;\n    mm_i64 rest = i / N / M, ao = 0, "
+          "bo = 0;\n" +
+          batchCode + "    float acc = 0.f;\n    for (mm_i64 k = 0; k < K; ++k)\n      acc += " +
+          load(mm.getLhs(), "ao + m * aM + k * aK") + " * " +
+          load(mm.getRhs(), "bo + k * bK + n * bN") + ";\n    out0[i] = acc;\n  }\n}\n";
+  total = launch.let(total);
+  args[0] = Arg::i64(total);
+  launch.kernel("matmul", shapes::elementwise(total), args, cudagen::le(1, total));
+  return success();
+}
+
 LogicalResult CudaEmitter::emitLayerNorm() {
   auto *op = singleOpOnInputs();
   auto norm = dyn_cast_or_null<LayerNormOp>(op);
@@ -792,8 +1019,11 @@ FailureOr<CudaKernelPlan> CudaEmitter::emit() {
     case KernelKind::LayerNorm:
       return emitLayerNorm();
     case KernelKind::Copy:
+      return emitCopy();
     case KernelKind::Reduce:
+      return emitReduce();
     case KernelKind::Matmul:
+      return emitMatmul();
     case KernelKind::ScatterAdd:
     case KernelKind::Argmax:
     case KernelKind::Loss:

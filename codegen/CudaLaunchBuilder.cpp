@@ -307,4 +307,12 @@ void LaunchPlanBuilder::memset(exe::DevicePointer target, unsigned byte, const I
   *m->mutable_bytes() = bytes.expr;
 }
 
+void LaunchPlanBuilder::require(const Int &condition, const std::string &message) {
+  if (condition.isConstant() && condition.constant() != 0)
+    return; // holds for every call
+  exe::LaunchStep *s = plan.add_steps();
+  *s->mutable_require()->mutable_condition() = condition.expr;
+  s->mutable_require()->set_message(message);
+}
+
 } // namespace mm::cudagen

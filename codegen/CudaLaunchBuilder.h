@@ -41,6 +41,8 @@ Int min(const Int &a, const Int &b);
 Int max(const Int &a, const Int &b);
 /// 1 if a <= b, else 0.
 Int le(const Int &a, const Int &b);
+/// 1 if a == b, else 0.
+inline Int eq(const Int &a, const Int &b) { return le(a, b) * le(b, a); }
 /// Logical and / not of 0-1 values.
 inline Int both(const Int &a, const Int &b) { return a * b; }
 inline Int negate(const Int &a) { return Int(1) - a; }
@@ -113,6 +115,8 @@ public:
             exe::DevicePointer y, const Int &ldx, const Int &ldw, const Int &ldy,
             const Int &guard = 1);
   void memset(exe::DevicePointer target, unsigned byte, const Int &bytes, const Int &guard = 1);
+  /// Fails the call with `message` (and the kernel's location) unless `condition` holds.
+  void require(const Int &condition, const std::string &message);
   exe::CudaLaunchPlan take() { return std::move(plan); }
 
 private:

@@ -28,6 +28,14 @@ if os.path.exists(nvcc):
     config.available_features.add("nvcc")
     config.substitutions.append(("%nvcc", nvcc))
 
+# The fake CUDA toolkit (test/cuda/fakecuda): CUDA executables run on the CPU
+# emulator, so `%fake_cuda mm-run eval ... --backend cuda` works without a GPU.
+fake_cuda = os.path.join(config.mm_obj_root, "lib", "fake-cuda")
+if os.path.exists(os.path.join(fake_cuda, "libcuda.so.1")):
+    config.available_features.add("fake-cuda")
+    config.substitutions.append(("%fake_cuda", "env LD_LIBRARY_PATH=%s:%s-toolkit MM_CACHE_DIR=%s" % (
+        fake_cuda, fake_cuda, os.path.join(config.mm_obj_root, "emulated-nvrtc-cache"))))
+
 # Debian's python3 with numpy (scripts/setup.sh), for tests that make .npy files.
 config.substitutions.append(("%python", "/usr/bin/python3"))
 config.substitutions.append(("%mm_tools_dir", config.mm_tools_dir))

@@ -31,6 +31,13 @@ using cuda::LaunchShape;
 /// int all fit), and the pointer array cuLaunchKernel wants.
 class Params {
 public:
+  // Every pointer aims at a (zero) slot: a wrapper declaring more parameters
+  // than a damaged plan supplies reads zeros, not through a null pointer.
+  Params() {
+    for (size_t i = 0; i < slots_.size(); ++i)
+      pointers_[i] = &slots_[i];
+  }
+  Params(const Params &) = delete;
   Params &ptr(CuDevicePtr p) { return put(static_cast<uint64_t>(p)); }
   Params &i64(int64_t v) { return put(static_cast<uint64_t>(v)); }
   Params &i32(int v) {
@@ -71,8 +78,8 @@ unsigned gridAxis(int64_t n, int axis, const exe::Kernel &k, const std::string &
   if (axis == 0)
     return static_cast<unsigned>(std::clamp<int64_t>(n, 1, 0x7fffffff));
   if (n > 65535)
-    throw makeError(k.location(), ": ", k.name(), "_", entry, ": grid dimension ", n,
-                    " exceeds 65535 (heads or batch too large)");
+    throw LaunchSizeError(k.location() + ": " + k.name() + "_" + entry + ": grid dimension " +
+                          std::to_string(n) + " exceeds 65535 (heads or batch too large)");
   return static_cast<unsigned>(std::max<int64_t>(n, 1));
 }
 
@@ -258,7 +265,7 @@ CuDevicePtr CudaBackend::Impl::pointerOf(uint32_t id) {
     return pointerOf(b.view_of());
   if (!callArguments.empty() &&
       (b.storage() == exe::Buffer::STORAGE_INPUT || b.storage() == exe::Buffer::STORAGE_STATE))
-    if (int i = layout->argumentIndex(id); i >= 0)
+    if (int i = layout->argumentIndex(id); i >= 0 && size_t(i) < callArguments.size())
       return callArguments[i].address();
   switch (b.storage()) {
   case exe::Buffer::STORAGE_ARENA:
@@ -266,11 +273,11 @@ CuDevicePtr CudaBackend::Impl::pointerOf(uint32_t id) {
   case exe::Buffer::STORAGE_WEIGHT:
     return weights[b.offset()].address();
   case exe::Buffer::STORAGE_STATE:
-    if (int i = layout->stateIndex(id); i >= 0)
+    if (int i = layout->stateIndex(id); i >= 0 && size_t(i) < state.size())
       return state[i].address();
     break;
   case exe::Buffer::STORAGE_INPUT:
-    if (int i = layout->inputIndex(id); i >= 0)
+    if (int i = layout->inputIndex(id); engineSteps && i >= 0 && size_t(i) < inputs.size())
       return inputs[i].address();
     break;
   default:
@@ -300,23 +307,41 @@ void CudaBackend::Impl::launch(const exe::Kernel &k, const std::string &step,
 void CudaBackend::Impl::run(const exe::Launch &l) {
   const exe::Kernel &k = exe.kernels(l.kernel());
   const exe::CudaLaunchPlan &plan = k.cuda_launch();
+  auto nonNegative = [&](int64_t bytes) {
+    if (bytes < 0)
+      throw LaunchSizeError(k.location() + ": a launch plan asks for " + std::to_string(bytes) +
+                            " bytes");
+    return bytes;
+  };
   operands.clear();
   for (uint32_t id : l.operands())
     operands.push_back(pointerOf(id));
   LaunchValues v;
-  v.symbol = [&](const std::string &name) { return symbols[layout->symbolIndex(name)]; };
+  v.symbol = [&](const std::string &name) {
+    int i = layout->symbolIndex(name);
+    if (i < 0 || size_t(i) >= symbols.size())
+      throw makeError(k.location(), ": the launch plan reads unknown shape symbol '", name, "'");
+    return symbols[i];
+  };
   v.numel = [&](uint32_t operand) { return numel(l.operands(operand)); };
   v.multiprocessors = driver->multiprocessors();
   v.denseGemv = denseGemv;
   v.location = &k.location();
   for (const exe::IntExpr &e : plan.values())
     v.values.push_back(evaluate(e, v));
-  std::vector<CuDevicePtr> scratchOf;
-  for (const exe::ScratchBuffer &s : plan.scratch())
-    scratchOf.push_back(scratch[s.slot()].get(*pool, size_t(evaluate(s.bytes(), v))));
+  // Scratch is sized when a step that runs first uses it (a decode step does
+  // not allocate the prefill's workspace).
+  std::vector<CuDevicePtr> scratchOf(plan.scratch_size(), 0);
+  auto scratchPointer = [&](uint32_t i) {
+    if (!scratchOf[i]) {
+      const exe::ScratchBuffer &s = plan.scratch(i);
+      scratchOf[i] = scratch[s.slot()].get(*pool, size_t(nonNegative(evaluate(s.bytes(), v))));
+    }
+    return scratchOf[i];
+  };
   auto pointer = [&](const exe::DevicePointer &p) {
     CuDevicePtr base = p.has_operand()   ? operands[p.operand()]
-                       : p.has_scratch() ? scratchOf[p.scratch()]
+                       : p.has_scratch() ? scratchPointer(p.scratch())
                                          : constants[l.kernel()][p.constant()].address();
     return base + static_cast<CuDevicePtr>(p.has_byte_offset() ? evaluate(p.byte_offset(), v) : 0);
   };
@@ -341,8 +366,15 @@ void CudaBackend::Impl::run(const exe::Launch &l) {
       for (int i = 0; i < 3; ++i)
         shape.grid[i] = gridAxis(evaluate(call.grid(i), v), i, k, call.entry());
       shape.block = call.block();
-      shape.sharedBytes = static_cast<unsigned>(evaluate(call.shared_bytes(), v));
+      int64_t shared = evaluate(call.shared_bytes(), v);
+      if (shared < 0 || shared > 0x7fffffff)
+        throw LaunchSizeError(k.location() + ": " + k.name() + "_" + call.entry() +
+                              ": dynamic shared memory of " + std::to_string(shared) + " bytes");
+      shape.sharedBytes = static_cast<unsigned>(shared);
       launch(k, call.entry(), shape, p);
+    } else if (step.has_require()) {
+      if (evaluate(step.require().condition(), v) == 0)
+        throw LaunchSizeError(k.location() + ": " + step.require().message());
     } else if (step.has_gemm()) {
       const exe::GemmCall &g = step.gemm();
       cublas->gemmRowMajor(evaluate(g.m(), v), evaluate(g.n(), v), evaluate(g.k(), v),
@@ -350,15 +382,18 @@ void CudaBackend::Impl::run(const exe::Launch &l) {
                            evaluate(g.ldw(), v), pointer(g.y()), evaluate(g.ldy(), v));
     } else {
       const exe::MemsetCall &m = step.memset();
-      driver->check(driver->api().cuMemsetD8Async(pointer(m.target()),
-                                                  static_cast<unsigned char>(m.byte()),
-                                                  size_t(evaluate(m.bytes(), v)), stream->handle()),
+      driver->check(driver->api().cuMemsetD8Async(
+                        pointer(m.target()), static_cast<unsigned char>(m.byte()),
+                        size_t(nonNegative(evaluate(m.bytes(), v))), stream->handle()),
                     "cuMemsetD8Async");
     }
   }
 }
 
 void CudaBackend::Impl::runSchedule() {
+  if (profile && events.empty())
+    for (int i = 0; i < 2 * exe.schedule_size(); ++i)
+      events.push_back(std::make_unique<cuda::Event>(*driver));
   driver->check(driver->api().cuMemsetD8Async(errors.address(), 0,
                                               exe.schedule_size() * sizeof(int), stream->handle()),
                 "cuMemsetD8Async");
@@ -385,6 +420,9 @@ void CudaBackend::Impl::captureDecodeGraph() {
       decodeGraph.reset();
       return;
     }
+  } catch (const LaunchSizeError &) {
+    decodeGraph.reset();
+    throw; // the step's input, which eager launches would refuse too
   } catch (const std::exception &e) {
     decodeGraph.reset();
     whyNot = e.what();
@@ -409,6 +447,10 @@ CudaBackend::CudaBackend(exe::Executable executable, const WeightBinder &loader,
                             impl->exe.input_buffers_size() != int(kMiniMaxStepInputs)))
     throw makeError("the executable of a MiniMax model has no batch (B) or step (T) size, or "
                     "not its four step inputs");
+  // Executables compiled in process skip the file loader's validation.
+  for (const exe::Launch &l : impl->exe.schedule())
+    if (impl->exe.target() == exe::TARGET_CUDA)
+      validateCudaLaunchPlan(impl->exe.kernels(l.kernel()), impl->exe, uint32_t(l.operands_size()));
   impl->loadModule();
   impl->bindWeights(loader, int8Weights);
   impl->arena = impl->pool->allocate(std::max<uint64_t>(impl->exe.arena_bytes(), 256));
@@ -428,16 +470,29 @@ std::vector<Tensor> CudaBackend::call(std::vector<Tensor> args) {
   for (Tensor &a : args)
     if (a.dtype() == DType::F64)
       a = a.to(DType::F32);
+  for (uint32_t id : m.exe.result_buffers())
+    if (const exe::Buffer &b = m.exe.buffers(id);
+        b.dtype() == exe::DTYPE_BF16 || b.dtype() == exe::DTYPE_I8_ROWS)
+      throw makeError("result '", b.name(), "' is a ",
+                      b.dtype() == exe::DTYPE_BF16 ? "bf16" : "int8",
+                      " weight; compile with --weight-dtype f32");
   m.symbols = m.layout->bindSymbols(args); // checks every argument against its buffer
-  m.callArguments.clear();
+  std::vector<cuda::DeviceBuffer> uploaded;
   for (const Tensor &a : args) {
     cuda::DeviceBuffer b = m.pool->allocate(std::max<size_t>(a.nbytes(), 256));
     b.upload(a.raw(), a.nbytes());
-    m.callArguments.push_back(std::move(b));
+    uploaded.push_back(std::move(b));
   }
-  struct Release { // the arguments go back to the pool whatever happens
+  m.callArguments = std::move(uploaded);
+  struct Release { // the arguments go back to the pool whatever happens, once unused
     Impl &m;
-    ~Release() { m.callArguments.clear(); }
+    ~Release() {
+      try {
+        m.stream->synchronize();
+      } catch (const Error &) { // the failure is already on its way up
+      }
+      m.callArguments.clear();
+    }
   } release{m};
   m.runSchedule();
   std::vector<int> flags(m.exe.schedule_size());
@@ -445,10 +500,6 @@ std::vector<Tensor> CudaBackend::call(std::vector<Tensor> args) {
   std::vector<Tensor> results;
   for (uint32_t id : m.exe.result_buffers()) {
     const exe::Buffer &b = m.exe.buffers(id);
-    if (b.dtype() == exe::DTYPE_BF16 || b.dtype() == exe::DTYPE_I8_ROWS)
-      throw makeError("result '", b.name(), "' is a ",
-                      b.dtype() == exe::DTYPE_BF16 ? "bf16" : "int8",
-                      " weight; compile with --weight-dtype f32");
     Tensor out = Tensor::empty(b.dtype() == exe::DTYPE_I64 ? DType::I64 : DType::F32,
                                m.layout->dims(b, m.symbols));
     m.driver->check(m.driver->api().cuMemcpyDtoHAsync(out.raw(), m.pointerOf(id), out.nbytes(),
@@ -566,9 +617,6 @@ Tensor CudaBackend::step(const Tensor &ids, const Tensor &positions, const Tenso
   m.layout->checkStepInputs(in, m.symbols);
   for (size_t i = 0; i < kMiniMaxStepInputs; ++i)
     m.inputs[i].uploadAsync(in[i]->raw(), in[i]->nbytes(), m.stream->handle());
-  if (m.profile && m.events.empty())
-    for (int i = 0; i < 2 * m.exe.schedule_size(); ++i)
-      m.events.push_back(std::make_unique<cuda::Event>(*m.driver));
   const bool decode = ids.dim(1) == 1;
   if (m.decodeGraph && m.graphScratch != m.scratchAddresses())
     m.decodeGraph.reset(); // a prefill grew a scratch buffer the graph points into

@@ -9,6 +9,7 @@ namespace {
 using Op = exe::IntExpr;
 
 bool isLeaf(Op::Op op) { return op <= Op::OPTION; }
+constexpr uint32_t kMaxScratchSlots = 64;
 
 /// Checks one expression; `values` is how many plan values precede it.
 class PlanChecker {
@@ -87,9 +88,11 @@ public:
   uint32_t operands;
 };
 
+std::string where(const LaunchValues &v) {
+  return v.location ? *v.location : std::string("a CUDA launch");
+}
 [[noreturn]] void overflows(const LaunchValues &v) {
-  throw makeError(v.location ? *v.location : std::string("a CUDA launch"),
-                  ": a launch size overflows 64 bits");
+  throw LaunchSizeError(where(v) + ": a launch size overflows 64 bits");
 }
 
 } // namespace
@@ -100,6 +103,9 @@ void validateCudaLaunchPlan(const exe::Kernel &kernel, const exe::Executable &e,
   const exe::CudaLaunchPlan &plan = kernel.cuda_launch();
   if (plan.steps_size() == 0)
     c.fail("has no steps");
+  if (e.cuda_scratch_slots() > kMaxScratchSlots)
+    c.fail("comes with " + std::to_string(e.cuda_scratch_slots()) + " scratch slots (at most " +
+           std::to_string(kMaxScratchSlots) + ")");
   const int values = plan.values_size();
   for (int i = 0; i < values; ++i)
     c.expr(plan.values(i), i);
@@ -147,6 +153,9 @@ void validateCudaLaunchPlan(const exe::Kernel &kernel, const exe::Executable &e,
         c.pointer(*p, plan, values);
       break;
     }
+    case exe::LaunchStep::kRequire:
+      c.expr(step.require().condition(), values);
+      break;
     case exe::LaunchStep::kMemset:
       if (step.memset().byte() > 255)
         c.fail("fills with byte " + std::to_string(step.memset().byte()));
@@ -176,6 +185,8 @@ int64_t evaluate(const exe::IntExpr &e, const LaunchValues &v) {
   default:
     break;
   }
+  if (e.args_size() != 2)
+    throw LaunchSizeError(where(v) + ": an expression operator without its two operands");
   const int64_t a = evaluate(e.args(0), v), b = evaluate(e.args(1), v);
   int64_t r = 0;
   switch (e.op()) {
@@ -194,8 +205,8 @@ int64_t evaluate(const exe::IntExpr &e, const LaunchValues &v) {
   case Op::DIV:
   case Op::CEIL_DIV:
     if (b == 0 || (e.op() == Op::CEIL_DIV && (a < 0 || b < 0)))
-      throw makeError(v.location ? *v.location : std::string("a CUDA launch"),
-                      ": a launch size divides ", a, " by ", b);
+      throw LaunchSizeError(where(v) + ": a launch size divides " + std::to_string(a) + " by " +
+                            std::to_string(b));
     if (e.op() == Op::DIV) {
       if (a == INT64_MIN && b == -1)
         overflows(v);
@@ -209,8 +220,8 @@ int64_t evaluate(const exe::IntExpr &e, const LaunchValues &v) {
   case Op::LE:
     return a <= b ? 1 : 0;
   default:
-    throw makeError(v.location ? *v.location : std::string("a CUDA launch"),
-                    ": unknown expression operator ", int(e.op()));
+    throw LaunchSizeError(where(v) + ": unknown expression operator " +
+                          std::to_string(int(e.op())));
   }
 }
 

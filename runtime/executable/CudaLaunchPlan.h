@@ -9,6 +9,7 @@
 #define MM_RUNTIME_EXECUTABLE_CUDALAUNCHPLAN_H
 
 #include "Executable.pb.h"
+#include "runtime/Error.h"
 
 #include <cstdint>
 #include <functional>
@@ -21,6 +22,13 @@ namespace mm {
 /// and step of `kernel`'s plan is well formed for executable `e` (its
 /// symbols and scratch slots) and a launch of `operands` operands.
 void validateCudaLaunchPlan(const exe::Kernel &kernel, const exe::Executable &e, uint32_t operands);
+
+/// A launch size the plan cannot take at this call: overflow, a zero divisor,
+/// a failed RequireCall, a grid axis too large. Bad input, not a driver fault.
+class LaunchSizeError : public Error {
+public:
+  using Error::Error;
+};
 
 /// What the leaves of an expression read during one launch.
 struct LaunchValues {

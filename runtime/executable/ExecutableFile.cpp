@@ -3,11 +3,13 @@
 #include "runtime/Error.h"
 #include "runtime/executable/CudaLaunchPlan.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <sys/stat.h>
+#include <vector>
 
 namespace mm {
 
@@ -90,6 +92,15 @@ void validate(const exe::Executable &e, const std::string &source) {
     checkBuffer(id, "a result");
   if (e.input_buffers_size() + e.state_buffers_size() != e.argument_buffers_size())
     throw bad("the inputs and state do not partition the arguments");
+  {
+    std::vector<uint32_t> split(e.input_buffers().begin(), e.input_buffers().end()),
+        arguments(e.argument_buffers().begin(), e.argument_buffers().end());
+    split.insert(split.end(), e.state_buffers().begin(), e.state_buffers().end());
+    std::sort(split.begin(), split.end());
+    std::sort(arguments.begin(), arguments.end());
+    if (split != arguments)
+      throw bad("the inputs and state do not partition the arguments");
+  }
   if (e.result_buffers_size() == 0)
     throw bad("the function has no results");
   checkBuffer(e.logits_buffer(), "the logits");

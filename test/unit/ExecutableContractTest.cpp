@@ -71,6 +71,11 @@ TEST(ExecutableFile, RejectsBrokenInterfaces) {
   e.clear_input_buffers();
   EXPECT_NE(parseError(e).find("the inputs and state do not partition the arguments"),
             std::string::npos);
+  // The right count, but an input that is not an argument (the result buffer).
+  e = twoArgs();
+  e.set_input_buffers(1, 2);
+  EXPECT_NE(parseError(e).find("the inputs and state do not partition the arguments"),
+            std::string::npos);
 
   e = twoArgs();
   e.clear_result_buffers();
