@@ -647,18 +647,12 @@ LogicalResult CudaEmitter::emitLightning() {
 }
 
 LogicalResult CudaEmitter::emitSoftmax() {
-  Operation *op = singleOpOnInputs();
-  if (!op || !isa<SoftmaxOp, LogSoftmaxOp>(op))
-    return fail("expected one mm.softmax or mm.log_softmax of a kernel input");
-  Value in = topLevel(op->getOperand(0));
-  int64_t rank = llvm::cast<RankedTensorType>(in.getType()).getRank();
-  int64_t dim = isa<SoftmaxOp>(op) ? static_cast<int64_t>(cast<SoftmaxOp>(op).getDim())
-                                   : static_cast<int64_t>(cast<LogSoftmaxOp>(op).getDim());
-  if (dim < 0)
-    dim += rank;
+  auto parts = softmaxParts();
+  if (failed(parts))
+    return failure();
+  auto [op, in, dim, rank, log] = *parts;
   if (dim != rank - 1)
     return fail("a softmax over a dim other than the last has no CUDA template");
-  const bool log = isa<LogSoftmaxOp>(op);
   code += wrapper("softmax", "mm_i64 rows, mm_i64 n") +
           llvm::formatv("  mm_softmax_rows_kernel<256, {0}>({1}, out0, rows, n);\n}\n",
                         log ? "true" : "false", pointer(op->getOperand(0)))

@@ -194,6 +194,21 @@ FailureOr<FusedKernelEmitter::NormParts> FusedKernelEmitter::normParts() {
                    SmallVector<Operation *>(it + 1, ops.end())};
 }
 
+FailureOr<FusedKernelEmitter::SoftmaxParts> FusedKernelEmitter::softmaxParts() {
+  SmallVector<Operation *> ops = bodyOps(kernel);
+  Operation *op = ops.size() == 1 ? ops.front() : nullptr;
+  if (!op || !isa<SoftmaxOp, LogSoftmaxOp>(op) || !topLevel(op->getOperand(0)))
+    return (void)fail("expected one mm.softmax or mm.log_softmax of a kernel input"),
+           FailureOr<SoftmaxParts>();
+  Value in = topLevel(op->getOperand(0));
+  int64_t rank = llvm::cast<RankedTensorType>(in.getType()).getRank();
+  int64_t dim = isa<SoftmaxOp>(op) ? static_cast<int64_t>(cast<SoftmaxOp>(op).getDim())
+                                   : static_cast<int64_t>(cast<LogSoftmaxOp>(op).getDim());
+  if (dim < 0)
+    dim += rank;
+  return SoftmaxParts{op, in, dim, rank, isa<LogSoftmaxOp>(op)};
+}
+
 FailureOr<FusedKernelEmitter::EmbeddingParts> FusedKernelEmitter::embeddingParts() {
   SmallVector<Operation *> ops = bodyOps(kernel);
   auto e = ops.size() == 1 ? llvm::dyn_cast<EmbeddingOp>(ops.front()) : EmbeddingOp();

@@ -104,6 +104,16 @@ protected:
   };
   mlir::FailureOr<GemmParts> gemmParts();
 
+  /// softmax: one mm.softmax or mm.log_softmax of a kernel input, over `dim`
+  /// (non-negative) of its top-level `input` of rank `rank`.
+  struct SoftmaxParts {
+    mlir::Operation *op;
+    mlir::Value input;
+    int64_t dim, rank;
+    bool log;
+  };
+  mlir::FailureOr<SoftmaxParts> softmaxParts();
+
   /// norm: an RMSNorm whose weight is a kernel input, with the elementwise
   /// ops before it (prologue) and after it (epilogue), rows of `width`.
   struct NormParts {

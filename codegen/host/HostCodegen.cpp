@@ -584,18 +584,13 @@ LogicalResult KernelEmitter::emitReduce() {
 }
 
 LogicalResult KernelEmitter::emitSoftmax() {
-  Operation *op = bodyOps(kernel).size() == 1 ? bodyOps(kernel).front() : nullptr;
-  if (!op || !isa<SoftmaxOp, LogSoftmaxOp>(op) || !topLevel(op->getOperand(0)))
-    return fail("expected one mm.softmax or mm.log_softmax of a kernel input");
-  Value in = topLevel(op->getOperand(0));
-  int64_t rank = llvm::cast<RankedTensorType>(in.getType()).getRank();
-  int64_t dim = isa<SoftmaxOp>(op) ? static_cast<int64_t>(cast<SoftmaxOp>(op).getDim())
-                                   : static_cast<int64_t>(cast<LogSoftmaxOp>(op).getDim());
-  if (dim < 0)
-    dim += rank;
+  auto parts = softmaxParts();
+  if (failed(parts))
+    return failure();
+  auto [op, in, dim, rank, log] = *parts;
   body += llvm::formatv("  mmh::softmax({0}, {1}, {2}, {3}, {4}, out0);\n  return 0;\n",
                         pointer(op->getOperand(0)), dims(in, 0, dim), dims(in, dim, dim + 1),
-                        dims(in, dim + 1, rank), isa<LogSoftmaxOp>(op) ? "true" : "false")
+                        dims(in, dim + 1, rank), log ? "true" : "false")
               .str();
   return success();
 }
