@@ -5,7 +5,8 @@
 #   1. AOT CUDA binaries of tiny models against the reference executor:
 #      identical greedy ids, per-step logits within 1e-4 (scripts/gpu/
 #      compare_outputs.py argues the bound), batch of mixed lengths included;
-#      with bf16 and int8 weights against the host-compiled path's;
+#      with bf16 and int8 weights against the host-compiled path's; and a
+#      hand-written .mlir function (generic kinds) against the CPU target;
 #   2. mm-cuda-gpu-tests: every library kernel against the CPU reference
 #      kernels (float32, and bf16 cuBLAS), full-size shapes included, then
 #      mmc's kernel timing table;
@@ -61,6 +62,15 @@ for c in tiny-hf tiny-hf-batch tiny-example tiny-example-bf16 tiny-example-int8;
   fi
 done
 grep -h tokens_per_second /tmp/tiny-example.json | tail -1
+# A hand-written function (generic kinds, typed launch steps) against the CPU
+# target: float32 sums in another order, 1e-5 on values of order 1.
+b="$pack/ref/block"
+if timeout 60 "$pack/bin/block-cuda" --input @"$b/x.npy" --input @"$b/ids.npy" --params "$b/w.safetensors" \
+    --output @/tmp/g0.npy --output @/tmp/g1.npy --output @/tmp/g2.npy >/dev/null 2>/tmp/block.err; then
+  "$python" -c "import numpy as n, sys; e = max(float(abs(n.load(f'/tmp/g{i}.npy') - n.load('$b/c%d.npy' % i)).max()) for i in range(3)); print(f'block.mlir on CUDA: max |cuda - cpu| {e:.2e}', 'PASS' if e <= 1e-5 else 'FAIL'); sys.exit(e > 1e-5)" || status=1
+else
+  echo "block.mlir on CUDA: the binary failed:"; tail -5 /tmp/block.err; status=1
+fi
 fi
 
 if want 2; then

@@ -2,8 +2,8 @@
 # Packs what scripts/gpu-check.sh needs on a GPU machine that has no MLIR and
 # no package registry, into .gpu/ (git-ignored; carried to the machine):
 #   bin/  mm-cuda-gpu-tests and AOT CUDA binaries (tiny models, a ~1B hybrid
-#         config; f32, bf16 and int8 weights), compiled here for sm_90 by
-#         mm-compile
+#         config; f32, bf16 and int8 weights; a hand-written .mlir function),
+#         compiled here for sm_90 by mm-compile
 #   lib/  the shared libraries those binaries need beyond a CUDA image
 #   ref/  the reference executor's greedy ids and per-step logits (for bf16 /
 #         int8 weights, the host-compiled path's with the same storage)
@@ -42,6 +42,16 @@ for dtype in bf16 int8; do
 done
 compile bench-1b --config bench/configs/minimax-1b-hybrid.json --max-batch 8 --max-tokens 512 \
   --max-context 1024
+
+# A hand-written module (not MiniMax: embedding, layer norm, GEMMs, log-softmax,
+# matmul, transpose) for CUDA, with the CPU target's answers.
+/usr/bin/python3 test/Tools/Inputs/make_block_data.py "$pack/ref/block"
+"$build/bin/mm-compile" test/Tools/Inputs/block.mlir --function block --max N=8 --target cuda \
+  --cuda-arch sm_90 -o "$pack/bin/block-cuda" >/dev/null
+"$build/bin/mm-run" eval test/Tools/Inputs/block.mlir --function block --backend cpu \
+  --input @"$pack/ref/block/x.npy" --input @"$pack/ref/block/ids.npy" \
+  --params "$pack/ref/block/w.safetensors" --output @"$pack/ref/block/c0.npy" \
+  --output @"$pack/ref/block/c1.npy" --output @"$pack/ref/block/c2.npy" >/dev/null
 
 # The cases scripts/gpu-check.sh runs, with the reference executor's answers.
 source scripts/gpu/cases.sh
