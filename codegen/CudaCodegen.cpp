@@ -1,10 +1,8 @@
 //===- CudaCodegen.cpp ----------------------------------------------------===//
 #include "codegen/CudaCodegen.h"
-#include "codegen/CudaLaunchBuilder.h"
-#include "codegen/FusedKernel.h"
+#include "codegen/CudaEmitter.h"
 #include "codegen/cuda/KernelLibrary.h"
 #include "ir/MMOps.h"
-#include "runtime/LightningDecay.h"
 
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -15,11 +13,6 @@ using namespace mlir;
 namespace mm {
 
 namespace {
-
-using cudagen::Arg;
-using cudagen::Int;
-using cudagen::ScratchSlot;
-namespace shapes = cudagen::shapes;
 
 /// Device helpers the generated expressions call, and the wrapper macro
 /// (the CPU emulator used in tests redefines it to register kernels).
@@ -38,121 +31,27 @@ __device__ __forceinline__ float mmg_gelu(float x) { return 0.5f * x * (1.0f + e
 __device__ __forceinline__ float mmg_gelu_tanh(float x) {
   return 0.5f * x * (1.0f + tanhf(0.79788456080286536f * (x + 0.044715f * x * x * x)));
 }
+// mm.cast to bf16 / f16: values stay float32, rounded to the narrow type's
+// (nearest, ties to even), as the host's round_bf16 / round_f16.
+__device__ __forceinline__ float mmg_round_bf16(float x) {
+  unsigned bits = __float_as_uint(x);
+  if ((bits & 0x7f800000u) == 0x7f800000u) // inf and NaN stay
+    return x;
+  return __uint_as_float((bits + 0x7fffu + ((bits >> 16) & 1u)) & 0xffff0000u);
+}
+__device__ __forceinline__ float mmg_round_f16(float x) {
+  if (!isfinite(x) || x == 0.0f)
+    return x;
+  const int e = ilogbf(x);
+  const float quantum = ldexpf(1.0f, (e > -14 ? e : -14) - 10);
+  const float r = nearbyintf(x / quantum) * quantum;
+  return fabsf(r) > 65504.0f ? copysignf(__int_as_float(0x7f800000), x) : r;
+}
 )cuda";
 
-class CudaEmitter : public FusedKernelEmitter {
-public:
-  CudaEmitter(KernelOp kernel, size_t index, const SymbolicShapes &shapes,
-              const WeightTypes &weightTypes)
-      : FusedKernelEmitter(kernel, shapes, CodeTarget::Cuda, "CUDA", "    "),
-        weightTypes(weightTypes), prefix("mm_k" + std::to_string(index)) {}
+} // namespace
 
-  FailureOr<CudaKernelPlan> emit();
-
-private:
-  /// Launch operands are the inputs, then the results.
-  unsigned resultOperand(unsigned r) const { return kernel.getInputs().size() + r; }
-  /// Dim `axis` of a top-level operand or result of the kernel, as an
-  /// expression of the call's shape symbols.
-  Int dimOf(Value topLevel, unsigned axis) const;
-  /// Bytes per stored weight of input `i` (4, 2 or 1).
-  int storedBytes(unsigned i) const {
-    std::string s = storageOf(i);
-    return s == "int8" ? 1 : s == "bf16" ? 2 : 4;
-  }
-  std::string elementType(Value v) const override { return isInteger(v) ? "mm_i64" : "float"; }
-  std::string integerLiteral(int64_t v) const override { return "(mm_i64)" + std::to_string(v); }
-  /// "f32", "bf16" or "int8": how input `i` is stored (weights.cuh's float,
-  /// mm_bf16, mm_q8); activations and non-weights are f32.
-  std::string storageOf(unsigned i) const;
-  /// The element type a wrapper declares input `i` with.
-  std::string inputType(unsigned i) const;
-  /// Elementwise code reads stored weights widened (bf16 only: int8 weights
-  /// are gemm matrices by construction, and mm_widen has no int8 overload).
-  std::string load(Value v, StringRef index) const override {
-    std::string plain = FusedKernelEmitter::load(v, index);
-    return storageOf(argIndex(v)) == "f32" ? plain : "mm_widen(" + plain + ")";
-  }
-  /// The operand pointer parameters of every wrapper of this kernel.
-  std::string operandParams() const;
-  /// Opens a wrapper `<prefix>_<step>` taking the operands then `extra`.
-  std::string wrapper(StringRef step, StringRef extra) const {
-    return ("MM_KERNEL(" + prefix + "_" + step + ", (" + operandParams() +
-            (extra.empty() ? "" : ", ") + extra + ")) {\n")
-        .str();
-  }
-  static std::string gridStride(StringRef n) {
-    return ("  for (mm_i64 i = (mm_i64)blockIdx.x * blockDim.x + threadIdx.x; i < " + n +
-            "; i += (mm_i64)gridDim.x * blockDim.x) {\n")
-        .str();
-  }
-
-  /// A wrapper `<prefix>_epi` applying the ops after `anchor` to result 0 in
-  /// place (`acc` is the anchor's value), over n = rows * N elements, and its
-  /// launch over `count` elements when `guard` holds.
-  LogicalResult emitEpilogue(Value anchor, ArrayRef<Operation *> epilogue, int64_t N,
-                             const Int &count, const Int &guard);
-  void launchEpilogue(const Int &count, const Int &guard) {
-    launch.kernel("epi", shapes::elementwise(count), {Arg::i64(count)}, guard);
-  }
-
-  LogicalResult emitElementwiseKernel();
-  LogicalResult emitGemm();
-  LogicalResult emitNorm();
-  LogicalResult emitEmbedding();
-  LogicalResult emitGather();
-  LogicalResult emitRouter();
-  LogicalResult emitDispatch();
-  LogicalResult emitGroupedGemm();
-  LogicalResult emitGroupedSwiglu();
-  LogicalResult emitCombine();
-  LogicalResult emitAttention();
-  LogicalResult emitLightning();
-  LogicalResult emitSoftmax();
-  LogicalResult emitLayerNorm();
-  LogicalResult emitCopy();
-  LogicalResult emitReduce();
-  LogicalResult emitMatmul();
-  /// A wrapper `<prefix>_<entry>` and its launch copying every element of an
-  /// index space `dims` from input `src` to result 0: source offset srcBase +
-  /// sum idx_k srcStrides_k, destination dstBase + sum idx_k dstStrides_k.
-  void emitStridedCopy(const std::string &entry, Value src, const std::vector<Int> &dims,
-                       const std::vector<Int> &srcStrides, const Int &srcBase,
-                       const std::vector<Int> &dstStrides, const Int &dstBase);
-  /// The single op of a kernel whose operands are all kernel inputs.
-  Operation *singleOpOnInputs() const {
-    auto ops = bodyOps(kernel);
-    if (ops.size() != 1)
-      return nullptr;
-    for (Value v : ops.front()->getOperands())
-      if (!topLevel(v))
-        return nullptr;
-    return ops.front();
-  }
-
-  /// A grouped GEMM's steps: GEMV form for decode-sized row counts, tiled
-  /// otherwise; its row count.
-  Int launchGrouped(unsigned xIndex, unsigned wIndex, int64_t N, int64_t K, int64_t E,
-                    const char *gemvEntry, const char *tiledEntry,
-                    cudagen::Shape (*tiledShape)(const Int &, int, int));
-  void launchAttention(const AttentionParts &p);
-  /// The expert kernels load rows 4 floats at a time.
-  LogicalResult checkGroupedK(int64_t K) {
-    if (K % 4 == 0)
-      return success();
-    return fail(llvm::formatv("expert rows of {0}: the CUDA grouped kernels read K 4 at a time "
-                              "(K a multiple of 4)",
-                              K)
-                    .str());
-  }
-  void launchLightning(const LightningParts &p, int64_t blockSize,
-                       const std::vector<float> &slopes);
-
-  const WeightTypes &weightTypes;
-  std::string prefix;
-  std::string code;
-  cudagen::LaunchPlanBuilder launch;
-};
+namespace cudaemit {
 
 Int CudaEmitter::dimOf(Value topLevel, unsigned axis) const {
   const SymbolicDim &d = shapes.dims(topLevel)[axis];
@@ -182,8 +81,8 @@ std::string CudaEmitter::operandParams() const {
   std::string s;
   for (unsigned i = 0; i < kernel.getInputs().size(); ++i)
     s += (i ? ", " : "") + std::string("const ") + inputType(i) + " *in" + std::to_string(i);
-  for (auto [i, v] : llvm::enumerate(kernel.getResults()))
-    s += ", " + elementType(v) + " *out" + std::to_string(i);
+  for (auto [i, v] : llvm::enumerate(kernel.getResults())) // (a constant fill has no inputs)
+    s += (s.empty() ? "" : ", ") + elementType(v) + " *out" + std::to_string(i);
   return s;
 }
 
@@ -210,6 +109,7 @@ LogicalResult CudaEmitter::emitElementwiseKernel() {
   auto type = llvm::cast<RankedTensorType>(out.getType());
   int64_t last = type.getRank() > 0 ? type.getShape().back() : 1;
   std::string body;
+  inElementwiseKernel = true;
   if (failed(emitElementwise(bodyOps(kernel), out, "i",
                              last > 0 ? "i % " + std::to_string(last) : "0", body)) ||
       failed(storeResults(body, "i")))
@@ -217,9 +117,19 @@ LogicalResult CudaEmitter::emitElementwiseKernel() {
   for (Value r : kernel.getResults())
     if (llvm::cast<RankedTensorType>(r.getType()).getShape() != type.getShape())
       return fail("results of different shapes");
-  code += wrapper("ew", "mm_i64 count") + gridStride("count") + body + "  }\n}\n";
   Int count = cudagen::numel(resultOperand(kernel.getNumResults() - 1));
-  launch.kernel("ew", shapes::elementwise(count), {Arg::i64(count)}, cudagen::le(1, count));
+  // A broadcast over dynamic dims names the shape symbols: they come as
+  // arguments (only then, so other wrappers keep their signature).
+  std::string params = "mm_i64 count";
+  std::vector<Arg> args = {Arg::i64(count)};
+  for (const std::string &symbol : shapes.symbols()) {
+    if (!readsSymbols)
+      break;
+    params += ", mm_i64 " + symbol;
+    args.push_back(Arg::i64(cudagen::symbol(symbol)));
+  }
+  code += wrapper("ew", params) + gridStride("count") + body + "  }\n}\n";
+  launch.kernel("ew", shapes::elementwise(count), args, cudagen::le(1, count));
   return success();
 }
 
@@ -369,7 +279,7 @@ LogicalResult CudaEmitter::emitGather() {
   if (failed(parts))
     return failure();
   if (!parts->perSequenceRows)
-    return fail("only the per-sequence row gather ([B, T, D] by [B]) has a CUDA template");
+    return emitGeneralGather();
   GatherOp g = parts->op;
   int64_t D = parts->width;
   Value input = kernel.getInputs()[argIndex(g.getInput())];
@@ -507,25 +417,65 @@ LogicalResult CudaEmitter::emitCombine() {
   return emitEpilogue(c.getResult(), parts->epilogue, D, tokens * D, any);
 }
 
+FailureOr<CudaEmitter::QueryStartCode> CudaEmitter::queryStartCode(Value start) {
+  auto from = queryStart(start);
+  if (failed(from))
+    return failure();
+  QueryStartCode c{from->pointer.empty() ? "nullptr" : from->pointer, ""};
+  if (from->value) { // a constant: a local the kernel points at
+    c.declaration = "  const mm_i64 queryStart = " + std::to_string(*from->value) + ";\n";
+    c.pointer = "&queryStart";
+  }
+  return c;
+}
+
+LogicalResult CudaEmitter::emitAttentionWithoutCache(AttentionOp op) {
+  for (Value v : {op.getQuery(), op.getKey(), op.getValue()})
+    if (!topLevel(v))
+      return fail("attention operands must be kernel inputs");
+  // The keys and values stand in for a cache of capacity Tk that nothing
+  // writes; the prefill kernel serves any query count, decode included.
+  Value q = topLevel(op.getQuery()), k = topLevel(op.getKey()), v = topLevel(op.getValue());
+  const int HQ = int(staticDim(q, 2)), HKV = int(staticDim(k, 2)), D = int(staticDim(q, 3)),
+            DV = int(staticDim(v, 3));
+  auto from = queryStartCode(op.getQueryStart());
+  if (failed(from))
+    return failure();
+  const std::string start = from->pointer, constantStart = from->declaration;
+  code += wrapper("attention", "mm_i64 batch, mm_i64 tokens, mm_i64 keys, int *error") +
+          constantStart +
+          llvm::formatv("  mm_attention_prefill_kernel<{0}, {1}, {2}, mmk::attentionQueryTile({0} "
+                        "/ {1}), mmk::kAttentionKeyTile, {3}>({4}, {0} * {2}, {5}, {6}, keys, "
+                        "nullptr, out0, {0} * {3}, batch, tokens, {7}, {8}, error, {9});\n}\n",
+                        HQ, HKV, D, DV, pointer(op.getQuery()), pointer(op.getKey()),
+                        pointer(op.getValue()), floatLiteral(op.getScaleOrDefault()),
+                        op.getCausal() ? 1 : 0, start)
+              .str();
+  Int B = dimOf(q, 0), T = dimOf(q, 1), S = dimOf(k, 1);
+  // No key to attend to leaves the softmax undefined: the step does not run
+  // (and the output keeps its zeros) only when there are no queries either.
+  launch.require(cudagen::le(cudagen::min(1, B * T), S),
+                 "attention over zero keys (kv_len 0) has no softmax");
+  launch.kernel("attention",
+                shapes::attentionPrefill(B, T, HQ, HKV, mmk::headTile(std::max(D, DV))),
+                {Arg::i64(B), Arg::i64(T), Arg::i64(S), Arg::errorFlag()}, cudagen::le(1, B * T));
+  return success();
+}
+
 LogicalResult CudaEmitter::emitAttention() {
+  if (AttentionOp plain = attentionWithoutCache())
+    return emitAttentionWithoutCache(plain);
   auto parts = attentionParts();
   if (failed(parts))
     return failure();
   AttentionParts p = *parts; // (op accessors are not const)
   AttentionOp att = p.op;
-  if (!att.getCausal())
-    return fail(
-        "decode against the cache is causal; a non-causal cached attention has no template");
   Value q = p.q, k = p.k;
   RopeOp qRope = p.rope;
   int64_t HQ = p.queryHeads, HKV = p.kvHeads, D = p.headDim, rotary = p.rotaryDim;
-  if (D % 16 != 0)
-    return fail(llvm::formatv("head_dim {0}: the CUDA attention kernels need head_dim a "
-                              "multiple of 16 (their 16-wide tiles are not masked yet)",
-                              D)
-                    .str());
+  int64_t DV = staticDim(topLevel(att.getValue()), 3);
   double scale = p.scale;
-  launchAttention(p);
+  launchAttention(p, int(DV));
   std::string o = "out" + std::to_string(p.out), kc = "out" + std::to_string(p.keyCacheOut),
               vc = "out" + std::to_string(p.valueCacheOut), cp = pointer(att.getCachePositions());
   if (qRope) {
@@ -547,31 +497,32 @@ LogicalResult CudaEmitter::emitAttention() {
   code +=
       wrapper("kv", "const float *kSrc, mm_i64 batch, mm_i64 tokens, mm_i64 capacity, int *error") +
       llvm::formatv(
-          "  mm_kv_cache_write_kernel<{0}, {1}, mmk::rowThreads({0} * {1} / 4)>(kSrc, {0} * {1}, "
-          "{2}, {0} * {1}, {3}, {4}, {5}, batch, tokens, capacity, error);\n}\n",
-          HKV, D, pointer(att.getValue()), kc, vc, cp)
+          "  mm_kv_cache_write_kernel<{0}, {1}, mmk::rowThreads({0} * {1} / 4), {6}>(kSrc, "
+          "{0} * {1}, {2}, {0} * {6}, {3}, {4}, {5}, batch, tokens, capacity, error);\n}\n",
+          HKV, D, pointer(att.getValue()), kc, vc, cp, DV)
           .str();
+  // Non-causal decode needs no template of its own: a single query at
+  // position p sees keys j < p + 1 either way.
   code += wrapper("prefill",
                   "const float *qSrc, mm_i64 batch, mm_i64 tokens, mm_i64 capacity, int *error") +
           llvm::formatv(
               "  constexpr int G = {0} / {1};\n  mm_attention_prefill_kernel<{0}, {1}, {2}, "
-              "mmk::attentionQueryTile(G), mmk::kAttentionKeyTile>(qSrc, {0} * {2}, {3}, {4}, "
-              "capacity, {5}, {6}, {0} * {2}, batch, tokens, {7}, {8}, error);\n}\n",
-              HQ, HKV, D, kc, vc, cp, o, floatLiteral(scale), att.getCausal() ? 1 : 0)
+              "mmk::attentionQueryTile(G), mmk::kAttentionKeyTile, {9}>(qSrc, {0} * {2}, {3}, {4}, "
+              "capacity, {5}, {6}, {0} * {9}, batch, tokens, {7}, {8}, error);\n}\n",
+              HQ, HKV, D, kc, vc, cp, o, floatLiteral(scale), att.getCausal() ? 1 : 0, DV)
               .str();
-  code +=
-      wrapper("decode", "const float *qSrc, float *partial, mm_i64 batch, mm_i64 capacity, "
-                        "mm_i64 keysPerSplit, int *error") +
-      llvm::formatv(
-          "  mm_attention_decode_kernel<{0}, {1}, {2}, mmk::kAttentionKeyTile>(qSrc, {0} * {2}, "
-          "{3}, {4}, capacity, {5}, partial, batch, keysPerSplit, {6}, error);\n}\n",
-          HQ, HKV, D, kc, vc, cp, floatLiteral(scale))
-          .str();
+  code += wrapper("decode", "const float *qSrc, float *partial, mm_i64 batch, mm_i64 capacity, "
+                            "mm_i64 keysPerSplit, int *error") +
+          llvm::formatv("  mm_attention_decode_kernel<{0}, {1}, {2}, mmk::kAttentionKeyTile, {7}>("
+                        "qSrc, {0} * {2}, {3}, {4}, capacity, {5}, partial, batch, keysPerSplit, "
+                        "{6}, error);\n}\n",
+                        HQ, HKV, D, kc, vc, cp, floatLiteral(scale), DV)
+              .str();
   code += wrapper("combine", "const float *partial, mm_i64 batch, int splits") +
           llvm::formatv(
               "  mm_attention_decode_combine_kernel<{0}, {1}>(partial, {2}, {0} * {1}, batch, "
               "splits);\n}\n",
-              HQ, D, o)
+              HQ, DV, o)
               .str();
   return success();
 }
@@ -581,19 +532,18 @@ LogicalResult CudaEmitter::emitLightning() {
   if (failed(parts))
     return failure();
   LightningParts p = *parts; // (op accessors are not const)
-  if (p.freshState || !p.stateInPlace)
-    return fail("the CUDA templates need lightning attention with a carried state updated in "
-                "place");
   LightningAttentionOp la = p.op;
-  if (la.getHeadIndex())
-    return fail("a rank's block of lightning heads (head_index) runs on the CPU backends only "
-                "so far: the CUDA templates bake every head's slope");
   int64_t H = p.heads, D = p.headDim, width = p.width;
-  if (D % 16 || D > 128)
-    return fail(llvm::formatv("head_dim {0}: the CUDA lightning kernels need head_dim a multiple "
-                              "of 16 up to 128",
+  if (D > 128)
+    return fail(llvm::formatv("head_dim {0}: the CUDA lightning kernels hold a head's d x d "
+                              "state in one thread block (head_dim up to 128)",
                               D)
                     .str());
+  // float4 accesses where every row start is 4-float aligned; scalar otherwise.
+  bool vec = D % 4 == 0 && width % 4 == 0;
+  for (int64_t offset : p.offset)
+    vec = vec && offset % 4 == 0;
+  const char *VEC = vec ? "true" : "false";
   // The block-wise form computes the same values for any block size (a block
   // is a tiling of one recurrence), so the kernels tile with the model's block
   // size where their 16-wide tiles allow, and with the nearest size that does
@@ -605,44 +555,46 @@ LogicalResult CudaEmitter::emitLightning() {
   // The slopes differ per layer; as a device constant of the launch plan
   // (uploaded by the runtime) they leave every lightning layer with the same
   // wrappers.
-  std::vector<float> slopes;
-  for (double s : lightningDecaySlopes(H, static_cast<int64_t>(la.getLayerIndex()),
-                                       static_cast<int64_t>(la.getNumLayers())))
-    slopes.push_back(static_cast<float>(s));
+  Arg slopes = lightningSlopes(la.getDecaySlopes(), H, la.getHeadIndex());
   std::string lengths = la.getLengths() ? pointer(la.getLengths()) : "nullptr";
-  std::string o = "out" + std::to_string(p.out), so = "out" + std::to_string(*p.stateOut);
-  std::string state = pointer(la.getInitialState());
+  // The state: read from the initial state (zero without one), written to the
+  // final-state result (over the initial state when in place), or not at all
+  // when nothing reads it.
+  std::string o = "out" + std::to_string(p.out),
+              so = p.stateOut ? "out" + std::to_string(*p.stateOut) : "nullptr";
+  std::string state = p.freshState ? "nullptr" : pointer(la.getInitialState());
   int64_t tokenStride = H * width, headStride = width;
   launchLightning(p, BS, slopes);
   std::string qkvArgs = base[0] + ", " + base[1] + ", " + base[2];
   code +=
       wrapper("state",
               "const float *slopes, float *workspace, mm_i64 batch, mm_i64 tokens, int *error") +
-      llvm::formatv("  mm_lightning_block_state_kernel<{0}, {1}, {2}>({3}, {4}, {5}, {6}, {7}, "
-                    "slopes, workspace, batch, tokens, error);\n}\n",
-                    H, D, BS, base[1], base[2], tokenStride, headStride, lengths)
+      llvm::formatv("  mm_lightning_block_state_kernel<{0}, {1}, {2}, {8}>({3}, {4}, {5}, {6}, "
+                    "{7}, slopes, workspace, batch, tokens, error);\n}\n",
+                    H, D, BS, base[1], base[2], tokenStride, headStride, lengths, VEC)
           .str();
   code +=
       wrapper("scan",
               "const float *slopes, float *workspace, mm_i64 batch, mm_i64 tokens, int *error") +
-      llvm::formatv("  mm_lightning_state_scan_kernel<{0}, {1}, {2}>(workspace, {3}, {4}, {5}, "
-                    "slopes, batch, tokens, error);\n}\n",
-                    H, D, BS, state, so, lengths)
+      llvm::formatv("  mm_lightning_state_scan_kernel<{0}, {1}, {2}, {6}>(workspace, {3}, {4}, "
+                    "{5}, slopes, batch, tokens, error);\n}\n",
+                    H, D, BS, state, so, lengths, VEC)
           .str();
   code +=
       wrapper("output",
               "const float *slopes, float *workspace, mm_i64 batch, mm_i64 tokens, int *error") +
       llvm::formatv(
-          "  mm_lightning_block_output_kernel<{0}, {1}, {2}>({3}, {4}, {5}, {6}, {0} * {1}, "
+          "  mm_lightning_block_output_kernel<{0}, {1}, {2}, {8}>({3}, {4}, {5}, {6}, {0} * {1}, "
           "workspace, {7}, slopes, batch, tokens, error);\n}\n",
-          H, D, BS, qkvArgs, tokenStride, headStride, o, lengths)
+          H, D, BS, qkvArgs, tokenStride, headStride, o, lengths, VEC)
           .str();
-  code += wrapper("decode", "const float *slopes, mm_i64 batch, int *error") +
-          llvm::formatv(
-              "  mm_lightning_decode_kernel<{0}, {1}>({2}, {3}, {4}, {5}, {0} * {1}, {6}, {7}, "
-              "{8}, slopes, batch, error);\n}\n",
-              H, D, qkvArgs, tokenStride, headStride, o, state, so, lengths)
-              .str();
+  code +=
+      wrapper("decode", "const float *slopes, mm_i64 batch, int *error") +
+      llvm::formatv(
+          "  mm_lightning_decode_kernel<{0}, {1}, {9}>({2}, {3}, {4}, {5}, {0} * {1}, {6}, {7}, "
+          "{8}, slopes, batch, error);\n}\n",
+          H, D, qkvArgs, tokenStride, headStride, o, state, so, lengths, VEC)
+          .str();
   return success();
 }
 
@@ -652,7 +604,7 @@ LogicalResult CudaEmitter::emitSoftmax() {
     return failure();
   auto [op, in, dim, rank, log] = *parts;
   if (dim != rank - 1)
-    return fail("a softmax over a dim other than the last has no CUDA template");
+    return emitSoftmaxLanes(op, in, dim, rank, log);
   code += wrapper("softmax", "mm_i64 rows, mm_i64 n") +
           llvm::formatv("  mm_softmax_rows_kernel<256, {0}>({1}, out0, rows, n);\n}\n",
                         log ? "true" : "false", pointer(op->getOperand(0)))
@@ -883,6 +835,30 @@ LogicalResult CudaEmitter::emitMatmul() {
   return success();
 }
 
+LogicalResult CudaEmitter::emitRope() {
+  auto *op = singleOpOnInputs();
+  auto rope = dyn_cast_or_null<RopeOp>(op);
+  if (!rope)
+    return fail("expected one mm.rope of kernel inputs");
+  // x [..., H, D] with positions for its leading dims (one row of H heads each).
+  Value x = topLevel(rope.getInput());
+  auto type = llvm::cast<RankedTensorType>(x.getType());
+  const int64_t H = staticDim(x, unsigned(type.getRank() - 2)),
+                D = staticDim(x, unsigned(type.getRank() - 1));
+  Int tokens = launch.let(cudagen::numel(argIndex(rope.getInput())) / (H * D));
+  // float64 angles, as the reference: the standalone op serves graphs whose
+  // positions may be large, and is not on a decode step's critical path.
+  code += wrapper("rope", "mm_i64 tokens") +
+          llvm::formatv("  mm_rope_kernel<{0}, {1}, {2}, mmk::rowThreads({0} * {1} / 2), double>("
+                        "{3}, {0} * {1}, out0, {0} * {1}, {4}, tokens, {5:e17});\n}\n",
+                        H, D, int64_t(rope.getRotaryDim()), pointer(rope.getInput()),
+                        pointer(rope.getPositions()), rope.getTheta().convertToDouble())
+              .str();
+  launch.kernel("rope", shapes::rows(tokens, mmk::rowThreads(int(H * D / 2))), {Arg::i64(tokens)},
+                cudagen::le(1, tokens));
+  return success();
+}
+
 LogicalResult CudaEmitter::emitLayerNorm() {
   auto *op = singleOpOnInputs();
   auto norm = dyn_cast_or_null<LayerNormOp>(op);
@@ -920,11 +896,12 @@ Int CudaEmitter::launchGrouped(unsigned xIndex, unsigned wIndex, int64_t N, int6
   return rows;
 }
 
-void CudaEmitter::launchAttention(const AttentionParts &p) {
-  // out [B, T, HQ * D]; the caches [B, S, HKV, D] (S = capacity).
+void CudaEmitter::launchAttention(const AttentionParts &p, int DV) {
+  // out [B, T, HQ * DV]; the caches [B, S, HKV, D] and [B, S, HKV, DV] (S = capacity).
   Int B = dimOf(kernel.getResult(p.out), 0), T = dimOf(kernel.getResult(p.out), 1);
   Int S = dimOf(kernel.getResult(p.keyCacheOut), 1);
   const int HQ = int(p.queryHeads), HKV = int(p.kvHeads), D = int(p.headDim);
+  const int W = mmk::headTile(std::max(D, DV)); // the kernels' shared-memory tile width
   Int tokens = launch.let(B * T), any = cudagen::le(1, tokens);
   Int decode = cudagen::both(any, cudagen::le(T, 1)),
       prefill = cudagen::both(any, cudagen::le(2, T));
@@ -947,28 +924,43 @@ void CudaEmitter::launchAttention(const AttentionParts &p) {
   Int keysPerSplit = cudagen::ceilDiv(cudagen::ceilDiv(S, splits), mmk::kAttentionKeyTile) *
                      mmk::kAttentionKeyTile;
   unsigned partial = launch.scratch(ScratchSlot::AttentionPartials,
-                                    B * (HQ * mmk::attentionDecodePartialFloats(D) * 4) * splits);
-  launch.kernel("decode", shapes::attentionDecode(B, HQ, HKV, D, splits),
+                                    B * (HQ * mmk::attentionDecodePartialFloats(DV) * 4) * splits);
+  launch.kernel("decode", shapes::attentionDecode(B, HQ, HKV, W, splits),
                 {Arg::pointer(qSrc), Arg::pointer(cudagen::scratchPointer(partial)), Arg::i64(B),
                  Arg::i64(S), Arg::i64(keysPerSplit), Arg::errorFlag()},
                 decode);
-  launch.kernel("combine", shapes::attentionDecodeCombine(B, HQ, D),
+  launch.kernel("combine", shapes::attentionDecodeCombine(B, HQ, DV),
                 {Arg::pointer(cudagen::scratchPointer(partial)), Arg::i64(B), Arg::i32(splits)},
                 decode);
-  launch.kernel("prefill", shapes::attentionPrefill(B, T, HQ, HKV, D),
+  launch.kernel("prefill", shapes::attentionPrefill(B, T, HQ, HKV, W),
                 {Arg::pointer(qSrc), Arg::i64(B), Arg::i64(T), Arg::i64(S), Arg::errorFlag()},
                 prefill);
 }
 
-void CudaEmitter::launchLightning(const LightningParts &p, int64_t blockSize,
-                                  const std::vector<float> &slopes) {
+Arg CudaEmitter::lightningSlopes(ArrayRef<double> all, int64_t heads, Value headIndex) {
+  std::vector<float> values(all.begin(), all.end());
+  Arg constant = Arg::pointer(cudagen::constantPointer(launch.constant(values)));
+  if (!headIndex)
+    return constant;
+  code += wrapper("slopes", "const float *all, float *local, int *error") +
+          llvm::formatv("  mm_select_slopes_kernel(all, {0}, local, {1}, {2}, error);\n}\n",
+                        pointer(headIndex), heads, all.size())
+              .str();
+  unsigned local = launch.scratch(ScratchSlot::HeadSlopes, heads * int64_t(sizeof(float)));
+  Arg selected = Arg::pointer(cudagen::scratchPointer(local));
+  launch.kernel("slopes", shapes::rows(1, 32), {constant, selected, Arg::errorFlag()});
+  return selected;
+}
+
+void CudaEmitter::launchLightning(const LightningParts &p, int64_t blockSize, const Arg &slopes) {
   Int B = dimOf(kernel.getResult(p.out), 0), T = dimOf(kernel.getResult(p.out), 1);
   const int H = int(p.heads), D = int(p.headDim), BS = int(blockSize);
   Int any = cudagen::le(1, B * T);
   Int decode = cudagen::both(any, cudagen::le(T, 1)),
       prefill = cudagen::both(any, cudagen::le(2, T));
-  Arg slopeArg = Arg::pointer(cudagen::constantPointer(launch.constant(slopes)));
-  launch.kernel("decode", shapes::lightningDecode(B, H, D),
+  const Arg &slopeArg = slopes;
+  const int DP = mmk::headTile(D); // the kernels' shared-memory tile width
+  launch.kernel("decode", shapes::lightningDecode(B, H, DP),
                 {slopeArg, Arg::i64(B), Arg::errorFlag()}, decode);
   // Prefill: each block's state, a scan over blocks, then each block's output.
   unsigned workspace = launch.scratch(ScratchSlot::LightningWorkspace,
@@ -977,7 +969,7 @@ void CudaEmitter::launchLightning(const LightningParts &p, int64_t blockSize,
                            Arg::i64(T), Arg::errorFlag()};
   launch.kernel("state", shapes::lightningState(B, T, H, BS), args, prefill);
   launch.kernel("scan", shapes::lightningScan(B, H, D), args, prefill);
-  launch.kernel("output", shapes::lightningOutput(B, T, H, D, BS), args, prefill);
+  launch.kernel("output", shapes::lightningOutput(B, T, H, DP, BS), args, prefill);
 }
 
 FailureOr<CudaKernelPlan> CudaEmitter::emit() {
@@ -1010,6 +1002,8 @@ FailureOr<CudaKernelPlan> CudaEmitter::emit() {
       return emitLightning();
     case KernelKind::Softmax:
       return emitSoftmax();
+    case KernelKind::Rope:
+      return emitRope();
     case KernelKind::LayerNorm:
       return emitLayerNorm();
     case KernelKind::Copy:
@@ -1019,23 +1013,37 @@ FailureOr<CudaKernelPlan> CudaEmitter::emit() {
     case KernelKind::Matmul:
       return emitMatmul();
     case KernelKind::ScatterAdd:
+      return emitScatterAdd();
     case KernelKind::Argmax:
+      return emitArgmax();
     case KernelKind::Loss:
+      return emitLoss();
     case KernelKind::TopK:
+      return emitTopK();
     case KernelKind::Conv:
+      return emitConv();
     case KernelKind::Pool:
-    case KernelKind::Rope:
+      return emitPool();
     case KernelKind::MergeImageFeatures:
+      return emitMergeImageFeatures();
     case KernelKind::Gru:
+      return emitGru();
     case KernelKind::TargetAttention:
+      return emitTargetAttention();
     case KernelKind::HadamardInteraction:
+      return emitHadamard();
     case KernelKind::AttentionBackward:
-    case KernelKind::LightningBackward:
+      return emitAttentionBackward();
     case KernelKind::GroupedGemmWeightGrad:
+      return emitGroupedGemmWeightGrad();
     case KernelKind::LossBackward:
-    case KernelKind::GruBackward:
+      return emitLossBackward();
     case KernelKind::ConvBackward:
-      return fail("no CUDA generator for this kind yet (the CPU target has one)");
+      return emitConvBackward();
+    case KernelKind::GruBackward:
+      return emitGruBackward();
+    case KernelKind::LightningBackward:
+      return emitLightningBackward();
     case KernelKind::AllReduce:
     case KernelKind::AllGather:
     case KernelKind::AllSlice:
@@ -1062,7 +1070,7 @@ FailureOr<CudaKernelPlan> CudaEmitter::emit() {
   return p;
 }
 
-} // namespace
+} // namespace cudaemit
 
 std::string CudaProgram::source() const {
   std::string s = cuda::kernelLibrarySource() + kPrelude;
@@ -1087,7 +1095,7 @@ FailureOr<CudaProgram> generateCudaProgram(func::FuncOp fn, const SymbolicShapes
   size_t index = 0;
   for (Operation &op : fn.getBody().front())
     if (auto kernel = dyn_cast<KernelOp>(op)) {
-      auto p = CudaEmitter(kernel, index++, shapes, weightTypes).emit();
+      auto p = cudaemit::CudaEmitter(kernel, index++, shapes, weightTypes).emit();
       if (failed(p))
         return failure();
       std::string canonical = p->code.substr(p->code.find('\n') + 1);

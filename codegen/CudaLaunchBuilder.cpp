@@ -149,8 +149,8 @@ Shape lightningState(const Int &batch, const Int &tokens, int heads, int blockSi
 }
 
 Shape lightningScan(const Int &batch, int heads, int headDim) {
-  return shape(mmk::ceilDiv(headDim * headDim / 4, mmk::kLightningScanThreads), heads, batch,
-               mmk::kLightningScanThreads);
+  return shape(mmk::ceilDiv(mmk::ceilDiv(headDim * headDim, 4), mmk::kLightningScanThreads), heads,
+               batch, mmk::kLightningScanThreads);
 }
 
 Shape lightningOutput(const Int &batch, const Int &tokens, int heads, int headDim, int blockSize) {

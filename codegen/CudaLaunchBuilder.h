@@ -97,6 +97,10 @@ enum class ScratchSlot : unsigned {
   LightningWorkspace,
   RowOfSlot,
   WidenedWeights,
+  LossTerms,  // per-row (per-element) loss terms in double, before their sum
+  ImageRows,  // the feature row of each text row (-1: text) of a merge of image features
+  GruGates,   // a GRU gradient's gate gradients (input and hidden), [B, T, 3 H] each
+  HeadSlopes, // the decay slopes of a rank's block of lightning heads (head_index)
   Count
 };
 

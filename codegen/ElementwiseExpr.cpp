@@ -55,8 +55,7 @@ std::string elementwiseExpr(Operation *op, ArrayRef<std::string> in, CodeTarget 
         // Narrower floats are stored as float32, rounded to the type's values.
         Type to = c.getType().getElementType();
         if (to.isBF16() || to.isF16())
-          return host ? lib(to.isBF16() ? "round_bf16" : "round_f16") + "(float(" + in[0] + "))"
-                      : std::string(); // the CUDA path computes in float32 only
+          return lib(to.isBF16() ? "round_bf16" : "round_f16") + "(float(" + in[0] + "))";
         return std::string(ints ? (host ? "int64_t(" : "(long long)(") : "float(") + in[0] + ")";
       })
       .Case([&](ZerosLikeOp) { return std::string(ints ? "int64_t(0)" : "0.0f"); })

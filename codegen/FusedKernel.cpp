@@ -1,8 +1,10 @@
 //===- FusedKernel.cpp ----------------------------------------------------===//
 #include "codegen/FusedKernel.h"
+#include "mlir/IR/Matchers.h"
 #include "passes/KernelOutlining.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
@@ -107,6 +109,7 @@ std::optional<std::string> FusedKernelEmitter::broadcastIndex(Value operand, Val
     for (const SymbolicDim &d : dims) {
       if (!d.isStatic() && !symbolsInScope())
         return std::nullopt;
+      readsSymbols = readsSymbols || !d.isStatic();
       s += " * " + d.format(shapes.symbols());
     }
     return "(" + s + ")";
@@ -145,7 +148,7 @@ LogicalResult FusedKernelEmitter::emitElementwise(ArrayRef<Operation *> ops, Val
     std::string expr = elementwiseExpr(op, in, target);
     if (expr.empty())
       return fail(Twine("'") + op->getName().getStringRef() +
-                  "' has no elementwise generator (integer division needs a zero check)");
+                  "' has no elementwise generator for the " + targetName + " target");
     Value result = op->getResult(0);
     std::string var = "v" + std::to_string(temps++);
     code += indent + "const " + elementType(result) + " " + var + " = " + expr + ";\n";
@@ -305,6 +308,37 @@ FailureOr<FusedKernelEmitter::CombineParts> FusedKernelEmitter::combineParts() {
   return CombineParts{c, lastDim(topLevel(c.getWeights())), lastDim(c.getResult()), epilogue};
 }
 
+FusedKernelEmitter::HadamardGroups FusedKernelEmitter::hadamardGroups(HadamardInteractionOp op) {
+  HadamardGroups g;
+  g.starts.push_back(0);
+  for (Attribute group : op.getGroups()) {
+    for (int64_t m : llvm::cast<DenseI64ArrayAttr>(group).asArrayRef())
+      g.members.push_back(m);
+    g.starts.push_back(int64_t(g.members.size()));
+  }
+  return g;
+}
+
+AttentionOp FusedKernelEmitter::attentionWithoutCache() const {
+  SmallVector<Operation *> ops = bodyOps(kernel);
+  auto plain = ops.size() == 1 ? dyn_cast<AttentionOp>(ops.front()) : AttentionOp();
+  return plain && !plain.hasCache() ? plain : AttentionOp();
+}
+
+FailureOr<FusedKernelEmitter::QueryStart> FusedKernelEmitter::queryStart(Value start) {
+  QueryStart where;
+  if (start && topLevel(start)) {
+    where.pointer = pointer(start);
+  } else if (start) {
+    DenseElementsAttr value;
+    if (!matchPattern(start, m_Constant(&value)) || value.getNumElements() != 1)
+      return (void)fail("query_start must be a kernel input or a constant"),
+             FailureOr<QueryStart>();
+    where.value = value.getSplatValue<APInt>().getSExtValue();
+  }
+  return where;
+}
+
 FailureOr<FusedKernelEmitter::AttentionParts> FusedKernelEmitter::attentionParts() {
   AttentionParts p;
   for (Operation *op : bodyOps(kernel))
@@ -378,6 +412,15 @@ FailureOr<FusedKernelEmitter::LightningParts> FusedKernelEmitter::lightningParts
   p.headDim = qType.getDimSize(3);
   p.blockSize = static_cast<int64_t>(la.getBlockSize());
   p.width = p.headDim;
+  // The op allows a value head dim of its own (S is d x dv); the kernels of
+  // both targets hold square states, as the reference does.
+  if (int64_t dv = llvm::cast<RankedTensorType>(la.getValue().getType()).getDimSize(3);
+      dv != p.headDim)
+    return (void)fail(llvm::formatv("mm.lightning_attention with value head dim {0} and key head "
+                                    "dim {1}: the {2} kernels need them equal",
+                                    dv, p.headDim, targetName)
+                          .str()),
+           FailureOr<LightningParts>();
   Value qkv[] = {la.getQuery(), la.getKey(), la.getValue()};
   auto first = qkv[0].getDefiningOp<SliceOp>();
   for (auto [i, v] : llvm::enumerate(qkv)) {
@@ -396,8 +439,8 @@ FailureOr<FusedKernelEmitter::LightningParts> FusedKernelEmitter::lightningParts
                FailureOr<LightningParts>();
       p.width = in.getShape().back();
     }
-    p.base[i] =
-        pointer(from) + " + " + std::to_string(slice ? static_cast<int64_t>(slice.getStart()) : 0);
+    p.offset[i] = slice ? static_cast<int64_t>(slice.getStart()) : 0;
+    p.base[i] = pointer(from) + " + " + std::to_string(p.offset[i]);
   }
   auto inPlace = kernel.getInPlace();
   auto stateOut = resultIndexOf(la.getFinalState());

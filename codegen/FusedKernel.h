@@ -51,6 +51,8 @@ protected:
   /// True when generated code has the shape symbols as variables (host code
   /// does; CUDA kernels get sizes as arguments instead).
   virtual bool symbolsInScope() const { return false; }
+  /// Set when generated code has named a shape symbol (a dynamic broadcast).
+  mutable bool readsSymbols = false;
   /// Reads body argument `v` at `index` (the host widens bf16 weights here).
   virtual std::string load(mlir::Value v, llvm::StringRef index) const {
     return pointer(v) + "[" + index.str() + "]";
@@ -189,6 +191,23 @@ protected:
     double scale, theta;
   };
   mlir::FailureOr<AttentionParts> attentionParts();
+  /// The kernel's only op when it is an mm.attention without a KV cache (the
+  /// plain form both targets generate directly), else null.
+  AttentionOp attentionWithoutCache() const;
+  /// Where an attention's query_start comes from: a kernel input (its
+  /// pointer) or a constant the kernel cloned (its value). Absent: neither set.
+  struct QueryStart {
+    std::string pointer;
+    std::optional<int64_t> value;
+  };
+  mlir::FailureOr<QueryStart> queryStart(mlir::Value start);
+
+  /// hadamard_interaction's groups flattened: group g's fields are
+  /// members[starts[g] .. starts[g + 1]).
+  struct HadamardGroups {
+    std::vector<int64_t> members, starts;
+  };
+  static HadamardGroups hadamardGroups(HadamardInteractionOp op);
 
   /// Lightning attention with a carried state updated in place; q, k, v are
   /// three contiguous last-dim slices of one input (the interleaved qkv
@@ -196,6 +215,7 @@ protected:
   struct LightningParts {
     LightningAttentionOp op;
     std::string base[3]; // "<pointer> + <offset>" of q, k, v
+    int64_t offset[3];   // those offsets, in floats
     int64_t heads, headDim, blockSize;
     int64_t width; // floats per head in the input q/k/v are read from
     unsigned out;

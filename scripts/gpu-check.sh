@@ -49,7 +49,7 @@ fi
 if want 1; then
 section "1. compiled models (AOT CUDA binaries) against the reference executor"
 source scripts/gpu/cases.sh
-for c in tiny-hf tiny-hf-batch tiny-example tiny-example-bf16 tiny-example-int8; do
+for c in tiny-hf tiny-hf-batch tiny-official tiny-example tiny-example-bf16 tiny-example-int8; do
   read -r model args <<<"${CASES[$c]}"
   if eval "timeout 120 $pack/bin/${BINARIES[$c]} --model $model $args --greedy --ignore-eos --json \
       --dump-logits /tmp/$c.npy" >"/tmp/$c.json" 2>"/tmp/$c.err"; then

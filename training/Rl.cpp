@@ -336,8 +336,9 @@ int reinforce(const RlOptions &o, std::ostream &rankLog, std::ostream &rankOut) 
   }
 
   if (o.backend == StepBackend::CUDA)
-    throw makeError("--backend cuda: the CUDA training-step kernels are not generated yet; use "
-                    "cpu, or reference for the oracle");
+    throw makeError("--backend cuda: mm-train rl samples its rollouts with the CPU engine and "
+                    "steps on the CPU backends so far (pretrain and sft train on CUDA); use cpu, "
+                    "or reference for the oracle");
   // Data parallel: each replica updates on its share of a mini-batch's
   // rows, weighed by its share of the loss's terms (response tokens, or
   // rows per sequence), so the average is the one-process update.

@@ -7,6 +7,7 @@
 #include "passes/Passes.h"
 #include "reference/Executor.h"
 #include "runtime/Error.h"
+#include "runtime/compiled/CudaBackend.h"
 #include "runtime/compiled/HostBackend.h"
 #include "runtime/dist/Collectives.h"
 #include "runtime/dist/WeightShard.h"
@@ -47,6 +48,7 @@ struct StepProgram::Impl {
   mlir::OwningOpRef<mlir::ModuleOp> module;
   std::vector<std::string> weightOrder; // the step's weight arguments, in order
   std::unique_ptr<HostBackend> host;
+  std::unique_ptr<CudaBackend> cuda;
   std::unique_ptr<ReferenceExecutor> reference;
   int64_t batch, seqLen;
   unsigned inputs = 0, aux = 0; // @loss's arguments and its results after the loss
@@ -124,10 +126,6 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
     throw makeError("tp=", model.tp, " ep=", model.ep, " etp=", model.etp,
                     ": the experts split inside the tensor-parallel group (ep x etp divides tp, "
                     "tp above 1)");
-  if (backend == StepBackend::CUDA)
-    throw makeError("--backend cuda: the CUDA training-step kernels (attention, lightning and "
-                    "grouped-GEMM backward) are not generated yet; train with --backend cpu, or "
-                    "reference for the oracle");
   impl->batch = batch;
   impl->seqLen = seqLen;
   mlir::DialectRegistry registry;
@@ -233,20 +231,31 @@ StepProgram::StepProgram(const MiniMaxConfig &config, const OptimizerOptions &op
   }
   CompileOptions options;
   options.symbolMax = {{"B", batch}, {"T", seqLen}};
-  // The compiled step is cached by a hash of its IR and sizes.
+  const bool gpu = backend == StepBackend::CUDA;
+  if (gpu) {
+    options.target = CompileOptions::Target::CUDA;
+    options.cudaArch = "jit"; // compiled for the GPU found, when loaded
+  }
+  // The compiled step is cached by a hash of its IR, sizes and target.
   std::string ir;
   llvm::raw_string_ostream irStream(ir);
   step.print(irStream);
-  std::string key = ir + "|B=" + std::to_string(batch) + "|T=" + std::to_string(seqLen);
-  exe::Executable executable = cachedExecutable(cacheDir, "train_step", key, [&] {
-    log << "mm-train: compiling the training step (forward, backward and AdamW) for the host\n";
-    try {
-      return compileFunction(*impl->module, "loss_train_step", options).executable;
-    } catch (const std::exception &e) {
-      throw makeError("compiling the training step failed: ", e.what(), "\n", diagnostics);
-    }
-  });
-  impl->host = std::make_unique<HostBackend>(std::move(executable), none);
+  std::string key =
+      ir + "|B=" + std::to_string(batch) + "|T=" + std::to_string(seqLen) + (gpu ? "|cuda" : "");
+  exe::Executable executable =
+      cachedExecutable(cacheDir, gpu ? "train_step_cuda" : "train_step", key, [&] {
+        log << "mm-train: compiling the training step (forward, backward and AdamW) for "
+            << (gpu ? "CUDA" : "the host") << "\n";
+        try {
+          return compileFunction(*impl->module, "loss_train_step", options).executable;
+        } catch (const std::exception &e) {
+          throw makeError("compiling the training step failed: ", e.what(), "\n", diagnostics);
+        }
+      });
+  if (gpu)
+    impl->cuda = std::make_unique<CudaBackend>(std::move(executable), none);
+  else
+    impl->host = std::make_unique<HostBackend>(std::move(executable), none);
 }
 
 StepProgram::~StepProgram() = default;
@@ -376,8 +385,9 @@ StepProgram::Result StepProgram::run(std::vector<Tensor> args, TrainingState &st
   args.push_back(Tensor::fromVector<float>({}, {static_cast<float>(step)}));
   if (impl->replicaWeight)
     args.push_back(Tensor::fromVector<float>({}, {static_cast<float>(*impl->replicaWeight)}));
-  std::vector<Tensor> out = impl->host ? impl->host->call(std::move(args))
-                                       : impl->reference->run(std::move(args));
+  std::vector<Tensor> out = impl->host   ? impl->host->call(std::move(args))
+                            : impl->cuda ? impl->cuda->call(std::move(args))
+                                         : impl->reference->run(std::move(args));
   auto scalar = [](const Tensor &t) {
     return t.dtype() == DType::F64 ? t.data<double>()[0] : double(t.to(DType::F32).data<float>()[0]);
   };

@@ -253,15 +253,12 @@ LogicalResult KernelEmitter::emitAttentionWithoutCache(AttentionOp op) {
 LogicalResult KernelEmitter::emitQueryStart(Value start, Value query, Value key,
                                            StringRef opName) {
   // A kernel input, or a constant the kernel cloned (a literal here).
-  std::string where = "nullptr";
-  if (start && topLevel(start)) {
-    where = pointer(start);
-  } else if (start) {
-    DenseElementsAttr value;
-    if (!matchPattern(start, m_Constant(&value)) || value.getNumElements() != 1)
-      return fail("query_start must be a kernel input or a constant");
-    body += llvm::formatv("  static const int64_t query_start_value[1] = {{{0}};\n",
-                          value.getSplatValue<APInt>().getSExtValue())
+  auto from = queryStart(start);
+  if (failed(from))
+    return failure();
+  std::string where = from->pointer.empty() ? "nullptr" : from->pointer;
+  if (from->value) {
+    body += llvm::formatv("  static const int64_t query_start_value[1] = {{{0}};\n", *from->value)
                 .str();
     where = "query_start_value";
   }
@@ -273,9 +270,7 @@ LogicalResult KernelEmitter::emitQueryStart(Value start, Value query, Value key,
 }
 
 LogicalResult KernelEmitter::emitAttention() {
-  SmallVector<Operation *> ops = bodyOps(kernel);
-  if (auto plain = ops.size() == 1 ? llvm::dyn_cast<AttentionOp>(ops.front()) : AttentionOp();
-      plain && !plain.hasCache())
+  if (AttentionOp plain = attentionWithoutCache())
     return emitAttentionWithoutCache(plain);
   auto parts = attentionParts();
   if (failed(parts))
@@ -1077,14 +1072,12 @@ LogicalResult KernelEmitter::emitHadamard() {
     return failure();
   HadamardInteractionOp op = *h;
   Value f = topLevel(op.getFields());
-  std::string members, starts = "0, ";
-  int64_t count = 0;
-  for (Attribute group : op.getGroups()) {
-    for (int64_t m : llvm::cast<DenseI64ArrayAttr>(group).asArrayRef())
-      members += std::to_string(m) + ", ";
-    count += llvm::cast<DenseI64ArrayAttr>(group).size();
-    starts += std::to_string(count) + ", ";
-  }
+  std::string members, starts;
+  HadamardGroups groups = hadamardGroups(op);
+  for (int64_t m : groups.members)
+    members += std::to_string(m) + ", ";
+  for (int64_t at : groups.starts)
+    starts += std::to_string(at) + ", ";
   body += "  static const int64_t members[] = {" + members + "0};\n";
   body += "  static const int64_t starts[] = {" + starts + "0};\n";
   body += llvm::formatv("  mmh::hadamard_interaction({0}, {1}, {2}, {3}, members, starts, {4}, "

@@ -166,7 +166,8 @@ struct CudaBackend::Impl {
     for (size_t i = 0; i < flags.size(); ++i)
       if (flags[i] != 0) {
         const exe::Kernel &k = exe.kernels(exe.schedule(i).kernel());
-        throw makeError(k.location(), ": ", cuda::kernelErrorMessage(flags[i]));
+        throw makeError(k.location(), ": in the '", k.kind(),
+                        "' kernel: ", cuda::kernelErrorMessage(flags[i]));
       }
   }
 };

@@ -24,6 +24,10 @@ const char *kernelErrorMessage(int code) {
     return "MoE token order is not a permutation of the routed slots";
   case mmk::kSharedMemoryTooSmall:
     return "the kernel was launched with less dynamic shared memory than it needs";
+  case mmk::kQueryStartOutOfRange:
+    return "attention query_start is negative or places queries past the last key";
+  case mmk::kPlaceholderCount:
+    return "the image placeholder ids and the image feature rows differ in number";
   default:
     return "unknown kernel error code";
   }
@@ -82,8 +86,8 @@ LaunchShape lightningState(int64_t batch, int64_t tokens, int heads, int blockSi
 }
 
 LaunchShape lightningScan(int64_t batch, int heads, int headDim) {
-  return shape(mmk::ceilDiv(headDim * headDim / 4, mmk::kLightningScanThreads), heads, batch,
-               mmk::kLightningScanThreads);
+  return shape(mmk::ceilDiv(mmk::ceilDiv(headDim * headDim, 4), mmk::kLightningScanThreads), heads,
+               batch, mmk::kLightningScanThreads);
 }
 
 LaunchShape lightningOutput(int64_t batch, int64_t tokens, int heads, int headDim, int blockSize) {

@@ -35,12 +35,18 @@ enum ErrorCode : int {
   kBadGroupOffsets = 5,      // MoE group offsets not 0 .. rows, non-decreasing
   kBadTokenOrder = 6,        // MoE token order not a permutation of the slots
   kSharedMemoryTooSmall = 7, // launched with less dynamic shared memory than needed
+  kQueryStartOutOfRange = 8, // attention query_start < 0 or query_start + q_len > kv_len
+  kPlaceholderCount = 9,     // image placeholder ids and image feature rows differ in number
 };
 
 MMK_HD constexpr long long ceilDiv(long long a, long long b) { return (a + b - 1) / b; }
 MMK_HD constexpr int minInt(int a, int b) { return a < b ? a : b; }
 MMK_HD constexpr int maxInt(int a, int b) { return a > b ? a : b; }
 MMK_HD constexpr int gcdInt(int a, int b) { return b == 0 ? a : gcdInt(b, a % b); }
+MMK_HD constexpr int roundUp16(int n) { return (n + 15) / 16 * 16; }
+/// Width of the shared-memory tiles that hold rows of a head dim d: the tile
+/// GEMMs' thread grids need multiples of 16, so any other d is zero-padded.
+MMK_HD constexpr int headTile(int d) { return roundUp16(d); }
 
 /// Padding (in floats) added to each row of a shared-memory tile: keeps rows
 /// 16-byte aligned for float4 access and spreads consecutive rows over banks.
@@ -73,7 +79,8 @@ MMK_HD constexpr int attentionQueryTile(int group) { return (32 / gcdInt(group, 
 MMK_HD constexpr int attentionPrefillRows(int group) { return attentionQueryTile(group) * group; }
 /// Dynamic shared memory of the prefill / decode kernels: Q rows, a K tile, a V
 /// tile, the probabilities, then per row the visible key count (int64) and
-/// three floats (rescale factor, running sum, running max).
+/// three floats (rescale factor, running sum, running max). headDim is the
+/// tile width: headTile of the larger of the key and value head dims.
 MMK_HD constexpr unsigned attentionSharedBytes(int rows, int headDim, int keyTile) {
   return (unsigned)(4 * (rows * (headDim + kSmemPad) + 2 * keyTile * (headDim + kSmemPad) +
                          rows * (keyTile + kSmemPad)) +
@@ -105,13 +112,23 @@ MMK_HD constexpr long long lightningWorkspaceFloats(long long batch, int heads, 
                                                     int headDim, int blockSize) {
   return batch * heads * lightningNumBlocks(tokens, blockSize) * headDim * headDim;
 }
+/// State rows staged per step by the output kernel: a multiple of 16 that
+/// divides the (padded) head dim, at most a row tile.
+MMK_HD constexpr int lightningStateSlice(int headTileWidth, int blockSize) {
+  return 16 * gcdInt(lightningRowTile(blockSize) / 16, headTileWidth / 16);
+}
+/// headDim here and in the decode shapes below is the tile width, headTile(d);
+/// the state scan (four state elements per thread) takes d itself.
 MMK_HD constexpr unsigned lightningOutputSharedBytes(int headDim, int blockSize) {
   return (unsigned)(4 * (2 * lightningRowTile(blockSize) * (headDim + kSmemPad) +
                          lightningRowTile(blockSize) * (lightningRowTile(blockSize) + kSmemPad)));
 }
 inline constexpr int kLightningScanThreads = 256;
 /// Columns of the state handled by one decode CTA, and its threads.
-MMK_HD constexpr int lightningDecodeColTile(int headDim) { return headDim < 64 ? headDim : 64; }
+/// (A whole tile below 64 columns, else 64, 32 or 16: the largest that divides it.)
+MMK_HD constexpr int lightningDecodeColTile(int headDim) {
+  return headDim < 64 ? headDim : 16 * gcdInt(4, headDim / 16);
+}
 MMK_HD constexpr int lightningDecodeThreads(int headDim) {
   return (lightningDecodeColTile(headDim) / 4) *
          minInt(headDim, 256 / (lightningDecodeColTile(headDim) / 4));
@@ -126,7 +143,6 @@ inline constexpr int kGroupedGemmRowTile = 64;
 inline constexpr int kGroupedGemmKTile = 32;
 /// Column tiles: a multiple of 16 (the tile GEMM's thread grid); columns past
 /// N in the last tile are computed from zeros and not stored.
-MMK_HD constexpr int roundUp16(int n) { return (n + 15) / 16 * 16; }
 MMK_HD constexpr int groupedGemmColTile(int n) { return n < 128 ? roundUp16(n) : 128; }
 MMK_HD constexpr int groupedSwigluColTile(int n) { return n < 64 ? roundUp16(n) : 64; }
 /// Decode-sized grouped GEMMs (mm_moe_grouped_gemv_kernel): one warp per

@@ -33,6 +33,7 @@ compile() {
   "$build/bin/mm-compile" --target cuda --cuda-arch sm_90 -o "$pack/bin/$name" "$@" >/dev/null
 }
 compile tiny-hf --model test/data/minimax/hf-f32-packed --max-batch 4 --max-tokens 64 --max-context 128
+compile tiny-official --model test/data/minimax/official-bf16 --max-batch 4 --max-tokens 64 --max-context 128
 compile tiny-example --model examples/minimax-tiny --max-batch 4 --max-tokens 128 --max-context 256
 for dtype in bf16 int8; do
   compile tiny-example-$dtype --model examples/minimax-tiny --max-batch 4 --max-tokens 128 \

@@ -2,6 +2,7 @@
 """Checks every vector-Jacobian rule against central finite differences.
 
 Usage: check_gradients.py MM_OPT MM_RUN CASES_DIR [--filter SUBSTRING]
+                          [--compiled cpu,cuda] [--no-finite-differences]
 
 For each case, a scalar loss function @F of CASES_DIR/<file>.mlir:
   1. `mm-opt -mm-autodiff='function=F'` adds @F_grad;
@@ -26,6 +27,12 @@ legitimately disagree. Also checks that every expected-nonzero gradient is
 nonzero (a rule that drops a term to zero everywhere cannot pass), and that
 the refusals (argmax, float-to-int casts, cached attention, product
 reductions, ops without a rule) fail with the op's location.
+
+Then each compiled backend of --compiled (default cpu; cuda runs on a GPU or
+the fake toolkit) computes @F_grad in float32, compared with the reference's
+float64 gradients (COMPILED_TOL below); a function a target cannot generate
+must be refused with the op's location and is listed. --no-finite-differences
+leaves out step 3 (the CUDA test: the rules are checked by the CPU one).
 """
 
 import json
@@ -115,6 +122,7 @@ def build_cases():
     add("attention", "lightning_head_index", ints={"idx": [3, 1]}, scale=0.5)
 
     add("moe", "moe_block")
+    add("moe", "moe_block_w8")
     add("moe", "router_plain")
 
     add("loss", "cross_entropy_mean", ints={"labels": [[0, 4, -100], [2, 2, 1]]})
@@ -283,7 +291,7 @@ class Evaluator:
         return [np.load(o) for o in outs]
 
 
-def check_case(case, mm_opt, ev, cases_dir, tmp):
+def check_case(case, mm_opt, ev, cases_dir, tmp, compiled=("cpu",), fd=True):
     src = os.path.join(cases_dir, case.file + ".mlir")
     text = open(src).read()
     grad_file = os.path.join(tmp, "grad.mlir")
@@ -318,7 +326,7 @@ def check_case(case, mm_opt, ev, cases_dir, tmp):
             continue
         if not np.any(g != 0):
             errors.append(f"gradient of {label} is identically zero")
-        for _ in range(DIRECTIONS):
+        for _ in range(DIRECTIONS if fd else 0):
             v = rng.normal(size=base.shape)
             vals = []
             for sgn in (1, -1):
@@ -335,7 +343,8 @@ def check_case(case, mm_opt, ev, cases_dir, tmp):
             if not abs(fd - an) <= tol:
                 errors.append(f"d/d{label}: <g, v> = {an:.12g}, finite difference {fd:.12g}, "
                               f"|diff| {abs(fd - an):.3g} > tol {tol:.3g}")
-    errors += check_compiled(case, ev, grad_file, args, params, outs)
+    for backend in compiled:
+        errors += check_compiled(case, ev, grad_file, args, params, outs, backend)
     return errors
 
 
@@ -346,26 +355,26 @@ def check_case(case, mm_opt, ev, cases_dir, tmp):
 # A wrong kernel is off by the size of the gradient itself.
 U32 = 2.0 ** -24
 COMPILED_TOL = 2.0 ** 12 * U32
-COMPILED_REFUSALS = ("has no kernel kind", "has no elementwise generator")
-REFUSED = []
+COMPILED_REFUSALS = ("has no kernel kind", "has no elementwise generator", "cannot generate CUDA for")
+REFUSED = {}
 
 
-def check_compiled(case, ev, grad_file, args, params, want):
+def check_compiled(case, ev, grad_file, args, params, want, backend):
     try:
-        got = ev(grad_file, case.fn + "_grad", args, params, len(want), backend="cpu")
+        got = ev(grad_file, case.fn + "_grad", args, params, len(want), backend=backend)
     except RuntimeError as e:
         msg = str(e)
         if any(r in msg for r in COMPILED_REFUSALS) and "loc(" in msg:
-            op = re.search(r"'([a-z0-9_.]+)' (?:op )?has no", msg)
-            REFUSED.append(f"{case.file}.{case.fn} ({op.group(1) if op else '?'})")
+            op = re.search(r"'([a-z0-9_.]+)' (?:op |kernel)?", msg[msg.find("loc("):])
+            REFUSED.setdefault(backend, []).append(f"{case.file}.{case.fn} ({op.group(1) if op else '?'})")
             return []
-        return [f"--backend cpu: {msg}"]
+        return [f"--backend {backend}: {msg}"]
     errors = []
     for i, (g, w) in enumerate(zip(got, want)):
         tol = COMPILED_TOL * (np.abs(w) + np.abs(w).max())
         bad = np.abs(g.astype(np.float64) - w) > tol
         if g.shape != w.shape or bad.any():
-            errors.append(f"--backend cpu result {i}: max |diff| "
+            errors.append(f"--backend {backend} result {i}: max |diff| "
                           f"{np.abs(g.astype(np.float64) - w).max():.3g} beyond float32 tolerance")
     return errors
 
@@ -388,6 +397,8 @@ def main(argv):
         return 2
     mm_opt, mm_run, cases_dir = (os.path.abspath(a) for a in argv[1:4])
     filt = argv[argv.index("--filter") + 1] if "--filter" in argv else None
+    compiled = (argv[argv.index("--compiled") + 1] if "--compiled" in argv else "cpu").split(",")
+    fd = "--no-finite-differences" not in argv
     build_cases()
     passed = failed = 0
     t0 = time.time()
@@ -398,7 +409,7 @@ def main(argv):
             if filt and filt not in name:
                 continue
             try:
-                errors = check_case(case, mm_opt, ev, cases_dir, tmp)
+                errors = check_case(case, mm_opt, ev, cases_dir, tmp, compiled, fd)
             except Exception as e:  # an mm-run failure is a test failure, with its message
                 errors = [str(e)]
             if errors:
@@ -409,12 +420,14 @@ def main(argv):
             else:
                 passed += 1
                 print(f"PASS {name}")
-        if not filt or "refusal" in filt:
+        if (not filt or "refusal" in filt) and fd:
             bad = check_refusals(mm_opt, cases_dir)
             failed += len(bad)
             passed += len(REFUSALS) - len(bad)
-    print(f"# {ev.n} mm-run evaluations in {time.time() - t0:.1f}s; compiled backend refused "
-          f"{len(REFUSED)}: {', '.join(REFUSED) or 'none'}")
+    for backend in compiled:
+        refused = REFUSED.get(backend, [])
+        print(f"# {backend} refused {len(refused)}: {', '.join(refused) or 'none'}")
+    print(f"# {ev.n} mm-run evaluations in {time.time() - t0:.1f}s")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -26,6 +26,7 @@ compile() {
   env $fake "$build/bin/mm-compile" --target cuda --cuda-arch sm_90 -o "$work/$name" "$@" >/dev/null
 }
 compile tiny-hf --model test/data/minimax/hf-f32-packed --max-batch 4 --max-tokens 64 --max-context 128
+compile tiny-official --model test/data/minimax/official-bf16 --max-batch 4 --max-tokens 64 --max-context 128
 compile tiny-example --model examples/minimax-tiny --max-batch 4 --max-tokens 128 --max-context 256
 for dtype in bf16 int8; do
   compile tiny-example-$dtype --model examples/minimax-tiny --max-batch 4 --max-tokens 128 \
@@ -34,7 +35,7 @@ done
 
 source scripts/gpu/cases.sh
 status=0
-for c in tiny-hf tiny-hf-batch tiny-example tiny-example-bf16 tiny-example-int8; do
+for c in tiny-hf tiny-hf-batch tiny-official tiny-example tiny-example-bf16 tiny-example-int8; do
   read -r model args <<<"${CASES[$c]}"
   eval "\"$build/bin/mm-run\" generate --model $model $args ${REFERENCE[$c]:-} --greedy --ignore-eos \
     --json --dump-logits $work/$c.ref.npy" >"$work/$c.ref.json"

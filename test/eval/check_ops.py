@@ -574,6 +574,10 @@ def build_cases():
     # Ties 1 + 2^-8 -> 1 and 1 + 3 * 2^-8 -> 1 + 2^-6 (to even), plus ordinary values.
     bx16 = f32exact([1.0 + 2 ** -8, 1.0 + 3 * 2 ** -8, 1.0078125 + 2 ** -9, 3.14159, -2.5e-3, 65504.0, -1e-3, 0.1])
     add("mm.cast", C, "f32_bf16_f32", [bx16], round_bf16(bx16), n=0)
+    # Ties 1 + 2^-11 -> 1 and 1 + 3 * 2^-11 -> 1 + 2^-9 (to even), the largest
+    # half, subnormal halves (quantum 2^-24) and one that rounds to zero.
+    hx16 = f32exact([1.0 + 2 ** -11, 1.0 + 3 * 2 ** -11, 65504.0, -3.14159, 6.0e-8, 3.0e-6, 1.0e-9, 0.1])
+    add("mm.cast", C, "f32_f16_f32", [hx16], hx16.astype(np.float16).astype(F64), n=0)
 
     L = "linear_norm.mlir"
     lx = fl(12, (2, 3, 16))
@@ -648,6 +652,32 @@ def build_cases():
     add("mm.lightning_attention", A, "lightning_6heads", [q, k, v], list(lightning(q, k, v, 0, 1)), n=15)
     q, k, v, s0 = fl(57, (3, 1, 4, 4)), fl(58, (3, 1, 4, 4)), fl(59, (3, 1, 4, 4)), fl(60, (3, 4, 4, 4))
     add("mm.lightning_attention", A, "lightning_decode", [q, k, v, s0], list(lightning(q, k, v, 3, 8, s0)), n=8)
+    # Padded tiles (CUDA): head dims 20 / 12, 6, 5, 24 and 128 over several tiles.
+    q, k, v = normal(63, (1, 70, 6, 20)), normal(64, (1, 70, 2, 20)), normal(65, (1, 70, 2, 12))
+    add("mm.attention", A, "attention_tiles", [q, k, v], attention(q, k, v, True), n=90, mag=3.0)
+    q, k, v = normal(66, (2, 1, 2, 6)), normal(67, (2, 1, 1, 6)), normal(68, (2, 1, 1, 6))
+    kc, vc = normal(69, (2, 200, 1, 6)), normal(70, (2, 200, 1, 6))
+    cp = i64([150, 7])
+    add("mm.attention", A, "attention_decode_long", [q, k, v, kc, vc, cp],
+        list(attention_cache(q, k, v, kc, vc, cp, True)), n=210, mag=3.0)
+    x, s0 = fl(71, (2, 40, 2, 15)), fl(72, (2, 2, 5, 5))
+    ln = i64([40, 21])
+    add("mm.lightning_attention", A, "lightning_interleaved", [x, s0, ln],
+        list(lightning(x[..., 0:5], x[..., 5:10], x[..., 10:15], 1, 3, s0, ln)), n=200)
+    q, k, v = fl(73, (2, 70, 1, 24)), fl(74, (2, 70, 1, 24)), fl(75, (2, 70, 1, 24))
+    s0, ln = fl(76, (2, 1, 24, 24)), i64([70, 33])
+    add("mm.lightning_attention", A, "lightning_d24", [q, k, v, s0, ln],
+        list(lightning(q, k, v, 0, 2, s0, ln)), n=70 * 24)
+    q, k, v = fl(77, (1, 50, 1, 128)), fl(78, (1, 50, 1, 128)), fl(79, (1, 50, 1, 128))
+    add("mm.lightning_attention", A, "lightning_d128_block48", [q, k, v],
+        list(lightning(q, k, v, 0, 4)), n=50 * 128)
+    q, k, v, s0 = fl(80, (2, 1, 3, 6)), fl(81, (2, 1, 3, 6)), fl(82, (2, 1, 3, 6)), fl(83, (2, 3, 6, 6))
+    add("mm.lightning_attention", A, "lightning_decode_d6", [q, k, v, s0],
+        list(lightning(q, k, v, 1, 8, s0)), n=12)
+    q, k, v = fl(84, (2, 1, 1, 100)), fl(85, (2, 1, 1, 100)), fl(86, (2, 1, 1, 100))
+    s0 = fl(87, (2, 1, 100, 100))
+    add("mm.lightning_attention", A, "lightning_decode_d100", [q, k, v, s0],
+        list(lightning(q, k, v, 0, 8, s0)), n=200)
 
     M = "moe.mlir"
     rl = normal(61, (5, 6))
@@ -1068,7 +1098,7 @@ def error_cases(mm_run, cases_dir, tmp, tally):
                       "--output", "@" + o, "--backend", backend], ["layer.bias"])
 
 
-def runtime_error_cases(mm_run, cases_dir, tmp, tally):
+def runtime_error_cases(mm_run, cases_dir, tmp, tally, backends):
     """Errors the op descriptions promise "when the graph runs"."""
     def ev(file, fn, inputs, nout, backend):
         ins = write_inputs(tmp, f"rt.{fn}.{backend}", inputs, "<f8" if backend == "reference" else "<f4")
@@ -1090,6 +1120,44 @@ def runtime_error_cases(mm_run, cases_dir, tmp, tally):
         expect_error(mm_run, tally, f"attention-cache-overflow {backend}",
                      ev("attention.mlir", "attention_cache_causal", [q, k, v, kc, vc, i64([0, 8])], 3, backend),
                      ["mm.attention", "loc("])
+    for backend in ["reference"] + [b for b in ("cpu", "cuda") if b in backends]:
+        # 2 queries placed at key 5 of 6 (AttentionOps.td, query_start).
+        q, k, v = normal(220, (2, 2, 4, 8)), normal(221, (2, 6, 2, 8)), normal(222, (2, 6, 2, 8))
+        expect_error(mm_run, tally, f"attention-query-start-out-of-range {backend}",
+                     ev("attention.mlir", "attention_query_start", [q, k, v, i64([5])], 1, backend),
+                     ["loc(", "query_start"])
+        # A value head dim of its own: no executor implements it; each must say so.
+        q, k, v = fl(223, (1, 5, 2, 4)), fl(224, (1, 5, 2, 4)), fl(225, (1, 5, 2, 6))
+        expect_error(mm_run, tally, f"lightning-value-dim {backend}",
+                     ev("attention.mlir", "lightning_value_dim", [q, k, v], 2, backend),
+                     ["loc(", "mm.lightning_attention", "head dim"])
+    for backend in ["reference"] + [b for b in ("cpu", "cuda") if b in backends]:
+        # A label outside the classes (LossOps.td) and a scatter index outside the dim.
+        expect_error(mm_run, tally, f"cross-entropy-label-out-of-range {backend}",
+                     ev("loss.mlir", "ce_mean", [fl(226, (3, 6)), i64([0, 6, 2])], 1, backend),
+                     ["loc("], ["mm.cross_entropy", "'loss' kernel"])
+        expect_error(mm_run, tally, f"scatter-add-index-out-of-range {backend}",
+                     ev("shape.mlir", "scatter_add", [fl(227, (4, 3)), i64([0, 1, 4, 2, 0]), fl(228, (5, 3))],
+                        1, backend),
+                     ["loc("], ["mm.scatter_add", "'scatter_add' kernel"])
+    if "cuda" in backends:
+        # The CUDA kernels report through an error flag: the message names the kernel.
+        expect_error(mm_run, tally, "embedding-id-out-of-range cuda",
+                     ev("linear_norm.mlir", "embedding", [fl(210, (10, 4)), i64([[0, 10, 1], [2, 3, 4]])], 1, "cuda"),
+                     ["loc(", "'embedding' kernel", "outside its dimension"])
+        expect_error(mm_run, tally, "gather-index-out-of-range cuda",
+                     ev("shape.mlir", "gather_take", [fl(216, (5, 3)), i64([[0, 5], [1, 2]])], 1, "cuda"),
+                     ["loc(", "'gather' kernel", "outside its dimension"])
+        for fn in ("merge_image_features", "merge_image_features_grad"):
+            expect_error(mm_run, tally, f"{fn.replace('_', '-')}-placeholder-count cuda",
+                         ev("vision_recsys.mlir", fn,
+                            [fl(217, (2, 5, 4)), i64([[1, 7, 2, 3, 2], [7, 4, 5, 6, 8]]), fl(218, (3, 4))], 1, "cuda"),
+                         ["loc(", "'merge_image_features' kernel", "placeholder"])
+        q, k, v = normal(211, (2, 3, 4, 8)), normal(212, (2, 3, 2, 8)), normal(213, (2, 3, 2, 8))
+        kc, vc = normal(214, (2, 10, 2, 8)), normal(215, (2, 10, 2, 8))
+        expect_error(mm_run, tally, "attention-cache-overflow cuda",
+                     ev("attention.mlir", "attention_cache_causal", [q, k, v, kc, vc, i64([0, 8])], 3, "cuda"),
+                     ["loc(", "'attention' kernel", "capacity"])
     # The rest have no compiled kernel (or refuse); the reference executor checks them.
     expect_error(mm_run, tally, "gather-index-out-of-range reference",
                  ev("shape.mlir", "gather_take", [fl(216, (5, 3)), i64([[0, 5], [1, 2]])], 1, "reference"),
@@ -1128,7 +1196,7 @@ def main(argv):
             run_case(mm_run, cases_dir, tmp, i, case, tally, backends)
         if (not filt or "error" in filt) and "cpu" in backends:
             error_cases(mm_run, cases_dir, tmp, tally)
-            runtime_error_cases(mm_run, cases_dir, tmp, tally)
+            runtime_error_cases(mm_run, cases_dir, tmp, tally, backends)
     ops = sorted({c.op for c in CASES})
     print(f"# {len(ops)} ops, {len(CASES)} cases in {time.time() - t0:.1f}s; "
           f"{tally.xfailed} expected failures, {tally.xpassed} unexpected passes; "

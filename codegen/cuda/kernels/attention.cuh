@@ -17,8 +17,14 @@
 // (the scores' own error, |q||k| scale D 2^-24, enters through exp).
 //
 // Layouts: q row (b, i) at q + (b * T + i) * qTokenStride, heads contiguous
-// (hq * D) inside it; output row (b, i) at out + (b * T + i) * outTokenStride.
-// Strides and bases are multiples of 4 floats.
+// (hq * D) inside it; output row (b, i) at out + (b * T + i) * outTokenStride,
+// heads of DV (the value head dim, D by default) contiguous inside it.
+//
+// Any D and DV: the shared-memory tiles are mmk::headTile wide (a multiple of
+// 16) and zero-padded, so the padded columns add zeros to the scores and
+// produce output columns that are never stored. When D and DV are multiples
+// of 4 (then so are the strides the generator passes), rows are read as
+// float4; otherwise one float at a time.
 //
 //===----------------------------------------------------------------------===//
 #ifndef MM_CUDA_ATTENTION_CUH
@@ -28,15 +34,16 @@
 
 /// kCache[b, pos_b + t] = k[b, t] and vCache likewise, for t < tokens (all HKV heads).
 /// pos_b < 0 or pos_b + tokens > capacity sets kCacheOverflow and skips sequence b.
-/// k row (b, t) at k + (b * tokens + t) * kTokenStride (HKV * D floats), v likewise.
+/// k row (b, t) at k + (b * tokens + t) * kTokenStride (HKV * D floats), v likewise
+/// (HKV * DV floats).
 /// Launch: block THREADS (e.g. rowThreads(HKV * D / 4)), grid up to batch * tokens.
-template <int HKV, int D, int THREADS>
+template <int HKV, int D, int THREADS, int DV = D>
 __device__ __forceinline__ void
 mm_kv_cache_write_kernel(const float *k, mm_i64 kTokenStride, const float *v, mm_i64 vTokenStride,
                          float *kCache, float *vCache, const mm_i64 *cachePositions, mm_i64 batch,
                          mm_i64 tokens, mm_i64 capacity, int *error) {
-  constexpr int ROW = HKV * D;
-  static_assert(ROW % 4 == 0, "float4 rows");
+  constexpr int ROW = HKV * D, VROW = HKV * DV;
+  constexpr bool VEC = ROW % 4 == 0 && VROW % 4 == 0;
   for (mm_i64 r = blockIdx.x; r < batch * tokens; r += gridDim.x) {
     mm_i64 b = r / tokens, t = r % tokens, pos = cachePositions[b];
     if (pos < 0 || pos + tokens > capacity) {
@@ -44,22 +51,27 @@ mm_kv_cache_write_kernel(const float *k, mm_i64 kTokenStride, const float *v, mm
         mm_report_error(error, mmk::kCacheOverflow);
       continue;
     }
-    mm_i64 dst = (b * capacity + pos + t) * ROW;
-    for (int i = threadIdx.x; i < ROW / 4; i += THREADS) {
-      mm_store4(kCache + dst + 4 * i, mm_load4(k + r * kTokenStride + 4 * i));
-      mm_store4(vCache + dst + 4 * i, mm_load4(v + r * vTokenStride + 4 * i));
-    }
+    const mm_i64 slot = b * capacity + pos + t;
+    for (int c = 4 * threadIdx.x; c < ROW; c += 4 * THREADS)
+      mm_store4_upto<ROW, VEC>(kCache + slot * ROW + c, c,
+                               mm_load4_upto<ROW, VEC>(k + r * kTokenStride + c, c));
+    for (int c = 4 * threadIdx.x; c < VROW; c += 4 * THREADS)
+      mm_store4_upto<VROW, VEC>(vCache + slot * VROW + c, c,
+                                mm_load4_upto<VROW, VEC>(v + r * vTokenStride + c, c));
   }
 }
 
-/// One CTA's rows of queries against a range of keys, flash style. Shared
-/// memory (floats): Q [R][D+4] | K [BN][D+4] | V [BN][D+4] | P [R][BN+4] |
+/// One CTA's rows of queries against a range of keys, flash style, for key
+/// head dim D and value head dim DV. Shared memory (floats), W =
+/// headTile(max(D, DV)): Q [R][W+4] | K [BN][W+4] | V [BN][W+4] | P [R][BN+4] |
 /// visible count [R] (int64) | alpha [R] | l [R] | m [R].
-template <int R, int D, int BN, int THREADS> struct MmAttentionTile {
-  typedef MmTileGemm<R, BN, THREADS, false, true> ScoreGemm; // Q K^T
-  typedef MmTileGemm<R, D, THREADS, false, false> ValueGemm; // P V
-  static constexpr int LD = D + mmk::kSmemPad, LDP = BN + mmk::kSmemPad;
-  static_assert(BN % 16 == 0 && D % 16 == 0, "tile widths");
+template <int R, int D, int BN, int THREADS, int DV = D> struct MmAttentionTile {
+  static constexpr int DP = mmk::headTile(D), DVP = mmk::headTile(DV);
+  static constexpr bool VEC = D % 4 == 0 && DV % 4 == 0;
+  typedef MmTileGemm<R, BN, THREADS, false, true> ScoreGemm;   // Q K^T
+  typedef MmTileGemm<R, DVP, THREADS, false, false> ValueGemm; // P V
+  static constexpr int LD = (DP > DVP ? DP : DVP) + mmk::kSmemPad, LDP = BN + mmk::kSmemPad;
+  static_assert(BN % 16 == 0, "tile widths");
   static_assert(ScoreGemm::ACTIVE % 16 == 0, "row reductions need whole 16-lane groups");
 
   float *Qs, *Ks, *Vs, *Ps, *alpha, *lsum, *mrow;
@@ -76,12 +88,25 @@ template <int R, int D, int BN, int THREADS> struct MmAttentionTile {
     mrow = lsum + R;
   }
 
+  /// Fills Q: row r (DP floats, zero past D) from rowOf(r), or zeros where
+  /// that is null. Consecutive threads read consecutive float4s of a row.
+  template <class RowOf> __device__ void loadQueries(RowOf rowOf) {
+    constexpr int Q = DP / 4;
+    for (int f = threadIdx.x; f < R * Q; f += THREADS) {
+      const int r = f / Q, c = 4 * (f % Q);
+      const float *row = rowOf(r);
+      mm_store4(Qs + r * LD + c, row ? mm_load4_upto<D, VEC>(row + c, c) : mm_zero4());
+    }
+  }
+
   /// acc (ValueGemm layout) = sum over keys j in [keyBegin, keyEnd), j < visible[r],
   /// of exp(score - m) v_j; lsum / mrow receive each row's l and m. Q and
   /// visible[] must be filled (and synchronised) by the caller; every row must
-  /// see keyBegin (so the first tile gives it a finite max).
-  __device__ void run(const float *kBase, const float *vBase, mm_i64 keyStride, mm_i64 keyBegin,
-                      mm_i64 keyEnd, float scale, float (&acc)[ValueGemm::RM][ValueGemm::RN]) {
+  /// see keyBegin (so the first tile gives it a finite max). Key j's row is at
+  /// kBase + j * keyStride, its value at vBase + j * valueStride.
+  __device__ void run(const float *kBase, mm_i64 keyStride, const float *vBase, mm_i64 valueStride,
+                      mm_i64 keyBegin, mm_i64 keyEnd, float scale,
+                      float (&acc)[ValueGemm::RM][ValueGemm::RN]) {
     const bool scorer = ScoreGemm::active();
     float m[ScoreGemm::RM], l[ScoreGemm::RM];
 #pragma unroll
@@ -91,15 +116,16 @@ template <int R, int D, int BN, int THREADS> struct MmAttentionTile {
     }
     ValueGemm::zero(acc);
     for (mm_i64 kt = keyBegin; kt < keyEnd; kt += BN) {
-      mm_tile_load<BN, D, THREADS>(Ks, LD, kBase + kt * keyStride, keyStride, keyEnd - kt);
-      mm_tile_load<BN, D, THREADS>(Vs, LD, vBase + kt * keyStride, keyStride, keyEnd - kt);
+      mm_tile_load<BN, DP, THREADS, D, VEC>(Ks, LD, kBase + kt * keyStride, keyStride, keyEnd - kt);
+      mm_tile_load<BN, DVP, THREADS, DV, VEC>(Vs, LD, vBase + kt * valueStride, valueStride,
+                                              keyEnd - kt);
       __syncthreads();
       float sc[ScoreGemm::RM][ScoreGemm::RN];
       ScoreGemm::zero(sc);
       if (scorer)
-        ScoreGemm::template accumulate<D>(sc, Qs, LD, Ks, LD);
-      // Every thread joins the row reductions (shuffles need whole warps);
-      // idle threads carry -inf / 0.
+        ScoreGemm::template accumulate<DP>(sc, Qs, LD, Ks, LD);
+        // Every thread joins the row reductions (shuffles need whole warps);
+        // idle threads carry -inf / 0.
 #pragma unroll
       for (int i = 0; i < ScoreGemm::RM; ++i) {
         const int r = scorer ? ScoreGemm::row(i) : 0;
@@ -154,49 +180,50 @@ template <int R, int D, int BN, int THREADS> struct MmAttentionTile {
 
 /// Prefill (any T >= 1): one CTA per (query tile of QT tokens, KV head, sequence)
 /// holding rows (token, g) for the G query heads of that KV head.
+/// Without a cache (cachePositions null), kCache / vCache are the keys and
+/// values themselves (capacity = their length) and query i sits at position
+/// *queryStart + i (0 when queryStart is null); a start that puts a query past
+/// the last key sets kQueryStartOutOfRange.
 /// Launch: grid (ceilDiv(tokens, QT), HKV, batch), block kAttentionThreads, dynamic
-/// shared memory attentionSharedBytes(QT * G, D, BN); QT = attentionQueryTile(G),
-/// BN = kAttentionKeyTile are the intended values.
-template <int HQ, int HKV, int D, int QT, int BN>
-__device__ __forceinline__ void
-mm_attention_prefill_kernel(const float *q, mm_i64 qTokenStride, const float *kCache,
-                            const float *vCache, mm_i64 capacity, const mm_i64 *cachePositions,
-                            float *out, mm_i64 outTokenStride, mm_i64 batch, mm_i64 tokens,
-                            float scale, int causal, int *error) {
+/// shared memory attentionSharedBytes(QT * G, headTile(max(D, DV)), BN); QT =
+/// attentionQueryTile(G), BN = kAttentionKeyTile are the intended values.
+template <int HQ, int HKV, int D, int QT, int BN, int DV = D>
+__device__ __forceinline__ void mm_attention_prefill_kernel(
+    const float *q, mm_i64 qTokenStride, const float *kCache, const float *vCache, mm_i64 capacity,
+    const mm_i64 *cachePositions, float *out, mm_i64 outTokenStride, mm_i64 batch, mm_i64 tokens,
+    float scale, int causal, int *error, const mm_i64 *queryStart = nullptr) {
   static_assert(HQ % HKV == 0, "grouped-query heads");
   constexpr int G = HQ / HKV, R = QT * G, THREADS = mmk::kAttentionThreads;
-  typedef MmAttentionTile<R, D, BN, THREADS> Tile;
-  if (!mm_has_dynamic_smem(mmk::attentionSharedBytes(R, D, BN), error))
+  typedef MmAttentionTile<R, D, BN, THREADS, DV> Tile;
+  if (!mm_has_dynamic_smem(mmk::attentionSharedBytes(R, Tile::LD - mmk::kSmemPad, BN), error))
     return;
   Tile tile(mm_dynamic_smem());
   const mm_i64 i0 = (mm_i64)blockIdx.x * QT;
   const int kvh = blockIdx.y;
   const mm_i64 b = blockIdx.z;
-  const mm_i64 offset = cachePositions ? cachePositions[b] : 0;
+  const mm_i64 offset = cachePositions ? cachePositions[b] : queryStart ? *queryStart : 0;
   const mm_i64 written = cachePositions ? offset + tokens : capacity;
-  if (offset < 0 || written > capacity) {
+  const bool cacheOverflow = cachePositions && (offset < 0 || written > capacity);
+  const bool badStart = queryStart && !cachePositions && (offset < 0 || offset + tokens > capacity);
+  if (cacheOverflow || badStart) {
     if (blockIdx.x == 0 && kvh == 0 && threadIdx.x == 0)
-      mm_report_error(error, mmk::kCacheOverflow);
+      mm_report_error(error, cacheOverflow ? mmk::kCacheOverflow : mmk::kQueryStartOutOfRange);
     return;
   }
   for (int r = threadIdx.x; r < R; r += THREADS) {
     mm_i64 i = i0 + r / G;
     tile.visible[r] = i < tokens ? (causal ? offset + i + 1 : written) : 1;
   }
-  for (int f = threadIdx.x; f < R * (D / 4); f += THREADS) {
-    int r = f / (D / 4), c = 4 * (f % (D / 4));
-    mm_i64 i = i0 + r / G;
-    int hq = kvh * G + r % G;
-    mm_store4(tile.Qs + r * Tile::LD + c,
-              i < tokens ? mm_load4(q + (b * tokens + i) * qTokenStride + hq * D + c) : mm_zero4());
-  }
+  tile.loadQueries([&](int r) -> const float * {
+    const mm_i64 i = i0 + r / G;
+    return i < tokens ? q + (b * tokens + i) * qTokenStride + (kvh * G + r % G) * D : nullptr;
+  });
   __syncthreads();
   const mm_i64 keyEnd = causal ? mm_min64(written, offset + mm_min64(i0 + QT, tokens)) : written;
-  const mm_i64 keyStride = (mm_i64)HKV * D;
-  const mm_i64 base = (b * capacity * HKV + kvh) * D;
   typedef typename Tile::ValueGemm VG;
   float acc[VG::RM][VG::RN];
-  tile.run(kCache + base, vCache + base, keyStride, 0, keyEnd, scale, acc);
+  tile.run(kCache + (b * capacity * HKV + kvh) * D, (mm_i64)HKV * D,
+           vCache + (b * capacity * HKV + kvh) * DV, (mm_i64)HKV * DV, 0, keyEnd, scale, acc);
   if (!VG::active())
     return;
 #pragma unroll
@@ -206,10 +233,11 @@ mm_attention_prefill_kernel(const float *q, mm_i64 qTokenStride, const float *kC
     if (tok >= tokens)
       continue;
     const float inv = 1.0f / tile.lsum[r];
-    float *orow = out + (b * tokens + tok) * outTokenStride + (kvh * G + r % G) * D;
+    float *orow = out + (b * tokens + tok) * outTokenStride + (kvh * G + r % G) * DV;
 #pragma unroll
     for (int j = 0; j < VG::RN; ++j)
-      orow[VG::col(j)] = acc[i][j] * inv;
+      if (DV == Tile::DVP || VG::col(j) < DV)
+        orow[VG::col(j)] = acc[i][j] * inv;
   }
 }
 
@@ -220,9 +248,9 @@ mm_attention_prefill_kernel(const float *q, mm_i64 qTokenStride, const float *kC
 /// (sum_j e^(s_j - m) v_j, m, l), combined by mm_attention_decode_combine_kernel.
 /// q row of sequence b at q + b * qTokenStride.
 /// Launch: grid (splits, HKV, batch), block attentionDecodeThreads(G), dynamic
-/// shared memory attentionSharedBytes(G, D, BN); keysPerSplit =
-/// attentionDecodeKeysPerSplit(capacity, splits).
-template <int HQ, int HKV, int D, int BN>
+/// shared memory attentionSharedBytes(G, headTile(max(D, DV)), BN); keysPerSplit =
+/// attentionDecodeKeysPerSplit(capacity, splits). Partials are DV + 2 floats.
+template <int HQ, int HKV, int D, int BN, int DV = D>
 __device__ __forceinline__ void
 mm_attention_decode_kernel(const float *q, mm_i64 qTokenStride, const float *kCache,
                            const float *vCache, mm_i64 capacity, const mm_i64 *cachePositions,
@@ -230,10 +258,10 @@ mm_attention_decode_kernel(const float *q, mm_i64 qTokenStride, const float *kCa
                            int *error) {
   static_assert(HQ % HKV == 0, "grouped-query heads");
   constexpr int G = HQ / HKV, R = G, THREADS = mmk::attentionDecodeThreads(G);
-  constexpr int PF = mmk::attentionDecodePartialFloats(D);
-  typedef MmAttentionTile<R, D, BN, THREADS> Tile;
+  constexpr int PF = mmk::attentionDecodePartialFloats(DV);
+  typedef MmAttentionTile<R, D, BN, THREADS, DV> Tile;
   typedef typename Tile::ValueGemm VG;
-  if (!mm_has_dynamic_smem(mmk::attentionSharedBytes(R, D, BN), error))
+  if (!mm_has_dynamic_smem(mmk::attentionSharedBytes(R, Tile::LD - mmk::kSmemPad, BN), error))
     return;
   Tile tile(mm_dynamic_smem());
   const int split = blockIdx.x, splits = gridDim.x, kvh = blockIdx.y;
@@ -248,32 +276,31 @@ mm_attention_decode_kernel(const float *q, mm_i64 qTokenStride, const float *kCa
   if (k0 >= k1) { // nothing to see in this split: an empty partial
     for (int f = threadIdx.x; f < G * PF; f += THREADS) {
       int g = f / PF, c = f % PF;
-      pb[(mm_i64)g * splits * PF + c] = c == D ? mm_neg_inf() : 0.f;
+      pb[(mm_i64)g * splits * PF + c] = c == DV ? mm_neg_inf() : 0.f;
     }
     return;
   }
   for (int r = threadIdx.x; r < R; r += THREADS)
     tile.visible[r] = pos + 1;
-  for (int f = threadIdx.x; f < R * (D / 4); f += THREADS) {
-    int r = f / (D / 4), c = 4 * (f % (D / 4));
-    mm_store4(tile.Qs + r * Tile::LD + c, mm_load4(q + b * qTokenStride + (kvh * G + r) * D + c));
-  }
+  tile.loadQueries(
+      [&](int r) -> const float * { return q + b * qTokenStride + (kvh * G + r) * D; });
   __syncthreads();
-  const mm_i64 base = (b * capacity * HKV + kvh) * D;
   float acc[VG::RM][VG::RN];
-  tile.run(kCache + base, vCache + base, (mm_i64)HKV * D, k0, k1, scale, acc);
+  tile.run(kCache + (b * capacity * HKV + kvh) * D, (mm_i64)HKV * D,
+           vCache + (b * capacity * HKV + kvh) * DV, (mm_i64)HKV * DV, k0, k1, scale, acc);
   if (VG::active()) {
 #pragma unroll
     for (int i = 0; i < VG::RM; ++i) {
       float *prow = pb + (mm_i64)VG::row(i) * splits * PF;
 #pragma unroll
       for (int j = 0; j < VG::RN; ++j)
-        prow[VG::col(j)] = acc[i][j];
+        if (DV == Tile::DVP || VG::col(j) < DV)
+          prow[VG::col(j)] = acc[i][j];
     }
   }
   for (int r = threadIdx.x; r < R; r += THREADS) {
-    pb[(mm_i64)r * splits * PF + D] = tile.mrow[r];
-    pb[(mm_i64)r * splits * PF + D + 1] = tile.lsum[r];
+    pb[(mm_i64)r * splits * PF + DV] = tile.mrow[r];
+    pb[(mm_i64)r * splits * PF + DV + 1] = tile.lsum[r];
   }
 }
 

@@ -171,20 +171,20 @@ template <int TM, int TN, int THREADS, bool A_KMAJOR, bool B_NMAJOR> struct MmTi
           for (int j = 0; j < RN; ++j)
             acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
       }
-      return;
-    }
+    } else {
 #pragma unroll 1
-    for (int k0 = 0; k0 < KLEN; k0 += 4) {
-      float a[4][RM], b[4][RN];
-      loadA(a, A, lda, k0);
-      loadB(b, B, ldb, k0);
+      for (int k0 = 0; k0 < KLEN; k0 += 4) {
+        float a[4][RM], b[4][RN];
+        loadA(a, A, lda, k0);
+        loadB(b, B, ldb, k0);
 #pragma unroll
-      for (int kk = 0; kk < 4; ++kk)
+        for (int kk = 0; kk < 4; ++kk)
 #pragma unroll
-        for (int i = 0; i < RM; ++i)
+          for (int i = 0; i < RM; ++i)
 #pragma unroll
-          for (int j = 0; j < RN; ++j)
-            acc[i][j] = fmaf(a[kk][i], b[kk][j], acc[i][j]);
+            for (int j = 0; j < RN; ++j)
+              acc[i][j] = fmaf(a[kk][i], b[kk][j], acc[i][j]);
+      }
     }
   }
 
@@ -217,18 +217,52 @@ template <int TM, int TN, int THREADS, bool A_KMAJOR, bool B_NMAJOR> struct MmTi
   }
 };
 
+/// The four floats at p, columns c .. c + 3 of a row of VALID floats, with
+/// zeros past VALID. VEC: one float4 read (p 16-byte aligned and VALID a
+/// multiple of 4); otherwise scalar reads, for rows of any length and alignment.
+template <int VALID, bool VEC>
+__device__ __forceinline__ float4 mm_load4_upto(const float *p, int c) {
+  if (VEC)
+    return c < VALID ? mm_load4(p) : mm_zero4();
+  return make_float4(c < VALID ? p[0] : 0.f, c + 1 < VALID ? p[1] : 0.f, c + 2 < VALID ? p[2] : 0.f,
+                     c + 3 < VALID ? p[3] : 0.f);
+}
+
+/// Stores the columns of x = (c .. c + 3) that are below VALID at p (as mm_load4_upto).
+template <int VALID, bool VEC>
+__device__ __forceinline__ void mm_store4_upto(float *p, int c, float4 x) {
+  if (VEC) {
+    if (c < VALID)
+      mm_store4(p, x);
+    return;
+  }
+  if (c < VALID)
+    p[0] = x.x;
+  if (c + 1 < VALID)
+    p[1] = x.y;
+  if (c + 2 < VALID)
+    p[2] = x.z;
+  if (c + 3 < VALID)
+    p[3] = x.w;
+}
+
 /// Copies a ROWS x COLS tile from global memory (row r at src + r * srcStride)
-/// into shared memory (row r at dst + r * ldd) with float4 accesses; rows
-/// >= validRows are zero-filled (validRows may be <= 0). COLS, srcStride, ldd
-/// and both bases must be multiples of 4 floats.
-template <int ROWS, int COLS, int THREADS>
+/// into shared memory (row r at dst + r * ldd): the first VALID columns of
+/// rows < validRows; the rest, padding included, zero-filled (validRows may be
+/// <= 0). The zero padding lets the tile GEMMs, whose widths are multiples of
+/// 16, serve any head dim. COLS and ldd are multiples of 4 floats and dst is
+/// 16-byte aligned. VEC (float4 reads) needs VALID, srcStride and src to be
+/// multiples of 4 floats; otherwise the reads are scalar.
+template <int ROWS, int COLS, int THREADS, int VALID = COLS, bool VEC = VALID % 4 == 0>
 __device__ __forceinline__ void mm_tile_load(float *dst, int ldd, const float *src,
                                              mm_i64 srcStride, mm_i64 validRows) {
-  static_assert(COLS % 4 == 0, "float4 rows");
+  static_assert(COLS % 4 == 0 && VALID <= COLS, "float4 rows of at least VALID columns");
+  static_assert(!VEC || VALID % 4 == 0, "float4 reads need whole groups of 4");
   constexpr int Q = COLS / 4;
   for (int f = threadIdx.x; f < ROWS * Q; f += THREADS) {
     int r = f / Q, c = 4 * (f % Q);
-    mm_store4(dst + r * ldd + c, r < validRows ? mm_load4(src + r * srcStride + c) : mm_zero4());
+    mm_store4(dst + r * ldd + c,
+              r < validRows ? mm_load4_upto<VALID, VEC>(src + r * srcStride + c, c) : mm_zero4());
   }
 }
 

@@ -104,3 +104,73 @@ func.func @lightning_decode(%q: tensor<?x1x4x4xf32> {mm.dims = ["B", "", "", ""]
       : (tensor<?x1x4x4xf32>, tensor<?x1x4x4xf32>, tensor<?x1x4x4xf32>, tensor<?x4x4x4xf32>) -> (tensor<?x1x4x4xf32>, tensor<?x4x4x4xf32>)
   return %o, %s : tensor<?x1x4x4xf32>, tensor<?x4x4x4xf32>
 }
+
+// Head dims that are not multiples of 16 on more than one tile: the CUDA
+// kernels pad their 16-wide shared-memory tiles with zeros and mask the stores.
+// 70 keys span two 64-key tiles; 3 query heads per kv head; v_dim 12 != 20.
+func.func @attention_tiles(%q: tensor<1x70x6x20xf32>, %k: tensor<1x70x2x20xf32>, %v: tensor<1x70x2x12xf32>) -> tensor<1x70x6x12xf32> {
+  %0 = mm.attention %q, %k, %v {causal} : (tensor<1x70x6x20xf32>, tensor<1x70x2x20xf32>, tensor<1x70x2x12xf32>) -> tensor<1x70x6x12xf32>
+  return %0 : tensor<1x70x6x12xf32>
+}
+// Decode against a 200-slot cache (split across CTAs on CUDA), head dim 6 (rows
+// not a multiple of 4 floats: read one float at a time).
+func.func @attention_decode_long(%q: tensor<2x1x2x6xf32>, %k: tensor<2x1x1x6xf32>, %v: tensor<2x1x1x6xf32>,
+                                 %kc: tensor<2x200x1x6xf32>, %vc: tensor<2x200x1x6xf32>, %cp: tensor<2xi64>)
+    -> (tensor<2x1x2x6xf32>, tensor<2x200x1x6xf32>, tensor<2x200x1x6xf32>) {
+  %o, %kc2, %vc2 = mm.attention %q, %k, %v cache(%kc, %vc) at %cp {causal}
+      : (tensor<2x1x2x6xf32>, tensor<2x1x1x6xf32>, tensor<2x1x1x6xf32>, tensor<2x200x1x6xf32>, tensor<2x200x1x6xf32>, tensor<2xi64>)
+      -> (tensor<2x1x2x6xf32>, tensor<2x200x1x6xf32>, tensor<2x200x1x6xf32>)
+  return %o, %kc2, %vc2 : tensor<2x1x2x6xf32>, tensor<2x200x1x6xf32>, tensor<2x200x1x6xf32>
+}
+// q, k, v read in place from one interleaved [.., 3 * 5] projection (slice
+// offsets 0, 5 and 10: not 4-float aligned), three blocks of 16, a carried
+// state and a shorter second sequence.
+func.func @lightning_interleaved(%x: tensor<2x40x2x15xf32>, %s0: tensor<2x2x5x5xf32>, %len: tensor<2xi64>)
+    -> (tensor<2x40x2x5xf32>, tensor<2x2x5x5xf32>) {
+  %q = mm.slice %x dim 3 [0 : 5] : (tensor<2x40x2x15xf32>) -> tensor<2x40x2x5xf32>
+  %k = mm.slice %x dim 3 [5 : 10] : (tensor<2x40x2x15xf32>) -> tensor<2x40x2x5xf32>
+  %v = mm.slice %x dim 3 [10 : 15] : (tensor<2x40x2x15xf32>) -> tensor<2x40x2x5xf32>
+  %o, %s = mm.lightning_attention %q, %k, %v state(%s0) lengths(%len) {layer_index = 1 : i64, num_layers = 3 : i64, block_size = 16 : i64}
+      : (tensor<2x40x2x5xf32>, tensor<2x40x2x5xf32>, tensor<2x40x2x5xf32>, tensor<2x2x5x5xf32>, tensor<2xi64>)
+      -> (tensor<2x40x2x5xf32>, tensor<2x2x5x5xf32>)
+  return %o, %s : tensor<2x40x2x5xf32>, tensor<2x2x5x5xf32>
+}
+// Head dim 24 (a 32-wide padded tile), three blocks of 32.
+func.func @lightning_d24(%q: tensor<2x70x1x24xf32>, %k: tensor<2x70x1x24xf32>, %v: tensor<2x70x1x24xf32>,
+                         %s0: tensor<2x1x24x24xf32>, %len: tensor<2xi64>)
+    -> (tensor<2x70x1x24xf32>, tensor<2x1x24x24xf32>) {
+  %o, %s = mm.lightning_attention %q, %k, %v state(%s0) lengths(%len) {layer_index = 0 : i64, num_layers = 2 : i64, block_size = 32 : i64}
+      : (tensor<2x70x1x24xf32>, tensor<2x70x1x24xf32>, tensor<2x70x1x24xf32>, tensor<2x1x24x24xf32>, tensor<2xi64>)
+      -> (tensor<2x70x1x24xf32>, tensor<2x1x24x24xf32>)
+  return %o, %s : tensor<2x70x1x24xf32>, tensor<2x1x24x24xf32>
+}
+// MiniMax's head dim with a block of 48 (the output kernel stages the state
+// 16 rows at a time: 48 does not divide 128).
+func.func @lightning_d128_block48(%q: tensor<1x50x1x128xf32>, %k: tensor<1x50x1x128xf32>, %v: tensor<1x50x1x128xf32>)
+    -> (tensor<1x50x1x128xf32>, tensor<1x1x128x128xf32>) {
+  %o, %s = mm.lightning_attention %q, %k, %v {layer_index = 0 : i64, num_layers = 4 : i64, block_size = 48 : i64}
+      : (tensor<1x50x1x128xf32>, tensor<1x50x1x128xf32>, tensor<1x50x1x128xf32>) -> (tensor<1x50x1x128xf32>, tensor<1x1x128x128xf32>)
+  return %o, %s : tensor<1x50x1x128xf32>, tensor<1x1x128x128xf32>
+}
+// A value head dim of its own (legal IR: the state is d x dv). No executor
+// implements it yet: each must say so instead of computing with the wrong dim.
+func.func @lightning_value_dim(%q: tensor<1x5x2x4xf32>, %k: tensor<1x5x2x4xf32>, %v: tensor<1x5x2x6xf32>)
+    -> (tensor<1x5x2x6xf32>, tensor<1x2x4x6xf32>) {
+  %o, %s = mm.lightning_attention %q, %k, %v {layer_index = 0 : i64, num_layers = 2 : i64}
+      : (tensor<1x5x2x4xf32>, tensor<1x5x2x4xf32>, tensor<1x5x2x6xf32>) -> (tensor<1x5x2x6xf32>, tensor<1x2x4x6xf32>)
+  return %o, %s : tensor<1x5x2x6xf32>, tensor<1x2x4x6xf32>
+}
+// Decode with head dims 6 (scalar accesses) and 100 (a 112-wide padded tile
+// in seven 16-column CTAs), each from a carried state.
+func.func @lightning_decode_d6(%q: tensor<2x1x3x6xf32>, %k: tensor<2x1x3x6xf32>, %v: tensor<2x1x3x6xf32>, %s0: tensor<2x3x6x6xf32>)
+    -> (tensor<2x1x3x6xf32>, tensor<2x3x6x6xf32>) {
+  %o, %s = mm.lightning_attention %q, %k, %v state(%s0) {layer_index = 1 : i64, num_layers = 8 : i64}
+      : (tensor<2x1x3x6xf32>, tensor<2x1x3x6xf32>, tensor<2x1x3x6xf32>, tensor<2x3x6x6xf32>) -> (tensor<2x1x3x6xf32>, tensor<2x3x6x6xf32>)
+  return %o, %s : tensor<2x1x3x6xf32>, tensor<2x3x6x6xf32>
+}
+func.func @lightning_decode_d100(%q: tensor<2x1x1x100xf32>, %k: tensor<2x1x1x100xf32>, %v: tensor<2x1x1x100xf32>, %s0: tensor<2x1x100x100xf32>)
+    -> (tensor<2x1x1x100xf32>, tensor<2x1x100x100xf32>) {
+  %o, %s = mm.lightning_attention %q, %k, %v state(%s0) {layer_index = 0 : i64, num_layers = 8 : i64}
+      : (tensor<2x1x1x100xf32>, tensor<2x1x1x100xf32>, tensor<2x1x1x100xf32>, tensor<2x1x100x100xf32>) -> (tensor<2x1x1x100xf32>, tensor<2x1x100x100xf32>)
+  return %o, %s : tensor<2x1x1x100xf32>, tensor<2x1x100x100xf32>
+}

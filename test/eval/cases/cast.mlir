@@ -21,3 +21,9 @@ func.func @f32_bf16_f32(%x: tensor<8xf32>) -> tensor<8xf32> {
   %1 = mm.cast %0 : tensor<8xbf16> to tensor<8xf32>
   return %1 : tensor<8xf32>
 }
+// float -> f16 -> float: 11 significant bits, subnormals below 2^-14.
+func.func @f32_f16_f32(%x: tensor<8xf32>) -> tensor<8xf32> {
+  %0 = mm.cast %x : tensor<8xf32> to tensor<8xf16>
+  %1 = mm.cast %0 : tensor<8xf16> to tensor<8xf32>
+  return %1 : tensor<8xf32>
+}
