@@ -277,6 +277,9 @@ LogicalResult KernelEmitter::emitAttention() {
     return failure();
   AttentionParts p = *parts; // (op accessors are not const)
   AttentionOp att = p.op;
+  if (staticDim(topLevel(att.getValue()), 3) != p.headDim)
+    return fail("cached attention with a value head dim unlike the key's: the host kernel "
+                "takes one head dim (the CUDA target takes both)");
   Value qTop = topLevel(p.q), kcTop = topLevel(att.getKeyCache());
   std::string positions = p.rope ? pointer(p.rope.getPositions()) : "nullptr";
   body += "  const int64_t b = " + dims(qTop, 0, 1) + ", t = " + dims(qTop, 1, 2) +

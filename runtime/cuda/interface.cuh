@@ -112,10 +112,13 @@ MMK_HD constexpr long long lightningWorkspaceFloats(long long batch, int heads, 
                                                     int headDim, int blockSize) {
   return batch * heads * lightningNumBlocks(tokens, blockSize) * headDim * headDim;
 }
-/// State rows staged per step by the output kernel: a multiple of 16 that
-/// divides the (padded) head dim, at most a row tile.
+/// State rows staged per step by the output kernel: a row tile (or the whole
+/// state) when that divides the (padded) head dim, as before padding, else the
+/// largest multiple of 16 that does.
 MMK_HD constexpr int lightningStateSlice(int headTileWidth, int blockSize) {
-  return 16 * gcdInt(lightningRowTile(blockSize) / 16, headTileWidth / 16);
+  return headTileWidth % minInt(lightningRowTile(blockSize), headTileWidth) == 0
+             ? minInt(lightningRowTile(blockSize), headTileWidth)
+             : 16 * gcdInt(lightningRowTile(blockSize) / 16, headTileWidth / 16);
 }
 /// headDim here and in the decode shapes below is the tile width, headTile(d);
 /// the state scan (four state elements per thread) takes d itself.

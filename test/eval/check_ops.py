@@ -632,6 +632,10 @@ def build_cases():
         list(attention_cache(q, k, v, kc, vc, cp, True)), n=20, mag=3.0)
     add("mm.attention", A, "attention_cache_noncausal", [q, k, v, kc, vc, cp],
         list(attention_cache(q, k, v, kc, vc, cp, False)), n=20, mag=3.0)
+    q, k, v = normal(154, (2, 3, 4, 8)), normal(155, (2, 3, 2, 8)), normal(156, (2, 3, 2, 12))
+    kc, vc = normal(157, (2, 10, 2, 8)), normal(158, (2, 10, 2, 12))
+    add("mm.attention", A, "attention_cache_vdim", [q, k, v, kc, vc, i64([2, 5])],
+        list(attention_cache(q, k, v, kc, vc, i64([2, 5]), True)), n=20, mag=3.0)
     q, k, v = normal(150, (1, 3, 2, 4)), normal(151, (1, 3, 1, 4)), normal(152, (1, 3, 1, 4))
     cc, cp = normal(153, (1, 6, 1, 4)), i64([2])
     add("mm.attention", A, "attention_cache_shared", [q, k, v, cc, cp],

@@ -65,7 +65,8 @@ __device__ __forceinline__ void mm_argmax_kernel(const T *x, mm_i64 *out, mm_i64
 
 /// The k largest of each row of n, descending; ties keep the lower index (as
 /// the host's partial_sort with that order). One thread per row selects them
-/// in k passes: each takes the best element ordered after the last one taken.
+/// in k passes: each takes the best element ordered after the last one taken
+/// (with NaNs, which order nowhere, the lowest index not yet taken).
 template <typename T>
 __device__ __forceinline__ void mm_top_k_kernel(const T *x, T *values, mm_i64 *indices, mm_i64 rows,
                                                 mm_i64 n, mm_i64 k) {
@@ -81,6 +82,14 @@ __device__ __forceinline__ void mm_top_k_kernel(const T *x, T *values, mm_i64 *i
         // ... and before the best candidate so far.
         if (after && (best < 0 || row[j] > row[best] || (row[j] == row[best] && j < best)))
           best = j;
+      }
+      if (best < 0) { // NaN compares false both ways: the lowest index not yet taken
+        for (mm_i64 j = 0; j < n && best < 0; ++j) {
+          bool taken = false;
+          for (mm_i64 t = 0; t < s; ++t)
+            taken = taken || indices[r * k + t] == j;
+          best = taken ? -1 : j;
+        }
       }
       values[r * k + s] = row[best];
       indices[r * k + s] = best;

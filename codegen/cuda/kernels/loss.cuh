@@ -93,8 +93,8 @@ __device__ __forceinline__ void mm_sigmoid_bce_kernel(const float *x, const floa
 }
 
 /// out[0] = the sum of terms[0 .. n), or their mean over the counted terms:
-/// every term, or with labels those whose label is not `ignore` (a mean over
-/// nothing is 0). Launch: one block of THREADS.
+/// every term, or with labels those whose label is not `ignore` (then a mean
+/// over nothing is 0). Launch: one block of THREADS.
 template <int THREADS>
 __device__ __forceinline__ void mm_loss_total_kernel(const double *terms, mm_i64 n,
                                                      const mm_i64 *labels, mm_i64 ignore, int mean,
@@ -107,7 +107,9 @@ __device__ __forceinline__ void mm_loss_total_kernel(const double *terms, mm_i64
   total = mm_block_sum_double<THREADS>(total);
   counted = mm_block_sum_double<THREADS>(counted);
   if (threadIdx.x == 0)
-    out[0] = !mean ? (float)total : counted > 0 ? (float)(total / counted) : 0.0f;
+    // A mean over no counted label is 0 (cross-entropy adds no gradient then);
+    // over no element at all it is 0 / 0, as the host's.
+    out[0] = !mean ? (float)total : labels && counted == 0 ? 0.0f : (float)(total / counted);
 }
 
 /// mm.policy_loss over [B, T] tokens, as the host's policy_loss: CISPO

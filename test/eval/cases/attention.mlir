@@ -174,3 +174,12 @@ func.func @lightning_decode_d100(%q: tensor<2x1x1x100xf32>, %k: tensor<2x1x1x100
       : (tensor<2x1x1x100xf32>, tensor<2x1x1x100xf32>, tensor<2x1x1x100xf32>, tensor<2x1x100x100xf32>) -> (tensor<2x1x1x100xf32>, tensor<2x1x100x100xf32>)
   return %o, %s : tensor<2x1x1x100xf32>, tensor<2x1x100x100xf32>
 }
+// A cache whose values have a head dim of their own (12) beside the keys' (8).
+func.func @attention_cache_vdim(%q: tensor<2x3x4x8xf32>, %k: tensor<2x3x2x8xf32>, %v: tensor<2x3x2x12xf32>,
+                                %kc: tensor<2x10x2x8xf32>, %vc: tensor<2x10x2x12xf32>, %cp: tensor<2xi64>)
+    -> (tensor<2x3x4x12xf32>, tensor<2x10x2x8xf32>, tensor<2x10x2x12xf32>) {
+  %o, %kc2, %vc2 = mm.attention %q, %k, %v cache(%kc, %vc) at %cp {causal}
+      : (tensor<2x3x4x8xf32>, tensor<2x3x2x8xf32>, tensor<2x3x2x12xf32>, tensor<2x10x2x8xf32>, tensor<2x10x2x12xf32>, tensor<2xi64>)
+      -> (tensor<2x3x4x12xf32>, tensor<2x10x2x8xf32>, tensor<2x10x2x12xf32>)
+  return %o, %kc2, %vc2 : tensor<2x3x4x12xf32>, tensor<2x10x2x8xf32>, tensor<2x10x2x12xf32>
+}
