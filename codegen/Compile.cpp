@@ -8,9 +8,11 @@
 #include "codegen/Compile.h"
 #include "codegen/CudaCodegen.h"
 #include "codegen/CudaLaunchBuilder.h"
+#include "codegen/FusedKernel.h"
 #include "codegen/WeightStorage.h"
 #include "codegen/host/HostCodegen.h"
 #include "codegen/host/HostCompiler.h"
+#include "ir/GenerationStep.h"
 #include "ir/MMOps.h"
 #include "ir/ShardCollectives.h"
 #include "passes/Pipelines.h"
@@ -165,6 +167,7 @@ private:
   void addArguments(func::FuncOp fn);
   void addKernel(KernelOp k, size_t index, const GeneratedKernelInfo &g);
   void addInterface(func::FuncOp fn);
+  void addGenerationStep(func::FuncOp fn);
 
   exe::Executable &e;
   const SymbolicShapes &shapes;
@@ -263,8 +266,38 @@ void ExecutableBuilder::addInterface(func::FuncOp fn) {
       e.add_input_buffers(id);
     }
   }
-  if (ret->getNumOperands() > 0) // MiniMax's logits: the root, never a view
-    e.set_logits_buffer(bufferOf.lookup(ret->getOperand(0)));
+  addGenerationStep(fn);
+}
+
+/// The model's declared generation step (ir/GenerationStep.h) in the
+/// executable's terms: a role per input buffer, the symbols by role.
+void ExecutableBuilder::addGenerationStep(func::FuncOp fn) {
+  FailureOr<std::optional<GenerationStepDecl>> decl = readGenerationStep(fn);
+  if (failed(decl)) // the verifier accepted it, so this is a pass that broke it
+    throw makeError(locationOf(fn), ": @", fn.getName().str(), "'s mm.generation_step is invalid");
+  if (!*decl)
+    return;
+  exe::GenerationStep *g = e.mutable_generation_step();
+  for (auto [i, role] : llvm::enumerate((*decl)->argumentRoles)) {
+    uint32_t id = e.argument_buffers(i);
+    if (role.has_value() == updatedInPlace.contains(id))
+      throw makeError(locationOf(fn), ": argument ", i, " ('", e.buffers(id).name(), "') of @",
+                      fn.getName().str(),
+                      role ? " is a step input, but a kernel updates it in place"
+                           : " is the model's state, but no kernel updates it in place (the "
+                             "engine keeps the state where the step writes it)");
+    if (role)
+      g->add_inputs(exe::GenerationStep::Input(int(*role) + 1)); // the enums share an order
+  }
+  auto symbol = [&](const std::string &name) {
+    return llvm::is_contained(shapes.symbols(), name) ? name : std::string();
+  };
+  g->set_batch_symbol(symbol((*decl)->batch));
+  g->set_tokens_symbol(symbol((*decl)->tokens));
+  g->set_capacity_symbol(symbol((*decl)->capacity));
+  g->set_image_tokens_symbol(symbol((*decl)->imageTokens));
+  g->set_logits_buffer(e.result_buffers((*decl)->logitsResult));
+  g->set_all_logits((*decl)->allLogits);
 }
 
 void ExecutableBuilder::build(

@@ -54,7 +54,7 @@ LogicalResult CudaEmitter::emitLossBackward() {
   const std::string ignore = "(mm_i64)" + std::to_string(int64_t(ce.getIgnoreIndex()));
   Int rows = launch.let(span(logits, 0, unsigned(rank - 1))),
       classes = dimOf(logits, unsigned(rank - 1));
-  unsigned count = launch.scratch(ScratchSlot::LossTerms, int64_t(sizeof(double)));
+  unsigned count = launch.scratch(ScratchSlot::RowStatistics, int64_t(sizeof(double)));
   exe::DevicePointer countPointer = cudagen::scratchPointer(count);
   code += wrapper("count", "mm_i64 rows, mm_i64 classes, double *count, int *error") +
           llvm::formatv("  mm_count_labels_kernel<{0}>({1}, rows, classes, {2}, count, "
@@ -151,8 +151,7 @@ LogicalResult CudaEmitter::emitAttentionBackward() {
   Value q = topLevel(ag.getQuery()), k = topLevel(ag.getKey()), v = topLevel(ag.getValue());
   const int64_t HQ = staticDim(q, 2), HKV = staticDim(k, 2), D = staticDim(q, 3),
                 DV = staticDim(v, 3);
-  const double scale =
-      ag.getScale() ? ag.getScale()->convertToDouble() : 1.0 / std::sqrt(double(D));
+  const double scale = ag.getScaleOrDefault();
   auto from = queryStartCode(ag.getQueryStart());
   if (failed(from))
     return failure();
@@ -176,7 +175,7 @@ LogicalResult CudaEmitter::emitAttentionBackward() {
           resultOrNull(ag.getGradValue()) + ", " + tail + ");\n}\n";
   Int B = dimOf(q, 0), Tq = dimOf(q, 1), Tk = dimOf(k, 1);
   Int rows = launch.let(B * Tq * HQ), keys = launch.let(B * Tk * HKV);
-  unsigned stats = launch.scratch(ScratchSlot::LossTerms, rows * int64_t(3 * sizeof(double)));
+  unsigned stats = launch.scratch(ScratchSlot::RowStatistics, rows * int64_t(3 * sizeof(double)));
   Arg statsArg = Arg::pointer(cudagen::scratchPointer(stats));
   launch.kernel("stats", shapes::elementwise(rows),
                 {statsArg, Arg::i64(B), Arg::i64(Tq), Arg::i64(Tk), Arg::errorFlag()},

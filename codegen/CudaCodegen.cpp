@@ -342,8 +342,6 @@ LogicalResult CudaEmitter::emitGroupedSwiglu() {
   int64_t E = parts->experts, N = parts->N, K = parts->K;
   if (storageOf(argIndex(up.getWeight())) != storageOf(argIndex(gate.getWeight())))
     return fail("the gate and up projections of a SwiGLU stored in different precisions");
-  if (failed(checkGroupedK(K)))
-    return failure();
   launchGrouped(argIndex(gate.getInput()), argIndex(gate.getWeight()), N, K, E, "swiglu_gv",
                 "swiglu", shapes::groupedSwiglu);
   code +=
@@ -353,6 +351,8 @@ LogicalResult CudaEmitter::emitGroupedSwiglu() {
                     N, K, E, pointer(gate.getInput()), pointer(gate.getWeight()),
                     pointer(up.getWeight()), pointer(gate.getGroupOffsets()))
           .str();
+  if (K % 4 != 0) // no GEMV form: it streams rows 4 weights at a time
+    return success();
   code +=
       wrapper("swiglu_gv", "mm_i64 rows, int *error") +
       llvm::formatv("  mm_moe_grouped_gemv_kernel<{0}, {1}, {2}, true>({3}, {4}, {5}, {6}, out0, "
@@ -369,8 +369,6 @@ LogicalResult CudaEmitter::emitGroupedGemm() {
     return failure();
   GroupedMatmulOp g = parts->op;
   int64_t E = parts->experts, N = parts->N, K = parts->K;
-  if (failed(checkGroupedK(K)))
-    return failure();
   Int rows = launchGrouped(argIndex(g.getInput()), argIndex(g.getWeight()), N, K, E, "gv", "gg",
                            shapes::groupedGemm);
   code += wrapper("gg", "mm_i64 rows, int *error") +
@@ -379,12 +377,13 @@ LogicalResult CudaEmitter::emitGroupedGemm() {
                         N, K, E, pointer(g.getInput()), pointer(g.getWeight()),
                         pointer(g.getGroupOffsets()))
               .str();
-  code += wrapper("gv", "mm_i64 rows, int *error") +
-          llvm::formatv("  mm_moe_grouped_gemv_kernel<{0}, {1}, {2}, false>({3}, {4}, {4}, {5}, "
-                        "out0, rows, error);\n}\n",
-                        N, K, E, pointer(g.getInput()), pointer(g.getWeight()),
-                        pointer(g.getGroupOffsets()))
-              .str();
+  if (K % 4 == 0) // the GEMV form streams rows 4 weights at a time
+    code += wrapper("gv", "mm_i64 rows, int *error") +
+            llvm::formatv("  mm_moe_grouped_gemv_kernel<{0}, {1}, {2}, false>({3}, {4}, {4}, {5}, "
+                          "out0, rows, error);\n}\n",
+                          N, K, E, pointer(g.getInput()), pointer(g.getWeight()),
+                          pointer(g.getGroupOffsets()))
+                .str();
   return emitEpilogue(g.getResult(), parts->epilogue, N, rows * N, cudagen::le(1, rows));
 }
 
@@ -886,11 +885,14 @@ Int CudaEmitter::launchGrouped(unsigned xIndex, unsigned wIndex, int64_t N, int6
                                cudagen::Shape (*tiledShape)(const Int &, int, int)) {
   // Decode-sized steps stream each expert's weights once (GEMV form); the
   // tiled form pays off once experts have tens of rows.
+  // Rows of a K that is not a multiple of 4 take the tiled form alone (the
+  // GEMV streams 4 weights at a time).
   Int rows = launch.let(cudagen::numel(xIndex) / K), any = cudagen::le(1, rows);
-  Int gemv = launch.let(cudagen::le(rows, mmk::kGroupedGemvMaxRows));
+  Int gemv = K % 4 != 0 ? Int(0) : launch.let(cudagen::le(rows, mmk::kGroupedGemvMaxRows));
   std::vector<Arg> args = {Arg::i64(rows), Arg::errorFlag()};
-  launch.kernel(gemvEntry, shapes::groupedGemv(int(N), int(E), storedBytes(wIndex)), args,
-                cudagen::both(any, gemv));
+  if (K % 4 == 0)
+    launch.kernel(gemvEntry, shapes::groupedGemv(int(N), int(E), storedBytes(wIndex)), args,
+                  cudagen::both(any, gemv));
   launch.kernel(tiledEntry, tiledShape(rows, int(N), int(E)), args,
                 cudagen::both(any, cudagen::negate(gemv)));
   return rows;

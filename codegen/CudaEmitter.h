@@ -183,15 +183,6 @@ private:
                     const char *gemvEntry, const char *tiledEntry,
                     cudagen::Shape (*tiledShape)(const Int &, int, int));
   void launchAttention(const AttentionParts &p, int valueDim);
-  /// The expert kernels load rows 4 floats at a time.
-  LogicalResult checkGroupedK(int64_t K) {
-    if (K % 4 == 0)
-      return success();
-    return fail(llvm::formatv("expert rows of {0}: the CUDA grouped kernels read K 4 at a time "
-                              "(K a multiple of 4)",
-                              K)
-                    .str());
-  }
   void launchLightning(const LightningParts &p, int64_t blockSize, const Arg &slopes);
   /// The slopes argument of a lightning kernel's steps: its heads' decay
   /// slopes as a device constant or, with a head_index (a rank's block of the

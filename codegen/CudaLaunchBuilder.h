@@ -97,7 +97,10 @@ enum class ScratchSlot : unsigned {
   LightningWorkspace,
   RowOfSlot,
   WidenedWeights,
-  LossTerms,  // per-row (per-element) loss terms in double, before their sum
+  // per-row statistics in double: a loss's per-row (per-element) terms before
+  // their sum, the cross-entropy gradient's label count, attention_grad's
+  // per-row softmax max, sum and dO . O
+  RowStatistics,
   ImageRows,  // the feature row of each text row (-1: text) of a merge of image features
   GruGates,   // a GRU gradient's gate gradients (input and hidden), [B, T, 3 H] each
   HeadSlopes, // the decay slopes of a rank's block of lightning heads (head_index)

@@ -61,7 +61,7 @@ LogicalResult CudaEmitter::emitLoss() {
                           threads, pointer(ce.getLogits()), labels, ignore,
                           reduction == LossReduction::None ? "out0" : "nullptr")
                 .str();
-    slot = launch.scratch(ScratchSlot::LossTerms, terms * int64_t(sizeof(double)));
+    slot = launch.scratch(ScratchSlot::RowStatistics, terms * int64_t(sizeof(double)));
     launch.kernel("terms", shapes::rows(terms, kLossThreads),
                   {Arg::i64(terms), Arg::i64(dimOf(logits, unsigned(rank - 1))),
                    Arg::pointer(cudagen::scratchPointer(slot)), Arg::errorFlag()},
@@ -75,7 +75,7 @@ LogicalResult CudaEmitter::emitLoss() {
                           pointer(bce.getLogits()), pointer(bce.getLabels()),
                           reduction == LossReduction::None ? "out0" : "nullptr")
                 .str();
-    slot = launch.scratch(ScratchSlot::LossTerms, terms * int64_t(sizeof(double)));
+    slot = launch.scratch(ScratchSlot::RowStatistics, terms * int64_t(sizeof(double)));
     launch.kernel("terms", shapes::elementwise(terms),
                   {Arg::i64(terms), Arg::pointer(cudagen::scratchPointer(slot))},
                   cudagen::le(1, terms));

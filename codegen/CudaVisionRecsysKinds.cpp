@@ -152,7 +152,7 @@ LogicalResult CudaEmitter::emitTargetAttention() {
     return fail("expected one mm.target_attention of kernel inputs");
   Value seq = topLevel(t.getSequence());
   const int64_t D = staticDim(seq, 2);
-  const double scale = t.getScale() ? t.getScale()->convertToDouble() : 1.0 / std::sqrt(double(D));
+  const double scale = t.getScaleOrDefault();
   code += wrapper("target_attention", "mm_i64 B, mm_i64 T") +
           llvm::formatv("  mm_target_attention_kernel<{0}>({1}, {2}, {3}, out0, B, T, {4});\n}\n",
                         D, pointer(t.getSequence()), pointer(t.getTarget()),

@@ -13,10 +13,19 @@ using namespace mlir;
 
 namespace mm {
 
+Location knownLocation(Operation *op) {
+  // Constants merged by the canonicalizer lose their location: name a user's.
+  if (isa<UnknownLoc>(op->getLoc()))
+    for (Operation *user : op->getUsers())
+      if (!isa<UnknownLoc>(user->getLoc()))
+        return user->getLoc();
+  return op->getLoc();
+}
+
 std::string locationOf(Operation *op) {
   std::string s;
   llvm::raw_string_ostream os(s);
-  op->getLoc().print(os);
+  knownLocation(op).print(os);
   return s;
 }
 
@@ -39,7 +48,7 @@ SmallVector<Operation *> bodyOps(KernelOp k) {
 }
 
 LogicalResult FusedKernelEmitter::fail(const Twine &why) {
-  kernel.emitError("cannot generate ")
+  mlir::emitError(knownLocation(kernel), "cannot generate ")
       << targetName << " for this '" << stringifyKernelKind(kernel.getKind())
       << "' kernel: " << why;
   return failure();

@@ -23,7 +23,10 @@
 
 namespace mm {
 
-/// `op`'s location as printed in diagnostics (kept in executables for errors).
+/// `op`'s location or, for an op without one (a merged constant), its first
+/// located user's: where diagnostics about it point.
+mlir::Location knownLocation(mlir::Operation *op);
+/// knownLocation(op) as printed in diagnostics (kept in executables for errors).
 std::string locationOf(mlir::Operation *op);
 /// True for integer tensors (ids, positions, indices, offsets).
 bool isInteger(mlir::Value v);

@@ -1,5 +1,6 @@
 //===- MMDialect.cpp - registration of the mm dialect ---------------------===//
 #include "ir/MMDialect.h"
+#include "ir/GenerationStep.h"
 #include "ir/MMOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -45,6 +46,13 @@ LogicalResult mm::MMDialect::verifyOperationAttribute(Operation *op, NamedAttrib
     if (!bytes || bytes.getInt() < 0)
       return op->emitError("mm.arena_bytes must be a non-negative integer");
     return success();
+  }
+  // How an engine drives a model function step by step (ir/GenerationStep.h).
+  if (name == "mm.generation_step") {
+    auto fn = dyn_cast<func::FuncOp>(op);
+    if (!fn)
+      return op->emitError("mm.generation_step belongs on a func.func");
+    return failed(readGenerationStep(fn)) ? failure() : success();
   }
   if (name == "mm.symbol_max") {
     auto maxima = dyn_cast<DictionaryAttr>(attr.getValue());
@@ -117,6 +125,15 @@ LogicalResult mm::MMDialect::verifyRegionArgAttribute(Operation *op, unsigned re
   if (name == "mm.name") {
     if (!isa<StringAttr>(attr.getValue()))
       return op->emitError("mm.name of argument ") << argIndex << " must be a string";
+    return success();
+  }
+  if (name == "mm.step_input") {
+    auto role = dyn_cast<StringAttr>(attr.getValue());
+    if (!role || !parseStepInput(role.getValue()))
+      return op->emitError("mm.step_input of argument ")
+             << argIndex
+             << " must be one of \"token_ids\", \"positions\", \"cache_positions\", "
+                "\"lengths\", \"image_features\"";
     return success();
   }
   if (name == "mm.dims") {

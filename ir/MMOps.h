@@ -16,6 +16,14 @@
 #include "ir/MMEnums.h.inc"
 #include "ir/ShapeCheckedTrait.h"
 
+#include <optional>
+
+namespace mm {
+/// An attention op's scale: `scale` if given, else 1/sqrt(headDim), or 0 for
+/// a dynamic head dim (the ops' getScaleOrDefault).
+double attentionScaleOrDefault(std::optional<llvm::APFloat> scale, int64_t headDim);
+} // namespace mm
+
 #define GET_OP_CLASSES
 #include "ir/MMOps.h.inc"
 

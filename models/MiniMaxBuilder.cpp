@@ -35,6 +35,7 @@ public:
   std::pair<Value, Value> policyObjective(Value logits, Value labels, ArrayRef<BlockArgument> args);
 
 private:
+  void declareGenerationStep(func::FuncOp fn);
   RankedTensorType tensor(ArrayRef<int64_t> shape, Type t = {}) {
     return RankedTensorType::get(shape, t ? t : elt);
   }
@@ -227,6 +228,27 @@ Value Builder::moe(int64_t l, Value w) {
   return MoeCombineOp::create(b, loc, down, dispatch.getTokenOrder(), weights);
 }
 
+/// What an inference engine needs to drive @forward, declared here and not
+/// assumed by the compiler or the runtime: the role of each step input (the
+/// other arguments are the caches and lightning states, updated in place),
+/// which shape symbols are the batch, the step's tokens and the cache
+/// capacity, and which result holds the logits.
+void Builder::declareGenerationStep(func::FuncOp fn) {
+  SmallVector<StringRef> roles{"token_ids", "positions", "cache_positions", "lengths"};
+  for (auto [i, role] : llvm::enumerate(roles))
+    fn.setArgAttr(i, "mm.step_input", b.getStringAttr(role));
+  SmallVector<NamedAttribute> step{b.getNamedAttr("batch", b.getStringAttr("B")),
+                                   b.getNamedAttr("tokens", b.getStringAttr("T")),
+                                   b.getNamedAttr("capacity", b.getStringAttr("S")),
+                                   b.getNamedAttr("logits", b.getI64IntegerAttr(0)),
+                                   b.getNamedAttr("all_logits", b.getBoolAttr(opts.allLogits))};
+  if (opts.imageTokenId) {
+    fn.setArgAttr(fn.getNumArguments() - 1, "mm.step_input", b.getStringAttr("image_features"));
+    step.push_back(b.getNamedAttr("image_tokens", b.getStringAttr("I")));
+  }
+  fn->setAttr("mm.generation_step", b.getDictionaryAttr(step));
+}
+
 OwningOpRef<ModuleOp> Builder::build() {
   Location loc = at(c.source.empty() ? "minimax" : c.source);
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
@@ -270,6 +292,7 @@ OwningOpRef<ModuleOp> Builder::build() {
     fn.setArgAttr(i, "mm.name", b.getStringAttr(name));
     fn.setArgAttr(i, "mm.dims", b.getStrArrayAttr(dims[i]));
   }
+  declareGenerationStep(fn);
   Block *entry = fn.addEntryBlock();
   b.setInsertionPointToEnd(entry);
   Value ids = entry->getArgument(0);
@@ -452,6 +475,16 @@ std::pair<Value, Value> Builder::policyObjective(Value logits, Value labels,
     loss = AddOp::create(b, kl, loss, MulOp::create(b, kl, mean, scalar(p.klCoef, kl)));
   }
   return {loss, logprobs};
+}
+
+int64_t minimaxKvHeadReplicas(const MiniMaxConfig &c, int64_t tp) {
+  if (tp <= c.numKvHeads || c.numKvHeads < 1)
+    return 1;
+  if (tp % c.numKvHeads != 0)
+    throw makeError(c.source, ": field 'num_key_value_heads' = ", c.numKvHeads, ": tp = ", tp,
+                    " exceeds it and is not a multiple of it, so the KV heads cannot be "
+                    "replicated evenly");
+  return tp / c.numKvHeads;
 }
 
 OwningOpRef<ModuleOp> buildMiniMaxModule(MLIRContext &context, const MiniMaxConfig &config,

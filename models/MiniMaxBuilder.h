@@ -9,6 +9,10 @@
 //            (%state: [B, heads, head_dim, head_dim] f32) per lightning layer)
 //     -> (%logits, updated caches in the same order, updated states)
 //
+// It declares itself a generation step (mm.generation_step, ir/GenerationStep.h):
+// the roles of the four step inputs, the symbols B, T, S and the logits result,
+// which the compiler copies into the executable for the engine.
+//
 // `cache_positions[b]` is how many tokens sequence b already has in its caches,
 // `positions` their absolute positions (for RoPE), `lengths[b]` how many of
 // the T new tokens are real (right padding). Logits are [B, vocab] for each
@@ -58,6 +62,11 @@ struct MiniMaxGraphOptions {
   /// replicates them (minimaxKvHeadReplicas); the answer is unchanged.
   int64_t kvHeadReplicas = 1;
 };
+
+/// How many times @forward repeats each KV head for `tp` tensor-parallel
+/// ranks: 1 while tp divides the KV heads, tp / numKvHeads past them, so that
+/// each rank holds one (vLLM's replication; the answer is unchanged).
+int64_t minimaxKvHeadReplicas(const MiniMaxConfig &config, int64_t tp);
 
 /// Builds and verifies the module; throws mm::Error if verification fails
 /// (which would be a builder bug for a validated config).

@@ -527,9 +527,11 @@ def PlanMemory : Pass<"mm-plan-memory", "mlir::func::FuncOp"> {
   let description = [{
     Sizes every buffer for the largest run-time sizes the executable accepts
     from the symbols that the function arguments' `mm.dims` attributes name:
-    `symbol-max=N=64,M=8` for any symbol, and for the language-model symbols
-    `max-batch` (B), `max-tokens` per step (T) and `max-context` (S, the KV
-    cache). A symbol with no maximum is an error naming it. The maxima are
+    `symbol-max=N=64,M=8` for any symbol, and for a language model
+    `max-batch`, `max-tokens` per step and `max-context` (the KV cache): the
+    batch, tokens and capacity symbols that the function's
+    `mm.generation_step` declares, or B, T and S for a function that declares
+    none. A symbol with no maximum is an error naming it. The maxima are
     recorded on the function as `mm.symbol_max`. The pass then
     places buffers in one arena so that buffers whose lifetimes do not overlap
     share memory (greedy by size, first fit). Views (`mm.reshape`) alias their

@@ -1,4 +1,5 @@
 //===- PlanMemory.cpp - arena offsets by liveness -------------------------===//
+#include "ir/GenerationStep.h"
 #include "ir/MMOps.h"
 #include "passes/Passes.h"
 #include "passes/SymbolicShapes.h"
@@ -34,10 +35,23 @@ struct PlannedBuffer {
 struct PlanMemoryPass : mm::impl::PlanMemoryBase<PlanMemoryPass> {
   using PlanMemoryBase::PlanMemoryBase;
 
-  /// The largest value of each symbol: `symbol-max` entries first, then the
-  /// language-model flags for B, T and S. Recorded on `fn` as mm.symbol_max.
+  /// The largest value of each symbol: the language-model flags for the
+  /// declared generation step's symbols (B, T and S without one), then the
+  /// `symbol-max` entries. Recorded on `fn` as mm.symbol_max.
   FailureOr<SmallVector<int64_t>> symbolMaxima(func::FuncOp fn, ArrayRef<std::string> symbols) {
-    llvm::StringMap<int64_t> given{{"B", maxBatch}, {"T", maxTokens}, {"S", maxContext}};
+    FailureOr<std::optional<GenerationStepDecl>> step = readGenerationStep(fn);
+    if (failed(step))
+      return failure();
+    llvm::StringMap<int64_t> given;
+    if (*step) {
+      for (auto [symbol, max] : {std::pair(&(*step)->batch, int64_t(maxBatch)),
+                                 std::pair(&(*step)->tokens, int64_t(maxTokens)),
+                                 std::pair(&(*step)->capacity, int64_t(maxContext))})
+        if (!symbol->empty())
+          given[*symbol] = max;
+    } else {
+      given = llvm::StringMap<int64_t>{{"B", maxBatch}, {"T", maxTokens}, {"S", maxContext}};
+    }
     for (const std::string &entry : symbolMax) {
       auto [name, value] = StringRef(entry).split('=');
       int64_t v = 0;

@@ -1,8 +1,8 @@
 //===- ReferenceBackend.cpp -----------------------------------------------===//
 #include "reference/ReferenceBackend.h"
+#include "ir/GenerationStep.h"
 #include "ir/InitDialects.h"
 #include "models/MiniMaxBuilder.h"
-#include "runtime/engine/MiniMaxAbi.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -16,6 +16,11 @@ struct ReferenceBackend::Graph {
   mlir::MLIRContext context;
   mlir::OwningOpRef<mlir::ModuleOp> module;
   std::unique_ptr<ReferenceExecutor> executor;
+  // @forward's declared generation step (mm.generation_step): the role of
+  // each argument, none for the state; and the state's types and mm.dims.
+  GenerationStepDecl step;
+  std::vector<mlir::RankedTensorType> argumentTypes;
+  std::vector<mlir::ArrayAttr> argumentDims;
 };
 
 ReferenceBackend::ReferenceBackend(const MiniMaxConfig &config, const minimax::WeightLoader &loader,
@@ -56,6 +61,14 @@ ReferenceBackend::ReferenceBackend(const MiniMaxConfig &config, const minimax::W
       throw makeError("compiling the MiniMax graph failed:\n", errors);
   }
   auto fn = graph_->module->lookupSymbol<mlir::func::FuncOp>(kForwardFunction);
+  auto step = readGenerationStep(fn);
+  if (failed(step) || !*step)
+    throw makeError(config.source, ": @forward declares no generation step");
+  graph_->step = std::move(**step);
+  for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
+    graph_->argumentTypes.push_back(mlir::cast<mlir::RankedTensorType>(fn.getArgumentTypes()[i]));
+    graph_->argumentDims.push_back(fn.getArgAttrOfType<mlir::ArrayAttr>(i, "mm.dims"));
+  }
   graph_->executor = std::make_unique<ReferenceExecutor>(
       fn,
       [&loader](const std::string &name, const Shape &, DType dtype) {
@@ -74,27 +87,48 @@ std::vector<Tensor> ReferenceBackend::forward(std::vector<Tensor> inputs) {
 }
 
 void ReferenceBackend::reset(int64_t batch, int64_t capacity) {
+  // Each state argument, its batch and capacity dims at the requested sizes.
+  const GenerationStepDecl &step = graph_->step;
   state_.clear();
-  for (const Shape &shape : minimaxStateShapes(config_, batch, capacity, parallelism_.tp))
+  for (size_t i = 0; i < step.argumentRoles.size(); ++i) {
+    if (step.argumentRoles[i])
+      continue;
+    Shape shape(graph_->argumentTypes[i].getShape());
+    for (size_t d = 0; d < shape.size(); ++d) {
+      if (!mlir::ShapedType::isDynamic(shape[d]))
+        continue;
+      llvm::StringRef symbol = mlir::cast<mlir::StringAttr>(graph_->argumentDims[i][d]).getValue();
+      if (symbol != step.batch && symbol != step.capacity)
+        throw makeError("@forward's state argument ", i, " has a dim of symbol '", symbol.str(),
+                        "', neither the batch nor the capacity");
+      shape[d] = symbol == step.batch ? batch : capacity;
+    }
     state_.push_back(Tensor::zeros(graph_->executor->options().precision, shape));
+  }
+  stepped_ = true;
 }
 
 Tensor ReferenceBackend::step(const Tensor &ids, const Tensor &positions,
                               const Tensor &cachePositions, const Tensor &lengths) {
-  if (state_.empty() && !minimaxStateShapes(config_, 1, 1).empty())
+  if (!stepped_)
     throw makeError("ReferenceBackend::step before reset");
-  std::vector<Tensor> inputs{ids, positions, cachePositions, lengths};
-  for (Tensor &t : state_)
-    inputs.push_back(std::move(t)); // handed over: updated in place
-  if (imageTokenId_) {
-    DType precision = graph_->executor->options().precision;
-    inputs.push_back(imageFeatures_.numel() ? imageFeatures_.to(precision)
-                                            : Tensor::zeros(precision, {0, config_.hiddenSize}));
-    imageFeatures_ = Tensor();
-  }
+  DType precision = graph_->executor->options().precision;
+  Tensor features = imageFeatures_.numel() ? imageFeatures_.to(precision)
+                                           : Tensor::zeros(precision, {0, config_.hiddenSize});
+  imageFeatures_ = Tensor();
+  // The arguments in @forward's order: each step input by its role, the
+  // state handed over (updated in place) in order.
+  const StepTensors given{&ids, &positions, &cachePositions, &lengths, &features};
+  std::vector<Tensor> inputs;
+  size_t nextState = 0;
+  for (const std::optional<StepInput> &role : graph_->step.argumentRoles)
+    inputs.push_back(role ? *given.of(*role) : std::move(state_[nextState++]));
   std::vector<Tensor> out = graph_->executor->run(std::move(inputs));
-  state_.assign(out.begin() + 1, out.end());
-  return out[0];
+  // The results: the logits, then the state in argument order.
+  Tensor logits = out[graph_->step.logitsResult];
+  out.erase(out.begin() + graph_->step.logitsResult);
+  state_ = std::move(out);
+  return logits;
 }
 
 void ReferenceBackend::setImageFeatures(Tensor features) {

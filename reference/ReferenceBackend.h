@@ -46,6 +46,7 @@ private:
   bool allLogits_;
   ModelParallelism parallelism_;
   std::vector<Tensor> state_;
+  bool stepped_ = false; // reset has run
   std::optional<int64_t> imageTokenId_;
   Tensor imageFeatures_; // for the next step only
 };

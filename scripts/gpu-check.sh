@@ -5,8 +5,9 @@
 #   1. AOT CUDA binaries of tiny models against the reference executor:
 #      identical greedy ids, per-step logits within 1e-4 (scripts/gpu/
 #      compare_outputs.py argues the bound), batch of mixed lengths included;
-#      with bf16 and int8 weights against the host-compiled path's; and a
-#      hand-written .mlir function (generic kinds) against the CPU target;
+#      with bf16 and int8 weights against the host-compiled path's; a
+#      hand-written .mlir function (generic kinds) and one training step
+#      (forward, backward and AdamW kernels) against the CPU target;
 #   2. mm-cuda-gpu-tests: every library kernel against the CPU reference
 #      kernels (float32, and bf16 cuBLAS), full-size shapes included, then
 #      mmc's kernel timing table;
@@ -70,6 +71,13 @@ if timeout 60 "$pack/bin/block-cuda" --input @"$b/x.npy" --input @"$b/ids.npy" -
   "$python" -c "import numpy as n, sys; e = max(float(abs(n.load(f'/tmp/g{i}.npy') - n.load('$b/c%d.npy' % i)).max()) for i in range(3)); print(f'block.mlir on CUDA: max |cuda - cpu| {e:.2e}', 'PASS' if e <= 1e-5 else 'FAIL'); sys.exit(e > 1e-5)" || status=1
 else
   echo "block.mlir on CUDA: the binary failed:"; tail -5 /tmp/block.err; status=1
+fi
+# One training step (forward, backward, AdamW) against the CPU target, within
+# twice the bounds that hold each target to NumPy (compare_train_step.py).
+if timeout 60 "$pack/bin/train-step-cuda" $(cat "$pack/ref/train/flags.txt") >/dev/null 2>/tmp/train.err; then
+  "$python" scripts/gpu/compare_train_step.py "$pack/ref/train" /tmp || status=1
+else
+  echo "training step on CUDA: the binary failed:"; tail -5 /tmp/train.err; status=1
 fi
 fi
 

@@ -270,6 +270,7 @@ int reinforce(const RlOptions &o, std::ostream &rankLog, std::ostream &rankOut) 
     throw makeError("--engine-weights '", o.engineWeights, "': expected bf16 or f32");
   engineOptions.bf16Weights = o.engineWeights == "bf16";
   engineOptions.lmHeadFp32 = o.lmHeadFp32;
+  engineOptions.cuda = o.backend == StepBackend::CUDA; // rollouts and updates on the GPU
   engineOptions.cacheDir = o.out.empty() ? "" : o.out + "/cache";
 
   if (o.evalOnly) {
@@ -335,10 +336,6 @@ int reinforce(const RlOptions &o, std::ostream &rankLog, std::ostream &rankOut) 
     }
   }
 
-  if (o.backend == StepBackend::CUDA)
-    throw makeError("--backend cuda: mm-train rl samples its rollouts with the CPU engine and "
-                    "steps on the CPU backends so far (pretrain and sft train on CUDA); use cpu, "
-                    "or reference for the oracle");
   // Data parallel: each replica updates on its share of a mini-batch's
   // rows, weighed by its share of the loss's terms (response tokens, or
   // rows per sequence), so the average is the one-process update.

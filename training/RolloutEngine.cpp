@@ -3,6 +3,7 @@
 #include "codegen/Compile.h"
 #include "frontends/MiniMaxWeights.h"
 #include "runtime/Error.h"
+#include "runtime/compiled/CudaBackend.h"
 #include "runtime/compiled/HostBackend.h"
 #include "training/ExecutableCache.h"
 
@@ -20,18 +21,28 @@ RolloutEngine::RolloutEngine(const MiniMaxConfig &config, const std::string &con
   compile.maxTokens = options.maxPromptTokens;
   compile.maxContext = options.maxPromptTokens + options.maxNewTokens;
   compile.weightDType = options.bf16Weights ? "bf16" : "f32";
+  if (options.cuda) {
+    compile.target = CompileOptions::Target::CUDA;
+    compile.cudaArch = "jit"; // compiled for the GPU found, when loaded
+  }
   if (options.bf16Weights && options.lmHeadFp32)
     compile.weightDTypeOf = {{minimax::lmHead(), "f32"}};
   std::string key = configText + "|B=" + std::to_string(compile.maxBatch) +
                     "|T=" + std::to_string(compile.maxTokens) +
                     "|S=" + std::to_string(compile.maxContext) + "|w=" + compile.weightDType +
-                    "|head32=" + std::to_string(options.lmHeadFp32);
-  exe::Executable executable = cachedExecutable(options.cacheDir, "engine", key, [&] {
-    log << "mm-train: compiling the rollout engine (" << compile.weightDType << " weights"
-        << (options.bf16Weights && options.lmHeadFp32 ? ", float32 LM head" : "") << ")\n";
-    return compileMiniMax(config, configText, "", nullptr, compile).executable;
-  });
-  backend_ = std::make_unique<HostBackend>(std::move(executable), binderOf(weights, "the trainer"));
+                    "|head32=" + std::to_string(options.lmHeadFp32) + (options.cuda ? "|cuda" : "");
+  exe::Executable executable =
+      cachedExecutable(options.cacheDir, options.cuda ? "engine_cuda" : "engine", key, [&] {
+        log << "mm-train: compiling the rollout engine for " << (options.cuda ? "CUDA" : "the host")
+            << " (" << compile.weightDType << " weights"
+            << (options.bf16Weights && options.lmHeadFp32 ? ", float32 LM head" : "") << ")\n";
+        return compileMiniMax(config, configText, "", nullptr, compile).executable;
+      });
+  WeightBinder binder = binderOf(weights, "the trainer");
+  if (options.cuda)
+    backend_ = std::make_unique<CudaBackend>(std::move(executable), binder);
+  else
+    backend_ = std::make_unique<HostBackend>(std::move(executable), binder);
 }
 
 RolloutEngine::~RolloutEngine() = default;

@@ -1,10 +1,10 @@
 //===- RolloutEngine.h - the compiled inference engine of an RL run -*- C++ -*-===//
 //
 // The policy's rollouts come from mmc's own engine: @forward compiled for the
-// host (cached under the run directory), prefill and decode with KV caches
-// and lightning states, temperature sampling with the sampled tokens'
-// log-probs. The trainer hands it new weights in memory after each update
-// (HostBackend::rebindWeights), no disk round trip. Weights are stored as
+// host or for CUDA (cached under the run directory), prefill and decode with
+// KV caches and lightning states, temperature sampling with the sampled
+// tokens' log-probs. The trainer hands it new weights in memory after each
+// update (ForwardBackend::rebindWeights), no disk round trip. Weights are stored as
 // bf16 (as a serving engine would) or float32; --lm-head-fp32 keeps the LM
 // head in float32 (MiniMax-M1's fix for the train / inference mismatch).
 //
@@ -21,7 +21,7 @@
 #include <string>
 
 namespace mm {
-class HostBackend;
+class ForwardBackend;
 }
 
 namespace mm::train {
@@ -30,6 +30,7 @@ struct RolloutEngineOptions {
   int64_t maxBatch = 1, maxPromptTokens = 1, maxNewTokens = 1;
   bool bf16Weights = true;
   bool lmHeadFp32 = false;
+  bool cuda = false;    // compiled for CUDA (the GPU found when loaded), else the host
   std::string cacheDir; // empty: no cache
 };
 
@@ -50,7 +51,7 @@ public:
 private:
   MiniMaxConfig config_;
   RolloutEngineOptions options_;
-  std::unique_ptr<HostBackend> backend_;
+  std::unique_ptr<ForwardBackend> backend_;
 };
 
 } // namespace mm::train

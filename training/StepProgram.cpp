@@ -11,7 +11,6 @@
 #include "runtime/compiled/HostBackend.h"
 #include "runtime/dist/Collectives.h"
 #include "runtime/dist/WeightShard.h"
-#include "runtime/engine/MiniMaxAbi.h"
 #include "runtime/executable/ExecutableFile.h"
 #include "training/AtomicFile.h"
 #include "training/ExecutableCache.h"

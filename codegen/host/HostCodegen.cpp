@@ -719,7 +719,7 @@ LogicalResult KernelEmitter::emitAttentionBackward() {
   if (headDim == ShapedType::kDynamic || staticDim(q, 2) == ShapedType::kDynamic ||
       staticDim(k, 2) == ShapedType::kDynamic)
     return fail("head counts and head_dim must be static");
-  double scale = op.getScale() ? op.getScale()->convertToDouble() : 1.0 / std::sqrt(double(headDim));
+  double scale = op.getScaleOrDefault();
   if (failed(emitQueryStart(op.getQueryStart(), q, k, AttentionGradOp::getOperationName())))
     return failure();
   body += llvm::formatv("  mmh::attention_grad({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, "
@@ -1059,7 +1059,7 @@ LogicalResult KernelEmitter::emitTargetAttention() {
   TargetAttentionOp op = *t;
   Value seq = topLevel(op.getSequence());
   int64_t D = staticDim(seq, 2);
-  double scale = op.getScale() ? op.getScale()->convertToDouble() : 1.0 / std::sqrt(double(D));
+  double scale = op.getScaleOrDefault();
   body += llvm::formatv("  mmh::target_attention({0}, {1}, {2}, {3}, {4}, {5}, {6}, out0);\n"
                         "  return 0;\n",
                         pointer(op.getSequence()), pointer(op.getTarget()),

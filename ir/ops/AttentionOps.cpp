@@ -116,11 +116,22 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   return success();
 }
 
+double mm::attentionScaleOrDefault(std::optional<llvm::APFloat> scale, int64_t headDim) {
+  if (scale)
+    return scale->convertToDouble();
+  return headDim == ShapedType::kDynamic ? 0.0 : 1.0 / std::sqrt(double(headDim));
+}
+
 double AttentionOp::getScaleOrDefault() {
-  if (auto s = getScale())
-    return s->convertToDouble();
-  int64_t dim = getQuery().getType().getDimSize(3);
-  return dim == ShapedType::kDynamic ? 0.0 : 1.0 / std::sqrt(double(dim));
+  return attentionScaleOrDefault(getScale(), getQuery().getType().getDimSize(3));
+}
+
+double AttentionGradOp::getScaleOrDefault() {
+  return attentionScaleOrDefault(getScale(), getQuery().getType().getDimSize(3));
+}
+
+double TargetAttentionOp::getScaleOrDefault() {
+  return attentionScaleOrDefault(getScale(), getSequence().getType().getDimSize(2));
 }
 
 LogicalResult LightningAttentionOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,

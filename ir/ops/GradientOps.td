@@ -69,6 +69,11 @@ def MM_AttentionGradOp : MM_InferOp<"attention_grad"> {
     $query `,` $key `,` $value `,` $output `,` $grad_output
     (`query_start` `(` $query_start^ `)`)? attr-dict `:` functional-type(operands, results)
   }];
+  let extraClassDeclaration = [{
+    /// The scale applied to q.k: the attribute, or 1/sqrt(head_dim) (0 for
+    /// a dynamic head_dim).
+    double getScaleOrDefault();
+  }];
 }
 
 def MM_LightningAttentionGradOp : MM_InferOp<"lightning_attention_grad",

@@ -100,6 +100,11 @@ def MM_TargetAttentionOp : MM_InferOp<"target_attention", [MM_Differentiable]> {
   let assemblyFormat = [{
     $sequence `,` $target (`mask` `(` $mask^ `)`)? attr-dict `:` functional-type(operands, results)
   }];
+  let extraClassDeclaration = [{
+    /// The scale applied to seq_t . target: the attribute, or 1/sqrt(dim) (0
+    /// for a dynamic dim).
+    double getScaleOrDefault();
+  }];
 }
 
 def MM_HadamardInteractionOp : MM_InferOp<"hadamard_interaction", [MM_Differentiable]> {

@@ -101,8 +101,8 @@ struct CudaBackend::Impl {
   std::vector<cuda::DeviceBuffer> weights;
   cuda::DeviceBuffer arena;
   std::vector<cuda::DeviceBuffer> state;
-  std::array<cuda::DeviceBuffer, kMiniMaxStepInputs> inputs;
-  // A MiniMax @forward (compiled from a model): the engine's reset / step.
+  std::vector<cuda::DeviceBuffer> inputs; // per input buffer, for the engine's steps
+  // A function that declares a generation step: the engine's reset / step.
   bool engineSteps = false;
   // During `call`: the arguments on the device, in argument order.
   std::vector<cuda::DeviceBuffer> callArguments;
@@ -220,7 +220,14 @@ void CudaBackend::Impl::loadModule() {
 void CudaBackend::Impl::bindWeights(const WeightBinder &binder,
                                     const Int8WeightViews *int8Weights) {
   std::vector<uint8_t> stored; // bf16 / int8 bytes on their way to the device
+  // Bound again (rebindWeights): into the same buffers, of the same sizes.
+  const bool rebinding = !weights.empty();
+  size_t next = 0;
   auto upload = [&](const void *bytes, size_t n) {
+    if (rebinding) {
+      weights[next++].upload(bytes, n);
+      return;
+    }
     cuda::DeviceBuffer b = pool->allocate(std::max<size_t>(n, 256));
     b.upload(bytes, n);
     weights.push_back(std::move(b));
@@ -440,14 +447,12 @@ CudaBackend::CudaBackend(exe::Executable executable, const WeightBinder &loader,
     : impl(new Impl) {
   impl->exe = std::move(executable);
   impl->layout = std::make_unique<ExecutableLayout>(impl->exe);
-  // Compiled from a MiniMax model (its config recorded): the engine's steps.
-  impl->engineSteps = !impl->exe.config_json().empty();
-  impl->batchSymbol = impl->layout->symbolIndex("B");
-  impl->tokenSymbol = impl->layout->symbolIndex("T");
-  if (impl->engineSteps && (impl->batchSymbol < 0 || impl->tokenSymbol < 0 ||
-                            impl->exe.input_buffers_size() != int(kMiniMaxStepInputs)))
-    throw makeError("the executable of a MiniMax model has no batch (B) or step (T) size, or "
-                    "not its four step inputs");
+  impl->engineSteps = impl->layout->generates();
+  if (impl->engineSteps) {
+    const exe::GenerationStep &g = impl->exe.generation_step();
+    impl->batchSymbol = impl->layout->symbolIndex(g.batch_symbol());
+    impl->tokenSymbol = impl->layout->symbolIndex(g.tokens_symbol());
+  }
   // Executables compiled in process skip the file loader's validation.
   for (const exe::Launch &l : impl->exe.schedule())
     if (impl->exe.target() == exe::TARGET_CUDA)
@@ -458,10 +463,9 @@ CudaBackend::CudaBackend(exe::Executable executable, const WeightBinder &loader,
   impl->errors = impl->pool->allocate(std::max<size_t>(impl->exe.schedule_size(), 1) * sizeof(int));
   if (!impl->engineSteps)
     return;
-  for (size_t i = 0; i < kMiniMaxStepInputs; ++i)
-    impl->inputs[i] = impl->pool->allocate(std::max<uint64_t>(
-        impl->layout->bytes(impl->exe.buffers(impl->exe.input_buffers(i)), impl->layout->maxima()),
-        256));
+  for (uint32_t id : impl->exe.input_buffers())
+    impl->inputs.push_back(impl->pool->allocate(std::max<uint64_t>(
+        impl->layout->bytes(impl->exe.buffers(id), impl->layout->maxima()), 256)));
   warmUp();
 }
 
@@ -523,8 +527,8 @@ void CudaBackend::warmUp() {
   // kernels for short prefills) and every scratch allocation happen here and
   // not in the first request's time.
   Impl &m = *impl;
-  const int64_t maxBatch = m.layout->maximum("B", 1), capacity = m.layout->maximum("S", 1);
-  const int64_t tokens = std::max<int64_t>(1, std::min(m.layout->maximum("T", 1), capacity - 1));
+  const int64_t maxBatch = m.layout->maxBatch(), capacity = m.layout->maxCapacity(1);
+  const int64_t tokens = std::max<int64_t>(1, std::min(m.layout->maxTokens(), capacity - 1));
   auto run = [&](int64_t batch, int64_t t, int64_t start) {
     Tensor ids = Tensor::zeros(DType::I64, {batch, t});
     Tensor positions = Tensor::zeros(DType::I64, {batch, t});
@@ -579,15 +583,21 @@ CudaBackend::~CudaBackend() {
   }
 }
 
-bool CudaBackend::allLogits() const { return impl->exe.all_logits(); }
+void CudaBackend::rebindWeights(const WeightBinder &weights) {
+  impl->driver->makeCurrent();
+  impl->stream->synchronize(); // no kernel still reads the old values
+  impl->bindWeights(weights, nullptr);
+}
+
+bool CudaBackend::allLogits() const {
+  return impl->engineSteps && impl->exe.generation_step().all_logits();
+}
 std::string CudaBackend::deviceName() const { return impl->driver->deviceName(); }
 bool CudaBackend::compiledAtLoad() const { return impl->compiledAtLoad; }
 
 void CudaBackend::reset(int64_t batch, int64_t capacity) {
   Impl &m = *impl;
-  if (!m.engineSteps)
-    throw makeError("@", m.exe.function_name(),
-                    " was not compiled from a MiniMax model: run it with call (mm-run eval)");
+  m.layout->requireGenerationStep();
   m.stream->synchronize();
   if (batch == m.batch && capacity == m.capacity && !m.state.empty()) {
     // Same sizes: zero the state in place, so a captured decode graph stays valid.
@@ -617,9 +627,11 @@ Tensor CudaBackend::step(const Tensor &ids, const Tensor &positions, const Tenso
     throw makeError("step: ids must be [", m.batch, ", T]");
   m.driver->makeCurrent();
   m.symbols = m.layout->stepSymbols(m.batch, ids.dim(1), m.capacity);
-  std::vector<const Tensor *> in = {&ids, &positions, &cachePositions, &lengths};
-  m.layout->checkStepInputs(in, m.symbols);
-  for (size_t i = 0; i < kMiniMaxStepInputs; ++i)
+  if (m.layout->takesImageFeatures()) // CudaBackend keeps ForwardBackend's refusal of images
+    throw makeError("the cuda backend does not take images yet (use --backend reference)");
+  std::vector<const Tensor *> in =
+      m.layout->stepInputs({&ids, &positions, &cachePositions, &lengths}, m.symbols);
+  for (size_t i = 0; i < in.size(); ++i)
     m.inputs[i].uploadAsync(in[i]->raw(), in[i]->nbytes(), m.stream->handle());
   const bool decode = ids.dim(1) == 1;
   if (m.decodeGraph && m.graphScratch != m.scratchAddresses())
@@ -631,11 +643,11 @@ Tensor CudaBackend::step(const Tensor &ids, const Tensor &positions, const Tenso
   else
     m.runSchedule();
 
-  const exe::Buffer &out = m.exe.buffers(m.exe.logits_buffer());
+  const uint32_t logitsBuffer = m.exe.generation_step().logits_buffer();
+  const exe::Buffer &out = m.exe.buffers(logitsBuffer);
   Tensor logits = Tensor::empty(DType::F32, Shape(m.layout->dims(out, m.symbols)));
   std::vector<int> flags(m.exe.schedule_size());
-  m.driver->check(m.driver->api().cuMemcpyDtoHAsync(logits.raw(),
-                                                    m.pointerOf(m.exe.logits_buffer()),
+  m.driver->check(m.driver->api().cuMemcpyDtoHAsync(logits.raw(), m.pointerOf(logitsBuffer),
                                                     logits.nbytes(), m.stream->handle()),
                   "cuMemcpyDtoHAsync (logits)");
   if (!flags.empty()) // a function of views only launches nothing

@@ -47,13 +47,16 @@ public:
   /// location of a kernel that reported bad input.
   std::vector<Tensor> call(std::vector<Tensor> args);
 
-  // ForwardBackend: the engine's steps of a MiniMax @forward (an executable
-  // compiled from a model folder or config; others throw).
+  // ForwardBackend: the engine's steps of a function that declares a
+  // generation step (Executable.generation_step; others throw).
   void reset(int64_t batch, int64_t capacity) override;
   Tensor step(const Tensor &ids, const Tensor &positions, const Tensor &cachePositions,
               const Tensor &lengths) override;
   bool allLogits() const override;
   const char *name() const override { return "cuda"; }
+  /// Uploads new values into the weights' device buffers, which keep their
+  /// addresses (a captured decode graph stays valid).
+  void rebindWeights(const WeightBinder &weights) override;
 
   /// The GPU it runs on, and whether the CUBIN was compiled for another one
   /// (then NVRTC compiled the source at load time).

@@ -7,17 +7,19 @@ namespace mm {
 ExecutableLayout::ExecutableLayout(const exe::Executable &executable) : exe_(executable) {
   for (const exe::Symbol &s : exe_.symbols())
     maxima_.push_back(s.max());
+  checkGenerationStep(exe_); // executables compiled in process skip the file loader
 }
 
-std::string ExecutableLayout::maximumFlag(const std::string &name) {
-  if (name == "B")
-    return "mm-compile --max-batch";
-  if (name == "T")
-    return "mm-compile --max-tokens";
-  if (name == "S")
-    return "mm-compile --max-context";
-  if (name == "I") // mm-run plans every prompt token as a possible image token
-    return "mm-compile --max I=VALUE";
+std::string ExecutableLayout::maximumFlag(const std::string &name) const {
+  if (generates()) {
+    const exe::GenerationStep &g = exe_.generation_step();
+    if (name == g.batch_symbol())
+      return "mm-compile --max-batch";
+    if (name == g.tokens_symbol())
+      return "mm-compile --max-tokens";
+    if (name == g.capacity_symbol())
+      return "mm-compile --max-context";
+  }
   return "mm-compile --max " + name + "=VALUE";
 }
 
@@ -85,14 +87,23 @@ int64_t ExecutableLayout::maximum(const std::string &name, int64_t fallback) con
   return i >= 0 ? maxima_[i] : fallback;
 }
 
+void ExecutableLayout::requireGenerationStep() const {
+  if (!generates())
+    throw makeError("@", exe_.function_name(),
+                    " declares no generation step (mm.generation_step), "
+                    "so it cannot be driven step by step; run it whole (--input / --output)");
+}
+
 std::vector<int64_t> ExecutableLayout::stateSymbols(int64_t batch, int64_t capacity) const {
-  int b = symbolIndex("B"), s = symbolIndex("S");
+  requireGenerationStep();
+  const exe::GenerationStep &g = exe_.generation_step();
+  int b = symbolIndex(g.batch_symbol()), s = symbolIndex(g.capacity_symbol());
   if (b >= 0 && batch > maxima_[b])
     throw makeError("batch ", batch, " exceeds the compiled maximum ", maxima_[b], " (",
-                    maximumFlag("B"), ")");
+                    maximumFlag(g.batch_symbol()), ")");
   if (s >= 0 && capacity > maxima_[s])
     throw makeError("context ", capacity, " tokens exceeds the compiled maximum ", maxima_[s], " (",
-                    maximumFlag("S"), ")");
+                    maximumFlag(g.capacity_symbol()), ")");
   std::vector<int64_t> values = maxima_;
   if (b >= 0)
     values[b] = batch;
@@ -103,10 +114,16 @@ std::vector<int64_t> ExecutableLayout::stateSymbols(int64_t batch, int64_t capac
 
 std::vector<int64_t> ExecutableLayout::stepSymbols(int64_t batch, int64_t tokens, int64_t capacity,
                                                    int64_t imageTokens) const {
+  requireGenerationStep();
+  const exe::GenerationStep &g = exe_.generation_step();
   std::vector<int64_t> values(maxima_.size());
   for (int i = 0; i < exe_.symbols_size(); ++i) {
+    // checkGenerationStep: every symbol is one of the four roles
     const std::string &name = exe_.symbols(i).name();
-    values[i] = name == "B" ? batch : name == "T" ? tokens : name == "I" ? imageTokens : capacity;
+    values[i] = name == g.batch_symbol()      ? batch
+                : name == g.tokens_symbol()   ? tokens
+                : name == g.capacity_symbol() ? capacity
+                                              : imageTokens;
     if (values[i] > maxima_[i])
       throw makeError("a step of ", values[i], " for ", name, " exceeds the compiled maximum ",
                       maxima_[i], " (", maximumFlag(name), ")");
@@ -173,24 +190,26 @@ int ExecutableLayout::inputIndex(uint32_t id) const {
 }
 
 bool ExecutableLayout::takesImageFeatures() const {
-  return exe_.input_buffers_size() == static_cast<int>(kMiniMaxStepInputs) + 1 &&
-         exe_.buffers(exe_.input_buffers(kMiniMaxStepInputs)).name() == "image_features";
+  return generates() && !exe_.generation_step().image_tokens_symbol().empty();
 }
 
-void ExecutableLayout::checkStepInputs(const std::vector<const Tensor *> &inputs,
-                                       const std::vector<int64_t> &symbols) const {
-  size_t want = kMiniMaxStepInputs + (takesImageFeatures() ? 1 : 0);
-  if (static_cast<size_t>(exe_.input_buffers_size()) != want || inputs.size() != want)
-    throw makeError("the executable does not take (ids, positions, cache_positions, lengths",
-                    takesImageFeatures() ? ", image_features)" : ")");
-  for (size_t i = 0; i < want; ++i) {
+std::vector<const Tensor *>
+ExecutableLayout::stepInputs(const StepTensors &tensors,
+                             const std::vector<int64_t> &symbols) const {
+  std::vector<const Tensor *> ordered;
+  for (int i = 0; i < exe_.input_buffers_size(); ++i) {
     const exe::Buffer &b = exe_.buffers(exe_.input_buffers(i));
-    DType dtype = i < kMiniMaxStepInputs ? DType::I64 : DType::F32;
-    if (inputs[i]->dtype() != dtype ||
-        static_cast<uint64_t>(inputs[i]->nbytes()) != bytes(b, symbols))
+    // checkGenerationStep: a valid role, each once; the enums share an order
+    const Tensor *t = tensors.of(StepInput(int(exe_.generation_step().inputs(i)) - 1));
+    DType dtype = b.dtype() == exe::DTYPE_I64 ? DType::I64 : DType::F32;
+    if (!t)
+      throw makeError("step: no tensor given for input '", b.name(), "'");
+    if (t->dtype() != dtype || static_cast<uint64_t>(t->nbytes()) != bytes(b, symbols))
       throw makeError("step: input '", b.name(), "' must be ", dtypeName(dtype), " of shape ",
                       formatShape(Shape(dims(b, symbols))));
+    ordered.push_back(t);
   }
+  return ordered;
 }
 
 } // namespace mm

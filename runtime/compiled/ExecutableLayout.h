@@ -11,7 +11,7 @@
 #define MM_RUNTIME_COMPILED_EXECUTABLELAYOUT_H
 
 #include "runtime/Tensor.h"
-#include "runtime/engine/MiniMaxAbi.h"
+#include "runtime/engine/StepInputs.h"
 #include "runtime/executable/ExecutableFile.h"
 
 #include <cstdint>
@@ -24,21 +24,36 @@ class ExecutableLayout {
 public:
   explicit ExecutableLayout(const exe::Executable &executable);
 
-  /// Index of symbol `name` ("B", "T", "S"), or -1.
+  /// Index of symbol `name`, or -1.
   int symbolIndex(const std::string &name) const;
   /// The compiled maximum of `name`, or `fallback` without that symbol.
   int64_t maximum(const std::string &name, int64_t fallback) const;
   const std::vector<int64_t> &maxima() const { return maxima_; }
 
+  /// True when the executable declares a generation step (Executable.
+  /// generation_step): the engine's reset / step drive it. The accessors
+  /// below need one.
+  bool generates() const { return exe_.has_generation_step(); }
+  const exe::GenerationStep &generationStep() const { return exe_.generation_step(); }
+  /// Throws, naming the function, unless it declares a generation step.
+  void requireGenerationStep() const;
+  /// The compiled maxima of the step's batch, tokens and cache capacity
+  /// (`fallback` where no buffer's shape uses that symbol).
+  int64_t maxBatch() const { return maximum(exe_.generation_step().batch_symbol(), 1); }
+  int64_t maxTokens() const { return maximum(exe_.generation_step().tokens_symbol(), 1); }
+  int64_t maxCapacity(int64_t fallback) const {
+    return maximum(exe_.generation_step().capacity_symbol(), fallback);
+  }
+
   /// Symbol values sizing the state of `batch` sequences of up to `capacity`
-  /// tokens (T at its maximum); throws past a compiled maximum, naming the
-  /// mm-compile flag to raise.
+  /// tokens (the other symbols at their maxima); throws past a compiled
+  /// maximum, naming the mm-compile flag to raise.
   std::vector<int64_t> stateSymbols(int64_t batch, int64_t capacity) const;
   /// Symbol values of one step of `tokens` tokens (and, MiniMax-VL-01,
-  /// `imageTokens` rows of image features, symbol I); throws past a maximum.
+  /// `imageTokens` rows of image features); throws past a maximum.
   std::vector<int64_t> stepSymbols(int64_t batch, int64_t tokens, int64_t capacity,
                                    int64_t imageTokens = 0) const;
-  /// True when @forward takes image features after its state (VL-01).
+  /// True when the step takes image features (VL-01).
   bool takesImageFeatures() const;
 
   std::vector<int64_t> dims(const exe::Buffer &buffer, const std::vector<int64_t> &symbols) const;
@@ -50,11 +65,10 @@ public:
   /// Position of buffer `id` among the state / step-input buffers, or -1.
   int stateIndex(uint32_t id) const;
   int inputIndex(uint32_t id) const;
-  /// Checks the step's (ids, positions, cache positions, lengths[, image
-  /// features]) against the executable's input buffers at `symbols`: int64
-  /// (float32 for the features), exactly the planned size.
-  void checkStepInputs(const std::vector<const Tensor *> &inputs,
-                       const std::vector<int64_t> &symbols) const;
+  /// The step's tensors in the order of the executable's input buffers, each
+  /// checked: its dtype and exactly its planned size at `symbols`.
+  std::vector<const Tensor *> stepInputs(const StepTensors &tensors,
+                                         const std::vector<int64_t> &symbols) const;
 
   /// The symbol values of a call with `args` (one per function argument):
   /// each symbol is read from an argument dim that is a multiple of it alone,
@@ -62,8 +76,9 @@ public:
   /// its maximum. Throws naming the argument, or the flag to raise.
   std::vector<int64_t> bindSymbols(const std::vector<Tensor> &args) const;
 
-  /// The mm-compile flag that raises symbol `name`'s maximum.
-  static std::string maximumFlag(const std::string &name);
+  /// The mm-compile flag that raises symbol `name`'s maximum: --max-batch,
+  /// --max-tokens, --max-context for the generation step's roles.
+  std::string maximumFlag(const std::string &name) const;
 
 private:
   const exe::Executable &exe_;

@@ -321,7 +321,9 @@ HostBackend::~HostBackend() {
     close(impl->memfd);
 }
 
-bool HostBackend::allLogits() const { return impl->exe.all_logits(); }
+bool HostBackend::allLogits() const {
+  return impl->layout->generates() && impl->exe.generation_step().all_logits();
+}
 uint64_t HostBackend::arenaBytes() const { return impl->exe.arena_bytes(); }
 uint64_t HostBackend::weightBytes() const { return impl->weightBytes; }
 
@@ -351,16 +353,14 @@ Tensor HostBackend::step(const Tensor &ids, const Tensor &positions, const Tenso
     throw makeError("HostBackend::step before reset");
   if (ids.rank() != 2 || ids.dim(0) != m.batch)
     throw makeError("step: ids must be [", m.batch, ", T]");
-  std::vector<const Tensor *> inputs = {&ids, &positions, &cachePositions, &lengths};
   // A step without image features (decode, text-only prompts) passes none.
   Tensor features = std::exchange(m.imageFeatures, Tensor());
   if (!features.numel())
     features = Tensor::zeros(DType::F32, {0, 1});
-  if (m.layout->takesImageFeatures())
-    inputs.push_back(&features);
   std::vector<int64_t> symbols =
       m.layout->stepSymbols(m.batch, ids.dim(1), m.capacity, features.dim(0));
-  m.layout->checkStepInputs(inputs, symbols);
+  std::vector<const Tensor *> inputs =
+      m.layout->stepInputs({&ids, &positions, &cachePositions, &lengths, &features}, symbols);
 
   // The step inputs are the caller's; the state is the backend's, kept
   // between steps.
@@ -373,7 +373,7 @@ Tensor HostBackend::step(const Tensor &ids, const Tensor &positions, const Tenso
   };
 
   m.runSchedule(symbols, arguments);
-  const exe::Buffer &out = m.exe.buffers(m.exe.logits_buffer());
+  const exe::Buffer &out = m.exe.buffers(m.exe.generation_step().logits_buffer());
   Tensor logits = Tensor::empty(DType::F32, Shape(m.layout->dims(out, symbols)));
   std::memcpy(logits.raw(), m.storageOf(out, arguments), logits.nbytes());
   return logits;

@@ -43,9 +43,7 @@ public:
   const char *name() const override { return "cpu"; }
   void setImageFeatures(Tensor features) override;
 
-  /// Copies new values into the bound weights (same names, shapes and
-  /// storage types): a trainer hands its weights to the engine in memory.
-  void rebindWeights(const WeightBinder &weights);
+  void rebindWeights(const WeightBinder &weights) override;
 
   /// Bytes of the arena (planned peak) and of the bound weights.
   uint64_t arenaBytes() const;

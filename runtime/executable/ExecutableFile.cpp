@@ -103,9 +103,63 @@ void validate(const exe::Executable &e, const std::string &source) {
   }
   if (e.result_buffers_size() == 0)
     throw bad("the function has no results");
-  checkBuffer(e.logits_buffer(), "the logits");
+  try {
+    checkGenerationStep(e);
+  } catch (const Error &err) {
+    throw bad(err.what());
+  }
 }
 } // namespace
+
+void checkGenerationStep(const exe::Executable &e) {
+  if (!e.has_generation_step())
+    return;
+  const exe::GenerationStep &g = e.generation_step();
+  if (g.inputs_size() != e.input_buffers_size())
+    throw makeError("the generation step names ", g.inputs_size(), " inputs; the function has ",
+                    e.input_buffers_size());
+  bool seen[6] = {};
+  for (int i = 0; i < g.inputs_size(); ++i) {
+    exe::GenerationStep::Input role = g.inputs(i);
+    const exe::Buffer &b = e.buffers(e.input_buffers(i));
+    if (!exe::GenerationStep::Input_IsValid(role) ||
+        role == exe::GenerationStep::INPUT_UNSPECIFIED || std::exchange(seen[role], true))
+      throw makeError("the generation step gives input '", b.name(),
+                      "' no role, an unknown one "
+                      "or one that another input has");
+    exe::DType want =
+        role == exe::GenerationStep::INPUT_IMAGE_FEATURES ? exe::DTYPE_F32 : exe::DTYPE_I64;
+    if (b.dtype() != want)
+      throw makeError("the generation step's input '", b.name(), "' must be ",
+                      want == exe::DTYPE_F32 ? "f32" : "i64");
+  }
+  for (int role = exe::GenerationStep::INPUT_TOKEN_IDS; role <= exe::GenerationStep::INPUT_LENGTHS;
+       ++role)
+    if (!seen[role])
+      throw makeError("the generation step has no ",
+                      exe::GenerationStep::Input_Name(exe::GenerationStep::Input(role)), " input");
+  // Every symbol gets its value from a role: the engine binds nothing else.
+  const std::string *roles[] = {&g.batch_symbol(), &g.tokens_symbol(), &g.capacity_symbol(),
+                                &g.image_tokens_symbol()};
+  for (const exe::Symbol &s : e.symbols())
+    if (std::none_of(std::begin(roles), std::end(roles),
+                     [&](const std::string *r) { return *r == s.name(); }))
+      throw makeError("shape symbol '", s.name(),
+                      "' is not the generation step's batch, "
+                      "tokens, capacity or image tokens");
+  for (const std::string *r : roles)
+    if (!r->empty() && std::none_of(e.symbols().begin(), e.symbols().end(),
+                                    [&](const exe::Symbol &s) { return s.name() == *r; }))
+      throw makeError("the generation step names shape symbol '", *r, "', which is not one");
+  if (g.batch_symbol().empty() || g.tokens_symbol().empty())
+    throw makeError("the generation step has no batch or tokens symbol");
+  if (seen[exe::GenerationStep::INPUT_IMAGE_FEATURES] == g.image_tokens_symbol().empty())
+    throw makeError("the generation step's image features and image-tokens symbol go together");
+  if (std::find(e.result_buffers().begin(), e.result_buffers().end(), g.logits_buffer()) ==
+          e.result_buffers().end() ||
+      e.buffers(g.logits_buffer()).dtype() != exe::DTYPE_F32)
+    throw makeError("the generation step's logits are not an f32 result");
+}
 
 void writeFileAtomically(const std::string &path, const std::string &bytes) {
   std::string tmp = path + ".tmp";

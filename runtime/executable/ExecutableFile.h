@@ -16,12 +16,15 @@
 namespace mm {
 
 /// The format version this runtime reads and writes.
-constexpr uint32_t kExecutableFormatVersion = 5;
+constexpr uint32_t kExecutableFormatVersion = 6;
 
 /// Parses and checks the version and internal consistency (buffer ids,
 /// kernel indices, operand counts); throws mm::Error naming `source`.
 exe::Executable parseExecutable(const std::string &bytes, const std::string &source);
 exe::Executable readExecutable(const std::string &path);
+/// Checks Executable.generation_step (if any) against the function's inputs,
+/// results and symbols; throws mm::Error saying what is wrong.
+void checkGenerationStep(const exe::Executable &executable);
 /// Writes atomically (temporary file, then rename).
 void writeExecutable(const exe::Executable &executable, const std::string &path);
 

@@ -2,11 +2,13 @@
 # Packs what scripts/gpu-check.sh needs on a GPU machine that has no MLIR and
 # no package registry, into .gpu/ (git-ignored; carried to the machine):
 #   bin/  mm-cuda-gpu-tests and AOT CUDA binaries (tiny models, a ~1B hybrid
-#         config; f32, bf16 and int8 weights; a hand-written .mlir function),
+#         config; f32, bf16 and int8 weights; a hand-written .mlir function;
+#         a training step),
 #         compiled here for sm_90 by mm-compile
 #   lib/  the shared libraries those binaries need beyond a CUDA image
 #   ref/  the reference executor's greedy ids and per-step logits (for bf16 /
-#         int8 weights, the host-compiled path's with the same storage)
+#         int8 weights, the host-compiled path's with the same storage), and
+#         the CPU target's results of the .mlir function and the training step
 #   whl/  flash-linear-attention wheels, when pip can fetch them
 #
 #   bash scripts/gpu/prepare.sh      (after a build of build/)
@@ -14,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${BUILD_DIR:-build}
 pack=.gpu
-cmake --build "$build" -j2 --target mm-compile mm-run mm-aot-runner mm-cuda-gpu-tests >/dev/null
+cmake --build "$build" -j2 --target mm-compile mm-opt mm-run mm-aot-runner mm-cuda-gpu-tests >/dev/null
 rm -rf "$pack"
 mkdir -p "$pack"/{bin,lib,ref,whl}
 cp "$build/bin/mm-cuda-gpu-tests" "$pack/bin/"
@@ -53,6 +55,12 @@ compile bench-1b --config bench/configs/minimax-1b-hybrid.json --max-batch 8 --m
   --input @"$pack/ref/block/x.npy" --input @"$pack/ref/block/ids.npy" \
   --params "$pack/ref/block/w.safetensors" --output @"$pack/ref/block/c0.npy" \
   --output @"$pack/ref/block/c1.npy" --output @"$pack/ref/block/c2.npy" >/dev/null
+
+# A training step (forward, backward and AdamW of test/autodiff's tiny hybrid
+# MoE language model, one function) for CUDA, with the CPU target's results.
+/usr/bin/python3 scripts/gpu/make_train_step.py "$build/bin/mm-opt" "$build/bin/mm-run" "$pack/ref/train"
+"$build/bin/mm-compile" "$pack/ref/train/step.mlir" --function tiny_lm_train_step --max B=2 --max T=8 \
+  --target cuda --cuda-arch sm_90 -o "$pack/bin/train-step-cuda" >/dev/null
 
 # The cases scripts/gpu-check.sh runs, with the reference executor's answers.
 source scripts/gpu/cases.sh

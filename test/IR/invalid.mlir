@@ -1369,3 +1369,89 @@ func.func @embedding_part_offsets(%t: tensor<3x4xf32>, %ids: tensor<5xi64>, %o: 
   %h = mm.embedding %t, %ids rows_from(%o) {vocab_size = 6 : i64} : (tensor<3x4xf32>, tensor<5xi64>, tensor<2xi64>) -> tensor<5x4xf32>
   return %h : tensor<5x4xf32>
 }
+
+// -----
+
+// A generation step (ir/GenerationStep.h) that does not fit its function.
+// expected-error @+1 {{argument 3: mm.step_input 'positions' is declared twice}}
+func.func @step(%ids: tensor<?x?xi64> {mm.dims = ["B", "T"], mm.step_input = "token_ids"},
+                %pos: tensor<?x?xi64> {mm.dims = ["B", "T"], mm.step_input = "positions"},
+                %cached: tensor<?xi64> {mm.dims = ["B"], mm.step_input = "cache_positions"},
+                %len: tensor<?xi64> {mm.dims = ["B"], mm.step_input = "positions"},
+                %state: tensor<?x4xf32> {mm.dims = ["B", ""]})
+    -> (tensor<?x4xf32>, tensor<?x4xf32>)
+    attributes {mm.generation_step = {batch = "B", tokens = "T", logits = 0 : i64}} {
+  return %state, %state : tensor<?x4xf32>, tensor<?x4xf32>
+}
+
+// -----
+
+// expected-error @+1 {{argument 3: unknown mm.step_input 'length'}}
+func.func @step(%ids: tensor<?x?xi64> {mm.dims = ["B", "T"], mm.step_input = "token_ids"},
+                %pos: tensor<?x?xi64> {mm.dims = ["B", "T"], mm.step_input = "positions"},
+                %cached: tensor<?xi64> {mm.dims = ["B"], mm.step_input = "cache_positions"},
+                %len: tensor<?xi64> {mm.dims = ["B"], mm.step_input = "length"},
+                %state: tensor<?x4xf32> {mm.dims = ["B", ""]})
+    -> (tensor<?x4xf32>, tensor<?x4xf32>)
+    attributes {mm.generation_step = {batch = "B", tokens = "T", logits = 0 : i64}} {
+  return %state, %state : tensor<?x4xf32>, tensor<?x4xf32>
+}
+
+// -----
+
+// expected-error @+1 {{mm.generation_step: 'capacity' must name a shape symbol of the arguments' mm.dims}}
+func.func @step(%ids: tensor<?x?xi64> {mm.dims = ["B", "T"], mm.step_input = "token_ids"},
+                %pos: tensor<?x?xi64> {mm.dims = ["B", "T"], mm.step_input = "positions"},
+                %cached: tensor<?xi64> {mm.dims = ["B"], mm.step_input = "cache_positions"},
+                %len: tensor<?xi64> {mm.dims = ["B"], mm.step_input = "lengths"},
+                %state: tensor<?x4xf32> {mm.dims = ["B", ""]})
+    -> (tensor<?x4xf32>, tensor<?x4xf32>)
+    attributes {mm.generation_step = {batch = "B", tokens = "T", capacity = "S", logits = 0 : i64}} {
+  return %state, %state : tensor<?x4xf32>, tensor<?x4xf32>
+}
+
+// -----
+
+// expected-error @+1 {{mm.generation_step: the results other than the logits must be the updated state}}
+func.func @step(%ids: tensor<?x?xi64> {mm.dims = ["B", "T"], mm.step_input = "token_ids"},
+                %pos: tensor<?x?xi64> {mm.dims = ["B", "T"], mm.step_input = "positions"},
+                %cached: tensor<?xi64> {mm.dims = ["B"], mm.step_input = "cache_positions"},
+                %len: tensor<?xi64> {mm.dims = ["B"], mm.step_input = "lengths"},
+                %state: tensor<?x4xf32> {mm.dims = ["B", ""]})
+    -> (tensor<?x4xf32>, tensor<?x?xi64>)
+    attributes {mm.generation_step = {batch = "B", tokens = "T", logits = 0 : i64}} {
+  return %state, %ids : tensor<?x4xf32>, tensor<?x?xi64>
+}
+
+// -----
+
+// expected-error @+1 {{mm.step_input of argument 0 must be one of "token_ids", "positions", "cache_positions", "lengths", "image_features"}}
+func.func @not_a_role(%ids: tensor<4xi64> {mm.step_input = 7 : i64}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{mm.generation_step: 'logits' must be the index of a result}}
+func.func @step(%ids: tensor<?x?xi64> {mm.dims = ["B", "T"], mm.step_input = "token_ids"},
+                %pos: tensor<?x?xi64> {mm.dims = ["B", "T"], mm.step_input = "positions"},
+                %cached: tensor<?xi64> {mm.dims = ["B"], mm.step_input = "cache_positions"},
+                %len: tensor<?xi64> {mm.dims = ["B"], mm.step_input = "lengths"},
+                %state: tensor<?x4xf32> {mm.dims = ["B", ""]})
+    -> (tensor<?x4xf32>, tensor<?x4xf32>)
+    attributes {mm.generation_step = {batch = "B", tokens = "T", logits = 2 : i64}} {
+  return %state, %state : tensor<?x4xf32>, tensor<?x4xf32>
+}
+
+// -----
+
+// expected-error @+1 {{mm.generation_step: unknown entry 'vocab'}}
+func.func @step(%ids: tensor<?x?xi64> {mm.dims = ["B", "T"], mm.step_input = "token_ids"},
+                %pos: tensor<?x?xi64> {mm.dims = ["B", "T"], mm.step_input = "positions"},
+                %cached: tensor<?xi64> {mm.dims = ["B"], mm.step_input = "cache_positions"},
+                %len: tensor<?xi64> {mm.dims = ["B"], mm.step_input = "lengths"},
+                %state: tensor<?x4xf32> {mm.dims = ["B", ""]})
+    -> (tensor<?x4xf32>, tensor<?x4xf32>)
+    attributes {mm.generation_step = {batch = "B", tokens = "T", vocab = 10 : i64}} {
+  return %state, %state : tensor<?x4xf32>, tensor<?x4xf32>
+}

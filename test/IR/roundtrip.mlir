@@ -308,3 +308,21 @@ func.func @kernel(%x: tensor<?x64xf32>, %w: tensor<32x64xf32>, %r: tensor<?x32xf
   }
   return %0 : tensor<?x32xf32>
 }
+
+// -----
+
+// A generation step (ir/GenerationStep.h): the step inputs' roles and the
+// symbols by role survive printing and parsing.
+// CHECK-LABEL: func @step
+// CHECK-SAME: mm.step_input = "token_ids"
+// CHECK-SAME: mm.step_input = "lengths"
+// CHECK-SAME: mm.generation_step = {all_logits = false, batch = "B", logits = 0 : i64, tokens = "T"}
+func.func @step(%ids: tensor<?x?xi64> {mm.dims = ["B", "T"], mm.step_input = "token_ids"},
+                %pos: tensor<?x?xi64> {mm.dims = ["B", "T"], mm.step_input = "positions"},
+                %cached: tensor<?xi64> {mm.dims = ["B"], mm.step_input = "cache_positions"},
+                %len: tensor<?xi64> {mm.dims = ["B"], mm.step_input = "lengths"},
+                %state: tensor<?x4xf32> {mm.dims = ["B", ""]})
+    -> (tensor<?x4xf32>, tensor<?x4xf32>)
+    attributes {mm.generation_step = {batch = "B", tokens = "T", logits = 0 : i64, all_logits = false}} {
+  return %state, %state : tensor<?x4xf32>, tensor<?x4xf32>
+}

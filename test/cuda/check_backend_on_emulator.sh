@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Part 1 of scripts/gpu-check.sh without a GPU: the compiled tiny models run
+# Part 1 of scripts/gpu-check.sh without a GPU (its .mlir function and
+# training step too): the compiled tiny models run
 # through the real CUDA backend on the fake toolkit (build/lib/fake-cuda*:
 # libcuda runs kernels on the CPU emulator, libnvrtc builds the generated
 # source for it, libcublas multiplies on the CPU), and must match the reference
@@ -80,4 +81,14 @@ ok = got.shape == want.shape and bool(np.all(np.abs(got - want) <= bound))
 print(f"AOT @linear (.mlir) on CUDA: max |cuda - cpu| {np.abs(got - want).max():.2e}: {'PASS' if ok else 'FAIL'}")
 sys.exit(0 if ok else 1)
 PY
+# The GPU check's training step (forward, backward, AdamW) as prepare.sh packs
+# it and gpu-check.sh compares it with the CPU target.
+"$python" scripts/gpu/make_train_step.py "$build/bin/mm-opt" "$build/bin/mm-run" "$work/train" "$work"
+env $fake "$build/bin/mm-compile" "$work/train/step.mlir" --function tiny_lm_train_step --max B=2 \
+  --max T=8 --target cuda --cuda-arch sm_90 -o "$work/train-step-cuda" >/dev/null
+if env $fake "$work/train-step-cuda" $(cat "$work/train/flags.txt") >/dev/null 2>"$work/train.err"; then
+  "$python" scripts/gpu/compare_train_step.py "$work/train" "$work" || status=1
+else
+  echo "training step on CUDA: the binary failed:"; tail -5 "$work/train.err"; status=1
+fi
 exit $status

@@ -44,6 +44,60 @@ exe::Executable twoArgs() {
   return e;
 }
 
+/// A language model's step: ids, positions [B, T], cache positions, lengths
+/// [B], a cache [B, S, 2] carried as state; logits [B, 10]. B <= 4, T <= 16,
+/// S <= 64.
+exe::Executable generationStep() {
+  exe::Executable e;
+  e.set_format_version(kExecutableFormatVersion);
+  e.set_target(exe::TARGET_CPU);
+  e.set_function_name("forward");
+  for (auto [name, max] : {std::pair("B", 4), std::pair("T", 16), std::pair("S", 64)}) {
+    exe::Symbol *s = e.add_symbols();
+    s->set_name(name);
+    s->set_max(max);
+  }
+  // dims as (coefficient, symbol index or -1)
+  auto buffer = [&](exe::Buffer::Storage storage, exe::DType dtype,
+                    std::vector<std::pair<int64_t, int>> dims) {
+    exe::Buffer *b = e.add_buffers();
+    b->set_id(e.buffers_size() - 1);
+    b->set_storage(storage);
+    b->set_dtype(dtype);
+    b->set_name("b" + std::to_string(b->id()));
+    for (auto [c, symbol] : dims) {
+      exe::Dim *d = b->add_shape();
+      d->set_coefficient(c);
+      for (int i = 0; i < 3; ++i)
+        d->add_exponents(i == symbol ? 1 : 0);
+    }
+    return b->id();
+  };
+  using G = exe::GenerationStep;
+  exe::GenerationStep *g = e.mutable_generation_step();
+  for (auto [role, dims] :
+       {std::pair(G::INPUT_TOKEN_IDS, std::vector<std::pair<int64_t, int>>{{1, 0}, {1, 1}}),
+        std::pair(G::INPUT_POSITIONS, std::vector<std::pair<int64_t, int>>{{1, 0}, {1, 1}}),
+        std::pair(G::INPUT_CACHE_POSITIONS, std::vector<std::pair<int64_t, int>>{{1, 0}}),
+        std::pair(G::INPUT_LENGTHS, std::vector<std::pair<int64_t, int>>{{1, 0}})}) {
+    uint32_t id = buffer(exe::Buffer::STORAGE_INPUT, exe::DTYPE_I64, dims);
+    e.add_argument_buffers(id);
+    e.add_input_buffers(id);
+    g->add_inputs(role);
+  }
+  uint32_t cache = buffer(exe::Buffer::STORAGE_STATE, exe::DTYPE_F32, {{1, 0}, {1, 2}, {2, -1}});
+  e.add_argument_buffers(cache);
+  e.add_state_buffers(cache);
+  uint32_t logits = buffer(exe::Buffer::STORAGE_ARENA, exe::DTYPE_F32, {{1, 0}, {10, -1}});
+  e.add_result_buffers(logits);
+  e.add_result_buffers(cache);
+  g->set_batch_symbol("B");
+  g->set_tokens_symbol("T");
+  g->set_capacity_symbol("S");
+  g->set_logits_buffer(logits);
+  return e;
+}
+
 std::string serialise(const exe::Executable &e) {
   std::string bytes;
   e.SerializeToString(&bytes);
@@ -87,7 +141,7 @@ TEST(ExecutableFile, RejectsBrokenInterfaces) {
 
   e = twoArgs();
   e.set_format_version(2);
-  EXPECT_NE(parseError(e).find("format version 2, this runtime reads version 5"),
+  EXPECT_NE(parseError(e).find("format version 2, this runtime reads version 6"),
             std::string::npos);
 }
 
@@ -126,10 +180,91 @@ TEST(ExecutableLayout, RefusesWhatThePlanCannotHold) {
 }
 
 TEST(ExecutableLayout, NamesTheFlagThatRaisesAMaximum) {
-  EXPECT_EQ(ExecutableLayout::maximumFlag("B"), "mm-compile --max-batch");
-  EXPECT_EQ(ExecutableLayout::maximumFlag("T"), "mm-compile --max-tokens");
-  EXPECT_EQ(ExecutableLayout::maximumFlag("S"), "mm-compile --max-context");
-  EXPECT_EQ(ExecutableLayout::maximumFlag("rows"), "mm-compile --max rows=VALUE");
+  exe::Executable e = generationStep();
+  ExecutableLayout layout(e);
+  EXPECT_EQ(layout.maximumFlag("B"), "mm-compile --max-batch");
+  EXPECT_EQ(layout.maximumFlag("T"), "mm-compile --max-tokens");
+  EXPECT_EQ(layout.maximumFlag("S"), "mm-compile --max-context");
+  EXPECT_EQ(layout.maximumFlag("rows"), "mm-compile --max rows=VALUE");
+  // Without a generation step no symbol has a language-model flag.
+  exe::Executable plain = twoArgs();
+  EXPECT_EQ(ExecutableLayout(plain).maximumFlag("B"), "mm-compile --max B=VALUE");
+}
+
+TEST(ExecutableFile, AGenerationStepParses) { EXPECT_EQ(parseError(generationStep()), ""); }
+
+TEST(ExecutableFile, RejectsABrokenGenerationStep) {
+  using G = exe::GenerationStep;
+  exe::Executable e = generationStep();
+  e.mutable_generation_step()->set_inputs(1, G::INPUT_TOKEN_IDS);
+  EXPECT_NE(parseError(e).find("test.mmx: the generation step gives input 'b1' no role, an "
+                               "unknown one or one that another input has"),
+            std::string::npos);
+  e = generationStep();
+  e.mutable_generation_step()->set_inputs(3, G::Input(17));
+  EXPECT_NE(parseError(e).find("gives input 'b3' no role"), std::string::npos);
+  e = generationStep();
+  e.mutable_generation_step()->mutable_inputs()->RemoveLast();
+  EXPECT_NE(parseError(e).find("the generation step names 3 inputs; the function has 4"),
+            std::string::npos);
+  // cache positions as a float: the engine would hand it int64 bytes.
+  e = generationStep();
+  e.mutable_buffers(2)->set_dtype(exe::DTYPE_F32);
+  EXPECT_NE(parseError(e).find("the generation step's input 'b2' must be i64"), std::string::npos);
+  e = generationStep();
+  e.mutable_generation_step()->set_capacity_symbol("C");
+  EXPECT_NE(parseError(e).find("shape symbol 'S' is not the generation step's batch, tokens, "
+                               "capacity or image tokens"),
+            std::string::npos);
+  e = generationStep();
+  e.mutable_generation_step()->set_image_tokens_symbol("I");
+  EXPECT_NE(parseError(e).find("names shape symbol 'I', which is not one"), std::string::npos);
+  e = generationStep();
+  e.mutable_generation_step()->set_logits_buffer(0); // an input, not a result
+  EXPECT_NE(parseError(e).find("the generation step's logits are not an f32 result"),
+            std::string::npos);
+}
+
+TEST(ExecutableLayout, OrdersTheStepInputsByTheirDeclaredRoles) {
+  using G = exe::GenerationStep;
+  // The same buffers with the roles of ids and lengths swapped (lengths is
+  // then [B, T] and ids [B]): the layout must follow the roles, not the order.
+  exe::Executable e = generationStep();
+  e.mutable_generation_step()->set_inputs(0, G::INPUT_LENGTHS);
+  e.mutable_generation_step()->set_inputs(3, G::INPUT_TOKEN_IDS);
+  ExecutableLayout layout(e);
+  std::vector<int64_t> symbols = layout.stepSymbols(2, 3, 5);
+  EXPECT_EQ(symbols, (std::vector<int64_t>{2, 3, 5}));
+  Tensor ids = Tensor::zeros(DType::I64, {2}), positions = Tensor::zeros(DType::I64, {2, 3}),
+         cached = Tensor::zeros(DType::I64, {2}), lengths = Tensor::zeros(DType::I64, {2, 3});
+  std::vector<const Tensor *> ordered =
+      layout.stepInputs({&ids, &positions, &cached, &lengths}, symbols);
+  EXPECT_EQ(ordered, (std::vector<const Tensor *>{&lengths, &positions, &cached, &ids}));
+  try {
+    layout.stepInputs({&lengths, &positions, &cached, &ids}, symbols);
+    FAIL() << "no error";
+  } catch (const Error &err) {
+    EXPECT_STREQ(err.what(), "step: input 'b0' must be i64 of shape 2x3");
+  }
+  EXPECT_EQ(layout.stateSymbols(2, 7), (std::vector<int64_t>{2, 16, 7}));
+  try {
+    layout.stateSymbols(2, 65);
+    FAIL() << "no error";
+  } catch (const Error &err) {
+    EXPECT_STREQ(err.what(), "context 65 tokens exceeds the compiled maximum 64 "
+                             "(mm-compile --max-context)");
+  }
+}
+
+TEST(ExecutableLayout, AFunctionWithoutAGenerationStepIsNotStepped) {
+  exe::Executable e = twoArgs();
+  ExecutableLayout layout(e);
+  try {
+    layout.stateSymbols(1, 1);
+    FAIL() << "no error";
+  } catch (const Error &err) {
+    EXPECT_NE(std::string(err.what()).find("@f declares no generation step"), std::string::npos);
+  }
 }
 
 TEST(ExecutableFile, RejectsHostileSizes) {

@@ -102,6 +102,20 @@ void printInfo(const exe::Executable &e) {
     describe("argument", id);
   for (uint32_t id : e.result_buffers())
     describe("result", id);
+  if (e.has_generation_step()) {
+    const exe::GenerationStep &g = e.generation_step();
+    std::cout << "  generation step: inputs";
+    for (int i = 0; i < g.inputs_size(); ++i)
+      std::cout << (i ? ", " : " ") << e.buffers(e.input_buffers(i)).name() << " = "
+                << exe::GenerationStep::Input_Name(g.inputs(i));
+    std::cout << "; batch " << g.batch_symbol() << ", tokens " << g.tokens_symbol();
+    if (!g.capacity_symbol().empty())
+      std::cout << ", capacity " << g.capacity_symbol();
+    if (!g.image_tokens_symbol().empty())
+      std::cout << ", image tokens " << g.image_tokens_symbol();
+    std::cout << "; logits " << e.buffers(g.logits_buffer()).name()
+              << (g.all_logits() ? " (every position)" : " (last real token)") << "\n";
+  }
   for (const exe::Kernel &k : e.kernels())
     std::cout << "  " << k.name() << " " << k.kind() << " at " << k.location()
               << (e.target() == exe::TARGET_CUDA

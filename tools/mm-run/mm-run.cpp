@@ -37,7 +37,6 @@
 #include "runtime/cuda/CudaDriver.h"
 #include "runtime/dist/MpiCollectives.h"
 #include "runtime/engine/Engine.h"
-#include "runtime/engine/MiniMaxAbi.h"
 #include "tools/common/EvalCommand.h"
 #include "tools/common/GenerateCommand.h"
 #include "tools/common/ImagePrompt.h"

@@ -244,15 +244,18 @@ __device__ __forceinline__ bool mm_group_tile(const mm_i64 *offsets, mm_i64 tile
 
 /// Loads rows [0, validRows) x cols [k0, k0 + KT) of a row-major [*, K] matrix
 /// (float32, or weights in any storage of weights.cuh, widened) into a ROWS x
-/// KT shared tile (row stride KT + pad), zero-filling the rest.
+/// KT shared tile (row stride KT + pad), zero-filling the rest. Rows of a K
+/// that is not a multiple of 4 are read one value at a time.
 template <int ROWS, int KT, int K, int THREADS, typename S>
 __device__ __forceinline__ void mm_k_slice_load(float *dst, const S *src, mm_i64 validRows,
                                                 int k0) {
   constexpr int Q = KT / 4, LD = KT + mmk::kSmemPad;
   for (int f = threadIdx.x; f < ROWS * Q; f += THREADS) {
     int r = f / Q, c = 4 * (f % Q);
-    mm_store4(dst + r * LD + c,
-              r < validRows && k0 + c < K ? mm_load_w4(src + (mm_i64)r * K + k0 + c) : mm_zero4());
+    const S *p = src + (mm_i64)r * K + k0 + c;
+    mm_store4(dst + r * LD + c, !(r < validRows && k0 + c < K) ? mm_zero4()
+                                : K % 4 == 0                   ? mm_load_w4(p)
+                                                               : mm_load_w4_upto(p, K - k0 - c));
   }
 }
 
@@ -272,7 +275,7 @@ __device__ __forceinline__ void mm_moe_grouped_gemm_kernel(const float *x, const
   constexpr int KT = mmk::kGroupedGemmKTile, THREADS = mmk::kGroupedGemmThreads;
   constexpr int LD = KT + mmk::kSmemPad;
   typedef MmTileGemm<TM, TN, THREADS, false, true> Gemm;
-  static_assert(K % 4 == 0 && TN % 16 == 0, "K a multiple of 4, N of 16");
+  static_assert(TN % 16 == 0, "N tiles of 16");
   __shared__ __align__(16) float As[TM * LD];
   __shared__ __align__(16) float Bs[TN * LD];
   if (!mm_group_offsets_valid<E>(groupOffsets, rows, error))
@@ -322,7 +325,7 @@ mm_moe_grouped_swiglu_kernel(const float *x, const W *w1, const W *w3, const mm_
   constexpr int KT = mmk::kGroupedGemmKTile, THREADS = mmk::kGroupedGemmThreads;
   constexpr int LD = KT + mmk::kSmemPad;
   typedef MmTileGemm<TM, TN, THREADS, false, true> Gemm;
-  static_assert(K % 4 == 0 && TN % 16 == 0, "K a multiple of 4, N of 16");
+  static_assert(TN % 16 == 0, "N tiles of 16");
   __shared__ __align__(16) float As[TM * LD];
   __shared__ __align__(16) float B1s[TN * LD];
   __shared__ __align__(16) float B3s[TN * LD];

@@ -33,6 +33,19 @@ __device__ __forceinline__ float mm_q8_byte(unsigned u, int b) {
 __device__ __forceinline__ float mm_widen(float v) { return v; }
 __device__ __forceinline__ float mm_widen(mm_bf16 v) { return __uint_as_float((unsigned)v << 16); }
 
+/// One weight, widened (int8 without its row scale, as mm_load_w4).
+__device__ __forceinline__ float mm_load_w1(const float *p) { return *p; }
+__device__ __forceinline__ float mm_load_w1(const mm_bf16 *p) { return mm_widen(*p); }
+__device__ __forceinline__ float mm_load_w1(const mm_q8 *p) { return (float)(int)*p; }
+
+/// The first n (>= 1) of four consecutive weights from p, widened one at a
+/// time, the rest zero: rows whose K is not a multiple of 4 are not aligned
+/// for the vector loads below.
+template <typename W> __device__ __forceinline__ float4 mm_load_w4_upto(const W *p, int n) {
+  return make_float4(mm_load_w1(p), n > 1 ? mm_load_w1(p + 1) : 0.f,
+                     n > 2 ? mm_load_w1(p + 2) : 0.f, n > 3 ? mm_load_w1(p + 3) : 0.f);
+}
+
 /// Four consecutive weights from p, widened; p is aligned to 4 elements.
 __device__ __forceinline__ float4 mm_load_w4(const float *p) { return mm_load4(p); }
 __device__ __forceinline__ float4 mm_load_w4(const mm_bf16 *p) {
