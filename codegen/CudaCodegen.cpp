@@ -145,10 +145,8 @@ LogicalResult CudaEmitter::emitGemm() {
   const unsigned xIndex = argIndex(linear.getInput()), wIndex = argIndex(linear.getWeight());
   std::string storage = storageOf(wIndex);
   std::string w = pointer(linear.getWeight()), x = pointer(linear.getInput());
-  if (storage != "f32" && K % 4 != 0)
-    return fail(storage + " weight rows of " + std::to_string(K) +
-                ": the CUDA kernels read bf16 and int8 rows 4 weights at a time (K a multiple "
-                "of 4)");
+  if (failed(checkStoredRows(wIndex, K)))
+    return failure();
   if (K % 4 == 0)
     code +=
         wrapper("gv", "mm_i64 rows") +
@@ -342,6 +340,8 @@ LogicalResult CudaEmitter::emitGroupedSwiglu() {
   int64_t E = parts->experts, N = parts->N, K = parts->K;
   if (storageOf(argIndex(up.getWeight())) != storageOf(argIndex(gate.getWeight())))
     return fail("the gate and up projections of a SwiGLU stored in different precisions");
+  if (failed(checkStoredRows(argIndex(gate.getWeight()), K)))
+    return failure();
   launchGrouped(argIndex(gate.getInput()), argIndex(gate.getWeight()), N, K, E, "swiglu_gv",
                 "swiglu", shapes::groupedSwiglu);
   code +=
@@ -369,6 +369,8 @@ LogicalResult CudaEmitter::emitGroupedGemm() {
     return failure();
   GroupedMatmulOp g = parts->op;
   int64_t E = parts->experts, N = parts->N, K = parts->K;
+  if (failed(checkStoredRows(argIndex(g.getWeight()), K)))
+    return failure();
   Int rows = launchGrouped(argIndex(g.getInput()), argIndex(g.getWeight()), N, K, E, "gv", "gg",
                            shapes::groupedGemm);
   code += wrapper("gg", "mm_i64 rows, int *error") +
@@ -878,6 +880,14 @@ LogicalResult CudaEmitter::emitLayerNorm() {
   launch.kernel("layer_norm", shapes::rows(rows, mmk::rowThreads(int(H))), {Arg::i64(rows)},
                 cudagen::le(1, rows));
   return success();
+}
+
+LogicalResult CudaEmitter::checkStoredRows(unsigned wIndex, int64_t K) {
+  std::string storage = storageOf(wIndex);
+  if (storage == "f32" || K % 4 == 0)
+    return success();
+  return fail(storage + " weight rows of " + std::to_string(K) +
+              ": the CUDA kernels read bf16 and int8 rows 4 weights at a time (K a multiple of 4)");
 }
 
 Int CudaEmitter::launchGrouped(unsigned xIndex, unsigned wIndex, int64_t N, int64_t K, int64_t E,

@@ -183,6 +183,9 @@ private:
                     const char *gemvEntry, const char *tiledEntry,
                     cudagen::Shape (*tiledShape)(const Int &, int, int));
   void launchAttention(const AttentionParts &p, int valueDim);
+  /// bf16 and int8 weight rows are read 4 weights at a time (K % 4 == 0);
+  /// float32 rows of any K.
+  LogicalResult checkStoredRows(unsigned weightIndex, int64_t K);
   void launchLightning(const LightningParts &p, int64_t blockSize, const Arg &slopes);
   /// The slopes argument of a lightning kernel's steps: its heads' decay
   /// slopes as a device constant or, with a head_index (a rank's block of the

@@ -43,7 +43,9 @@ FailureOr<std::optional<GenerationStepDecl>> readGenerationStep(func::FuncOp fn)
     StringRef key = entry.getName().getValue();
     if (key == "logits") {
       auto index = dyn_cast<IntegerAttr>(entry.getValue());
-      if (!index || index.getInt() < 0 || index.getInt() >= fn.getNumResults())
+      auto type = index ? dyn_cast<IntegerType>(index.getType()) : IntegerType();
+      if (!type || !type.isSignless() || type.getWidth() > 64 || index.getInt() < 0 ||
+          index.getInt() >= fn.getNumResults())
         return fn.emitError("mm.generation_step: 'logits' must be the index of a result (the "
                             "function has ")
                << fn.getNumResults() << ")";
@@ -74,10 +76,25 @@ FailureOr<std::optional<GenerationStepDecl>> readGenerationStep(func::FuncOp fn)
   }
   if (decl.batch.empty() || decl.tokens.empty())
     return fn.emitError("mm.generation_step must name the 'batch' and 'tokens' symbols");
-  if (fn.getNumResults() == 0 || !isa<RankedTensorType>(fn.getResultTypes()[decl.logitsResult]) ||
-      !isa<FloatType>(
-          cast<RankedTensorType>(fn.getResultTypes()[decl.logitsResult]).getElementType()))
-    return fn.emitError("mm.generation_step: the logits result must be a float tensor");
+  // Each symbol has one role, and every symbol of the arguments has one: the
+  // engine binds them by role.
+  std::vector<std::string> named{decl.batch, decl.tokens, decl.capacity, decl.imageTokens};
+  for (size_t i = 0; i < named.size(); ++i)
+    for (size_t j = i + 1; j < named.size(); ++j)
+      if (!named[i].empty() && named[i] == named[j])
+        return fn.emitError("mm.generation_step: symbol '") << named[i] << "' has two roles";
+  for (const auto &symbol : known)
+    if (!llvm::is_contained(named, symbol.getKey().str()))
+      return fn.emitError("mm.generation_step: shape symbol '")
+             << symbol.getKey() << "' has no role (batch, tokens, capacity, image_tokens)";
+  // Logits [batch, vocab], or [batch, tokens, vocab] with all_logits.
+  auto logits = fn.getNumResults()
+                    ? dyn_cast<RankedTensorType>(fn.getResultTypes()[decl.logitsResult])
+                    : RankedTensorType();
+  if (!logits || !isa<FloatType>(logits.getElementType()) ||
+      logits.getRank() != (decl.allLogits ? 3 : 2) || logits.isDynamicDim(logits.getRank() - 1))
+    return fn.emitError("mm.generation_step: the logits result must be a float tensor [batch, ")
+           << (decl.allLogits ? "tokens, " : "") << "vocab] with a static vocab";
 
   bool seen[5] = {};
   for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
@@ -90,6 +107,17 @@ FailureOr<std::optional<GenerationStepDecl>> readGenerationStep(func::FuncOp fn)
       if (std::exchange(seen[int(*role)], true))
         return fn.emitError("argument ")
                << i << ": mm.step_input '" << name.getValue() << "' is declared twice";
+      // The engine's tensors: i64 ids / positions [B, T] and counts [B],
+      // float image features [I, hidden].
+      auto type = dyn_cast<RankedTensorType>(fn.getArgumentTypes()[i]);
+      bool images = *role == StepInput::ImageFeatures;
+      int64_t rank =
+          images || *role == StepInput::TokenIds || *role == StepInput::Positions ? 2 : 1;
+      if (!type || type.getRank() != rank ||
+          (images ? !isa<FloatType>(type.getElementType()) : !type.getElementType().isInteger(64)))
+        return fn.emitError("argument ")
+               << i << ": the step input '" << name.getValue() << "' must be a rank-" << rank
+               << (images ? " float" : " i64") << " tensor";
     }
     decl.argumentRoles.push_back(role);
   }

@@ -22,7 +22,7 @@
 #ifndef MM_IR_GENERATIONSTEP_H
 #define MM_IR_GENERATIONSTEP_H
 
-#include "runtime/engine/StepInputs.h"
+#include "runtime/engine/StepInput.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 

@@ -273,6 +273,10 @@ struct AutoDiffPass : mm::impl::AutoDiffBase<AutoDiffPass> {
     auto grad = cast<func::FuncOp>(b.clone(*fn));
     grad.setSymName(gradName);
     grad.setPublic();
+    // The gradient function is no generation step, whatever F was.
+    grad->removeAttr("mm.generation_step");
+    for (unsigned i = 0; i < grad.getNumArguments(); ++i)
+      grad.removeArgAttr(i, StringAttr::get(grad.getContext(), "mm.step_input"));
     if (failed(ReverseSweep(grad, recomputePrefix).run())) {
       grad.erase();
       return signalPassFailure();

@@ -3,6 +3,7 @@
 #include "ir/GenerationStep.h"
 #include "ir/InitDialects.h"
 #include "models/MiniMaxBuilder.h"
+#include "runtime/engine/StepInputs.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -97,7 +98,10 @@ void ReferenceBackend::reset(int64_t batch, int64_t capacity) {
     for (size_t d = 0; d < shape.size(); ++d) {
       if (!mlir::ShapedType::isDynamic(shape[d]))
         continue;
-      llvm::StringRef symbol = mlir::cast<mlir::StringAttr>(graph_->argumentDims[i][d]).getValue();
+      mlir::ArrayAttr dims = graph_->argumentDims[i];
+      if (!dims)
+        throw makeError("@forward's state argument ", i, " has a dynamic dim but no mm.dims");
+      llvm::StringRef symbol = mlir::cast<mlir::StringAttr>(dims[d]).getValue();
       if (symbol != step.batch && symbol != step.capacity)
         throw makeError("@forward's state argument ", i, " has a dim of symbol '", symbol.str(),
                         "', neither the batch nor the capacity");

@@ -121,7 +121,6 @@ struct CudaBackend::Impl {
       a.push_back(s.buffer.address());
     return a;
   }
-  int batchSymbol = -1, tokenSymbol = -1; // indices in `symbols`
   int64_t batch = 0, capacity = 0;
 
   // MM_CUDA_PROFILE=1: GPU time per kernel kind, split by prefill (T > 1)
@@ -448,11 +447,8 @@ CudaBackend::CudaBackend(exe::Executable executable, const WeightBinder &loader,
   impl->exe = std::move(executable);
   impl->layout = std::make_unique<ExecutableLayout>(impl->exe);
   impl->engineSteps = impl->layout->generates();
-  if (impl->engineSteps) {
-    const exe::GenerationStep &g = impl->exe.generation_step();
-    impl->batchSymbol = impl->layout->symbolIndex(g.batch_symbol());
-    impl->tokenSymbol = impl->layout->symbolIndex(g.tokens_symbol());
-  }
+  if (impl->engineSteps && impl->layout->takesImageFeatures())
+    throw makeError("the cuda backend does not take images yet (use --backend reference or cpu)");
   // Executables compiled in process skip the file loader's validation.
   for (const exe::Launch &l : impl->exe.schedule())
     if (impl->exe.target() == exe::TARGET_CUDA)
@@ -627,8 +623,6 @@ Tensor CudaBackend::step(const Tensor &ids, const Tensor &positions, const Tenso
     throw makeError("step: ids must be [", m.batch, ", T]");
   m.driver->makeCurrent();
   m.symbols = m.layout->stepSymbols(m.batch, ids.dim(1), m.capacity);
-  if (m.layout->takesImageFeatures()) // CudaBackend keeps ForwardBackend's refusal of images
-    throw makeError("the cuda backend does not take images yet (use --backend reference)");
   std::vector<const Tensor *> in =
       m.layout->stepInputs({&ids, &positions, &cachePositions, &lengths}, m.symbols);
   for (size_t i = 0; i < in.size(); ++i)

@@ -22,6 +22,7 @@ public:
   const char *name() const override { return inner_->name(); }
   uint64_t weightBytes() const override { return inner_->weightBytes(); }
   void setImageFeatures(Tensor features) override { inner_->setImageFeatures(std::move(features)); }
+  void rebindWeights(const WeightBinder &weights) override { inner_->rebindWeights(weights); }
 
 private:
   std::unique_ptr<ForwardBackend> inner_;

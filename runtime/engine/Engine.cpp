@@ -23,6 +23,14 @@ void InferenceEngine::checkIds(const std::vector<int64_t> &ids, size_t prompt) c
                       config_.source);
 }
 
+/// Throws unless a step's logits are [B, vocab] (a backend's bug or a
+/// mis-declared executable would otherwise read past them).
+static void checkLogits(const Tensor &logits, int64_t B, int64_t vocab) {
+  if (logits.rank() != 2 || logits.dim(0) != B || logits.dim(1) != vocab)
+    throw makeError("the step's logits are ", formatShape(logits.shape()), ", expected ", B, "x",
+                    vocab);
+}
+
 /// Logits of sequence b as doubles, from [B, V] (F32 or F64).
 static std::vector<double> rowOf(const Tensor &logits, int64_t b) {
   int64_t V = logits.dim(-1);
@@ -101,6 +109,7 @@ GenerationResult InferenceEngine::generate(const std::vector<std::vector<int64_t
 
   std::vector<int64_t> next(B);
   auto pick = [&](const Tensor &logits) {
+    checkLogits(logits, B, config_.vocabSize);
     for (int64_t b = 0; b < B; ++b) {
       if (finished[b])
         continue;
@@ -159,6 +168,9 @@ Tensor InferenceEngine::scoreAll(const std::vector<int64_t> &sequence) {
   Tensor logits =
       backend_.step(ids, Tensor::fromVector<int64_t>({1, T}, pos), Tensor::zeros(DType::I64, {1}),
                     Tensor::fromVector<int64_t>({1}, {T}));
+  if (logits.numel() != T * config_.vocabSize)
+    throw makeError("the step's logits are ", formatShape(logits.shape()), ", expected 1x", T, "x",
+                    config_.vocabSize);
   return logits.reshaped({T, config_.vocabSize});
 }
 

@@ -30,15 +30,15 @@ public:
   /// Bytes of weights this process holds (a tensor-parallel rank: its
   /// parts); 0 where the backend does not count them.
   virtual uint64_t weightBytes() const { return 0; }
-  /// MiniMax-VL-01: the rows [I, hidden] that replace the image-token
-  /// embeddings of the next step, in batch-then-position order; a step
-  /// without them has no image tokens. Backends that cannot take images say so.
   /// Copies new values into the bound weights (same names, shapes and
   /// storage types): a trainer hands its weights to the engine in memory.
   virtual void rebindWeights(const WeightBinder &weights) {
     (void)weights;
     throw makeError("the ", name(), " backend cannot take new weights in memory");
   }
+  /// MiniMax-VL-01: the rows [I, hidden] that replace the image-token
+  /// embeddings of the next step, in batch-then-position order; a step
+  /// without them has no image tokens. Backends that cannot take images say so.
   virtual void setImageFeatures(Tensor features) {
     (void)features;
     throw makeError("the ", name(), " backend does not take images yet (use --backend reference)");

@@ -9,14 +9,9 @@
 #define MM_RUNTIME_ENGINE_STEPINPUTS_H
 
 #include "runtime/Tensor.h"
+#include "runtime/engine/StepInput.h"
 
 namespace mm {
-
-/// The roles, in the order of exe::GenerationStep::Input (which starts at 1):
-/// token ids [B, T], their positions [B, T], the tokens already cached per
-/// sequence [B], the real tokens of this step per sequence [B], and
-/// (MiniMax-VL-01) the image-feature rows [I, hidden].
-enum class StepInput { TokenIds, Positions, CachePositions, Lengths, ImageFeatures };
 
 /// The tensors of one step, by role (null: not given).
 struct StepTensors {

@@ -118,10 +118,15 @@ void checkGenerationStep(const exe::Executable &e) {
   if (g.inputs_size() != e.input_buffers_size())
     throw makeError("the generation step names ", g.inputs_size(), " inputs; the function has ",
                     e.input_buffers_size());
+  auto buffer = [&](uint32_t id) -> const exe::Buffer & { // in-process executables too
+    if (id >= uint32_t(e.buffers_size()))
+      throw makeError("the generation step refers to buffer ", id, " of ", e.buffers_size());
+    return e.buffers(id);
+  };
   bool seen[6] = {};
   for (int i = 0; i < g.inputs_size(); ++i) {
     exe::GenerationStep::Input role = g.inputs(i);
-    const exe::Buffer &b = e.buffers(e.input_buffers(i));
+    const exe::Buffer &b = buffer(e.input_buffers(i));
     if (!exe::GenerationStep::Input_IsValid(role) ||
         role == exe::GenerationStep::INPUT_UNSPECIFIED || std::exchange(seen[role], true))
       throw makeError("the generation step gives input '", b.name(),
@@ -153,12 +158,37 @@ void checkGenerationStep(const exe::Executable &e) {
       throw makeError("the generation step names shape symbol '", *r, "', which is not one");
   if (g.batch_symbol().empty() || g.tokens_symbol().empty())
     throw makeError("the generation step has no batch or tokens symbol");
+  for (size_t i = 0; i < std::size(roles); ++i)
+    for (size_t j = i + 1; j < std::size(roles); ++j)
+      if (!roles[i]->empty() && *roles[i] == *roles[j])
+        throw makeError("the generation step gives shape symbol '", *roles[i], "' two roles");
   if (seen[exe::GenerationStep::INPUT_IMAGE_FEATURES] == g.image_tokens_symbol().empty())
     throw makeError("the generation step's image features and image-tokens symbol go together");
   if (std::find(e.result_buffers().begin(), e.result_buffers().end(), g.logits_buffer()) ==
           e.result_buffers().end() ||
-      e.buffers(g.logits_buffer()).dtype() != exe::DTYPE_F32)
+      buffer(g.logits_buffer()).dtype() != exe::DTYPE_F32)
     throw makeError("the generation step's logits are not an f32 result");
+  // The engine reads a vocab-wide row per sequence (and position): the logits
+  // must be [batch, vocab] or, with all_logits, [batch, tokens, vocab].
+  auto isSymbol = [&](const exe::Dim &d, const std::string &name) {
+    if (d.coefficient() != 1 || d.exponents_size() != e.symbols_size())
+      return false;
+    for (int k = 0; k < e.symbols_size(); ++k)
+      if (d.exponents(k) != (e.symbols(k).name() == name ? 1u : 0u))
+        return false;
+    return true;
+  };
+  const exe::Buffer &logits = buffer(g.logits_buffer());
+  const int rank = g.all_logits() ? 3 : 2;
+  bool shaped = logits.shape_size() == rank && isSymbol(logits.shape(0), g.batch_symbol()) &&
+                (rank == 2 || isSymbol(logits.shape(1), g.tokens_symbol())) &&
+                logits.shape(rank - 1).coefficient() >= 1;
+  if (shaped) // the vocab: a constant
+    for (uint32_t x : logits.shape(rank - 1).exponents())
+      shaped = shaped && x == 0;
+  if (!shaped)
+    throw makeError("the generation step's logits '", logits.name(), "' are not [",
+                    g.batch_symbol(), g.all_logits() ? ", " + g.tokens_symbol() : "", ", vocab]");
 }
 
 void writeFileAtomically(const std::string &path, const std::string &bytes) {

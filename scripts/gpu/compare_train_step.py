@@ -5,11 +5,13 @@ CPU target's.
 Usage: compare_train_step.py PACK_DIR GPU_DIR
 
 Bounds: test/autodiff/check_training_step.py holds each compiled target
-within 2^12 u32 (relative) of NumPy float64 on the loss and the gradient
-norm, and within 2^12 u32 lr (max|w| + lr) on the weights after the AdamW
-step; so two targets are within twice that of each other. The moments are
-m = (1 - beta1) g and v = (1 - beta2) g^2 of the clipped gradient: within
-2 * 2^12 u32 and 2 * 2^13 u32 of their largest entry.
+within 2^12 u32 (relative) of NumPy float64 on the gradient norm, and within
+2^12 u32 lr (max|w| + lr) on the weights after the AdamW step; so two targets
+are within twice that of each other. The gradients themselves are held to
+2^12 u32 of their float64 values (check_gradients.py); the loss, a float32
+sum of the same terms, and the moments m = (1 - beta1) g and v = (1 - beta2)
+g^2 of the clipped gradient get that bound (twice, for v's square) relative
+to their largest entry, doubled for two targets.
 """
 import os
 import sys

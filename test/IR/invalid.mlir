@@ -1455,3 +1455,56 @@ func.func @step(%ids: tensor<?x?xi64> {mm.dims = ["B", "T"], mm.step_input = "to
     attributes {mm.generation_step = {batch = "B", tokens = "T", vocab = 10 : i64}} {
   return %state, %state : tensor<?x4xf32>, tensor<?x4xf32>
 }
+
+// -----
+
+// expected-error @+1 {{mm.generation_step: symbol 'B' has two roles}}
+func.func @step(%ids: tensor<?x?xi64> {mm.dims = ["B", "T"], mm.step_input = "token_ids"},
+                %pos: tensor<?x?xi64> {mm.dims = ["B", "T"], mm.step_input = "positions"},
+                %cached: tensor<?xi64> {mm.dims = ["B"], mm.step_input = "cache_positions"},
+                %len: tensor<?xi64> {mm.dims = ["B"], mm.step_input = "lengths"},
+                %state: tensor<?x4xf32> {mm.dims = ["B", ""]})
+    -> (tensor<?x4xf32>, tensor<?x4xf32>)
+    attributes {mm.generation_step = {batch = "B", tokens = "T", capacity = "B", logits = 0 : i64}} {
+  return %state, %state : tensor<?x4xf32>, tensor<?x4xf32>
+}
+
+// -----
+
+// expected-error @+1 {{mm.generation_step: shape symbol 'S' has no role}}
+func.func @step(%ids: tensor<?x?xi64> {mm.dims = ["B", "T"], mm.step_input = "token_ids"},
+                %pos: tensor<?x?xi64> {mm.dims = ["B", "T"], mm.step_input = "positions"},
+                %cached: tensor<?xi64> {mm.dims = ["B"], mm.step_input = "cache_positions"},
+                %len: tensor<?xi64> {mm.dims = ["B"], mm.step_input = "lengths"},
+                %state: tensor<?x?xf32> {mm.dims = ["B", "S"]})
+    -> (tensor<?x?xf32>, tensor<?x?xf32>)
+    attributes {mm.generation_step = {batch = "B", tokens = "T", logits = 0 : i64}} {
+  return %state, %state : tensor<?x?xf32>, tensor<?x?xf32>
+}
+
+// -----
+
+// expected-error @+1 {{the logits result must be a float tensor [batch, vocab] with a static vocab}}
+func.func @step(%ids: tensor<?x?xi64> {mm.dims = ["B", "T"], mm.step_input = "token_ids"},
+                %pos: tensor<?x?xi64> {mm.dims = ["B", "T"], mm.step_input = "positions"},
+                %cached: tensor<?xi64> {mm.dims = ["B"], mm.step_input = "cache_positions"},
+                %len: tensor<?xi64> {mm.dims = ["B"], mm.step_input = "lengths"},
+                %state: tensor<?x4xf32> {mm.dims = ["B", ""]})
+    -> (tensor<?xf32>, tensor<?x4xf32>)
+    attributes {mm.generation_step = {batch = "B", tokens = "T", logits = 0 : i64}} {
+  %l = mm.reduce sum %state dims [1] : (tensor<?x4xf32>) -> tensor<?xf32>
+  return %l, %state : tensor<?xf32>, tensor<?x4xf32>
+}
+
+// -----
+
+// expected-error @+1 {{argument 2: the step input 'cache_positions' must be a rank-1 i64 tensor}}
+func.func @step(%ids: tensor<?x?xi64> {mm.dims = ["B", "T"], mm.step_input = "token_ids"},
+                %pos: tensor<?x?xi64> {mm.dims = ["B", "T"], mm.step_input = "positions"},
+                %cached: tensor<?x?xi64> {mm.dims = ["B", "T"], mm.step_input = "cache_positions"},
+                %len: tensor<?xi64> {mm.dims = ["B"], mm.step_input = "lengths"},
+                %state: tensor<?x4xf32> {mm.dims = ["B", ""]})
+    -> (tensor<?x4xf32>, tensor<?x4xf32>)
+    attributes {mm.generation_step = {batch = "B", tokens = "T", logits = 0 : i64}} {
+  return %state, %state : tensor<?x4xf32>, tensor<?x4xf32>
+}

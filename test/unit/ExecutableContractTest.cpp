@@ -220,6 +220,26 @@ TEST(ExecutableFile, RejectsABrokenGenerationStep) {
   e.mutable_generation_step()->set_image_tokens_symbol("I");
   EXPECT_NE(parseError(e).find("names shape symbol 'I', which is not one"), std::string::npos);
   e = generationStep();
+  e.mutable_generation_step()->set_capacity_symbol("B"); // S then has no role
+  EXPECT_NE(parseError(e).find("shape symbol 'S' is not the generation step's"), std::string::npos);
+  // Two roles for one symbol: the state would be sized for one value, the
+  // step run for the other.
+  e = generationStep();
+  e.mutable_symbols()->RemoveLast();
+  for (exe::Buffer &b : *e.mutable_buffers())
+    for (exe::Dim &d : *b.mutable_shape())
+      d.mutable_exponents()->RemoveLast();
+  e.mutable_generation_step()->set_capacity_symbol("B");
+  EXPECT_NE(parseError(e).find("gives shape symbol 'B' two roles"), std::string::npos);
+  // Logits that are not [B, vocab]: the engine would read past them.
+  e = generationStep();
+  e.mutable_buffers(5)->mutable_shape(0)->set_coefficient(2);
+  EXPECT_NE(parseError(e).find("the generation step's logits 'b5' are not [B, vocab]"),
+            std::string::npos);
+  e = generationStep();
+  e.mutable_generation_step()->set_all_logits(true);
+  EXPECT_NE(parseError(e).find("are not [B, T, vocab]"), std::string::npos);
+  e = generationStep();
   e.mutable_generation_step()->set_logits_buffer(0); // an input, not a result
   EXPECT_NE(parseError(e).find("the generation step's logits are not an f32 result"),
             std::string::npos);

@@ -14,8 +14,9 @@ func.func @moe_block(%x: tensor<2x3x4xf32>, %wr: tensor<4x4xf32>, %w1: tensor<4x
   return %l : tensor<f32>
 }
 
-// The same block with an expert width of 8 (rows a multiple of 4 floats, as the
-// CUDA grouped kernels read them).
+// The same block with an expert width of 8 (rows a multiple of 4 floats: the
+// CUDA grouped kernels' vector loads and GEMV form, where K = 6 above takes
+// their one-value-at-a-time path).
 func.func @moe_block_w8(%x: tensor<2x3x4xf32>, %wr: tensor<4x4xf32>, %w1: tensor<4x8x4xf32>, %w3: tensor<4x8x4xf32>, %w2: tensor<4x4x8xf32>, %c: tensor<2x3x4xf32>) -> tensor<f32> {
   %logits = mm.linear %x, %wr : (tensor<2x3x4xf32>, tensor<4x4xf32>) -> tensor<2x3x4xf32>
   %w, %e = mm.moe_router %logits {top_k = 2 : i64} : (tensor<2x3x4xf32>) -> (tensor<2x3x2xf32>, tensor<2x3x2xi64>)
