@@ -102,8 +102,6 @@ struct CudaBackend::Impl {
   cuda::DeviceBuffer arena;
   std::vector<cuda::DeviceBuffer> state;
   std::vector<cuda::DeviceBuffer> inputs; // per input buffer, for the engine's steps
-  // A function that declares a generation step: the engine's reset / step.
-  bool engineSteps = false;
   // During `call`: the arguments on the device, in argument order.
   std::vector<cuda::DeviceBuffer> callArguments;
   cuda::DeviceBuffer errors; // one int per launch
@@ -284,7 +282,7 @@ CuDevicePtr CudaBackend::Impl::pointerOf(uint32_t id) {
       return state[i].address();
     break;
   case exe::Buffer::STORAGE_INPUT:
-    if (int i = layout->inputIndex(id); engineSteps && i >= 0 && size_t(i) < inputs.size())
+    if (int i = layout->inputIndex(id); i >= 0 && size_t(i) < inputs.size())
       return inputs[i].address();
     break;
   default:
@@ -446,8 +444,7 @@ CudaBackend::CudaBackend(exe::Executable executable, const WeightBinder &loader,
     : impl(new Impl) {
   impl->exe = std::move(executable);
   impl->layout = std::make_unique<ExecutableLayout>(impl->exe);
-  impl->engineSteps = impl->layout->generates();
-  if (impl->engineSteps && impl->layout->takesImageFeatures())
+  if (impl->layout->takesImageFeatures())
     throw makeError("the cuda backend does not take images yet (use --backend reference or cpu)");
   // Executables compiled in process skip the file loader's validation.
   for (const exe::Launch &l : impl->exe.schedule())
@@ -457,7 +454,7 @@ CudaBackend::CudaBackend(exe::Executable executable, const WeightBinder &loader,
   impl->bindWeights(loader, int8Weights);
   impl->arena = impl->pool->allocate(std::max<uint64_t>(impl->exe.arena_bytes(), 256));
   impl->errors = impl->pool->allocate(std::max<size_t>(impl->exe.schedule_size(), 1) * sizeof(int));
-  if (!impl->engineSteps)
+  if (!impl->layout->generates()) // run only whole: no engine steps to allocate for
     return;
   for (uint32_t id : impl->exe.input_buffers())
     impl->inputs.push_back(impl->pool->allocate(std::max<uint64_t>(
@@ -586,7 +583,7 @@ void CudaBackend::rebindWeights(const WeightBinder &weights) {
 }
 
 bool CudaBackend::allLogits() const {
-  return impl->engineSteps && impl->exe.generation_step().all_logits();
+  return impl->layout->generates() && impl->exe.generation_step().all_logits();
 }
 std::string CudaBackend::deviceName() const { return impl->driver->deviceName(); }
 bool CudaBackend::compiledAtLoad() const { return impl->compiledAtLoad; }

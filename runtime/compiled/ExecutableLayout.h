@@ -34,7 +34,6 @@ public:
   /// generation_step): the engine's reset / step drive it. The accessors
   /// below need one.
   bool generates() const { return exe_.has_generation_step(); }
-  const exe::GenerationStep &generationStep() const { return exe_.generation_step(); }
   /// Throws, naming the function, unless it declares a generation step.
   void requireGenerationStep() const;
   /// The compiled maxima of the step's batch, tokens and cache capacity
