@@ -663,7 +663,7 @@ Value deepfm(Graph &g) {
   fm = MulOp::create(g.b, loc, fm, half);
   Value firstOrder = ReduceOp::create(
       g.b, loc, ReduceKind::Sum,
-      EmbeddingOp::create(g.b, loc, g.param("deepfm.first_order", {g.s.fieldTableRows(), 1}),
+      EmbeddingOp::create(g.b, loc, g.param("deepfm.first_order_emb", {g.s.fieldTableRows(), 1}),
                           g.fieldIds),
       ArrayRef<int64_t>{1}, false); // [B, 1]
   Value dnn = g.dense(deep(g, g.reshape(e, {0, (F + 2) * D}, loc), "deepfm.mlp"), "deepfm.output", 1, 1);

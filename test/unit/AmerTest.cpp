@@ -330,3 +330,46 @@ TEST(AmerData, LeaveOneOutRowsAndSampledNegatives) {
   EXPECT_NE(seqEpoch.target, next.target);
   fs::remove_all(dir.parent_path());
 }
+
+// Stage 2's decision (chooseInteractions): candidates ranked by mean gain
+// over the contexts that lack them; the best-scoring prefix of that ranking
+// is kept.
+TEST(AmerStageTwo, RanksByMeanGainOverTheContextsThatLackACandidate) {
+  double none = std::nan("");
+  // Candidate 0 loses against the fixed set alone (context 0) but gains in
+  // the random contexts; candidate 2 is part of context 1.
+  std::vector<std::vector<double>> gains{
+      {-0.002, 0.004, 0.001, -0.003}, {0.006, -0.001, none, -0.002}, {0.005, 0.000, 0.002, 0.001}};
+  std::vector<std::vector<size_t>> asked;
+  auto sets = [&](const std::vector<size_t> &prefix) {
+    asked.push_back(prefix);
+    return std::vector<double>{0, 0.75, 0.78, 0.77, 0.74}[prefix.size()];
+  };
+  InteractionChoice c = chooseInteractions(gains, 8, 0, 0.76, sets);
+  EXPECT_NEAR(c.meanGain[0], 0.003, 1e-15);
+  EXPECT_NEAR(c.meanGain[2], 0.0015, 1e-15); // over the two contexts that lack it
+  EXPECT_EQ(c.ranking, (std::vector<size_t>{0, 2, 1, 3}));
+  EXPECT_EQ(c.kept, (std::vector<size_t>{0, 2})); // the best prefix, 0.78
+  ASSERT_EQ(asked.size(), 4u);                    // sizes 1..4 (room is capped by the pool)
+  EXPECT_EQ(asked[3], (std::vector<size_t>{0, 2, 1, 3}));
+}
+
+TEST(AmerStageTwo, KeepsNothingUnlessAllowedAndASetBeatsTheFixedOne) {
+  std::vector<std::vector<double>> gains{{-0.01, -0.02}};
+  auto sets = [](const std::vector<size_t> &prefix) { return prefix.size() == 1 ? 0.70 : 0.69; };
+  EXPECT_TRUE(chooseInteractions(gains, 2, 0, 0.71, sets).kept.empty());
+  EXPECT_TRUE(
+      chooseInteractions(gains, 2, 0, 0.70, sets).kept.empty()); // a tie keeps the smaller set
+  // The first round must keep a set: the best one, even below the fixed set.
+  EXPECT_EQ(chooseInteractions(gains, 2, 1, 0.71, sets).kept, (std::vector<size_t>{0}));
+  EXPECT_TRUE(chooseInteractions(gains, 0, 1, 0.71, sets).kept.empty()); // no room
+}
+
+TEST(AmerStageTwo, TiesRankTheLowerIndexFirst) {
+  double none = std::nan("");
+  InteractionChoice c = chooseInteractions({{0.0, -0.01, 0.0, none}}, 4, 0, 0.5,
+                                           [](const std::vector<size_t> &) { return 0.4; });
+  EXPECT_EQ(c.ranking, (std::vector<size_t>{0, 2, 1, 3})); // 3 is in every context: -inf
+  EXPECT_TRUE(std::isinf(c.meanGain[3]) && c.meanGain[3] < 0);
+  EXPECT_TRUE(c.kept.empty());
+}

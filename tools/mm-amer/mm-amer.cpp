@@ -1,7 +1,7 @@
 //===- mm-amer.cpp - AMER recommender architecture search with mmc ---------===//
 //
 //   mm-amer search --data DIR --task ctr|seq --stages 1,2,3 --seed S --out OUT
-//       [--children K] [--epochs E] [--retrain-top R] [--threads N]
+//       [--children K] [--contexts N] [--epochs E] [--retrain-top R] [--threads N]
 //   mm-amer eval (--arch OUT/architecture.json | --baseline din|sasrec|deepfm|dcn|mlp)
 //       --data DIR --task ctr|seq --seed S [--json] [--epochs E] [--patience P]
 //   mm-amer plant --out DIR --seed S     (synthetic data with a known answer)
@@ -74,8 +74,11 @@ int main(int argc, char **argv) {
   s->add_option("--stages", stages, "stages to search, in order (others keep their defaults)");
   s->add_option("--out", search.out, "output folder: architecture.json, search.csv, model.mlir")
       ->required();
-  s->add_option("--children", search.run.children, "children K scored per stage")
+  s->add_option("--children", search.run.children, "children K scored per stage (1 and 3)")
       ->check(CLI::Range(1, 100000));
+  s->add_option("--contexts", search.run.interactionContexts,
+                "stage 2: score each candidate added to N sets, the fixed one and N-1 random ones")
+      ->check(CLI::Range(1, 1000));
   s->add_option("--retrain-top", search.run.retrainTop,
                 "retrain the best R children from scratch and choose among them");
   s->add_option("--max-blocks", search.run.space.maxBlocks, "stage 1: the most blocks (2..4)")

@@ -48,7 +48,8 @@ Tensor &WeightStore::weight(const std::string &name, const Shape &shape) {
   int64_t n = t.numel(), fanIn = 1;
   for (size_t d = 1; d < shape.size(); ++d)
     fanIn *= shape[d];
-  double bound = name.find("emb") != std::string::npos ? std::sqrt(3.0) : 1.0 / std::sqrt(double(fanIn));
+  double bound =
+      name.find("emb") != std::string::npos ? embeddingBound : 1.0 / std::sqrt(double(fanIn));
   // mt19937_64 is specified exactly; the uniform is formed by hand (the
   // standard distributions' algorithms are the library's).
   std::mt19937_64 rng(nameHash(name, 1469598103934665603ull ^ seed));
@@ -59,6 +60,10 @@ Tensor &WeightStore::weight(const std::string &name, const Shape &shape) {
       p[i] = float(bound * (2.0 * double(rng() >> 11) * 0x1.0p-53 - 1.0));
   }
   return w[name] = std::move(t);
+}
+
+double WeightStore::embeddingBoundFor(const std::string &baseline) {
+  return baseline == "deepfm" ? 1e-4 * kUnitVarianceBound : kUnitVarianceBound;
 }
 
 void WeightStore::inheritFrom(const WeightStore &other) {

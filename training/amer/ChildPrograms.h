@@ -47,7 +47,16 @@ inline train::OptimizerOptions amerOptimizer() {
 /// default U(-1/sqrt(fan_in), 1/sqrt(fan_in)); biases 0; norm gains 1.
 class WeightStore {
 public:
-  explicit WeightStore(uint64_t seed) : seed(seed) {}
+  /// Embeddings start U(+-embeddingBound): sqrt(3), unit variance as
+  /// nn.Embedding's N(0, 1), unless a model asks otherwise
+  /// (embeddingBoundFor).
+  explicit WeightStore(uint64_t seed, double embeddingBound = kUnitVarianceBound)
+      : seed(seed), embeddingBound(embeddingBound) {}
+  static constexpr double kUnitVarianceBound = 1.7320508075688772; // sqrt(3)
+  /// The embedding bound a model starts from: DeepFM's FM term squares sums
+  /// of embeddings, so at unit variance it starts large and overconfident;
+  /// DeepCTR and FuxiCTR start its embeddings at std 1e-4, and so does mmc.
+  static double embeddingBoundFor(const std::string &baseline);
   /// The weight `name` of `shape`, created if new. A name met again with
   /// another shape is an error (the builders keep shapes per name).
   Tensor &weight(const std::string &name, const Shape &shape);
@@ -63,6 +72,7 @@ public:
 
 private:
   uint64_t seed;
+  double embeddingBound;
   std::map<std::string, Tensor> w, m, v, inherited;
   std::map<std::string, int64_t> stepCount;
 };

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <iomanip>
 #include <sstream>
@@ -73,6 +74,18 @@ int searchCommand(const CommandOptions &o, std::ostream &log, std::ostream &out)
       {"cache_hit_rate", hitRate},
       {"compile_seconds", r.compileSeconds},
       {"compile_seconds_per_program", r.childCompiles ? r.compileSeconds / double(r.childCompiles) : 0.0}};
+  nlohmann::ordered_json rounds = nlohmann::ordered_json::array();
+  for (const InteractionRound &round : r.interactionRounds) {
+    nlohmann::ordered_json gains;
+    for (const auto &[group, gain] : round.meanGains)
+      gains[group] =
+          std::isfinite(gain) ? nlohmann::ordered_json(gain) : nlohmann::ordered_json(nullptr);
+    rounds.push_back({{"order", round.order},
+                      {"contexts", round.contexts},
+                      {"kept", round.kept},
+                      {"mean_gain", gains}});
+  }
+  summary["interaction_rounds"] = rounds;
   train::writeFileAtomically(o.out + "/summary.json", summary.dump(2) + "\n");
   log << "mm-amer search: " << r.evaluated.size() << " children evaluated in "
       << std::setprecision(3) << r.seconds << " s; " << r.childRequests << " child requests, "

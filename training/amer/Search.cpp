@@ -198,6 +198,40 @@ Metrics evaluate(const Data &data, const Rows &rows, const std::vector<float> &l
   return m;
 }
 
+InteractionChoice
+chooseInteractions(const std::vector<std::vector<double>> &gains, int64_t room, int64_t minimum,
+                   double alone,
+                   const std::function<double(const std::vector<size_t> &)> &scoreSet) {
+  InteractionChoice choice;
+  size_t n = gains.empty() ? 0 : gains.front().size();
+  for (size_t c = 0; c < n; ++c) {
+    double sum = 0;
+    int64_t count = 0;
+    for (const std::vector<double> &row : gains)
+      if (!std::isnan(row.at(c))) {
+        sum += row[c];
+        ++count;
+      }
+    choice.meanGain.push_back(count ? sum / double(count) : -INFINITY);
+    choice.ranking.push_back(c);
+  }
+  std::stable_sort(choice.ranking.begin(), choice.ranking.end(),
+                   [&](size_t x, size_t y) { return choice.meanGain[x] > choice.meanGain[y]; });
+  room = std::min<int64_t>(room, int64_t(n));
+  double best = -INFINITY;
+  int64_t kept = 0;
+  for (int64_t size = std::min(minimum, room); size <= room; ++size) {
+    std::vector<size_t> prefix(choice.ranking.begin(), choice.ranking.begin() + size);
+    double v = size == 0 ? alone : scoreSet(prefix);
+    if (v > best) { // ties keep the smaller set
+      best = v;
+      kept = size;
+    }
+  }
+  choice.kept.assign(choice.ranking.begin(), choice.ranking.begin() + kept);
+  return choice;
+}
+
 SearchResult search(const Data &data, const std::vector<int> &stages, const RunOptions &o,
                     std::ostream &log) {
   auto start = std::chrono::steady_clock::now();
@@ -226,23 +260,48 @@ SearchResult search(const Data &data, const std::vector<int> &stages, const RunO
     bar.finish();
 
     // The children to score with the inherited weights: K distinct random
-    // ones (stages 1, 3), or for stage 2 the fixed set alone and with each
-    // candidate added (CHOICE, docs/amer.md: one group at a time ranks the
-    // candidates; random subsets of a 28-pair pool would rarely hold any
-    // given pair).
+    // ones (stages 1, 3), or for stage 2 every candidate added to each of a
+    // few context sets (CHOICE, docs/amer.md): the fixed set alone and
+    // random sets drawn as the supernet's minibatches draw them. Random
+    // subsets alone would rarely hold a given pair of a 28-pair pool; one
+    // context alone (the fixed set) is a configuration the supernet rarely
+    // trained, and its verdicts flipped with the float rounding of the kernels.
     std::vector<Architecture> children;
-    std::set<std::string> seen;
+    std::map<std::string, size_t> indexOf; // key -> children index
     auto consider = [&](const Architecture &a) {
-      if (seen.insert(keyOf(assignment(shape, o.space, spec, a))).second)
+      auto [it, added] =
+          indexOf.emplace(keyOf(assignment(shape, o.space, spec, a)), children.size());
+      if (added)
         children.push_back(a);
+      return it->second;
     };
+    std::vector<size_t> contextChild; // [context]
+    std::vector<std::vector<int64_t>>
+        withCandidate; // [context][candidate]: child, or -1 (in the context)
     if (spec.stage == 2) {
-      children.push_back(spec.fixed); // then one per candidate, in order
-      for (const FieldGroup &g : spec.candidates) {
-        Architecture a = spec.fixed;
-        a.interactions.push_back(g);
-        std::sort(a.interactions.begin(), a.interactions.end());
-        children.push_back(a);
+      std::vector<Architecture> contexts{spec.fixed};
+      std::set<std::string> contextKeys{keyOf(assignment(shape, o.space, spec, spec.fixed))};
+      for (int64_t tries = 0;
+           int64_t(contexts.size()) < o.interactionContexts && tries < 50 * o.interactionContexts;
+           ++tries) {
+        Architecture a = sampleChild(spec, o.space, F, rng);
+        if (contextKeys.insert(keyOf(assignment(shape, o.space, spec, a))).second)
+          contexts.push_back(a);
+      }
+      for (const Architecture &c : contexts) {
+        contextChild.push_back(consider(c));
+        std::vector<int64_t> row;
+        for (const FieldGroup &g : spec.candidates) {
+          if (std::find(c.interactions.begin(), c.interactions.end(), g) != c.interactions.end()) {
+            row.push_back(-1);
+            continue;
+          }
+          Architecture a = c;
+          a.interactions.push_back(g);
+          std::sort(a.interactions.begin(), a.interactions.end());
+          row.push_back(int64_t(consider(a)));
+        }
+        withCandidate.push_back(std::move(row));
       }
     } else {
       for (int64_t tries = 0; int64_t(children.size()) < o.children && tries < 50 * o.children; ++tries)
@@ -272,27 +331,58 @@ SearchResult search(const Data &data, const std::vector<int> &stages, const RunO
     evalBar.finish();
     std::optional<Evaluated> decided;
     if (spec.stage == 2) {
-      // Keep the candidates that beat the fixed set alone, best first, up to
-      // about m = #fields interactions in all; that set, scored as one
-      // child, is the round's choice.
-      double alone = scored.front().validation;
-      std::vector<size_t> order;
-      for (size_t k = 1; k < scored.size(); ++k)
-        if (scored[k].validation > alone)
-          order.push_back(k);
-      std::stable_sort(order.begin(), order.end(),
-                       [&](size_t x, size_t y) { return scored[x].validation > scored[y].validation; });
-      Architecture chosen = spec.fixed;
-      for (size_t k : order)
-        if (int64_t(chosen.interactions.size()) < F)
-          chosen.interactions.push_back(spec.candidates[k - 1]);
-      std::sort(chosen.interactions.begin(), chosen.interactions.end());
-      if (order.size() == 1)
-        decided = scored[order.front()];
-      else if (order.size() > 1)
-        scored.push_back(*(decided = score(chosen)));
-      else
-        decided = scored.front();
+      // Each candidate's gain in each context it is not part of; keep the
+      // candidates whose mean gain is positive, best first, up to about
+      // m = #fields groups in all. That set, scored as one child, is the
+      // round's choice (the fixed set alone when none gains).
+      int64_t room = std::max<int64_t>(0, F - int64_t(spec.fixed.interactions.size()));
+      std::vector<std::vector<double>> gains;
+      for (size_t j = 0; j < contextChild.size(); ++j) {
+        std::vector<double> row;
+        for (int64_t child : withCandidate[j])
+          row.push_back(child < 0 ? std::nan("")
+                                  : scored[child].validation - scored[contextChild[j]].validation);
+        gains.push_back(std::move(row));
+      }
+      auto withGroups = [&](const std::vector<size_t> &candidates) {
+        Architecture a = spec.fixed;
+        for (size_t c : candidates)
+          a.interactions.push_back(spec.candidates[c]);
+        std::sort(a.interactions.begin(), a.interactions.end());
+        return a;
+      };
+      Progress setBar(log, o.terminal, label + " sets", std::max<int64_t>(1, room));
+      auto scoreSet = [&](const std::vector<size_t> &candidates) {
+        Architecture a = withGroups(candidates);
+        auto [it, added] =
+            indexOf.emplace(keyOf(assignment(shape, o.space, spec, a)), scored.size());
+        if (added)
+          scored.push_back(score(a));
+        setBar.update(int64_t(candidates.size()), "last " + fixed(scored[it->second].validation));
+        return scored[it->second].validation;
+      };
+      // The first round always keeps a set (the supernet never trained
+      // without one, and the spec keeps the best set of order 2); later
+      // rounds may keep none.
+      InteractionChoice choice =
+          chooseInteractions(gains, room, spec.fixed.interactions.empty() ? 1 : 0,
+                             scored[contextChild.front()].validation, scoreSet);
+      setBar.finish();
+      decided =
+          scored[indexOf.at(keyOf(assignment(shape, o.space, spec, withGroups(choice.kept))))];
+      InteractionRound evidence;
+      evidence.order = round;
+      evidence.contexts = int64_t(contextChild.size());
+      for (size_t c : choice.ranking)
+        evidence.meanGains.emplace_back(groupName(shape, spec.candidates[c]).substr(6),
+                                        choice.meanGain[c]);
+      for (size_t c : choice.kept)
+        evidence.kept.push_back(groupName(shape, spec.candidates[c]).substr(6));
+      log << label << ": mean gain";
+      for (size_t k = 0; k < std::min<size_t>(5, evidence.meanGains.size()); ++k)
+        log << " " << evidence.meanGains[k].first << " " << fixed(evidence.meanGains[k].second, 5);
+      log << (evidence.meanGains.size() > 5 ? " ...\n" : "\n");
+      result.interactionRounds.push_back(std::move(evidence));
     }
     std::stable_sort(scored.begin(), scored.end(),
                      [](const Evaluated &x, const Evaluated &y) { return x.validation > y.validation; });
@@ -378,7 +468,7 @@ TrainResult trainFromScratch(const Data &data, const Architecture &arch,
   auto context = makeContext();
   DataShape shape = data.shape(o.embed);
   ChildPrograms programs(*context, o.optimizer, o.batch, o.evalBatch, o.cacheDir);
-  WeightStore store(o.seed);
+  WeightStore store(o.seed, WeightStore::embeddingBoundFor(baseline));
   ChildBuilder build = baseline.empty()
                            ? childBuilder(*context, shape, o.space, SupernetSpec{0, arch, {}}, arch)
                            : ChildBuilder([&context, shape, baseline](Program p) {

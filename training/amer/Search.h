@@ -21,6 +21,7 @@
 #include "training/amer/AmerData.h"
 #include "training/amer/ChildPrograms.h"
 
+#include <functional>
 #include <map>
 #include <ostream>
 #include <string>
@@ -34,6 +35,7 @@ struct RunOptions {
   int64_t epochs = 2;       // supernet epochs per stage (search), or the most (eval)
   int64_t children = 16;    // K children scored per stage (per round in stage 2)
   int64_t retrainTop = 0;   // R: retrain the best R from scratch before choosing
+  int64_t interactionContexts = 4; // stage 2: sets each candidate is scored added to
   int64_t patience = 2;     // eval: epochs without improvement before stopping
   int64_t batch = 256, evalBatch = 1024;
   double lr = 1e-3;
@@ -62,13 +64,39 @@ struct Evaluated {
   bool retrained = false;
 };
 
+/// One stage-2 round's evidence (summary.json): the candidates by name,
+/// best mean gain first, and those kept.
+struct InteractionRound {
+  int64_t order = 0, contexts = 0;
+  std::vector<std::pair<std::string, double>> meanGains;
+  std::vector<std::string> kept;
+};
+
 struct SearchResult {
   Architecture arch;
   std::vector<Evaluated> evaluated;
+  std::vector<InteractionRound> interactionRounds;
   double seconds = 0;
   int64_t childRequests = 0, childCompiles = 0, diskHits = 0;
   double compileSeconds = 0;
 };
+
+/// Stage 2's decision in one round (CHOICE, docs/amer.md). gains[j][c]:
+/// the validation gain of adding candidate c to context set j (NaN where c
+/// is part of that set). Candidates are ranked by their mean gain over the
+/// contexts that lack them (ties: lower index first); then the prefixes of
+/// that ranking, sizes `minimum`..room, are scored as sets by `scoreSet`
+/// (size 0 scores `alone`, the fixed set by itself) and the best is kept;
+/// ties keep the smaller set.
+struct InteractionChoice {
+  std::vector<double> meanGain; // [candidate]; -inf when no context lacks it
+  std::vector<size_t> ranking;  // candidates, best mean gain first
+  std::vector<size_t> kept;     // the best prefix of `ranking`
+};
+InteractionChoice
+chooseInteractions(const std::vector<std::vector<double>> &gains, int64_t room, int64_t minimum,
+                   double alone,
+                   const std::function<double(const std::vector<size_t> &)> &scoreSet);
 
 SearchResult search(const Data &data, const std::vector<int> &stages, const RunOptions &options,
                     std::ostream &log);
