@@ -24,7 +24,7 @@ for dataset in $datasets; do
     planted)
       data=$out/planted
       [ -s "$data/planted.inter" ] || "$bin/mm-amer" plant --out "$data" --seed 1 --users 1000 > /dev/null
-      opts=(--max-sequence 8 --batch-size 256)
+      opts=(--max-sequence 8 --batch-size 256 --negatives 20) # planted: 60 items
       search=(--epochs 4 --children 16) ;;
     ml-100k)
       data=$(bash scripts/fetch_movielens.sh)

@@ -4,7 +4,8 @@
 Usage: check_amer.py MM_AMER MM_OPT [--quick]
 
 --quick (ctest amer-search, every run and CI): every command path on a small
-search (200 users, one epoch a supernet, two children), without the recovery
+search (200 users, one epoch a supernet, two children, two stage-2
+contexts), without the recovery
 and reproducibility assertions. Without it (ctest amer-search-recovery,
 label nightly, scripts/nightly.sh) the full search below.
 
@@ -76,7 +77,8 @@ def main(argv):
         common = ["--data", data, "--task", "ctr", "--seed", "0", "--threads", "2", "--max-sequence", "8"]
         out = os.path.join(tmp, "search")
         run([amer, "search", *common, "--stages", "1,2,3", "--out", out, "--epochs", "1" if quick else "4",
-             "--children", "2" if quick else "8", "--ops", "conv3,attention2,zero"], timeout=3000)
+             "--children", "2" if quick else "8", "--contexts", "2" if quick else "4",
+             "--ops", "conv3,attention2,zero"], timeout=3000)
         for f in ("architecture.json", "search.csv", "model.mlir", "summary.json"):
             check(os.path.exists(os.path.join(out, f)), f"search writes {f}")
         arch = json.load(open(os.path.join(out, "architecture.json")))

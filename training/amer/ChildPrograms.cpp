@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
@@ -179,6 +180,13 @@ void ChildPrograms::compileStep(Child &child) {
 
 void ChildPrograms::compileScore(Child &child) {
   mlir::OwningOpRef<mlir::ModuleOp> score = child.build(Program::Score);
+  // Count the weights the score reads once dead code is gone: the builders
+  // embed every input, and a model that ignores the fields (SASRec) would
+  // otherwise count the field table.
+  mlir::PassManager pm(&context);
+  pm.addPass(mlir::createCanonicalizerPass());
+  if (failed(pm.run(*score)))
+    throw makeError("AMER child ", child.key, ": canonicalising @score failed");
   std::map<std::string, int64_t> sizes; // each weight once, however often it is read
   score->walk([&](ParamOp p) { sizes[p.getName().str()] = p.getType().getNumElements(); });
   child.parameters = 0;
