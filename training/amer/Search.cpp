@@ -331,10 +331,9 @@ SearchResult search(const Data &data, const std::vector<int> &stages, const RunO
     evalBar.finish();
     std::optional<Evaluated> decided;
     if (spec.stage == 2) {
-      // Each candidate's gain in each context it is not part of; keep the
-      // candidates whose mean gain is positive, best first, up to about
-      // m = #fields groups in all. That set, scored as one child, is the
-      // round's choice (the fixed set alone when none gains).
+      // Each candidate's gain in each context it is not part of; rank by
+      // the mean gain, then keep the best-scoring prefix of that ranking, up
+      // to about m = #fields groups in all (chooseInteractions).
       int64_t room = std::max<int64_t>(0, F - int64_t(spec.fixed.interactions.size()));
       std::vector<std::vector<double>> gains;
       for (size_t j = 0; j < contextChild.size(); ++j) {
