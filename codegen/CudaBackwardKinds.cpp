@@ -156,10 +156,13 @@ LogicalResult CudaEmitter::emitAttentionBackward() {
   if (failed(from))
     return failure();
   const std::string start = from->pointer, constantStart = from->declaration;
+  auto mask = keyMaskPointer(ag.getKeyMask());
+  if (failed(mask) || (ag.getKeyMask() && failed(requireF32Storage(ag.getKeyMask(), "key_mask"))))
+    return failure();
   const std::string templ = llvm::formatv("<{0}, {1}, {2}, {3}>", HQ, HKV, D, DV).str();
-  const std::string tail =
-      llvm::formatv("B, Tq, Tk, {0}, {1}, {2}", start, ag.getCausal() ? 1 : 0, floatLiteral(scale))
-          .str();
+  const std::string tail = llvm::formatv("B, Tq, Tk, {0}, {1}, {2}, {3}", start, *mask,
+                                         ag.getCausal() ? 1 : 0, floatLiteral(scale))
+                               .str();
   const std::string qkv = pointer(ag.getQuery()) + ", " + pointer(ag.getKey()) + ", ";
   const std::string sizes = "mm_i64 B, mm_i64 Tq, mm_i64 Tk";
   code += wrapper("stats", "double *stats, " + sizes + ", int *error") + constantStart +

@@ -443,14 +443,18 @@ LogicalResult CudaEmitter::emitAttentionWithoutCache(AttentionOp op) {
   if (failed(from))
     return failure();
   const std::string start = from->pointer, constantStart = from->declaration;
+  auto mask = keyMaskPointer(op.getKeyMask());
+  if (failed(mask) || (op.getKeyMask() && failed(requireF32Storage(op.getKeyMask(), "key_mask"))))
+    return failure();
   code += wrapper("attention", "mm_i64 batch, mm_i64 tokens, mm_i64 keys, int *error") +
           constantStart +
           llvm::formatv("  mm_attention_prefill_kernel<{0}, {1}, {2}, mmk::attentionQueryTile({0} "
                         "/ {1}), mmk::kAttentionKeyTile, {3}>({4}, {0} * {2}, {5}, {6}, keys, "
-                        "nullptr, out0, {0} * {3}, batch, tokens, {7}, {8}, error, {9});\n}\n",
+                        "nullptr, out0, {0} * {3}, batch, tokens, {7}, {8}, error, {9}, "
+                        "{10});\n}\n",
                         HQ, HKV, D, DV, pointer(op.getQuery()), pointer(op.getKey()),
                         pointer(op.getValue()), floatLiteral(op.getScaleOrDefault()),
-                        op.getCausal() ? 1 : 0, start)
+                        op.getCausal() ? 1 : 0, start, *mask)
               .str();
   Int B = dimOf(q, 0), T = dimOf(q, 1), S = dimOf(k, 1);
   // No key to attend to leaves the softmax undefined: the step does not run

@@ -348,6 +348,14 @@ FailureOr<FusedKernelEmitter::QueryStart> FusedKernelEmitter::queryStart(Value s
   return where;
 }
 
+FailureOr<std::string> FusedKernelEmitter::keyMaskPointer(Value mask) {
+  if (!mask)
+    return std::string("nullptr");
+  if (!topLevel(mask))
+    return (void)fail("key_mask must be a kernel input"), FailureOr<std::string>();
+  return pointer(mask);
+}
+
 FailureOr<FusedKernelEmitter::AttentionParts> FusedKernelEmitter::attentionParts() {
   AttentionParts p;
   for (Operation *op : bodyOps(kernel))

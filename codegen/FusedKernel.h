@@ -204,6 +204,9 @@ protected:
     std::optional<int64_t> value;
   };
   mlir::FailureOr<QueryStart> queryStart(mlir::Value start);
+  /// An attention's key_mask as a pointer expression: its kernel input, or
+  /// "nullptr" without one.
+  mlir::FailureOr<std::string> keyMaskPointer(mlir::Value mask);
 
   /// hadamard_interaction's groups flattened: group g's fields are
   /// members[starts[g] .. starts[g + 1]).

@@ -142,6 +142,17 @@ LogicalResult checkCausalLengths(const OpDiag &d, Value queryStart, bool causal,
   return success();
 }
 
+LogicalResult checkKeyMask(const OpDiag &d, Value keyMask, int64_t batch, int64_t keySeq) {
+  if (!keyMask)
+    return success();
+  auto mask = d.ranked(keyMask.getType(), "key_mask");
+  if (failed(mask) || failed(d.expectRank(*mask, 2, "key_mask")))
+    return failure();
+  if (!compatible(mask->getDimSize(0), batch) || !compatible(mask->getDimSize(1), keySeq))
+    return d.error("key_mask ", *mask, " must be [batch, kv_len] = [", batch, ", ", keySeq, "]");
+  return success();
+}
+
 SmallVector<double> lightningSlopesOf(int64_t heads, int64_t layerIndex, int64_t numLayers) {
   if (heads == ShapedType::kDynamic)
     return {};

@@ -85,6 +85,10 @@ mlir::LogicalResult checkHeadIndex(const OpDiag &d, mlir::Value headIndex,
 mlir::LogicalResult checkCausalLengths(const OpDiag &d, mlir::Value queryStart, bool causal,
                                        int64_t querySeq, int64_t keySeq);
 
+/// An attention's `key_mask` (or its gradient's): `[batch, kv_len]`, float.
+mlir::LogicalResult checkKeyMask(const OpDiag &d, mlir::Value keyMask, int64_t batch,
+                                 int64_t keySeq);
+
 /// Lightning attention's per-head decay exponents of `heads` heads; empty
 /// when the head count is dynamic.
 llvm::SmallVector<double> lightningSlopesOf(int64_t heads, int64_t layerIndex, int64_t numLayers);

@@ -665,6 +665,8 @@ struct AttentionModel : LoopTableModel<AttentionModel, AttentionOp> {
     }
     if (op.getCachePositions())
       t.operands.push_back({"b"});
+    if (op.getKeyMask()) // (every key on every rank: its mask is whole too)
+      t.operands.push_back({"b", "tk"});
     for (size_t i = 0; i < op.getUpdatedCache().size(); ++i)
       t.results.push_back({"b", "s", "kvh", i == 0 ? "dk" : "dv"});
     return t;
@@ -710,6 +712,8 @@ struct AttentionGradModel : LoopTableModel<AttentionGradModel, AttentionGradOp> 
     } else {
       t.splittable.push_back("tq");
     }
+    if (op.getKeyMask())
+      t.operands.push_back({"b", "tk"});
     return t;
   }
   LogicalResult partition(Operation *op, ArrayRef<Value> partitioned,

@@ -291,10 +291,10 @@ Value Graph::seqOp(size_t i, SeqOp op, Value x) {
       Value y = LinearOp::create(b, loc, x, param(p + "." + w + ".weight", {D, D}), Value());
       return reshape(y, {0, 0, heads, D / heads}, loc);
     };
-    // Not causal: the history is all in the past. Padding positions have zero
-    // keys and values (their inputs are masked to zero).
+    // Not causal: the history is all in the past. The history mask hides the
+    // padding keys, so they take no softmax weight.
     Value o = AttentionOp::create(b, loc, proj("q"), proj("k"), proj("v"), Value(), Value(),
-                                  Value(), /*queryStart=*/Value(), UnitAttr(), FloatAttr())
+                                  Value(), /*queryStart=*/Value(), mask, UnitAttr(), FloatAttr())
                   .getOutput();
     return LinearOp::create(b, loc, reshape(o, {0, 0, D}, loc), param(p + ".o.weight", {D, D}),
                             Value());
@@ -621,9 +621,10 @@ Value sasrec(Graph &g) {
     auto proj = [&](const char *w, Value v) {
       return g.reshape(g.dense(v, p + "." + w, D, D), {0, 0, 1, D}, bl);
     };
-    Value o = AttentionOp::create(g.b, bl, proj("q", q), proj("k", x), proj("v", x), Value(), Value(),
-                                  Value(), /*queryStart=*/Value(), g.b.getUnitAttr(), FloatAttr())
-                  .getOutput();
+    Value o =
+        AttentionOp::create(g.b, bl, proj("q", q), proj("k", x), proj("v", x), Value(), Value(),
+                            Value(), /*queryStart=*/Value(), g.mask, g.b.getUnitAttr(), FloatAttr())
+            .getOutput();
     x = AddOp::create(g.b, bl, q, g.dense(g.reshape(o, {0, 0, D}, bl), p + ".o", D, D));
     Value f = ln(x, p + ".ffn_norm");
     Value h = g.dense(ReluOp::create(g.b, bl, g.dense(f, p + ".ffn1", D, D)), p + ".ffn2", D, D);

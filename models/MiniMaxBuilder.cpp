@@ -164,7 +164,8 @@ Value Builder::softmaxAttention(int64_t l, Value u, Value &kCache, Value &vCache
   q = ropeAttrs(q);
   k = ropeAttrs(k);
   auto attn = AttentionOp::create(b, loc, q, k, v, kCache, vCache, cachePositions,
-                                  /*queryStart=*/Value(), /*causal=*/b.getUnitAttr(), /*scale=*/FloatAttr());
+                                  /*queryStart=*/Value(), /*keyMask=*/Value(),
+                                  /*causal=*/b.getUnitAttr(), /*scale=*/FloatAttr());
   if (kCache) {
     kCache = attn.getUpdatedCache()[0];
     vCache = attn.getUpdatedCache()[1];

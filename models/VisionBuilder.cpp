@@ -97,8 +97,9 @@ Value VisionGraph::encoderLayer(int64_t i, Value x) {
   Value k = reshape(linear(h, name("self_attn.k_proj"), loc), {0, 0, H, Dh}, loc);
   Value v = reshape(linear(h, name("self_attn.v_proj"), loc), {0, 0, H, Dh}, loc);
   // Not causal, and each tile is its own batch row: attention stays in its tile.
-  auto attention = AttentionOp::create(b, loc, q, k, v, Value(), Value(), Value(),
-                                       /*queryStart=*/Value(), UnitAttr(), FloatAttr());
+  auto attention =
+      AttentionOp::create(b, loc, q, k, v, Value(), Value(), Value(),
+                          /*queryStart=*/Value(), /*keyMask=*/Value(), UnitAttr(), FloatAttr());
   Value o = linear(reshape(attention.getOutput(), {0, 0, D}, loc), name("self_attn.out_proj"), loc);
   x = AddOp::create(b, loc, x, o);
   h = layerNorm(x, name("layer_norm2"), loc);

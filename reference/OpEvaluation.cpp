@@ -138,7 +138,8 @@ bool evaluateAttention(OpEvaluation &e) {
         double scale =
             a.getScale() ? a.getScale()->convertToDouble() : 1.0 / std::sqrt(double(q.dim(3)));
         std::optional<Tensor> kc, vc, pos = e.opt(a.getCachePositions()),
-                                      start = e.opt(a.getQueryStart());
+                                      start = e.opt(a.getQueryStart()),
+                                      keyMask = e.opt(a.getKeyMask());
         if (a.hasCache()) {
           kc = e.take(a.getKeyCache());
           // One tensor as both caches: each result is that tensor updated
@@ -146,7 +147,7 @@ bool evaluateAttention(OpEvaluation &e) {
           vc = a.getValueCache() == a.getKeyCache() ? kc->clone() : e.take(a.getValueCache());
         }
         auto r = ref::attention(q, e.in(a.getKey()), e.in(a.getValue()), a.getCausal(), scale,
-                                std::move(kc), std::move(vc), ptr(pos), ptr(start));
+                                std::move(kc), std::move(vc), ptr(pos), ptr(start), ptr(keyMask));
         e.results.push_back(r.output);
         if (r.keyCache) {
           e.results.push_back(*r.keyCache);
@@ -443,10 +444,10 @@ bool evaluateGradient(OpEvaluation &e) {
         Tensor q = e.in(a.getQuery());
         double scale =
             a.getScale() ? a.getScale()->convertToDouble() : 1.0 / std::sqrt(double(q.dim(3)));
-        std::optional<Tensor> start = e.opt(a.getQueryStart());
-        ref::AttentionGradResult r =
-            ref::attentionBackward(q, e.in(a.getKey()), e.in(a.getValue()), e.in(a.getOutput()),
-                                   e.in(a.getGradOutput()), a.getCausal(), scale, ptr(start));
+        std::optional<Tensor> start = e.opt(a.getQueryStart()), keyMask = e.opt(a.getKeyMask());
+        ref::AttentionGradResult r = ref::attentionBackward(
+            q, e.in(a.getKey()), e.in(a.getValue()), e.in(a.getOutput()), e.in(a.getGradOutput()),
+            a.getCausal(), scale, ptr(start), ptr(keyMask));
         e.results.append({r.query, r.key, r.value});
       })
       .Case([&](LightningAttentionGradOp l) {

@@ -75,11 +75,12 @@ inline int grouped_gemm_weight_grad(const mm_kernel_ctx *c, const float *g, cons
 /// mm.attention_grad without a cache: per query row the probabilities are
 /// recomputed, then ds = p (do . v - do . o) scale flows to dq and dk, p do to
 /// dv. One thread owns a (batch, kv head) pair, so the dk / dv sums of its
-/// query heads never race. Query i sits at key position start + i.
+/// query heads never race. Query i sits at key position start + i; keys where
+/// `key_mask` (when given) is zero take no part.
 inline void attention_grad(const float *q, const float *k, const float *v, const float *o,
                            const float *dout, int64_t B, int64_t Tq, int64_t Tk, int64_t Hq,
                            int64_t Hk, int64_t D, int64_t Dv, bool causal, int64_t start,
-                           float scale, float *dq, float *dk, float *dv) {
+                           const float *key_mask, float scale, float *dq, float *dk, float *dv) {
   // A gradient nothing reads (null) still takes part in the sums: scratch.
   std::vector<float> scratch_q(dq ? 0 : B * Tq * Hq * D), scratch_k(dk ? 0 : B * Tk * Hk * D),
       scratch_v(dv ? 0 : B * Tk * Hk * Dv);
@@ -103,16 +104,22 @@ inline void attention_grad(const float *q, const float *k, const float *v, const
             float *dqi = dq + ((b * Tq + i) * Hq + h) * D;
             std::fill(dqi, dqi + D, 0.0f);
             int64_t visible = causal ? std::min(start + i + 1, Tk) : Tk;
+            const float *seen = key_mask ? key_mask + b * Tk : nullptr;
             float mx = -INFINITY;
             for (int64_t j = 0; j < visible; ++j) {
-              p[j] = scale * dot(qi, k + ((b * Tk + j) * Hk + kh) * D, D);
+              p[j] = !seen || seen[j] != 0.0f ? scale * dot(qi, k + ((b * Tk + j) * Hk + kh) * D, D)
+                                              : -INFINITY;
               mx = std::max(mx, p[j]);
             }
+            if (mx == -INFINITY) // no key seen: a zero row whatever q, k and v
+              continue;
             double sum = 0;
             for (int64_t j = 0; j < visible; ++j)
               sum += p[j] = std::exp(p[j] - mx);
             float inv = float(1.0 / sum), rowD = dot(gi, oi, Dv);
             for (int64_t j = 0; j < visible; ++j) {
+              if (p[j] == 0.0f)
+                continue; // (a hidden key, or one whose weight underflowed)
               const float *kj = k + ((b * Tk + j) * Hk + kh) * D;
               const float *vj = v + ((b * Tk + j) * Hk + kh) * Dv;
               float pj = p[j] * inv, ds = pj * (dot(gi, vj, Dv) - rowD) * scale;

@@ -239,13 +239,16 @@ LogicalResult KernelEmitter::emitAttentionWithoutCache(AttentionOp op) {
   Value q = topLevel(op.getQuery()), k = topLevel(op.getKey()), v = topLevel(op.getValue());
   if (failed(emitQueryStart(op.getQueryStart(), q, k, AttentionOp::getOperationName())))
     return failure();
+  auto mask = keyMaskPointer(op.getKeyMask());
+  if (failed(mask))
+    return failure();
   body +=
       llvm::formatv("  mmh::attention_nocache({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, "
-                    "{10}, {11}, start, out0);\n  return 0;\n",
+                    "{10}, {11}, start, {12}, out0);\n  return 0;\n",
                     pointer(op.getQuery()), pointer(op.getKey()), pointer(op.getValue()),
                     dims(q, 0, 1), dims(q, 1, 2), dims(k, 1, 2), staticDim(q, 2), staticDim(k, 2),
                     staticDim(q, 3), staticDim(v, 3), floatLiteral(op.getScaleOrDefault()),
-                    op.getCausal() ? "true" : "false")
+                    op.getCausal() ? "true" : "false", *mask)
           .str();
   return success();
 }
@@ -722,14 +725,18 @@ LogicalResult KernelEmitter::emitAttentionBackward() {
   double scale = op.getScaleOrDefault();
   if (failed(emitQueryStart(op.getQueryStart(), q, k, AttentionGradOp::getOperationName())))
     return failure();
+  auto mask = keyMaskPointer(op.getKeyMask());
+  if (failed(mask))
+    return failure();
   body += llvm::formatv("  mmh::attention_grad({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, "
-                        "{10}, {11}, {12}, start, {13:e17}f, {14}, {15}, {16});\n  return 0;\n",
+                        "{10}, {11}, {12}, start, {17}, {13:e17}f, {14}, {15}, {16});\n"
+                        "  return 0;\n",
                         pointer(op.getQuery()), pointer(op.getKey()), pointer(op.getValue()),
                         pointer(op.getOutput()), pointer(op.getGradOutput()), dims(q, 0, 1),
                         dims(q, 1, 2), dims(k, 1, 2), dims(q, 2, 3), dims(k, 2, 3), headDim,
                         dims(v, 3, 4), op.getCausal() ? "true" : "false", scale,
                         resultRef(op.getGradQuery()), resultRef(op.getGradKey()),
-                        resultRef(op.getGradValue()))
+                        resultRef(op.getGradValue()), *mask)
               .str();
   return success();
 }

@@ -1364,11 +1364,13 @@ inline int64_t query_start(const mm_kernel_ctx *c, const char *op, const int64_t
 
 /// Attention without a cache: q [B, Tq, Hq, D], k [B, Tk, Hkv, D],
 /// v [B, Tk, Hkv, Dv]; query head h reads kv head h / (Hq / Hkv); with
-/// `causal` query i (at key position start + i) sees keys j <= start + i.
-/// Scores and softmax in double.
+/// `causal` query i (at key position start + i) sees keys j <= start + i;
+/// with a `key_mask` [B, Tk] only the keys where it is non-zero (a row that
+/// sees none is zero). Scores and softmax in double.
 inline void attention_nocache(const float *q, const float *k, const float *v, int64_t B, int64_t Tq,
                               int64_t Tk, int64_t Hq, int64_t Hkv, int64_t D, int64_t Dv,
-                              float scale, bool causal, int64_t start, float *out) {
+                              float scale, bool causal, int64_t start, const float *key_mask,
+                              float *out) {
   const int64_t group = Hq / Hkv;
 #pragma omp parallel if (B * Tq * Hq * Tk * D > (1 << 15))
   {
@@ -1379,11 +1381,16 @@ inline void attention_nocache(const float *q, const float *k, const float *v, in
         for (int64_t h = 0; h < Hq; ++h) {
           const float *qi = q + ((b * Tq + i) * Hq + h) * D;
           int64_t kvh = h / group, keys = causal ? std::min(Tk, start + i + 1) : Tk;
+          const float *seen = key_mask ? key_mask + b * Tk : nullptr;
           double max = -INFINITY, sum = 0;
           for (int64_t j = 0; j < keys; ++j) {
-            w[j] = double(scale) * dot(qi, k + ((b * Tk + j) * Hkv + kvh) * D, D);
+            w[j] = !seen || seen[j] != 0.0f
+                       ? double(scale) * dot(qi, k + ((b * Tk + j) * Hkv + kvh) * D, D)
+                       : -INFINITY;
             max = std::max(max, w[j]);
           }
+          if (max == -INFINITY) // no key at all, or every one hidden: zeros
+            keys = 0;
           for (int64_t j = 0; j < keys; ++j)
             sum += w[j] = std::exp(w[j] - max);
           // Keys outer, so each value row is read once, contiguously; every

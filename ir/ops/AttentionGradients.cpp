@@ -21,11 +21,13 @@ LogicalResult AttentionOp::buildGradients(OpBuilder &b, ArrayRef<Value> grads,
   if (hasCache())
     return emitOpError("with a KV cache cannot be differentiated: training attends without "
                        "a cache");
-  auto backward = AttentionGradOp::create(b, getLoc(), getQuery(), getKey(), getValue(),
-                                          getOutput(), grads[0], getQueryStart(), getCausalAttr(),
-                                          getScaleAttr());
+  auto backward =
+      AttentionGradOp::create(b, getLoc(), getQuery(), getKey(), getValue(), getOutput(), grads[0],
+                              getQueryStart(), getKeyMask(), getCausalAttr(), getScaleAttr());
   out.append({backward.getGradQuery(), backward.getGradKey(), backward.getGradValue()});
   if (getQueryStart()) // (an integer position: no gradient)
+    out.push_back(Value());
+  if (getKeyMask()) // (a 0/1 selection: no gradient)
     out.push_back(Value());
   return success();
 }

@@ -85,8 +85,12 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   if (hasKC && adaptor.getQueryStart())
     return d.error("query_start is for attention without a cache (a cache places its queries at "
                    "cache_positions)");
-  if (!hasKC && failed(checkCausalLengths(d, adaptor.getQueryStart(),
-                                          bool(adaptor.getCausal()), lq.seq, lk.seq)))
+  if (hasKC && adaptor.getKeyMask())
+    return d.error("key_mask is for attention without a cache (a cache's valid keys are those "
+                   "written before cache_positions)");
+  if (!hasKC && (failed(checkCausalLengths(d, adaptor.getQueryStart(), bool(adaptor.getCausal()),
+                                           lq.seq, lk.seq)) ||
+                 failed(checkKeyMask(d, adaptor.getKeyMask(), batch, lk.seq))))
     return failure();
   types.push_back(RankedTensorType::get({batch, lq.seq, lq.heads, lv.dim}, q->getElementType()));
   if (!hasKC)

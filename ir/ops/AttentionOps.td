@@ -57,6 +57,13 @@ def MM_AttentionOp : MM_InferOp<"attention", [MM_Differentiable, AttrSizedOperan
     parallelism uses it: a rank attends its chunk of the queries to every
     key, and `query_start` is where its chunk begins.
 
+    Without a cache, `key_mask` (`[batch, kv_len]`, float) hides padding keys:
+    key `j` of sequence `b` takes part only where `key_mask[b, j]` is non-zero
+    (the convention of Hugging Face's `attention_mask`; PyTorch's
+    `key_padding_mask` is its negation). A query that sees no key at all (a
+    left-padded sequence's padding rows under `causal`) outputs zeros, and
+    its gradients are zero.
+
     ```mlir
     // Prefill without cache (MiniMax softmax layer: 64 query heads, 8 kv heads).
     %o = mm.attention %q, %k, %v {causal}
@@ -70,6 +77,10 @@ def MM_AttentionOp : MM_InferOp<"attention", [MM_Differentiable, AttrSizedOperan
     %oc = mm.attention %qc, %kall, %vall query_start(%start) {causal}
         : (tensor<1x256x64x128xf32>, tensor<1x1024x8x128xf32>, tensor<1x1024x8x128xf32>, tensor<1xi64>)
         -> tensor<1x256x64x128xf32>
+    // Left-padded behaviour sequences of 50 (SASRec): padding keys hidden.
+    %os = mm.attention %qs, %ks, %vs key_mask(%valid) {causal}
+        : (tensor<?x50x1x64xf32>, tensor<?x50x1x64xf32>, tensor<?x50x1x64xf32>, tensor<?x50xf32>)
+        -> tensor<?x50x1x64xf32>
     ```
   }];
   let arguments = (ins MM_FloatTensor:$query, MM_FloatTensor:$key, MM_FloatTensor:$value,
@@ -77,12 +88,14 @@ def MM_AttentionOp : MM_InferOp<"attention", [MM_Differentiable, AttrSizedOperan
                        Optional<MM_FloatTensor>:$value_cache,
                        Optional<MM_IndexTensor>:$cache_positions,
                        Optional<MM_IndexTensor>:$query_start,
+                       Optional<MM_FloatTensor>:$key_mask,
                        UnitAttr:$causal, OptionalAttr<F64Attr>:$scale);
   let results = (outs MM_FloatTensor:$output, Variadic<MM_FloatTensor>:$updated_cache);
   let assemblyFormat = [{
     $query `,` $key `,` $value
     (`cache` `(` $key_cache^ `,` $value_cache `)` `at` $cache_positions)?
     (`query_start` `(` $query_start^ `)`)?
+    (`key_mask` `(` $key_mask^ `)`)?
     attr-dict `:` functional-type(operands, results)
   }];
   let extraClassDeclaration = [{

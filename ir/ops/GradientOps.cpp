@@ -37,7 +37,8 @@ LogicalResult AttentionGradOp::inferReturnTypes(MLIRContext *, std::optional<Loc
   if (o->getRank() != 4 || !compatible(o->getDimSize(3), v->getDimSize(3)))
     return d.error("output ", *o, " must be [batch, q_len, q_heads, v_dim] for value ", *v);
   if (failed(checkCausalLengths(d, adaptor.getQueryStart(), bool(adaptor.getCausal()),
-                                q->getDimSize(1), k->getDimSize(1))))
+                                q->getDimSize(1), k->getDimSize(1))) ||
+      failed(checkKeyMask(d, adaptor.getKeyMask(), q->getDimSize(0), k->getDimSize(1))))
     return failure();
   types.append({*q, *k, *v});
   return success();

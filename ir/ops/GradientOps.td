@@ -29,7 +29,7 @@ def MM_ZerosLikeOp : MM_Op<"zeros_like", [MM_Differentiable, Pure, Elementwise, 
   let assemblyFormat = "$input attr-dict `:` type($result)";
 }
 
-def MM_AttentionGradOp : MM_InferOp<"attention_grad"> {
+def MM_AttentionGradOp : MM_InferOp<"attention_grad", [AttrSizedOperandSegments]> {
   let summary = "flash-style backward of mm.attention (no cache), recomputing the scores";
   let description = [{
     For `o = attention(q, k, v)` (the shapes, grouping, `causal` and `scale`
@@ -45,7 +45,9 @@ def MM_AttentionGradOp : MM_InferOp<"attention_grad"> {
     Gradients of grouped query heads accumulate into their shared kv head.
     `query_start` places the queries among the keys as in `mm.attention`;
     then `dk` and `dv` hold only these queries' contributions (a context-
-    parallel rank's part of a sum over the ranks).
+    parallel rank's part of a sum over the ranks). `key_mask` hides keys as
+    in `mm.attention`: a hidden key gets zero `dk` and `dv`, and a query that
+    sees no key a zero `dq`.
 
     ```mlir
     %dq, %dk, %dv = mm.attention_grad %q, %k, %v, %o, %do {causal}
@@ -57,17 +59,24 @@ def MM_AttentionGradOp : MM_InferOp<"attention_grad"> {
         : (tensor<1x4x8x16xf32>, tensor<1x12x2x16xf32>, tensor<1x12x2x16xf32>,
            tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>, tensor<1xi64>)
         -> (tensor<1x4x8x16xf32>, tensor<1x12x2x16xf32>, tensor<1x12x2x16xf32>)
+    // Padding keys hidden by a [batch, kv_len] mask.
+    %dqm, %dkm, %dvm = mm.attention_grad %q, %k, %v, %o, %do key_mask(%valid) {causal}
+        : (tensor<?x?x8x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>,
+           tensor<?x?x8x16xf32>, tensor<?x?x8x16xf32>, tensor<?x?xf32>)
+        -> (tensor<?x?x8x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>)
     ```
   }];
   let arguments = (ins MM_FloatTensor:$query, MM_FloatTensor:$key, MM_FloatTensor:$value,
                        MM_FloatTensor:$output, MM_FloatTensor:$grad_output,
                        Optional<MM_IndexTensor>:$query_start,
+                       Optional<MM_FloatTensor>:$key_mask,
                        UnitAttr:$causal, OptionalAttr<F64Attr>:$scale);
   let results = (outs MM_FloatTensor:$grad_query, MM_FloatTensor:$grad_key,
                       MM_FloatTensor:$grad_value);
   let assemblyFormat = [{
     $query `,` $key `,` $value `,` $output `,` $grad_output
-    (`query_start` `(` $query_start^ `)`)? attr-dict `:` functional-type(operands, results)
+    (`query_start` `(` $query_start^ `)`)? (`key_mask` `(` $key_mask^ `)`)?
+    attr-dict `:` functional-type(operands, results)
   }];
   let extraClassDeclaration = [{
     /// The scale applied to q.k: the attribute, or 1/sqrt(head_dim) (0 for

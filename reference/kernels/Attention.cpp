@@ -67,10 +67,24 @@ int64_t causalQueryStart(const char *op, const Tensor *queryStart, int64_t queri
   return start;
 }
 
+KeyVisibility::KeyVisibility(const char *op, const Tensor *keyMask, int64_t batch, int64_t keys)
+    : keys(keys) {
+  if (!keyMask)
+    return;
+  if (keyMask->rank() != 2 || keyMask->dim(0) != batch || keyMask->dim(1) != keys)
+    throw makeError(op, ": key_mask ", formatShape(keyMask->shape()), " must be [", batch, ", ",
+                    keys, "]");
+  Tensor m = keyMask->to(DType::F64);
+  const double *p = m.data<double>();
+  mask.resize(size_t(batch * keys));
+  for (int64_t i = 0; i < batch * keys; ++i)
+    mask[i] = p[i] != 0.0;
+}
+
 AttentionResult attention(const Tensor &q, const Tensor &k, const Tensor &v, bool causal,
                           double scale, std::optional<Tensor> keyCache,
                           std::optional<Tensor> valueCache, const Tensor *cachePositions,
-                          const Tensor *queryStart) {
+                          const Tensor *queryStart, const Tensor *keyMask) {
   const char *op = "mm.attention";
   expectRank(q, 4, op, "query");
   expectRank(k, 4, op, "key");
@@ -90,6 +104,9 @@ AttentionResult attention(const Tensor &q, const Tensor &k, const Tensor &v, boo
     throw makeError(op, ": query_start is for causal attention without a cache");
   if (cached && Tq != Tk)
     throw makeError(op, ": with a cache, query and new key lengths must match");
+  if (cached && keyMask)
+    throw makeError(op, ": key_mask is for attention without a cache");
+  const KeyVisibility seen(op, keyMask, B, Tk);
 
   AttentionResult result;
   Tensor keys = k, values = v;
@@ -140,9 +157,12 @@ AttentionResult attention(const Tensor &q, const Tensor &k, const Tensor &v, boo
           const F *qv = pq + ((b * Tq + i) * Hq + h) * D;
           F maxScore = -std::numeric_limits<F>::infinity();
           for (int64_t j = 0; j < visible; ++j) {
-            scores[j] = dot(qv, pk + ((b * S + j) * Hkv + kvh) * D, D) * F(scale);
+            scores[j] = seen(b, j) ? dot(qv, pk + ((b * S + j) * Hkv + kvh) * D, D) * F(scale)
+                                   : -std::numeric_limits<F>::infinity();
             maxScore = std::max(maxScore, scores[j]);
           }
+          if (maxScore == -std::numeric_limits<F>::infinity())
+            continue; // every key hidden: the output row stays zero
           F denom = 0;
           for (int64_t j = 0; j < visible; ++j)
             denom += scores[j] = std::exp(scores[j] - maxScore);

@@ -16,7 +16,8 @@ namespace mm::ref {
 
 AttentionGradResult attentionBackward(const Tensor &q, const Tensor &k, const Tensor &v,
                                       const Tensor &o, const Tensor &dOut, bool causal,
-                                      double scale, const Tensor *queryStart) {
+                                      double scale, const Tensor *queryStart,
+                                      const Tensor *keyMask) {
   const char *op = "mm.attention_grad";
   expectRank(q, 4, op, "query");
   expectRank(k, 4, op, "key");
@@ -31,6 +32,7 @@ AttentionGradResult attentionBackward(const Tensor &q, const Tensor &k, const Te
   if (queryStart && !causal)
     throw makeError(op, ": query_start is for causal attention");
   int64_t group = Hq / Hk, start = causalQueryStart(op, queryStart, Tq, Tk);
+  const KeyVisibility seen(op, keyMask, B, Tk);
   return withFloat(q, op, [&](auto tag) {
     using F = decltype(tag);
     AttentionGradResult r{Tensor::zeros(q.dtype(), q.shape()), Tensor::zeros(q.dtype(), k.shape()),
@@ -49,9 +51,12 @@ AttentionGradResult attentionBackward(const Tensor &q, const Tensor &k, const Te
           // Recompute this row's probabilities.
           F mx = -std::numeric_limits<F>::infinity();
           for (int64_t j = 0; j < visible; ++j) {
-            p[j] = F(scale) * dot(qi, K + ((b * Tk + j) * Hk + kh) * D, D);
+            p[j] = seen(b, j) ? F(scale) * dot(qi, K + ((b * Tk + j) * Hk + kh) * D, D)
+                              : -std::numeric_limits<F>::infinity();
             mx = std::max(mx, p[j]);
           }
+          if (mx == -std::numeric_limits<F>::infinity())
+            continue; // no key seen: the output was zero whatever q, k and v
           F sum = 0;
           for (int64_t j = 0; j < visible; ++j)
             sum += p[j] = std::exp(p[j] - mx);

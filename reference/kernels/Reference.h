@@ -55,11 +55,24 @@ struct AttentionResult {
 /// Grouped-query attention; with caches, writes k/v at cachePositions and
 /// attends against the cache (see mm.attention). Caches are updated in place
 /// when the caller hands over the only reference. Without them, a
-/// `queryStart` ([1], causal) places query 0 at that key position.
+/// `queryStart` ([1], causal) places query 0 at that key position, and a
+/// `keyMask` ([B, Tk], float) hides the keys where it is zero.
 AttentionResult attention(const Tensor &q, const Tensor &k, const Tensor &v, bool causal,
                           double scale, std::optional<Tensor> keyCache,
                           std::optional<Tensor> valueCache, const Tensor *cachePositions,
-                          const Tensor *queryStart = nullptr);
+                          const Tensor *queryStart = nullptr, const Tensor *keyMask = nullptr);
+
+/// Whether key j of sequence b takes part: keyMask[b, j] != 0, or always
+/// without a mask (checked to be [B, Tk] by the constructor).
+class KeyVisibility {
+public:
+  KeyVisibility(const char *op, const Tensor *keyMask, int64_t batch, int64_t keys);
+  bool operator()(int64_t b, int64_t j) const { return mask.empty() || mask[b * keys + j]; }
+
+private:
+  std::vector<bool> mask;
+  int64_t keys;
+};
 
 /// The position of query 0 among `keys` keys for `queries` causal queries:
 /// `queryStart`'s value (checked to fit), or 0 without one.
@@ -150,7 +163,8 @@ struct AttentionGradResult {
 /// mm.attention_grad: recomputes each query row's probabilities.
 AttentionGradResult attentionBackward(const Tensor &q, const Tensor &k, const Tensor &v,
                                       const Tensor &o, const Tensor &dOut, bool causal,
-                                      double scale, const Tensor *queryStart = nullptr);
+                                      double scale, const Tensor *queryStart = nullptr,
+                                      const Tensor *keyMask = nullptr);
 struct LightningGradResult {
   Tensor query, key, value, initialState;
 };

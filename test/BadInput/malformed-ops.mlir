@@ -36,7 +36,7 @@ func.func @wrong_attribute_type(%x: tensor<4x8xf32>) {
 
 func.func @segments(%q: tensor<1x1x4x8xf32>) {
   // expected-error @+1 {{operand count (3) does not match with the total size (18) specified in attribute 'operandSegmentSizes'}}
-  %0 = "mm.attention"(%q, %q, %q) <{operandSegmentSizes = array<i32: 1, 1, 1, 5, 5, 5, 0>}> : (tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32>
+  %0 = "mm.attention"(%q, %q, %q) <{operandSegmentSizes = array<i32: 1, 1, 1, 5, 5, 5, 0, 0>}> : (tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32>
   return
 }
 

@@ -316,6 +316,32 @@ func.func @attention_query_start_i32(%q: tensor<1x2x4x8xf32>, %k: tensor<1x4x4x8
 
 // -----
 
+func.func @attention_key_mask_shape(%q: tensor<2x4x4x8xf32>, %m: tensor<2x5xf32>) {
+  // expected-error @+1 {{key_mask 'tensor<2x5xf32>' must be [batch, kv_len] = [2, 4]}}
+  %0 = mm.attention %q, %q, %q key_mask(%m) {causal} : (tensor<2x4x4x8xf32>, tensor<2x4x4x8xf32>, tensor<2x4x4x8xf32>, tensor<2x5xf32>) -> tensor<2x4x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_key_mask_with_cache(%q: tensor<1x1x4x8xf32>, %c: tensor<1x16x4x8xf32>, %p: tensor<1xi64>, %m: tensor<1x1xf32>) {
+  // expected-error @+1 {{key_mask is for attention without a cache}}
+  %0:3 = mm.attention %q, %q, %q cache(%c, %c) at %p key_mask(%m) {causal}
+      : (tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x16x4x8xf32>, tensor<1x16x4x8xf32>, tensor<1xi64>, tensor<1x1xf32>)
+      -> (tensor<1x1x4x8xf32>, tensor<1x16x4x8xf32>, tensor<1x16x4x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_grad_key_mask_rank(%q: tensor<1x2x4x8xf32>, %m: tensor<2xf32>) {
+  // expected-error @+1 {{key_mask must have rank 2}}
+  %0:3 = mm.attention_grad %q, %q, %q, %q, %q key_mask(%m) : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<2xf32>) -> (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>)
+  return
+}
+
+// -----
+
 func.func @attention_grad_query_start_not_causal(%q: tensor<1x2x4x8xf32>, %k: tensor<1x4x4x8xf32>, %s: tensor<1xi64>) {
   // expected-error @+1 {{query_start places the queries of a causal attention; this one is not causal}}
   %0:3 = mm.attention_grad %q, %k, %k, %q, %q query_start(%s) : (tensor<1x2x4x8xf32>, tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1xi64>) -> (tensor<1x2x4x8xf32>, tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>)
@@ -334,7 +360,7 @@ func.func @attention_scale(%q: tensor<1x4x4x8xf32>) {
 
 func.func @attention_partial_cache(%q: tensor<1x1x4x8xf32>, %c: tensor<1x16x4x8xf32>, %p: tensor<1xi64>) {
   // expected-error @+1 {{key_cache, value_cache and cache_positions must be given together}}
-  %0:3 = "mm.attention"(%q, %q, %q, %c, %p) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 1, 0>}>
+  %0:3 = "mm.attention"(%q, %q, %q, %c, %p) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 1, 0, 0>}>
       : (tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x16x4x8xf32>, tensor<1xi64>)
       -> (tensor<1x1x4x8xf32>, tensor<1x16x4x8xf32>, tensor<1x16x4x8xf32>)
   return

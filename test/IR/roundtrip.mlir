@@ -85,7 +85,8 @@ func.func @norms_and_linear(%x: tensor<?x?x64xbf16>, %g: tensor<64xbf16>, %w: te
 func.func @attention(%q: tensor<?x?x8x16xf32>, %k: tensor<?x?x2x16xf32>, %v: tensor<?x?x2x16xf32>,
                      %pos: tensor<?x?xi64>, %q1: tensor<?x1x8x16xf32>, %k1: tensor<?x1x2x16xf32>,
                      %v1: tensor<?x1x2x16xf32>, %kc: tensor<?x64x2x16xf32>, %vc: tensor<?x64x2x16xf32>,
-                     %cp: tensor<?xi64>, %s: tensor<?x8x16x16xf32>, %len: tensor<?xi32>) {
+                     %cp: tensor<?xi64>, %s: tensor<?x8x16x16xf32>, %len: tensor<?xi32>,
+                     %mask: tensor<?x?xf32>) {
   // CHECK: mm.rope %{{.*}}, %{{.*}} {rotary_dim = 8 : i64, theta = 1.000000e+07 : f64} : (tensor<?x?x8x16xf32>, tensor<?x?xi64>) -> tensor<?x?x8x16xf32>
   %0 = mm.rope %q, %pos {rotary_dim = 8 : i64, theta = 1.0e7 : f64} : (tensor<?x?x8x16xf32>, tensor<?x?xi64>) -> tensor<?x?x8x16xf32>
   // CHECK: mm.attention %{{.*}}, %{{.*}}, %{{.*}} {causal} : (tensor<?x?x8x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>) -> tensor<?x?x8x16xf32>
@@ -96,6 +97,12 @@ func.func @attention(%q: tensor<?x?x8x16xf32>, %k: tensor<?x?x2x16xf32>, %v: ten
   %3:3 = mm.attention %q1, %k1, %v1 cache(%kc, %vc) at %cp {causal}
       : (tensor<?x1x8x16xf32>, tensor<?x1x2x16xf32>, tensor<?x1x2x16xf32>, tensor<?x64x2x16xf32>, tensor<?x64x2x16xf32>, tensor<?xi64>)
       -> (tensor<?x1x8x16xf32>, tensor<?x64x2x16xf32>, tensor<?x64x2x16xf32>)
+  // CHECK: mm.attention %{{.*}}, %{{.*}}, %{{.*}} key_mask(%{{.*}}) {causal} : (tensor<?x?x8x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?xf32>) -> tensor<?x?x8x16xf32>
+  %m = mm.attention %q, %k, %v key_mask(%mask) {causal} : (tensor<?x?x8x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?xf32>) -> tensor<?x?x8x16xf32>
+  // CHECK: mm.attention_grad %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} key_mask(%{{.*}}) {causal}
+  %g:3 = mm.attention_grad %q, %k, %v, %m, %m key_mask(%mask) {causal}
+      : (tensor<?x?x8x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x8x16xf32>, tensor<?x?x8x16xf32>, tensor<?x?xf32>)
+      -> (tensor<?x?x8x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>)
   // CHECK: mm.lightning_attention %{{.*}}, %{{.*}}, %{{.*}} {layer_index = 0 : i64, num_layers = 8 : i64} : (tensor<?x?x8x16xf32>, tensor<?x?x8x16xf32>, tensor<?x?x8x16xf32>) -> (tensor<?x?x8x16xf32>, tensor<?x8x16x16xf32>)
   %4:2 = mm.lightning_attention %q, %q, %q {layer_index = 0 : i64, num_layers = 8 : i64}
       : (tensor<?x?x8x16xf32>, tensor<?x?x8x16xf32>, tensor<?x?x8x16xf32>) -> (tensor<?x?x8x16xf32>, tensor<?x8x16x16xf32>)

@@ -67,6 +67,17 @@ func.func @loss(%q: tensor<1x4x2x8xf32>, %k: tensor<1x4x2x8xf32>, %v: tensor<1x4
 
 // -----
 
+// A key mask passes to the backward op and gets no gradient of its own.
+// CHECK-LABEL: func.func @loss_grad(
+// CHECK: mm.attention_grad %arg0, %arg1, %arg2, %{{.*}}, %{{.*}} key_mask(%arg3) {causal}
+func.func @loss(%q: tensor<1x4x2x8xf32>, %k: tensor<1x4x2x8xf32>, %v: tensor<1x4x2x8xf32>, %m: tensor<1x4xf32>) -> tensor<f32> {
+  %o = mm.attention %q, %k, %v key_mask(%m) {causal} : (tensor<1x4x2x8xf32>, tensor<1x4x2x8xf32>, tensor<1x4x2x8xf32>, tensor<1x4xf32>) -> tensor<1x4x2x8xf32>
+  %l = mm.reduce sum %o dims [0, 1, 2, 3] : (tensor<1x4x2x8xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
 // Lightning attention: its state gradient is zeros when only the output is used.
 // CHECK-LABEL: func.func @loss_grad(
 // CHECK: %[[DS:.*]] = mm.zeros_like %{{.*}} : tensor<1x2x4x4xf32>

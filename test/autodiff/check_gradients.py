@@ -117,6 +117,8 @@ def build_cases():
     add("attention", "attention_causal_gqa")
     add("attention", "attention_full_scaled")
     add("attention", "attention_query_start", ints={"start": [2]})
+    add("attention", "attention_key_mask",
+        floats={"m": np.array([[0, 1, 0, 1], [1, 1, 0, 1]], dtype=np.float64)}, zero={"m"})
     add("attention", "lightning_state", scale=0.5)
     add("attention", "lightning_lengths", ints={"len": [5, 8]}, scale=0.5)
     add("attention", "lightning_head_index", ints={"idx": [3, 1]}, scale=0.5)

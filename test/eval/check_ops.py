@@ -200,7 +200,9 @@ def _attend(qv, keys, vals, allowed, scale):
     return softmax(s, -1) @ vals
 
 
-def attention(q, k, v, causal, scale=None, start=0):
+def attention(q, k, v, causal, scale=None, start=0, key_mask=None):
+    """Query i (at key position start + i) sees keys j <= start + i when causal,
+    and only keys where key_mask[b, j] != 0; a query that sees none is zero."""
     b_, tq, hq, d = q.shape
     hk = k.shape[2]
     group = hq // hk
@@ -213,7 +215,10 @@ def attention(q, k, v, causal, scale=None, start=0):
             i = np.arange(tq)[:, None]
             j = np.arange(keys.shape[0])[None, :]
             allowed = (j <= i + start) if causal else np.ones((tq, keys.shape[0]), bool)
-            out[b, :, h] = _attend(q[b, :, h], keys, vals, allowed, scale)
+            if key_mask is not None:
+                allowed = allowed & (key_mask[b][None, :] != 0)
+            rows = allowed.any(axis=1)
+            out[b, rows, h] = _attend(q[b, rows, h], keys, vals, allowed[rows], scale)
     return out
 
 
@@ -616,6 +621,14 @@ def build_cases():
     add("mm.rope", A, "rope_full", [rx2, rp2], rope(rx2, rp2, 6, 1e7), n=4, mag=1.0)
     q, k, v = normal(34, (2, 5, 4, 8)), normal(35, (2, 5, 2, 8)), normal(36, (2, 5, 2, 8))
     add("mm.attention", A, "attention_causal", [q, k, v], attention(q, k, v, True), n=16, mag=3.0)
+    q, k, v = normal(63, (2, 5, 4, 8)), normal(64, (2, 5, 2, 8)), normal(65, (2, 5, 2, 6))
+    km = f32exact([[0, 0, 1, 1, 1], [1, 0, 1, 1, 0]])
+    add("mm.attention", A, "attention_key_mask_causal", [q, k, v, km],
+        attention(q, k, v, True, key_mask=km), n=16, mag=3.0)
+    q, k, v = normal(66, (3, 3, 2, 4)), normal(67, (3, 7, 2, 4)), normal(68, (3, 7, 2, 4))
+    km = f32exact([[0, 1, 1, 0, 1, 0, 1], [0] * 7, [1, 1, 1, 1, 1, 1, 0.5]])
+    add("mm.attention", A, "attention_key_mask_full", [q, k, v, km],
+        attention(q, k, v, False, 0.5, key_mask=km), n=16, mag=3.0)
     q, k, v = normal(37, (1, 3, 4, 8)), normal(38, (1, 6, 1, 8)), normal(39, (1, 6, 1, 5))
     add("mm.attention", A, "attention_noncausal", [q, k, v], attention(q, k, v, False, 0.25), n=16, mag=3.0)
     # A context-parallel rank's 2 queries from key position 3 of 6 (query_start

@@ -64,7 +64,11 @@ Tensor &WeightStore::weight(const std::string &name, const Shape &shape) {
 }
 
 double WeightStore::embeddingBoundFor(const std::string &baseline) {
-  return baseline == "deepfm" ? 1e-4 * kUnitVarianceBound : kUnitVarianceBound;
+  if (baseline == "deepfm")
+    return 1e-4 * kUnitVarianceBound;
+  if (baseline == "sasrec")
+    return 0.02 * kUnitVarianceBound;
+  return kUnitVarianceBound;
 }
 
 void WeightStore::inheritFrom(const WeightStore &other) {

@@ -43,8 +43,8 @@ inline train::OptimizerOptions amerOptimizer() {
 /// Weights with their AdamW moments and per-weight step counts. A weight is
 /// initialised the first time a child uses it, from (seed, its name): the
 /// values do not depend on the order children are met.
-/// CHOICE: embeddings U(-0.05, 0.05); matrices and convolutions PyTorch's
-/// default U(-1/sqrt(fan_in), 1/sqrt(fan_in)); biases 0; norm gains 1.
+/// CHOICE: embeddings U(+-embeddingBound) (below); matrices and convolutions
+/// PyTorch's default U(-1/sqrt(fan_in), 1/sqrt(fan_in)); biases 0; norm gains 1.
 class WeightStore {
 public:
   /// Embeddings start U(+-embeddingBound): sqrt(3), unit variance as
@@ -56,6 +56,9 @@ public:
   /// The embedding bound a model starts from: DeepFM's FM term squares sums
   /// of embeddings, so at unit variance it starts large and overconfident;
   /// DeepCTR and FuxiCTR start its embeddings at std 1e-4, and so does mmc.
+  /// SASRec's logit is a dot product of two embeddings (the last state and
+  /// the target): RecBole starts them at std 0.02 (N(0, 0.02)), Kang &
+  /// McAuley's code at Glorot's (std 0.034 for ML-100K), and mmc at 0.02.
   static double embeddingBoundFor(const std::string &baseline);
   /// The weight `name` of `shape`, created if new. A name met again with
   /// another shape is an error (the builders keep shapes per name).

@@ -99,14 +99,14 @@ template <int R, int D, int BN, int THREADS, int DV = D> struct MmAttentionTile 
     }
   }
 
-  /// acc (ValueGemm layout) = sum over keys j in [keyBegin, keyEnd), j < visible[r],
-  /// of exp(score - m) v_j; lsum / mrow receive each row's l and m. Q and
-  /// visible[] must be filled (and synchronised) by the caller; every row must
-  /// see keyBegin (so the first tile gives it a finite max). Key j's row is at
-  /// kBase + j * keyStride, its value at vBase + j * valueStride.
+  /// acc (ValueGemm layout) = sum over keys j in [keyBegin, keyEnd), j < visible[r]
+  /// and keyMask[j] != 0 (when a mask is given), of exp(score - m) v_j; lsum /
+  /// mrow receive each row's l and m (0 and -inf for a row that saw no key).
+  /// Q and visible[] must be filled (and synchronised) by the caller. Key j's
+  /// row is at kBase + j * keyStride, its value at vBase + j * valueStride.
   __device__ void run(const float *kBase, mm_i64 keyStride, const float *vBase, mm_i64 valueStride,
                       mm_i64 keyBegin, mm_i64 keyEnd, float scale,
-                      float (&acc)[ValueGemm::RM][ValueGemm::RN]) {
+                      float (&acc)[ValueGemm::RM][ValueGemm::RN], const float *keyMask = nullptr) {
     const bool scorer = ScoreGemm::active();
     float m[ScoreGemm::RM], l[ScoreGemm::RM];
 #pragma unroll
@@ -133,7 +133,9 @@ template <int R, int D, int BN, int THREADS, int DV = D> struct MmAttentionTile 
         float rowMax = mm_neg_inf();
 #pragma unroll
         for (int j = 0; j < ScoreGemm::RN; ++j) {
-          sc[i][j] = kt + ScoreGemm::col(j) < limit ? sc[i][j] * scale : mm_neg_inf();
+          const mm_i64 key = kt + ScoreGemm::col(j);
+          sc[i][j] =
+              key < limit && (!keyMask || keyMask[key] != 0.f) ? sc[i][j] * scale : mm_neg_inf();
           rowMax = fmaxf(rowMax, sc[i][j]);
         }
         rowMax = mm_group_max<ScoreGemm::TX>(rowMax);
@@ -183,15 +185,18 @@ template <int R, int D, int BN, int THREADS, int DV = D> struct MmAttentionTile 
 /// Without a cache (cachePositions null), kCache / vCache are the keys and
 /// values themselves (capacity = their length) and query i sits at position
 /// *queryStart + i (0 when queryStart is null); a start that puts a query past
-/// the last key sets kQueryStartOutOfRange.
+/// the last key sets kQueryStartOutOfRange. keyMask (null, or [batch, capacity]
+/// float) hides the keys where it is zero; a query that sees none outputs zeros.
 /// Launch: grid (ceilDiv(tokens, QT), HKV, batch), block kAttentionThreads, dynamic
 /// shared memory attentionSharedBytes(QT * G, headTile(max(D, DV)), BN); QT =
 /// attentionQueryTile(G), BN = kAttentionKeyTile are the intended values.
 template <int HQ, int HKV, int D, int QT, int BN, int DV = D>
-__device__ __forceinline__ void mm_attention_prefill_kernel(
-    const float *q, mm_i64 qTokenStride, const float *kCache, const float *vCache, mm_i64 capacity,
-    const mm_i64 *cachePositions, float *out, mm_i64 outTokenStride, mm_i64 batch, mm_i64 tokens,
-    float scale, int causal, int *error, const mm_i64 *queryStart = nullptr) {
+__device__ __forceinline__ void
+mm_attention_prefill_kernel(const float *q, mm_i64 qTokenStride, const float *kCache,
+                            const float *vCache, mm_i64 capacity, const mm_i64 *cachePositions,
+                            float *out, mm_i64 outTokenStride, mm_i64 batch, mm_i64 tokens,
+                            float scale, int causal, int *error, const mm_i64 *queryStart = nullptr,
+                            const float *keyMask = nullptr) {
   static_assert(HQ % HKV == 0, "grouped-query heads");
   constexpr int G = HQ / HKV, R = QT * G, THREADS = mmk::kAttentionThreads;
   typedef MmAttentionTile<R, D, BN, THREADS, DV> Tile;
@@ -223,7 +228,8 @@ __device__ __forceinline__ void mm_attention_prefill_kernel(
   typedef typename Tile::ValueGemm VG;
   float acc[VG::RM][VG::RN];
   tile.run(kCache + (b * capacity * HKV + kvh) * D, (mm_i64)HKV * D,
-           vCache + (b * capacity * HKV + kvh) * DV, (mm_i64)HKV * DV, 0, keyEnd, scale, acc);
+           vCache + (b * capacity * HKV + kvh) * DV, (mm_i64)HKV * DV, 0, keyEnd, scale, acc,
+           keyMask ? keyMask + b * capacity : nullptr);
   if (!VG::active())
     return;
 #pragma unroll
@@ -232,7 +238,7 @@ __device__ __forceinline__ void mm_attention_prefill_kernel(
     const mm_i64 tok = i0 + r / G;
     if (tok >= tokens)
       continue;
-    const float inv = 1.0f / tile.lsum[r];
+    const float inv = tile.lsum[r] > 0.f ? 1.0f / tile.lsum[r] : 0.f; // (0: every key hidden)
     float *orow = out + (b * tokens + tok) * outTokenStride + (kvh * G + r % G) * DV;
 #pragma unroll
     for (int j = 0; j < VG::RN; ++j)

@@ -190,13 +190,15 @@ __device__ __forceinline__ mm_i64 mm_attention_grad_visible(mm_i64 i, mm_i64 Tk,
 /// The softmax statistics of each query row (b, i, h) of mm.attention_grad:
 /// stats[row] = (max of the scaled scores, 1 / sum of e^(score - max), do . o).
 /// q [B, Tq, HQ, D], k [B, Tk, HKV, D], o and dout [B, Tq, HQ, DV]. A start
-/// that puts a query past the last key sets kQueryStartOutOfRange.
+/// that puts a query past the last key sets kQueryStartOutOfRange. keyMask
+/// (null, or [B, Tk]) hides the keys where it is zero in all three kernels; a
+/// row that sees no key gets 1 / sum = 0.
 /// Launch: elementwise over B * Tq * HQ.
 template <int HQ, int HKV, int D, int DV>
 __device__ __forceinline__ void
 mm_attention_grad_stats_kernel(const float *q, const float *k, const float *o, const float *dout,
                                double *stats, mm_i64 B, mm_i64 Tq, mm_i64 Tk, const mm_i64 *start,
-                               int causal, float scale, int *error) {
+                               const float *keyMask, int causal, float scale, int *error) {
   const mm_i64 n = B * Tq * HQ;
   if (start && (*start < 0 || *start + Tq > Tk)) { // queries placed past the last key
     if (blockIdx.x == 0 && threadIdx.x == 0)
@@ -215,17 +217,20 @@ mm_attention_grad_stats_kernel(const float *q, const float *k, const float *o, c
         s += qi[e] * kj[e];
       return scale * s;
     };
+    auto seen = [&](mm_i64 j) { return !keyMask || keyMask[b * Tk + j] != 0.f; };
     float m = mm_neg_inf();
     for (mm_i64 j = 0; j < visible; ++j)
-      m = fmaxf(m, score(j));
+      if (seen(j))
+        m = fmaxf(m, score(j));
     double sum = 0;
     for (mm_i64 j = 0; j < visible; ++j)
-      sum += (double)expf(score(j) - m);
+      if (seen(j))
+        sum += (double)expf(score(j) - m);
     float rowD = 0.f;
     for (int e = 0; e < DV; ++e)
       rowD += dout[row * DV + e] * o[row * DV + e];
     stats[3 * row] = m;
-    stats[3 * row + 1] = 1.0 / sum;
+    stats[3 * row + 1] = sum > 0 ? 1.0 / sum : 0.0;
     stats[3 * row + 2] = rowD;
   }
 }
@@ -236,7 +241,7 @@ template <int HQ, int HKV, int D, int DV>
 __device__ __forceinline__ void
 mm_attention_grad_dq_kernel(const float *q, const float *k, const float *v, const float *dout,
                             const double *stats, float *dq, mm_i64 B, mm_i64 Tq, mm_i64 Tk,
-                            const mm_i64 *start, int causal, float scale) {
+                            const mm_i64 *start, const float *keyMask, int causal, float scale) {
   const mm_i64 n = B * Tq * HQ;
   for (mm_i64 row = (mm_i64)blockIdx.x * blockDim.x + threadIdx.x; row < n;
        row += (mm_i64)gridDim.x * blockDim.x) {
@@ -249,6 +254,8 @@ mm_attention_grad_dq_kernel(const float *q, const float *k, const float *v, cons
     for (int e = 0; e < D; ++e)
       acc[e] = 0.f;
     for (mm_i64 j = 0; j < visible; ++j) {
+      if (keyMask && keyMask[b * Tk + j] == 0.f)
+        continue;
       const float *kj = k + ((b * Tk + j) * HKV + kh) * D;
       const float *vj = v + ((b * Tk + j) * HKV + kh) * DV;
       float s = 0.f, gv = 0.f;
@@ -273,7 +280,8 @@ template <int HQ, int HKV, int D, int DV>
 __device__ __forceinline__ void
 mm_attention_grad_dkv_kernel(const float *q, const float *k, const float *v, const float *dout,
                              const double *stats, float *dk, float *dv, mm_i64 B, mm_i64 Tq,
-                             mm_i64 Tk, const mm_i64 *start, int causal, float scale) {
+                             mm_i64 Tk, const mm_i64 *start, const float *keyMask, int causal,
+                             float scale) {
   constexpr int G = HQ / HKV;
   const mm_i64 n = B * Tk * HKV;
   const mm_i64 offset = start ? *start : 0;
@@ -286,7 +294,8 @@ mm_attention_grad_dkv_kernel(const float *q, const float *k, const float *v, con
       ak[e] = 0.f;
     for (int e = 0; e < DV; ++e)
       av[e] = 0.f;
-    for (mm_i64 h = kh * G; h < (kh + 1) * G; ++h)
+    const bool hidden = keyMask && keyMask[b * Tk + j] == 0.f; // (then dk = dv = 0)
+    for (mm_i64 h = kh * G; h < (kh + 1) * G && !hidden; ++h)
       for (mm_i64 i = 0; i < Tq; ++i) {
         if (j >= mm_attention_grad_visible(i, Tk, offset, causal))
           continue;

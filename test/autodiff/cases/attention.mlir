@@ -32,6 +32,15 @@ func.func @attention_query_start(%q: tensor<2x3x4x8xf32>, %k: tensor<2x6x2x8xf32
   return %l : tensor<f32>
 }
 
+// Left-padded sequences under a key mask: hidden keys get zero dk and dv, a
+// query that sees no key (row 0 of sequence 0) a zero dq.
+func.func @attention_key_mask(%q: tensor<2x4x2x8xf32>, %k: tensor<2x4x1x8xf32>, %v: tensor<2x4x1x6xf32>, %m: tensor<2x4xf32>, %c: tensor<2x4x2x6xf32>) -> tensor<f32> {
+  %o = mm.attention %q, %k, %v key_mask(%m) {causal} : (tensor<2x4x2x8xf32>, tensor<2x4x1x8xf32>, tensor<2x4x1x6xf32>, tensor<2x4xf32>) -> tensor<2x4x2x6xf32>
+  %wc = mm.mul %o, %c : (tensor<2x4x2x6xf32>, tensor<2x4x2x6xf32>) -> tensor<2x4x2x6xf32>
+  %l = mm.reduce sum %wc dims [0, 1, 2, 3] : (tensor<2x4x2x6xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
 // 7 tokens in blocks of 3 (three blocks, the last partial), a carried state.
 func.func @lightning_state(%q: tensor<2x7x2x4xf32>, %k: tensor<2x7x2x4xf32>, %v: tensor<2x7x2x4xf32>, %s0: tensor<2x2x4x4xf32>, %c: tensor<2x7x2x4xf32>, %cs: tensor<2x2x4x4xf32>) -> tensor<f32> {
   %o, %s = mm.lightning_attention %q, %k, %v state(%s0) {layer_index = 1 : i64, num_layers = 3 : i64, block_size = 3 : i64} : (tensor<2x7x2x4xf32>, tensor<2x7x2x4xf32>, tensor<2x7x2x4xf32>, tensor<2x2x4x4xf32>) -> (tensor<2x7x2x4xf32>, tensor<2x2x4x4xf32>)

@@ -28,6 +28,17 @@ func.func @attention_query_start_constant(%q: tensor<2x2x4x8xf32>, %k: tensor<2x
   %0 = mm.attention %q, %k, %v query_start(%s) {causal} : (tensor<2x2x4x8xf32>, tensor<2x6x2x8xf32>, tensor<2x6x2x8xf32>, tensor<1xi64>) -> tensor<2x2x4x8xf32>
   return %0 : tensor<2x2x4x8xf32>
 }
+// Left-padded sequences: the key mask hides padding keys, and a query that
+// sees no key (a padding row under causal) is zero.
+func.func @attention_key_mask_causal(%q: tensor<2x5x4x8xf32>, %k: tensor<2x5x2x8xf32>, %v: tensor<2x5x2x6xf32>, %m: tensor<2x5xf32>) -> tensor<2x5x4x6xf32> {
+  %0 = mm.attention %q, %k, %v key_mask(%m) {causal} : (tensor<2x5x4x8xf32>, tensor<2x5x2x8xf32>, tensor<2x5x2x6xf32>, tensor<2x5xf32>) -> tensor<2x5x4x6xf32>
+  return %0 : tensor<2x5x4x6xf32>
+}
+// Not causal, more keys than queries, holes in the mask, a row with no key.
+func.func @attention_key_mask_full(%q: tensor<3x3x2x4xf32>, %k: tensor<3x7x2x4xf32>, %v: tensor<3x7x2x4xf32>, %m: tensor<3x7xf32>) -> tensor<3x3x2x4xf32> {
+  %0 = mm.attention %q, %k, %v key_mask(%m) {scale = 0.5 : f64} : (tensor<3x3x2x4xf32>, tensor<3x7x2x4xf32>, tensor<3x7x2x4xf32>, tensor<3x7xf32>) -> tensor<3x3x2x4xf32>
+  return %0 : tensor<3x3x2x4xf32>
+}
 // Not causal, explicit scale, kv_len != q_len, v_dim != head_dim.
 func.func @attention_noncausal(%q: tensor<1x3x4x8xf32>, %k: tensor<1x6x1x8xf32>, %v: tensor<1x6x1x5xf32>) -> tensor<1x3x4x5xf32> {
   %0 = mm.attention %q, %k, %v {scale = 0.25 : f64} : (tensor<1x3x4x8xf32>, tensor<1x6x1x8xf32>, tensor<1x6x1x5xf32>) -> tensor<1x3x4x5xf32>
