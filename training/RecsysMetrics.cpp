@@ -20,7 +20,7 @@ void checkLabels(size_t values, const std::vector<double> &labels, const char *m
 }
 } // namespace
 
-double rocAuc(const std::vector<double> &scores, const std::vector<double> &labels) {
+AucComponents aucComponents(const std::vector<double> &scores, const std::vector<double> &labels) {
   checkLabels(scores.size(), labels, "AUC");
   for (size_t i = 0; i < scores.size(); ++i)
     if (std::isnan(scores[i]))
@@ -28,25 +28,79 @@ double rocAuc(const std::vector<double> &scores, const std::vector<double> &labe
   std::vector<size_t> order(scores.size());
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] < scores[b]; });
-  // Average 1-based ranks over ties; U = sum of positive ranks - P (P + 1) / 2.
-  double positiveRanks = 0, positives = 0;
-  for (size_t i = 0; i < order.size();) {
-    size_t j = i;
-    while (j < order.size() && scores[order[j]] == scores[order[i]])
-      ++j;
-    double rank = (double(i + 1) + double(j)) / 2;
-    for (size_t t = i; t < j; ++t)
-      if (labels[order[t]] == 1) {
-        positiveRanks += rank;
-        positives += 1;
-      }
-    i = j;
-  }
+  double positives = 0;
+  for (double l : labels)
+    positives += l;
   double negatives = double(labels.size()) - positives;
   if (positives == 0 || negatives == 0)
     throw makeError("AUC: undefined with ", positives == 0 ? "no positive" : "no negative",
                     " example");
-  return (positiveRanks - positives * (positives + 1) / 2) / (positives * negatives);
+  // One pass over the ties in ascending order: a positive outscores the
+  // negatives below its tie and half of those in it; a negative is
+  // outscored by the positives above its tie and half of those in it.
+  AucComponents c;
+  std::vector<double> positive(scores.size()), negative(scores.size());
+  double negativesBelow = 0, positivesBelow = 0;
+  for (size_t i = 0; i < order.size();) {
+    size_t j = i;
+    double tiedPositives = 0, tiedNegatives = 0;
+    while (j < order.size() && scores[order[j]] == scores[order[i]]) {
+      (labels[order[j]] == 1 ? tiedPositives : tiedNegatives) += 1;
+      ++j;
+    }
+    for (size_t t = i; t < j; ++t)
+      if (labels[order[t]] == 1)
+        positive[order[t]] = (negativesBelow + tiedNegatives / 2) / negatives;
+      else
+        negative[order[t]] =
+            (positives - positivesBelow - tiedPositives + tiedPositives / 2) / positives;
+    negativesBelow += tiedNegatives;
+    positivesBelow += tiedPositives;
+    i = j;
+  }
+  // In row order, so two scorers' components pair up.
+  for (size_t r = 0; r < labels.size(); ++r)
+    (labels[r] == 1 ? c.positive : c.negative)
+        .push_back(labels[r] == 1 ? positive[r] : negative[r]);
+  return c;
+}
+
+double rocAuc(const std::vector<double> &scores, const std::vector<double> &labels) {
+  AucComponents c = aucComponents(scores, labels);
+  return std::accumulate(c.positive.begin(), c.positive.end(), 0.0) / double(c.positive.size());
+}
+
+namespace {
+// Sample variance (n - 1) of a[i] - b[i].
+double varianceOfDifferences(const std::vector<double> &a, const std::vector<double> &b,
+                             const char *what) {
+  if (a.size() != b.size())
+    throw makeError(what, ": ", a.size(), " rows against ", b.size());
+  if (a.size() < 2)
+    return 0;
+  double mean = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    mean += a[i] - b[i];
+  mean /= double(a.size());
+  double squares = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    squares += (a[i] - b[i] - mean) * (a[i] - b[i] - mean);
+  return squares / double(a.size() - 1);
+}
+} // namespace
+
+double pairedAucStandardError(const AucComponents &a, const AucComponents &b) {
+  double v = varianceOfDifferences(a.positive, b.positive, "paired AUC, positives") /
+                 double(a.positive.size()) +
+             varianceOfDifferences(a.negative, b.negative, "paired AUC, negatives") /
+                 double(a.negative.size());
+  return std::sqrt(v);
+}
+
+double pairedMeanStandardError(const std::vector<double> &a, const std::vector<double> &b) {
+  if (a.empty())
+    throw makeError("paired mean: no rows");
+  return std::sqrt(varianceOfDifferences(a, b, "paired mean") / double(a.size()));
 }
 
 double logLoss(const std::vector<double> &probabilities, const std::vector<double> &labels) {
@@ -87,8 +141,10 @@ double ndcg(const std::vector<int64_t> &ranks, int64_t k) {
     throw makeError("NDCG@", k, ": no targets");
   double total = 0;
   for (int64_t r : ranks)
-    total += r <= k ? 1 / std::log2(double(r) + 1) : 0;
+    total += ndcgTerm(r, k);
   return total / double(ranks.size());
 }
+
+double ndcgTerm(int64_t rank, int64_t k) { return rank <= k ? 1 / std::log2(double(rank) + 1) : 0; }
 
 } // namespace mm::train

@@ -23,6 +23,24 @@ namespace mm::train {
 /// class is absent (AUC is undefined).
 double rocAuc(const std::vector<double> &scores, const std::vector<double> &labels);
 
+/// DeLong's structural components of an AUC (DeLong, DeLong and
+/// Clarke-Pearson, Biometrics 1988): per positive, the fraction of negatives
+/// it outscores; per negative, the fraction of positives scoring above it
+/// (ties count one half). The AUC is the mean of either list.
+struct AucComponents {
+  std::vector<double> positive, negative;
+};
+AucComponents aucComponents(const std::vector<double> &scores, const std::vector<double> &labels);
+
+/// The standard error of AUC(a) - AUC(b), two scorers of the same rows
+/// (DeLong's paired variance: var(a.positive - b.positive) / P +
+/// var(a.negative - b.negative) / N). Throws when the rows differ.
+double pairedAucStandardError(const AucComponents &a, const AucComponents &b);
+
+/// The standard error of mean(a) - mean(b) for per-row values of the same
+/// rows (sample deviation of the differences / sqrt(rows)).
+double pairedMeanStandardError(const std::vector<double> &a, const std::vector<double> &b);
+
 /// Mean binary cross-entropy of probabilities against 0/1 labels.
 double logLoss(const std::vector<double> &probabilities, const std::vector<double> &labels);
 
@@ -32,6 +50,8 @@ int64_t targetRank(const float *scores, int64_t n, int64_t target);
 /// Mean over targets of [rank <= k] and of 1 / log2(rank + 1) [rank <= k].
 double hitRate(const std::vector<int64_t> &ranks, int64_t k);
 double ndcg(const std::vector<int64_t> &ranks, int64_t k);
+/// One target's NDCG@k term, 1 / log2(rank + 1) [rank <= k].
+double ndcgTerm(int64_t rank, int64_t k);
 
 } // namespace mm::train
 

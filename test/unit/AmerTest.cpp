@@ -332,8 +332,12 @@ TEST(AmerData, LeaveOneOutRowsAndSampledNegatives) {
 }
 
 // Stage 2's decision (chooseInteractions): candidates ranked by mean gain
-// over the contexts that lack them; the best-scoring prefix of that ranking
-// is kept.
+// over the contexts that lack them; the smallest prefix of that ranking
+// within one standard error of the best is kept.
+namespace {
+const auto noNoise = [](int64_t, int64_t) { return 0.0; };
+}
+
 TEST(AmerStageTwo, RanksByMeanGainOverTheContextsThatLackACandidate) {
   double none = std::nan("");
   // Candidate 0 loses against the fixed set alone (context 0) but gains in
@@ -343,33 +347,88 @@ TEST(AmerStageTwo, RanksByMeanGainOverTheContextsThatLackACandidate) {
   std::vector<std::vector<size_t>> asked;
   auto sets = [&](const std::vector<size_t> &prefix) {
     asked.push_back(prefix);
-    return std::vector<double>{0, 0.75, 0.78, 0.77, 0.74}[prefix.size()];
+    return std::vector<double>{0.76, 0.75, 0.78, 0.77, 0.74}[prefix.size()];
   };
-  InteractionChoice c = chooseInteractions(gains, 8, 0, 0.76, sets);
+  InteractionChoice c = chooseInteractions(gains, 8, 0, sets, noNoise);
   EXPECT_NEAR(c.meanGain[0], 0.003, 1e-15);
   EXPECT_NEAR(c.meanGain[2], 0.0015, 1e-15); // over the two contexts that lack it
   EXPECT_EQ(c.ranking, (std::vector<size_t>{0, 2, 1, 3}));
   EXPECT_EQ(c.kept, (std::vector<size_t>{0, 2})); // the best prefix, 0.78
-  ASSERT_EQ(asked.size(), 4u);                    // sizes 1..4 (room is capped by the pool)
-  EXPECT_EQ(asked[3], (std::vector<size_t>{0, 2, 1, 3}));
+  ASSERT_EQ(asked.size(), 5u);                    // sizes 0..4 (room is capped by the pool)
+  EXPECT_EQ(asked[4], (std::vector<size_t>{0, 2, 1, 3}));
 }
 
 TEST(AmerStageTwo, KeepsNothingUnlessAllowedAndASetBeatsTheFixedOne) {
   std::vector<std::vector<double>> gains{{-0.01, -0.02}};
-  auto sets = [](const std::vector<size_t> &prefix) { return prefix.size() == 1 ? 0.70 : 0.69; };
-  EXPECT_TRUE(chooseInteractions(gains, 2, 0, 0.71, sets).kept.empty());
-  EXPECT_TRUE(
-      chooseInteractions(gains, 2, 0, 0.70, sets).kept.empty()); // a tie keeps the smaller set
+  auto sets = [](double alone) {
+    return [alone](const std::vector<size_t> &prefix) {
+      return prefix.empty() ? alone : prefix.size() == 1 ? 0.70 : 0.69;
+    };
+  };
+  EXPECT_TRUE(chooseInteractions(gains, 2, 0, sets(0.71), noNoise).kept.empty());
+  EXPECT_TRUE(chooseInteractions(gains, 2, 0, sets(0.70), noNoise)
+                  .kept.empty()); // a tie keeps the smaller set
   // The first round must keep a set: the best one, even below the fixed set.
-  EXPECT_EQ(chooseInteractions(gains, 2, 1, 0.71, sets).kept, (std::vector<size_t>{0}));
-  EXPECT_TRUE(chooseInteractions(gains, 0, 1, 0.71, sets).kept.empty()); // no room
+  EXPECT_EQ(chooseInteractions(gains, 2, 1, sets(0.71), noNoise).kept, (std::vector<size_t>{0}));
+  EXPECT_TRUE(chooseInteractions(gains, 0, 1, sets(0.71), noNoise).kept.empty()); // no room
+}
+
+// Prefix scores by size 0..3: 0.800, 0.810, 0.816, 0.813; the best is size 2.
+// Size 1 is 0.006 below it: kept when that is within the paired standard
+// error of sizes 1 and 2, not when the error is smaller; size 0 (the fixed
+// set alone) is kept when even its 0.016 is within the noise.
+TEST(AmerStageTwo, KeepsTheSmallestPrefixWithinOneStandardErrorOfTheBest) {
+  std::vector<std::vector<double>> gains{{0.003, 0.002, 0.001}};
+  auto sets = [](const std::vector<size_t> &prefix) {
+    return std::vector<double>{0.800, 0.810, 0.816, 0.813}[prefix.size()];
+  };
+  std::vector<std::pair<int64_t, int64_t>> compared;
+  auto error = [&](double e) {
+    return [&compared, e](int64_t x, int64_t y) {
+      compared.emplace_back(x, y);
+      return e;
+    };
+  };
+  EXPECT_EQ(chooseInteractions(gains, 3, 0, sets, error(0.005)).kept,
+            (std::vector<size_t>{0, 1})); // 0.006 > 0.005: size 2
+  EXPECT_EQ(compared, (std::vector<std::pair<int64_t, int64_t>>{{0, 2}, {1, 2}}));
+  EXPECT_EQ(chooseInteractions(gains, 3, 0, sets, error(0.007)).kept, (std::vector<size_t>{0}));
+  EXPECT_TRUE(chooseInteractions(gains, 3, 0, sets, error(0.02)).kept.empty());
+  // The first round keeps at least one group, however large the noise.
+  EXPECT_EQ(chooseInteractions(gains, 3, 1, sets, error(0.02)).kept, (std::vector<size_t>{0}));
 }
 
 TEST(AmerStageTwo, TiesRankTheLowerIndexFirst) {
   double none = std::nan("");
-  InteractionChoice c = chooseInteractions({{0.0, -0.01, 0.0, none}}, 4, 0, 0.5,
-                                           [](const std::vector<size_t> &) { return 0.4; });
+  InteractionChoice c = chooseInteractions(
+      {{0.0, -0.01, 0.0, none}}, 4, 0,
+      [](const std::vector<size_t> &prefix) { return prefix.empty() ? 0.5 : 0.4; }, noNoise);
   EXPECT_EQ(c.ranking, (std::vector<size_t>{0, 2, 1, 3})); // 3 is in every context: -inf
   EXPECT_TRUE(std::isinf(c.meanGain[3]) && c.meanGain[3] < 0);
   EXPECT_TRUE(c.kept.empty());
+}
+
+// Each model's embeddings start at the deviation its reference code uses
+// (WeightStore::embeddingBoundFor): U(+-b) has std b / sqrt(3). 40,000
+// draws give a sample std within about 0.4% of the true one (the relative
+// error of a uniform's sample std is about 0.45 / sqrt(n)); 3% would fail
+// for a bound off by the sqrt(3) factor or a wrong model mapping.
+TEST(AmerInit, EmbeddingsStartAtTheirModelsDeviation) {
+  std::vector<std::pair<std::string, double>> expected{
+      {"sasrec", 0.02}, {"deepfm", 1e-4}, {"din", 1.0}, {"mlp", 1.0}, {"", 1.0}};
+  for (const auto &[model, deviation] : expected) {
+    WeightStore store(7, WeightStore::embeddingBoundFor(model));
+    const Tensor &t = store.weight("item_emb", {400, 100});
+    const float *p = t.data<float>();
+    double sum = 0, squares = 0, largest = 0;
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      sum += p[i];
+      squares += double(p[i]) * p[i];
+      largest = std::max(largest, std::fabs(double(p[i])));
+    }
+    double n = double(t.numel()), mean = sum / n;
+    double std = std::sqrt(squares / n - mean * mean);
+    EXPECT_NEAR(std / deviation, 1.0, 0.03) << "model '" << model << "'";
+    EXPECT_LE(largest, deviation * std::sqrt(3.0) * (1 + 1e-6)) << "model '" << model << "'";
+  }
 }

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <random>
 
 using namespace mm;
 using namespace mm::recbole;
@@ -68,6 +69,65 @@ TEST(RecsysMetrics, AucByHandWithTies) {
   EXPECT_DOUBLE_EQ(rocAuc({1, 1, 1}, {0, 1, 0}), 0.5); // a constant scorer
   EXPECT_NE(errorOf([] { rocAuc({0.1, 0.2}, {1, 1}); }).find("no negative"), std::string::npos);
   EXPECT_NE(errorOf([] { rocAuc({0.1, NAN}, {0, 1}); }).find("NaN"), std::string::npos);
+}
+
+// DeLong's components of the tied example above: the positive at 0.5 beats
+// half of the two tied negatives (0.5), the one at 0.9 both (1); each
+// negative at 0.5 is below the 0.9 positive and tied with the other (0.75).
+TEST(RecsysMetrics, AucComponentsByHand) {
+  AucComponents a = aucComponents({0.5, 0.5, 0.5, 0.9}, {0, 1, 0, 1});
+  EXPECT_EQ(a.positive, (std::vector<double>{0.5, 1.0}));
+  EXPECT_EQ(a.negative, (std::vector<double>{0.75, 0.75}));
+  // Scorer b on the same rows: positives {0, 1}, negatives {0.5, 0.5}.
+  // Differences: positives {0.5, 0} (variance 0.125, / 2), negatives
+  // {0.25, 0.25} (variance 0): standard error sqrt(0.0625) = 0.25.
+  AucComponents b = aucComponents({0.2, 0.1, 0.3, 0.9}, {0, 1, 0, 1});
+  EXPECT_EQ(b.positive, (std::vector<double>{0.0, 1.0}));
+  EXPECT_EQ(b.negative, (std::vector<double>{0.5, 0.5}));
+  EXPECT_DOUBLE_EQ(pairedAucStandardError(a, b), 0.25);
+  EXPECT_EQ(pairedAucStandardError(a, a), 0.0);
+  AucComponents c = aucComponents({0.1, 0.2, 0.3}, {0, 1, 1});
+  EXPECT_NE(errorOf([&] { pairedAucStandardError(a, c); }).find("rows"), std::string::npos);
+  // Differences {1, 2, 3}: deviation 1, standard error 1 / sqrt(3).
+  EXPECT_DOUBLE_EQ(pairedMeanStandardError({1, 2, 3}, {0, 0, 0}), 1 / std::sqrt(3.0));
+}
+
+// DeLong's paired standard error is the spread of AUC(a) - AUC(b) over
+// independent validation sets. Two correlated scorers of 1000 rows, 400
+// sets: the sample deviation of 400 differences is within about 3.5% (one
+// sigma) of the true one, so 15% is over four sigma; the unpaired error
+// (the two AUCs' errors added) is about three times larger and fails.
+TEST(RecsysMetrics, PairedAucStandardErrorMatchesTheSpreadOverValidationSets) {
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> normal;
+  std::bernoulli_distribution coin(0.4);
+  std::vector<double> differences;
+  double meanError = 0, meanUnpaired = 0;
+  const int sets = 400, rows = 1000;
+  for (int s = 0; s < sets; ++s) {
+    std::vector<double> labels, a, b;
+    for (int r = 0; r < rows; ++r) {
+      labels.push_back(coin(rng) ? 1 : 0);
+      double shared = labels.back() + normal(rng);
+      a.push_back(shared + 0.3 * normal(rng));
+      b.push_back(shared + 0.3 * normal(rng) + 0.2 * labels.back());
+    }
+    AucComponents ca = aucComponents(a, labels), cb = aucComponents(b, labels);
+    differences.push_back(rocAuc(a, labels) - rocAuc(b, labels));
+    meanError += pairedAucStandardError(ca, cb) / sets;
+    AucComponents none{std::vector<double>(ca.positive.size()),
+                       std::vector<double>(ca.negative.size())};
+    meanUnpaired +=
+        std::hypot(pairedAucStandardError(ca, none), pairedAucStandardError(cb, none)) / sets;
+  }
+  double mean = 0, squares = 0;
+  for (double d : differences)
+    mean += d / sets;
+  for (double d : differences)
+    squares += (d - mean) * (d - mean);
+  double spread = std::sqrt(squares / (sets - 1));
+  EXPECT_NEAR(meanError / spread, 1.0, 0.15) << "spread " << spread << ", DeLong " << meanError;
+  EXPECT_GT(meanUnpaired / spread, 2.0);
 }
 
 // -(ln 0.9 + ln 0.8) / 2; p = 0 for a positive is clipped to 1e-7.

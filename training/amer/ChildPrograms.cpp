@@ -42,8 +42,6 @@ Tensor &WeightStore::weight(const std::string &name, const Shape &shape) {
   m[name] = Tensor::zeros(DType::F32, shape);
   v[name] = Tensor::zeros(DType::F32, shape);
   stepCount[name] = 0;
-  if (auto from = inherited.find(name); from != inherited.end() && from->second.shape() == shape)
-    return w[name] = from->second.clone();
   Tensor t = Tensor::zeros(DType::F32, shape);
   float *p = t.data<float>();
   int64_t n = t.numel(), fanIn = 1;
@@ -69,13 +67,6 @@ double WeightStore::embeddingBoundFor(const std::string &baseline) {
   if (baseline == "sasrec")
     return 0.02 * kUnitVarianceBound;
   return kUnitVarianceBound;
-}
-
-void WeightStore::inheritFrom(const WeightStore &other) {
-  for (const auto &[name, t] : other.w)
-    inherited[name] = t;
-  for (const auto &[name, t] : other.inherited)
-    inherited.emplace(name, t);
 }
 
 // ---- compiled children ----

@@ -68,15 +68,11 @@ public:
   int64_t &steps(const std::string &name) { return stepCount.at(name); }
   bool has(const std::string &name) const { return w.count(name) != 0; }
   const std::map<std::string, Tensor> &weights() const { return w; }
-  /// A later stage's supernet starts from the earlier one's weights: a
-  /// weight first met here takes `other`'s value of the same name and shape
-  /// (fresh AdamW moments and step count), else a fresh initialisation.
-  void inheritFrom(const WeightStore &other);
 
 private:
   uint64_t seed;
   double embeddingBound;
-  std::map<std::string, Tensor> w, m, v, inherited;
+  std::map<std::string, Tensor> w, m, v;
   std::map<std::string, int64_t> stepCount;
 };
 

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <numeric>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -183,15 +184,19 @@ Metrics evaluate(const Data &data, const Rows &rows, const std::vector<float> &l
         probabilities;
     for (float x : logits)
       probabilities.push_back(1.0 / (1.0 + std::exp(-double(x))));
-    m.values["auc"] = train::rocAuc(scores, labels);
+    m.auc = train::aucComponents(scores, labels);
+    m.values["auc"] = std::accumulate(m.auc.positive.begin(), m.auc.positive.end(), 0.0) /
+                      double(m.auc.positive.size());
     m.values["logloss"] = train::logLoss(probabilities, labels);
     m.primary = m.values["auc"];
     return m;
   }
   int64_t g = data.groupSize();
   std::vector<int64_t> ranks;
-  for (int64_t begin = 0; begin + g <= int64_t(logits.size()); begin += g)
+  for (int64_t begin = 0; begin + g <= int64_t(logits.size()); begin += g) {
     ranks.push_back(train::targetRank(logits.data() + begin, g, 0));
+    m.ndcgTerms.push_back(train::ndcgTerm(ranks.back(), 10));
+  }
   m.values["hr@10"] = train::hitRate(ranks, 10);
   m.values["ndcg@10"] = train::ndcg(ranks, 10);
   m.primary = m.values["ndcg@10"];
@@ -200,8 +205,8 @@ Metrics evaluate(const Data &data, const Rows &rows, const std::vector<float> &l
 
 InteractionChoice
 chooseInteractions(const std::vector<std::vector<double>> &gains, int64_t room, int64_t minimum,
-                   double alone,
-                   const std::function<double(const std::vector<size_t> &)> &scoreSet) {
+                   const std::function<double(const std::vector<size_t> &)> &scoreSet,
+                   const std::function<double(int64_t, int64_t)> &noise) {
   InteractionChoice choice;
   size_t n = gains.empty() ? 0 : gains.front().size();
   for (size_t c = 0; c < n; ++c) {
@@ -218,18 +223,29 @@ chooseInteractions(const std::vector<std::vector<double>> &gains, int64_t room, 
   std::stable_sort(choice.ranking.begin(), choice.ranking.end(),
                    [&](size_t x, size_t y) { return choice.meanGain[x] > choice.meanGain[y]; });
   room = std::min<int64_t>(room, int64_t(n));
-  double best = -INFINITY;
-  int64_t kept = 0;
-  for (int64_t size = std::min(minimum, room); size <= room; ++size) {
-    std::vector<size_t> prefix(choice.ranking.begin(), choice.ranking.begin() + size);
-    double v = size == 0 ? alone : scoreSet(prefix);
-    if (v > best) { // ties keep the smaller set
-      best = v;
-      kept = size;
-    }
+  int64_t first = std::min(minimum, room);
+  std::vector<double> score; // [size - first]
+  int64_t best = first;
+  for (int64_t size = first; size <= room; ++size) {
+    score.push_back(
+        scoreSet(std::vector<size_t>(choice.ranking.begin(), choice.ranking.begin() + size)));
+    if (score.back() > score[best - first]) // ties keep the smaller set
+      best = size;
   }
+  int64_t kept = best;
+  for (int64_t size = first; size < best; ++size)
+    if (score[size - first] >= score[best - first] - noise(size, best)) {
+      kept = size;
+      break;
+    }
   choice.kept.assign(choice.ranking.begin(), choice.ranking.begin() + kept);
   return choice;
+}
+
+double pairedStandardError(const Metrics &a, const Metrics &b) {
+  if (!a.ndcgTerms.empty() || !b.ndcgTerms.empty())
+    return train::pairedMeanStandardError(a.ndcgTerms, b.ndcgTerms);
+  return train::pairedAucStandardError(a.auc, b.auc);
 }
 
 SearchResult search(const Data &data, const std::vector<int> &stages, const RunOptions &o,
@@ -241,13 +257,15 @@ SearchResult search(const Data &data, const std::vector<int> &stages, const RunO
   ChildPrograms programs(*context, o.optimizer, o.batch, o.evalBatch, o.cacheDir);
   SearchResult result;
   SplitMix rng(o.seed * 0x2545f4914f6cdd1dull + 17);
-  std::unique_ptr<WeightStore> previous;
 
   // Trains the supernet of `spec`, scores K children, returns the best.
   auto runSupernet = [&](const SupernetSpec &spec, int round, const std::string &label) {
+    // Every supernet starts from a fresh initialisation, as the spec's
+    // "build a supernet, train it": one that started from the previous
+    // stage's weights had trained them for 2-4 supernets' epochs by stage
+    // 2 and 3, and overfitted weights left the planted pair's gain within
+    // the noise (docs/amer.md).
     auto store = std::make_unique<WeightStore>(o.seed);
-    if (previous)
-      store->inheritFrom(*previous);
     int64_t total = o.epochs * batchesPerEpoch(data, o), steps = 0;
     Progress bar(log, o.terminal, label + " supernet", total);
     auto childFor = [&](int64_t) -> Child & {
@@ -259,7 +277,7 @@ SearchResult search(const Data &data, const std::vector<int> &stages, const RunO
       trainEpoch(data, e, programs, *store, o, childFor, bar, steps);
     bar.finish();
 
-    // The children to score with the inherited weights: K distinct random
+    // The children to score with the supernet's weights: K distinct random
     // ones (stages 1, 3), or for stage 2 every candidate added to each of a
     // few context sets (CHOICE, docs/amer.md): the fixed set alone and
     // random sets drawn as the supernet's minibatches draw them. Random
@@ -310,17 +328,21 @@ SearchResult search(const Data &data, const std::vector<int> &stages, const RunO
     std::vector<Evaluated> scored;
     Progress evalBar(log, o.terminal, label + " children", int64_t(children.size()));
     double bestSoFar = -1;
-    auto score = [&](const Architecture &a) {
+    // The child's validation metrics, with their per-row evidence in `metrics`.
+    auto score = [&](const Architecture &a, Metrics *metrics = nullptr) {
       std::string key = keyOf(assignment(shape, o.space, spec, a));
       Child &child = programs.get(key, childBuilder(*context, shape, o.space, spec, a));
+      Metrics m = evaluate(data, data.valid(), programs.score(child, *store, data.valid()));
       Evaluated ev;
       ev.stage = spec.stage;
       ev.round = round;
       ev.key = key;
       ev.arch = a;
-      ev.validation = evaluate(data, data.valid(), programs.score(child, *store, data.valid())).primary;
+      ev.validation = m.primary;
       ev.parameters = child.parameters;
       ev.compileSeconds = child.compileSeconds;
+      if (metrics)
+        *metrics = std::move(m);
       return ev;
     };
     for (const Architecture &a : children) {
@@ -351,21 +373,27 @@ SearchResult search(const Data &data, const std::vector<int> &stages, const RunO
         return a;
       };
       Progress setBar(log, o.terminal, label + " sets", std::max<int64_t>(1, room));
+      // Each prefix set's metrics by size, kept for the paired comparisons
+      // of the one-standard-error rule (only these: a round scores about
+      // 30 contexts' worth of children, and the rows may be many).
+      std::map<int64_t, Metrics> setMetrics;
       auto scoreSet = [&](const std::vector<size_t> &candidates) {
         Architecture a = withGroups(candidates);
-        auto [it, added] =
-            indexOf.emplace(keyOf(assignment(shape, o.space, spec, a)), scored.size());
-        if (added)
-          scored.push_back(score(a));
-        setBar.update(int64_t(candidates.size()), "last " + fixed(scored[it->second].validation));
-        return scored[it->second].validation;
+        Metrics &m = setMetrics[int64_t(candidates.size())];
+        Evaluated ev = score(a, &m);
+        if (indexOf.emplace(keyOf(assignment(shape, o.space, spec, a)), scored.size()).second)
+          scored.push_back(ev);
+        setBar.update(int64_t(candidates.size()), "last " + fixed(ev.validation));
+        return ev.validation;
+      };
+      auto noise = [&](int64_t x, int64_t y) {
+        return pairedStandardError(setMetrics.at(x), setMetrics.at(y));
       };
       // The first round always keeps a set (the supernet never trained
       // without one, and the spec keeps the best set of order 2); later
       // rounds may keep none.
       InteractionChoice choice =
-          chooseInteractions(gains, room, spec.fixed.interactions.empty() ? 1 : 0,
-                             scored[contextChild.front()].validation, scoreSet);
+          chooseInteractions(gains, room, spec.fixed.interactions.empty() ? 1 : 0, scoreSet, noise);
       setBar.finish();
       decided =
           scored[indexOf.at(keyOf(assignment(shape, o.space, spec, withGroups(choice.kept))))];
@@ -404,7 +432,6 @@ SearchResult search(const Data &data, const std::vector<int> &stages, const RunO
     }
     for (const Evaluated &ev : scored)
       result.evaluated.push_back(ev);
-    previous = std::move(store);
     log << label << ": chose " << best.key << " (validation " << fixed(best.validation) << ")\n";
     return best.arch;
   };

@@ -1,11 +1,11 @@
 //===- Search.h - AMER's three-stage one-shot random search ---*- C++ -*-===//
 //
 // For each stage in turn, the earlier ones frozen at their winners:
-//   1. build the stage's supernet (models/AmerBuilder), start from the
-//      previous stage's shared weights where names and shapes match;
+//   1. build the stage's supernet (models/AmerBuilder) from a fresh
+//      initialisation;
 //   2. train it, one child path sampled uniformly per minibatch, each child
 //      a specialised, compiled program (ChildPrograms), weights shared;
-//   3. score K sampled children on validation data with inherited weights;
+//   3. score K sampled children on validation data with the supernet's weights;
 //   4. keep the best (optionally retrain the top R from scratch, pick among
 //      them by validation), freeze it.
 // Stage 2 runs one round per order 2..maxOrder: order-k candidates are the
@@ -18,6 +18,7 @@
 #define MM_TRAINING_AMER_SEARCH_H
 
 #include "models/AmerBuilder.h"
+#include "training/RecsysMetrics.h"
 #include "training/amer/AmerData.h"
 #include "training/amer/ChildPrograms.h"
 
@@ -50,6 +51,9 @@ struct RunOptions {
 struct Metrics {
   std::map<std::string, double> values;
   double primary = 0; // auc (ctr) or ndcg@10 (seq): higher is better
+  // Per-row evidence for paired comparisons (pairedStandardError).
+  train::AucComponents auc;      // ctr
+  std::vector<double> ndcgTerms; // seq: per target
 };
 Metrics evaluate(const Data &data, const Rows &rows, const std::vector<float> &logits);
 
@@ -86,17 +90,26 @@ struct SearchResult {
 /// is part of that set). Candidates are ranked by their mean gain over the
 /// contexts that lack them (ties: lower index first); then the prefixes of
 /// that ranking, sizes `minimum`..room, are scored as sets by `scoreSet`
-/// (size 0 scores `alone`, the fixed set by itself) and the best is kept;
-/// ties keep the smaller set.
+/// (size 0: the fixed set by itself). The one-standard-error rule (Breiman
+/// et al., CART, 1984) keeps the smallest prefix whose score is within
+/// `noise(size, best size)`, the standard error of their paired difference,
+/// of the best prefix's: a larger set must beat a smaller one by more than
+/// the validation set can resolve. With noise 0 the best prefix is kept
+/// (ties keep the smaller).
 struct InteractionChoice {
   std::vector<double> meanGain; // [candidate]; -inf when no context lacks it
   std::vector<size_t> ranking;  // candidates, best mean gain first
-  std::vector<size_t> kept;     // the best prefix of `ranking`
+  std::vector<size_t> kept;     // the kept prefix of `ranking`
 };
 InteractionChoice
 chooseInteractions(const std::vector<std::vector<double>> &gains, int64_t room, int64_t minimum,
-                   double alone,
-                   const std::function<double(const std::vector<size_t> &)> &scoreSet);
+                   const std::function<double(const std::vector<size_t> &)> &scoreSet,
+                   const std::function<double(int64_t, int64_t)> &noise);
+
+/// The standard error of a.primary - b.primary, two scorers of the same
+/// validation rows: DeLong's paired AUC error (ctr) or the paired error of
+/// the per-target NDCG@10 terms (seq).
+double pairedStandardError(const Metrics &a, const Metrics &b);
 
 SearchResult search(const Data &data, const std::vector<int> &stages, const RunOptions &options,
                     std::ostream &log);
