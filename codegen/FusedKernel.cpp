@@ -138,7 +138,14 @@ std::optional<std::string> FusedKernelEmitter::broadcastIndex(Value operand, Val
          stride = expr(in.drop_front(j + 1));
     if (!outer || !size || !stride)
       return std::nullopt;
-    at += " + (" + index.str() + " / " + *outer + " % " + *size + ") * " + *stride;
+    // The index runs over the result's elements, so on the outermost axis
+    // index / outer is already below the size: no modulo. (That modulo was a
+    // division by a runtime batch size per element, the larger part of a
+    // broadcasting kernel's time on the host.)
+    std::string coordinate = "(" + index.str() + " / " + *outer + ")";
+    if (k != 0)
+      coordinate = "(" + index.str() + " / " + *outer + " % " + *size + ")";
+    at += " + " + coordinate + " * " + *stride;
   }
   return "(" + at + ")";
 }

@@ -27,6 +27,9 @@
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 extern "C" {
 /// What the runtime passes every kernel: the run-time sizes (B, T, S) and one
@@ -781,6 +784,34 @@ inline void reduce(reduce_kind kind, const T *in, const int64_t *shape, int rank
     }
     return acc;
   };
+  // The reduced dims leading (a bias or norm-weight gradient's sum over the
+  // rows): row r's `outer` values are contiguous, so each output takes its
+  // terms in the same order (r ascending) as below, while rows are read
+  // in turn, without a division per element. Threads own slices of outputs.
+  bool leading = true;
+  for (int k = 0; k < rank; ++k)
+    leading = leading && (!reduced[k] || k < red);
+  if (leading && red > 0 && kept > 0) {
+#pragma omp parallel if (outer * count > (1 << 16))
+    {
+#ifdef _OPENMP
+      int threads = omp_get_num_threads(), t = omp_get_thread_num();
+#else
+      int threads = 1, t = 0;
+#endif
+      int64_t begin = outer * t / threads, end = outer * (t + 1) / threads;
+      std::vector<Acc> acc(size_t(end - begin), kind == reduce_prod ? Acc(1) : Acc(0));
+      for (int64_t r = 0; r < count; ++r) {
+        const T *row = in + r * outer;
+        for (int64_t o = begin; o < end; ++o)
+          acc[size_t(o - begin)] = combine(acc[size_t(o - begin)], Acc(row[o]), r == 0);
+      }
+      for (int64_t o = begin; o < end; ++o)
+        out[o] =
+            T(kind == reduce_mean ? acc[size_t(o - begin)] / Acc(count) : acc[size_t(o - begin)]);
+    }
+    return;
+  }
 #pragma omp parallel for schedule(static) if (outer * count > (1 << 16))
   for (int64_t o = 0; o < outer; ++o) {
     int64_t base = 0, rest = o;

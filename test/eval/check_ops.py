@@ -740,6 +740,14 @@ def build_cases():
     add("mm.reduce", R, "reduce_sum_i64", [ri], ri.sum(axis=1, keepdims=True))
     mx = fl(78, (4, 6))
     add("mm.reduce", R, "reduce_mean_dyn", [mx], mx.mean(axis=1), n=7, mag=1.0)
+    # 600 x 4 x 40: 96,000 terms, the host's threaded path; every value
+    # negative, so a maximum started at 0 instead of the first term fails.
+    # A sum in any order is within n u sum|x| (n = 2400 terms per output).
+    lx = fl(79, (600, 4, 40), -3, 3)
+    add("mm.reduce", R, "reduce_sum_leading", [lx], lx.sum(axis=(0, 1)), n=2400,
+        mag=float(np.abs(lx).sum(axis=(0, 1)).max()))
+    nx = fl(80, (600, 4, 40), -5, -1)
+    add("mm.reduce", R, "reduce_max_leading", [nx], nx.max(axis=0), n=0)
     tk = f32exact([[0.5, 2.0, -1.0, 2.0, 0.25, 2.0, 3.0, -4.0],
                    [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0],
                    [-3.0, -1.0, -2.0, -0.5, -0.5, -7.0, -0.25, -9.0]])

@@ -48,6 +48,15 @@ func.func @reduce_mean_dyn(%x: tensor<?x6xf32> {mm.dims = ["N", ""]}) -> tensor<
   %0 = mm.reduce mean %x dims [1] : (tensor<?x6xf32>) -> tensor<?xf32>
   return %0 : tensor<?xf32>
 }
+// Reduced dims leading, large enough for the host's threaded path.
+func.func @reduce_sum_leading(%x: tensor<?x4x40xf32> {mm.dims = ["N", "", ""]}) -> tensor<40xf32> {
+  %0 = mm.reduce sum %x dims [0, 1] : (tensor<?x4x40xf32>) -> tensor<40xf32>
+  return %0 : tensor<40xf32>
+}
+func.func @reduce_max_leading(%x: tensor<?x4x40xf32> {mm.dims = ["N", "", ""]}) -> tensor<4x40xf32> {
+  %0 = mm.reduce max %x dims [0] : (tensor<?x4x40xf32>) -> tensor<4x40xf32>
+  return %0 : tensor<4x40xf32>
+}
 func.func @top_k(%x: tensor<3x8xf32>) -> (tensor<3x3xf32>, tensor<3x3xi64>) {
   %v, %i = mm.top_k %x {k = 3 : i64} : (tensor<3x8xf32>) -> (tensor<3x3xf32>, tensor<3x3xi64>)
   return %v, %i : tensor<3x3xf32>, tensor<3x3xi64>
