@@ -142,10 +142,10 @@ std::optional<std::string> FusedKernelEmitter::broadcastIndex(Value operand, Val
     // index / outer is already below the size: no modulo. (That modulo was a
     // division by a runtime batch size per element, the larger part of a
     // broadcasting kernel's time on the host.)
-    std::string coordinate = "(" + index.str() + " / " + *outer + ")";
+    std::string coordinate = index.str() + " / " + *outer;
     if (k != 0)
-      coordinate = "(" + index.str() + " / " + *outer + " % " + *size + ")";
-    at += " + " + coordinate + " * " + *stride;
+      coordinate += " % " + *size;
+    at += " + (" + coordinate + ") * " + *stride;
   }
   return "(" + at + ")";
 }

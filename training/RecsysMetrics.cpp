@@ -38,8 +38,7 @@ AucComponents aucComponents(const std::vector<double> &scores, const std::vector
   // One pass over the ties in ascending order: a positive outscores the
   // negatives below its tie and half of those in it; a negative is
   // outscored by the positives above its tie and half of those in it.
-  AucComponents c;
-  std::vector<double> positive(scores.size()), negative(scores.size());
+  std::vector<double> component(scores.size()); // by row
   double negativesBelow = 0, positivesBelow = 0;
   for (size_t i = 0; i < order.size();) {
     size_t j = i;
@@ -49,25 +48,26 @@ AucComponents aucComponents(const std::vector<double> &scores, const std::vector
       ++j;
     }
     for (size_t t = i; t < j; ++t)
-      if (labels[order[t]] == 1)
-        positive[order[t]] = (negativesBelow + tiedNegatives / 2) / negatives;
-      else
-        negative[order[t]] =
-            (positives - positivesBelow - tiedPositives + tiedPositives / 2) / positives;
+      component[order[t]] = labels[order[t]] == 1
+                                ? (negativesBelow + tiedNegatives / 2) / negatives
+                                : (positives - positivesBelow - tiedPositives / 2) / positives;
     negativesBelow += tiedNegatives;
     positivesBelow += tiedPositives;
     i = j;
   }
   // In row order, so two scorers' components pair up.
+  AucComponents c;
   for (size_t r = 0; r < labels.size(); ++r)
-    (labels[r] == 1 ? c.positive : c.negative)
-        .push_back(labels[r] == 1 ? positive[r] : negative[r]);
+    (labels[r] == 1 ? c.positive : c.negative).push_back(component[r]);
   return c;
 }
 
+double AucComponents::auc() const {
+  return std::accumulate(positive.begin(), positive.end(), 0.0) / double(positive.size());
+}
+
 double rocAuc(const std::vector<double> &scores, const std::vector<double> &labels) {
-  AucComponents c = aucComponents(scores, labels);
-  return std::accumulate(c.positive.begin(), c.positive.end(), 0.0) / double(c.positive.size());
+  return aucComponents(scores, labels).auc();
 }
 
 namespace {

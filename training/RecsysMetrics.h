@@ -29,6 +29,7 @@ double rocAuc(const std::vector<double> &scores, const std::vector<double> &labe
 /// (ties count one half). The AUC is the mean of either list.
 struct AucComponents {
   std::vector<double> positive, negative;
+  double auc() const; // the mean of `positive`
 };
 AucComponents aucComponents(const std::vector<double> &scores, const std::vector<double> &labels);
 

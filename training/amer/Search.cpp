@@ -17,7 +17,6 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
-#include <numeric>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -185,8 +184,7 @@ Metrics evaluate(const Data &data, const Rows &rows, const std::vector<float> &l
     for (float x : logits)
       probabilities.push_back(1.0 / (1.0 + std::exp(-double(x))));
     m.auc = train::aucComponents(scores, labels);
-    m.values["auc"] = std::accumulate(m.auc.positive.begin(), m.auc.positive.end(), 0.0) /
-                      double(m.auc.positive.size());
+    m.values["auc"] = m.auc.auc();
     m.values["logloss"] = train::logLoss(probabilities, labels);
     m.primary = m.values["auc"];
     return m;
@@ -261,10 +259,9 @@ SearchResult search(const Data &data, const std::vector<int> &stages, const RunO
   // Trains the supernet of `spec`, scores K children, returns the best.
   auto runSupernet = [&](const SupernetSpec &spec, int round, const std::string &label) {
     // Every supernet starts from a fresh initialisation, as the spec's
-    // "build a supernet, train it": one that started from the previous
-    // stage's weights had trained them for 2-4 supernets' epochs by stage
-    // 2 and 3, and overfitted weights left the planted pair's gain within
-    // the noise (docs/amer.md).
+    // "build a supernet, train it": started from the previous supernet's
+    // weights, stage 2 ranked the planted pair 3rd to 12th of 28 instead of
+    // 1st (docs/amer.md, Supernet training).
     auto store = std::make_unique<WeightStore>(o.seed);
     int64_t total = o.epochs * batchesPerEpoch(data, o), steps = 0;
     Progress bar(log, o.terminal, label + " supernet", total);
