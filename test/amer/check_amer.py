@@ -157,10 +157,17 @@ def evaluations(amer, common, data, out, quick):
                          "--epochs", epochs, "--json"]).stdout)
     check((0.5 < res["auc"] <= 1 or quick) and res["logloss"] > 0 and res["task"] == "ctr",
           f"eval --arch prints auc and logloss ({res})")
+    metrics = {}
     for baseline in ("din", "sasrec", "deepfm", "dcn", "mlp"):
         r = last_json(run([amer, "eval", "--baseline", baseline, *common, "--epochs", epochs if quick else "2",
                            "--json"]).stdout)
         check(0 < r["auc"] <= 1 and r["logloss"] > 0 and r["model"] == baseline, f"eval --baseline {baseline}")
+        metrics[baseline] = r
+    # The flag reaches the weights: MLP's default std is 0.02, so std 1 trains another model.
+    r = last_json(run([amer, "eval", "--baseline", "mlp", *common, "--epochs", epochs if quick else "2",
+                       "--embedding-std", "1", "--json"]).stdout)
+    check(r["validation"] != metrics["mlp"]["validation"],
+          f"eval --embedding-std 1 starts from other weights ({r['validation']} vs {metrics['mlp']['validation']})")
     seq = ["--data", data, "--task", "seq", "--seed", "0", "--threads", "2", "--max-sequence", "8",
            "--negatives", "20", "--epochs", epochs if quick else "2", "--json"]
     for model in (["--baseline", "sasrec"], ["--arch", os.path.join(out, "architecture.json")]):
@@ -180,6 +187,8 @@ def refusals(amer, common, tmp):
             ["--stages", "in order"], "stages out of order")
     refused([amer, "search", *common, "--ops", "conv3,conv9", "--out", os.path.join(tmp, "x")],
             ["--ops", "conv9"], "an unknown operation")
+    refused([amer, "eval", "--baseline", "mlp", *common, "--embedding-std", "0"],
+            ["--embedding-std", "expected a positive number"], "a non-positive embedding std")
     bad = os.path.join(tmp, "bad.json")
     with open(bad, "w") as f:
         json.dump({"behaviour": {"blocks": [{"norm": "none", "op": "zero", "activation": "tanh"}] * 2},

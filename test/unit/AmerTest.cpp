@@ -409,26 +409,38 @@ TEST(AmerStageTwo, TiesRankTheLowerIndexFirst) {
 }
 
 // Each model's embeddings start at the deviation its reference code uses
-// (WeightStore::embeddingBoundFor): U(+-b) has std b / sqrt(3). 40,000
-// draws give a sample std within about 0.4% of the true one (the relative
-// error of a uniform's sample std is about 0.45 / sqrt(n)); 3% would fail
-// for a bound off by the sqrt(3) factor or a wrong model mapping.
+// (WeightStore::embeddingBoundFor): U(+-b) has std b / sqrt(3). A fresh
+// 400 x 100 embedding's 40,000 draws give a sample std within about 0.4% of
+// the true one (the relative error of a uniform's sample std is about
+// 0.45 / sqrt(n)); 3% would fail for a bound off by the sqrt(3) factor or a
+// wrong model mapping. No value may lie beyond the bound.
+static void checkDeviation(WeightStore &store, double deviation, const std::string &model) {
+  const Tensor &t = store.weight("item_emb", {400, 100});
+  const float *p = t.data<float>();
+  double sum = 0, squares = 0, largest = 0;
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    sum += p[i];
+    squares += double(p[i]) * p[i];
+    largest = std::max(largest, std::fabs(double(p[i])));
+  }
+  double n = double(t.numel()), mean = sum / n;
+  double std = std::sqrt(squares / n - mean * mean);
+  EXPECT_NEAR(std / deviation, 1.0, 0.03) << "model '" << model << "'";
+  EXPECT_LE(largest, deviation * std::sqrt(3.0) * (1 + 1e-6)) << "model '" << model << "'";
+}
+
 TEST(AmerInit, EmbeddingsStartAtTheirModelsDeviation) {
   std::vector<std::pair<std::string, double>> expected{
-      {"sasrec", 0.02}, {"deepfm", 1e-4}, {"din", 1.0}, {"mlp", 1.0}, {"", 1.0}};
+      {"sasrec", 0.02}, {"deepfm", 1e-4}, {"din", 0.02}, {"mlp", 0.02}, {"", 0.02}};
   for (const auto &[model, deviation] : expected) {
     WeightStore store(7, WeightStore::embeddingBoundFor(model));
-    const Tensor &t = store.weight("item_emb", {400, 100});
-    const float *p = t.data<float>();
-    double sum = 0, squares = 0, largest = 0;
-    for (int64_t i = 0; i < t.numel(); ++i) {
-      sum += p[i];
-      squares += double(p[i]) * p[i];
-      largest = std::max(largest, std::fabs(double(p[i])));
-    }
-    double n = double(t.numel()), mean = sum / n;
-    double std = std::sqrt(squares / n - mean * mean);
-    EXPECT_NEAR(std / deviation, 1.0, 0.03) << "model '" << model << "'";
-    EXPECT_LE(largest, deviation * std::sqrt(3.0) * (1 + 1e-6)) << "model '" << model << "'";
+    checkDeviation(store, deviation, model);
+  }
+}
+
+TEST(AmerInit, AnEmbeddingStdAskedForOverridesTheModels) {
+  for (const std::string model : {"sasrec", "deepfm", ""}) {
+    WeightStore store(7, WeightStore::embeddingBoundFor(model, 0.5));
+    checkDeviation(store, 0.5, model);
   }
 }

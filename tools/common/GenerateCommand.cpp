@@ -5,6 +5,7 @@
 #include "runtime/dist/Collectives.h"
 #include "runtime/engine/DelegatingBackend.h"
 #include "runtime/engine/Engine.h"
+#include "tools/common/NumberValidators.h"
 
 #include <nlohmann/json.hpp>
 
@@ -73,9 +74,9 @@ void addGenerateOptions(CLI::App &cmd, GenerateArgs &args) {
       ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
   auto *greedy = cmd.add_flag("--greedy", args.greedy, "argmax decoding");
   auto *temp = cmd.add_option("--temperature", args.temperature, "sampling temperature")
-                   ->check(CLI::PositiveNumber);
+                   ->check(cli::kPositive);
   auto *topk = cmd.add_option("--top-k", args.topK, "keep the k most likely tokens")
-                   ->check(CLI::NonNegativeNumber);
+                   ->check(cli::kNonNegative);
   auto *topp =
       cmd.add_option("--top-p", args.topP, "nucleus sampling mass")->check(CLI::Range(0.0, 1.0));
   cmd.add_option("--seed", args.seed, "sampling seed");

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/Error.h"
+#include "tools/common/NumberValidators.h"
 #include "training/amer/Commands.h"
 
 #include <CLI/CLI.hpp>
@@ -49,9 +50,12 @@ void addCommon(CLI::App *c, mm::amer::CommandOptions &o, std::string &task, int 
   c->add_option("--epochs", o.run.epochs, "training epochs (search: per supernet; eval: the most)");
   c->add_option("--threads", threads, "CPU threads (results are reproducible at a fixed count)");
   c->add_option("--batch-size", o.run.batch, "rows per training step")->check(CLI::Range(1, 1 << 20));
-  c->add_option("--lr", o.run.lr, "Adam learning rate")->check(CLI::PositiveNumber);
+  c->add_option("--lr", o.run.lr, "Adam learning rate")->check(mm::cli::kPositive);
   c->add_option("--weight-decay", o.run.optimizer.weightDecay, "decoupled weight decay of matrices");
   c->add_option("--embed", o.run.embed, "embedding width D")->check(CLI::Range(4, 1024));
+  c->add_option("--embedding-std", o.run.embeddingStd,
+                "embeddings start uniform with this std (default: the model's own, docs/amer.md)")
+      ->check(mm::cli::kPositive);
   c->add_option("--max-sequence", o.maxSequence, "longest behaviour sequence")->check(CLI::Range(1, 4096));
   c->add_option("--negatives", o.negatives, "seq: sampled negatives per ranked list")
       ->check(CLI::Range(1, 100000));

@@ -16,6 +16,7 @@
 #include "frontends/ModelConfig.h"
 #include "frontends/ParallelLayout.h"
 #include "runtime/Error.h"
+#include "tools/common/NumberValidators.h"
 #include "tools/mm-plan/ParameterCount.h"
 #include "tools/mm-plan/Plan.h"
 
@@ -31,19 +32,7 @@ using namespace mm::plan;
 
 namespace {
 
-/// CLI11's PositiveNumber prints its range as 300 digits; this says what it wants.
-const CLI::Validator kPositive(
-    [](std::string &text) -> std::string {
-      try {
-        size_t used = 0;
-        double v = std::stod(text, &used);
-        if (used == text.size() && v > 0 && std::isfinite(v))
-          return "";
-      } catch (const std::exception &) {
-      }
-      return "expected a positive number, got '" + text + "'";
-    },
-    "POSITIVE");
+using mm::cli::kPositive;
 
 struct Report {
   std::string configPath, weightDtype, kvDtype, chosenBy;

@@ -61,12 +61,10 @@ Tensor &WeightStore::weight(const std::string &name, const Shape &shape) {
   return w[name] = std::move(t);
 }
 
-double WeightStore::embeddingBoundFor(const std::string &baseline) {
-  if (baseline == "deepfm")
-    return 1e-4 * kUnitVarianceBound;
-  if (baseline == "sasrec")
-    return 0.02 * kUnitVarianceBound;
-  return kUnitVarianceBound;
+double WeightStore::embeddingBoundFor(const std::string &baseline, double requestedStd) {
+  if (requestedStd > 0)
+    return requestedStd * kUnitVarianceBound;
+  return (baseline == "deepfm" ? 1e-4 : 0.02) * kUnitVarianceBound;
 }
 
 // ---- compiled children ----

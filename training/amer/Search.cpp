@@ -262,7 +262,8 @@ SearchResult search(const Data &data, const std::vector<int> &stages, const RunO
     // "build a supernet, train it": started from the previous supernet's
     // weights, stage 2 ranked the planted pair 3rd to 12th of 28 instead of
     // 1st (docs/amer.md, Supernet training).
-    auto store = std::make_unique<WeightStore>(o.seed);
+    auto store =
+        std::make_unique<WeightStore>(o.seed, WeightStore::embeddingBoundFor("", o.embeddingStd));
     int64_t total = o.epochs * batchesPerEpoch(data, o), steps = 0;
     Progress bar(log, o.terminal, label + " supernet", total);
     auto childFor = [&](int64_t) -> Child & {
@@ -491,7 +492,7 @@ TrainResult trainFromScratch(const Data &data, const Architecture &arch,
   auto context = makeContext();
   DataShape shape = data.shape(o.embed);
   ChildPrograms programs(*context, o.optimizer, o.batch, o.evalBatch, o.cacheDir);
-  WeightStore store(o.seed, WeightStore::embeddingBoundFor(baseline));
+  WeightStore store(o.seed, WeightStore::embeddingBoundFor(baseline, o.embeddingStd));
   ChildBuilder build = baseline.empty()
                            ? childBuilder(*context, shape, o.space, SupernetSpec{0, arch, {}}, arch)
                            : ChildBuilder([&context, shape, baseline](Program p) {

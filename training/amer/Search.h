@@ -41,6 +41,7 @@ struct RunOptions {
   int64_t batch = 256, evalBatch = 1024;
   double lr = 1e-3;
   int64_t embed = 16;
+  double embeddingStd = 0; // > 0: embeddings start at this std, else the model's own
   train::OptimizerOptions optimizer = amerOptimizer();
   SearchSpace space;
   std::string cacheDir;     // compiled children (empty: none on disk)
