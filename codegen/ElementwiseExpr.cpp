@@ -31,6 +31,8 @@ std::string elementwiseExpr(Operation *op, ArrayRef<std::string> in, CodeTarget 
       llvm::cast<RankedTensorType>(op->getResult(0).getType()).getElementType());
   std::string maxFn = host ? "std::max" : (ints ? "max" : "fmaxf");
   std::string minFn = host ? "std::min" : (ints ? "min" : "fminf");
+  // NVRTC has no <cstdint>: device code spells the 64-bit integer long long.
+  std::string toInt = host ? "int64_t(" : "(long long)(";
   return llvm::TypeSwitch<Operation *, std::string>(op)
       .Case([&](SiluOp) { return lib("silu") + "(" + in[0] + ")"; })
       .Case([&](SigmoidOp) { return lib("sigmoid") + "(" + in[0] + ")"; })
@@ -56,23 +58,36 @@ std::string elementwiseExpr(Operation *op, ArrayRef<std::string> in, CodeTarget 
         Type to = c.getType().getElementType();
         if (to.isBF16() || to.isF16())
           return lib(to.isBF16() ? "round_bf16" : "round_f16") + "(float(" + in[0] + "))";
-        return std::string(ints ? (host ? "int64_t(" : "(long long)(") : "float(") + in[0] + ")";
+        return (ints ? toInt : std::string("float(")) + in[0] + ")";
       })
-      .Case([&](ZerosLikeOp) { return std::string(ints ? "int64_t(0)" : "0.0f"); })
+      .Case([&](ZerosLikeOp) { return ints ? toInt + "0)" : std::string("0.0f"); })
       // Comparisons and selects of gradient rules (relu, max, ...): an i1 is
       // an int64 0 / 1 like every integer of the generated code.
       .Case([&](arith::CmpFOp c) {
         const char *cmp = nullptr;
         switch (c.getPredicate()) {
-        case arith::CmpFPredicate::OEQ: cmp = " == "; break;
-        case arith::CmpFPredicate::OGT: cmp = " > "; break;
-        case arith::CmpFPredicate::OGE: cmp = " >= "; break;
-        case arith::CmpFPredicate::OLT: cmp = " < "; break;
-        case arith::CmpFPredicate::OLE: cmp = " <= "; break;
-        case arith::CmpFPredicate::UNE: cmp = " != "; break;
-        default: return std::string(); // NaN-aware predicates: not generated yet
+        case arith::CmpFPredicate::OEQ:
+          cmp = " == ";
+          break;
+        case arith::CmpFPredicate::OGT:
+          cmp = " > ";
+          break;
+        case arith::CmpFPredicate::OGE:
+          cmp = " >= ";
+          break;
+        case arith::CmpFPredicate::OLT:
+          cmp = " < ";
+          break;
+        case arith::CmpFPredicate::OLE:
+          cmp = " <= ";
+          break;
+        case arith::CmpFPredicate::UNE:
+          cmp = " != ";
+          break;
+        default:
+          return std::string(); // NaN-aware predicates: not generated yet
         }
-        return std::string(host ? "int64_t(" : "(long long)(") + in[0] + cmp + in[1] + ")";
+        return toInt + in[0] + cmp + in[1] + ")";
       })
       .Case([&](arith::SelectOp) { return "(" + in[0] + " ? " + in[1] + " : " + in[2] + ")"; })
       .Default([](Operation *) { return std::string(); });

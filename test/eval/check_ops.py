@@ -563,6 +563,7 @@ def build_cases():
     add("mm.add", E, "add_i64", [ia, ib], ia + ib)
     add("mm.sub", E, "sub_i64", [ia, ib], ia - ib)
     add("mm.mul", E, "mul_i64", [ia, ib], ia * ib)
+    add("mm.zeros_like", E, "zeros_like_i64", [ia], -ia)
     add("mm.max", E, "max_i64", [ia, ib], np.maximum(ia, ib))
     add("mm.min", E, "min_i64", [ia, ib], np.minimum(ia, ib))
     g, u = fl(9, (4, 8), -3, 3), fl(10, (4, 8), -2, 2)

@@ -93,6 +93,13 @@ func.func @sub_i64(%a: tensor<2x4xi64>, %b: tensor<4xi64>) -> tensor<2x4xi64> {
   %0 = mm.sub %a, %b : (tensor<2x4xi64>, tensor<4xi64>) -> tensor<2x4xi64>
   return %0 : tensor<2x4xi64>
 }
+// An integer zeros_like fused with a subtraction: its device code must not
+// spell int64_t, which NVRTC does not know (nvcc-emitted-kernels.test).
+func.func @zeros_like_i64(%a: tensor<2x4xi64>) -> tensor<2x4xi64> {
+  %z = mm.zeros_like %a : tensor<2x4xi64>
+  %0 = mm.sub %z, %a : (tensor<2x4xi64>, tensor<2x4xi64>) -> tensor<2x4xi64>
+  return %0 : tensor<2x4xi64>
+}
 func.func @mul_i64(%a: tensor<2x4xi64>, %b: tensor<4xi64>) -> tensor<2x4xi64> {
   %0 = mm.mul %a, %b : (tensor<2x4xi64>, tensor<4xi64>) -> tensor<2x4xi64>
   return %0 : tensor<2x4xi64>
